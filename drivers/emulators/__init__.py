@@ -1,0 +1,1 @@
+"""Emulated devices for tests, the demo and installers."""
