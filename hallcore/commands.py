@@ -1,0 +1,195 @@
+"""Engine commands: one frozen dataclass per state change. Shells build them from requests and keypresses."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from hallcore.model import CaseAction, Source
+
+
+@dataclass(frozen=True, slots=True)
+class IssueTicket:
+    """Take a number. With `answers`/`present`, the pre-check runs first; a failed one issues no ticket."""
+
+    matter: str
+    source: Source
+    token: str  # public status-page token (random, made by the shell)
+    priority: str = ""  # a priority class id the citizen chose; staff check it at the window
+    answers: Mapping[str, bool] | None = None
+    present: frozenset[str] | None = None  # material ids the citizen has
+    holder_name: str = ""  # masked before it is stored
+
+
+@dataclass(frozen=True, slots=True)
+class ConfirmPrint:
+    ticket: str
+
+
+@dataclass(frozen=True, slots=True)
+class VoidTicket:
+    ticket: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class CallNext:
+    window: int
+    staff: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class CallSpecific:
+    window: int
+    ticket: str  # id or label ("A012", today's)
+    reason: str  # required: recorded in the audit trail
+    staff: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Recall:
+    window: int
+
+
+@dataclass(frozen=True, slots=True)
+class StartServing:
+    window: int
+
+
+@dataclass(frozen=True, slots=True)
+class Finish:
+    window: int
+
+
+@dataclass(frozen=True, slots=True)
+class MarkNoShow:
+    window: int
+
+
+@dataclass(frozen=True, slots=True)
+class RequeueNoShow:
+    ticket: str
+
+
+@dataclass(frozen=True, slots=True)
+class Transfer:
+    """转办: back to waiting in another series (or for one named window), keeping number and issue time."""
+
+    window: int
+    to_series: str = ""
+    to_window: int | None = None
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class CancelTicket:
+    ticket: str
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Tick:
+    """Housekeeping at `now`: void unconfirmed prints past the timeout, expire what is left after closing."""
+
+
+@dataclass(frozen=True, slots=True)
+class OpenWindow:
+    window: int
+    staff: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class CloseWindow:
+    window: int
+
+
+@dataclass(frozen=True, slots=True)
+class PauseWindow:
+    window: int
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class ResumeWindow:
+    window: int
+
+
+@dataclass(frozen=True, slots=True)
+class TakeOver:
+    """A/B岗: `window` also serves `partner`'s series while the partner is away."""
+
+    window: int
+    partner: int
+
+
+@dataclass(frozen=True, slots=True)
+class EndTakeOver:
+    window: int
+    partner: int
+
+
+@dataclass(frozen=True, slots=True)
+class BookSlot:
+    matter: str
+    day: dt.date
+    slot_start: dt.time
+    person_key: str  # HMAC of the ID number (made by the shell with the hall's secret)
+    code: str  # booking code (random, made by the shell)
+    holder_name: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class CancelBooking:
+    code: str
+
+
+@dataclass(frozen=True, slots=True)
+class CheckIn:
+    code: str
+    token: str  # status token for the ticket it becomes
+    answers: Mapping[str, bool] | None = None
+    present: frozenset[str] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Rate:
+    ticket: str
+    score: int  # 1..5
+    source: str = "pad"
+
+
+@dataclass(frozen=True, slots=True)
+class CaseStepCommand:
+    case: str
+    action: CaseAction
+    note: str
+    staff: str = ""
+
+
+Command = (
+    IssueTicket
+    | ConfirmPrint
+    | VoidTicket
+    | CallNext
+    | CallSpecific
+    | Recall
+    | StartServing
+    | Finish
+    | MarkNoShow
+    | RequeueNoShow
+    | Transfer
+    | CancelTicket
+    | Tick
+    | OpenWindow
+    | CloseWindow
+    | PauseWindow
+    | ResumeWindow
+    | TakeOver
+    | EndTakeOver
+    | BookSlot
+    | CancelBooking
+    | CheckIn
+    | Rate
+    | CaseStepCommand
+)

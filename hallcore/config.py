@@ -1,0 +1,324 @@
+"""The hall configuration schema: one frozen dataclass per TOML table, defaults declared here.
+
+Loading and validation (every error at once, with file, dotted key, value, expectation and "did you mean")
+live in `hallcore.configload`; this module only declares the shape, so every other module can import it
+cheaply. Times of day are `datetime.time`, durations are minutes or seconds as their names say.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class MatterKind(StrEnum):
+    """即办件 (done on the spot) or 承诺件 (promised by a date)."""
+
+    ON_THE_SPOT = "即办件"
+    PROMISED = "承诺件"
+
+
+class StationRole(StrEnum):
+    KIOSK = "kiosk"
+    COUNTER = "counter"
+    DESK = "desk"  # 导办台: a counter station that also issues tickets for people who cannot use the kiosk
+    DISPLAY = "display"
+    AGENT = "agent"  # headless device agent driving a shared LED bus
+
+
+class Durability(StrEnum):
+    FULL = "full"  # synchronous=FULL: an acknowledged ticket survives power loss
+    NORMAL = "normal"  # synchronous=NORMAL in WAL: survives a process crash, lower tail latency
+
+
+@dataclass(frozen=True, slots=True)
+class DayHours:
+    """Opening hours of one weekday. `booking_only` is the Saturday "5+1" day: only booked matters served."""
+
+    open: dt.time
+    close: dt.time
+    booking_only: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Hall:
+    id: str
+    name: str
+    name_en: str = ""
+    timezone: str = "Asia/Shanghai"
+    # Keys "mon".."sun"; a missing weekday is closed.
+    hours: dict[str, DayHours] = field(default_factory=dict)
+    holidays: tuple[dt.date, ...] = ()
+    # 调休: weekend days that are working days by State Council notice.
+    extra_workdays: tuple[dt.date, ...] = ()
+    # No new walk-in tickets this many minutes before closing.
+    cutoff_min: int = 30
+    # What happens to tickets still waiting when the day closes: they are marked expired (counted, kept).
+    expire_at_close: bool = True
+    public_base_url: str = "http://127.0.0.1:8700"
+    notice: str = ""  # scrolling notice on hall boards
+
+
+@dataclass(frozen=True, slots=True)
+class Department:
+    id: str
+    name: str
+    name_en: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Series:
+    prefix: str  # "A", "B", "K"… numbers are A001… per business day
+    name: str
+    name_en: str = ""
+    daily_cap: int | None = None
+    open: dt.time | None = None  # narrower hours than the hall's, if set
+    close: dt.time | None = None
+    target_wait_min: int = 30
+    number_width: int = 3
+
+
+@dataclass(frozen=True, slots=True)
+class Material:
+    """One document of a matter's checklist. `tolerable` items may be missing under 容缺受理."""
+
+    id: str
+    name: str
+    name_en: str = ""
+    where: str = ""  # where to get it, printed on the 一次性告知单
+    where_en: str = ""
+    tolerable: bool = False
+    required: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class Question:
+    """A yes/no condition of the matter. If the answer differs from `expected`, the pre-check fails."""
+
+    id: str
+    text: str
+    text_en: str = ""
+    help: str = ""
+    help_en: str = ""
+    expected: bool = True
+    fail_reason: str = ""  # printed on the 一次性告知单
+    fail_reason_en: str = ""
+    where: str = ""  # where to sort it out
+    where_en: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Precheck:
+    questions: tuple[Question, ...] = ()
+    materials: tuple[Material, ...] = ()
+    # Deadline for supplying 容缺 items, in working days (hall holidays excluded).
+    tolerance_days: int = 20
+
+
+@dataclass(frozen=True, slots=True)
+class Matter:
+    code: str
+    name: str
+    series: str  # series prefix
+    department: str
+    name_en: str = ""
+    kind: MatterKind = MatterKind.ON_THE_SPOT
+    category: str = ""
+    pinyin: str = ""  # initials for kiosk search, e.g. "hjqy" for 户籍迁移
+    prior_handle_min: float = 10.0
+    daily_cap: int | None = None
+    bookable: bool = True
+    booking_quota: int | None = None  # per slot; None = the booking section's default
+    precheck: Precheck = field(default_factory=Precheck)
+
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    number: int
+    name: str
+    department: str
+    series: tuple[str, ...]  # served in this order (a 综合窗口 serves several)
+    led_address: int | None = None
+    partner: int | None = None  # A/B岗: the window that may take over this one's series
+    zone: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class PriorityClass:
+    id: str  # "appointment", "elderly", "disabled", "military", "key_project"
+    name: str
+    name_en: str = ""
+    rank: int = 1  # lower is called first; normal tickets come after every class
+    kiosk_selectable: bool = True  # shown at the kiosk with "staff will check"
+
+
+@dataclass(frozen=True, slots=True)
+class PriorityPolicy:
+    """Anti-starvation: tickets past `aging_limit_min` go first in the order they joined the queue;
+    `max_priority_in_row` lets a window call at most N priority tickets in a row while normal ones wait.
+    Both None = strict priority."""
+
+    aging_limit_min: int | None = 30
+    max_priority_in_row: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class NoShowPolicy:
+    max_recalls: int = 2  # recalls before the clerk may mark no-show
+    requeue_behind: int = 3  # a returning no-show is re-queued behind this many tickets
+
+
+@dataclass(frozen=True, slots=True)
+class RatingPolicy:
+    timeout_s: int = 30
+    # 4-key pads: key -> five-level score (5 = 非常满意 … 1 = 非常不满意).
+    four_key_map: tuple[int, int, int, int] = (5, 4, 2, 1)
+    case_deadline_days: int = 5  # working days to follow up a 差评
+
+
+@dataclass(frozen=True, slots=True)
+class Targets:
+    onsite_rate: float = 0.90  # 现场办结率
+    immediate_share: float = 0.70  # 即办件 share
+    satisfaction: float = 0.95  # 满意率
+
+
+@dataclass(frozen=True, slots=True)
+class Booking:
+    slot_min: int = 30
+    default_quota: int = 4  # per matter per slot
+    days_ahead: int = 7
+    per_person_per_day: int = 2
+    per_person_per_week: int = 4
+    early_min: int = 30  # check-in accepted this early
+    late_grace_min: int = 15  # after the slot ends, a late booking becomes a walk-in
+
+
+@dataclass(frozen=True, slots=True)
+class Zone:
+    id: str
+    name: str
+    floor: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class Device:
+    """A device of a station. `type` picks the driver; serial devices are reached by pyserial URL."""
+
+    type: str  # "escpos-usb" | "escpos-serial" | "escpos-network" | "hqp" | "vendor485" | "evdev" | "fake"
+    url: str = ""  # "socket://127.0.0.1:9101", "/dev/ttyUSB0", "loop://", "tcp://host:9100"
+    address: int | None = None  # bus address for HQP/1 and vendor 485 devices
+    usb_vendor: int | None = None
+    usb_product: int | None = None
+    width_mm: int = 80  # printers: 58 or 80
+    baud: int = 9600
+    path: str = ""  # evdev device path or name
+    timeout_s: float = 1.0
+
+
+@dataclass(frozen=True, slots=True)
+class Station:
+    id: str
+    role: StationRole
+    name: str = ""
+    window: int | None = None  # counter stations
+    zone: str = ""  # displays: show only this zone's windows; "" = all
+    printer: Device | None = None
+    led: Device | None = None
+    keypad: Device | None = None
+    rating_pad: Device | None = None
+    scanner: Device | None = None
+    voice: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class BrightnessStep:
+    at: dt.time
+    level: int  # 0-15
+
+
+@dataclass(frozen=True, slots=True)
+class Led:
+    welcome: str = "欢迎光临"
+    calling: str = "请{number}号到{window}号窗口"
+    paused: str = "暂停服务 {reason}"
+    brightness: tuple[BrightnessStep, ...] = ()
+    hall_rows: int = 4
+
+
+@dataclass(frozen=True, slots=True)
+class Voice:
+    languages: tuple[str, ...] = ("zh",)
+    repeats: int = 2
+    max_age_s: int = 120  # a call older than this is shown but not spoken
+    max_backlog: int = 20
+
+
+@dataclass(frozen=True, slots=True)
+class Kiosk:
+    print_confirm_timeout_s: int = 120  # unconfirmed pending_print tickets are voided after this
+    idle_reset_s: int = 60
+    elder_idle_reset_s: int = 180
+    show_remaining: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class Privacy:
+    retention_days: int = 180
+    show_names_on_boards: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Upload:
+    """好差评 upload to the provincial platform."""
+
+    enabled: bool = False
+    endpoint: str = ""
+    # platform field -> hallq field (e.g. "evaluateLevel" -> "score")
+    field_map: dict[str, str] = field(default_factory=dict)
+    retry_max_s: int = 600
+
+
+@dataclass(frozen=True, slots=True)
+class Server:
+    durability: Durability = Durability.FULL
+    backlog_events: int = 10_000  # events kept in memory for resume
+    snapshot_threshold: int = 5_000  # a client further behind than this gets a snapshot
+    pause_reasons: tuple[str, ...] = ("休息", "会议", "系统故障", "业务培训", "临时外出")
+
+
+@dataclass(frozen=True)
+class HallConfig:
+    hall: Hall
+    departments: tuple[Department, ...]
+    series: tuple[Series, ...]
+    matters: tuple[Matter, ...]
+    windows: tuple[Window, ...]
+    priority_classes: tuple[PriorityClass, ...] = ()
+    priority: PriorityPolicy = field(default_factory=PriorityPolicy)
+    no_show: NoShowPolicy = field(default_factory=NoShowPolicy)
+    rating: RatingPolicy = field(default_factory=RatingPolicy)
+    targets: Targets = field(default_factory=Targets)
+    booking: Booking = field(default_factory=Booking)
+    zones: tuple[Zone, ...] = ()
+    stations: tuple[Station, ...] = ()
+    led: Led = field(default_factory=Led)
+    voice: Voice = field(default_factory=Voice)
+    kiosk: Kiosk = field(default_factory=Kiosk)
+    privacy: Privacy = field(default_factory=Privacy)
+    upload: Upload = field(default_factory=Upload)
+    server: Server = field(default_factory=Server)
+    # Lookup tables, built once; the config is immutable so they never go stale.
+    matter_by_code: dict[str, Matter] = field(init=False, repr=False, compare=False)
+    series_by_prefix: dict[str, Series] = field(init=False, repr=False, compare=False)
+    window_by_number: dict[int, Window] = field(init=False, repr=False, compare=False)
+    class_by_id: dict[str, PriorityClass] = field(init=False, repr=False, compare=False)
+    station_by_id: dict[str, Station] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "matter_by_code", {m.code: m for m in self.matters})
+        object.__setattr__(self, "series_by_prefix", {s.prefix: s for s in self.series})
+        object.__setattr__(self, "window_by_number", {w.number: w for w in self.windows})
+        object.__setattr__(self, "class_by_id", {c.id: c for c in self.priority_classes})
+        object.__setattr__(self, "station_by_id", {s.id: s for s in self.stations})
