@@ -1,0 +1,477 @@
+"""The checks of a hall configuration that types cannot express: references, duplicates, ranges and hours.
+
+They run on whatever part of the file converted, so one bad window does not hide a bad matter. Names that
+other tables refer to (series prefixes, department ids, window numbers, zone ids) are taken from the raw TOML,
+so an item that failed to convert for another reason does not also make every reference to it look unknown.
+"""
+
+from __future__ import annotations
+
+import string
+import zoneinfo
+from collections.abc import Sequence
+from typing import Any
+
+from hallcore.config import (
+    BrightnessStep,
+    DayHours,
+    Device,
+    Hall,
+    Matter,
+    Series,
+    Station,
+    StationRole,
+    Window,
+)
+from hallcore.configload import MISSING, Parsed, Walker, did_you_mean, one_of
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+# HQP/1 and the vendor 485 framing: 0 is broadcast, 248-255 are reserved (Modbus-style addressing).
+BUS_ADDRESSES = range(1, 248)
+PRINTER_TYPES = ("escpos-usb", "escpos-serial", "escpos-network", "fake")
+BUS_TYPES = ("hqp", "vendor485", "fake")
+SCANNER_TYPES = ("evdev", "fake")
+DEVICE_TYPES_BY_SLOT = {
+    "printer": PRINTER_TYPES,
+    "led": BUS_TYPES,
+    "keypad": BUS_TYPES,
+    "rating_pad": BUS_TYPES,
+    "scanner": SCANNER_TYPES,
+}
+BAUD_RATES = (1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200)
+# Placeholders each LED template may use; anything else would raise KeyError at the first call of the day.
+LED_FIELDS = {
+    "welcome": frozenset[str](),
+    "calling": frozenset({"number", "window"}),
+    "paused": frozenset({"reason"}),
+}
+
+
+def check_references(w: Walker, p: Parsed, data: dict[str, Any]) -> None:
+    """Record an issue on `w` for every cross-table or range problem in the converted parts `p` of `data`."""
+    refs = _Refs(data)
+    if (hall := p.section("hall")) is not None:
+        _check_hall(w, hall)
+    _check_departments(w, p)
+    _check_series(w, p)
+    _check_matters(w, p, refs)
+    _check_windows(w, p, refs)
+    _check_policies(w, p)
+    _check_zones(w, p)
+    _check_stations(w, p, refs)
+    _check_sections(w, p)
+
+
+class _Refs:
+    """Names declared in the raw file, in file order, for reference checks and their messages."""
+
+    def __init__(self, data: dict[str, Any]) -> None:
+        self.departments = _raw_names(data, "departments", "id", str)
+        self.series = _raw_names(data, "series", "prefix", str)
+        self.windows = _raw_names(data, "windows", "number", int)
+        self.zones = _raw_names(data, "zones", "id", str)
+        self.window_series = [
+            prefix
+            for table in _raw_tables(data, "windows")
+            if isinstance(table.get("series"), list)
+            for prefix in table["series"]
+        ]
+
+
+def _raw_tables(data: dict[str, Any], section: str) -> list[dict[str, Any]]:
+    tables = data.get(section)
+    return [t for t in tables if isinstance(t, dict)] if isinstance(tables, list) else []
+
+
+def _raw_names(data: dict[str, Any], section: str, key: str, kind: type) -> list[Any]:
+    names: list[Any] = []
+    for table in _raw_tables(data, section):
+        value = table.get(key)
+        if isinstance(value, kind) and not isinstance(value, bool) and value not in names:
+            names.append(value)
+    return names
+
+
+def _ref(w: Walker, key: str, value: Any, known: Sequence[Any], what: str) -> None:
+    if value not in known:
+        hint = did_you_mean(str(value), [str(k) for k in known])
+        w.issue(key, value, one_of(what, known), hint)
+
+
+def _unique(w: Walker, items: list[tuple[int, Any]], section: str, attr: str, what: str) -> None:
+    seen: dict[object, int] = {}
+    for i, obj in items:
+        value = getattr(obj, attr)
+        if value in seen:
+            w.issue(
+                f"{section}[{i}].{attr}",
+                value,
+                f"a {what} used only once",
+                f"{section}[{seen[value]}] has it too",
+            )
+        else:
+            seen[value] = i
+
+
+def _nonempty(w: Walker, key: str, value: str, what: str) -> None:
+    if not value.strip():
+        w.issue(key, value, what)
+
+
+def _at_least(w: Walker, key: str, value: float | None, minimum: float, unit: str = "") -> None:
+    if value is not None and value < minimum:
+        w.issue(key, value, f"at least {minimum:g}{unit}")
+
+
+def _between(w: Walker, key: str, value: float | None, low: float, high: float, *, hint: str = "") -> None:
+    if value is not None and not low <= value <= high:
+        w.issue(key, value, f"a value from {low:g} to {high:g}", hint)
+
+
+def _check_hall(w: Walker, hall: Hall) -> None:
+    _nonempty(w, "hall.id", hall.id, "a short id for the hall, e.g. 'jinzhai'")
+    _nonempty(w, "hall.name", hall.name, "the hall's name shown on tickets and boards")
+    try:
+        zoneinfo.ZoneInfo(hall.timezone)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        w.issue("hall.timezone", hall.timezone, "an IANA time zone name", "did you mean 'Asia/Shanghai'?")
+    if not hall.hours:
+        w.issue("hall.hours", hall.hours, "opening hours for at least one weekday, e.g. [hall.hours.mon]")
+    for day, hours in hall.hours.items():
+        if day not in WEEKDAYS:
+            w.issue(f"hall.hours.{day}", day, one_of("weekdays", WEEKDAYS), did_you_mean(day, WEEKDAYS))
+        _check_day(w, f"hall.hours.{day}", hours)
+    _at_least(w, "hall.cutoff_min", hall.cutoff_min, 0, " minutes")
+    if not hall.public_base_url.startswith(("http://", "https://")):
+        w.issue("hall.public_base_url", hall.public_base_url, "an http:// or https:// URL")
+    for i, workday in enumerate(hall.extra_workdays):
+        key = f"hall.extra_workdays[{i}]"
+        # 调休 moves a working day onto a weekend; a weekday here is almost always a typo in the date.
+        if workday.weekday() < 5:
+            expected = "a Saturday or Sunday (调休 makes a weekend day a working day)"
+            w.issue(key, workday, expected, f"it is a {workday:%A}")
+        if workday in hall.holidays:
+            w.issue(key, workday, "a day that is not also in hall.holidays")
+
+
+def _check_day(w: Walker, key: str, hours: DayHours) -> None:
+    if hours.open >= hours.close:
+        w.issue(f"{key}.close", hours.close, f"a time after open ({hours.open:%H:%M})")
+
+
+def _check_departments(w: Walker, p: Parsed) -> None:
+    items = p.items("departments")
+    for i, dept in items:
+        _nonempty(w, f"departments[{i}].id", dept.id, "a short id, e.g. 'gongan'")
+        _nonempty(w, f"departments[{i}].name", dept.name, "the department's name")
+    _unique(w, items, "departments", "id", "department id")
+
+
+def _check_series(w: Walker, p: Parsed) -> None:
+    items: list[tuple[int, Series]] = p.items("series")
+    for i, s in items:
+        key = f"series[{i}]"
+        if not (1 <= len(s.prefix) <= 2 and s.prefix.isascii() and s.prefix.isalpha() and s.prefix.isupper()):
+            w.issue(f"{key}.prefix", s.prefix, "one or two capital letters A-Z (printed before the number)")
+        _nonempty(w, f"{key}.name", s.name, "the series' name")
+        _between(w, f"{key}.number_width", s.number_width, 1, 6)
+        _at_least(w, f"{key}.daily_cap", s.daily_cap, 1)
+        if s.daily_cap is not None and 1 <= s.number_width <= 6 and s.daily_cap >= 10**s.number_width:
+            w.issue(
+                f"{key}.daily_cap",
+                s.daily_cap,
+                f"at most {10**s.number_width - 1} with number_width = {s.number_width}",
+            )
+        if s.open is not None and s.close is not None and s.open >= s.close:
+            w.issue(f"{key}.close", s.close, f"a time after open ({s.open:%H:%M})")
+        _at_least(w, f"{key}.target_wait_min", s.target_wait_min, 1, " minute")
+    _unique(w, items, "series", "prefix", "series prefix")
+
+
+def _check_matters(w: Walker, p: Parsed, refs: _Refs) -> None:
+    items: list[tuple[int, Matter]] = p.items("matters")
+    for i, m in items:
+        key = f"matters[{i}]"
+        if not m.code or any(c.isspace() for c in m.code):
+            w.issue(f"{key}.code", m.code, "a code without spaces, e.g. 'HJ01'")
+        _nonempty(w, f"{key}.name", m.name, "the matter's name as citizens know it")
+        _ref(w, f"{key}.series", m.series, refs.series, "series prefixes")
+        _ref(w, f"{key}.department", m.department, refs.departments, "department ids")
+        if not (m.pinyin.isascii() and (m.pinyin.isalpha() or not m.pinyin) and m.pinyin == m.pinyin.lower()):
+            w.issue(f"{key}.pinyin", m.pinyin, "lowercase pinyin initials, e.g. 'hjqy' for 户籍迁移")
+        if m.prior_handle_min <= 0:
+            w.issue(f"{key}.prior_handle_min", m.prior_handle_min, "a positive number of minutes")
+        _at_least(w, f"{key}.daily_cap", m.daily_cap, 1)
+        _at_least(w, f"{key}.booking_quota", m.booking_quota, 1)
+        pre = m.precheck
+        _at_least(w, f"{key}.precheck.tolerance_days", pre.tolerance_days, 1, " working day")
+        questions = list(enumerate(pre.questions))
+        materials = list(enumerate(pre.materials))
+        _unique(w, questions, f"{key}.precheck.questions", "id", "question id within the matter")
+        _unique(w, materials, f"{key}.precheck.materials", "id", "material id within the matter")
+        for j, q in questions:
+            qkey = f"{key}.precheck.questions[{j}]"
+            _nonempty(w, f"{qkey}.id", q.id, "a short id")
+            _nonempty(w, f"{qkey}.text", q.text, "the question shown at the kiosk")
+            # 行政许可法 Art. 32: the 一次性告知单 must say what is wrong, so a failing answer needs a reason.
+            _nonempty(w, f"{qkey}.fail_reason", q.fail_reason, "the reason printed on the 一次性告知单")
+        for j, mat in materials:
+            mkey = f"{key}.precheck.materials[{j}]"
+            _nonempty(w, f"{mkey}.id", mat.id, "a short id")
+            _nonempty(w, f"{mkey}.name", mat.name, "the material's name")
+            if mat.tolerable and not mat.required:
+                w.issue(
+                    f"{mkey}.tolerable",
+                    mat.tolerable,
+                    "false for an optional material",
+                    "容缺 only applies to required materials; drop tolerable or set required = true",
+                )
+    _unique(w, items, "matters", "code", "matter code")
+
+
+def _check_windows(w: Walker, p: Parsed, refs: _Refs) -> None:
+    items: list[tuple[int, Window]] = p.items("windows")
+    led_seen: dict[int, int] = {}
+    for i, win in items:
+        key = f"windows[{i}]"
+        _at_least(w, f"{key}.number", win.number, 1)
+        _nonempty(w, f"{key}.name", win.name, "the window's name shown on boards")
+        _ref(w, f"{key}.department", win.department, refs.departments, "department ids")
+        if not win.series:
+            w.issue(f"{key}.series", win.series, "at least one series prefix")
+        for j, prefix in enumerate(win.series):
+            _ref(w, f"{key}.series[{j}]", prefix, refs.series, "series prefixes")
+            if prefix in win.series[:j]:
+                w.issue(f"{key}.series[{j}]", prefix, "each series once per window")
+        if win.partner is not None:
+            if win.partner == win.number:
+                w.issue(
+                    f"{key}.partner", win.partner, "the number of another window (A/B岗 pairs two windows)"
+                )
+            elif win.partner not in refs.windows:
+                w.issue(f"{key}.partner", win.partner, "the number of a window defined in [[windows]]")
+        if win.led_address is not None:
+            if win.led_address not in BUS_ADDRESSES:
+                w.issue(f"{key}.led_address", win.led_address, "a bus address from 1 to 247")
+            elif win.led_address in led_seen:
+                w.issue(
+                    f"{key}.led_address",
+                    win.led_address,
+                    "an LED address used by one window only",
+                    f"windows[{led_seen[win.led_address]}] has it too",
+                )
+            else:
+                led_seen[win.led_address] = i
+        if win.zone:
+            _ref(w, f"{key}.zone", win.zone, refs.zones, "zone ids")
+    _unique(w, items, "windows", "number", "window number")
+    # A series no window serves would sell tickets that are never called.
+    for i, s in p.items("series"):
+        if refs.window_series and s.prefix not in refs.window_series:
+            w.issue(
+                f"series[{i}].prefix",
+                s.prefix,
+                "a series served by at least one window",
+                "add it to a window's series",
+            )
+
+
+def _check_policies(w: Walker, p: Parsed) -> None:
+    classes = p.items("priority_classes")
+    for i, c in classes:
+        _nonempty(w, f"priority_classes[{i}].id", c.id, "a short id, e.g. 'elderly'")
+        _nonempty(w, f"priority_classes[{i}].name", c.name, "the name shown at the kiosk and to the clerk")
+        _at_least(w, f"priority_classes[{i}].rank", c.rank, 0)
+    _unique(w, classes, "priority_classes", "id", "priority class id")
+    if (pol := p.section("priority")) is not None:
+        _at_least(w, "priority.aging_limit_min", pol.aging_limit_min, 1, " minute")
+        _at_least(w, "priority.max_priority_in_row", pol.max_priority_in_row, 1)
+    if (ns := p.section("no_show")) is not None:
+        _at_least(w, "no_show.max_recalls", ns.max_recalls, 0)
+        _at_least(w, "no_show.requeue_behind", ns.requeue_behind, 0)
+    if (rating := p.section("rating")) is not None:
+        _at_least(w, "rating.timeout_s", rating.timeout_s, 1, " s")
+        _at_least(w, "rating.case_deadline_days", rating.case_deadline_days, 1, " working day")
+        for j, score in enumerate(rating.four_key_map):
+            _between(w, f"rating.four_key_map[{j}]", score, 1, 5, hint="5 = 非常满意 … 1 = 非常不满意")
+    if (targets := p.section("targets")) is not None:
+        for name in ("onsite_rate", "immediate_share", "satisfaction"):
+            value = getattr(targets, name)
+            hint = f"write {value / 100:g} for {value:g} %" if value > 1 else ""
+            _between(w, f"targets.{name}", value, 0, 1, hint=hint)
+    if (b := p.section("booking")) is not None:
+        _between(w, "booking.slot_min", b.slot_min, 5, 240)
+        _at_least(w, "booking.default_quota", b.default_quota, 1)
+        _at_least(w, "booking.days_ahead", b.days_ahead, 0, " days")
+        _at_least(w, "booking.per_person_per_day", b.per_person_per_day, 1)
+        if b.per_person_per_week < b.per_person_per_day:
+            w.issue(
+                "booking.per_person_per_week",
+                b.per_person_per_week,
+                f"at least per_person_per_day ({b.per_person_per_day})",
+            )
+        _at_least(w, "booking.early_min", b.early_min, 0, " minutes")
+        _at_least(w, "booking.late_grace_min", b.late_grace_min, 0, " minutes")
+
+
+def _check_zones(w: Walker, p: Parsed) -> None:
+    zones = p.items("zones")
+    for i, z in zones:
+        _nonempty(w, f"zones[{i}].id", z.id, "a short id, e.g. 'f1'")
+        _nonempty(w, f"zones[{i}].name", z.name, "the zone's name, e.g. '一楼大厅'")
+    _unique(w, zones, "zones", "id", "zone id")
+
+
+def _check_stations(w: Walker, p: Parsed, refs: _Refs) -> None:
+    stations: list[tuple[int, Station]] = p.items("stations")
+    windows = {win.number: win for _, win in p.items("windows")}
+    counter_of: dict[int, int] = {}
+    bus_seen: dict[tuple[str, int], str] = {}
+    for i, st in stations:
+        key = f"stations[{i}]"
+        _nonempty(w, f"{key}.id", st.id, "a short id, e.g. 'kiosk-1'")
+        if st.role is StationRole.COUNTER and st.window is None:
+            w.issue(f"{key}.window", MISSING, "the number of the window this counter serves")
+        if st.window is not None:
+            if st.role not in (StationRole.COUNTER, StationRole.DESK):
+                w.issue(
+                    f"{key}.window",
+                    st.window,
+                    f"no window for a {st.role.value} station (counter and desk only)",
+                )
+            elif st.window not in refs.windows:
+                w.issue(f"{key}.window", st.window, "the number of a window defined in [[windows]]")
+            elif st.window in counter_of:
+                w.issue(
+                    f"{key}.window",
+                    st.window,
+                    "a window driven by one station only",
+                    f"stations[{counter_of[st.window]}] has it too",
+                )
+            else:
+                counter_of[st.window] = i
+        if st.zone:
+            _ref(w, f"{key}.zone", st.zone, refs.zones, "zone ids")
+        for slot, allowed in DEVICE_TYPES_BY_SLOT.items():
+            device = getattr(st, slot)
+            if isinstance(device, Device):
+                # An agent owns a whole bus of window strips, addressed by each window's led_address.
+                on_bus = st.role is not StationRole.AGENT
+                _check_device(w, f"{key}.{slot}", device, allowed, bus_seen, needs_address=on_bus)
+        win = windows.get(st.window) if st.window is not None else None
+        if (
+            win is not None
+            and st.led is not None
+            and st.led.address is not None
+            and win.led_address is not None
+            and st.led.address != win.led_address
+        ):
+            w.issue(f"{key}.led.address", st.led.address, f"the window's led_address ({win.led_address})")
+    _unique(w, stations, "stations", "id", "station id")
+
+
+def _check_device(
+    w: Walker,
+    key: str,
+    d: Device,
+    allowed: Sequence[str],
+    bus_seen: dict[tuple[str, int], str],
+    *,
+    needs_address: bool,
+) -> None:
+    if d.type not in allowed:
+        w.issue(f"{key}.type", d.type, one_of("device types", allowed), did_you_mean(d.type, allowed))
+        return
+    if d.type == "escpos-usb":
+        for name in ("usb_vendor", "usb_product"):
+            if getattr(d, name) is None:
+                w.issue(f"{key}.{name}", MISSING, "a USB id for an escpos-usb printer, e.g. 0x0416")
+    elif d.type == "escpos-network":
+        if not d.url.startswith(("socket://", "tcp://")):
+            w.issue(f"{key}.url", d.url, "a socket://host:port or tcp://host:port URL")
+    elif d.type == "evdev":
+        _nonempty(w, f"{key}.path", d.path, "an evdev device path or name")
+    elif d.type != "fake":
+        _nonempty(
+            w,
+            f"{key}.url",
+            d.url,
+            "a pyserial URL or device, e.g. '/dev/ttyUSB0' or 'socket://127.0.0.1:9200'",
+        )
+    if needs_address and d.type in ("hqp", "vendor485") and d.address is None:
+        w.issue(f"{key}.address", MISSING, "a bus address from 1 to 247 for a device on a shared bus")
+    if d.address is not None:
+        if d.address not in BUS_ADDRESSES:
+            w.issue(f"{key}.address", d.address, "a bus address from 1 to 247")
+        elif d.url:
+            other = bus_seen.setdefault((d.url, d.address), key)
+            if other != key:
+                w.issue(
+                    f"{key}.address",
+                    d.address,
+                    f"an address used once on the bus {d.url}",
+                    f"{other} has it too",
+                )
+    if d.type.startswith("escpos") and d.width_mm not in (58, 80):
+        w.issue(f"{key}.width_mm", d.width_mm, "58 or 80 (paper width in mm)")
+    if d.baud not in BAUD_RATES:
+        w.issue(f"{key}.baud", d.baud, one_of("baud rates", BAUD_RATES))
+    if d.timeout_s <= 0:
+        w.issue(f"{key}.timeout_s", d.timeout_s, "a positive number of seconds")
+
+
+def _check_sections(w: Walker, p: Parsed) -> None:
+    if (led := p.section("led")) is not None:
+        for name, allowed in LED_FIELDS.items():
+            _check_template(w, f"led.{name}", getattr(led, name), allowed)
+        steps: list[BrightnessStep] = list(led.brightness)
+        for j, step in enumerate(steps):
+            _between(w, f"led.brightness[{j}].level", step.level, 0, 15)
+            if j and step.at <= steps[j - 1].at:
+                w.issue(
+                    f"led.brightness[{j}].at",
+                    step.at,
+                    f"a time after {steps[j - 1].at:%H:%M} (steps in time order)",
+                )
+        _at_least(w, "led.hall_rows", led.hall_rows, 1)
+    if (voice := p.section("voice")) is not None:
+        if not voice.languages:
+            w.issue("voice.languages", voice.languages, "at least one language, e.g. ['zh']")
+        _at_least(w, "voice.repeats", voice.repeats, 1)
+        _at_least(w, "voice.max_age_s", voice.max_age_s, 1, " s")
+        _at_least(w, "voice.max_backlog", voice.max_backlog, 1)
+    if (kiosk := p.section("kiosk")) is not None:
+        for name in ("print_confirm_timeout_s", "idle_reset_s", "elder_idle_reset_s"):
+            _at_least(w, f"kiosk.{name}", getattr(kiosk, name), 1, " s")
+    if (privacy := p.section("privacy")) is not None:
+        _at_least(w, "privacy.retention_days", privacy.retention_days, 1, " day")
+    if (upload := p.section("upload")) is not None:
+        if upload.enabled and not upload.endpoint.startswith(("http://", "https://")):
+            w.issue("upload.endpoint", upload.endpoint, "an http(s) URL when upload.enabled = true")
+        _at_least(w, "upload.retry_max_s", upload.retry_max_s, 1, " s")
+    if (server := p.section("server")) is not None:
+        _at_least(w, "server.backlog_events", server.backlog_events, 1)
+        _at_least(w, "server.snapshot_threshold", server.snapshot_threshold, 1)
+        # A client behind by more than the backlog cannot resume from it, so it must get a snapshot first.
+        if server.snapshot_threshold > server.backlog_events:
+            w.issue(
+                "server.snapshot_threshold",
+                server.snapshot_threshold,
+                f"at most backlog_events ({server.backlog_events})",
+            )
+        if not server.pause_reasons:
+            w.issue("server.pause_reasons", server.pause_reasons, "at least one pause reason")
+        for j, reason in enumerate(server.pause_reasons):
+            if reason in server.pause_reasons[:j]:
+                w.issue(f"server.pause_reasons[{j}]", reason, "each reason once")
+
+
+def _check_template(w: Walker, key: str, template: str, allowed: frozenset[str]) -> None:
+    try:
+        names = {name for _, name, _, _ in string.Formatter().parse(template) if name is not None}
+    except ValueError as exc:
+        w.issue(key, template, "a text with {placeholders} in matching braces", str(exc))
+        return
+    for name in sorted(names - allowed):
+        shown = ", ".join("{" + a + "}" for a in sorted(allowed)) or "no placeholders"
+        w.issue(key, template, f"only the placeholders {shown}", did_you_mean(name, allowed))

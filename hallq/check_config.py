@@ -1,0 +1,41 @@
+"""`hallq check-config FILE...`: validate hall configuration files and print every problem of each."""
+
+from __future__ import annotations
+
+import argparse
+import pathlib
+import sys
+
+from hallcore.configload import ConfigError, load_config
+
+
+def main(argv: list[str]) -> int:
+    """Check each file; 0 when all are valid, 2 when any is not (or the arguments are wrong)."""
+    parser = argparse.ArgumentParser(
+        prog="hallq check-config",
+        description="Validate hall configuration files and list every problem at once.",
+    )
+    parser.add_argument("files", nargs="+", type=pathlib.Path, metavar="FILE", help="a hall's TOML file")
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:
+        # argparse exits on --help (0) and on bad arguments (2); the dispatcher expects a return code.
+        return exc.code if isinstance(exc.code, int) else 2
+    failed = 0
+    for path in args.files:
+        try:
+            config = load_config(path)
+        except ConfigError as exc:
+            failed += 1
+            print(
+                f"FAIL {path} ({len(exc.issues)} problem{'s' if len(exc.issues) != 1 else ''})",
+                file=sys.stderr,
+            )
+            for issue in exc.issues:
+                print(f"  {issue}", file=sys.stderr)
+            continue
+        print(
+            f"OK  {path} ({len(config.windows)} windows, {len(config.matters)} matters, "
+            f"{len(config.series)} series)"
+        )
+    return 2 if failed else 0
