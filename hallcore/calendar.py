@@ -1,0 +1,204 @@
+"""The hall's calendar: business days, opening hours, walk-in cut-off and working-day deadlines.
+
+All questions take `now` as a timezone-aware datetime (the core never reads the wall clock) and answer in
+the hall's time zone. Opening hours lie within one calendar day (`open < close`).
+
+Rules, and where they come from:
+
+- A date in `Hall.holidays` is closed, even if it is also listed in `extra_workdays` (a config mistake; the
+  closed reading gives the citizen the later deadline, never an earlier one).
+- 调休: a date in `Hall.extra_workdays` (a weekend day made a working day by State Council notice) is a normal
+  working day. It takes the hours of the *nearest regular weekday* — the closest weekday, by weekday distance,
+  that has normal (not booking-only) hours; ties go to the following weekday. So a 调休 Saturday opens like
+  Friday and a 调休 Sunday like Monday, whatever the hall's own Saturday "5+1" hours are.
+- Working days (for 容缺 and 差评 deadlines): normal-hours days that are not holidays, plus extra workdays.
+  The Saturday "5+1" booking-only day is not a working day: it is an extra service, not a day of the week
+  counted by 行政许可法 deadlines.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+from hallcore.config import DayHours, Hall, Series
+from hallcore.errors import HallError
+
+WEEKDAY_KEYS: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+# next_opening looks this far ahead; a hall closed for longer (e.g. under renovation) has no "next opening".
+NEXT_OPENING_HORIZON_DAYS = 60
+
+
+class CalendarError(HallError):
+    """The calendar cannot answer: no working day is reachable (no weekday has normal hours)."""
+
+
+def _require_aware(now: dt.datetime) -> None:
+    # A naive datetime would be read in the machine's local zone: a wall-clock dependency in disguise.
+    if now.tzinfo is None or now.tzinfo.utcoffset(now) is None:
+        raise ValueError(f"hallcore needs a timezone-aware datetime, got naive {now.isoformat()}")
+
+
+class HallCalendar:
+    """Calendar questions about one hall, answered in the hall's time zone."""
+
+    def __init__(self, hall: Hall) -> None:
+        self._hall = hall
+        self._tz = ZoneInfo(hall.timezone)
+        self._holidays = frozenset(hall.holidays)
+        self._extra_workdays = frozenset(hall.extra_workdays)
+        self._regular: tuple[DayHours | None, ...] = tuple(
+            h if h is not None and not h.booking_only else None
+            for h in (hall.hours.get(key) for key in WEEKDAY_KEYS)
+        )
+        self._extra_hours = tuple(self._nearest_regular(wd) for wd in range(7))
+        # Between two working days lie at most 6 weekdays without normal hours per run, plus holidays.
+        self._max_gap_days = 7 * (len(self._holidays) + 1)
+
+    def _nearest_regular(self, weekday: int) -> DayHours | None:
+        for distance in range(4):
+            for candidate in ((weekday + distance) % 7, (weekday - distance) % 7):
+                hours = self._regular[candidate]
+                if hours is not None:
+                    return hours
+        return None
+
+    @property
+    def hall(self) -> Hall:
+        return self._hall
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return self._tz
+
+    # --- days -------------------------------------------------------------------------------------------
+
+    def local(self, now: dt.datetime) -> dt.datetime:
+        """`now` in the hall's time zone."""
+        _require_aware(now)
+        return now.astimezone(self._tz)
+
+    def business_day(self, now: dt.datetime) -> dt.date:
+        """The hall's local date at `now` (ticket numbers restart on it)."""
+        return self.local(now).date()
+
+    def hours_on(self, day: dt.date) -> DayHours | None:
+        """The hours of `day`, or None when closed (holiday, or a weekday without hours)."""
+        if day in self._holidays:
+            return None
+        if day in self._extra_workdays:
+            return self._extra_hours[day.weekday()]
+        return self._hall.hours.get(WEEKDAY_KEYS[day.weekday()])
+
+    def is_booking_only(self, day: dt.date) -> bool:
+        """True on the Saturday "5+1" day: open, but only booked matters are served."""
+        hours = self.hours_on(day)
+        return hours is not None and hours.booking_only
+
+    def is_workday(self, day: dt.date) -> bool:
+        """True on a working day for deadlines: normal hours and not a holiday, or an extra workday (调休)."""
+        if day in self._holidays:
+            return False
+        return day in self._extra_workdays or self._regular[day.weekday()] is not None
+
+    def _next_workday(self, day: dt.date) -> dt.date:
+        """The first working day strictly after `day`."""
+        for offset in range(1, self._max_gap_days + 1):
+            candidate = day + dt.timedelta(days=offset)
+            if self.is_workday(candidate):
+                return candidate
+        raise CalendarError(
+            f"hall {self._hall.id!r}: no working day within {self._max_gap_days} days after {day}; "
+            "give at least one weekday normal hours in [hall.hours]"
+        )
+
+    def add_working_days(self, day: dt.date, n: int) -> dt.date:
+        """The n-th working day after `day`; n=0 gives `day` itself if a working day, else the next one."""
+        if n < 0:
+            raise ValueError(f"n must be >= 0, got {n}")
+        if n == 0:
+            return day if self.is_workday(day) else self._next_workday(day)
+        for _ in range(n):
+            day = self._next_workday(day)
+        return day
+
+    def working_days_between(self, a: dt.date, b: dt.date) -> int:
+        """Working days d with a < d <= b; negative (the same count) when b < a.
+
+        So `working_days_between(a, add_working_days(a, n)) == n` for n >= 1.
+        """
+        if b < a:
+            return -self.working_days_between(b, a)
+        return sum(
+            1 for offset in range(1, (b - a).days + 1) if self.is_workday(a + dt.timedelta(days=offset))
+        )
+
+    # --- hours ------------------------------------------------------------------------------------------
+
+    def opens_at(self, day: dt.date) -> dt.datetime | None:
+        """When the hall opens on `day` (aware, hall time zone), or None when closed."""
+        hours = self.hours_on(day)
+        return None if hours is None else dt.datetime.combine(day, hours.open, tzinfo=self._tz)
+
+    def closes_at(self, day: dt.date) -> dt.datetime | None:
+        """When the hall closes on `day` (aware, hall time zone), or None when closed."""
+        hours = self.hours_on(day)
+        return None if hours is None else dt.datetime.combine(day, hours.close, tzinfo=self._tz)
+
+    def is_open(self, now: dt.datetime) -> bool:
+        """True within today's hours (open <= now < close), booking-only days included."""
+        day = self.business_day(now)
+        opens, closes = self.opens_at(day), self.closes_at(day)
+        return opens is not None and closes is not None and opens <= now < closes
+
+    def _series_bounds(self, series: Series, day: dt.date) -> tuple[dt.datetime, dt.datetime] | None:
+        opens, closes = self.opens_at(day), self.closes_at(day)
+        if opens is None or closes is None:
+            return None
+        # A series' own hours narrow the hall's, never widen them.
+        if series.open is not None:
+            opens = max(opens, dt.datetime.combine(day, series.open, tzinfo=self._tz))
+        if series.close is not None:
+            closes = min(closes, dt.datetime.combine(day, series.close, tzinfo=self._tz))
+        return opens, closes
+
+    def series_open(self, series: Series, now: dt.datetime) -> bool:
+        """True when the hall is open and `now` is within the series' own hours, if it has any."""
+        bounds = self._series_bounds(series, self.business_day(now))
+        return bounds is not None and bounds[0] <= now < bounds[1]
+
+    def accepting_walk_ins(self, now: dt.datetime, series: Series | None = None) -> bool:
+        """True when a walk-in ticket may be issued: open, not a booking-only day, before close − cutoff_min.
+
+        With `series`, its narrower hours apply and the cut-off is taken from the series' close. On the
+        Saturday "5+1" day only bookings are served (DOMAIN.md, Changchun), so walk-ins are refused.
+        """
+        day = self.business_day(now)
+        if self.is_booking_only(day):
+            return False
+        if series is None:
+            opens, closes = self.opens_at(day), self.closes_at(day)
+            if opens is None or closes is None:
+                return False
+        else:
+            bounds = self._series_bounds(series, day)
+            if bounds is None:
+                return False
+            opens, closes = bounds
+        return opens <= now < closes - dt.timedelta(minutes=self._hall.cutoff_min)
+
+    def next_opening(self, now: dt.datetime, *, walk_ins_only: bool = False) -> dt.datetime | None:
+        """The first opening time strictly after `now`, within 60 days, or None.
+
+        `walk_ins_only` skips booking-only days (what the kiosk tells a walk-in citizen).
+        """
+        today = self.business_day(now)
+        for offset in range(NEXT_OPENING_HORIZON_DAYS + 1):
+            day = today + dt.timedelta(days=offset)
+            if walk_ins_only and self.is_booking_only(day):
+                continue
+            opens = self.opens_at(day)
+            if opens is not None and opens > now:
+                return opens
+        return None
