@@ -44,6 +44,22 @@ def drain(transport: Transport, limit: int = 64) -> bytes:
     return bytes(stale)
 
 
+class SerialPort(Protocol):
+    """What `SerialTransport` uses of a pyserial port: any `serial_for_url` result (posix, socket, loop…)."""
+
+    name: str | None
+
+    @property
+    def timeout(self) -> float | None: ...
+    @timeout.setter
+    def timeout(self, value: float | None) -> None: ...
+    @property
+    def in_waiting(self) -> int: ...
+    def read(self, size: int = 1, /) -> bytes: ...
+    def write(self, data: bytes, /) -> int | None: ...
+    def close(self) -> None: ...
+
+
 class SerialTransport:
     """A pyserial port: `serial.serial_for_url(url, timeout=..., write_timeout=...)`.
 
@@ -51,7 +67,7 @@ class SerialTransport:
     Give the port a `write_timeout`: without one a write to a stalled port blocks forever.
     """
 
-    def __init__(self, port: serial.SerialBase, name: str = "") -> None:
+    def __init__(self, port: SerialPort, name: str = "") -> None:
         self._port = port
         self.name = name or str(port.name)
 
@@ -65,6 +81,10 @@ class SerialTransport:
 
     def read(self, n: int, timeout: float) -> bytes:
         try:
+            if timeout <= 0:
+                # Changing the timeout re-programs termios on a real port; a poll needs no wait at all.
+                waiting = self._port.in_waiting
+                return bytes(self._port.read(min(n, waiting))) if waiting else b""
             if self._port.timeout != timeout:
                 self._port.timeout = timeout
             return bytes(self._port.read(n))
@@ -92,14 +112,17 @@ class SocketTransport:
         self._poll.register(sock, select.POLLIN)
 
     @classmethod
-    def connect(cls, host: str, port: int = 9100, timeout: float = 3.0) -> SocketTransport:
+    def connect(
+        cls, host: str, port: int = 9100, timeout: float = 3.0, write_timeout: float | None = None
+    ) -> SocketTransport:
         """Connect with a bounded timeout, or raise DeviceUnavailable."""
         try:
             sock = socket.create_connection((host, port), timeout=timeout)
         except OSError as e:
             raise DeviceUnavailable(f"tcp {host}:{port}: cannot connect ({e}); is it on the LAN?") from e
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        return cls(sock, write_timeout=timeout, name=f"tcp {host}:{port}")
+        wt = timeout if write_timeout is None else write_timeout
+        return cls(sock, write_timeout=wt, name=f"tcp {host}:{port}")
 
     def write(self, data: bytes) -> None:
         try:
@@ -156,7 +179,7 @@ class EscposTransport:
             dev = self._device() if hasattr(type(self._printer), "device") else None
             if isinstance(dev, socket.socket):
                 self._inner = SocketTransport(dev, write_timeout=self._timeout_ms / 1000, name=self.name)
-            elif isinstance(dev, serial.SerialBase):
+            elif isinstance(dev, serial.Serial):  # python-escpos opens a plain serial.Serial
                 dev.write_timeout = self._timeout_ms / 1000
                 self._inner = SerialTransport(dev, name=self.name)
         return self._inner

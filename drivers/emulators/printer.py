@@ -1,0 +1,491 @@
+"""An ESC/POS ticket printer emulator over TCP (port 9100 style) or a pty, for tests, the demo and installers.
+
+One byte-stream parser serves both: it answers `DLE EOT 1..4` at once (real-time, even mid-job), answers
+`GS r 1` in buffer order, skips the payloads of raster, graphics and QR commands (they may contain
+`10 04 0n`, which must not be read as a status request), and renders each ticket (`ESC @` … `GS V`) to text,
+decoding text as GB18030. While the printer is not printable (paper out, cover open, cutter jam, offline) it
+holds everything it receives, as a real printer's buffer does, and prints it once it is ready again; a
+`silent` printer answers nothing and drops what it gets.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import selectors
+import socket
+import threading
+import tty
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Self
+
+from drivers.codecs.escpos import columns_for, display_width
+
+log = logging.getLogger(__name__)
+
+
+class EmulatedState(StrEnum):
+    READY = "ready"
+    NEAR_END = "near_end"
+    PAPER_OUT = "paper_out"
+    COVER_OPEN = "cover_open"
+    CUTTER_JAM = "cutter_jam"
+    OFFLINE = "offline"
+    SILENT = "silent"
+
+
+# Replies to DLE EOT 1, 2, 3, 4, as printers send them (PROTOCOLS.md §1). "offline" has no known cause.
+STATUS_REPLIES: dict[EmulatedState, bytes] = {
+    EmulatedState.READY: bytes.fromhex("12 12 12 12"),
+    EmulatedState.NEAR_END: bytes.fromhex("12 12 12 1E"),
+    EmulatedState.PAPER_OUT: bytes.fromhex("1A 32 12 7E"),
+    EmulatedState.COVER_OPEN: bytes.fromhex("1A 16 12 12"),
+    EmulatedState.CUTTER_JAM: bytes.fromhex("1A 52 1A 12"),
+    EmulatedState.OFFLINE: bytes.fromhex("1A 12 12 12"),
+}
+_PRINTING = (EmulatedState.READY, EmulatedState.NEAR_END)
+
+
+@dataclass(frozen=True, slots=True)
+class RenderedTicket:
+    """One cut piece of paper: its text (alignment applied, QR codes as `[QR] data` lines) and raw bytes."""
+
+    text: str
+    raw: bytes
+    qr: tuple[str, ...] = ()
+    cut: bool = True
+
+
+# --- the byte-stream parser ---------------------------------------------------------------------------------
+
+# Fixed lengths of commands whose layout does not depend on their parameters (prefix byte, second byte).
+_FIXED: dict[int, dict[int, int]] = {
+    0x1B: {
+        **dict.fromkeys(b"@2<=imSL", 2),
+        **dict.fromkeys(b"!-3EGJMRUVadelrt{ T", 3),
+        **dict.fromkeys(b"$\\B", 4),
+        ord("p"): 5,
+    },
+    0x1C: {**dict.fromkeys(b"&.", 2), **dict.fromkeys(b"!-CW", 3), **dict.fromkeys(b"Sp", 4)},
+    0x1D: {
+        ord(":"): 2,
+        **dict.fromkeys(b"!BHIabfhrwT/", 3),
+        **dict.fromkeys(b"LWP$\\", 4),
+    },
+}
+# ESC c takes two parameters (ESC c 3 n, ESC c 4 n, ESC c 5 n): 4 bytes, not 3.
+_FIXED[0x1B][ord("c")] = 4
+
+
+class _IncompleteError(Exception):
+    """The buffer ends inside a command: wait for more bytes."""
+
+
+@dataclass(slots=True)
+class _Paper:
+    """The ticket being printed."""
+
+    raw: bytearray = field(default_factory=bytearray)
+    lines: list[str] = field(default_factory=list)
+    qr: list[str] = field(default_factory=list)
+
+
+class EscposStream:
+    """Parses one connection's byte stream; `feed` returns the bytes to answer."""
+
+    def __init__(self, printer: EmulatedPrinter) -> None:
+        self._printer = printer
+        self._buf = bytearray()
+        self._held: list[bytes] = []  # commands received while not printable, in order
+        self._paper: _Paper | None = None
+        self._line = bytearray()
+        self._line_align = 0
+        self._line_scale = 1
+        self._align = 0
+        self._scale = 1
+        self._qr_data = ""
+
+    def feed(self, data: bytes) -> bytes:
+        out = bytearray()
+        self._release(out)
+        self._buf += data
+        pos = 0
+        while pos < len(self._buf):
+            try:
+                n = self._command_length(pos)
+            except _IncompleteError:
+                break
+            if pos + n > len(self._buf):
+                break  # the payload has not all arrived yet
+            cmd = bytes(self._buf[pos : pos + n])
+            pos += n
+            if cmd[0] == 0x10:
+                self._realtime(cmd, out)
+            elif self._printer.state is EmulatedState.SILENT:
+                continue
+            elif self._held or self._printer.state not in _PRINTING:
+                self._held.append(cmd)
+            else:
+                self._execute(cmd, out)
+        del self._buf[:pos]
+        return bytes(out)
+
+    def _release(self, out: bytearray) -> None:
+        if self._printer.state is EmulatedState.SILENT:
+            self._held.clear()
+        while self._held and self._printer.state in _PRINTING:
+            self._execute(self._held.pop(0), out)
+
+    def _need(self, end: int) -> None:
+        if end > len(self._buf):
+            raise _IncompleteError
+
+    def _command_length(self, pos: int) -> int:
+        b = self._buf
+        first = b[pos]
+        if first >= 0x20:
+            end = pos
+            while end < len(b) and b[end] >= 0x20:
+                end += 1
+            return end - pos
+        if first not in (0x10, 0x1B, 0x1C, 0x1D):
+            return 1  # LF, CR, HT, FF, CAN, NUL…
+        self._need(pos + 2)
+        second = b[pos + 1]
+        if first == 0x10:
+            if second == 0x14:  # DLE DC4 fn …: 5 bytes, 10 for fn 8 (clear buffer)
+                self._need(pos + 3)
+                return 10 if b[pos + 2] == 8 else 5
+            return 3 if second in (0x04, 0x05) else 1
+        if first == 0x1D and second == 0x56:  # GS V m [n]: function B/C/D carry a feed amount
+            self._need(pos + 3)
+            return 4 if b[pos + 2] in (0x41, 0x42, 0x61, 0x62, 0x67, 0x68) else 3
+        if first == 0x1D and second == 0x28:  # GS ( fn pL pH payload (QR, graphics…)
+            self._need(pos + 5)
+            return 5 + b[pos + 3] + 256 * b[pos + 4]
+        if first == 0x1D and second == 0x38:  # GS 8 L p1 p2 p3 p4 payload (large graphics)
+            self._need(pos + 7)
+            return 7 + int.from_bytes(b[pos + 3 : pos + 7], "little")
+        if first == 0x1D and second == 0x76:  # GS v 0 m xL xH yL yH + xL·yL raster bytes
+            self._need(pos + 8)
+            x = b[pos + 4] + 256 * b[pos + 5]
+            y = b[pos + 6] + 256 * b[pos + 7]
+            return 8 + x * y
+        if first == 0x1D and second == 0x6B:  # GS k m: barcode, NUL-ended (m ≤ 6) or counted
+            self._need(pos + 3)
+            if b[pos + 2] <= 6:
+                end = b.find(0, pos + 3)
+                if end < 0:
+                    raise _IncompleteError
+                return end + 1 - pos
+            self._need(pos + 4)
+            return 4 + b[pos + 3]
+        if first == 0x1D and second == 0x2A:  # GS * x y + x·y·8 bytes (downloaded bit image)
+            self._need(pos + 4)
+            return 4 + b[pos + 2] * b[pos + 3] * 8
+        if first == 0x1B and second == 0x2A:  # ESC * m nL nH + column data
+            self._need(pos + 5)
+            k = b[pos + 3] + 256 * b[pos + 4]
+            return 5 + (3 * k if b[pos + 2] in (32, 33) else k)
+        if first == 0x1B and second == 0x44:  # ESC D tab stops, NUL-ended
+            end = b.find(0, pos + 2)
+            if end < 0:
+                raise _IncompleteError
+            return end + 1 - pos
+        length = _FIXED[first].get(second)
+        if length is None:
+            log.debug("unknown command %02X %02X, skipped as 2 bytes", first, second)
+            return 2
+        self._need(pos + length)
+        return length
+
+    def _realtime(self, cmd: bytes, out: bytearray) -> None:
+        state = self._printer.state
+        if state is EmulatedState.SILENT:
+            return
+        if len(cmd) == 3 and cmd[1] == 0x04 and 1 <= cmd[2] <= 4:
+            out.append(STATUS_REPLIES[state][cmd[2] - 1])
+        elif len(cmd) == 10 and cmd[1] == 0x14:  # DLE DC4 8: clear the buffer (a host cancelling a job)
+            self._held.clear()
+            self._paper = None
+            self._line.clear()
+
+    def _execute(self, cmd: bytes, out: bytearray) -> None:
+        first = cmd[0]
+        second = cmd[1] if len(cmd) > 1 else -1
+        if first == 0x1B and second == 0x40:
+            self._align, self._scale = 0, 1
+            if self._paper is None:
+                self._paper = _Paper()
+        if first == 0x1D and second == 0x72:  # GS r n: answered in buffer order, i.e. now
+            out.append(0x03 if self._printer.state is EmulatedState.NEAR_END else 0x00)
+            return
+        if self._paper is None:
+            if first >= 0x20 or first == 0x0A:
+                self._paper = _Paper()  # text without ESC @ still prints
+            else:
+                return
+        self._paper.raw += cmd
+        if first >= 0x20:
+            if not self._line:
+                self._line_align, self._line_scale = self._align, self._scale
+            self._line += cmd
+        elif first == 0x0A:
+            self._end_line()
+        elif first == 0x1B and second == 0x61:
+            self._align = cmd[2] % 48  # ESC a accepts 0–2 and '0'–'2'
+        elif first == 0x1D and second == 0x21:
+            self._scale = (cmd[2] >> 4) + 1
+        elif first == 0x1B and second == 0x64:
+            self._end_line()
+            self._paper.lines.extend([""] * max(0, cmd[2] - 1))
+        elif first == 0x1D and second == 0x28 and len(cmd) >= 8 and cmd[2] == 0x6B:
+            fn = cmd[6]
+            if fn == 0x50:
+                self._qr_data = cmd[8:].decode("utf-8", errors="replace")
+            elif fn == 0x51 and self._qr_data:
+                self._end_line()
+                self._paper.lines.append(f"[QR] {self._qr_data}")
+                self._paper.qr.append(self._qr_data)
+        elif first == 0x1D and second == 0x56:
+            self._end_line()
+            paper, self._paper = self._paper, None
+            self._printer.add_ticket(paper)
+
+    def _end_line(self) -> None:
+        if self._paper is None:
+            return
+        text = self._line.decode("gb18030", errors="replace")
+        self._line.clear()
+        cols = self._printer.columns
+        width = display_width(text) * self._line_scale
+        pad = 0
+        if self._line_align == 1:
+            pad = max(0, (cols - width) // 2)
+        elif self._line_align == 2:
+            pad = max(0, cols - width)
+        self._paper.lines.append((" " * pad + text).rstrip())
+
+
+class EmulatedPrinter:
+    """The printer itself: its state and what it printed. Shared by the TCP and pty front ends."""
+
+    def __init__(self, width_mm: int = 80, state: EmulatedState = EmulatedState.READY) -> None:
+        self.columns = columns_for(width_mm)
+        self._state = state
+        self._lock = threading.Lock()
+        self._tickets: list[RenderedTicket] = []
+        self.on_change: Callable[[], None] | None = None  # the front end's wake-up
+
+    @property
+    def state(self) -> EmulatedState:
+        return self._state
+
+    def set_state(self, state: EmulatedState | str) -> None:
+        """Script the printer: ready, near_end, paper_out, cover_open, cutter_jam, offline or silent."""
+        self._state = EmulatedState(state)
+        if self.on_change is not None:
+            self.on_change()  # held jobs print and held GS r replies go out when it is ready again
+
+    @property
+    def tickets(self) -> list[RenderedTicket]:
+        """What has been printed and cut so far (a copy)."""
+        with self._lock:
+            return list(self._tickets)
+
+    def add_ticket(self, paper: _Paper) -> None:
+        ticket = RenderedTicket("\n".join(paper.lines), bytes(paper.raw), tuple(paper.qr))
+        with self._lock:
+            self._tickets.append(ticket)
+
+    def stream(self) -> EscposStream:
+        return EscposStream(self)
+
+
+# --- front ends ---------------------------------------------------------------------------------------------
+
+
+class _Loop:
+    """A selector loop on its own thread, woken through a pipe; every fd it opened is closed on stop."""
+
+    def __init__(self, printer: EmulatedPrinter | None, name: str) -> None:
+        self.printer = printer or EmulatedPrinter()
+        self._sel = selectors.DefaultSelector()
+        self._wake_r, self._wake_w = os.pipe()
+        os.set_blocking(self._wake_r, False)
+        os.set_blocking(self._wake_w, False)
+        self._sel.register(self._wake_r, selectors.EVENT_READ, None)
+        self._streams: dict[int, tuple[EscposStream, Callable[[bytes], None], Callable[[], None]]] = {}
+        self._stopping = False
+        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
+        self.printer.on_change = self._wake
+
+    @property
+    def tickets(self) -> list[RenderedTicket]:
+        return self.printer.tickets
+
+    def set_state(self, state: EmulatedState | str) -> None:
+        self.printer.set_state(state)
+
+    def start(self) -> Self:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop the thread and close every fd and socket; safe to call twice."""
+        if self._thread.is_alive():
+            self._stopping = True
+            self._wake()
+            self._thread.join(timeout=5)
+        self._close_all()
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def _wake(self) -> None:
+        with contextlib.suppress(BlockingIOError, OSError):
+            os.write(self._wake_w, b"\0")
+
+    def _add_stream(self, fd: int, send: Callable[[bytes], None], close: Callable[[], None]) -> None:
+        self._streams[fd] = (self.printer.stream(), send, close)
+        self._sel.register(fd, selectors.EVENT_READ, "stream")
+
+    def _drop_stream(self, fd: int) -> None:
+        entry = self._streams.pop(fd, None)
+        if entry is not None:
+            self._sel.unregister(fd)
+            entry[2]()
+
+    def _on_accept(self) -> None:
+        raise NotImplementedError
+
+    def _read(self, fd: int) -> bytes:
+        raise NotImplementedError
+
+    def _run(self) -> None:
+        while not self._stopping:
+            events = self._sel.select()
+            # The wake pipe first: state changes release held jobs before newer bytes are parsed.
+            events.sort(key=lambda e: e[0].fd != self._wake_r)
+            for key, _ in events:
+                if key.fd == self._wake_r:
+                    with contextlib.suppress(BlockingIOError):
+                        os.read(self._wake_r, 4096)
+                    for fd in list(self._streams):
+                        self._pump(fd, b"")
+                elif key.data == "listen":
+                    self._on_accept()
+                elif key.fd in self._streams:
+                    try:
+                        data = self._read(key.fd)
+                    except BlockingIOError:
+                        continue
+                    except OSError:
+                        data = b""
+                    if not data:
+                        self._drop_stream(key.fd)
+                        continue
+                    self._pump(key.fd, data)
+
+    def _pump(self, fd: int, data: bytes) -> None:
+        stream, send, _ = self._streams[fd]
+        reply = stream.feed(data)
+        if reply:
+            try:
+                send(reply)
+            except OSError:
+                self._drop_stream(fd)
+
+    def _close_all(self) -> None:
+        for fd in list(self._streams):
+            self._drop_stream(fd)
+        self._close_extra()
+        self._sel.close()
+        for fd in (self._wake_r, self._wake_w):
+            with contextlib.suppress(OSError):
+                os.close(fd)
+        self._wake_r = self._wake_w = -1
+
+    def _close_extra(self) -> None:
+        pass
+
+
+class TcpPrinterEmulator(_Loop):
+    """A network printer: listens on `host:port` (port 0 picks a free one; see `.port` and `.url`)."""
+
+    def __init__(
+        self, printer: EmulatedPrinter | None = None, host: str = "127.0.0.1", port: int = 0
+    ) -> None:
+        super().__init__(printer, "printer-emulator-tcp")
+        self._listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self._listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self._listener.bind((host, port))
+        self._listener.listen()
+        self._listener.setblocking(False)
+        self.host, self.port = self._listener.getsockname()[:2]
+        self._socks: dict[int, socket.socket] = {}
+        self._sel.register(self._listener, selectors.EVENT_READ, "listen")
+
+    @property
+    def url(self) -> str:
+        return f"tcp://{self.host}:{self.port}"
+
+    def _on_accept(self) -> None:
+        try:
+            conn, _ = self._listener.accept()
+        except BlockingIOError:
+            return
+        conn.setblocking(False)
+        conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        fd = conn.fileno()
+        self._socks[fd] = conn
+        self._add_stream(fd, conn.sendall, lambda: self._socks.pop(fd).close())
+
+    def _read(self, fd: int) -> bytes:
+        return self._socks[fd].recv(65536)
+
+    def _close_extra(self) -> None:
+        with contextlib.suppress(KeyError, ValueError):
+            self._sel.unregister(self._listener)
+        self._listener.close()
+
+
+class PtyPrinterEmulator(_Loop):
+    """A serial printer on a pty: the app opens `.path` (e.g. with `serial.serial_for_url(path)`).
+
+    Both ends are raw, or the line discipline would eat `0D 11 13` and echo bytes back (PITFALLS.md).
+    The emulator keeps its own handle on the device end open, so the app may close and reopen `.path`;
+    `stop()` closes both ends, which the app sees as an unplugged cable.
+    """
+
+    def __init__(self, printer: EmulatedPrinter | None = None) -> None:
+        super().__init__(printer, "printer-emulator-pty")
+        self._master, self._slave = os.openpty()
+        tty.setraw(self._master)
+        tty.setraw(self._slave)
+        os.set_blocking(self._master, False)
+        self.path = os.ttyname(self._slave)
+        master = self._master
+        self._add_stream(master, lambda data: _write_all(master, data), lambda: None)
+
+    def _read(self, fd: int) -> bytes:
+        return os.read(fd, 65536)
+
+    def _close_extra(self) -> None:
+        for fd in (self._master, self._slave):
+            with contextlib.suppress(OSError):
+                os.close(fd)
+        self._master = self._slave = -1
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        written = os.write(fd, view)
+        view = view[written:]

@@ -1,0 +1,75 @@
+"""Fakes with the real device Protocols, for app tests and the demo: scriptable, recording, no I/O."""
+
+from __future__ import annotations
+
+import threading
+
+from drivers.base import DeviceState, DeviceUnavailable, DriverError, Health
+from drivers.codecs.escpos import PrinterStatus
+from drivers.printer import PrinterNotReady
+from drivers.printing import NoticePrint, TicketPrint, notice_bytes, ticket_bytes
+
+
+class FakeTicketPrinter:
+    """A `TicketPrinter` that records what it printed.
+
+    Script it with `set_status` (None = the printer does not answer) and `fail_next` (raised once by the next
+    print, after the status check: a printer lost mid-job). It applies the same rules as `EscposPrinter`:
+    a printer that is not printable refuses the job before anything is recorded.
+    """
+
+    def __init__(self, width_mm: int = 80, status: PrinterStatus | None = None) -> None:
+        self.width_mm = width_mm
+        self.tickets: list[TicketPrint] = []
+        self.notices: list[NoticePrint] = []
+        self.jobs: list[bytes] = []  # the exact ESC/POS bytes a real printer would have received
+        self.fail_next: DriverError | None = None
+        self.closed = False
+        self._status: PrinterStatus | None = PrinterStatus() if status is None else status
+        self._lock = threading.Lock()
+
+    def set_status(self, status: PrinterStatus | None) -> None:
+        with self._lock:
+            self._status = status
+
+    def print_ticket(self, ticket: TicketPrint) -> None:
+        job = ticket_bytes(ticket, self.width_mm)
+        with self._lock:
+            self._check()
+            self.tickets.append(ticket)
+            self.jobs.append(job)
+
+    def print_notice(self, notice: NoticePrint) -> None:
+        job = notice_bytes(notice, self.width_mm)
+        with self._lock:
+            self._check()
+            self.notices.append(notice)
+            self.jobs.append(job)
+
+    def status(self) -> PrinterStatus:
+        with self._lock:
+            return self._current()
+
+    def state(self) -> DeviceState:
+        try:
+            return self.status().state()
+        except DriverError:
+            return DeviceState(Health.UNAVAILABLE, "打印机无应答 printer not answering")
+
+    def close(self) -> None:
+        self.closed = True
+
+    def _current(self) -> PrinterStatus:
+        if self.closed:
+            raise DeviceUnavailable("fake printer: closed")
+        if self._status is None:
+            raise DeviceUnavailable("fake printer: no answer (scripted)")
+        return self._status
+
+    def _check(self) -> None:
+        status = self._current()
+        if not status.printable:
+            raise PrinterNotReady(status, "nothing sent")
+        if self.fail_next is not None:
+            error, self.fail_next = self.fail_next, None
+            raise error

@@ -1,0 +1,245 @@
+"""The ESC/POS ticket printer: status before, completion after, every wait bounded.
+
+A print is reported done only when the printer proved it: `DLE EOT 1..4` say it is online with paper, the
+job is sent, `GS r 1` is answered (in buffer order, so after the job was processed) and `DLE EOT` again says
+online with paper. `DLE EOT` alone cannot prove a print, because it is answered at once while the job may
+still sit in the printer's buffer (PROTOCOLS.md §1). Silence is always "unavailable", never "paper OK".
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from typing import TypeVar
+
+import serial
+
+from drivers.base import DeviceState, DeviceUnavailable, DriverError, Health, ProtocolError
+from drivers.codecs import escpos as ep
+from drivers.codecs.escpos import PrinterStatus
+from drivers.printing import NoticePrint, TicketPrint, notice_bytes, ticket_bytes
+from drivers.protocols import TicketPrinter
+from drivers.transport import EscposTransport, SerialTransport, SocketTransport, Transport, drain
+from hallcore.config import Device
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+PRINTER_TYPES = ("escpos-usb", "escpos-serial", "escpos-network", "fake")
+
+# The common 58 mm USB printer (0416:5011) uses these bulk endpoints, not python-escpos's defaults.
+USB_IN_EP = 0x81
+USB_OUT_EP = 0x03
+
+
+class PrinterNotReady(DeviceUnavailable):
+    """The printer answered but cannot print (paper out, cover open, cutter jam, offline)."""
+
+    def __init__(self, status: PrinterStatus, detail: str = "") -> None:
+        self.status = status
+        self.reason = status.state().reason or "打印机未就绪 printer not ready"
+        super().__init__(self.reason + (f" ({detail})" if detail else ""))
+
+
+class EscposPrinter:
+    """A `TicketPrinter` over any `Transport`; one job or status query at a time (thread-safe).
+
+    `transport` may be None when `reopen` is given: the link is then opened on first use, and again after it
+    was lost, so an unplugged printer comes back without restarting the app. Reopening happens at the
+    caller's pace (a status poll), which is the backoff.
+    """
+
+    def __init__(
+        self,
+        transport: Transport | None,
+        *,
+        width_mm: int = 80,
+        timeout_s: float = 1.0,
+        print_timeout_s: float = 15.0,
+        reopen: Callable[[], Transport] | None = None,
+        name: str = "printer",
+    ) -> None:
+        if transport is None and reopen is None:
+            raise ValueError("EscposPrinter needs a transport or a way to open one")
+        ep.columns_for(width_mm)
+        self.width_mm = width_mm
+        self.name = name
+        self._transport = transport
+        self._reopen = reopen
+        self._timeout = timeout_s
+        # A ticket takes 1–3 s to print on a thermal head; GS r 1 is answered only after that.
+        self._print_timeout = print_timeout_s
+        self._lock = threading.Lock()
+        self._last: DeviceState | None = None
+        self._closed = False
+
+    # --- public -------------------------------------------------------------------------------------------
+
+    def print_ticket(self, ticket: TicketPrint) -> None:
+        self._print(ticket_bytes(ticket, self.width_mm), f"ticket {ticket.number}")
+
+    def print_notice(self, notice: NoticePrint) -> None:
+        self._print(notice_bytes(notice, self.width_mm), "notice")
+
+    def status(self) -> PrinterStatus:
+        with self._lock:
+            return self._guarded(self._status)
+
+    def state(self) -> DeviceState:
+        try:
+            return self.status().state()
+        except ProtocolError:
+            return DeviceState(Health.UNAVAILABLE, "打印机应答异常 printer answers garbage")
+        except DriverError:
+            return DeviceState(Health.UNAVAILABLE, "打印机无应答 printer not answering")
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+            self._drop_link()
+
+    # --- internals ------------------------------------------------------------------------------------------
+
+    def _print(self, job: bytes, what: str) -> None:
+        with self._lock:
+
+            def run(t: Transport) -> None:
+                before = self._status(t)
+                if not before.printable:
+                    raise PrinterNotReady(before, f"{what} not sent")
+                t.write(job + ep.PAPER_SENSOR_REQUEST)
+                reply = t.read(1, self._print_timeout)
+                if not reply:
+                    # An offline printer holds GS r 1 (cover opened or paper ran out mid-job), but still
+                    # answers DLE EOT, so ask why before calling it silence.
+                    during = self._status(t)
+                    if not during.printable:
+                        raise PrinterNotReady(during, f"{what} may be incomplete")
+                    raise DeviceUnavailable(
+                        f"{self.name}: no completion answer within {self._print_timeout:g} s; "
+                        f"{what} may not be printed, reprint or void it"
+                    )
+                sensor = ep.parse_paper_sensor(reply[0])
+                after = self._status(t)
+                if sensor.paper_out or not after.printable:
+                    raise PrinterNotReady(after, f"{what} may be incomplete")
+
+            self._guarded(run)
+
+    def _status(self, t: Transport) -> PrinterStatus:
+        stale = drain(t)
+        if stale:
+            log.debug("%s: dropped %d stale bytes %s", self.name, len(stale), stale[:16].hex(" "))
+        replies = bytearray()
+        for n in (1, 2, 3, 4):
+            t.write(ep.status_request(n))
+            got = t.read(1, self._timeout)
+            if not got:
+                raise DeviceUnavailable(
+                    f"{self.name}: no answer to DLE EOT {n} within {self._timeout:g} s; is it on and cabled?"
+                )
+            replies += got
+        status = ep.parse_status(bytes(replies))
+        self._note(status.state())
+        return status
+
+    def _guarded(self, fn: Callable[[Transport], T]) -> T:
+        """Run `fn` on the link; a lost or silent link is dropped so the next call starts afresh."""
+        if self._closed:
+            raise DeviceUnavailable(f"{self.name}: closed")
+        try:
+            if self._transport is None:
+                assert self._reopen is not None
+                self._transport = self._reopen()
+            return fn(self._transport)
+        except PrinterNotReady as e:
+            self._note(e.status.state())
+            raise
+        except DriverError as e:
+            self._note(DeviceState(Health.UNAVAILABLE, str(e)))
+            if self._reopen is not None:
+                self._drop_link()
+            raise
+
+    def _drop_link(self) -> None:
+        if self._transport is not None:
+            self._transport.close()
+            self._transport = None
+
+    def _note(self, state: DeviceState) -> None:
+        """Log once on loss and once on recovery (and once when it becomes degraded), not on every poll."""
+        last, self._last = self._last, state
+        if last is not None and last.health is state.health:
+            return
+        if state.health is Health.UNAVAILABLE:
+            log.warning("%s unavailable: %s", self.name, state.reason)
+        elif last is not None and last.health is Health.UNAVAILABLE:
+            log.info("%s available again%s", self.name, f" ({state.reason})" if state.reason else "")
+        elif state.health is Health.DEGRADED:
+            log.info("%s degraded: %s", self.name, state.reason)
+
+
+def parse_network_url(url: str, default_port: int = 9100) -> tuple[str, int]:
+    """`tcp://host:9100`, `socket://host:port`, `host:port` or `host` → (host, port)."""
+    rest = url.split("://", 1)[1] if "://" in url else url
+    rest = rest.rstrip("/")
+    host, sep, port = rest.rpartition(":")
+    if not sep:
+        host, port = rest, str(default_port)
+    if not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise DriverError(f"printer url {url!r} is not host:port (e.g. tcp://192.168.1.50:9100)")
+    return host.strip("[]"), int(port)
+
+
+def build_printer(device: Device) -> TicketPrinter:
+    """The printer a station's config asks for. Nothing is opened yet: an unplugged printer still builds,
+    and reports itself unavailable until it answers."""
+    timeout = device.timeout_s
+    # Writes carry a whole ticket: about 2 s for 2 KB at 9600 baud, so they get a longer bound than replies.
+    write_timeout = max(5.0, timeout)
+    opener: Callable[[], Transport]
+    if device.type == "fake":
+        from drivers.fakes import FakeTicketPrinter
+
+        return FakeTicketPrinter(width_mm=device.width_mm)
+    if device.type == "escpos-serial":
+
+        def opener() -> Transport:
+            try:
+                port = serial.serial_for_url(
+                    device.url, baudrate=device.baud, timeout=timeout, write_timeout=write_timeout
+                )
+            except (serial.SerialException, OSError, ValueError) as e:
+                raise DeviceUnavailable(f"{device.url}: cannot open ({e}); is the printer plugged in?") from e
+            return SerialTransport(port, name=device.url)
+
+    elif device.type == "escpos-network":
+        host, port = parse_network_url(device.url)
+
+        def opener() -> Transport:
+            return SocketTransport.connect(host, port, timeout=timeout, write_timeout=write_timeout)
+
+    elif device.type == "escpos-usb":
+        if device.usb_vendor is None or device.usb_product is None:
+            raise DriverError("escpos-usb printer needs usb_vendor and usb_product (e.g. 0x0416, 0x5011)")
+        vendor, product = device.usb_vendor, device.usb_product
+
+        def opener() -> Transport:
+            from escpos.printer import Usb
+
+            usb = Usb(
+                idVendor=vendor,
+                idProduct=product,
+                in_ep=USB_IN_EP,
+                out_ep=USB_OUT_EP,
+                timeout=int(write_timeout * 1000),  # pyusb milliseconds; 0 would mean "wait forever"
+            )
+            return EscposTransport(usb, timeout=write_timeout, name=f"usb {vendor:04x}:{product:04x}")
+
+    else:
+        raise DriverError(f"printer type {device.type!r} is unknown; use one of {', '.join(PRINTER_TYPES)}")
+    return EscposPrinter(
+        None, reopen=opener, width_mm=device.width_mm, timeout_s=timeout, name=f"{device.type} {device.url}"
+    )
