@@ -151,7 +151,7 @@ class EngineMachine(RuleBasedStateMachine):
         self.token += 1
         out = self.apply(
             c.IssueTicket(
-                matter, c.Source(source), f"t{self.token}", prio, answers, present, holder_name="张三"
+                matter, Source(source), f"t{self.token}", prio, answers, present, holder_name="张三"
             )
         )
         if isinstance(out, Accepted) and out.ticket is not None:
