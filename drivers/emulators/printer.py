@@ -20,6 +20,7 @@ import tty
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
+from pathlib import Path
 from typing import Self
 
 from drivers.codecs.escpos import columns_for, display_width
@@ -56,7 +57,7 @@ class RenderedTicket:
     text: str
     raw: bytes
     qr: tuple[str, ...] = ()
-    cut: bool = True
+    scales: tuple[int, ...] = ()  # character magnification (GS !) of each line of `text`
 
 
 # --- the byte-stream parser ---------------------------------------------------------------------------------
@@ -90,6 +91,7 @@ class _Paper:
 
     raw: bytearray = field(default_factory=bytearray)
     lines: list[str] = field(default_factory=list)
+    scales: list[int] = field(default_factory=list)
     qr: list[str] = field(default_factory=list)
 
 
@@ -241,7 +243,9 @@ class EscposStream:
             self._scale = (cmd[2] >> 4) + 1
         elif first == 0x1B and second == 0x64:
             self._end_line()
-            self._paper.lines.extend([""] * max(0, cmd[2] - 1))
+            blank = max(0, cmd[2] - 1)
+            self._paper.lines.extend([""] * blank)
+            self._paper.scales.extend([1] * blank)
         elif first == 0x1D and second == 0x28 and len(cmd) >= 8 and cmd[2] == 0x6B:
             fn = cmd[6]
             if fn == 0x50:
@@ -249,6 +253,7 @@ class EscposStream:
             elif fn == 0x51 and self._qr_data:
                 self._end_line()
                 self._paper.lines.append(f"[QR] {self._qr_data}")
+                self._paper.scales.append(1)
                 self._paper.qr.append(self._qr_data)
         elif first == 0x1D and second == 0x56:
             self._end_line()
@@ -268,6 +273,7 @@ class EscposStream:
         elif self._line_align == 2:
             pad = max(0, cols - width)
         self._paper.lines.append((" " * pad + text).rstrip())
+        self._paper.scales.append(self._line_scale)
 
 
 class EmulatedPrinter:
@@ -297,7 +303,9 @@ class EmulatedPrinter:
             return list(self._tickets)
 
     def add_ticket(self, paper: _Paper) -> None:
-        ticket = RenderedTicket("\n".join(paper.lines), bytes(paper.raw), tuple(paper.qr))
+        ticket = RenderedTicket(
+            "\n".join(paper.lines), bytes(paper.raw), tuple(paper.qr), tuple(paper.scales)
+        )
         with self._lock:
             self._tickets.append(ticket)
 
@@ -489,3 +497,50 @@ def _write_all(fd: int, data: bytes) -> None:
     while view:
         written = os.write(fd, view)
         view = view[written:]
+
+
+# --- PNG ---------------------------------------------------------------------------------------------------
+
+_FONTS = (
+    "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",  # fonts-wqy-microhei (Debian)
+    "/usr/share/fonts/wqy-microhei/wqy-microhei.ttc",
+)
+
+
+def render_png(ticket: RenderedTicket, path: str | os.PathLike[str], width_mm: int = 80) -> None:
+    """Draw a rendered ticket as the paper would look (12×24-dot cells), QR codes included, for installers'
+    test prints and screenshots. Needs Pillow, a CJK font and `qrcode`."""
+    import qrcode
+    from PIL import Image, ImageDraw, ImageFont
+
+    font_path = next((f for f in _FONTS if Path(f).exists()), None)
+    if font_path is None:
+        raise FileNotFoundError("no CJK font found for the PNG; install fonts-wqy-microhei")
+    dots = 384 if width_mm == 58 else 576
+    rows: list[Image.Image | tuple[str, int]] = []
+    lines = ticket.text.split("\n")
+    for line, scale in zip(lines, ticket.scales or (1,) * len(lines), strict=True):
+        if line.startswith("[QR] "):
+            code = qrcode.QRCode(border=1, box_size=6)
+            code.add_data(line[5:])
+            rows.append(code.make_image().get_image().convert("L"))
+        else:
+            rows.append((line, scale))
+    height = sum(r.height if isinstance(r, Image.Image) else 28 * r[1] for r in rows) + 24
+    image = Image.new("L", (dots, height), 255)
+    draw = ImageDraw.Draw(image)
+    y = 12
+    for row in rows:
+        if isinstance(row, Image.Image):
+            image.paste(row, ((dots - row.width) // 2, y))
+            y += row.height
+            continue
+        line, scale = row
+        font = ImageFont.truetype(font_path, 24 * scale)
+        text = line.lstrip(" ")
+        x = 12 * (len(line) - len(text))  # alignment padding is in 1x columns
+        for ch in text:
+            draw.text((x, y), ch, font=font, fill=0)
+            x += 12 * scale * display_width(ch)  # the printer's grid, not the font's advance
+        y += 28 * scale
+    image.save(path, format="PNG")

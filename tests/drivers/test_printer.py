@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 import serial
@@ -19,6 +20,7 @@ from drivers.emulators.printer import (
     EscposStream,
     PtyPrinterEmulator,
     TcpPrinterEmulator,
+    render_png,
 )
 from drivers.fakes import FakeTicketPrinter
 from drivers.printer import EscposPrinter, PrinterNotReady, build_printer, parse_network_url
@@ -483,3 +485,15 @@ def test_python_escpos_serial_object_over_a_pty() -> None:
         finally:
             printer.close()
         assert len(emu.tickets) == 1
+
+
+def test_emulator_draws_a_ticket_as_png(tmp_path: Path) -> None:
+    from PIL import Image
+
+    emulated = EmulatedPrinter(width_mm=58)
+    emulated.stream().feed(ticket_bytes(TICKET, 58))
+    out = tmp_path / "ticket.png"
+    render_png(emulated.tickets[0], out, width_mm=58)
+    with Image.open(out) as image:
+        assert image.width == 384
+        assert image.height > 400  # text lines plus the QR code
