@@ -363,7 +363,7 @@ def _check_stations(w: Walker, p: Parsed, refs: _Refs) -> None:
             win is not None
             and st.led is not None
             and st.led.address is not None
-            and win.led_address is not None
+            and win.led_address in BUS_ADDRESSES
             and st.led.address != win.led_address
         ):
             w.issue(f"{key}.led.address", st.led.address, f"the window's led_address ({win.led_address})")

@@ -105,6 +105,7 @@ def load_config(path: pathlib.Path) -> HallConfig:
 
 def parse_config(data: dict[str, Any], source: str) -> HallConfig:
     """Validate already parsed TOML data; `source` names the file in every issue."""
+    # configcheck builds on this module's Walker, so it can only be imported once this module is loaded.
     from hallcore.configcheck import check_references
 
     walker = Walker(source)

@@ -1,0 +1,421 @@
+"""Config loading: the example halls load, every mistake is reported at once with file, key and hint."""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import importlib.util
+import pathlib
+import re
+import tomllib
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from hallcore.config import HallConfig, MatterKind, StationRole
+from hallcore.configload import MISSING, ConfigError, ConfigIssue, load_config, parse_config
+from hallcore.errors import HallError
+from hallq import check_config
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+COUNTY = ROOT / "config" / "county.toml"
+PROVINCIAL = ROOT / "config" / "provincial.toml"
+DOCS = ROOT / "docs" / "config.md"
+
+
+def doc_examples() -> list[str]:
+    """Every ```toml block of docs/config.md that is a whole hall file (it has a [hall] table)."""
+    blocks = re.findall(r"```toml\n(.*?)```", DOCS.read_text(encoding="utf-8"), flags=re.S)
+    return [b for b in blocks if "[hall]" in b]
+
+
+def small_hall() -> dict[str, Any]:
+    return tomllib.loads(doc_examples()[0])
+
+
+def issues_of(data: dict[str, Any]) -> tuple[ConfigIssue, ...]:
+    with pytest.raises(ConfigError) as caught:
+        parse_config(data, "hall.toml")
+    return caught.value.issues
+
+
+# --- the example halls ---------------------------------------------------------------------------------
+
+
+def test_county_hall_loads_with_its_shape() -> None:
+    config = load_config(COUNTY)
+
+    assert isinstance(config, HallConfig)
+    assert len(config.windows) == 28
+    assert 8 <= len(config.departments) <= 12
+    assert 6 <= len(config.series) <= 8
+    assert len(config.matters) >= 25
+    assert config.hall.hours["sat"].booking_only
+    assert config.hall.hours["mon"].open == dt.time(8, 30)
+    assert dt.date(2026, 10, 1) in config.hall.holidays
+    assert dt.date(2026, 10, 10) in config.hall.extra_workdays
+    assert any(len(w.series) > 1 for w in config.windows), "a 综合窗口 serves several series"
+    assert any(w.partner is not None for w in config.windows), "A/B岗 pairs"
+    assert {c.id for c in config.priority_classes} >= {
+        "appointment",
+        "elderly",
+        "disabled",
+        "military",
+        "key_project",
+    }
+    assert not config.class_by_id["appointment"].kiosk_selectable
+    assert config.class_by_id["appointment"].rank == 0
+    materials = [m for matter in config.matters for m in matter.precheck.materials]
+    assert any(m.tolerable for m in materials)
+    assert all(m.where for m in materials)
+    assert {MatterKind.ON_THE_SPOT, MatterKind.PROMISED} <= {m.kind for m in config.matters}
+    roles = [s.role for s in config.stations]
+    assert roles.count(StationRole.KIOSK) == 2
+    assert {StationRole.COUNTER, StationRole.DESK, StationRole.DISPLAY, StationRole.AGENT} <= set(roles)
+    kiosk = config.station_by_id["kiosk-1"]
+    assert kiosk.printer is not None
+    assert kiosk.printer.url == "socket://127.0.0.1:9101"
+
+
+def test_provincial_hall_loads_with_its_size() -> None:
+    config = load_config(PROVINCIAL)
+
+    assert len(config.windows) >= 150
+    assert len(config.departments) >= 40
+    assert len(config.matters) >= 60
+    assert sum(len(w.series) > 1 for w in config.windows) >= 3
+    assert config.hall.hours["sat"].booking_only
+    assert any(m.tolerable for matter in config.matters for m in matter.precheck.materials)
+
+
+@pytest.mark.parametrize(("script", "output"), [("gen_county.py", COUNTY), ("gen_provincial.py", PROVINCIAL)])
+def test_generated_halls_match_their_generators(script: str, output: pathlib.Path) -> None:
+    path = ROOT / "config" / "tools" / script
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+
+    assert module.build() == output.read_text(encoding="utf-8"), f"re-run config/tools/{script}"
+
+
+def test_every_full_example_in_the_docs_loads(tmp_path: pathlib.Path) -> None:
+    examples = doc_examples()
+    assert examples
+    for i, text in enumerate(examples):
+        path = tmp_path / f"example{i}.toml"
+        path.write_text(text, encoding="utf-8")
+        load_config(path)
+
+
+# --- the five mistakes ---------------------------------------------------------------------------------
+
+FIVE_MISTAKES = {
+    'pinyin = "jmsfzslhl"': 'pinyn = "jmsfzslhl"',  # unknown key with a typo
+    'series = "A"': 'series = "a"',  # unknown series reference
+    'open = "08:30"': 'open = "8.30"',  # bad time
+    "led_address = 2\n": 'led_address = "2"\n',  # wrong type
+}
+DUPLICATE_WINDOW = """
+[[windows]]
+number = 1
+name = "1号户政窗口（重复）"
+department = "gongan"
+series = ["A"]
+"""
+
+
+def five_mistakes(tmp_path: pathlib.Path) -> pathlib.Path:
+    text = doc_examples()[0]
+    for good, bad in FIVE_MISTAKES.items():
+        assert text.count(good) == 1, good
+        text = text.replace(good, bad)
+    # Appended after the second window, before [[priority_classes]], so it is windows[2].
+    text = text.replace("\n[[priority_classes]]", DUPLICATE_WINDOW + "\n[[priority_classes]]", 1)
+    path = tmp_path / "hall.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_five_mistakes_give_exactly_five_precise_issues(tmp_path: pathlib.Path) -> None:
+    path = five_mistakes(tmp_path)
+
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+
+    found = {issue.key: issue for issue in caught.value.issues}
+    assert sorted(found) == sorted(
+        [
+            "matters[0].pinyn",
+            "matters[0].series",
+            "hall.hours.mon.open",
+            "windows[1].led_address",
+            "windows[2].number",
+        ]
+    )
+    assert all(issue.file == str(path) for issue in caught.value.issues)
+    assert found["matters[0].pinyn"].hint == "did you mean 'pinyin'?"
+    assert found["matters[0].series"].value == "a"
+    assert found["matters[0].series"].expected == "one of the series prefixes A"
+    assert found["matters[0].series"].hint == "did you mean 'A'?"
+    assert found["hall.hours.mon.open"].value == "8.30"
+    assert found["hall.hours.mon.open"].expected == 'a time of day like "08:30"'
+    assert found["windows[1].led_address"].expected == "an integer"
+    assert found["windows[1].led_address"].hint == "write the number without quotes"
+    assert found["windows[2].number"].hint == "windows[0] has it too"
+    text = str(caught.value)
+    assert len(text.splitlines()) == 5
+    assert (
+        f"{path}: matters[0].series = 'a': expected one of the series prefixes A (did you mean 'A'?)" in text
+    )
+
+
+def test_check_config_returns_2_and_prints_every_issue(
+    tmp_path: pathlib.Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = five_mistakes(tmp_path)
+
+    assert check_config.main([str(path)]) == 2
+
+    err = capsys.readouterr().err
+    assert f"FAIL {path} (5 problems)" in err
+    for key in ("matters[0].pinyn", "matters[0].series", "hall.hours.mon.open", "windows[1].led_address"):
+        assert f"{path}: {key} = " in err
+
+
+def test_check_config_returns_0_for_the_example_halls(capsys: pytest.CaptureFixture[str]) -> None:
+    assert check_config.main([str(COUNTY), str(PROVINCIAL)]) == 0
+
+    out = capsys.readouterr().out
+    assert f"OK  {COUNTY} (28 windows, " in out
+    assert f"OK  {PROVINCIAL} (158 windows, 107 matters, 16 series)" in out
+
+
+def test_check_config_without_files_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    assert check_config.main([]) == 2
+    assert "usage: hallq check-config" in capsys.readouterr().err
+
+
+# --- file-level problems -------------------------------------------------------------------------------
+
+
+def test_toml_syntax_error_reports_line_and_column(tmp_path: pathlib.Path) -> None:
+    path = tmp_path / "broken.toml"
+    path.write_text('[hall]\nid = "x"\nname = \n', encoding="utf-8")
+
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+
+    (issue,) = caught.value.issues
+    assert (issue.line, issue.column) == (3, 8)
+    assert str(issue).startswith(f"{path}:3:8: expected valid TOML (")
+
+
+def test_missing_file_and_wrong_encoding_are_config_errors(tmp_path: pathlib.Path) -> None:
+    with pytest.raises(ConfigError, match="expected a readable TOML file"):
+        load_config(tmp_path / "nope.toml")
+    gbk = tmp_path / "gbk.toml"
+    gbk.write_bytes('[hall]\nname = "金寨"\n'.encode("gbk"))
+    with pytest.raises(ConfigError, match="UTF-8"):
+        load_config(gbk)
+
+
+def test_a_utf8_bom_is_accepted(tmp_path: pathlib.Path) -> None:
+    path = tmp_path / "bom.toml"
+    path.write_bytes(b"\xef\xbb\xbf" + doc_examples()[0].encode("utf-8"))
+
+    assert load_config(path).hall.id == "demo"
+
+
+def test_config_error_is_a_hall_error() -> None:
+    assert issubclass(ConfigError, HallError)
+
+
+# --- one mistake at a time -----------------------------------------------------------------------------
+
+Mutation = Callable[[dict[str, Any]], None]
+
+
+def _set(path: str, value: object) -> Mutation:
+    """Set a dotted/indexed path like "windows[0].partner" in the parsed TOML."""
+
+    def mutate(data: dict[str, Any]) -> None:
+        parts = re.findall(r"[^.\[\]]+|\[\d+\]", path)
+        node: Any = data
+        for part in parts[:-1]:
+            node = node[int(part[1:-1])] if part.startswith("[") else node[part]
+        node[parts[-1]] = value
+
+    return mutate
+
+
+def _append(section: str, table: dict[str, Any]) -> Mutation:
+    def mutate(data: dict[str, Any]) -> None:
+        data[section].append(table)
+
+    return mutate
+
+
+@pytest.mark.parametrize(
+    ("mutate", "key", "expected", "hint"),
+    [
+        (_set("hall.name", 3), "hall.name", "a string", ""),
+        (_set("hall.hours.mon.close", "08:00"), "hall.hours.mon.close", "a time after open (08:30)", ""),
+        (
+            _set("hall.hours.mn", {"open": "08:30", "close": "12:00"}),
+            "hall.hours.mn",
+            "",
+            "did you mean 'mon'?",
+        ),
+        (_set("hall.extra_workdays", ["2026-10-09"]), "hall.extra_workdays[0]", "", "it is a Friday"),
+        (_set("hall.holidays", ["2026-02-30"]), "hall.holidays[0]", "a date like 2026-10-01", ""),
+        (_set("hall.timezone", "Asia/Shanghia"), "hall.timezone", "an IANA time zone name", ""),
+        (_set("windows[0].partner", 1), "windows[0].partner", "", ""),
+        (
+            _set("windows[0].partner", 9),
+            "windows[0].partner",
+            "the number of a window defined in [[windows]]",
+            "",
+        ),
+        (_set("windows[0].led_address", 300), "windows[0].led_address", "a bus address from 1 to 247", ""),
+        (_set("windows[1].led_address", 1), "windows[1].led_address", "", "windows[0] has it too"),
+        (_set("windows[0].department", "gongn"), "windows[0].department", "", "did you mean 'gongan'?"),
+        (_set("windows[1].series", ["A", "A"]), "windows[1].series[1]", "each series once per window", ""),
+        (_set("windows[0].zone", "f1"), "windows[0].zone", "one of the zone ids (none are defined)", ""),
+        (_set("matters[0].department", "gaj"), "matters[0].department", "", ""),
+        (_set("matters[0].kind", "承诺"), "matters[0].kind", "", "did you mean '承诺件'?"),
+        (_set("matters[0].daily_cap", 0), "matters[0].daily_cap", "at least 1", ""),
+        (
+            _set("matters[0].precheck.materials[1].required", False),
+            "matters[0].precheck.materials[1].tolerable",
+            "false for an optional material",
+            "",
+        ),
+        (
+            _set("matters[0].precheck.materials[1].id", "hukou"),
+            "matters[0].precheck.materials[1].id",
+            "",
+            "matters[0].precheck.materials[0] has it too",
+        ),
+        (
+            _set("matters[0].precheck.questions[0].fail_reason", ""),
+            "matters[0].precheck.questions[0].fail_reason",
+            "",
+            "",
+        ),
+        (_set("series[0].daily_cap", 1000), "series[0].daily_cap", "at most 999 with number_width = 3", ""),
+        (_append("series", {"prefix": "a1", "name": "x"}), "series[1].prefix", "", ""),
+        (
+            _append("series", {"prefix": "K", "name": "空"}),
+            "series[1].prefix",
+            "a series served by at least one window",
+            "",
+        ),
+        (
+            _set("priority_classes[1].id", "appointment"),
+            "priority_classes[1].id",
+            "",
+            "priority_classes[0] has it too",
+        ),
+        (_set("rating", {"four_key_map": [5, 4, 2, 0]}), "rating.four_key_map[3]", "a value from 1 to 5", ""),
+        (
+            _set("rating", {"four_key_map": [5, 4, 2]}),
+            "rating.four_key_map",
+            "an array of 4 integers",
+            "it has 3",
+        ),
+        (
+            _set("targets", {"satisfaction": 95}),
+            "targets.satisfaction",
+            "a value from 0 to 1",
+            "write 0.95 for 95 %",
+        ),
+        (_set("led", {"calling": "请{num}号到{window}号窗口"}), "led.calling", "", "did you mean 'number'?"),
+        (_set("server", {"durability": "fsync"}), "server.durability", "one of 'full', 'normal'", ""),
+        (
+            _set("stations[0].printer.type", "escpos-netwrok"),
+            "stations[0].printer.type",
+            "",
+            "did you mean 'escpos-network'?",
+        ),
+        (_set("stations[0].printer.url", "127.0.0.1:9101"), "stations[0].printer.url", "", ""),
+        (
+            _set("stations[1].window", 7),
+            "stations[1].window",
+            "the number of a window defined in [[windows]]",
+            "",
+        ),
+        (_set("stations[1].role", "kiosk"), "stations[1].window", "", ""),
+        (_set("stations[1].led.address", 2), "stations[1].led.address", "the window's led_address (1)", ""),
+        (
+            _set("stations[1].rating_pad.address", 1),
+            "stations[1].rating_pad.address",
+            "",
+            "stations[1].led has it too",
+        ),
+        (
+            _set("upload", {"enabled": True}),
+            "upload.endpoint",
+            "an http(s) URL when upload.enabled = true",
+            "",
+        ),
+        (_set("hall.cutoff_min", True), "hall.cutoff_min", "an integer", ""),
+    ],
+)
+def test_each_mistake_is_reported_alone(mutate: Mutation, key: str, expected: str, hint: str) -> None:
+    data = copy.deepcopy(small_hall())
+    mutate(data)
+
+    issues = issues_of(data)
+
+    assert [i.key for i in issues] == [key]
+    if expected:
+        assert issues[0].expected == expected
+    if hint:
+        assert issues[0].hint == hint
+
+
+def test_a_misspelt_required_key_is_not_also_reported_missing() -> None:
+    data = small_hall()
+    data["matters"][0]["seires"] = data["matters"][0].pop("series")
+
+    issues = issues_of(data)
+
+    assert [(i.key, i.hint) for i in issues] == [("matters[0].seires", "did you mean 'series'?")]
+
+
+def test_missing_required_keys_are_each_reported() -> None:
+    data = small_hall()
+    del data["hall"]["name"]
+    del data["windows"]
+
+    issues = issues_of(data)
+
+    assert {(i.key, i.value is MISSING) for i in issues} >= {("hall.name", True), ("windows", True)}
+    assert "hall.name is missing: expected a string" in "\n".join(str(i) for i in issues)
+
+
+def test_an_unknown_top_level_table_suggests_the_right_one() -> None:
+    data = small_hall()
+    data["stations_"] = data.pop("stations")
+
+    (issue,) = issues_of(data)
+
+    assert issue.key == "stations_"
+    assert issue.hint == "did you mean 'stations'?"
+
+
+def test_times_dates_and_enums_accept_their_toml_forms() -> None:
+    data = small_hall()
+    data["hall"]["hours"]["mon"] = {"open": dt.time(8, 30), "close": "17:30:00"}
+    data["hall"]["holidays"] = ["2026-10-01", dt.date(2026, 10, 2)]
+    data["matters"][0]["kind"] = "promised"
+
+    config = parse_config(data, "hall.toml")
+
+    assert config.hall.hours["mon"] == config.hall.hours["mon"].__class__(dt.time(8, 30), dt.time(17, 30))
+    assert config.hall.holidays == (dt.date(2026, 10, 1), dt.date(2026, 10, 2))
+    assert config.matters[0].kind is MatterKind.PROMISED
+    assert isinstance(config.matters[0].precheck.materials, tuple)
