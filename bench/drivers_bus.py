@@ -1,0 +1,115 @@
+"""HQP/1 bus cost: round trips and key-press latency on the emulated bus, codec cost, idle polling CPU.
+
+Run: .venv/bin/python bench/drivers_bus.py   (writes bench/results/drivers_bus.json)
+
+The emulator answers at once and a pty has no baud rate, so these are the driver's own overhead; a real
+9600-baud line adds about 10 bits per byte each way (the "wire time" figures).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import platform
+import queue
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from drivers.bus import HqpBusMaster, HqpCallKeypad, HqpLedBoard
+from drivers.codecs import hqp
+from drivers.codecs.hqp import Cmd, KeyCode, KeyEvent, LedText
+from drivers.emulators.bus import HqpBusEmulator
+
+TEXT = "请A012号到12号窗口办理"
+
+
+def _time_ms(fn: Callable[[], object], rounds: int) -> list[float]:
+    out = []
+    for _ in range(rounds):
+        t0 = time.perf_counter()
+        fn()
+        out.append((time.perf_counter() - t0) * 1000)
+    return out
+
+
+def _p99(xs: list[float]) -> float:
+    return sorted(xs)[max(0, int(len(xs) * 0.99) - 1)]
+
+
+def main() -> None:
+    figures: list[dict[str, object]] = []
+
+    def fig(name: str, value: float, unit: str, target: float | None = None) -> None:
+        ok = True if target is None else value < target
+        figures.append({"name": name, "value": round(value, 4), "unit": unit, "target": target, "ok": ok})
+        print(f"{name:50s} {value:10.4f} {unit:5s}" + (f" (target < {target})" if target is not None else ""))
+
+    payload = hqp.encode_led_text(LedText(TEXT, effect=hqp.Effect.SCROLL_LEFT))
+    frame = hqp.encode_frame(5, Cmd.LED_TEXT, 1, payload)
+    rounds = 20000
+    t0 = time.perf_counter()
+    for _ in range(rounds):
+        hqp.FrameDecoder().feed(hqp.encode_frame(5, Cmd.LED_TEXT, 1, payload))
+    fig("LED_TEXT encode + decode (pure Python CRC)", (time.perf_counter() - t0) / rounds * 1e6, "us", 1000)
+    ping = len(hqp.encode_frame(5, Cmd.PING, 1)) + len(
+        hqp.encode_frame(5, Cmd.PING | 0x80, 1, b"\x01\x01\x00")
+    )
+    fig("PING round trip wire time at 9600 baud", ping * 10 / 9600 * 1000, "ms")
+    fig("LED_TEXT round trip wire time at 9600 baud", (len(frame) + 9) * 10 / 9600 * 1000, "ms")
+
+    with tempfile.TemporaryDirectory() as tmp:
+        for transport in ("pty", "tcp"):
+            emu = HqpBusEmulator.pty(Path(tmp) / "ttyHQP") if transport == "pty" else HqpBusEmulator.tcp()
+            with emu, HqpBusMaster(emu.url, reply_timeout_s=0.2) as bus:
+                emu.add_strip(5)
+                board = HqpLedBoard(bus, 5)
+                board.ping()
+                pings = _time_ms(board.ping, 500)
+                shows = _time_ms(lambda b=board: b.show(TEXT), 500)  # type: ignore[misc]
+                fig(f"PING round trip over {transport}, median", statistics.median(pings), "ms", 50)
+                fig(f"PING round trip over {transport}, p99", _p99(pings), "ms", 50)
+                fig(f"LED_TEXT round trip over {transport}, median", statistics.median(shows), "ms", 50)
+                fig(f"LED_TEXT round trip over {transport}, p99", _p99(shows), "ms", 50)
+
+        # 8 polled keypads at the default 20 ms poll gap: key-press latency and the CPU idle polling costs.
+        with (
+            HqpBusEmulator.pty(Path(tmp) / "ttyKP") as emu,
+            HqpBusMaster(emu.url, reply_timeout_s=0.2) as bus,
+        ):
+            events: queue.Queue[tuple[float, KeyEvent]] = queue.Queue()
+            for addr in range(1, 9):
+                emu.add_keypad(addr)
+                HqpCallKeypad(bus, addr).subscribe(lambda e: events.put((time.perf_counter(), e)))
+            latencies = []
+            for i in range(100):
+                t0 = time.perf_counter()
+                emu.press(1 + i % 8, KeyCode.NEXT)
+                got, _ = events.get(timeout=10)
+                latencies.append((got - t0) * 1000)
+            fig("key press to listener, 8 keypads, median", statistics.median(latencies), "ms", 300)
+            fig("key press to listener, 8 keypads, p99", _p99(latencies), "ms", 300)
+            wall, cpu = time.monotonic(), time.process_time()
+            time.sleep(3.0)  # a benchmark, not a test: measure idle polling over a fixed span
+            share = (time.process_time() - cpu) / (time.monotonic() - wall) * 100
+            fig("idle polling of 8 keypads, CPU (driver + emulator)", share, "%", 25)
+
+    report = {
+        "name": "drivers_bus",
+        "command": "python bench/drivers_bus.py",
+        "machine": f"{platform.node()} {platform.machine()} {platform.processor() or ''} Python "
+        f"{sys.version.split()[0]}".strip(),
+        "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "figures": figures,
+    }
+    out = Path(__file__).parent / "results" / "drivers_bus.json"
+    out.parent.mkdir(exist_ok=True)
+    out.write_text(json.dumps(report, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    print(f"wrote {out}")
+
+
+if __name__ == "__main__":
+    main()
