@@ -15,8 +15,8 @@ from typing import Any
 
 from hallcore import commands as c
 from hallcore.calendar import HallCalendar
-from hallcore.config import HallConfig, Matter, Window
-from hallcore.estimates import HandleTimes, WaitEstimate, window_capacity
+from hallcore.config import HallConfig, Matter, Series, Window
+from hallcore.estimates import HandleTimes, WaitEstimate, estimate_wait, window_capacity
 from hallcore.events import (
     BookingChanged,
     CaseChanged,
@@ -51,6 +51,23 @@ from hallcore.model import (
 from hallcore.ordering import NORMAL_RANK, Line, oldest, order_of, top
 from hallcore.precheck import PrecheckInputError, PrecheckOutcome, PrecheckResult, evaluate
 from hallcore.privacy import mask_name
+
+# Enum members as module constants: attribute access on an Enum class is a descriptor call, and
+# these are read on every command.
+_PENDING = TicketState.PENDING_PRINT
+_WAITING = TicketState.WAITING
+_CALLED = TicketState.CALLED
+_SERVING = TicketState.SERVING
+_DONE = TicketState.DONE
+_NO_SHOW = TicketState.NO_SHOW
+_CANCELLED = TicketState.CANCELLED
+_VOIDED = TicketState.VOIDED
+_EXPIRED = TicketState.EXPIRED
+_OPEN = WindowState.OPEN
+_CLOSED = WindowState.CLOSED
+_PAUSED = WindowState.PAUSED
+_KIOSK = Source.KIOSK
+_BOOKING = Source.BOOKING
 
 APPOINTMENT = "appointment"
 
@@ -98,7 +115,7 @@ class RefusalCode(StrEnum):
     NOT_SAME_DAY = "not_same_day"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Refused:
     """A typed refusal: nothing changed. `message` is for people (zh), `message_en` its English."""
 
@@ -112,7 +129,7 @@ class Refused:
         return False
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Changes:
     """Which rows the command touched, so the store writes exactly those in the command's transaction."""
 
@@ -123,7 +140,7 @@ class Changes:
     cases: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Accepted:
     events: tuple[Event, ...]
     changes: Changes
@@ -191,6 +208,9 @@ class Engine:
         self._seq = 0
         self._requeue_seq = 0
         self._rank = {pc.id: pc.rank for pc in config.priority_classes}
+        self._capacity: dict[str, float] = {}
+        self._handle_stats: dict[str, tuple[float, float]] = {}
+        self._walk_in_memo: dict[tuple[str, int], bool] = {}
         self._handlers: dict[type, Callable[[Any, dt.datetime, _Collector], Outcome]] = {
             c.IssueTicket: self._issue,
             c.ConfirmPrint: self._confirm_print,
@@ -240,17 +260,31 @@ class Engine:
     def people_ahead(self, ticket_id: str, now: dt.datetime) -> int | None:
         """Waiting tickets the current order would call before this one if nobody else arrived (O(n))."""
         t = self.tickets.get(ticket_id)
-        if t is None or t.state not in (TicketState.WAITING, TicketState.PENDING_PRINT):
+        if t is None or t.state not in (_WAITING, _PENDING):
             return None
         line = self._line_of(t)
-        if t.state is TicketState.PENDING_PRINT:
+        if t.state is _PENDING:
             return line.ahead_of_new(self._rank_of(t))
         order = order_of(line, self.tickets, now, self._aging_s())
         return next(i for i, o in enumerate(order) if o.id == t.id)
 
     def estimate_for(self, series: str, ahead: int) -> WaitEstimate:
-        capacity = window_capacity(self._open_series_lists(), series)
-        return self.handle_times.estimate(series, ahead, capacity)
+        stats = self._handle_stats.get(series)
+        if stats is None:
+            # Mean and spread change only when a ticket is finished; recomputing them at every issue cost
+            # more than the rest of the estimate.
+            stats = (self.handle_times.mean(series), self.handle_times.cv(series))
+            self._handle_stats[series] = stats
+        return estimate_wait(ahead, stats[0], self._series_capacity(series), cv=stats[1])
+
+    def _series_capacity(self, series: str) -> float:
+        # Cached per series: recomputing over every open window at each issue made issuing O(windows).
+        # Any window change (open, close, pause, resume, A/B takeover) clears the cache.
+        cap = self._capacity.get(series)
+        if cap is None:
+            cap = window_capacity(self._open_series_lists(), series)
+            self._capacity[series] = cap
+        return cap
 
     def window_view(self, number: int) -> WindowView:
         return self._wview(number)
@@ -319,19 +353,21 @@ class Engine:
             k = (t.day, t.series)
             self._last_number[k] = max(self._last_number.get(k, 0), t.number)
             self._by_label[(t.day, t.label)] = t.id
-            if t.state is not TicketState.VOIDED:
+            if t.state is not _VOIDED:
                 self._count_issue(t, +1)
-            if t.state is TicketState.PENDING_PRINT:
+            if t.state is _PENDING:
                 self._pending[t.id] = None
-            if t.state in (TicketState.PENDING_PRINT, TicketState.WAITING, *AT_WINDOW):
+            if t.state in (_PENDING, _WAITING, *AT_WINDOW):
                 self._live[t.id] = None
-            if t.state is TicketState.WAITING:
+            if t.state is _WAITING:
                 self._enqueue(t)
-            if t.state is TicketState.DONE and t.serving_at and t.ended_at:
+            if t.state is _DONE and t.serving_at and t.ended_at:
                 self.handle_times.observe(t.series, (t.ended_at - t.serving_at).total_seconds() / 60)
+                self._handle_stats.pop(t.series, None)
         for w in windows:
             if w.number in self.windows:
                 self.windows[w.number] = w
+        self._capacity.clear()
         for b in bookings:
             self.bookings[b.code] = b
             if b.state is not BookingState.CANCELLED:
@@ -380,7 +416,7 @@ class Engine:
         return [self._window_lines[number], *(self._lines[s] for s in self._series_of_window(number))]
 
     def _open_series_lists(self) -> list[tuple[str, ...]]:
-        return [self._series_of_window(n) for n, rt in self.windows.items() if rt.state is WindowState.OPEN]
+        return [self._series_of_window(n) for n, rt in self.windows.items() if rt.state is _OPEN]
 
     def _count_issue(self, t: Ticket, delta: int) -> None:
         km, ks = (t.day, t.matter), (t.day, t.series)
@@ -476,6 +512,7 @@ class Engine:
         col.events.append(TicketChanged(now, action, self._tview(t), wv, self._waiting_of(t.series), note))
 
     def _window_event(self, action: str, number: int, now: dt.datetime, col: _Collector) -> Accepted:
+        self._capacity.clear()
         col.windows[number] = None
         col.events.append(WindowChanged(now, action, self._wview(number)))
         return Accepted(tuple(col.events), col.changes())
@@ -516,14 +553,14 @@ class Engine:
     def _check_open_for(self, m: Matter, source: Source, now: dt.datetime) -> Refused | None:
         day = self.calendar.business_day(now)
         series = self.config.series_by_prefix[m.series]
-        if self.calendar.is_booking_only(day) and source is not Source.BOOKING:
+        if self.calendar.is_booking_only(day) and source is not _BOOKING:
             return _refuse(
                 RefusalCode.BOOKING_ONLY_DAY,
                 "今天只办理已预约的事项，请预约后再来",
                 "today only booked matters are served; please book a slot",
                 next_opening=_iso(self.calendar.next_opening(now, walk_ins_only=True)),
             )
-        if not self.calendar.accepting_walk_ins(now, series):
+        if not self._accepting_walk_ins(series, now):
             nxt = self.calendar.next_opening(now, walk_ins_only=True)
             return _refuse(
                 RefusalCode.HALL_CLOSED,
@@ -534,6 +571,17 @@ class Engine:
                 next_opening=_iso(nxt),
             )
         return self._check_caps(m, day)
+
+    def _accepting_walk_ins(self, series: Series, now: dt.datetime) -> bool:
+        # Opening hours are whole minutes, so the answer cannot change within a minute: memoised per minute.
+        key = (series.prefix, int(now.timestamp() // 60))
+        ok = self._walk_in_memo.get(key)
+        if ok is None:
+            if len(self._walk_in_memo) > 4096:
+                self._walk_in_memo.clear()
+            ok = self.calendar.accepting_walk_ins(now, series)
+            self._walk_in_memo[key] = ok
+        return ok
 
     def _check_caps(self, m: Matter, day: dt.date) -> Refused | None:
         s = self.config.series_by_prefix[m.series]
@@ -563,7 +611,7 @@ class Engine:
     ) -> PrecheckResult | Refused | None:
         has_items = bool(m.precheck.questions or m.precheck.materials)
         if answers is None and present is None:
-            if source is Source.KIOSK and has_items:
+            if source is _KIOSK and has_items:
                 return _refuse(
                     RefusalCode.PRECHECK_REQUIRED,
                     "请先完成预审",
@@ -585,7 +633,7 @@ class Engine:
             )
         if cmd.priority:
             pc = self.config.class_by_id.get(cmd.priority)
-            if pc is None or (cmd.priority == APPOINTMENT and cmd.source is not Source.BOOKING):
+            if pc is None or (cmd.priority == APPOINTMENT and cmd.source is not _BOOKING):
                 return _refuse(
                     RefusalCode.UNKNOWN_PRIORITY,
                     f"没有优先类别 {cmd.priority}",
@@ -635,7 +683,7 @@ class Engine:
             matter=m.code,
             source=source,
             priority=priority,
-            state=TicketState.PENDING_PRINT if source is Source.KIOSK else TicketState.WAITING,
+            state=_PENDING if source is _KIOSK else _WAITING,
             issued_at=now,
             since=now,
             key=(now.timestamp(), self._seq, 0),
@@ -650,12 +698,12 @@ class Engine:
         ahead = line.ahead_of_new(self._rank_of(t))
         est = self.estimate_for(t.series, ahead)
         t.ahead_at_issue = ahead
-        t.estimate_low, t.estimate_high = est.low_min, est.high_min
+        t.estimate_low, t.estimate_high, t.estimate_point = est.low_min, est.high_min, est.point_min
         self.tickets[t.id] = t
         self._by_label[(day, label)] = t.id
         self._count_issue(t, +1)
         self._live[t.id] = None
-        if t.state is TicketState.PENDING_PRINT:
+        if t.state is _PENDING:
             self._pending[t.id] = None
         else:
             self._enqueue(t)
@@ -675,10 +723,10 @@ class Engine:
         t = self._ticket(cmd.ticket, now)
         if isinstance(t, Refused):
             return t
-        if t.state is not TicketState.PENDING_PRINT:
-            return _wrong_state(t, TicketState.PENDING_PRINT)
+        if t.state is not _PENDING:
+            return _wrong_state(t, _PENDING)
         del self._pending[t.id]
-        t.state = TicketState.WAITING
+        t.state = _WAITING
         self._enqueue(t)
         self._ticket_event("printed", t, now, col)
         return self._done(col, t)
@@ -687,15 +735,15 @@ class Engine:
         t = self._ticket(cmd.ticket, now)
         if isinstance(t, Refused):
             return t
-        if t.state is not TicketState.PENDING_PRINT:
-            return _wrong_state(t, TicketState.PENDING_PRINT)
+        if t.state is not _PENDING:
+            return _wrong_state(t, _PENDING)
         self._void_pending(t, now, cmd.reason, col)
         return self._done(col, t)
 
     def _void_pending(self, t: Ticket, now: dt.datetime, reason: str, col: _Collector) -> None:
         del self._pending[t.id]
         self._live.pop(t.id, None)
-        t.state = TicketState.VOIDED
+        t.state = _VOIDED
         t.ended_at = now
         self._count_issue(t, -1)  # a number never printed does not use up the day's cap
         self._ticket_event("voided", t, now, col, note=reason)
@@ -707,14 +755,14 @@ class Engine:
         if isinstance(found, Refused):
             return found
         w, rt = found
-        if rt.state is WindowState.CLOSED:
+        if rt.state is _CLOSED:
             return _refuse(
                 RefusalCode.WINDOW_CLOSED,
                 f"{number} 号窗口未开启",
                 f"window {number} is closed",
                 window=number,
             )
-        if rt.state is WindowState.PAUSED:
+        if rt.state is _PAUSED:
             return _refuse(
                 RefusalCode.WINDOW_PAUSED,
                 f"{number} 号窗口暂停中（{rt.pause_reason}），请先恢复",
@@ -806,7 +854,7 @@ class Engine:
     ) -> Accepted:
         rt = self.windows[number]
         self._dequeue(t)
-        t.state = TicketState.CALLED
+        t.state = _CALLED
         t.window = number
         t.target_window = None
         t.staff = staff or rt.staff
@@ -833,15 +881,15 @@ class Engine:
         t = self._ticket(cmd.ticket, now)
         if isinstance(t, Refused):
             return t
-        if t.state is not TicketState.WAITING:
-            return _wrong_state(t, TicketState.WAITING)
+        if t.state is not _WAITING:
+            return _wrong_state(t, _WAITING)
         reason = CallReason(
             CallReasonKind.SPECIFIC, f"指定叫号：{cmd.reason}", f"called by ticket: {cmd.reason}"
         )
         return self._call(t, cmd.window, cmd.staff, reason, now, col)
 
     def _recall(self, cmd: c.Recall, now: dt.datetime, col: _Collector) -> Outcome:
-        held = self._held(cmd.window, TicketState.CALLED)
+        held = self._held(cmd.window, _CALLED)
         if isinstance(held, Refused):
             return held
         _rt, t = held
@@ -851,31 +899,32 @@ class Engine:
         return self._done(col, t)
 
     def _start(self, cmd: c.StartServing, now: dt.datetime, col: _Collector) -> Outcome:
-        held = self._held(cmd.window, TicketState.CALLED)
+        held = self._held(cmd.window, _CALLED)
         if isinstance(held, Refused):
             return held
         _rt, t = held
-        t.state = TicketState.SERVING
+        t.state = _SERVING
         t.serving_at = now
         self._ticket_event("serving", t, now, col, cmd.window)
         return self._done(col, t)
 
     def _finish(self, cmd: c.Finish, now: dt.datetime, col: _Collector) -> Outcome:
-        held = self._held(cmd.window, TicketState.SERVING)
+        held = self._held(cmd.window, _SERVING)
         if isinstance(held, Refused):
             return held
         rt, t = held
-        t.state = TicketState.DONE
+        t.state = _DONE
         t.ended_at = now
         rt.current = None
         self._live.pop(t.id, None)
         if t.serving_at is not None:
             self.handle_times.observe(t.series, (now - t.serving_at).total_seconds() / 60)
+            self._handle_stats.pop(t.series, None)
         self._ticket_event("finished", t, now, col, cmd.window)
         return self._done(col, t)
 
     def _no_show(self, cmd: c.MarkNoShow, now: dt.datetime, col: _Collector) -> Outcome:
-        held = self._held(cmd.window, TicketState.CALLED)
+        held = self._held(cmd.window, _CALLED)
         if isinstance(held, Refused):
             return held
         rt, t = held
@@ -888,7 +937,7 @@ class Engine:
                 recalls=t.recalls,
                 needed=need,
             )
-        t.state = TicketState.NO_SHOW
+        t.state = _NO_SHOW
         t.ended_at = now
         rt.current = None
         self._live.pop(t.id, None)
@@ -899,8 +948,8 @@ class Engine:
         t = self._ticket(cmd.ticket, now)
         if isinstance(t, Refused):
             return t
-        if t.state is not TicketState.NO_SHOW:
-            return _wrong_state(t, TicketState.NO_SHOW)
+        if t.state is not _NO_SHOW:
+            return _wrong_state(t, _NO_SHOW)
         if t.day != self.calendar.business_day(now):
             return _refuse(
                 RefusalCode.NOT_SAME_DAY,
@@ -912,7 +961,7 @@ class Engine:
         order = order_of(line, self.tickets, now, self._aging_s())
         k = self.config.no_show.requeue_behind
         self._requeue_seq += 1
-        t.state = TicketState.WAITING
+        t.state = _WAITING
         t.window = None
         t.ended_at = None
         t.requeues += 1
@@ -930,7 +979,7 @@ class Engine:
         return self._done(col, t)
 
     def _transfer(self, cmd: c.Transfer, now: dt.datetime, col: _Collector) -> Outcome:
-        held = self._held(cmd.window, TicketState.CALLED, TicketState.SERVING)
+        held = self._held(cmd.window, _CALLED, _SERVING)
         if isinstance(held, Refused):
             return held
         rt, t = held
@@ -959,7 +1008,7 @@ class Engine:
                 )
         old_series = t.series
         rt.current = None
-        t.state = TicketState.WAITING
+        t.state = _WAITING
         t.transfers += 1
         t.serving_at = None
         if cmd.to_series:
@@ -988,14 +1037,14 @@ class Engine:
         t = self._ticket(cmd.ticket, now)
         if isinstance(t, Refused):
             return t
-        if t.state not in (TicketState.WAITING, TicketState.PENDING_PRINT):
-            return _wrong_state(t, TicketState.WAITING, TicketState.PENDING_PRINT)
-        if t.state is TicketState.WAITING:
+        if t.state not in (_WAITING, _PENDING):
+            return _wrong_state(t, _WAITING, _PENDING)
+        if t.state is _WAITING:
             self._dequeue(t)
         else:
             del self._pending[t.id]
         self._live.pop(t.id, None)
-        t.state = TicketState.CANCELLED
+        t.state = _CANCELLED
         t.ended_at = now
         self._ticket_event("cancelled", t, now, col, note=cmd.reason)
         return self._done(col, t)
@@ -1013,10 +1062,10 @@ class Engine:
         if self.config.hall.expire_at_close:
             for tid in list(self._live):
                 t = self.tickets[tid]
-                if t.state is TicketState.WAITING and (t.day < today or (after_close and t.day == today)):
+                if t.state is _WAITING and (t.day < today or (after_close and t.day == today)):
                     self._dequeue(t)
                     self._live.pop(tid, None)
-                    t.state = TicketState.EXPIRED
+                    t.state = _EXPIRED
                     t.ended_at = now
                     self._ticket_event("expired", t, now, col)
         for b in self.bookings.values():
@@ -1033,13 +1082,13 @@ class Engine:
         if isinstance(found, Refused):
             return found
         _w, rt = found
-        if rt.state is not WindowState.CLOSED:
+        if rt.state is not _CLOSED:
             return _refuse(
                 RefusalCode.BAD_TRANSITION,
                 f"{cmd.window} 号窗口已开启",
                 f"window {cmd.window} is already open",
             )
-        rt.state = WindowState.OPEN
+        rt.state = _OPEN
         rt.staff = cmd.staff
         rt.opened_at = now
         rt.priority_streak = 0
@@ -1050,7 +1099,7 @@ class Engine:
         if isinstance(found, Refused):
             return found
         _w, rt = found
-        if rt.state is WindowState.CLOSED:
+        if rt.state is _CLOSED:
             return _refuse(
                 RefusalCode.BAD_TRANSITION,
                 f"{cmd.window} 号窗口已关闭",
@@ -1058,7 +1107,7 @@ class Engine:
             )
         if rt.current is not None:
             return _idle_first(cmd.window, self.tickets[rt.current])
-        rt.state = WindowState.CLOSED
+        rt.state = _CLOSED
         rt.staff = ""
         rt.pause_reason = ""
         rt.paused_at = None
@@ -1082,7 +1131,7 @@ class Engine:
                 f"the pause reason must be one of: {', '.join(reasons)}",
                 reasons=list(reasons),
             )
-        if rt.state is not WindowState.OPEN:
+        if rt.state is not _OPEN:
             return _refuse(
                 RefusalCode.BAD_TRANSITION,
                 f"{cmd.window} 号窗口不在服务中，无法暂停",
@@ -1090,7 +1139,7 @@ class Engine:
             )
         if rt.current is not None:
             return _idle_first(cmd.window, self.tickets[rt.current])
-        rt.state = WindowState.PAUSED
+        rt.state = _PAUSED
         rt.pause_reason = cmd.reason
         rt.paused_at = now
         return self._window_event("paused", cmd.window, now, col)
@@ -1100,11 +1149,11 @@ class Engine:
         if isinstance(found, Refused):
             return found
         _w, rt = found
-        if rt.state is not WindowState.PAUSED:
+        if rt.state is not _PAUSED:
             return _refuse(
                 RefusalCode.BAD_TRANSITION, f"{cmd.window} 号窗口未暂停", f"window {cmd.window} is not paused"
             )
-        rt.state = WindowState.OPEN
+        rt.state = _OPEN
         rt.pause_reason = ""
         rt.paused_at = None
         return self._window_event("resumed", cmd.window, now, col)
@@ -1125,7 +1174,7 @@ class Engine:
                 f"{cmd.partner} 号窗口不是 {cmd.window} 号窗口的 A/B 岗搭档",
                 f"window {cmd.partner} is not the A/B partner of window {cmd.window}",
             )
-        if rt.state is WindowState.CLOSED:
+        if rt.state is _CLOSED:
             return _refuse(
                 RefusalCode.WINDOW_CLOSED, f"{cmd.window} 号窗口未开启", f"window {cmd.window} is closed"
             )
@@ -1276,21 +1325,17 @@ class Engine:
             caps = self._check_caps(m, today)
         else:
             # Late: a walk-in like everyone else, so the hall's hours and caps apply (DESIGN.md §4).
-            caps = (
-                self._check_open_for(m, Source.KIOSK, now)
-                if not self.calendar.is_booking_only(today)
-                else None
-            )
+            caps = self._check_open_for(m, _KIOSK, now) if not self.calendar.is_booking_only(today) else None
             caps = caps or self._check_caps(m, today)
         if caps is not None:
             return caps
-        pre = self._run_precheck(m, cmd.answers, cmd.present, Source.BOOKING, now)
+        pre = self._run_precheck(m, cmd.answers, cmd.present, _BOOKING, now)
         if isinstance(pre, Refused):
             return pre
         if pre is not None and pre.outcome is PrecheckOutcome.FAIL:
-            return self._create_ticket(m, Source.BOOKING, cmd.token, "", pre, "", b.code, now, col)
+            return self._create_ticket(m, _BOOKING, cmd.token, "", pre, "", b.code, now, col)
         priority = APPOINTMENT if on_time and APPOINTMENT in self._rank else ""
-        out = self._create_ticket(m, Source.BOOKING, cmd.token, priority, pre, "", b.code, now, col)
+        out = self._create_ticket(m, _BOOKING, cmd.token, priority, pre, "", b.code, now, col)
         assert out.ticket is not None
         out.ticket.holder_masked = b.holder_masked
         b.state = BookingState.CHECKED_IN
@@ -1307,7 +1352,7 @@ class Engine:
             return t
         if cmd.score not in SCORE_NAMES:
             return _refuse(RefusalCode.BAD_SCORE, "评价须为 1–5 级", "a rating is a score from 1 to 5")
-        if t.state is not TicketState.DONE or t.window is None:
+        if t.state is not _DONE or t.window is None:
             return _refuse(
                 RefusalCode.NOT_SERVED, f"{t.label} 尚未办结，不能评价", f"{t.label} has not been served yet"
             )
@@ -1416,15 +1461,15 @@ _BOOKING_ZH = {
 }
 
 _STATE_ZH = {
-    TicketState.PENDING_PRINT: "待打印",
-    TicketState.WAITING: "等候中",
-    TicketState.CALLED: "已叫号",
-    TicketState.SERVING: "办理中",
-    TicketState.DONE: "已办结",
-    TicketState.NO_SHOW: "已过号",
-    TicketState.CANCELLED: "已取消",
-    TicketState.VOIDED: "已作废",
-    TicketState.EXPIRED: "已过期",
+    _PENDING: "待打印",
+    _WAITING: "等候中",
+    _CALLED: "已叫号",
+    _SERVING: "办理中",
+    _DONE: "已办结",
+    _NO_SHOW: "已过号",
+    _CANCELLED: "已取消",
+    _VOIDED: "已作废",
+    _EXPIRED: "已过期",
 }
 
 

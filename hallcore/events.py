@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class TicketView:
     id: str
     label: str
@@ -43,7 +43,7 @@ class TicketView:
     target_window: int | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class WindowView:
     number: int
     name: str
@@ -57,13 +57,13 @@ class WindowView:
     taken_over: tuple[int, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Event:
     kind: ClassVar[str] = ""
     at: dt.datetime
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class PrecheckRecorded(Event):
     """Every pre-check is counted, failed ones too (they produce a 一次性告知单 and no ticket)."""
 
@@ -75,7 +75,7 @@ class PrecheckRecorded(Event):
     source: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class TicketIssued(Event):
     kind: ClassVar[str] = "ticket_issued"
     ticket: TicketView
@@ -85,7 +85,7 @@ class TicketIssued(Event):
     waiting: dict[str, int]  # waiting count per affected series
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class TicketChanged(Event):
     """A ticket moved in its lifecycle. `action` names the step; `window` is set where one is involved."""
 
@@ -98,14 +98,14 @@ class TicketChanged(Event):
     note: str = ""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class WindowChanged(Event):
     kind: ClassVar[str] = "window_changed"
     action: str  # opened | closed | paused | resumed | takeover | takeover_ended
     window: WindowView
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class BookingChanged(Event):
     kind: ClassVar[str] = "booking_changed"
     action: str  # booked | cancelled | checked_in | missed
@@ -118,7 +118,7 @@ class BookingChanged(Event):
     ticket: str = ""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class RatingRecorded(Event):
     kind: ClassVar[str] = "rating_recorded"
     ticket: str
@@ -131,7 +131,7 @@ class RatingRecorded(Event):
     staff: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class CaseChanged(Event):
     kind: ClassVar[str] = "case_changed"
     action: str  # opened | callback | resolve | close | appeal
@@ -146,7 +146,7 @@ class CaseChanged(Event):
     note: str = ""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class DeviceHealth(Event):
     """A station reports a device's health (printer paper, LED board online). Emitted by the server."""
 

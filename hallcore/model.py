@@ -98,6 +98,7 @@ class Ticket:
     ahead_at_issue: int = 0
     estimate_low: int | None = None
     estimate_high: int | None = None
+    estimate_point: int | None = None
     rated: bool = False
     # Incremented at every (re)queueing; heap entries carrying an older value are stale.
     qtoken: int = 0

@@ -45,9 +45,12 @@ class Line:
         return sum(n for r, n in self.rank_counts.items() if r <= rank)
 
 
+_WAITING = TicketState.WAITING  # a module constant: Enum attribute access is slow on this hot path
+
+
 def _valid(tickets: Mapping[str, Ticket], tid: str, qtoken: int) -> bool:
     t = tickets.get(tid)
-    return t is not None and t.state is TicketState.WAITING and t.qtoken == qtoken
+    return t is not None and t.state is _WAITING and t.qtoken == qtoken
 
 
 def top_of_rank(line: Line, rank: int, tickets: Mapping[str, Ticket]) -> Ticket | None:

@@ -1,0 +1,50 @@
+"""Shared by every benchmark: the result file format and the machine description.
+
+Each benchmark writes `bench/results/NAME.json`; `bench/report.py` renders all of them into `bench/REPORT.md`,
+so one benchmark never overwrites another's figures.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import platform
+import sys
+from pathlib import Path
+from typing import Any
+
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def machine() -> str:
+    cpu = ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return f"{os.cpu_count()} cores {cpu}, Python {platform.python_version()}, {platform.system()}"
+
+
+def figure(
+    name: str, value: float | None, unit: str, target: str = "", ok: bool | None = None, note: str = ""
+) -> dict[str, Any]:
+    return {"name": name, "value": value, "unit": unit, "target": target, "ok": ok, "note": note}
+
+
+def write(name: str, figures: list[dict[str, Any]], **extra: Any) -> Path:
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    out = RESULTS / f"{name}.json"
+    data = {
+        "name": name,
+        "command": " ".join([Path(sys.executable).name, *sys.argv]),
+        "machine": machine(),
+        "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "figures": figures,
+        **extra,
+    }
+    out.write_text(json.dumps(data, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    return out

@@ -1,0 +1,138 @@
+"""Engine throughput: issue and call-next on the provincial hall with 1,000 / 10,000 / 100,000 waiting.
+
+Targets (issue 3): >= 50,000 engine commands/s, and call-next at 100,000 waiting within 2x its cost at 1,000
+(no linear scans of the waiting list).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import gc
+import random
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.common import figure, write
+from hallcore import commands as c
+from hallcore.configload import load_config
+from hallcore.engine import Accepted, Engine
+from hallcore.model import Source
+
+CONFIG = Path(__file__).resolve().parent.parent / "config" / "provincial.toml"
+SHANGHAI = dt.timezone(dt.timedelta(hours=8))
+T0 = dt.datetime(2026, 11, 23, 9, 0, tzinfo=SHANGHAI)
+OPS = 20_000
+
+
+def filled(n_waiting: int, rng: random.Random) -> tuple[Engine, list[str], dt.datetime]:
+    cfg = load_config(CONFIG)
+    # Caps off: the benchmark measures the queue, not the hall's daily limits.
+    cfg = type(cfg)(
+        **{
+            **{
+                f: getattr(cfg, f)
+                for f in cfg.__dataclass_fields__
+                if not f.endswith(("_by_code", "_by_prefix", "_by_number", "_by_id"))
+            },
+            "matters": tuple(
+                m.__class__(**{**{k: getattr(m, k) for k in m.__dataclass_fields__}, "daily_cap": None})
+                for m in cfg.matters
+            ),
+            "series": tuple(
+                s.__class__(
+                    **{
+                        **{k: getattr(s, k) for k in s.__dataclass_fields__},
+                        "daily_cap": None,
+                        "number_width": 6,
+                    }
+                )
+                for s in cfg.series
+            ),
+        }
+    )
+    e = Engine(cfg)
+    now = T0
+    for w in cfg.windows:
+        e.handle(c.OpenWindow(w.number, "b"), now)
+    matters = [m.code for m in cfg.matters]
+    for i in range(n_waiting):
+        e.handle(c.IssueTicket(rng.choice(matters), Source.DESK, f"t{i}"), now)
+    return e, matters, now
+
+
+def run(n_waiting: int) -> dict[str, float]:
+    """Steady state at `n_waiting`: each round issues one ticket and calls one, so the line keeps its size."""
+    rng = random.Random(n_waiting)
+    e, _matters, now = filled(n_waiting, rng)
+    windows = [w.number for w in e.config.windows]
+    # Each round issues for a matter of the series the called window serves first, so no line drifts.
+    by_series = {
+        s.prefix: [m.code for m in e.config.matters if m.series == s.prefix] for s in e.config.series
+    }
+    feed = {w.number: by_series[w.series[0]] for w in e.config.windows}
+    gc.collect()
+    gc.freeze()
+    issue_s = call_s = 0.0
+    calls = 0
+    clock = time.perf_counter
+    for i in range(OPS):
+        w = windows[i % len(windows)]
+        cmd_issue = c.IssueTicket(feed[w][i % len(feed[w])], Source.DESK, f"x{i}")
+        cmd_call = c.CallNext(w)
+        t0 = clock()
+        e.handle(cmd_issue, now)
+        t1 = clock()
+        out = e.handle(cmd_call, now)
+        t2 = clock()
+        issue_s += t1 - t0
+        call_s += t2 - t1
+        if isinstance(out, Accepted):
+            calls += 1
+            e.handle(c.StartServing(w), now)  # untimed: frees the window for its next call
+            e.handle(c.Finish(w), now)
+    gc.unfreeze()
+    assert abs(sum(e.waiting_counts().values()) - n_waiting) <= len(windows), e.waiting_counts()
+    return {"issue_per_s": OPS / issue_s, "call_per_s": calls / call_s, "call_us": call_s / calls * 1e6}
+
+
+def main() -> None:
+    figures = []
+    results = {}
+    for n in (1_000, 10_000, 100_000):
+        r = run(n)
+        results[n] = r
+        print(
+            f"{n:>7} waiting: issue {r['issue_per_s']:,.0f}/s, call-next {r['call_per_s']:,.0f}/s "
+            f"({r['call_us']:.1f} µs)"
+        )
+        figures.append(
+            figure(
+                f"issue, {n:,} waiting",
+                round(r["issue_per_s"]),
+                "commands/s",
+                ">= 50,000",
+                r["issue_per_s"] >= 50_000,
+            )
+        )
+        figures.append(
+            figure(
+                f"call-next, {n:,} waiting",
+                round(r["call_per_s"]),
+                "commands/s",
+                ">= 50,000",
+                r["call_per_s"] >= 50_000,
+            )
+        )
+    ratio = results[100_000]["call_us"] / results[1_000]["call_us"]
+    figures.append(
+        figure("call-next cost at 100,000 vs 1,000 waiting", round(ratio, 2), "x", "<= 2", ratio <= 2)
+    )
+    print(f"call-next cost ratio 100k/1k: {ratio:.2f}x")
+    write("engine", figures)
+
+
+if __name__ == "__main__":
+    main()
