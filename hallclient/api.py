@@ -1,0 +1,264 @@
+"""`HallApi`: what a station can ask of the hall server, one typed async method per endpoint of docs/api.md.
+
+Two implementations: `hallclient.http.HttpHall` (the real server) and `hallclient.fake.FakeHall` (in memory,
+for app tests). Every state-changing method takes an optional `request_id`: pass the same one again to retry
+a command safely (the server replays the first result); without one, a fresh id is made per call and reused
+for that call's own retries. Ticket arguments are ticket ids ("2026-11-23/A012") or today's labels ("A012").
+
+Errors (see `hallclient.errors`): `Refusal`, `AuthError`, `DiskFull`, `ServerUnavailable`, `BadReply`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import AsyncIterator, Callable, Mapping
+from typing import Protocol
+
+from hallclient.errors import (
+    AuthError,
+    BadReply,
+    DiskFull,
+    EnrollmentError,
+    HallClientError,
+    HallReplyError,
+    Refusal,
+    ServerUnavailable,
+)
+from hallclient.types import (
+    BookingInfo,
+    Candidate,
+    ConnectionState,
+    CounterSession,
+    Enrollment,
+    EnrollPoll,
+    HallInfo,
+    HealthInfo,
+    Issued,
+    NotIssued,
+    RatingResult,
+    Slot,
+    SnapshotInfo,
+    StateChange,
+    StationInfo,
+    StatusInfo,
+    StreamItem,
+    TicketInfo,
+    WindowInfo,
+    WindowResult,
+)
+
+__all__ = [
+    "AuthError",
+    "BadReply",
+    "DiskFull",
+    "EnrollmentError",
+    "EventFeed",
+    "HallApi",
+    "HallClientError",
+    "HallReplyError",
+    "Refusal",
+    "ServerUnavailable",
+]
+
+
+class EventFeed(Protocol):
+    """A live feed of hall events: `async for item in feed` yields `EventItem`, `Snapshot` and `Heartbeat`.
+
+    It reconnects by itself and resumes after the last seq; it ends only after `aclose()`.
+    """
+
+    @property
+    def state(self) -> ConnectionState: ...
+
+    @property
+    def last_seq(self) -> int: ...
+
+    def data_age_s(self) -> float | None:
+        """Seconds since the last message (heartbeats included); None before the first one."""
+        ...
+
+    def add_state_listener(self, listener: Callable[[StateChange], None]) -> Callable[[], None]:
+        """Call `listener` on every state change; returns a function that removes it."""
+        ...
+
+    def states(self) -> AsyncIterator[StateChange]:
+        """The current state, then every change, until the feed is closed."""
+        ...
+
+    def __aiter__(self) -> AsyncIterator[StreamItem]: ...
+
+    async def aclose(self) -> None: ...
+
+
+class HallApi(Protocol):
+    """The hall API as seen by a station (kiosk, counter, desk, display, agent) or a manager session."""
+
+    # ---- tickets ----
+
+    async def issue_ticket(
+        self,
+        matter: str,
+        *,
+        source: str | None = None,
+        priority: str = "",
+        answers: Mapping[str, bool] | None = None,
+        present: frozenset[str] | None = None,
+        holder_name: str = "",
+        request_id: str | None = None,
+    ) -> Issued | NotIssued:
+        """Take a number; `NotIssued` when the pre-check fails (print the 一次性告知单)."""
+        ...
+
+    async def confirm_print(self, ticket: str, *, request_id: str | None = None) -> TicketInfo:
+        """The kiosk printed the ticket: pending_print → waiting."""
+        ...
+
+    async def void_ticket(self, ticket: str, reason: str, *, request_id: str | None = None) -> TicketInfo:
+        """The print failed: the number is used up, nobody holds it."""
+        ...
+
+    async def cancel_ticket(
+        self, ticket: str, reason: str = "", *, request_id: str | None = None
+    ) -> TicketInfo: ...
+
+    async def requeue(self, ticket: str, *, request_id: str | None = None) -> TicketInfo:
+        """A no-show came back: re-queue it behind the next few tickets."""
+        ...
+
+    async def rate(
+        self, ticket: str, score: int, *, source: str = "pad", request_id: str | None = None
+    ) -> RatingResult:
+        """One rating per served ticket (一次一评), score 1–5."""
+        ...
+
+    async def status(self, token: str) -> StatusInfo:
+        """The phone page's view of a ticket, by its public status token."""
+        ...
+
+    # ---- windows ----
+
+    async def open_window(self, window: int, *, request_id: str | None = None) -> WindowResult: ...
+
+    async def close_window(self, window: int, *, request_id: str | None = None) -> WindowResult: ...
+
+    async def pause_window(
+        self, window: int, reason: str, *, request_id: str | None = None
+    ) -> WindowResult: ...
+
+    async def resume_window(self, window: int, *, request_id: str | None = None) -> WindowResult: ...
+
+    async def call_next(self, window: int, *, request_id: str | None = None) -> WindowResult: ...
+
+    async def call_specific(
+        self, window: int, ticket: str, reason: str, *, request_id: str | None = None
+    ) -> WindowResult:
+        """Call one ticket out of order; the reason is audited."""
+        ...
+
+    async def recall(self, window: int, *, request_id: str | None = None) -> WindowResult: ...
+
+    async def start_serving(self, window: int, *, request_id: str | None = None) -> WindowResult: ...
+
+    async def finish(self, window: int, *, request_id: str | None = None) -> WindowResult: ...
+
+    async def no_show(self, window: int, *, request_id: str | None = None) -> WindowResult: ...
+
+    async def transfer(
+        self,
+        window: int,
+        *,
+        to_series: str | None = None,
+        to_window: int | None = None,
+        reason: str = "",
+        request_id: str | None = None,
+    ) -> WindowResult:
+        """转办 to one series or one window, keeping number and issue time."""
+        ...
+
+    async def take_over(
+        self, window: int, partner: int, *, request_id: str | None = None
+    ) -> WindowResult: ...
+
+    async def end_take_over(
+        self, window: int, partner: int, *, request_id: str | None = None
+    ) -> WindowResult: ...
+
+    async def candidates(self, window: int) -> list[Candidate]:
+        """Who waits for this window, in call order, with reasons."""
+        ...
+
+    async def windows(self) -> list[WindowInfo]: ...
+
+    # ---- bookings ----
+
+    async def slots(self, matter: str, day: dt.date) -> list[Slot]: ...
+
+    async def book(
+        self,
+        matter: str,
+        day: dt.date,
+        slot: dt.time,
+        id_number: str,
+        *,
+        name: str = "",
+        phone: str = "",
+        request_id: str | None = None,
+    ) -> BookingInfo: ...
+
+    async def cancel_booking(self, code: str, *, request_id: str | None = None) -> None: ...
+
+    async def check_in(
+        self,
+        code: str,
+        *,
+        answers: Mapping[str, bool] | None = None,
+        present: frozenset[str] | None = None,
+        request_id: str | None = None,
+    ) -> Issued | NotIssued: ...
+
+    # ---- devices, hall, health ----
+
+    async def report_device_health(
+        self, device: str, health: str, reason: str = "", *, request_id: str | None = None
+    ) -> None: ...
+
+    async def hall_info(self) -> HallInfo: ...
+
+    async def snapshot(self) -> SnapshotInfo: ...
+
+    async def health(self) -> HealthInfo: ...
+
+    # ---- stations and people ----
+
+    async def enroll(self, name: str, role: str) -> Enrollment: ...
+
+    async def poll_enrollment(self, station_id: str, poll_secret: str) -> EnrollPoll: ...
+
+    async def manager_login(self, username: str, password: str) -> str:
+        """Returns a manager session token."""
+        ...
+
+    async def counter_login(self, staff: str, pin: str, window: int) -> CounterSession: ...
+
+    async def counter_logout(self) -> None: ...
+
+    async def stations(self) -> list[StationInfo]: ...
+
+    async def approve_station(self, station_id: str, *, window: int | None = None) -> StationInfo: ...
+
+    async def revoke_station(self, station_id: str) -> StationInfo: ...
+
+    # ---- events ----
+
+    def events(
+        self,
+        *,
+        since: int = 0,
+        window: int | None = None,
+        series: str | None = None,
+        zone: str | None = None,
+    ) -> EventFeed:
+        """A feed of events after `since` (0: from the start of the kept backlog, or a snapshot)."""
+        ...
+
+    async def aclose(self) -> None: ...

@@ -1,0 +1,405 @@
+"""`HttpHall`: the hall API over HTTP with httpx (docs/api.md).
+
+A command is sent with one `request_id`, made once per call (or given by the caller), and the same id is
+sent again on every retry: after a timeout the command may have been applied, and the server then replays the
+first result instead of applying it twice. Retries are bounded, with exponential backoff, and only for
+failures where nothing or the same thing can happen again (connect errors, timeouts, 502/503/504).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+import logging
+import uuid
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+from hallclient import wire
+from hallclient.api import EventFeed
+from hallclient.errors import AuthError, BadReply, DiskFull, Refusal, ServerUnavailable
+from hallclient.types import (
+    BookingInfo,
+    Candidate,
+    CounterSession,
+    Enrollment,
+    EnrollPoll,
+    HallInfo,
+    HealthInfo,
+    Issued,
+    NotIssued,
+    RatingResult,
+    Slot,
+    SnapshotInfo,
+    StationInfo,
+    StatusInfo,
+    TicketInfo,
+    WindowInfo,
+    WindowResult,
+)
+from hallcore.clock import Clock
+
+log = logging.getLogger(__name__)
+
+#: Statuses that mean "the server (or a proxy in front of it) could not do it now": retried, then unreachable.
+_RETRY_STATUS = frozenset({502, 503, 504})
+_RETRY_ERRORS = (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError)
+
+
+def _seg(value: str | int) -> str:
+    # Ticket ids contain "/" ("2026-11-23/A012"): encode it so it stays one path segment.
+    return quote(str(value), safe="")
+
+
+class HttpHall:
+    """`HallApi` over HTTP. `token` is the station's or manager's bearer token (None before enrollment).
+
+    `transport` replaces the network (tests pass `httpx.MockTransport`); `retries` is how many times a
+    failed attempt is repeated, waiting `backoff_s`, doubled each time up to `backoff_max_s`.
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        token: str | None = None,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+        timeout: float = 5.0,
+        retries: int = 3,
+        backoff_s: float = 0.25,
+        backoff_max_s: float = 2.0,
+        clock: Clock | None = None,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self._token = token
+        self._retries = max(0, retries)
+        self._backoff_s = backoff_s
+        self._backoff_max_s = backoff_max_s
+        self._sleep = sleep
+        self._clock = clock
+        self._client = httpx.AsyncClient(base_url=self.base_url, transport=transport, timeout=timeout)
+
+    @property
+    def token(self) -> str | None:
+        return self._token
+
+    def set_token(self, token: str | None) -> None:
+        """Use another token from now on (after enrollment or a manager login)."""
+        self._token = token
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
+
+    async def __aenter__(self) -> HttpHall:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    # ---- plumbing -------------------------------------------------------------------------------------
+
+    async def _send(
+        self,
+        method: str,
+        path: str,
+        *,
+        body: Mapping[str, Any] | None = None,
+        params: Mapping[str, str] | None = None,
+        request_id: str | None = None,
+    ) -> tuple[int, Any]:
+        """One logical request with bounded retries; returns (status, parsed JSON) of a 2xx reply."""
+        headers = {"Authorization": f"Bearer {self._token}"} if self._token else {}
+        delay = self._backoff_s
+        reason = ""
+        status: int | None = None
+        for attempt in range(self._retries + 1):
+            if attempt:
+                await self._sleep(delay)
+                delay = min(delay * 2, self._backoff_max_s)
+            try:
+                resp = await self._client.request(method, path, json=body, params=params, headers=headers)
+            except _RETRY_ERRORS as exc:
+                reason = f"{type(exc).__name__} on {method} {path}"
+                status = None
+                log.debug("attempt %d: %s", attempt + 1, reason)
+                continue
+            except httpx.HTTPError as exc:
+                raise ServerUnavailable(f"{type(exc).__name__}: {exc}", request_id=request_id) from exc
+            if resp.status_code in _RETRY_STATUS:
+                reason, status = f"status {resp.status_code} on {method} {path}", resp.status_code
+                continue
+            return resp.status_code, self._check(resp, request_id)
+        raise ServerUnavailable(
+            f"{reason} (after {self._retries + 1} attempts)", status=status, request_id=request_id
+        )
+
+    @staticmethod
+    def _check(resp: httpx.Response, request_id: str | None) -> Any:
+        status = resp.status_code
+        try:
+            data = resp.json() if resp.content else None
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            data = None
+            if 200 <= status < 300:
+                raise BadReply(f"{resp.request.method} {resp.request.url.path}: reply is not JSON") from None
+        if 200 <= status < 300:
+            return data
+        if status >= 500 and status != 507:
+            raise ServerUnavailable(f"status {status}", status=status, request_id=request_id)
+        err = data if isinstance(data, Mapping) else {}
+        code = str(err.get("error") or f"http_{status}")
+        message = str(err.get("message") or resp.reason_phrase or code)
+        message_en = str(err.get("message_en") or message)
+        detail = err.get("detail")
+        detail = detail if isinstance(detail, Mapping) else {}
+        if status in (401, 403):
+            raise AuthError(code, message, message_en, detail, status)
+        if status == 507:
+            raise DiskFull(code, message, message_en, detail, status)
+        raise Refusal(code, message, message_en, detail, status)
+
+    async def _get(self, path: str, params: Mapping[str, str] | None = None) -> Any:
+        return (await self._send("GET", path, params=params))[1]
+
+    async def _command(self, path: str, body: Mapping[str, Any], request_id: str | None) -> Any:
+        rid = request_id or str(uuid.uuid4())
+        return (await self._send("POST", path, body={**body, "request_id": rid}, request_id=rid))[1]
+
+    # ---- tickets --------------------------------------------------------------------------------------
+
+    async def issue_ticket(
+        self,
+        matter: str,
+        *,
+        source: str | None = None,
+        priority: str = "",
+        answers: Mapping[str, bool] | None = None,
+        present: frozenset[str] | None = None,
+        holder_name: str = "",
+        request_id: str | None = None,
+    ) -> Issued | NotIssued:
+        body: dict[str, Any] = {"matter": matter}
+        if source:
+            body["source"] = source
+        if priority:
+            body["priority"] = priority
+        if answers is not None:
+            body["answers"] = dict(answers)
+        if present is not None:
+            body["present"] = sorted(present)
+        if holder_name:
+            body["holder_name"] = holder_name
+        return wire.issued(await self._command("/api/tickets", body, request_id))
+
+    async def confirm_print(self, ticket: str, *, request_id: str | None = None) -> TicketInfo:
+        return wire.ticket_reply(await self._command(f"/api/tickets/{_seg(ticket)}/printed", {}, request_id))
+
+    async def void_ticket(self, ticket: str, reason: str, *, request_id: str | None = None) -> TicketInfo:
+        path = f"/api/tickets/{_seg(ticket)}/void"
+        return wire.ticket_reply(await self._command(path, {"reason": reason}, request_id))
+
+    async def cancel_ticket(
+        self, ticket: str, reason: str = "", *, request_id: str | None = None
+    ) -> TicketInfo:
+        path = f"/api/tickets/{_seg(ticket)}/cancel"
+        return wire.ticket_reply(await self._command(path, {"reason": reason}, request_id))
+
+    async def requeue(self, ticket: str, *, request_id: str | None = None) -> TicketInfo:
+        return wire.ticket_reply(await self._command(f"/api/tickets/{_seg(ticket)}/requeue", {}, request_id))
+
+    async def rate(
+        self, ticket: str, score: int, *, source: str = "pad", request_id: str | None = None
+    ) -> RatingResult:
+        path = f"/api/tickets/{_seg(ticket)}/rating"
+        return wire.rating(await self._command(path, {"score": score, "source": source}, request_id))
+
+    async def status(self, token: str) -> StatusInfo:
+        return wire.status(await self._get(f"/api/status/{_seg(token)}"))
+
+    # ---- windows --------------------------------------------------------------------------------------
+
+    async def _window(
+        self, window: int, action: str, request_id: str | None, body: Mapping[str, Any] | None = None
+    ) -> WindowResult:
+        path = f"/api/windows/{int(window)}/{action}"
+        return wire.window_result(await self._command(path, body or {}, request_id))
+
+    async def open_window(self, window: int, *, request_id: str | None = None) -> WindowResult:
+        return await self._window(window, "open", request_id)
+
+    async def close_window(self, window: int, *, request_id: str | None = None) -> WindowResult:
+        return await self._window(window, "close", request_id)
+
+    async def pause_window(self, window: int, reason: str, *, request_id: str | None = None) -> WindowResult:
+        return await self._window(window, "pause", request_id, {"reason": reason})
+
+    async def resume_window(self, window: int, *, request_id: str | None = None) -> WindowResult:
+        return await self._window(window, "resume", request_id)
+
+    async def call_next(self, window: int, *, request_id: str | None = None) -> WindowResult:
+        return await self._window(window, "call-next", request_id)
+
+    async def call_specific(
+        self, window: int, ticket: str, reason: str, *, request_id: str | None = None
+    ) -> WindowResult:
+        return await self._window(window, "call", request_id, {"ticket": ticket, "reason": reason})
+
+    async def recall(self, window: int, *, request_id: str | None = None) -> WindowResult:
+        return await self._window(window, "recall", request_id)
+
+    async def start_serving(self, window: int, *, request_id: str | None = None) -> WindowResult:
+        return await self._window(window, "start", request_id)
+
+    async def finish(self, window: int, *, request_id: str | None = None) -> WindowResult:
+        return await self._window(window, "finish", request_id)
+
+    async def no_show(self, window: int, *, request_id: str | None = None) -> WindowResult:
+        return await self._window(window, "no-show", request_id)
+
+    async def transfer(
+        self,
+        window: int,
+        *,
+        to_series: str | None = None,
+        to_window: int | None = None,
+        reason: str = "",
+        request_id: str | None = None,
+    ) -> WindowResult:
+        body: dict[str, Any] = {"reason": reason}
+        if to_series is not None:
+            body["to_series"] = to_series
+        if to_window is not None:
+            body["to_window"] = to_window
+        return await self._window(window, "transfer", request_id, body)
+
+    async def take_over(self, window: int, partner: int, *, request_id: str | None = None) -> WindowResult:
+        return await self._window(window, "takeover", request_id, {"partner": partner})
+
+    async def end_take_over(
+        self, window: int, partner: int, *, request_id: str | None = None
+    ) -> WindowResult:
+        return await self._window(window, "end-takeover", request_id, {"partner": partner})
+
+    async def candidates(self, window: int) -> list[Candidate]:
+        return wire.candidates(await self._get(f"/api/windows/{int(window)}/candidates"))
+
+    async def windows(self) -> list[WindowInfo]:
+        return wire.windows(await self._get("/api/windows"))
+
+    # ---- bookings -------------------------------------------------------------------------------------
+
+    async def slots(self, matter: str, day: dt.date) -> list[Slot]:
+        return wire.slots(await self._get("/api/booking/slots", {"matter": matter, "day": day.isoformat()}))
+
+    async def book(
+        self,
+        matter: str,
+        day: dt.date,
+        slot: dt.time,
+        id_number: str,
+        *,
+        name: str = "",
+        phone: str = "",
+        request_id: str | None = None,
+    ) -> BookingInfo:
+        body: dict[str, Any] = {
+            "matter": matter,
+            "day": day.isoformat(),
+            "slot": slot.isoformat(timespec="minutes"),
+            "id_number": id_number,
+        }
+        if name:
+            body["name"] = name
+        if phone:
+            body["phone"] = phone
+        return wire.booking(await self._command("/api/bookings", body, request_id))
+
+    async def cancel_booking(self, code: str, *, request_id: str | None = None) -> None:
+        await self._command(f"/api/bookings/{_seg(code)}/cancel", {}, request_id)
+
+    async def check_in(
+        self,
+        code: str,
+        *,
+        answers: Mapping[str, bool] | None = None,
+        present: frozenset[str] | None = None,
+        request_id: str | None = None,
+    ) -> Issued | NotIssued:
+        body: dict[str, Any] = {}
+        if answers is not None:
+            body["answers"] = dict(answers)
+        if present is not None:
+            body["present"] = sorted(present)
+        return wire.issued(await self._command(f"/api/bookings/{_seg(code)}/checkin", body, request_id))
+
+    # ---- devices, hall, health ------------------------------------------------------------------------
+
+    async def report_device_health(
+        self, device: str, health: str, reason: str = "", *, request_id: str | None = None
+    ) -> None:
+        body = {"device": device, "health": health, "reason": reason}
+        await self._command("/api/devices/health", body, request_id)
+
+    async def hall_info(self) -> HallInfo:
+        return wire.hall(await self._get("/api/hall"))
+
+    async def snapshot(self) -> SnapshotInfo:
+        return wire.snapshot(await self._get("/api/snapshot"))
+
+    async def health(self) -> HealthInfo:
+        return wire.health(await self._get("/api/health"))
+
+    # ---- stations and people --------------------------------------------------------------------------
+
+    async def enroll(self, name: str, role: str) -> Enrollment:
+        return wire.enrollment(await self._command("/api/enroll", {"name": name, "role": role}, None))
+
+    async def poll_enrollment(self, station_id: str, poll_secret: str) -> EnrollPoll:
+        data = await self._get(f"/api/enroll/{_seg(station_id)}", {"poll_secret": poll_secret})
+        return wire.enroll_poll(data)
+
+    async def manager_login(self, username: str, password: str) -> str:
+        body = {"username": username, "password": password}
+        return wire.token((await self._send("POST", "/api/manager/login", body=body))[1])
+
+    async def counter_login(self, staff: str, pin: str, window: int) -> CounterSession:
+        body = {"staff": staff, "pin": pin, "window": window}
+        return wire.counter_session((await self._send("POST", "/api/counter/login", body=body))[1])
+
+    async def counter_logout(self) -> None:
+        await self._command("/api/counter/logout", {}, None)
+
+    async def stations(self) -> list[StationInfo]:
+        return wire.stations(await self._get("/api/stations"))
+
+    async def approve_station(self, station_id: str, *, window: int | None = None) -> StationInfo:
+        body: dict[str, Any] = {} if window is None else {"window": window}
+        return wire.station(await self._command(f"/api/stations/{_seg(station_id)}/approve", body, None))
+
+    async def revoke_station(self, station_id: str) -> StationInfo:
+        return wire.station(await self._command(f"/api/stations/{_seg(station_id)}/revoke", {}, None))
+
+    # ---- events ---------------------------------------------------------------------------------------
+
+    def events(
+        self,
+        *,
+        since: int = 0,
+        window: int | None = None,
+        series: str | None = None,
+        zone: str | None = None,
+    ) -> EventFeed:
+        """An `EventStream` on this server with this client's token."""
+        from hallclient.stream import EventStream
+        from hallcore.clock import SystemClock
+
+        # The app normally injects its clock; the system clock is the only sensible default for a real server.
+        clock = self._clock or SystemClock()
+        return EventStream(
+            self.base_url, self._token, since=since, window=window, series=series, zone=zone, clock=clock
+        )
