@@ -20,7 +20,7 @@ import datetime as dt
 import json
 import logging
 import random
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from typing import Any, TypeVar
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
@@ -115,7 +115,7 @@ class EventStream:
         self._queues: list[asyncio.Queue[StateChange]] = []
         self._closing = asyncio.Event()
         self._ws: ClientConnection | None = None
-        self._iterating = False
+        self._gen: AsyncGenerator[StreamItem, None] | None = None
         self._last_message_at: float | None = None
         self._lost_at: float | None = None
         self.connections = 0  # successful connections so far (for tests and diagnostics)
@@ -187,7 +187,10 @@ class EventStream:
         self._closing.set()
         ws = self._ws
         if ws is not None:
-            await ws.close()
+            await ws.close()  # wakes a consumer blocked in recv: it sees the closing flag and stops
+        gen = self._gen
+        if gen is not None and not getattr(gen, "ag_running", False):
+            await gen.aclose()  # suspended at a yield: run its cleanup now, not at garbage collection
         self._set_state(ConnectionState.CLOSED, "closed")
 
     async def __aenter__(self) -> EventStream:
@@ -196,10 +199,14 @@ class EventStream:
     async def __aexit__(self, *exc: object) -> None:
         await self.aclose()
 
-    def __aiter__(self) -> AsyncIterator[StreamItem]:
-        if self._iterating:
-            raise RuntimeError("an EventStream has one consumer at a time")
-        return self._iterate()
+    def __aiter__(self) -> EventStream:
+        return self
+
+    async def __anext__(self) -> StreamItem:
+        """The next item. Leaving an `async for` early and iterating again continues where it stopped."""
+        if self._gen is None:
+            self._gen = self._iterate()
+        return await anext(self._gen)
 
     # ---- the loop -------------------------------------------------------------------------------------
 
@@ -238,72 +245,68 @@ class EventStream:
             )
         )
 
-    async def _iterate(self) -> AsyncIterator[StreamItem]:
-        self._iterating = True
+    async def _iterate(self) -> AsyncGenerator[StreamItem, None]:
         attempt = 0
-        try:
-            while not self._closing.is_set():
-                reason = ""
-                immediate = False
-                try:
-                    ws = await self._open()
-                except InvalidStatus as exc:
-                    code = exc.response.status_code
-                    if code in (401, 403):
-                        self._set_state(ConnectionState.OFFLINE, f"refused with {code}")
-                        raise AuthError(
-                            "unauthorized" if code == 401 else "forbidden",
-                            "事件流拒绝了本站的令牌",
-                            f"the event stream refused this station's token ({code})",
-                            status=code,
-                        ) from exc
-                    reason = f"handshake refused with {code}"
-                except (OSError, TimeoutError, InvalidHandshake) as exc:
-                    reason = f"{type(exc).__name__}: {exc}"
-                else:
-                    if ws is None:
-                        break
-                    if self._closing.is_set():  # aclose() came as the handshake finished
-                        await ws.close()
-                        break
-                    self._ws = ws
-                    self.connections += 1
-                    self._lost_at = None
-                    self._set_state(ConnectionState.LIVE)
-                    try:
-                        while True:
-                            item = await self._receive(ws)
-                            if item is None:
-                                continue
-                            attempt = 0
-                            yield item
-                    except _ResyncError as exc:
-                        reason, immediate = str(exc), True
-                    except ConnectionClosed as exc:
-                        close_code = exc.rcvd.code if exc.rcvd is not None else None
-                        reason = f"closed ({close_code})"
-                        immediate = close_code == CLOSE_TOO_SLOW
-                    except TimeoutError:
-                        reason = f"no message for {self._stale_after_s:g} s"
-                    finally:
-                        self._ws = None
-                        await ws.close()
-                if self._closing.is_set():
+        while not self._closing.is_set():
+            reason = ""
+            immediate = False
+            try:
+                ws = await self._open()
+            except InvalidStatus as exc:
+                code = exc.response.status_code
+                if code in (401, 403):
+                    self._set_state(ConnectionState.OFFLINE, f"refused with {code}")
+                    raise AuthError(
+                        "unauthorized" if code == 401 else "forbidden",
+                        "事件流拒绝了本站的令牌",
+                        f"the event stream refused this station's token ({code})",
+                        status=code,
+                    ) from exc
+                reason = f"handshake refused with {code}"
+            except (OSError, TimeoutError, InvalidHandshake) as exc:
+                reason = f"{type(exc).__name__}: {exc}"
+            else:
+                if ws is None:
                     break
-                now = self._clock.monotonic()
-                if self._lost_at is None:
-                    self._lost_at = now
-                if now - self._lost_at >= self._offline_after_s:
-                    self._set_state(ConnectionState.OFFLINE, reason)
-                else:
-                    self._set_state(ConnectionState.RECONNECTING, reason)
-                delay = 0.0 if immediate and attempt == 0 else self._backoff(attempt)
-                attempt += 1
-                if delay > 0:
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(self._closing.wait(), delay)
-        finally:
-            self._iterating = False
+                if self._closing.is_set():  # aclose() came as the handshake finished
+                    await ws.close()
+                    break
+                self._ws = ws
+                self.connections += 1
+                self._lost_at = None
+                self._set_state(ConnectionState.LIVE)
+                try:
+                    while True:
+                        item = await self._receive(ws)
+                        if item is None:
+                            continue
+                        attempt = 0
+                        yield item
+                except _ResyncError as exc:
+                    reason, immediate = str(exc), True
+                except ConnectionClosed as exc:
+                    close_code = exc.rcvd.code if exc.rcvd is not None else None
+                    reason = f"closed ({close_code})"
+                    immediate = close_code == CLOSE_TOO_SLOW
+                except TimeoutError:
+                    reason = f"no message for {self._stale_after_s:g} s"
+                finally:
+                    self._ws = None
+                    await ws.close()
+            if self._closing.is_set():
+                break
+            now = self._clock.monotonic()
+            if self._lost_at is None:
+                self._lost_at = now
+            if now - self._lost_at >= self._offline_after_s:
+                self._set_state(ConnectionState.OFFLINE, reason)
+            else:
+                self._set_state(ConnectionState.RECONNECTING, reason)
+            delay = 0.0 if immediate and attempt == 0 else self._backoff(attempt)
+            attempt += 1
+            if delay > 0:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._closing.wait(), delay)
 
     def _backoff(self, attempt: int) -> float:
         # "Equal jitter": between half and all of the exponential step, never zero, never above the cap.
