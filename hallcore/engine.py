@@ -562,12 +562,21 @@ class Engine:
             )
         if not self._accepting_walk_ins(series, now):
             nxt = self.calendar.next_opening(now, walk_ins_only=True)
+            when_zh = f"，下次取号时间 {_fmt(self.calendar.local(nxt))}" if nxt else ""
+            when_en = f"; next opening {_fmt(self.calendar.local(nxt))}" if nxt else ""
+            if (series.open or series.close) and self.calendar.accepting_walk_ins(now):
+                # The hall is open; only this series keeps shorter hours.
+                hours = f"{(series.open or dt.time(0)):%H:%M}–{(series.close or dt.time(23, 59)):%H:%M}"
+                return _refuse(
+                    RefusalCode.SERIES_CLOSED,
+                    f"{series.name}只在 {hours} 取号",
+                    f"{series.name_en or series.prefix} issues tickets {hours} only",
+                    hours=hours,
+                )
             return _refuse(
                 RefusalCode.HALL_CLOSED,
-                f"{series.name}现在不取号"
-                + (f"，下次取号时间 {_fmt(self.calendar.local(nxt))}" if nxt else ""),
-                f"{series.name_en or series.prefix} is not issuing tickets now"
-                + (f"; next opening {_fmt(self.calendar.local(nxt))}" if nxt else ""),
+                f"{series.name}现在不取号{when_zh}",
+                f"{series.name_en or series.prefix} is not issuing tickets now{when_en}",
                 next_opening=_iso(nxt),
             )
         return self._check_caps(m, day)
