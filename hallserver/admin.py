@@ -1,0 +1,220 @@
+"""`hallq admin`: accounts, rosters, stations and online backup, straight on the hall's database.
+
+Safe while the server runs: SQLite WAL lets this process write between the server's transactions (busy
+timeout), and the server reads staff, rosters and managers from the database at each login.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import getpass
+import json
+import pathlib
+import sqlite3
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from hallserver.auth import hash_secret
+from hallserver.store import connect, migrate
+
+
+class AdminError(Exception):
+    """A refused admin command; the message says what to do."""
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat()
+
+
+def _open(db: pathlib.Path) -> sqlite3.Connection:
+    migrate(db)
+    return connect(db)
+
+
+def _audit(conn: sqlite3.Connection, action: str, target: str, **detail: object) -> None:
+    conn.execute(
+        "INSERT INTO audit (at, actor, station, action, target, detail) VALUES (?,?,?,?,?,?)",
+        (
+            _now(),
+            f"admin-cli:{getpass.getuser()}",
+            "",
+            action,
+            target,
+            json.dumps(detail, ensure_ascii=False),
+        ),
+    )
+
+
+def create_manager(db: pathlib.Path, username: str, password: str) -> None:
+    if len(password) < 8:
+        raise AdminError("a manager password needs at least 8 characters")
+    conn = _open(db)
+    try:
+        with conn:
+            conn.execute("BEGIN IMMEDIATE")
+            if conn.execute("SELECT 1 FROM managers WHERE username = ?", (username,)).fetchone():
+                raise AdminError(f"manager {username!r} exists already")
+            conn.execute(
+                "INSERT INTO managers (username, password_hash, created_at) VALUES (?,?,?)",
+                (username, hash_secret(password), _now()),
+            )
+            _audit(conn, "create_manager", username)
+    finally:
+        conn.close()
+
+
+def _check_pin(pin: str) -> None:
+    if not (pin.isdigit() and 4 <= len(pin) <= 12):
+        raise AdminError("a PIN is 4 to 12 digits")
+
+
+def add_clerk(db: pathlib.Path, code: str, name: str, pin: str) -> None:
+    _check_pin(pin)
+    conn = _open(db)
+    try:
+        with conn:
+            conn.execute("BEGIN IMMEDIATE")
+            if conn.execute("SELECT 1 FROM staff WHERE code = ?", (code,)).fetchone():
+                raise AdminError(f"staff code {code!r} exists already (use reset-pin to change the PIN)")
+            conn.execute(
+                "INSERT INTO staff (code, name, pin_hash, created_at) VALUES (?,?,?,?)",
+                (code, name, hash_secret(pin), _now()),
+            )
+            _audit(conn, "add_clerk", code, name=name)
+    finally:
+        conn.close()
+
+
+def reset_pin(db: pathlib.Path, code: str, pin: str) -> None:
+    _check_pin(pin)
+    conn = _open(db)
+    try:
+        with conn:
+            conn.execute("BEGIN IMMEDIATE")
+            cur = conn.execute("UPDATE staff SET pin_hash = ? WHERE code = ?", (hash_secret(pin), code))
+            if cur.rowcount == 0:
+                raise AdminError(f"no staff {code!r} (add it with add-clerk)")
+            _audit(conn, "reset_pin", code)
+    finally:
+        conn.close()
+
+
+def set_roster(db: pathlib.Path, window: int, staff: Sequence[str]) -> None:
+    conn = _open(db)
+    try:
+        with conn:
+            conn.execute("BEGIN IMMEDIATE")
+            known = {r[0] for r in conn.execute("SELECT code FROM staff")}
+            unknown = [s for s in staff if s not in known]
+            if unknown:
+                raise AdminError(f"unknown staff {', '.join(unknown)} (add them with add-clerk first)")
+            conn.execute("DELETE FROM roster WHERE window = ?", (window,))
+            for s in dict.fromkeys(staff):
+                conn.execute("INSERT INTO roster (window, staff) VALUES (?, ?)", (window, s))
+            _audit(conn, "set_roster", str(window), staff=list(staff))
+    finally:
+        conn.close()
+
+
+def backup(db: pathlib.Path, dest: pathlib.Path) -> int:
+    """SQLite's online backup: a consistent copy while the server keeps writing. Returns the page count."""
+    if dest.exists():
+        raise AdminError(f"{dest} exists: choose a new file")
+    src = connect(db, readonly=True)
+    out = sqlite3.connect(str(dest))
+    try:
+        src.backup(out, pages=1024)
+        return int(out.execute("PRAGMA page_count").fetchone()[0])
+    finally:
+        out.close()
+        src.close()
+
+
+def list_stations(db: pathlib.Path) -> list[dict[str, object]]:
+    conn = _open(db)
+    try:
+        cur = conn.execute(
+            "SELECT id, name, role, state, code, window, staff, created_at FROM stations ORDER BY created_at"
+        )
+        cols = [d[0] for d in cur.description]
+        return [dict(zip(cols, r, strict=True)) for r in cur]
+    finally:
+        conn.close()
+
+
+def _db_from(args: argparse.Namespace) -> pathlib.Path:
+    if args.db is not None:
+        return pathlib.Path(args.db)
+    if args.config is not None:
+        return pathlib.Path(args.config).with_suffix(".db")
+    raise AdminError("give --db PATH or --config FILE (the database is <config stem>.db next to it)")
+
+
+def _secret(given: str | None, prompt: str) -> str:
+    if given is not None:
+        return given
+    first = getpass.getpass(prompt)
+    if getpass.getpass("again: ") != first:
+        raise AdminError("the two entries differ")
+    return first
+
+
+def _say(text: str, file: Any = None) -> None:
+    (file or sys.stdout).write(text + "\n")
+
+
+def main(argv: list[str]) -> int:
+    """`hallq admin COMMAND …`; 0 on success, 1 when refused, 2 on bad arguments."""
+    parser = argparse.ArgumentParser(prog="hallq admin", description="Manage a hall's accounts and database.")
+    parser.add_argument("--db", help="the hall's SQLite file")
+    parser.add_argument("--config", help="the hall's TOML file (database next to it)")
+    sub = parser.add_subparsers(dest="cmd", required=True)
+    p = sub.add_parser("create-manager", help="create a manager login")
+    p.add_argument("username")
+    p.add_argument("--password", help="(prompted when left out)")
+    p = sub.add_parser("add-clerk", help="add a clerk (staff code, name, PIN)")
+    p.add_argument("code")
+    p.add_argument("name")
+    p.add_argument("--pin", help="(prompted when left out)")
+    p = sub.add_parser("reset-pin", help="set a clerk's PIN")
+    p.add_argument("code")
+    p.add_argument("--pin", help="(prompted when left out)")
+    p = sub.add_parser("set-roster", help="who may log in at a window")
+    p.add_argument("window", type=int)
+    p.add_argument("staff", nargs="*")
+    p = sub.add_parser("backup", help="online backup to DEST")
+    p.add_argument("dest", type=pathlib.Path)
+    sub.add_parser("list-stations", help="enrolled stations")
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else 2
+    try:
+        db = _db_from(args)
+        if args.cmd == "create-manager":
+            create_manager(db, args.username, _secret(args.password, "password: "))
+            _say(f"manager {args.username} created")
+        elif args.cmd == "add-clerk":
+            add_clerk(db, args.code, args.name, _secret(args.pin, "PIN: "))
+            _say(f"clerk {args.code} added")
+        elif args.cmd == "reset-pin":
+            reset_pin(db, args.code, _secret(args.pin, "PIN: "))
+            _say(f"PIN of {args.code} reset")
+        elif args.cmd == "set-roster":
+            set_roster(db, args.window, args.staff)
+            _say(f"window {args.window}: {' '.join(args.staff) or '(any clerk)'}")
+        elif args.cmd == "backup":
+            pages = backup(db, args.dest)
+            _say(f"backup written to {args.dest} ({pages} pages)")
+        elif args.cmd == "list-stations":
+            for s in list_stations(db):
+                _say(
+                    f"{s['id']}  {s['role']:<8} {s['state']:<9} {s['code']}"
+                    f"  window={s['window']}  {s['name']}"
+                )
+    except (AdminError, sqlite3.Error) as exc:
+        _say(f"hallq admin: {exc}", file=sys.stderr)
+        return 1
+    return 0

@@ -1,0 +1,99 @@
+"""Hall configuration for screens, snapshot, device health and the health check (docs/api.md)."""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import Response
+
+from hallcore.events import DeviceHealth
+from hallserver.auth import ANY_STATION, Principal, Role
+from hallserver.bodies import DeviceHealthIn
+from hallserver.deps import get_hall, respond, roles, run_job
+from hallserver.service import HallServer
+from hallserver.store import Job
+from hallserver.views import calls_json, hall_json, snapshot_json
+from hallserver.writectx import Reply, WriteCtx, ok
+
+router = APIRouter()
+
+STATIONS = roles(*ANY_STATION, Role.MANAGER)
+
+
+@router.get("/api/hall", tags=["hall"], dependencies=[Depends(STATIONS)])
+async def hall_config(request: Request) -> Response:
+    """Matters (with pre-check), series, windows, priority classes, pause reasons: what screens show."""
+    hall = get_hall(request)
+    return respond(ok(await hall.store.engine_read(hall_json)))
+
+
+def snapshot_job(hall: HallServer, *, public: bool) -> Job:
+    """A snapshot consistent with its seq: built on the writer, between commands, like a command."""
+
+    def run(ctx: WriteCtx) -> Reply:
+        extra = [r.text for r in ctx.records if r.is_call]
+        calls = calls_json(hall.calls_now(extra))
+        devices = None if public else dict(ctx.store.device_health)
+        return ok(snapshot_json(ctx.engine, ctx.seq, ctx.now, calls, devices))
+
+    return Job(run)
+
+
+@router.get("/api/snapshot", tags=["hall"], dependencies=[Depends(STATIONS)])
+async def snapshot(request: Request) -> Response:
+    """`{seq, at, windows, waiting, recent_calls, devices}`: the state after event `seq`."""
+    hall = get_hall(request)
+    return respond(await hall.run(snapshot_job(hall, public=False)))
+
+
+@router.post("/api/devices/health", tags=["hall"])
+async def device_health(
+    body: DeviceHealthIn, request: Request, p: Annotated[Principal, Depends(STATIONS)]
+) -> Response:
+    """A station reports one device's health; a change is stored and becomes a `device_health` event."""
+    hall = get_hall(request)
+
+    def run(ctx: WriteCtx) -> Reply:
+        key = (p.id, body.device)
+        now = (body.health, body.reason)
+        if ctx.store.device_health.get(key) != now:
+            ctx.execute(
+                "INSERT INTO device_health (station, device, health, reason, at) VALUES (?,?,?,?,?)"
+                " ON CONFLICT (station, device) DO UPDATE SET health = excluded.health,"
+                " reason = excluded.reason,"
+                " at = excluded.at",
+                (p.id, body.device, body.health, body.reason, ctx.now.isoformat()),
+            )
+            ctx.emit(DeviceHealth(ctx.now, p.id, body.device, body.health, body.reason))
+            ctx.store.device_health[key] = now
+            return ok({"changed": True})
+        return ok({"changed": False})
+
+    return await run_job(hall, request, p.id, body, run)
+
+
+@router.get("/api/health", tags=["hall"])
+async def health(request: Request) -> Response:
+    """Liveness: `{ok, seq, db, uptime_s}` (public; no personal data)."""
+    hall = get_hall(request)
+
+    def check(conn: sqlite3.Connection) -> str:
+        conn.execute("SELECT 1").fetchone()
+        return "ok"
+
+    try:
+        db = await hall.store.read(check)
+    except sqlite3.Error as exc:
+        db = f"error: {exc}"
+    body: dict[str, Any] = {
+        "ok": db == "ok",
+        "hall": hall.config.hall.id,
+        "seq": hall.hub.last_seq,
+        "db": db,
+        "durability": hall.store.durability.value,
+        "uptime_s": round(hall.clock.monotonic() - hall.started_mono, 1),
+        "subscribers": len(hall.hub.subscribers),
+    }
+    return respond(ok(body, 200 if body["ok"] else 503))

@@ -1,0 +1,314 @@
+"""Stations and people (docs/api.md "Stations and people"): enrollment, approval, revocation, logins, clerks,
+rosters and config reload. Every privileged change is written to `audit` in the same transaction."""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+import sqlite3
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import Response
+
+from hallserver.auth import (
+    SESSION_HOURS,
+    Principal,
+    Role,
+    dummy_hash,
+    hash_token,
+    new_code,
+    new_token,
+    verify_secret,
+)
+from hallserver.bodies import ApproveIn, CounterLoginIn, EnrollIn, ManagerLoginIn, RosterIn
+from hallserver.deps import client_ip, get_hall, respond, roles
+from hallserver.errors import ApiError, not_found
+from hallserver.store import Job
+from hallserver.writectx import Reply, WriteCtx, error_reply, ok
+
+router = APIRouter()
+
+MANAGER = roles(Role.MANAGER)
+COUNTERS = roles(Role.COUNTER, Role.DESK)
+
+_STATION_COLS = "id, name, role, state, code, window, staff, created_at"
+
+
+def _station_json(row: tuple[Any, ...]) -> dict[str, Any]:
+    sid, name, role, state, code, window, staff, created_at = row
+    return {
+        "station_id": sid,
+        "name": name,
+        "role": role,
+        "state": state,
+        "code": code,
+        "window": window,
+        "staff": staff,
+        "created_at": created_at,
+    }
+
+
+def _station(ctx: WriteCtx, sid: str) -> tuple[Any, ...]:
+    row = ctx.execute(f"SELECT {_STATION_COLS} FROM stations WHERE id = ?", (sid,)).fetchone()  # noqa: S608
+    if row is None:
+        raise not_found(f"站点 {sid}", f"station {sid!r}")
+    return tuple(row)
+
+
+async def _submit(request: Request, run: Any) -> Reply:
+    return await get_hall(request).run(Job(run))
+
+
+# ---- enrollment ------------------------------------------------------------------------------------------
+
+
+@router.post("/api/enroll", status_code=201, tags=["stations"])
+async def enroll(body: EnrollIn, request: Request) -> Response:
+    """A station asks to join; it shows `code` until a manager approves it, and polls with `poll_secret`."""
+    hall = get_hall(request)
+    ip = client_ip(request)
+    # Enrollment is public: a flood of fake stations from one address is limited like failed logins.
+    hall.limiter.check(f"enroll:{ip}")
+    hall.limiter.failed(f"enroll:{ip}")
+    sid = secrets.token_hex(6)
+    code = new_code()
+    poll_secret = secrets.token_urlsafe(16)
+
+    def run(ctx: WriteCtx) -> Reply:
+        ctx.execute(
+            "INSERT INTO stations (id, name, role, state, code, poll_secret_hash, created_at, ip)"
+            " VALUES (?,?,?,?,?,?,?,?)",
+            (sid, body.name, body.role, "pending", code, hash_token(poll_secret), ctx.now.isoformat(), ip),
+        )
+        return ok({"station_id": sid, "code": code, "poll_secret": poll_secret}, 201)
+
+    return respond(await _submit(request, run))
+
+
+@router.get("/api/enroll/{station_id}", tags=["stations"])
+async def poll_enrollment(
+    station_id: str, request: Request, poll_secret: Annotated[str, Query()]
+) -> Response:
+    """`{state}`; on approval the token is handed over once and then forgotten by the server."""
+
+    def run(ctx: WriteCtx) -> Reply:
+        row = ctx.execute(
+            "SELECT state, poll_secret_hash, pending_token FROM stations WHERE id = ?", (station_id,)
+        ).fetchone()
+        if row is None or not secrets.compare_digest(row[1], hash_token(poll_secret)):
+            raise not_found(f"站点 {station_id}", f"station {station_id!r} (or wrong poll_secret)")
+        state, _h, token = row
+        body: dict[str, Any] = {"state": state}
+        if state == "approved" and token:
+            body["token"] = token
+            ctx.execute("UPDATE stations SET pending_token = NULL WHERE id = ?", (station_id,))
+        return ok(body)
+
+    return respond(await _submit(request, run))
+
+
+@router.get("/api/stations", tags=["stations"], dependencies=[Depends(MANAGER)])
+async def list_stations(request: Request) -> Response:
+    def read(conn: sqlite3.Connection) -> list[dict[str, Any]]:
+        q = f"SELECT {_STATION_COLS} FROM stations ORDER BY created_at"  # noqa: S608
+        return [_station_json(tuple(r)) for r in conn.execute(q)]
+
+    return respond(ok(await get_hall(request).store.read(read)))
+
+
+@router.post("/api/stations/{station_id}/approve", tags=["stations"])
+async def approve_station(
+    station_id: str, body: ApproveIn, request: Request, p: Annotated[Principal, Depends(MANAGER)]
+) -> Response:
+    hall = get_hall(request)
+    if body.window is not None and body.window not in hall.config.window_by_number:
+        raise ApiError(
+            404, "unknown_window", f"没有 {body.window} 号窗口", f"there is no window {body.window}"
+        )
+    token = new_token()
+
+    def run(ctx: WriteCtx) -> Reply:
+        row = _station(ctx, station_id)
+        if row[3] != "pending":
+            raise ApiError(
+                409, "wrong_state", f"站点状态为 {row[3]}，不能批准", f"the station is {row[3]}, not pending"
+            )
+        ctx.execute(
+            "UPDATE stations SET state = 'approved', token_hash = ?, pending_token = ?, window = ?,"
+            " approved_at = ?"
+            " WHERE id = ?",
+            (hash_token(token), token, body.window, ctx.now.isoformat(), station_id),
+        )
+        ctx.audit(p.actor, "", "approve_station", station_id, role=row[2], name=row[1], window=body.window)
+        return ok(_station_json(_station(ctx, station_id)))
+
+    return respond(await _submit(request, run))
+
+
+@router.post("/api/stations/{station_id}/revoke", tags=["stations"])
+async def revoke_station(
+    station_id: str, request: Request, p: Annotated[Principal, Depends(MANAGER)]
+) -> Response:
+    hall = get_hall(request)
+    revoked: list[str] = []
+
+    def run(ctx: WriteCtx) -> Reply:
+        _station(ctx, station_id)
+        th = ctx.execute("SELECT token_hash FROM stations WHERE id = ?", (station_id,)).fetchone()[0]
+        ctx.execute(
+            "UPDATE stations SET state = 'revoked', pending_token = NULL, staff = '', revoked_at = ?"
+            " WHERE id = ?",
+            (ctx.now.isoformat(), station_id),
+        )
+        ctx.audit(p.actor, "", "revoke_station", station_id)
+        if th:
+            revoked.append(th)
+        return ok(_station_json(_station(ctx, station_id)))
+
+    reply = await _submit(request, run)
+    for th in revoked:
+        hall.principals.forget(th)
+    return respond(reply)
+
+
+# ---- people ------------------------------------------------------------------------------------------------
+
+
+@router.post("/api/manager/login", tags=["people"])
+async def manager_login(body: ManagerLoginIn, request: Request) -> Response:
+    hall = get_hall(request)
+    keys = (f"ip:{client_ip(request)}", f"manager:{body.username}")
+    hall.limiter.check(*keys)
+
+    def read(conn: sqlite3.Connection) -> str | None:
+        row = conn.execute(
+            "SELECT password_hash FROM managers WHERE username = ? AND active = 1", (body.username,)
+        ).fetchone()
+        return row[0] if row else None
+
+    stored = await hall.store.read(read)
+    good = await asyncio.to_thread(verify_secret, stored or dummy_hash(), body.password)
+    if stored is None or not good:
+        hall.limiter.failed(*keys)
+        raise ApiError(401, "bad_login", "用户名或密码错误", "wrong user name or password")
+    hall.limiter.succeeded(*keys)
+    token = new_token()
+
+    def run(ctx: WriteCtx) -> Reply:
+        import datetime as dt
+
+        expires = ctx.now + dt.timedelta(hours=SESSION_HOURS)
+        ctx.execute(
+            "INSERT INTO sessions (token_hash, username, created_at, expires_at) VALUES (?,?,?,?)",
+            (hash_token(token), body.username, ctx.now.isoformat(), expires.isoformat()),
+        )
+        return ok({"token": token, "expires_at": expires.isoformat()})
+
+    return respond(await _submit(request, run))
+
+
+@router.post("/api/counter/login", tags=["people"])
+async def counter_login(
+    body: CounterLoginIn, request: Request, p: Annotated[Principal, Depends(COUNTERS)]
+) -> Response:
+    """A clerk logs in at this counter station for one window (staff code + PIN; rate-limited)."""
+    hall = get_hall(request)
+    keys = (f"station:{p.id}", f"ip:{client_ip(request)}", f"staff:{body.staff}")
+    hall.limiter.check(*keys)
+    if body.window not in hall.config.window_by_number:
+        raise ApiError(
+            404, "unknown_window", f"没有 {body.window} 号窗口", f"there is no window {body.window}"
+        )
+
+    def read(conn: sqlite3.Connection) -> tuple[str | None, str, list[str]]:
+        row = conn.execute(
+            "SELECT pin_hash, name FROM staff WHERE code = ? AND active = 1", (body.staff,)
+        ).fetchone()
+        roster = [r[0] for r in conn.execute("SELECT staff FROM roster WHERE window = ?", (body.window,))]
+        return (row[0], row[1], roster) if row else (None, "", roster)
+
+    stored, name, roster = await hall.store.read(read)
+    good = await asyncio.to_thread(verify_secret, stored or dummy_hash(), body.pin)
+    if stored is None or not good:
+        hall.limiter.failed(*keys)
+        raise ApiError(401, "bad_login", "工号或密码错误", "wrong staff code or PIN")
+    hall.limiter.succeeded(*keys)
+    if roster and body.staff not in roster:
+        raise ApiError(
+            403,
+            "not_on_roster",
+            f"{body.staff} 不在 {body.window} 号窗口的排班中",
+            f"{body.staff} is not on window {body.window}'s roster",
+            {"roster": roster},
+        )
+
+    def run(ctx: WriteCtx) -> Reply:
+        ctx.execute("UPDATE stations SET staff = ?, window = ? WHERE id = ?", (body.staff, body.window, p.id))
+        ctx.audit(f"staff:{body.staff}", p.id, "clerk_login", str(body.window))
+        return ok({"staff": body.staff, "name": name, "window": body.window})
+
+    reply = await _submit(request, run)
+    if reply.status == 200:
+        hall.principals.update_staff(p.token_hash, body.staff, body.window)
+    return respond(reply)
+
+
+@router.post("/api/counter/logout", tags=["people"])
+async def counter_logout(request: Request, p: Annotated[Principal, Depends(COUNTERS)]) -> Response:
+    hall = get_hall(request)
+
+    def run(ctx: WriteCtx) -> Reply:
+        ctx.execute("UPDATE stations SET staff = '' WHERE id = ?", (p.id,))
+        ctx.audit(p.actor, p.id, "clerk_logout", str(p.window))
+        return ok({})
+
+    reply = await _submit(request, run)
+    hall.principals.update_staff(p.token_hash, "", p.window)
+    return respond(reply)
+
+
+@router.put("/api/roster/{window}", tags=["people"])
+async def set_roster(
+    window: int, body: RosterIn, request: Request, p: Annotated[Principal, Depends(MANAGER)]
+) -> Response:
+    """Who may log in at a window (an empty list: any active clerk)."""
+    hall = get_hall(request)
+    if window not in hall.config.window_by_number:
+        raise ApiError(404, "unknown_window", f"没有 {window} 号窗口", f"there is no window {window}")
+
+    def run(ctx: WriteCtx) -> Reply:
+        known = {r[0] for r in ctx.execute("SELECT code FROM staff")}
+        unknown = [s for s in body.staff if s not in known]
+        if unknown:
+            return error_reply(
+                ApiError(
+                    404, "unknown_staff", f"没有工作人员 {'、'.join(unknown)}", f"unknown staff {unknown}"
+                )
+            )
+        ctx.execute("DELETE FROM roster WHERE window = ?", (window,))
+        for s in dict.fromkeys(body.staff):
+            ctx.execute("INSERT INTO roster (window, staff) VALUES (?, ?)", (window, s))
+        ctx.audit(p.actor, "", "set_roster", str(window), staff=body.staff)
+        return ok({"window": window, "staff": list(dict.fromkeys(body.staff))})
+
+    return respond(await _submit(request, run))
+
+
+@router.post("/api/admin/reload", tags=["admin"])
+async def reload_config(request: Request, p: Annotated[Principal, Depends(MANAGER)]) -> Response:
+    """Reload the hall's config file; a file with errors is refused (422) and the running config stays."""
+    hall = get_hall(request)
+    try:
+        result = await hall.reload()
+    except ApiError as exc:
+        detail = exc.detail
+        await _submit(request, lambda ctx: _audit_reply(ctx, p, "reload_config_failed", detail))
+        raise
+    await _submit(request, lambda ctx: _audit_reply(ctx, p, "reload_config", result))
+    return respond(ok(result))
+
+
+def _audit_reply(ctx: WriteCtx, p: Principal, action: str, detail: dict[str, Any]) -> Reply:
+    ctx.audit(p.actor, "", action, "config", **detail)
+    return ok({})

@@ -1,0 +1,287 @@
+"""Tickets, the public status page API and bookings (docs/api.md "Tickets", "Bookings")."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import secrets
+import sqlite3
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import Response
+
+from hallcore import commands as c
+from hallcore.engine import Accepted, Engine, Outcome
+from hallcore.events import to_jsonable
+from hallcore.model import Source
+from hallserver import rows
+from hallserver.auth import CODE_ALPHABET, Principal, Role
+from hallserver.bodies import BookIn, CancelIn, CheckInIn, IssueIn, RatingIn, Req, VoidIn
+from hallserver.deps import get_hall, refusal_reply, respond, roles, run_job
+from hallserver.errors import ApiError, not_found
+from hallserver.views import calls_json, issued_json, precheck_json, ticket_status_json
+from hallserver.writectx import Reply, WriteCtx, ok
+
+router = APIRouter()
+
+ISSUERS = roles(Role.KIOSK, Role.DESK, Role.COUNTER)
+PRINTERS = roles(Role.KIOSK, Role.DESK)
+STAFF_DESK = roles(Role.DESK, Role.COUNTER, Role.MANAGER)
+CLERKS = roles(Role.DESK, Role.COUNTER)
+
+
+def _issue_reply(ctx: WriteCtx, out: Outcome) -> Reply:
+    refused = refusal_reply(out)
+    if refused is not None:
+        return refused
+    assert isinstance(out, Accepted)
+    if out.ticket is None:
+        # 不通过: no ticket, the kiosk prints the 一次性告知单 from `precheck`.
+        return ok({"ticket": None, "precheck": precheck_json(out.precheck)})
+    base = ctx.store.config.hall.public_base_url
+    return ok(issued_json(ctx.engine, out.ticket, out.ahead, out.estimate, out.precheck, base), 201)
+
+
+def _ticket_reply(ctx: WriteCtx, out: Outcome) -> Reply:
+    refused = refusal_reply(out)
+    if refused is not None:
+        return refused
+    assert isinstance(out, Accepted)
+    t = out.ticket
+    return ok({"ticket": to_jsonable(ctx.engine.ticket_view(t)) if t is not None else None})
+
+
+def _present(items: list[str] | None) -> frozenset[str] | None:
+    return frozenset(items) if items is not None else None
+
+
+@router.post("/api/tickets", status_code=201, tags=["tickets"])
+async def issue_ticket(
+    body: IssueIn, request: Request, p: Annotated[Principal, Depends(ISSUERS)]
+) -> Response:
+    """Take a number with pre-check answers: 201 `Issued`, or 200 `{ticket: null, precheck}` (不通过)."""
+    # Kiosk tickets wait for the print confirmation; staff-issued ones wait at once.
+    source = Source.KIOSK if p.role == Role.KIOSK else Source.PHONE if body.source == "phone" else Source.DESK
+    cmd = c.IssueTicket(
+        matter=body.matter,
+        source=source,
+        token=secrets.token_urlsafe(16),
+        priority=body.priority,
+        answers=body.answers,
+        present=_present(body.present),
+        holder_name=body.holder_name,
+    )
+    return await run_job(
+        get_hall(request), request, p.id, body, lambda ctx: _issue_reply(ctx, ctx.apply(cmd))
+    )
+
+
+@router.post("/api/tickets/{ticket_id:path}/printed", tags=["tickets"])
+async def confirm_print(
+    ticket_id: str, body: Req, request: Request, p: Annotated[Principal, Depends(PRINTERS)]
+) -> Response:
+    """The ticket came out of the printer: pending_print → waiting."""
+    cmd = c.ConfirmPrint(ticket_id)
+    return await run_job(
+        get_hall(request), request, p.id, body, lambda ctx: _ticket_reply(ctx, ctx.apply(cmd))
+    )
+
+
+@router.post("/api/tickets/{ticket_id:path}/void", tags=["tickets"])
+async def void_ticket(
+    ticket_id: str, body: VoidIn, request: Request, p: Annotated[Principal, Depends(PRINTERS)]
+) -> Response:
+    """Printing failed: the number is voided, nobody holds it."""
+    cmd = c.VoidTicket(ticket_id, body.reason)
+    return await run_job(
+        get_hall(request), request, p.id, body, lambda ctx: _ticket_reply(ctx, ctx.apply(cmd))
+    )
+
+
+@router.post("/api/tickets/{ticket_id:path}/cancel", tags=["tickets"])
+async def cancel_ticket(
+    ticket_id: str, body: CancelIn, request: Request, p: Annotated[Principal, Depends(STAFF_DESK)]
+) -> Response:
+    """Cancel a waiting ticket (audited)."""
+    cmd = c.CancelTicket(ticket_id, body.reason)
+
+    def run(ctx: WriteCtx) -> Reply:
+        out = ctx.apply(cmd)
+        if isinstance(out, Accepted) and out.ticket is not None:
+            ctx.audit(p.actor, p.id, "cancel_ticket", out.ticket.id, reason=body.reason)
+        return _ticket_reply(ctx, out)
+
+    return await run_job(get_hall(request), request, p.id, body, run)
+
+
+@router.post("/api/tickets/{ticket_id:path}/requeue", tags=["tickets"])
+async def requeue_ticket(
+    ticket_id: str, body: Req, request: Request, p: Annotated[Principal, Depends(CLERKS)]
+) -> Response:
+    """A no-show came back: re-queue behind the next k tickets."""
+    cmd = c.RequeueNoShow(ticket_id)
+    return await run_job(
+        get_hall(request), request, p.id, body, lambda ctx: _ticket_reply(ctx, ctx.apply(cmd))
+    )
+
+
+@router.post("/api/tickets/{ticket_id:path}/rating", tags=["tickets"])
+async def rate_ticket(
+    ticket_id: str, body: RatingIn, request: Request, p: Annotated[Principal, Depends(CLERKS)]
+) -> Response:
+    """One 好差评 rating per served ticket; 不满意/非常不满意 opens a 差评 case."""
+    cmd = c.Rate(ticket_id, body.score, body.source)
+
+    def run(ctx: WriteCtx) -> Reply:
+        out = ctx.apply(cmd)
+        refused = refusal_reply(out)
+        if refused is not None:
+            return refused
+        assert isinstance(out, Accepted)
+        assert out.ticket is not None
+        t = out.ticket
+        rating = ctx.engine.ratings[t.id]
+        case = ctx.engine.cases.get(f"C-{t.id}")
+        return ok(
+            {
+                "rating": {"ticket": t.id, "label": t.label, "score": rating.score, "window": rating.window},
+                "case": {"id": case.id, "due": case.due, "state": case.state.value} if case else None,
+            }
+        )
+
+    return await run_job(get_hall(request), request, p.id, body, run)
+
+
+# ---- public status page ------------------------------------------------------------------------------------
+
+
+@router.get("/api/status/{token}", tags=["public"])
+async def ticket_status(token: str, request: Request) -> Response:
+    """The phone page's data: read-only, reached only with the ticket's unguessable token."""
+    hall = get_hall(request)
+    if len(token) < 16:  # never a real token: do not even look (an empty one would match staff-made rows)
+        raise not_found("这张票", "ticket for this token")
+    now = hall.clock.now()
+    calls = calls_json(hall.calls_now())
+
+    def from_engine(engine: Engine) -> dict[str, Any] | None:
+        tid = hall.store.tokens.get(token)
+        t = engine.tickets.get(tid) if tid else None
+        return ticket_status_json(engine, t, now, calls) if t is not None else None
+
+    body = await hall.store.engine_read(from_engine)
+    if body is None:
+        # An older ticket, no longer in memory: its stored row (no queue position).
+        def from_db(conn: sqlite3.Connection) -> dict[str, Any] | None:
+            row = conn.execute(f"{rows.TICKET_SELECT} WHERE token = ?", (token,)).fetchone()
+            return None if row is None else {"ticket": rows.ticket_from_row(row)}
+
+        found = await hall.store.read(from_db)
+        if found is None:
+            raise not_found("这张票", "ticket for this token")
+        t = found["ticket"]
+        m = hall.config.matter_by_code.get(t.matter)
+        body = {
+            "label": t.label,
+            "matter": t.matter,
+            "matter_name": m.name if m else t.matter,
+            "matter_name_en": m.name_en if m else "",
+            "state": t.state.value,
+            "issued_at": t.issued_at.isoformat(),
+            "ahead": None,
+            "estimate": None,
+            "window": t.window,
+            "window_name": "",
+            "calls": [],
+        }
+    return respond(ok(body))
+
+
+# ---- bookings ----------------------------------------------------------------------------------------------
+
+
+@router.get("/api/booking/slots", tags=["bookings"])
+async def booking_slots(
+    request: Request, matter: Annotated[str, Query()], day: Annotated[dt.date, Query()]
+) -> Response:
+    """Slots of a day with the quota left in each."""
+    hall = get_hall(request)
+
+    def read(engine: Engine) -> list[dict[str, Any]] | None:
+        if matter not in engine.config.matter_by_code:
+            return None
+        return [{"start": a, "end": b, "remaining": n} for a, b, n in engine.slots(matter, day)]
+
+    slots = await hall.store.engine_read(read)
+    if slots is None:
+        raise ApiError(404, "unknown_matter", f"没有事项 {matter}", f"unknown matter {matter!r}")
+    return respond(ok(slots))
+
+
+def person_key(secret: bytes, id_number: str) -> str:
+    """HMAC-SHA256 with the hall's secret: a plain hash of an 18-digit ID is brute-forced in minutes."""
+    return hmac.new(secret, id_number.strip().upper().encode(), hashlib.sha256).hexdigest()
+
+
+@router.post("/api/bookings", status_code=201, tags=["bookings"])
+async def book(body: BookIn, request: Request) -> Response:
+    """Book a slot (public; per-person limits by the HMAC of the ID number)."""
+    hall = get_hall(request)
+    code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(8))
+    key = person_key(hall.store.secret, body.id_number)
+    cmd = c.BookSlot(body.matter, body.day, body.slot, key, code, body.name)
+
+    def run(ctx: WriteCtx) -> Reply:
+        out = ctx.apply(cmd)
+        refused = refusal_reply(out)
+        if refused is not None:
+            return refused
+        b = ctx.engine.bookings[code]
+        ctx.execute(
+            "UPDATE bookings SET id_last4 = ?, phone = ? WHERE code = ?",
+            (body.id_number[-4:], body.phone, code),
+        )
+        m = ctx.engine.config.matter_by_code[b.matter]
+        return ok(
+            {
+                "code": b.code,
+                "day": b.day,
+                "slot": b.slot_start,
+                "slot_end": b.slot_end,
+                "matter": b.matter,
+                "matter_name": m.name,
+                "holder_masked": b.holder_masked,
+            },
+            201,
+        )
+
+    return await run_job(hall, request, "public", body, run)
+
+
+@router.post("/api/bookings/{code}/cancel", tags=["bookings"])
+async def cancel_booking(code: str, body: Req, request: Request) -> Response:
+    """Cancel a booking (public: the code is the secret)."""
+    cmd = c.CancelBooking(code)
+
+    def run(ctx: WriteCtx) -> Reply:
+        out = ctx.apply(cmd)
+        refused = refusal_reply(out)
+        if refused is not None:
+            return refused
+        b = ctx.engine.bookings[code]
+        return ok({"code": b.code, "state": b.state.value})
+
+    return await run_job(get_hall(request), request, "public", body, run)
+
+
+@router.post("/api/bookings/{code}/checkin", status_code=201, tags=["bookings"])
+async def check_in(
+    code: str, body: CheckInIn, request: Request, p: Annotated[Principal, Depends(PRINTERS)]
+) -> Response:
+    """Check a booking in at the kiosk: it becomes a ticket (like `POST /api/tickets`)."""
+    cmd = c.CheckIn(code, secrets.token_urlsafe(16), body.answers, _present(body.present))
+    return await run_job(
+        get_hall(request), request, p.id, body, lambda ctx: _issue_reply(ctx, ctx.apply(cmd))
+    )

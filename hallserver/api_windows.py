@@ -1,0 +1,173 @@
+"""Window actions (docs/api.md "Windows"): a counter or desk station acts on the window its clerk logged
+in at; a manager may act on any window. Calling a specific ticket is audited."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import Response
+
+from hallcore import commands as c
+from hallcore.engine import Accepted, Engine
+from hallcore.events import to_jsonable
+from hallserver.auth import ANY_STATION, Principal, Role
+from hallserver.bodies import WindowIn
+from hallserver.deps import get_hall, refusal_reply, require_fields, respond, roles, run_job
+from hallserver.errors import ApiError
+from hallserver.writectx import Reply, WriteCtx, ok
+
+router = APIRouter()
+
+WINDOW_ACTORS = roles(Role.COUNTER, Role.DESK, Role.MANAGER)
+ANYONE = roles(*ANY_STATION, Role.MANAGER)
+
+#: action -> the body fields it needs
+ACTIONS: dict[str, tuple[str, ...]] = {
+    "open": (),
+    "close": (),
+    "pause": ("reason",),
+    "resume": (),
+    "call-next": (),
+    "call": ("ticket", "reason"),
+    "recall": (),
+    "start": (),
+    "finish": (),
+    "no-show": (),
+    "transfer": (),
+    "takeover": ("partner",),
+    "end-takeover": ("partner",),
+}
+
+
+def build_command(action: str, n: int, b: WindowIn, staff: str) -> c.Command:
+    match action:
+        case "open":
+            return c.OpenWindow(n, staff)
+        case "close":
+            return c.CloseWindow(n)
+        case "pause":
+            return c.PauseWindow(n, b.reason or "")
+        case "resume":
+            return c.ResumeWindow(n)
+        case "call-next":
+            return c.CallNext(n, staff)
+        case "call":
+            return c.CallSpecific(n, b.ticket or "", b.reason or "", staff)
+        case "recall":
+            return c.Recall(n)
+        case "start":
+            return c.StartServing(n)
+        case "finish":
+            return c.Finish(n)
+        case "no-show":
+            return c.MarkNoShow(n)
+        case "transfer":
+            return c.Transfer(n, b.to_series or "", b.to_window, b.reason or "")
+        case "takeover":
+            return c.TakeOver(n, b.partner or 0)
+        case "end-takeover":
+            return c.EndTakeOver(n, b.partner or 0)
+    raise ValueError(action)
+
+
+def check_window_actor(p: Principal, number: int) -> str:
+    """The staff code acting; refuses a station that is not logged in at this window."""
+    if p.role == Role.MANAGER:
+        return p.id
+    if not p.staff or p.window != number:
+        where = f"（当前登录：{p.window} 号窗口）" if p.staff and p.window is not None else ""
+        raise ApiError(
+            403,
+            "not_logged_in_here",
+            f"请先以工作人员身份登录 {number} 号窗口{where}",
+            f"log a clerk in at window {number} first"
+            + (f" (this station is logged in at window {p.window})" if p.staff else ""),
+            {"window": number, "station_window": p.window},
+        )
+    return p.staff
+
+
+@router.post("/api/windows/{number}/{action}", tags=["windows"])
+async def window_action(
+    number: int,
+    action: str,
+    body: WindowIn,
+    request: Request,
+    p: Annotated[Principal, Depends(WINDOW_ACTORS)],
+) -> Response:
+    """One window action; reply `{window, ticket}` after the commit."""
+    needs = ACTIONS.get(action)
+    if needs is None:
+        raise ApiError(
+            404,
+            "unknown_action",
+            f"没有窗口操作 {action}",
+            f"unknown window action {action!r}; one of {', '.join(ACTIONS)}",
+            {"actions": list(ACTIONS)},
+        )
+    require_fields(body, needs, action)
+    if action == "transfer" and (body.to_series is None) == (body.to_window is None):
+        raise ApiError(
+            422,
+            "missing_field",
+            "转办需要 to_series 或 to_window 之一",
+            "transfer needs exactly one of to_series or to_window",
+            {"fields": ["to_series", "to_window"]},
+        )
+    staff = check_window_actor(p, number)
+    cmd = build_command(action, number, body, staff)
+
+    def run(ctx: WriteCtx) -> Reply:
+        out = ctx.apply(cmd)
+        refused = refusal_reply(out)
+        if refused is not None:
+            return refused
+        assert isinstance(out, Accepted)
+        if action == "call" and out.ticket is not None:
+            ctx.audit(p.actor, p.id, "call_specific", out.ticket.id, window=number, reason=body.reason)
+        eng = ctx.engine
+        return ok(
+            {
+                "window": to_jsonable(eng.window_view(number)),
+                "ticket": to_jsonable(eng.ticket_view(out.ticket)) if out.ticket is not None else None,
+            }
+        )
+
+    return await run_job(get_hall(request), request, p.id, body, run)
+
+
+@router.get("/api/windows", tags=["windows"], dependencies=[Depends(ANYONE)])
+async def list_windows(request: Request) -> Response:
+    hall = get_hall(request)
+
+    def read(engine: Engine) -> list[Any]:
+        return [to_jsonable(engine.window_view(w.number)) for w in engine.config.windows]
+
+    return respond(ok(await hall.store.engine_read(read)))
+
+
+@router.get("/api/windows/{number}/candidates", tags=["windows"], dependencies=[Depends(WINDOW_ACTORS)])
+async def candidates(number: int, request: Request) -> Response:
+    """Who waits for this window, in call order, with why each is where it is."""
+    hall = get_hall(request)
+    now = hall.clock.now()
+
+    def read(engine: Engine) -> list[Any] | None:
+        if number not in engine.config.window_by_number:
+            return None
+        limit = engine.config.priority.aging_limit_min
+        out = []
+        for t in engine.candidates(number, now):
+            waited = (now - t.since) / dt.timedelta(minutes=1)
+            view = to_jsonable(engine.ticket_view(t))
+            view["waited_min"] = round(waited, 1)
+            view["over_limit"] = limit is not None and waited >= limit
+            out.append(view)
+        return out
+
+    found = await hall.store.engine_read(read)
+    if found is None:
+        raise ApiError(404, "unknown_window", f"没有 {number} 号窗口", f"there is no window {number}")
+    return respond(ok(found))

@@ -1,0 +1,376 @@
+"""The FastAPI app factory and `hallq server` (`serve_main`).
+
+`create_app(config, db_path, clock, settings)` builds everything but starts nothing; uvicorn's lifespan
+starts the store (engine rebuilt from the database), the hub and the background tasks, and stops them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import datetime as dt
+import logging
+import pathlib
+import socket
+import sys
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
+from typing import Any
+
+import uvicorn
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from hallcore.clock import Clock, SystemClock
+from hallcore.config import Durability, HallConfig
+from hallcore.configload import ConfigError, load_config
+from hallserver import api_hall, api_stations, api_tickets, api_windows, stream
+from hallserver.discovery import MdnsSettings
+from hallserver.errors import ApiError
+from hallserver.service import HallServer, Settings
+
+log = logging.getLogger(__name__)
+
+MAX_BODY = 64 * 1024  # docs/api.md: bodies over 64 KiB are refused with 413
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+
+class _TooLargeError(Exception):
+    pass
+
+
+def _error_bytes(err: ApiError) -> bytes:
+    import json
+
+    return json.dumps(err.body(), ensure_ascii=False).encode()
+
+
+_TOO_LARGE = ApiError(
+    413,
+    "body_too_large",
+    "请求体超过 64 KiB",
+    "the request body is over 64 KiB",
+    {"limit_bytes": MAX_BODY},
+)
+
+
+class BodyLimit:
+    """Refuse bodies over the limit with 413 before they are read whole (by Content-Length or as read)."""
+
+    def __init__(self, app: ASGIApp, limit: int = MAX_BODY) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        for name, value in scope.get("headers", ()):
+            if name == b"content-length":
+                try:
+                    too_big = int(value) > self.limit
+                except ValueError:
+                    too_big = False
+                if too_big:
+                    await self._reply(send)
+                    return
+        seen = 0
+        started = False
+
+        async def limited_receive() -> Message:
+            nonlocal seen
+            msg = await receive()
+            if msg["type"] == "http.request":
+                seen += len(msg.get("body", b""))
+                if seen > self.limit:
+                    raise _TooLargeError
+            return msg
+
+        async def tracking_send(msg: Message) -> None:
+            nonlocal started
+            if msg["type"] == "http.response.start":
+                started = True
+            await send(msg)
+
+        try:
+            await self.app(scope, limited_receive, tracking_send)
+        except _TooLargeError:
+            if not started:
+                await self._reply(send)
+
+    @staticmethod
+    async def _reply(send: Send) -> None:
+        body = _error_bytes(_TOO_LARGE)
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 413,
+                "headers": [
+                    (b"content-type", b"application/json"),
+                    (b"content-length", str(len(body)).encode()),
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})
+
+
+def _error_response(err: ApiError) -> JSONResponse:
+    return JSONResponse(err.body(), status_code=err.status, headers=err.headers)
+
+
+async def _on_api_error(_request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, ApiError)
+    return _error_response(exc)
+
+
+async def _on_validation(_request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestValidationError)
+    errors = list(exc.errors())
+    bad_json = next((e for e in errors if e.get("type") == "json_invalid"), None)
+    if bad_json is not None:
+        where = bad_json.get("ctx", {}).get("error", "")
+        return _error_response(
+            ApiError(
+                400,
+                "malformed_json",
+                f"请求体不是合法的 JSON：{where}",
+                f"the body is not valid JSON: {where}",
+            )
+        )
+    problems = []
+    for e in errors:
+        loc = [str(x) for x in e.get("loc", ()) if x != "body"]
+        field = ".".join(loc) if loc else "(body)"
+        problems.append({"field": field, "problem": e.get("msg", ""), "type": e.get("type", "")})
+    first = problems[0] if problems else {"field": "(body)", "problem": "invalid"}
+    if first["field"] == "(body)" and first.get("type") == "missing":
+        return _error_response(
+            ApiError(422, "invalid_field", "缺少 JSON 请求体", "a JSON body is needed", {"errors": problems})
+        )
+    more = f" (+{len(problems) - 1} more)" if len(problems) > 1 else ""
+    return _error_response(
+        ApiError(
+            422,
+            "invalid_field",
+            f"字段 {first['field']} 有误：{first['problem']}{more}",
+            f"field {first['field']}: {first['problem']}{more}",
+            {"errors": problems},
+        )
+    )
+
+
+async def _on_http(_request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code == 404:
+        err = ApiError(404, "not_found", "没有这个地址", "no such endpoint (see /docs)")
+    elif exc.status_code == 405:
+        err = ApiError(405, "method_not_allowed", "不支持该请求方法", "method not allowed here")
+    else:
+        err = ApiError(exc.status_code, "http_error", str(exc.detail), str(exc.detail))
+    return _error_response(err)
+
+
+async def _on_crash(_request: Request, exc: Exception) -> Response:
+    log.error("unhandled error", exc_info=exc)
+    return _error_response(ApiError(500, "internal", "服务器内部错误", "internal server error"))
+
+
+_STATUS_PAGE = """<!doctype html><html lang="zh"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width,initial-scale=1"><title>排队进度</title></head>
+<body style="font-family:sans-serif;font-size:20px;margin:1em"><div id="s">…</div><script>
+const tok = location.pathname.split("/").pop();
+async function go(){try{const r=await fetch("/api/status/"+tok);const j=await r.json();
+document.getElementById("s").innerText = r.ok ? `${j.label} ${j.matter_name}\\n${j.state}`
+ + (j.ahead!=null?`\\n前面还有 ${j.ahead} 人`:"") + (j.window?`\\n请到 ${j.window} 号窗口`:"") : j.message;}
+catch(e){} setTimeout(go, 10000);} go();</script></body></html>"""
+
+
+def create_app(
+    config: HallConfig | pathlib.Path | str,
+    db_path: pathlib.Path | str,
+    clock: Clock | None = None,
+    settings: Settings | None = None,
+) -> FastAPI:
+    """Build the app for one hall. A config path is remembered for `POST /api/admin/reload` and SIGHUP."""
+    config_path: pathlib.Path | None = None
+    if not isinstance(config, HallConfig):
+        config_path = pathlib.Path(config)
+        config = load_config(config_path)
+    hall = HallServer(
+        config, pathlib.Path(db_path), clock or SystemClock(), settings or Settings(), config_path
+    )
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        await hall.start()
+        try:
+            yield
+        finally:
+            await hall.stop()
+
+    app = FastAPI(
+        title="hallq hall server",
+        version="1",
+        description="Tickets, windows, bookings, ratings and the event stream of one hall (docs/api.md).",
+        lifespan=lifespan,
+    )
+    app.state.hall = hall
+    app.add_exception_handler(ApiError, _on_api_error)
+    app.add_exception_handler(RequestValidationError, _on_validation)
+    app.add_exception_handler(StarletteHTTPException, _on_http)
+    app.add_exception_handler(Exception, _on_crash)
+    for module in (api_tickets, api_windows, api_stations, api_hall, stream):
+        app.include_router(module.router)
+
+    @app.get("/s/{token}", include_in_schema=False)
+    async def status_page(token: str) -> HTMLResponse:  # noqa: ARG001 - the page reads it from its URL
+        return HTMLResponse(_STATUS_PAGE)
+
+    app.add_middleware(BodyLimit)
+    return app
+
+
+def uvicorn_config(app: FastAPI, sock_host: str, port: int) -> uvicorn.Config:
+    return uvicorn.Config(
+        app,
+        host=sock_host,
+        port=port,
+        # wsproto: about half the memory per idle WebSocket of the default, and no DeprecationWarning
+        # (PITFALLS.md); never per-message compression (it multiplies memory per connection).
+        ws="wsproto",
+        ws_per_message_deflate=False,
+        http="httptools",
+        lifespan="on",
+        log_level="warning",
+        access_log=False,
+        timeout_graceful_shutdown=3,
+    )
+
+
+def bind(host: str, port: int) -> socket.socket:
+    """Bind before starting so the real port (for port 0) is known to mDNS and the start-up line."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.listen(2048)
+    sock.set_inheritable(True)
+    return sock
+
+
+class OffsetClock:
+    """Real time flow from a chosen start (demos and tests that need the hall open at any hour)."""
+
+    def __init__(self, start: dt.datetime) -> None:
+        self._start = start
+        self._m0 = time.monotonic()
+
+    def now(self) -> dt.datetime:
+        return self._start + dt.timedelta(seconds=time.monotonic() - self._m0)
+
+    def monotonic(self) -> float:
+        return time.monotonic()
+
+
+def serve_main(argv: list[str]) -> int:
+    """`hallq server --config FILE [--db PATH] [--host 127.0.0.1] [--port 8700]`."""
+    parser = argparse.ArgumentParser(prog="hallq server", description="Run the hall server.")
+    parser.add_argument("--config", required=True, type=pathlib.Path, help="the hall's TOML file")
+    parser.add_argument("--db", type=pathlib.Path, help="SQLite file (default: <config stem>.db next to it)")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8700)
+    parser.add_argument(
+        "--durability", choices=[d.value for d in Durability], help="override server.durability"
+    )
+    parser.add_argument("--no-mdns", action="store_true", help="do not advertise _hallq._tcp")
+    parser.add_argument("--mdns-interface", action="append", help="advertise only on this interface address")
+    parser.add_argument("--mdns-name", default="", help="service instance name")
+    # For tests, demos and benchmarks: hall time starts here and runs at real speed.
+    parser.add_argument("--fake-start", help=argparse.SUPPRESS)
+    parser.add_argument("--tick-s", type=float, default=5.0, help=argparse.SUPPRESS)
+    parser.add_argument("--heartbeat-s", type=float, default=5.0, help=argparse.SUPPRESS)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else 2
+    try:
+        config = load_config(args.config)
+    except ConfigError as exc:
+        _say(f"hallq server: {args.config} has {len(exc.issues)} problem(s):", file=sys.stderr)
+        for issue in exc.issues:
+            _say(f"  {issue}", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        _say(f"hallq server: cannot read {args.config}: {exc}", file=sys.stderr)
+        return 2
+    db = args.db or args.config.with_suffix(".db")
+    clock: Clock = (
+        OffsetClock(dt.datetime.fromisoformat(args.fake_start)) if args.fake_start else SystemClock()
+    )
+    sock = bind(args.host, args.port)
+    port = sock.getsockname()[1]
+    mdns = None
+    if not args.no_mdns:
+        addr = args.host if args.host not in ("0.0.0.0", "") else _lan_address()  # noqa: S104
+        ifaces = tuple(args.mdns_interface) if args.mdns_interface else None
+        mdns = MdnsSettings(port=port, addresses=(addr,), interfaces=ifaces, instance=args.mdns_name)
+    settings = Settings(
+        durability=Durability(args.durability) if args.durability else None,
+        mdns=mdns,
+        tick_s=args.tick_s,
+        heartbeat_s=args.heartbeat_s,
+        reload_on_sighup=True,
+    )
+    app = create_app(args.config, db, clock, settings)
+    app.state.hall.config = config
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    server = uvicorn.Server(uvicorn_config(app, args.host, port))
+
+    async def main() -> None:
+        async def announce() -> None:
+            while not server.started:
+                await asyncio.sleep(0.02)
+            hall = app.state.hall
+            _say(
+                f"hallq server: http://{args.host}:{port}/ (hall {config.hall.id}, db {db}, "
+                f"durability {hall.store.durability.value}, seq {hall.store.seq})",
+                flush=True,
+            )
+
+        task = asyncio.create_task(announce())
+        try:
+            await server.serve(sockets=[sock])
+        finally:
+            task.cancel()
+
+    try:
+        asyncio.run(main())
+    except KeyboardInterrupt:
+        pass
+    finally:
+        sock.close()
+    return 0
+
+
+def _say(*parts: object, file: Any = None, flush: bool = False) -> None:
+    """CLI output (the start-up line is what scripts and tests wait for)."""
+    out = file or sys.stdout
+    out.write(" ".join(str(p) for p in parts) + "\n")
+    if flush:
+        out.flush()
+
+
+def _lan_address() -> str:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        try:
+            s.connect(("192.0.2.1", 9))  # TEST-NET: no packet is sent; picks the outgoing interface
+            return str(s.getsockname()[0])
+        except OSError:
+            return "127.0.0.1"

@@ -1,0 +1,97 @@
+"""Request bodies (pydantic, strict): a wrong type is a 422 that names the field, never a silent coercion
+("5" is not a score, "no" is not false). Unknown fields are refused too, so a client's typo is caught."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+RequestId = Annotated[str, Field(min_length=1, max_length=64, description="client-made id (a UUID)")]
+Text = Annotated[str, Field(max_length=200)]
+
+
+class Body(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+class Req(Body):
+    request_id: RequestId
+
+
+class IssueIn(Req):
+    matter: Annotated[str, Field(min_length=1, max_length=64)]
+    source: Literal["kiosk", "desk", "phone"] | None = None
+    priority: Annotated[str, Field(max_length=64)] = ""
+    answers: dict[str, bool] | None = None
+    present: Annotated[list[Annotated[str, Field(max_length=64)]], Field(max_length=200)] | None = None
+    holder_name: Annotated[str, Field(max_length=50)] = ""
+
+
+class VoidIn(Req):
+    reason: Text = "print failed"
+
+
+class CancelIn(Req):
+    reason: Text = ""
+
+
+class RatingIn(Req):
+    score: int = Field(description="1 非常不满意 … 5 非常满意")
+    source: Literal["pad", "phone", "counter"] = "pad"
+
+
+class WindowIn(Req):
+    """One body for every window action; each action says which of the optional fields it needs."""
+
+    ticket: Annotated[str, Field(max_length=64)] | None = None
+    reason: Text | None = None
+    to_series: Annotated[str, Field(max_length=8)] | None = None
+    to_window: int | None = None
+    partner: int | None = None
+
+
+class BookIn(Req):
+    matter: Annotated[str, Field(min_length=1, max_length=64)]
+    day: dt.date
+    slot: dt.time
+    id_number: Annotated[str, Field(pattern=r"^[0-9]{17}[0-9Xx]$", description="18-digit resident ID")]
+    name: Annotated[str, Field(max_length=50)] = ""
+    phone: Annotated[str, Field(pattern=r"^[0-9+\- ]{0,20}$")] = ""
+
+
+class CheckInIn(Req):
+    answers: dict[str, bool] | None = None
+    present: Annotated[list[Annotated[str, Field(max_length=64)]], Field(max_length=200)] | None = None
+
+
+class EnrollIn(Body):
+    name: Annotated[str, Field(min_length=1, max_length=64)]
+    role: Literal["kiosk", "counter", "desk", "display", "agent"]
+
+
+class ApproveIn(Body):
+    window: int | None = None
+
+
+class ManagerLoginIn(Body):
+    username: Annotated[str, Field(min_length=1, max_length=64)]
+    password: Annotated[str, Field(min_length=1, max_length=256)]
+
+
+class CounterLoginIn(Body):
+    staff: Annotated[str, Field(min_length=1, max_length=64)]
+    pin: Annotated[str, Field(min_length=1, max_length=64)]
+    window: int
+
+
+class DeviceHealthIn(Body):
+    request_id: RequestId | None = None
+    device: Annotated[str, Field(min_length=1, max_length=64)]
+    health: Literal["ok", "degraded", "unavailable"]
+    reason: Text = ""
+
+
+class RosterIn(Body):
+    staff: Annotated[list[Annotated[str, Field(min_length=1, max_length=64)]], Field(max_length=100)]

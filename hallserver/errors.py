@@ -1,0 +1,109 @@
+"""Errors of the hall server. `ApiError` carries the HTTP status and the error body of docs/api.md."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hallcore.engine import RefusalCode, Refused
+from hallcore.errors import HallError
+
+
+class ServerError(HallError):
+    """Base class of hallserver's errors."""
+
+
+class StoreError(ServerError):
+    """The database could not be opened or written."""
+
+
+class DiskFullError(StoreError):
+    """SQLite reported SQLITE_FULL: nothing of the batch was written."""
+
+
+class ApiError(ServerError):
+    """An error reply: `{"error", "message" (zh), "message_en", "detail"}` with an HTTP status."""
+
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        message: str,
+        message_en: str,
+        detail: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(f"{status} {code}: {message_en}")
+        self.status = status
+        self.code = code
+        self.message = message
+        self.message_en = message_en
+        self.detail = detail or {}
+        self.headers = headers
+
+    def body(self) -> dict[str, Any]:
+        return {
+            "error": self.code,
+            "message": self.message,
+            "message_en": self.message_en,
+            "detail": self.detail,
+        }
+
+
+# Refusals that mean "the thing named does not exist" → 404; "the request itself is wrong" → 422; the rest are
+# conflicts with the current state → 409 (docs/api.md, Conventions).
+_NOT_FOUND = frozenset(
+    {
+        RefusalCode.UNKNOWN_MATTER,
+        RefusalCode.UNKNOWN_WINDOW,
+        RefusalCode.UNKNOWN_TICKET,
+        RefusalCode.UNKNOWN_SERIES,
+        RefusalCode.UNKNOWN_BOOKING,
+        RefusalCode.UNKNOWN_CASE,
+        RefusalCode.UNKNOWN_PRIORITY,
+    }
+)
+_BAD_INPUT = frozenset(
+    {
+        RefusalCode.PRECHECK_INPUT,
+        RefusalCode.PRECHECK_REQUIRED,
+        RefusalCode.BAD_SCORE,
+        RefusalCode.REASON_REQUIRED,
+        RefusalCode.UNKNOWN_PAUSE_REASON,
+        RefusalCode.BAD_TARGET,
+        RefusalCode.NOT_PARTNER,
+        RefusalCode.SLOT_UNKNOWN,
+        RefusalCode.TOO_FAR_AHEAD,
+        RefusalCode.NOT_BOOKABLE,
+    }
+)
+
+
+def refusal_status(code: RefusalCode) -> int:
+    if code in _NOT_FOUND:
+        return 404
+    if code in _BAD_INPUT:
+        return 422
+    return 409
+
+
+def from_refusal(refused: Refused) -> ApiError:
+    return ApiError(
+        refusal_status(refused.code),
+        refused.code.value,
+        refused.message,
+        refused.message_en,
+        dict(refused.detail),
+    )
+
+
+def not_found(what: str, what_en: str, **detail: Any) -> ApiError:
+    return ApiError(404, "not_found", f"没有{what}", f"no such {what_en}", detail)
+
+
+def disk_full() -> ApiError:
+    return ApiError(
+        507,
+        "disk_full",
+        "服务器磁盘已满，暂停取号；请联系管理员清理磁盘后重试",
+        "the server's disk is full: no new tickets until an administrator frees space; nothing was saved",
+    )

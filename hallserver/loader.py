@@ -1,0 +1,86 @@
+"""Rebuild the engine from the database at start (and after a failed batch, or a config reload).
+
+Only what the live queue needs is loaded, so start-up time and memory stay flat as history grows: the last
+two business days' tickets, every ticket still live from earlier days (so closing can expire it), the last
+finished tickets of each series (handle-time warm-up), bookings from the current ISO week on, every rating of
+a loaded ticket and every 差评 case. Everything else stays in the database for statistics.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+
+from hallcore.engine import Engine
+from hallcore.estimates import DEFAULT_WINDOW
+from hallcore.model import Ticket
+from hallserver import rows
+
+_LIVE = ("pending_print", "waiting", "called", "serving", "no_show")
+
+
+def load_engine(engine: Engine, conn: sqlite3.Connection, now: dt.datetime) -> dict[str, str]:
+    """Fill a fresh `engine` from `conn`; returns the status-token → ticket id map of the loaded tickets."""
+    today = engine.calendar.business_day(now)
+    since_day = (today - dt.timedelta(days=1)).isoformat()
+    found: dict[str, Ticket] = {}
+    q = rows.TICKET_SELECT
+    for row in conn.execute(f"{q} WHERE day >= ?", (since_day,)):
+        t = rows.ticket_from_row(row)
+        found[t.id] = t
+    marks = ",".join("?" for _ in _LIVE)
+    for row in conn.execute(f"{q} WHERE state IN ({marks})", _LIVE):
+        t = rows.ticket_from_row(row)
+        found.setdefault(t.id, t)
+    for s in engine.config.series:
+        for row in conn.execute(
+            f"{q} WHERE series = ? AND state = 'done' ORDER BY ended_at DESC LIMIT ?",
+            (s.prefix, DEFAULT_WINDOW),
+        ):
+            t = rows.ticket_from_row(row)
+            found.setdefault(t.id, t)
+    # Issue order, as Engine.load requires (handle times are observed in this order too).
+    tickets = sorted(found.values(), key=lambda t: (t.issued_at, t.key[1]))
+    known = engine.config.matter_by_code
+    tickets = [t for t in tickets if t.matter in known and t.series in engine.config.series_by_prefix]
+    windows = [rows.window_from_row(r) for r in conn.execute(rows.WINDOW_SELECT)]
+    week_start = today - dt.timedelta(days=today.weekday() + 1)
+    bookings = [
+        rows.booking_from_row(r)
+        for r in conn.execute(
+            f"{rows.BOOKING_SELECT} WHERE day >= ? OR state = 'booked'", (week_start.isoformat(),)
+        )
+    ]
+    bookings = [b for b in bookings if b.matter in known]
+    ratings = [
+        rows.rating_from_row(r) for r in conn.execute(f"{rows.RATING_SELECT} WHERE at >= ?", (since_day,))
+    ]
+    cases = [rows.case_from_row(r) for r in conn.execute(rows.CASE_SELECT)]
+    cases = [c for c in cases if c.matter in known]
+    engine.load(tickets, windows, bookings, ratings, cases)
+    # A case's ticket must be known to the engine (its events name the ticket's label).
+    for c in cases:
+        if c.ticket not in engine.tickets:
+            row = conn.execute(f"{q} WHERE id = ?", (c.ticket,)).fetchone()
+            if row is not None:
+                engine.tickets[c.ticket] = rows.ticket_from_row(row)
+    return {t.token: t.id for t in tickets if t.token}
+
+
+def config_problems(engine: Engine, conn: sqlite3.Connection) -> list[str]:
+    """Why a new config cannot take over the stored state (live tickets of a removed matter, …)."""
+    problems: list[str] = []
+    cfg = engine.config
+    marks = ",".join("?" for _ in _LIVE)
+    for tid, matter, series in conn.execute(
+        f"SELECT id, matter, series FROM tickets WHERE state IN ({marks})",  # noqa: S608
+        _LIVE,
+    ):
+        if matter not in cfg.matter_by_code:
+            problems.append(f"ticket {tid} is live but its matter {matter!r} is not in the new config")
+        if series not in cfg.series_by_prefix:
+            problems.append(f"ticket {tid} is live but its series {series!r} is not in the new config")
+    for (number,) in conn.execute("SELECT number FROM windows WHERE state != 'closed'"):
+        if number not in cfg.window_by_number:
+            problems.append(f"window {number} is open but not in the new config: close it first")
+    return problems[:20]

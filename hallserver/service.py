@@ -1,0 +1,243 @@
+"""The running hall: store, hub, principals, background tasks (tick, heartbeat, purge) and config reload.
+
+Built once per process by `create_app`; routes reach it as `request.app.state.hall`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import gc
+import hashlib
+import json
+import logging
+import pathlib
+import signal
+from collections import deque
+from dataclasses import dataclass
+from typing import Any
+
+from hallcore import commands as c
+from hallcore.clock import Clock
+from hallcore.config import Durability, HallConfig
+from hallcore.configload import ConfigError, load_config
+from hallcore.engine import Engine
+from hallserver.auth import Principals, RateLimiter
+from hallserver.discovery import Advertiser, MdnsSettings
+from hallserver.errors import ApiError
+from hallserver.hub import Hub
+from hallserver.loader import config_problems, load_engine
+from hallserver.purge import purge
+from hallserver.store import Job, Store
+from hallserver.writectx import Reply, WriteCtx, ok
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    heartbeat_s: float = 5.0
+    tick_s: float = 5.0
+    queue_limit: int = 1024  # per-subscriber buffer before it is dropped (4008)
+    purge_interval_s: float = 3600.0
+    durability: Durability | None = None  # None: the config's server.durability
+    mdns: MdnsSettings | None = None  # None: do not advertise
+    freeze_gc: bool = True
+    login_limit: int = 5
+    login_window_s: float = 300.0
+    reload_on_sighup: bool = False  # only in the main thread (`hallq server`)
+
+
+class HallServer:
+    def __init__(
+        self,
+        config: HallConfig,
+        db_path: pathlib.Path,
+        clock: Clock,
+        settings: Settings,
+        config_path: pathlib.Path | None = None,
+    ) -> None:
+        self.config = config
+        self.config_path = config_path
+        self.db_path = db_path
+        self.clock = clock
+        self.settings = settings
+        self.store = Store(db_path, config, clock, durability=settings.durability)
+        self.hub = Hub(config.server.backlog_events, settings.queue_limit)
+        self.principals = Principals()
+        self.limiter = RateLimiter(clock, settings.login_limit, settings.login_window_s)
+        self.recent_calls: deque[str] = deque(maxlen=20)
+        self.started_mono = clock.monotonic()
+        self.advertiser: Advertiser | None = None
+        self.last_reload_errors: list[str] = []
+        self._tasks: list[asyncio.Task[None]] = []
+
+    # ---- lifecycle --------------------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        loop = asyncio.get_running_loop()
+        self.store.loop = loop
+        self.store.on_commit = self._on_commit
+        await asyncio.to_thread(self.store.start)
+        self.hub.reset(self.store.seq)
+        self.recent_calls.extend(await self.store.read(_recent_call_texts))
+        self._tasks = [
+            asyncio.create_task(self._every(self.settings.tick_s, self._tick), name="hall-tick"),
+            asyncio.create_task(
+                self._every(self.settings.heartbeat_s, self._heartbeat), name="hall-heartbeat"
+            ),
+            asyncio.create_task(self._every(self.settings.purge_interval_s, self.purge), name="hall-purge"),
+        ]
+        if self.settings.mdns is not None:
+            self.advertiser = Advertiser(self.settings.mdns, self.config.hall.id)
+            # Registration probes for ~1.7 s (PITFALLS.md): in the background, never blocking start.
+            self.advertiser.start()
+        if self.settings.reload_on_sighup:
+            loop.add_signal_handler(signal.SIGHUP, self._reload_in_background)
+        if self.settings.freeze_gc:
+            # Start-up objects (config, engine, app) never die: move them out of the collector's view so a
+            # full collection with thousands of connections stays short (PITFALLS.md).
+            gc.collect()
+            gc.freeze()
+
+    async def stop(self) -> None:
+        for t in self._tasks:
+            t.cancel()
+        for t in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await t
+        self._tasks = []
+        if self.advertiser is not None:
+            await self.advertiser.stop()
+            self.advertiser = None
+        self.hub.close_all()
+        await asyncio.to_thread(self.store.stop)
+        if self.settings.freeze_gc:
+            gc.unfreeze()
+
+    def _reload_in_background(self) -> None:
+        async def run() -> None:
+            try:
+                result = await self.reload()
+                log.info("SIGHUP: %s", result)
+            except ApiError as exc:
+                log.error("SIGHUP: config reload refused: %s %s", exc.message_en, exc.detail)
+
+        task = asyncio.create_task(run())
+        self._tasks.append(task)
+
+    async def _every(self, interval: float, fn: Any) -> None:
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                await fn()
+            except Exception:
+                log.exception("background task %s failed", getattr(fn, "__name__", fn))
+
+    def _on_commit(self, records: list[Any]) -> None:
+        self.hub.publish(records)
+        self.recent_calls.extend(r.text for r in records if r.is_call)
+
+    async def _tick(self) -> None:
+        def run(ctx: WriteCtx) -> Reply:
+            ctx.apply(c.Tick())
+            return ok({})
+
+        await self.store.submit(Job(run))
+
+    async def _heartbeat(self) -> None:
+        self.hub.heartbeat(self.clock.now().isoformat())
+
+    # ---- jobs -------------------------------------------------------------------------------------------
+
+    async def run(self, job: Job) -> Reply:
+        return await self.store.submit(job)
+
+    @staticmethod
+    def fingerprint(path: str, body: Any) -> str:
+        return hashlib.sha256(f"{path}\n{body}".encode()).hexdigest()[:32]
+
+    def calls_now(self, extra: list[str] | None = None) -> list[str]:
+        calls = list(self.recent_calls)
+        if extra:
+            calls = (calls + extra)[-20:]
+        return calls
+
+    # ---- operations -------------------------------------------------------------------------------------
+
+    async def purge(self) -> None:
+        retention = self.config.privacy.retention_days
+
+        def run(ctx: WriteCtx) -> Reply:
+            return ok(purge(ctx, retention))
+
+        await self.store.submit(Job(run))
+
+    async def reload(self) -> dict[str, Any]:
+        """Load the config file again; on any error keep the running config and say why."""
+        if self.config_path is None:
+            raise ApiError(
+                409, "no_config_file", "服务器不是从配置文件启动的", "the server was not started from a file"
+            )
+        try:
+            new = await asyncio.to_thread(load_config, self.config_path)
+        except ConfigError as exc:
+            self.last_reload_errors = [str(i) for i in exc.issues]
+            log.error("config reload failed, keeping the running config: %s", self.last_reload_errors)
+            raise ApiError(
+                422,
+                "config_invalid",
+                "配置文件有误，继续使用原配置",
+                "the config file has errors; the running config is kept",
+                {"errors": self.last_reload_errors},
+            ) from exc
+        except OSError as exc:
+            self.last_reload_errors = [str(exc)]
+            raise ApiError(
+                422,
+                "config_unreadable",
+                "无法读取配置文件，继续使用原配置",
+                f"cannot read the config file ({exc}); the running config is kept",
+                {"errors": self.last_reload_errors},
+            ) from exc
+
+        def run(ctx: WriteCtx) -> Reply:
+            engine = Engine(new)
+            problems = config_problems(engine, ctx.conn)
+            if problems:
+                raise ApiError(
+                    422,
+                    "config_conflicts",
+                    "新配置与当前排队状态冲突，继续使用原配置",
+                    "the new config conflicts with the live queue; the running config is kept",
+                    {"errors": problems},
+                )
+            tokens = load_engine(engine, ctx.conn, ctx.now)
+            ctx.store.engine = engine
+            ctx.store.tokens = tokens
+            ctx.store.config = new
+            return ok({"reloaded": True})
+
+        reply = await self.store.submit(Job(run))
+        if reply.status != 200:
+            body = json.loads(reply.text)
+            self.last_reload_errors = list(body.get("detail", {}).get("errors", []))
+            raise ApiError(reply.status, body["error"], body["message"], body["message_en"], body["detail"])
+        self.config = new
+        self.hub.backlog = deque(self.hub.backlog, maxlen=max(1, new.server.backlog_events))
+        self.last_reload_errors = []
+        log.info("config reloaded from %s", self.config_path)
+        return {
+            "reloaded": True,
+            "hall": new.hall.id,
+            "windows": len(new.windows),
+            "matters": len(new.matters),
+        }
+
+
+def _recent_call_texts(conn: Any) -> list[str]:
+    rows = conn.execute(
+        "SELECT body FROM events WHERE kind = 'ticket_changed' ORDER BY seq DESC LIMIT 200"
+    ).fetchall()
+    out = [r[0] for r in reversed(rows) if '"action":"called"' in r[0] or '"action":"recalled"' in r[0]]
+    return out[-20:]

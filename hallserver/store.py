@@ -1,0 +1,339 @@
+"""The durable store: one writer thread that owns the engine and the write connection, a read pool, and a
+checkpoint thread (DESIGN.md §3, §6; PITFALLS.md "sqlite-utils, SQLite").
+
+Every state change is a `Job` run on the writer thread. The writer takes whatever is queued (group commit),
+opens one transaction, runs each job — an engine command plus the rows it changed, its numbered events, its
+idempotency record, audit rows — commits once, and only then hands the replies and events back to the event
+loop. A failed transaction (full disk, I/O error) is rolled back whole and the engine is rebuilt from the
+database, so memory never holds a state the disk does not.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import logging
+import pathlib
+import queue
+import sqlite3
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from sqlite_utils import Database
+
+from hallcore.clock import Clock
+from hallcore.config import Durability, HallConfig
+from hallcore.engine import Engine
+from hallserver import schema
+from hallserver.errors import ApiError, disk_full
+from hallserver.eventlog import EventRecord
+from hallserver.loader import load_engine
+from hallserver.writectx import Reply, WriteCtx, error_reply
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+#: Most jobs in one transaction: bounds the time a reply waits behind others in a burst.
+BATCH_MAX = 512
+CHECKPOINT_INTERVAL_S = 1.0
+
+
+@dataclass(slots=True)
+class Job:
+    """One unit of work for the writer. `run` executes on the writer thread with the engine lock held."""
+
+    run: Callable[[WriteCtx], Reply]
+    scope: str = ""  # idempotency scope: the station (or "public")
+    request_id: str = ""
+    fingerprint: str = ""
+    future: Future[Reply] = field(default_factory=Future)
+
+
+class _Stop:
+    pass
+
+
+OnCommit = Callable[[list[EventRecord]], None]
+
+
+def connect(path: pathlib.Path, *, readonly: bool = False) -> sqlite3.Connection:
+    # isolation_level=None: transactions are explicit (BEGIN IMMEDIATE … COMMIT) so a batch is exactly one.
+    conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=not readonly, timeout=10.0)
+    conn.execute("PRAGMA busy_timeout = 10000")
+    if readonly:
+        conn.execute("PRAGMA query_only = 1")
+    return conn
+
+
+def migrate(path: pathlib.Path) -> None:
+    """Create or upgrade the schema in `path` (used by the writer at start and by `hallq admin`)."""
+    conn = connect(path)
+    try:
+        conn.execute("PRAGMA journal_mode = WAL")
+        schema.migrate(Database(conn, execute_plugins=False))
+    finally:
+        conn.close()
+
+
+class Store:
+    """Owns the database file. `start()` blocks until the engine is rebuilt; `stop()` drains and closes."""
+
+    def __init__(
+        self,
+        path: pathlib.Path,
+        config: HallConfig,
+        clock: Clock,
+        *,
+        durability: Durability | None = None,
+        read_threads: int = 3,
+    ) -> None:
+        self.path = path
+        self.config = config
+        self.clock = clock
+        self.durability = durability or config.server.durability
+        self.engine = Engine(config)
+        # Held by the writer while it applies a batch, and by readers of engine state (never during fsync).
+        self.engine_lock = threading.Lock()
+        self.tokens: dict[str, str] = {}  # status token -> ticket id, for loaded tickets
+        self.seq = 0  # last committed event seq
+        self.on_commit: OnCommit | None = None
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self._queue: queue.SimpleQueue[Job | _Stop] = queue.SimpleQueue()
+        self._writer: threading.Thread | None = None
+        self._checkpointer: threading.Thread | None = None
+        self._stop_checkpoints = threading.Event()
+        self._reads = ThreadPoolExecutor(max_workers=read_threads, thread_name_prefix="hall-read")
+        self._read_local = threading.local()
+        self._read_conns: list[sqlite3.Connection] = []
+        self._read_conns_lock = threading.Lock()
+        self.secret = b""
+        self.device_health: dict[tuple[str, str], tuple[str, str]] = {}
+        self.batches = 0
+        self.jobs = 0
+
+    # ---- lifecycle --------------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        started: Future[None] = Future()
+        self._writer = threading.Thread(
+            target=self._write_loop, args=(started,), name="hall-writer", daemon=True
+        )
+        self._writer.start()
+        started.result()
+        self._checkpointer = threading.Thread(
+            target=self._checkpoint_loop, name="hall-checkpoint", daemon=True
+        )
+        self._checkpointer.start()
+
+    def stop(self) -> None:
+        if self._writer is not None:
+            self._queue.put(_Stop())
+            self._writer.join()
+            self._writer = None
+        self._stop_checkpoints.set()
+        if self._checkpointer is not None:
+            self._checkpointer.join()
+            self._checkpointer = None
+        self._reads.shutdown(wait=True)
+        with self._read_conns_lock:
+            for conn in self._read_conns:
+                conn.close()
+            self._read_conns.clear()
+
+    # ---- writing ----------------------------------------------------------------------------------------
+
+    def submit_nowait(self, job: Job) -> Future[Reply]:
+        self._queue.put(job)
+        return job.future
+
+    async def submit(self, job: Job) -> Reply:
+        """Queue `job` and wait for its reply, which comes only after its transaction committed."""
+        self._queue.put(job)
+        return await asyncio.wrap_future(job.future)
+
+    def _open_writer(self) -> sqlite3.Connection:
+        migrate(self.path)
+        conn = connect(self.path)
+        conn.execute("PRAGMA journal_mode = WAL")
+        # Per connection, not stored in the file (PITFALLS.md): set on the writer every time.
+        sync = "FULL" if self.durability is Durability.FULL else "NORMAL"
+        conn.execute(f"PRAGMA synchronous = {sync}")
+        # The writer never checkpoints; the side thread does, so a checkpoint's fsync never delays a commit.
+        conn.execute("PRAGMA wal_autocheckpoint = 0")
+        return conn
+
+    def _load(self, conn: sqlite3.Connection) -> None:
+        engine = Engine(self.config)
+        tokens = load_engine(engine, conn, self.clock.now())
+        self.engine = engine
+        self.tokens = tokens
+        row = conn.execute("SELECT MAX(seq) FROM events").fetchone()
+        self.seq = int(row[0] or 0)
+        self.device_health = {
+            (s, d): (h, r)
+            for s, d, h, r in conn.execute("SELECT station, device, health, reason FROM device_health")
+        }
+
+    def _init_secret(self, conn: sqlite3.Connection) -> None:
+        import secrets
+
+        row = conn.execute("SELECT value FROM meta WHERE key = 'hmac_secret'").fetchone()
+        if row is None:
+            value = secrets.token_hex(32)
+            conn.execute("INSERT INTO meta (key, value) VALUES ('hmac_secret', ?)", (value,))
+        else:
+            value = row[0]
+        self.secret = bytes.fromhex(value)
+
+    def _write_loop(self, started: Future[None]) -> None:
+        try:
+            conn = self._open_writer()
+            self._init_secret(conn)
+            with self.engine_lock:
+                self._load(conn)
+        except BaseException as exc:
+            started.set_exception(exc)
+            return
+        started.set_result(None)
+        try:
+            while True:
+                first = self._queue.get()
+                if isinstance(first, _Stop):
+                    return
+                # A job whose caller went away before it ran is dropped (its client retries with the same
+                # request id); once running, it can no longer be cancelled, so its reply always lands.
+                batch = [first] if first.future.set_running_or_notify_cancel() else []
+                stop = False
+                while len(batch) < BATCH_MAX:
+                    try:
+                        nxt = self._queue.get_nowait()
+                    except queue.Empty:
+                        break
+                    if isinstance(nxt, _Stop):
+                        stop = True
+                        break
+                    if nxt.future.set_running_or_notify_cancel():
+                        batch.append(nxt)
+                if batch:
+                    self._run_batch(conn, batch)
+                if stop:
+                    return
+        finally:
+            conn.close()
+
+    def _run_batch(self, conn: sqlite3.Connection, batch: list[Job]) -> None:
+        replies: list[Reply] = []
+        ctx = WriteCtx(self, conn, self.seq)
+        mutated = False
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            with self.engine_lock:
+                for job in batch:
+                    ctx.begin_job(self.clock.now())
+                    reply = ctx.replay(job.scope, job.request_id, job.fingerprint)
+                    if reply is None:
+                        # A savepoint per job: a job refused after writing plain rows leaves nothing behind.
+                        conn.execute("SAVEPOINT job")
+                        try:
+                            reply = job.run(ctx)
+                        except ApiError as exc:
+                            if ctx.job_mutated:
+                                raise  # an error after the engine changed: roll everything back
+                            conn.execute("ROLLBACK TO job")
+                            reply = error_reply(exc)
+                        conn.execute("RELEASE job")
+                        if job.request_id and 200 <= reply.status < 300:
+                            ctx.remember(job.scope, job.request_id, job.fingerprint, reply)
+                    mutated = mutated or ctx.job_mutated
+                    replies.append(reply)
+            conn.execute("COMMIT")
+        except BaseException as exc:
+            with contextlib.suppress(sqlite3.Error):
+                conn.execute("ROLLBACK")
+            full = (
+                isinstance(exc, sqlite3.Error)
+                and getattr(exc, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL
+            )
+            if full:
+                log.error("disk full: %d requests refused, nothing written", len(batch))
+            else:
+                log.exception("write batch failed; rolled back")
+            if mutated or ctx.job_mutated:
+                self._reload_after_failure(conn)
+            err = (
+                disk_full() if full else ApiError(500, "internal", "服务器内部错误", "internal server error")
+            )
+            for job in batch:
+                job.future.set_result(error_reply(err))
+            if not isinstance(exc, Exception):
+                raise
+            return
+        self.seq = ctx.seq
+        self.tokens.update(ctx.new_tokens)
+        self.batches += 1
+        self.jobs += len(batch)
+        records = ctx.records
+        # Events reach subscribers before the callers get their replies (a kiosk that shows its ticket can
+        # rely on the board having it too).
+        if records and self.on_commit is not None and self.loop is not None:
+            self.loop.call_soon_threadsafe(self.on_commit, records)
+        for job, reply in zip(batch, replies, strict=True):
+            job.future.set_result(reply)
+
+    def _reload_after_failure(self, conn: sqlite3.Connection) -> None:
+        try:
+            with self.engine_lock:
+                self._load(conn)
+        except sqlite3.Error:
+            log.exception("could not rebuild the engine from the database")
+
+    def _checkpoint_loop(self) -> None:
+        """PASSIVE checkpoints on their own connection: never blocks the writer, and the writer never waits
+        for a checkpoint's fsync (it runs with wal_autocheckpoint off)."""
+        conn = connect(self.path)
+        try:
+            while not self._stop_checkpoints.wait(CHECKPOINT_INTERVAL_S):
+                try:
+                    conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+                except sqlite3.Error as exc:
+                    log.warning("WAL checkpoint failed: %s", exc)
+        finally:
+            conn.close()
+
+    # ---- reading ----------------------------------------------------------------------------------------
+
+    def _read_conn(self) -> sqlite3.Connection:
+        conn: sqlite3.Connection | None = getattr(self._read_local, "conn", None)
+        if conn is None:
+            conn = connect(self.path, readonly=True)
+            self._read_local.conn = conn
+            with self._read_conns_lock:
+                self._read_conns.append(conn)
+        return conn
+
+    async def read(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        """Run `fn` with a read connection on the read pool (never on the event loop)."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._reads, lambda: fn(self._read_conn()))
+
+    async def engine_read(self, fn: Callable[[Engine], T]) -> T:
+        """Run `fn` against the live engine under its lock, off the event loop."""
+
+        def run(_conn: sqlite3.Connection) -> T:
+            with self.engine_lock:
+                return fn(self.engine)
+
+        return await self.read(run)
+
+    def now(self) -> dt.datetime:
+        return self.clock.now()
+
+
+def json_default(value: Any) -> Any:
+    if isinstance(value, (dt.datetime, dt.date, dt.time)):
+        return value.isoformat()
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")

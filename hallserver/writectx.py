@@ -1,0 +1,199 @@
+"""What a job sees on the writer thread: the engine, the open transaction, and helpers that write an accepted
+command's rows and numbered events together (so a reply never names a row or event that is not stored)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sqlite3
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from hallcore import commands as c
+from hallcore.engine import Accepted, Engine, Outcome
+from hallcore.events import Event, PrecheckRecorded, TicketChanged, TicketIssued
+from hallserver import rows
+from hallserver.errors import ApiError
+from hallserver.eventlog import EventRecord, describe
+
+if TYPE_CHECKING:
+    from hallserver.store import Store
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    status: int
+    text: str  # JSON body, encoded once: the same bytes are stored for idempotent replay and sent
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, (dt.datetime, dt.date, dt.time)):
+        return value.isoformat()
+    if isinstance(value, (set, frozenset, tuple)):
+        return list(value)
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+def dumps(body: Any) -> str:
+    return json.dumps(body, ensure_ascii=False, separators=(",", ":"), default=_default)
+
+
+def ok(body: Any, status: int = 200) -> Reply:
+    return Reply(status, dumps(body))
+
+
+def error_reply(err: ApiError) -> Reply:
+    return Reply(err.status, dumps(err.body()))
+
+
+class WriteCtx:
+    """Per-batch context. Everything written here commits (or rolls back) with the batch."""
+
+    def __init__(self, store: Store, conn: sqlite3.Connection, seq: int) -> None:
+        self.store = store
+        self.conn = conn
+        self.seq = seq
+        self.records: list[EventRecord] = []
+        self.new_tokens: dict[str, str] = {}
+        self.now = store.clock.now()
+        self.job_mutated = False
+        self._seen: dict[tuple[str, str], tuple[str, Reply]] = {}
+
+    @property
+    def engine(self) -> Engine:
+        return self.store.engine
+
+    def begin_job(self, now: dt.datetime) -> None:
+        self.now = now
+        self.job_mutated = False
+
+    # ---- idempotency ------------------------------------------------------------------------------------
+
+    def replay(self, scope: str, request_id: str, fingerprint: str) -> Reply | None:
+        """The stored reply for a repeated request id, or None for a new one."""
+        if not request_id:
+            return None
+        key = (scope, request_id)
+        seen = self._seen.get(key)
+        if seen is None:
+            row = self.conn.execute(
+                "SELECT fingerprint, status, body FROM idempotency WHERE station = ? AND request_id = ?", key
+            ).fetchone()
+            if row is None:
+                return None
+            seen = (row[0], Reply(int(row[1]), row[2]))
+        fp, reply = seen
+        if fp != fingerprint:
+            return error_reply(
+                ApiError(
+                    422,
+                    "request_id_reused",
+                    "该请求编号已用于另一个请求，请为新请求生成新的 request_id",
+                    "this request_id was already used for a different request: make a new one",
+                    {"request_id": request_id},
+                )
+            )
+        return reply
+
+    def remember(self, scope: str, request_id: str, fingerprint: str, reply: Reply) -> None:
+        self.conn.execute(
+            "INSERT INTO idempotency (station, request_id, fingerprint, status, body, at)"
+            " VALUES (?,?,?,?,?,?)",
+            (scope, request_id, fingerprint, reply.status, reply.text, self.now.isoformat()),
+        )
+        self._seen[(scope, request_id)] = (fingerprint, reply)
+
+    # ---- commands and events ------------------------------------------------------------------------------
+
+    def apply(self, command: c.Command) -> Outcome:
+        """Run one engine command; an accepted one has its rows and events written in this transaction."""
+        out = self.engine.handle(command, self.now)
+        if isinstance(out, Accepted) and (out.events or _any_change(out)):
+            self.job_mutated = True
+            self._write(out)
+        return out
+
+    def _write(self, out: Accepted) -> None:
+        eng = self.engine
+        ex = self.conn.execute
+        for tid in out.changes.tickets:
+            t = eng.tickets[tid]
+            ex(rows.TICKET_SQL, rows.ticket_row(t))
+            if t.token:
+                self.new_tokens[t.token] = t.id
+        for n in out.changes.windows:
+            ex(rows.WINDOW_SQL, rows.window_row(eng.windows[n]))
+        for code in out.changes.bookings:
+            ex(rows.BOOKING_SQL, rows.booking_row(eng.bookings[code]))
+        for tid in out.changes.ratings:
+            r = eng.ratings[tid]
+            ex(rows.RATING_SQL, rows.rating_row(r))
+            # Every rating is queued for the provincial 好差评 upload; the uploader marks it sent.
+            ex(
+                "INSERT INTO outbox (at, kind, body) VALUES (?, 'rating', ?)",
+                (self.now.isoformat(), json.dumps(rows.rating_row(r), ensure_ascii=False)),
+            )
+        for cid in out.changes.cases:
+            ex(rows.CASE_SQL, rows.case_row(eng.cases[cid]))
+        for ev in out.events:
+            self._side_tables(ev, out)
+            self.emit(ev)
+
+    def _side_tables(self, ev: Event, out: Accepted) -> None:
+        ex = self.conn.execute
+        if isinstance(ev, PrecheckRecorded):
+            ex(
+                "INSERT INTO prechecks (at, matter, outcome, missing, source) VALUES (?,?,?,?,?)",
+                (ev.at.isoformat(), ev.matter, ev.outcome, json.dumps(list(ev.missing)), ev.source),
+            )
+        elif isinstance(ev, TicketIssued):
+            est = out.estimate
+            ex(
+                "INSERT OR IGNORE INTO estimates"
+                " (ticket, issued_at, series, ahead, low_min, high_min, point_min)"
+                " VALUES (?,?,?,?,?,?,?)",
+                (
+                    ev.ticket.id,
+                    ev.at.isoformat(),
+                    ev.ticket.series,
+                    ev.ahead,
+                    ev.estimate_low,
+                    ev.estimate_high,
+                    est.point_min if est is not None else None,
+                ),
+            )
+        elif isinstance(ev, TicketChanged) and ev.action == "called":
+            t = self.engine.tickets.get(ev.ticket.id)
+            if t is not None and t.first_called_at == ev.at:
+                # The real wait, joined with the estimate given at issue (for MAE and range coverage).
+                wait = (ev.at - t.issued_at).total_seconds() / 60
+                ex(
+                    "UPDATE estimates SET called_at = ?, wait_min = ? WHERE ticket = ? AND called_at IS NULL",
+                    (ev.at.isoformat(), wait, t.id),
+                )
+
+    def emit(self, event: Event) -> int:
+        """Number and store one event; it is published after the commit."""
+        self.seq += 1
+        rec = describe(event, self.seq, self.store.config)
+        self.conn.execute(
+            "INSERT INTO events (seq, at, kind, body) VALUES (?,?,?,?)",
+            (rec.seq, event.at.isoformat(), rec.kind, rec.text),
+        )
+        self.records.append(rec)
+        self.job_mutated = True
+        return self.seq
+
+    def audit(self, actor: str, station: str, action: str, target: str, **detail: Any) -> None:
+        self.conn.execute(
+            "INSERT INTO audit (at, actor, station, action, target, detail) VALUES (?,?,?,?,?,?)",
+            (self.now.isoformat(), actor, station, action, target, dumps(detail)),
+        )
+
+    def execute(self, sql: str, params: tuple[Any, ...] = ()) -> sqlite3.Cursor:
+        return self.conn.execute(sql, params)
+
+
+def _any_change(out: Accepted) -> bool:
+    ch = out.changes
+    return bool(ch.tickets or ch.windows or ch.bookings or ch.ratings or ch.cases)
