@@ -1,0 +1,325 @@
+"""A real hall server for app tests: `hallserver.create_app` on 127.0.0.1 (port 0), a temp SQLite file, the
+county config (or one given), a manager, and approved stations with their tokens.
+
+    with live_server(tmp_path) as hall:
+        api = HttpHall(hall.url, hall.kiosk.token)
+        ...
+        hall.count("SELECT COUNT(*) FROM tickets WHERE state = 'voided'")
+
+What you get (`LiveServer`): `url`, `ws_url`, `clock` (a `FakeClock` the server uses: Monday 2026-11-23 09:00
+in Shanghai, the hall is open), `config`, `db`, `hall` (the `HallServer`, for assertions), `manager_token`,
+and the stations `kiosk` (role kiosk), `counter` (role counter, approved for window `counter_window`; the
+clerk `staff`/`pin` is *not* logged in — `login_counter()` does it, or the counter app does), `display`.
+`station(role, …)` enrolls more; `stop()` and `start()` take the server down and bring it back on the same
+port and database (for "server unreachable" tests); everything is shut down when the block ends.
+
+The server runs uvicorn in a thread with its own event loop, so it works from sync tests and from tests
+that run their own (qasync) loop. Housekeeping (`tick_s`: voiding unconfirmed prints, expiry) and
+heartbeats run fast by default so tests need not wait.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import datetime as dt
+import pathlib
+import shutil
+import sqlite3
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+import uvicorn
+
+from hallcore.clock import FakeClock
+from hallcore.config import HallConfig
+from hallcore.configload import load_config
+from hallserver import admin
+from hallserver.app import bind, create_app, uvicorn_config
+from hallserver.service import HallServer, Settings
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+COUNTY = ROOT / "config" / "county.toml"
+SHANGHAI = dt.timezone(dt.timedelta(hours=8))
+#: A Monday at 09:00 hall time: the county hall is open and accepting walk-ins.
+MONDAY_9 = dt.datetime(2026, 11, 23, 9, 0, tzinfo=SHANGHAI)
+MANAGER = ("boss", "correct horse battery")
+PIN = "246810"
+#: Clerks c1..c8 exist in every live server's database (staff code "c<window>", PIN `PIN`).
+CLERK_WINDOWS = range(1, 9)
+
+_seed_lock = threading.Lock()
+_seed: dict[str, pathlib.Path] = {}
+
+
+def wait_for(cond: Callable[[], bool], timeout: float = 10.0, what: str = "condition") -> None:
+    """Poll `cond()` until it holds (for sync code outside Qt); fail with `what` after `timeout` s."""
+    deadline = time.monotonic() + timeout
+    while not cond():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.005)
+
+
+def seeded_db() -> pathlib.Path:
+    """A database with the manager and clerks c1..c8, made once per test process (argon2 is slow)."""
+    with _seed_lock:
+        path = _seed.get("db")
+        if path is None or not path.exists():
+            path = pathlib.Path(tempfile.mkdtemp(prefix="hallq-seed-")) / "hall.db"
+            admin.create_manager(path, *MANAGER)
+            for w in CLERK_WINDOWS:
+                admin.add_clerk(path, f"c{w}", f"窗口{w}", PIN)
+            _seed["db"] = path
+        return path
+
+
+def with_kiosk(config: HallConfig, **kiosk: Any) -> HallConfig:
+    """`config` with some `[kiosk]` settings changed, e.g. `with_kiosk(cfg, print_confirm_timeout_s=2)`."""
+    return dataclasses.replace(config, kiosk=dataclasses.replace(config.kiosk, **kiosk))
+
+
+@dataclass
+class Station:
+    id: str
+    role: str
+    token: str
+    window: int | None = None
+    staff: str = ""
+    pin: str = ""
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
+
+
+class _Uvicorn:
+    """uvicorn in a thread with its own loop, on a socket bound before start (so port 0 is known)."""
+
+    def __init__(self, app: Any, port: int) -> None:
+        self.sock = bind("127.0.0.1", port)
+        self.port = int(self.sock.getsockname()[1])
+        self.server = uvicorn.Server(uvicorn_config(app, "127.0.0.1", self.port))
+        self.thread = threading.Thread(target=self._run, name="live-hall-server", daemon=True)
+        self.error: BaseException | None = None
+
+    def _run(self) -> None:
+        try:
+            asyncio.run(self.server.serve(sockets=[self.sock]))
+        except BaseException as exc:
+            self.error = exc
+
+    def start(self) -> None:
+        self.thread.start()
+        wait_for(lambda: self.server.started or not self.thread.is_alive(), 20, "hall server start")
+        if self.error is not None or not self.server.started:
+            self.thread.join()
+            self.sock.close()
+            raise RuntimeError("the hall server did not start (see captured stderr)") from self.error
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=30)
+        self.sock.close()
+        if self.thread.is_alive():
+            raise RuntimeError("the hall server thread did not stop")
+
+
+@dataclass
+class LiveServer:
+    config: HallConfig
+    db: pathlib.Path
+    clock: FakeClock
+    settings: Settings
+    port: int = 0
+    http: httpx.Client = field(init=False)
+    manager_token: str = ""
+    kiosk: Station = field(init=False)
+    counter: Station = field(init=False)
+    display: Station = field(init=False)
+    stations: list[Station] = field(default_factory=list)
+    _server: _Uvicorn | None = None
+    _app: Any = None
+
+    # ---- lifecycle --------------------------------------------------------------------------------------
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def ws_url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}"
+
+    @property
+    def running(self) -> bool:
+        return self._server is not None
+
+    @property
+    def hall(self) -> HallServer:
+        """The server object of the current run (store, engine, hub) for assertions."""
+        assert self._app is not None, "the server is stopped"
+        hall: HallServer = self._app.state.hall
+        return hall
+
+    def start(self) -> None:
+        """Start (or restart after `stop()`) on the same port and database."""
+        if self._server is not None:
+            return
+        self._app = create_app(self.config, self.db, self.clock, self.settings)
+        server = _Uvicorn(self._app, self.port)
+        server.start()
+        self._server, self.port = server, server.port
+
+    def stop(self) -> None:
+        """Take the server down (connections refused) until `start()`."""
+        if self._server is not None:
+            server, self._server = self._server, None
+            server.stop()
+
+    # ---- people and stations ----------------------------------------------------------------------------
+
+    def manager_headers(self) -> dict[str, str]:
+        if not self.manager_token:
+            r = self.http.post("/api/manager/login", json={"username": MANAGER[0], "password": MANAGER[1]})
+            assert r.status_code == 200, r.text
+            self.manager_token = r.json()["token"]
+        return {"Authorization": f"Bearer {self.manager_token}"}
+
+    def enroll(self, role: str, name: str = "") -> dict[str, str]:
+        """Start an enrollment as a station would; returns `{station_id, code, poll_secret}`."""
+        r = self.http.post("/api/enroll", json={"name": name or f"{role}-{len(self.stations)}", "role": role})
+        assert r.status_code == 201, r.text
+        out: dict[str, str] = r.json()
+        return out
+
+    def approve(self, station_id: str, window: int | None = None) -> None:
+        body = {"window": window} if window is not None else {}
+        r = self.http.post(f"/api/stations/{station_id}/approve", json=body, headers=self.manager_headers())
+        assert r.status_code == 200, r.text
+
+    def approve_code(self, code: str, window: int | None = None) -> str:
+        """Approve the pending station showing `code` (what the manager does on the dashboard)."""
+        r = self.http.get("/api/stations", headers=self.manager_headers())
+        assert r.status_code == 200, r.text
+        for s in r.json():
+            if s.get("code") == code and s.get("state") == "pending":
+                self.approve(s["station_id"], window)
+                return str(s["station_id"])
+        raise AssertionError(f"no pending station shows code {code!r}")
+
+    def station(self, role: str, name: str = "", window: int | None = None) -> Station:
+        """Enroll, approve and collect the token of a new station (counters: bound to `window`)."""
+        e = self.enroll(role, name)
+        self.approve(e["station_id"], window)
+        r = self.http.get(f"/api/enroll/{e['station_id']}", params={"poll_secret": e["poll_secret"]})
+        assert r.status_code == 200, r.text
+        assert r.json()["state"] == "approved", r.text
+        st = Station(e["station_id"], role, r.json()["token"], window)
+        if window is not None and window in CLERK_WINDOWS:
+            st.staff, st.pin = f"c{window}", PIN
+        self.stations.append(st)
+        return st
+
+    def login_counter(self, st: Station | None = None) -> None:
+        """Log the window's clerk in on a counter station (the counter app normally does this)."""
+        st = st or self.counter
+        assert st.window is not None
+        r = self.http.post(
+            "/api/counter/login",
+            json={"staff": st.staff, "pin": st.pin, "window": st.window},
+            headers=st.headers,
+        )
+        assert r.status_code == 200, r.text
+
+    # ---- shortcuts for test set-up -------------------------------------------------------------------------
+
+    def post(self, st: Station, path: str, **body: Any) -> httpx.Response:
+        """POST with a fresh request id as station `st`."""
+        return self.http.post(path, json={"request_id": uuid.uuid4().hex, **body}, headers=st.headers)
+
+    def act(self, st: Station, action: str, **body: Any) -> httpx.Response:
+        """A window action (`open`, `call-next`, …) on the station's window."""
+        assert st.window is not None
+        return self.post(st, f"/api/windows/{st.window}/{action}", **body)
+
+    def book(self, matter: str, day: dt.date, slot: dt.time, id_number: str = "110101199003070011") -> str:
+        """Book a slot as a citizen on the phone page would; returns the booking code."""
+        r = self.http.post(
+            "/api/bookings",
+            json={
+                "request_id": uuid.uuid4().hex,
+                "matter": matter,
+                "day": day.isoformat(),
+                "slot": slot.strftime("%H:%M"),
+                "id_number": id_number,
+            },
+        )
+        assert r.status_code == 201, r.text
+        return str(r.json()["code"])
+
+    # ---- the database ------------------------------------------------------------------------------------
+
+    def query(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        """Read the server's SQLite file directly (a separate read connection; WAL)."""
+        conn = sqlite3.connect(str(self.db))
+        try:
+            return [tuple(r) for r in conn.execute(sql, params).fetchall()]
+        finally:
+            conn.close()
+
+    def count(self, sql: str, params: tuple[Any, ...] = ()) -> int:
+        return int(self.query(sql, params)[0][0])
+
+    def ticket_state(self, label: str) -> str | None:
+        """The state of today's ticket `label` ("A001") in the database, or None."""
+        rows = self.query("SELECT state FROM tickets WHERE label = ? ORDER BY id DESC LIMIT 1", (label,))
+        return str(rows[0][0]) if rows else None
+
+
+@contextlib.contextmanager
+def live_server(
+    tmp_path: pathlib.Path | None = None,
+    config: HallConfig | pathlib.Path | None = None,
+    *,
+    clock: FakeClock | None = None,
+    settings: Settings | None = None,
+    counter_window: int = 1,
+    stations: bool = True,
+) -> Iterator[LiveServer]:
+    """A running hall server with a manager and (unless `stations=False`) a kiosk, a counter for
+    `counter_window` and a display. Stopped and cleaned up on exit."""
+    cleanup: pathlib.Path | None = None
+    if tmp_path is None:
+        tmp_path = cleanup = pathlib.Path(tempfile.mkdtemp(prefix="hallq-live-"))
+    if config is None:
+        config = COUNTY
+    cfg = config if isinstance(config, HallConfig) else load_config(pathlib.Path(config))
+    db = tmp_path / f"hall-{uuid.uuid4().hex[:8]}.db"
+    shutil.copy(seeded_db(), db)
+    live = LiveServer(
+        cfg,
+        db,
+        clock or FakeClock(MONDAY_9),
+        settings or Settings(heartbeat_s=0.5, tick_s=0.2, freeze_gc=False),
+    )
+    live.start()
+    live.http = httpx.Client(base_url=live.url, timeout=10)
+    try:
+        if stations:
+            live.kiosk = live.station("kiosk", "kiosk-test")
+            live.counter = live.station("counter", f"counter-{counter_window}", window=counter_window)
+            live.display = live.station("display", "display-test")
+        yield live
+    finally:
+        live.http.close()
+        live.stop()
+        if cleanup is not None:
+            shutil.rmtree(cleanup, ignore_errors=True)
