@@ -348,7 +348,13 @@ class FakeHall:
             ahead=out.ahead,
             estimate=estimate_of(out.estimate),
             precheck=precheck_of(out.precheck) if out.precheck is not None else None,
-            print=PrintInfo(hall.name, {"hall_name_en": hall.name_en} if hall.name_en else {}),
+            print=PrintInfo(
+                hall_name=hall.name,
+                hall_name_en=hall.name_en,
+                qr=self._status_url(token),
+                missing=tuple(i.text for i in out.precheck.missing) if out.precheck is not None else (),
+                due=out.precheck.due if out.precheck is not None else None,
+            ),
         )
 
     # ---- tickets --------------------------------------------------------------------------------------

@@ -166,6 +166,9 @@ class HttpHall:
     async def _get(self, path: str, params: Mapping[str, str] | None = None) -> Any:
         return (await self._send("GET", path, params=params))[1]
 
+    async def _post(self, path: str, body: Mapping[str, Any] | None) -> Any:
+        return (await self._send("POST", path, body=body))[1]
+
     async def _command(self, path: str, body: Mapping[str, Any], request_id: str | None) -> Any:
         rid = request_id or str(uuid.uuid4())
         return (await self._send("POST", path, body={**body, "request_id": rid}, request_id=rid))[1]
@@ -357,32 +360,35 @@ class HttpHall:
     # ---- stations and people --------------------------------------------------------------------------
 
     async def enroll(self, name: str, role: str) -> Enrollment:
-        return wire.enrollment(await self._command("/api/enroll", {"name": name, "role": role}, None))
+        # Enrollment, approval, revocation and logout carry no request id (docs/api.md): repeating them is
+        # harmless or refused, and the server rejects fields it does not know.
+        return wire.enrollment(await self._post("/api/enroll", {"name": name, "role": role}))
 
     async def poll_enrollment(self, station_id: str, poll_secret: str) -> EnrollPoll:
         data = await self._get(f"/api/enroll/{_seg(station_id)}", {"poll_secret": poll_secret})
         return wire.enroll_poll(data)
 
     async def manager_login(self, username: str, password: str) -> str:
-        body = {"username": username, "password": password}
-        return wire.token((await self._send("POST", "/api/manager/login", body=body))[1])
+        return wire.token(
+            await self._post("/api/manager/login", {"username": username, "password": password})
+        )
 
     async def counter_login(self, staff: str, pin: str, window: int) -> CounterSession:
         body = {"staff": staff, "pin": pin, "window": window}
-        return wire.counter_session((await self._send("POST", "/api/counter/login", body=body))[1])
+        return wire.counter_session(await self._post("/api/counter/login", body))
 
     async def counter_logout(self) -> None:
-        await self._command("/api/counter/logout", {}, None)
+        await self._post("/api/counter/logout", None)
 
     async def stations(self) -> list[StationInfo]:
         return wire.stations(await self._get("/api/stations"))
 
     async def approve_station(self, station_id: str, *, window: int | None = None) -> StationInfo:
         body: dict[str, Any] = {} if window is None else {"window": window}
-        return wire.station(await self._command(f"/api/stations/{_seg(station_id)}/approve", body, None))
+        return wire.station(await self._post(f"/api/stations/{_seg(station_id)}/approve", body))
 
     async def revoke_station(self, station_id: str) -> StationInfo:
-        return wire.station(await self._command(f"/api/stations/{_seg(station_id)}/revoke", {}, None))
+        return wire.station(await self._post(f"/api/stations/{_seg(station_id)}/revoke", None))
 
     # ---- events ---------------------------------------------------------------------------------------
 

@@ -28,7 +28,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
 
 from hallclient import wire
-from hallclient.errors import AuthError, BadReply
+from hallclient.errors import AuthError, BadReply, HallReplyError, Refusal
 from hallclient.types import (
     ConnectionState,
     EventItem,
@@ -46,6 +46,21 @@ T = TypeVar("T")
 
 #: Close code the server uses for a client that reads too slowly: reconnect at once, with `since`.
 CLOSE_TOO_SLOW = 4008
+
+
+#: Close codes after which reconnecting cannot help: the request itself is wrong (docs/api.md, hallserver).
+_FINAL_CLOSE = {
+    4400: ("bad_query", 400, "事件流参数有误", "bad event stream query"),
+    4401: ("unauthorized", 401, "事件流拒绝了本站的令牌", "the event stream refused this station's token"),
+    4403: ("forbidden", 403, "本站无权订阅事件流", "this station's role may not follow the event stream"),
+    4404: ("unknown_token", 404, "没有这张票", "no ticket has this status token"),
+}
+
+
+def _final_error(code: int, text: str) -> HallReplyError:
+    error, status, zh, en = _FINAL_CLOSE[code]
+    cls = AuthError if status in (401, 403) else Refusal
+    return cls(error, zh, f"{en}: {text}" if text else en, {"close_code": code}, status)
 
 
 class _ResyncError(Exception):
@@ -286,6 +301,10 @@ class EventStream:
                     reason, immediate = str(exc), True
                 except ConnectionClosed as exc:
                     close_code = exc.rcvd.code if exc.rcvd is not None else None
+                    if close_code in _FINAL_CLOSE and not self._closing.is_set():
+                        text = exc.rcvd.reason if exc.rcvd is not None else ""
+                        self._set_state(ConnectionState.OFFLINE, f"closed ({close_code}) {text}".strip())
+                        raise _final_error(close_code, text) from exc
                     reason = f"closed ({close_code})"
                     immediate = close_code == CLOSE_TOO_SLOW
                 except TimeoutError:

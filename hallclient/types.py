@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any
 
 from hallcore.config import Matter, PriorityClass, Series, Window
 from hallcore.events import Event, TicketView, WindowView
@@ -57,10 +58,14 @@ class PrecheckInfo:
 
 @dataclass(frozen=True, slots=True)
 class PrintInfo:
-    """What the kiosk prints besides the ticket itself (hall name and whatever else the server adds)."""
+    """What the kiosk prints: hall name, the QR's address, the 容缺 items; `extra` holds the rest as sent."""
 
     hall_name: str
-    extra: dict[str, str] = field(default_factory=dict)
+    hall_name_en: str = ""
+    qr: str = ""
+    missing: tuple[str, ...] = ()
+    due: dt.date | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,6 +128,8 @@ class Candidate:
     ticket: TicketInfo
     reason: str = ""
     reason_en: str = ""
+    waited_min: float | None = None
+    over_limit: bool = False  # waited past the anti-starvation limit: goes first
 
 
 @dataclass(frozen=True, slots=True)

@@ -145,10 +145,10 @@ def issued(data: Any) -> Issued | NotIssued:
     pr = body.get("print")
     print_info = None
     if isinstance(pr, Mapping):
-        print_info = PrintInfo(
-            hall_name=str(pr.get("hall_name", "")),
-            extra={str(k): str(v) for k, v in pr.items() if k != "hall_name" and v is not None},
-        )
+        typed = {k: pr[k] for k in ("hall_name", "hall_name_en", "qr", "missing", "due") if k in pr}
+        print_info = build(PrintInfo, {"hall_name": "", **typed}, "print")
+        extra = {str(k): v for k, v in pr.items() if k not in typed}
+        print_info = dataclasses.replace(print_info, extra=extra)
     try:
         return Issued(
             ticket=ticket(body["ticket"]),
@@ -172,15 +172,25 @@ def window_result(data: Any) -> WindowResult:
 
 
 def candidates(data: Any) -> list[Candidate]:
-    """Each item is `{ticket, reason, reason_en}`; a bare TicketView is read with its own call reason."""
+    """Items are `{ticket, reason, reason_en, waited_min?, over_limit?}`, or a TicketView with
+    `waited_min`/`over_limit` beside its fields (read with its own call reason)."""
     out = []
     for i, item in enumerate(_list(data, "candidates")):
-        obj = _obj(item, f"candidates[{i}]")
+        where = f"candidates[{i}]"
+        obj = _obj(item, where)
         if "ticket" in obj and isinstance(obj["ticket"], Mapping):
-            out.append(build(Candidate, obj, f"candidates[{i}]"))
+            out.append(build(Candidate, obj, where))
         else:
             t = ticket(obj)
-            out.append(Candidate(t, t.call_reason, t.call_reason_en))
+            out.append(
+                Candidate(
+                    t,
+                    t.call_reason,
+                    t.call_reason_en,
+                    _convert(float | None, obj.get("waited_min"), f"{where}.waited_min"),
+                    _convert(bool, obj.get("over_limit", False), f"{where}.over_limit"),
+                )
+            )
     return out
 
 

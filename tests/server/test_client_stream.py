@@ -14,7 +14,7 @@ import pytest_asyncio
 from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.http11 import Request, Response
 
-from hallclient.errors import AuthError
+from hallclient.errors import AuthError, Refusal
 from hallclient.stream import EventStream, events_url
 from hallclient.types import ConnectionState, EventItem, Heartbeat, Snapshot, StreamItem
 from hallcore.clock import FakeClock
@@ -304,6 +304,26 @@ async def test_a_refused_token_is_an_auth_error(scripted: Scripted, clock: FakeC
     with pytest.raises(AuthError) as info:
         await collect(stream, 1)
     assert info.value.status == 401
+    await stream.aclose()
+
+
+@pytest.mark.parametrize(
+    ("code", "cls", "status"), [(4401, AuthError, 401), (4403, AuthError, 403), (4404, Refusal, 404)]
+)
+@pytest.mark.asyncio
+async def test_final_close_codes_end_the_stream(
+    scripted: Scripted, clock: FakeClock, code: int, cls: type[Exception], status: int
+) -> None:
+    async def refuse(ws: ServerConnection, since: int) -> None:
+        await ws.close(code, "no")
+
+    scripted.scripts = [refuse]
+    stream = EventStream(scripted.url, "tok", clock=clock, backoff_s=0.01)
+    with pytest.raises(cls) as info:
+        await collect(stream, 1)
+    assert getattr(info.value, "status", None) == status
+    assert len(scripted.queries) == 1  # not retried
+    assert stream.state is ConnectionState.OFFLINE
     await stream.aclose()
 
 

@@ -116,7 +116,15 @@ ISSUED = {
         ],
         "due": "2026-12-21",
     },
-    "print": {"hall_name": "小厅", "footer": "谢谢"},
+    "print": {
+        "hall_name": "小厅",
+        "hall_name_en": "Small hall",
+        "label": "A012",
+        "qr": "https://hall.example/s/st-abc",
+        "missing": ["照片"],
+        "due": "2026-12-21",
+        "estimate": {"low_min": 5, "high_min": 20},
+    },
 }
 
 
@@ -134,7 +142,12 @@ async def test_issue_ticket_parses_issued_and_sends_a_request_id(server: Server,
     assert out.precheck.due == dt.date(2026, 12, 21)
     assert out.print is not None
     assert out.print.hall_name == "小厅"
-    assert out.print.extra == {"footer": "谢谢"}
+    assert (out.print.qr, out.print.missing, out.print.due) == (
+        "https://hall.example/s/st-abc",
+        ("照片",),
+        dt.date(2026, 12, 21),
+    )
+    assert out.print.extra == {"label": "A012", "estimate": {"low_min": 5, "high_min": 20}}
     body = server.body()
     assert body["matter"] == "hj01"
     assert body["answers"] == {"resident": True}
@@ -229,6 +242,14 @@ async def test_reads(server: Server, hall: HttpHall) -> None:
     (cand,) = await hall.candidates(1)
     assert cand.ticket == TICKET
     assert cand.reason == "优先：老年人"
+    server.reply(
+        "GET",
+        "/api/windows/1/candidates",
+        200,
+        [{**to_jsonable(TICKET), "waited_min": 31.5, "over_limit": True}],
+    )
+    (bare,) = await hall.candidates(1)
+    assert (bare.ticket, bare.waited_min, bare.over_limit) == (TICKET, 31.5, True)
     assert await hall.windows() == [WINDOW]
     st = await hall.status("st-abc")
     assert st.ahead == 2
@@ -340,6 +361,10 @@ async def test_hall_snapshot_and_stations(server: Server, hall: HttpHall) -> Non
     assert snap.devices[0].health == "ok"
     enr = await hall.enroll("一楼取号机", "kiosk")
     assert enr.code == "123456"
+    assert server.body() == {
+        "name": "一楼取号机",
+        "role": "kiosk",
+    }  # no request id: the server forbids extras
     poll = await hall.poll_enrollment("s1", "p")
     assert (poll.state, poll.token) == (EnrollState.APPROVED, "t-new")
     assert server.seen[-1].url.params["poll_secret"] == "p"
