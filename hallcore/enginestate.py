@@ -282,10 +282,10 @@ class EngineState:
             matter=t.matter,
             matter_name=m.name,
             matter_name_en=m.name_en,
-            source=t.source.value,
+            source=t.source,  # a StrEnum is a str: .value would cost a descriptor call per event
             priority=t.priority,
             priority_name=pc.name if pc else "",
-            state=t.state.value,
+            state=t.state,
             issued_at=t.issued_at,
             window=t.window,
             window_name=w.name if w else "",
