@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -74,6 +75,7 @@ class EscposPrinter:
         self._lock = threading.Lock()
         self._last: DeviceState | None = None
         self._closed = False
+        self._clear_pending = False  # a failed job could not be cleared from the printer's buffer yet
 
     # --- public -------------------------------------------------------------------------------------------
 
@@ -103,30 +105,92 @@ class EscposPrinter:
     # --- internals ------------------------------------------------------------------------------------------
 
     def _print(self, job: bytes, what: str) -> None:
+        # ASB off right after the job's ESC @ (which restores the printer's default, possibly ASB on).
+        body = job.removeprefix(ep.INIT)
+        job = ep.INIT + ep.ASB_OFF + body if len(body) < len(job) else ep.ASB_OFF + job
         with self._lock:
 
             def run(t: Transport) -> None:
                 before = self._status(t)
                 if not before.printable:
                     raise PrinterNotReady(before, f"{what} not sent")
-                t.write(job + ep.PAPER_SENSOR_REQUEST)
-                reply = t.read(1, self._print_timeout)
-                if not reply:
-                    # An offline printer holds GS r 1 (cover opened or paper ran out mid-job), but still
-                    # answers DLE EOT, so ask why before calling it silence.
-                    during = self._status(t)
-                    if not during.printable:
-                        raise PrinterNotReady(during, f"{what} may be incomplete")
-                    raise DeviceUnavailable(
-                        f"{self.name}: no completion answer within {self._print_timeout:g} s; "
-                        f"{what} may not be printed, reprint or void it"
-                    )
-                sensor = ep.parse_paper_sensor(reply[0])
-                after = self._status(t)
-                if sensor.paper_out or not after.printable:
-                    raise PrinterNotReady(after, f"{what} may be incomplete")
+                try:
+                    self._send_and_confirm(t, job, what)
+                except DriverError:
+                    # The job may sit in the printer's buffer and come out when the cover is closed or
+                    # paper loaded, long after the hall voided that number: throw it away first.
+                    self._cancel_job(t)
+                    raise
 
             self._guarded(run)
+
+    def _send_and_confirm(self, t: Transport, job: bytes, what: str) -> None:
+        t.write(job + ep.PAPER_SENSOR_REQUEST)
+        reply = self._reply(t, self._print_timeout)
+        if reply is None:
+            # An offline printer holds GS r 1 (cover opened or paper ran out mid-job), but still
+            # answers DLE EOT, so ask why before calling it silence.
+            during = self._status(t)
+            if not during.printable:
+                raise PrinterNotReady(during, f"{what} may be incomplete")
+            raise DeviceUnavailable(
+                f"{self.name}: no completion answer within {self._print_timeout:g} s; "
+                f"{what} may not be printed, reprint or void it"
+            )
+        sensor = ep.parse_paper_sensor(reply)
+        after = self._status(t)
+        if sensor.paper_out or not after.printable:
+            raise PrinterNotReady(after, f"{what} may be incomplete")
+
+    def _cancel_job(self, t: Transport) -> None:
+        """Send `DLE DC4 8` (clear buffers) and wait briefly for its `37 25 00`; best effort, never raises.
+        If the link is gone it is sent again first thing on the next link."""
+        try:
+            t.write(ep.CLEAR_BUFFER)
+            seen = bytearray()
+            deadline = time.monotonic() + min(self._timeout, 0.5)
+            while not seen.endswith(ep.CLEAR_BUFFER_DONE):
+                remaining = deadline - time.monotonic()
+                got = t.read(1, remaining) if remaining > 0 else b""
+                if not got:
+                    # Many cheap printers clear without answering; the next status query drains leftovers.
+                    log.debug("%s: no answer to DLE DC4 8 (clear buffer)", self.name)
+                    break
+                seen += got
+        except DriverError as e:
+            self._clear_pending = True
+            log.info("%s: cannot clear the buffer after a failed job (%s); will on reconnect", self.name, e)
+            return
+        self._clear_pending = False
+        log.info("%s: failed job discarded from the printer's buffer (DLE DC4 8)", self.name)
+
+    def _reply(self, t: Transport, timeout: float) -> int | None:
+        """The next reply byte within `timeout`, skipping ASB blocks and clear-buffer answers (unsolicited or
+        late bytes a printer may send between replies); None when the printer stays silent."""
+        deadline = time.monotonic() + timeout
+        while True:
+            remaining = deadline - time.monotonic()
+            got = t.read(1, max(remaining, 0.0))
+            if not got:
+                return None
+            byte = got[0]
+            if ep.is_asb_header(byte):
+                # The 4 bytes of a block come as one burst; a short one is not ASB (e.g. an echoing line).
+                block = got + t.read(ep.ASB_LENGTH - 1, self._timeout)
+                if len(block) < ep.ASB_LENGTH:
+                    raise ProtocolError(
+                        f"{self.name}: reply {block.hex(' ')} is neither a status byte (0xx1xx10) nor an ASB "
+                        "block; is this an ESC/POS printer?"
+                    )
+                asb = ep.parse_asb(block)
+                log.debug("%s: skipped an ASB block %s (%s)", self.name, block.hex(" "), asb.state().reason)
+                continue
+            if byte == ep.CLEAR_BUFFER_DONE[0]:
+                rest = t.read(len(ep.CLEAR_BUFFER_DONE) - 1, self._timeout)
+                if got + rest == ep.CLEAR_BUFFER_DONE:
+                    continue
+                raise ProtocolError(f"{self.name}: unexpected reply {(got + rest).hex(' ')}")
+            return byte
 
     def _status(self, t: Transport) -> PrinterStatus:
         stale = drain(t)
@@ -135,12 +199,12 @@ class EscposPrinter:
         replies = bytearray()
         for n in (1, 2, 3, 4):
             t.write(ep.status_request(n))
-            got = t.read(1, self._timeout)
-            if not got:
+            got = self._reply(t, self._timeout)
+            if got is None:
                 raise DeviceUnavailable(
                     f"{self.name}: no answer to DLE EOT {n} within {self._timeout:g} s; is it on and cabled?"
                 )
-            replies += got
+            replies.append(got)
         status = ep.parse_status(bytes(replies))
         self._note(status.state())
         return status
@@ -153,6 +217,8 @@ class EscposPrinter:
             if self._transport is None:
                 assert self._reopen is not None
                 self._transport = self._reopen()
+            if self._clear_pending:
+                self._cancel_job(self._transport)
             return fn(self._transport)
         except PrinterNotReady as e:
             self._note(e.status.state())

@@ -222,6 +222,18 @@ def status_request(n: int) -> bytes:
 # GS r 1 is answered in buffer order, i.e. only after everything sent before it has been processed.
 PAPER_SENSOR_REQUEST = bytes((GS, 0x72, 0x01))
 
+# GS a 0: no Automatic Status Back. Some printers ship with ASB on (a memory switch) and ESC @ restores that
+# default, so it is sent after the job's ESC @; unsolicited 4-byte ASB blocks would otherwise interleave
+# with the replies hallq waits for.
+ASB_OFF = bytes((GS, 0x61, 0x00))
+
+# DLE DC4 8 with its fixed confirmation bytes d1..d7 = 1 3 20 1 6 2 8 (Epson ESC/POS reference): real-time,
+# so it works while the printer is offline, and discards everything received but not yet printed. Sent when
+# a job failed, so a ticket the hall has voided never comes out later when the cover is closed.
+CLEAR_BUFFER = bytes((DLE, 0x14, 0x08, 0x01, 0x03, 0x14, 0x01, 0x06, 0x02, 0x08))
+# The printer's answer once the buffers are empty: header 37h, identifier 25h, NUL.
+CLEAR_BUFFER_DONE = b"\x37\x25\x00"
+
 
 # --- status replies -----------------------------------------------------------------------------------------
 
@@ -306,3 +318,31 @@ def parse_paper_sensor(reply: int) -> PaperSensor:
     if not 0 <= reply <= 0xFF or reply & 0b1001_0000:
         raise ProtocolError(f"GS r 1 reply 0x{reply:02X} has bit 4 or 7 set; expected 0xx0xxxx")
     return PaperSensor(near_end=bool(reply & 0x03), paper_out=bool(reply & 0x0C))
+
+
+# --- Automatic Status Back ----------------------------------------------------------------------------------
+
+ASB_LENGTH = 4
+
+
+def is_asb_header(byte: int) -> bool:
+    """True for the first byte of an ASB block (`0xx1xx00`); a `DLE EOT` reply is `0xx1xx10`, a `GS r 1`
+    reply `0xx0xxxx`, so the three never look alike."""
+    return byte & 0b1001_0011 == 0b0001_0000
+
+
+def parse_asb(block: bytes) -> PrinterStatus:
+    """Parse a 4-byte ASB block: byte 1 like `DLE EOT 1` (0x08 offline, 0x20 cover open), byte 2 errors
+    (0x08 cutter, 0x20 unrecoverable, 0x40 auto-recoverable), byte 3 paper (0x03 near end, 0x0C end)."""
+    if len(block) != ASB_LENGTH or not is_asb_header(block[0]) or any(b & 0b1001_0000 for b in block[1:]):
+        raise ProtocolError(f"not an ASB block: {block.hex(' ')}")
+    first, errors, paper = block[0], block[1], block[2]
+    return PrinterStatus(
+        online=not first & 0x08,
+        cover_open=bool(first & 0x20),
+        paper_near_end=bool(paper & 0x03),
+        paper_out=bool(paper & 0x0C),
+        cutter_error=bool(errors & 0x08),
+        unrecoverable=bool(errors & 0x20),
+        auto_recoverable=bool(errors & 0x40),
+    )

@@ -5,7 +5,8 @@ One byte-stream parser serves both: it answers `DLE EOT 1..4` at once (real-time
 `10 04 0n`, which must not be read as a status request), and renders each ticket (`ESC @` … `GS V`) to text,
 decoding text as GB18030. While the printer is not printable (paper out, cover open, cutter jam, offline) it
 holds everything it receives, as a real printer's buffer does, and prints it once it is ready again; a
-`silent` printer answers nothing and drops what it gets.
+`silent` printer answers nothing and drops what it gets. `DLE DC4 8` throws held data away (answered
+`37 25 00`), and `GS a n` switches Automatic Status Back, which can also be on by default (`asb_default`).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Self
 
-from drivers.codecs.escpos import columns_for, display_width
+from drivers.codecs.escpos import CLEAR_BUFFER, CLEAR_BUFFER_DONE, columns_for, display_width
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +47,15 @@ STATUS_REPLIES: dict[EmulatedState, bytes] = {
     EmulatedState.COVER_OPEN: bytes.fromhex("1A 16 12 12"),
     EmulatedState.CUTTER_JAM: bytes.fromhex("1A 52 1A 12"),
     EmulatedState.OFFLINE: bytes.fromhex("1A 12 12 12"),
+}
+# Automatic Status Back blocks (GS a n): byte 1 like DLE EOT 1 with base 0x10, byte 2 errors, byte 3 paper.
+ASB_REPLIES: dict[EmulatedState, bytes] = {
+    EmulatedState.READY: bytes.fromhex("10 00 00 00"),
+    EmulatedState.NEAR_END: bytes.fromhex("10 00 03 00"),
+    EmulatedState.PAPER_OUT: bytes.fromhex("18 00 0F 00"),
+    EmulatedState.COVER_OPEN: bytes.fromhex("38 00 00 00"),
+    EmulatedState.CUTTER_JAM: bytes.fromhex("18 08 00 00"),
+    EmulatedState.OFFLINE: bytes.fromhex("18 00 00 00"),
 }
 _PRINTING = (EmulatedState.READY, EmulatedState.NEAR_END)
 
@@ -109,9 +119,12 @@ class EscposStream:
         self._align = 0
         self._scale = 1
         self._qr_data = ""
+        self._asb = printer.asb_default  # GS a n; ESC @ restores the memory switch's default
+        self._asb_sent: EmulatedState | None = None
 
     def feed(self, data: bytes) -> bytes:
         out = bytearray()
+        self._status_back(out)
         self._release(out)
         self._buf += data
         pos = 0
@@ -133,7 +146,17 @@ class EscposStream:
             else:
                 self._execute(cmd, out)
         del self._buf[:pos]
+        self._status_back(out)
         return bytes(out)
+
+    def _status_back(self, out: bytearray) -> None:
+        """ASB: 4 status bytes when enabled and on every change, without being asked."""
+        state = self._printer.state
+        if not self._asb or state is EmulatedState.SILENT or state is self._asb_sent:
+            return
+        out += ASB_REPLIES[state]
+        self._asb_sent = state
+        self._printer.asb_blocks_sent += 1
 
     def _release(self, out: bytearray) -> None:
         if self._printer.state is EmulatedState.SILENT:
@@ -210,18 +233,25 @@ class EscposStream:
             return
         if len(cmd) == 3 and cmd[1] == 0x04 and 1 <= cmd[2] <= 4:
             out.append(STATUS_REPLIES[state][cmd[2] - 1])
-        elif len(cmd) == 10 and cmd[1] == 0x14:  # DLE DC4 8: clear the buffer (a host cancelling a job)
+        elif cmd == CLEAR_BUFFER:  # DLE DC4 8: a host cancelling a job; printers ignore wrong d1..d7
             self._held.clear()
             self._paper = None
             self._line.clear()
+            self._printer.buffers_cleared += 1
+            out += CLEAR_BUFFER_DONE
 
     def _execute(self, cmd: bytes, out: bytearray) -> None:
         first = cmd[0]
         second = cmd[1] if len(cmd) > 1 else -1
         if first == 0x1B and second == 0x40:
             self._align, self._scale = 0, 1
+            self._asb = self._printer.asb_default
             if self._paper is None:
                 self._paper = _Paper()
+            self._printer.job_started()
+        if first == 0x1D and second == 0x61:  # GS a n: ASB on (any item) or off; on sends the status now
+            self._asb, self._asb_sent = cmd[2] != 0, None
+            return
         if first == 0x1D and second == 0x72:  # GS r n: answered in buffer order, i.e. now
             out.append(0x03 if self._printer.state is EmulatedState.NEAR_END else 0x00)
             return
@@ -279,9 +309,15 @@ class EscposStream:
 class EmulatedPrinter:
     """The printer itself: its state and what it printed. Shared by the TCP and pty front ends."""
 
-    def __init__(self, width_mm: int = 80, state: EmulatedState = EmulatedState.READY) -> None:
+    def __init__(
+        self, width_mm: int = 80, state: EmulatedState = EmulatedState.READY, *, asb_default: bool = False
+    ) -> None:
         self.columns = columns_for(width_mm)
         self._state = state
+        self.asb_default = asb_default  # a memory switch some printers ship with: ASB on after ESC @
+        self.asb_blocks_sent = 0
+        self.buffers_cleared = 0
+        self._interrupt: EmulatedState | None = None
         self._lock = threading.Lock()
         self._tickets: list[RenderedTicket] = []
         self.on_change: Callable[[], None] | None = None  # the front end's wake-up
@@ -295,6 +331,16 @@ class EmulatedPrinter:
         self._state = EmulatedState(state)
         if self.on_change is not None:
             self.on_change()  # held jobs print and held GS r replies go out when it is ready again
+
+    def interrupt_next_job(self, state: EmulatedState | str) -> None:
+        """Script a mid-job failure: when the next job starts (`ESC @`) the printer goes to `state` (e.g.
+        the cover is opened), so the rest of that job waits in the buffer as on a real printer."""
+        self._interrupt = EmulatedState(state)
+
+    def job_started(self) -> None:
+        state, self._interrupt = self._interrupt, None
+        if state is not None:
+            self.set_state(state)
 
     @property
     def tickets(self) -> list[RenderedTicket]:

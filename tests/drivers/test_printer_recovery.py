@@ -1,0 +1,242 @@
+"""A failed print never comes out later (DLE DC4 8), and Automatic Status Back bytes never confuse a reply."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+import serial
+
+from drivers.base import DeviceUnavailable, Health, ProtocolError
+from drivers.codecs import escpos as ep
+from drivers.codecs.escpos import PrinterStatus
+from drivers.emulators.printer import (
+    ASB_REPLIES,
+    EmulatedPrinter,
+    EmulatedState,
+    EscposStream,
+    PtyPrinterEmulator,
+    TcpPrinterEmulator,
+)
+from drivers.printer import EscposPrinter, PrinterNotReady, build_printer
+from drivers.printing import TicketPrint, ticket_bytes
+from drivers.transport import SerialTransport, SocketTransport, Transport
+from hallcore.config import Device
+
+pytestmark = pytest.mark.timeout(30)
+
+REPLY_S = 0.3
+
+TICKET = TicketPrint(
+    hall="某市政务服务中心",
+    number="A012",
+    matter="户籍迁移（省内）",
+    people_ahead=3,
+    estimate_min=(6, 15),
+    issued="2024-05-06 09:12",
+    status_url="http://127.0.0.1:8700/t/20240506-A012",
+)
+VOIDED = TicketPrint(
+    hall=TICKET.hall,
+    number="A013",
+    matter=TICKET.matter,
+    people_ahead=4,
+    estimate_min=(8, 18),
+    issued=TICKET.issued,
+    status_url=TICKET.status_url,
+)
+
+
+@pytest.fixture(params=["tcp", "pty"])
+def emulator(request: pytest.FixtureRequest) -> Iterator[TcpPrinterEmulator | PtyPrinterEmulator]:
+    printer = EmulatedPrinter(asb_default="asb" in request.node.name)
+    emu = TcpPrinterEmulator(printer) if request.param == "tcp" else PtyPrinterEmulator(printer)
+    with emu:
+        yield emu
+
+
+def _device(emu: TcpPrinterEmulator | PtyPrinterEmulator) -> Device:
+    if isinstance(emu, TcpPrinterEmulator):
+        return Device(type="escpos-network", url=emu.url, timeout_s=REPLY_S)
+    return Device(type="escpos-serial", url=emu.path, timeout_s=REPLY_S)
+
+
+# --- codec --------------------------------------------------------------------------------------------------
+
+
+def test_clear_buffer_is_the_reference_sequence() -> None:
+    assert ep.CLEAR_BUFFER.hex(" ") == "10 14 08 01 03 14 01 06 02 08"
+    assert ep.CLEAR_BUFFER_DONE.hex(" ") == "37 25 00"
+    assert ep.ASB_OFF.hex(" ") == "1d 61 00"
+
+
+def test_asb_blocks_are_told_apart_from_replies() -> None:
+    assert ep.is_asb_header(0x10)
+    assert ep.is_asb_header(0x38)
+    assert not ep.is_asb_header(0x12)  # a DLE EOT reply
+    assert not ep.is_asb_header(0x00)  # a GS r 1 reply
+    assert not ep.is_asb_header(0x37)  # the clear-buffer answer
+    assert ep.parse_asb(ASB_REPLIES[EmulatedState.READY]) == PrinterStatus()
+    assert ep.parse_asb(ASB_REPLIES[EmulatedState.COVER_OPEN]).cover_open
+    out = ep.parse_asb(ASB_REPLIES[EmulatedState.PAPER_OUT])
+    assert out.paper_out
+    assert not out.online
+    assert ep.parse_asb(ASB_REPLIES[EmulatedState.CUTTER_JAM]).cutter_error
+    with pytest.raises(ProtocolError, match="ASB"):
+        ep.parse_asb(b"\x12\x12\x12\x12")
+
+
+# --- DLE DC4 8: a voided ticket never prints later ----------------------------------------------------------
+
+
+def test_emulator_discards_a_held_job_on_clear_buffer() -> None:
+    emulated = EmulatedPrinter(state=EmulatedState.COVER_OPEN)
+    stream = emulated.stream()
+    assert stream.feed(ticket_bytes(TICKET, 80) + ep.PAPER_SENSOR_REQUEST) == b""  # held
+    assert stream.feed(ep.CLEAR_BUFFER) == ep.CLEAR_BUFFER_DONE
+    emulated.set_state("ready")
+    assert stream.feed(b"") == b""  # the held GS r 1 went with the job
+    assert emulated.tickets == []
+    # A wrong confirmation sequence is ignored, as printers do.
+    emulated.set_state("offline")
+    assert stream.feed(ticket_bytes(TICKET, 80) + ep.CLEAR_BUFFER[:-1] + b"\x09") == b""
+    emulated.set_state("ready")
+    stream.feed(b"")
+    assert len(emulated.tickets) == 1
+
+
+def test_cover_opened_mid_job_the_job_is_cleared_and_never_prints(
+    emulator: TcpPrinterEmulator | PtyPrinterEmulator,
+) -> None:
+    # A short completion bound: an offline printer holds GS r 1 until then.
+    printer = EscposPrinter(None, reopen=lambda: _open(emulator), timeout_s=REPLY_S, print_timeout_s=0.5)
+    try:
+        emulator.printer.interrupt_next_job(EmulatedState.COVER_OPEN)
+        with pytest.raises(PrinterNotReady, match="纸仓盖未关"):
+            printer.print_ticket(VOIDED)
+        assert emulator.printer.buffers_cleared == 1
+        emulator.set_state("ready")  # the clerk closes the cover: the voided A013 must not come out
+        printer.print_ticket(TICKET)
+        assert [t.text.count("A013") for t in emulator.tickets] == [0]
+        assert "A012" in emulator.tickets[0].text
+    finally:
+        printer.close()
+
+
+def _open(emu: TcpPrinterEmulator | PtyPrinterEmulator) -> Transport:
+    if isinstance(emu, TcpPrinterEmulator):
+        return SocketTransport.connect(emu.host, emu.port, timeout=REPLY_S)
+    return SerialTransport(serial.serial_for_url(emu.path, timeout=REPLY_S, write_timeout=REPLY_S))
+
+
+def test_silent_completion_clears_the_buffer() -> None:
+    emulated = EmulatedPrinter()
+
+    class _SwallowsGsR:
+        def __init__(self) -> None:
+            self.stream = EscposStream(emulated)
+            self.replies = bytearray()
+            self.written = bytearray()
+
+        def write(self, data: bytes) -> None:
+            self.written += data
+            self.replies += self.stream.feed(data.replace(ep.PAPER_SENSOR_REQUEST, b""))
+
+        def read(self, n: int, timeout: float) -> bytes:
+            got, self.replies = bytes(self.replies[:n]), self.replies[n:]
+            return got
+
+        def close(self) -> None:
+            pass
+
+    link = _SwallowsGsR()
+    printer = EscposPrinter(link, timeout_s=REPLY_S, print_timeout_s=REPLY_S)
+    with pytest.raises(DeviceUnavailable, match="no completion answer"):
+        printer.print_ticket(TICKET)
+    assert link.written.endswith(ep.CLEAR_BUFFER)
+    assert emulated.buffers_cleared == 1
+
+
+def test_a_clear_that_could_not_be_sent_is_sent_on_the_next_link() -> None:
+    emulated = EmulatedPrinter()
+    links: list[_Breaks] = []
+
+    class _Breaks:
+        """Dies after the job is written: the clear cannot go out on this link."""
+
+        def __init__(self, dies: bool) -> None:
+            self.stream = EscposStream(emulated)
+            self.replies = bytearray()
+            self.written = bytearray()
+            self.dies = dies
+
+        def write(self, data: bytes) -> None:
+            if self.dies and ep.PAPER_SENSOR_REQUEST in self.written:
+                raise DeviceUnavailable("cable pulled")
+            self.written += data
+            if self.dies and ep.PAPER_SENSOR_REQUEST in data:
+                return  # the job reached the printer, the link died before any answer
+            self.replies += self.stream.feed(data)
+
+        def read(self, n: int, timeout: float) -> bytes:
+            got, self.replies = bytes(self.replies[:n]), self.replies[n:]
+            return got
+
+        def close(self) -> None:
+            pass
+
+    def reopen() -> _Breaks:
+        links.append(_Breaks(dies=not links))
+        return links[-1]
+
+    printer = EscposPrinter(None, reopen=reopen, timeout_s=REPLY_S, print_timeout_s=REPLY_S)
+    with pytest.raises(DeviceUnavailable, match="cable pulled"):
+        printer.print_ticket(TICKET)
+    assert printer.status() == PrinterStatus()
+    assert links[1].written.startswith(ep.CLEAR_BUFFER)
+
+
+# --- ASB ----------------------------------------------------------------------------------------------------
+
+
+def test_asb_on_by_default_is_skipped_and_switched_off(
+    emulator: TcpPrinterEmulator | PtyPrinterEmulator,
+) -> None:
+    printer = build_printer(_device(emulator))
+    try:
+        assert printer.status() == PrinterStatus()  # the ASB block sent first is skipped, not misread
+        printer.print_ticket(TICKET)
+        emulator.set_state("near_end")
+        assert printer.state().health is Health.DEGRADED
+        printer.print_ticket(TICKET)
+    finally:
+        printer.close()
+    assert len(emulator.tickets) == 2
+    # Only the power-on block: GS a 0 after each job's ESC @ kept the state change from being pushed.
+    assert emulator.printer.asb_blocks_sent == 1
+
+
+def test_asb_block_during_the_completion_wait_is_skipped() -> None:
+    emulated = EmulatedPrinter()
+
+    class _AsbBeforeCompletion:
+        def __init__(self) -> None:
+            self.stream = EscposStream(emulated)
+            self.replies = bytearray()
+
+        def write(self, data: bytes) -> None:
+            reply = self.stream.feed(data)
+            if ep.PAPER_SENSOR_REQUEST in data:
+                reply = ASB_REPLIES[EmulatedState.NEAR_END] + reply  # pushed while the job printed
+            self.replies += reply
+
+        def read(self, n: int, timeout: float) -> bytes:
+            got, self.replies = bytes(self.replies[:n]), self.replies[n:]
+            return got
+
+        def close(self) -> None:
+            pass
+
+    printer = EscposPrinter(_AsbBeforeCompletion(), timeout_s=REPLY_S)
+    printer.print_ticket(TICKET)  # 0x10 would fail GS r 1's check (bit 4) were it not skipped
+    assert len(emulated.tickets) == 1
