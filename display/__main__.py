@@ -1,0 +1,191 @@
+"""`hallq display`: the hall's call board. Wiring only: config, server, enrollment, devices, views, flow.
+
+hallq display --config config/county.toml --station display-1 [--server http://10.0.0.2:8700]
+              [--state-dir ~/.local/state/hallq] [--orientation landscape|portrait|auto]
+              [--voice-pack DIR] [--no-voice] [--windowed] [--check-config]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import logging
+import sys
+import zoneinfo
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from PySide6.QtGui import QFont
+from PySide6.QtWidgets import QApplication
+
+from display.app import DisplayApp
+from display.bridge import DisplayBridge
+from display.flow import DisplayFlow
+from display.hallboard import LedSync
+from display.texts import catalog
+from display.views import BoardView, Orientation
+from display.voice import VoiceCaller, build_player, ensure_pack
+from drivers.protocols import LedBoard
+from drivers.voice import VoicePack
+from hallcore.clock import SystemClock
+from hallcore.config import Device, HallConfig, Station, StationRole
+from hallcore.configload import ConfigError, load_config
+
+if TYPE_CHECKING:
+    from drivers.bus import HqpBusMaster
+
+log = logging.getLogger("display")
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="hallq display", description="Run a hall display (call board).")
+    p.add_argument("--config", type=Path, required=True, help="the hall's TOML file")
+    p.add_argument("--check-config", action="store_true", help="validate the config and exit")
+    p.add_argument("--server", help="server base URL (default: find it with mDNS, else the config's)")
+    p.add_argument("--station", help="this display's station id in the config (default: the first display)")
+    p.add_argument("--state-dir", type=Path, default=Path.home() / ".local/state/hallq")
+    p.add_argument("--orientation", choices=["landscape", "portrait", "auto"], default="auto")
+    p.add_argument("--language", choices=["zh", "en"], default="zh")
+    p.add_argument("--voice-pack", type=Path, help="folder of voice segments (default: STATE_DIR/voice)")
+    p.add_argument("--no-voice", action="store_true", help="show calls without reading them out")
+    p.add_argument("--windowed", action="store_true", help="not full screen (for set-up)")
+    return p.parse_args(argv)
+
+
+def pick_station(config: HallConfig, station_id: str | None) -> Station:
+    displays = [s for s in config.stations if s.role is StationRole.DISPLAY]
+    if station_id is not None:
+        st = config.station_by_id.get(station_id)
+        if st is None or st.role is not StationRole.DISPLAY:
+            names = ", ".join(s.id for s in displays) or "none"
+            raise SystemExit(f"hallq display: no display station {station_id!r} in the config ({names})")
+        return st
+    if displays:
+        return displays[0]
+    return Station(id="display", role=StationRole.DISPLAY, name="叫号屏", voice=True)
+
+
+def build_hall_board(device: Device | None) -> tuple[LedBoard | None, HqpBusMaster | None]:
+    """The hall LED board from the station's `led` device, and the bus to close at exit."""
+    if device is None:
+        return None, None
+    if device.type == "fake":
+        from drivers.fakes_bus import FakeLedBoard
+
+        return FakeLedBoard(), None
+    if device.type == "hqp" and device.address is not None:
+        from drivers.bus import HqpBusMaster, HqpLedBoard
+
+        bus = HqpBusMaster(device.url, baud=device.baud, name=f"hall board bus {device.url}").start()
+        return HqpLedBoard(bus, device.address), bus
+    log.warning("hall board: device type %r (address %r) is not supported here", device.type, device.address)
+    return None, None
+
+
+def orientation_for(choice: str, app: QApplication) -> Orientation:
+    if choice != "auto":
+        return Orientation(choice)
+    screen = app.primaryScreen()
+    if screen is not None and screen.size().height() > screen.size().width():
+        return Orientation.PORTRAIT
+    return Orientation.LANDSCAPE
+
+
+def main(argv: list[str]) -> int:
+    try:
+        args = parse_args(argv)
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else 2
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        config = load_config(args.config)
+    except ConfigError as exc:
+        sys.stderr.write(f"hallq display: {args.config} has {len(exc.issues)} problem(s):\n")
+        for issue in exc.issues:
+            sys.stderr.write(f"  {issue}\n")
+        return 2
+    if args.check_config:
+        sys.stdout.write(catalog(args.language).t("check.ok", path=args.config) + "\n")
+        return 0
+    try:
+        station = pick_station(config, args.station)
+    except SystemExit as exc:
+        sys.stderr.write(f"{exc}\n")
+        return 2
+
+    from hallui.runner import run_qt
+
+    async def run(app: QApplication) -> int:
+        return await amain(app, args, config, station)
+
+    return run_qt(run)
+
+
+async def amain(app: QApplication, args: argparse.Namespace, config: HallConfig, station: Station) -> int:
+    from hallclient.discovery import find_server
+    from hallclient.http import HttpHall
+    from hallui.theme import FONT_FAMILY
+
+    clock = SystemClock()
+    try:
+        tz: dt.tzinfo = zoneinfo.ZoneInfo(config.hall.timezone)
+    except zoneinfo.ZoneInfoNotFoundError:
+        tz = dt.timezone(dt.timedelta(hours=8))
+    cat = catalog(args.language)
+    app.setFont(QFont(FONT_FAMILY))
+    view = BoardView(cat, orientation_for(args.orientation, app))
+    flow = DisplayFlow(config, clock, zone=station.zone, tz=tz, speak_max_age_s=config.voice.max_age_s)
+    bridge = DisplayBridge()
+    executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hall board")
+    board, bus = build_hall_board(station.led)
+    hall_board = LedSync(board, executor=executor, name="hall LED board") if board is not None else None
+
+    voice: VoiceCaller | None = None
+    if station.voice and not args.no_voice:
+        folder = args.voice_pack or args.state_dir / "voice"
+        problem = await asyncio.to_thread(ensure_pack, folder, config.voice.languages)
+        player, why = build_player()
+        if player is None:
+            problem = why
+        if problem:
+            log.warning("voice off: %s", problem)
+            flow.set_voice_problem(problem)
+        elif player is not None:
+            voice = VoiceCaller(
+                config.voice,
+                VoicePack(folder),
+                player,
+                clock,
+                cache_dir=args.state_dir / "voice-cache",
+                post=bridge.post,
+            )
+    display = DisplayApp(flow, view, bridge, led=config.led, voice=voice, hall_board=hall_board)
+    display.refresh()
+    if args.windowed:
+        view.show()
+    else:
+        view.showFullScreen()
+
+    base = args.server or await find_server(config.hall.id, config.hall.public_base_url)
+    token_file = args.state_dir / f"{station.id}.json"
+    anonymous = HttpHall(base, clock=clock)
+    try:
+        token = await display.enroll(anonymous, token_file, name=station.name or station.id, server=base)
+    finally:
+        await anonymous.aclose()
+    api = HttpHall(base, token, clock=clock)
+    try:
+        await display.run(api)
+    finally:
+        await display.aclose()
+        await api.aclose()
+        if bus is not None:
+            bus.close()
+        executor.shutdown(wait=False)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
