@@ -1,0 +1,345 @@
+"""`hallq devices serve`: the headless device agent for halls that wire every LED to one serial line.
+
+It follows the hall's event stream like a display does and drives, on one HQP/1 bus, the strip of each window
+(by the window's `led_address`) and any hall boards. A strip shows what the counter app would show on its
+own strip (`window_strip`): the call ("请A012号到5号窗口", `led.calling`), the matter being served, "暂停服务
+<reason>" (`led.paused`), or the welcome line when the window is open and free; a closed window's strip is
+blank. Hall boards show the last calls (`display.hallboard`).
+
+Survives: a bus unplug (the bus master reopens the port and the strips are written again), a server restart
+(the event stream resumes after its last seq, or takes a snapshot), a server that is not up yet at start.
+
+    hallq devices serve --config config/county.toml --station agent-1 [--server URL] [--bus URL]
+                        [--window N ...] [--all-windows] [--hall-board ADDR ...] [--state-dir DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import datetime as dt
+import logging
+import sys
+import zoneinfo
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from display.flow import DisplayFlow
+from display.hallboard import Area, LedSync, brightness_at, call_text, hall_board_areas
+from drivers.base import DeviceState
+from drivers.codecs.hqp import Color
+from drivers.protocols import LedBoard
+from hallclient.api import EventFeed, HallApi
+from hallclient.errors import HallClientError, ServerUnavailable
+from hallclient.types import EventItem, Snapshot, SnapshotInfo, StateChange, StreamItem
+from hallcore.clock import Clock
+from hallcore.config import HallConfig, Led, Station, StationRole
+from hallcore.events import TicketChanged, WindowChanged, WindowView
+
+log = logging.getLogger("hallq.agent")
+
+
+def window_strip(led: Led, window: WindowView, matter_name: str = "") -> Area:
+    """What a window's strip shows for the window's state (the counter app shows the same)."""
+    if window.state == "closed":
+        return Area("")
+    if window.state == "paused":
+        return Area(led.paused.format(reason=window.pause_reason).strip(), Color.AMBER)
+    if window.current and window.current_state == "called":
+        return Area(call_text(led, window.current, window.number), Color.RED)
+    if window.current:
+        return Area(f"{window.current} {matter_name}".strip(), Color.GREEN)
+    return Area(led.welcome, Color.GREEN)
+
+
+class StripFlow:
+    """Pure: the windows' states from events and snapshots, and which strips changed."""
+
+    def __init__(self, led: Led, windows: Iterable[int]) -> None:
+        self.led = led
+        self.windows = frozenset(windows)
+        self._views: dict[int, WindowView] = {}
+        self._matters: dict[int, str] = {}
+
+    def load(self, snap: SnapshotInfo) -> set[int]:
+        matters = {c.label: c.matter_name for c in snap.recent_calls}
+        for w in snap.windows:
+            if w.number in self.windows:
+                self._views[w.number] = w
+                self._matters[w.number] = matters.get(w.current, "")
+        return set(self.windows)
+
+    def apply(self, item: StreamItem) -> set[int]:
+        """The windows whose strip may have changed."""
+        if isinstance(item, Snapshot):
+            return self.load(item.snapshot)
+        if not isinstance(item, EventItem):
+            return set()
+        ev = item.event
+        if isinstance(ev, TicketChanged) and ev.window is not None:
+            w = ev.window
+            if w.number not in self.windows:
+                return set()
+            self._views[w.number] = w
+            if ev.ticket.label == w.current:
+                self._matters[w.number] = ev.ticket.matter_name
+            return {w.number}
+        if isinstance(ev, WindowChanged) and ev.window.number in self.windows:
+            self._views[ev.window.number] = ev.window
+            return {ev.window.number}
+        return set()
+
+    def strip(self, number: int) -> Area:
+        view = self._views.get(number)
+        if view is None:
+            return Area("")
+        return window_strip(self.led, view, self._matters.get(number, ""))
+
+
+class Agent:
+    """Follows `api`'s events and keeps `strips` (window number -> board) and `hall_boards` showing them."""
+
+    def __init__(
+        self,
+        config: HallConfig,
+        api: HallApi,
+        clock: Clock,
+        *,
+        strips: Mapping[int, LedBoard],
+        hall_boards: Iterable[LedBoard] = (),
+        executor: ThreadPoolExecutor,
+        zone: str = "",
+        tz: dt.tzinfo = dt.UTC,
+        retry_s: float = 2.0,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        self.config = config
+        self.api = api
+        self.clock = clock
+        self.tz = tz
+        self._retry_s = retry_s
+        self._sleep = sleep
+        self.flow = StripFlow(config.led, strips)
+        self.strips = {
+            n: LedSync(b, executor=executor, name=f"window {n} strip", on_state=self._health("strip", n))
+            for n, b in strips.items()
+        }
+        self.calls = DisplayFlow(config, clock, zone=zone, tz=tz, speak_max_age_s=float("inf"))
+        self.hall_boards = [
+            LedSync(b, executor=executor, name=f"hall board {i + 1}", on_state=self._health("board", i + 1))
+            for i, b in enumerate(hall_boards)
+        ]
+        self._feed: EventFeed | None = None
+        self._reports: set[asyncio.Task[None]] = set()
+
+    def _health(self, kind: str, n: int) -> Callable[[DeviceState], None]:
+        def report(state: DeviceState) -> None:
+            task = asyncio.get_running_loop().create_task(self._report(f"{kind}-{n}", state))
+            self._reports.add(task)
+            task.add_done_callback(self._reports.discard)
+
+        return report
+
+    async def _report(self, device: str, state: DeviceState) -> None:
+        with contextlib.suppress(HallClientError):
+            await self.api.report_device_health(device, state.health.value, state.reason)
+
+    def brightness(self) -> int | None:
+        return brightness_at(self.config.led.brightness, self.clock.now().astimezone(self.tz).time())
+
+    def refresh(self, windows: Iterable[int] | None = None) -> None:
+        level = self.brightness()
+        for n in self.strips if windows is None else windows:
+            self.strips[n].want({0: self.flow.strip(n)}, brightness=level)
+        calls = [(c.label, c.window) for c in self.calls.calls()]
+        areas = hall_board_areas(self.config.led, calls, stale=self.calls.stale)
+        for board in self.hall_boards:
+            board.want(areas, brightness=level)
+
+    async def first_snapshot(self) -> SnapshotInfo:
+        while True:
+            try:
+                return await self.api.snapshot()
+            except ServerUnavailable as e:
+                log.info("agent: server not reachable yet (%s); retrying", e)
+                await self._sleep(self._retry_s)
+
+    async def run(self) -> None:
+        """Until `aclose()`: snapshot, then events (the feed resumes by itself after every loss)."""
+        snap = await self.first_snapshot()
+        self.flow.load(snap)
+        self.calls.load_snapshot(snap)
+        self.refresh()
+        feed = self.api.events(since=snap.seq)
+        self._feed = feed
+        remove = feed.add_state_listener(self._on_state)
+        ticker = asyncio.get_running_loop().create_task(self._tick())
+        try:
+            async for item in feed:
+                changed = self.flow.apply(item)
+                self.calls.apply(item)
+                self.refresh(changed)
+        finally:
+            remove()
+            ticker.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await ticker
+
+    def _on_state(self, change: StateChange) -> None:
+        self.calls.connection_changed(change.state)
+        self.refresh(())
+
+    async def _tick(self) -> None:
+        """Once a minute: brightness by time of day, and the hall boards' stale check."""
+        while True:
+            await self._sleep(60.0)
+            self.refresh(())
+
+    async def idle(self) -> None:
+        for sync in [*self.strips.values(), *self.hall_boards]:
+            await sync.idle()
+
+    async def aclose(self) -> None:
+        feed, self._feed = self._feed, None
+        if feed is not None:
+            await feed.aclose()
+        for sync in [*self.strips.values(), *self.hall_boards]:
+            await sync.aclose()
+        for task in list(self._reports):
+            task.cancel()
+
+
+# ---- wiring -----------------------------------------------------------------------------------------------
+
+
+def windows_to_drive(config: HallConfig, station: Station, *, all_windows: bool = False) -> dict[int, int]:
+    """Window number -> LED address: the windows of the agent's zone with an address whose counter station
+    has no strip of its own (unless `all_windows`)."""
+    own = {
+        s.window
+        for s in config.stations
+        if s.role in (StationRole.COUNTER, StationRole.DESK) and s.led is not None and s.window is not None
+    }
+    return {
+        w.number: w.led_address
+        for w in config.windows
+        if w.led_address is not None
+        and (not station.zone or w.zone == station.zone)
+        and (all_windows or w.number not in own)
+    }
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    p = argparse.ArgumentParser(
+        prog="hallq devices serve", description="Run the device agent (shared LED bus)."
+    )
+    p.add_argument("--config", type=Path, required=True)
+    p.add_argument("--check-config", action="store_true", help="validate the config and exit")
+    p.add_argument("--station", help="the agent's station id (default: the first agent in the config)")
+    p.add_argument("--server", help="server base URL (default: mDNS, else the config's)")
+    p.add_argument("--bus", help="the bus's pyserial URL (default: the station's led.url)")
+    p.add_argument("--window", type=int, action="append", default=[], help="drive only these windows")
+    p.add_argument("--all-windows", action="store_true", help="also windows whose counter has a strip")
+    p.add_argument("--hall-board", type=int, action="append", default=[], metavar="ADDR")
+    p.add_argument("--state-dir", type=Path, default=Path.home() / ".local/state/hallq")
+    return p.parse_args(argv)
+
+
+def main(argv: list[str]) -> int:
+    try:
+        args = parse_args(argv)
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else 2
+    from hallcore.configload import ConfigError, load_config
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        config = load_config(args.config)
+    except ConfigError as exc:
+        print(f"hallq devices serve: {args.config} has {len(exc.issues)} problem(s):", file=sys.stderr)
+        for issue in exc.issues:
+            print(f"  {issue}", file=sys.stderr)
+        return 2
+    agents = [s for s in config.stations if s.role is StationRole.AGENT]
+    station = config.station_by_id.get(args.station) if args.station else (agents[0] if agents else None)
+    if station is None or station.role is not StationRole.AGENT:
+        print(
+            f"hallq devices serve: no agent station {args.station or ''!r} in {args.config}", file=sys.stderr
+        )
+        return 2
+    url = args.bus or (station.led.url if station.led is not None else "")
+    if not url:
+        print(
+            f"hallq devices serve: station {station.id} has no [stations.led] url; pass --bus",
+            file=sys.stderr,
+        )
+        return 2
+    if args.check_config:
+        print(f"OK  {args.config}: agent {station.id} on {url}")
+        return 0
+    try:
+        return asyncio.run(serve(args, config, station, url))
+    except KeyboardInterrupt:
+        return 0
+
+
+async def serve(args: argparse.Namespace, config: HallConfig, station: Station, url: str) -> int:
+    from drivers.bus import HqpBusMaster, HqpLedBoard
+    from hallclient.discovery import find_server
+    from hallclient.enroll import ensure_token
+    from hallclient.http import HttpHall
+    from hallcore.clock import SystemClock
+
+    clock = SystemClock()
+    try:
+        tz: dt.tzinfo = zoneinfo.ZoneInfo(config.hall.timezone)
+    except zoneinfo.ZoneInfoNotFoundError:
+        tz = dt.timezone(dt.timedelta(hours=8))
+    drive = windows_to_drive(config, station, all_windows=args.all_windows)
+    if args.window:
+        drive = {n: a for n, a in drive.items() if n in set(args.window)}
+    boards = list(args.hall_board)
+    if station.led is not None and station.led.address is not None:
+        boards.append(station.led.address)
+    baud = station.led.baud if station.led is not None else 9600
+    base = args.server or await find_server(config.hall.id, config.hall.public_base_url)
+    anonymous = HttpHall(base, clock=clock)
+    try:
+        token = await ensure_token(
+            anonymous,
+            args.state_dir / f"{station.id}.json",
+            name=station.name or station.id,
+            role="agent",
+            server=base,
+            on_code=lambda code: log.warning("enrollment code %s: ask the hall manager to approve it", code),
+        )
+    finally:
+        await anonymous.aclose()
+    executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="led bus")
+    bus = HqpBusMaster(url, baud=baud, name=f"LED bus {url}").start()
+    api = HttpHall(base, token, clock=clock)
+    agent = Agent(
+        config,
+        api,
+        clock,
+        strips={n: HqpLedBoard(bus, a) for n, a in drive.items()},
+        hall_boards=[HqpLedBoard(bus, a) for a in boards],
+        executor=executor,
+        zone=station.zone,
+        tz=tz,
+    )
+    log.info("agent %s: %d window strips and %d hall boards on %s", station.id, len(drive), len(boards), url)
+    try:
+        await agent.run()
+    finally:
+        await agent.aclose()
+        await api.aclose()
+        bus.close()
+        executor.shutdown(wait=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
