@@ -69,8 +69,8 @@ async def enroll(body: EnrollIn, request: Request) -> Response:
     hall = get_hall(request)
     ip = client_ip(request)
     # Enrollment is public: a flood of fake stations from one address is limited like failed logins.
-    hall.limiter.check(f"enroll:{ip}")
-    hall.limiter.failed(f"enroll:{ip}")
+    hall.enroll_limiter.check(ip)
+    hall.enroll_limiter.failed(ip)
     sid = secrets.token_hex(6)
     code = new_code()
     poll_secret = secrets.token_urlsafe(16)

@@ -84,18 +84,26 @@ class BodyLimit:
                     return
         seen = 0
         started = False
+        exceeded = False
 
         async def limited_receive() -> Message:
-            nonlocal seen
+            nonlocal seen, exceeded
             msg = await receive()
             if msg["type"] == "http.request":
                 seen += len(msg.get("body", b""))
                 if seen > self.limit:
+                    exceeded = True
                     raise _TooLargeError
             return msg
 
         async def tracking_send(msg: Message) -> None:
             nonlocal started
+            if exceeded:
+                # The framework turned our exception into its own 400: answer 413 instead, once.
+                if msg["type"] == "http.response.start" and not started:
+                    started = True
+                    await self._reply(send)
+                return
             if msg["type"] == "http.response.start":
                 started = True
             await send(msg)
@@ -257,8 +265,11 @@ def uvicorn_config(app: FastAPI, sock_host: str, port: int) -> uvicorn.Config:
 
 def bind(host: str, port: int) -> socket.socket:
     """Bind before starting so the real port (for port 0) is known to mDNS and the start-up line."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    # proto=IPPROTO_TCP matters: asyncio sets TCP_NODELAY on accepted sockets only when the proto says TCP;
+    # with proto 0, a reply written in two parts waits for the client's delayed ACK (~40 ms per request).
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     sock.bind((host, port))
     sock.listen(2048)
     sock.set_inheritable(True)

@@ -54,8 +54,9 @@ class WindowIn(Req):
 
 class BookIn(Req):
     matter: Annotated[str, Field(min_length=1, max_length=64)]
-    day: dt.date
-    slot: dt.time
+    # JSON has no date type: ISO strings are parsed (FastAPI validates in Python mode: strict would refuse).
+    day: Annotated[dt.date, Field(strict=False, description="YYYY-MM-DD")]
+    slot: Annotated[dt.time, Field(strict=False, description="slot start, HH:MM")]
     id_number: Annotated[str, Field(pattern=r"^[0-9]{17}[0-9Xx]$", description="18-digit resident ID")]
     name: Annotated[str, Field(max_length=50)] = ""
     phone: Annotated[str, Field(pattern=r"^[0-9+\- ]{0,20}$")] = ""

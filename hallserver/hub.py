@@ -16,7 +16,7 @@ HEARTBEAT = -1
 
 
 class Subscriber:
-    __slots__ = ("closed", "dropped", "filter", "limit", "pending", "wake")
+    __slots__ = ("closed", "dropped", "filter", "limit", "pending", "sender", "wake")
 
     def __init__(self, flt: StreamFilter, limit: int) -> None:
         self.filter = flt
@@ -25,6 +25,9 @@ class Subscriber:
         self.wake = asyncio.Event()
         self.dropped = False
         self.closed = False
+        # The task sending to this client: cancelled on drop, since it may be blocked in a send that waits
+        # for a peer that stopped reading (the transport's write buffer is full).
+        self.sender: asyncio.Task[None] | None = None
 
     def push(self, seq: int, text: str) -> None:
         if self.dropped:
@@ -32,6 +35,8 @@ class Subscriber:
         if len(self.pending) >= self.limit:
             self.dropped = True
             self.pending.clear()
+            if self.sender is not None:
+                self.sender.cancel()
         else:
             self.pending.append((seq, text))
         self.wake.set()

@@ -38,13 +38,16 @@ log = logging.getLogger(__name__)
 class Settings:
     heartbeat_s: float = 5.0
     tick_s: float = 5.0
-    queue_limit: int = 1024  # per-subscriber buffer before it is dropped (4008)
+    # Per-subscriber buffer before it is dropped (4008); above what one group commit can publish at once
+    # (BATCH_MAX commands of a few events each), so a healthy reader is never dropped by a burst.
+    queue_limit: int = 4096
     purge_interval_s: float = 3600.0
     durability: Durability | None = None  # None: the config's server.durability
     mdns: MdnsSettings | None = None  # None: do not advertise
     freeze_gc: bool = True
     login_limit: int = 5
     login_window_s: float = 300.0
+    enroll_limit: int = 50  # enrollment requests per address per login window (a hall has ~200 stations)
     reload_on_sighup: bool = False  # only in the main thread (`hallq server`)
 
 
@@ -66,6 +69,7 @@ class HallServer:
         self.hub = Hub(config.server.backlog_events, settings.queue_limit)
         self.principals = Principals()
         self.limiter = RateLimiter(clock, settings.login_limit, settings.login_window_s)
+        self.enroll_limiter = RateLimiter(clock, settings.enroll_limit, settings.login_window_s)
         self.recent_calls: deque[str] = deque(maxlen=20)
         self.started_mono = clock.monotonic()
         self.advertiser: Advertiser | None = None

@@ -92,16 +92,33 @@ async def events(ws: WebSocket) -> None:
     )
     sub = hall.hub.subscribe(flt)
     reader = asyncio.create_task(_read_until_closed(ws, sub))
+    # Catch-up and live sending run in one task that a drop can cancel even mid-send.
+    sender = asyncio.create_task(_send(hall, ws, sub, flt, since))
+    sub.sender = sender
     try:
-        floor = await _catch_up(hall, ws, flt, since)
-        await _pump(ws, sub, floor)
+        await sender
     except _SEND_ERRORS:
         pass  # the client went away; nothing to clean up beyond the subscription
+    except asyncio.CancelledError:
+        if not sub.dropped:
+            raise  # the server is stopping
     finally:
         hall.hub.unsubscribe(sub)
         reader.cancel()
         with contextlib.suppress(asyncio.CancelledError, *_SEND_ERRORS):
             await reader
+    if sub.dropped:
+        # Too slow: close so the client resumes with `since`; a client that reads nothing at all cannot
+        # take the close frame either, so do not wait for it long.
+        with contextlib.suppress(asyncio.TimeoutError, *_SEND_ERRORS):
+            await asyncio.wait_for(ws.close(CLOSE_TOO_SLOW, "too slow: reconnect with since"), 2.0)
+
+
+async def _send(
+    hall: HallServer, ws: WebSocket, sub: Subscriber, flt: StreamFilter, since: int | None
+) -> None:
+    floor = await _catch_up(hall, ws, flt, since)
+    await _pump(ws, sub, floor)
 
 
 async def _read_until_closed(ws: WebSocket, sub: Subscriber) -> None:
@@ -145,13 +162,7 @@ async def _catch_up(hall: HallServer, ws: WebSocket, flt: StreamFilter, since: i
 async def _pump(ws: WebSocket, sub: Subscriber, floor: int) -> None:
     pending = sub.pending
     while True:
-        if sub.closed:
-            return
-        if sub.dropped:
-            # Too slow: close so the client resumes with `since`; a client that reads nothing at all cannot
-            # take the close frame either, so do not wait for it long.
-            with contextlib.suppress(asyncio.TimeoutError, *_SEND_ERRORS):
-                await asyncio.wait_for(ws.close(CLOSE_TOO_SLOW, "too slow: reconnect with since"), 2.0)
+        if sub.closed or sub.dropped:
             return
         if not pending:
             sub.wake.clear()

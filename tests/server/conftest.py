@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import pathlib
+import socket
 import threading
 import time
 import uuid
@@ -21,7 +22,7 @@ import pytest
 import uvicorn
 
 from hallcore.clock import FakeClock
-from hallcore.config import HallConfig
+from hallcore.config import Durability, HallConfig
 from hallcore.configload import load_config
 from hallserver import admin
 from hallserver.app import bind, create_app, uvicorn_config
@@ -93,7 +94,8 @@ class Running:
         r = self.http.post(f"/api/stations/{e['station_id']}/approve", json={}, headers=self.manager())
         assert r.status_code == 200, r.text
         r = self.http.get(f"/api/enroll/{e['station_id']}", params={"poll_secret": e["poll_secret"]})
-        assert r.status_code == 200 and r.json()["state"] == "approved", r.text
+        assert r.status_code == 200, r.text
+        assert r.json()["state"] == "approved", r.text
         st = Station(e["station_id"], role, r.json()["token"])
         if window is not None:
             r = self.http.post(
@@ -128,8 +130,12 @@ class Running:
 
 
 class ServerThread:
-    def __init__(self, app: Any) -> None:
+    def __init__(self, app: Any, sndbuf: int | None = None) -> None:
         self.sock = bind("127.0.0.1", 0)
+        if sndbuf is not None:
+            # Accepted sockets inherit the listener's send buffer: a small one makes a stuck client's
+            # backlog reach the server's own buffers after a few hundred events instead of megabytes.
+            self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, sndbuf)
         self.port = int(self.sock.getsockname()[1])
         self.server = uvicorn.Server(uvicorn_config(app, "127.0.0.1", self.port))
         self.thread = threading.Thread(target=self._run, name="test-uvicorn", daemon=True)
@@ -182,6 +188,7 @@ def start_server(
     settings: Settings | None = None,
     clock: FakeClock | None = None,
     db: pathlib.Path | None = None,
+    sndbuf: int | None = None,
 ) -> tuple[ServerThread, Running]:
     import shutil
 
@@ -189,9 +196,13 @@ def start_server(
         db = tmp_path / "hall.db"
         shutil.copy(seeded, db)
     clock = clock or FakeClock(MONDAY_9)
-    settings = settings or Settings(heartbeat_s=0.5, tick_s=3600, freeze_gc=False)
+    # `normal` durability: the same code paths, without this disk's fsync stalls in every test's timing
+    # (test_faults.py runs `full`, and kill -9 loses nothing in either mode).
+    settings = settings or Settings(
+        heartbeat_s=0.5, tick_s=3600, freeze_gc=False, durability=Durability.NORMAL
+    )
     app = create_app(config, db, clock, settings)
-    st = ServerThread(app)
+    st = ServerThread(app, sndbuf)
     st.start()
     url = f"http://127.0.0.1:{st.port}"
     running = Running(
