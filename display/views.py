@@ -9,7 +9,7 @@ from __future__ import annotations
 from enum import StrEnum
 
 from PySide6.QtCore import QRectF, Qt, QTimer, Signal
-from PySide6.QtGui import QColor, QFont, QPainter, QPaintEvent, QResizeEvent
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPaintEvent, QResizeEvent
 from PySide6.QtWidgets import (
     QFrame,
     QGridLayout,
@@ -43,10 +43,12 @@ ACCENT = "#ffd23f"  # the number being called: 11.9:1 on BG
 CALM = "#9fe3b0"  # window names and estimates: 10.6:1 on PANEL
 MUTED = "#c9d4e3"
 ALERT_BG = "#7a1010"
+TILE_PT = 22
+STALE_BODY_PT = 30
 
 
 def stylesheet(orientation: Orientation) -> str:
-    big = 170 if orientation is Orientation.LANDSCAPE else 150
+    big = 150 if orientation is Orientation.LANDSCAPE else 160
     return f"""
     QWidget {{ background: {BG}; color: {TEXT}; font-family: "{FONT_FAMILY}"; font-size: 24pt; }}
     QFrame[role="panel"], QFrame[role="panel"] QLabel {{ background: {PANEL}; }}
@@ -62,12 +64,12 @@ def stylesheet(orientation: Orientation) -> str:
     QLabel#latestWindowName, QLabel#latestMatter {{ font-size: 34pt; color: {CALM}; }}
     QLabel#latestHolder {{ font-size: 34pt; }}
     QLabel[role="recent"] {{ font-size: 38pt; }}
-    QLabel[role="tile"] {{ font-size: 22pt; }}
+    QLabel[role="tile"] {{ font-size: {TILE_PT}pt; }}
     QLabel#subtitle {{ font-size: 34pt; color: {ACCENT}; }}
     QLabel#voiceProblem {{ font-size: 18pt; color: {MUTED}; }}
     QFrame#stalePanel, QFrame#stalePanel QLabel {{ background: {ALERT_BG}; color: #ffffff; }}
     QLabel#staleTitle {{ font-size: 60pt; font-weight: bold; }}
-    QLabel#staleBody {{ font-size: 30pt; }}
+    QLabel#staleBody {{ font-size: {STALE_BODY_PT}pt; }}
     QLabel#enrollCode {{ font-size: 96pt; font-weight: bold; color: {ACCENT}; }}
     """
 
@@ -205,6 +207,7 @@ class BoardView(QWidget):
             w.setAlignment(Qt.AlignmentFlag.AlignCenter)
             call_box.addWidget(w)
         call_box.addStretch(1)
+        self.latest_holder.hide()
 
         # recent calls
         recent_panel, recent_box = _panel("recentPanel")
@@ -222,6 +225,10 @@ class BoardView(QWidget):
         self.stale_title = label(catalog.t("board.stale_title"), "staleTitle")
         self.stale_title.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.stale_body = label("", "staleBody", wrap=True)
+        body_font = QFont(FONT_FAMILY)
+        body_font.setPointSize(STALE_BODY_PT)
+        # A stacked page gets no height-for-width from its label: reserve the lines the text wraps to.
+        self.stale_body.setMinimumHeight(QFontMetrics(body_font).lineSpacing() * 4)
         self.stale_body.setAlignment(Qt.AlignmentFlag.AlignCenter)
         stale_box.addStretch(1)
         stale_box.addWidget(self.stale_title)
@@ -244,18 +251,24 @@ class BoardView(QWidget):
 
         # waiting per series
         waiting_panel, waiting_box = _panel("waitingPanel")
+        self.waiting_panel = waiting_panel
         waiting_box.addWidget(label(catalog.t("board.waiting"), "waitingTitle"))
         grid = QGridLayout()
         self.tiles: list[QLabel] = []
+        tile_font = QFont(FONT_FAMILY)
+        tile_font.setPointSize(TILE_PT)
+        tile_height = QFontMetrics(tile_font).lineSpacing() * 2 + 8  # two lines: count, then estimate
         for i in range(self.tile_count):
             tile = label("", f"waitingTile{i}", "tile", wrap=True)
+            tile.setMinimumHeight(tile_height)
             self.tiles.append(tile)
             grid.addWidget(tile, i // self.tile_columns, i % self.tile_columns)
         waiting_box.addLayout(grid)
 
-        self.subtitle = label("", "subtitle")
+        self.subtitle = label("", "subtitle", wrap=True)
         self.subtitle.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.voice_problem = label("", "voiceProblem")
+        self.voice_problem = label("", "voiceProblem", wrap=True)
+        self.voice_problem.hide()
         self.notice = NoticeTicker()
 
         board = QWidget()
@@ -305,10 +318,14 @@ class BoardView(QWidget):
             t("voice.unavailable", reason=state.voice_problem) if state.voice_problem else ""
         )
 
+        # Waiting counts are as old as the calls: hidden with them.
+        self.waiting_panel.setVisible(not state.stale)
         if state.stale:
             self.middle.setCurrentWidget(self.stale_panel)
             at = state.last_update.strftime("%H:%M:%S") if state.last_update else "—"
-            self.stale_body.setText(t("board.stale_body", minutes=int(state.stale_for_s // 60), at=at))
+            secs = int(state.stale_for_s)
+            duration = t("duration.s", n=secs) if secs < 120 else t("duration.min", n=secs // 60)
+            self.stale_body.setText(t("board.stale_body", duration=duration, at=at))
         else:
             self.middle.setCurrentWidget(self.calls_page)
         self._render_latest(state.latest)
@@ -324,17 +341,19 @@ class BoardView(QWidget):
     def _render_latest(self, call: CallRow | None) -> None:
         t = self.catalog.t
         if call is None:
+            self.now_calling.setText(t("board.now_calling"))
             self.latest_number.setText("")
             self.latest_window.setText(t("board.no_call"))
             for w in (self.latest_window_name, self.latest_matter, self.latest_holder):
                 w.setText("")
             return
-        number = f"{call.label}  {t('board.recall')}" if call.recall else call.label
-        self.latest_number.setText(number)
+        self.now_calling.setText(t("board.recall" if call.recall else "board.now_calling"))
+        self.latest_number.setText(call.label)
         self.latest_window.setText(t("board.to_window", window=call.window))
         self.latest_window_name.setText(call.window_name)
         self.latest_matter.setText(call.matter_name)
         self.latest_holder.setText(call.holder)
+        self.latest_holder.setVisible(bool(call.holder))  # names only where the hall shows them
 
     def _render_series(self, series: tuple[SeriesRow, ...]) -> None:
         t = self.catalog.t
@@ -368,9 +387,11 @@ class BoardView(QWidget):
         if self.middle.currentWidget() is self.stale_panel:
             texts += [self.stale_title.text(), self.stale_body.text()]
         else:
-            texts += [self.latest_number.text(), self.latest_window.text(), self.latest_window_name.text()]
+            texts += [self.now_calling.text(), self.latest_number.text(), self.latest_window.text()]
+            texts += [self.latest_window_name.text()]
             texts += [r.text() for r in self.recent]
-        texts += [tile.text() for tile in self.tiles]
+        if self.waiting_panel.isVisibleTo(self):
+            texts += [tile.text() for tile in self.tiles]
         return tuple(texts)
 
     def _emit_if_changed(self) -> None:

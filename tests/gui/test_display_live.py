@@ -118,7 +118,8 @@ def test_a_recall_is_announced_again(
     assert r.status_code == 200, r.text
     run_until(qtbot, lambda: len(board.voice.started) == 2)
     assert board.voice.started[1].subtitle == board.voice.started[0].subtitle
-    qtbot.waitUntil(lambda: board.latest()[0] == "A001  重呼")
+    qtbot.waitUntil(lambda: board.view.now_calling.text() == "再次呼叫")
+    assert board.latest() == ("A001", "请到 1 号窗口")
     board.scheduler.run_all()
     assert len(board.player.played) == 2
 

@@ -1,0 +1,168 @@
+"""The display's hall LED board on an emulated HQP/1 bus, and the board's two layouts as screenshots
+(accessibility-checked: sizes, contrast as painted, no clipped text, every glyph in the font)."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+from pytestqt.qtbot import QtBot
+
+from display.hallboard import call_text
+from display.views import SIZES, Orientation
+from drivers.bus import HqpBusMaster, HqpLedBoard
+from drivers.emulators.bus import HqpBusEmulator
+from drivers.voice import VoicePack
+from hallclient.http import HttpHall
+from hallclient.types import ConnectionState
+from hallui import a11y
+from tests.fakes.live_server import LiveServer, Station, live_server
+from tests.gui.test_display_support import (
+    Board,
+    call_next,
+    collect_on_the_gui_thread,  # noqa: F401 - an autouse fixture
+    complete,
+    issue,
+    make_board,
+    open_window,
+    run_until,
+    running_fixture,  # noqa: F401 - the `running` fixture
+    silent_pack,
+    start,
+    stop,
+)
+
+HALL_BOARD = 90
+
+
+@pytest.fixture(scope="module")
+def pack(tmp_path_factory: pytest.TempPathFactory) -> VoicePack:
+    return silent_pack(tmp_path_factory.mktemp("voice"))
+
+
+@pytest.fixture
+def live(tmp_path: Path) -> Iterator[LiveServer]:
+    with live_server(tmp_path) as hall:
+        yield hall
+
+
+@pytest.fixture
+def desk(live: LiveServer) -> Station:
+    return live.station("desk", "desk-test")
+
+
+def test_the_hall_led_board_matches_the_screen_after_each_call(
+    live: LiveServer,
+    desk: Station,
+    pack: VoicePack,
+    tmp_path: Path,
+    running: asyncio.AbstractEventLoop,
+    qtbot: QtBot,
+) -> None:
+    emu = HqpBusEmulator.pty(link=tmp_path / "ttyHALL").start()
+    strip = emu.add_strip(HALL_BOARD, hall_board=True)
+    bus = HqpBusMaster(emu.url, reply_timeout_s=0.25).start()
+    executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hall board")
+    b = make_board(
+        qtbot,
+        live.config,
+        live.clock,
+        pack,
+        tmp_path / "cache",
+        led=HqpLedBoard(bus, HALL_BOARD),
+        executor=executor,
+    )
+    api = HttpHall(live.url, live.display.token, clock=live.clock)
+    rows = live.config.led.hall_rows
+
+    def led_rows() -> list[str]:
+        with emu.lock:
+            return [strip.text(i + 1) for i in range(rows)]
+
+    def screen_rows() -> list[str]:
+        """The screen's calls, newest first, as the LED board words them."""
+        latest = b.flow.state().latest
+        shown = [latest] if latest is not None else []
+        shown += list(b.flow.state().recent)
+        assert b.latest()[0] == (shown[0].label if shown else "")
+        texts = [call_text(live.config.led, c.label, c.window) for c in shown[:rows]]
+        return texts + [""] * (rows - len(texts))
+
+    start(b, qtbot, running, api)
+    try:
+        run_until(qtbot, lambda: strip.text(rows + 1) == live.config.led.welcome)
+        assert led_rows() == [""] * rows
+        windows = [open_window(live, n) for n in (1, 2, 5, 6, 10)]
+        for st in windows:
+            issue(live, desk, live.config.window_by_number[st.window or 0].series[0])
+        for st in windows:
+            label = call_next(live, st)
+            run_until(qtbot, lambda label=label: b.latest()[0] == label)
+            run_until(qtbot, lambda: led_rows() == screen_rows())
+        assert led_rows()[0] == "请D001号到10号窗口"
+        assert strip.level == 12  # 09:00: the 08:00 step of led.brightness
+        (tmp_path / "led.txt").write_text(emu.render(), encoding="utf-8")
+    finally:
+        stop(b, qtbot, running)
+        complete(qtbot, running, api.aclose())
+        bus.close()
+        executor.shutdown(wait=True)
+        emu.stop()
+
+
+def _screenshot(board: Board, name: str, artifacts: Path, repo_root: Path) -> None:
+    path = artifacts / f"{name}.png"
+    assert board.view.grab().save(str(path))
+    docs = repo_root / "docs" / "screenshots"
+    docs.mkdir(parents=True, exist_ok=True)
+    shutil.copy(path, docs / f"{name}.png")
+
+
+@pytest.mark.parametrize("orientation", list(Orientation))
+def test_both_layouts_with_chinese_text(
+    orientation: Orientation,
+    live: LiveServer,
+    desk: Station,
+    pack: VoicePack,
+    tmp_path: Path,
+    running: asyncio.AbstractEventLoop,
+    qtbot: QtBot,
+    artifacts: Path,
+    repo_root: Path,
+) -> None:
+    b = make_board(qtbot, live.config, live.clock, pack, tmp_path / "cache", orientation=orientation)
+    api = HttpHall(live.url, live.display.token, clock=live.clock)
+    start(b, qtbot, running, api)
+    try:
+        windows = [open_window(live, n) for n in (1, 5, 10, 12, 3, 6, 14)]
+        for series in "ABDGABGAEC":
+            issue(live, desk, series)
+        issue(live, desk, "C")
+        for st in windows:
+            call_next(live, st)
+        run_until(qtbot, lambda: len(b.flow.calls()) == len(windows))
+        b.view.show()
+        qtbot.waitExposed(b.view)
+        assert (b.view.width(), b.view.height()) == SIZES[orientation]  # nothing forces it wider
+        for tile in b.view.tiles:
+            if tile.text():  # both lines fit: wrapped text is not clipped at the bottom
+                assert tile.heightForWidth(tile.width()) <= tile.height(), tile.text()
+        assert b.view.subtitle.text().startswith("请A001号到1号窗口办理")
+        assert b.latest() == ("A003", "请到 14 号窗口")
+        findings = a11y.check(b.view, min_pt=18)
+        assert findings == [], findings
+        _screenshot(b, f"display-{orientation.value}", artifacts, repo_root)
+
+        b.app.on_connection(ConnectionState.RECONNECTING)  # the line to the server is down
+        live.clock.advance(b.flow.stale_after_s + 1)
+        b.app.tick()
+        assert b.view.middle.currentWidget() is b.view.stale_panel
+        assert a11y.check(b.view, min_pt=18) == []
+        _screenshot(b, f"display-{orientation.value}-stale", artifacts, repo_root)
+    finally:
+        stop(b, qtbot, running)
+        complete(qtbot, running, api.aclose())
