@@ -49,6 +49,8 @@ class Settings:
     login_window_s: float = 300.0
     enroll_limit: int = 50  # enrollment requests per address per login window (a hall has ~200 stations)
     reload_on_sighup: bool = False  # only in the main thread (`hallq server`)
+    # Extra PRAGMAs for the writer connection, e.g. "max_page_count = 60" to test a full disk.
+    writer_pragmas: tuple[str, ...] = ()
 
 
 class HallServer:
@@ -65,7 +67,9 @@ class HallServer:
         self.db_path = db_path
         self.clock = clock
         self.settings = settings
-        self.store = Store(db_path, config, clock, durability=settings.durability)
+        self.store = Store(
+            db_path, config, clock, durability=settings.durability, writer_pragmas=settings.writer_pragmas
+        )
         self.hub = Hub(config.server.backlog_events, settings.queue_limit)
         self.principals = Principals()
         self.limiter = RateLimiter(clock, settings.login_limit, settings.login_window_s)

@@ -90,11 +90,13 @@ class Store:
         *,
         durability: Durability | None = None,
         read_threads: int = 3,
+        writer_pragmas: tuple[str, ...] = (),
     ) -> None:
         self.path = path
         self.config = config
         self.clock = clock
         self.durability = durability or config.server.durability
+        self.writer_pragmas = writer_pragmas
         self.engine = Engine(config)
         # Held by the writer while it applies a batch, and by readers of engine state (never during fsync).
         self.engine_lock = threading.Lock()
@@ -164,6 +166,8 @@ class Store:
         conn.execute(f"PRAGMA synchronous = {sync}")
         # The writer never checkpoints; the side thread does, so a checkpoint's fsync never delays a commit.
         conn.execute("PRAGMA wal_autocheckpoint = 0")
+        for pragma in self.writer_pragmas:
+            conn.execute(f"PRAGMA {pragma}")
         return conn
 
     def _load(self, conn: sqlite3.Connection) -> None:
