@@ -8,7 +8,15 @@ from typing import Any
 
 from hallcore.calendar import HallCalendar
 from hallcore.config import HallConfig, Window
-from hallcore.estimates import HandleTimes, WaitEstimate, estimate_wait, window_capacity
+from hallcore.estimates import (
+    ArrivalRate,
+    HandleTimes,
+    ServiceShares,
+    WaitEstimate,
+    estimate_wait,
+    expected_jumps,
+    passed_by_lower,
+)
 from hallcore.events import BookingChanged, TicketChanged, TicketView, WindowChanged, WindowView
 from hallcore.model import (
     AT_WINDOW,
@@ -22,7 +30,7 @@ from hallcore.model import (
     WindowRuntime,
     WindowState,
 )
-from hallcore.ordering import NORMAL_RANK, Line, order_of
+from hallcore.ordering import NORMAL_RANK, Line, iter_waiting, order_of
 from hallcore.outcomes import Accepted, Collector, RefusalCode, Refused, refuse, wrong_state
 
 # Enum members as module constants: attribute access on an Enum class is a descriptor call, and
@@ -71,9 +79,12 @@ class EngineState:
         self._seq = 0
         self._requeue_seq = 0
         self._rank = {pc.id: pc.rank for pc in config.priority_classes}
-        self._capacity: dict[str, float] = {}
+        # series -> (open windows serving only it, open shared windows serving it with their series)
+        self._capacity: dict[str, tuple[float, tuple[tuple[int, tuple[str, ...]], ...]]] = {}
+        self._shares = ServiceShares()
         self._handle_stats: dict[str, tuple[float, float]] = {}
         self._walk_in_memo: dict[tuple[str, int], bool] = {}
+        self._priority_arrivals = ArrivalRate()  # per series: who will pass normal tickets
 
     def waiting_count(self, series: str) -> int:
         line = self._lines.get(series)
@@ -94,22 +105,76 @@ class EngineState:
         return next(i for i, o in enumerate(order) if o.id == t.id)
 
     def estimate_for(self, series: str, ahead: int) -> WaitEstimate:
+        """The wait for `ahead` people before a ticket of `series`, by the current order alone."""
+        mean, cv = self._stats(series)
+        return estimate_wait(ahead, mean, self._series_capacity(series), cv=cv)
+
+    def estimate_new(self, t: Ticket, ahead: int, now: dt.datetime) -> WaitEstimate:
+        """The wait of a ticket joining its line now, counting who is expected to pass it: priority
+        arrivals for a normal ticket, tickets reaching the anti-starvation or priority-run limits for a
+        priority ticket (`hallcore.estimates`, "what the people ahead do not show")."""
+        mean, cv = self._stats(t.series)
+        cap = self._series_capacity(t.series)
+        rank = self._rank_of(t)
+        policy = self.config.priority
+        if rank == NORMAL_RANK:
+            rate = self._priority_arrivals.rate(t.series, now.timestamp())
+            extra = expected_jumps(ahead, mean, cap, rate, policy.aging_limit_min)
+            return estimate_wait(ahead, mean, cap, cv=cv, extra=extra)
+        line = self._line_of(t)
+        lower = sorted(x.since.timestamp() for r, x in iter_waiting(line, self.tickets) if r > rank)
+        passed = passed_by_lower(
+            ahead, mean, cap, lower, now.timestamp(), policy.aging_limit_min, policy.max_priority_in_row
+        )
+        return estimate_wait(ahead + passed, mean, cap, cv=cv)
+
+    def _note_arrival(self, t: Ticket) -> None:
+        if self._rank_of(t) != NORMAL_RANK:
+            self._priority_arrivals.record(t.series, t.issued_at.timestamp())
+
+    def _stats(self, series: str) -> tuple[float, float]:
         stats = self._handle_stats.get(series)
         if stats is None:
             # Mean and spread change only when a ticket is finished; recomputing them at every issue cost
             # more than the rest of the estimate.
             stats = (self.handle_times.mean(series), self.handle_times.cv(series))
             self._handle_stats[series] = stats
-        return estimate_wait(ahead, stats[0], self._series_capacity(series), cv=stats[1])
+        return stats
 
     def _series_capacity(self, series: str) -> float:
+        """Windows' worth of service for `series`: each open window serving only it counts 1, a shared
+        window (综合窗口) the share of its recent service time the series got (`ServiceShares`, 1/k at
+        first)."""
         # Cached per series: recomputing over every open window at each issue made issuing O(windows).
-        # Any window change (open, close, pause, resume, A/B takeover) clears the cache.
-        cap = self._capacity.get(series)
-        if cap is None:
-            cap = window_capacity(self._open_series_lists(), series)
-            self._capacity[series] = cap
-        return cap
+        # Any window change (open, close, pause, resume, A/B takeover) clears the cache; the shares of the
+        # few shared windows are read fresh.
+        cached = self._capacity.get(series)
+        if cached is None:
+            dedicated = 0.0
+            shared: list[tuple[int, tuple[str, ...]]] = []
+            for n, rt in self.windows.items():
+                if rt.state is not _OPEN:
+                    continue
+                served = self._series_of_window(n)
+                distinct = set(served)
+                if series not in distinct:
+                    continue
+                if len(distinct) == 1:
+                    dedicated += 1.0
+                else:
+                    shared.append((n, served))
+            cached = (dedicated, tuple(shared))
+            self._capacity[series] = cached
+        dedicated, shared_windows = cached
+        if not shared_windows:
+            return dedicated
+        means = {s: self._stats(s)[0] for _n, served in shared_windows for s in served}
+        return dedicated + sum(self._shares.share(n, served, series, means) for n, served in shared_windows)
+
+    def _note_call(self, number: int, t: Ticket) -> None:
+        served = self._series_of_window(number)
+        if len(served) > 1 and t.series in served:
+            self._shares.observe(number, t.series)
 
     def window_view(self, number: int) -> WindowView:
         return self._wview(number)
@@ -180,6 +245,7 @@ class EngineState:
             self._by_label[(t.day, t.label)] = t.id
             if t.state is not _VOIDED:
                 self._count_issue(t, +1)
+                self._note_arrival(t)
             if t.state is _PENDING:
                 self._pending[t.id] = None
             if t.state in (_PENDING, _WAITING, *AT_WINDOW):

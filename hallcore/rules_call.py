@@ -139,6 +139,7 @@ class CallRules(EngineState):
             t.first_called_at = now
         t.call_reason = reason
         rt.current = t.id
+        self._note_call(number, t)
         if reason.kind in (CallReasonKind.PRIORITY, CallReasonKind.BOOKING_DUE):
             rt.priority_streak += 1
         elif reason.kind is not CallReasonKind.SPECIFIC:

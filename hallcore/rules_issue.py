@@ -194,7 +194,8 @@ class IssueRules(EngineState):
         )
         line = self._line_of(t)
         ahead = line.ahead_of_new(self._rank_of(t))
-        est = self.estimate_for(t.series, ahead)
+        est = self.estimate_new(t, ahead, now)
+        self._note_arrival(t)
         t.ahead_at_issue = ahead
         t.estimate_low, t.estimate_high, t.estimate_point = est.low_min, est.high_min, est.point_min
         self.tickets[t.id] = t

@@ -1,0 +1,359 @@
+"""The simulated day's statistics, with the definitions of DOMAIN.md "Measures" (the dashboard's).
+
+wait = first call − issue; handle = finish − serving start; P50/P90 are nearest-rank percentiles; share
+within target = waits ≤ the series' `target_wait_min` among called tickets; no-show rate = no-shows ÷ called
+tickets; 参评率 = rated ÷ served; 满意率 = (非常满意 + 满意 + 基本满意) ÷ rated. Estimates: each ticket's
+point estimate at issue against its real wait (MAE) and whether the shown range held it (coverage). The
+Erlang C 潮汐 advice gives the windows a series needs for 80 % of waits within its target at the observed
+arrival rate.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import statistics
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from hallcore.config import HallConfig
+
+#: The share of waits the Erlang C advice aims to keep within the series' target wait.
+SERVICE_LEVEL = 0.8
+
+
+@dataclass(slots=True)
+class TicketRecord:
+    """What the simulator saw of one ticket, from the replies it got (the same for the engine and the API)."""
+
+    id: str
+    label: str
+    series: str
+    matter: str
+    source: str
+    priority: str
+    issued_at: dt.datetime
+    ahead: int | None = None
+    est_low: int | None = None
+    est_high: int | None = None
+    est_point: int | None = None
+    printed: bool = False
+    first_called_at: dt.datetime | None = None
+    serving_at: dt.datetime | None = None
+    ended_at: dt.datetime | None = None
+    state: str = "waiting"  # waiting, called, serving, done, no_show, transferred, expired
+    window: int | None = None
+    recalls: int = 0
+    transfers: int = 0
+    no_shows: int = 0
+    rating: int | None = None
+
+    @property
+    def wait_min(self) -> float | None:
+        if self.first_called_at is None:
+            return None
+        return (self.first_called_at - self.issued_at).total_seconds() / 60
+
+    @property
+    def handle_min(self) -> float | None:
+        if self.state != "done" or self.serving_at is None or self.ended_at is None:
+            return None
+        return (self.ended_at - self.serving_at).total_seconds() / 60
+
+
+@dataclass(slots=True)
+class Spread:
+    """count, mean, P50, P90, max of a list of minutes."""
+
+    count: int
+    mean: float
+    p50: float
+    p90: float
+    max: float
+
+    @classmethod
+    def of(cls, values: Sequence[float]) -> Spread:
+        if not values:
+            return cls(0, 0.0, 0.0, 0.0, 0.0)
+        return cls(len(values), statistics.fmean(values), pct(values, 0.5), pct(values, 0.9), max(values))
+
+    def text(self) -> str:
+        return f"mean {self.mean:.1f}, P50 {self.p50:.1f}, P90 {self.p90:.1f}, max {self.max:.1f} min"
+
+
+@dataclass(slots=True)
+class Advice:
+    """Erlang C 潮汐 advice for one series in one hour."""
+
+    series: str
+    hour: int
+    arrivals_per_h: float
+    handle_min: float
+    target_min: int
+    windows_open: float
+    windows_needed: int | None  # None: no arrivals
+
+    def text(self) -> str:
+        if self.windows_needed is None:
+            return f"{self.series}: no arrivals"
+        delta = self.windows_needed - self.windows_open
+        word = "add" if delta > 0.05 else ("spare" if delta < -0.95 else "keep")
+        return (
+            f"{self.series}: peak {self.hour:02d}–{self.hour + 1:02d} {self.arrivals_per_h:.0f}/h × "
+            f"{self.handle_min:.1f} min → {self.windows_needed} windows for {SERVICE_LEVEL:.0%} within "
+            f"{self.target_min} min (open {self.windows_open:.1f}: {word}"
+            + (f" {abs(delta):.1f})" if word != "keep" else ")")
+        )
+
+
+@dataclass(slots=True)
+class SeriesStats:
+    series: str
+    name: str
+    issued: int
+    wait: Spread
+    handle: Spread
+    within_target: float | None
+    target_min: int
+    mae: float | None
+    coverage: float | None
+
+
+@dataclass(slots=True)
+class DayStats:
+    issued: int
+    states: Counter[str]
+    called: int
+    wait: Spread
+    handle: Spread
+    within_target: float | None
+    no_show_rate: float | None
+    served: int
+    rated: int
+    ratings: Counter[int]
+    participation: float | None  # 参评率
+    satisfaction: float | None  # 满意率
+    prechecks: Counter[str]
+    bookings: Counter[str]
+    pauses: Counter[str]
+    refusals: Counter[str]
+    mae: float | None
+    coverage: float | None
+    estimated: int
+    mae_by_ahead: dict[str, tuple[int, float]]
+    series: list[SeriesStats] = field(default_factory=list)
+    advice: list[Advice] = field(default_factory=list)
+
+
+def pct(values: Sequence[float], q: float) -> float:
+    """Nearest-rank percentile (the dashboard's): the smallest value with at least q of them at or below."""
+    if not values:
+        return 0.0
+    s = sorted(values)
+    return s[min(len(s) - 1, max(0, math.ceil(q * len(s)) - 1))]
+
+
+def estimate_errors(records: Iterable[TicketRecord]) -> tuple[float | None, float | None, int]:
+    """(MAE of the point estimate in minutes, share of real waits inside the shown range, n)."""
+    errs: list[float] = []
+    inside = 0
+    for r in records:
+        wait = r.wait_min
+        if wait is None or r.est_low is None or r.est_high is None or r.est_point is None:
+            continue
+        errs.append(abs(wait - r.est_point))
+        inside += r.est_low <= wait <= r.est_high
+    if not errs:
+        return None, None, 0
+    return statistics.fmean(errs), inside / len(errs), len(errs)
+
+
+# ---- Erlang C -------------------------------------------------------------------------------------------
+
+
+def erlang_c(windows: int, load: float) -> float:
+    """P(an arrival waits) with `windows` servers and offered `load` (Erlangs); 1 if overloaded.
+
+    Through the Erlang B recursion B(k) = a·B(k−1) / (k + a·B(k−1)), stable for hundreds of windows.
+    """
+    if load <= 0:
+        return 0.0
+    if windows <= load:
+        return 1.0
+    b = 1.0
+    for k in range(1, windows + 1):
+        b = load * b / (k + load * b)
+    return windows * b / (windows - load * (1 - b))
+
+
+def share_within(windows: int, arrivals_per_min: float, handle_min: float, target_min: float) -> float:
+    """P(wait ≤ target) in an M/M/c queue: 1 − C(c, a)·exp(−(c − a)·target / handle)."""
+    load = arrivals_per_min * handle_min
+    if windows <= load:
+        return 0.0
+    if handle_min <= 0:
+        return 1.0
+    return 1.0 - erlang_c(windows, load) * math.exp(-(windows - load) * target_min / handle_min)
+
+
+def windows_needed(
+    arrivals_per_min: float, handle_min: float, target_min: float, level: float = SERVICE_LEVEL
+) -> int:
+    """The fewest windows that keep `level` of waits within `target_min` (Erlang C)."""
+    load = arrivals_per_min * handle_min
+    c = max(1, math.floor(load) + 1)
+    while share_within(c, arrivals_per_min, handle_min, target_min) < level:
+        c += 1
+    return c
+
+
+# ---- the day --------------------------------------------------------------------------------------------
+
+
+def day_stats(
+    config: HallConfig,
+    records: Iterable[TicketRecord],
+    *,
+    prechecks: Counter[str] | None = None,
+    bookings: Counter[str] | None = None,
+    pauses: Counter[str] | None = None,
+    refusals: Counter[str] | None = None,
+    capacity: dict[str, float] | None = None,
+    tz: dt.tzinfo | None = None,
+) -> DayStats:
+    """The day's measures from the simulator's ticket records. `capacity` is the windows' worth of service
+    each series had staffed (a window serving k series counts 1/k), for the 潮汐 advice."""
+    recs = list(records)
+    states = Counter(r.state for r in recs)
+    waits = [w for r in recs if (w := r.wait_min) is not None]
+    handles = [h for r in recs if (h := r.handle_min) is not None]
+    target = {s.prefix: s.target_wait_min for s in config.series}
+    within = [w <= target[r.series] for r in recs if (w := r.wait_min) is not None]
+    called = len(waits)
+    no_shows = sum(1 for r in recs if r.no_shows)
+    served = states["done"]
+    ratings = Counter(r.rating for r in recs if r.rating is not None)
+    rated = sum(ratings.values())
+    satisfied = ratings[5] + ratings[4] + ratings[3]
+    mae, coverage, n_est = estimate_errors(recs)
+    by_ahead: dict[str, list[float]] = defaultdict(list)
+    for r in recs:
+        w = r.wait_min
+        if w is None or r.est_point is None or r.ahead is None:
+            continue
+        bucket = "0" if r.ahead == 0 else "1-4" if r.ahead < 5 else "5-19" if r.ahead < 20 else "20+"
+        by_ahead[bucket].append(abs(w - r.est_point))
+    stats = DayStats(
+        issued=len(recs),
+        states=states,
+        called=called,
+        wait=Spread.of(waits),
+        handle=Spread.of(handles),
+        within_target=sum(within) / len(within) if within else None,
+        no_show_rate=no_shows / called if called else None,
+        served=served,
+        rated=rated,
+        ratings=ratings,
+        participation=rated / served if served else None,
+        satisfaction=satisfied / rated if rated else None,
+        prechecks=prechecks or Counter(),
+        bookings=bookings or Counter(),
+        pauses=pauses or Counter(),
+        refusals=refusals or Counter(),
+        mae=mae,
+        coverage=coverage,
+        estimated=n_est,
+        mae_by_ahead={k: (len(v), statistics.fmean(v)) for k, v in sorted(by_ahead.items())},
+    )
+    by_series: dict[str, list[TicketRecord]] = defaultdict(list)
+    for r in recs:
+        by_series[r.series].append(r)
+    for s in config.series:
+        rs = by_series.get(s.prefix, [])
+        series_waits = [x for r in rs if (x := r.wait_min) is not None]
+        series_handles = [x for r in rs if (x := r.handle_min) is not None]
+        smae, scov, _n = estimate_errors(rs)
+        stats.series.append(
+            SeriesStats(
+                s.prefix,
+                s.name,
+                len(rs),
+                Spread.of(series_waits),
+                Spread.of(series_handles),
+                (
+                    sum(x <= s.target_wait_min for x in series_waits) / len(series_waits)
+                    if series_waits
+                    else None
+                ),
+                s.target_wait_min,
+                smae,
+                scov,
+            )
+        )
+        if capacity is not None and rs:
+            hours = Counter(r.issued_at.astimezone(tz).hour if tz else r.issued_at.hour for r in rs)
+            hour, n = max(hours.items(), key=lambda kv: (kv[1], -kv[0]))
+            handle = statistics.fmean(series_handles) if series_handles else 0.0
+            stats.advice.append(
+                Advice(
+                    s.prefix,
+                    hour,
+                    float(n),
+                    handle,
+                    s.target_wait_min,
+                    capacity.get(s.prefix, 0.0),
+                    windows_needed(n / 60, handle, s.target_wait_min) if handle > 0 else None,
+                )
+            )
+    return stats
+
+
+def render(stats: DayStats, title: str) -> str:
+    """The statistics as the text `hallq sim` prints."""
+    st = stats.states
+    lines = [
+        title,
+        f"  tickets issued {stats.issued}: " + ", ".join(f"{k} {v}" for k, v in sorted(st.items())),
+        "  pre-check: " + (", ".join(f"{k} {v}" for k, v in sorted(stats.prechecks.items())) or "none"),
+    ]
+    if stats.bookings:
+        lines.append("  bookings: " + ", ".join(f"{k} {v}" for k, v in sorted(stats.bookings.items())))
+    if stats.refusals:
+        lines.append("  refused: " + ", ".join(f"{k} {v}" for k, v in sorted(stats.refusals.items())))
+    within = f"{stats.within_target:.0%}" if stats.within_target is not None else "–"
+    lines.append(f"  calls {stats.called}; wait {stats.wait.text()}; within target {within}")
+    lines.append(f"  handle {stats.handle.text()} over {stats.handle.count} served")
+    ns = f"{stats.no_show_rate:.1%}" if stats.no_show_rate is not None else "–"
+    lines.append(f"  no-show rate {ns}")
+    if stats.pauses:
+        lines.append("  pauses: " + ", ".join(f"{k} {v}" for k, v in sorted(stats.pauses.items())))
+    part = f"{stats.participation:.0%}" if stats.participation is not None else "–"
+    sat = f"{stats.satisfaction:.1%}" if stats.satisfaction is not None else "–"
+    lines.append(f"  ratings {stats.rated} (参评率 {part}), 满意率 {sat}")
+    lines.append("  per series (called; wait P50/P90/max; within target; handle P50/P90; estimate MAE):")
+    for s in stats.series:
+        if not s.issued:
+            continue
+        share = f"{s.within_target:.0%}" if s.within_target is not None else "–"
+        mae = f"{s.mae:.1f}" if s.mae is not None else "–"
+        waits = f"{s.wait.p50:.0f}/{s.wait.p90:.0f}/{s.wait.max:.0f} min"
+        handles = f"{s.handle.p50:.0f}/{s.handle.p90:.0f} min"
+        lines.append(
+            f"    {s.series} {s.name}: {s.wait.count}; {waits}; {share} ≤ {s.target_min}; {handles}; {mae}"
+        )
+    if stats.mae is not None and stats.coverage is not None:
+        lines.append(
+            f"  estimates: MAE {stats.mae:.1f} min, range coverage {stats.coverage:.0%} over "
+            f"{stats.estimated} tickets"
+        )
+        lines.append(
+            "    MAE by people ahead at issue: "
+            + ", ".join(f"{k}: {m:.1f} (n {n})" for k, (n, m) in stats.mae_by_ahead.items())
+        )
+    else:
+        lines.append("  estimates: none checked")
+    if stats.advice:
+        lines.append("  潮汐 advice (Erlang C at each series' busiest hour):")
+        lines.extend(f"    {a.text()}" for a in stats.advice)
+    return "\n".join(lines)
