@@ -18,6 +18,10 @@ def run_qt(main: Callable[[QApplication], Awaitable[int]]) -> int:
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     import qasync  # after QT_API is set: qasync picks the first binding it finds
 
+    from hallui.qtcompat import pin_singletons
+
+    pin_singletons()  # PySide6 6.12 on CPython 3.11 drops references to None/True (see hallui.qtcompat)
+
     app = QApplication.instance() or QApplication(sys.argv[:1])
     assert isinstance(app, QApplication)
     loop = qasync.QEventLoop(app)

@@ -101,7 +101,11 @@ def test_the_hall_led_board_matches_the_screen_after_each_call(
             issue(live, desk, live.config.window_by_number[st.window or 0].series[0])
         for st in windows:
             label = call_next(live, st)
-            run_until(qtbot, lambda label=label: b.latest()[0] == label)
+
+            def shown(label: str = label) -> bool:
+                return b.latest()[0] == label
+
+            run_until(qtbot, shown)
             run_until(qtbot, lambda: led_rows() == screen_rows())
         assert led_rows()[0] == "请D001号到10号窗口"
         assert strip.level == 12  # 09:00: the 08:00 step of led.brightness

@@ -29,6 +29,7 @@ from drivers.voice import SEGMENT_TEXTS, VoicePack
 from hallclient.api import HallApi
 from hallcore.clock import FakeClock
 from hallcore.config import HallConfig
+from hallui.qtcompat import pin_singletons
 from tests.fakes.halls import SHANGHAI
 from tests.fakes.live_server import PIN, LiveServer, Station
 
@@ -72,6 +73,7 @@ def running_fixture(qloop: asyncio.AbstractEventLoop) -> Iterator[asyncio.Abstra
     websocket handshake finishing there fails with "no running event loop". Display tests keep network
     tasks running in the background, so they never leave the loop "not running"; async steps are tasks
     awaited with `qtbot.waitUntil` (`complete`)."""
+    pin_singletons()  # as hallui.runner does for the apps: PySide6 6.12 drops None/True references
     asyncio.events._set_running_loop(qloop)
     try:
         yield qloop
