@@ -1,0 +1,125 @@
+"""`hallq counter`: a clerk's counter station (or a 导办台 desk station) — wiring only."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import pathlib
+import sys
+from typing import TYPE_CHECKING
+
+from hallcore.config import HallConfig, Station, StationRole
+from hallcore.configload import ConfigError, load_config
+
+if TYPE_CHECKING:
+    from PySide6.QtWidgets import QApplication
+
+log = logging.getLogger("counter")
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="hallq counter", description="Run a counter (clerk) or desk station.")
+    p.add_argument("--config", type=pathlib.Path, required=True, help="the hall's TOML file")
+    p.add_argument(
+        "--check-config", action="store_true", help="validate the config and the station, then exit"
+    )
+    p.add_argument("--station", help="this station's id in the config (e.g. counter-05, desk-1)")
+    p.add_argument("--server", help="the hall server's URL (else found by zeroconf, then the config's)")
+    p.add_argument(
+        "--state-dir",
+        type=pathlib.Path,
+        default=pathlib.Path.home() / ".local" / "state" / "hallq",
+        help="where the station keeps its enrollment token",
+    )
+    p.add_argument("--language", choices=("zh", "en"), default="zh")
+    return p
+
+
+def pick_station(config: HallConfig, station_id: str | None) -> Station:
+    """The station by id, or the only counter/desk station of the config; raises ValueError with advice."""
+    staffed = [s for s in config.stations if s.role in (StationRole.COUNTER, StationRole.DESK)]
+    if station_id is None:
+        if len(staffed) == 1:
+            return staffed[0]
+        ids = ", ".join(s.id for s in staffed) or "none"
+        raise ValueError(f"pass --station with one of: {ids}")
+    station = config.station_by_id.get(station_id)
+    if station is None or station.role not in (StationRole.COUNTER, StationRole.DESK):
+        ids = ", ".join(s.id for s in staffed) or "none"
+        raise ValueError(f"no counter or desk station {station_id!r} in the config; stations: {ids}")
+    if station.window is None:
+        raise ValueError(f"station {station_id} has no window number")
+    return station
+
+
+def main(argv: list[str]) -> int:
+    try:
+        args = _parser().parse_args(argv)
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else 2
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        config = load_config(args.config)
+    except ConfigError as exc:
+        lines = [f"hallq counter: {args.config} has {len(exc.issues)} problem(s):"]
+        lines += [f"  {issue}" for issue in exc.issues]
+        sys.stderr.write("\n".join(lines) + "\n")
+        return 2
+    try:
+        station = pick_station(config, args.station)
+    except ValueError as exc:
+        sys.stderr.write(f"hallq counter: {exc}\n")
+        return 2
+    if args.check_config:
+        sys.stdout.write(
+            f"OK  {args.config}: station {station.id} ({station.role.value}, window {station.window})\n"
+        )
+        return 0
+
+    from hallui.runner import run_qt
+
+    async def run(qapp: QApplication) -> int:
+        return await _run(qapp, config, station, args)
+
+    return run_qt(run)
+
+
+async def _run(qapp: QApplication, config: HallConfig, station: Station, args: argparse.Namespace) -> int:
+    from counter.app import assemble
+    from counter.devices import build_station_devices
+    from counter.texts import catalog
+    from hallclient.discovery import find_server
+    from hallclient.enroll import load_token
+    from hallclient.http import HttpHall
+    from hallcore.clock import SystemClock
+
+    clock = SystemClock()
+    server = args.server or await find_server(config.hall.id, config.hall.public_base_url)
+    token_path = args.state_dir / f"{station.id}.json"
+    api = HttpHall(server, load_token(token_path), clock=clock)
+    devices = build_station_devices(station)
+    app = assemble(
+        config, station, api, clock, catalog(args.language), devices, enrolled=api.token is not None
+    )
+    app.window.show()
+    try:
+        if api.token is None:
+            api.set_token(await app.enroll(api, token_path, server=server))
+        await app.start()
+        closed = asyncio.get_running_loop().create_future()
+
+        def window_closed() -> None:
+            if not closed.done():
+                closed.set_result(None)
+
+        qapp.lastWindowClosed.connect(window_closed)
+        await closed
+    finally:
+        await app.aclose()
+        await api.aclose()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,179 @@
+"""The service desk (导办台) tab: matter search, the pre-check the kiosk asks, priority, issue and print,
+and booking check-in. Widgets only; every change is an intent for `DeskController`."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QHBoxLayout,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QScrollArea,
+    QVBoxLayout,
+    QWidget,
+)
+
+from counter.desk import DeskFlow, DeskPhase
+from counter.flow import render
+from hallui.i18n import Catalog
+from hallui.theme import MIN_TOUCH_PX
+from hallui.widgets import button, label
+
+_ROLE = {"info": "muted", "warning": "warning", "error": "error"}
+
+
+class DeskView(QWidget):
+    intent = Signal(str, dict)
+
+    def __init__(self, catalog: Catalog, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("deskView")
+        self.catalog = catalog
+        t = catalog.t
+        lay = QVBoxLayout(self)
+        self.search = QLineEdit(self)
+        self.search.setObjectName("deskSearch")
+        self.search.setPlaceholderText(t("desk.search"))
+        self.count = label("", "deskCount", "muted")
+        self.matches = QListWidget(self)
+        self.matches.setObjectName("deskMatches")
+        self.matches.setMinimumHeight(160)
+        checkin = QHBoxLayout()
+        self.code = QLineEdit(self)
+        self.code.setObjectName("deskBookingCode")
+        self.code.setPlaceholderText(t("desk.checkin"))
+        self.checkin = button(t("desk.checkin_go"), "deskCheckIn")
+        checkin.addWidget(self.code, 1)
+        checkin.addWidget(self.checkin)
+        # the pre-check of the chosen matter
+        self.matter = label("", "deskMatter", "title", wrap=True)
+        self.form = QWidget(self)
+        self.form.setObjectName("deskForm")
+        self.form_lay = QVBoxLayout(self.form)
+        scroll = QScrollArea(self)
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(self.form)
+        self.form_scroll = scroll
+        self.priority = QComboBox(self)
+        self.priority.setObjectName("deskPriority")
+        self.holder = QLineEdit(self)
+        self.holder.setObjectName("deskHolder")
+        self.holder.setPlaceholderText(t("desk.holder"))
+        actions = QHBoxLayout()
+        self.issue = button(t("desk.issue"), "deskIssue")
+        self.back = button(t("desk.back"), "deskBack", "secondary")
+        actions.addWidget(self.issue)
+        actions.addWidget(self.back)
+        self.notice = label("", "deskNotice", wrap=True)
+        for w in (self.search, self.count, self.matches):
+            lay.addWidget(w)
+        lay.addLayout(checkin)
+        lay.addWidget(self.matter)
+        lay.addWidget(scroll, 1)
+        lay.addWidget(label(t("desk.priority"), "deskPriorityLabel"))
+        lay.addWidget(self.priority)
+        lay.addWidget(self.holder)
+        lay.addLayout(actions)
+        lay.addWidget(self.notice)
+        self.checks: dict[str, QCheckBox] = {}
+        self._shown_matter: str | None = None
+        self._wire()
+
+    def _wire(self) -> None:
+        self.search.textChanged.connect(lambda q: self.intent.emit("search", {"query": q}))
+        self.matches.itemActivated.connect(self._choose)
+        self.matches.itemClicked.connect(self._choose)
+        self.issue.clicked.connect(self._issue)
+        self.back.clicked.connect(lambda: self.intent.emit("back", {}))
+        self.checkin.clicked.connect(lambda: self.intent.emit("check_in", {"code": self.code.text()}))
+
+    def _choose(self, item: QListWidgetItem) -> None:
+        self.intent.emit("choose", {"matter": item.data(0x0100)})
+
+    def _issue(self) -> None:
+        # Send what the form shows now, then issue: the controller sees every answer before the request.
+        for key, box in self.checks.items():
+            kind, _, ident = key.partition(":")
+            if kind == "q":
+                self.intent.emit("answer", {"question": ident, "value": box.isChecked()})
+            else:
+                self.intent.emit("present", {"material": ident, "value": box.isChecked()})
+        self.intent.emit("priority", {"priority": self.priority.currentData() or ""})
+        self.intent.emit("holder", {"name": self.holder.text()})
+        self.intent.emit("issue", {})
+
+    def show_flow(self, flow: DeskFlow) -> None:
+        c = self.catalog
+        t = c.t
+        codes = [m.code for m in flow.matches]
+        shown = [self.matches.item(i).data(0x0100) for i in range(self.matches.count())]
+        if codes != shown:
+            self.matches.clear()
+            for m in flow.matches:
+                item = QListWidgetItem(f"{c.pick(m.name, m.name_en)}（{m.code}）")
+                item.setData(0x0100, m.code)
+                self.matches.addItem(item)
+        self.count.setText(t("desk.matches", n=len(flow.matches)))
+        if self.priority.count() == 0:
+            self.priority.addItem(t("desk.no_priority"), "")
+            for pc in flow.config.priority_classes:
+                self.priority.addItem(c.pick(pc.name, pc.name_en), pc.id)
+        chosen = flow.matter
+        code = chosen.code if chosen is not None else None
+        if code != self._shown_matter:
+            self._shown_matter = code
+            self._build_form(flow)
+        busy = flow.phase is DeskPhase.BUSY
+        in_precheck = flow.phase is DeskPhase.PRECHECK or (busy and chosen is not None)
+        name = c.pick(chosen.name, chosen.name_en) if chosen is not None else ""
+        self.matter.setText(t("desk.matter", name=name) if chosen is not None else "")
+        for w in (self.matter, self.form_scroll, self.priority, self.holder, self.back):
+            w.setVisible(in_precheck)
+        self.issue.setVisible(in_precheck)
+        self.issue.setEnabled(not busy)
+        self.checkin.setEnabled(not busy)
+        n = flow.notice
+        self.notice.setText(render(n, c) if n is not None else "")
+        role = _ROLE[n.level] if n is not None else "muted"
+        if self.notice.property("role") != role:
+            self.notice.setProperty("role", role)
+            self.notice.style().unpolish(self.notice)
+            self.notice.style().polish(self.notice)
+
+    def _build_form(self, flow: DeskFlow) -> None:
+        c = self.catalog
+        t = c.t
+        while self.form_lay.count():
+            item = self.form_lay.takeAt(0)
+            w = item.widget() if item is not None else None
+            if w is not None:
+                w.deleteLater()
+        self.checks = {}
+        self.holder.clear()
+        self.priority.setCurrentIndex(0)
+        m = flow.matter
+        if m is None:
+            return
+        pre = m.precheck
+        if pre.questions:
+            self.form_lay.addWidget(label(t("desk.questions"), "deskQuestionsTitle"))
+        for q in pre.questions:
+            box = QCheckBox(f"{c.pick(q.text, q.text_en)}（{t('desk.yes')}）", self.form)
+            box.setObjectName(f"deskQ_{q.id}")
+            box.setChecked(flow.answers.get(q.id, q.expected))
+            box.setMinimumHeight(MIN_TOUCH_PX)
+            self.checks[f"q:{q.id}"] = box
+            self.form_lay.addWidget(box)
+        if pre.materials:
+            self.form_lay.addWidget(label(t("desk.materials"), "deskMaterialsTitle"))
+        for mat in pre.materials:
+            box = QCheckBox(c.pick(mat.name, mat.name_en), self.form)
+            box.setObjectName(f"deskM_{mat.id}")
+            box.setChecked(mat.id in flow.present)
+            box.setMinimumHeight(MIN_TOUCH_PX)
+            self.checks[f"m:{mat.id}"] = box
+            self.form_lay.addWidget(box)
+        self.form_lay.addStretch(1)

@@ -1,0 +1,702 @@
+"""The counter's state machine: pure, no Qt, no I/O (DESIGN.md §7).
+
+It decides which actions are allowed, gives every action one request id (kept for its retries, so a double
+tap or a retry never calls two tickets), applies replies and hall events to what the clerk sees, and says
+what the window's devices must show. The controller (`counter.controller`) does the I/O around it.
+
+One action at a time: while an action is in flight, or unsent because the server was unreachable, every
+other action is refused here, before anything is sent.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import uuid
+import zoneinfo
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from enum import StrEnum
+
+from hallclient.types import (
+    Candidate,
+    CounterSession,
+    RatingResult,
+    SnapshotInfo,
+    TicketInfo,
+    WindowInfo,
+    WindowResult,
+)
+from hallcore.clock import Clock
+from hallcore.config import HallConfig
+from hallcore.events import Event, RatingRecorded, TicketChanged, WindowChanged
+from hallui.i18n import Catalog
+
+
+class Phase(StrEnum):
+    ENROLLING = "enrolling"
+    LOGIN = "login"
+    MAIN = "main"
+
+
+class Action(StrEnum):
+    LOGIN = "login"
+    LOGOUT = "logout"
+    OPEN = "open"
+    CLOSE = "close"
+    CALL_NEXT = "call_next"
+    RECALL = "recall"
+    START = "start"
+    FINISH = "finish"
+    NO_SHOW = "no_show"
+    REQUEUE = "requeue"
+    TRANSFER = "transfer"
+    CALL_SPECIFIC = "call_specific"
+    PAUSE = "pause"
+    RESUME = "resume"
+    TAKE_OVER = "take_over"
+    END_TAKE_OVER = "end_take_over"
+    RATE_AGAIN = "rate_again"
+
+
+#: The ticket event each window action produces: a reply already applied makes its own event redundant.
+_TICKET_EVENT: dict[Action, str] = {
+    Action.CALL_NEXT: "called",
+    Action.CALL_SPECIFIC: "called",
+    Action.RECALL: "recalled",
+    Action.START: "serving",
+    Action.FINISH: "finished",
+    Action.NO_SHOW: "no_show",
+    Action.TRANSFER: "transferred",
+}
+_WINDOW_EVENT: dict[Action, str] = {
+    Action.OPEN: "opened",
+    Action.CLOSE: "closed",
+    Action.PAUSE: "paused",
+    Action.RESUME: "resumed",
+    Action.TAKE_OVER: "takeover",
+    Action.END_TAKE_OVER: "takeover_ended",
+}
+_HELD = ("called", "serving")
+
+
+@dataclass(frozen=True, slots=True)
+class Command:
+    """One action to send: its request id is reused by every retry of it."""
+
+    action: Action
+    request_id: str
+    args: Mapping[str, str | int] = field(default_factory=dict)
+    # Actions to run after this one succeeds (the keypad's "next" while serving: finish, then call next).
+    then: tuple[Action, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Notice:
+    """A message for the clerk: a catalogue key with values, or a server text in both languages."""
+
+    key: str
+    values: Mapping[str, str | int] = field(default_factory=dict)
+    level: str = "info"  # info | warning | error
+    raw: tuple[str, str] | None = None
+    refs: Mapping[str, str] = field(default_factory=dict)  # value name -> catalogue key to translate
+
+
+def render(notice: Notice, catalog: Catalog) -> str:
+    if notice.raw is not None:
+        return catalog.pick(*notice.raw)
+    values = dict(notice.values)
+    for name, key in notice.refs.items():
+        values[name] = catalog.t(key)
+    return catalog.t(notice.key, **values)
+
+
+class RatingPhase(StrEnum):
+    ASKING = "asking"
+    SENDING = "sending"
+    QUEUED = "queued"  # score known, server unreachable: sent with the same request id when it is back
+    DONE = "done"
+    TIMEOUT = "timeout"
+    NO_PAD = "no_pad"
+    PAD_DOWN = "pad_down"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True, slots=True)
+class Rating:
+    ticket: TicketInfo
+    phase: RatingPhase
+    score: int | None = None
+    request_id: str = ""
+    case_id: str | None = None
+    case_due: dt.date | None = None
+    reason: str = ""
+
+
+@dataclass(slots=True)
+class Counts:
+    """Today's figures for this window, counted from the hall's events."""
+
+    day: dt.date | None = None
+    called: int = 0
+    finished: int = 0
+    no_show: int = 0
+    transferred: int = 0
+    rated: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class LedTexts:
+    welcome: str
+    calling: str  # "请{number}号到{window}号窗口"
+    paused: str  # "暂停服务 {reason}"
+    closed: str
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """What the counter needs from the hall config for its window."""
+
+    window: int
+    window_name: str
+    partners: tuple[int, ...]
+    max_recalls: int
+    pause_reasons: tuple[str, ...]
+    series: tuple[tuple[str, str, str], ...]  # (prefix, name, name_en)
+    rating_timeout_s: float
+    led: LedTexts
+    timezone: str = "Asia/Shanghai"
+
+
+def settings_from_config(config: HallConfig, window: int, *, closed_text: str) -> Settings:
+    w = config.window_by_number[window]
+    partners = {w.partner} if w.partner is not None else set()
+    partners |= {o.number for o in config.windows if o.partner == window}
+    partners.discard(None)
+    partners.discard(window)
+    return Settings(
+        window=window,
+        window_name=w.name,
+        partners=tuple(sorted(p for p in partners if p is not None)),
+        max_recalls=config.no_show.max_recalls,
+        pause_reasons=config.server.pause_reasons,
+        series=tuple((s.prefix, s.name, s.name_en) for s in config.series),
+        rating_timeout_s=float(config.rating.timeout_s),
+        led=LedTexts(config.led.welcome, config.led.calling, config.led.paused, closed_text),
+        timezone=config.hall.timezone,
+    )
+
+
+def new_request_id() -> str:
+    return str(uuid.uuid4())
+
+
+class CounterFlow:
+    """The clerk's screen and the window's devices, as data. Every method is synchronous and pure."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        clock: Clock,
+        *,
+        has_rating_pad: bool = True,
+        make_id: Callable[[], str] = new_request_id,
+        enrolled: bool = True,
+    ) -> None:
+        self.settings = settings
+        self._clock = clock
+        self._make_id = make_id
+        self._tz = zoneinfo.ZoneInfo(settings.timezone)
+        self.has_rating_pad = has_rating_pad
+        self.phase = Phase.LOGIN if enrolled else Phase.ENROLLING
+        self.enroll_code = ""
+        self.session: CounterSession | None = None
+        self.window_view: WindowInfo | None = None
+        self.current: TicketInfo | None = None
+        self.candidates: list[Candidate] = []
+        self.candidates_stale = True
+        self.counts = Counts()
+        self._counted: set[tuple[str, str, str]] = set()
+        self.in_flight: Command | None = None
+        self.unsent: Command | None = None  # failed to reach the server: retried with the same id
+        self.connection = "connecting"
+        self.data_age_s: float | None = None
+        self.notice: Notice | None = None
+        self.rating: Rating | None = None
+        self.rating_to_ask: TicketInfo | None = None  # the controller asks the pad and clears it
+        self.last_finished: TicketInfo | None = None
+        self.no_shows: list[TicketInfo] = []  # today's no-shows at this window, newest first
+        self.devices: dict[str, tuple[str, str]] = {}  # name -> (health, reason)
+        # (ticket id, event action) / (window, event action) already applied from a reply.
+        self._own: list[tuple[str, str]] = []
+        self.version = itertools.count()  # bumped by the controller, lets views skip identical redraws
+
+    # ---- derived state ------------------------------------------------------------------------------
+
+    @property
+    def window(self) -> int:
+        return self.settings.window
+
+    @property
+    def online(self) -> bool:
+        return self.connection == "live"
+
+    @property
+    def window_state(self) -> str:
+        return self.window_view.state if self.window_view is not None else "closed"
+
+    @property
+    def busy(self) -> bool:
+        return self.in_flight is not None or self.unsent is not None
+
+    @property
+    def waiting(self) -> int:
+        return len(self.candidates)
+
+    @property
+    def covering(self) -> tuple[int, ...]:
+        return self.window_view.taken_over if self.window_view is not None else ()
+
+    @property
+    def held_label(self) -> str:
+        if self.current is not None:
+            return self.current.label
+        return self.window_view.current if self.window_view is not None else ""
+
+    @property
+    def held_state(self) -> str:
+        """called / serving / "" — from the ticket, else from the window (known by label after a restart)."""
+        if self.current is not None:
+            return self.current.state if self.current.state in _HELD else ""
+        if self.window_view is not None and self.window_view.current:
+            return self.window_view.current_state
+        return ""
+
+    def today(self) -> dt.date:
+        return self._clock.now().astimezone(self._tz).date()
+
+    def waited_min(self, ticket: TicketInfo) -> int:
+        return max(0, int((self._clock.now() - ticket.issued_at).total_seconds() // 60))
+
+    def allowed(self, action: Action) -> bool:
+        """Whether `action` may be sent now (buttons are enabled from this)."""
+        if self.busy or not self.online:
+            return False
+        if action is Action.LOGIN:
+            return self.phase is Phase.LOGIN
+        if self.phase is not Phase.MAIN:
+            return False
+        state = self.window_state
+        cur = self.held_state
+        idle = cur == ""
+        match action:
+            case Action.LOGOUT:
+                return idle
+            case Action.OPEN:
+                return state == "closed"
+            case Action.CLOSE:
+                return state in ("open", "paused") and idle
+            case Action.CALL_NEXT | Action.CALL_SPECIFIC | Action.PAUSE:
+                return state == "open" and idle
+            case Action.RECALL | Action.START:
+                return cur == "called"
+            case Action.NO_SHOW:
+                recalls = self.current.recalls if self.current is not None else 0
+                return cur == "called" and recalls >= self.settings.max_recalls
+            case Action.FINISH:
+                return cur == "serving"
+            case Action.TRANSFER:
+                return cur in _HELD
+            case Action.REQUEUE:
+                return True
+            case Action.RESUME:
+                return state == "paused"
+            case Action.TAKE_OVER:
+                return state != "closed" and any(p not in self.covering for p in self.settings.partners)
+            case Action.END_TAKE_OVER:
+                return bool(self.covering)
+            case Action.RATE_AGAIN:
+                return (
+                    self.has_rating_pad
+                    and self.last_finished is not None
+                    and self.rating is not None
+                    and self.rating.ticket.id == self.last_finished.id
+                    and self.rating.phase in (RatingPhase.TIMEOUT, RatingPhase.PAD_DOWN)
+                )
+
+    # ---- starting actions ---------------------------------------------------------------------------
+
+    def begin(self, action: Action, args: Mapping[str, str | int] | None = None) -> Command | None:
+        """The command to send for a clerk's action, or None (with a notice) when it may not be sent now.
+
+        A second tap while the first is in flight returns None: one tap, one request.
+        """
+        args = dict(args or {})
+        if self.busy:
+            self.notice = Notice("msg.busy", level="warning")
+            return None
+        if not self.online:
+            self.notice = Notice("msg.offline", level="error")
+            return None
+        if not self.allowed(action):
+            self.notice = Notice("msg.not_now", refs={"action": f"act.name.{action.value}"}, level="warning")
+            return None
+        problem = self._check_args(action, args)
+        if problem is not None:
+            self.notice = problem
+            return None
+        if action is Action.RATE_AGAIN:
+            assert self.last_finished is not None
+            self.rating_to_ask = self.last_finished
+            self.rating = Rating(self.last_finished, RatingPhase.ASKING)
+            return None
+        cmd = Command(action, self._make_id(), args)
+        self.in_flight = cmd
+        self.notice = None
+        return cmd
+
+    def advance(self) -> Command | None:
+        """The call keypad's "next" key: call when idle, start when called, finish-and-call when serving.
+
+        Keypads without start/finish keys (the common vendor 485 ones) serve a whole day with it.
+        """
+        cur = self.held_state
+        if cur == "serving":
+            cmd = self.begin(Action.FINISH)
+            if cmd is not None:
+                cmd = replace(cmd, then=(Action.CALL_NEXT,))
+                self.in_flight = cmd
+            return cmd
+        if cur == "called":
+            return self.begin(Action.START)
+        return self.begin(Action.CALL_NEXT)
+
+    def follow_up(self, action: Action, rest: tuple[Action, ...]) -> Command | None:
+        """The next step of a compound keypad action, with a fresh request id (it is a new command)."""
+        if not self.allowed(action):
+            return None
+        cmd = Command(action, self._make_id(), {}, rest)
+        self.in_flight = cmd
+        return cmd
+
+    def _check_args(self, action: Action, args: dict[str, str | int]) -> Notice | None:
+        if action is Action.LOGIN and (not str(args.get("staff", "")) or not str(args.get("pin", ""))):
+            return Notice("login.missing", level="warning")
+        if action is Action.CALL_SPECIFIC:
+            if not str(args.get("ticket", "")).strip():
+                return Notice("msg.ticket_required", level="warning")
+            if not str(args.get("reason", "")).strip():
+                return Notice("msg.reason_required", level="warning")
+        if action is Action.REQUEUE and not str(args.get("ticket", "")).strip():
+            return Notice("msg.ticket_required", level="warning")
+        if action is Action.TRANSFER:
+            series = str(args.get("to_series", "") or "")
+            win = args.get("to_window")
+            if bool(series) == (win not in (None, "", 0)):
+                return Notice("msg.target_required", level="warning")
+        if action is Action.PAUSE:
+            reason = str(args.get("reason", "") or "")
+            if not reason and self.settings.pause_reasons:
+                args["reason"] = self.settings.pause_reasons[0]
+        if action in (Action.TAKE_OVER, Action.END_TAKE_OVER):
+            if not self.settings.partners:
+                return Notice("msg.no_partner", level="warning")
+            if "partner" not in args:
+                pool = (
+                    [p for p in self.settings.partners if p not in self.covering]
+                    if action is Action.TAKE_OVER
+                    else list(self.covering)
+                )
+                args["partner"] = pool[0]
+        return None
+
+    # ---- outcomes -----------------------------------------------------------------------------------
+
+    def succeeded(self, cmd: Command, result: object) -> None:
+        """Apply the reply of `cmd` (a `WindowResult`, `TicketInfo`, `CounterSession` or None)."""
+        if self.in_flight is cmd or (
+            self.in_flight is not None and self.in_flight.request_id == cmd.request_id
+        ):
+            self.in_flight = None
+        resent = self.unsent is not None and self.unsent.request_id == cmd.request_id
+        if resent:
+            self.unsent = None
+        label = ""
+        if cmd.action is Action.LOGIN:
+            assert isinstance(result, CounterSession)
+            self.session = result
+            self.phase = Phase.MAIN
+            self.notice = Notice(
+                "msg.login_ok", {"name": result.name, "staff": result.staff, "window": result.window}
+            )
+            return
+        if cmd.action is Action.LOGOUT:
+            self.session = None
+            self.phase = Phase.LOGIN
+            self.notice = Notice("msg.logged_out")
+            return
+        if isinstance(result, WindowResult):
+            self._set_window(result.window)
+            t = result.ticket
+            if cmd.action in _TICKET_EVENT and t is not None:
+                self._own.append((t.id, _TICKET_EVENT[cmd.action]))
+                label = t.label
+                self._ticket_step(t, _TICKET_EVENT[cmd.action])
+            elif cmd.action in _WINDOW_EVENT:
+                self._own.append((f"window:{self.window}", _WINDOW_EVENT[cmd.action]))
+            self.candidates_stale = True
+        elif isinstance(result, TicketInfo):  # requeue
+            label = result.label
+            self.no_shows = [t for t in self.no_shows if t.id != result.id]
+            self.candidates_stale = True
+        del self._own[:-20]
+        name = {"action": f"act.name.{cmd.action.value}"}
+        if resent:
+            self.notice = Notice("msg.resent", refs=name)
+        elif label:
+            self.notice = Notice("msg.done", {"label": label}, refs=name)
+        else:
+            self.notice = Notice("msg.done_window", refs=name)
+
+    def refused(self, cmd: Command, message: str, message_en: str) -> None:
+        """The hall said no (or the clerk's credentials were wrong): nothing changed there."""
+        if self.in_flight is not None and self.in_flight.request_id == cmd.request_id:
+            self.in_flight = None
+        if self.unsent is not None and self.unsent.request_id == cmd.request_id:
+            self.unsent = None
+        self.notice = Notice("msg.refused", raw=(message, message_en), level="error")
+        self.candidates_stale = True
+
+    def unreachable(self, cmd: Command) -> None:
+        """The server did not answer: keep the command (and its id) to send again when it is back."""
+        if self.in_flight is not None and self.in_flight.request_id == cmd.request_id:
+            self.in_flight = None
+        self.unsent = cmd
+        self.notice = Notice("msg.queued", refs={"action": f"act.name.{cmd.action.value}"}, level="error")
+
+    def retry(self) -> Command | None:
+        """The unsent command, to send again with the same request id (the server replays if it had it)."""
+        if self.unsent is None or self.in_flight is not None:
+            return None
+        self.in_flight = self.unsent
+        return self.unsent
+
+    def discard_unsent(self) -> None:
+        if self.unsent is not None and self.in_flight is None:
+            self.notice = Notice("msg.discarded", refs={"action": f"act.name.{self.unsent.action.value}"})
+            self.unsent = None
+            self.candidates_stale = True
+
+    # ---- hall state ---------------------------------------------------------------------------------
+
+    def _set_window(self, view: WindowInfo) -> None:
+        if view.number != self.window:
+            return
+        self.window_view = view
+        if self.current is not None and view.current != self.current.label:
+            self.current = None
+
+    def _ticket_step(self, t: TicketInfo, action: str) -> None:
+        if action in ("called", "recalled", "serving"):
+            self.current = t
+            return
+        if self.current is not None and self.current.id == t.id:
+            self.current = None
+        if action == "finished":
+            self.last_finished = t
+            self.rating_to_ask = t
+            self.rating = (
+                Rating(t, RatingPhase.ASKING) if self.has_rating_pad else Rating(t, RatingPhase.NO_PAD)
+            )
+            if not self.has_rating_pad:
+                self.rating_to_ask = None
+        elif action == "no_show":
+            self.no_shows = [t, *[x for x in self.no_shows if x.id != t.id]][:20]
+
+    def set_windows(self, views: list[WindowInfo]) -> None:
+        """A fresh list of windows (after a (re)connect): the truth about this window."""
+        for v in views:
+            if v.number == self.window:
+                self.window_view = v
+                if not v.current:
+                    self.current = None
+                elif self.current is None or self.current.label != v.current:
+                    # Known by label only until the next event or candidates refresh brings the ticket.
+                    self.current = None
+        self._own.clear()
+        self.candidates_stale = True
+
+    def set_current(self, ticket: TicketInfo | None) -> None:
+        self.current = ticket
+
+    def set_candidates(self, candidates: list[Candidate]) -> None:
+        # Staleness is cleared by the caller before it asks: an event during the request marks it again.
+        self.candidates = candidates
+
+    def on_snapshot(self, snap: SnapshotInfo) -> None:
+        self.set_windows(list(snap.windows))
+
+    def on_event(self, event: Event) -> None:
+        self._count(event)
+        if isinstance(event, TicketChanged):
+            self.candidates_stale = True
+            mine = event.window is not None and event.window.number == self.window
+            if not mine:
+                if self.current is not None and event.ticket.id == self.current.id:
+                    self.current = None  # moved by someone else (a manager)
+                return
+            key = (event.ticket.id, event.action)
+            if key in self._own:
+                self._own.remove(key)  # our own reply already showed it
+                return
+            assert event.window is not None
+            self._set_window(event.window)
+            self._ticket_step(event.ticket, event.action)
+            if event.action == "finished":
+                # Finished by someone else (a manager): this station does not ask for a rating of it.
+                self.rating_to_ask = None
+                self.rating = None
+        elif isinstance(event, WindowChanged):
+            if event.window.number != self.window:
+                if self.window in event.window.taken_over or event.action == "takeover_ended":
+                    self.candidates_stale = True
+                return
+            key = (f"window:{self.window}", event.action)
+            if key in self._own:
+                self._own.remove(key)
+                return
+            self._set_window(event.window)
+            self.candidates_stale = True
+        elif event.kind in ("ticket_issued",):
+            self.candidates_stale = True
+
+    def _count(self, event: Event) -> None:
+        day = event.at.astimezone(self._tz).date()
+        today = self.today()
+        if day != today:
+            return
+        if self.counts.day != today:
+            self.counts = Counts(day=today)
+            self._counted.clear()
+        if (
+            isinstance(event, TicketChanged)
+            and event.window is not None
+            and event.window.number == self.window
+        ):
+            field_name = {
+                "called": "called",
+                "finished": "finished",
+                "no_show": "no_show",
+                "transferred": "transferred",
+            }.get(event.action)
+            if field_name is not None:
+                key = (event.ticket.id, event.action, event.at.isoformat())
+                if key not in self._counted:
+                    self._counted.add(key)
+                    setattr(self.counts, field_name, getattr(self.counts, field_name) + 1)
+        elif isinstance(event, RatingRecorded) and event.window == self.window:
+            key = (event.ticket, "rated", "")
+            if key not in self._counted:
+                self._counted.add(key)
+                self.counts.rated += 1
+
+    def set_connection(self, state: str, age_s: float | None = None) -> None:
+        self.connection = state
+        self.data_age_s = age_s
+
+    def set_device(self, name: str, health: str, reason: str = "") -> bool:
+        """Record a device's state; True when it changed."""
+        old = self.devices.get(name)
+        self.devices[name] = (health, reason)
+        return old != (health, reason)
+
+    def enrolling(self, code: str) -> None:
+        self.phase = Phase.ENROLLING
+        self.enroll_code = code
+
+    def enrolled(self) -> None:
+        if self.phase is Phase.ENROLLING:
+            self.phase = Phase.LOGIN
+
+    # ---- rating -------------------------------------------------------------------------------------
+
+    def take_rating_request(self) -> TicketInfo | None:
+        t, self.rating_to_ask = self.rating_to_ask, None
+        return t
+
+    def rating_score(self, ticket: TicketInfo, score: int) -> Command:
+        cmd = Command(Action.RATE_AGAIN, self._make_id(), {"ticket": ticket.id, "score": score})
+        self.rating = Rating(ticket, RatingPhase.SENDING, score, cmd.request_id)
+        return cmd
+
+    def rating_timeout(self, ticket: TicketInfo) -> None:
+        self.rating = Rating(ticket, RatingPhase.TIMEOUT)
+
+    def rating_pad_down(self, ticket: TicketInfo, reason: str) -> None:
+        self.rating = Rating(ticket, RatingPhase.PAD_DOWN, reason=reason)
+
+    def rating_stored(self, ticket: TicketInfo, result: RatingResult) -> None:
+        self.rating = Rating(ticket, RatingPhase.DONE, result.score, "", result.case_id, result.case_due)
+
+    def rating_queued(self, ticket: TicketInfo) -> None:
+        if self.rating is not None and self.rating.ticket.id == ticket.id:
+            self.rating = replace(self.rating, phase=RatingPhase.QUEUED)
+
+    def rating_failed(self, ticket: TicketInfo, reason: str) -> None:
+        score = self.rating.score if self.rating is not None else None
+        self.rating = Rating(ticket, RatingPhase.FAILED, score, reason=reason)
+
+    def rating_to_resend(self) -> Rating | None:
+        r = self.rating
+        return r if r is not None and r.phase is RatingPhase.QUEUED else None
+
+    def rating_notice(self) -> Notice | None:
+        r = self.rating
+        if r is None:
+            return None
+        values: dict[str, str | int] = {"label": r.ticket.label}
+        refs = {"score": f"score.{r.score}"} if r.score else {}
+        match r.phase:
+            case RatingPhase.ASKING:
+                return Notice("rate.asking", values)
+            case RatingPhase.SENDING:
+                return Notice("rate.sending", values, refs=refs)
+            case RatingPhase.QUEUED:
+                return Notice("rate.queued", values, "warning", refs=refs)
+            case RatingPhase.DONE:
+                if r.case_id:
+                    values |= {"case": r.case_id, "due": str(r.case_due or "")}
+                    return Notice("rate.case", values, "warning", refs=refs)
+                return Notice("rate.done", values, refs=refs)
+            case RatingPhase.TIMEOUT:
+                return Notice("rate.timeout", values, "warning")
+            case RatingPhase.NO_PAD:
+                return Notice("rate.no_pad", values, "warning")
+            case RatingPhase.PAD_DOWN:
+                return Notice("rate.pad_down", values | {"reason": r.reason}, "error")
+            case RatingPhase.FAILED:
+                return Notice("rate.failed", values | {"reason": r.reason}, "error")
+
+    # ---- what the devices show ----------------------------------------------------------------------
+
+    def led_text(self) -> str:
+        """The window strip's text: the call, the matter being served, the pause reason, or welcome."""
+        led = self.settings.led
+        if self.phase is not Phase.MAIN and self.window_state == "closed":
+            return led.closed
+        held = self.held_state
+        if held == "called":
+            return led.calling.format(number=self.held_label, window=self.window)
+        if held == "serving":
+            matter = self.current.matter_name if self.current is not None else ""
+            return f"{self.held_label} {matter}".strip()
+        state = self.window_state
+        if state == "paused":
+            reason = self.window_view.pause_reason if self.window_view is not None else ""
+            return led.paused.format(reason=reason).strip()
+        if state == "closed":
+            return led.closed
+        return led.welcome
+
+    def keypad_display(self) -> tuple[str, int]:
+        return (self.held_label, self.waiting)

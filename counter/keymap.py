@@ -1,0 +1,54 @@
+"""Call keypad keys (HQP/1 `KeyCode`s; vendor 485 keys arrive already mapped onto them) to counter actions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from counter.flow import Action, Notice, Settings
+from drivers.codecs.hqp import KeyCode, KeyEvent
+
+_SIMPLE: dict[int, Action] = {
+    KeyCode.RECALL: Action.RECALL,
+    KeyCode.CALL_BACK: Action.RECALL,  # vendor 回呼: call the held ticket again
+    KeyCode.RESUME: Action.RESUME,
+    KeyCode.NO_SHOW: Action.NO_SHOW,
+    KeyCode.RATE: Action.RATE_AGAIN,
+    KeyCode.LOGOUT: Action.LOGOUT,
+    KeyCode.START: Action.START,
+    KeyCode.FINISH: Action.FINISH,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class KeyIntent:
+    """What a key asks for: an action with its arguments, the "next" key's advance, or a problem to show."""
+
+    action: Action | None = None
+    args: dict[str, str | int] = field(default_factory=dict)
+    advance: bool = False
+    problem: Notice | None = None
+
+
+def intent_for(event: KeyEvent, settings: Settings) -> KeyIntent:
+    code, digits = event.code, event.digits
+    if code == KeyCode.NEXT:
+        return KeyIntent(advance=True)
+    if code in _SIMPLE:
+        return KeyIntent(_SIMPLE[code])
+    if code == KeyCode.PAUSE:
+        reasons = settings.pause_reasons
+        reason = reasons[0] if reasons else ""
+        # Digits before the pause key choose the reason by its place in the hall's list (1 = first).
+        if digits.isdigit() and 1 <= int(digits) <= len(reasons):
+            reason = reasons[int(digits) - 1]
+        return KeyIntent(Action.PAUSE, {"reason": reason})
+    if code == KeyCode.TRANSFER:
+        if not digits.isdigit() or int(digits) == 0:
+            return KeyIntent(problem=Notice("msg.target_required", level="warning"))
+        return KeyIntent(Action.TRANSFER, {"to_window": int(digits)})
+    if code == KeyCode.LOGIN:
+        staff, sep, pin = digits.partition("*")
+        if not sep or not staff or not pin:
+            return KeyIntent(problem=Notice("msg.bad_login_digits", level="warning"))
+        return KeyIntent(Action.LOGIN, {"staff": staff, "pin": pin})
+    return KeyIntent(problem=Notice("msg.key_unknown", {"code": f"{code:02X}"}, "warning"))

@@ -1,0 +1,455 @@
+"""The counter's widgets: login, the window's main view, inline forms, and (for a desk station) the desk tab.
+
+Widgets only: they show what `render()` is given and emit intents (`intent(action, args)`); buttons, keyboard
+shortcuts and forms all end in the same intent, the same one the call keypad produces.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QComboBox,
+    QGridLayout,
+    QHBoxLayout,
+    QLineEdit,
+    QListWidget,
+    QPushButton,
+    QStackedWidget,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from counter.deskview import DeskView
+from counter.flow import Action, CounterFlow, Phase, render
+from hallui.connection import ConnectionBanner
+from hallui.enrollment import EnrollmentView
+from hallui.i18n import Catalog
+from hallui.widgets import button, label
+
+# (action, catalogue key, shortcut); actions marked with a form open their inline form first.
+BUTTONS: tuple[tuple[Action, str, str], ...] = (
+    (Action.CALL_NEXT, "act.call_next", "F1"),
+    (Action.RECALL, "act.recall", "F2"),
+    (Action.START, "act.start", "F3"),
+    (Action.FINISH, "act.finish", "F4"),
+    (Action.NO_SHOW, "act.no_show", "F5"),
+    (Action.TRANSFER, "act.transfer", "F6"),
+    (Action.CALL_SPECIFIC, "act.call_specific", "F7"),
+    (Action.PAUSE, "act.pause", "F8"),
+    (Action.RESUME, "act.resume", "F9"),
+    (Action.REQUEUE, "act.requeue", "F10"),
+    (Action.OPEN, "act.open", ""),
+    (Action.CLOSE, "act.close", ""),
+    (Action.TAKE_OVER, "act.take_over", ""),
+    (Action.END_TAKE_OVER, "act.end_take_over", ""),
+    (Action.RATE_AGAIN, "act.rate_again", ""),
+    (Action.LOGOUT, "act.logout", ""),
+)
+WITH_FORM = {Action.TRANSFER, Action.CALL_SPECIFIC, Action.PAUSE, Action.REQUEUE}
+
+_LEVEL_ROLE = {"info": "muted", "warning": "warning", "error": "error"}
+
+
+def _set_role(w: QWidget, role: str) -> None:
+    if w.property("role") != role:
+        w.setProperty("role", role)
+        w.style().unpolish(w)
+        w.style().polish(w)
+
+
+class LoginPage(QWidget):
+    def __init__(self, catalog: Catalog, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("loginPage")
+        lay = QVBoxLayout(self)
+        self.title = label(catalog.t("login.title"), "loginTitle", "title")
+        self.window_label = label("", "loginWindow")
+        self.staff = QLineEdit(self)
+        self.staff.setObjectName("loginStaff")
+        self.staff.setPlaceholderText(catalog.t("login.staff"))
+        self.pin = QLineEdit(self)
+        self.pin.setObjectName("loginPin")
+        self.pin.setPlaceholderText(catalog.t("login.pin"))
+        self.pin.setEchoMode(QLineEdit.EchoMode.Password)
+        self.go = button(catalog.t("login.go"), "btnLogin")
+        self.hint = label(catalog.t("login.keypad_hint"), "loginHint", "muted", wrap=True)
+        self.message = label("", "loginMessage", "error", wrap=True)
+        for w in (self.title, self.window_label, self.staff, self.pin, self.go, self.hint, self.message):
+            lay.addWidget(w)
+        lay.addStretch(1)
+
+
+class Forms(QStackedWidget):
+    """Inline forms for the actions that need more than a tap (no modal dialogs on a busy counter)."""
+
+    def __init__(self, catalog: Catalog, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("forms")
+        self.catalog = catalog
+        t = catalog.t
+        # transfer
+        self.transfer = QWidget(self)
+        lay = QGridLayout(self.transfer)
+        self.transfer_series = QComboBox(self.transfer)
+        self.transfer_series.setObjectName("transferSeries")
+        self.transfer_window = QLineEdit(self.transfer)
+        self.transfer_window.setObjectName("transferWindow")
+        self.transfer_window.setPlaceholderText(t("form.transfer_window"))
+        self.transfer_reason = QLineEdit(self.transfer)
+        self.transfer_reason.setObjectName("transferReason")
+        self.transfer_reason.setPlaceholderText(t("form.transfer_reason"))
+        lay.addWidget(label(t("form.transfer_series"), "transferSeriesLabel"), 0, 0)
+        lay.addWidget(self.transfer_series, 0, 1)
+        lay.addWidget(self.transfer_window, 1, 0, 1, 2)
+        lay.addWidget(self.transfer_reason, 2, 0, 1, 2)
+        self.addWidget(self.transfer)
+        # call a specific ticket
+        self.specific = QWidget(self)
+        lay2 = QVBoxLayout(self.specific)
+        self.specific_ticket = QLineEdit(self.specific)
+        self.specific_ticket.setObjectName("specificTicket")
+        self.specific_ticket.setPlaceholderText(t("form.ticket"))
+        self.specific_reason = QLineEdit(self.specific)
+        self.specific_reason.setObjectName("specificReason")
+        self.specific_reason.setPlaceholderText(t("form.reason"))
+        lay2.addWidget(self.specific_ticket)
+        lay2.addWidget(self.specific_reason)
+        self.addWidget(self.specific)
+        # pause
+        self.pause = QWidget(self)
+        lay3 = QHBoxLayout(self.pause)
+        self.pause_reason = QComboBox(self.pause)
+        self.pause_reason.setObjectName("pauseReason")
+        lay3.addWidget(label(t("form.pause_reason"), "pauseReasonLabel"))
+        lay3.addWidget(self.pause_reason, 1)
+        self.addWidget(self.pause)
+        # requeue
+        self.requeue = QWidget(self)
+        lay4 = QVBoxLayout(self.requeue)
+        self.requeue_ticket = QComboBox(self.requeue)
+        self.requeue_ticket.setObjectName("requeueTicket")
+        self.requeue_ticket.setEditable(True)
+        lay4.addWidget(label(t("form.ticket"), "requeueLabel"))
+        lay4.addWidget(self.requeue_ticket)
+        self.addWidget(self.requeue)
+        self.pages = {
+            Action.TRANSFER: self.transfer,
+            Action.CALL_SPECIFIC: self.specific,
+            Action.PAUSE: self.pause,
+            Action.REQUEUE: self.requeue,
+        }
+
+    def args_for(self, action: Action) -> dict[str, Any]:
+        if action is Action.TRANSFER:
+            window = self.transfer_window.text().strip()
+            return {
+                "to_series": self.transfer_series.currentData() or "",
+                "to_window": int(window) if window.isdigit() else 0,
+                "reason": self.transfer_reason.text().strip(),
+            }
+        if action is Action.CALL_SPECIFIC:
+            return {"ticket": self.specific_ticket.text().strip(), "reason": self.specific_reason.text()}
+        if action is Action.PAUSE:
+            return {"reason": self.pause_reason.currentText()}
+        if action is Action.REQUEUE:
+            return {"ticket": self.requeue_ticket.currentText().strip()}
+        return {}
+
+    def clear(self) -> None:
+        for w in (
+            self.transfer_window,
+            self.transfer_reason,
+            self.specific_ticket,
+            self.specific_reason,
+        ):
+            w.clear()
+        self.requeue_ticket.setCurrentIndex(0)
+        self.transfer_series.setCurrentIndex(0)
+
+
+class MainPage(QWidget):
+    def __init__(self, catalog: Catalog, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("mainPage")
+        self.catalog = catalog
+        lay = QVBoxLayout(self)
+        lay.setSpacing(6)
+        self.header = label("", "windowHeader", "title")
+        self.state = label("", "windowState")
+        lay.addWidget(self.header)
+        lay.addWidget(self.state)
+        cur = QGridLayout()
+        self.number = label("", "currentNumber", "big")
+        self.matter = label("", "currentMatter", wrap=True)
+        self.reason = label("", "currentReason", wrap=True)
+        self.priority = label("", "currentPriority")
+        self.recalls = label("", "currentRecalls")
+        self.wait = label("", "currentWait")
+        self.missing = label("", "currentMissing", "warning", wrap=True)
+        cur.addWidget(self.number, 0, 0, 3, 1)
+        cur.addWidget(self.matter, 0, 1, 1, 2)
+        cur.addWidget(self.reason, 1, 1, 1, 2)
+        cur.addWidget(self.priority, 2, 1)
+        cur.addWidget(self.recalls, 2, 2)
+        cur.addWidget(self.wait, 3, 1)
+        cur.addWidget(self.missing, 4, 0, 1, 3)
+        cur.setColumnStretch(1, 1)
+        lay.addLayout(cur)
+        grid = QGridLayout()
+        self.buttons: dict[Action, QPushButton] = {}
+        for i, (action, key, _shortcut) in enumerate(BUTTONS):
+            role = None if i < 10 else "secondary"
+            b = button(catalog.t(key), f"btn_{action.value}", role)
+            self.buttons[action] = b
+            grid.addWidget(b, i // 4, i % 4)
+        lay.addLayout(grid)
+        self.forms = Forms(catalog, self)
+        self.form_ok = button(catalog.t("form.ok"), "formOk")
+        self.form_cancel = button(catalog.t("form.cancel"), "formCancel", "secondary")
+        self.form_box = QWidget(self)
+        self.form_box.setObjectName("formBox")
+        fl = QHBoxLayout(self.form_box)
+        fl.addWidget(self.forms, 1)
+        fl.addWidget(self.form_ok)
+        fl.addWidget(self.form_cancel)
+        self.form_box.hide()
+        lay.addWidget(self.form_box)
+        self.list_title = label("", "waitingTitle")
+        self.waiting = QListWidget(self)
+        self.waiting.setObjectName("waitingList")
+        self.waiting.setMinimumHeight(140)
+        lay.addWidget(self.list_title)
+        lay.addWidget(self.waiting, 1)
+        self.counts = label("", "todayCounts", wrap=True)
+        self.rating = label("", "ratingStatus", wrap=True)
+        self.message = label("", "message", wrap=True)
+        self.discard = button(catalog.t("act.discard"), "btnDiscard", "secondary")
+        self.discard.hide()
+        for w in (self.counts, self.rating, self.message, self.discard):
+            lay.addWidget(w)
+
+
+class CounterWindow(QWidget):
+    """The whole station window: enrollment code, login, then the window view (and the desk tab)."""
+
+    intent = Signal(str, dict)
+    desk_intent = Signal(str, dict)
+
+    def __init__(self, catalog: Catalog, *, desk: bool = False, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("counterWindow")
+        self.catalog = catalog
+        self.setWindowFlag(Qt.WindowType.WindowStaysOnTopHint, True)
+        outer = QVBoxLayout(self)
+        top = QHBoxLayout()
+        self.banner = ConnectionBanner(catalog, self)
+        self.devices = label("", "devicesStatus", "muted", wrap=True)
+        top.addWidget(self.banner, 1)
+        top.addWidget(self.devices, 1)
+        outer.addLayout(top)
+        self.pages = QStackedWidget(self)
+        self.pages.setObjectName("pages")
+        self.enroll = EnrollmentView(catalog)
+        self.login = LoginPage(catalog)
+        self.main = MainPage(catalog)
+        self.desk: DeskView | None = None
+        self.tabs: QTabWidget | None = None
+        self.pages.addWidget(self.enroll)
+        self.pages.addWidget(self.login)
+        if desk:
+            self.tabs = QTabWidget(self)
+            self.tabs.setObjectName("modeTabs")
+            self.desk = DeskView(catalog)
+            self.desk.intent.connect(self.desk_intent)
+            self.tabs.addTab(self.main, catalog.t("tab.window"))
+            self.tabs.addTab(self.desk, catalog.t("tab.desk"))
+            self.pages.addWidget(self.tabs)
+        else:
+            self.pages.addWidget(self.main)
+        outer.addWidget(self.pages, 1)
+        self._form_action: Action | None = None
+        self._flow: CounterFlow | None = None
+        self._wire()
+
+    # ---- intents ------------------------------------------------------------------------------------
+
+    def _wire(self) -> None:
+        lp = self.login
+        lp.go.clicked.connect(self._login)
+        lp.pin.returnPressed.connect(self._login)
+        for action, b in self.main.buttons.items():
+            b.clicked.connect(lambda _=False, a=action: self.trigger(a))
+        for action, _key, shortcut in BUTTONS:
+            if shortcut:
+                sc = QShortcut(QKeySequence(shortcut), self)
+                sc.setContext(Qt.ShortcutContext.WindowShortcut)
+                sc.activated.connect(lambda a=action: self._shortcut(a))
+        self.main.form_ok.clicked.connect(self._form_submit)
+        self.main.form_cancel.clicked.connect(self.close_form)
+        self.main.discard.clicked.connect(lambda: self.intent.emit("discard", {}))
+
+    def _login(self) -> None:
+        self.intent.emit(Action.LOGIN.value, {"staff": self.login.staff.text(), "pin": self.login.pin.text()})
+        self.login.pin.clear()
+
+    def _shortcut(self, action: Action) -> None:
+        if self.main.buttons[action].isEnabled():
+            self.trigger(action)
+
+    def trigger(self, action: Action) -> None:
+        """A button or shortcut: send at once, or open the action's inline form first."""
+        if action in WITH_FORM:
+            self.open_form(action)
+            return
+        self.intent.emit(action.value, {})
+
+    def open_form(self, action: Action) -> None:
+        self._form_action = action
+        self.main.forms.setCurrentWidget(self.main.forms.pages[action])
+        self.main.form_box.show()
+        if self._flow is not None:
+            self._render_forms(self._flow)
+
+    def close_form(self) -> None:
+        self._form_action = None
+        self.main.form_box.hide()
+        self.main.forms.clear()
+
+    def _form_submit(self) -> None:
+        action = self._form_action
+        if action is None:
+            return
+        args = self.main.forms.args_for(action)
+        self.intent.emit(action.value, args)
+        self.close_form()
+
+    # ---- render -------------------------------------------------------------------------------------
+
+    def show_flow(self, flow: CounterFlow) -> None:
+        c = self.catalog
+        t = c.t
+        self._flow = flow
+        self.banner.show_state(flow.connection, flow.data_age_s)
+        self._render_devices(flow)
+        if flow.phase is Phase.ENROLLING:
+            self.pages.setCurrentWidget(self.enroll)
+            return
+        if flow.phase is Phase.LOGIN:
+            self.pages.setCurrentWidget(self.login)
+            s = flow.settings
+            self.login.window_label.setText(t("login.window", window=s.window, name=s.window_name))
+            self.login.go.setEnabled(flow.allowed(Action.LOGIN))
+            self.login.message.setText(render(flow.notice, c) if flow.notice is not None else "")
+            return
+        self.pages.setCurrentWidget(self.tabs if self.tabs is not None else self.main)
+        self._render_main(flow)
+
+    def _render_devices(self, flow: CounterFlow) -> None:
+        t = self.catalog.t
+        down = [t(f"dev.{name}") for name, (health, _r) in flow.devices.items() if health == "unavailable"]
+        if not flow.devices:
+            self.devices.setText(t("dev.none"))
+            _set_role(self.devices, "muted")
+        elif down:
+            self.devices.setText(t("dev.down", list="、".join(down)))
+            _set_role(self.devices, "error")
+        else:
+            self.devices.setText(t("dev.ok"))
+            _set_role(self.devices, "muted")
+
+    def _render_main(self, flow: CounterFlow) -> None:
+        c = self.catalog
+        t = c.t
+        m = self.main
+        clerk = f"{flow.session.name}（{flow.session.staff}）" if flow.session is not None else ""
+        m.header.setText(t("win.header", window=flow.window, clerk=clerk))
+        view = flow.window_view
+        held = flow.held_state
+        if held:
+            state = t(f"win.state.{held}")
+        elif flow.window_state == "paused":
+            state = t("win.state.paused", reason=view.pause_reason if view is not None else "")
+        else:
+            state = t(f"win.state.{flow.window_state}")
+        if flow.covering:
+            state += " · " + t("win.takeover", windows="、".join(str(w) for w in flow.covering))
+        m.state.setText(state)
+        cur = flow.current
+        if cur is not None:
+            m.number.setText(cur.label)
+            m.matter.setText(c.pick(cur.matter_name, cur.matter_name_en))
+            reason = c.pick(cur.call_reason, cur.call_reason_en)
+            m.reason.setText(t("cur.reason", reason=reason) if reason else "")
+            m.priority.setText(t("cur.priority", name=cur.priority_name or t("cur.normal")))
+            m.recalls.setText(t("cur.recalls", n=cur.recalls, max=flow.settings.max_recalls))
+            m.wait.setText(t("cur.wait", min=flow.waited_min(cur)))
+            m.missing.setText(
+                t("cur.missing", items="、".join(cur.missing), due=str(cur.due or "")) if cur.missing else ""
+            )
+        else:
+            m.number.setText(flow.held_label or "—")
+            m.matter.setText("" if flow.held_label else t("cur.none"))
+            for w in (m.reason, m.priority, m.recalls, m.wait, m.missing):
+                w.setText("")
+        for action, b in m.buttons.items():
+            b.setEnabled(flow.allowed(action))
+        m.buttons[Action.RATE_AGAIN].setVisible(flow.has_rating_pad)
+        m.buttons[Action.TAKE_OVER].setVisible(bool(flow.settings.partners))
+        m.buttons[Action.END_TAKE_OVER].setVisible(bool(flow.settings.partners))
+        self._render_forms(flow)
+        m.list_title.setText(t("list.title", n=flow.waiting))
+        items = [
+            t(
+                "list.item",
+                label=cand.ticket.label,
+                matter=c.pick(cand.ticket.matter_name, cand.ticket.matter_name_en),
+                reason=c.pick(cand.reason, cand.reason_en) or t("cur.normal"),
+                min=flow.waited_min(cand.ticket),
+            )
+            for cand in flow.candidates
+        ]
+        if [m.waiting.item(i).text() for i in range(m.waiting.count())] != items:
+            m.waiting.clear()
+            m.waiting.addItems(items)
+        k = flow.counts
+        m.counts.setText(
+            t(
+                "counts",
+                called=k.called,
+                finished=k.finished,
+                no_show=k.no_show,
+                transferred=k.transferred,
+                rated=k.rated,
+            )
+        )
+        rn = flow.rating_notice()
+        m.rating.setText(render(rn, c) if rn is not None else "")
+        _set_role(m.rating, _LEVEL_ROLE[rn.level] if rn is not None else "muted")
+        n = flow.notice
+        m.message.setText(render(n, c) if n is not None else "")
+        _set_role(m.message, _LEVEL_ROLE[n.level] if n is not None else "muted")
+        m.discard.setVisible(flow.unsent is not None and flow.in_flight is None)
+
+    def _render_forms(self, flow: CounterFlow) -> None:
+        f = self.main.forms
+        if f.pause_reason.count() != len(flow.settings.pause_reasons):
+            f.pause_reason.clear()
+            f.pause_reason.addItems(list(flow.settings.pause_reasons))
+        if f.transfer_series.count() == 0:
+            f.transfer_series.addItem(self.catalog.t("form.no_series"), "")
+            for prefix, name, name_en in flow.settings.series:
+                f.transfer_series.addItem(f"{prefix} {self.catalog.pick(name, name_en)}", prefix)
+        labels = [t.label for t in flow.no_shows]
+        current = [f.requeue_ticket.itemText(i) for i in range(f.requeue_ticket.count())]
+        if labels != current:
+            text = f.requeue_ticket.currentText()
+            f.requeue_ticket.clear()
+            f.requeue_ticket.addItems(labels)
+            if text:
+                f.requeue_ticket.setEditText(text)
+        ok_enabled = self._form_action is not None and flow.allowed(self._form_action)
+        self.main.form_ok.setEnabled(ok_enabled)
