@@ -30,7 +30,7 @@ from hallcore.model import (
     WindowRuntime,
     WindowState,
 )
-from hallcore.ordering import NORMAL_RANK, Line, iter_waiting, order_of
+from hallcore.ordering import NORMAL_RANK, Line, order_of
 from hallcore.outcomes import Accepted, Collector, RefusalCode, Refused, refuse, wrong_state
 
 # Enum members as module constants: attribute access on an Enum class is a descriptor call, and
@@ -122,11 +122,38 @@ class EngineState:
             extra = expected_jumps(ahead, mean, cap, rate, policy.aging_limit_min)
             return estimate_wait(ahead, mean, cap, cv=cv, extra=extra)
         line = self._line_of(t)
-        lower = sorted(x.since.timestamp() for r, x in iter_waiting(line, self.tickets) if r > rank)
+        lower_total = sum(n for r, n in line.rank_counts.items() if r > rank)
         passed = passed_by_lower(
-            ahead, mean, cap, lower, now.timestamp(), policy.aging_limit_min, policy.max_priority_in_row
+            ahead,
+            mean,
+            cap,
+            lambda until_s: self._joined_by(line, until_s, rank),
+            lower_total,
+            now.timestamp(),
+            policy.aging_limit_min,
+            policy.max_priority_in_row,
         )
         return estimate_wait(ahead + passed, mean, cap, cv=cv)
+
+    def _joined_by(self, line: Line, until_s: float, rank: int) -> int:
+        """Waiting tickets of `line` ranked after `rank` that joined at or before `until_s`: a walk of the
+        by-time heap that skips every subtree starting later, so it costs O(those counted + stale)."""
+        heap = line.by_since
+        tickets = self.tickets
+        count = 0
+        todo = [0] if heap else []
+        while todo:
+            i = todo.pop()
+            since_s, _key, tid, token = heap[i]
+            if since_s > until_s:
+                continue
+            x = tickets.get(tid)
+            if x is not None and x.state is _WAITING and x.qtoken == token and self._rank_of(x) > rank:
+                count += 1
+            for child in (2 * i + 1, 2 * i + 2):
+                if child < len(heap):
+                    todo.append(child)
+        return count
 
     def _note_arrival(self, t: Ticket) -> None:
         if self._rank_of(t) != NORMAL_RANK:

@@ -6,10 +6,9 @@ elsewhere so its error (MAE) and the range's coverage are measured, and these co
 
 from __future__ import annotations
 
-import bisect
 import math
 from collections import deque
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 from hallcore.config import Matter
@@ -365,27 +364,31 @@ def passed_by_lower(
     ahead: int,
     mean_handle_min: float,
     capacity: float,
-    lower_since_s: list[float],
+    lower_joined_by: Callable[[float], int],
+    lower_total: int,
     now_s: float,
     aging_limit_min: float | None,
     max_priority_in_row: int | None,
 ) -> int:
     """Lower-class tickets that will be called before a new priority ticket with `ahead` before it.
 
-    `lower_since_s` holds, sorted, when each waiting ticket of a lower class joined its queue. One passes
-    if it reaches the anti-starvation limit before the new ticket's estimated call (a fixed point: more
-    passing means a later call), or through the priority-run limit (one after every N priority calls); the
-    two overlap, so the larger count is taken.
+    `lower_joined_by(t)` counts the waiting tickets of a lower class that joined their queue at or before
+    POSIX time `t` (all of them have joined by `now_s`); `lower_total` is how many there are. One passes if
+    it reaches the anti-starvation limit before the new ticket's estimated call (a fixed point: more passing
+    means a later call), or through the priority-run limit (one after every N priority calls); the two
+    overlap, so the larger count is taken.
     """
-    if capacity <= 0 or not lower_since_s:
+    if capacity <= 0 or lower_total <= 0:
         return 0
-    by_run = min(len(lower_since_s), ahead // max_priority_in_row) if max_priority_in_row else 0
+    by_run = min(lower_total, ahead // max_priority_in_row) if max_priority_in_row else 0
     if aging_limit_min is None:
         return by_run
     passed = by_run
-    for _ in range(len(lower_since_s) + 1):
+    for _ in range(lower_total + 1):
         call_s = now_s + (ahead + passed + 0.5) * mean_handle_min / capacity * 60.0
-        aged = bisect.bisect_right(lower_since_s, call_s - aging_limit_min * 60.0)
+        threshold = call_s - aging_limit_min * 60.0
+        # Everyone waiting joined by now: past that, all of them pass, no need to count.
+        aged = lower_total if threshold >= now_s else lower_joined_by(threshold)
         new = max(aged, by_run)
         if new <= passed:
             break

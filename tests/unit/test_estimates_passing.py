@@ -3,7 +3,9 @@ and how a shared window (综合窗口) splits its service."""
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
+from collections.abc import Callable
 
 import pytest
 
@@ -92,11 +94,15 @@ def test_extra_people_lengthen_the_estimate_and_widen_nothing_else() -> None:
         estimate_wait(4, 10.0, 1.0, extra=-1.0)
 
 
+def joined(lower: list[float]) -> Callable[[float], int]:
+    return lambda until_s: bisect.bisect_right(lower, until_s)
+
+
 # --- passed_by_lower ---------------------------------------------------------------------------------------
 
 
 def test_nobody_lower_nobody_passes() -> None:
-    assert passed_by_lower(3, 10.0, 1.0, [], T0, 30, 3) == 0
+    assert passed_by_lower(3, 10.0, 1.0, joined([]), 0, T0, 30, 3) == 0
 
 
 def test_lower_tickets_that_will_age_before_the_call_pass() -> None:
@@ -104,17 +110,17 @@ def test_lower_tickets_that_will_age_before_the_call_pass() -> None:
     lower = [T0 - 25 * 60, T0 - 20 * 60, T0 - 5 * 60]
     # Cases of 10 min: called in 15 min, when the first two are past 30 min; they pass, pushing the call
     # to 35 min, when the third is past the limit too.
-    assert passed_by_lower(1, 10.0, 1.0, lower, T0, 30, None) == 3
+    assert passed_by_lower(1, 10.0, 1.0, joined(lower), len(lower), T0, 30, None) == 3
     # Cases of 5 min: called in 7.5 min (one passes), then 12.5 (two), then 17.5: the third would need 25.
-    assert passed_by_lower(1, 5.0, 1.0, lower, T0, 30, None) == 2
-    assert passed_by_lower(1, 5.0, 1.0, lower, T0, None, None) == 0
+    assert passed_by_lower(1, 5.0, 1.0, joined(lower), len(lower), T0, 30, None) == 2
+    assert passed_by_lower(1, 5.0, 1.0, joined(lower), len(lower), T0, None, None) == 0
 
 
 def test_priority_run_limit_lets_normal_tickets_in() -> None:
     lower = [T0 - 60, T0]
-    assert passed_by_lower(6, 1.0, 1.0, lower, T0, None, 3) == 2
-    assert passed_by_lower(2, 1.0, 1.0, lower, T0, None, 3) == 0
-    assert passed_by_lower(6, 1.0, 1.0, lower, T0, None, None) == 0
+    assert passed_by_lower(6, 1.0, 1.0, joined(lower), len(lower), T0, None, 3) == 2
+    assert passed_by_lower(2, 1.0, 1.0, joined(lower), len(lower), T0, None, 3) == 0
+    assert passed_by_lower(6, 1.0, 1.0, joined(lower), len(lower), T0, None, None) == 0
 
 
 # --- ServiceShares -----------------------------------------------------------------------------------------
@@ -201,3 +207,28 @@ def test_a_shared_window_counts_the_share_it_really_gives() -> None:
     assert before is not None
     assert after is not None
     assert after > 2 * before
+
+
+def test_joined_by_counts_like_a_full_scan() -> None:
+    import random
+
+    from hallcore.ordering import NORMAL_RANK, iter_waiting
+
+    rng = random.Random(4)
+    e = Engine(small_hall(aging_limit_min=30))
+    assert isinstance(e.handle(c.OpenWindow(1, "s1"), MONDAY_9), Accepted)
+    now = MONDAY_9
+    for i in range(300):
+        now += dt.timedelta(seconds=rng.uniform(0, 60))
+        _issue(e, "hj01", now, rng.choice(["", "", "", "elderly"]))
+        if i % 7 == 0:
+            for cmd in (c.CallNext(1), c.StartServing(1), c.Finish(1)):
+                assert isinstance(e.handle(cmd, now), Accepted)
+    line = e._lines["A"]
+    for minutes in (0, 30, 90, 200, 400):
+        until = (MONDAY_9 + dt.timedelta(minutes=minutes)).timestamp()
+        for rank in (1, NORMAL_RANK - 1):
+            brute = sum(
+                1 for r, t in iter_waiting(line, e.tickets) if r > rank and t.since.timestamp() <= until
+            )
+            assert e._joined_by(line, until, rank) == brute
