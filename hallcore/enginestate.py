@@ -82,6 +82,10 @@ class EngineState:
         # series -> (open windows serving only it, open shared windows serving it with their series)
         self._capacity: dict[str, tuple[float, tuple[tuple[int, tuple[str, ...]], ...]]] = {}
         self._shares = ServiceShares()
+        # The capacity figure itself, per series. It depends on the open windows, on the shared windows'
+        # recent calls and on handle-time means, so `_capacity_changed` drops it on any of those; issuing
+        # reads it far more often than those change.
+        self._capacity_value: dict[str, float] = {}
         self._handle_stats: dict[str, tuple[float, float]] = {}
         self._walk_in_memo: dict[tuple[str, int], bool] = {}
         self._priority_arrivals = ArrivalRate()  # per series: who will pass normal tickets
@@ -175,6 +179,9 @@ class EngineState:
         # Cached per series: recomputing over every open window at each issue made issuing O(windows).
         # Any window change (open, close, pause, resume, A/B takeover) clears the cache; the shares of the
         # few shared windows are read fresh.
+        value = self._capacity_value.get(series)
+        if value is not None:
+            return value
         cached = self._capacity.get(series)
         if cached is None:
             dedicated = 0.0
@@ -193,15 +200,31 @@ class EngineState:
             cached = (dedicated, tuple(shared))
             self._capacity[series] = cached
         dedicated, shared_windows = cached
-        if not shared_windows:
-            return dedicated
-        means = {s: self._stats(s)[0] for _n, served in shared_windows for s in served}
-        return dedicated + sum(self._shares.share(n, served, series, means) for n, served in shared_windows)
+        if shared_windows:
+            means = {s: self._stats(s)[0] for _n, served in shared_windows for s in served}
+            value = dedicated + sum(
+                self._shares.share(n, served, series, means) for n, served in shared_windows
+            )
+        else:
+            value = dedicated
+        self._capacity_value[series] = value
+        return value
+
+    def _capacity_changed(self, *, windows: bool = False) -> None:
+        if windows:
+            self._capacity.clear()
+        self._capacity_value.clear()
+
+    def _handle_time_changed(self, series: str) -> None:
+        self._handle_stats.pop(series, None)
+        # Shared windows weigh their series by mean handle time, so every capacity may move.
+        self._capacity_value.clear()
 
     def _note_call(self, number: int, t: Ticket) -> None:
         served = self._series_of_window(number)
         if len(served) > 1 and t.series in served:
             self._shares.observe(number, t.series)
+            self._capacity_value.clear()
 
     def window_view(self, number: int) -> WindowView:
         return self._wview(number)
@@ -281,11 +304,11 @@ class EngineState:
                 self._enqueue(t)
             if t.state is _DONE and t.serving_at and t.ended_at:
                 self.handle_times.observe(t.series, (t.ended_at - t.serving_at).total_seconds() / 60)
-                self._handle_stats.pop(t.series, None)
+                self._handle_time_changed(t.series)
         for w in windows:
             if w.number in self.windows:
                 self.windows[w.number] = w
-        self._capacity.clear()
+        self._capacity_changed(windows=True)
         for b in bookings:
             self.bookings[b.code] = b
             if b.state is not BookingState.CANCELLED:
@@ -430,7 +453,7 @@ class EngineState:
         col.events.append(TicketChanged(now, action, self._tview(t), wv, self._waiting_of(t.series), note))
 
     def _window_event(self, action: str, number: int, now: dt.datetime, col: Collector) -> Accepted:
-        self._capacity.clear()
+        self._capacity_changed(windows=True)
         col.windows[number] = None
         col.events.append(WindowChanged(now, action, self._wview(number)))
         return Accepted(tuple(col.events), col.changes())

@@ -196,7 +196,7 @@ class CallRules(EngineState):
         self._live.pop(t.id, None)
         if t.serving_at is not None:
             self.handle_times.observe(t.series, (now - t.serving_at).total_seconds() / 60)
-            self._handle_stats.pop(t.series, None)
+            self._handle_time_changed(t.series)
         self._ticket_event("finished", t, now, col, cmd.window)
         return self._done(col, t)
 
