@@ -255,6 +255,50 @@ def m001_initial(db: Database) -> None:
     )
 
 
+@migrations()
+def m002_web(db: Database) -> None:
+    """Web dashboard, statistics, 差评 follow-up and the 好差评 uploader (docs/web.md)."""
+    _run(
+        db,
+        """
+        -- Statistics read window opening, pauses and device reports from the event log by kind and time.
+        CREATE INDEX IF NOT EXISTS events_kind_at ON events (kind, at);
+        -- The phone number a 差评 rater left with consent for the call-back (回访); purged with the rest.
+        CREATE TABLE IF NOT EXISTS case_contacts (
+            case_id TEXT PRIMARY KEY,
+            phone TEXT NOT NULL,
+            consent_at TEXT NOT NULL,
+            source TEXT NOT NULL
+        );
+        ALTER TABLE outbox ADD COLUMN last_error TEXT NOT NULL DEFAULT '';
+        ALTER TABLE outbox ADD COLUMN last_try_at TEXT;
+        -- The uploader reads only what is still unsent, oldest first: O(backlog), not O(history).
+        CREATE INDEX IF NOT EXISTS outbox_unsent ON outbox (id) WHERE sent_at IS NULL;
+        -- Statistics (hallserver/stats.py) scan one covering index per table by business day instead of
+        -- parsing ISO times row by row: the figures are virtual columns, computed once when a row is
+        -- written and kept in the index. A ticket id and a rating's ticket start with the business day.
+        ALTER TABLE tickets ADD COLUMN wait_min REAL GENERATED ALWAYS AS (
+            CASE WHEN first_called_at IS NOT NULL
+                 THEN (julianday(first_called_at) - julianday(issued_at)) * 1440.0 END) VIRTUAL;
+        ALTER TABLE tickets ADD COLUMN handle_min REAL GENERATED ALWAYS AS (
+            CASE WHEN state = 'done' AND serving_at IS NOT NULL AND ended_at IS NOT NULL
+                 THEN (julianday(ended_at) - julianday(serving_at)) * 1440.0 END) VIRTUAL;
+        ALTER TABLE tickets ADD COLUMN hour_utc INTEGER GENERATED ALWAYS AS (
+            CAST(strftime('%H', issued_at) AS INTEGER)) VIRTUAL;
+        CREATE INDEX tickets_stats ON tickets
+            (day, matter, series, window, staff, state, transfers, hour_utc, wait_min, handle_min);
+        ALTER TABLE ratings ADD COLUMN day TEXT GENERATED ALWAYS AS (substr(ticket, 1, 10)) VIRTUAL;
+        ALTER TABLE ratings ADD COLUMN hour_utc INTEGER GENERATED ALWAYS AS (
+            CAST(strftime('%H', issued_at) AS INTEGER)) VIRTUAL;
+        CREATE INDEX ratings_stats ON ratings (day, matter, window, staff, hour_utc, score);
+        ALTER TABLE estimates ADD COLUMN day TEXT GENERATED ALWAYS AS (substr(ticket, 1, 10)) VIRTUAL;
+        CREATE INDEX estimates_stats ON estimates (day, wait_min, point_min, low_min, high_min);
+        ALTER TABLE prechecks ADD COLUMN at_jd REAL GENERATED ALWAYS AS (julianday(at)) VIRTUAL;
+        CREATE INDEX prechecks_stats ON prechecks (at_jd, outcome, matter);
+        """,
+    )
+
+
 def _run(db: Database, script: str) -> None:
     # Not `executescript`: it commits first, which would break the migration's own transaction.
     for statement in script.split(";\n"):

@@ -1,0 +1,262 @@
+"""The statistics page and its exports (`/web/stats`, `/web/stats.csv`, `/web/stats.xlsx`): one `Report`
+(hallserver/stats.py) rendered as HTML with server-side SVG charts, or exported with the same figures."""
+
+# ruff: noqa: E501 - HTML and SVG markup reads better on one line than split mid-tag
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from hallcore.calendar import HallCalendar
+from hallcore.model import SCORE_NAMES
+from hallserver import exports, stats
+from hallserver.deps import get_hall
+from hallserver.errors import ApiError
+from hallserver.web import session as ws_session
+from hallserver.web import svg
+from hallserver.web.pages import e, page, table
+
+router = APIRouter(include_in_schema=False)
+
+BY_ZH = {"matter": "事项", "series": "队列", "window": "窗口", "clerk": "工作人员", "hour": "时段"}
+PERIOD_ZH = {"day": "日", "week": "周", "month": "月", "year": "年", "custom": "自定义"}
+
+
+async def _report(request: Request, period: str, date: str, end: str, by: str) -> stats.Report:
+    hall = get_hall(request)
+    today = HallCalendar(hall.config.hall).business_day(hall.clock.now())
+    try:
+        anchor = dt.date.fromisoformat(date) if date else today
+        last = dt.date.fromisoformat(end) if end else None
+        span = stats.span_for(period, anchor, last)
+        if by not in stats.DIMENSIONS:
+            raise ValueError(f"by: one of {', '.join(stats.DIMENSIONS)}")
+    except ValueError as exc:
+        raise ApiError(422, "invalid_field", f"统计范围有误：{exc}", f"bad statistics range: {exc}") from exc
+    return await stats.build_report(hall.store.read, hall.config, span, by, today, hall.clock.now())
+
+
+def _query(period: str, date: str, end: str, by: str) -> str:
+    return f"period={e(period)}&amp;date={e(date)}&amp;end={e(end)}&amp;by={e(by)}"
+
+
+@router.get("/web/stats")
+async def stats_page(
+    request: Request,
+    period: Annotated[str, Query()] = "day",
+    date: Annotated[str, Query()] = "",
+    end: Annotated[str, Query()] = "",
+    by: Annotated[str, Query()] = "matter",
+) -> Response:
+    found = await ws_session.manager_from_cookie(request)
+    if found is None:
+        return RedirectResponse("/web/login", 303)
+    csrf = ws_session.csrf_for(get_hall(request).store.secret, found[1])
+    rep = await _report(request, period, date, end, by)
+    hall = get_hall(request)
+    t = rep.total
+    q = _query(period, date or rep.span.start.isoformat(), end, by)
+    periods = "".join(
+        f'<option value="{k}"{" selected" if k == period else ""}>{v}</option>' for k, v in PERIOD_ZH.items()
+    )
+    bys = "".join(
+        f'<option value="{k}"{" selected" if k == by else ""}>{v}</option>' for k, v in BY_ZH.items()
+    )
+    form = f"""<form method="get" action="/web/stats" class="card">范围 <select name="period">{periods}</select>
+      日期 <input type="date" name="date" value="{e(date or rep.span.start.isoformat())}">
+      至 <input type="date" name="end" value="{e(end)}"> 分组 <select name="by">{bys}</select> <button>查看</button>
+      <a id="csv" href="/web/stats.csv?{q}">导出 CSV</a> · <a id="xlsx" href="/web/stats.xlsx?{q}">导出 XLSX</a></form>"""
+
+    def fig(id_: str, label: str, value: str) -> str:
+        return f'<div class="card"><div class="muted">{e(label)}</div><b id="{id_}" style="font-size:20px">{e(value)}</b></div>'
+
+    cards = "".join(
+        [
+            fig("total-tickets", "取号", str(t.tickets)),
+            fig("total-served", "办结", str(t.served)),
+            fig("total-wait-mean", "平均等候(分)", stats.fmt_min(t.wait_mean)),
+            fig("total-wait-p50", "P50 等候(分)", stats.fmt_min(t.wait_p50)),
+            fig("total-wait-p90", "P90 等候(分)", stats.fmt_min(t.wait_p90)),
+            fig("total-wait-max", "最长等候(分)", stats.fmt_min(t.wait_max)),
+            fig("total-within", "目标内叫号", stats.fmt_pct(t.within_target)),
+            fig("total-handle", "平均办理(分)", stats.fmt_min(t.handle_mean)),
+            fig("total-no-shows", "过号", str(t.no_shows)),
+            fig("total-transfers", "转办", str(t.transfers)),
+            fig("total-rated", "评价数", str(t.rated)),
+            fig("total-participation", "参评率", stats.fmt_pct(t.participation)),
+            fig("total-satisfaction", "满意率", stats.fmt_pct(t.satisfaction)),
+        ]
+    )
+    targets = table(
+        ("指标", "目标", "实际", ""),
+        [
+            (
+                e(x.name),
+                stats.fmt_pct(x.target),
+                f'<span id="target-{i}">{stats.fmt_pct(x.actual)}</span>',
+                "–"
+                if x.met is None
+                else ('<span class="okc">达标</span>' if x.met else '<span class="badc">未达标</span>'),
+            )
+            for i, x in enumerate(rep.targets)
+        ],
+    )
+    rows = [
+        (
+            e(r.key),
+            e(r.name),
+            r.tickets,
+            r.served,
+            r.no_shows,
+            r.transfers,
+            stats.fmt_min(r.wait_mean),
+            stats.fmt_min(r.wait_p50),
+            stats.fmt_min(r.wait_p90),
+            stats.fmt_min(r.wait_max),
+            stats.fmt_pct(r.within_target),
+            stats.fmt_min(r.handle_mean),
+            r.rated,
+            stats.fmt_pct(r.satisfaction),
+        )
+        for r in rep.rows
+    ]
+    group_table = table(
+        (
+            BY_ZH[by],
+            "名称",
+            "取号",
+            "办结",
+            "过号",
+            "转办",
+            "平均等候",
+            "P50",
+            "P90",
+            "最长",
+            "目标内",
+            "平均办理",
+            "评价",
+            "满意率",
+        ),
+        rows,
+        cls="groups",
+    )
+    pre = rep.precheck
+    precheck = (
+        f'<p>通过 <b id="precheck-pass">{pre["通过"]}</b> · 容缺 <b id="precheck-tolerated">{pre["容缺"]}</b> · '
+        f'不通过 <b id="precheck-fail">{pre["不通过"]}</b></p>'
+        + table(("材料/条件", "缺少次数"), [(e(name), n) for _id, name, n in rep.missing_top], cls="missing")
+    )
+    scores = sorted(SCORE_NAMES, reverse=True)
+    charts = "".join(
+        f"<div><h2>{title}</h2>{chart}</div>"
+        for title, chart in (
+            (
+                "分时段取号",
+                svg.bars("分时段取号", [f"{h}" for h, _n, _w in rep.hourly], [n for _h, n, _w in rep.hourly]),
+            ),
+            (
+                "等候时间分布（分钟）",
+                svg.bars(
+                    "等候时间分布", [a for a, _b in rep.wait_bins], [b for _a, b in rep.wait_bins], css="bar2"
+                ),
+            ),
+            (
+                "每日取号",
+                svg.line("每日取号", [d[5:] for d, *_x in rep.daily], [float(n) for _d, n, *_x in rep.daily]),
+            ),
+            (
+                "每日平均等候（分钟）",
+                svg.line("每日平均等候", [d[5:] for d, *_x in rep.daily], [w for _d, _n, w, _s in rep.daily]),
+            ),
+            (
+                "评价分布",
+                svg.bars(
+                    "评价分布", [SCORE_NAMES[s][0] for s in scores], [t.by_score.get(s, 0) for s in scores]
+                ),
+            ),
+            ("预审结果", svg.bars("预审结果", list(pre), list(pre.values()), css="bar2")),
+        )
+    )
+    est = rep.estimates
+    c = rep.cases
+    cfg = hall.config
+    body = (
+        f"<h1>统计 · {e(rep.span.label)} <span class='muted'>按{BY_ZH[by]}</span></h1>{form}"
+        f'<div class="cards">{cards}</div><h2>目标对照（种子目标）</h2>{targets}'
+        f"<h2>按{BY_ZH[by]}</h2>{group_table}<div class='charts'>{charts}</div>"
+        f"<h2>预审</h2>{precheck}"
+        + _estimate_html(est)
+        + "<h2>暂停（按原因）</h2>"
+        + table(
+            ("窗口", "原因", "次数", "分钟"), [(w, e(r), n, stats.fmt_min(m)) for w, r, n, m in rep.pauses]
+        )
+        + "<h2>窗口利用率</h2>"
+        + table(
+            ("窗口", "开放(分)", "办理(分)", "利用率"),
+            [(w, stats.fmt_min(o), stats.fmt_min(s), stats.fmt_pct(u)) for w, o, s, u in rep.utilisation],
+        )
+        + _case_html(c, cfg.rating.case_deadline_days)
+    )
+    return HTMLResponse(page("统计", body, nav="/web/stats", csrf=csrf))
+
+
+def _estimate_html(est: dict[str, Any]) -> str:
+    return (
+        f"<h2>等候时间预估误差</h2><p>样本 {est['n']} · MAE "
+        f'<b id="est-mae">{stats.fmt_min(est["mae"])}</b> 分钟 · 实际落在显示区间内 '
+        f'<b id="est-coverage">{stats.fmt_pct(est["coverage"])}</b></p>'
+    )
+
+
+def _case_html(c: dict[str, Any], days: int) -> str:
+    return (
+        f"<h2>差评整改（期限 {days} 个工作日）</h2>"
+        f"<p>新增 {c['opened']} · 已办结 {c['closed']}（按期 {c['closed_on_time']}，按期率 "
+        f'<b id="case-on-time">{stats.fmt_pct(c["on_time_rate"])}</b>）· 超期未办结 {c["overdue"]} · '
+        f"实名差评 {c['named']}，已回访 {c['named_called_back']}，实名差评回访率 "
+        f'<b id="case-callback">{stats.fmt_pct(c["callback_rate"])}</b></p>'
+    )
+
+
+async def _export(request: Request, period: str, date: str, end: str, by: str, kind: str) -> Response:
+    if await ws_session.manager_from_cookie(request) is None:
+        return RedirectResponse("/web/login", 303)
+    rep = await _report(request, period, date, end, by)
+    name = f"hallq-stats-{rep.span.start.isoformat()}_{rep.span.end.isoformat()}-{by}.{kind}"
+    if kind == "csv":
+        return Response(
+            exports.to_csv(rep),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="{name}"'},
+        )
+    return Response(
+        exports.to_xlsx(rep),
+        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+@router.get("/web/stats.csv")
+async def stats_csv(
+    request: Request,
+    period: Annotated[str, Query()] = "day",
+    date: Annotated[str, Query()] = "",
+    end: Annotated[str, Query()] = "",
+    by: Annotated[str, Query()] = "matter",
+) -> Response:
+    return await _export(request, period, date, end, by, "csv")
+
+
+@router.get("/web/stats.xlsx")
+async def stats_xlsx(
+    request: Request,
+    period: Annotated[str, Query()] = "day",
+    date: Annotated[str, Query()] = "",
+    end: Annotated[str, Query()] = "",
+    by: Annotated[str, Query()] = "matter",
+) -> Response:
+    return await _export(request, period, date, end, by, "xlsx")

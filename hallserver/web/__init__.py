@@ -1,0 +1,76 @@
+"""The hall's web pages: manager dashboard, statistics, 差评 cases, administration, phone status and booking.
+
+Server-rendered HTML with small vendored scripts (no CDN: the hall LAN has no internet); charts are SVG
+drawn on the server. `mount(app)` adds the routers and the static files; `start(hall)`/`stop()` run the
+好差评 uploader and the contact purge next to the server's own tasks.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import pathlib
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from hallserver.service import HallServer
+
+log = logging.getLogger(__name__)
+
+STATIC = pathlib.Path(__file__).resolve().parent / "static"
+
+
+def mount(app: FastAPI) -> None:
+    """Routers first, so `/s/{token}` here answers before the server's plain placeholder page."""
+    from hallserver import api_stats, api_web
+
+    app.include_router(api_web.router)
+    app.include_router(api_stats.router)
+    app.mount("/web/static", StaticFiles(directory=STATIC), name="web-static")
+
+
+class WebTasks:
+    """The web side's background work: the 好差评 uploader and the purge of call-back phone numbers."""
+
+    def __init__(self, hall: HallServer) -> None:
+        from hallserver.upload import Uploader
+
+        self.hall = hall
+        self.uploader = Uploader(hall)
+        self._purge: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self.uploader.start()
+        self._purge = asyncio.create_task(self._purge_loop(), name="web-contact-purge")
+
+    async def stop(self) -> None:
+        await self.uploader.stop()
+        if self._purge is not None:
+            self._purge.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._purge
+
+    async def _purge_loop(self) -> None:
+        from hallserver.cases import purge_contacts_job
+
+        while True:
+            try:
+                await self.hall.run(purge_contacts_job(self.hall.config.privacy.retention_days))
+            except Exception:
+                log.exception("purging call-back phone numbers failed")
+            await asyncio.sleep(self.hall.settings.purge_interval_s)
+
+
+async def start(app: FastAPI) -> None:
+    """After the hall started (store open): run the web side's tasks."""
+    tasks = WebTasks(app.state.hall)
+    app.state.web = tasks
+    tasks.start()
+
+
+async def stop(app: FastAPI) -> None:
+    tasks: WebTasks | None = getattr(app.state, "web", None)
+    if tasks is not None:
+        await tasks.stop()

@@ -1,0 +1,112 @@
+// hallq manager dashboard: live from /web/events (cookie-authenticated), no reloads, no libraries.
+// Window cells change at once from the event itself; waits, alerts and devices are re-read from
+// /web/api/dashboard shortly after (coalesced), so a burst of events costs one read.
+"use strict";
+(function () {
+  const $ = (id) => document.getElementById(id);
+  const esc = (s) => String(s ?? "").replace(/[&<>"']/g, (c) => ({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;"}[c]));
+  const csrf = document.querySelector('meta[name="csrf"]').content;
+  const STATE = {open: "开放", paused: "暂停", closed: "关闭"};
+  let windows = new Map();
+  let lastEvent = Date.now();
+  let refreshTimer = null;
+
+  function windowCell(w) {
+    let el = $("win-" + w.number);
+    if (!el) {
+      el = document.createElement("div");
+      el.id = "win-" + w.number;
+      $("windows").appendChild(el);
+    }
+    const paused = w.state === "paused";
+    const since = paused && w.paused_min != null ? `（${Math.floor(w.paused_min)} 分钟）` : "";
+    const ab = (w.taken_over || []).length ? ` · 顶 ${w.taken_over.join("、")} 号岗` : (w.partner ? ` · B岗 ${w.partner} 号` : "");
+    el.className = "win " + w.state;
+    el.innerHTML = `<div class="n">${w.number} 号 <span class="state">${esc(w.name)}</span></div>`
+      + `<div class="current">${esc(w.current || "")}${w.current ? ` <small>${w.current_state === "serving" ? "办理中" : "已叫号"}</small>` : ""}</div>`
+      + `<div class="state">${STATE[w.state] || w.state}${paused ? "：" + esc(w.pause_reason) + since : ""}`
+      + `${w.staff ? " · " + esc(w.staff_name || w.staff) : ""}${ab}</div>`;
+  }
+
+  function render(d) {
+    d.windows.forEach((w) => { windows.set(w.number, w); windowCell(w); });
+    $("alerts").innerHTML = d.alerts.map((a) => `<div class="alert" data-series="${esc(a.prefix)}">⚠ ${esc(a.text)}</div>`).join("");
+    $("series").innerHTML = `<table><thead><tr><th>队列</th><th class=num>等候</th><th class=num>最长等候(分)</th>`
+      + `<th class=num>预计(分)</th><th class=num>目标(分)</th><th class=num>开放窗口</th><th class=num>近1小时取号</th>`
+      + `<th class=num>Erlang C 建议窗口</th></tr></thead><tbody>`
+      + d.series.map((s) => `<tr id="series-${esc(s.prefix)}" class="${s.alert ? "overdue" : ""}"><td>${esc(s.prefix)} ${esc(s.name)}</td>`
+        + `<td class="num waiting">${s.waiting}</td><td class=num>${s.longest_min}</td>`
+        + `<td class=num>${s.estimate ? s.estimate[0] + "–" + s.estimate[1] : "–"}</td><td class=num>${s.target_min}</td>`
+        + `<td class=num>${s.open_windows}</td><td class=num>${s.arrivals_per_hour}</td><td class=num>${s.needed_windows}</td></tr>`).join("")
+      + `</tbody></table>`;
+    $("devices").innerHTML = d.devices.length ? `<table><tr><th>站点</th><th>设备</th><th>状态</th><th>最后上报</th></tr>`
+      + d.devices.map((x) => `<tr class="${x.health === "ok" ? "" : "overdue"}"><td>${esc(x.station_name)}</td><td>${esc(x.device)}</td>`
+        + `<td>${esc(x.health)} ${esc(x.reason)}</td><td>${esc((x.at || "").slice(11, 19))}</td></tr>`).join("") + `</table>` : `<p class="muted">暂无设备上报</p>`;
+    $("pending").innerHTML = d.pending.length ? d.pending.map((s) => `<div class="card" id="pending-${esc(s.station_id)}">`
+      + `<b>${esc(s.name)}</b> (${esc(s.role)}) 注册码 <b>${esc(s.code)}</b> ${esc(s.ip)} `
+      + `<input size="4" placeholder="窗口" data-window="${esc(s.station_id)}"> `
+      + `<button data-approve="${esc(s.station_id)}">批准</button> <button data-revoke="${esc(s.station_id)}">拒绝</button></div>`).join("")
+      : `<p class="muted">没有待批准的站点</p>`;
+    const u = d.upload;
+    $("upload").innerHTML = !u ? "–" : !u.enabled ? `<span class="muted">未启用</span>`
+      : `<span id="upload-state" class="${u.failures ? "badc" : "okc"}">${u.failures ? "上传失败，重试中" : "正常"}</span>`
+        + ` 待上传 <b id="upload-pending">${u.pending}</b>，已上传 ${u.sent}`
+        + (u.failures ? `<br>连续失败 ${u.failures} 次：${esc(u.last_error)}，${u.next_try_in_s} 秒后重试` : "")
+        + (u.last_sent_at ? `<br><span class="muted">最后上传 ${esc(u.last_sent_at.slice(11, 19))}</span>` : "");
+  }
+
+  async function refresh() {
+    refreshTimer = null;
+    try {
+      const r = await fetch("/web/api/dashboard", {credentials: "same-origin"});
+      if (r.status === 401) { location.href = "/web/login"; return; }
+      render(await r.json());
+    } catch (e) { /* the stream state shows the problem */ }
+  }
+  function soon(ms) { if (!refreshTimer) refreshTimer = setTimeout(refresh, ms); }
+
+  function onEvent(ev) {
+    lastEvent = Date.now();
+    if (ev.kind === "heartbeat" || ev.kind === "hello") return;
+    const w = ev.window;
+    if (w && typeof w === "object" && w.number != null) {
+      const prev = windows.get(w.number) || {};
+      const merged = Object.assign({}, prev, w, {paused_min: w.state === "paused" ? 0 : null});
+      windows.set(w.number, merged);
+      windowCell(merged);
+    }
+    soon(150);
+  }
+
+  let backoff = 500;
+  function connect() {
+    const ws = new WebSocket((location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/web/events");
+    ws.onopen = () => { $("conn").textContent = "实时"; $("conn").className = "live"; backoff = 500; refresh(); };
+    ws.onmessage = (m) => { try { onEvent(JSON.parse(m.data)); } catch (e) { /* ignore a bad frame */ } };
+    ws.onclose = (c) => {
+      $("conn").textContent = "已断开，重连中"; $("conn").className = "down";
+      if (c.code === 4401) { location.href = "/web/login"; return; }
+      setTimeout(connect, backoff); backoff = Math.min(backoff * 2, 10000);
+    };
+  }
+
+  document.addEventListener("click", async (e) => {
+    const t = e.target;
+    const id = t.dataset && (t.dataset.approve || t.dataset.revoke);
+    if (!id) return;
+    const action = t.dataset.approve ? "approve" : "revoke";
+    const win = document.querySelector(`input[data-window="${id}"]`);
+    const body = action === "approve" && win && win.value ? {window: Number(win.value)} : {};
+    const r = await fetch(`/web/api/stations/${id}/${action}`, {method: "POST", credentials: "same-origin",
+      headers: {"Content-Type": "application/json", "X-CSRF-Token": csrf}, body: JSON.stringify(body)});
+    if (!r.ok) alert((await r.json()).message || r.status);
+    refresh();
+  });
+
+  setInterval(() => {
+    const age = Math.round((Date.now() - lastEvent) / 1000);
+    $("age").textContent = `数据 ${age} 秒前`;
+  }, 1000);
+  setInterval(refresh, 30000);  // paused-for minutes and longest waits grow without events
+  connect();
+})();

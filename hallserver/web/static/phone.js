@@ -1,0 +1,102 @@
+// hallq phone status page: follows one ticket through the public event stream (?token=), re-reads its
+// status on every event, says why the number of people ahead grew, and alerts when it is called.
+"use strict";
+(function () {
+  const $ = (id) => document.getElementById(id);
+  const token = location.pathname.split("/").pop();
+  const en = document.documentElement.lang === "en";
+  const T = en ? {
+    ahead: "People ahead", estimate: "Estimated wait", state: "State", calls: "Now calling", min: "min",
+    turn: (w, n) => `Your turn → window ${w}${n ? " " + n : ""}`, none: "No window open yet",
+    states: {pending_print: "printing", waiting: "waiting", called: "called", serving: "being served", done: "done", no_show: "missed (no-show)", cancelled: "cancelled", voided: "void", expired: "expired"},
+    grew: (n, r) => `${n} more ahead: ` + [r.priority ? `${r.priority} priority (elderly, booked…)` : "", r.transfer ? `${r.transfer} transferred in, keeping their original time` : "", r.requeue ? `${r.requeue} returning after a missed call` : ""].filter(Boolean).join("; "),
+    missing: (m, d) => `Accepted with items missing (容缺): bring ${m} by ${d}`, live: "live", down: "reconnecting…", age: (s) => `updated ${s} s ago`,
+    contact_h: "Call me back about my rating", contact_p: "We are sorry. Leave a mobile number and the hall will call you back.", consent: "I agree to be called back about this rating", send: "Send", sent: "Thank you, we will call you back.",
+    call: (c) => `${c.ticket.label} → window ${c.window ? c.window.number : ""}`,
+  } : {
+    ahead: "前面还有", estimate: "预计等候", state: "状态", calls: "正在叫号", min: "分钟",
+    turn: (w, n) => `轮到您了 → ${w} 号窗口${n ? "（" + n + "）" : ""}`, none: "暂无窗口开放",
+    states: {pending_print: "打印中", waiting: "等候中", called: "已叫号", serving: "办理中", done: "已办结", no_show: "已过号", cancelled: "已取消", voided: "已作废", expired: "已过期"},
+    grew: (n, r) => `前面人数增加了 ${n} 位：` + [r.priority ? `${r.priority} 位优先办理（老年人、预约等）` : "", r.transfer ? `${r.transfer} 位转办过来的群众（保留原取号时间）` : "", r.requeue ? `${r.requeue} 位过号后重新排队` : ""].filter(Boolean).join("，"),
+    missing: (m, d) => `容缺受理：请于 ${d} 前补交 ${m}`, live: "实时更新", down: "重新连接中…", age: (s) => `${s} 秒前更新`,
+    contact_h: "差评回访", contact_p: "很抱歉没有让您满意。留下手机号，大厅会回访您。", consent: "我同意工作人员就本次评价回访我", send: "提交", sent: "已收到，我们会尽快回访。",
+    call: (c) => `${c.ticket.label} → ${c.window ? c.window.number : ""} 号窗口`,
+  };
+  document.querySelectorAll("[data-t]").forEach((el) => { const v = T[el.dataset.t]; if (typeof v === "string") el.textContent = v; });
+
+  let lastAhead = null, lastState = null, lastUpdate = Date.now(), pending = null, busy = false;
+
+  function render(s) {
+    lastUpdate = Date.now();
+    $("label").textContent = s.label;
+    $("matter").textContent = en && s.matter_name_en ? s.matter_name_en : s.matter_name;
+    $("ahead").textContent = s.ahead == null ? "–" : String(s.ahead);
+    $("estimate").textContent = s.estimate ? (s.estimate.no_window_open ? T.none : `${s.estimate.low_min}–${s.estimate.high_min} ${T.min}`) : "–";
+    $("state").textContent = T.states[s.state] || s.state;
+    const turn = $("turn");
+    if (s.state === "called" && s.window != null) {
+      turn.hidden = false;
+      turn.textContent = T.turn(s.window, s.window_name);
+      if (lastState !== "called") {
+        // Vibrate where the browser allows it (Android Chrome; iOS ignores it).
+        if (navigator.vibrate) { try { navigator.vibrate([400, 200, 400, 200, 400]); } catch (e) { /* not allowed */ } }
+        document.title = "⚠ " + turn.textContent;
+      }
+    } else {
+      turn.hidden = true;
+    }
+    const why = $("why");
+    if (lastAhead != null && s.ahead != null && s.ahead > lastAhead && s.ahead_reasons) {
+      why.hidden = false;
+      why.textContent = T.grew(s.ahead - lastAhead, s.ahead_reasons);
+    } else if (s.ahead != null && lastAhead != null && s.ahead < lastAhead) {
+      why.hidden = true;
+    }
+    if (s.missing && s.missing.length && s.due) { $("missing").hidden = false; $("missing").textContent = T.missing(s.missing.join("、"), s.due); }
+    $("calls").innerHTML = "";
+    (s.calls || []).slice(-5).reverse().forEach((c) => {
+      const d = document.createElement("div"); d.className = "row"; d.textContent = T.call(c); $("calls").appendChild(d);
+    });
+    $("contact").hidden = !s.case;
+    lastAhead = s.ahead; lastState = s.state;
+  }
+
+  async function load() {
+    if (busy) { pending = true; return; }
+    busy = true;
+    try {
+      const r = await fetch("/web/api/status/" + encodeURIComponent(token), {cache: "no-store"});
+      const j = await r.json();
+      if (r.ok) render(j); else $("label").textContent = j.message || r.status;
+    } catch (e) { /* offline: the connection line says so */ }
+    busy = false;
+    if (pending) { pending = false; load(); }
+  }
+
+  let backoff = 500, lastBeat = 0;
+  function connect() {
+    const ws = new WebSocket((location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/events?token=" + encodeURIComponent(token));
+    ws.onopen = () => { $("conn").textContent = T.live; backoff = 500; load(); };
+    ws.onmessage = (m) => {
+      let ev = {};
+      try { ev = JSON.parse(m.data); } catch (e) { return; }
+      // Heartbeats refresh too (at most every 3 s): priority arrivals are not sent to this stream.
+      if (ev.kind === "heartbeat") { if (Date.now() - lastBeat > 3000) { lastBeat = Date.now(); load(); } return; }
+      load();
+    };
+    ws.onclose = (c) => {
+      $("conn").textContent = T.down;
+      if (c.code === 4404) { load(); return; }
+      setTimeout(connect, backoff); backoff = Math.min(backoff * 2, 15000);
+    };
+  }
+  $("send").addEventListener("click", async () => {
+    const r = await fetch(`/web/api/status/${encodeURIComponent(token)}/contact`, {method: "POST", headers: {"Content-Type": "application/json"},
+      body: JSON.stringify({phone: $("phone").value, consent: $("consent").checked})});
+    const j = await r.json();
+    $("sent").textContent = r.ok ? T.sent + " " + j.phone : (en ? j.message_en : j.message);
+  });
+  setInterval(() => { $("age").textContent = T.age(Math.round((Date.now() - lastUpdate) / 1000)); }, 1000);
+  load();
+  connect();
+})();

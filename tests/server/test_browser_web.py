@@ -1,0 +1,251 @@
+"""The web pages in a real browser (Playwright driving Debian's chromium) against a real server: the dashboard
+changes live, the statistics page shows the hand-worked figures, a 差评 case is followed up and closed, the
+phone page updates live and alerts, a booking made on the page checks in. Screenshots go to artifacts/ and
+docs/screenshots/."""
+
+from __future__ import annotations
+
+import datetime as dt
+import pathlib
+import shutil
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from tests.fakes.live_server import LiveServer, live_server
+from tests.server.web_helpers import CHROMIUM, CHROMIUM_ARGS, Expected, browser_login, build_fixture_day
+
+playwright = pytest.importorskip("playwright.sync_api")
+if not pathlib.Path(CHROMIUM).exists():
+    pytest.skip("Debian's chromium is not installed (apt-get install chromium)", allow_module_level=True)
+
+DOCS_SHOTS = pathlib.Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+TIMEOUT_MS = 5000
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    with playwright.sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+@pytest.fixture
+def hall() -> Iterator[LiveServer]:
+    with live_server() as h:
+        yield h
+
+
+def shot(page: Any, artifacts: pathlib.Path, name: str) -> None:
+    path = artifacts / f"web-{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    DOCS_SHOTS.mkdir(parents=True, exist_ok=True)
+    shutil.copy(path, DOCS_SHOTS / path.name)
+
+
+def issue(hall: LiveServer, **extra: Any) -> dict[str, Any]:
+    r = hall.post(
+        hall.kiosk,
+        "/api/tickets",
+        matter="HJ01",
+        answers={"in_person": True},
+        present=["idcard", "hukou", "move_permit"],
+        **extra,
+    )
+    assert r.status_code == 201, r.text
+    j: dict[str, Any] = r.json()
+    assert hall.post(hall.kiosk, f"/api/tickets/{j['ticket']['id']}/printed").status_code == 200
+    return j
+
+
+def test_dashboard_changes_live_on_call_and_pause(
+    hall: LiveServer, browser: Any, artifacts: pathlib.Path
+) -> None:
+    hall.login_counter()
+    hall.act(hall.counter, "open")
+    tickets = [issue(hall) for _ in range(3)]
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    browser_login(page, hall.url)
+    page.wait_for_selector("#conn.live", timeout=TIMEOUT_MS)
+    page.wait_for_selector("#win-1.open", timeout=TIMEOUT_MS)
+    marker = page.evaluate("() => (window.__noReload = 1)")
+    assert marker == 1
+    r = hall.act(hall.counter, "call-next")
+    label = r.json()["ticket"]["label"]
+    assert label == tickets[0]["ticket"]["label"]
+    page.wait_for_function(
+        "l => document.querySelector('#win-1 .current')?.textContent.includes(l)",
+        arg=label,
+        timeout=TIMEOUT_MS,
+    )
+    page.wait_for_function(
+        "() => document.querySelector('#series-A .waiting')?.textContent === '2'", timeout=TIMEOUT_MS
+    )
+    hall.act(hall.counter, "start")
+    hall.act(hall.counter, "finish")
+    hall.act(hall.counter, "pause", reason="会议")
+    page.wait_for_selector("#win-1.paused", timeout=TIMEOUT_MS)
+    assert "会议" in page.text_content("#win-1")
+    # The same page all along: the live updates did not reload it.
+    assert page.evaluate("() => window.__noReload") == 1
+    hall.act(hall.counter, "resume")
+    hall.act(hall.counter, "call-next")
+    hall.station("display", "大厅屏-2")
+    hall.enroll("kiosk", "二楼取号机")
+    r = hall.post(hall.kiosk, "/api/devices/health", device="printer", health="degraded", reason="纸将尽")
+    assert r.status_code == 200, r.text
+    page.wait_for_function(
+        "() => document.getElementById('devices').textContent.includes('纸将尽')", timeout=TIMEOUT_MS
+    )
+    page.wait_for_selector("#win-1.open", timeout=TIMEOUT_MS)
+    page.reload()
+    page.wait_for_selector("#conn.live", timeout=TIMEOUT_MS)
+    shot(page, artifacts, "dashboard")
+    page.close()
+
+
+def test_statistics_page_shows_the_hand_worked_day(
+    hall: LiveServer, browser: Any, artifacts: pathlib.Path
+) -> None:
+    build_fixture_day(hall)
+    want = Expected()
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    browser_login(page, hall.url)
+    page.goto(f"{hall.url}/web/stats?period=day&date=2026-11-23&by=matter")
+    got = {
+        k: page.text_content(f"#{k}")
+        for k in (
+            "total-tickets",
+            "total-wait-mean",
+            "total-wait-p50",
+            "total-wait-p90",
+            "total-wait-max",
+            "total-satisfaction",
+            "total-participation",
+            "precheck-pass",
+            "precheck-tolerated",
+            "precheck-fail",
+        )
+    }
+    assert got == {
+        "total-tickets": str(want.tickets),
+        "total-wait-mean": want.wait_mean,
+        "total-wait-p50": want.wait_p50,
+        "total-wait-p90": want.wait_p90,
+        "total-wait-max": want.wait_max,
+        "total-satisfaction": want.satisfaction,
+        "total-participation": want.participation,
+        "precheck-pass": str(want.precheck_pass),
+        "precheck-tolerated": str(want.precheck_tolerated),
+        "precheck-fail": str(want.precheck_fail),
+    }
+    assert page.locator("svg.chart").count() >= 5
+    shot(page, artifacts, "statistics")
+    page.close()
+
+
+def test_bad_rating_case_is_followed_up_and_closed(
+    hall: LiveServer, browser: Any, artifacts: pathlib.Path
+) -> None:
+    day = build_fixture_day(hall)
+    label = day.labels[8]  # rated 1 (非常不满意)
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    browser_login(page, hall.url)
+    page.goto(f"{hall.url}/web/cases")
+    row = page.locator(f"#case-{label}")
+    assert "非常不满意" in row.text_content()
+    for action, note in (
+        ("callback", "已电话回访，致歉"),
+        ("resolve", "已解释所需材料"),
+        ("close", "群众表示认可"),
+    ):
+        row = page.locator(f"#case-{label}")
+        row.locator("select[name=action]").select_option(action)
+        row.locator("input[name=note]").fill(note)
+        row.locator("button").click()
+        page.wait_for_load_state()
+    row = page.locator(f"#case-{label}")
+    assert row.locator(".state").text_content() == "closed"
+    assert "群众表示认可" in row.text_content()
+    shot(page, artifacts, "cases")
+    page.close()
+
+
+def test_phone_page_updates_live_and_alerts(hall: LiveServer, browser: Any, artifacts: pathlib.Path) -> None:
+    hall.login_counter()
+    hall.act(hall.counter, "open")
+    first = issue(hall)
+    mine = issue(hall)
+    ctx = browser.new_context(viewport={"width": 360, "height": 740}, is_mobile=True, has_touch=True)
+    # Record vibration calls (headless chromium has no vibrator).
+    ctx.add_init_script(
+        "window.__vibrations = []; navigator.vibrate = (p) => { window.__vibrations.push(p); return true; };"
+    )
+    page = ctx.new_page()
+    page.goto(f"{hall.url}/s/{mine['token']}")
+    page.wait_for_function("() => document.getElementById('ahead').textContent === '1'", timeout=TIMEOUT_MS)
+    assert page.text_content("#label") == mine["ticket"]["label"]
+    hall.act(hall.counter, "call-next")  # the first ticket: one fewer ahead, live
+    page.wait_for_function("() => document.getElementById('ahead').textContent === '0'", timeout=TIMEOUT_MS)
+    assert first["ticket"]["label"] in page.text_content("#calls")
+    # A priority arrival makes the line longer: the page says why.
+    desk = hall.station("desk", "desk")
+    hall.clock.advance(60)
+    assert hall.post(desk, "/api/tickets", matter="HJ01", priority="elderly").status_code == 201
+    page.wait_for_function("() => document.getElementById('ahead').textContent === '1'", timeout=8000)
+    assert "优先" in page.text_content("#why")
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= 360
+    shot(page, artifacts, "phone")
+    hall.act(hall.counter, "start")
+    hall.act(hall.counter, "finish")
+    hall.act(hall.counter, "call", ticket=mine["ticket"]["label"], reason="test: call this one")
+    page.wait_for_selector("#turn:not([hidden])", timeout=TIMEOUT_MS)
+    assert page.text_content("#turn").startswith("轮到您了 → 1 号窗口")
+    assert page.evaluate("() => window.__vibrations.length") >= 1
+    shot(page, artifacts, "phone-turn")
+    page.goto(f"{hall.url}/s/{mine['token']}?lang=en")
+    page.wait_for_selector("#turn:not([hidden])", timeout=TIMEOUT_MS)
+    assert page.text_content("#turn").startswith("Your turn → window 1")
+    ctx.close()
+
+
+def test_booking_made_on_the_page_checks_in(hall: LiveServer, browser: Any, artifacts: pathlib.Path) -> None:
+    ctx = browser.new_context(viewport={"width": 360, "height": 800}, is_mobile=True)
+    page = ctx.new_page()
+    page.goto(f"{hall.url}/book")
+    page.select_option("#matter", "HJ01")
+    page.select_option("#day", "2026-11-23")
+    page.wait_for_selector("#slots button[data-start='09:30']", timeout=TIMEOUT_MS)
+    before = page.text_content("#slots button[data-start='09:30']")
+    page.click("#slots button[data-start='09:30']")
+    page.fill("#idno", "110101199003070011")
+    page.fill("#name", "张三")
+    page.click("#book")
+    page.wait_for_url("**/book/*", timeout=TIMEOUT_MS)
+    code = page.text_content("#code")
+    assert code
+    assert len(code) == 8
+    assert "张*" in page.content()
+    assert "张三" not in page.content()
+    shot(page, artifacts, "booking")
+    page.goto(f"{hall.url}/book")
+    page.select_option("#matter", "HJ01")
+    page.select_option("#day", "2026-11-23")
+    page.wait_for_selector("#slots button[data-start='09:30']", timeout=TIMEOUT_MS)
+    after = page.text_content("#slots button[data-start='09:30']")
+    assert before != after  # one place fewer
+    # At the kiosk (API level): the code checks in and becomes a ticket.
+    r = hall.post(
+        hall.kiosk,
+        f"/api/bookings/{code}/checkin",
+        answers={"in_person": True},
+        present=["idcard", "hukou", "move_permit"],
+    )
+    assert r.status_code == 201, r.text
+    assert r.json()["ticket"]["source"] == "booking"
+    ctx.close()
+    _ = dt

@@ -1,0 +1,129 @@
+"""Shared by the web tests and bench/web.py: logging a manager in (HTTP and browser), Chromium flags, and the
+hand-worked fixture day whose figures the statistics tests check."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from tests.fakes.live_server import MANAGER, MONDAY_9, LiveServer
+
+#: Debian's chromium, kept off the internet (PITFALLS.md).
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def http_login(url: str) -> httpx.Client:
+    """An httpx client holding a manager's session cookie, as a browser would after the login form."""
+    c = httpx.Client(base_url=url, timeout=10)
+    r = c.get("/web/login")
+    token = re.search(r'name="csrf" value="([^"]+)"', r.text)
+    assert token is not None
+    r = c.post("/web/login", data={"csrf": token.group(1), "username": MANAGER[0], "password": MANAGER[1]})
+    assert r.status_code == 303, r.text
+    assert r.headers["location"] == "/web/dashboard", r.text
+    return c
+
+
+def csrf_of(c: httpx.Client, path: str = "/web/dashboard") -> str:
+    m = re.search(r'<meta name="csrf" content="([^"]+)"', c.get(path).text)
+    assert m is not None
+    return m.group(1)
+
+
+def browser_login(page: Any, url: str) -> None:
+    page.goto(f"{url}/web/login")
+    page.fill("#username", MANAGER[0])
+    page.fill("#password", MANAGER[1])
+    page.click("#login")
+    page.wait_for_url(f"{url}/web/dashboard")
+
+
+# ---- the hand-worked fixture day ------------------------------------------------------------------------
+
+#: Twelve tickets, all taken at 09:00 and called one by one at 09:00 + wait (window 1, series A, target
+#: 20 min), each served for exactly one minute.
+WAITS_MIN = (2, 4, 6, 8, 10, 12, 14, 16, 18, 22, 26, 30)
+#: Ratings of the first ten served tickets; the last two are not rated.
+SCORES = (5, 5, 5, 4, 4, 3, 3, 2, 1, 5)
+
+
+@dataclass(frozen=True)
+class Expected:
+    """The figures worked out by hand from WAITS_MIN and SCORES (docs/web.md definitions)."""
+
+    tickets: int = 12
+    # (2+4+…+18) + 22 + 26 + 30 = 90 + 78 = 168; 168 / 12 = 14.0
+    wait_mean: str = "14.0"
+    # nearest rank ⌈0.5·12⌉ = 6th wait = 12; ⌈0.9·12⌉ = 11th = 26
+    wait_p50: str = "12.0"
+    wait_p90: str = "26.0"
+    wait_max: str = "30.0"
+    # 9 of 12 called within 20 minutes
+    within: str = "75.0%"
+    handle: str = "1.0"
+    rated: int = 10
+    # 5,5,5,4,4,3,3,5 are 满意 or better: 8 of 10
+    satisfaction: str = "80.0%"
+    # 10 rated of 12 served
+    participation: str = "83.3%"
+    # kiosk pre-checks: ten pass, two 容缺 (HJ02 without the marriage certificate), two fail (not in person)
+    precheck_pass: int = 10
+    precheck_tolerated: int = 2
+    precheck_fail: int = 2
+    cases: int = 2  # the ratings 2 and 1
+
+
+@dataclass
+class FixtureDay:
+    tokens: list[str] = field(default_factory=list)
+    ticket_ids: list[str] = field(default_factory=list)
+    labels: list[str] = field(default_factory=list)
+
+
+HJ01_ALL = {"matter": "HJ01", "answers": {"in_person": True}, "present": ["idcard", "hukou", "move_permit"]}
+HJ02_TOLERATED = {"matter": "HJ02", "present": ["birth_cert", "hukou", "idcard"]}
+
+
+def build_fixture_day(hall: LiveServer) -> FixtureDay:
+    """Issue, call, serve and rate the fixture day through the real API with the hall's fake clock."""
+    assert hall.clock.now() == MONDAY_9
+    day = FixtureDay()
+    hall.login_counter()
+    assert hall.act(hall.counter, "open").status_code == 200
+    for i in range(12):
+        body: dict[str, Any] = dict(HJ02_TOLERATED if i in (3, 7) else HJ01_ALL)
+        r = hall.post(hall.kiosk, "/api/tickets", **body)
+        assert r.status_code == 201, r.text
+        j = r.json()
+        assert j["precheck"]["outcome"] == ("容缺" if i in (3, 7) else "通过"), j["precheck"]
+        day.tokens.append(j["token"])
+        day.ticket_ids.append(j["ticket"]["id"])
+        day.labels.append(j["ticket"]["label"])
+        assert hall.post(hall.kiosk, f"/api/tickets/{j['ticket']['id']}/printed").status_code == 200
+    for _ in range(2):
+        r = hall.post(hall.kiosk, "/api/tickets", matter="HJ01", answers={"in_person": False}, present=[])
+        assert r.status_code == 200, r.text
+        assert r.json()["ticket"] is None, r.text
+    for i, wait in enumerate(WAITS_MIN):
+        hall.clock.set(MONDAY_9 + dt.timedelta(minutes=wait))
+        r = hall.act(hall.counter, "call-next")
+        assert r.status_code == 200, r.text
+        assert r.json()["ticket"]["label"] == day.labels[i], r.text
+        assert hall.act(hall.counter, "start").status_code == 200
+        hall.clock.advance(60)
+        assert hall.act(hall.counter, "finish").status_code == 200
+        if i < len(SCORES):
+            r = hall.post(hall.counter, f"/api/tickets/{day.ticket_ids[i]}/rating", score=SCORES[i])
+            assert r.status_code == 200, r.text
+    return day
