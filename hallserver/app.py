@@ -27,7 +27,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from hallcore.clock import Clock, SystemClock
 from hallcore.config import Durability, HallConfig
 from hallcore.configload import ConfigError, load_config
-from hallserver import api_hall, api_stations, api_tickets, api_windows, stream
+from hallserver import api_hall, api_stations, api_tickets, api_windows, stream, web
 from hallserver.discovery import MdnsSettings
 from hallserver.errors import ApiError
 from hallserver.service import HallServer, Settings
@@ -219,9 +219,11 @@ def create_app(
     @contextlib.asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         await hall.start()
+        await web.start(_app)
         try:
             yield
         finally:
+            await web.stop(_app)
             await hall.stop()
 
     app = FastAPI(
@@ -237,6 +239,7 @@ def create_app(
     app.add_exception_handler(Exception, _on_crash)
     for module in (api_tickets, api_windows, api_stations, api_hall, stream):
         app.include_router(module.router)
+    web.mount(app)  # the web pages (hallserver/web); its /s/{token} page answers before the placeholder below
 
     @app.get("/s/{token}", include_in_schema=False)
     async def status_page(token: str) -> HTMLResponse:  # noqa: ARG001 - the page reads it from its URL
