@@ -27,6 +27,7 @@ from counter.texts import catalog
 from drivers.emulators.bus import EmulatedKeypad, EmulatedRatingPad, EmulatedStrip, HqpBusEmulator
 from hallclient.http import HttpHall
 from hallcore.config import Device, Station, StationRole
+from hallui.qtcompat import pin_singletons
 from tests.fakes.live_server import LiveServer, live_server
 from tests.fakes.live_server import Station as LiveStation
 
@@ -45,6 +46,7 @@ def live(tmp_path: Path) -> Iterator[LiveServer]:
 def running(qloop: asyncio.AbstractEventLoop) -> Iterator[asyncio.AbstractEventLoop]:
     # qasync's default executor makes QThreads; name lookups for reconnects run there, and a QThread's
     # timers torn down off the GUI thread log a Qt warning (fatal here). Plain threads do not.
+    pin_singletons()  # as hallui.runner does for the apps: PySide6 6.12 drops None/True references
     executor = ThreadPoolExecutor(4, thread_name_prefix="counter-test-default")
     qloop.set_default_executor(executor)
     asyncio.events._set_running_loop(qloop)
