@@ -95,5 +95,6 @@ async def health(request: Request) -> Response:
         "durability": hall.store.durability.value,
         "uptime_s": round(hall.clock.monotonic() - hall.started_mono, 1),
         "subscribers": len(hall.hub.subscribers),
+        "loop_lag_max_ms": hall.loop_lag_max_ms(),
     }
     return respond(ok(body, 200 if body["ok"] else 503))

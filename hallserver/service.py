@@ -75,6 +75,7 @@ class HallServer:
         self.limiter = RateLimiter(clock, settings.login_limit, settings.login_window_s)
         self.enroll_limiter = RateLimiter(clock, settings.enroll_limit, settings.login_window_s)
         self.recent_calls: deque[str] = deque(maxlen=20)
+        self.loop_lags: deque[tuple[float, float]] = deque()
         self.started_mono = clock.monotonic()
         self.advertiser: Advertiser | None = None
         self.last_reload_errors: list[str] = []
@@ -95,6 +96,7 @@ class HallServer:
                 self._every(self.settings.heartbeat_s, self._heartbeat), name="hall-heartbeat"
             ),
             asyncio.create_task(self._every(self.settings.purge_interval_s, self.purge), name="hall-purge"),
+            asyncio.create_task(self._watch_loop_lag(), name="hall-loop-lag"),
         ]
         if self.settings.mdns is not None:
             self.advertiser = Advertiser(self.settings.mdns, self.config.hall.id)
@@ -141,6 +143,23 @@ class HallServer:
                 await fn()
             except Exception:
                 log.exception("background task %s failed", getattr(fn, "__name__", fn))
+
+    async def _watch_loop_lag(self) -> None:
+        """How late the loop wakes a 20 ms sleep: a stall (GC, a blocking call, a reconnect storm) shows here.
+        Kept for the last 60 s; `/api/health` reports the worst of the last 10 s."""
+        loop = asyncio.get_running_loop()
+        while True:
+            t = loop.time()
+            await asyncio.sleep(0.02)
+            lag = loop.time() - t - 0.02
+            self.loop_lags.append((t, lag))
+            while self.loop_lags and self.loop_lags[0][0] < t - 60:
+                self.loop_lags.popleft()
+
+    def loop_lag_max_ms(self, window_s: float = 10.0) -> float:
+        now = asyncio.get_running_loop().time()
+        lags = [lag for t, lag in self.loop_lags if t >= now - window_s]
+        return round(max(lags, default=0.0) * 1000, 1)
 
     def _on_commit(self, records: list[Any]) -> None:
         self.hub.publish(records)

@@ -1,0 +1,747 @@
+"""Hall server benchmark (issue 4): throughput, latency, fan-out, history, memory, stalls, restart.
+
+Run: .venv/bin/python bench/server.py [--quick]   (writes bench/results/server.json)
+
+Loopback only and bounded: the server is `python -m hallserver` in its own process; load comes from separate
+generator processes; latency is measured by a separate light probe (paced, open loop), never by the process
+holding thousands of sockets. Each durability mode gets a fresh database.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import datetime as dt
+import json
+import math
+import multiprocessing as mp
+import os
+import pathlib
+import select
+import shutil
+import signal
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass
+from multiprocessing.connection import Connection
+from typing import Any
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import httpx  # noqa: E402
+
+from bench.common import figure, write  # noqa: E402
+
+CONFIG = ROOT / "config" / "county.toml"
+START = dt.datetime(2026, 11, 23, 9, 0, tzinfo=dt.timezone(dt.timedelta(hours=8)))
+T0 = time.monotonic()
+MATTER = "HJ01"  # series A: windows 1-4
+MANAGER = ("bench", "bench-password")
+PIN = "135790"
+
+
+def rid() -> str:
+    return uuid.uuid4().hex
+
+
+def hall_time() -> str:
+    return (START + dt.timedelta(seconds=time.monotonic() - T0)).isoformat()
+
+
+# ---- server process ----------------------------------------------------------------------------------------
+
+
+@dataclass
+class Server:
+    popen: subprocess.Popen[bytes]
+    url: str
+    db: pathlib.Path
+
+    @property
+    def pid(self) -> int:
+        return self.popen.pid
+
+    def rss_mb(self) -> float:
+        for line in pathlib.Path(f"/proc/{self.pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+        return float("nan")
+
+    def kill9(self) -> None:
+        if self.popen.poll() is None:
+            os.kill(self.pid, signal.SIGKILL)
+        self.popen.wait()
+        if self.popen.stdout is not None:
+            self.popen.stdout.close()
+
+    def stop(self) -> None:
+        if self.popen.poll() is None:
+            self.popen.send_signal(signal.SIGINT)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.popen.wait(20)
+        self.kill9()
+
+
+def start_server(db: pathlib.Path, durability: str, log: pathlib.Path) -> Server:
+    cmd = [
+        sys.executable,
+        "-m",
+        "hallserver",
+        "--config",
+        str(CONFIG),
+        "--db",
+        str(db),
+        "--port",
+        "0",
+        "--no-mdns",
+        "--durability",
+        durability,
+        "--fake-start",
+        hall_time(),
+        "--tick-s",
+        "3600",
+    ]
+    with log.open("ab") as err:
+        popen = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=err, cwd=ROOT)
+    assert popen.stdout is not None
+    deadline = time.monotonic() + 120
+    line = b""
+    while not line.startswith(b"hallq server: http://"):
+        left = deadline - time.monotonic()
+        if left <= 0 or popen.poll() is not None:
+            popen.kill()
+            raise RuntimeError(f"server did not start, see {log}")
+        if select.select([popen.stdout], [], [], left)[0]:
+            line = popen.stdout.readline()
+    return Server(popen, line.split()[2].decode().rstrip("/"), db)
+
+
+def seed(db: pathlib.Path) -> None:
+    from hallserver import admin
+
+    admin.create_manager(db, *MANAGER)
+    for w in range(1, 5):
+        admin.add_clerk(db, f"c{w}", f"窗口{w}", PIN)
+
+
+def enroll(url: str, role: str, window: int | None = None) -> str:
+    with httpx.Client(base_url=url, timeout=30) as http:
+        mt = http.post("/api/manager/login", json={"username": MANAGER[0], "password": MANAGER[1]}).json()[
+            "token"
+        ]
+        e = http.post("/api/enroll", json={"name": role, "role": role}).json()
+        http.post(
+            f"/api/stations/{e['station_id']}/approve", json={}, headers={"Authorization": f"Bearer {mt}"}
+        )
+        token = str(
+            http.get(f"/api/enroll/{e['station_id']}", params={"poll_secret": e["poll_secret"]}).json()[
+                "token"
+            ]
+        )
+        if window is not None:
+            h = {"Authorization": f"Bearer {token}"}
+            r = http.post(
+                "/api/counter/login", json={"staff": f"c{window}", "pin": PIN, "window": window}, headers=h
+            )
+            r.raise_for_status()
+            http.post(f"/api/windows/{window}/open", json={"request_id": rid()}, headers=h).raise_for_status()
+        return token
+
+
+def load() -> str:
+    """Other work on the machine skews every figure: say how busy it was."""
+    return "load avg " + " ".join(f"{x:.1f}" for x in os.getloadavg())
+
+
+def pct(values: list[float], p: float) -> float:
+    if not values:
+        return float("nan")
+    s = sorted(values)
+    return s[min(len(s) - 1, max(0, math.ceil(p / 100 * len(s)) - 1))]  # nearest rank
+
+
+# ---- a light HTTP/1.1 client ------------------------------------------------------------------------------
+# httpx costs ~1 ms of client CPU per request; on 2 shared cores that would measure the generator, not the
+# server. This keep-alive client writes prebuilt bytes and parses only the status and Content-Length.
+
+
+class RawConn:
+    def __init__(self, host: str, port: int, token: str) -> None:
+        self.host, self.port, self.token = host, port, token
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+
+    async def open(self) -> None:
+        self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+        import socket as _s
+
+        self.writer.get_extra_info("socket").setsockopt(_s.IPPROTO_TCP, _s.TCP_NODELAY, 1)
+
+    async def post(self, path: str, body: bytes) -> tuple[int, bytes]:
+        if self.writer is None:
+            await self.open()
+        assert self.reader is not None
+        assert self.writer is not None
+        head = (
+            f"POST {path} HTTP/1.1\r\nHost: {self.host}\r\nAuthorization: Bearer {self.token}\r\n"
+            f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+        ).encode()
+        self.writer.write(head + body)
+        status_line = await self.reader.readline()
+        length = 0
+        while True:
+            line = await self.reader.readline()
+            if line in (b"\r\n", b""):
+                break
+            if line[:15].lower() == b"content-length:":
+                length = int(line[15:])
+        data = await self.reader.readexactly(length)
+        return int(status_line.split()[1]), data
+
+    def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+
+
+def issue_body() -> bytes:
+    return f'{{"request_id":"{uuid.uuid4().hex}","matter":"{MATTER}"}}'.encode()
+
+
+def host_port(url: str) -> tuple[str, int]:
+    hp = url.split("//", 1)[1].split("/", 1)[0]
+    h, p = hp.rsplit(":", 1)
+    return h, int(p)
+
+
+# ---- load generator (closed loop, separate processes) ------------------------------------------------------
+
+
+def _generator(url: str, token: str, concurrency: int, duration: float, out: Connection) -> None:
+    async def main() -> tuple[int, int]:
+        ok = err = 0
+        host, port = host_port(url)
+        end = time.monotonic() + duration
+
+        async def worker() -> None:
+            nonlocal ok, err
+            conn = RawConn(host, port, token)
+            try:
+                while time.monotonic() < end:
+                    try:
+                        status, _ = await conn.post("/api/tickets", issue_body())
+                    except (OSError, asyncio.IncompleteReadError, ValueError):
+                        err += 1
+                        conn.close()
+                        conn = RawConn(host, port, token)
+                        continue
+                    if status == 201:
+                        ok += 1
+                    else:
+                        err += 1
+            finally:
+                conn.close()
+
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        return ok, err
+
+    out.send(asyncio.run(main()))
+
+
+def throughput(url: str, tokens: list[str], duration: float, concurrency: int = 24) -> tuple[float, int]:
+    ctx = mp.get_context("spawn")
+    pipes, procs = [], []
+    for token in tokens:
+        a, b = ctx.Pipe()
+        p = ctx.Process(target=_generator, args=(url, token, concurrency, duration, b))
+        p.start()
+        pipes.append(a)
+        procs.append(p)
+    t0 = time.monotonic()
+    results = [a.recv() for a in pipes]
+    elapsed = time.monotonic() - t0
+    for p in procs:
+        p.join()
+    ok = sum(r[0] for r in results)
+    err = sum(r[1] for r in results)
+    return ok / elapsed, err
+
+
+def duplicates(db: pathlib.Path) -> int:
+    conn = sqlite3.connect(str(db))
+    try:
+        n, d = conn.execute(
+            "SELECT COUNT(*), COUNT(DISTINCT day || series || number) FROM tickets"
+        ).fetchone()
+        return int(n - d)
+    finally:
+        conn.close()
+
+
+# ---- paced probe (open loop) ------------------------------------------------------------------------------
+
+
+def _paced(url: str, token: str, rate: float, duration: float, out: Connection) -> None:
+    async def main() -> tuple[list[float], int]:
+        lat: list[float] = []
+        errors = 0
+        host, port = host_port(url)
+        idle: list[RawConn] = []
+
+        async def one() -> None:
+            nonlocal errors
+            conn = idle.pop() if idle else RawConn(host, port, token)
+            t = time.perf_counter()
+            try:
+                status, _ = await conn.post("/api/tickets", issue_body())
+            except (OSError, asyncio.IncompleteReadError, ValueError):
+                errors += 1
+                conn.close()
+                return
+            lat.append((time.perf_counter() - t) * 1000)
+            if status != 201:
+                errors += 1
+            idle.append(conn)
+
+        tasks = []
+        start = time.perf_counter()
+        n = int(rate * duration)
+        for i in range(n):
+            delay = start + i / rate - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            tasks.append(asyncio.create_task(one()))
+        await asyncio.gather(*tasks)
+        for c in idle:
+            c.close()
+        return lat, errors
+
+    out.send(asyncio.run(main()))
+
+
+def paced(url: str, token: str, rate: float, duration: float) -> tuple[list[float], int]:
+    ctx = mp.get_context("spawn")
+    a, b = ctx.Pipe()
+    p = ctx.Process(target=_paced, args=(url, token, rate, duration, b))
+    p.start()
+    result: tuple[list[float], int] = a.recv()
+    p.join()
+    return result
+
+
+# ---- subscribers (separate processes) ----------------------------------------------------------------------
+
+
+def _holder(url: str, auth: str, displays: int, tokens: list[str], since: int, ctl: Connection) -> None:
+    from websockets.asyncio.client import connect
+
+    async def hold(query: str, headers: dict[str, str] | None, stop: asyncio.Event, ready: list[int]) -> None:
+        async with connect(
+            f"{url.replace('http://', 'ws://')}/events?{query}",
+            additional_headers=headers,
+            compression=None,
+            open_timeout=120,
+            ping_interval=None,
+        ) as ws:
+            ready[0] += 1
+            reader = asyncio.create_task(_drain(ws))
+            await stop.wait()
+            reader.cancel()
+
+    async def _drain(ws: Any) -> None:
+        async for _ in ws:
+            pass
+
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+        stop_all = asyncio.Event()
+        ready = [0]
+        seq = [since]
+        tasks = [
+            asyncio.create_task(hold(f"since={since}", {"Authorization": f"Bearer {auth}"}, stop_all, ready))
+            for _ in range(displays)
+        ]
+        stop_w = asyncio.Event()
+        wtasks = [asyncio.create_task(hold(f"token={t}&since={since}", None, stop_w, ready)) for t in tokens]
+        total = displays + len(tokens)
+        while ready[0] < total:
+            await asyncio.sleep(0.1)
+        ctl.send(("ready", ready[0]))
+        while True:
+            cmd = await loop.run_in_executor(None, ctl.recv)
+            if cmd[0] == "reconnect":
+                seq[0] = cmd[1]
+                stop_w.set()
+                await asyncio.gather(*wtasks, return_exceptions=True)
+                ready[0] -= len(tokens)
+                stop_w = asyncio.Event()
+                t0 = time.monotonic()
+                wtasks = [
+                    asyncio.create_task(hold(f"token={t}&since={seq[0]}", None, stop_w, ready))
+                    for t in tokens
+                ]
+                while ready[0] < total:
+                    await asyncio.sleep(0.05)
+                ctl.send(("ready", time.monotonic() - t0))
+            else:
+                stop_w.set()
+                stop_all.set()
+                await asyncio.gather(*tasks, *wtasks, return_exceptions=True)
+                ctl.send(("bye",))
+                return
+
+    asyncio.run(main())
+
+
+# ---- scenarios ---------------------------------------------------------------------------------------------
+
+
+def issue_tokens(url: str, token: str, n: int) -> list[str]:
+    async def main() -> list[str]:
+        out: list[str] = []
+        async with httpx.AsyncClient(
+            base_url=url, headers={"Authorization": f"Bearer {token}"}, timeout=30
+        ) as http:
+
+            async def worker(k: int) -> None:
+                for _ in range(k):
+                    r = await http.post("/api/tickets", json={"request_id": rid(), "matter": MATTER})
+                    out.append(r.json()["token"])
+
+            await asyncio.gather(*(worker(n // 20) for _ in range(20)))
+        return out
+
+    return asyncio.run(main())
+
+
+def call_probe(url: str, display: str, counter: str, window: int, samples: int) -> list[float]:
+    """call-next → the `called` event on a display subscriber's stream, end to end."""
+    from websockets.asyncio.client import connect
+
+    async def main() -> list[float]:
+        lat: list[float] = []
+        ws_url = url.replace("http://", "ws://")
+        h = {"Authorization": f"Bearer {counter}"}
+        async with (
+            connect(
+                f"{ws_url}/events",
+                additional_headers={"Authorization": f"Bearer {display}"},
+                compression=None,
+            ) as ws,
+            httpx.AsyncClient(base_url=url, headers=h, timeout=30) as http,
+        ):
+            await ws.recv()  # snapshot
+            for _ in range(samples):
+                t = time.perf_counter()
+                r = await http.post(f"/api/windows/{window}/call-next", json={"request_id": rid()})
+                label = r.json()["ticket"]["id"]
+                while True:
+                    m = json.loads(await asyncio.wait_for(ws.recv(), 30))
+                    if m.get("action") == "called" and m["ticket"]["id"] == label:
+                        break
+                lat.append((time.perf_counter() - t) * 1000)
+                for action in ("start", "finish"):
+                    await http.post(f"/api/windows/{window}/{action}", json={"request_id": rid()})
+                await asyncio.sleep(0.05)
+        return lat
+
+    return asyncio.run(main())
+
+
+def fanout(
+    tmp: pathlib.Path, seeded: pathlib.Path, watchers: int, displays: int, figs: list[dict[str, Any]]
+) -> None:
+    db = tmp / "fanout.db"
+    shutil.copy(seeded, db)
+    srv = start_server(db, "full", tmp / "fanout.log")
+    try:
+        desk = enroll(srv.url, "desk")
+        display = enroll(srv.url, "display")
+        counter = enroll(srv.url, "counter", 1)
+        tokens = issue_tokens(srv.url, desk, watchers + 200)
+        since = httpx.get(f"{srv.url}/api/health").json()["seq"]
+        ctx = mp.get_context("spawn")
+        holders = []
+        per = 2
+        for i in range(per):
+            a, b = ctx.Pipe()
+            p = ctx.Process(
+                target=_holder,
+                args=(
+                    srv.url,
+                    display,
+                    displays // per,
+                    tokens[i * watchers // per : (i + 1) * watchers // per],
+                    since,
+                    b,
+                ),
+            )
+            p.start()
+            holders.append((p, a))
+        for _p, a in holders:
+            a.recv()
+        health = httpx.get(f"{srv.url}/api/health").json()
+        lat = call_probe(srv.url, display, counter, 1, 100)
+        rss = srv.rss_mb()
+        figs.append(
+            figure(
+                f"(c) call-next → event received, p99, {displays} displays + {watchers} watchers",
+                round(pct(lat, 99), 1),
+                "ms",
+                "< 50",
+                pct(lat, 99) < 50,
+                f"p50 {pct(lat, 50):.1f} ms, max {max(lat):.1f} ms; probe is one more display; "
+                f"{health['subscribers']} subscribers"
+                f"; durability full; {load()}",
+            )
+        )
+        figs.append(
+            figure(
+                "(e) server RSS under (c)",
+                round(rss, 1),
+                "MB",
+                "< 200",
+                rss < 200,
+                "uvicorn + wsproto, no compression; VmRSS of the server process",
+            )
+        )
+        seq = httpx.get(f"{srv.url}/api/health").json()["seq"]
+        time.sleep(10.5)  # let the 10 s loop-lag window forget the start-up and the probe
+        for _p, a in holders:
+            a.send(("reconnect", seq))
+        took = max(a.recv()[1] for _p, a in holders)
+        stall = httpx.get(f"{srv.url}/api/health").json()["loop_lag_max_ms"]
+        figs.append(
+            figure(
+                f"(f) longest event-loop stall while {watchers} watchers reconnect at once",
+                stall,
+                "ms",
+                "< 100",
+                stall < 100,
+                f"all reconnected in {took:.1f} s; measured in the server (20 ms sleep overshoot); {load()}",
+            )
+        )
+        for p, a in holders:
+            a.send(("stop",))
+            a.recv()
+            p.join(30)
+    finally:
+        srv.stop()
+
+
+def history_db(db: pathlib.Path, n: int) -> None:
+    """`n` finished tickets on earlier business days, written straight into the table."""
+    from hallcore.model import Source, Ticket, TicketState
+    from hallserver import rows
+
+    conn = sqlite3.connect(str(db))
+    per_day = 5000
+    days = n // per_day
+    conn.execute("BEGIN")
+    batch = []
+    for d in range(days):
+        day = START.date() - dt.timedelta(days=days - d + 1)
+        base = dt.datetime.combine(day, dt.time(9), START.tzinfo)
+        for i in range(per_day):
+            at = base + dt.timedelta(seconds=i * 5)
+            t = Ticket(
+                id=f"{day.isoformat()}/A{i + 1:04d}",
+                day=day,
+                series="A",
+                number=i + 1,
+                label=f"A{i + 1:04d}",
+                matter=MATTER,
+                source=Source.DESK,
+                priority="",
+                state=TicketState.DONE,
+                issued_at=at,
+                since=at,
+                key=(at.timestamp(), i, 0),
+                token=uuid.uuid4().hex[:22],
+                window=1 + i % 4,
+                staff="c1",
+                first_called_at=at + dt.timedelta(minutes=10),
+                called_at=at + dt.timedelta(minutes=10),
+                serving_at=at + dt.timedelta(minutes=11),
+                ended_at=at + dt.timedelta(minutes=20),
+            )
+            batch.append(rows.ticket_row(t))
+            if len(batch) >= 20000:
+                conn.executemany(rows.TICKET_SQL, batch)
+                batch.clear()
+    conn.executemany(rows.TICKET_SQL, batch)
+    conn.execute("COMMIT")
+    conn.close()
+
+
+def sequential(
+    url: str, desk: str, counter: str, window: int, samples: int
+) -> tuple[list[float], list[float]]:
+    issue, call = [], []
+    with httpx.Client(base_url=url, timeout=30) as http:
+        for _ in range(samples):
+            t = time.perf_counter()
+            r = http.post(
+                "/api/tickets",
+                json={"request_id": rid(), "matter": MATTER},
+                headers={"Authorization": f"Bearer {desk}"},
+            )
+            issue.append((time.perf_counter() - t) * 1000)
+            assert r.status_code == 201
+        h = {"Authorization": f"Bearer {counter}"}
+        for _ in range(samples):
+            t = time.perf_counter()
+            r = http.post(f"/api/windows/{window}/call-next", json={"request_id": rid()}, headers=h)
+            call.append((time.perf_counter() - t) * 1000)
+            assert r.status_code == 200, r.text
+            http.post(f"/api/windows/{window}/start", json={"request_id": rid()}, headers=h)
+            http.post(f"/api/windows/{window}/finish", json={"request_id": rid()}, headers=h)
+    return issue, call
+
+
+def restart_time(srv: Server, desk: str, log: pathlib.Path) -> tuple[Server, float]:
+    """kill -9, start again, time to the first successful issue."""
+    srv.kill9()
+    t0 = time.monotonic()
+    new = start_server(srv.db, "normal", log)
+    with httpx.Client(base_url=new.url, timeout=30) as http:
+        while True:
+            try:
+                r = http.post(
+                    "/api/tickets",
+                    json={"request_id": rid(), "matter": MATTER},
+                    headers={"Authorization": f"Bearer {desk}"},
+                )
+                if r.status_code == 201:
+                    break
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.01)
+    return new, time.monotonic() - t0
+
+
+def history(
+    tmp: pathlib.Path, seeded: pathlib.Path, n: int, samples: int, figs: list[dict[str, Any]]
+) -> None:
+    results = {}
+    for name, count in (("empty", 0), ("history", n)):
+        db = tmp / f"{name}.db"
+        shutil.copy(seeded, db)
+        t = time.monotonic()
+        if count:
+            history_db(db, count)
+        built = time.monotonic() - t
+        srv = start_server(db, "normal", tmp / f"{name}.log")
+        try:
+            desk = enroll(srv.url, "desk")
+            counter = enroll(srv.url, "counter", 1)
+            sequential(srv.url, desk, counter, 1, 30)  # warm-up
+            issue, call = sequential(srv.url, desk, counter, 1, samples)
+            srv, restart = restart_time(srv, desk, tmp / f"{name}.log")
+            results[name] = (issue, call, restart, built)
+        finally:
+            srv.stop()
+    (ie, ce, re_, _), (ih, ch, rh, built) = results["empty"], results["history"]
+    for what, e, h in (("issue", ie, ih), ("call-next", ce, ch)):
+        ratio = statistics.median(h) / statistics.median(e)
+        figs.append(
+            figure(
+                f"(d) {what} latency, {n:,} historical tickets vs empty DB (median ratio)",
+                round(ratio, 2),
+                "×",
+                "<= 1.2",
+                ratio <= 1.2,
+                f"median {statistics.median(h):.2f} vs {statistics.median(e):.2f} ms, "
+                f"p99 {pct(h, 99):.2f} vs {pct(e, 99):.2f} ms; {samples} sequential requests, "
+                "durability normal (fsync stalls would drown the comparison); "
+                f"history built in {built:.0f} s",
+            )
+        )
+    figs.append(
+        figure(
+            "(g) kill -9 → first successful issue after restart, empty DB",
+            round(re_, 2),
+            "s",
+            "report",
+            True,
+            "includes Python start-up and imports",
+        )
+    )
+    figs.append(
+        figure(
+            f"(g) kill -9 → first successful issue after restart, {n:,} historical tickets",
+            round(rh, 2),
+            "s",
+            "report",
+            True,
+            "start-up loads only recent and live rows",
+        )
+    )
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--quick", action="store_true", help="short runs to try the benchmark itself")
+    args = ap.parse_args()
+    dur = 10.0 if args.quick else 60.0
+    watchers, displays = (500, 20) if args.quick else (5000, 200)
+    hist = 100_000 if args.quick else 1_000_000
+    figs: list[dict[str, Any]] = []
+    with tempfile.TemporaryDirectory(prefix="hallq-bench-") as tmpname:
+        tmp = pathlib.Path(tmpname)
+        seeded = tmp / "seed.db"
+        seed(seeded)
+        for mode in ("full", "normal"):
+            db = tmp / f"{mode}.db"
+            shutil.copy(seeded, db)
+            srv = start_server(db, mode, tmp / f"{mode}.log")
+            try:
+                desks = [enroll(srv.url, "desk") for _ in range(2)]
+                rate, errors = throughput(srv.url, desks, dur)
+                dups = duplicates(db)
+                target = 1000
+                figs.append(
+                    figure(
+                        f"(a) sustained durable issues/s over {dur:.0f} s, durability {mode}",
+                        round(rate),
+                        "tickets/s",
+                        ">= 1,000 (stretch 3,000)",
+                        rate >= target and errors == 0 and dups == 0,
+                        f"{errors} errors, {dups} duplicate numbers; "
+                        "2 generator processes × 24 keep-alive connections; "
+                        f"{load()}",
+                    )
+                )
+                lat, perr = paced(srv.url, desks[0], 200, dur)
+                p95, p99 = pct(lat, 95), pct(lat, 99)
+                want = ("p99", p99) if mode == "normal" else ("p95", p95)
+                figs.append(
+                    figure(
+                        f"(b) issue latency at 200/s offered for {dur:.0f} s, durability {mode}, {want[0]}",
+                        round(want[1], 1),
+                        "ms",
+                        "< 25",
+                        want[1] < 25 and perr == 0,
+                        f"p50 {pct(lat, 50):.1f}, p95 {p95:.1f}, p99 {p99:.1f}, max {max(lat):.1f} ms; "
+                        f"{perr} errors; "
+                        f"separate paced probe process (open loop); {load()}",
+                    )
+                )
+            finally:
+                srv.stop()
+        fanout(tmp, seeded, watchers, displays, figs)
+        history(tmp, seeded, hist, 300, figs)
+    out = write("server", figs, quick=args.quick, websocket="uvicorn ws=wsproto, per-message deflate off")
+    print(json.dumps(figs, ensure_ascii=False, indent=1))
+    print(f"wrote {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
