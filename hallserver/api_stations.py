@@ -208,6 +208,20 @@ async def manager_login(body: ManagerLoginIn, request: Request) -> Response:
     return respond(await _submit(request, run))
 
 
+@router.post("/api/manager/logout", tags=["people"])
+async def manager_logout(request: Request, p: Annotated[Principal, Depends(MANAGER)]) -> Response:
+    """End this manager session: its token stops working at once."""
+    hall = get_hall(request)
+
+    def run(ctx: WriteCtx) -> Reply:
+        ctx.execute("UPDATE sessions SET revoked = 1 WHERE token_hash = ?", (p.token_hash,))
+        return ok({})
+
+    reply = await _submit(request, run)
+    hall.principals.forget(p.token_hash)
+    return respond(reply)
+
+
 @router.post("/api/counter/login", tags=["people"])
 async def counter_login(
     body: CounterLoginIn, request: Request, p: Annotated[Principal, Depends(COUNTERS)]

@@ -80,6 +80,7 @@ class HallServer:
         self.advertiser: Advertiser | None = None
         self.last_reload_errors: list[str] = []
         self._tasks: list[asyncio.Task[None]] = []
+        self._gc_thresholds = gc.get_threshold()
 
     # ---- lifecycle --------------------------------------------------------------------------------------
 
@@ -109,6 +110,9 @@ class HallServer:
             # full collection with thousands of connections stays short (PITFALLS.md).
             gc.collect()
             gc.freeze()
+            # Fewer young collections, and a full one only after many: per-connection garbage is short-lived.
+            self._gc_thresholds = gc.get_threshold()
+            gc.set_threshold(50_000, 50, 100)
 
     async def stop(self) -> None:
         for t in self._tasks:
@@ -124,6 +128,7 @@ class HallServer:
         await asyncio.to_thread(self.store.stop)
         if self.settings.freeze_gc:
             gc.unfreeze()
+            gc.set_threshold(*self._gc_thresholds)
 
     def _reload_in_background(self) -> None:
         async def run() -> None:

@@ -199,3 +199,29 @@ def test_per_person_booking_limit(server: Running) -> None:
         )
         codes.append(r.status_code)
     assert codes == [201, 201, 409]
+
+
+def test_failed_manager_logins_are_rate_limited(server: Running) -> None:
+    bad = {"username": "boss", "password": "wrong"}
+    codes = [server.http.post("/api/manager/login", json=bad).status_code for _ in range(6)]
+    assert codes == [401] * 5 + [429]
+    r = server.http.post("/api/manager/login", json=bad)
+    assert r.status_code == 429
+    assert int(r.headers["Retry-After"]) > 0
+
+
+def test_failed_clerk_logins_are_rate_limited(server: Running) -> None:
+    counter = server.station("counter")
+    wrong_pin = {"staff": "c1", "pin": "000000", "window": 1}
+    codes = [
+        server.http.post("/api/counter/login", json=wrong_pin, headers=counter.headers).status_code
+        for _ in range(6)
+    ]
+    assert codes == [401] * 5 + [429]
+
+
+def test_manager_logout_revokes_the_session(server: Running) -> None:
+    h = server.manager()
+    assert server.http.get("/api/stations", headers=h).status_code == 200
+    assert server.http.post("/api/manager/logout", headers=h).status_code == 200
+    assert server.http.get("/api/stations", headers=h).status_code == 401
