@@ -1,0 +1,231 @@
+"""`hallq kiosk`: build the config, hall client, printer, scanner, views and flow, and run them on qasync.
+
+    hallq kiosk --config config/county.toml --station kiosk-1 [--server URL] [--state-dir DIR]
+
+Without `--server` the hall server is found by mDNS, else the config's `public_base_url` is used. The token
+from enrollment is kept in `<state-dir>/kiosk-<station>.json` (mode 0600).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import gc
+import logging
+import sys
+from dataclasses import replace
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication
+
+from drivers.base import DriverError
+from drivers.printer import build_printer
+from drivers.protocols import Scanner, TicketPrinter
+from hallclient.enroll import load_token
+from hallclient.http import HttpHall
+from hallcore.clock import SystemClock
+from hallcore.config import Device, HallConfig, Station, StationRole
+from hallcore.configload import ConfigError, load_config
+from hallui.runner import run_qt
+from kiosk.app import KioskApp
+from kiosk.bridge import KioskBridge
+from kiosk.flow import FlowSettings
+from kiosk.printing import Issuer
+from kiosk.texts import catalog
+from kiosk.views import KioskView
+
+log = logging.getLogger("kiosk")
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    p = argparse.ArgumentParser(
+        prog="hallq kiosk", description="Run a ticket kiosk (pre-check, then the ticket)."
+    )
+    p.add_argument("--config", required=True, type=Path, help="the hall's TOML file")
+    p.add_argument("--check-config", action="store_true", help="validate the config and exit (0 or 2)")
+    p.add_argument("--server", default="", help="hall server URL (default: mDNS, then the config's address)")
+    p.add_argument("--station", default="", help="this kiosk's station id in the config (default: the first)")
+    p.add_argument("--state-dir", type=Path, default=Path.home() / ".local/state/hallq", help="token storage")
+    p.add_argument("--printer", default="", help="override the printer URL (e.g. tcp://127.0.0.1:9101)")
+    p.add_argument("--windowed", action="store_true", help="a window instead of full screen")
+    p.add_argument(
+        "--offline-delay-s", type=float, default=5.0, help="server gone this long → out of service"
+    )
+    # For tests and the benchmark: tap through one walk-in for this matter once the kiosk is ready.
+    p.add_argument("--autopilot", default="", help=argparse.SUPPRESS)
+    return p.parse_args(argv)
+
+
+def kiosk_station(config: HallConfig, station_id: str) -> Station | None:
+    kiosks = [s for s in config.stations if s.role is StationRole.KIOSK]
+    if station_id:
+        return next((s for s in kiosks if s.id == station_id), None)
+    return kiosks[0] if kiosks else None
+
+
+def make_printer(station: Station | None, override: str) -> TicketPrinter | None:
+    device = station.printer if station is not None else None
+    if override:
+        device = (
+            replace(device, type="escpos-network", url=override)
+            if device
+            else Device("escpos-network", override)
+        )
+    if device is None:
+        return None
+    try:
+        return build_printer(device)
+    except DriverError as exc:
+        log.error("printer: %s; the kiosk sends citizens to the service desk", exc)
+        return None
+
+
+def make_scanner(station: Station | None) -> Scanner | None:
+    if station is None or station.scanner is None:
+        return None
+    try:
+        from drivers.scanner import EvdevScanner
+
+        return EvdevScanner.for_device(station.scanner.path or station.scanner.url).start()
+    except (DriverError, ImportError, OSError) as exc:
+        log.warning("scanner unavailable (%s): booking codes can still be typed", exc)
+        return None
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(list(sys.argv[1:] if argv is None else argv))
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        config = load_config(args.config)
+    except ConfigError as exc:
+        print(exc, file=sys.stderr)  # noqa: T201 - the CLI reports to the terminal
+        return 2
+    station = kiosk_station(config, args.station)
+    if args.station and station is None:
+        print(f"hallq kiosk: no kiosk station {args.station!r} in {args.config}", file=sys.stderr)  # noqa: T201
+        return 2
+    if args.check_config:
+        print(f"{args.config}: OK")  # noqa: T201
+        return 0
+
+    async def run(qapp: QApplication) -> int:
+        return await run_kiosk(qapp, args, config, station)
+
+    return run_qt(run)
+
+
+async def run_kiosk(
+    qapp: QApplication, args: argparse.Namespace, config: HallConfig, station: Station | None
+) -> int:
+    from hallclient.discovery import find_server
+
+    # Qt objects must die on the Qt thread; the cyclic collector may run on any thread (printer, scanner,
+    # executor), so it runs here on a timer instead.
+    gc.disable()
+    collector = QTimer()
+    collector.setInterval(10_000)
+    collector.timeout.connect(gc.collect)
+    collector.start()
+    clock = SystemClock()
+    server = args.server or await find_server(config.hall.id, config.hall.public_base_url)
+    sid = station.id if station is not None else "kiosk"
+    cred_path = args.state_dir / f"kiosk-{sid}.json"
+    api = HttpHall(server, load_token(cred_path), clock=clock)
+    printer = make_printer(station, args.printer)
+    scanner = make_scanner(station)
+    tz = ZoneInfo(config.hall.timezone)
+    issuer = Issuer(
+        api,
+        printer,
+        hall_name=config.hall.name,
+        tz=tz,
+        matter_names={m.code: (m.name, m.name_en) for m in config.matters},
+        today=lambda: clock.now().astimezone(tz).date().isoformat(),
+    )
+    bridge = KioskBridge(api, printer, issuer, scanner=scanner)
+    cat = catalog()
+    view = KioskView()
+    k = config.kiosk
+    app = KioskApp(
+        config,
+        view,
+        bridge,
+        cat,
+        clock,
+        settings=FlowSettings(float(k.idle_reset_s), float(k.elder_idle_reset_s), args.offline_delay_s),
+    )
+    app.info.station_name = (station.name or station.id) if station is not None else "kiosk"
+    if args.windowed:
+        view.resize(1080, 1920)
+        view.show()
+    else:
+        view.showFullScreen()
+    app.start()
+    if api.token is None:
+        app.flow.set_enrolled(False, app.now())
+        app.render()
+        enrolled = asyncio.get_running_loop().create_future()
+
+        def got_token(token: str) -> None:
+            if not enrolled.done():
+                enrolled.set_result(token)
+
+        bridge.enrolled.connect(got_token)
+        bridge.enroll(cred_path, app.info.station_name, server)
+        api.set_token(await enrolled)
+    bridge.start_watching()
+    try:
+        if args.autopilot:
+            await autopilot(app, args.autopilot)
+        await asyncio.Event().wait()
+    finally:
+        collector.stop()
+        gc.enable()
+        app.stop()
+        await bridge.aclose()
+        await api.aclose()
+        if printer is not None:
+            printer.close()
+        if scanner is not None:
+            scanner.close()
+        qapp.quit()
+    return 0
+
+
+async def autopilot(app: KioskApp, matter: str) -> None:
+    """Tap through one walk-in (answer yes, tick every material) by clicking the real widgets."""
+    from PySide6.QtWidgets import QPushButton
+
+    from kiosk.flow import Screen
+
+    async def tap(name: str) -> None:
+        for _ in range(500):
+            b = app.view.findChild(QPushButton, name)
+            if b is not None and b.isEnabled():
+                b.click()
+                return
+            await asyncio.sleep(0.01)
+        raise RuntimeError(f"autopilot: no button {name}")
+
+    while app.flow.screen is not Screen.WELCOME or app.printer_state is None:
+        await asyncio.sleep(0.02)
+    m = app.config.matter_by_code[matter]
+    await tap("welcomeStart")
+    app.view.query_changed.emit(m.pinyin or m.code)
+    await tap(f"matter_{m.code}")
+    for _q in m.precheck.questions:
+        await tap("questionYes")
+    for mat in m.precheck.materials:
+        await tap(f"material_{mat.id}")
+    if m.precheck.materials:
+        await tap("materialsDone")
+    log.info("autopilot: final tap for %s", matter)
+    await tap("confirmNormal")
+
+
+if __name__ == "__main__":
+    with contextlib.suppress(KeyboardInterrupt):
+        sys.exit(main())

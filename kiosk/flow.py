@@ -1,0 +1,412 @@
+"""The kiosk's screens as a pure state machine: no widgets, no I/O, time passed in (monotonic seconds).
+
+The views render `KioskFlow` after every change; the app feeds it taps, results from the hall and device
+states. Screens: welcome → matters → one question per screen → materials → confirm (priority) → issuing →
+ticket / notice; booking check-in; message (full, closed, booking refusals); desk (printer not ready);
+offline (server unreachable); enroll (first start). Every screen but issuing goes back to welcome after the
+idle time; elder mode never gives less than 30 s for a choice (适老化).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from hallclient.types import Issued, NotIssued
+from hallcore.config import Matter, PriorityClass
+
+#: No timed choice shorter than this in elder mode (适老化 rules, DOMAIN.md).
+ELDER_MIN_CHOICE_S = 30.0
+
+
+class Screen(StrEnum):
+    ENROLL = "enroll"
+    WELCOME = "welcome"
+    MATTERS = "matters"
+    QUESTION = "question"
+    MATERIALS = "materials"
+    CONFIRM = "confirm"
+    ISSUING = "issuing"
+    TICKET = "ticket"
+    NOTICE = "notice"
+    BOOKING = "booking"
+    MESSAGE = "message"
+    DESK = "desk"
+    OFFLINE = "offline"
+
+
+#: Screens where a citizen is on the way to a ticket: a printer or server loss sends them to the desk.
+SELLING = frozenset({Screen.MATTERS, Screen.QUESTION, Screen.MATERIALS, Screen.CONFIRM, Screen.BOOKING})
+#: Screens the idle timer never leaves: issuing is waiting on the hall and the printer; the others are the
+#: kiosk's own states, left only when their cause goes away.
+UNTIMED = frozenset({Screen.ISSUING, Screen.ENROLL, Screen.DESK, Screen.OFFLINE, Screen.WELCOME})
+
+
+@dataclass(frozen=True, slots=True)
+class FlowSettings:
+    idle_reset_s: float = 60.0
+    elder_idle_reset_s: float = 180.0
+    offline_delay_s: float = 5.0  # the server must be gone this long before the kiosk says so
+
+
+class Local(StrEnum):
+    """What the kiosk's own reading of the answers says (the server decides; this only picks screens)."""
+
+    PASS = "pass"  # noqa: S105 - an outcome, not a password
+    TOLERATED = "tolerated"
+    FAIL = "fail"
+
+
+def local_outcome(matter: Matter, answers: dict[str, bool], present: set[str]) -> Local:
+    """The pre-check outcome by hallcore's rules (hallcore.precheck.evaluate), without the due date."""
+    if any(answers.get(q.id) != q.expected for q in matter.precheck.questions):
+        return Local.FAIL
+    missing = [m for m in matter.precheck.materials if m.required and m.id not in present]
+    if any(not m.tolerable for m in missing):
+        return Local.FAIL
+    return Local.TOLERATED if missing else Local.PASS
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """A refusal to show: a catalogue key for the headline, the hall's own words, and the next opening."""
+
+    key: str
+    text: str = ""
+    next_opening: str = ""  # "2026-11-24 08:30", already in the hall's time zone
+    offer_walk_in: bool = False  # booking fallbacks: a normal number is still possible
+
+
+@dataclass(frozen=True, slots=True)
+class PrintResult:
+    """What happened at the printer after the hall issued: printed, voided (nothing valid on paper), or
+    kept but not printed (booking tickets are waiting at once and cannot be voided by the kiosk)."""
+
+    printed: bool
+    voided: bool = False
+
+
+@dataclass(slots=True)
+class KioskFlow:
+    settings: FlowSettings = field(default_factory=FlowSettings)
+    matters: tuple[Matter, ...] = ()
+    priority_classes: tuple[PriorityClass, ...] = ()
+    screen: Screen = Screen.WELCOME
+    language: str = "zh"
+    elder: bool = False
+    browse: str = "department"  # or "category"
+    group: str = ""  # the department id or category chosen; "" = the list of groups
+    page: int = 0
+    query: str = ""
+    matter: Matter | None = None
+    question: int = 0
+    answers: dict[str, bool] = field(default_factory=dict)
+    present: set[str] = field(default_factory=set)
+    priority: str = ""
+    booking_code: str = ""
+    issued: Issued | None = None
+    not_issued: NotIssued | None = None
+    print_result: PrintResult | None = None
+    message: Message | None = None
+    full: set[str] = field(default_factory=set)  # matters refused with cap_reached today
+    printer_ok: bool = True
+    printer_reason: str = ""
+    server_ok: bool = True
+    server_down_since: float | None = None
+    last_touch: float = 0.0
+    enrolled: bool = True
+
+    # ---- time ---------------------------------------------------------------------------------------------
+
+    @property
+    def idle_limit_s(self) -> float:
+        if self.elder:
+            return max(ELDER_MIN_CHOICE_S, self.settings.elder_idle_reset_s)
+        return self.settings.idle_reset_s
+
+    def seconds_left(self, now: float) -> float | None:
+        """Seconds until this screen times out to welcome; None on screens without a timeout."""
+        if self.screen in UNTIMED:
+            return None
+        return max(0.0, self.last_touch + self.idle_limit_s - now)
+
+    def touch(self, now: float) -> None:
+        self.last_touch = now
+
+    def tick(self, now: float) -> bool:
+        """Apply timeouts; True when the screen changed."""
+        before = self.screen
+        if (
+            not self.server_ok
+            and self.server_down_since is not None
+            and now - self.server_down_since >= self.settings.offline_delay_s
+            and self.screen not in (Screen.ISSUING, Screen.ENROLL, Screen.OFFLINE)
+        ):
+            self._reset()
+            self.screen = Screen.OFFLINE
+        left = self.seconds_left(now)
+        if left is not None and left <= 0:
+            self.home(now)
+        return self.screen is not before
+
+    # ---- welcome ------------------------------------------------------------------------------------------
+
+    def _reset(self) -> None:
+        self.matter = None
+        self.question = 0
+        self.answers = {}
+        self.present = set()
+        self.priority = ""
+        self.booking_code = ""
+        self.issued = None
+        self.not_issued = None
+        self.print_result = None
+        self.message = None
+        self.query = ""
+        self.group = ""
+        self.page = 0
+
+    def home(self, now: float) -> None:
+        """Back to welcome with nothing of the last citizen left; language and elder mode reset too."""
+        self._reset()
+        self.language = "zh"
+        self.elder = False
+        self.touch(now)
+        self.screen = self._resting()
+
+    def _resting(self) -> Screen:
+        if not self.enrolled:
+            return Screen.ENROLL
+        if not self.server_ok and self.screen is Screen.OFFLINE:
+            return Screen.OFFLINE
+        if not self.printer_ok:
+            return Screen.DESK
+        return Screen.WELCOME
+
+    def toggle_language(self, now: float) -> None:
+        self.touch(now)
+        self.language = "en" if self.language == "zh" else "zh"
+
+    def toggle_elder(self, now: float) -> None:
+        self.touch(now)
+        self.elder = not self.elder
+
+    def start(self, now: float) -> None:
+        self.touch(now)
+        if self._blocked():
+            return
+        self.screen = Screen.MATTERS
+
+    def start_booking(self, now: float) -> None:
+        self.touch(now)
+        if self._blocked():
+            return
+        self.booking_code = ""
+        self.screen = Screen.BOOKING
+
+    def _blocked(self) -> bool:
+        if not self.printer_ok:
+            self.screen = Screen.DESK
+            return True
+        return not self.server_ok and self.screen is Screen.OFFLINE
+
+    # ---- matters ------------------------------------------------------------------------------------------
+
+    def set_browse(self, by: str, now: float) -> None:
+        self.touch(now)
+        self.browse = by
+        self.group = ""
+        self.page = 0
+
+    def set_group(self, key: str, now: float) -> None:
+        self.touch(now)
+        self.group = key
+        self.page = 0
+
+    def move_page(self, step: int, now: float) -> None:
+        self.touch(now)
+        self.page = max(0, self.page + step)
+
+    def set_query(self, query: str, now: float) -> None:
+        self.touch(now)
+        self.query = query
+        self.page = 0
+
+    def choose_matter(self, code: str, now: float) -> None:
+        self.touch(now)
+        matter = next((m for m in self.matters if m.code == code), None)
+        if matter is None:
+            return
+        self.matter = matter
+        self.answers = {}
+        self.present = set()
+        self.priority = ""
+        self.question = 0
+        if code in self.full:
+            self.message = Message("message.full")
+            self.screen = Screen.MESSAGE
+            return
+        self._after_questions() if not matter.precheck.questions else self._to_question(0)
+
+    def _to_question(self, index: int) -> None:
+        self.question = index
+        self.screen = Screen.QUESTION
+
+    def answer(self, yes: bool, now: float) -> None:
+        self.touch(now)
+        if self.matter is None or self.screen is not Screen.QUESTION:
+            return
+        questions = self.matter.precheck.questions
+        self.answers[questions[self.question].id] = yes
+        if self.question + 1 < len(questions):
+            self._to_question(self.question + 1)
+        else:
+            self._after_questions()
+
+    def _after_questions(self) -> None:
+        assert self.matter is not None
+        if self.matter.precheck.materials:
+            self.screen = Screen.MATERIALS
+        else:
+            self._after_materials()
+
+    def toggle_material(self, material: str, now: float) -> None:
+        self.touch(now)
+        if material in self.present:
+            self.present.discard(material)
+        else:
+            self.present.add(material)
+
+    def materials_done(self, now: float) -> None:
+        self.touch(now)
+        if self.screen is Screen.MATERIALS:
+            self._after_materials()
+
+    def _after_materials(self) -> None:
+        self.screen = Screen.CONFIRM
+
+    @property
+    def local(self) -> Local:
+        return Local.PASS if self.matter is None else local_outcome(self.matter, self.answers, self.present)
+
+    @property
+    def selectable_classes(self) -> tuple[PriorityClass, ...]:
+        return tuple(p for p in self.priority_classes if p.kiosk_selectable)
+
+    def back(self, now: float) -> None:
+        self.touch(now)
+        if self.screen is Screen.QUESTION:
+            if self.question > 0:
+                self._to_question(self.question - 1)
+            else:
+                self.screen = Screen.MATTERS
+        elif self.screen is Screen.MATERIALS:
+            n = len(self.matter.precheck.questions) if self.matter else 0
+            if n:
+                self._to_question(n - 1)
+            else:
+                self.screen = Screen.MATTERS
+        elif self.screen is Screen.CONFIRM:
+            assert self.matter is not None
+            if self.matter.precheck.materials:
+                self.screen = Screen.MATERIALS
+            elif self.matter.precheck.questions:
+                self._to_question(len(self.matter.precheck.questions) - 1)
+            else:
+                self.screen = Screen.MATTERS
+        elif self.screen is Screen.MATTERS and (self.group or self.query):
+            self.group, self.query, self.page = "", "", 0
+        elif self.screen in (Screen.MATTERS, Screen.BOOKING):
+            self.home(now)
+        elif self.screen is Screen.MESSAGE:
+            self.screen = Screen.MATTERS if self.matter is not None else Screen.WELCOME
+
+    # ---- issuing ------------------------------------------------------------------------------------------
+
+    def submit(self, priority: str, now: float) -> bool:
+        """The final tap: True when the app should issue now (the flow is then on ISSUING)."""
+        self.touch(now)
+        if self.screen is not Screen.CONFIRM or self.matter is None:
+            return False
+        if not self.printer_ok:
+            self.screen = Screen.DESK
+            return False
+        self.priority = priority
+        self.screen = Screen.ISSUING
+        return True
+
+    def submit_booking(self, code: str, now: float) -> bool:
+        self.touch(now)
+        code = code.strip()
+        if self.screen is not Screen.BOOKING or not code:
+            return False
+        if not self.printer_ok:
+            self.screen = Screen.DESK
+            return False
+        self.booking_code = code
+        self.screen = Screen.ISSUING
+        return True
+
+    def issued_ticket(self, issued: Issued, result: PrintResult, now: float) -> None:
+        self.touch(now)
+        self.issued = issued
+        self.print_result = result
+        self.screen = Screen.TICKET
+
+    def refused_ticket(self, not_issued: NotIssued, printed: bool, now: float) -> None:
+        """The pre-check failed: no ticket, the 一次性告知单 is shown (and was printed if `printed`)."""
+        self.touch(now)
+        self.not_issued = not_issued
+        self.print_result = PrintResult(printed=printed)
+        self.screen = Screen.NOTICE
+
+    def refused(self, message: Message, now: float, *, matter_full: bool = False) -> None:
+        self.touch(now)
+        if matter_full and self.matter is not None:
+            self.full.add(self.matter.code)
+        self.message = message
+        self.screen = Screen.MESSAGE
+
+    def walk_in_instead(self, now: float) -> None:
+        """After a booking refusal: take a normal number."""
+        self._reset()
+        self.start(now)
+
+    def printer_failed(self, now: float) -> None:
+        """The printer stopped before anything valid was printed: nothing was issued, send to the desk."""
+        self.touch(now)
+        self.screen = Screen.DESK
+
+    # ---- devices and server -------------------------------------------------------------------------------
+
+    def set_printer(self, ok: bool, reason: str, now: float) -> None:
+        self.printer_ok, self.printer_reason = ok, reason
+        if not ok and (self.screen in SELLING or self.screen is Screen.WELCOME):
+            self._reset()
+            self.screen = Screen.DESK
+        elif ok and self.screen is Screen.DESK:
+            self.home(now)
+
+    def set_server(self, ok: bool, now: float) -> None:
+        if ok:
+            self.server_down_since = None
+            self.server_ok = True
+            if self.screen is Screen.OFFLINE:
+                self.home(now)
+            return
+        if self.server_ok:
+            self.server_ok = False
+            self.server_down_since = now
+
+    def server_failed(self, now: float) -> None:
+        """A command could not reach the server while a citizen waited: say so at once."""
+        self.set_server(False, now)
+        self._reset()
+        self.screen = Screen.OFFLINE
+
+    def set_enrolled(self, enrolled: bool, now: float) -> None:
+        self.enrolled = enrolled
+        if enrolled and self.screen is Screen.ENROLL:
+            self.home(now)
+        elif not enrolled:
+            self.screen = Screen.ENROLL

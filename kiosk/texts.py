@@ -1,0 +1,131 @@
+"""The kiosk's translation catalogue: every text a citizen sees, in Chinese and English.
+
+Matter names, questions and materials come from the hall config with both languages (`Catalog.pick`).
+"""
+
+from __future__ import annotations
+
+from hallui.connection import TEXTS as CONNECTION_TEXTS
+from hallui.enrollment import TEXTS as ENROLLMENT_TEXTS
+from hallui.i18n import Catalog
+
+KIOSK_TEXTS: dict[str, tuple[str, str]] = {
+    # welcome
+    "welcome.title": ("欢迎来到{hall}", "Welcome to {hall}"),
+    "welcome.hint": ("先预审材料，通过后取号", "Check your papers first, then take a number"),
+    "welcome.start": ("开始取号", "Take a number"),
+    "welcome.booking": ("预约签到", "Booking check-in"),
+    "welcome.elder_on": ("长者模式", "Large print"),
+    "welcome.elder_off": ("标准模式", "Standard size"),
+    "welcome.lang": ("English", "中文"),
+    # choosing a matter
+    "matters.title": ("请选择要办理的事项", "Choose what you came for"),
+    "matters.by_department": ("按部门", "By department"),
+    "matters.by_category": ("按类别", "By category"),
+    "matters.search": ("搜索（汉字或拼音首字母，如 hk）", "Search (name or pinyin initials, e.g. hk)"),
+    "matters.none": ("没有找到，请换个词或到服务台咨询", "Nothing found; try another word or ask the desk"),
+    "matters.remaining": ("今日余号 {n}", "{n} left today"),
+    "matters.full": ("今日已满", "Full today"),
+    "matters.closed": ("暂停取号", "Not issuing now"),
+    "matters.more": ("下一页", "More"),
+    # pre-check
+    "question.title": ("预审 第 {i}/{n} 题", "Pre-check {i} of {n}"),
+    "question.yes": ("是", "Yes"),
+    "question.no": ("否", "No"),
+    "materials.title": ("请勾选您带来的材料", "Tick the papers you brought"),
+    "materials.optional": ("（如有）", "(if any)"),
+    "materials.done": ("下一步", "Next"),
+    "priority.title": ("请确认取号", "Confirm your ticket"),
+    "priority.normal": ("取号", "Take the number"),
+    "priority.notice": (
+        "如符合优先条件请选择，工作人员将现场核验证件",
+        "If a priority applies, choose it; staff will check your documents",
+    ),
+    "priority.tolerated": (
+        "缺少的材料可容缺受理，取号后请按时补齐",
+        "Missing papers are accepted for now; bring them by the deadline",
+    ),
+    "confirm.fail": (
+        "根据您的回答，本事项暂不能受理；可打印一次性告知单，备齐后再来",
+        "From your answers this cannot be handled yet; print the list of what is missing",
+    ),
+    "confirm.notice": ("打印一次性告知单", "Print the list of what is missing"),
+    # issuing and outcomes
+    "issuing.title": ("正在出票，请稍候…", "Printing your ticket, please wait…"),
+    "ticket.title": ("取号成功", "Your number"),
+    "ticket.tolerated": ("容缺受理", "Accepted with papers missing"),
+    "ticket.matter": ("事项：{m}", "Matter: {m}"),
+    "ticket.ahead": ("前面还有 {n} 人", "{n} people ahead of you"),
+    "ticket.ahead_none": ("前面没有人在等候", "Nobody is ahead of you"),
+    "ticket.estimate": ("预计等候 {lo}～{hi} 分钟", "Estimated wait {lo}-{hi} min"),
+    "ticket.estimate_none": ("暂无窗口开放，请留意叫号", "No window open yet; listen for your number"),
+    "ticket.priority": ("优先类别：{p}（工作人员将核验）", "Priority: {p} (staff will check)"),
+    "ticket.bring": ("请于 {d} 前补齐：", "Please bring by {d}:"),
+    "ticket.scan": ("扫码在手机上查看排队进度", "Scan to follow the queue on your phone"),
+    "ticket.take": ("请取走您的号票", "Please take your ticket"),
+    "ticket.not_printed": (
+        "号票未能打印，请凭此屏号码到服务台领取",
+        "The ticket could not be printed; show this number at the service desk",
+    ),
+    "ticket.voided": (
+        "打印失败，号码 {n} 已作废，请到服务台取号",
+        "Printing failed; number {n} is void. Please get a ticket at the service desk",
+    ),
+    "notice.title": ("预审未通过", "The pre-check did not pass"),
+    "notice.intro": (
+        "办理本事项还需补齐以下材料或条件（一次性告知）：",
+        "Before this can be handled, please get everything below:",
+    ),
+    "notice.where": ("办理地点：{w}", "Where: {w}"),
+    "notice.printed": ("告知单已打印，请取走", "The list is printed; please take it"),
+    "notice.not_printed": (
+        "告知单未能打印，请拍照或到服务台领取",
+        "The list could not be printed; ask the desk",
+    ),
+    # booking check-in
+    "booking.title": ("预约签到", "Booking check-in"),
+    "booking.hint": ("请扫描预约二维码，或输入预约码", "Scan your booking QR code or type the booking code"),
+    "booking.code": ("预约码", "Booking code"),
+    "booking.submit": ("签到取号", "Check in"),
+    "booking.too_early": ("还没到签到时间", "Too early to check in"),
+    "booking.wrong_day": ("预约日期不是今天", "Your booking is not for today"),
+    "booking.late": (
+        "您已超过预约时段，按普通号排队",
+        "You are past your booking time; you queue as a walk-in",
+    ),
+    "booking.unknown": ("没有找到该预约码，请核对后重试", "That booking code was not found; check and retry"),
+    "booking.used": ("该预约已签到或已取消", "That booking was already used or cancelled"),
+    "booking.fallback": (
+        "也可以直接按普通号取号，或到服务台咨询",
+        "You can take a normal number instead, or ask the service desk",
+    ),
+    "booking.walk_in": ("普通取号", "Take a normal number"),
+    # refusals and fallbacks
+    "message.full": ("该事项今日号已取完", "Today's numbers for this matter are all taken"),
+    "message.closed": ("该事项现在不取号", "This matter is not issuing numbers now"),
+    "message.next": ("下次取号时间：{t}", "Next opening: {t}"),
+    "message.desk": ("请到服务台咨询", "Please ask at the service desk"),
+    "message.error": ("暂时无法取号", "A number cannot be issued right now"),
+    "desk.title": ("请到服务台取号", "Please get a ticket at the service desk"),
+    "desk.reason": ("本机打印机暂不可用：{r}", "This kiosk's printer is not available: {r}"),
+    "offline.title": ("本机暂停服务", "This kiosk is out of service"),
+    "offline.hint": (
+        "无法连接大厅服务器，请到服务台取号；恢复后本机自动可用",
+        "The hall server cannot be reached. Please use the service desk; this kiosk comes back by itself",
+    ),
+    # common
+    "common.back": ("返回", "Back"),
+    "common.home": ("首页", "Home"),
+    "common.ok": ("好的", "OK"),
+    "common.timeout": ("{s} 秒后返回首页", "Back to start in {s} s"),
+    "printer.paper_out": ("缺纸", "paper out"),
+    "printer.cover_open": ("纸仓盖未关", "cover open"),
+    "printer.offline": ("打印机无应答", "printer not answering"),
+    "printer.missing": ("未配置打印机", "no printer configured"),
+}
+
+TEXTS: dict[str, tuple[str, str]] = KIOSK_TEXTS | CONNECTION_TEXTS | ENROLLMENT_TEXTS
+
+
+def catalog(language: str = "zh") -> Catalog:
+    return Catalog(TEXTS, language)

@@ -1,0 +1,196 @@
+"""Every kiosk screen in Chinese, English and elder mode: font sizes, touch targets, contrast as painted,
+no clipped text, glyph coverage (no tofu), and a screenshot of each into the artifacts folder.
+
+Screens are reached through the app with the in-memory `FakeHall` and `FakeTicketPrinter` (the paths
+against the real server are in test_kiosk_paths.py); what matters here is how each screen looks.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import pathlib
+import shutil
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from PySide6.QtWidgets import QApplication
+
+from drivers.fakes import FakeTicketPrinter
+from hallclient.fake import FakeHall
+from hallclient.types import Issued, NotIssued
+from hallcore.clock import FakeClock
+from hallcore.configload import load_config
+from hallui import a11y
+from hallui.theme import BASE_PT, ELDER_PT
+from kiosk.app import KioskApp
+from kiosk.bridge import KioskBridge
+from kiosk.flow import Message, PrintResult, Screen
+from kiosk.printing import Issuer
+from kiosk.texts import catalog
+from kiosk.views import KioskView
+from tests.gui.test_kiosk_paths import dispose
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+MONDAY_9 = dt.datetime(2026, 11, 23, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+MODES = ("zh", "en", "elder")
+#: Screens copied to docs/screenshots (mode, screen).
+KEY_SHOTS = {
+    ("zh", "welcome"),
+    ("zh", "matters_search"),
+    ("zh", "question"),
+    ("zh", "materials"),
+    ("zh", "confirm"),
+    ("zh", "ticket"),
+    ("zh", "ticket_tolerated"),
+    ("zh", "notice"),
+    ("zh", "desk"),
+    ("en", "ticket"),
+    ("elder", "welcome"),
+    ("elder", "question"),
+}
+
+
+def _issue(loop: asyncio.AbstractEventLoop, hall: FakeHall, matter: str, **kw: Any) -> Issued | NotIssued:
+    return loop.run_until_complete(hall.issue_ticket(matter, **kw))
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_every_screen_is_accessible(
+    mode: str, qtbot: Any, qloop: asyncio.AbstractEventLoop, artifacts: pathlib.Path
+) -> None:
+    config = load_config(ROOT / "config" / "county.toml")
+    clock = FakeClock(MONDAY_9)
+    hall = FakeHall(config, clock).as_station("kiosk")
+    printer = FakeTicketPrinter()
+    tz = ZoneInfo(config.hall.timezone)
+    issuer = Issuer(
+        hall, printer, hall_name=config.hall.name, tz=tz, matter_names={}, today=lambda: "2026-11-23"
+    )
+    bridge = KioskBridge(hall, printer, issuer)
+    view = KioskView()
+    view.resize(1080, 1920)
+    app = KioskApp(config, view, bridge, catalog(), clock, tick_ms=3_600_000)
+    view.show()
+    qtbot.waitExposed(view)
+    app.start()
+    flow = app.flow
+    elder = mode == "elder"
+    language = "en" if mode == "en" else "zh"
+    min_pt = ELDER_PT if elder else BASE_PT
+    problems: dict[str, list[str]] = {}
+    seen: list[str] = []
+
+    def prepare() -> None:
+        flow.language, flow.elder = language, elder
+
+    def shot(name: str) -> None:
+        prepare()
+        app.render()
+        QApplication.processEvents()
+        assert view.current_screen is not None
+        found = a11y.check(view, min_pt=min_pt)
+        if found:
+            problems[name] = [f"{f.widget}: {f.problem}" for f in found]
+        path = artifacts / f"kiosk-{mode}-{name}.png"
+        assert view.grab().save(str(path))
+        seen.append(name)
+        if (mode, name) in KEY_SHOTS:
+            docs = ROOT / "docs" / "screenshots"
+            docs.mkdir(parents=True, exist_ok=True)
+            shutil.copy(path, docs / path.name)
+
+    now = clock.monotonic()
+    shot("welcome")
+    flow.start(now)
+    shot("matters_groups")
+    flow.set_group("gongan", now)
+    shot("matters_group")
+    flow.set_group("", now)
+    flow.set_query("gjj", now)
+    shot("matters_search")
+    flow.set_query("", now)
+    flow.choose_matter("CR01", now)
+    shot("question")
+    flow.answer(True, now)
+    flow.answer(True, now)
+    flow.toggle_material("idcard", now)
+    shot("materials")
+    flow.toggle_material("photo_receipt", now)
+    flow.materials_done(now)
+    shot("confirm")
+    flow.home(now)
+    flow.start(now)
+    flow.choose_matter("SB02", now)
+    flow.toggle_material("idcard", now)
+    flow.materials_done(now)
+    shot("confirm_tolerated")
+    flow.submit("", now)
+    shot("issuing")
+    tolerated = _issue(qloop, hall, "SB02", answers={}, present=frozenset({"idcard"}))
+    assert isinstance(tolerated, Issued)
+    flow.issued_ticket(tolerated, PrintResult(printed=True), now)
+    shot("ticket_tolerated")
+    flow.home(now)
+    flow.start(now)
+    flow.choose_matter("CR01", now)
+    flow.answer(True, now)
+    flow.answer(True, now)
+    flow.toggle_material("idcard", now)
+    flow.toggle_material("photo_receipt", now)
+    flow.materials_done(now)
+    flow.submit("elderly", now)
+    passed = _issue(
+        qloop,
+        hall,
+        "CR01",
+        priority="elderly",
+        answers={"in_person": True, "adult": True},
+        present=frozenset({"idcard", "photo_receipt"}),
+    )
+    assert isinstance(passed, Issued)
+    flow.issued_ticket(passed, PrintResult(printed=True), now)
+    shot("ticket")
+    flow.issued_ticket(passed, PrintResult(printed=False), now)
+    shot("ticket_not_printed")
+    flow.issued_ticket(passed, PrintResult(printed=False, voided=True), now)
+    shot("ticket_voided")
+    flow.home(now)
+    flow.start(now)
+    flow.choose_matter("HJ01", now)
+    flow.answer(False, now)
+    flow.materials_done(now)
+    shot("confirm_fail")
+    flow.submit("", now)
+    failed = _issue(qloop, hall, "HJ01", answers={"in_person": False}, present=frozenset({"idcard"}))
+    assert isinstance(failed, NotIssued)
+    flow.refused_ticket(failed, True, now)
+    shot("notice")
+    flow.home(now)
+    flow.start_booking(now)
+    shot("booking")
+    flow.refused(Message("booking.too_early", "请于 14:30 后签到（预约时段 15:00）", offer_walk_in=True), now)
+    shot("message_booking")
+    flow.home(now)
+    flow.start(now)
+    flow.choose_matter("BD01", now)
+    flow.refused(Message("message.full", "不动产登记今日号已取完（每日 120 个）", "2026-11-24 08:30"), now)
+    shot("message_full")
+    flow.home(now)
+    app._printer_changed(printer.state().__class__(printer.state().health.UNAVAILABLE, "缺纸 paper out"))
+    shot("desk")
+    app._printer_changed(printer.state())
+    flow.server_failed(now)
+    shot("offline")
+    flow.set_server(True, now)
+    app.info.enroll_code = "482913"
+    app.info.station_name = "一楼自助取号机"
+    flow.set_enrolled(False, now)
+    shot("enroll")
+    flow.set_enrolled(True, now)
+    app.stop()
+    dispose(app)
+
+    assert {s.value for s in Screen} <= {n.split("_")[0] for n in seen}, seen
+    assert problems == {}, "\n".join(f"{k}: {v}" for k, v in problems.items())
