@@ -523,3 +523,26 @@ async def test_idle_resets_to_welcome_and_elder_waits_longer(rig: Rig) -> None:
     rig.clock.advance(rig.hall.config.kiosk.idle_reset_s)
     rig.app.tick()
     rig.expect(Screen.WELCOME)
+
+
+# ---- first start -------------------------------------------------------------------------------------------
+
+
+@on_loop
+async def test_enrollment_code_until_approved_then_token_kept(rig: Rig) -> None:
+    from hallclient.enroll import load_token
+
+    path = rig.hall.db.parent / "state" / "kiosk-test.json"
+    rig.api.set_token(None)
+    rig.app.flow.set_enrolled(False, rig.app.now())
+    rig.app.render()
+    rig.bridge.enroll(path, "一楼自助取号机", rig.hall.url)
+    await rig.wait(lambda: rig.app.info.enroll_code != "", "the enrollment code")
+    rig.expect(Screen.ENROLL)
+    code = rig.text("enrollCode")
+    assert code == rig.app.info.enroll_code
+    rig.hall.approve_code(code)
+    await rig.wait_screen(Screen.WELCOME, timeout=15)
+    token = load_token(path)
+    assert token is not None
+    assert (path.stat().st_mode & 0o777) == 0o600
