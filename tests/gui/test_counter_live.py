@@ -16,6 +16,7 @@ from drivers.codecs.hqp import KeyCode
 from hallui import a11y
 from tests.fakes.live_server import LiveServer
 from tests.fakes.live_server import Station as LiveStation
+from tests.fakes.shots import docs_dir
 from tests.gui.test_counter_support import (
     KEYPAD,
     PAD,
@@ -85,7 +86,7 @@ def test_login_call_recall_start_finish_rating_from_buttons(
     assert strip(bus) == f"请{a1}号到1号窗口"
     c.app.window.grab().save(str(artifacts / "counter-called.png"))
     assert a11y.check(c.app.window, min_pt=18) == []
-    c.app.window.grab().save(str(repo_root / "docs" / "screenshots" / "counter-called.png"))
+    c.app.window.grab().save(str(docs_dir() / "counter-called.png"))
     click(qtbot, c, "start")
     matter = c.flow.current.matter_name if c.flow.current else ""
     run_until(qtbot, lambda: strip(bus) == f"{a1} {matter}")
@@ -93,7 +94,7 @@ def test_login_call_recall_start_finish_rating_from_buttons(
     click(qtbot, c, "finish")
     run_until(qtbot, lambda: bus.pad.pending == a1)
     c.app.window.grab().save(str(artifacts / "counter-rating.png"))
-    c.app.window.grab().save(str(repo_root / "docs" / "screenshots" / "counter-rating.png"))
+    c.app.window.grab().save(str(docs_dir() / "counter-rating.png"))
     run_until(qtbot, lambda: strip(bus) == "欢迎光临")
     bus.emu.rate(PAD, 5)
     run_until(qtbot, lambda: c.flow.rating is not None and c.flow.rating.phase.value == "done")

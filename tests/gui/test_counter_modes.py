@@ -22,6 +22,7 @@ from hallclient.http import HttpHall
 from hallcore.config import Device, Station, StationRole
 from tests.fakes.live_server import LiveServer
 from tests.fakes.live_server import Station as LiveStation
+from tests.fakes.shots import docs_dir
 from tests.gui.test_counter_support import (
     KEYPAD,
     PAD,
@@ -172,7 +173,7 @@ def test_desk_issues_with_precheck_and_prints_on_the_desk_printer(
         assert "户口迁入登记" in ticket
         assert live.ticket_state(label) == "waiting"
         w.grab().save(str(artifacts / "counter-desk-issued.png"))
-        w.grab().save(str(repo_root / "docs" / "screenshots" / "counter-desk.png"))
+        w.grab().save(str(docs_dir() / "counter-desk.png"))
         # 3. the printer runs out of paper: nothing is issued, the staff see why
         printer.printer.set_state("paper_out")
         d.search.setText("HJ04")

@@ -21,6 +21,7 @@ from hallclient.http import HttpHall
 from hallclient.types import ConnectionState
 from hallui import a11y
 from tests.fakes.live_server import LiveServer, Station, live_server
+from tests.fakes.shots import docs_dir
 from tests.gui.test_display_support import (
     Board,
     call_next,
@@ -121,8 +122,7 @@ def test_the_hall_led_board_matches_the_screen_after_each_call(
 def _screenshot(board: Board, name: str, artifacts: Path, repo_root: Path) -> None:
     path = artifacts / f"{name}.png"
     assert board.view.grab().save(str(path))
-    docs = repo_root / "docs" / "screenshots"
-    docs.mkdir(parents=True, exist_ok=True)
+    docs = docs_dir()
     shutil.copy(path, docs / f"{name}.png")
 
 

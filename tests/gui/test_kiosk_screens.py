@@ -30,6 +30,7 @@ from kiosk.flow import Message, PrintResult, Screen
 from kiosk.printing import Issuer
 from kiosk.texts import catalog
 from kiosk.views import KioskView
+from tests.fakes.shots import docs_dir
 from tests.gui.test_kiosk_paths import dispose
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
@@ -97,8 +98,7 @@ def test_every_screen_is_accessible(
         assert view.grab().save(str(path))
         seen.append(name)
         if (mode, name) in KEY_SHOTS:
-            docs = ROOT / "docs" / "screenshots"
-            docs.mkdir(parents=True, exist_ok=True)
+            docs = docs_dir()
             shutil.copy(path, docs / path.name)
 
     now = clock.monotonic()

@@ -14,13 +14,13 @@ from typing import Any
 import pytest
 
 from tests.fakes.live_server import LiveServer, live_server
+from tests.fakes.shots import docs_dir
 from tests.server.web_helpers import CHROMIUM, CHROMIUM_ARGS, Expected, browser_login, build_fixture_day
 
 playwright = pytest.importorskip("playwright.sync_api")
 if not pathlib.Path(CHROMIUM).exists():
     pytest.skip("Debian's chromium is not installed (apt-get install chromium)", allow_module_level=True)
 
-DOCS_SHOTS = pathlib.Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 TIMEOUT_MS = 5000
 
 
@@ -43,8 +43,7 @@ def hall() -> Iterator[LiveServer]:
 def shot(page: Any, artifacts: pathlib.Path, name: str) -> None:
     path = artifacts / f"web-{name}.png"
     page.screenshot(path=str(path), full_page=True)
-    DOCS_SHOTS.mkdir(parents=True, exist_ok=True)
-    shutil.copy(path, DOCS_SHOTS / path.name)
+    shutil.copy(path, docs_dir() / path.name)
 
 
 def issue(hall: LiveServer, **extra: Any) -> dict[str, Any]:
