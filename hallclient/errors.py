@@ -39,7 +39,7 @@ class HallReplyError(HallClientError):
 
 
 # The names are the project's vocabulary (docs/api.md, the apps): a suffix would add nothing.
-class Refusal(HallReplyError):  # noqa: N818
+class Refusal(HallReplyError):
     """A 4xx refusal (409 state conflict, 422 bad input, 404 unknown thing, 400, 413): nothing changed."""
 
 
@@ -47,11 +47,11 @@ class AuthError(HallReplyError):
     """401 (no, bad or revoked token; wrong credentials) or 403 (the role may not do this)."""
 
 
-class DiskFull(HallReplyError):  # noqa: N818
+class DiskFull(HallReplyError):
     """507: the server's disk is full; it refuses new tickets and keeps what it has."""
 
 
-class ServerUnavailable(HallClientError):  # noqa: N818
+class ServerUnavailable(HallClientError):
     """The server could not be reached or failed (connect error, timeout, 5xx) after the bounded retries.
 
     `request_id` is the id the command was sent with (None for reads): sending the same command again with it
@@ -65,7 +65,7 @@ class ServerUnavailable(HallClientError):  # noqa: N818
         super().__init__(f"hall server unreachable: {reason}")
 
 
-class BadReply(HallClientError):  # noqa: N818
+class BadReply(HallClientError):
     """A reply this client cannot parse: fields missing or of the wrong type."""
 
 
