@@ -1,36 +1,322 @@
-"""`hallq demo`: a simulated morning of the county hall against the real engine, printing calls and a summary.
+"""`hallq demo`: a whole hall on this machine.
 
-This is the engine-only demo; the full hall (server, kiosk, counters, display, emulated devices) grows here as
-those parts land.
+It starts the hall server on the county hall config (its own SQLite file under `var/demo/`), the printer and
+HQP/1 bus emulators, one kiosk, two counters, one display and the LED-bus agent (real windows when there is a
+screen, offscreen otherwise), and a crowd of simulated citizens and clerks (`--crowd`, on by default) so the
+board, strips, dashboard and statistics move. It prints the dashboard, phone and booking URLs and the manager
+login, and stops every process on Ctrl-C.
+
+`hallq demo --simulate` instead prints a simulated morning run on the engine alone (no processes).
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import contextlib
 import datetime as dt
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from hallcore.configload import load_config
-from hallq.sim import SimParams, simulate, summary
+from hallq.crowd import Crowd, CrowdStation
 
-CONFIG_DIR = Path(__file__).resolve().parent.parent / "config"
+ROOT = Path(__file__).resolve().parent.parent
+CONFIG_DIR = ROOT / "config"
+MANAGER = ("manager", "hallq-demo")
+CLERK_PIN = "2468"
+#: Stations the demo runs as apps; the crowd drives the other windows through the API.
+KIOSK = "kiosk-1"
+COUNTERS = ("counter-01", "counter-05")
+DISPLAY = "display-1"
+AGENT = "agent-1"
+
+
+def free_port(preferred: int | None = None) -> int:
+    for port in ([preferred] if preferred else []) + [0]:
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return int(s.getsockname()[1])
+    raise RuntimeError("no free port")
+
+
+def clerk_code(window: int) -> str:
+    """Keypads have only digits, so demo clerks have numeric staff codes: window 5 -> 1005."""
+    return f"{1000 + window}"
+
+
+def rewrite_config(text: str, urls: dict[tuple[str, str], str], public_url: str) -> str:
+    """The county config for this run: the stations' device URLs pointed at this run's emulators, and
+    round-the-clock hours every day with no holidays, so the demo hall is open whenever someone looks.
+
+    `urls` maps (station id, original url) to the new url. The file is edited line by line so its
+    comments and layout stay as they are.
+    """
+    out: list[str] = []
+    station = ""
+    section = ""
+    skipping_array = False
+    for raw in text.splitlines():
+        line = raw
+        if skipping_array:
+            skipping_array = not line.strip().startswith("]")
+            continue
+        if line.startswith("["):
+            section = line.strip()
+            if section == "[[departments]]" and "[hall.hours.sun]" not in "\n".join(out):
+                out += ["[hall.hours.sun]", 'open = "00:00"', 'close = "23:59"', ""]
+        if line.startswith("[[") or (line.startswith("[") and not line.startswith("[stations.")):
+            station = ""
+        m = re.match(r'^id = "([^"]+)"', line)
+        if m:
+            station = m.group(1)
+        m = re.match(r'^url = "([^"]+)"', line)
+        if m and (station, m.group(1)) in urls:
+            line = f'url = "{urls[(station, m.group(1))]}"'
+        if section == "[hall]":
+            if line.startswith("public_base_url = "):
+                line = f'public_base_url = "{public_url}"'
+            elif line.startswith("cutoff_min = "):
+                line = "cutoff_min = 1"
+            elif line.startswith("holidays = ["):
+                skipping_array = not line.rstrip().endswith("]")
+                line = "holidays = []"
+        if section.startswith("[hall.hours."):
+            if line.startswith("open = "):
+                line = 'open = "00:00"'
+            elif line.startswith("close = "):
+                line = 'close = "23:59"'
+            elif line.startswith("booking_only = "):
+                line = "booking_only = false"
+        out.append(line)
+    return "\n".join(out) + "\n"
+
+
+@dataclass
+class Demo:
+    config_src: Path
+    state: Path
+    port: int
+    crowd: bool
+    duration: float | None
+    procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    stack: contextlib.ExitStack = field(default_factory=contextlib.ExitStack)
+
+    def log(self, text: str) -> None:
+        print(f"[demo] {text}", flush=True)
+
+    # ---- processes ----
+
+    def env(self) -> dict[str, str]:
+        env = dict(os.environ, PYTHONUNBUFFERED="1", QT_API="pyside6")
+        if not env.get("DISPLAY") and not env.get("WAYLAND_DISPLAY"):
+            env["QT_QPA_PLATFORM"] = "offscreen"
+        return env
+
+    def spawn(self, name: str, *args: str) -> None:
+        logf = (self.state / f"{name}.log").open("wb")
+        self.stack.callback(logf.close)
+        cmd = [sys.executable, "-m", "hallq.cli", *args]
+        self.procs[name] = subprocess.Popen(
+            cmd, stdout=logf, stderr=subprocess.STDOUT, env=self.env(), start_new_session=True
+        )
+
+    def stop_all(self) -> None:
+        for p in reversed(list(self.procs.values())):
+            if p.poll() is None:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(p.pid, signal.SIGTERM)
+        deadline = time.monotonic() + 10
+        for name, p in self.procs.items():
+            try:
+                p.wait(max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                self.log(f"{name} did not stop in time: killed")
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(p.pid, signal.SIGKILL)
+                p.wait()
+        self.stack.close()
+
+    # ---- set-up ----
+
+    def prepare(self) -> tuple[Path, Path, dict[str, object]]:
+        from drivers.emulators.bus import HqpBusEmulator
+        from drivers.emulators.printer import TcpPrinterEmulator
+        from hallcore.configload import load_config
+
+        if self.state.exists():
+            shutil.rmtree(self.state)
+        self.state.mkdir(parents=True)
+        base = load_config(self.config_src)
+        printer = TcpPrinterEmulator().start()
+        self.stack.callback(printer.stop)
+        urls: dict[tuple[str, str], str] = {}
+        buses: dict[str, HqpBusEmulator] = {}
+        for st in base.stations:
+            if st.id == KIOSK and st.printer:
+                urls[(st.id, st.printer.url)] = f"socket://127.0.0.1:{printer.port}"
+            if st.id in COUNTERS:
+                bus = HqpBusEmulator.tcp().start()
+                self.stack.callback(bus.stop)
+                buses[st.id] = bus
+                for dev in (st.led, st.keypad, st.rating_pad):
+                    if dev is None:
+                        continue
+                    urls[(st.id, dev.url)] = bus.url
+                    if dev is st.led and dev.address is not None:
+                        bus.add_strip(dev.address)
+                    elif dev is st.keypad and dev.address is not None:
+                        bus.add_keypad(dev.address)
+                    elif dev.address is not None:
+                        bus.add_rating_pad(dev.address)
+            if st.id == AGENT and st.led:
+                bus = HqpBusEmulator.tcp().start()
+                self.stack.callback(bus.stop)
+                buses[st.id] = bus
+                urls[(st.id, st.led.url)] = bus.url
+                own = {s.window for s in base.stations if s.led is not None and s.window is not None}
+                for w in base.windows:
+                    if (
+                        w.led_address is not None
+                        and w.number not in own
+                        and w.zone in ("", st.zone or w.zone)
+                    ):
+                        bus.add_strip(w.led_address)
+        public = f"http://127.0.0.1:{self.port}"
+        config = self.state / "hall.toml"
+        config.write_text(rewrite_config(self.config_src.read_text(encoding="utf-8"), urls, public), "utf-8")
+        db = self.state / "hall.db"
+        from hallserver import admin
+
+        admin.create_manager(db, *MANAGER)
+        for w in base.windows:
+            admin.add_clerk(db, clerk_code(w.number), f"{w.name}工作人员", CLERK_PIN)
+        return config, db, {"printer": printer, "buses": buses}
+
+    def wait_for_server(self, url: str, timeout: float = 60.0) -> None:
+        import httpx
+
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            server = self.procs["server"]
+            if server.poll() is not None:
+                raise RuntimeError(
+                    f"the server exited ({server.returncode}); see {self.state / 'server.log'}"
+                )
+            with contextlib.suppress(httpx.HTTPError):
+                if httpx.get(f"{url}/api/health", timeout=1.0).status_code == 200:
+                    return
+            time.sleep(0.2)
+        raise RuntimeError(f"the server did not answer within {timeout:.0f} s")
+
+    def run(self) -> int:
+        config, db, devices = self.prepare()
+        url = f"http://127.0.0.1:{self.port}"
+        self.spawn(
+            "server", "server", "--config", str(config), "--db", str(db), "--host", "127.0.0.1",
+            "--port", str(self.port), "--mdns-interface", "127.0.0.1", "--durability", "normal",
+        )  # fmt: skip
+        self.wait_for_server(url)
+        from hallcore.configload import load_config
+
+        cfg = load_config(config)
+        crowd = Crowd(cfg, url, MANAGER, CLERK_PIN, clerk_code, self.log)
+        app_stations = [KIOSK, *COUNTERS, DISPLAY, AGENT]
+        tokens = asyncio.run(crowd.provision(app_stations, self.state))
+        self.log(f"stations approved: {', '.join(sorted(tokens))}")
+        common = ["--config", str(config), "--server", url, "--state-dir", str(self.state)]
+        self.spawn("kiosk", "kiosk", *common, "--station", KIOSK, "--windowed")
+        for sid in COUNTERS:
+            self.spawn(sid, "counter", *common, "--station", sid)
+        self.spawn("display", "display", *common, "--station", DISPLAY, "--windowed")
+        self.spawn("agent", "devices", "serve", *common, "--station", AGENT)
+        headless = self.env().get("QT_QPA_PLATFORM") == "offscreen"
+        print(
+            "\n".join(
+                [
+                    "",
+                    f"hallq demo — {cfg.hall.name} ({'headless, offscreen Qt' if headless else 'on screen'})",
+                    f"  API           {url}/docs",
+                    f"  dashboard     {url}/web/dashboard   (manager login: {MANAGER[0]} / {MANAGER[1]})",
+                    f"  statistics    {url}/web/stats",
+                    f"  booking       {url}/book",
+                    "  phone page    printed below for the first ticket the crowd takes",
+                    f"  clerks        staff code 1000+window (e.g. 1005), PIN {CLERK_PIN}",
+                    f"  logs          {self.state}/*.log",
+                    "  Ctrl-C stops every process.",
+                    "",
+                ]
+            ),
+            flush=True,
+        )
+        buses = devices["buses"]
+        assert isinstance(buses, dict)
+        keypads = [
+            CrowdStation(sid, st.window or 0, buses[sid], st.keypad.address if st.keypad else None,
+                         st.rating_pad.address if st.rating_pad else None)
+            for sid in COUNTERS
+            if (st := cfg.station_by_id[sid]) is not None
+        ]  # fmt: skip
+        stop_at = time.monotonic() + self.duration if self.duration else None
+        with contextlib.suppress(KeyboardInterrupt):
+            asyncio.run(crowd.run(keypads, enabled=self.crowd, stop_at=stop_at, watch=self.procs))
+        return 0
+
+
+def simulate_main(args: argparse.Namespace) -> int:
+    from hallcore.configload import load_config
+    from hallq.sim import SimParams, simulate, summary
+
+    config = load_config(args.config)
+    start = dt.time(9, 0)
+    end = (dt.datetime.combine(args.day, start) + dt.timedelta(hours=1)).time()
+    print(f"hallq demo --simulate: {config.hall.name}, a simulated morning {start:%H:%M}–{end:%H:%M}\n")
+    result = simulate(config, SimParams(args.day, start, end, seed=7), on_call=print)
+    print()
+    print(summary(result))
+    return 0
 
 
 def main(argv: list[str]) -> int:
     ap = argparse.ArgumentParser(prog="hallq demo", description="Run the demo hall.")
     ap.add_argument("--config", type=Path, default=CONFIG_DIR / "county.toml")
+    ap.add_argument("--port", type=int, default=8700, help="server port (another free one if taken)")
+    ap.add_argument("--state", type=Path, default=ROOT / "var" / "demo", help="demo files (wiped at start)")
+    ap.add_argument("--crowd", action=argparse.BooleanOptionalAction, default=True,
+                    help="simulated citizens and clerks (default on)")  # fmt: skip
+    ap.add_argument("--duration", type=float, default=None, help="stop by itself after this many seconds")
+    ap.add_argument("--simulate", action="store_true", help="print a simulated morning on the engine alone")
     ap.add_argument("--day", type=dt.date.fromisoformat, default=dt.date(2026, 11, 23))
-    ap.add_argument("--hours", type=float, default=1.0, help="how much of the morning to simulate")
-    ap.add_argument("--seed", type=int, default=7)
     try:
         args = ap.parse_args(argv)
     except SystemExit as exc:
         return exc.code if isinstance(exc.code, int) else 2
-    config = load_config(args.config)
-    start = dt.time(9, 0)
-    end = (dt.datetime.combine(args.day, start) + dt.timedelta(hours=args.hours)).time()
-    print(f"hallq demo: {config.hall.name}, a simulated morning {start:%H:%M}–{end:%H:%M} on {args.day}\n")
-    result = simulate(config, SimParams(args.day, start, end, seed=args.seed), on_call=print)
-    print()
-    print(summary(result))
-    return 0
+    if args.simulate:
+        return simulate_main(args)
+    demo = Demo(args.config, args.state, free_port(args.port), args.crowd, args.duration)
+
+    def on_term(_sig: int, _frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, on_term)
+    try:
+        return demo.run()
+    except KeyboardInterrupt:
+        return 0
+    except RuntimeError as exc:
+        print(f"hallq demo: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        demo.log("stopping")
+        demo.stop_all()
+        demo.log("stopped")

@@ -132,7 +132,7 @@ async def run_kiosk(
     clock = SystemClock()
     server = args.server or await find_server(config.hall.id, config.hall.public_base_url)
     sid = station.id if station is not None else "kiosk"
-    cred_path = args.state_dir / f"kiosk-{sid}.json"
+    cred_path = args.state_dir / f"{sid}.json"
     api = HttpHall(server, load_token(cred_path), clock=clock)
     printer = make_printer(station, args.printer)
     scanner = make_scanner(station)

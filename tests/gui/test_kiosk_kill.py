@@ -74,7 +74,7 @@ def test_killed_kiosk_leaves_no_phantom_ticket(tmp_path: pathlib.Path) -> None:
     with live_server(tmp_path, config, counter_window=1) as hall, TcpPrinterEmulator() as emu:
         proxy = SilencingProxy(emu)
         state_dir = tmp_path / "state"
-        save_token(state_dir / "kiosk-kiosk-1.json", hall.kiosk.token, station_id=hall.kiosk.id)
+        save_token(state_dir / "kiosk-1.json", hall.kiosk.token, station_id=hall.kiosk.id)
         env = dict(os.environ, QT_QPA_PLATFORM="offscreen", QT_API="pyside6")
         cmd = [
             sys.executable, "-m", "kiosk", "--config", str(COUNTY), "--station", "kiosk-1",

@@ -1,0 +1,112 @@
+"""`hallq demo` as a person runs it: the whole hall starts headless, the dashboard in a real browser shows
+tickets issued and called within 30 s, and Ctrl-C stops every process."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from hallq.demo import MANAGER
+from tests.fakes.shots import docs_dir
+from tests.server.web_helpers import CHROMIUM, CHROMIUM_ARGS
+
+playwright = pytest.importorskip("playwright.sync_api")
+pytestmark = pytest.mark.slow
+
+if not Path(CHROMIUM).exists():
+    pytest.skip("Debian's chromium is not installed (apt-get install chromium)", allow_module_level=True)
+
+
+def processes_using(path: Path) -> list[str]:
+    """Command lines of live processes that mention `path` (the demo's children all take it as an arg)."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            cmd = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if str(path) in cmd:
+            found.append(cmd)
+    return found
+
+
+def read_until(proc: subprocess.Popen[str], pattern: str, timeout: float) -> re.Match[str]:
+    deadline = time.monotonic() + timeout
+    seen = []
+    assert proc.stdout is not None
+    while time.monotonic() < deadline:
+        line = proc.stdout.readline()
+        if not line:
+            if proc.poll() is not None:
+                break
+            continue
+        seen.append(line)
+        m = re.search(pattern, line)
+        if m:
+            return m
+    raise AssertionError(f"no line matching {pattern!r} within {timeout} s:\n{''.join(seen)}")
+
+
+def test_demo_runs_the_whole_hall_and_stops_cleanly(tmp_path: Path, artifacts: Path) -> None:
+    state = tmp_path / "demo"
+    env = dict(os.environ)
+    env.pop("DISPLAY", None)
+    env.pop("WAYLAND_DISPLAY", None)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "hallq.cli", "demo", "--state", str(state), "--port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env,
+    )
+    try:
+        url = read_until(proc, r"dashboard\s+(http://127\.0\.0\.1:\d+)/web/dashboard", 90).group(1)
+        started = time.monotonic()
+        with playwright.sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            try:
+                page = browser.new_page(viewport={"width": 1280, "height": 900})
+                page.goto(f"{url}/web/login")
+                page.fill("#username", MANAGER[0])
+                page.fill("#password", MANAGER[1])
+                page.click("#login")
+                page.wait_for_url(f"{url}/web/dashboard")
+                # A window of the grid holds a called or served ticket (e.g. "B003") within 30 s of start.
+                page.wait_for_function(
+                    "() => [...document.querySelectorAll('#windows .current')]"
+                    ".some(e => /[A-Z]\\d{3}/.test(e.textContent))",
+                    timeout=30_000,
+                )
+                waited = time.monotonic() - started
+                page.screenshot(path=str(artifacts / "demo-dashboard.png"), full_page=True)
+                page.screenshot(path=str(docs_dir() / "demo-dashboard.png"), full_page=True)
+            finally:
+                browser.close()
+        assert waited < 30
+        children = processes_using(state)
+        # server, kiosk, two counters, display, agent
+        assert len(children) >= 6, children
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=30) == 0
+        deadline = time.monotonic() + 10
+        while processes_using(state) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert processes_using(state) == []
+        out: Any = proc.stdout.read() if proc.stdout else ""
+        assert "[demo] stopped" in out
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        if proc.stdout:
+            proc.stdout.close()
