@@ -299,6 +299,20 @@ def m002_web(db: Database) -> None:
     )
 
 
+@migrations()
+def m003_numbers_unique_by_label(db: Database) -> None:
+    # A transfer keeps the ticket's number but moves it to another series (DESIGN.md §4), so (day, series,
+    # number) is not unique: A001 transferred to B sits beside B001. The number a citizen holds is the
+    # label, unique per business day, which is what the engine guarantees.
+    _run(
+        db,
+        """
+        DROP INDEX tickets_number;
+        CREATE UNIQUE INDEX tickets_label ON tickets (day, label);
+        """,
+    )
+
+
 def _run(db: Database, script: str) -> None:
     # Not `executescript`: it commits first, which would break the migration's own transaction.
     for statement in script.split(";\n"):
