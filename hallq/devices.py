@@ -374,11 +374,12 @@ def _emulate(argv: list[str]) -> int:
         with printers:
             for line in printers.describe():
                 print(line)
-            print(
+            _foreground(
+                lambda: _show_tickets(printers),
+                printers.command,
                 "type a state and Enter to change it (ready near_end paper_out cover_open cutter_jam offline "
-                "silent; N STATE for printer N); Ctrl-C stops"
+                "silent; N STATE for printer N); Ctrl-C stops",
             )
-            _foreground(lambda: _show_tickets(printers), printers.command)
         return OK
     runner = console.BusEmulatorRunner(
         strips=console.parse_addresses(args.strips),
@@ -393,13 +394,14 @@ def _emulate(argv: list[str]) -> int:
     with runner:
         runner.changes()  # everything starts blank: print only what the hall changes from now on
         print(runner.describe())
-        print("type: press ADDR KEY [DIGITS] | rate ADDR SCORE | show; Ctrl-C stops")
 
         def tick() -> None:
             for line in runner.changes():
                 print(f"{_now()} {line}")
 
-        _foreground(tick, runner.command)
+        _foreground(
+            tick, runner.command, "type: press ADDR KEY [DIGITS] | rate ADDR SCORE | show; Ctrl-C stops"
+        )
     return OK
 
 
@@ -414,12 +416,19 @@ def _now() -> str:
     return dt.datetime.now().astimezone().strftime("%H:%M:%S")
 
 
-def _foreground(tick: Callable[[], None], command: Callable[[str], str], period_s: float = 0.1) -> None:
-    """Call `tick` every `period_s` and `command` for each line typed, until Ctrl-C or SIGTERM."""
+def _foreground(
+    tick: Callable[[], None], command: Callable[[str], str], hint: str, period_s: float = 0.1
+) -> None:
+    """Call `tick` every `period_s` and `command` for each line typed, until Ctrl-C or SIGTERM.
+
+    The `hint` (which ends "Ctrl-C stops") is printed only once the SIGTERM handler is in place: a
+    supervisor that reads it and stops us at once must find us ready to stop cleanly.
+    """
     stop = threading.Event()
     with _on_sigterm(stop):
         stdin = sys.stdin if sys.stdin is not None and not sys.stdin.closed else None
         try:
+            print(hint, flush=True)
             while not stop.is_set():
                 tick()
                 sys.stdout.flush()

@@ -19,7 +19,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TypeVar
+from typing import Self, TypeVar
 
 from drivers.base import ProtocolError
 from drivers.codecs import hqp, vendor485
@@ -376,26 +376,23 @@ class EmulatedRatingPad(_Polled):
 _D = TypeVar("_D", bound=EmulatedDevice)
 
 
-class HqpBusEmulator:
-    """Any number of HQP/1 devices behind one pipe. Use `pty()` or `tcp()` to build one, then `start()`."""
+class _PipedEmulator:
+    """The pipe plumbing every emulated bus shares: built over a pty or TCP, started, stopped, unplugged."""
 
     def __init__(self) -> None:
-        self._lock = threading.RLock()
-        self.devices: dict[int, EmulatedDevice] = {}
-        self._decoder = hqp.FrameDecoder()
-        self._drop: dict[int | None, int] = {}
-        self._duplicate: dict[int | None, int] = {}
-        self.frames_seen = 0
         self._pipe: PtyPipe | TcpPipe | None = None
 
+    def _on_bytes(self, data: bytes) -> None:
+        raise NotImplementedError
+
     @classmethod
-    def pty(cls, link: Path | None = None) -> HqpBusEmulator:
+    def pty(cls, link: Path | None = None) -> Self:
         emu = cls()
         emu._pipe = PtyPipe(emu._on_bytes, link=link)
         return emu
 
     @classmethod
-    def tcp(cls) -> HqpBusEmulator:
+    def tcp(cls) -> Self:
         emu = cls()
         emu._pipe = TcpPipe(emu._on_bytes)
         return emu
@@ -406,7 +403,7 @@ class HqpBusEmulator:
             return self._pipe.path
         if isinstance(self._pipe, TcpPipe):
             return self._pipe.url
-        raise RuntimeError("build the emulator with HqpBusEmulator.pty() or .tcp()")
+        raise RuntimeError(f"build the emulator with {type(self).__name__}.pty() or .tcp()")
 
     @property
     def pipe(self) -> PtyPipe | TcpPipe:
@@ -420,18 +417,31 @@ class HqpBusEmulator:
             raise TypeError("this emulator runs over TCP, not a pty")
         return self._pipe
 
-    def start(self) -> HqpBusEmulator:
+    def start(self) -> Self:
         self.pipe.start()
         return self
 
     def stop(self) -> None:
         self.pipe.stop()
 
-    def __enter__(self) -> HqpBusEmulator:
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+class HqpBusEmulator(_PipedEmulator):
+    """Any number of HQP/1 devices behind one pipe. Use `pty()` or `tcp()` to build one, then `start()`."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._lock = threading.RLock()
+        self.devices: dict[int, EmulatedDevice] = {}
+        self._decoder = hqp.FrameDecoder()
+        self._drop: dict[int | None, int] = {}
+        self._duplicate: dict[int | None, int] = {}
+        self.frames_seen = 0
 
     # devices
 
@@ -556,60 +566,15 @@ class EmulatedVendorKeypad:
         return f"[{self.address}] waiting {show(self.digits[:3])} ticket {show(self.digits[3:])}"
 
 
-class Vendor485Emulator:
+class Vendor485Emulator(_PipedEmulator):
     """Vendor 485 keypads behind one pipe: `press` sends a key frame to the host; echoes count as ACKs."""
 
     def __init__(self) -> None:
+        super().__init__()
         self._lock = threading.RLock()
         self.keypads: dict[int, EmulatedVendorKeypad] = {}
         self._decoder = vendor485.VendorDecoder()
         self.received: list[bytes] = []
-        self._pipe: PtyPipe | TcpPipe | None = None
-
-    @classmethod
-    def pty(cls, link: Path | None = None) -> Vendor485Emulator:
-        emu = cls()
-        emu._pipe = PtyPipe(emu._on_bytes, link=link)
-        return emu
-
-    @classmethod
-    def tcp(cls) -> Vendor485Emulator:
-        emu = cls()
-        emu._pipe = TcpPipe(emu._on_bytes)
-        return emu
-
-    @property
-    def url(self) -> str:
-        if isinstance(self._pipe, PtyPipe):
-            return self._pipe.path
-        if isinstance(self._pipe, TcpPipe):
-            return self._pipe.url
-        raise RuntimeError("build the emulator with Vendor485Emulator.pty() or .tcp()")
-
-    @property
-    def pipe(self) -> PtyPipe | TcpPipe:
-        assert self._pipe is not None
-        return self._pipe
-
-    @property
-    def pty_pipe(self) -> PtyPipe:
-        """The pty, to unplug() and plug() it again."""
-        if not isinstance(self._pipe, PtyPipe):
-            raise TypeError("this emulator runs over TCP, not a pty")
-        return self._pipe
-
-    def start(self) -> Vendor485Emulator:
-        self.pipe.start()
-        return self
-
-    def stop(self) -> None:
-        self.pipe.stop()
-
-    def __enter__(self) -> Vendor485Emulator:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
     def add_keypad(self, address: int) -> EmulatedVendorKeypad:
         with self._lock:
