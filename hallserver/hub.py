@@ -51,8 +51,15 @@ class Hub:
         self.backlog: deque[EventRecord] = deque(maxlen=max(1, backlog_size))
         self.last_seq = 0
         self.queue_limit = queue_limit
-        self.subscribers: set[Subscriber] = set()
+        # Screens and counters (authenticated) are served before status-page phones: a fan-out wakes the
+        # sending tasks in the order pushed, so with 5,000 phones the board still hears the call first.
+        self.staff: set[Subscriber] = set()
+        self.public: set[Subscriber] = set()
         self.published = 0
+
+    @property
+    def subscribers(self) -> set[Subscriber]:
+        return self.staff | self.public
 
     def reset(self, seq: int) -> None:
         """At start: the store's last committed seq (older events come from the database)."""
@@ -61,27 +68,32 @@ class Hub:
 
     def subscribe(self, flt: StreamFilter) -> Subscriber:
         sub = Subscriber(flt, self.queue_limit)
-        self.subscribers.add(sub)
+        (self.staff if flt.authenticated else self.public).add(sub)
         return sub
 
     def unsubscribe(self, sub: Subscriber) -> None:
-        self.subscribers.discard(sub)
+        self.staff.discard(sub)
+        self.public.discard(sub)
 
     def publish(self, records: list[EventRecord]) -> None:
         """Called on the loop after each commit, in seq order."""
-        subs = self.subscribers
         for rec in records:
             self.backlog.append(rec)
             self.last_seq = rec.seq
             self.published += 1
-            for sub in subs:
+            for sub in self.staff:
                 if sub.filter.matches(rec):
                     sub.push(rec.seq, rec.text)
+            if rec.public:
+                for sub in self.public:
+                    if sub.filter.matches(rec):
+                        sub.push(rec.seq, rec.text)
 
     def heartbeat(self, at: str) -> None:
         text = heartbeat_text(self.last_seq, at)
-        for sub in self.subscribers:
-            sub.push(HEARTBEAT, text)
+        for subs in (self.staff, self.public):
+            for sub in subs:
+                sub.push(HEARTBEAT, text)
 
     def covers(self, since: int) -> bool:
         """True when every event after `since` is still in memory."""
@@ -100,5 +112,5 @@ class Hub:
         return list(islice(self.backlog, start, None))
 
     def close_all(self) -> None:
-        for sub in list(self.subscribers):
+        for sub in self.subscribers:
             sub.close()

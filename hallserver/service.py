@@ -76,6 +76,7 @@ class HallServer:
         self.enroll_limiter = RateLimiter(clock, settings.enroll_limit, settings.login_window_s)
         self.recent_calls: deque[str] = deque(maxlen=20)
         self.loop_lags: deque[tuple[float, float]] = deque()
+        self.ws_admission = asyncio.Semaphore(64)  # stream.py: connections set up at once
         self.started_mono = clock.monotonic()
         self.advertiser: Advertiser | None = None
         self.last_reload_errors: list[str] = []

@@ -51,7 +51,10 @@ def _int(value: str | None, name: str) -> int | None:
 async def events(ws: WebSocket) -> None:
     hall: HallServer = ws.app.state.hall
     q = ws.query_params
-    await ws.accept()
+    # Admission: a storm of reconnects (5,000 phones after a Wi-Fi blip) is taken 64 at a time, so the loop
+    # keeps serving calls and heartbeats between them instead of stalling for the whole storm at once.
+    async with hall.ws_admission:
+        await ws.accept()
     try:
         since = _int(q.get("since"), "since")
         window = _int(q.get("window"), "window")

@@ -25,7 +25,7 @@ from hallcore.clock import FakeClock
 from hallcore.config import Durability, HallConfig
 from hallcore.configload import load_config
 from hallserver import admin
-from hallserver.app import bind, create_app, uvicorn_config
+from hallserver.app import bind, create_app, restore_listen_backlog, uvicorn_config
 from hallserver.service import HallServer, Settings
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
@@ -154,6 +154,7 @@ class ServerThread:
             self.thread.join()
             self.sock.close()
             raise RuntimeError("the server did not start (see captured stderr)") from self.error
+        restore_listen_backlog(self.sock)
 
     def stop(self) -> None:
         self.server.should_exit = True
