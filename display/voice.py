@@ -77,10 +77,12 @@ class VoiceCaller:
     def announce(self, label: str, window: int) -> Announcement | None:
         """Queue one call; None (and logged) when the pack cannot say it: the call is still on the board."""
         try:
-            return self.queue.announce_call(label, window)
+            item = self.queue.announce_call(label, window)
         except VoiceError as e:
             log.warning("voice: cannot announce %s to window %d: %s", label, window, e)
             return None
+        log.info("voice: queued %r", item.subtitle)  # what was said when, for whoever reads the journal
+        return item
 
     def _started(self, item: Announcement) -> None:
         self.started.append(item)

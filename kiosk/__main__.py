@@ -56,6 +56,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     )
     # For tests and the benchmark: tap through one walk-in for this matter once the kiosk is ready.
     p.add_argument("--autopilot", default="", help=argparse.SUPPRESS)
+    # For the e2e tests: "no" answers every question no, so the pre-check fails (一次性告知单, no ticket).
+    p.add_argument("--autopilot-answer", choices=("yes", "no"), default="yes", help=argparse.SUPPRESS)
     return p.parse_args(argv)
 
 
@@ -179,7 +181,7 @@ async def run_kiosk(
     bridge.start_watching()
     try:
         if args.autopilot:
-            await autopilot(app, args.autopilot)
+            await autopilot(app, args.autopilot, answer=args.autopilot_answer == "yes")
         await asyncio.Event().wait()
     finally:
         collector.stop()
@@ -195,8 +197,9 @@ async def run_kiosk(
     return 0
 
 
-async def autopilot(app: KioskApp, matter: str) -> None:
-    """Tap through one walk-in (answer yes, tick every material) by clicking the real widgets."""
+async def autopilot(app: KioskApp, matter: str, *, answer: bool = True) -> None:
+    """Tap through one walk-in (answer every question `answer`, tick every material) by clicking the real
+    widgets."""
     from PySide6.QtWidgets import QPushButton
 
     from kiosk.flow import Screen
@@ -217,7 +220,7 @@ async def autopilot(app: KioskApp, matter: str) -> None:
     app.view.query_changed.emit(m.pinyin or m.code)
     await tap(f"matter_{m.code}")
     for _q in m.precheck.questions:
-        await tap("questionYes")
+        await tap("questionYes" if answer else "questionNo")
     for mat in m.precheck.materials:
         await tap(f"material_{mat.id}")
     if m.precheck.materials:
