@@ -55,7 +55,9 @@ def clerk_code(window: int) -> str:
     return f"{1000 + window}"
 
 
-def rewrite_config(text: str, urls: dict[tuple[str, str], str], public_url: str) -> str:
+def rewrite_config(
+    text: str, urls: dict[tuple[str, str], str], public_url: str, timezone: str | None = None
+) -> str:
     """The county config for this run: the stations' device URLs pointed at this run's emulators, and
     round-the-clock hours every day with no holidays, so the demo hall is open whenever someone looks.
 
@@ -88,6 +90,8 @@ def rewrite_config(text: str, urls: dict[tuple[str, str], str], public_url: str)
                 line = f'public_base_url = "{public_url}"'
             elif line.startswith("cutoff_min = "):
                 line = "cutoff_min = 1"
+            elif line.startswith("timezone = ") and timezone:
+                line = f'timezone = "{timezone}"'
             elif line.startswith("holidays = ["):
                 skipping_array = not line.rstrip().endswith("]")
                 line = "holidays = []"
@@ -109,6 +113,7 @@ class Demo:
     port: int
     crowd: bool
     duration: float | None
+    timezone: str | None = None
     procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
     stack: contextlib.ExitStack = field(default_factory=contextlib.ExitStack)
 
@@ -194,7 +199,9 @@ class Demo:
                         bus.add_strip(w.led_address)
         public = f"http://127.0.0.1:{self.port}"
         config = self.state / "hall.toml"
-        config.write_text(rewrite_config(self.config_src.read_text(encoding="utf-8"), urls, public), "utf-8")
+        config.write_text(
+            rewrite_config(self.config_src.read_text(encoding="utf-8"), urls, public, self.timezone), "utf-8"
+        )
         db = self.state / "hall.db"
         from hallserver import admin
 
@@ -295,6 +302,12 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--crowd", action=argparse.BooleanOptionalAction, default=True,
                     help="simulated citizens and clerks (default on)")  # fmt: skip
     ap.add_argument("--duration", type=float, default=None, help="stop by itself after this many seconds")
+    ap.add_argument(
+        "--timezone",
+        default=None,
+        help="run the demo hall in this time zone (e.g. Etc/GMT-8); the hall stops issuing in the last "
+        "two minutes before its midnight, so a test run at that time picks a zone where it is day",
+    )
     ap.add_argument("--simulate", action="store_true", help="print a simulated morning on the engine alone")
     ap.add_argument("--day", type=dt.date.fromisoformat, default=dt.date(2026, 11, 23))
     try:
@@ -303,7 +316,7 @@ def main(argv: list[str]) -> int:
         return exc.code if isinstance(exc.code, int) else 2
     if args.simulate:
         return simulate_main(args)
-    demo = Demo(args.config, args.state, free_port(args.port), args.crowd, args.duration)
+    demo = Demo(args.config, args.state, free_port(args.port), args.crowd, args.duration, args.timezone)
 
     def on_term(_sig: int, _frame: object) -> None:
         raise KeyboardInterrupt
