@@ -624,6 +624,13 @@ class FakeHall:
             pause_reasons=cfg.server.pause_reasons,
         )
 
+    async def remaining(self) -> dict[str, int]:
+        self._gate(_ANY)
+        core = self._core
+        now = core.clock.now()
+        left = {m.code: core.engine.remaining_today(m.code, now) for m in core.config.matters}
+        return {code: n for code, n in left.items() if n is not None}
+
     def _snapshot(self) -> SnapshotInfo:
         core = self._core
         return SnapshotInfo(

@@ -345,11 +345,17 @@ class HttpHall:
     async def report_device_health(
         self, device: str, health: str, reason: str = "", *, request_id: str | None = None
     ) -> None:
-        body = {"device": device, "health": health, "reason": reason}
+        # The API takes 200 characters; a pyserial reason names a by-id path three times (~270).
+        body = {"device": device, "health": health, "reason": reason[:200]}
         await self._command("/api/devices/health", body, request_id)
 
     async def hall_info(self) -> HallInfo:
         return wire.hall(await self._get("/api/hall"))
+
+    async def remaining(self) -> dict[str, int]:
+        data = await self._get("/api/remaining")
+        left = data.get("remaining", {}) if isinstance(data, dict) else {}
+        return {str(k): int(v) for k, v in left.items() if isinstance(v, int)}
 
     async def snapshot(self) -> SnapshotInfo:
         return wire.snapshot(await self._get("/api/snapshot"))

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
+from hallcore.engine import Engine
 from hallcore.events import DeviceHealth
 from hallserver.auth import ANY_STATION, Principal, Role
 from hallserver.bodies import DeviceHealthIn
@@ -27,6 +28,20 @@ async def hall_config(request: Request) -> Response:
     """Matters (with pre-check), series, windows, priority classes, pause reasons: what screens show."""
     hall = get_hall(request)
     return respond(ok(await hall.store.engine_read(hall_json)))
+
+
+@router.get("/api/remaining", tags=["hall"], dependencies=[Depends(STATIONS)])
+async def remaining(request: Request) -> Response:
+    """`{remaining: {matter: numbers left today}}` for the matters (or series) with a daily cap, so a kiosk
+    shows what is left and never sells out silently; matters without a cap are not listed."""
+    hall = get_hall(request)
+    now = hall.store.now()
+
+    def read(engine: Engine) -> dict[str, Any]:
+        left = {m.code: engine.remaining_today(m.code, now) for m in engine.config.matters}
+        return {"remaining": {code: n for code, n in left.items() if n is not None}}
+
+    return respond(ok(await hall.store.engine_read(read)))
 
 
 def snapshot_job(hall: HallServer, *, public: bool) -> Job:

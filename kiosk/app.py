@@ -99,6 +99,7 @@ class KioskApp:
         b.scanned.connect(self._scanned)
         b.enroll_code.connect(self._enroll_code)
         b.enrolled.connect(lambda _token: self._do(lambda now: self.flow.set_enrolled(True, now)))
+        b.remaining_changed.connect(self._remaining)
 
     # ---- plumbing ------------------------------------------------------------------------------------------
 
@@ -132,6 +133,14 @@ class KioskApp:
 
     def stop(self) -> None:
         self.timer.stop()
+
+    def _remaining(self, left: object) -> None:
+        if not isinstance(left, dict) or not self.config.kiosk.show_remaining:
+            return
+        if left != self.info.remaining:
+            self.info.remaining = dict(left)
+            if self.flow.screen is Screen.MATTERS:
+                self.render()
 
     def _closed_matters(self) -> dict[str, str]:
         now = self.clock.now()

@@ -24,6 +24,10 @@ from kiosk.printing import Issuer, PrinterWatch, Request
 log = logging.getLogger(__name__)
 
 
+#: Ask for the numbers left every this many health rounds (a cap changes only as tickets are issued).
+REMAINING_EVERY = 3
+
+
 class KioskBridge(QObject):
     printer_changed = Signal(object)  # DeviceState
     server_changed = Signal(bool)
@@ -33,6 +37,7 @@ class KioskBridge(QObject):
     enroll_code = Signal(str)
     enrolled = Signal(str)  # the token
     enroll_failed = Signal(str)
+    remaining_changed = Signal(object)  # dict[str, int]: numbers left today per capped matter
 
     def __init__(
         self,
@@ -81,9 +86,21 @@ class KioskBridge(QObject):
         return True
 
     async def _health_loop(self) -> None:
+        rounds = 0
         while True:
-            await self.check_server()
+            if await self.check_server() and rounds % REMAINING_EVERY == 0:
+                await self.refresh_remaining()
+            rounds += 1
             await asyncio.sleep(self.health_poll_s)
+
+    async def refresh_remaining(self) -> None:
+        """Numbers left today for capped matters, so the matter list says what is left (DESIGN.md §4)."""
+        try:
+            left = await self.api.remaining()
+        except HallClientError as exc:
+            log.debug("remaining: %s", exc)
+            return
+        self.remaining_changed.emit(left)
 
     async def poll_printer(self) -> DeviceState:
         return await self.watch.poll_once()
