@@ -598,7 +598,7 @@ def fanout(
         )
         figs.append(
             figure(
-                "(e) server RSS under (c)",
+                f"(e) server RSS under (c), {mode}",
                 round(rss, 1),
                 "MB",
                 "< 200",
