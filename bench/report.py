@@ -104,8 +104,8 @@ TARGETS: tuple[Target, ...] = (
 
 #: Where an owner explained a miss outside the JSON (docs written with the benchmark).
 EXPLAINED_ELSEWHERE = {
-    "web": "docs/web.md (Benchmark): the statistics queries sort each grouping with SQLite's sorter; "
-    "meeting the targets needs per-day roll-ups of finished days, not built when measured",
+    "web": "docs/web.md (Benchmark) says where the time goes: SQLite's sorter for each grouping's GROUP BY "
+    "and the wait histogram, and what would meet the targets (per-day roll-ups of finished days)",
 }
 
 
@@ -131,10 +131,12 @@ def verdict(ok: Any) -> str:
     return {True: "met", False: "**missed**", None: "(info)"}.get(ok, str(ok))
 
 
-def load_results(without: frozenset[str] = frozenset()) -> dict[str, dict[str, Any]]:
+def load_results(
+    without: frozenset[str] = frozenset(), results: Path | None = None
+) -> dict[str, dict[str, Any]]:
     return {
         p.stem: json.loads(p.read_text(encoding="utf-8"))
-        for p in sorted(RESULTS.glob("*.json"))
+        for p in sorted((results or RESULTS).glob("*.json"))
         if p.stem not in without
     }
 
@@ -152,7 +154,7 @@ def summary(results: dict[str, dict[str, Any]]) -> tuple[list[str], list[tuple[T
         data = results.get(t.source) if t.source else None
         if data is None:
             where = t.checked_by or f"`bench/{t.source}.py` → `bench/results/{t.source}.json`"
-            state = "checked by a test" if t.checked_by and not t.source else "**not measured yet**"
+            state = "not a benchmark figure" if t.checked_by and not t.source else "**not measured yet**"
             lines.append(f"| {t.issue} | {t.text} | — | — | {state} | {cell(where)} |")
             continue
         figs = [f for f in data.get("figures", []) if re.search(t.pattern, str(f.get("name", "")))]
@@ -184,7 +186,10 @@ def why(t: Target, results: dict[str, dict[str, Any]]) -> str:
         return t.explained
     if t.source in EXPLAINED_ELSEWHERE:
         return EXPLAINED_ELSEWHERE[t.source]
-    return "**no explanation recorded yet** (the JSON has no `notes` and the owner's docs say nothing)"
+    return (
+        "**no explanation recorded yet** (no `notes` in the JSON, nothing in the owner's docs; the "
+        "benchmark's section below shows the figures and any per-figure notes)"
+    )
 
 
 def misses(missed: list[tuple[Target, dict[str, Any]]], results: dict[str, dict[str, Any]]) -> list[str]:
@@ -229,8 +234,8 @@ def section(name: str, data: dict[str, Any]) -> list[str]:
     return lines
 
 
-def render(without: frozenset[str] = frozenset()) -> str:
-    results = load_results(without)
+def render(without: frozenset[str] = frozenset(), results_dir: Path | None = None) -> str:
+    results = load_results(without, results_dir)
     lines = [
         "# hallq benchmark report",
         "",
@@ -260,9 +265,12 @@ def main() -> None:
         metavar="NAME",
         help="treat bench/results/NAME.json as missing (a run still in progress)",
     )
+    ap.add_argument(
+        "--results", type=Path, help="read the JSON files from here (default bench/results), e.g. a snapshot"
+    )
     args = ap.parse_args()
     out = HERE / "REPORT.md"
-    out.write_text(render(frozenset(args.without)), encoding="utf-8")
+    out.write_text(render(frozenset(args.without), args.results), encoding="utf-8")
     print(f"wrote {out}")
 
 
