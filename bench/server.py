@@ -297,7 +297,7 @@ def duplicates(db: pathlib.Path) -> int:
     conn = sqlite3.connect(str(db))
     try:
         n, d = conn.execute(
-            "SELECT COUNT(*), COUNT(DISTINCT day || series || number) FROM tickets"
+            "SELECT COUNT(*), COUNT(DISTINCT day || '/' || label) FROM tickets"
         ).fetchone()
         return int(n - d)
     finally:

@@ -159,7 +159,7 @@ def check_store(db: pathlib.Path, ledger: Ledger) -> None:
         for tid, label in ledger.issued.items():
             assert rows.get(tid) == label, f"acknowledged ticket {tid} lost"
         n, distinct = conn.execute(
-            "SELECT COUNT(*), COUNT(DISTINCT day || series || number) FROM tickets"
+            "SELECT COUNT(*), COUNT(DISTINCT day || '/' || label) FROM tickets"
         ).fetchone()
         assert n == distinct, "a number was used twice"
         calls: dict[str, set[int]] = {}
