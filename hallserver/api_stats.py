@@ -37,7 +37,9 @@ async def _report(request: Request, period: str, date: str, end: str, by: str) -
             raise ValueError(f"by: one of {', '.join(stats.DIMENSIONS)}")
     except ValueError as exc:
         raise ApiError(422, "invalid_field", f"统计范围有误：{exc}", f"bad statistics range: {exc}") from exc
-    return await stats.build_report(hall.store.read, hall.config, span, by, today, hall.clock.now())
+    return await stats.build_report(
+        hall.store.read, hall.config, span, by, today, hall.clock.now(), submit=hall.store.submit
+    )
 
 
 def _query(period: str, date: str, end: str, by: str) -> str:

@@ -31,6 +31,9 @@ ROW_HEADERS = (
     *(f"{SCORE_NAMES[s][0]}" for s in sorted(SCORE_NAMES, reverse=True)),
     "参评率",
     "满意率",
+    "P50办理(分)",
+    "P90办理(分)",
+    "最长办理(分)",
 )
 
 
@@ -60,6 +63,9 @@ def row_values(r: Row) -> list[Any]:
         *(r.by_score.get(s, 0) for s in sorted(SCORE_NAMES, reverse=True)),
         _r(r.participation, 3),
         _r(r.satisfaction, 3),
+        _r(r.handle_p50),
+        _r(r.handle_p90),
+        _r(r.handle_max),
     ]
 
 

@@ -313,6 +313,106 @@ def m003_numbers_unique_by_label(db: Database) -> None:
     )
 
 
+@migrations()
+def m004_rollups(db: Database) -> None:
+    """Per-day statistics roll-ups of finished business days (hallserver/rollups.py, docs/web.md).
+
+    `rollup_days` says which days are rolled up (`state` 'ready') and under which config fingerprint `fp`
+    (targets, 即办件 matters, time zone, format version); the data tables hold that day's counts, sums and
+    0.1-minute histograms per (dimension, key). Triggers drop a day's `rollup_days` row in the same
+    transaction as any later change to its rows (a late rating, a case step, an expiry the next morning),
+    so the next statistics query rebuilds it; for today's rows (never rolled up) the trigger's WHEN clause
+    is one primary-key probe of `rollup_days` and writes nothing."""
+    _run(
+        db,
+        """
+        CREATE TABLE rollup_days (
+            day TEXT PRIMARY KEY,
+            state TEXT NOT NULL,
+            token TEXT NOT NULL,
+            fp TEXT NOT NULL,
+            lo_jd REAL NOT NULL,
+            hi_jd REAL NOT NULL,
+            claimed_at REAL NOT NULL
+        );
+        CREATE TABLE rollup_groups (
+            dim TEXT NOT NULL,
+            day TEXT NOT NULL,
+            key TEXT NOT NULL,
+            tickets INTEGER NOT NULL,
+            served INTEGER NOT NULL,
+            no_shows INTEGER NOT NULL,
+            transfers INTEGER NOT NULL,
+            expired INTEGER NOT NULL,
+            cancelled INTEGER NOT NULL,
+            called INTEGER NOT NULL,
+            wait_sum INTEGER NOT NULL, -- milliseconds
+            wait_max REAL,
+            within INTEGER NOT NULL,
+            handle_n INTEGER NOT NULL,
+            handle_sum INTEGER NOT NULL, -- milliseconds
+            handle_max REAL,
+            done_immediate INTEGER NOT NULL,
+            PRIMARY KEY (dim, day, key)
+        ) WITHOUT ROWID;
+        CREATE TABLE rollup_hists (
+            dim TEXT NOT NULL,
+            what TEXT NOT NULL,
+            day TEXT NOT NULL,
+            key TEXT NOT NULL,
+            hist BLOB NOT NULL,
+            PRIMARY KEY (dim, what, day, key)
+        );
+        CREATE TABLE rollup_ratings (
+            dim TEXT NOT NULL,
+            day TEXT NOT NULL,
+            key TEXT NOT NULL,
+            score INTEGER NOT NULL,
+            n INTEGER NOT NULL,
+            PRIMARY KEY (dim, day, key, score)
+        ) WITHOUT ROWID;
+        CREATE TABLE rollup_counts (
+            kind TEXT NOT NULL,
+            day TEXT NOT NULL,
+            key TEXT NOT NULL,
+            n INTEGER NOT NULL,
+            x INTEGER NOT NULL, -- a time in ms (estimate error) or µs (pauses, open time)
+            PRIMARY KEY (kind, day, key)
+        ) WITHOUT ROWID
+        """,
+    )
+    day_of = {
+        "tickets": "{r}.day",
+        "ratings": "substr({r}.ticket, 1, 10)",
+        "estimates": "substr({r}.ticket, 1, 10)",
+        "cases": "substr({r}.ticket, 1, 10)",
+        "case_contacts": "(SELECT substr(ticket, 1, 10) FROM cases WHERE id = {r}.case_id)",
+    }
+    for table, expr in day_of.items():
+        for op, ref in (("INSERT", "NEW"), ("UPDATE", "NEW"), ("DELETE", "OLD")):
+            d = expr.format(r=ref)
+            db.execute(
+                f"CREATE TRIGGER rollup_{table}_{op.lower()} AFTER {op} ON {table}"  # noqa: S608 - our own names
+                f" WHEN EXISTS (SELECT 1 FROM rollup_days WHERE day = {d})"
+                f" BEGIN DELETE FROM rollup_days WHERE day = {d}; END"
+            )
+    # Pre-checks count in the hall-local day of their time; window events in the days whose end is after
+    # them and whose event range (rollups.event_range) holds them (a window opened the evening before
+    # counts in the day's open time). Both are written at the time they
+    # happen, so in a running hall these never touch a finished day; imports and repairs are covered.
+    near = "day BETWEEN date(substr(NEW.at, 1, 10), '-1 day') AND date(substr(NEW.at, 1, 10), '+1 day')"
+    db.execute(
+        "CREATE TRIGGER rollup_prechecks_insert AFTER INSERT ON prechecks BEGIN"  # noqa: S608
+        f" DELETE FROM rollup_days WHERE {near}"
+        " AND lo_jd <= julianday(NEW.at) AND hi_jd > julianday(NEW.at); END"
+    )
+    db.execute(
+        "CREATE TRIGGER rollup_events_insert AFTER INSERT ON events WHEN NEW.kind = 'window_changed' BEGIN"
+        " DELETE FROM rollup_days WHERE day BETWEEN date(substr(NEW.at, 1, 10), '-1 day')"
+        " AND date(substr(NEW.at, 1, 10), '+2 days') AND hi_jd > julianday(NEW.at); END"
+    )
+
+
 def _run(db: Database, script: str) -> None:
     # Not `executescript`: it commits first, which would break the migration's own transaction.
     for statement in script.split(";\n"):

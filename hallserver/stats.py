@@ -32,8 +32,9 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
-from hallcore.config import HallConfig, MatterKind
+from hallcore.config import HallConfig
 from hallcore.model import SCORE_NAMES
+from hallserver import rollups
 
 T = TypeVar("T")
 Reader = Callable[[Callable[[sqlite3.Connection], T]], Awaitable[T]]
@@ -113,11 +114,14 @@ class Row:
     wait_max: float | None = None
     within_target: float | None = None
     handle_mean: float | None = None
+    handle_p50: float | None = None
+    handle_p90: float | None = None
+    handle_max: float | None = None
     rated: int = 0
     satisfied: int = 0
     by_score: dict[int, int] = field(default_factory=dict)
-    # (wait sum, within-target count, handle count, handle sum): summed across groups for the total.
-    sums: tuple[float, int, int, float] = (0.0, 0, 0, 0.0)
+    # (wait sum ms, within-target count, handle count, handle sum ms): summed across groups for the total.
+    sums: tuple[int, int, int, int] = (0, 0, 0, 0)
 
     @property
     def participation(self) -> float | None:
@@ -173,21 +177,8 @@ def _offset_hours(config: HallConfig, day: dt.date) -> int:
     return int(off.total_seconds() // 3600)
 
 
-def _julian(when: dt.datetime) -> float:
-    """SQLite's julianday() of an aware time (for range bounds on the indexed `at_jd`)."""
-    return when.timestamp() / 86400.0 + 2440587.5
-
-
-def _target_case(config: HallConfig) -> str:
-    """`CASE series WHEN 'A' THEN 20 … END`: each series' target wait in minutes (config values, ints)."""
-    whens = " ".join(
-        f"WHEN '{s.prefix.replace(chr(39), '')}' THEN {int(s.target_wait_min)}" for s in config.series
-    )
-    return f"CASE series {whens} ELSE 30 END"
-
-
 #: Group expressions over the covering index `tickets_stats` (and `ratings_stats`: same column names).
-_DIM_SQL = {"matter": "matter", "series": "series", "window": "window", "clerk": "staff", "hour": "hour_utc"}
+_DIM_SQL = rollups.TICKET_DIMS
 _TICKETS = "tickets INDEXED BY tickets_stats"
 _RANGE = "day BETWEEN :d0 AND :d1"
 
@@ -197,8 +188,9 @@ def _group_rows(conn: sqlite3.Connection, expr: str, target_case: str, params: d
     sql = f"""
         SELECT {expr} AS g, COUNT(*), SUM(state = 'done'), SUM(state = 'no_show'), SUM(transfers),
                SUM(state = 'expired'), SUM(state = 'cancelled'),
-               COUNT(wait_min), SUM(wait_min), MAX(wait_min),
-               SUM(wait_min <= {target_case} + 1e-9), COUNT(handle_min), SUM(handle_min)
+               COUNT(wait_min), SUM({rollups.ms("wait_min")}), MAX(wait_min),
+               SUM(wait_min <= {target_case} + 1e-9), COUNT(handle_min), SUM({rollups.ms("handle_min")}),
+               MAX(handle_min)
         FROM {_TICKETS} WHERE {_RANGE} AND state != 'voided' GROUP BY g
     """  # noqa: S608 - expressions are ours, values are bound
     out = []
@@ -214,20 +206,23 @@ def _group_rows(conn: sqlite3.Connection, expr: str, target_case: str, params: d
             cancelled=r[6] or 0,
             called=r[7],
             wait_max=r[9],
+            handle_max=r[13],
         )
-        row.sums = (r[8] or 0.0, r[10] or 0, r[11] or 0, r[12] or 0.0)
+        row.sums = (r[8] or 0, r[10] or 0, r[11] or 0, r[12] or 0)
         out.append(row)
     return out
 
 
-def _wait_histogram(conn: sqlite3.Connection, expr: str, params: dict[str, Any]) -> dict[str, dict[int, int]]:
-    """Waits per group counted in tenths of a minute: the resolution the page shows.
+def _histogram(
+    conn: sqlite3.Connection, expr: str, column: str, params: dict[str, Any]
+) -> dict[str, dict[int, int]]:
+    """Waits (or handle times) per group counted in tenths of a minute: the resolution the page shows.
 
     Rounding is monotone, so the nearest-rank percentile of the rounded waits is the rounded percentile
     of the real waits: exact as displayed, without sorting every wait."""
     sql = f"""
-        SELECT {expr} AS g, CAST(ROUND(wait_min * 10) AS INTEGER) AS w, COUNT(*)
-        FROM {_TICKETS} WHERE {_RANGE} AND state != 'voided' AND wait_min IS NOT NULL GROUP BY g, w
+        SELECT {expr} AS g, CAST(ROUND({column} * 10) AS INTEGER) AS w, COUNT(*)
+        FROM {_TICKETS} WHERE {_RANGE} AND state != 'voided' AND {column} IS NOT NULL GROUP BY g, w
     """  # noqa: S608
     out: dict[str, dict[int, int]] = {}
     for g, w, n in conn.execute(sql, params):
@@ -249,13 +244,20 @@ def percentile(hist: dict[int, int], q: float) -> float | None:
     return max(hist) / 10
 
 
-def _finish(row: Row, hist: dict[int, int]) -> None:
-    wait_sum, within, handle_n, handle_sum = row.sums
-    row.wait_mean = wait_sum / row.called if row.called else None
+def _finish(row: Row, hist: dict[int, int], handle_hist: dict[int, int]) -> None:
+    wait_ms, within, handle_n, handle_ms = row.sums
+    row.wait_mean = _mean_min(wait_ms, row.called)
     row.within_target = within / row.called if row.called else None
-    row.handle_mean = handle_sum / handle_n if handle_n else None
+    row.handle_mean = _mean_min(handle_ms, handle_n)
+    hist, handle_hist = rollups.cap(hist), rollups.cap(handle_hist)
     row.wait_p50 = percentile(hist, 0.5)
     row.wait_p90 = percentile(hist, 0.9)
+    row.handle_p50 = percentile(handle_hist, 0.5)
+    row.handle_p90 = percentile(handle_hist, 0.9)
+
+
+def _mean_min(total_ms: int, n: int) -> float | None:
+    return total_ms / 60000 / n if n else None
 
 
 def _attach_ratings(row: Row, counts: dict[int, int]) -> None:
@@ -267,6 +269,10 @@ def _attach_ratings(row: Row, counts: dict[int, int]) -> None:
 def _merge(into: dict[int, int], more: dict[int, int]) -> None:
     for k, v in more.items():
         into[k] = into.get(k, 0) + v
+
+
+def _max(a: float | None, b: float | None) -> float | None:
+    return b if a is None else a if b is None else max(a, b)
 
 
 # ---- the report ------------------------------------------------------------------------------------------
@@ -289,6 +295,26 @@ def _names(config: HallConfig, by: str, key: str, staff_names: dict[str, str]) -
     return key
 
 
+@dataclass(slots=True)
+class _Raw:
+    """What the queries give, before the figures are worked out (the same from both paths)."""
+
+    groups: list[Row]  # per group key (UTC hour for "hour"), sums not yet finished
+    hists: dict[str, dict[int, int]]  # waits per group key, tenths of a minute
+    handle_hists: dict[str, dict[int, int]]
+    rating_groups: list[tuple[Any, int, int]]  # (group key in the rating dimension, score, count)
+    rating_daily: list[tuple[str, int, int]]  # (day, rated, 满意)
+    shape: list[tuple[Any, ...]]  # (day, UTC hour, tickets, called, wait sum ms, done, done 即办件)
+    outcomes: dict[str, int]
+    missing: list[tuple[str, int]]  # top ten, most often first
+    estimates: dict[str, Any]
+    pauses: list[tuple[int, str, int, int]]  # window, reason, count, µs
+    open_us: dict[int, int]
+    serving_ms: dict[int, int]
+    cases: dict[str, Any]
+    staff_names: dict[str, str]
+
+
 async def build_report(
     read: Reader[Any],
     config: HallConfig,
@@ -296,25 +322,46 @@ async def build_report(
     by: str = "matter",
     today: dt.date | None = None,
     now: dt.datetime | None = None,
+    *,
+    submit: rollups.Submit | None = None,
+    live_only: bool = False,
+    sync_days: int = rollups.SYNC_BUILD_DAYS,
 ) -> Report:
-    """Every figure of the statistics page for `span`, grouped `by` one of DIMENSIONS."""
+    """Every figure of the statistics page for `span`, grouped `by` one of DIMENSIONS.
+
+    Finished days (before `today`) come from their roll-ups, built first when `submit` (the store's writer)
+    is given and some are missing; the other days are computed from the rows as the page is drawn.
+    When more than `sync_days` finished days are missing (a first report over a long range), this report
+    is computed by SQL over the whole range and the roll-ups are built in the background (one chunk at a
+    time, leaving a core to the hall), so a first report takes no longer than before roll-ups.
+    `live_only` computes everything by SQL over the whole range (the reference the roll-ups are tested
+    against)."""
     if by not in DIMENSIONS:
         raise ValueError(f"unknown grouping {by!r}: one of {', '.join(DIMENSIONS)}")
+    raw = None if live_only else await _rolled(read, config, span, by, today, now, submit, sync_days)
+    if raw is None:
+        raw = await _live(read, config, span, by, today, now)
+    return _report(config, span, by, raw)
+
+
+async def _live(
+    read: Reader[Any], config: HallConfig, span: Span, by: str, today: dt.date | None, now: dt.datetime | None
+) -> _Raw:
+    """Every figure by SQL over the whole range."""
     params: dict[str, Any] = {"d0": span.start.isoformat(), "d1": span.end.isoformat()}
-    off = _offset_hours(config, span.start)
-    tz = ZoneInfo(config.hall.timezone)
-    tcase = _target_case(config)
+    tcase = rollups.target_case(config)
     # Ratings have no series column: group them by matter and fold into the matter's series.
     rdim = "matter" if by == "series" else _DIM_SQL[by]
-    immediate = ",".join(
-        "'" + m.code.replace("'", "''") + "'" for m in config.matters if m.kind is MatterKind.ON_THE_SPOT
-    )
+    immediate = rollups.immediate_list(config)
 
     def q_groups(conn: sqlite3.Connection) -> list[Row]:
         return _group_rows(conn, _DIM_SQL[by], tcase, params)
 
     def q_hist(conn: sqlite3.Connection) -> dict[str, dict[int, int]]:
-        return _wait_histogram(conn, _DIM_SQL[by], params)
+        return _histogram(conn, _DIM_SQL[by], "wait_min", params)
+
+    def q_handle_hist(conn: sqlite3.Connection) -> dict[str, dict[int, int]]:
+        return _histogram(conn, _DIM_SQL[by], "handle_min", params)
 
     def q_ratings(conn: sqlite3.Connection) -> dict[str, Any]:
         groups = conn.execute(
@@ -332,17 +379,18 @@ async def build_report(
     def q_shape(conn: sqlite3.Connection) -> list[tuple[Any, ...]]:
         """Per (day, hour): counts and wait sums for the hourly bars and the daily trend."""
         return conn.execute(
-            f"""SELECT day, hour_utc, COUNT(*), COUNT(wait_min), SUM(wait_min), SUM(state = 'done'),
-                       SUM(state = 'done' AND matter IN ({immediate or "''"}))
+            f"""SELECT day, hour_utc, COUNT(*), COUNT(wait_min), SUM({rollups.ms("wait_min")}),
+                       SUM(state = 'done'),
+                       SUM(state = 'done' AND matter IN ({immediate}))
                 FROM {_TICKETS} WHERE {_RANGE} AND state != 'voided' GROUP BY day, hour_utc""",  # noqa: S608
             params,
         ).fetchall()
 
-    lo = _julian(dt.datetime.combine(span.start, dt.time(0), tz))
-    hi = _julian(dt.datetime.combine(span.end + dt.timedelta(days=1), dt.time(0), tz))
+    lo, _ = rollups.day_bounds(config, span.start)
+    _, hi = rollups.day_bounds(config, span.end)
 
     def q_precheck(conn: sqlite3.Connection) -> dict[str, Any]:
-        p = {"lo": lo, "hi": hi}
+        p = {"lo": rollups.julian(lo), "hi": rollups.julian(hi)}
         outcomes = dict(
             conn.execute(
                 "SELECT outcome, COUNT(*) FROM prechecks INDEXED BY prechecks_stats"
@@ -362,24 +410,26 @@ async def build_report(
 
     def q_estimates(conn: sqlite3.Connection) -> dict[str, Any]:
         row = conn.execute(
-            f"""SELECT COUNT(*), AVG(ABS(wait_min - point_min)),
-                      AVG(wait_min >= low_min AND wait_min <= high_min)
+            f"""SELECT COUNT(*), SUM({rollups.ms("ABS(wait_min - point_min)")}),
+                      SUM(wait_min >= low_min AND wait_min <= high_min)
                FROM estimates INDEXED BY estimates_stats
                WHERE {_RANGE} AND wait_min IS NOT NULL AND point_min IS NOT NULL
                  AND low_min IS NOT NULL AND high_min IS NOT NULL""",  # noqa: S608
             params,
         ).fetchone()
-        return {"n": row[0], "mae": row[1], "coverage": row[2]}
+        n = int(row[0])
+        return {"n": n, "mae": _mean_min(int(row[1] or 0), n), "coverage": (row[2] or 0) / n if n else None}
 
     def q_windows(conn: sqlite3.Connection) -> dict[str, Any]:
-        # Window events are few; the stored time's offset may differ from the hall's, so take a day
+        # Window events are few; the stored time's offset may differ from the hall's, so take days
         # either side by text and clip exactly in Python.
         events = conn.execute(
             "SELECT at, body FROM events WHERE kind = 'window_changed' AND at >= ? AND at < ? ORDER BY seq",
-            ((span.start - dt.timedelta(days=1)).isoformat(), (span.end + dt.timedelta(days=2)).isoformat()),
+            rollups.event_range(span.start, span.end),
         ).fetchall()
         serving = conn.execute(
-            f"SELECT window, SUM(handle_min) FROM {_TICKETS} WHERE {_RANGE} AND state = 'done'"  # noqa: S608
+            f"SELECT window, SUM({rollups.ms('handle_min')}) FROM {_TICKETS}"  # noqa: S608
+            f" WHERE {_RANGE} AND state = 'done'"
             " GROUP BY window",
             params,
         ).fetchall()
@@ -393,45 +443,246 @@ async def build_report(
             params,
         ).fetchall()
 
-    def q_staff(conn: sqlite3.Connection) -> dict[str, str]:
-        return dict(conn.execute("SELECT code, name FROM staff").fetchall())
-
-    (groups, hists, ratings, shape, pre, est, win, cases, staff_names) = await asyncio.gather(
+    (groups, hists, handle_hists, ratings, shape, pre, est, win, cases, staff_names) = await asyncio.gather(
         read(q_groups),
         read(q_hist),
+        read(q_handle_hist),
         read(q_ratings),
         read(q_shape),
         read(q_precheck),
         read(q_estimates),
         read(q_windows),
         read(q_cases),
-        read(q_staff),
+        read(_staff_names),
     )
+    pauses, open_us = rollups.window_time(config, span.start, span.end, win["events"], now)
+    return _Raw(
+        groups=groups,
+        hists=hists,
+        handle_hists=handle_hists,
+        rating_groups=ratings["groups"],
+        rating_daily=[(d, int(n), int(s or 0)) for d, n, s in ratings["daily"]],
+        shape=shape,
+        outcomes=pre["outcomes"],
+        missing=pre["missing"],
+        estimates=est,
+        pauses=pauses,
+        open_us=open_us,
+        serving_ms={int(k): int(v or 0) for k, v in win["serving"].items() if k is not None},
+        cases=_case_figures(config, cases, today),
+        staff_names=staff_names,
+    )
+
+
+def _staff_names(conn: sqlite3.Connection) -> dict[str, str]:
+    return dict(conn.execute("SELECT code, name FROM staff").fetchall())
+
+
+#: Live days computed per read call when many days are not rolled up (spread over the read pool).
+_LIVE_CHUNK = 31
+
+
+async def _rolled(
+    read: Reader[Any],
+    config: HallConfig,
+    span: Span,
+    by: str,
+    today: dt.date | None,
+    now: dt.datetime | None,
+    submit: rollups.Submit | None,
+    sync_days: int,
+) -> _Raw | None:
+    """Stored roll-ups for the finished days, the same rows computed now for the others, merged; None when
+    too many are missing (then built in the background)."""
+    days = [span.start + dt.timedelta(days=i) for i in range(span.days)]
+    if submit is not None and today is not None:
+        past = [d for d in days if d < today]
+        if past:
+            have = await read(lambda c: rollups.ready_days(c, config, past[0], past[-1]))
+            missing = [d for d in past if d.isoformat() not in have]
+            if len(missing) > sync_days:
+                rollups.build_in_background(read, submit, config, missing)
+                return None
+            if missing:
+                await rollups.ensure(read, submit, config, missing)
+    rdim = "matter" if by == "series" else by
+    gdims = list(dict.fromkeys([by, "hour", "window"]))
+    rdims = list(dict.fromkeys([rdim, "matter"]))
+
+    def q_stored(conn: sqlite3.Connection) -> tuple[set[str], rollups.Parts]:
+        return rollups.read_stored(
+            conn, config, span.start, span.end, group_dims=gdims, hist_dims=[by], rating_dims=rdims
+        )
+
+    (ready, parts), staff_names = await asyncio.gather(read(q_stored), read(_staff_names))
+    live = [d for d in days if d.isoformat() not in ready]
+    chunks = [live[i : i + _LIVE_CHUNK] for i in range(0, len(live), _LIVE_CHUNK)]
+
+    def q_live(chunk: list[dt.date]) -> Callable[[sqlite3.Connection], rollups.Parts]:
+        return lambda conn: rollups.compute(conn, config, chunk, dims=gdims, hist_dims=[by], now=now)
+
+    for more in await asyncio.gather(*(read(q_live(c)) for c in chunks)):
+        parts.extend(more)
+    return _from_parts(by, rdim, today, parts, staff_names)
+
+
+def _from_parts(
+    by: str,
+    rdim: str,
+    today: dt.date | None,
+    parts: rollups.Parts,
+    staff_names: dict[str, str],
+) -> _Raw:
+    acc: dict[str, list[Any]] = {}
+    shape: dict[tuple[str, str], list[Any]] = {}
+    serving: dict[int, int] = {}
+    for g in parts.groups:
+        dim, day, key = g[0], g[1], g[2]
+        if dim == by:
+            a = acc.get(key)
+            if a is None:
+                acc[key] = list(g[3:])
+            else:
+                for i in (0, 1, 2, 3, 4, 5, 6, 7, 9, 10, 11, 13):
+                    a[i] += g[3 + i]
+                a[8] = _max(a[8], g[11])
+                a[12] = _max(a[12], g[15])
+        if dim == "hour":
+            s = shape.setdefault((day, key), [0, 0, 0, 0, 0])
+            s[0] += g[3]
+            s[1] += g[9]
+            s[2] += g[10]
+            s[3] += g[4]
+            s[4] += g[16]
+        if dim == "window" and g[4] and key.isdigit():
+            serving[int(key)] = serving.get(int(key), 0) + g[14]
+    groups = []
+    for key, a in acc.items():
+        row = Row(
+            key=key,
+            name="",
+            tickets=a[0],
+            served=a[1],
+            no_shows=a[2],
+            transfers=a[3],
+            expired=a[4],
+            cancelled=a[5],
+            called=a[6],
+            wait_max=a[8],
+            handle_max=a[12],
+        )
+        row.sums = (a[7], a[9], a[10], a[11])
+        groups.append(row)
+    hists: dict[str, dict[str, dict[int, int]]] = {"wait": {}, "handle": {}}
+    for dim, what, _day, key, blob in parts.hists:
+        if dim == by:
+            rollups.merge_blob(hists[what].setdefault(key, {}), blob)
+    rating_acc: dict[tuple[str, int], int] = {}
+    daily_acc: dict[str, list[int]] = {}
+    for dim, day, key, score, n in parts.ratings:
+        if dim == rdim:
+            rating_acc[key, score] = rating_acc.get((key, score), 0) + n
+        if dim == "matter":
+            d = daily_acc.setdefault(day, [0, 0])
+            d[0] += n
+            d[1] += n if score >= 3 else 0
+    counts: dict[tuple[str, str], list[int]] = {}
+    due_open: dict[str, int] = {}
+    for kind, _day, key, n, x in parts.counts:
+        if kind == "case_open_due":
+            due_open[key] = due_open.get(key, 0) + n
+            continue
+        c = counts.setdefault((kind, key), [0, 0])
+        c[0] += n
+        c[1] += x
+
+    def count(kind: str, key: str) -> int:
+        return counts.get((kind, key), [0, 0])[0]
+
+    outcomes = {k: int(v[0]) for (kind, k), v in counts.items() if kind == "precheck"}
+    missing = sorted(
+        ((k, int(v[0])) for (kind, k), v in counts.items() if kind == "missing"), key=lambda m: (-m[1], m[0])
+    )
+    est_n = count("estimate", "")
+    est = {
+        "n": est_n,
+        "mae": _mean_min(counts[("estimate", "")][1], est_n) if est_n else None,
+        "coverage": count("estimate", "inside") / est_n if est_n else None,
+    }
+    pause_list = []
+    for (kind, key), v in sorted(counts.items()):
+        if kind == "pause":
+            w, _, reason = key.partition(rollups.SEP)
+            pause_list.append((int(w), reason, v[0], v[1]))
+    pause_list.sort(key=lambda p: (p[0], p[1]))
+    open_us = {int(k): v[1] for (kind, k), v in counts.items() if kind == "open"}
+    closed, on_time = count("case", "closed"), count("case", "on_time")
+    named, named_called = count("case", "named"), count("case", "named_called")
+    cases = {
+        "opened": count("case", "opened"),
+        "closed": closed,
+        "closed_on_time": on_time,
+        "overdue": sum(n for due, n in due_open.items() if today is not None and today.isoformat() > due),
+        "on_time_rate": on_time / closed if closed else None,
+        "named": named,
+        "named_called_back": named_called,
+        "callback_rate": named_called / named if named else None,
+    }
+    return _Raw(
+        groups=groups,
+        hists=hists["wait"],
+        handle_hists=hists["handle"],
+        rating_groups=[(k, s, n) for (k, s), n in rating_acc.items()],
+        rating_daily=[(d, a[0], a[1]) for d, a in daily_acc.items()],
+        shape=[(d, int(h) if h.isdigit() else None, *v) for (d, h), v in shape.items()],
+        outcomes=outcomes,
+        missing=missing[:10],
+        estimates=est,
+        pauses=pause_list,
+        open_us=open_us,
+        serving_ms=serving,
+        cases=cases,
+        staff_names=staff_names,
+    )
+
+
+def _report(config: HallConfig, span: Span, by: str, raw: _Raw) -> Report:
+    """The figures from the raw sums, counts and histograms (either path)."""
+    off = _offset_hours(config, span.start)
+    groups, hists, handle_hists = raw.groups, raw.hists, raw.handle_hists
+
+    def local(key: str) -> str:
+        return str((int(key) + off) % 24) if key.isdigit() else key
+
     if by == "hour":
         # The index holds the UTC hour; the page shows the hall's.
         for r in groups:
-            r.key = str((int(r.key) + off) % 24) if r.key.isdigit() else r.key
-        hists = {str((int(k) + off) % 24) if k.isdigit() else k: v for k, v in hists.items()}
+            r.key = local(r.key)
+        hists = {local(k): v for k, v in hists.items()}
+        handle_hists = {local(k): v for k, v in handle_hists.items()}
     rating_counts: dict[str, dict[int, int]] = {}
     total_counts: dict[int, int] = {}
-    for g, score, n in ratings["groups"]:
+    for g, score, n in raw.rating_groups:
         key = "" if g is None else str(g)
         if by == "series":
             m = config.matter_by_code.get(key)
             key = m.series if m else key
         elif by == "hour" and key.isdigit():
-            key = str((int(key) + off) % 24)
+            key = local(key)
         _merge(rating_counts.setdefault(key, {}), {int(score): int(n)})
         _merge(total_counts, {int(score): int(n)})
 
     total = Row("", "合计")
     total_hist: dict[int, int] = {}
-    sums = [0.0, 0, 0, 0.0]
+    total_handle: dict[int, int] = {}
+    sums = [0, 0, 0, 0]
     for r in groups:
-        r.name = _names(config, by, r.key, staff_names)
+        r.name = _names(config, by, r.key, raw.staff_names)
         hist = hists.get(r.key, {})
+        handle = handle_hists.get(r.key, {})
         _merge(total_hist, hist)
-        _finish(r, hist)
+        _merge(total_handle, handle)
+        _finish(r, dict(hist), dict(handle))
         _attach_ratings(r, rating_counts.get(r.key, {}))
         total.tickets += r.tickets
         total.served += r.served
@@ -440,38 +691,34 @@ async def build_report(
         total.expired += r.expired
         total.cancelled += r.cancelled
         total.called += r.called
-        if r.wait_max is not None:
-            total.wait_max = max(total.wait_max or 0.0, r.wait_max)
+        total.wait_max = _max(total.wait_max, r.wait_max)
+        total.handle_max = _max(total.handle_max, r.handle_max)
         for i, v in enumerate(r.sums):
             sums[i] += v
-    total.sums = (float(sums[0]), int(sums[1]), int(sums[2]), float(sums[3]))
-    _finish(total, total_hist)
+    total.sums = (sums[0], sums[1], sums[2], sums[3])
+    _finish(total, total_hist, total_handle)
     _attach_ratings(total, total_counts)
     groups.sort(key=lambda r: (int(r.key) if r.key.isdigit() else 10**9, r.key))
 
-    hourly_acc: dict[int, list[float]] = {}
-    daily_acc: dict[str, list[float]] = {}
+    hourly_acc: dict[int, list[int]] = {}
+    daily_acc: dict[str, list[int]] = {}
     done = done_immediate = 0
-    for day, h, n, nw, wsum, n_done, n_imm in shape:
+    for day, h, n, nw, wsum, n_done, n_imm in sorted(
+        raw.shape, key=lambda s: (s[0], -1 if s[1] is None else s[1])
+    ):
         hour = (int(h) + off) % 24 if h is not None else 0
-        for acc in (hourly_acc.setdefault(hour, [0, 0, 0.0]), daily_acc.setdefault(day, [0, 0, 0.0])):
+        for acc in (hourly_acc.setdefault(hour, [0, 0, 0]), daily_acc.setdefault(day, [0, 0, 0])):
             acc[0] += n
             acc[1] += nw or 0
-            acc[2] += wsum or 0.0
+            acc[2] += wsum or 0
         done += n_done or 0
         done_immediate += n_imm or 0
     # Every opening hour gets a bar, empty ones too, so days and halls compare at a glance.
     opening = [h for d in config.hall.hours.values() for h in (d.open.hour, d.close.hour)]
     hours = set(hourly_acc) | (set(range(min(opening), max(opening) + 1)) if opening else set())
-    hourly = [
-        (h, int(a[0]), a[2] / a[1] if a[1] else None)
-        for h in sorted(hours)
-        for a in [hourly_acc.get(h, [0, 0, 0.0])]
-    ]
-    sat_by_day = {d: (s / n if n else None) for d, n, s in ratings["daily"]}
-    daily = [
-        (d, int(a[0]), a[2] / a[1] if a[1] else None, sat_by_day.get(d)) for d, a in sorted(daily_acc.items())
-    ]
+    hourly = [(h, a[0], _mean_min(a[2], a[1])) for h in sorted(hours) for a in [hourly_acc.get(h, [0, 0, 0])]]
+    sat_by_day = {d: (s / n if n else None) for d, n, s in raw.rating_daily}
+    daily = [(d, a[0], _mean_min(a[2], a[1]), sat_by_day.get(d)) for d, a in sorted(daily_acc.items())]
     labels = [f"≤{WAIT_BINS[0]}"] + [f"{a}–{b}" for a, b in itertools.pairwise(WAIT_BINS)]
     labels.append(f">{WAIT_BINS[-1]}")
     bins = [0] * len(labels)
@@ -479,12 +726,11 @@ async def build_report(
         bins[bisect.bisect_left(WAIT_BINS, w / 10)] += n
     wait_bins = list(zip(labels, bins, strict=True))
 
-    outcomes = pre["outcomes"]
-    precheck = {k: int(outcomes.get(k, 0)) for k in ("通过", "容缺", "不通过")}
+    precheck = {k: int(raw.outcomes.get(k, 0)) for k in ("通过", "容缺", "不通过")}
     material_names = {mat.id: mat.name for m in config.matters for mat in m.precheck.materials} | {
         q.id: q.text for m in config.matters for q in m.precheck.questions
     }
-    missing_top = [(mid, material_names.get(mid, mid), int(n)) for mid, n in pre["missing"]]
+    missing_top = [(mid, material_names.get(mid, mid), int(n)) for mid, n in raw.missing]
 
     stayed = total.served + total.expired + total.cancelled
     targets = [
@@ -502,7 +748,14 @@ async def build_report(
         ),
         Target("满意率", "satisfaction", config.targets.satisfaction, total.satisfaction),
     ]
-    pauses, utilisation = _window_time(config, span, win["events"], win["serving"], now)
+    # A window counts when it was open in the range or served in it.
+    windows = sorted({n for n, us in raw.open_us.items() if us > 0} | set(raw.serving_ms))
+    utilisation = []
+    for n in windows:
+        om = raw.open_us.get(n, 0) / 60e6
+        sm = raw.serving_ms.get(n, 0) / 60000
+        utilisation.append((n, om, sm, sm / om if om > 0 else None))
+    pauses = [(w, r, n, us / 60e6) for w, r, n, us in raw.pauses]
     return Report(
         span=span,
         by=by,
@@ -514,70 +767,11 @@ async def build_report(
         precheck=precheck,
         missing_top=missing_top,
         targets=targets,
-        estimates=est,
+        estimates=raw.estimates,
         pauses=pauses,
         utilisation=utilisation,
-        cases=_case_figures(config, cases, today),
+        cases=raw.cases,
     )
-
-
-def _window_time(
-    config: HallConfig,
-    span: Span,
-    events: list[tuple[str, str]],
-    serving: dict[int, float],
-    now: dt.datetime | None,
-) -> tuple[list[tuple[int, str, int, float]], list[tuple[int, float, float, float | None]]]:
-    """Pauses by reason and open time per window, from the window events of the range (clipped to it)."""
-    tz = ZoneInfo(config.hall.timezone)
-    lo = dt.datetime.combine(span.start, dt.time(0), tz)
-    hi = dt.datetime.combine(span.end + dt.timedelta(days=1), dt.time(0), tz)
-    opened: dict[int, dt.datetime] = {}
-    paused: dict[int, tuple[dt.datetime, str]] = {}
-    open_min: dict[int, float] = {}
-    pause_acc: dict[tuple[int, str], list[float]] = {}
-
-    def clip(a: dt.datetime, b: dt.datetime) -> float:
-        a, b = max(a, lo), min(b, hi)
-        return max(0.0, (b - a).total_seconds() / 60)
-
-    last = lo
-    for at_text, body in events:
-        at = dt.datetime.fromisoformat(at_text)
-        last = max(last, at)
-        ev = json.loads(body)
-        w = ev["window"]
-        n = int(w["number"])
-        action = ev.get("action", "")
-        if action in ("opened",) and n not in opened:
-            opened[n] = at
-        elif action == "closed" and n in opened:
-            open_min[n] = open_min.get(n, 0.0) + clip(opened.pop(n), at)
-        if action == "paused":
-            paused[n] = (at, w.get("pause_reason", "") or "")
-        elif action in ("resumed", "closed") and n in paused:
-            start, reason = paused.pop(n)
-            a = pause_acc.setdefault((n, reason), [0, 0.0])
-            if start >= lo and start < hi:
-                a[0] += 1
-            a[1] += clip(start, at)
-    # Still open or paused at the end of the data: count up to now (a range that includes today) or to
-    # the range's end (a window left open overnight in the data).
-    end = min(hi, max(last, now)) if now is not None else hi
-    for n, since in opened.items():
-        open_min[n] = open_min.get(n, 0.0) + clip(since, end)
-    for n, (since, reason) in paused.items():
-        a = pause_acc.setdefault((n, reason), [0, 0.0])
-        a[0] += 1 if lo <= since < hi else 0
-        a[1] += clip(since, end)
-    pauses = [(n, r, int(a[0]), a[1]) for (n, r), a in sorted(pause_acc.items()) if a[0] or a[1]]
-    windows = sorted(set(open_min) | {int(k) for k in serving if k is not None})
-    util = []
-    for n in windows:
-        om = open_min.get(n, 0.0)
-        sm = float(serving.get(n) or 0.0)
-        util.append((n, om, sm, sm / om if om > 0 else None))
-    return pauses, util
 
 
 def _case_figures(config: HallConfig, rows: list[tuple[Any, ...]], today: dt.date | None) -> dict[str, Any]:
