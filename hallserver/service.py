@@ -7,21 +7,25 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import gc
 import hashlib
 import json
 import logging
 import pathlib
 import signal
+import sqlite3
 from collections import deque
 from dataclasses import dataclass
 from typing import Any
 
 from hallcore import commands as c
+from hallcore.calendar import HallCalendar
 from hallcore.clock import Clock
 from hallcore.config import Durability, HallConfig
 from hallcore.configload import ConfigError, load_config
 from hallcore.engine import Engine
+from hallserver import rollups
 from hallserver.auth import Principals, RateLimiter
 from hallserver.discovery import Advertiser, MdnsSettings
 from hallserver.errors import ApiError
@@ -42,6 +46,9 @@ class Settings:
     # (BATCH_MAX commands of a few events each), so a healthy reader is never dropped by a burst.
     queue_limit: int = 4096
     purge_interval_s: float = 3600.0
+    # Finished days' statistics roll-ups are built this often (and once just after start), so the first
+    # report of a long range after closing is served from them instead of the slow full-range query.
+    rollup_interval_s: float = 600.0
     durability: Durability | None = None  # None: the config's server.durability
     mdns: MdnsSettings | None = None  # None: do not advertise
     freeze_gc: bool = True
@@ -98,6 +105,7 @@ class HallServer:
                 self._every(self.settings.heartbeat_s, self._heartbeat), name="hall-heartbeat"
             ),
             asyncio.create_task(self._every(self.settings.purge_interval_s, self.purge), name="hall-purge"),
+            asyncio.create_task(self._keep_rollups(), name="hall-rollups"),
             asyncio.create_task(self._watch_loop_lag(), name="hall-loop-lag"),
         ]
         if self.settings.mdns is not None:
@@ -149,6 +157,42 @@ class HallServer:
                 await fn()
             except Exception:
                 log.exception("background task %s failed", getattr(fn, "__name__", fn))
+
+    async def _keep_rollups(self) -> None:
+        await asyncio.sleep(min(5.0, self.settings.rollup_interval_s))  # let start-up traffic through first
+        while True:
+            try:
+                await self.build_rollups()
+            except Exception:
+                log.exception("background task build_rollups failed")
+            await asyncio.sleep(self.settings.rollup_interval_s)
+
+    async def build_rollups(self) -> dict[str, int]:
+        """Roll up every finished business day that has tickets and no stored roll-up yet (one at a time
+        through the writer, computed on the read pool; `rollups.ensure` skips the days already built)."""
+        config = self.config
+        today = HallCalendar(config.hall).business_day(self.clock.now())
+
+        def first_day(conn: sqlite3.Connection) -> str | None:
+            row = conn.execute("SELECT MIN(day) FROM tickets").fetchone()
+            return row[0] if row and row[0] else None
+
+        first = await self.store.read(first_day)
+        if first is None:
+            return {"built": 0, "others": 0, "skipped": 0}
+        start = dt.date.fromisoformat(first)
+        days = [start + dt.timedelta(days=i) for i in range((today - start).days)]
+        have = (
+            await self.store.read(lambda c: rollups.ready_days(c, config, days[0], days[-1]))
+            if days
+            else set()
+        )
+        missing = [d for d in days if d.isoformat() not in have]
+        if not missing:
+            return {"built": 0, "others": 0, "skipped": 0}
+        result = await rollups.ensure(self.store.read, self.store.submit, config, missing, parallel=1)
+        log.info("statistics roll-ups for %d finished days: %s", len(missing), result)
+        return result
 
     async def _watch_loop_lag(self) -> None:
         """How late the loop wakes a 20 ms sleep: a stall (GC, a blocking call, a reconnect storm) shows here.
