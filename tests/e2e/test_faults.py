@@ -8,8 +8,8 @@ subprocesses, emulated printer and HQP/1 buses, a peak of API clients.
   no phantom ticket, the dashboard shows it, and it carries on once paper is back;
 - the counter's LED bus is unplugged and replugged: the counter keeps working from its keypad, reports
   the strip down, and the strip shows the current text again;
-- the link between a counter and the server is cut (5 s here; 30 s, silent and reset, in soak): the clerk sees it
-  and the action that was on the wire is applied exactly once;
+- the link between a counter and the server is cut (5 s here; 30 s, silent and reset, in soak): the
+  clerk sees it and the action that was on the wire is applied exactly once;
 - broken and half-written configs: a running server keeps the last good one and says why; a server or
   app started with one exits 2 listing every problem.
 
