@@ -41,6 +41,8 @@ from hallcore.clock import Clock
 from hallcore.events import EventCodecError, decode_event
 
 log = logging.getLogger(__name__)
+#: How long a lost connection's close handshake may take before the stream moves on.
+CLOSE_WAIT_S = 1.0
 
 T = TypeVar("T")
 
@@ -311,7 +313,10 @@ class EventStream:
                     reason = f"no message for {self._stale_after_s:g} s"
                 finally:
                     self._ws = None
-                    await ws.close()
+                    # Bounded: on a silent link the close handshake itself would wait for the library's
+                    # close timeout (10 s) before the app may show "reconnecting".
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(ws.close(), CLOSE_WAIT_S)
             if self._closing.is_set():
                 break
             now = self._clock.monotonic()
