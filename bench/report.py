@@ -84,8 +84,8 @@ TARGETS: tuple[Target, ...] = (
         "fault suite durations (kill -9 recovery, paper out, bus unplug, network cut)",
         "faults",
         r".",
-        checked_by="printed as `[fault figure]` lines by tests/e2e/test_faults.py (`pytest -s`); "
-        "no benchmark collects them into a JSON yet",
+        checked_by="printed as `[fault figure]` lines by tests/e2e/test_faults.py; `python -m bench.faults` "
+        "collects them into faults.json",
     ),
     Target(
         10,
