@@ -296,9 +296,7 @@ def throughput(url: str, tokens: list[str], duration: float, concurrency: int = 
 def duplicates(db: pathlib.Path) -> int:
     conn = sqlite3.connect(str(db))
     try:
-        n, d = conn.execute(
-            "SELECT COUNT(*), COUNT(DISTINCT day || '/' || label) FROM tickets"
-        ).fetchone()
+        n, d = conn.execute("SELECT COUNT(*), COUNT(DISTINCT day || '/' || label) FROM tickets").fetchone()
         return int(n - d)
     finally:
         conn.close()
