@@ -26,6 +26,19 @@ from hallcore.config import Device
 
 log = logging.getLogger(__name__)
 
+#: How often the printer is asked why it may have stopped while a ticket is printing.
+MID_JOB_POLL_S = 0.5
+# DLE EOT 2 (offline cause) bits, PROTOCOLS.md §1.
+OFFLINE_COVER_OPEN = 0x04
+OFFLINE_PAPER_END = 0x20
+OFFLINE_ERROR = 0x40
+
+
+def _is_status_byte(reply: int) -> bool:
+    """A DLE EOT reply (fixed bits 0xx1xx10), as opposed to a GS r 1 reply (bits 4 and 7 clear)."""
+    return reply & 0b1001_0011 == 0b0001_0010
+
+
 T = TypeVar("T")
 
 PRINTER_TYPES = ("escpos-usb", "escpos-serial", "escpos-network", "fake")
@@ -126,7 +139,7 @@ class EscposPrinter:
 
     def _send_and_confirm(self, t: Transport, job: bytes, what: str) -> None:
         t.write(job + ep.PAPER_SENSOR_REQUEST)
-        reply = self._reply(t, self._print_timeout)
+        reply = self._await_completion(t, what)
         if reply is None:
             # An offline printer holds GS r 1 (cover opened or paper ran out mid-job), but still
             # answers DLE EOT, so ask why before calling it silence.
@@ -141,6 +154,39 @@ class EscposPrinter:
         after = self._status(t)
         if sensor.paper_out or not after.printable:
             raise PrinterNotReady(after, f"{what} may be incomplete")
+
+    def _await_completion(self, t: Transport, what: str) -> int | None:
+        """The `GS r 1` reply (answered in buffer order, i.e. once the job is printed), or None on silence.
+
+        While waiting, `DLE EOT 2` (offline cause) is asked every MID_JOB_POLL_S: it is answered at once even
+        mid-job, so paper running out or a cover opened during the ticket is known within a second instead of
+        at the end of the whole completion timeout. The two replies are told apart by their fixed bits:
+        `DLE EOT` replies are 0xx1xx10, `GS r 1` replies 0xx0xxxx (PROTOCOLS.md §1).
+        """
+        deadline = time.monotonic() + self._print_timeout
+        asked = False  # a DLE EOT 2 is out: its answer must be read here, not taken for a later reply
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0 and not asked:
+                return None
+            reply = self._reply(t, min(remaining, MID_JOB_POLL_S) if remaining > 0 else self._timeout)
+            if reply is None:
+                if remaining <= 0:
+                    return None
+                t.write(ep.status_request(2))
+                asked = True
+                continue
+            if not _is_status_byte(reply):
+                return reply  # GS r 1: the job went through the printer
+            asked = False
+            cause = ep.check_status_byte(reply)
+            if cause & (OFFLINE_PAPER_END | OFFLINE_COVER_OPEN | OFFLINE_ERROR):
+                raise PrinterNotReady(self._status_after_stop(t), f"{what} may be incomplete")
+
+    def _status_after_stop(self, t: Transport) -> PrinterStatus:
+        # The GS r 1 still queued behind the stopped job is dropped by `_status`'s drain, and the job itself
+        # by the clear-buffer that follows the failure.
+        return self._status(t)
 
     def _cancel_job(self, t: Transport) -> None:
         """Send `DLE DC4 8` (clear buffers) and wait briefly for its `37 25 00`; best effort, never raises.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -119,6 +120,26 @@ def test_cover_opened_mid_job_the_job_is_cleared_and_never_prints(
         printer.print_ticket(TICKET)
         assert [t.text.count("A013") for t in emulator.tickets] == [0]
         assert "A012" in emulator.tickets[0].text
+    finally:
+        printer.close()
+
+
+def test_paper_out_mid_job_is_known_long_before_the_completion_timeout(
+    emulator: TcpPrinterEmulator | PtyPrinterEmulator,
+) -> None:
+    # The completion bound stays at its usual 15 s; DLE EOT 2, asked while waiting, tells the stop at once.
+    printer = EscposPrinter(None, reopen=lambda: _open(emulator), timeout_s=REPLY_S, print_timeout_s=15)
+    try:
+        emulator.printer.interrupt_next_job(EmulatedState.PAPER_OUT)
+        started = time.monotonic()
+        with pytest.raises(PrinterNotReady):
+            printer.print_ticket(VOIDED)
+        # A generous bound: well inside the 15 s the printer would otherwise be given.
+        assert time.monotonic() - started < 7.5
+        assert emulator.printer.buffers_cleared == 1
+        emulator.set_state("ready")
+        printer.print_ticket(TICKET)
+        assert [t.text.count("A013") for t in emulator.tickets] == [0]
     finally:
         printer.close()
 
