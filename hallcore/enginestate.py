@@ -356,9 +356,6 @@ class EngineState:
     def _lines_for(self, number: int) -> list[Line]:
         return [self._window_lines[number], *(self._lines[s] for s in self._series_of_window(number))]
 
-    def _open_series_lists(self) -> list[tuple[str, ...]]:
-        return [self._series_of_window(n) for n, rt in self.windows.items() if rt.state is _OPEN]
-
     def _count_issue(self, t: Ticket, delta: int) -> None:
         km, ks = (t.day, t.matter), (t.day, t.series)
         self._issued_matter[km] = self._issued_matter.get(km, 0) + delta

@@ -13,7 +13,7 @@ import datetime as dt
 import json
 import types
 import typing
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 
@@ -261,6 +261,3 @@ def _convert(tp: Any, value: Any) -> Any:
     if dataclasses.is_dataclass(tp):
         return from_jsonable(typing.cast(type, tp), value)
     return value
-
-
-_ = field

@@ -112,12 +112,3 @@ def order_of(
 
     items.sort(key=sort_key)
     return [t for _rank, t in items]
-
-
-def compact(line: Line, tickets: Mapping[str, Ticket]) -> None:
-    """Drop stale entries (used after bulk changes such as expiring a whole day)."""
-    for rank, heap in list(line.by_rank.items()):
-        line.by_rank[rank] = [e for e in heap if _valid(tickets, e[1], e[2])]
-        heapq.heapify(line.by_rank[rank])
-    line.by_since = [e for e in line.by_since if _valid(tickets, e[2], e[3])]
-    heapq.heapify(line.by_since)
