@@ -11,10 +11,16 @@ def mask_name(name: str) -> str:
     return name[0] + "*" * max(1, len(name) - 1)
 
 
-def mask_id(id_number: str) -> str:
-    """110101199003071234 -> **************1234 (the last 4 are what halls print on receipts)."""
+def mask_id(id_number: str, *, head: int = 0) -> str:
+    """110101199003071234 -> **************1234 (the last 4 are what halls print on receipts).
+
+    `head` keeps that many leading characters too (at most 6, the region code, as installers check a reader
+    with): 110101********1234. A number too short to keep both shows only stars."""
     s = id_number.strip()
-    return "*" * max(0, len(s) - 4) + s[-4:]
+    head = min(head, 6)
+    if len(s) <= head + 4:
+        return "*" * len(s)
+    return s[:head] + "*" * (len(s) - head - 4) + s[-4:]
 
 
 def mask_phone(phone: str) -> str:
