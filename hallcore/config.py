@@ -281,6 +281,19 @@ class Upload:
 
 
 @dataclass(frozen=True, slots=True)
+class Central:
+    """Shipping the hall's events to the province/city centre (`hallq central`, docs/central.md)."""
+
+    enabled: bool = False
+    url: str = ""  # the centre's base URL, e.g. https://central.example.gov.cn:8800
+    key_file: str = ""  # the hall's Ed25519 key (0600); default: <database>.central.key beside the database
+    batch_events: int = 500
+    poll_s: float = 1.0  # how often to look for new events when idle
+    heartbeat_s: float = 15.0  # an empty batch this often, so the centre knows the hall is alive
+    retry_max_s: int = 300
+
+
+@dataclass(frozen=True, slots=True)
 class Server:
     durability: Durability = Durability.FULL
     backlog_events: int = 10_000  # events kept in memory for resume
@@ -308,6 +321,7 @@ class HallConfig:
     kiosk: Kiosk = field(default_factory=Kiosk)
     privacy: Privacy = field(default_factory=Privacy)
     upload: Upload = field(default_factory=Upload)
+    central: Central = field(default_factory=Central)
     server: Server = field(default_factory=Server)
     # Lookup tables, built once; the config is immutable so they never go stale.
     matter_by_code: dict[str, Matter] = field(init=False, repr=False, compare=False)

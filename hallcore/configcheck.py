@@ -24,6 +24,7 @@ from hallcore.config import (
     Window,
 )
 from hallcore.configload import MISSING, Parsed, Walker, did_you_mean, one_of
+from hallcore.shipping import MAX_BATCH_EVENTS
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 # HQP/1 and the vendor 485 framing: 0 is broadcast, 248-255 are reserved (Modbus-style addressing).
@@ -449,6 +450,15 @@ def _check_sections(w: Walker, p: Parsed) -> None:
         if upload.enabled and not upload.endpoint.startswith(("http://", "https://")):
             w.issue("upload.endpoint", upload.endpoint, "an http(s) URL when upload.enabled = true")
         _at_least(w, "upload.retry_max_s", upload.retry_max_s, 1, " s")
+    if (central := p.section("central")) is not None:
+        if central.enabled and not central.url.startswith(("http://", "https://")):
+            w.issue("central.url", central.url, "an http(s) URL when central.enabled = true")
+        _at_least(w, "central.batch_events", central.batch_events, 1)
+        if central.batch_events > MAX_BATCH_EVENTS:
+            w.issue("central.batch_events", central.batch_events, f"at most {MAX_BATCH_EVENTS}")
+        _at_least(w, "central.retry_max_s", central.retry_max_s, 1, " s")
+        if central.poll_s <= 0 or central.heartbeat_s <= 0:
+            w.issue("central.poll_s", central.poll_s, "poll_s and heartbeat_s above 0 s")
     if (server := p.section("server")) is not None:
         _at_least(w, "server.backlog_events", server.backlog_events, 1)
         _at_least(w, "server.snapshot_threshold", server.snapshot_threshold, 1)

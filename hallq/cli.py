@@ -19,6 +19,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "sim": ("hallq.sim", "main", "simulate a hall day"),
     "check-config": ("hallq.check_config", "main", "validate hall config files (exit 0 or 2)"),
     "admin": ("hallserver.admin", "main", "managers, clerks, PINs, rosters, backups"),
+    "central": ("hallcentral.cli", "main", "run the province/city centre (PostgreSQL) halls ship to"),
 }
 
 

@@ -312,10 +312,12 @@ async def _dashboard_json(request: Request) -> dict[str, Any]:
         w["staff_name"] = extra["staff"].get(w["staff"], w["staff"])
     web = getattr(request.app.state, "web", None)
     upload = web.uploader.state.as_json() if web is not None else None
+    shipper = getattr(request.app.state, "shipper", None)
     return {
         **state,
         **{k: v for k, v in extra.items() if k != "staff"},
         "upload": upload,
+        "central": shipper.snapshot() if shipper is not None else None,
         "seq": hall.hub.last_seq,
     }
 
@@ -339,7 +341,8 @@ async def dashboard_page(request: Request) -> Response:
       <h2>各队列等候</h2><div id="series"></div>
       <div class="cards"><div class="card" style="flex:1"><h2>设备状态</h2><div id="devices"></div></div>
       <div class="card" style="flex:1"><h2>站点注册申请</h2><div id="pending"></div>
-      <h2>好差评上传</h2><div id="upload"></div></div></div>"""
+      <h2>好差评上传</h2><div id="upload"></div>
+      <h2>上报中心</h2><div id="central"></div></div></div>"""
     return HTMLResponse(page("实时看板", body, nav="/web/dashboard", csrf=csrf, scripts=["dashboard.js"]))
 
 

@@ -31,6 +31,7 @@ from hallserver import api_hall, api_stations, api_tickets, api_windows, stream,
 from hallserver.discovery import MdnsSettings
 from hallserver.errors import ApiError
 from hallserver.service import HallServer, Settings
+from hallserver.shipper import Shipper
 
 log = logging.getLogger(__name__)
 
@@ -220,9 +221,13 @@ def create_app(
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         await hall.start()
         await web.start(_app)
+        shipper = Shipper(hall)  # ships the event log to the centre when [central] is enabled
+        _app.state.shipper = shipper
+        shipper.start()
         try:
             yield
         finally:
+            await shipper.stop()
             await web.stop(_app)
             await hall.stop()
 

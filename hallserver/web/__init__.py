@@ -28,7 +28,9 @@ def mount(app: FastAPI) -> None:
 
     app.include_router(api_web.router)
     app.include_router(api_stats.router)
-    app.mount("/web/static", StaticFiles(directory=STATIC), name="web-static")
+    # The hall's own scripts, and the stylesheet shared with the centre's pages (hallweb).
+    shared: list[str | tuple[str, str]] = [("hallweb", "static")]
+    app.mount("/web/static", StaticFiles(directory=STATIC, packages=shared), name="web-static")
 
 
 class WebTasks:

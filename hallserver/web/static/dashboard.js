@@ -53,6 +53,14 @@
         + ` 待上传 <b id="upload-pending">${u.pending}</b>，已上传 ${u.sent}`
         + (u.failures ? `<br>连续失败 ${u.failures} 次：${esc(u.last_error)}，${u.next_try_in_s} 秒后重试` : "")
         + (u.last_sent_at ? `<br><span class="muted">最后上传 ${esc(u.last_sent_at.slice(11, 19))}</span>` : "");
+    const c = d.central;
+    const shipNames = {starting: "启动中", pending: "等待中心批准", shipping: "正常", refused: "被中心拒绝", offline: "中心不可达"};
+    $("central").innerHTML = !c || !c.enabled ? `<span class="muted">未启用</span>`
+      : `<span id="central-state" class="${c.failures || c.state !== "shipping" ? "badc" : "okc"}">${esc(shipNames[c.state] || c.state)}</span>`
+        + (c.state === "pending" ? ` 登记码 <b id="central-code">${esc(c.code)}</b>（请中心管理员核对后批准）` : "")
+        + (c.backlog === null ? "" : ` 待上报 <b id="central-backlog">${c.backlog}</b> 条`)
+        + (c.backlog && c.backlog_age_s !== null ? `，最早 ${Math.round(c.backlog_age_s / 60)} 分钟前` : "")
+        + (c.last_error ? `<br>${esc(c.last_error)}` : "");
   }
 
   async function refresh() {

@@ -1,0 +1,66 @@
+"""The centre's FastAPI app: the ingest API for halls and the overview pages for people.
+
+`create_app(config)` builds everything but starts nothing; the lifespan migrates the schema, opens the pool,
+syncs the region tree from the config and runs housekeeping (retention of event partitions).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
+
+from hallcentral import api, web
+from hallcentral.config import CentralConfig
+from hallcentral.service import Central
+from hallcore.clock import Clock, SystemClock
+from hallweb.html import STATIC_PREFIX
+
+log = logging.getLogger(__name__)
+
+
+async def _on_crash(_request: Request, exc: Exception) -> Response:
+    log.error("unhandled error", exc_info=exc)
+    return JSONResponse({"error": "internal", "message": "中心内部错误", "message_en": "internal error"}, 500)
+
+
+def create_app(config: CentralConfig, clock: Clock | None = None) -> FastAPI:
+    central = Central(config, clock or SystemClock())
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        await central.start()
+        try:
+            yield
+        finally:
+            await central.stop()
+
+    app = FastAPI(
+        title="hallq central",
+        version="1",
+        description="Halls ship their events here; a live overview of every hall (docs/central.md).",
+        lifespan=lifespan,
+    )
+    app.state.central = central
+    app.add_exception_handler(Exception, _on_crash)
+    app.include_router(api.router)
+    app.include_router(web.router)
+    app.mount(
+        STATIC_PREFIX, StaticFiles(packages=[("hallweb", "static"), ("hallcentral", "static")]), name="static"
+    )
+    return app
+
+
+def routes_summary(app: FastAPI) -> list[dict[str, Any]]:
+    """Every route (path, methods): the scope test walks them all."""
+    out = []
+    for r in app.routes:
+        path = getattr(r, "path", "")
+        methods = sorted(getattr(r, "methods", None) or ["WS"])
+        out.append({"path": path, "methods": methods})
+    return out

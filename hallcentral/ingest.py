@@ -1,0 +1,333 @@
+"""Receiving halls: enrollment and signed event batches (docs/central.md, "The shipping protocol").
+
+A batch is applied exactly once: the hall's cursor (`halls.acked_seq`) is locked and moved in the same
+transaction that stores the events and applies them to the derived tables, and only events after the
+cursor, consecutive, are taken. A batch resent after a lost reply (the centre or the hall killed mid-batch)
+finds its events at or below the cursor and changes nothing; a batch that skips seqs is refused with the seq
+the centre needs. Every refusal says why (`Refusal.body()`).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from psycopg import AsyncConnection
+from psycopg_pool import AsyncConnectionPool
+
+from hallcentral.auth import audit
+from hallcentral.db import Partitions, month_of
+from hallcentral.derive import Derived, Shipped, derive
+from hallcore.shipping import ACCEPTED_FORMATS, MAX_BATCH_EVENTS, enrollment_code
+
+
+@dataclass(slots=True)
+class Refusal(Exception):
+    status: int
+    code: str
+    message: str
+    message_en: str
+    detail: dict[str, Any] = field(default_factory=dict)
+
+    def body(self) -> dict[str, Any]:
+        return {"error": self.code, "message": self.message, "message_en": self.message_en, **self.detail}
+
+
+def _bad(message_en: str, **detail: Any) -> Refusal:
+    return Refusal(400, "bad_batch", f"批次格式有误：{message_en}", message_en, detail)
+
+
+def verify(public_key: bytes, body: bytes, signature_b64: str) -> bool:
+    try:
+        sig = base64.b64decode(signature_b64, validate=True)
+        Ed25519PublicKey.from_public_bytes(public_key).verify(sig, body)
+    except (InvalidSignature, ValueError, binascii.Error):
+        return False
+    return True
+
+
+def _json(body: bytes) -> dict[str, Any]:
+    try:
+        data = json.loads(body)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise _bad(f"not JSON: {exc}") from exc
+    if not isinstance(data, dict):
+        raise _bad("the body is a JSON object")
+    return data
+
+
+async def enroll(pool: AsyncConnectionPool, body: bytes, signature: str, now: dt.datetime) -> dict[str, Any]:
+    """A hall asks to be known: pending (with the code to compare) until an operator approves it."""
+    data = _json(body)
+    hall, name, key_b64 = data.get("hall"), data.get("name"), data.get("public_key")
+    if not isinstance(hall, str) or not hall or not isinstance(name, str) or not isinstance(key_b64, str):
+        raise _bad("enrollment needs hall, name and public_key")
+    try:
+        key = base64.b64decode(key_b64, validate=True)
+        Ed25519PublicKey.from_public_bytes(key)
+    except (ValueError, binascii.Error) as exc:
+        raise _bad("public_key is not a base64 Ed25519 public key") from exc
+    if not verify(key, body, signature):
+        raise Refusal(401, "bad_signature", "签名无效", "the signature does not match the key in the request")
+    code = enrollment_code(key)
+    async with pool.connection() as conn, conn.transaction():
+        cur = await conn.execute(
+            "SELECT state, public_key, acked_seq FROM halls WHERE hall_id = %s FOR UPDATE", (hall,)
+        )
+        row = await cur.fetchone()
+        if row is None:
+            await conn.execute(
+                "INSERT INTO halls (hall_id, name, state, public_key, code, enrolled_at)"
+                " VALUES (%s, %s, 'pending', %s, %s, %s)",
+                (hall, name, key, code, now),
+            )
+            await audit(conn, now, f"hall:{hall}", "hall_enroll", hall, {"code": code})
+            return {"state": "pending", "code": code}
+        state, stored, acked = row
+        if bytes(stored) != key:
+            raise Refusal(
+                409,
+                "key_mismatch",
+                "该大厅已用另一把密钥登记，请中心管理员处理",
+                "this hall is enrolled with another key: the centre's operator must reset it",
+            )
+        if state == "revoked":
+            raise Refusal(403, "revoked", "该大厅已被中心停用", "the centre revoked this hall")
+        return {"state": state, "code": code, "acked_seq": int(acked)}
+
+
+def _events(data: Mapping[str, Any]) -> list[Shipped]:
+    raw = data.get("events")
+    if not isinstance(raw, list):
+        raise _bad("events is a list")
+    if len(raw) > MAX_BATCH_EVENTS:
+        raise Refusal(
+            413,
+            "batch_too_large",
+            f"一批最多 {MAX_BATCH_EVENTS} 条",
+            f"at most {MAX_BATCH_EVENTS} events a batch",
+        )
+    out: list[Shipped] = []
+    for i, item in enumerate(raw):
+        if not isinstance(item, dict):
+            raise _bad(f"events[{i}] is an object")
+        seq, at, kind, body = item.get("seq"), item.get("at"), item.get("kind"), item.get("body")
+        if not isinstance(seq, int) or not isinstance(kind, str) or not isinstance(body, dict):
+            raise _bad(f"events[{i}] needs seq (integer), kind and body")
+        try:
+            when = dt.datetime.fromisoformat(at) if isinstance(at, str) else None
+        except ValueError:
+            when = None
+        if when is None or when.tzinfo is None:
+            raise _bad(f"events[{i}].at is an ISO time with its UTC offset")
+        if out and seq != out[-1].seq + 1:
+            raise _bad(f"events[{i}]: seqs are consecutive ({out[-1].seq} then {seq})")
+        out.append(Shipped(seq, when, kind, body))
+    return out
+
+
+@dataclass(slots=True)
+class Accepted:
+    hall: str
+    acked_seq: int
+    applied: int
+
+
+async def receive(
+    pool: AsyncConnectionPool,
+    partitions: Partitions,
+    body: bytes,
+    hall_header: str,
+    signature: str,
+    now: dt.datetime,
+) -> Accepted:
+    """Check and apply one batch; raises `Refusal` with the reason."""
+    async with pool.connection() as conn:
+        cur = await conn.execute(
+            "SELECT state, public_key, code FROM halls WHERE hall_id = %s", (hall_header,)
+        )
+        row = await cur.fetchone()
+        await conn.rollback()
+    if row is None:
+        raise Refusal(
+            403, "unknown_hall", "中心不认识这个大厅：请先登记", f"no hall {hall_header!r} here: enroll first"
+        )
+    state, key, code = row
+    if not verify(bytes(key), body, signature):
+        raise Refusal(401, "bad_signature", "签名无效", "the signature does not match this hall's key")
+    if state != "approved":
+        raise Refusal(
+            403,
+            "not_approved" if state == "pending" else "revoked",
+            "大厅登记尚未获批" if state == "pending" else "该大厅已被中心停用",
+            "the hall's enrollment is not approved yet"
+            if state == "pending"
+            else "the centre revoked this hall",
+            {"code": code},
+        )
+    data = _json(body)
+    fmt = data.get("format")
+    if fmt not in ACCEPTED_FORMATS:
+        raise Refusal(
+            400,
+            "unknown_format",
+            f"中心不支持事件格式版本 {fmt!r}，支持：{', '.join(map(str, ACCEPTED_FORMATS))}",
+            f"event format {fmt!r} is not one this centre reads; it reads {list(ACCEPTED_FORMATS)}",
+            {"accepted_formats": list(ACCEPTED_FORMATS)},
+        )
+    if data.get("hall") != hall_header:
+        raise _bad("the body's hall is not the signed hall header")
+    events = _events(data)
+    raw_seq = data.get("hall_seq")
+    hall_seq = raw_seq if isinstance(raw_seq, int) else 0
+    oldest = data.get("oldest_unshipped_at")
+    oldest_at = dt.datetime.fromisoformat(oldest) if isinstance(oldest, str) and oldest else None
+    await partitions.ensure(pool, {month_of(e.local_day) for e in events})
+    async with pool.connection() as conn, conn.transaction():
+        cur = await conn.execute("SELECT acked_seq FROM halls WHERE hall_id = %s FOR UPDATE", (hall_header,))
+        locked = await cur.fetchone()
+        assert locked is not None
+        acked = int(locked[0])
+        new = [e for e in events if e.seq > acked]
+        if new and new[0].seq != acked + 1:
+            raise Refusal(
+                409,
+                "gap",
+                f"缺少事件：中心需要从 {acked + 1} 号开始",
+                f"events are missing: the centre needs seq {acked + 1} next",
+                {"acked_seq": acked},
+            )
+        if new:
+            await _store(conn, hall_header, new, now)
+            await _apply(conn, hall_header, derive(new))
+            acked = new[-1].seq
+        await conn.execute(
+            "UPDATE halls SET acked_seq = %s, hall_seq = GREATEST(%s, %s), last_seen = %s,"
+            " oldest_unshipped_at = %s, last_event_at = COALESCE(%s, last_event_at),"
+            " today = COALESCE(%s, today), clock_offset_s = %s, format = %s WHERE hall_id = %s",
+            (
+                acked,
+                acked,
+                hall_seq,
+                now,
+                # The hall's own report of its backlog's oldest event, until it has caught up.
+                oldest_at if acked < hall_seq else None,
+                new[-1].at if new else None,
+                new[-1].local_day if new else None,
+                _offset_s(data.get("sent_at"), now),
+                fmt,
+                hall_header,
+            ),
+        )
+    return Accepted(hall_header, acked, len(new))
+
+
+def _offset_s(sent_at: Any, now: dt.datetime) -> float:
+    """The hall's clock minus ours (a demo hall runs on a shifted clock; a real one may drift): the
+    overview's wait ages are counted on the hall's clock."""
+    try:
+        return (dt.datetime.fromisoformat(sent_at) - now).total_seconds() if isinstance(sent_at, str) else 0.0
+    except (ValueError, TypeError):
+        return 0.0
+
+
+async def _store(conn: AsyncConnection[Any], hall: str, events: list[Shipped], now: dt.datetime) -> None:
+    async with (
+        conn.cursor() as cur,
+        cur.copy("COPY events (hall_id, month, seq, at, kind, body, received_at) FROM STDIN") as copy,
+    ):
+        for e in events:
+            await copy.write_row(
+                (
+                    hall,
+                    month_of(e.local_day),
+                    e.seq,
+                    e.at,
+                    e.kind,
+                    json.dumps(e.body, ensure_ascii=False),
+                    now,
+                )
+            )
+
+
+_TICKET_COLS = (
+    "id, day, label, series, matter, matter_name, source, priority, state, issued_at, first_called_at,"
+    ' serving_at, ended_at, "window", staff, recalls, transfers, outcome, department, seq'
+)
+
+
+_WINDOW_COLS = (
+    "number",
+    "name",
+    "state",
+    "zone",
+    "staff",
+    "pause_reason",
+    "current",
+    "current_state",
+    "since",
+)
+
+
+async def _apply(conn: AsyncConnection[Any], hall: str, d: Derived) -> None:
+    async with conn.cursor() as cur:
+        if d.tickets:
+            names = [c.strip().strip('"') for c in _TICKET_COLS.split(",")]
+            marks = ", ".join(["%s"] * (len(names) + 1))
+            await cur.executemany(
+                f"INSERT INTO tickets (hall_id, {_TICKET_COLS}) VALUES ({marks})"  # noqa: S608 - our columns
+                " ON CONFLICT (hall_id, id) DO UPDATE SET day = EXCLUDED.day, label = EXCLUDED.label,"
+                " series = EXCLUDED.series, matter = EXCLUDED.matter, matter_name = EXCLUDED.matter_name,"
+                " source = EXCLUDED.source, priority = EXCLUDED.priority, state = EXCLUDED.state,"
+                " issued_at = EXCLUDED.issued_at,"
+                " first_called_at = COALESCE(tickets.first_called_at, EXCLUDED.first_called_at),"
+                " serving_at = COALESCE(EXCLUDED.serving_at, tickets.serving_at),"
+                " ended_at = COALESCE(EXCLUDED.ended_at, tickets.ended_at),"
+                ' "window" = EXCLUDED."window",'
+                " staff = CASE WHEN EXCLUDED.staff <> '' THEN EXCLUDED.staff ELSE tickets.staff END,"
+                " recalls = EXCLUDED.recalls, transfers = EXCLUDED.transfers,"
+                " outcome = COALESCE(EXCLUDED.outcome, tickets.outcome),"
+                " department = COALESCE(EXCLUDED.department, tickets.department), seq = EXCLUDED.seq",
+                [(hall, *(t[n] for n in names)) for t in d.tickets.values()],
+            )
+        if d.windows:
+            await cur.executemany(
+                "INSERT INTO windows (hall_id, number, name, state, zone, staff, pause_reason, current,"
+                " current_state, since) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+                " ON CONFLICT (hall_id, number) DO UPDATE SET name = EXCLUDED.name, state = EXCLUDED.state,"
+                " zone = EXCLUDED.zone, staff = EXCLUDED.staff, pause_reason = EXCLUDED.pause_reason,"
+                " current = EXCLUDED.current, current_state = EXCLUDED.current_state,"
+                " since = CASE WHEN windows.state = EXCLUDED.state THEN windows.since"
+                " ELSE EXCLUDED.since END",
+                [(hall, *(w[k] for k in _WINDOW_COLS)) for w in d.windows.values()],
+            )
+        if d.ratings:
+            await cur.executemany(
+                'INSERT INTO ratings (hall_id, ticket, day, score, matter, "window", staff, at)'
+                " VALUES (%s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT (hall_id, ticket) DO UPDATE SET"
+                ' score = EXCLUDED.score, matter = EXCLUDED.matter, "window" = EXCLUDED."window",'
+                " staff = EXCLUDED.staff, at = EXCLUDED.at",
+                [
+                    (hall, r["ticket"], r["day"], r["score"], r["matter"], r["window"], r["staff"], r["at"])
+                    for r in d.ratings.values()
+                ],
+            )
+        if d.waiting:
+            await cur.executemany(
+                "INSERT INTO series_waiting (hall_id, series, waiting) VALUES (%s, %s, %s)"
+                " ON CONFLICT (hall_id, series) DO UPDATE SET waiting = EXCLUDED.waiting",
+                [(hall, s, n) for s, n in d.waiting.items()],
+            )
+        if d.prechecks:
+            await cur.executemany(
+                "INSERT INTO precheck_days (hall_id, day, outcome, n) VALUES (%s, %s, %s, %s)"
+                " ON CONFLICT (hall_id, day, outcome) DO UPDATE SET n = precheck_days.n + EXCLUDED.n",
+                [(hall, day, outcome, n) for (day, outcome), n in d.prechecks.items()],
+            )

@@ -1,0 +1,19 @@
+"""One throw-away PostgreSQL cluster per test session (initdb + pg_ctl as the `postgres` user when root);
+each test gets its own database in it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from hallcentral.devcluster import Cluster, start_cluster
+
+
+@pytest.fixture(scope="session")
+def cluster() -> Iterator[Cluster]:
+    c = start_cluster()
+    try:
+        yield c
+    finally:
+        c.stop()
