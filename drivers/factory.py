@@ -15,24 +15,35 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Self
+from typing import Any, Self
 
 from drivers.base import DriverError
 from drivers.bus import HqpBusMaster, HqpCallKeypad, HqpLedBoard, HqpRatingPad, Vendor485Bus, Vendor485Keypad
 from drivers.codecs.hqp import MAX_ADDRESS
 from drivers.printer import PRINTER_TYPES, build_printer
-from drivers.protocols import CallKeypad, LedBoard, RatingPad, Scanner, TicketPrinter
+from drivers.protocols import CallKeypad, IdCardReader, LedBoard, RatingPad, Scanner, TicketPrinter
 from hallcore.config import Device, HallConfig, Station, StationRole
 
 log = logging.getLogger(__name__)
 
-DEVICE_TYPES = ("escpos-usb", "escpos-serial", "escpos-network", "hqp", "vendor485", "evdev", "fake")
+DEVICE_TYPES = (
+    "escpos-usb",
+    "escpos-serial",
+    "escpos-network",
+    "hqp",
+    "vendor485",
+    "evdev",
+    "idcard-serial",
+    "idcard-usb",
+    "fake",
+)
 SLOT_TYPES: dict[str, tuple[str, ...]] = {
     "printer": PRINTER_TYPES,
     "led": ("hqp", "fake"),
     "keypad": ("hqp", "vendor485", "fake"),
     "rating_pad": ("hqp", "fake"),
     "scanner": ("evdev", "fake"),
+    "id_reader": ("idcard-serial", "idcard-usb", "fake"),
 }
 # Why a type is refused in a slot, when it is not obvious.
 _WHY_NOT: dict[tuple[str, str], str] = {
@@ -175,6 +186,7 @@ class StationDevices:
     keypad: CallKeypad | None = None
     rating_pad: RatingPad | None = None
     scanner: Scanner | None = None
+    id_reader: IdCardReader | None = None
     # An agent's strips, by window number (its `led` device names the bus, the windows the addresses).
     boards: dict[int, LedBoard] = field(default_factory=dict)
     registry: BusRegistry | None = None
@@ -183,7 +195,7 @@ class StationDevices:
     _starters: list[Callable[[], object]] = field(default_factory=list, repr=False)
 
     def start(self) -> Self:
-        """Start bus and scanner threads; they open their ports in the background and never raise here."""
+        """Start bus, scanner and reader threads; they open their ports in the background and never raise."""
         if self.registry is not None:
             self.registry.start()
         for start in self._starters:
@@ -275,6 +287,43 @@ def build_scanner(device: Device, *, who: str = "scanner") -> Scanner:
     return EvdevScanner.for_device(device.path)
 
 
+def build_id_reader(device: Device, *, who: str = "id_reader", usb_backend: Any = None) -> IdCardReader:
+    """A 居民身份证 reader; `usb_backend` is pyusb's for `idcard-usb` (None: libusb-1.0; tests pass an
+    emulated device's). Started by `start()` (the station's), it opens the link in the background."""
+    _check_type(who, "id_reader", device)
+    if device.type == "fake":
+        from drivers.fakes_bus import FakeIdCardReader
+
+        return FakeIdCardReader()
+    from drivers.idcard import BITS_PER_BYTE, SamIdCardReader, serial_opener, usb_opener
+
+    if device.type == "idcard-usb":
+        if device.usb_vendor is None or device.usb_product is None:
+            raise ConfigurationError(f"{who}: an idcard-usb reader needs usb_vendor and usb_product")
+        opener = usb_opener(
+            device.usb_vendor,
+            device.usb_product,
+            out_ep=0x02 if device.usb_out_ep is None else device.usb_out_ep,
+            in_ep=0x81 if device.usb_in_ep is None else device.usb_in_ep,
+            backend=usb_backend,
+        )
+        where, seconds_per_byte = f"usb {device.usb_vendor:04x}:{device.usb_product:04x}", 0.0
+    else:
+        if not device.url:
+            raise ConfigurationError(
+                f"{who}: an idcard-serial reader needs url (e.g. '/dev/ttyUSB0', '/dev/ttyACM0')"
+            )
+        opener = serial_opener(device.url, baud=device.baud)
+        where, seconds_per_byte = device.url, BITS_PER_BYTE / device.baud
+    return SamIdCardReader(
+        opener,
+        name=f"ID card reader {where}",
+        poll_s=device.poll_s,
+        reply_timeout_s=device.timeout_s,
+        seconds_per_byte=seconds_per_byte,
+    )
+
+
 def build_station(
     station: Station,
     *,
@@ -342,6 +391,13 @@ def _build_into(out: StationDevices, station: Station, config: HallConfig | None
         if callable(start):
             out._starters.append(start)
         out._closers.append(scanner.close)
+    if station.id_reader is not None:
+        reader = build_id_reader(station.id_reader, who=f"{sid}.id_reader")
+        out.id_reader = reader
+        start = getattr(reader, "start", None)
+        if callable(start):
+            out._starters.append(start)
+        out._closers.append(reader.close)
 
 
 def _has_own_led(config: HallConfig, window: int, agent_id: str) -> bool:
@@ -375,6 +431,7 @@ __all__ = [
     "BusRegistry",
     "ConfigurationError",
     "StationDevices",
+    "build_id_reader",
     "build_keypad",
     "build_led",
     "build_printer",

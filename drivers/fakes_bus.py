@@ -14,7 +14,9 @@ from pathlib import Path
 
 from drivers.base import OK, DeviceState, DeviceUnavailable, Health
 from drivers.codecs.hqp import Color, Effect, KeyCode, KeyEvent
-from drivers.protocols import IdCard, Unsubscribe
+from drivers.codecs.idcard import IdCard, SamResult, UnsupportedCard, reply
+from drivers.idcard_events import CardEvent, CardFailed, CardRead, CardUnsupported
+from drivers.protocols import Unsubscribe
 from drivers.voice import wav_duration
 from hallcore.clock import FakeClock
 
@@ -174,18 +176,36 @@ class FakeScanner(_Unpluggable):
 
 
 class FakeIdCardReader(_Unpluggable):
+    """An `IdCardReader` a test plays the citizen on: `place` a card (a record, or another card kind), or a
+    card that cannot be read (`place_unreadable`). Like the real reader it reports nothing while unplugged."""
+
     def __init__(self) -> None:
         super().__init__()
-        self._cards: list[IdCard] = []
-        self.reads: list[float] = []  # the timeouts asked for
+        self._listeners: list[Callable[[CardEvent], None]] = []
+        self.closed = False
 
-    def insert(self, card: IdCard) -> None:
-        self._cards.append(card)
+    def subscribe(self, listener: Callable[[CardEvent], None]) -> Unsubscribe:
+        self._listeners.append(listener)
 
-    def read_card(self, timeout_s: float) -> IdCard | None:
-        self._check()
-        self.reads.append(timeout_s)
-        return self._cards.pop(0) if self._cards else None
+        def remove() -> None:
+            with contextlib.suppress(ValueError):
+                self._listeners.remove(listener)
+
+        return remove
+
+    def place(self, card: IdCard | UnsupportedCard) -> None:
+        self._emit(CardRead(card) if isinstance(card, IdCard) else CardUnsupported(card))
+
+    def place_unreadable(self, result: SamResult = SamResult.READ_FAILED) -> None:
+        self._emit(CardFailed(reply(result).describe(), result))
+
+    def close(self) -> None:
+        self.closed = True
+
+    def _emit(self, event: CardEvent) -> None:
+        if self.available and not self.closed:
+            for listener in list(self._listeners):
+                listener(event)
 
 
 class FakeScheduler:

@@ -8,17 +8,22 @@ Listeners are called on the driver's own thread: marshal to the UI thread before
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
 from drivers.base import DeviceState
 from drivers.codecs.escpos import PrinterStatus
 from drivers.codecs.hqp import Color, Effect, KeyCode, KeyEvent
+from drivers.codecs.idcard import IdCard, UnsupportedCard
+from drivers.idcard_events import CardEvent, CardFailed, CardRead, CardUnsupported
 from drivers.printing import NoticePrint, TicketPrint
 
 __all__ = [
     "CallKeypad",
+    "CardEvent",
+    "CardFailed",
+    "CardRead",
+    "CardUnsupported",
     "Color",
     "Effect",
     "IdCard",
@@ -33,6 +38,7 @@ __all__ = [
     "TicketPrint",
     "TicketPrinter",
     "Unsubscribe",
+    "UnsupportedCard",
     "VoicePlayer",
 ]
 
@@ -139,23 +145,15 @@ class VoicePlayer(Protocol):
         ...
 
 
-@dataclass(frozen=True, slots=True)
-class IdCard:
-    """What an ID card reader returns. The number is handled per the privacy rules (HMAC + last 4, never
-    stored in clear): callers must not log it."""
-
-    id_number: str
-    name: str
-
-    def __repr__(self) -> str:
-        return f"IdCard(id_number='…{self.id_number[-4:]}', name='{self.name[:1]}*')"
-
-
 class IdCardReader(Protocol):
-    """A second-generation ID card reader (plugin; hallq ships only a fake)."""
+    """A 居民身份证 reader (PROTOCOLS.md §6): push-style, like `Scanner`. The photo and the address never
+    leave the driver; the card's name and number are personal data that listeners must not log."""
 
-    def read_card(self, timeout_s: float) -> IdCard | None:
-        """The card placed on the reader within `timeout_s`, or None."""
+    def subscribe(self, listener: Callable[[CardEvent], None]) -> Unsubscribe:
+        """Call `listener` once per placement of a card: `CardRead`, `CardUnsupported` or `CardFailed` (a card
+        left on the reader is not reported again until it is lifted and placed again)."""
         ...
 
     def state(self) -> DeviceState: ...
+
+    def close(self) -> None: ...

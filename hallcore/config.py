@@ -206,15 +206,20 @@ class Zone:
 class Device:
     """A device of a station. `type` picks the driver; serial devices are reached by pyserial URL."""
 
-    type: str  # "escpos-usb" | "escpos-serial" | "escpos-network" | "hqp" | "vendor485" | "evdev" | "fake"
+    # "escpos-usb" | "escpos-serial" | "escpos-network" | "hqp" | "vendor485" | "evdev" | "idcard-serial"
+    # | "idcard-usb" | "fake"
+    type: str
     url: str = ""  # "socket://127.0.0.1:9101", "/dev/ttyUSB0", "loop://", "tcp://host:9100"
     address: int | None = None  # bus address for HQP/1 and vendor 485 devices
     usb_vendor: int | None = None
     usb_product: int | None = None
+    usb_out_ep: int | None = None  # bulk endpoints of an idcard-usb reader; None: 0x02 and 0x81
+    usb_in_ep: int | None = None
     width_mm: int = 80  # printers: 58 or 80
-    baud: int = 9600
+    baud: int = 9600  # ID card readers mostly run at 115200
     path: str = ""  # evdev device path or name
     timeout_s: float = 1.0
+    poll_s: float = 0.3  # ID card readers: how often to look for a card (vendors advise >= 0.3 s)
 
 
 @dataclass(frozen=True, slots=True)
@@ -229,6 +234,7 @@ class Station:
     keypad: Device | None = None
     rating_pad: Device | None = None
     scanner: Device | None = None
+    id_reader: Device | None = None  # 居民身份证 reader: kiosks, desks, counters
     voice: bool = False
 
 

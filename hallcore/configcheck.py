@@ -32,13 +32,16 @@ BUS_ADDRESSES = range(1, 248)
 PRINTER_TYPES = ("escpos-usb", "escpos-serial", "escpos-network", "fake")
 BUS_TYPES = ("hqp", "vendor485", "fake")
 SCANNER_TYPES = ("evdev", "fake")
+ID_READER_TYPES = ("idcard-serial", "idcard-usb", "fake")
 DEVICE_TYPES_BY_SLOT = {
     "printer": PRINTER_TYPES,
     "led": BUS_TYPES,
     "keypad": BUS_TYPES,
     "rating_pad": BUS_TYPES,
     "scanner": SCANNER_TYPES,
+    "id_reader": ID_READER_TYPES,
 }
+ID_READER_ROLES = (StationRole.KIOSK, StationRole.DESK, StationRole.COUNTER)
 BAUD_RATES = (1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200)
 # Placeholders each LED template may use; anything else would raise KeyError at the first call of the day.
 LED_FIELDS = {
@@ -353,6 +356,10 @@ def _check_stations(w: Walker, p: Parsed, refs: _Refs) -> None:
                 counter_of[st.window] = i
         if st.zone:
             _ref(w, f"{key}.zone", st.zone, refs.zones, "zone ids")
+        if st.id_reader is not None and st.role not in ID_READER_ROLES:
+            w.issue(
+                f"{key}.id_reader", st.role.value, "an ID card reader on a kiosk, desk or counter station"
+            )
         for slot, allowed in DEVICE_TYPES_BY_SLOT.items():
             device = getattr(st, slot)
             if isinstance(device, Device):
@@ -383,10 +390,14 @@ def _check_device(
     if d.type not in allowed:
         w.issue(f"{key}.type", d.type, one_of("device types", allowed), did_you_mean(d.type, allowed))
         return
-    if d.type == "escpos-usb":
+    if d.type in ("escpos-usb", "idcard-usb"):
         for name in ("usb_vendor", "usb_product"):
             if getattr(d, name) is None:
-                w.issue(f"{key}.{name}", MISSING, "a USB id for an escpos-usb printer, e.g. 0x0416")
+                w.issue(f"{key}.{name}", MISSING, f"a USB id for an {d.type} device, e.g. 0x0416")
+        for name, low in (("usb_out_ep", 0x01), ("usb_in_ep", 0x81)):
+            ep = getattr(d, name)
+            if ep is not None and not low <= ep <= low + 0x0E:
+                w.issue(f"{key}.{name}", ep, f"an endpoint address 0x{low:02x}..0x{low + 0x0E:02x}")
     elif d.type == "escpos-network":
         if not d.url.startswith(("socket://", "tcp://")):
             w.issue(f"{key}.url", d.url, "a socket://host:port or tcp://host:port URL")
@@ -419,6 +430,8 @@ def _check_device(
         w.issue(f"{key}.baud", d.baud, one_of("baud rates", BAUD_RATES))
     if d.timeout_s <= 0:
         w.issue(f"{key}.timeout_s", d.timeout_s, "a positive number of seconds")
+    if not 0.05 <= d.poll_s <= 10:
+        w.issue(f"{key}.poll_s", d.poll_s, "0.05 to 10 seconds between polls (readers: 0.3 advised)")
 
 
 def _check_sections(w: Walker, p: Parsed) -> None:

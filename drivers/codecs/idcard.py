@@ -180,6 +180,15 @@ class FrameDecoder:
         """Bytes held while waiting for the rest of a frame (or of a preamble)."""
         return len(self._buf)
 
+    def wanted(self) -> int:
+        """The fewest bytes that can complete the frame being received: a reader asks the link for exactly
+        these, so it never waits for bytes that are not coming and never reads past the frame's end."""
+        buf = self._buf
+        if len(buf) >= HEADER_LEN and buf.startswith(PREAMBLE):
+            length = int.from_bytes(buf[len(PREAMBLE) : HEADER_LEN], "big")
+            return max(1, HEADER_LEN + length - len(buf))
+        return max(1, HEADER_LEN + MIN_LENGTH - len(buf))
+
     def feed(self, data: bytes) -> list[bytes]:
         self._buf += data
         bodies: list[bytes] = []

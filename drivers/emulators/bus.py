@@ -1,235 +1,36 @@
 """Emulated serial buses: HQP/1 strips, hall boards, keypads and rating pads, and vendor 485 keypads.
 
-The device logic (`HqpBusEmulator`, `Vendor485Emulator`) is separate from the byte pipe: a pty (both ends raw,
-PITFALLS.md) whose slave path the bus opens, or a TCP listener on 127.0.0.1 for `socket://`. A pty can be
-"unplugged" and "replugged" behind a stable symlink, the way udev's /dev/serial/by-id links behave.
+The device logic (`HqpBusEmulator`, `Vendor485Emulator`) is separate from the byte pipe
+(`drivers.emulators.pipes`): a pty whose slave path the bus opens, or a TCP listener for `socket://`.
 """
 
 from __future__ import annotations
 
-import contextlib
 import logging
-import os
-import select
-import socket
 import threading
 import time
-import tty
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Self, TypeVar
+from typing import TypeVar
 
 from drivers.base import ProtocolError
 from drivers.codecs import hqp, vendor485
 from drivers.codecs.hqp import Cmd, DeviceType, Frame, KeyEvent, LedText, NackCode, RateResult
+from drivers.emulators.pipes import PipedEmulator, PtyPipe, TcpPipe
+
+__all__ = [
+    "EmulatedKeypad",
+    "EmulatedRatingPad",
+    "EmulatedStrip",
+    "EmulatedVendorKeypad",
+    "HqpBusEmulator",
+    "PtyPipe",
+    "TcpPipe",
+    "Vendor485Emulator",
+]
 
 log = logging.getLogger(__name__)
-
-_JOIN_S = 5.0
-
-
-# --- byte pipes -------------------------------------------------------------------------------------------
-
-
-class _Pipe:
-    """Runs a reader thread that hands received bytes to `on_bytes`; `send` writes from any thread."""
-
-    def __init__(self, on_bytes: Callable[[bytes], None], name: str) -> None:
-        self._on_bytes = on_bytes
-        self._name = name
-        self._lock = threading.Lock()
-        self._stop_r, self._stop_w = os.pipe()
-        self._thread: threading.Thread | None = None
-
-    def _start_thread(self) -> None:
-        self._thread = threading.Thread(target=self._run, name=self._name, daemon=True)
-        self._thread.start()
-
-    def _stop_thread(self) -> None:
-        if self._thread is not None:
-            os.write(self._stop_w, b"x")
-            self._thread.join(timeout=_JOIN_S)
-            self._thread = None
-            with contextlib.suppress(BlockingIOError):
-                os.set_blocking(self._stop_r, False)
-                os.read(self._stop_r, 64)
-                os.set_blocking(self._stop_r, True)
-
-    def _close_stop_pipe(self) -> None:
-        os.close(self._stop_r)
-        os.close(self._stop_w)
-
-    def _run(self) -> None:
-        raise NotImplementedError
-
-    def _deliver(self, data: bytes) -> None:
-        try:
-            self._on_bytes(data)
-        except Exception:
-            log.exception("%s: emulated device failed on %s", self._name, data.hex(" "))
-
-
-class PtyPipe(_Pipe):
-    """A pty pair; the bus under test opens `path` (a symlink when `link` is given, else the slave name)."""
-
-    def __init__(self, on_bytes: Callable[[bytes], None], *, link: Path | None = None) -> None:
-        super().__init__(on_bytes, "emulated bus (pty)")
-        self._link = link
-        self._master: int | None = None
-        self._slave: int | None = None
-        self.slave_name = ""
-
-    @property
-    def path(self) -> str:
-        return str(self._link) if self._link is not None else self.slave_name
-
-    def start(self) -> None:
-        self.plug()
-
-    def plug(self) -> None:
-        if self._master is not None:
-            return
-        master, slave = os.openpty()
-        # Raw on both ends, or the line discipline eats 0D 11 13 and turns 0A into 0D 0A (PITFALLS.md).
-        tty.setraw(master)
-        tty.setraw(slave)
-        self._master, self._slave = master, slave
-        self.slave_name = os.ttyname(slave)
-        if self._link is not None:
-            tmp = self._link.with_name(self._link.name + ".new")
-            tmp.unlink(missing_ok=True)
-            tmp.symlink_to(self.slave_name)
-            tmp.replace(self._link)
-        self._start_thread()
-
-    def unplug(self) -> None:
-        """Close our end, as pulling a USB adapter does: the bus's next read or write fails."""
-        self._stop_thread()
-        with self._lock:
-            for fd in (self._master, self._slave):
-                if fd is not None:
-                    os.close(fd)
-            self._master = self._slave = None
-        if self._link is not None:
-            self._link.unlink(missing_ok=True)
-
-    def stop(self) -> None:
-        self.unplug()
-        self._close_stop_pipe()
-
-    def send(self, data: bytes) -> None:
-        with self._lock:
-            if self._master is None:
-                return  # unplugged: bytes go nowhere, like on a cut cable
-            os.write(self._master, data)
-
-    def _run(self) -> None:
-        master = self._master
-        assert master is not None
-        while True:
-            ready, _, _ = select.select([master, self._stop_r], [], [])
-            if self._stop_r in ready:
-                return
-            try:
-                data = os.read(master, 4096)
-            except OSError:
-                # EIO when nothing holds the slave: we keep our own slave fd open, so only at teardown.
-                return
-            if data:
-                self._deliver(data)
-
-
-class TcpPipe(_Pipe):
-    """A TCP listener on 127.0.0.1 (port 0 = any free port), one client at a time like an RS-485 box."""
-
-    def __init__(self, on_bytes: Callable[[bytes], None]) -> None:
-        super().__init__(on_bytes, "emulated bus (tcp)")
-        self._server: socket.socket | None = None
-        self._client: socket.socket | None = None
-        self.port = 0
-
-    @property
-    def url(self) -> str:
-        return f"socket://127.0.0.1:{self.port}"
-
-    def start(self) -> None:
-        server = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        server.bind(("127.0.0.1", 0))
-        server.listen(1)
-        self._server = server
-        self.port = server.getsockname()[1]
-        self._start_thread()
-
-    @property
-    def connected(self) -> bool:
-        return self._client is not None
-
-    def disconnect_client(self) -> None:
-        """Drop the connection, as a power-cycled RS-485-to-Ethernet box does; new ones are accepted."""
-        with self._lock:
-            client, self._client = self._client, None
-        if client is not None:
-            with contextlib.suppress(OSError):
-                client.shutdown(socket.SHUT_RDWR)
-        os.write(self._stop_w, b"c")  # wake the thread so it forgets the closed socket
-
-    def stop(self) -> None:
-        self._stop_thread()
-        with self._lock:
-            for s in (self._client, self._server):
-                if s is not None:
-                    s.close()
-            self._client = self._server = None
-        self._close_stop_pipe()
-
-    def send(self, data: bytes) -> None:
-        with self._lock:
-            if self._client is None:
-                return
-            with contextlib.suppress(OSError):
-                self._client.sendall(data)
-
-    def _run(self) -> None:
-        server = self._server
-        assert server is not None
-        client: socket.socket | None = None
-        while True:
-            watch: list[socket.socket | int] = [server, self._stop_r]
-            if client is not None:
-                watch.append(client)
-            ready, _, _ = select.select(watch, [], [])
-            if self._stop_r in ready:
-                if os.read(self._stop_r, 1) == b"x":
-                    return
-                if client is not None and self._client is not client:
-                    client.close()
-                    client = None
-                continue
-            if server in ready:
-                new, _ = server.accept()
-                new.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-                with self._lock:
-                    old, self._client = self._client, new
-                if old is not None:
-                    old.close()
-                client = new
-                continue
-            if client is not None and client in ready:
-                try:
-                    data = client.recv(4096)
-                except OSError:
-                    data = b""
-                if not data:
-                    with self._lock:
-                        if self._client is client:
-                            self._client = None
-                    client.close()
-                    client = None
-                    continue
-                self._deliver(data)
 
 
 # --- HQP/1 devices ----------------------------------------------------------------------------------------
@@ -376,62 +177,7 @@ class EmulatedRatingPad(_Polled):
 _D = TypeVar("_D", bound=EmulatedDevice)
 
 
-class _PipedEmulator:
-    """The pipe plumbing every emulated bus shares: built over a pty or TCP, started, stopped, unplugged."""
-
-    def __init__(self) -> None:
-        self._pipe: PtyPipe | TcpPipe | None = None
-
-    def _on_bytes(self, data: bytes) -> None:
-        raise NotImplementedError
-
-    @classmethod
-    def pty(cls, link: Path | None = None) -> Self:
-        emu = cls()
-        emu._pipe = PtyPipe(emu._on_bytes, link=link)
-        return emu
-
-    @classmethod
-    def tcp(cls) -> Self:
-        emu = cls()
-        emu._pipe = TcpPipe(emu._on_bytes)
-        return emu
-
-    @property
-    def url(self) -> str:
-        if isinstance(self._pipe, PtyPipe):
-            return self._pipe.path
-        if isinstance(self._pipe, TcpPipe):
-            return self._pipe.url
-        raise RuntimeError(f"build the emulator with {type(self).__name__}.pty() or .tcp()")
-
-    @property
-    def pipe(self) -> PtyPipe | TcpPipe:
-        assert self._pipe is not None
-        return self._pipe
-
-    @property
-    def pty_pipe(self) -> PtyPipe:
-        """The pty, to unplug() and plug() it again."""
-        if not isinstance(self._pipe, PtyPipe):
-            raise TypeError("this emulator runs over TCP, not a pty")
-        return self._pipe
-
-    def start(self) -> Self:
-        self.pipe.start()
-        return self
-
-    def stop(self) -> None:
-        self.pipe.stop()
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-
-class HqpBusEmulator(_PipedEmulator):
+class HqpBusEmulator(PipedEmulator):
     """Any number of HQP/1 devices behind one pipe. Use `pty()` or `tcp()` to build one, then `start()`."""
 
     def __init__(self) -> None:
@@ -566,7 +312,7 @@ class EmulatedVendorKeypad:
         return f"[{self.address}] waiting {show(self.digits[:3])} ticket {show(self.digits[3:])}"
 
 
-class Vendor485Emulator(_PipedEmulator):
+class Vendor485Emulator(PipedEmulator):
     """Vendor 485 keypads behind one pipe: `press` sends a key frame to the host; echoes count as ACKs."""
 
     def __init__(self) -> None:

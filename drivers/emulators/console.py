@@ -4,7 +4,6 @@ devices show as it changes, and takes typed commands (a printer's state, a key p
 
 from __future__ import annotations
 
-import socket
 import threading
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -17,7 +16,6 @@ from drivers.emulators.bus import (
     EmulatedRatingPad,
     EmulatedStrip,
     HqpBusEmulator,
-    TcpPipe,
 )
 from drivers.emulators.printer import (
     EmulatedPrinter,
@@ -166,33 +164,6 @@ class PrinterEmulators:
         return f"{', '.join(self.url_of(e) for e in targets)}: now {name}"
 
 
-class _FixedPortTcpPipe(TcpPipe):
-    """The emulated bus's TCP pipe on a chosen port (installers point a station's config at a fixed one)."""
-
-    def __init__(self, emu: HqpBusEmulator, host: str, port: int) -> None:
-        super().__init__(emu._on_bytes)
-        self._host, self._port = host, port
-
-    @property
-    def url(self) -> str:
-        return f"socket://{self._host}:{self.port}"
-
-    def start(self) -> None:
-        server = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            server.bind((self._host, self._port))
-        except OSError as e:
-            server.close()
-            raise DeviceUnavailable(
-                f"cannot listen on {self._host}:{self._port} ({e}); is another emulator running?"
-            ) from e
-        server.listen(1)
-        self._server = server
-        self.port = server.getsockname()[1]
-        self._start_thread()
-
-
 KEY_NAMES = {k.name.lower(): k for k in KeyCode}
 
 
@@ -212,11 +183,7 @@ class BusEmulatorRunner:
         link: Path | None = None,
         host: str = "127.0.0.1",
     ) -> None:
-        if pty:
-            self.emu = HqpBusEmulator.pty(link)
-        else:
-            self.emu = HqpBusEmulator()
-            self.emu._pipe = _FixedPortTcpPipe(self.emu, host, port)
+        self.emu = HqpBusEmulator.pty(link) if pty else HqpBusEmulator.tcp(host=host, port=port)
         groups = (
             ("strip", list(strips)),
             ("board", list(boards)),

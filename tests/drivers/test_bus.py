@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import queue
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -24,20 +24,12 @@ from drivers.bus import (
 from drivers.codecs import hqp, vendor485
 from drivers.codecs.hqp import Cmd, KeyCode, KeyEvent
 from drivers.emulators.bus import HqpBusEmulator, TcpPipe, Vendor485Emulator
+from tests.drivers.waiting import wait_until
 
 # Threads left running fail a test through conftest.py's no_leaked_threads.
 # Generous: a loaded CI machine may take a while to schedule the emulator thread; a slow reply only costs a
 # retry, which the tests tolerate.
 REPLY_S = 0.25
-
-
-def wait_until(condition: Callable[[], bool], timeout: float = 10.0) -> None:
-    """Bounded wait for a condition (a hang guard, not a delay)."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        time.sleep(0.005)
 
 
 @pytest.fixture

@@ -6,8 +6,7 @@ from __future__ import annotations
 import contextlib
 import queue
 import re
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,19 +24,12 @@ from drivers.printer import EscposPrinter
 from drivers.scanner import EvdevScanner
 from hallcore.config import Device, HallConfig, Station, StationRole
 from hallcore.configload import load_config
+from tests.drivers.waiting import wait_until
 
 pytestmark = pytest.mark.timeout(60)
 
 ROOT = Path(__file__).resolve().parents[2]
 REPLY_S = 0.25
-
-
-def wait_until(condition: Callable[[], bool], timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        time.sleep(0.005)
 
 
 @dataclass

@@ -7,7 +7,7 @@ import logging
 import os
 import queue
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import evdev
@@ -22,6 +22,7 @@ from drivers.scanner import (
     ScanDecoder,
     decode,
 )
+from tests.drivers.waiting import wait_until
 
 Event = tuple[int, int, int]
 SYN = (0, 0, 0)  # EV_SYN after each key event, as the kernel sends
@@ -132,14 +133,6 @@ class FakeInputDevice:
             self.closed = True
             os.close(self._r)
             os.close(self._w)
-
-
-def wait_until(condition: Callable[[], bool], timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        time.sleep(0.005)
 
 
 def test_unplug_drops_the_device_at_once_rescans_without_spinning_and_recovers(

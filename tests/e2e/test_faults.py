@@ -35,6 +35,7 @@ import pytest
 
 from drivers.codecs.hqp import KeyCode
 from drivers.emulators.bus import EmulatedStrip, HqpBusEmulator
+from drivers.emulators.pipes import TcpPipe
 from drivers.emulators.printer import EmulatedState, TcpPrinterEmulator
 from tests.e2e.fault_support import (
     CLERK_PIN,
@@ -82,7 +83,8 @@ def log_in_at_keypad(keys: HqpBusEmulator, strip: EmulatedStrip, counter: AppPro
         assert time.monotonic() < deadline, (
             f"the window never opened; strip: {strip.render()}\n{counter.text()[-3000:]}"
         )
-        if keys.pipe.connected:  # type: ignore[union-attr]
+        pipe = keys.pipe
+        if isinstance(pipe, TcpPipe) and pipe.connected:
             keys.press(KEYPAD_1, KeyCode.LOGIN, LOGIN_DIGITS)
         with contextlib.suppress(AssertionError):
             wait_for(lambda: "欢迎" in strip.text(), 1.5)

@@ -362,6 +362,35 @@ def _append(section: str, table: dict[str, Any]) -> Mutation:
             "",
         ),
         (_set("hall.cutoff_min", True), "hall.cutoff_min", "an integer", ""),
+        (
+            _set("stations[0].id_reader", {"type": "idcard-usb", "usb_vendor": 0x0400}),
+            "stations[0].id_reader.usb_product",
+            "a USB id for an idcard-usb device, e.g. 0x0416",
+            "",
+        ),
+        (
+            _set(
+                "stations[0].id_reader",
+                {"type": "idcard-usb", "usb_vendor": 0x0400, "usb_product": 0xC35A, "usb_in_ep": 0x02},
+            ),
+            "stations[0].id_reader.usb_in_ep",
+            "an endpoint address 0x81..0x8f",
+            "",
+        ),
+        (_set("stations[0].id_reader.poll_s", 0), "stations[0].id_reader.poll_s", "", ""),
+        (_set("stations[0].id_reader.url", ""), "stations[0].id_reader.url", "", ""),
+        (
+            _set("stations[0].id_reader.type", "idcard-serail"),
+            "stations[0].id_reader.type",
+            "",
+            "did you mean 'idcard-serial'?",
+        ),
+        (
+            _append("stations", {"id": "board", "role": "display", "id_reader": {"type": "fake"}}),
+            "stations[2].id_reader",
+            "an ID card reader on a kiosk, desk or counter station",
+            "",
+        ),
     ],
 )
 def test_each_mistake_is_reported_alone(mutate: Mutation, key: str, expected: str, hint: str) -> None:
