@@ -13,7 +13,9 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
+from fastapi.routing import APIWebSocketRoute
 from fastapi.staticfiles import StaticFiles
+from starlette.routing import Mount, WebSocketRoute
 
 from hallcentral import api, web
 from hallcentral.config import CentralConfig
@@ -57,10 +59,22 @@ def create_app(config: CentralConfig, clock: Clock | None = None) -> FastAPI:
 
 
 def routes_summary(app: FastAPI) -> list[dict[str, Any]]:
-    """Every route (path, methods): the scope test walks them all."""
-    out = []
-    for r in app.routes:
-        path = getattr(r, "path", "")
-        methods = sorted(getattr(r, "methods", None) or ["WS"])
-        out.append({"path": path, "methods": methods})
+    """Every route (path, methods; "WS" for a WebSocket), included routers and mounts too: the scope test
+    walks them all."""
+    out: list[dict[str, Any]] = []
+
+    def walk(routes: list[Any]) -> None:
+        for r in routes:
+            inner = getattr(r, "original_router", None)  # FastAPI's included router
+            if inner is not None:
+                walk(list(inner.routes))
+            elif isinstance(r, Mount):
+                out.append({"path": r.path + "/{path:path}", "methods": ["GET"]})
+            elif isinstance(r, WebSocketRoute | APIWebSocketRoute):
+                out.append({"path": r.path, "methods": ["WS"]})
+            else:
+                methods = sorted(getattr(r, "methods", None) or [])
+                out.append({"path": getattr(r, "path", ""), "methods": methods})
+
+    walk(list(app.routes))
     return out

@@ -380,3 +380,124 @@ class HallProc:
             return int(conn.execute("SELECT max(seq) FROM events").fetchone()[0] or 0)
         finally:
             conn.close()
+
+
+class SimHall:
+    """A hall speaking the shipping protocol directly (its own key, events made here): for tests that need
+    several halls' data at the centre quickly. Real halls ship through hallserver/shipper.py."""
+
+    def __init__(self, url: str, hall_id: str, name: str, day: dt.date = dt.date(2026, 11, 23)) -> None:
+        from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+        self.url = url
+        self.hall_id = hall_id
+        self.name = name
+        self.key = Ed25519PrivateKey.generate()
+        self.seq = 0
+        self.day = day
+        self.numbers = 0
+
+    def _post(self, path: str, payload: dict[str, Any]) -> httpx.Response:
+        import base64
+        import json
+
+        from hallcore.shipping import HALL_HEADER, SIGNATURE_HEADER
+
+        body = json.dumps(payload, ensure_ascii=False).encode()
+        sig = base64.b64encode(self.key.sign(body)).decode()
+        return httpx.post(
+            self.url + path, content=body, headers={HALL_HEADER: self.hall_id, SIGNATURE_HEADER: sig}
+        )
+
+    def enroll(self) -> str:
+        import base64
+
+        from hallserver.shipper import public_bytes
+
+        pub = base64.b64encode(public_bytes(self.key)).decode()
+        r = self._post("/api/v1/enroll", {"hall": self.hall_id, "name": self.name, "public_key": pub})
+        assert r.status_code in (200, 202), r.text
+        return str(r.json()["code"])
+
+    def at(self, minute: int) -> str:
+        return (
+            dt.datetime.combine(self.day, dt.time(9, 0), tzinfo=dt.timezone(dt.timedelta(hours=8)))
+            .replace(minute=minute % 60, hour=9 + minute // 60)
+            .isoformat()
+        )
+
+    def ship(self, *events: tuple[str, dict[str, Any]]) -> None:
+        from hallcore.shipping import envelope, export_event
+
+        items = []
+        for kind, body in events:
+            self.seq += 1
+            items.append(export_event(self.seq, body["at"], kind, body))
+        r = self._post(
+            "/api/v1/batches",
+            envelope(self.hall_id, items[-1]["at"] if items else self.at(0), self.seq, None, items),
+        )
+        assert r.status_code == 200, r.text
+
+    def window(self, number: int, state: str, minute: int, current: str = "") -> tuple[str, dict[str, Any]]:
+        view = {
+            "number": number,
+            "name": f"{number}号窗口",
+            "state": state,
+            "zone": "",
+            "series": ["A"],
+            "current": current,
+        }
+        return "window_changed", {"at": self.at(minute), "action": "opened", "window": view}
+
+    def issue(self, minute: int) -> tuple[str, dict[str, Any]]:
+        self.numbers += 1
+        label = f"A{self.numbers:03d}"
+        return "ticket_issued", {
+            "at": self.at(minute),
+            "ticket": self._ticket(label, "waiting", minute),
+            "ahead": 0,
+            "waiting": {},
+        }
+
+    def _ticket(self, label: str, state: str, minute: int, window: int | None = None) -> dict[str, Any]:
+        return {
+            "id": f"{self.day.isoformat()}/{label}",
+            "label": label,
+            "series": "A",
+            "matter": "HJ01",
+            "matter_name": "户口迁移",
+            "source": "kiosk",
+            "priority": "normal",
+            "state": state,
+            "issued_at": self.at(0),
+            "window": window,
+        }
+
+    def call(self, label: str, window: int, minute: int) -> tuple[str, dict[str, Any]]:
+        w = {
+            "number": window,
+            "name": f"{window}号窗口",
+            "state": "open",
+            "zone": "",
+            "series": ["A"],
+            "current": label,
+        }
+        return "ticket_changed", {
+            "at": self.at(minute),
+            "action": "called",
+            "ticket": self._ticket(label, "called", minute, window),
+            "window": w,
+            "waiting": {},
+        }
+
+    def rate(self, label: str, score: int, minute: int) -> tuple[str, dict[str, Any]]:
+        return "rating_recorded", {
+            "at": self.at(minute),
+            "ticket": f"{self.day.isoformat()}/{label}",
+            "label": label,
+            "score": score,
+            "matter": "HJ01",
+            "window": 1,
+            "staff": "c1",
+        }
