@@ -70,10 +70,9 @@ async def overview(
         silent_s = (now - last_seen).total_seconds() if last_seen else None
         offline = silent_s is None or silent_s > offline_after_s
         backlog = max(0, int(hall_seq) - int(acked))
-        # While a hall is offline the centre cannot know its backlog: it counts from the last word heard.
+        # The age of the oldest event the hall reported as not yet acknowledged (while it is offline the
+        # centre cannot know more: `silent_s` says how long it has not been heard from).
         age_from = oldest_unshipped if backlog else None
-        if offline and last_seen is not None:
-            age_from = min(age_from, last_seen) if age_from else last_seen
         out.append(
             {
                 "hall_id": hall_id,
@@ -94,6 +93,7 @@ async def overview(
                 "backlog_age_s": round((now - age_from).total_seconds(), 1) if age_from else None,
                 "acked_seq": int(acked),
                 "last_seen": last_seen.isoformat() if last_seen else None,
+                "silent_s": None if silent_s is None else round(silent_s, 1),
                 "offline": offline,
             }
         )

@@ -214,7 +214,7 @@ def _halls_table(halls: list[dict[str, Any]]) -> str:
             [
                 f'<a href="/halls/{urllib.parse.quote(h["hall_id"], safe="")}">{e(h["name"])}</a>',
                 e(h["region"]),
-                f'<span class="{"badc" if h["offline"] else "okc"}">{"离线" if h["offline"] else "在线"}</span>',
+                f'<span class="state {"badc" if h["offline"] else "okc"}">{"离线" if h["offline"] else "在线"}</span>',
                 f'<span class="num">{h["waiting"]}</span>',
                 e("–" if h["longest_wait_min"] is None else f"{h['longest_wait_min']:.0f} 分钟"),
                 str(h["open_windows"]),

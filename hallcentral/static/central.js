@@ -12,10 +12,11 @@
   function overview(d) {
     const rows = d.halls.map((h) => `<tr id="hall-${esc(h.hall_id)}" class="${h.offline ? "overdue" : ""}">`
       + `<td><a href="/halls/${encodeURIComponent(h.hall_id)}">${esc(h.name)}</a></td><td>${esc(h.region)}</td>`
-      + `<td class="state"><span class="${h.offline ? "badc" : "okc"}">${h.offline ? "离线" : "在线"}</span></td>`
+      + `<td><span class="state ${h.offline ? "badc" : "okc"}">${h.offline ? "离线" : "在线"}</span>`
+      + (h.offline && h.silent_s !== null ? ` <span class="muted">${ageText(h.silent_s)}未联系</span>` : "") + `</td>`
       + `<td class="num waiting">${h.waiting}</td><td class="num longest">${mins(h.longest_wait_min)}</td>`
       + `<td class="num open">${h.open_windows}</td><td class="num sat">${pct(h.satisfaction_today)}</td>`
-      + `<td class="num backlog">${h.backlog}${h.backlog_age_s !== null ? "（" + ageText(h.backlog_age_s) + "）" : ""}</td></tr>`).join("");
+      + `<td class="num backlog">${h.backlog}${h.backlog && h.backlog_age_s !== null ? "（最早 " + ageText(h.backlog_age_s) + "前）" : ""}</td></tr>`).join("");
     $("halls").innerHTML = `<table><thead><tr><th>大厅</th><th>地区</th><th>状态</th><th>等候</th><th>最长等候</th>`
       + `<th>开放窗口</th><th>今日满意率</th><th>待上报</th></tr></thead><tbody>${rows}</tbody></table>`;
   }

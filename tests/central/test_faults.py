@@ -25,6 +25,7 @@ from tests.central.support import (
     wait_for,
 )
 from tests.fakes.live_server import MONDAY_9, LiveServer, live_server
+from tests.server.web_helpers import http_login
 
 DAYS = [MONDAY_9.date() + dt.timedelta(days=i) for i in range(7)]
 HALL = "jinzhai"
@@ -117,6 +118,9 @@ def test_hall_offline_for_a_week_catches_up_oldest_first(cluster: Cluster, tmp_p
             state = ship_state(hall)
             assert state["backlog"] == hall.hall.store.seq - state["acked_seq"] > 300
             assert state["backlog_age_s"] >= 6 * 86400  # the oldest unshipped event is a week old
+            with closing(http_login(hall.url)) as boss:  # the hall's manager sees it on the dashboard
+                shown = boss.get("/web/api/dashboard").json()["central"]
+            assert (shown["state"], shown["backlog"]) == ("offline", state["backlog"])
             c.start()
             wait_for(lambda: c.acked(HALL) == hall.hall.store.seq, timeout=60, what="the week's catch-up")
             wait_for(lambda: ship_state(hall)["backlog"] == 0, what="the hall to see it")

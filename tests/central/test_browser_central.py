@@ -1,0 +1,78 @@
+"""The centre's overview in a real headless Chromium: it updates live as a hall calls numbers, drills down
+to that hall's live view, and shows a hall that went offline as offline."""
+
+from __future__ import annotations
+
+import pathlib
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from playwright import sync_api as playwright
+
+from hallcentral.devcluster import Cluster
+from tests.central.support import ADMIN, centre, hall_config, ship_state, wait_for
+from tests.fakes.live_server import live_server
+from tests.server.web_helpers import CHROMIUM, CHROMIUM_ARGS
+
+
+@pytest.fixture
+def page() -> Iterator[Any]:
+    with playwright.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield browser.new_page()
+        finally:
+            browser.close()
+
+
+def test_overview_live_drill_down_and_offline(cluster: Cluster, tmp_path: pathlib.Path, page: Any) -> None:
+    expect = playwright.expect
+    with centre(cluster, tmp_path, offline_after_s=3) as c, live_server(tmp_path, hall_config(c.url)) as hall:
+        c.add_users()
+        wait_for(lambda: ship_state(hall)["state"] == "pending", what="enroll")
+        c.approve("jinzhai", "county-a1")
+        hall.login_counter()
+        assert hall.act(hall.counter, "open").status_code == 200
+        for _ in range(3):
+            assert hall.post(
+                hall.counter,
+                "/api/tickets",
+                matter="HJ01",
+                answers={"in_person": True},
+                present=["idcard", "hukou", "move_permit"],
+                source="desk",
+            ).status_code in (200, 201)
+        wait_for(lambda: c.acked("jinzhai") == hall.hall.store.seq, what="shipped")
+
+        page.goto(f"{c.url}/login")
+        page.fill("#username", ADMIN[0])
+        page.fill("#password", ADMIN[1])
+        page.click("#login")
+        page.wait_for_url(f"{c.url}/overview")
+        row = page.locator("#hall-jinzhai")
+        expect(page.locator("#conn")).to_have_text("实时")
+        expect(row.locator(".waiting")).to_have_text("3")
+        expect(row.locator(".open")).to_have_text("1")
+        expect(row.locator(".state")).to_have_text("在线")
+        # The hall calls a number: the overview follows without a reload.
+        r = hall.act(hall.counter, "call-next")
+        assert r.status_code == 200, r.text
+        label = r.json()["ticket"]["label"]
+        expect(row.locator(".waiting")).to_have_text("2")
+        hall.act(hall.counter, "start")
+        hall.act(hall.counter, "finish")
+        assert hall.act(hall.counter, "call-next").status_code == 200
+        expect(row.locator(".waiting")).to_have_text("1")
+        # Drill down: the hall's live view shows the window with the ticket it holds.
+        row.locator("a").click()
+        page.wait_for_url(f"{c.url}/halls/jinzhai")
+        expect(page.locator("#hall-online")).to_have_text("在线")
+        expect(page.locator(f"#win-{hall.counter.window} .current")).not_to_have_text("")
+        expect(page.locator("#calls")).to_contain_text(label)
+        page.go_back()
+        # The hall goes away (its server stops): after offline_after_s the overview says so.
+        hall.stop()
+        expect(page.locator("#hall-jinzhai .state")).to_have_text("离线", timeout=15000)
+        expect(page.locator("#hall-jinzhai")).to_have_class("overdue")
+        page.screenshot(path=str(tmp_path / "overview-offline.png"))
