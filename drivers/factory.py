@@ -20,6 +20,7 @@ from typing import Any, Self
 from drivers.base import DriverError
 from drivers.bus import HqpBusMaster, HqpCallKeypad, HqpLedBoard, HqpRatingPad, Vendor485Bus, Vendor485Keypad
 from drivers.codecs.hqp import MAX_ADDRESS
+from drivers.idcard import LinkOpener
 from drivers.printer import PRINTER_TYPES, build_printer
 from drivers.protocols import CallKeypad, IdCardReader, LedBoard, RatingPad, Scanner, TicketPrinter
 from hallcore.config import Device, HallConfig, Station, StationRole
@@ -287,15 +288,12 @@ def build_scanner(device: Device, *, who: str = "scanner") -> Scanner:
     return EvdevScanner.for_device(device.path)
 
 
-def build_id_reader(device: Device, *, who: str = "id_reader", usb_backend: Any = None) -> IdCardReader:
-    """A 居民身份证 reader; `usb_backend` is pyusb's for `idcard-usb` (None: libusb-1.0; tests pass an
-    emulated device's). Started by `start()` (the station's), it opens the link in the background."""
-    _check_type(who, "id_reader", device)
-    if device.type == "fake":
-        from drivers.fakes_bus import FakeIdCardReader
-
-        return FakeIdCardReader()
-    from drivers.idcard import BITS_PER_BYTE, SamIdCardReader, serial_opener, usb_opener
+def id_reader_link(
+    device: Device, *, who: str = "id_reader", usb_backend: Any = None
+) -> tuple[LinkOpener, str, float]:
+    """How to reach an `idcard-serial` or `idcard-usb` reader: its link opener, where it is (for messages)
+    and the seconds a byte takes on its wire (0 for USB)."""
+    from drivers.idcard import BITS_PER_BYTE, serial_opener, usb_opener
 
     if device.type == "idcard-usb":
         if device.usb_vendor is None or device.usb_product is None:
@@ -307,14 +305,25 @@ def build_id_reader(device: Device, *, who: str = "id_reader", usb_backend: Any 
             in_ep=0x81 if device.usb_in_ep is None else device.usb_in_ep,
             backend=usb_backend,
         )
-        where, seconds_per_byte = f"usb {device.usb_vendor:04x}:{device.usb_product:04x}", 0.0
-    else:
-        if not device.url:
-            raise ConfigurationError(
-                f"{who}: an idcard-serial reader needs url (e.g. '/dev/ttyUSB0', '/dev/ttyACM0')"
-            )
-        opener = serial_opener(device.url, baud=device.baud)
-        where, seconds_per_byte = device.url, BITS_PER_BYTE / device.baud
+        return opener, f"usb {device.usb_vendor:04x}:{device.usb_product:04x}", 0.0
+    if not device.url:
+        raise ConfigurationError(
+            f"{who}: an idcard-serial reader needs url (e.g. '/dev/ttyUSB0', '/dev/ttyACM0')"
+        )
+    return serial_opener(device.url, baud=device.baud), device.url, BITS_PER_BYTE / device.baud
+
+
+def build_id_reader(device: Device, *, who: str = "id_reader", usb_backend: Any = None) -> IdCardReader:
+    """A 居民身份证 reader; `usb_backend` is pyusb's for `idcard-usb` (None: libusb-1.0; tests pass an
+    emulated device's). Started by `start()` (the station's), it opens the link in the background."""
+    _check_type(who, "id_reader", device)
+    if device.type == "fake":
+        from drivers.fakes_bus import FakeIdCardReader
+
+        return FakeIdCardReader()
+    from drivers.idcard import SamIdCardReader
+
+    opener, where, seconds_per_byte = id_reader_link(device, who=who, usb_backend=usb_backend)
     return SamIdCardReader(
         opener,
         name=f"ID card reader {where}",
@@ -439,4 +448,5 @@ __all__ = [
     "build_scanner",
     "build_station",
     "build_station_by_id",
+    "id_reader_link",
 ]

@@ -11,6 +11,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from drivers.base import DeviceUnavailable, DriverError, ProtocolError
 from drivers.bus import HqpBusMaster, HqpLedBoard
@@ -75,23 +76,28 @@ def list_serial_ports() -> list[SerialPortInfo]:
     return out
 
 
-def list_usb_printers() -> list[UsbPrinterInfo]:
-    """USB devices that are printers by class or a known id; `UsbUnavailableError` says what is missing."""
+def usb_devices() -> list[Any]:
+    """Every USB device pyusb sees; `UsbUnavailableError` says what is missing."""
     try:
         import usb.core
     except ImportError as e:
         raise UsbUnavailableError(f"pyusb is not installed ({e}); reinstall hallq") from e
     try:
-        devices = list(usb.core.find(find_all=True))
+        return list(usb.core.find(find_all=True))
     except usb.core.NoBackendError as e:
         raise UsbUnavailableError(
-            "libusb-1.0 is not installed, so USB printers cannot be listed or used; "
+            "libusb-1.0 is not installed, so USB devices cannot be listed or used; "
             "install it (Debian: apt-get install libusb-1.0-0)"
         ) from e
     except (usb.core.USBError, OSError) as e:
         raise UsbUnavailableError(
             f"USB devices cannot be listed ({e}); check permissions on /dev/bus/usb"
         ) from e
+
+
+def list_usb_printers() -> list[UsbPrinterInfo]:
+    """USB devices that are printers by class or a known id; `UsbUnavailableError` says what is missing."""
+    devices = usb_devices()
     out = []
     for dev in devices:
         ids = (int(dev.idVendor), int(dev.idProduct))

@@ -13,22 +13,18 @@ import datetime as dt
 import importlib
 import logging
 import pathlib
-import select
-import signal
 import sys
-import threading
-from collections.abc import Callable, Iterator, Sequence
-from types import FrameType
+from collections.abc import Callable, Sequence
 
-from drivers import tools
+from drivers import tools, tools_idcard
 from drivers.base import DeviceUnavailable, DriverError, ProtocolError
 from drivers.bus import HqpBusMaster
 from drivers.codecs.hqp import MAX_ADDRESS
-from drivers.emulators import console
 from drivers.factory import ConfigurationError
 from drivers.printer import PRINTER_TYPES, PrinterNotReady
 from drivers.voice import VoiceError
 from hallcore.config import Device, HallConfig, Station
+from hallq import devices_emulate
 
 OK, UNAVAILABLE, USAGE = 0, 1, 2
 
@@ -41,12 +37,14 @@ commands:
   status        a printer's status           --url URL [--device TYPE]
   led-show      show text on an LED strip    --url URL --address N TEXT
   ping          ask an HQP/1 device what it is   --url URL --address N
-  emulate       run emulated devices         printer [--port 9101] [--pty] | bus [--port 9200] [--pty] ...
+  read-id       read one 居民身份证 (masked)    --url URL [--baud 115200] [--wait S]
+  emulate       run emulated devices         printer [--port 9101] | bus [--port 9200] | idcard [--port 9301]
   voice-pack    build the espeak-ng fallback voice pack   --out DIR
   serve         run the device agent (hallq.agent)
 
-Printer and bus commands also take --config FILE --station ID to use a station's devices.
-hallq devices COMMAND --help for a command's options. Exit codes: 0 ok, 1 device unavailable, 2 usage.
+Printer, bus and reader commands also take --config FILE --station ID to use a station's devices.
+hallq devices COMMAND --help for a command's options. Exit codes: 0 ok, 1 device unavailable, 2 usage,
+3 (read-id) a card that fails its check or is not a 居民身份证.
 """
 
 
@@ -75,6 +73,7 @@ def main(argv: list[str]) -> int:
         "status": _status,
         "led-show": _led_show,
         "ping": _ping,
+        "read-id": _read_id,
         "emulate": _emulate,
         "voice-pack": _voice_pack,
     }
@@ -150,7 +149,7 @@ def _list(argv: list[str]) -> int:
     parser = _parser("list", "List serial ports, USB printers and input devices (scanners).")
     args = parser.parse_args(argv)
     _logging(args.verbose)
-    print("Serial ports (LED/keypad buses, serial printers):")
+    print("Serial ports (LED/keypad buses, serial printers, ID card readers):")
     ports = tools.list_serial_ports()
     for port in ports:
         extra = ", ".join(x for x in (port.description, f"USB {port.usb_id}" if port.usb_id else "") if x)
@@ -158,16 +157,16 @@ def _list(argv: list[str]) -> int:
     if not ports:
         print("  none found")
     print("USB printers:")
-    try:
-        printers = tools.list_usb_printers()
-    except tools.UsbUnavailableError as e:
-        print(f"  cannot list: {e}")
-    else:
-        for p in printers:
-            print(f"  {p.vendor:04x}:{p.product:04x}  {p.description}, {p.where}")
-            print(f"    [stations.printer] {p.config}")
-        if not printers:
-            print("  none found (network printers are not listed: use their IP with tcp://HOST:9100)")
+    _list_usb(
+        tools.list_usb_printers,
+        "printer",
+        "none found (network printers are not listed: use their IP with tcp://HOST:9100)",
+    )
+    print("ID card readers:")
+    _list_usb(tools_idcard.list_usb_readers, "id_reader", "no USB reader with a known id")
+    serial_hint = ", ".join(p.device for p in ports) or "none here"
+    print(f"  on a serial port: any of the serial ports above ({serial_hint}); try one with")
+    print("    hallq devices read-id --url PORT   (most readers run at 115200 baud)")
     print("Input devices (barcode/QR scanners):")
     try:
         inputs = tools.list_input_devices()
@@ -179,6 +178,21 @@ def _list(argv: list[str]) -> int:
         if not inputs:
             print("  none (no /dev/input devices visible here)")
     return OK
+
+
+def _list_usb(
+    lister: Callable[[], Sequence[tools.UsbPrinterInfo | tools_idcard.UsbReaderInfo]], slot: str, none: str
+) -> None:
+    try:
+        found = lister()
+    except tools.UsbUnavailableError as e:
+        print(f"  cannot list: {e}")
+        return
+    for d in found:
+        print(f"  {d.vendor:04x}:{d.product:04x}  {d.description}, {d.where}")
+        print(f"    [stations.{slot}] {d.config}")
+    if not found:
+        print(f"  {none}")
 
 
 # --- printers -----------------------------------------------------------------------------------------------
@@ -336,134 +350,48 @@ def _ping(argv: list[str]) -> int:
     return code
 
 
+# --- ID card readers -------------------------------------------------------------------------------------
+
+
+def _read_id(argv: list[str]) -> int:
+    parser = _parser("read-id", "Read one 居民身份证 and show it masked (never the full number or address).")
+    parser.add_argument("--url", help="/dev/ttyUSB0, /dev/ttyACM0, socket://HOST:PORT or usb://0400:c35a")
+    parser.add_argument("--baud", type=int, default=115200, help="serial readers (default 115200)")
+    parser.add_argument("--wait", type=float, default=10.0, help="seconds to wait for a card (default 10)")
+    parser.add_argument("--timeout", type=float, default=1.0, help="reply deadline in seconds (default 1)")
+    _add_station(parser)
+    args = parser.parse_args(argv)
+    _logging(args.verbose)
+    found = _station(args)
+    if found is not None:
+        if args.url is not None:
+            raise _UsageError("give either --url or --config/--station, not both")
+        device = found[1].id_reader
+        if device is None:
+            raise ConfigurationError(f"station {found[1].id} has no id_reader")
+    elif args.url is None:
+        raise _UsageError("give the reader with --url (or --config FILE --station ID)")
+    else:
+        device = tools_idcard.reader_device(args.url, baud=args.baud, timeout_s=args.timeout)
+    where, event = tools_idcard.read_card(device, wait_s=args.wait)
+    lines, code = tools_idcard.describe_read(event, dt.datetime.now().astimezone().date(), args.wait)
+    print(f"{where}: {lines[0]}")
+    for line in lines[1:]:
+        print(f"  {line}")
+    return code
+
+
 # --- emulators ----------------------------------------------------------------------------------------------
 
 
 def _emulate(argv: list[str]) -> int:
     parser = _parser("emulate", "Run emulated devices in the foreground until Ctrl-C (or SIGTERM).")
-    sub = parser.add_subparsers(dest="what", required=True, parser_class=_Parser)
-    p = sub.add_parser("printer", help="ESC/POS ticket printers on TCP ports or a pty")
-    p.add_argument("--port", default="9101", help="TCP port, or a range like 9101-9103 (0 = any free port)")
-    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
-    p.add_argument("--pty", action="store_true", help="a serial printer on a pty instead of TCP")
-    p.add_argument("--width", type=int, choices=(58, 80), default=80)
-    p.add_argument("--state", default="ready", help="initial state: ready, near_end, paper_out, ...")
-    p.add_argument("--png", type=pathlib.Path, metavar="DIR", help="also save each ticket as a PNG in DIR")
-    b = sub.add_parser("bus", help="an HQP/1 bus with LED strips, keypads and rating pads")
-    b.add_argument("--port", type=int, default=9200, help="TCP port (default 9200; 0 = any free port)")
-    b.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
-    b.add_argument("--pty", action="store_true", help="a pty (a serial adapter) instead of TCP")
-    b.add_argument("--link", type=pathlib.Path, help="with --pty: a stable symlink to the pty")
-    b.add_argument("--strips", default="", help="LED strip addresses, e.g. 1-28")
-    b.add_argument("--boards", default="", help="hall board addresses, e.g. 200")
-    b.add_argument("--keypads", default="", help="call keypad addresses, e.g. 61-88")
-    b.add_argument("--pads", default="", help="rating pad addresses, e.g. 121-148")
+    devices_emulate.add_commands(parser.add_subparsers(dest="what", required=True, parser_class=_Parser))
     args = parser.parse_args(argv)
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(message)s"
     )
-    if args.what == "printer":
-        printers = console.PrinterEmulators(
-            ports=console.parse_ports(args.port),
-            pty=args.pty,
-            width_mm=args.width,
-            state=args.state,
-            host=args.host,
-            png_dir=args.png,
-        )
-        with printers:
-            for line in printers.describe():
-                print(line)
-            _foreground(
-                lambda: _show_tickets(printers),
-                printers.command,
-                "type a state and Enter to change it (ready near_end paper_out cover_open cutter_jam offline "
-                "silent; N STATE for printer N); Ctrl-C stops",
-            )
-        return OK
-    runner = console.BusEmulatorRunner(
-        strips=console.parse_addresses(args.strips),
-        boards=console.parse_addresses(args.boards),
-        keypads=console.parse_addresses(args.keypads),
-        pads=console.parse_addresses(args.pads),
-        port=args.port,
-        pty=args.pty,
-        link=args.link,
-        host=args.host,
-    )
-    with runner:
-        runner.changes()  # everything starts blank: print only what the hall changes from now on
-        print(runner.describe())
-
-        def tick() -> None:
-            for line in runner.changes():
-                print(f"{_now()} {line}")
-
-        _foreground(
-            tick, runner.command, "type: press ADDR KEY [DIGITS] | rate ADDR SCORE | show; Ctrl-C stops"
-        )
-    return OK
-
-
-def _show_tickets(printers: console.PrinterEmulators) -> None:
-    for url, ticket, png in printers.new_tickets():
-        print(f"--- {_now()} ticket on {url}" + (f" (PNG {png})" if png else "") + " ---")
-        print(ticket.text)
-        print("--- cut ---")
-
-
-def _now() -> str:
-    return dt.datetime.now().astimezone().strftime("%H:%M:%S")
-
-
-def _foreground(
-    tick: Callable[[], None], command: Callable[[str], str], hint: str, period_s: float = 0.1
-) -> None:
-    """Call `tick` every `period_s` and `command` for each line typed, until Ctrl-C or SIGTERM.
-
-    The `hint` (which ends "Ctrl-C stops") is printed only once the SIGTERM handler is in place: a
-    supervisor that reads it and stops us at once must find us ready to stop cleanly.
-    """
-    stop = threading.Event()
-    with _on_sigterm(stop):
-        stdin = sys.stdin if sys.stdin is not None and not sys.stdin.closed else None
-        try:
-            print(hint, flush=True)
-            while not stop.is_set():
-                tick()
-                sys.stdout.flush()
-                if stdin is None:
-                    stop.wait(period_s)
-                    continue
-                ready, _, _ = select.select([stdin], [], [], period_s)
-                if ready:
-                    line = stdin.readline()
-                    if not line:
-                        stdin = None  # EOF (stdin is /dev/null or closed): keep running until a signal
-                        continue
-                    reply = command(line.strip())
-                    if reply:
-                        print(reply)
-            tick()
-        except KeyboardInterrupt:
-            pass
-    print("stopped")
-
-
-@contextlib.contextmanager
-def _on_sigterm(stop: threading.Event) -> Iterator[None]:
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def handler(_signum: int, _frame: FrameType | None) -> None:
-        stop.set()
-
-    previous = signal.signal(signal.SIGTERM, handler)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
+    return devices_emulate.run(args)
 
 
 # --- voice and agent ----------------------------------------------------------------------------------------

@@ -208,6 +208,15 @@ def build() -> str:
     return t.text()
 
 
+def write_id_reader(t: Toml, port: int) -> None:
+    # The emulated reader of `hallq devices emulate idcard --port N`; a real one is "/dev/ttyUSB1" or
+    # type = "idcard-usb" with usb_vendor/usb_product.
+    t.table("stations.id_reader")
+    t.kv("type", "idcard-serial")
+    t.kv("url", f"socket://127.0.0.1:{port}")
+    t.kv("baud", 115200)
+
+
 def write_stations(t: Toml) -> None:
     for n, zone in ((1, "f1"), (2, "f2")):
         t.table("stations", array=True)
@@ -219,6 +228,7 @@ def write_stations(t: Toml) -> None:
         t.kv("type", "escpos-network")
         t.kv("url", f"socket://127.0.0.1:{9100 + n}")
         t.kv("width_mm", 80)
+        write_id_reader(t, 9300 + n)
     t.table("stations", array=True)
     t.kv("id", "desk-1")
     t.kv("role", "desk")
@@ -229,6 +239,7 @@ def write_stations(t: Toml) -> None:
     t.kv("type", "escpos-network")
     t.kv("url", "socket://127.0.0.1:9103")
     t.kv("width_mm", 58)
+    write_id_reader(t, 9303)
     for number in COUNTERS_WITH_DEVICES:
         t.table("stations", array=True)
         t.kv("id", f"counter-{number:02d}")

@@ -21,11 +21,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Self
 
-from drivers.base import DriverError, ProtocolError
+from drivers.base import ProtocolError
 from drivers.codecs import idcard as c
 from drivers.codecs.idcard import Command, FrameDecoder, SamResult, TextFields
 from drivers.emulators.pipes import PipedEmulator
 from drivers.emulators.usb import UsbPipe
+from drivers.factory import ConfigurationError
 from hallcore.privacy import mask_id, mask_name
 
 BUILTIN = Path(__file__).with_name("idcard_cards.json")
@@ -33,7 +34,7 @@ _BITS_PER_BYTE = 10  # 8N1: start, 8 data, stop
 _CHUNK = 64  # bytes written at a time when pacing: a USB-serial adapter's packet
 
 
-class CardFileError(DriverError):
+class CardFileError(ConfigurationError):
     """A card file that cannot be used (not JSON, an unknown field, a field too long)."""
 
 

@@ -71,6 +71,8 @@ class _Backend(usb.backend.IBackend):  # type: ignore[misc]
         )
 
     def get_configuration_descriptor(self, dev: object, config: int) -> SimpleNamespace:
+        if config != 0:
+            raise IndexError("Invalid configuration index " + str(config))
         return SimpleNamespace(
             bLength=9,
             bDescriptorType=2,
@@ -84,6 +86,9 @@ class _Backend(usb.backend.IBackend):  # type: ignore[misc]
         )
 
     def get_interface_descriptor(self, dev: object, intf: int, alt: int, config: int) -> SimpleNamespace:
+        # pyusb walks alternate settings until the backend says there are no more, as libusb's does.
+        if intf != 0 or alt != 0 or config != 0:
+            raise IndexError(f"Invalid interface {intf} alternate setting {alt}")
         return SimpleNamespace(
             bLength=9,
             bDescriptorType=4,
@@ -100,6 +105,8 @@ class _Backend(usb.backend.IBackend):  # type: ignore[misc]
     def get_endpoint_descriptor(
         self, dev: object, ep: int, intf: int, alt: int, config: int
     ) -> SimpleNamespace:
+        if not 0 <= ep < 2:
+            raise IndexError("Invalid endpoint index " + str(ep))
         address = (self._pipe.out_ep, self._pipe.in_ep)[ep]
         return SimpleNamespace(
             bLength=7,

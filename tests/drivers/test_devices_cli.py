@@ -23,6 +23,7 @@ import pytest
 from drivers.codecs.hqp import NackCode
 from drivers.emulators.bus import EmulatedStrip, HqpBusEmulator
 from drivers.emulators.console import parse_addresses, parse_ports
+from drivers.emulators.idcard import SamReaderEmulator
 from drivers.emulators.printer import PtyPrinterEmulator, TcpPrinterEmulator
 from drivers.factory import ConfigurationError
 from drivers.tools import COMPLETE_MARKER, infer_printer_type
@@ -463,13 +464,18 @@ class Hall:
 
 @contextlib.contextmanager
 def hall_emulators(tmp_path: Path) -> Iterator[Hall]:
-    """Emulators for every device of config/county.toml on free ports, and a copy of the file using them."""
+    """Emulators for every device of config/county.toml on free ports (each reader with a card on it), and a
+    copy of the file using them."""
     text = (ROOT / "config" / "county.toml").read_text("utf-8")
     with contextlib.ExitStack() as stack:
         ports: dict[str, str] = {}
         for port in (9101, 9102, 9103):
             emu = stack.enter_context(TcpPrinterEmulator())
             ports[f"127.0.0.1:{port}"] = f"127.0.0.1:{emu.port}"
+        for port in (9301, 9302, 9303):
+            reader = stack.enter_context(SamReaderEmulator.tcp())
+            reader.place(0)
+            ports[f"127.0.0.1:{port}"] = reader.url.removeprefix("socket://")
         for port in (9200, 9201):
             bus = HqpBusEmulator.tcp()
             for address in range(1, 29):
@@ -495,7 +501,7 @@ def doc_commands() -> list[str]:
 
 def test_the_docs_show_every_command() -> None:
     shown = {shlex.split(c)[2] for c in doc_commands()}
-    assert shown == {"list", "emulate", "status", "print-test", "ping", "led-show", "voice-pack"}
+    assert shown == {"list", "emulate", "status", "print-test", "ping", "led-show", "read-id", "voice-pack"}
 
 
 @pytest.mark.parametrize("command", doc_commands())

@@ -16,7 +16,7 @@ import pytest
 from drivers.base import DeviceState, DeviceUnavailable, Health
 from drivers.codecs import idcard as c
 from drivers.codecs.idcard import SamResult, TextFields
-from drivers.emulators.idcard import EmulatedCard, SamReaderEmulator
+from drivers.emulators.idcard import EmulatedCard, SamReaderEmulator, builtin_cards
 from drivers.emulators.pipes import TcpPipe
 from drivers.factory import ConfigurationError, build_id_reader, build_station
 from drivers.fakes_bus import FakeIdCardReader
@@ -30,6 +30,7 @@ from tests.drivers.waiting import wait_until
 pytestmark = pytest.mark.timeout(60)
 
 TRANSPORTS = ["pty", "tcp", "usb"]
+VECTOR_FILES = ("idcard-read-reply.hex", "idcard-read-reply-2.hex")
 
 
 def emulator(transport: str, tmp_path: Path) -> SamReaderEmulator:
@@ -256,6 +257,12 @@ def test_a_reader_that_answers_nothing_is_unavailable(tmp_path: Path) -> None:
         event = read_one(serial_opener(emu.url), timeout_s=5, poll_s=0.02)
         assert isinstance(event, CardRead)
         assert event.card.name == "王堃喆"
+
+
+def test_the_built_in_cards_are_the_vectors_byte_for_byte() -> None:
+    vectors = Path(__file__).parent / "vectors"
+    replies = [bytes.fromhex((vectors / name).read_text("ascii")) for name in VECTOR_FILES]
+    assert [card.read_reply() for card in builtin_cards()] == replies
 
 
 # --- USB specifics ------------------------------------------------------------------------------------------
