@@ -16,10 +16,12 @@ from drivers.base import DeviceUnavailable, Health
 from drivers.bus import HqpBusMaster, HqpCallKeypad, HqpLedBoard, HqpRatingPad, Vendor485Keypad
 from drivers.codecs.hqp import KeyCode, KeyEvent
 from drivers.emulators.bus import HqpBusEmulator, Vendor485Emulator
+from drivers.emulators.idcard import SamReaderEmulator
 from drivers.emulators.printer import PtyPrinterEmulator, TcpPrinterEmulator
 from drivers.factory import BusRegistry, ConfigurationError, build_station, build_station_by_id
 from drivers.fakes import FakeTicketPrinter
 from drivers.fakes_bus import FakeCallKeypad, FakeLedBoard, FakeRatingPad, FakeScanner
+from drivers.idcard import SamIdCardReader
 from drivers.printer import EscposPrinter
 from drivers.scanner import EvdevScanner
 from hallcore.config import Device, HallConfig, Station, StationRole
@@ -37,6 +39,7 @@ class CountyHall:
     config: HallConfig
     printers: dict[str, TcpPrinterEmulator]  # original url -> emulator
     buses: dict[str, HqpBusEmulator]
+    readers: dict[str, SamReaderEmulator]
 
 
 @pytest.fixture
@@ -47,10 +50,14 @@ def county(tmp_path: Path) -> Iterator[CountyHall]:
     with contextlib.ExitStack() as stack:
         printers: dict[str, TcpPrinterEmulator] = {}
         buses: dict[str, HqpBusEmulator] = {}
+        readers: dict[str, SamReaderEmulator] = {}
         for url in urls:
             if url.endswith(("9101", "9102", "9103")):
                 printers[url] = stack.enter_context(TcpPrinterEmulator())
                 text = text.replace(f'"{url}"', f'"socket://127.0.0.1:{printers[url].port}"')
+            elif url.endswith(("9301", "9302", "9303")):
+                readers[url] = stack.enter_context(SamReaderEmulator.tcp())
+                text = text.replace(f'"{url}"', f'"{readers[url].url}"')
             else:
                 emu = HqpBusEmulator.tcp()
                 for address in range(1, 29):
@@ -61,7 +68,7 @@ def county(tmp_path: Path) -> Iterator[CountyHall]:
                 text = text.replace(f'"{url}"', f'"{emu.url}"')
         path = tmp_path / "county.toml"
         path.write_text(text, "utf-8")
-        yield CountyHall(load_config(path), printers, buses)
+        yield CountyHall(load_config(path), printers, buses, readers)
 
 
 def test_every_station_of_the_county_hall_builds_works_and_closes(county: CountyHall) -> None:
@@ -72,6 +79,10 @@ def test_every_station_of_the_county_hall_builds_works_and_closes(county: County
                 if station.printer is not None:
                     assert isinstance(devices.printer, EscposPrinter)
                     assert devices.printer.state().health is Health.OK
+                if station.id_reader is not None:
+                    reader = devices.id_reader
+                    assert isinstance(reader, SamIdCardReader)
+                    wait_until(lambda: reader.state().ok)  # noqa: B023
                 if station.role is StationRole.COUNTER:
                     assert isinstance(devices.led, HqpLedBoard)
                     assert isinstance(devices.keypad, HqpCallKeypad)
