@@ -20,7 +20,6 @@ import tempfile
 import time
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("QT_API", "pyside6")
@@ -84,15 +83,7 @@ def main(argv: list[str] | None = None) -> int:
             )
             api = HttpHall(hall.url, hall.kiosk.token, clock=hall.clock)
             cfg = hall.config
-            tz = ZoneInfo(cfg.hall.timezone)
-            issuer = Issuer(
-                api,
-                printer,
-                hall_name=cfg.hall.name,
-                tz=tz,
-                matter_names={},
-                today=lambda: "2026-11-23",
-            )
+            issuer = Issuer(api, printer)
             bridge = KioskBridge(api, printer, issuer)
             view = KioskView()
             view.resize(1080, 1920)

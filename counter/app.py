@@ -7,8 +7,6 @@ it with a FakeHall or a live server and emulated buses, so both run the same wir
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
-import zoneinfo
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -112,12 +110,7 @@ def assemble(
     desk: DeskController | None = None
     is_desk = station.role is StationRole.DESK
     if is_desk:
-        tz = zoneinfo.ZoneInfo(config.hall.timezone)
-
-        def today() -> dt.date:
-            return clock.now().astimezone(tz).date()
-
-        desk = DeskController(api, DeskFlow(config, make_id), devices.printer, today=today)
+        desk = DeskController(api, DeskFlow(config, make_id), devices.printer)
     window = CounterWindow(catalog, desk=is_desk)
     bridge = Bridge(controller, desk, parent=window)  # the window owns every Qt object of the station
     window.setStyleSheet(stylesheet() + _EXTRA_STYLE)

@@ -12,9 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import datetime as dt
 import logging
-import zoneinfo
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -24,7 +22,6 @@ from typing import Any
 from counter.flow import Notice, new_request_id
 from drivers.base import DriverError
 from drivers.printer import PrinterNotReady
-from drivers.printing import NoticeItem, NoticePrint, TicketPrint
 from drivers.protocols import TicketPrinter
 from hallclient.api import HallApi
 from hallclient.errors import HallReplyError, ServerUnavailable
@@ -64,35 +61,6 @@ def search(matters: tuple[Matter, ...], query: str) -> list[Matter]:
         if any(q in f for f in fields if f):
             out.append(m)
     return out
-
-
-def ticket_print(issued: Issued, *, hall: str, timezone: str, language: str = "zh") -> TicketPrint:
-    t = issued.ticket
-    issued_at = t.issued_at.astimezone(zoneinfo.ZoneInfo(timezone)).strftime("%Y-%m-%d %H:%M")
-    est = issued.estimate
-    lo = est.low_min or 0
-    hi = est.high_min or 0
-    pre = issued.precheck
-    tolerated = pre is not None and pre.outcome == "容缺"
-    lang: Any = "en" if language == "en" else "zh"
-    return TicketPrint(
-        hall=hall,
-        number=t.label,
-        matter=(t.matter_name_en or t.matter_name) if language == "en" else t.matter_name,
-        people_ahead=issued.ahead,
-        estimate_min=(lo, hi),
-        issued=issued_at,
-        status_url=issued.status_url,
-        tolerance_items=tuple(i.text for i in pre.missing) if tolerated and pre is not None else (),
-        tolerance_due=str(pre.due) if tolerated and pre is not None and pre.due else "",
-        priority=t.priority_name,
-        language=lang,
-    )
-
-
-def notice_print(result: NotIssued, *, hall: str, matter: str, day: dt.date) -> NoticePrint:
-    items = tuple(NoticeItem(i.text, i.where) for i in result.precheck.missing)
-    return NoticePrint(hall=hall, matter=matter, date=day.isoformat(), items=items)
 
 
 class DeskFlow:
@@ -206,14 +174,12 @@ class DeskController:
         flow: DeskFlow,
         printer: TicketPrinter | None,
         *,
-        today: Callable[[], dt.date],
         on_change: Callable[[], None] = lambda: None,
     ) -> None:
         self.api = api
         self.flow = flow
         self.printer = printer
         self.on_change = on_change
-        self._today = today
         self._executor = ThreadPoolExecutor(1, thread_name_prefix="desk-printer")
         self._tasks: set[asyncio.Task[None]] = set()
 
@@ -281,10 +247,8 @@ class DeskController:
             raw = (f"未能取号：{e.message}", f"Not issued: {e.message_en}")
             f.finished(Notice("desk.refused", level="error", raw=raw), keep_matter=True)
             return
-        hall = self.api_hall_name()
         if isinstance(result, NotIssued):
-            matter = self.config_matter_name(req.matter)
-            notice = notice_print(result, hall=hall, matter=matter, day=self._today())
+            notice = result.printout("zh")  # the hall's own 一次性告知单
             n = len(notice.items)
             try:
                 await self._in_thread(printer.print_notice, notice)
@@ -295,19 +259,16 @@ class DeskController:
                 return
             f.finished(Notice("desk.notice", {"n": n}, "warning"), keep_matter=True)
             return
-        await self._print_issued(result, hall)
+        await self._print_issued(result)
 
-    async def _print_issued(self, issued: Issued, hall: str) -> None:
+    async def _print_issued(self, issued: Issued) -> None:
         f = self.flow
         t = issued.ticket
         assert self.printer is not None
         f.notice = Notice("desk.printing", {"label": t.label})
         self.on_change()
         try:
-            await self._in_thread(
-                self.printer.print_ticket,
-                ticket_print(issued, hall=hall, timezone=self.flow.config.hall.timezone),
-            )
+            await self._in_thread(self.printer.print_ticket, issued.printout("zh"))
         except DriverError as e:
             # Not ready: nothing was printed. Unavailable mid-job: it may be on paper, but nobody can be sure
             # of it; either way the number must not stay in the queue with nobody holding it.
@@ -344,13 +305,6 @@ class DeskController:
                 )
         except (ServerUnavailable, HallReplyError) as e:
             log.error("could not withdraw unprinted ticket %s: %s", t.label, e)
-
-    def api_hall_name(self) -> str:
-        return self.flow.config.hall.name
-
-    def config_matter_name(self, code: str) -> str:
-        m = self.flow.config.matter_by_code.get(code)
-        return m.name if m is not None else code
 
     async def aclose(self) -> None:
         for task in list(self._tasks):

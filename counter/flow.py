@@ -21,8 +21,8 @@ from enum import StrEnum
 from hallclient.types import (
     Candidate,
     CounterSession,
-    RatingResult,
-    SnapshotInfo,
+    HallSnapshot,
+    Rated,
     TicketInfo,
     WindowInfo,
     WindowResult,
@@ -533,7 +533,7 @@ class CounterFlow:
         # Staleness is cleared by the caller before it asks: an event during the request marks it again.
         self.candidates = candidates
 
-    def on_snapshot(self, snap: SnapshotInfo) -> None:
+    def on_snapshot(self, snap: HallSnapshot) -> None:
         self.set_windows(list(snap.windows))
 
     def on_event(self, event: Event) -> None:
@@ -635,8 +635,16 @@ class CounterFlow:
     def rating_pad_down(self, ticket: TicketInfo, reason: str) -> None:
         self.rating = Rating(ticket, RatingPhase.PAD_DOWN, reason=reason)
 
-    def rating_stored(self, ticket: TicketInfo, result: RatingResult) -> None:
-        self.rating = Rating(ticket, RatingPhase.DONE, result.score, "", result.case_id, result.case_due)
+    def rating_stored(self, ticket: TicketInfo, result: Rated) -> None:
+        case = result.case
+        self.rating = Rating(
+            ticket,
+            RatingPhase.DONE,
+            result.rating.score,
+            "",
+            case.id if case else None,
+            case.due if case else None,
+        )
 
     def rating_queued(self, ticket: TicketInfo) -> None:
         if self.rating is not None and self.rating.ticket.id == ticket.id:

@@ -17,7 +17,7 @@ from display.voice import VoiceCaller
 from hallclient.api import EventFeed, HallApi
 from hallclient.enroll import ensure_token
 from hallclient.errors import AuthError, HallClientError, ServerUnavailable
-from hallclient.types import ConnectionState, SnapshotInfo, StreamItem
+from hallclient.types import ConnectionState, HallSnapshot, StreamItem
 from hallcore.config import Led
 
 log = logging.getLogger(__name__)
@@ -115,7 +115,7 @@ class DisplayApp:
             sleep=self._sleep,
         )
 
-    async def first_snapshot(self, api: HallApi) -> SnapshotInfo:
+    async def first_snapshot(self, api: HallApi) -> HallSnapshot:
         """The hall's picture to start from; waits out a server that is not up yet."""
         while True:
             try:

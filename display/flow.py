@@ -22,7 +22,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from hallclient.types import ConnectionState, EventItem, Heartbeat, SnapshotInfo, StreamItem
+from hallclient.types import ConnectionState, EventItem, HallSnapshot, Heartbeat, StreamItem
 from hallcore.clock import Clock
 from hallcore.config import HallConfig
 from hallcore.events import TicketChanged, TicketIssued, WindowChanged
@@ -233,18 +233,15 @@ class DisplayFlow:
     def data_age(self, age_s: float | None) -> None:
         self._data_age_s = age_s
 
-    def load_snapshot(self, snap: SnapshotInfo) -> None:
+    def load_snapshot(self, snap: HallSnapshot) -> None:
         """Replace the picture with the server's (start, or too far behind to resume)."""
         self._screen = Screen.BOARD
         self._last_update = self.clock.now()
         self._waiting = dict(snap.waiting)
         self._calls.clear()
-        # recent_calls are newest first; append oldest first so the deque keeps the newest.
-        for call in reversed(snap.recent_calls):
-            if call.window is None or call.window not in self._zone_windows:
-                continue
-            name = call.window_name or self._window_name(call.window)
-            self._calls.appendleft(CallRow(call.label, call.window, name, call.matter_name, "", call.at))
+        # recent_calls are oldest first: each goes in front, as a live call does, so the newest ends up first.
+        for call in snap.recent_calls:
+            self._add_call(call, 0)
 
     def apply(self, item: StreamItem) -> list[Announce]:
         """Take one stream item; returns the calls to read out (already filtered by zone and age)."""
@@ -267,17 +264,10 @@ class DisplayFlow:
         self._waiting.update(ev.waiting)
         if ev.action not in CALL_ACTIONS:
             return []
-        t = ev.ticket
-        number = ev.window.number if ev.window is not None else t.window
-        if number is None or number not in self._zone_windows:
+        row = self._add_call(ev, item.seq)
+        if row is None:
             return []
-        name = (ev.window.name if ev.window is not None else t.window_name) or self._window_name(number)
-        holder = mask_name(t.holder_masked) if self.config.privacy.show_names_on_boards else ""
-        recall = ev.action == "recalled"
-        row = CallRow(t.label, number, name, t.matter_name, holder, ev.at, recall, item.seq)
-        for old in [c for c in self._calls if c.label == t.label]:
-            self._calls.remove(old)
-        self._calls.appendleft(row)
+        t, number = ev.ticket, row.window
         age = (self.clock.now() - ev.at).total_seconds()
         if age > self.speak_max_age_s:
             log.info(
@@ -288,7 +278,21 @@ class DisplayFlow:
                 item.seq,
             )
             return []
-        return [Announce(t.label, number, recall)]
+        return [Announce(t.label, number, row.recall)]
+
+    def _add_call(self, ev: TicketChanged, seq: int) -> CallRow | None:
+        """Put a call at the top of the board (a recall replaces the earlier row); None if not this zone's."""
+        t = ev.ticket
+        number = ev.window.number if ev.window is not None else t.window
+        if number is None or number not in self._zone_windows:
+            return None
+        name = (ev.window.name if ev.window is not None else t.window_name) or self._window_name(number)
+        holder = mask_name(t.holder_masked) if self.config.privacy.show_names_on_boards else ""
+        row = CallRow(t.label, number, name, t.matter_name, holder, ev.at, ev.action == "recalled", seq)
+        for old in [c for c in self._calls if c.label == t.label]:
+            self._calls.remove(old)
+        self._calls.appendleft(row)
+        return row
 
     def _window_name(self, number: int) -> str:
         w = self.config.window_by_number.get(number)

@@ -6,12 +6,10 @@ native one, so a ticket stays well under 2 KB and builds in well under a millise
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Literal
-
 from drivers.codecs import escpos as ep
+from hallcore.printout import Language, NoticeItem, NoticePrint, TicketPrint
 
-Language = Literal["zh", "en"]
+__all__ = ["Language", "NoticeItem", "NoticePrint", "TicketPrint", "notice_bytes", "ticket_bytes"]
 
 # Printed labels, until the hall's translation catalogue exists; keys are hall words.
 _LABELS: dict[str, dict[str, str]] = {
@@ -20,6 +18,7 @@ _LABELS: dict[str, dict[str, str]] = {
         "ahead_none": "前面没有人在等候",
         "estimate": "预计等候 {lo}～{hi} 分钟",
         "estimate_now": "预计很快叫到您",
+        "estimate_none": "目前没有窗口办理此事项，暂无法估计等候时间",
         "honest": "（人数会因优先、转办而变化，以叫号为准）",
         "issued": "取号时间：{t}",
         "tolerance": "容缺受理：请补齐以下材料",
@@ -37,6 +36,7 @@ _LABELS: dict[str, dict[str, str]] = {
         "ahead_none": "Nobody is ahead of you",
         "estimate": "Estimated wait: {lo}-{hi} min",
         "estimate_now": "You will be called soon",
+        "estimate_none": "No window serves this now: no wait estimate yet",
         "honest": "(may change with priority and transfers; listen for your number)",
         "issued": "Issued: {t}",
         "tolerance": "Accepted with items missing; please bring:",
@@ -50,42 +50,6 @@ _LABELS: dict[str, dict[str, str]] = {
         "notice_end": "Please come back when you have everything. Thank you.",
     },
 }
-
-
-@dataclass(frozen=True, slots=True)
-class TicketPrint:
-    """Everything printed on a queue ticket, already in the citizen's language."""
-
-    hall: str
-    number: str  # "A012"
-    matter: str
-    people_ahead: int
-    estimate_min: tuple[int, int]  # a range meant to hold the real wait about 80 % of the time
-    issued: str  # "2024-05-06 09:12", in the hall's time zone
-    status_url: str  # the phone page, encoded in the QR code
-    tolerance_items: tuple[str, ...] = ()  # 容缺: materials still to bring
-    tolerance_due: str = ""  # 容缺: the date they are due
-    priority: str = ""  # "老年人优先"; empty for a normal ticket
-    language: Language = "zh"
-
-
-@dataclass(frozen=True, slots=True)
-class NoticeItem:
-    """One line of the 一次性告知单: what is missing and where to get it."""
-
-    what: str
-    where: str = ""
-
-
-@dataclass(frozen=True, slots=True)
-class NoticePrint:
-    """The 一次性告知单 printed when the pre-check fails: every missing item at once."""
-
-    hall: str
-    matter: str
-    date: str
-    items: tuple[NoticeItem, ...]
-    language: Language = "zh"
 
 
 def _centered(text: str, cols: int) -> bytes:
@@ -134,8 +98,11 @@ def ticket_bytes(t: TicketPrint, width_mm: int) -> bytes:
         lines.append(lab["ahead"].format(n=t.people_ahead))
     else:
         lines.append(lab["ahead_none"])
-    lo, hi = t.estimate_min
-    lines.append(lab["estimate"].format(lo=lo, hi=hi) if hi > 0 else lab["estimate_now"])
+    if t.estimate_min is None:
+        lines.append(lab["estimate_none"])
+    else:
+        lo, hi = t.estimate_min
+        lines.append(lab["estimate"].format(lo=lo, hi=hi) if hi > 0 else lab["estimate_now"])
     lines.append(lab["honest"])
     lines.append(lab["issued"].format(t=t.issued))
     if t.tolerance_items:

@@ -1,9 +1,10 @@
 """`HallApi`: what a station can ask of the hall server, one typed async method per endpoint of docs/api.md.
 
 Two implementations: `hallclient.http.HttpHall` (the real server) and `hallclient.fake.FakeHall` (in memory,
-for app tests). Every state-changing method takes an optional `request_id`: pass the same one again to retry
-a command safely (the server replays the first result); without one, a fresh id is made per call and reused
-for that call's own retries. Ticket arguments are ticket ids ("2026-11-23/A012") or today's labels ("A012").
+for app tests). Replies are `hallcore.replies` types. Every state-changing method takes an optional
+`request_id`: pass the same one again to retry a command safely (the server replays the first result);
+without one, a fresh id is made per call and reused for that call's own retries. Ticket arguments are
+ticket ids ("2026-11-23/A012") or today's labels ("A012").
 
 Errors (see `hallclient.errors`): `Refusal`, `AuthError`, `DiskFull`, `ServerUnavailable`, `BadReply`.
 """
@@ -25,24 +26,24 @@ from hallclient.errors import (
     ServerUnavailable,
 )
 from hallclient.types import (
-    BookingInfo,
+    BookingMade,
     Candidate,
     ConnectionState,
     CounterSession,
     Enrollment,
     EnrollPoll,
-    HallInfo,
-    HealthInfo,
+    HallSnapshot,
+    HallView,
+    Health,
     Issued,
     NotIssued,
-    RatingResult,
+    Rated,
     Slot,
-    SnapshotInfo,
     StateChange,
     StationInfo,
-    StatusInfo,
     StreamItem,
     TicketInfo,
+    TicketStatus,
     WindowInfo,
     WindowResult,
 )
@@ -127,11 +128,11 @@ class HallApi(Protocol):
 
     async def rate(
         self, ticket: str, score: int, *, source: str = "pad", request_id: str | None = None
-    ) -> RatingResult:
+    ) -> Rated:
         """One rating per served ticket (一次一评), score 1–5."""
         ...
 
-    async def status(self, token: str) -> StatusInfo:
+    async def status(self, token: str) -> TicketStatus:
         """The phone page's view of a ticket, by its public status token."""
         ...
 
@@ -203,7 +204,7 @@ class HallApi(Protocol):
         name: str = "",
         phone: str = "",
         request_id: str | None = None,
-    ) -> BookingInfo: ...
+    ) -> BookingMade: ...
 
     async def cancel_booking(self, code: str, *, request_id: str | None = None) -> None: ...
 
@@ -222,15 +223,15 @@ class HallApi(Protocol):
         self, device: str, health: str, reason: str = "", *, request_id: str | None = None
     ) -> None: ...
 
-    async def hall_info(self) -> HallInfo: ...
+    async def hall_info(self) -> HallView: ...
 
     async def remaining(self) -> dict[str, int]:
         """Numbers left today per matter, for the matters (or their series) with a daily cap."""
         ...
 
-    async def snapshot(self) -> SnapshotInfo: ...
+    async def snapshot(self) -> HallSnapshot: ...
 
-    async def health(self) -> HealthInfo: ...
+    async def health(self) -> Health: ...
 
     # ---- stations and people ----
 

@@ -26,76 +26,41 @@ from typing import Any, TypeVar
 from hallclient.api import EventFeed
 from hallclient.errors import AuthError, Refusal, ServerUnavailable
 from hallclient.types import (
-    BookingInfo,
-    CallInfo,
+    BookingMade,
     Candidate,
     ConnectionState,
     CounterSession,
-    DeviceInfo,
     Enrollment,
     EnrollPoll,
     EnrollState,
-    Estimate,
     EventItem,
-    HallInfo,
-    HealthInfo,
+    HallSnapshot,
+    HallView,
+    Health,
     Heartbeat,
     Issued,
-    MissingItemInfo,
     NotIssued,
-    PrecheckInfo,
-    PrintInfo,
-    RatingResult,
+    Rated,
     Role,
     Slot,
     Snapshot,
-    SnapshotInfo,
     StateChange,
     StationInfo,
-    StatusInfo,
     StreamItem,
     TicketInfo,
+    TicketStatus,
     WindowInfo,
     WindowResult,
 )
 from hallcore import commands as c
+from hallcore import replies
 from hallcore.clock import Clock
 from hallcore.config import HallConfig
-from hallcore.engine import Accepted, Engine, RefusalCode, Refused
-from hallcore.estimates import WaitEstimate
-from hallcore.events import CaseChanged, DeviceHealth, Event, RatingRecorded, TicketChanged
+from hallcore.engine import Accepted, Engine, Refused
+from hallcore.events import DeviceHealth, Event, TicketChanged
 from hallcore.model import Source, Ticket
-from hallcore.precheck import PrecheckResult
 
 T = TypeVar("T")
-
-#: Engine refusals that mean "unknown thing" (404) or "bad input" (422); every other one is a state conflict
-#: (409), as docs/api.md says.
-_NOT_FOUND = frozenset(
-    {
-        RefusalCode.UNKNOWN_MATTER,
-        RefusalCode.UNKNOWN_WINDOW,
-        RefusalCode.UNKNOWN_TICKET,
-        RefusalCode.UNKNOWN_SERIES,
-        RefusalCode.UNKNOWN_BOOKING,
-        RefusalCode.UNKNOWN_CASE,
-    }
-)
-_BAD_INPUT = frozenset(
-    {
-        RefusalCode.UNKNOWN_PRIORITY,
-        RefusalCode.PRECHECK_INPUT,
-        RefusalCode.PRECHECK_REQUIRED,
-        RefusalCode.BAD_SCORE,
-        RefusalCode.REASON_REQUIRED,
-        RefusalCode.UNKNOWN_PAUSE_REASON,
-        RefusalCode.BAD_TARGET,
-        RefusalCode.SLOT_UNKNOWN,
-        RefusalCode.IN_PAST,
-        RefusalCode.TOO_FAR_AHEAD,
-        RefusalCode.NOT_BOOKABLE,
-    }
-)
 
 # Roles per endpoint group, from docs/api.md.
 _ISSUE = frozenset({Role.KIOSK, Role.DESK, Role.COUNTER})
@@ -109,33 +74,13 @@ _MANAGER = frozenset({Role.MANAGER})
 RECENT_CALLS = 10
 
 
-def refusal_status(code: RefusalCode) -> int:
-    """The HTTP status docs/api.md gives an engine refusal."""
-    if code in _NOT_FOUND:
-        return 404
-    if code in _BAD_INPUT:
-        return 422
-    return 409
-
-
 def to_refusal(refused: Refused) -> Refusal:
     return Refusal(
-        refused.code.value, refused.message, refused.message_en, refused.detail, refusal_status(refused.code)
-    )
-
-
-def estimate_of(est: WaitEstimate) -> Estimate:
-    return Estimate(est.low_min, est.high_min, est.point_min, est.no_window_open)
-
-
-def precheck_of(result: PrecheckResult) -> PrecheckInfo:
-    return PrecheckInfo(
-        outcome=result.outcome.value,
-        missing=tuple(
-            MissingItemInfo(i.id, i.kind.value, i.text, i.text_en, i.where, i.where_en, i.tolerable)
-            for i in result.missing
-        ),
-        due=result.due,
+        refused.code.value,
+        refused.message,
+        refused.message_en,
+        refused.detail,
+        replies.refusal_status(refused.code),
     )
 
 
@@ -152,9 +97,16 @@ class _Station:
     token_collected: bool = False
     window: int | None = None
 
-    def info(self) -> StationInfo:
+    def info(self, staff: str = "") -> StationInfo:
         return StationInfo(
-            self.station_id, self.name, self.role, self.state.value, self.code, self.created_at, self.window
+            self.station_id,
+            self.name,
+            self.role,
+            self.state.value,
+            self.code,
+            self.window,
+            staff,
+            self.created_at,
         )
 
 
@@ -174,8 +126,8 @@ class _Core:
     feeds: set[FakeEventFeed] = field(default_factory=set)
     replies: dict[tuple[str, str], Any] = field(default_factory=dict)  # (station, request id) -> reply
     tokens: dict[str, str] = field(default_factory=dict)  # status token -> ticket id
-    calls: deque[CallInfo] = field(default_factory=lambda: deque(maxlen=RECENT_CALLS))
-    devices: dict[tuple[str, str], DeviceInfo] = field(default_factory=dict)
+    calls: deque[TicketChanged] = field(default_factory=lambda: deque(maxlen=RECENT_CALLS))
+    devices: dict[tuple[str, str], tuple[str, str]] = field(default_factory=dict)
     stations: dict[str, _Station] = field(default_factory=dict)
     sessions: dict[str, CounterSession] = field(default_factory=dict)  # station id -> clerk login
     online: bool = True
@@ -186,8 +138,7 @@ class _Core:
             self.seq += 1
             self.log.append((self.seq, ev))
             if isinstance(ev, TicketChanged) and ev.action in ("called", "recalled"):
-                t = ev.ticket
-                self.calls.appendleft(CallInfo(t.label, t.window, t.window_name, t.matter_name, ev.at))
+                self.calls.append(ev)  # oldest first, as the server keeps them
             for feed in list(self.feeds):
                 feed.offer(EventItem(self.seq, ev))
 
@@ -330,32 +281,16 @@ class FakeHall:
 
         return self._once(request_id, run)
 
-    def _status_url(self, token: str) -> str:
-        return f"{self._core.config.hall.public_base_url.rstrip('/')}/s/{token}"
-
-    def _issued(self, out: Accepted, token: str) -> Issued | NotIssued:
+    def _issued(self, out: Accepted) -> Issued | NotIssued:
+        core = self._core
         if out.ticket is None:
             assert out.precheck is not None
-            return NotIssued(precheck_of(out.precheck))
+            return replies.not_issued(core.config, out.precheck, core.clock.now())
         assert out.estimate is not None
         assert out.ahead is not None
-        self._core.tokens[token] = out.ticket.id
-        hall = self._core.config.hall
-        return Issued(
-            ticket=self._tview(out.ticket),
-            token=token,
-            status_url=self._status_url(token),
-            ahead=out.ahead,
-            estimate=estimate_of(out.estimate),
-            precheck=precheck_of(out.precheck) if out.precheck is not None else None,
-            print=PrintInfo(
-                hall_name=hall.name,
-                hall_name_en=hall.name_en,
-                qr=self._status_url(token),
-                missing=tuple(i.text for i in out.precheck.missing) if out.precheck is not None else (),
-                due=out.precheck.due if out.precheck is not None else None,
-            ),
-        )
+        core.tokens[out.ticket.token] = out.ticket.id
+        base = core.config.hall.public_base_url
+        return replies.issued(core.engine, out.ticket, out.ahead, out.estimate, out.precheck, base)
 
     # ---- tickets --------------------------------------------------------------------------------------
 
@@ -381,7 +316,7 @@ class FakeHall:
         def run() -> Issued | NotIssued:
             token = secrets.token_urlsafe(12)
             cmd = c.IssueTicket(matter, src, token, priority, answers, present, holder_name)
-            return self._issued(self._apply(cmd), token)
+            return self._issued(self._apply(cmd))
 
         return self._once(request_id, run)
 
@@ -405,44 +340,24 @@ class FakeHall:
 
     async def rate(
         self, ticket: str, score: int, *, source: str = "pad", request_id: str | None = None
-    ) -> RatingResult:
+    ) -> Rated:
         self._gate(_STAFF)
 
-        def run() -> RatingResult:
+        def run() -> Rated:
             out = self._apply(c.Rate(ticket, score, source))
-            rating = next(e for e in out.events if isinstance(e, RatingRecorded))
-            case = next((e for e in out.events if isinstance(e, CaseChanged)), None)
-            return RatingResult(
-                rating.ticket,
-                rating.score,
-                rating.score_name,
-                case.case if case else None,
-                case.due if case else None,
-            )
+            assert out.ticket is not None
+            return replies.rated(self._core.engine, out.ticket)
 
         return self._once(request_id, run)
 
-    async def status(self, token: str) -> StatusInfo:
+    async def status(self, token: str) -> TicketStatus:
         self._gate(None)
         core = self._core
         tid = core.tokens.get(token)
         t = core.engine.tickets.get(tid) if tid else None
         if t is None:
-            raise Refusal("unknown_token", "没有这张票", "no such ticket", status=404)
-        now = core.clock.now()
-        ahead = core.engine.people_ahead(t.id, now)
-        est = estimate_of(core.engine.estimate_for(t.series, ahead)) if ahead is not None else None
-        view = self._tview(t)
-        return StatusInfo(
-            view.label,
-            view.matter_name,
-            view.state,
-            ahead,
-            est,
-            view.window,
-            view.window_name,
-            tuple(core.calls),
-        )
+            raise Refusal("not_found", "没有这张票", "no such ticket for this token", status=404)
+        return replies.ticket_status(core.engine, t, core.clock.now(), core.calls)
 
     # ---- windows --------------------------------------------------------------------------------------
 
@@ -450,11 +365,7 @@ class FakeHall:
         self._gate(_WINDOW, window)
 
         def run() -> WindowResult:
-            out = self._apply(cmd)
-            t = out.ticket
-            return WindowResult(
-                self._core.engine.window_view(window), self._tview(t) if t is not None else None
-            )
+            return replies.window_result(self._core.engine, window, self._apply(cmd).ticket)
 
         return self._once(request_id, run)
 
@@ -521,16 +432,7 @@ class FakeHall:
             raise Refusal(
                 "unknown_window", f"没有 {window} 号窗口", f"there is no window {window}", status=404
             )
-        picked = engine.pick(window, now)
-        out = []
-        for t in engine.candidates(window, now):
-            if picked is not None and picked[0].id == t.id:
-                out.append(Candidate(self._tview(t), picked[1].text, picked[1].text_en))
-            else:
-                pc = engine.config.class_by_id.get(t.priority) if t.priority else None
-                reason = (f"优先：{pc.name}", f"priority: {pc.name_en or pc.id}") if pc else ("", "")
-                out.append(Candidate(self._tview(t), *reason))
-        return out
+        return replies.candidates(engine, window, now)
 
     async def windows(self) -> list[WindowInfo]:
         self._gate(_ANY)
@@ -552,16 +454,18 @@ class FakeHall:
         name: str = "",
         phone: str = "",
         request_id: str | None = None,
-    ) -> BookingInfo:
+    ) -> BookingMade:
         self._gate(None)
         del phone  # the fake keeps no call-back numbers
 
-        def run() -> BookingInfo:
+        def run() -> BookingMade:
             # Like the server: only a keyed hash of the ID number is kept (DESIGN.md §6, PIPL).
             person = hmac.new(self._core.secret, id_number.encode(), hashlib.sha256).hexdigest()
             code = secrets.token_hex(4).upper()
             self._apply(c.BookSlot(matter, day, slot, person, code, name))
-            return BookingInfo(code, day, slot, matter)
+            b = self._core.engine.bookings[code]
+            m = self._core.config.matter_by_code[matter]
+            return BookingMade(code, b.day, b.slot_start, b.slot_end, matter, m.name, b.holder_masked)
 
         return self._once(request_id, run)
 
@@ -585,7 +489,7 @@ class FakeHall:
 
         def run() -> Issued | NotIssued:
             token = secrets.token_urlsafe(12)
-            return self._issued(self._apply(c.CheckIn(code, token, answers, present)), token)
+            return self._issued(self._apply(c.CheckIn(code, token, answers, present)))
 
         return self._once(request_id, run)
 
@@ -601,55 +505,33 @@ class FakeHall:
 
         def run() -> None:
             key = (self.station_id, device)
-            old = core.devices.get(key)
-            now = core.clock.now()
-            core.devices[key] = DeviceInfo(self.station_id, device, health, reason, now)
-            if old is None or (old.health, old.reason) != (health, reason):  # only a change is an event
-                core.publish([DeviceHealth(now, self.station_id, device, health, reason)])
+            if core.devices.get(key) != (health, reason):  # only a change is an event
+                core.devices[key] = (health, reason)
+                core.publish([DeviceHealth(core.clock.now(), self.station_id, device, health, reason)])
 
         self._once(request_id, run)
 
-    async def hall_info(self) -> HallInfo:
+    async def hall_info(self) -> HallView:
         self._gate(_ANY)
-        cfg = self._core.config
-        return HallInfo(
-            id=cfg.hall.id,
-            name=cfg.hall.name,
-            name_en=cfg.hall.name_en,
-            notice=cfg.hall.notice,
-            matters=cfg.matters,
-            series=cfg.series,
-            windows=cfg.windows,
-            priority_classes=cfg.priority_classes,
-            pause_reasons=cfg.server.pause_reasons,
-        )
+        return replies.hall_view(self._core.config)
 
     async def remaining(self) -> dict[str, int]:
         self._gate(_ANY)
-        core = self._core
-        now = core.clock.now()
-        left = {m.code: core.engine.remaining_today(m.code, now) for m in core.config.matters}
-        return {code: n for code, n in left.items() if n is not None}
+        return replies.remaining(self._core.engine, self._core.clock.now()).remaining
 
-    def _snapshot(self) -> SnapshotInfo:
+    def _snapshot(self) -> HallSnapshot:
         core = self._core
-        return SnapshotInfo(
-            seq=core.seq,
-            at=core.clock.now(),
-            windows=tuple(core.engine.window_view(w.number) for w in core.config.windows),
-            waiting=core.engine.waiting_counts(),
-            recent_calls=tuple(core.calls),
-            devices=tuple(core.devices.values()),
-        )
+        return replies.snapshot(core.engine, core.seq, core.clock.now(), core.calls, core.devices)
 
-    async def snapshot(self) -> SnapshotInfo:
+    async def snapshot(self) -> HallSnapshot:
         self._gate(_ANY)
         return self._snapshot()
 
-    async def health(self) -> HealthInfo:
+    async def health(self) -> Health:
         self._gate(None)
         core = self._core
-        return HealthInfo(True, core.seq, "memory", core.clock.monotonic() - core.started)
+        uptime = round(core.clock.monotonic() - core.started, 1)
+        return Health(True, core.config.hall.id, core.seq, "ok", "memory", uptime, len(core.feeds), 0.0)
 
     # ---- stations and people --------------------------------------------------------------------------
 
@@ -700,7 +582,11 @@ class FakeHall:
 
     async def stations(self) -> list[StationInfo]:
         self._gate(_MANAGER)
-        return [st.info() for st in self._core.stations.values()]
+        sessions = self._core.sessions
+        return [
+            st.info(sessions[st.station_id].staff if st.station_id in sessions else "")
+            for st in self._core.stations.values()
+        ]
 
     def _station(self, station_id: str) -> _Station:
         st = self._core.stations.get(station_id)

@@ -19,29 +19,30 @@ from urllib.parse import quote
 
 import httpx
 
-from hallclient import wire
 from hallclient.api import EventFeed
 from hallclient.errors import AuthError, BadReply, DiskFull, Refusal, ServerUnavailable
 from hallclient.types import (
-    BookingInfo,
+    BookingMade,
     Candidate,
     CounterSession,
     Enrollment,
     EnrollPoll,
-    HallInfo,
-    HealthInfo,
+    HallSnapshot,
+    HallView,
+    Health,
     Issued,
     NotIssued,
-    RatingResult,
+    Rated,
     Slot,
-    SnapshotInfo,
     StationInfo,
-    StatusInfo,
     TicketInfo,
+    TicketStatus,
     WindowInfo,
     WindowResult,
 )
+from hallclient.wire import read
 from hallcore.clock import Clock
+from hallcore.replies import ManagerSession, Remaining, TicketReply
 
 log = logging.getLogger(__name__)
 
@@ -170,8 +171,21 @@ class HttpHall:
         return (await self._send("POST", path, body=body))[1]
 
     async def _command(self, path: str, body: Mapping[str, Any], request_id: str | None) -> Any:
+        return (await self._command_status(path, body, request_id))[1]
+
+    async def _command_status(
+        self, path: str, body: Mapping[str, Any], request_id: str | None
+    ) -> tuple[int, Any]:
         rid = request_id or str(uuid.uuid4())
-        return (await self._send("POST", path, body={**body, "request_id": rid}, request_id=rid))[1]
+        return await self._send("POST", path, body={**body, "request_id": rid}, request_id=rid)
+
+    async def _issue(self, path: str, body: Mapping[str, Any], request_id: str | None) -> Issued | NotIssued:
+        """201 `Issued`, or 200 `NotIssued` when the pre-check failed (docs/api.md)."""
+        status, data = await self._command_status(path, body, request_id)
+        return read(Issued, data) if status == 201 else read(NotIssued, data)
+
+    async def _ticket(self, path: str, body: Mapping[str, Any], request_id: str | None) -> TicketInfo:
+        return read(TicketReply, await self._command(path, body, request_id)).ticket
 
     # ---- tickets --------------------------------------------------------------------------------------
 
@@ -197,32 +211,32 @@ class HttpHall:
             body["present"] = sorted(present)
         if holder_name:
             body["holder_name"] = holder_name
-        return wire.issued(await self._command("/api/tickets", body, request_id))
+        return await self._issue("/api/tickets", body, request_id)
 
     async def confirm_print(self, ticket: str, *, request_id: str | None = None) -> TicketInfo:
-        return wire.ticket_reply(await self._command(f"/api/tickets/{_seg(ticket)}/printed", {}, request_id))
+        return await self._ticket(f"/api/tickets/{_seg(ticket)}/printed", {}, request_id)
 
     async def void_ticket(self, ticket: str, reason: str, *, request_id: str | None = None) -> TicketInfo:
         path = f"/api/tickets/{_seg(ticket)}/void"
-        return wire.ticket_reply(await self._command(path, {"reason": reason}, request_id))
+        return await self._ticket(path, {"reason": reason}, request_id)
 
     async def cancel_ticket(
         self, ticket: str, reason: str = "", *, request_id: str | None = None
     ) -> TicketInfo:
         path = f"/api/tickets/{_seg(ticket)}/cancel"
-        return wire.ticket_reply(await self._command(path, {"reason": reason}, request_id))
+        return await self._ticket(path, {"reason": reason}, request_id)
 
     async def requeue(self, ticket: str, *, request_id: str | None = None) -> TicketInfo:
-        return wire.ticket_reply(await self._command(f"/api/tickets/{_seg(ticket)}/requeue", {}, request_id))
+        return await self._ticket(f"/api/tickets/{_seg(ticket)}/requeue", {}, request_id)
 
     async def rate(
         self, ticket: str, score: int, *, source: str = "pad", request_id: str | None = None
-    ) -> RatingResult:
+    ) -> Rated:
         path = f"/api/tickets/{_seg(ticket)}/rating"
-        return wire.rating(await self._command(path, {"score": score, "source": source}, request_id))
+        return read(Rated, await self._command(path, {"score": score, "source": source}, request_id))
 
-    async def status(self, token: str) -> StatusInfo:
-        return wire.status(await self._get(f"/api/status/{_seg(token)}"))
+    async def status(self, token: str) -> TicketStatus:
+        return read(TicketStatus, await self._get(f"/api/status/{_seg(token)}"))
 
     # ---- windows --------------------------------------------------------------------------------------
 
@@ -230,7 +244,7 @@ class HttpHall:
         self, window: int, action: str, request_id: str | None, body: Mapping[str, Any] | None = None
     ) -> WindowResult:
         path = f"/api/windows/{int(window)}/{action}"
-        return wire.window_result(await self._command(path, body or {}, request_id))
+        return read(WindowResult, await self._command(path, body or {}, request_id))
 
     async def open_window(self, window: int, *, request_id: str | None = None) -> WindowResult:
         return await self._window(window, "open", request_id)
@@ -289,15 +303,16 @@ class HttpHall:
         return await self._window(window, "end-takeover", request_id, {"partner": partner})
 
     async def candidates(self, window: int) -> list[Candidate]:
-        return wire.candidates(await self._get(f"/api/windows/{int(window)}/candidates"))
+        return read(list[Candidate], await self._get(f"/api/windows/{int(window)}/candidates"))
 
     async def windows(self) -> list[WindowInfo]:
-        return wire.windows(await self._get("/api/windows"))
+        return read(list[WindowInfo], await self._get("/api/windows"))
 
     # ---- bookings -------------------------------------------------------------------------------------
 
     async def slots(self, matter: str, day: dt.date) -> list[Slot]:
-        return wire.slots(await self._get("/api/booking/slots", {"matter": matter, "day": day.isoformat()}))
+        params = {"matter": matter, "day": day.isoformat()}
+        return read(list[Slot], await self._get("/api/booking/slots", params))
 
     async def book(
         self,
@@ -309,7 +324,7 @@ class HttpHall:
         name: str = "",
         phone: str = "",
         request_id: str | None = None,
-    ) -> BookingInfo:
+    ) -> BookingMade:
         body: dict[str, Any] = {
             "matter": matter,
             "day": day.isoformat(),
@@ -320,7 +335,7 @@ class HttpHall:
             body["name"] = name
         if phone:
             body["phone"] = phone
-        return wire.booking(await self._command("/api/bookings", body, request_id))
+        return read(BookingMade, await self._command("/api/bookings", body, request_id))
 
     async def cancel_booking(self, code: str, *, request_id: str | None = None) -> None:
         await self._command(f"/api/bookings/{_seg(code)}/cancel", {}, request_id)
@@ -338,7 +353,7 @@ class HttpHall:
             body["answers"] = dict(answers)
         if present is not None:
             body["present"] = sorted(present)
-        return wire.issued(await self._command(f"/api/bookings/{_seg(code)}/checkin", body, request_id))
+        return await self._issue(f"/api/bookings/{_seg(code)}/checkin", body, request_id)
 
     # ---- devices, hall, health ------------------------------------------------------------------------
 
@@ -349,52 +364,49 @@ class HttpHall:
         body = {"device": device, "health": health, "reason": reason[:200]}
         await self._command("/api/devices/health", body, request_id)
 
-    async def hall_info(self) -> HallInfo:
-        return wire.hall(await self._get("/api/hall"))
+    async def hall_info(self) -> HallView:
+        return read(HallView, await self._get("/api/hall"))
 
     async def remaining(self) -> dict[str, int]:
-        data = await self._get("/api/remaining")
-        left = data.get("remaining", {}) if isinstance(data, dict) else {}
-        return {str(k): int(v) for k, v in left.items() if isinstance(v, int)}
+        return read(Remaining, await self._get("/api/remaining")).remaining
 
-    async def snapshot(self) -> SnapshotInfo:
-        return wire.snapshot(await self._get("/api/snapshot"))
+    async def snapshot(self) -> HallSnapshot:
+        return read(HallSnapshot, await self._get("/api/snapshot"))
 
-    async def health(self) -> HealthInfo:
-        return wire.health(await self._get("/api/health"))
+    async def health(self) -> Health:
+        return read(Health, await self._get("/api/health"))
 
     # ---- stations and people --------------------------------------------------------------------------
 
     async def enroll(self, name: str, role: str) -> Enrollment:
         # Enrollment, approval, revocation and logout carry no request id (docs/api.md): repeating them is
         # harmless or refused, and the server rejects fields it does not know.
-        return wire.enrollment(await self._post("/api/enroll", {"name": name, "role": role}))
+        return read(Enrollment, await self._post("/api/enroll", {"name": name, "role": role}))
 
     async def poll_enrollment(self, station_id: str, poll_secret: str) -> EnrollPoll:
         data = await self._get(f"/api/enroll/{_seg(station_id)}", {"poll_secret": poll_secret})
-        return wire.enroll_poll(data)
+        return read(EnrollPoll, data)
 
     async def manager_login(self, username: str, password: str) -> str:
-        return wire.token(
-            await self._post("/api/manager/login", {"username": username, "password": password})
-        )
+        body = {"username": username, "password": password}
+        return read(ManagerSession, await self._post("/api/manager/login", body)).token
 
     async def counter_login(self, staff: str, pin: str, window: int) -> CounterSession:
         body = {"staff": staff, "pin": pin, "window": window}
-        return wire.counter_session(await self._post("/api/counter/login", body))
+        return read(CounterSession, await self._post("/api/counter/login", body))
 
     async def counter_logout(self) -> None:
         await self._post("/api/counter/logout", None)
 
     async def stations(self) -> list[StationInfo]:
-        return wire.stations(await self._get("/api/stations"))
+        return read(list[StationInfo], await self._get("/api/stations"))
 
     async def approve_station(self, station_id: str, *, window: int | None = None) -> StationInfo:
         body: dict[str, Any] = {} if window is None else {"window": window}
-        return wire.station(await self._post(f"/api/stations/{_seg(station_id)}/approve", body))
+        return read(StationInfo, await self._post(f"/api/stations/{_seg(station_id)}/approve", body))
 
     async def revoke_station(self, station_id: str) -> StationInfo:
-        return wire.station(await self._post(f"/api/stations/{_seg(station_id)}/revoke", None))
+        return read(StationInfo, await self._post(f"/api/stations/{_seg(station_id)}/revoke", None))
 
     # ---- events ---------------------------------------------------------------------------------------
 

@@ -27,16 +27,17 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
 
-from hallclient import wire
 from hallclient.errors import AuthError, BadReply, HallReplyError, Refusal
 from hallclient.types import (
     ConnectionState,
     EventItem,
+    HallSnapshot,
     Heartbeat,
     Snapshot,
     StateChange,
     StreamItem,
 )
+from hallclient.wire import read
 from hallcore.clock import Clock
 from hallcore.events import EventCodecError, decode_event
 
@@ -358,7 +359,7 @@ class EventStream:
             return self._heartbeat(seq, data.get("at"))
         if kind == "snapshot":
             try:
-                snap = wire.snapshot(data.get("snapshot"))
+                snap = read(HallSnapshot, data.get("snapshot"), "snapshot")
             except BadReply as exc:
                 log.warning("event stream: unreadable snapshot at seq %d: %s", seq, exc)
                 raise _ResyncError(f"unreadable snapshot at seq {seq}") from exc

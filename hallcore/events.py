@@ -8,13 +8,12 @@ broadcast to every subscriber.
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import json
-import types
-import typing
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import ClassVar
+
+from hallcore.codec import CodecError, decode, encode
 
 
 @dataclass(slots=True)
@@ -60,6 +59,7 @@ class WindowView:
 @dataclass(slots=True)
 class Event:
     kind: ClassVar[str] = ""
+    __wire_kind__: ClassVar[bool] = True  # the codec writes `kind` into the JSON
     at: dt.datetime
 
 
@@ -172,32 +172,12 @@ EVENT_TYPES: dict[str, type[Event]] = {
 }
 
 
-class EventCodecError(ValueError):
+class EventCodecError(CodecError):
     """A JSON event that is not one of ours."""
 
 
-# ---- JSON codec ----------------------------------------------------------------------------------------
-
-
-def to_jsonable(value: Any) -> Any:
-    """Dataclasses to dicts, datetimes/dates/times to ISO strings, tuples to lists."""
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        out = {f.name: to_jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
-        kind = getattr(type(value), "kind", None)
-        if isinstance(value, Event) and kind:
-            out["kind"] = kind
-        return out
-    if isinstance(value, (dt.datetime, dt.date, dt.time)):
-        return value.isoformat()
-    if isinstance(value, (list, tuple)):
-        return [to_jsonable(v) for v in value]
-    if isinstance(value, dict):
-        return {str(k): to_jsonable(v) for k, v in value.items()}
-    return value
-
-
 def encode_event(event: Event, seq: int | None = None) -> str:
-    data = to_jsonable(event)
+    data = encode(event)
     if seq is not None:
         data["seq"] = seq
     return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
@@ -211,53 +191,13 @@ def decode_event(text: str | bytes) -> tuple[Event, int | None]:
         raise EventCodecError(f"not JSON: {exc}") from exc
     if not isinstance(data, dict):
         raise EventCodecError("an event is a JSON object")
-    kind = data.pop("kind", None)
-    seq = data.pop("seq", None)
+    kind = data.get("kind")
+    seq = data.get("seq")
     cls = EVENT_TYPES.get(kind) if isinstance(kind, str) else None
     if cls is None:
         raise EventCodecError(f"unknown event kind {kind!r}")
-    return typing.cast(Event, from_jsonable(cls, data)), seq if isinstance(seq, int) else None
-
-
-_HINTS: dict[type, dict[str, Any]] = {}
-
-
-def from_jsonable(cls: type, data: Any) -> Any:
-    """Inverse of `to_jsonable` for our dataclasses, driven by their type hints."""
-    hints = _HINTS.get(cls)
-    if hints is None:
-        hints = typing.get_type_hints(cls)
-        _HINTS[cls] = hints
-    if not isinstance(data, dict):
-        raise EventCodecError(f"{cls.__name__}: expected an object")
-    kwargs = {}
-    for f in dataclasses.fields(cls):
-        if f.name not in data:
-            if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
-                raise EventCodecError(f"{cls.__name__}: missing field {f.name!r}")
-            continue
-        kwargs[f.name] = _convert(hints[f.name], data[f.name])
-    return cls(**kwargs)
-
-
-def _convert(tp: Any, value: Any) -> Any:
-    origin = typing.get_origin(tp)
-    if origin in (typing.Union, types.UnionType):
-        if value is None:
-            return None
-        args = [a for a in typing.get_args(tp) if a is not type(None)]
-        return _convert(args[0], value)
-    if origin is tuple:
-        return tuple(_convert(typing.get_args(tp)[0], v) for v in value)
-    if origin is dict:
-        _, vt = typing.get_args(tp)
-        return {k: _convert(vt, v) for k, v in value.items()}
-    if tp is dt.datetime:
-        return dt.datetime.fromisoformat(value)
-    if tp is dt.date:
-        return dt.date.fromisoformat(value)
-    if tp is dt.time:
-        return dt.time.fromisoformat(value)
-    if dataclasses.is_dataclass(tp):
-        return from_jsonable(typing.cast(type, tp), value)
-    return value
+    try:
+        event = decode(cls, data)
+    except CodecError as exc:
+        raise EventCodecError(str(exc)) from exc
+    return event, seq if isinstance(seq, int) and not isinstance(seq, bool) else None

@@ -33,7 +33,7 @@ from drivers.codecs.hqp import Color
 from drivers.protocols import LedBoard
 from hallclient.api import EventFeed, HallApi
 from hallclient.errors import HallClientError, ServerUnavailable
-from hallclient.types import EventItem, Snapshot, SnapshotInfo, StateChange, StreamItem
+from hallclient.types import EventItem, HallSnapshot, Snapshot, StateChange, StreamItem
 from hallcore.clock import Clock
 from hallcore.config import HallConfig, Led, Station, StationRole
 from hallcore.events import TicketChanged, WindowChanged, WindowView
@@ -63,8 +63,8 @@ class StripFlow:
         self._views: dict[int, WindowView] = {}
         self._matters: dict[int, str] = {}
 
-    def load(self, snap: SnapshotInfo) -> set[int]:
-        matters = {c.label: c.matter_name for c in snap.recent_calls}
+    def load(self, snap: HallSnapshot) -> set[int]:
+        matters = {c.ticket.label: c.ticket.matter_name for c in snap.recent_calls}
         for w in snap.windows:
             if w.number in self.windows:
                 self._views[w.number] = w
@@ -158,7 +158,7 @@ class Agent:
         for board in self.hall_boards:
             board.want(areas, brightness=level)
 
-    async def first_snapshot(self) -> SnapshotInfo:
+    async def first_snapshot(self) -> HallSnapshot:
         while True:
             try:
                 return await self.api.snapshot()

@@ -3,19 +3,19 @@
 from __future__ import annotations
 
 import sqlite3
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
-from hallcore.engine import Engine
+from hallcore import replies
 from hallcore.events import DeviceHealth
 from hallserver.auth import ANY_STATION, Principal, Role
 from hallserver.bodies import DeviceHealthIn
 from hallserver.deps import get_hall, respond, roles, run_job
 from hallserver.service import HallServer
 from hallserver.store import Job
-from hallserver.views import calls_json, hall_json, snapshot_json
+from hallserver.views import call_events
 from hallserver.writectx import Reply, WriteCtx, ok
 
 router = APIRouter()
@@ -27,7 +27,7 @@ STATIONS = roles(*ANY_STATION, Role.MANAGER)
 async def hall_config(request: Request) -> Response:
     """Matters (with pre-check), series, windows, priority classes, pause reasons: what screens show."""
     hall = get_hall(request)
-    return respond(ok(await hall.store.engine_read(hall_json)))
+    return respond(ok(await hall.store.engine_read(lambda engine: replies.hall_view(engine.config))))
 
 
 @router.get("/api/remaining", tags=["hall"], dependencies=[Depends(STATIONS)])
@@ -37,11 +37,7 @@ async def remaining(request: Request) -> Response:
     hall = get_hall(request)
     now = hall.store.now()
 
-    def read(engine: Engine) -> dict[str, Any]:
-        left = {m.code: engine.remaining_today(m.code, now) for m in engine.config.matters}
-        return {"remaining": {code: n for code, n in left.items() if n is not None}}
-
-    return respond(ok(await hall.store.engine_read(read)))
+    return respond(ok(await hall.store.engine_read(lambda engine: replies.remaining(engine, now))))
 
 
 def snapshot_job(hall: HallServer, *, public: bool) -> Job:
@@ -49,9 +45,9 @@ def snapshot_job(hall: HallServer, *, public: bool) -> Job:
 
     def run(ctx: WriteCtx) -> Reply:
         extra = [r.text for r in ctx.records if r.is_call]
-        calls = calls_json(hall.calls_now(extra))
-        devices = None if public else dict(ctx.store.device_health)
-        return ok(snapshot_json(ctx.engine, ctx.seq, ctx.now, calls, devices))
+        calls = call_events(hall.calls_now(extra))
+        devices = None if public else ctx.store.device_health
+        return ok(replies.snapshot(ctx.engine, ctx.seq, ctx.now, calls, devices))
 
     return Job(run)
 
@@ -83,8 +79,8 @@ async def device_health(
             )
             ctx.emit(DeviceHealth(ctx.now, p.id, body.device, body.health, body.reason))
             ctx.store.device_health[key] = now
-            return ok({"changed": True})
-        return ok({"changed": False})
+            return ok(replies.DeviceHealthReply(changed=True))
+        return ok(replies.DeviceHealthReply(changed=False))
 
     return await run_job(hall, request, p.id, body, run)
 
@@ -102,14 +98,14 @@ async def health(request: Request) -> Response:
         db = await hall.store.read(check)
     except sqlite3.Error as exc:
         db = f"error: {exc}"
-    body: dict[str, Any] = {
-        "ok": db == "ok",
-        "hall": hall.config.hall.id,
-        "seq": hall.hub.last_seq,
-        "db": db,
-        "durability": hall.store.durability.value,
-        "uptime_s": round(hall.clock.monotonic() - hall.started_mono, 1),
-        "subscribers": len(hall.hub.subscribers),
-        "loop_lag_max_ms": hall.loop_lag_max_ms(),
-    }
-    return respond(ok(body, 200 if body["ok"] else 503))
+    body = replies.Health(
+        ok=db == "ok",
+        hall=hall.config.hall.id,
+        seq=hall.hub.last_seq,
+        db=db,
+        durability=hall.store.durability.value,
+        uptime_s=round(hall.clock.monotonic() - hall.started_mono, 1),
+        subscribers=len(hall.hub.subscribers),
+        loop_lag_max_ms=hall.loop_lag_max_ms(),
+    )
+    return respond(ok(body, 200 if body.ok else 503))

@@ -4,6 +4,7 @@ rosters and config reload. Every privileged change is written to `audit` in the 
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import secrets
 import sqlite3
 from typing import Annotated, Any
@@ -11,6 +12,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
+from hallcore import replies
+from hallcore.codec import encode
 from hallserver.auth import (
     SESSION_HOURS,
     Principal,
@@ -35,18 +38,11 @@ COUNTERS = roles(Role.COUNTER, Role.DESK)
 _STATION_COLS = "id, name, role, state, code, window, staff, created_at"
 
 
-def _station_json(row: tuple[Any, ...]) -> dict[str, Any]:
+def _station_json(row: tuple[Any, ...]) -> replies.StationInfo:
     sid, name, role, state, code, window, staff, created_at = row
-    return {
-        "station_id": sid,
-        "name": name,
-        "role": role,
-        "state": state,
-        "code": code,
-        "window": window,
-        "staff": staff,
-        "created_at": created_at,
-    }
+    return replies.StationInfo(
+        sid, name, role, state, code, window, staff, dt.datetime.fromisoformat(created_at)
+    )
 
 
 def _station(ctx: WriteCtx, sid: str) -> tuple[Any, ...]:
@@ -81,7 +77,7 @@ async def enroll(body: EnrollIn, request: Request) -> Response:
             " VALUES (?,?,?,?,?,?,?,?)",
             (sid, body.name, body.role, "pending", code, hash_token(poll_secret), ctx.now.isoformat(), ip),
         )
-        return ok({"station_id": sid, "code": code, "poll_secret": poll_secret}, 201)
+        return ok(replies.Enrollment(sid, code, poll_secret), 201)
 
     return respond(await _submit(request, run))
 
@@ -99,18 +95,17 @@ async def poll_enrollment(
         if row is None or not secrets.compare_digest(row[1], hash_token(poll_secret)):
             raise not_found(f"站点 {station_id}", f"station {station_id!r} (or wrong poll_secret)")
         state, _h, token = row
-        body: dict[str, Any] = {"state": state}
         if state == "approved" and token:
-            body["token"] = token
             ctx.execute("UPDATE stations SET pending_token = NULL WHERE id = ?", (station_id,))
-        return ok(body)
+            return ok(replies.EnrollPoll(replies.EnrollState(state), token))
+        return ok(replies.EnrollPoll(replies.EnrollState(state)))
 
     return respond(await _submit(request, run))
 
 
 @router.get("/api/stations", tags=["stations"], dependencies=[Depends(MANAGER)])
 async def list_stations(request: Request) -> Response:
-    def read(conn: sqlite3.Connection) -> list[dict[str, Any]]:
+    def read(conn: sqlite3.Connection) -> list[replies.StationInfo]:
         q = f"SELECT {_STATION_COLS} FROM stations ORDER BY created_at"  # noqa: S608
         return [_station_json(tuple(r)) for r in conn.execute(q)]
 
@@ -196,14 +191,12 @@ async def manager_login(body: ManagerLoginIn, request: Request) -> Response:
     token = new_token()
 
     def run(ctx: WriteCtx) -> Reply:
-        import datetime as dt
-
         expires = ctx.now + dt.timedelta(hours=SESSION_HOURS)
         ctx.execute(
             "INSERT INTO sessions (token_hash, username, created_at, expires_at) VALUES (?,?,?,?)",
             (hash_token(token), body.username, ctx.now.isoformat(), expires.isoformat()),
         )
-        return ok({"token": token, "expires_at": expires.isoformat()})
+        return ok(replies.ManagerSession(token, expires))
 
     return respond(await _submit(request, run))
 
@@ -215,7 +208,7 @@ async def manager_logout(request: Request, p: Annotated[Principal, Depends(MANAG
 
     def run(ctx: WriteCtx) -> Reply:
         ctx.execute("UPDATE sessions SET revoked = 1 WHERE token_hash = ?", (p.token_hash,))
-        return ok({})
+        return ok(replies.Empty())
 
     reply = await _submit(request, run)
     hall.principals.forget(p.token_hash)
@@ -260,7 +253,7 @@ async def counter_login(
     def run(ctx: WriteCtx) -> Reply:
         ctx.execute("UPDATE stations SET staff = ?, window = ? WHERE id = ?", (body.staff, body.window, p.id))
         ctx.audit(f"staff:{body.staff}", p.id, "clerk_login", str(body.window))
-        return ok({"staff": body.staff, "name": name, "window": body.window})
+        return ok(replies.CounterSession(body.staff, name, body.window))
 
     reply = await _submit(request, run)
     if reply.status == 200:
@@ -275,7 +268,7 @@ async def counter_logout(request: Request, p: Annotated[Principal, Depends(COUNT
     def run(ctx: WriteCtx) -> Reply:
         ctx.execute("UPDATE stations SET staff = '' WHERE id = ?", (p.id,))
         ctx.audit(p.actor, p.id, "clerk_logout", str(p.window))
-        return ok({})
+        return ok(replies.Empty())
 
     reply = await _submit(request, run)
     hall.principals.update_staff(p.token_hash, "", p.window)
@@ -304,7 +297,7 @@ async def set_roster(
         for s in dict.fromkeys(body.staff):
             ctx.execute("INSERT INTO roster (window, staff) VALUES (?, ?)", (window, s))
         ctx.audit(p.actor, "", "set_roster", str(window), staff=body.staff)
-        return ok({"window": window, "staff": list(dict.fromkeys(body.staff))})
+        return ok(replies.Roster(window, tuple(dict.fromkeys(body.staff))))
 
     return respond(await _submit(request, run))
 
@@ -319,7 +312,7 @@ async def reload_config(request: Request, p: Annotated[Principal, Depends(MANAGE
         detail = exc.detail
         await _submit(request, lambda ctx: _audit_reply(ctx, p, "reload_config_failed", detail))
         raise
-    await _submit(request, lambda ctx: _audit_reply(ctx, p, "reload_config", result))
+    await _submit(request, lambda ctx: _audit_reply(ctx, p, "reload_config", encode(result)))
     return respond(ok(result))
 
 

@@ -7,21 +7,21 @@ import hashlib
 import hmac
 import secrets
 import sqlite3
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
 from hallcore import commands as c
+from hallcore import replies
 from hallcore.engine import Accepted, Engine, Outcome
-from hallcore.events import to_jsonable
-from hallcore.model import Source
+from hallcore.model import Source, Ticket
 from hallserver import rows
 from hallserver.auth import CODE_ALPHABET, Principal, Role
 from hallserver.bodies import BookIn, CancelIn, CheckInIn, IssueIn, RatingIn, Req, VoidIn
 from hallserver.deps import get_hall, refusal_reply, respond, roles, run_job
 from hallserver.errors import ApiError, not_found
-from hallserver.views import calls_json, issued_json, precheck_json, ticket_status_json
+from hallserver.views import call_events
 from hallserver.writectx import Reply, WriteCtx, ok
 
 router = APIRouter()
@@ -38,10 +38,13 @@ def _issue_reply(ctx: WriteCtx, out: Outcome) -> Reply:
         return refused
     assert isinstance(out, Accepted)
     if out.ticket is None:
-        # 不通过: no ticket, the kiosk prints the 一次性告知单 from `precheck`.
-        return ok({"ticket": None, "precheck": precheck_json(out.precheck)})
+        # 不通过: no ticket, the kiosk prints the 一次性告知单 from the reply.
+        assert out.precheck is not None
+        return ok(replies.not_issued(ctx.engine.config, out.precheck, ctx.now))
+    assert out.ahead is not None
+    assert out.estimate is not None
     base = ctx.store.config.hall.public_base_url
-    return ok(issued_json(ctx.engine, out.ticket, out.ahead, out.estimate, out.precheck, base), 201)
+    return ok(replies.issued(ctx.engine, out.ticket, out.ahead, out.estimate, out.precheck, base), 201)
 
 
 def _ticket_reply(ctx: WriteCtx, out: Outcome) -> Reply:
@@ -49,8 +52,8 @@ def _ticket_reply(ctx: WriteCtx, out: Outcome) -> Reply:
     if refused is not None:
         return refused
     assert isinstance(out, Accepted)
-    t = out.ticket
-    return ok({"ticket": to_jsonable(ctx.engine.ticket_view(t)) if t is not None else None})
+    assert out.ticket is not None
+    return ok(replies.TicketReply(ctx.engine.ticket_view(out.ticket)))
 
 
 def _present(items: list[str] | None) -> frozenset[str] | None:
@@ -141,15 +144,7 @@ async def rate_ticket(
             return refused
         assert isinstance(out, Accepted)
         assert out.ticket is not None
-        t = out.ticket
-        rating = ctx.engine.ratings[t.id]
-        case = ctx.engine.cases.get(f"C-{t.id}")
-        return ok(
-            {
-                "rating": {"ticket": t.id, "label": t.label, "score": rating.score, "window": rating.window},
-                "case": {"id": case.id, "due": case.due, "state": case.state.value} if case else None,
-            }
-        )
+        return ok(replies.rated(ctx.engine, out.ticket))
 
     return await run_job(get_hall(request), request, p.id, body, run)
 
@@ -164,38 +159,26 @@ async def ticket_status(token: str, request: Request) -> Response:
     if len(token) < 16:  # never a real token: do not even look (an empty one would match staff-made rows)
         raise not_found("这张票", "ticket for this token")
     now = hall.clock.now()
-    calls = calls_json(hall.calls_now())
+    calls = call_events(hall.calls_now())
 
-    def from_engine(engine: Engine) -> dict[str, Any] | None:
+    def from_engine(engine: Engine) -> replies.TicketStatus | None:
         tid = hall.store.tokens.get(token)
         t = engine.tickets.get(tid) if tid else None
-        return ticket_status_json(engine, t, now, calls) if t is not None else None
+        return replies.ticket_status(engine, t, now, calls) if t is not None else None
 
     body = await hall.store.engine_read(from_engine)
     if body is None:
-        # An older ticket, no longer in memory: its stored row (no queue position).
-        def from_db(conn: sqlite3.Connection) -> dict[str, Any] | None:
+        # An older ticket, no longer in memory: its stored row (no queue position, no calls).
+        def from_db(conn: sqlite3.Connection) -> Ticket | None:
             row = conn.execute(f"{rows.TICKET_SELECT} WHERE token = ?", (token,)).fetchone()
-            return None if row is None else {"ticket": rows.ticket_from_row(row)}
+            return None if row is None else rows.ticket_from_row(row)
 
         found = await hall.store.read(from_db)
         if found is None:
             raise not_found("这张票", "ticket for this token")
-        t = found["ticket"]
-        m = hall.config.matter_by_code.get(t.matter)
-        body = {
-            "label": t.label,
-            "matter": t.matter,
-            "matter_name": m.name if m else t.matter,
-            "matter_name_en": m.name_en if m else "",
-            "state": t.state.value,
-            "issued_at": t.issued_at.isoformat(),
-            "ahead": None,
-            "estimate": None,
-            "window": t.window,
-            "window_name": "",
-            "calls": [],
-        }
+        body = await hall.store.engine_read(
+            lambda engine: replies.ticket_status(engine, found, now, (), live=False)
+        )
     return respond(ok(body))
 
 
@@ -209,10 +192,10 @@ async def booking_slots(
     """Slots of a day with the quota left in each."""
     hall = get_hall(request)
 
-    def read(engine: Engine) -> list[dict[str, Any]] | None:
+    def read(engine: Engine) -> list[replies.Slot] | None:
         if matter not in engine.config.matter_by_code:
             return None
-        return [{"start": a, "end": b, "remaining": n} for a, b, n in engine.slots(matter, day)]
+        return [replies.Slot(a, b, n) for a, b, n in engine.slots(matter, day)]
 
     slots = await hall.store.engine_read(read)
     if slots is None:
@@ -244,18 +227,8 @@ async def book(body: BookIn, request: Request) -> Response:
             (body.id_number[-4:], body.phone, code),
         )
         m = ctx.engine.config.matter_by_code[b.matter]
-        return ok(
-            {
-                "code": b.code,
-                "day": b.day,
-                "slot": b.slot_start,
-                "slot_end": b.slot_end,
-                "matter": b.matter,
-                "matter_name": m.name,
-                "holder_masked": b.holder_masked,
-            },
-            201,
-        )
+        made = replies.BookingMade(b.code, b.day, b.slot_start, b.slot_end, b.matter, m.name, b.holder_masked)
+        return ok(made, 201)
 
     return await run_job(hall, request, "public", body, run)
 
@@ -271,7 +244,7 @@ async def cancel_booking(code: str, body: Req, request: Request) -> Response:
         if refused is not None:
             return refused
         b = ctx.engine.bookings[code]
-        return ok({"code": b.code, "state": b.state.value})
+        return ok(replies.BookingCancelled(b.code, b.state.value))
 
     return await run_job(get_hall(request), request, "public", body, run)
 

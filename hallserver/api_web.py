@@ -27,9 +27,9 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from starlette.websockets import WebSocketDisconnect
 
 from hallcore.calendar import HallCalendar
+from hallcore.codec import encode
 from hallcore.engine import Engine
 from hallcore.erlang import windows_needed
-from hallcore.events import to_jsonable
 from hallcore.model import TicketState, WindowState
 from hallcore.privacy import mask_phone
 from hallserver import api_stations, api_windows, cases
@@ -49,7 +49,7 @@ from hallserver.eventlog import make_filter
 from hallserver.hub import HEARTBEAT
 from hallserver.service import HallServer
 from hallserver.store import Job
-from hallserver.views import calls_json, ticket_status_json
+from hallserver.views import call_events, ticket_status_json
 from hallserver.web import session as ws_session
 from hallserver.web.pages import e, hidden_csrf, page, table
 from hallserver.writectx import Reply, WriteCtx, ok
@@ -232,7 +232,7 @@ def dashboard_state(engine: Engine, now: dt.datetime) -> dict[str, Any]:
             for prefix in {*w.series, *(x for p in rt.taken_over for x in cfg.window_by_number[p].series)}:
                 if prefix in open_for:
                     open_for[prefix] += 1
-        windows.append({**to_jsonable(v), "partner": w.partner, "paused_min": paused_min})
+        windows.append({**encode(v), "partner": w.partner, "paused_min": paused_min})
     oldest: dict[str, dt.datetime] = {}
     arrivals: dict[str, int] = {}
     since = now - dt.timedelta(minutes=RATE_WINDOW_MIN)
@@ -782,7 +782,7 @@ async def status_api(token: str, request: Request) -> Response:
     if len(token) < 16:
         raise ApiError(404, "not_found", "找不到这张票", "no ticket for this token")
     now = hall.clock.now()
-    calls = calls_json(hall.calls_now())
+    calls = call_events(hall.calls_now())
 
     def read(engine: Engine) -> dict[str, Any] | None:
         tid = hall.store.tokens.get(token)

@@ -3,15 +3,14 @@ in at; a manager may act on any window. Calling a specific ticket is audited."""
 
 from __future__ import annotations
 
-import datetime as dt
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
 from hallcore import commands as c
+from hallcore import replies
 from hallcore.engine import Accepted, Engine
-from hallcore.events import to_jsonable
 from hallserver.auth import ANY_STATION, Principal, Role
 from hallserver.bodies import WindowIn
 from hallserver.deps import get_hall, refusal_reply, require_fields, respond, roles, run_job
@@ -127,13 +126,7 @@ async def window_action(
         assert isinstance(out, Accepted)
         if action == "call" and out.ticket is not None:
             ctx.audit(p.actor, p.id, "call_specific", out.ticket.id, window=number, reason=body.reason)
-        eng = ctx.engine
-        return ok(
-            {
-                "window": to_jsonable(eng.window_view(number)),
-                "ticket": to_jsonable(eng.ticket_view(out.ticket)) if out.ticket is not None else None,
-            }
-        )
+        return ok(replies.window_result(ctx.engine, number, out.ticket))
 
     return await run_job(get_hall(request), request, p.id, body, run)
 
@@ -142,8 +135,8 @@ async def window_action(
 async def list_windows(request: Request) -> Response:
     hall = get_hall(request)
 
-    def read(engine: Engine) -> list[Any]:
-        return [to_jsonable(engine.window_view(w.number)) for w in engine.config.windows]
+    def read(engine: Engine) -> list[replies.WindowView]:
+        return [engine.window_view(w.number) for w in engine.config.windows]
 
     return respond(ok(await hall.store.engine_read(read)))
 
@@ -154,18 +147,10 @@ async def candidates(number: int, request: Request) -> Response:
     hall = get_hall(request)
     now = hall.clock.now()
 
-    def read(engine: Engine) -> list[Any] | None:
+    def read(engine: Engine) -> list[replies.Candidate] | None:
         if number not in engine.config.window_by_number:
             return None
-        limit = engine.config.priority.aging_limit_min
-        out = []
-        for t in engine.candidates(number, now):
-            waited = (now - t.since) / dt.timedelta(minutes=1)
-            view = to_jsonable(engine.ticket_view(t))
-            view["waited_min"] = round(waited, 1)
-            view["over_limit"] = limit is not None and waited >= limit
-            out.append(view)
-        return out
+        return replies.candidates(engine, number, now)
 
     found = await hall.store.engine_read(read)
     if found is None:

@@ -21,7 +21,7 @@ from typing import Any
 import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.responses import HTMLResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from hallcore.clock import Clock, SystemClock
@@ -32,6 +32,7 @@ from hallserver.discovery import MdnsSettings
 from hallserver.errors import ApiError
 from hallserver.service import HallServer, Settings
 from hallserver.shipper import Shipper
+from hallserver.writectx import dumps
 
 log = logging.getLogger(__name__)
 
@@ -49,9 +50,7 @@ class _TooLargeError(Exception):
 
 
 def _error_bytes(err: ApiError) -> bytes:
-    import json
-
-    return json.dumps(err.body(), ensure_ascii=False).encode()
+    return dumps(err.body()).encode()
 
 
 _TOO_LARGE = ApiError(
@@ -131,8 +130,8 @@ class BodyLimit:
         await send({"type": "http.response.body", "body": body})
 
 
-def _error_response(err: ApiError) -> JSONResponse:
-    return JSONResponse(err.body(), status_code=err.status, headers=err.headers)
+def _error_response(err: ApiError) -> Response:
+    return Response(dumps(err.body()), err.status, err.headers, media_type="application/json")
 
 
 async def _on_api_error(_request: Request, exc: Exception) -> Response:

@@ -13,26 +13,26 @@ import secrets
 import sqlite3
 from collections import deque
 from dataclasses import dataclass, replace
-from enum import StrEnum
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from hallcore.clock import Clock
+from hallcore.replies import Role
 from hallserver.errors import ApiError
+
+__all__ = [  # Role is re-exported: the routes name roles from here
+    "ANY_STATION",
+    "CODE_ALPHABET",
+    "SESSION_HOURS",
+    "STATION_ROLES",
+    "Principal",
+    "Role",
+]
 
 SESSION_HOURS = 12
 # Enrollment codes avoid 0/O and 1/I/L so they can be read aloud from a kiosk screen.
 CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
-
-
-class Role(StrEnum):
-    KIOSK = "kiosk"
-    COUNTER = "counter"
-    DESK = "desk"
-    DISPLAY = "display"
-    AGENT = "agent"
-    MANAGER = "manager"
 
 
 STATION_ROLES = frozenset(r.value for r in Role if r is not Role.MANAGER)

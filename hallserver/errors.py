@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from hallcore.engine import RefusalCode, Refused
+from hallcore.engine import Refused
 from hallcore.errors import HallError
+from hallcore.replies import ErrorBody, refusal_status
 
 
 class ServerError(HallError):
@@ -40,50 +41,8 @@ class ApiError(ServerError):
         self.detail = detail or {}
         self.headers = headers
 
-    def body(self) -> dict[str, Any]:
-        return {
-            "error": self.code,
-            "message": self.message,
-            "message_en": self.message_en,
-            "detail": self.detail,
-        }
-
-
-# Refusals that mean "the thing named does not exist" → 404; "the request itself is wrong" → 422; the rest are
-# conflicts with the current state → 409 (docs/api.md, Conventions).
-_NOT_FOUND = frozenset(
-    {
-        RefusalCode.UNKNOWN_MATTER,
-        RefusalCode.UNKNOWN_WINDOW,
-        RefusalCode.UNKNOWN_TICKET,
-        RefusalCode.UNKNOWN_SERIES,
-        RefusalCode.UNKNOWN_BOOKING,
-        RefusalCode.UNKNOWN_CASE,
-        RefusalCode.UNKNOWN_PRIORITY,
-    }
-)
-_BAD_INPUT = frozenset(
-    {
-        RefusalCode.PRECHECK_INPUT,
-        RefusalCode.PRECHECK_REQUIRED,
-        RefusalCode.BAD_SCORE,
-        RefusalCode.REASON_REQUIRED,
-        RefusalCode.UNKNOWN_PAUSE_REASON,
-        RefusalCode.BAD_TARGET,
-        RefusalCode.NOT_PARTNER,
-        RefusalCode.SLOT_UNKNOWN,
-        RefusalCode.TOO_FAR_AHEAD,
-        RefusalCode.NOT_BOOKABLE,
-    }
-)
-
-
-def refusal_status(code: RefusalCode) -> int:
-    if code in _NOT_FOUND:
-        return 404
-    if code in _BAD_INPUT:
-        return 422
-    return 409
+    def body(self) -> ErrorBody:
+        return ErrorBody(self.code, self.message, self.message_en, self.detail)
 
 
 def from_refusal(refused: Refused) -> ApiError:

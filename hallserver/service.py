@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from hallcore import commands as c
+from hallcore import replies
 from hallcore.calendar import HallCalendar
 from hallcore.clock import Clock
 from hallcore.config import Durability, HallConfig
@@ -250,7 +251,7 @@ class HallServer:
 
         await self.store.submit(Job(run))
 
-    async def reload(self) -> dict[str, Any]:
+    async def reload(self) -> replies.Reloaded:
         """Load the config file again; on any error keep the running config and say why."""
         if self.config_path is None:
             raise ApiError(
@@ -304,12 +305,7 @@ class HallServer:
         self.hub.backlog = deque(self.hub.backlog, maxlen=max(1, new.server.backlog_events))
         self.last_reload_errors = []
         log.info("config reloaded from %s", self.config_path)
-        return {
-            "reloaded": True,
-            "hall": new.hall.id,
-            "windows": len(new.windows),
-            "matters": len(new.matters),
-        }
+        return replies.Reloaded(True, new.hall.id, len(new.windows), len(new.matters))
 
 
 def _recent_call_texts(conn: Any) -> list[str]:

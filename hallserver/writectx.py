@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from hallcore import commands as c
+from hallcore.codec import encode
 from hallcore.engine import Accepted, Engine, Outcome
 from hallcore.events import Event, PrecheckRecorded, TicketChanged, TicketIssued
 from hallserver import rows
@@ -35,7 +36,8 @@ def _default(value: Any) -> Any:
 
 
 def dumps(body: Any) -> str:
-    return json.dumps(body, ensure_ascii=False, separators=(",", ":"), default=_default)
+    """A reply body (a `hallcore.replies` dataclass, or plain data) as the JSON sent and stored."""
+    return json.dumps(encode(body), ensure_ascii=False, separators=(",", ":"), default=_default)
 
 
 def ok(body: Any, status: int = 200) -> Reply:

@@ -16,7 +16,6 @@ import logging
 import sys
 from dataclasses import replace
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
@@ -138,15 +137,7 @@ async def run_kiosk(
     api = HttpHall(server, load_token(cred_path), clock=clock)
     printer = make_printer(station, args.printer)
     scanner = make_scanner(station)
-    tz = ZoneInfo(config.hall.timezone)
-    issuer = Issuer(
-        api,
-        printer,
-        hall_name=config.hall.name,
-        tz=tz,
-        matter_names={m.code: (m.name, m.name_en) for m in config.matters},
-        today=lambda: clock.now().astimezone(tz).date().isoformat(),
-    )
+    issuer = Issuer(api, printer)
     bridge = KioskBridge(api, printer, issuer, scanner=scanner)
     cat = catalog()
     view = KioskView()

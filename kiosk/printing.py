@@ -15,17 +15,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import datetime as dt
 import logging
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Literal
-from zoneinfo import ZoneInfo
 
 from drivers.base import DeviceState, DeviceUnavailable, DriverError, Health
 from drivers.printer import PrinterNotReady
-from drivers.printing import NoticeItem, NoticePrint, TicketPrint
 from drivers.protocols import TicketPrinter
 from hallclient.api import HallApi
 from hallclient.errors import ServerUnavailable
@@ -89,60 +86,6 @@ class PrinterDown:
 Outcome = IssuedOutcome | NoticeOutcome | PrinterDown
 
 
-def _fmt_local(when: dt.datetime, tz: ZoneInfo) -> str:
-    return when.astimezone(tz).strftime("%Y-%m-%d %H:%M")
-
-
-def ticket_print(issued: Issued, request: Request, hall_name: str, tz: ZoneInfo) -> TicketPrint:
-    """What goes on paper, in the citizen's language."""
-    t = issued.ticket
-    en = request.language == "en"
-    matter = (t.matter_name_en or t.matter_name) if en else t.matter_name
-    est = issued.estimate
-    low = est.low_min if est.low_min is not None else 0
-    high = est.high_min if est.high_min is not None else low
-    tolerance: tuple[str, ...] = ()
-    due = ""
-    if issued.precheck is not None and issued.precheck.outcome == "容缺":
-        tolerance = tuple(
-            (m.text_en or m.text) if en else m.text for m in issued.precheck.missing if m.tolerable
-        )
-        due = issued.precheck.due.isoformat() if issued.precheck.due else ""
-    hall = hall_name
-    if issued.print is not None:
-        hall = (
-            (issued.print.extra.get("hall_name_en") or issued.print.hall_name)
-            if en
-            else issued.print.hall_name
-        )
-    return TicketPrint(
-        hall=hall,
-        number=t.label,
-        matter=matter,
-        people_ahead=issued.ahead,
-        estimate_min=(low, high),
-        issued=_fmt_local(t.issued_at, tz),
-        status_url=issued.status_url,
-        tolerance_items=tolerance,
-        tolerance_due=due,
-        priority=t.priority_name,
-        language=request.language,
-    )
-
-
-def notice_print(
-    not_issued: NotIssued, matter_name: str, hall_name: str, day: str, language: str
-) -> NoticePrint:
-    en = language == "en"
-    items = tuple(
-        NoticeItem((m.text_en or m.text) if en else m.text, (m.where_en or m.where) if en else m.where)
-        for m in not_issued.precheck.missing
-    )
-    return NoticePrint(
-        hall=hall_name, matter=matter_name, date=day, items=items, language="en" if en else "zh"
-    )
-
-
 class Issuer:
     """Runs the printer-safe sequence for one kiosk. `to_thread` runs blocking printer calls off the loop."""
 
@@ -151,19 +94,11 @@ class Issuer:
         api: HallApi,
         printer: TicketPrinter | None,
         *,
-        hall_name: str,
-        tz: ZoneInfo,
-        matter_names: Mapping[str, tuple[str, str]],
-        today: Callable[[], str],
         reprint_once: bool = True,
         confirm_tries: int = 3,
     ) -> None:
         self.api = api
         self.printer = printer
-        self.hall_name = hall_name
-        self.tz = tz
-        self.matter_names = dict(matter_names)
-        self.today = today
         self.reprint_once = reprint_once
         self.confirm_tries = confirm_tries
         self.last_state: DeviceState | None = None
@@ -193,12 +128,8 @@ class Issuer:
         return await self._print_ticket(printer, reply, request)
 
     async def _print_notice(self, printer: TicketPrinter, reply: NotIssued, request: Request) -> bool:
-        zh, en = self.matter_names.get(request.matter, (request.matter, request.matter))
-        notice = notice_print(
-            reply, en if request.language == "en" else zh, self.hall_name, self.today(), request.language
-        )
         try:
-            await asyncio.to_thread(printer.print_notice, notice)
+            await asyncio.to_thread(printer.print_notice, reply.printout(request.language))
         except DriverError as exc:
             log.warning("一次性告知单 not printed: %s", exc)
             return False
@@ -206,7 +137,7 @@ class Issuer:
 
     async def _print_ticket(self, printer: TicketPrinter, issued: Issued, request: Request) -> Outcome:
         ticket = issued.ticket
-        job = ticket_print(issued, request, self.hall_name, self.tz)
+        job = issued.printout(request.language)  # the hall's own print block, in the citizen's language
         pending = ticket.state == "pending_print"
         tries = 2 if self.reprint_once else 1
         error: DriverError | None = None

@@ -16,7 +16,6 @@ import pathlib
 from collections.abc import Callable, Coroutine, Iterator
 from dataclasses import dataclass
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
 import shiboken6
@@ -199,15 +198,7 @@ def kiosk_rig(
         clock = hall.clock
         api = HttpHall(hall.url, hall.kiosk.token, clock=clock, retries=1, backoff_s=0.05, timeout=3.0)
         cfg = hall.config
-        tz = ZoneInfo(cfg.hall.timezone)
-        issuer = Issuer(
-            api,
-            printer,
-            hall_name=cfg.hall.name,
-            tz=tz,
-            matter_names={m.code: (m.name, m.name_en) for m in cfg.matters},
-            today=lambda: clock.now().astimezone(tz).date().isoformat(),
-        )
+        issuer = Issuer(api, printer)
         bridge = KioskBridge(api, printer, issuer, printer_poll_s=0.05, health_poll_s=0.05)
         view = KioskView()
         view.resize(1080, 1920)

@@ -65,10 +65,7 @@ def test_every_screen_is_accessible(
     clock = FakeClock(MONDAY_9)
     hall = FakeHall(config, clock).as_station("kiosk")
     printer = FakeTicketPrinter()
-    tz = ZoneInfo(config.hall.timezone)
-    issuer = Issuer(
-        hall, printer, hall_name=config.hall.name, tz=tz, matter_names={}, today=lambda: "2026-11-23"
-    )
+    issuer = Issuer(hall, printer)
     bridge = KioskBridge(hall, printer, issuer)
     view = KioskView()
     view.resize(1080, 1920)

@@ -141,17 +141,17 @@ async def test_issue_call_serve_rate_over_http(server: Running, desk: HttpHall, 
     assert done.ticket is not None
     assert done.ticket.state == "done"
     rating = await counter.rate(issued.ticket.id, 1)  # the id has a "/": one path segment
-    assert rating.case_id is not None
+    assert rating.case is not None
     with pytest.raises(Refusal) as twice:
         await counter.rate(issued.ticket.id, 5)
     assert twice.value.code == "already_rated"
 
     snap = await counter.snapshot()
-    assert snap.recent_calls[0].label == issued.ticket.label
+    assert snap.recent_calls[-1].ticket.label == issued.ticket.label  # oldest first
     assert [w.number for w in await counter.windows()][:2] == [1, 2]
     info = await counter.hall_info()
     assert any(m.code == MATTER for m in info.matters)
-    assert info.id == server.config.hall.id
+    assert info.hall.id == server.config.hall.id
     health = await counter.health()
     assert health.ok
     assert health.seq == snap.seq
@@ -195,7 +195,7 @@ async def test_enroll_and_approve_over_http(server: Running, tmp_path: pathlib.P
         await approver
         assert load_token(path) == token
         anon.set_token(token)
-        assert (await anon.hall_info()).name
+        assert (await anon.hall_info()).hall.name
 
 
 @pytest.mark.asyncio

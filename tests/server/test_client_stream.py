@@ -18,7 +18,8 @@ from hallclient.errors import AuthError, Refusal
 from hallclient.stream import EventStream, events_url
 from hallclient.types import ConnectionState, EventItem, Heartbeat, Snapshot, StreamItem
 from hallcore.clock import FakeClock
-from hallcore.events import WindowChanged, WindowView, encode_event, to_jsonable
+from hallcore.codec import encode
+from hallcore.events import WindowChanged, WindowView, encode_event
 from tests.fakes.halls import MONDAY_9
 
 WINDOW = WindowView(number=1, name="户籍窗口", state="open", zone="", series=("A",))
@@ -212,7 +213,7 @@ async def test_a_snapshot_replaces_the_backlog(scripted: Scripted, clock: FakeCl
     snap = {
         "seq": 100,
         "at": MONDAY_9.isoformat(),
-        "windows": [to_jsonable(WINDOW)],
+        "windows": [encode(WINDOW)],
         "waiting": {"A": 12},
         "recent_calls": [],
         "devices": [],

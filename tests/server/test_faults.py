@@ -148,7 +148,7 @@ def enroll(url: str, role: str, window: int | None = None) -> str:
 def candidates(url: str, token: str, window: int) -> list[str]:
     r = httpx.get(f"{url}/api/windows/{window}/candidates", headers={"Authorization": f"Bearer {token}"})
     assert r.status_code == 200, r.text
-    return [t["id"] for t in r.json()]
+    return [c["ticket"]["id"] for c in r.json()]
 
 
 def check_store(db: pathlib.Path, ledger: Ledger) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import uuid
@@ -16,14 +17,19 @@ from hallclient.errors import AuthError, BadReply, DiskFull, Refusal, ServerUnav
 from hallclient.http import HttpHall
 from hallclient.types import (
     EnrollState,
-    Estimate,
     Issued,
     NotIssued,
     Slot,
 )
+from hallcore import replies
+from hallcore.codec import encode
 from hallcore.config import MatterKind
-from hallcore.events import TicketView, WindowView, to_jsonable
-from tests.fakes.halls import MONDAY_9
+from hallcore.estimates import WaitEstimate
+from hallcore.events import TicketChanged, TicketView, WindowView
+from hallcore.precheck import MissingItem, MissingKind, PrecheckOutcome, PrecheckResult
+from hallcore.printout import NoticePrint, TicketPrint
+from hallcore.replies import hall_view
+from tests.fakes.halls import MONDAY_9, small_hall
 
 TICKET = TicketView(
     id="2026-11-23/A012",
@@ -95,59 +101,33 @@ async def hall(server: Server, delays: list[float]) -> AsyncIterator[HttpHall]:
     await client.aclose()
 
 
-ISSUED = {
-    "ticket": to_jsonable(TICKET),
-    "token": "st-abc",
-    "status_url": "https://hall.example/s/st-abc",
-    "ahead": 3,
-    "estimate": {"low_min": 5, "high_min": 20, "point_min": 12, "no_window_open": False},
-    "precheck": {
-        "outcome": "容缺",
-        "missing": [
-            {
-                "id": "photo",
-                "kind": "material",
-                "text": "照片",
-                "text_en": "photo",
-                "where": "照相馆",
-                "where_en": "",
-                "tolerable": True,
-            }
-        ],
-        "due": "2026-12-21",
-    },
-    "print": {
-        "hall_name": "小厅",
-        "hall_name_en": "Small hall",
-        "label": "A012",
-        "qr": "https://hall.example/s/st-abc",
-        "missing": ["照片"],
-        "due": "2026-12-21",
-        "estimate": {"low_min": 5, "high_min": 20},
-    },
-}
+PHOTO = MissingItem("photo", MissingKind.MATERIAL, "照片", "photo", "照相馆", "", True)
+TOLERATED = PrecheckResult(PrecheckOutcome.TOLERATED, (PHOTO,), dt.date(2026, 12, 21), "hj01")
+PRINTED = TicketPrint(
+    "小厅", "A012", "户口迁移", 3, (5, 20), "2026-11-23 09:00", "https://hall.example/s/st-abc"
+)
+ISSUED_REPLY = replies.Issued(
+    ticket=TICKET,
+    token="st-abc",
+    status_url="https://hall.example/s/st-abc",
+    ahead=3,
+    estimate=WaitEstimate(5, 20, 12, False),
+    precheck=TOLERATED,
+    print={"zh": PRINTED},
+)
+ISSUED = encode(ISSUED_REPLY)
 
 
 @pytest.mark.asyncio
 async def test_issue_ticket_parses_issued_and_sends_a_request_id(server: Server, hall: HttpHall) -> None:
     server.reply("POST", "/api/tickets", 201, ISSUED)
     out = await hall.issue_ticket("hj01", answers={"resident": True}, present=frozenset({"idcard", "form"}))
+    assert out == ISSUED_REPLY  # the reply is the server's dataclass, read back with the same codec
     assert isinstance(out, Issued)
-    assert out.ticket == TICKET
-    assert out.ahead == 3
-    assert out.estimate == Estimate(5, 20, 12, False)
     assert out.precheck is not None
-    assert out.precheck.outcome == "容缺"
-    assert out.precheck.missing[0].id == "photo"
+    assert out.precheck.missing[0].kind is MissingKind.MATERIAL
     assert out.precheck.due == dt.date(2026, 12, 21)
-    assert out.print is not None
-    assert out.print.hall_name == "小厅"
-    assert (out.print.qr, out.print.missing, out.print.due) == (
-        "https://hall.example/s/st-abc",
-        ("照片",),
-        dt.date(2026, 12, 21),
-    )
-    assert out.print.extra == {"label": "A012", "estimate": {"low_min": 5, "high_min": 20}}
+    assert out.printout("en") == PRINTED  # a language the hall does not print falls back to Chinese
     body = server.body()
     assert body["matter"] == "hj01"
     assert body["answers"] == {"resident": True}
@@ -158,17 +138,19 @@ async def test_issue_ticket_parses_issued_and_sends_a_request_id(server: Server,
 
 @pytest.mark.asyncio
 async def test_failed_precheck_is_not_issued(server: Server, hall: HttpHall) -> None:
-    precheck = {**ISSUED["precheck"], "outcome": "不通过", "due": None}
-    server.reply("POST", "/api/tickets", 200, {"ticket": None, "precheck": precheck})
+    failed = dataclasses.replace(TOLERATED, outcome=PrecheckOutcome.FAIL, due=None)
+    notice = NoticePrint("小厅", "户口迁移", "2026-11-23", ())
+    server.reply("POST", "/api/tickets", 200, encode(replies.NotIssued(failed, {"zh": notice})))
     out = await hall.issue_ticket("hj01", answers={"resident": False})
     assert isinstance(out, NotIssued)
     assert not out.precheck.issues_ticket
     assert [m.text for m in out.precheck.missing] == ["照片"]
+    assert out.printout("zh") == notice
 
 
 @pytest.mark.asyncio
 async def test_ticket_ids_stay_one_path_segment(server: Server, hall: HttpHall) -> None:
-    server.reply("POST", "/api/tickets/2026-11-23%2FA012/printed", 200, {"ticket": to_jsonable(TICKET)})
+    server.reply("POST", "/api/tickets/2026-11-23%2FA012/printed", 200, {"ticket": encode(TICKET)})
     assert await hall.confirm_print(TICKET.id) == TICKET
 
 
@@ -195,7 +177,7 @@ async def test_ticket_ids_stay_one_path_segment(server: Server, hall: HttpHall) 
 async def test_window_actions(
     server: Server, hall: HttpHall, call: Callable[[HttpHall], Any], path: str, extra: dict[str, Any]
 ) -> None:
-    server.reply("POST", f"/api/windows/1/{path}", 200, {"window": to_jsonable(WINDOW), "ticket": None})
+    server.reply("POST", f"/api/windows/1/{path}", 200, {"window": encode(WINDOW), "ticket": None})
     out = await call(hall)
     assert out.window == WINDOW
     assert out.ticket is None
@@ -205,85 +187,57 @@ async def test_window_actions(
 
 @pytest.mark.asyncio
 async def test_call_next_with_ticket(server: Server, hall: HttpHall) -> None:
-    called = {**to_jsonable(TICKET), "state": "called", "window": 1, "call_reason": "按顺序（户籍）"}
-    server.reply("POST", "/api/windows/1/call-next", 200, {"window": to_jsonable(WINDOW), "ticket": called})
+    called = {**encode(TICKET), "state": "called", "window": 1, "call_reason": "按顺序（户籍）"}
+    server.reply("POST", "/api/windows/1/call-next", 200, {"window": encode(WINDOW), "ticket": called})
     out = await hall.call_next(1)
     assert out.ticket is not None
     assert out.ticket.state == "called"
     assert out.ticket.call_reason == "按顺序（户籍）"
 
 
+CALL = TicketChanged(MONDAY_9, "called", dataclasses.replace(TICKET, state="called", window=1), WINDOW, {})
+
+
 @pytest.mark.asyncio
 async def test_reads(server: Server, hall: HttpHall) -> None:
-    server.reply(
-        "GET",
-        "/api/windows/1/candidates",
-        200,
-        [{"ticket": to_jsonable(TICKET), "reason": "优先：老年人", "reason_en": "priority: elderly"}],
-    )
-    server.reply("GET", "/api/windows", 200, [to_jsonable(WINDOW)])
-    server.reply(
-        "GET",
-        "/api/status/st-abc",
-        200,
-        {
-            "label": "A012",
-            "matter_name": "户口迁移",
-            "state": "waiting",
-            "ahead": 2,
-            "estimate": {"low_min": 1, "high_min": 9, "point_min": 4},
-            "window": None,
-            "window_name": "",
-            "calls": [{"label": "A010", "window": 1, "window_name": "户籍窗口", "at": MONDAY_9.isoformat()}],
-        },
-    )
+    cand = replies.Candidate(TICKET, "优先：老年人", "priority: elderly", 31.5, True)
+    server.reply("GET", "/api/windows/1/candidates", 200, [encode(cand)])
+    server.reply("GET", "/api/windows", 200, [encode(WINDOW)])
+    status = replies.TicketStatus(
+        "A012", "hj01", "户口迁移", "", "waiting", MONDAY_9, 2, WaitEstimate(1, 9, 4), None, "", "", (), None,
+        (CALL,),
+    )  # fmt: skip
+    server.reply("GET", "/api/status/st-abc", 200, encode(status))
     server.reply("GET", "/api/booking/slots", 200, [{"start": "09:00", "end": "09:30", "remaining": 4}])
-    server.reply("GET", "/api/health", 200, {"ok": True, "seq": 42, "db": "ok", "uptime_s": 3})
-    (cand,) = await hall.candidates(1)
-    assert cand.ticket == TICKET
-    assert cand.reason == "优先：老年人"
-    server.reply(
-        "GET",
-        "/api/windows/1/candidates",
-        200,
-        [{**to_jsonable(TICKET), "waited_min": 31.5, "over_limit": True}],
-    )
-    (bare,) = await hall.candidates(1)
-    assert (bare.ticket, bare.waited_min, bare.over_limit) == (TICKET, 31.5, True)
+    health = replies.Health(True, "small", 42, "ok", "full", 3, 0, 0.0)
+    server.reply("GET", "/api/health", 200, encode(health))
+    assert await hall.candidates(1) == [cand]
     assert await hall.windows() == [WINDOW]
-    st = await hall.status("st-abc")
-    assert st.ahead == 2
-    assert st.estimate is not None
-    assert st.estimate.no_window_open is False
-    assert st.calls[0].label == "A010"
-    assert st.calls[0].at == MONDAY_9
+    assert await hall.status("st-abc") == status
     assert await hall.slots("hj01", dt.date(2026, 11, 24)) == [Slot(dt.time(9), dt.time(9, 30), 4)]
     assert server.seen[-1].url.params["day"] == "2026-11-24"
-    health = await hall.health()
-    assert (health.ok, health.seq, health.uptime_s) == (True, 42, 3.0)
+    got = await hall.health()
+    assert (got.ok, got.seq, got.uptime_s) == (True, 42, 3.0)  # an integer where a float is due is fine
 
 
 @pytest.mark.asyncio
 async def test_rating_bookings_and_devices(server: Server, hall: HttpHall) -> None:
-    server.reply(
-        "POST",
-        "/api/tickets/A012/rating",
-        200,
-        {
-            "rating": {"ticket": TICKET.id, "score": 2, "score_name": "不满意"},
-            "case": {"case": "C-x", "due": "2026-11-30"},
-        },
+    rated = replies.Rated(
+        replies.RatingView(TICKET.id, "A012", 2, "不满意", 1),
+        replies.CaseView("C-x", dt.date(2026, 11, 30), "open"),
     )
-    server.reply(
-        "POST", "/api/bookings", 201, {"code": "K7Q2", "day": "2026-11-24", "slot": "09:00", "matter": "hj01"}
+    server.reply("POST", "/api/tickets/A012/rating", 200, encode(rated))
+    made = replies.BookingMade(
+        "K7Q2", dt.date(2026, 11, 24), dt.time(9), dt.time(9, 30), "hj01", "户口迁移", "张*"
     )
-    server.reply("POST", "/api/bookings/K7Q2/cancel", 200, {})
+    server.reply("POST", "/api/bookings", 201, encode(made))
+    server.reply("POST", "/api/bookings/K7Q2/cancel", 200, {"code": "K7Q2", "state": "cancelled"})
     server.reply("POST", "/api/bookings/K7Q2/checkin", 201, ISSUED)
-    server.reply("POST", "/api/devices/health", 200, {})
-    r = await hall.rate("A012", 2)
-    assert (r.score, r.case_id, r.case_due) == (2, "C-x", dt.date(2026, 11, 30))
-    b = await hall.book("hj01", dt.date(2026, 11, 24), dt.time(9), "110101199001011234", name="张三")
-    assert (b.code, b.day, b.slot) == ("K7Q2", dt.date(2026, 11, 24), dt.time(9))
+    server.reply("POST", "/api/devices/health", 200, {"changed": True})
+    assert await hall.rate("A012", 2) == rated
+    assert (
+        await hall.book("hj01", dt.date(2026, 11, 24), dt.time(9), "110101199001011234", name="张三") == made
+    )
     assert server.body()["slot"] == "09:00"
     await hall.cancel_booking("K7Q2")
     assert isinstance(await hall.check_in("K7Q2"), Issued)
@@ -293,72 +247,30 @@ async def test_rating_bookings_and_devices(server: Server, hall: HttpHall) -> No
 
 @pytest.mark.asyncio
 async def test_hall_snapshot_and_stations(server: Server, hall: HttpHall) -> None:
-    server.reply(
-        "GET",
-        "/api/hall",
-        200,
-        {
-            "id": "small",
-            "name": "小厅",
-            "matters": [
-                {
-                    "code": "hj01",
-                    "name": "户口迁移",
-                    "series": "A",
-                    "department": "gov",
-                    "kind": "承诺件",
-                    "precheck": {
-                        "questions": [{"id": "resident", "text": "本县户籍？"}],
-                        "tolerance_days": 20,
-                    },
-                    "future_field": 1,
-                }
-            ],
-            "series": [{"prefix": "A", "name": "户籍", "open": "09:00"}],
-            "windows": [{"number": 1, "name": "户籍窗口", "department": "gov", "series": ["A"]}],
-            "priority_classes": [{"id": "elderly", "name": "老年人", "rank": 2}],
-            "pause_reasons": ["休息"],
-        },
+    view = hall_view(small_hall())
+    server.reply("GET", "/api/hall", 200, {**encode(view), "future_field": 1})  # newer servers may add fields
+    snap = replies.HallSnapshot(
+        7, MONDAY_9, (WINDOW,), {"A": 3}, (CALL,), (replies.DeviceInfo("k1", "printer", "ok"),)
     )
-    server.reply(
-        "GET",
-        "/api/snapshot",
-        200,
-        {
-            "seq": 7,
-            "at": MONDAY_9.isoformat(),
-            "windows": [to_jsonable(WINDOW)],
-            "waiting": {"A": 3},
-            "recent_calls": [{"label": "A001", "window": 1}],
-            "devices": [{"station": "k1", "device": "printer", "health": "ok"}],
-        },
-    )
+    server.reply("GET", "/api/snapshot", 200, encode(snap))
     server.reply("POST", "/api/enroll", 201, {"station_id": "s1", "code": "123456", "poll_secret": "p"})
     server.reply("GET", "/api/enroll/s1", 200, {"state": "approved", "token": "t-new"})
-    server.reply("POST", "/api/manager/login", 200, {"token": "m-tok"})
+    server.reply("POST", "/api/manager/login", 200, {"token": "m-tok", "expires_at": MONDAY_9.isoformat()})
     server.reply("POST", "/api/counter/login", 200, {"staff": "S01", "name": "王芳", "window": 1})
     server.reply("POST", "/api/counter/logout", 200, {})
-    station = {
-        "station_id": "s1",
-        "name": "一楼取号机",
-        "role": "kiosk",
-        "state": "pending",
-        "code": "123456",
-    }
-    server.reply("GET", "/api/stations", 200, [station])
-    server.reply("POST", "/api/stations/s1/approve", 200, {**station, "state": "approved", "window": None})
-    server.reply("POST", "/api/stations/s1/revoke", 200, {**station, "state": "revoked"})
+    station = replies.StationInfo("s1", "一楼取号机", "kiosk", "pending", "123456", None, "", MONDAY_9)
+    server.reply("GET", "/api/stations", 200, [encode(station)])
+    approved = dataclasses.replace(station, state="approved")
+    server.reply("POST", "/api/stations/s1/approve", 200, encode(approved))
+    server.reply(
+        "POST", "/api/stations/s1/revoke", 200, encode(dataclasses.replace(station, state="revoked"))
+    )
 
     info = await hall.hall_info()
-    assert info.matters[0].kind is MatterKind.PROMISED
-    assert info.matters[0].precheck.questions[0].id == "resident"
-    assert info.series[0].open == dt.time(9)
-    assert info.windows[0].series == ("A",)
-    assert info.pause_reasons == ("休息",)
-    snap = await hall.snapshot()
-    assert (snap.seq, snap.waiting, snap.windows) == (7, {"A": 3}, (WINDOW,))
-    assert snap.recent_calls[0].label == "A001"
-    assert snap.devices[0].health == "ok"
+    assert info == view
+    assert info.matters[0].precheck.questions[0].id == view.matters[0].precheck.questions[0].id
+    assert {m.kind for m in info.matters} <= set(MatterKind)
+    assert await hall.snapshot() == snap
     enr = await hall.enroll("一楼取号机", "kiosk")
     assert enr.code == "123456"
     assert server.body() == {
@@ -371,8 +283,8 @@ async def test_hall_snapshot_and_stations(server: Server, hall: HttpHall) -> Non
     assert await hall.manager_login("admin", "pw") == "m-tok"
     assert (await hall.counter_login("S01", "1234", 1)).name == "王芳"
     await hall.counter_logout()
-    assert [s.station_id for s in await hall.stations()] == ["s1"]
-    assert (await hall.approve_station("s1")).state == "approved"
+    assert await hall.stations() == [station]
+    assert await hall.approve_station("s1") == approved
     assert (await hall.revoke_station("s1")).state == "revoked"
 
 
@@ -465,7 +377,7 @@ async def test_retries_are_bounded_and_keep_the_callers_request_id(server: Serve
 
 @pytest.mark.asyncio
 async def test_each_call_gets_its_own_request_id(server: Server, hall: HttpHall) -> None:
-    server.reply("POST", "/api/windows/1/recall", 200, {"window": to_jsonable(WINDOW), "ticket": None})
+    server.reply("POST", "/api/windows/1/recall", 200, {"window": encode(WINDOW), "ticket": None})
     await hall.recall(1)
     await hall.recall(1)
     assert server.body(0)["request_id"] != server.body(1)["request_id"]
@@ -486,7 +398,7 @@ async def test_unreadable_replies_are_bad_reply(server: Server, hall: HttpHall) 
 
 @pytest.mark.asyncio
 async def test_set_token_and_no_token(server: Server, hall: HttpHall) -> None:
-    server.reply("GET", "/api/health", 200, {"ok": True, "seq": 0, "db": "ok", "uptime_s": 0})
+    server.reply("GET", "/api/health", 200, encode(replies.Health(True, "small", 0, "ok", "full", 0, 0, 0)))
     hall.set_token(None)
     await hall.health()
     assert "authorization" not in server.seen[-1].headers

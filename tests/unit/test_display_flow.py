@@ -8,7 +8,7 @@ import datetime as dt
 from display.flow import Announce, DisplayFlow, Screen
 from display.hallboard import STALE_LINE, Area, brightness_at, hall_board_areas
 from drivers.codecs.hqp import Color
-from hallclient.types import CallInfo, ConnectionState, EventItem, Heartbeat, Snapshot, SnapshotInfo
+from hallclient.types import ConnectionState, EventItem, HallSnapshot, Heartbeat, Snapshot
 from hallcore.clock import FakeClock
 from hallcore.config import BrightnessStep, HallConfig, Led, Privacy, Window, Zone
 from hallcore.events import TicketChanged, TicketIssued, TicketView, WindowView
@@ -137,15 +137,16 @@ def test_the_board_goes_stale_when_the_server_is_gone_and_back_when_it_returns()
 
 def test_snapshot_replaces_the_picture_and_keeps_the_zone() -> None:
     flow, clock = make(zone="f1")
-    snap = SnapshotInfo(
+    calls = [
+        call(n, label, w, "", clock.now()).event
+        for n, label, w in ((1, "B001", 2), (2, "A002", 1), (3, "C002", 3))
+    ]
+    snap = HallSnapshot(
         seq=9,
         at=clock.now(),
+        windows=(),
         waiting={"A": 4, "B": 0},
-        recent_calls=(
-            CallInfo("C002", 3, "综合窗口", "综合咨询", clock.now()),
-            CallInfo("A002", 1, "户籍窗口", "户口迁移", clock.now()),
-            CallInfo("B001", 2, "社保窗口", "社保卡补办", clock.now()),
-        ),
+        recent_calls=tuple(c for c in calls if isinstance(c, TicketChanged)),  # oldest first, as the server
     )
     assert flow.apply(Snapshot(9, snap)) == []  # a snapshot is history: nothing is read out
     assert [c.label for c in flow.calls()] == ["A002", "B001"]

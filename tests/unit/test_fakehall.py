@@ -53,8 +53,7 @@ async def test_kiosk_to_rating_flow() -> None:
     assert issued.ahead == 0
     assert issued.estimate.no_window_open  # no window open yet: say so, do not guess
     assert issued.status_url.endswith(issued.token)
-    assert issued.print is not None
-    assert issued.print.hall_name == "小厅"
+    assert issued.printout("zh").hall == "小厅"
 
     printed = await kiosk.confirm_print(issued.ticket.id)
     assert printed.state == "waiting"
@@ -73,7 +72,7 @@ async def test_kiosk_to_rating_flow() -> None:
     assert (called.ticket.label, called.ticket.state, called.window.current) == ("B001", "called", "B001")
     status = await kiosk.status(issued.token)
     assert (status.state, status.window) == ("called", 2)
-    assert status.calls[0].label == "B001"
+    assert status.calls[-1].ticket.label == "B001"
 
     await counter.start_serving(2)
     clock.advance(300)
@@ -81,7 +80,7 @@ async def test_kiosk_to_rating_flow() -> None:
     assert done.ticket is not None
     assert done.ticket.state == "done"
     rating = await counter.rate(issued.ticket.id, 5)
-    assert (rating.score, rating.score_name, rating.case_id) == (5, "非常满意", None)
+    assert (rating.rating.score, rating.rating.score_name, rating.case) == (5, "非常满意", None)
 
     items = await take(feed, 7)
     kinds = [
@@ -100,7 +99,7 @@ async def test_kiosk_to_rating_flow() -> None:
     assert feed.last_seq == 7
     snap = await display.snapshot()
     assert snap.seq == 7
-    assert snap.recent_calls[0].label == "B001"
+    assert snap.recent_calls[-1].ticket.label == "B001"
     await hall.aclose()
 
 
@@ -188,8 +187,8 @@ async def test_bad_rating_opens_a_case_and_rating_twice_is_refused() -> None:
         await hall.rate(issued.ticket.id, 6)
     assert (bad.value.code, bad.value.status) == ("bad_score", 422)
     r = await hall.rate(issued.ticket.label, 1)
-    assert r.case_id is not None
-    assert r.case_due is not None
+    assert r.case is not None
+    assert r.case.due is not None
     assert any(isinstance(e, CaseChanged) for _, e in hall.event_log())
     with pytest.raises(Refusal) as twice:
         await hall.rate(issued.ticket.id, 5)

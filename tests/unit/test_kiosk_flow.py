@@ -6,9 +6,10 @@ import pathlib
 
 import pytest
 
-from hallclient.types import NotIssued, PrecheckInfo
+from hallclient.types import NotIssued, PrecheckResult
 from hallcore.config import HallConfig
 from hallcore.configload import load_config
+from hallcore.precheck import PrecheckOutcome
 from kiosk.flow import ELDER_MIN_CHOICE_S, FlowSettings, KioskFlow, Local, Message, Screen, local_outcome
 from kiosk.search import group, search
 from kiosk.texts import TEXTS, catalog
@@ -158,7 +159,7 @@ def test_notice_and_booking(county: HallConfig) -> None:
     f.start(0)
     f.choose_matter("ZH01", 0)
     f.submit("", 0)
-    f.refused_ticket(NotIssued(PrecheckInfo("不通过")), True, 1)
+    f.refused_ticket(NotIssued(PrecheckResult(PrecheckOutcome.FAIL, (), None, "hj01"), {}), True, 1)
     assert on(f, Screen.NOTICE)
     f.home(2)
     f.start_booking(3)

@@ -1,0 +1,532 @@
+"""The replies of the hall API (docs/api.md), as typed dataclasses: the server encodes them with
+`hallcore.codec`, hallclient decodes them with the same codec, and the OpenAPI schema is generated from them.
+One shape per reply, so a station, a test and a generated client all read the same thing.
+
+The builders below turn engine state into replies; they are pure and run with the engine lock held (on the
+writer or a reader). Tickets and windows are the events' own views (`TicketView`, `WindowView`), the estimate
+is `WaitEstimate` and the pre-check result is `PrecheckResult`: an app handles one shape whether it learnt of
+a ticket from a reply or from the event stream.
+
+HTTP statuses live here too (`refusal_status`, `Role`): what a client may expect is part of the contract.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from hallcore.config import (
+    Department,
+    Hall,
+    HallConfig,
+    Kiosk,
+    Led,
+    Matter,
+    PriorityClass,
+    RatingPolicy,
+    Series,
+    Voice,
+    Window,
+    Zone,
+)
+from hallcore.engine import Engine
+from hallcore.estimates import WaitEstimate
+from hallcore.events import TicketChanged, TicketView, WindowView
+from hallcore.model import SCORE_NAMES, Ticket, TicketState
+from hallcore.outcomes import RefusalCode
+from hallcore.precheck import MissingItem, PrecheckResult
+from hallcore.printout import NoticePrint, TicketPrint, notice_printout, ticket_printout
+
+__all__ = [
+    "MissingItem",
+    "PrecheckResult",
+    "TicketChanged",
+    "TicketView",
+    "WaitEstimate",
+    "WindowView",
+]
+
+# ---- who may call, and what a refusal answers --------------------------------------------------------------
+
+
+class Role(StrEnum):
+    """A token's role: the five station roles and a manager session."""
+
+    KIOSK = "kiosk"
+    COUNTER = "counter"
+    DESK = "desk"
+    DISPLAY = "display"
+    AGENT = "agent"
+    MANAGER = "manager"
+
+
+STATION_ROLES = frozenset(r for r in Role if r is not Role.MANAGER)
+
+#: Refusals naming a thing that does not exist → 404; a request that is wrong in itself → 422; every other
+#: refusal is a conflict with the current state → 409 (docs/api.md, Conventions).
+NOT_FOUND_REFUSALS = frozenset(
+    {
+        RefusalCode.UNKNOWN_MATTER,
+        RefusalCode.UNKNOWN_WINDOW,
+        RefusalCode.UNKNOWN_TICKET,
+        RefusalCode.UNKNOWN_SERIES,
+        RefusalCode.UNKNOWN_BOOKING,
+        RefusalCode.UNKNOWN_CASE,
+        RefusalCode.UNKNOWN_PRIORITY,
+    }
+)
+BAD_INPUT_REFUSALS = frozenset(
+    {
+        RefusalCode.PRECHECK_INPUT,
+        RefusalCode.PRECHECK_REQUIRED,
+        RefusalCode.BAD_SCORE,
+        RefusalCode.REASON_REQUIRED,
+        RefusalCode.UNKNOWN_PAUSE_REASON,
+        RefusalCode.BAD_TARGET,
+        RefusalCode.NOT_PARTNER,
+        RefusalCode.SLOT_UNKNOWN,
+        RefusalCode.TOO_FAR_AHEAD,
+        RefusalCode.NOT_BOOKABLE,
+    }
+)
+
+
+def refusal_status(code: RefusalCode) -> int:
+    """The HTTP status of an engine refusal."""
+    if code in NOT_FOUND_REFUSALS:
+        return 404
+    if code in BAD_INPUT_REFUSALS:
+        return 422
+    return 409
+
+
+@dataclass(frozen=True, slots=True)
+class ErrorBody:
+    """Every 4xx/5xx reply: a code, the message in Chinese and English, and details for programs."""
+
+    error: str
+    message: str
+    message_en: str
+    detail: dict[str, Any] = field(default_factory=dict)
+
+
+# ---- tickets -----------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Issued:
+    """201: a ticket. `token` opens the phone page at `status_url`; `print` is the ticket as printed, in
+    every language the hall prints (`hallcore.printout.PRINT_LANGUAGES`)."""
+
+    ticket: TicketView
+    token: str
+    status_url: str
+    ahead: int
+    estimate: WaitEstimate
+    precheck: PrecheckResult | None
+    print: dict[str, TicketPrint]
+
+    def printout(self, language: str) -> TicketPrint:
+        """The ticket in `language`, or in Chinese if the hall does not print that one."""
+        return self.print.get(language) or self.print["zh"]
+
+
+@dataclass(frozen=True, slots=True)
+class NotIssued:
+    """200: the pre-check failed (不通过); no ticket. `print` is the 一次性告知单 in every language."""
+
+    precheck: PrecheckResult
+    print: dict[str, NoticePrint]
+    ticket: None = None
+
+    def printout(self, language: str) -> NoticePrint:
+        return self.print.get(language) or self.print["zh"]
+
+
+@dataclass(frozen=True, slots=True)
+class TicketReply:
+    """The ticket after printed / void / cancel / requeue."""
+
+    ticket: TicketView
+
+
+@dataclass(frozen=True, slots=True)
+class RatingView:
+    ticket: str
+    label: str
+    score: int
+    score_name: str
+    window: int
+
+
+@dataclass(frozen=True, slots=True)
+class CaseView:
+    """A 差评 case opened by the rating, with its follow-up deadline."""
+
+    id: str
+    due: dt.date
+    state: str
+
+
+@dataclass(frozen=True, slots=True)
+class Rated:
+    rating: RatingView
+    case: CaseView | None
+
+
+@dataclass(frozen=True, slots=True)
+class TicketStatus:
+    """The phone page's view of one ticket; `ahead`/`estimate` only while it waits (None for an old one);
+    `calls` are the hall's recent call events, oldest first."""
+
+    label: str
+    matter: str
+    matter_name: str
+    matter_name_en: str
+    state: str
+    issued_at: dt.datetime
+    ahead: int | None
+    estimate: WaitEstimate | None
+    window: int | None
+    window_name: str
+    precheck: str
+    missing: tuple[str, ...]
+    due: dt.date | None
+    calls: tuple[TicketChanged, ...]
+
+
+# ---- windows -----------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class WindowResult:
+    """Reply to a window action: the window after it, and the ticket it acted on (None for open/close…)."""
+
+    window: WindowView
+    ticket: TicketView | None
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """A waiting ticket in the order the window would call it, with why it is there."""
+
+    ticket: TicketView
+    reason: str
+    reason_en: str
+    waited_min: float
+    over_limit: bool  # waited past the anti-starvation limit: goes first
+
+
+# ---- bookings ----------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Slot:
+    start: dt.time
+    end: dt.time
+    remaining: int
+
+
+@dataclass(frozen=True, slots=True)
+class BookingMade:
+    """201: a booking; `code` is the citizen's secret for check-in and cancelling."""
+
+    code: str
+    day: dt.date
+    slot: dt.time
+    slot_end: dt.time
+    matter: str
+    matter_name: str
+    holder_masked: str
+
+
+@dataclass(frozen=True, slots=True)
+class BookingCancelled:
+    code: str
+    state: str
+
+
+# ---- hall, devices, health ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class HallView:
+    """The hall configuration screens need (`GET /api/hall`)."""
+
+    hall: Hall
+    departments: tuple[Department, ...]
+    series: tuple[Series, ...]
+    matters: tuple[Matter, ...]
+    windows: tuple[Window, ...]
+    zones: tuple[Zone, ...]
+    priority_classes: tuple[PriorityClass, ...]
+    pause_reasons: tuple[str, ...]
+    led: Led
+    voice: Voice
+    kiosk: Kiosk
+    rating: RatingPolicy
+
+
+@dataclass(frozen=True, slots=True)
+class Remaining:
+    """Numbers left today per matter, for the matters whose own or series' daily cap applies."""
+
+    remaining: dict[str, int]
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceInfo:
+    station: str
+    device: str
+    health: str  # ok | degraded | unavailable
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class HallSnapshot:
+    """The whole live picture after event `seq`: what a screen shows after a (re)start or when far behind.
+    `recent_calls` are call events, oldest first; `devices` is empty for public (status-page) subscribers."""
+
+    seq: int
+    at: dt.datetime
+    windows: tuple[WindowView, ...]
+    waiting: dict[str, int]
+    recent_calls: tuple[TicketChanged, ...]
+    devices: tuple[DeviceInfo, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceHealthReply:
+    changed: bool  # only a change is stored and becomes a `device_health` event
+
+
+@dataclass(frozen=True, slots=True)
+class Health:
+    """Liveness (public, no personal data); 503 with `ok` false when the database cannot be read."""
+
+    ok: bool
+    hall: str
+    seq: int
+    db: str
+    durability: str
+    uptime_s: float
+    subscribers: int
+    loop_lag_max_ms: float
+
+
+# ---- stations and people -----------------------------------------------------------------------------------
+
+
+class EnrollState(StrEnum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    REVOKED = "revoked"
+
+
+@dataclass(frozen=True, slots=True)
+class Enrollment:
+    """201: a pending enrollment: the station shows `code`; only `poll_secret`'s holder gets the token."""
+
+    station_id: str
+    code: str
+    poll_secret: str
+
+
+@dataclass(frozen=True, slots=True)
+class EnrollPoll:
+    """`token` is given once, on the first poll after approval."""
+
+    state: EnrollState
+    token: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StationInfo:
+    station_id: str
+    name: str
+    role: str
+    state: str
+    code: str
+    window: int | None
+    staff: str
+    created_at: dt.datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ManagerSession:
+    token: str
+    expires_at: dt.datetime
+
+
+@dataclass(frozen=True, slots=True)
+class CounterSession:
+    staff: str
+    name: str
+    window: int
+
+
+@dataclass(frozen=True, slots=True)
+class Roster:
+    window: int
+    staff: tuple[str, ...]  # empty: any active clerk may log in there
+
+
+@dataclass(frozen=True, slots=True)
+class Reloaded:
+    reloaded: bool
+    hall: str
+    windows: int
+    matters: int
+
+
+@dataclass(frozen=True, slots=True)
+class Empty:
+    """`{}`: done, nothing to say (logouts)."""
+
+
+# ---- builders: engine state → replies ----------------------------------------------------------------------
+
+
+def status_url(base: str, token: str) -> str:
+    return f"{base.rstrip('/')}/s/{token}"
+
+
+def issued(
+    engine: Engine,
+    t: Ticket,
+    ahead: int,
+    estimate: WaitEstimate,
+    precheck: PrecheckResult | None,
+    base_url: str,
+) -> Issued:
+    url = status_url(base_url, t.token)
+    return Issued(
+        ticket=engine.ticket_view(t),
+        token=t.token,
+        status_url=url,
+        ahead=ahead,
+        estimate=estimate,
+        precheck=precheck,
+        print=ticket_printout(
+            engine.config,
+            label=t.label,
+            matter=t.matter,
+            priority=t.priority,
+            issued_at=t.issued_at,
+            ahead=ahead,
+            estimate=estimate,
+            precheck=precheck,
+            status_url=url,
+        ),
+    )
+
+
+def not_issued(config: HallConfig, precheck: PrecheckResult, now: dt.datetime) -> NotIssued:
+    return NotIssued(precheck, notice_printout(config, precheck, now))
+
+
+def window_result(engine: Engine, number: int, ticket: Ticket | None) -> WindowResult:
+    return WindowResult(
+        engine.window_view(number), engine.ticket_view(ticket) if ticket is not None else None
+    )
+
+
+def candidates(engine: Engine, window: int, now: dt.datetime) -> list[Candidate]:
+    """The waiting list in call order: the next one with the reason it would be called for, the others
+    with their priority class; each with how long it waited and whether it passed the aging limit."""
+    picked = engine.pick(window, now)
+    limit = engine.config.priority.aging_limit_min
+    out = []
+    for t in engine.candidates(window, now):
+        waited = round((now - t.since) / dt.timedelta(minutes=1), 1)
+        pc = engine.config.class_by_id.get(t.priority) if t.priority else None
+        if picked is not None and picked[0].id == t.id:
+            reason, reason_en = picked[1].text, picked[1].text_en
+        elif pc is not None:
+            reason, reason_en = f"优先：{pc.name}", f"priority: {pc.name_en or pc.id}"
+        else:
+            reason, reason_en = "", ""
+        over = limit is not None and waited >= limit
+        out.append(Candidate(engine.ticket_view(t), reason, reason_en, waited, over))
+    return out
+
+
+def rated(engine: Engine, ticket: Ticket) -> Rated:
+    r = engine.ratings[ticket.id]
+    case = engine.cases.get(f"C-{ticket.id}")
+    return Rated(
+        RatingView(ticket.id, ticket.label, r.score, SCORE_NAMES[r.score][0], r.window),
+        CaseView(case.id, case.due, case.state.value) if case else None,
+    )
+
+
+def ticket_status(
+    engine: Engine, t: Ticket, now: dt.datetime, calls: Iterable[TicketChanged], *, live: bool = True
+) -> TicketStatus:
+    """`live` False for a ticket read back from the database: no queue position."""
+    cfg = engine.config
+    m = cfg.matter_by_code.get(t.matter)
+    ahead = engine.people_ahead(t.id, now) if live else None
+    est = (
+        engine.estimate_for(t.series, ahead) if ahead is not None and t.state is TicketState.WAITING else None
+    )
+    w = cfg.window_by_number.get(t.window) if t.window is not None else None
+    return TicketStatus(
+        label=t.label,
+        matter=t.matter,
+        matter_name=m.name if m else t.matter,
+        matter_name_en=m.name_en if m else "",
+        state=t.state.value,
+        issued_at=t.issued_at,
+        ahead=ahead,
+        estimate=est,
+        window=t.window,
+        window_name=w.name if w else "",
+        precheck=t.precheck,
+        missing=tuple(t.missing),
+        due=t.due,
+        calls=tuple(calls),
+    )
+
+
+def snapshot(
+    engine: Engine,
+    seq: int,
+    now: dt.datetime,
+    calls: Iterable[TicketChanged],
+    devices: Mapping[tuple[str, str], tuple[str, str]] | None,
+) -> HallSnapshot:
+    """The hall as a screen needs it; `devices` None for public (status-page) subscribers."""
+    return HallSnapshot(
+        seq=seq,
+        at=now,
+        windows=tuple(engine.window_view(w.number) for w in engine.config.windows),
+        waiting=engine.waiting_counts(),
+        recent_calls=tuple(calls),
+        devices=tuple(DeviceInfo(s, d, h, r) for (s, d), (h, r) in sorted((devices or {}).items())),
+    )
+
+
+def hall_view(config: HallConfig) -> HallView:
+    return HallView(
+        hall=config.hall,
+        departments=config.departments,
+        series=config.series,
+        matters=config.matters,
+        windows=config.windows,
+        zones=config.zones,
+        priority_classes=config.priority_classes,
+        pause_reasons=config.server.pause_reasons,
+        led=config.led,
+        voice=config.voice,
+        kiosk=config.kiosk,
+        rating=config.rating,
+    )
+
+
+def remaining(engine: Engine, now: dt.datetime) -> Remaining:
+    left = {m.code: engine.remaining_today(m.code, now) for m in engine.config.matters}
+    return Remaining({code: n for code, n in left.items() if n is not None})

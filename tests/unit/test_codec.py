@@ -1,0 +1,192 @@
+"""The one codec: every reply built from a real engine survives encode → JSON → decode unchanged, matches the
+JSON Schema generated from its type, and a reply that does not fit is refused with the path of the fault."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+from typing import Any, Literal
+
+import jsonschema_rs
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from hallcore import commands as c
+from hallcore import replies
+from hallcore.codec import CodecError, decode, encode, json_schema
+from hallcore.engine import Accepted, Engine
+from hallcore.events import TicketChanged, TicketView, decode_event, encode_event
+from hallcore.model import Source
+from hallcore.printout import PRINT_LANGUAGES
+from tests.fakes.halls import MONDAY_9, small_hall
+
+
+def accept(e: Engine, cmd: c.Command, now: dt.datetime = MONDAY_9) -> Accepted:
+    out = e.handle(cmd, now)
+    assert isinstance(out, Accepted), out
+    return out
+
+
+def sample_replies() -> list[Any]:
+    """One of each reply, built by the same builders the server uses, from a small hall mid-morning."""
+    cfg = small_hall()
+    e = Engine(cfg)
+    accept(e, c.OpenWindow(1, "S01"))
+    all_there = frozenset({"idcard", "photo"})
+    first = accept(
+        e, c.IssueTicket("hj01", Source.DESK, "tok-first-0000001", "", {"resident": True}, all_there)
+    )
+    tolerated = accept(
+        e,
+        c.IssueTicket(
+            "hj01", Source.KIOSK, "tok-second-000001", "elderly", {"resident": True}, frozenset({"idcard"})
+        ),
+    )
+    failed = accept(e, c.IssueTicket("hj01", Source.KIOSK, "tok-none-00000001", "", {"resident": False}))
+    assert tolerated.ticket is not None
+    accept(e, c.ConfirmPrint(tolerated.ticket.id))
+    now = MONDAY_9 + dt.timedelta(minutes=5)
+    called = accept(e, c.CallNext(1, "S01"), now)
+    assert first.ticket is not None
+    assert tolerated.ticket is not None
+    assert tolerated.ahead is not None
+    assert tolerated.estimate is not None
+    assert failed.precheck is not None
+    assert called.ticket is not None
+    call = next(ev for ev in called.events if isinstance(ev, TicketChanged))
+    accept(e, c.StartServing(1), now)
+    accept(e, c.Finish(1), now)
+    accept(e, c.Rate(called.ticket.id, 1, "pad"), now)
+    base = cfg.hall.public_base_url
+    issued = replies.issued(
+        e, tolerated.ticket, tolerated.ahead, tolerated.estimate, tolerated.precheck, base
+    )
+    return [
+        issued,
+        replies.not_issued(cfg, failed.precheck, now),
+        replies.window_result(e, 1, called.ticket),
+        replies.window_result(e, 2, None),
+        *replies.candidates(e, 1, now),
+        replies.rated(e, called.ticket),
+        replies.ticket_status(e, tolerated.ticket, now, [call]),
+        replies.snapshot(e, 9, now, [call], {("k1", "printer"): ("degraded", "paper low")}),
+        replies.hall_view(cfg),
+        replies.remaining(e, now),
+        replies.TicketReply(e.ticket_view(tolerated.ticket)),
+        replies.ErrorBody("window_closed", "窗口未开启", "closed", {"window": 1}),
+        replies.EnrollPoll(replies.EnrollState.APPROVED, "t"),
+        replies.StationInfo("s1", "一楼", "kiosk", "approved", "ABC123", None, "", now),
+        replies.Empty(),
+    ]
+
+
+SAMPLES = sample_replies()
+
+
+def ids(value: Any) -> str:
+    return type(value).__name__
+
+
+@pytest.mark.parametrize("reply", SAMPLES, ids=ids)
+def test_every_reply_round_trips_through_json(reply: Any) -> None:
+    text = json.dumps(encode(reply), ensure_ascii=False)
+    assert decode(type(reply), json.loads(text)) == reply
+
+
+@pytest.mark.parametrize("reply", SAMPLES, ids=ids)
+def test_every_reply_matches_the_schema_generated_from_its_type(reply: Any) -> None:
+    defs: dict[str, dict[str, Any]] = {}
+    ref = json_schema(type(reply), defs)
+    root = {"$schema": "https://json-schema.org/draft/2020-12/schema", "components": {"schemas": defs}, **ref}
+    validator = jsonschema_rs.validator_for(root, validate_formats=True)
+    errors = [str(err) for err in validator.iter_errors(encode(reply))]
+    assert errors == []
+
+
+def test_the_issued_reply_prints_in_every_language() -> None:
+    (issued,) = [r for r in SAMPLES if isinstance(r, replies.Issued)]
+    assert tuple(issued.print) == PRINT_LANGUAGES
+    en = issued.printout("en")
+    assert (en.hall, en.matter, en.priority) == ("小厅", "hukou move", "elderly 70+")  # no English hall name
+    assert en.tolerance_items == ("photo",)
+    assert issued.printout("zh").tolerance_items == ("照片",)
+    assert issued.printout("fr") == issued.printout("zh")
+
+
+def test_an_event_keeps_its_kind_and_seq() -> None:
+    (status,) = [r for r in SAMPLES if isinstance(r, replies.TicketStatus)]
+    call = status.calls[0]
+    text = encode_event(call, 12)
+    assert json.loads(text)["kind"] == "ticket_changed"
+    assert decode_event(text) == (call, 12)
+
+
+@pytest.mark.parametrize(
+    ("data", "fault"),
+    [
+        ({**encode(SAMPLES[0]), "ahead": "3"}, "Issued.ahead: expected an integer"),
+        ({**encode(SAMPLES[0]), "ahead": True}, "Issued.ahead: expected an integer"),
+        ({**encode(SAMPLES[0]), "ticket": None}, "Issued.ticket: expected a TicketView object"),
+        (
+            {**encode(SAMPLES[0]), "ticket": {**encode(SAMPLES[0].ticket), "issued_at": "monday"}},
+            "Issued.ticket.issued_at: expected an ISO datetime string",
+        ),
+        (
+            {**encode(SAMPLES[0]), "precheck": {**encode(SAMPLES[0].precheck), "outcome": "ok"}},
+            "Issued.precheck.outcome: expected one of",
+        ),
+        ({k: v for k, v in encode(SAMPLES[0]).items() if k != "token"}, "Issued: missing field 'token'"),
+        ({**encode(SAMPLES[0]), "print": {"zh": {"hall": 1}}}, "Issued.print.zh.hall: expected a string"),
+        ([], "Issued: expected a Issued object"),
+    ],
+)
+def test_a_reply_that_does_not_fit_names_the_fault(data: Any, fault: str) -> None:
+    with pytest.raises(CodecError) as err:
+        decode(replies.Issued, data)
+    assert fault in str(err.value)
+
+
+def test_unknown_keys_are_ignored_so_a_newer_server_may_add_fields() -> None:
+    reply = SAMPLES[0]
+    data = {**encode(reply), "new_field": [1, 2]}
+    data["ticket"] = {**data["ticket"], "also_new": True}
+    assert decode(replies.Issued, data) == reply
+
+
+@dataclasses.dataclass(frozen=True)
+class Shapes:
+    pair: tuple[int, int] | None
+    mode: Literal["a", "b"]
+    scores: dict[str, float]
+    when: dt.time
+
+
+@given(
+    st.builds(
+        Shapes,
+        st.none() | st.tuples(st.integers(), st.integers()),
+        st.sampled_from(["a", "b"]),
+        st.dictionaries(st.text(), st.floats(allow_nan=False)),
+        st.times(),
+    )
+)
+def test_shapes_round_trip(value: Shapes) -> None:
+    assert decode(Shapes, json.loads(json.dumps(encode(value)))) == value
+
+
+def test_literal_and_fixed_tuples_are_checked() -> None:
+    good = {"pair": [1, 2], "mode": "a", "scores": {"x": 1}, "when": "09:00:00"}
+    assert decode(Shapes, good) == Shapes((1, 2), "a", {"x": 1.0}, dt.time(9))
+    for key, bad in (("pair", [1, 2, 3]), ("mode", "c"), ("scores", {"x": "1"}), ("when", 900)):
+        with pytest.raises(CodecError, match=key):
+            decode(Shapes, {**good, key: bad})
+
+
+def test_two_wire_types_with_one_name_are_refused() -> None:
+    defs: dict[str, dict[str, Any]] = {}
+    json_schema(TicketView, defs)
+    other = dataclasses.make_dataclass("TicketView", [("id", str)])
+    with pytest.raises(TypeError, match="two wire types"):
+        json_schema(other, defs)
