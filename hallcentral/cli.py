@@ -6,6 +6,8 @@ hallq central --config central.toml migrate              bring the schema up to 
 hallq central --config central.toml user add NAME --region ID [--admin]   (password on stdin)
 hallq central --config central.toml hall approve HALL --region ID         (compare the code first)
 hallq central --config central.toml hall list
+hallq central --config central.toml hall revoke HALL      (its batches are refused from now on)
+hallq central --config central.toml hall rekey HALL       (it lost its key: approve its next enrollment)
 """
 
 from __future__ import annotations
@@ -46,6 +48,8 @@ def _parser() -> argparse.ArgumentParser:
     ap.add_argument("hall")
     ap.add_argument("--region", required=True)
     hall.add_parser("list")
+    for action in ("revoke", "rekey"):
+        hall.add_parser(action).add_argument("hall")
     return p
 
 
@@ -106,6 +110,12 @@ async def _manage(config: CentralConfig, args: Any) -> int:
                 _say(f"no pending hall {args.hall!r}", err=True)
                 return 2
             _say(f"hall {args.hall} approved into {args.region}")
+            return 0
+        if args.cmd == "hall" and args.action in ("revoke", "rekey"):
+            if not await web.set_hall_state(central, args.hall, args.action, "cli"):
+                _say(f"no hall {args.hall!r}", err=True)
+                return 2
+            _say(f"hall {args.hall}: {args.action}")
             return 0
         async with central.pool.connection() as conn:
             cur = await conn.execute(

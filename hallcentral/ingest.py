@@ -91,6 +91,15 @@ async def enroll(pool: AsyncConnectionPool, body: bytes, signature: str, now: dt
             await audit(conn, now, f"hall:{hall}", "hall_enroll", hall, {"code": code})
             return {"state": "pending", "code": code}
         state, stored, acked = row
+        if state == "rekey" and bytes(stored) != key:
+            # The operator allowed this hall a new key (it lost its old one): approve it again, same cursor.
+            await conn.execute(
+                "UPDATE halls SET public_key = %s, code = %s, state = 'pending', enrolled_at = %s"
+                " WHERE hall_id = %s",
+                (key, code, now, hall),
+            )
+            await audit(conn, now, f"hall:{hall}", "hall_reenroll", hall, {"code": code})
+            return {"state": "pending", "code": code}
         if bytes(stored) != key:
             raise Refusal(
                 409,
@@ -163,13 +172,12 @@ async def receive(
     if not verify(bytes(key), body, signature):
         raise Refusal(401, "bad_signature", "签名无效", "the signature does not match this hall's key")
     if state != "approved":
+        waiting = state in ("pending", "rekey")
         raise Refusal(
             403,
-            "not_approved" if state == "pending" else "revoked",
-            "大厅登记尚未获批" if state == "pending" else "该大厅已被中心停用",
-            "the hall's enrollment is not approved yet"
-            if state == "pending"
-            else "the centre revoked this hall",
+            "not_approved" if waiting else "revoked",
+            "大厅登记尚未获批" if waiting else "该大厅已被中心停用",
+            "the hall's enrollment is not approved yet" if waiting else "the centre revoked this hall",
             {"code": code},
         )
     data = _json(body)

@@ -458,6 +458,21 @@ async def approve(request: Request, hall_id: str) -> Response:
     return RedirectResponse("/admin", 303)
 
 
+async def set_hall_state(central: Central, hall_id: str, action: str, actor: str) -> bool:
+    """Revoke a hall (its batches are refused) or let it enroll with a new key ("rekey"); audited."""
+    state = {"revoke": "revoked", "rekey": "rekey"}[action]
+    now = central.now()
+    async with central.pool.connection() as conn, conn.transaction():
+        cur = await conn.execute(
+            "UPDATE halls SET state = %s WHERE hall_id = %s RETURNING hall_id", (state, hall_id)
+        )
+        if await cur.fetchone() is None:
+            return False
+        await auth.audit(conn, now, actor, f"hall_{action}", hall_id, {})
+    central.hub.changed(hall_id)
+    return True
+
+
 async def approve_hall(central: Central, hall_id: str, region: str, actor: str) -> bool:
     """Approve a pending hall into `region` (audited); False when it is not pending."""
     now = central.now()

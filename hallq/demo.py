@@ -114,6 +114,7 @@ class Demo:
     crowd: bool
     duration: float | None
     timezone: str | None = None
+    central: bool = False
     procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
     stack: contextlib.ExitStack = field(default_factory=contextlib.ExitStack)
 
@@ -229,6 +230,13 @@ class Demo:
     def run(self) -> int:
         config, db, devices = self.prepare()
         url = f"http://127.0.0.1:{self.port}"
+        centre = None
+        if self.central:
+            from hallq.democentral import CentralDemo, central_section
+
+            centre = CentralDemo(self)
+            with config.open("a", encoding="utf-8") as f:
+                f.write(central_section(centre.start()))
         self.spawn(
             "server", "server", "--config", str(config), "--db", str(db), "--host", "127.0.0.1",
             "--port", str(self.port), "--mdns-interface", "127.0.0.1", "--durability", "normal",
@@ -237,6 +245,12 @@ class Demo:
         from hallcore.configload import load_config
 
         cfg = load_config(config)
+        sims: list[Crowd] = []
+        if centre is not None:
+            from hallq.democentral import DEMO_REGION
+
+            centre.approve(cfg.hall.id, DEMO_REGION)
+            sims = centre.sim_halls()
         crowd = Crowd(cfg, url, MANAGER, CLERK_PIN, clerk_code, self.log)
         app_stations = [KIOSK, *COUNTERS, DISPLAY, AGENT]
         tokens = asyncio.run(crowd.provision(app_stations, self.state))
@@ -259,6 +273,7 @@ class Demo:
                     f"  booking       {url}/book",
                     "  phone page    printed below for the first ticket the crowd takes",
                     f"  clerks        staff code 1000+window (e.g. 1005), PIN {CLERK_PIN}",
+                    *(centre.lines() if centre is not None else []),
                     f"  logs          {self.state}/*.log",
                     "  Ctrl-C stops every process.",
                     "",
@@ -275,8 +290,14 @@ class Demo:
             if (st := cfg.station_by_id[sid]) is not None
         ]  # fmt: skip
         stop_at = time.monotonic() + self.duration if self.duration else None
+
+        async def everyone() -> None:
+            runs = [crowd.run(keypads, enabled=self.crowd, stop_at=stop_at, watch=self.procs)]
+            runs += [s.run([], enabled=self.crowd, stop_at=stop_at, watch={}) for s in sims]
+            await asyncio.gather(*runs)
+
         with contextlib.suppress(KeyboardInterrupt):
-            asyncio.run(crowd.run(keypads, enabled=self.crowd, stop_at=stop_at, watch=self.procs))
+            asyncio.run(everyone())
         return 0
 
 
@@ -309,6 +330,12 @@ def main(argv: list[str]) -> int:
         "two minutes before its midnight, so a test run at that time picks a zone where it is day",
     )
     ap.add_argument("--simulate", action="store_true", help="print a simulated morning on the engine alone")
+    ap.add_argument(
+        "--central",
+        action="store_true",
+        help="also run a centre (hallq central, on a throw-away PostgreSQL cluster) that the demo hall and "
+        "two simulated halls ship their events to",
+    )
     ap.add_argument("--day", type=dt.date.fromisoformat, default=dt.date(2026, 11, 23))
     try:
         args = ap.parse_args(argv)
@@ -316,7 +343,9 @@ def main(argv: list[str]) -> int:
         return exc.code if isinstance(exc.code, int) else 2
     if args.simulate:
         return simulate_main(args)
-    demo = Demo(args.config, args.state, free_port(args.port), args.crowd, args.duration, args.timezone)
+    demo = Demo(
+        args.config, args.state, free_port(args.port), args.crowd, args.duration, args.timezone, args.central
+    )
 
     def on_term(_sig: int, _frame: object) -> None:
         raise KeyboardInterrupt

@@ -57,7 +57,7 @@ def _prepared_hall(tmp_path: pathlib.Path, url: str, days: int) -> LiveServer:
     """A hall database with `days` busy mornings, made with shipping off (the hall then ships it all)."""
     with live_server(tmp_path, hall_config(url, enabled=False)) as hall:
         for i in range(days):
-            busy_morning(hall, MONDAY_9 + dt.timedelta(days=i), n=24, seed=i)
+            busy_morning(hall, MONDAY_9 + dt.timedelta(days=i), n=16, seed=i)
         return hall
 
 
@@ -75,7 +75,7 @@ def test_kill9_mid_batch_then_restart(cluster: Cluster, tmp_path: pathlib.Path, 
             )
             c.approve(HALL, "county-a1")
             last = proc.max_seq()
-            assert last > 200
+            assert last > 150
             wait_for(lambda: c.acked(HALL) > last // 4, what="shipping under way")
             # Mid-batch: kill while a batch's transaction is open at the centre.
             wait_for(lambda: _in_batch(c), what="a batch in flight")

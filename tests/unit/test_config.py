@@ -89,7 +89,14 @@ def test_provincial_hall_loads_with_its_size() -> None:
     assert any(m.tolerable for matter in config.matters for m in matter.precheck.materials)
 
 
-@pytest.mark.parametrize(("script", "output"), [("gen_county.py", COUNTY), ("gen_provincial.py", PROVINCIAL)])
+@pytest.mark.parametrize(
+    ("script", "output"),
+    [
+        ("gen_county.py", COUNTY),
+        ("gen_provincial.py", PROVINCIAL),
+        ("gen_central.py", ROOT / "config" / "central.toml"),
+    ],
+)
 def test_generated_halls_match_their_generators(script: str, output: pathlib.Path) -> None:
     path = ROOT / "config" / "tools" / script
     spec = importlib.util.spec_from_file_location(path.stem, path)
