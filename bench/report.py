@@ -100,6 +100,19 @@ TARGETS: tuple[Target, ...] = (
         checked_by="enforced by the tier budgets in `./dev test` (120+180+300+240+360 s = 20 min); "
         "the tier times are printed at the end of each run",
     ),
+    Target(
+        17,
+        "ID card placed → record delivered to a subscriber, p50/p95 of 200 placements, 115,200 baud over a "
+        "pty, poll 100 ms, radio delay 0 and 400 ms (report)",
+        "idcard",
+        r"^card placed → record delivered",
+    ),
+    Target(
+        17,
+        "the 1,295-byte read reply on the wire at 115,200 baud (report, ~112 ms)",
+        "idcard",
+        r"on the wire",
+    ),
 )
 
 #: Where an owner explained a miss outside the JSON (docs written with the benchmark).
