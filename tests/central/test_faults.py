@@ -8,6 +8,7 @@ import datetime as dt
 import pathlib
 from contextlib import closing
 
+import psycopg
 import pytest
 
 from hallcentral.devcluster import Cluster
@@ -45,10 +46,11 @@ def _exactly_once(c: CentreProc, last_seq: int) -> None:
     ) == [(last_seq, last_seq, 1, last_seq)]
 
 
-def _in_batch(c: CentreProc) -> bool:
+def _batch_waiting(c: CentreProc) -> bool:
+    """An ingest transaction of the centre is waiting for the hall's cursor row."""
     rows = c.sql(
         "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
-        " AND pid <> pg_backend_pid() AND xact_start IS NOT NULL"
+        " AND wait_event_type = 'Lock' AND query LIKE 'SELECT acked_seq FROM halls%%FOR UPDATE'"
     )
     return bool(rows[0][0])
 
@@ -66,7 +68,7 @@ def test_kill9_mid_batch_then_restart(cluster: Cluster, tmp_path: pathlib.Path, 
     with centre(cluster, tmp_path) as c:
         c.add_users()
         hall = _prepared_hall(tmp_path, c.url, days=2)
-        proc = HallProc(tmp_path, hall.db, c.url, MONDAY_9 + dt.timedelta(days=1, hours=3), batch=10)
+        proc = HallProc(tmp_path, hall.db, c.url, MONDAY_9 + dt.timedelta(days=1, hours=3), batch=5)
         proc.start()
         try:
             wait_for(
@@ -77,17 +79,26 @@ def test_kill9_mid_batch_then_restart(cluster: Cluster, tmp_path: pathlib.Path, 
             last = proc.max_seq()
             assert last > 150
             wait_for(lambda: c.acked(HALL) > last // 4, what="shipping under way")
-            # Mid-batch: kill while a batch's transaction is open at the centre.
-            wait_for(lambda: _in_batch(c), what="a batch in flight")
-            if victim == "centre":
-                c.kill9()
-                stopped_at = c.acked(HALL)
+            # Mid-batch, for sure: hold the hall's cursor row, so the next batch stops inside its transaction
+            # at the centre (the hall waiting for the answer), then kill.
+            with psycopg.connect(c.dsn) as blocker:
+                row = blocker.execute(
+                    "SELECT acked_seq FROM halls WHERE hall_id = %s FOR UPDATE", (HALL,)
+                ).fetchone()
+                assert row is not None
+                stopped_at = int(row[0])
                 assert 0 < stopped_at < last
+                wait_for(lambda: _batch_waiting(c), what="a batch in flight")
+                if victim == "centre":
+                    c.kill9()
+                else:
+                    proc.kill9()
+                blocker.rollback()
+            if victim == "centre":
                 c.start()
             else:
-                proc.kill9()
-                stopped_at = c.acked(HALL)
-                assert 0 < stopped_at < last
+                # The batch in flight may still commit at the centre with nobody to read the answer: the
+                # restarted hall resends it, and the cursor makes the second copy a no-op.
                 proc.start()
             wait_for(lambda: c.acked(HALL) == proc.max_seq(), timeout=60, what="catch-up after the restart")
             last = proc.max_seq()
