@@ -39,6 +39,8 @@ sys.path.insert(0, str(ROOT))
 import httpx  # noqa: E402
 
 from bench.common import figure, write  # noqa: E402
+from bench.profiler import Profile  # noqa: E402
+from tests.fakes.ws_listener import Listener, upgrade_request  # noqa: E402
 
 CONFIG = ROOT / "config" / "county.toml"
 START = dt.datetime(2026, 11, 23, 9, 0, tzinfo=dt.timezone(dt.timedelta(hours=8)))
@@ -46,6 +48,20 @@ T0 = time.monotonic()
 MATTER = "HJ01"  # series A: windows 1-4
 MANAGER = ("bench", "bench-password")
 PIN = "135790"
+
+
+WEBSOCKET = (
+    "hallserver/stream: uvicorn hands every WebSocket upgrade on the API's port to the stream path (an "
+    "asyncio Protocol per connection, each event framed once for all subscribers), no per-message compression"
+)
+
+#: What the JSON's `notes` say (rendered in bench/REPORT.md): how the figures were taken and what limits them.
+NOTES = (
+    "Measured with the server pinned to one core and every load generator, holder and probe on the other "
+    "(`where`); the load average with each figure says how much other work shared the machine. Profiles "
+    "(py-spy, `--profile`) of the fan-out, the reconnect storm, the issue path and the snapshot load are in "
+    "`profiles`: top entries per thread, own time and inclusive."
+)
 
 
 def recv(conn: Connection, timeout: float = 600) -> Any:
@@ -76,11 +92,19 @@ class Server:
     def pid(self) -> int:
         return self.popen.pid
 
+    def processes(self) -> list[int]:
+        """The server process and every process under it (a stream sibling would be one)."""
+        return [self.pid, *descendants(self.pid)]
+
     def rss_mb(self) -> float:
-        for line in pathlib.Path(f"/proc/{self.pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-        return float("nan")
+        """VmRSS summed over every server process."""
+        total = 0.0
+        for pid in self.processes():
+            with contextlib.suppress(OSError):
+                for line in pathlib.Path(f"/proc/{pid}/status").read_text().splitlines():
+                    if line.startswith("VmRSS:"):
+                        total += int(line.split()[1]) / 1024
+        return total
 
     def kill9(self) -> None:
         if self.popen.poll() is None:
@@ -97,8 +121,43 @@ class Server:
         self.kill9()
 
 
+def descendants(pid: int) -> list[int]:
+    children: dict[int, list[int]] = {}
+    for stat in pathlib.Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    out, todo = [], [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            out.append(child)
+            todo.append(child)
+    return out
+
+
+#: The server runs on one core, every load generator, holder and probe on the other (issue 26): on 2 cores a
+#: generator left free to share the server's core measures itself (PITFALLS.md).
+SERVER_CPU, LOAD_CPU = 0, 1
+
+
+def pinned() -> str:
+    if (os.cpu_count() or 1) < 2:
+        return "not pinned (1 core)"
+    return f"server pinned to cpu {SERVER_CPU}, load generators and probes to cpu {LOAD_CPU}"
+
+
+def pin_load() -> None:
+    """This process and every child it spawns run on the load core."""
+    if (os.cpu_count() or 1) >= 2:
+        os.sched_setaffinity(0, {LOAD_CPU})
+
+
 def start_server(db: pathlib.Path, durability: str, log: pathlib.Path) -> Server:
+    taskset = (
+        ["taskset", "-c", str(SERVER_CPU)] if (os.cpu_count() or 1) >= 2 and shutil.which("taskset") else []
+    )
     cmd = [
+        *taskset,
         sys.executable,
         "-m",
         "hallserver",
@@ -161,6 +220,21 @@ def enroll(url: str, role: str, window: int | None = None) -> str:
             r.raise_for_status()
             http.post(f"/api/windows/{window}/open", json={"request_id": rid()}, headers=h).raise_for_status()
         return token
+
+
+#: py-spy profiles of the server taken during the scenarios (`--profile`): their top entries go in the JSON.
+PROFILES: list[dict[str, Any]] = []
+OPTIONS = {"profile": False}
+
+
+@contextlib.contextmanager
+def profiled(srv: Server, label: str) -> Any:
+    if not OPTIONS["profile"]:
+        yield
+        return
+    with Profile(srv.pid, label) as prof:
+        yield
+    PROFILES.append(prof.top())
 
 
 def load() -> str:
@@ -353,71 +427,85 @@ def paced(url: str, token: str, rate: float, duration: float) -> tuple[list[floa
     return result
 
 
+# ---- GET /api/snapshot under wrk ---------------------------------------------------------------------------
+
+
+def wrk(url: str, token: str, seconds: float, connections: int = 32) -> dict[str, float]:
+    """Debian's wrk (native, one thread on the load core) against one URL: requests/s, errors, latency."""
+    exe = shutil.which("wrk")
+    if exe is None:
+        raise RuntimeError("wrk is not installed (./dev setup installs it: APT_PACKAGES)")
+    cmd = [exe, "-t1", f"-c{connections}", f"-d{seconds:.0f}s", "--latency"]
+    cmd += ["-H", f"Authorization: Bearer {token}", url]
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + 60, check=True).stdout
+    result = {"rate": float("nan"), "errors": 0.0, "p50": float("nan"), "p99": float("nan")}
+    for line in out.splitlines():
+        parts = line.split()
+        if line.startswith("Requests/sec:"):
+            result["rate"] = float(parts[1])
+        elif line.startswith(("  Non-2xx or 3xx responses:", "  Socket errors:")):
+            result["errors"] += sum(float(x.rstrip(",")) for x in parts if x.rstrip(",").isdigit())
+        elif len(parts) == 2 and parts[0] in ("50%", "99%"):
+            result["p" + parts[0][:-1]] = _ms(parts[1])
+    return result
+
+
+def _ms(text: str) -> float:
+    for unit, scale in (("us", 0.001), ("ms", 1.0), ("s", 1000.0)):
+        if text.endswith(unit):
+            return float(text[: -len(unit)]) * scale
+    return float("nan")
+
+
+def snapshots(srv: Server, desk: str, mode: str, dur: float, figs: list[dict[str, Any]]) -> None:
+    """`GET /api/snapshot` as fast as wrk asks, on a quiet hall and while tickets are issued at 50/s (each
+    one a new seq: the cache is rebuilt, once per seq however many ask)."""
+    seconds = min(dur, 20.0)
+    with profiled(srv, f"snapshot: GET /api/snapshot under wrk, {mode}"):
+        quiet = wrk(f"{srv.url}/api/snapshot", desk, seconds)
+    ctx = mp.get_context("spawn")
+    a, b = ctx.Pipe()
+    issuer = ctx.Process(target=_paced, args=(srv.url, desk, 50, seconds + 2, b))
+    issuer.start()
+    busy = wrk(f"{srv.url}/api/snapshot", desk, seconds)
+    recv(a)
+    issuer.join()
+    for what, r in (("quiet hall", quiet), ("50 issues/s arriving", busy)):
+        figs.append(
+            figure(
+                f"(s) GET /api/snapshot requests/s, {what}, durability {mode}",
+                round(r["rate"]),
+                "requests/s",
+                ">= 2,500 (target 5,000)",
+                r["rate"] >= 2500 and r["errors"] == 0,
+                f"wrk -t1 -c32 for {seconds:.0f} s on the load core; {r['errors']:.0f} errors; "
+                f"latency p50 {r['p50']:.1f} ms, p99 {r['p99']:.1f} ms; cached per seq and audience "
+                f"(hallserver/stream/snapshots.py); {load()}",
+            )
+        )
+
+
 # ---- subscribers (separate processes) ----------------------------------------------------------------------
 
 
-class _Sink(asyncio.Protocol):
-    """A phone or board that only listens: WebSocket handshake, then frames are skipped unparsed except
-    pings (answered, or the server would close it). Far lighter than a client library, so thousands of
-    them on the same 2 cores take little CPU from the server being measured."""
+class _Sink(Listener):
+    """A phone or board that only listens (tests/fakes/ws_listener.py): frames are not parsed, so thousands of
+    them on the load core take little CPU."""
 
     def __init__(self, request: bytes, ready: list[int]) -> None:
-        self.request = request
+        super().__init__()
+        self._request = request
         self.ready = ready
-        self.buf = b""
-        self.open = False
-        self.transport: asyncio.Transport | None = None
 
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
-        transport.write(self.request)
+    def request(self) -> bytes:
+        return self._request
 
-    def data_received(self, data: bytes) -> None:
-        self.buf += data
-        if not self.open:
-            head, sep, rest = self.buf.partition(b"\r\n\r\n")
-            if not sep:
-                return
-            if b" 101 " not in head.split(b"\r\n", 1)[0]:
-                raise RuntimeError(f"handshake refused: {head[:80]!r}")
-            self.open = True
-            self.ready[0] += 1
-            self.buf = rest
-        while len(self.buf) >= 2:
-            op = self.buf[0] & 0x0F
-            n = self.buf[1] & 0x7F
-            at = 2
-            if n == 126:
-                if len(self.buf) < 4:
-                    return
-                n, at = int.from_bytes(self.buf[2:4], "big"), 4
-            elif n == 127:
-                if len(self.buf) < 10:
-                    return
-                n, at = int.from_bytes(self.buf[2:10], "big"), 10
-            if len(self.buf) < at + n:
-                return
-            payload = self.buf[at : at + n]
-            self.buf = self.buf[at + n :]
-            if op == 0x9 and self.transport is not None:  # ping -> masked pong
-                mask = os.urandom(4)
-                body = bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
-                self.transport.write(bytes([0x8A, 0x80 | len(payload)]) + mask + body)
-
-    def close(self) -> None:
-        if self.transport is not None:
-            self.transport.close()
+    def on_open(self) -> None:
+        self.ready[0] += 1
 
 
 def _ws_request(host: str, port: int, query: str) -> bytes:
-    import base64
-
-    key = base64.b64encode(os.urandom(16)).decode()
-    return (
-        f"GET /events?{query} HTTP/1.1\r\nHost: {host}:{port}\r\nUpgrade: websocket\r\n"
-        f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n"
-    ).encode()
+    return upgrade_request(host, port, f"/events?{query}")
 
 
 def _holder(url: str, auth: str, displays: int, tokens: list[str], since: int, ctl: Connection) -> None:
@@ -577,7 +665,8 @@ def fanout(
         for _p, a in holders:
             recv(a)
         health = httpx.get(f"{srv.url}/api/health").json()
-        lat, phone = call_probe(srv.url, display, counter, 1, 100, tokens[-1])
+        with profiled(srv, f"fan-out: 100 calls to {displays} displays + {watchers} watchers, {mode}"):
+            lat, phone = call_probe(srv.url, display, counter, 1, 100, tokens[-1])
         rss = srv.rss_mb()
         figs.append(
             figure(
@@ -601,15 +690,18 @@ def fanout(
                 "MB",
                 "< 200",
                 rss < 200,
-                "uvicorn + wsproto, no compression; VmRSS of the server process",
+                f"VmRSS summed over the server's processes ({len(srv.processes())}); stream path: uvicorn "
+                "hands each WebSocket upgrade to hallserver/stream (no ASGI layer), no compression",
             )
         )
         seq = httpx.get(f"{srv.url}/api/health").json()["seq"]
         time.sleep(10.5)  # let the 10 s loop-lag window forget the start-up and the probe
-        for _p, a in holders:
-            a.send(("reconnect", seq))
-        took = max(recv(a)[1] for _p, a in holders)
-        stall = httpx.get(f"{srv.url}/api/health").json()["loop_lag_max_ms"]
+        with profiled(srv, f"reconnect storm: {watchers} watchers at once, {mode}"):
+            for _p, a in holders:
+                a.send(("reconnect", seq))
+            took = max(recv(a)[1] for _p, a in holders)
+        h = httpx.get(f"{srv.url}/api/health").json()
+        stall, busy = h["loop_lag_max_ms"], h["loop_busy_max_ms"]
         figs.append(
             figure(
                 f"(f) longest event-loop stall while {watchers} watchers reconnect at once, {mode}",
@@ -617,7 +709,9 @@ def fanout(
                 "ms",
                 "< 100",
                 stall < 100,
-                f"all reconnected in {took:.1f} s; measured in the server (20 ms sleep overshoot); {load()}",
+                f"all reconnected in {took:.1f} s; measured in the server (20 ms sleep overshoot; one server "
+                f"process, one loop); of the worst lag, {busy:.0f} ms was CPU the server used (the rest it "
+                f"waited for its core); {load()}",
             )
         )
         for p, a in holders:
@@ -782,9 +876,17 @@ def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true", help="short runs to try the benchmark itself")
     ap.add_argument(
-        "--only", choices=["ab", "cef", "dg"], help="run one part; keep the other figures on file"
+        "--only",
+        choices=["ab", "s", "cef", "dg"],
+        help="run one part (ab includes s, the snapshot rate); keep the other figures on file",
+    )
+    ap.add_argument("--profile", action="store_true", help="py-spy the server in each scenario")
+    ap.add_argument(
+        "--mode", choices=["full", "normal"], action="append", help="durability mode(s) to run (default both)"
     )
     args = ap.parse_args()
+    OPTIONS["profile"] = args.profile
+    pin_load()
     dur = 10.0 if args.quick else 60.0
     watchers, displays = (500, 20) if args.quick else (5000, 200)
     hist = 100_000 if args.quick else 1_000_000
@@ -793,21 +895,26 @@ def main() -> int:
         tmp = pathlib.Path(tmpname)
         seeded = tmp / "seed.db"
         seed(seeded)
-        for mode in ("full", "normal") if args.only in (None, "ab") else ():
+        modes = tuple(args.mode or ("full", "normal"))
+        for mode in modes if args.only in (None, "ab", "s") else ():
             db = tmp / f"{mode}.db"
             shutil.copy(seeded, db)
             srv = start_server(db, mode, tmp / f"{mode}.log")
             try:
                 desks = [enroll(srv.url, "desk") for _ in range(2)]
-                rate, errors = throughput(srv.url, desks, dur)
+                if args.only == "s":
+                    snapshots(srv, desks[0], mode, dur, figs)
+                    continue
+                with profiled(srv, f"issue path: (a) sustained issues, {mode}"):
+                    rate, errors = throughput(srv.url, desks, dur)
                 dups = duplicates(db)
-                target = 1000
+                target = 1500
                 figs.append(
                     figure(
                         f"(a) sustained durable issues/s over {dur:.0f} s, durability {mode}",
                         round(rate),
                         "tickets/s",
-                        ">= 1,000 (stretch 3,000)",
+                        ">= 1,500 (target 3,000)",
                         rate >= target and errors == 0 and dups == 0,
                         f"{errors} errors, {dups} duplicate numbers; "
                         "2 generator processes × 24 keep-alive connections; "
@@ -829,18 +936,32 @@ def main() -> int:
                         f"separate paced probe process (open loop); {load()}",
                     )
                 )
+                snapshots(srv, desks[0], mode, dur, figs)
             finally:
                 srv.stop()
-        for mode in ("full", "normal") if args.only in (None, "cef") else ():
+        for mode in modes if args.only in (None, "cef") else ():
             fanout(tmp, seeded, watchers, displays, mode, figs)
         if args.only in (None, "dg"):
             history(tmp, seeded, hist, 300, figs)
-    if args.only:
-        prefixes = tuple(f"({c})" for c in args.only)
-        old = json.loads((ROOT / "bench" / "results" / "server.json").read_text(encoding="utf-8"))["figures"]
-        kept = [f for f in old if not f["name"].startswith(prefixes)]
+    profiles = PROFILES
+    if args.only or args.mode:
+        # Keep what this run did not measure: other parts, and the other durability mode of these parts.
+        letters = {"ab": "abs", "s": "s", "cef": "cef", "dg": "dg"}[args.only] if args.only else "abscefdg"
+        prefixes = tuple(f"({c})" for c in letters)
+        old = json.loads((ROOT / "bench" / "results" / "server.json").read_text(encoding="utf-8"))
+
+        def remeasured(name: str) -> bool:
+            moded = any(m in name for m in ("full", "normal"))
+            return name.startswith(prefixes) and (not moded or any(m in name for m in modes))
+
+        kept = [f for f in old["figures"] if not remeasured(f["name"])]
         figs = sorted(kept + figs, key=lambda f: f["name"][:3])
-    out = write("server", figs, quick=args.quick, websocket="uvicorn ws=wsproto, per-message deflate off")
+        labels = {p["label"] for p in PROFILES}
+        profiles = [p for p in old.get("profiles", []) if p["label"] not in labels] + PROFILES
+    extra: dict[str, Any] = {"where": pinned(), "notes": NOTES}
+    if profiles:
+        extra["profiles"] = profiles
+    out = write("server", figs, quick=args.quick, websocket=WEBSOCKET, **extra)
     print(json.dumps(figs, ensure_ascii=False, indent=1))
     print(f"wrote {out}")
     return 0

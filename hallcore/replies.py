@@ -314,7 +314,8 @@ class Health:
     durability: str
     uptime_s: float
     subscribers: int
-    loop_lag_max_ms: float
+    loop_lag_max_ms: float  # the event loop's worst lag in the last 10 s
+    loop_busy_max_ms: float = 0.0  # the part of it the server spent working (the rest: waiting for a CPU)
 
 
 # ---- stations and people -----------------------------------------------------------------------------------

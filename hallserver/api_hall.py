@@ -10,7 +10,7 @@ from fastapi.responses import Response
 
 from hallcore import replies
 from hallcore.events import DeviceHealth
-from hallserver.auth import ANY_STATION, Principal, Role
+from hallserver.auth import HALL_READERS, Principal
 from hallserver.bodies import DeviceHealthIn
 from hallserver.deps import get_hall, respond, roles, run_job
 from hallserver.service import HallServer
@@ -20,7 +20,7 @@ from hallserver.writectx import Reply, WriteCtx, ok
 
 router = APIRouter()
 
-STATIONS = roles(*ANY_STATION, Role.MANAGER)
+STATIONS = roles(*HALL_READERS)
 
 
 @router.get("/api/hall", tags=["hall"], dependencies=[Depends(STATIONS)])
@@ -54,9 +54,11 @@ def snapshot_job(hall: HallServer, *, public: bool) -> Job:
 
 @router.get("/api/snapshot", tags=["hall"], dependencies=[Depends(STATIONS)])
 async def snapshot(request: Request) -> Response:
-    """`{seq, at, windows, waiting, recent_calls, devices}`: the state after event `seq`."""
+    """`{seq, at, windows, waiting, recent_calls, devices}`: the state after event `seq` (built on the writer
+    once per seq and served from the cache while nothing changed, `hallserver/stream/snapshots.py`)."""
     hall = get_hall(request)
-    return respond(await hall.run(snapshot_job(hall, public=False)))
+    snap = await hall.snapshots.get(public=False)
+    return Response(content=snap.body, media_type="application/json")
 
 
 @router.post("/api/devices/health", tags=["hall"])
@@ -105,7 +107,8 @@ async def health(request: Request) -> Response:
         db=db,
         durability=hall.store.durability.value,
         uptime_s=round(hall.clock.monotonic() - hall.started_mono, 1),
-        subscribers=len(hall.hub.subscribers),
+        subscribers=hall.hub.count,
         loop_lag_max_ms=hall.loop_lag_max_ms(),
+        loop_busy_max_ms=hall.loop_lag_max_ms(busy=True),
     )
     return respond(ok(body, 200 if body.ok else 503))

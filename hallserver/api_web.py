@@ -11,7 +11,6 @@ page is reached only with the ticket's unguessable token, a booking only with it
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import datetime as dt
 import io
 import json
@@ -22,9 +21,9 @@ import uuid
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request, WebSocket
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
-from starlette.websockets import WebSocketDisconnect
+from starlette.requests import cookie_parser
 
 from hallcore.calendar import HallCalendar
 from hallcore.codec import encode
@@ -43,12 +42,13 @@ from hallserver.auth import (
     verify_secret,
 )
 from hallserver.bodies import ApproveIn, RosterIn, WindowIn
-from hallserver.deps import client_ip, get_hall
+from hallserver.deps import client_ip, get_hall, resolve
 from hallserver.errors import ApiError
 from hallserver.eventlog import make_filter
-from hallserver.hub import HEARTBEAT
 from hallserver.service import HallServer
 from hallserver.store import Job
+from hallserver.stream.access import Grant, Refusal
+from hallserver.stream.wire import Request as StreamRequest
 from hallserver.views import call_events, ticket_status_json
 from hallserver.web import session as ws_session
 from hallserver.web.pages import e, hidden_csrf, page, table
@@ -346,51 +346,27 @@ async def dashboard_page(request: Request) -> Response:
     return HTMLResponse(page("实时看板", body, nav="/web/dashboard", csrf=csrf, scripts=["dashboard.js"]))
 
 
-@router.websocket("/web/events")
-async def web_events(ws: WebSocket) -> None:
-    """The dashboard's live feed: every hall event, authenticated by the session cookie (which a page
-    script cannot read, so it cannot use `?auth=` on `/events`)."""
-    hall: HallServer = ws.app.state.hall
-    token = ws.cookies.get(ws_session.COOKIE, "")
-    from hallserver.deps import resolve
+def web_events(hall: HallServer, req: StreamRequest) -> Grant | Refusal | Awaitable[Grant | Refusal]:
+    """`/web/events`, the dashboard's live feed: every hall event, authenticated by the session cookie (which
+    a page script cannot read, so it cannot use `?auth=` on `/events`). Served by the stream path
+    (hallserver/stream) like `/events`: a `hello` with the current seq, then live events."""
+    token = cookie_parser(req.header("cookie")).get(ws_session.COOKIE, "")
 
-    p = await resolve(hall, token) if token else None
-    await ws.accept()
-    if p is None or p.role != "manager":
-        await ws.close(4401, "log in first")
-        return
-    sub = hall.hub.subscribe(make_filter(hall.config))
+    def check(p: Principal | None) -> Grant | Refusal:
+        if p is None or p.role != "manager":
+            return Refusal(4401, "log in first")
+        return Grant(make_filter(hall.config), hello=True)
 
-    async def reader() -> None:
-        try:
-            while True:
-                msg = await ws.receive()
-                if msg["type"] == "websocket.disconnect":
-                    return
-        finally:
-            sub.close()
+    if not token:
+        return check(None)
+    cached = hall.principals.get(hash_token(token))
+    if cached is not None:
+        return check(cached)
 
-    task = asyncio.create_task(reader())
-    try:
-        await ws.send_text(json.dumps({"kind": "hello", "seq": hall.hub.last_seq}))
-        while not sub.closed:
-            if sub.dropped:
-                await ws.close(4008, "too slow")
-                return
-            if not sub.pending:
-                sub.wake.clear()
-                await sub.wake.wait()
-                continue
-            seq, text = sub.pending.popleft()
-            _ = seq == HEARTBEAT
-            await ws.send_text(text)
-    except (WebSocketDisconnect, RuntimeError, OSError):
-        pass
-    finally:
-        hall.hub.unsubscribe(sub)
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError, WebSocketDisconnect, RuntimeError, OSError):
-            await task
+    async def resolved() -> Grant | Refusal:
+        return check(await resolve(hall, token))
+
+    return resolved()
 
 
 @router.post("/web/api/stations/{station_id}/{action}")

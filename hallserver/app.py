@@ -10,11 +10,13 @@ import argparse
 import asyncio
 import contextlib
 import datetime as dt
+import functools
 import logging
 import pathlib
 import socket
 import sys
 import time
+import typing
 from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
 from typing import Any
 
@@ -27,11 +29,15 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from hallcore.clock import Clock, SystemClock
 from hallcore.config import Durability, HallConfig
 from hallcore.configload import ConfigError, load_config
-from hallserver import api_hall, api_stations, api_tickets, api_windows, stream, web
+from hallserver import api_hall, api_stations, api_tickets, api_windows, web
 from hallserver.discovery import MdnsSettings
 from hallserver.errors import ApiError
+from hallserver.evloop import new_event_loop
+from hallserver.hotpath import HotPaths
 from hallserver.service import HallServer, Settings
 from hallserver.shipper import Shipper
+from hallserver.stream.events import open_events
+from hallserver.stream.server import StreamServer
 from hallserver.writectx import dumps
 
 log = logging.getLogger(__name__)
@@ -237,13 +243,19 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.hall = hall
+    # WebSocket upgrades never reach the ASGI app: uvicorn hands them to the stream path (uvicorn_config).
+    streams = StreamServer(hall)
+    streams.add_route("/events", functools.partial(open_events, hall))
+    app.state.streams = streams
     app.add_exception_handler(ApiError, _on_api_error)
     app.add_exception_handler(RequestValidationError, _on_validation)
     app.add_exception_handler(StarletteHTTPException, _on_http)
     app.add_exception_handler(Exception, _on_crash)
-    for module in (api_tickets, api_windows, api_stations, api_hall, stream):
+    for module in (api_tickets, api_windows, api_stations, api_hall):
         app.include_router(module.router)
-    web.mount(app)  # the web pages (hallserver/web); its /s/{token} page answers before the placeholder below
+    # The web pages (hallserver/web) and the dashboard's stream route; its /s/{token} page answers before the
+    # placeholder below.
+    web.mount(app)
 
     @app.get("/s/{token}", include_in_schema=False)
     async def status_page(token: str) -> HTMLResponse:  # noqa: ARG001 - the page reads it from its URL
@@ -254,22 +266,23 @@ def create_app(
 
 
 def uvicorn_config(app: FastAPI, sock_host: str, port: int) -> uvicorn.Config:
+    """uvicorn for the app built by `create_app`: HTTP through httptools to the ASGI app, every WebSocket
+    upgrade on the same socket (and any TLS on it) to the stream path (`hallserver/stream`)."""
+    streams: StreamServer = app.state.streams
     return uvicorn.Config(
-        app,
+        HotPaths(app, app.state.hall),  # GET /api/snapshot from the cache before the framework
         host=sock_host,
         port=port,
-        # wsproto: about half the memory per idle WebSocket of the default, and no DeprecationWarning
-        # (PITFALLS.md); never per-message compression (it multiplies memory per connection).
-        ws="wsproto",
-        ws_per_message_deflate=False,
+        # uvicorn instantiates this for each upgrade, like its own WebSocket protocols (no compression).
+        ws=typing.cast(Any, streams.protocol),
         http="httptools",
         lifespan="on",
         log_level="warning",
         access_log=False,
         timeout_graceful_shutdown=3,
-        # asyncio accepts up to `backlog` connections per loop iteration, then handles all their handshakes
-        # in the next one: 64 bounds that work (a reconnect storm of 5,000 phones would otherwise stall the
-        # loop for a second). It also sets listen(64); `restore_listen_backlog` puts the kernel queue back.
+        # asyncio accepts up to `backlog` connections per loop iteration: 64 bounds that work (a reconnect
+        # storm of 5,000 phones would otherwise be accepted in one go). It also sets listen(64);
+        # `restore_listen_backlog` puts the kernel queue back. Reads are bounded by hallserver/evloop.py.
         backlog=ACCEPT_BATCH,
     )
 
@@ -383,7 +396,8 @@ def serve_main(argv: list[str]) -> int:
             task.cancel()
 
     try:
-        asyncio.run(main())
+        with asyncio.Runner(loop_factory=new_event_loop) as runner:
+            runner.run(main())
     except KeyboardInterrupt:
         pass
     finally:

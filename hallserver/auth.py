@@ -37,6 +37,8 @@ CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 
 STATION_ROLES = frozenset(r.value for r in Role if r is not Role.MANAGER)
 ANY_STATION = frozenset(STATION_ROLES)
+#: Who may read the hall's live state (`GET /api/snapshot`, the event stream): every station and managers.
+HALL_READERS = frozenset({*ANY_STATION, Role.MANAGER.value})
 
 
 @dataclass(frozen=True, slots=True)

@@ -135,6 +135,9 @@ def make_filter(
     ticket: str = "",
     authenticated: bool = True,
 ) -> StreamFilter:
+    if window is None and not series and not zone:
+        # A phone or an unfiltered board: nothing to look up (thousands of these open at once in a storm).
+        return StreamFilter(ticket=ticket, authenticated=authenticated)
     w = config.window_by_number.get(window) if window is not None else None
     return StreamFilter(
         window=window,

@@ -15,6 +15,7 @@ import logging
 import pathlib
 import signal
 import sqlite3
+import time
 from collections import deque
 from dataclasses import dataclass
 from typing import Any
@@ -30,10 +31,12 @@ from hallserver import rollups
 from hallserver.auth import Principals, RateLimiter
 from hallserver.discovery import Advertiser, MdnsSettings
 from hallserver.errors import ApiError
-from hallserver.hub import Hub
+from hallserver.eventlog import EventRecord, record_from_text
 from hallserver.loader import config_problems, load_engine
 from hallserver.purge import purge
 from hallserver.store import Job, Store
+from hallserver.stream.hub import Hub
+from hallserver.stream.snapshots import SnapshotCache
 from hallserver.writectx import Reply, WriteCtx, ok
 
 log = logging.getLogger(__name__)
@@ -43,8 +46,9 @@ log = logging.getLogger(__name__)
 class Settings:
     heartbeat_s: float = 5.0
     tick_s: float = 5.0
-    # Per-subscriber buffer before it is dropped (4008); above what one group commit can publish at once
-    # (BATCH_MAX commands of a few events each), so a healthy reader is never dropped by a burst.
+    # Per-subscriber buffer (frames the socket could not take yet) before it is dropped (4008); above what one
+    # group commit can publish at once (BATCH_MAX commands of a few events each), so a healthy reader is
+    # never dropped by a burst.
     queue_limit: int = 4096
     purge_interval_s: float = 3600.0
     # Finished days' statistics roll-ups are built this often (and once just after start), so the first
@@ -78,13 +82,13 @@ class HallServer:
         self.store = Store(
             db_path, config, clock, durability=settings.durability, writer_pragmas=settings.writer_pragmas
         )
-        self.hub = Hub(config.server.backlog_events, settings.queue_limit)
+        self.hub = Hub(config.server.backlog_events)
+        self.snapshots = SnapshotCache(self.hub, clock, self._build_snapshot)
         self.principals = Principals()
         self.limiter = RateLimiter(clock, settings.login_limit, settings.login_window_s)
         self.enroll_limiter = RateLimiter(clock, settings.enroll_limit, settings.login_window_s)
         self.recent_calls: deque[str] = deque(maxlen=20)
-        self.loop_lags: deque[tuple[float, float]] = deque()
-        self.ws_admission = asyncio.Semaphore(64)  # stream.py: connections set up at once
+        self.loop_lags: deque[tuple[float, float, float]] = deque()
         self.started_mono = clock.monotonic()
         self.advertiser: Advertiser | None = None
         self.last_reload_errors: list[str] = []
@@ -98,7 +102,10 @@ class HallServer:
         self.store.loop = loop
         self.store.on_commit = self._on_commit
         await asyncio.to_thread(self.store.start)
-        self.hub.reset(self.store.seq)
+        seq, config = self.store.seq, self.config
+        recent = await self.store.read(lambda conn: _recent_events(conn, seq, config))
+        # Clients that come back after a restart resume from memory, not one database read each.
+        self.hub.reset(seq, recent)
         self.recent_calls.extend(await self.store.read(_recent_call_texts))
         self._tasks = [
             asyncio.create_task(self._every(self.settings.tick_s, self._tick), name="hall-tick"),
@@ -134,7 +141,6 @@ class HallServer:
         if self.advertiser is not None:
             await self.advertiser.stop()
             self.advertiser = None
-        self.hub.close_all()
         await asyncio.to_thread(self.store.stop)
         if self.settings.freeze_gc:
             gc.unfreeze()
@@ -197,19 +203,24 @@ class HallServer:
 
     async def _watch_loop_lag(self) -> None:
         """How late the loop wakes a 20 ms sleep: a stall (GC, a blocking call, a reconnect storm) shows here.
-        Kept for the last 60 s; `/api/health` reports the worst of the last 10 s."""
+        Kept for the last 60 s; `/api/health` reports the worst of the last 10 s. With each lag the CPU time
+        the process used meanwhile: the lag it would have had on a core of its own is at most that (on a
+        machine shared with other work, the rest of a lag is time the process waited for a CPU)."""
         loop = asyncio.get_running_loop()
         while True:
             t = loop.time()
+            cpu = time.process_time()
             await asyncio.sleep(0.02)
             lag = loop.time() - t - 0.02
-            self.loop_lags.append((t, lag))
+            busy = min(lag, time.process_time() - cpu)
+            self.loop_lags.append((t, lag, busy))
             while self.loop_lags and self.loop_lags[0][0] < t - 60:
                 self.loop_lags.popleft()
 
-    def loop_lag_max_ms(self, window_s: float = 10.0) -> float:
+    def loop_lag_max_ms(self, window_s: float = 10.0, *, busy: bool = False) -> float:
+        """The worst loop lag of the last `window_s` seconds (`busy`: its CPU-bound part)."""
         now = asyncio.get_running_loop().time()
-        lags = [lag for t, lag in self.loop_lags if t >= now - window_s]
+        lags = [b if busy else lag for t, lag, b in self.loop_lags if t >= now - window_s]
         return round(max(lags, default=0.0) * 1000, 1)
 
     def _on_commit(self, records: list[Any]) -> None:
@@ -225,6 +236,11 @@ class HallServer:
 
     async def _heartbeat(self) -> None:
         self.hub.heartbeat(self.clock.now().isoformat())
+
+    async def _build_snapshot(self, public: bool) -> Reply:
+        from hallserver.api_hall import snapshot_job
+
+        return await self.run(snapshot_job(self, public=public))
 
     # ---- jobs -------------------------------------------------------------------------------------------
 
@@ -302,7 +318,8 @@ class HallServer:
             self.last_reload_errors = list(body.get("detail", {}).get("errors", []))
             raise ApiError(reply.status, body["error"], body["message"], body["message_en"], body["detail"])
         self.config = new
-        self.hub.backlog = deque(self.hub.backlog, maxlen=max(1, new.server.backlog_events))
+        self.hub.resize(new.server.backlog_events)
+        self.snapshots.invalidate()
         self.last_reload_errors = []
         log.info("config reloaded from %s", self.config_path)
         return replies.Reloaded(True, new.hall.id, len(new.windows), len(new.matters))
@@ -314,3 +331,16 @@ def _recent_call_texts(conn: Any) -> list[str]:
     ).fetchall()
     out = [r[0] for r in reversed(rows) if '"action":"called"' in r[0] or '"action":"recalled"' in r[0]]
     return out[-20:]
+
+
+#: Events loaded into the ring at start (at most `server.backlog_events`): enough for every client that was
+#: connected when the server stopped to resume from memory, without slowing the start much.
+RING_AT_START = 2000
+
+
+def _recent_events(conn: sqlite3.Connection, seq: int, config: HallConfig) -> list[EventRecord]:
+    n = min(RING_AT_START, config.server.backlog_events)
+    rows = conn.execute(
+        "SELECT body FROM events WHERE seq > ? AND seq <= ? ORDER BY seq", (seq - n, seq)
+    ).fetchall()
+    return [record_from_text(r[0], config) for r in rows]

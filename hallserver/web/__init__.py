@@ -27,6 +27,9 @@ def mount(app: FastAPI) -> None:
     from hallserver import api_stats, api_web
 
     app.include_router(api_web.router)
+    # The dashboard's live feed is a route of the stream path, not of the ASGI app (hallserver/stream).
+    hall = app.state.hall
+    app.state.streams.add_route("/web/events", lambda req: api_web.web_events(hall, req))
     app.include_router(api_stats.router)
     # The hall's own scripts, and the stylesheet shared with the centre's pages (hallweb).
     shared: list[str | tuple[str, str]] = [("hallweb", "static")]

@@ -43,6 +43,7 @@ from hallcore.config import HallConfig
 from hallcore.configload import load_config
 from hallserver import admin
 from hallserver.app import bind, create_app, uvicorn_config
+from hallserver.evloop import new_event_loop
 from hallserver.service import HallServer, Settings
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
@@ -112,7 +113,9 @@ class _Uvicorn:
 
     def _run(self) -> None:
         try:
-            asyncio.run(self.server.serve(sockets=[self.sock]))
+            # The loop `hallq server` runs (hallserver/evloop.py), so tests see the same scheduling.
+            with asyncio.Runner(loop_factory=new_event_loop) as runner:
+                runner.run(self.server.serve(sockets=[self.sock]))
         except BaseException as exc:
             self.error = exc
 

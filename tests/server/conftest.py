@@ -26,6 +26,7 @@ from hallcore.config import Durability, HallConfig
 from hallcore.configload import load_config
 from hallserver import admin
 from hallserver.app import bind, create_app, restore_listen_backlog, uvicorn_config
+from hallserver.evloop import new_event_loop
 from hallserver.service import HallServer, Settings
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
@@ -74,6 +75,7 @@ class Running:
     http: httpx.Client
     manager_token: str = ""
     stations: list[Station] = field(default_factory=list)
+    app: Any = None  # the FastAPI app (`app.state.streams`: the stream path)
 
     @property
     def ws_url(self) -> str:
@@ -143,7 +145,9 @@ class ServerThread:
 
     def _run(self) -> None:
         try:
-            asyncio.run(self.server.serve(sockets=[self.sock]))
+            # The loop `hallq server` runs (hallserver/evloop.py), so tests see the same scheduling.
+            with asyncio.Runner(loop_factory=new_event_loop) as runner:
+                runner.run(self.server.serve(sockets=[self.sock]))
         except BaseException as exc:
             self.error = exc
 
@@ -207,7 +211,7 @@ def start_server(
     st.start()
     url = f"http://127.0.0.1:{st.port}"
     running = Running(
-        url, st.port, app.state.hall, clock, db, app.state.hall.config, httpx.Client(base_url=url)
+        url, st.port, app.state.hall, clock, db, app.state.hall.config, httpx.Client(base_url=url), app=app
     )
     return st, running
 

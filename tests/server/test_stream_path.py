@@ -1,0 +1,316 @@
+"""The stream path itself (hallserver/stream) on a real server: same port and URL as the API, the Origin
+check, handshake refusals, pings and the close handshake, protocol errors, admission in batches, the
+dashboard's `/web/events` on the same code, restarts (1012), and snapshots cached per seq and audience for the
+stream and `GET /api/snapshot` (answered before the framework when the caller's token is known)."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import os
+import pathlib
+import socket
+import struct
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed, InvalidStatus
+from websockets.typing import Origin
+
+from hallcore.config import HallConfig
+from hallserver.hotpath import HotPaths
+from tests.fakes.live_server import live_server
+from tests.server.conftest import COUNTY, Running, ServerThread, Station, start_server, wait_for
+from tests.server.web_helpers import http_login
+
+
+async def recv(ws: ClientConnection, timeout: float = 5.0) -> dict[str, Any]:
+    msg: dict[str, Any] = json.loads(await asyncio.wait_for(ws.recv(), timeout))
+    return msg
+
+
+def auth(st: Station) -> dict[str, str]:
+    return {"Authorization": f"Bearer {st.token}"}
+
+
+def raw_handshake(
+    port: int, path: str = "/events?since=0", extra: str = "", version: str = "13"
+) -> socket.socket:
+    s = socket.create_connection(("127.0.0.1", port), timeout=5)
+    key = base64.b64encode(os.urandom(16)).decode()
+    s.sendall(
+        (
+            f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+            f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: {version}\r\n{extra}\r\n"
+        ).encode()
+    )
+    return s
+
+
+def read_head(s: socket.socket) -> tuple[int, bytes]:
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = s.recv(4096)
+        assert chunk, f"closed before the head: {data!r}"
+        data += chunk
+    head, _, rest = data.partition(b"\r\n\r\n")
+    return int(head.split()[1]), rest
+
+
+def read_frames_until_close(s: socket.socket, buf: bytes) -> tuple[list[bytes], int]:
+    """Server frames (unmasked) until a close frame; returns the text payloads and the close code."""
+    texts: list[bytes] = []
+    while True:
+        while len(buf) < 2 or len(buf) < 2 + _extra(buf) + _length(buf):
+            chunk = s.recv(65536)
+            assert chunk, "closed without a close frame"
+            buf += chunk
+        op, n, at = buf[0] & 0x0F, _length(buf), 2 + _extra(buf)
+        payload, buf = buf[at : at + n], buf[at + n :]
+        if op == 0x8:
+            return texts, struct.unpack("!H", payload[:2])[0]
+        texts.append(payload)
+
+
+def _extra(buf: bytes) -> int:
+    n = buf[1] & 0x7F
+    return 2 if n == 126 else 8 if n == 127 else 0
+
+
+def _length(buf: bytes) -> int:
+    n = buf[1] & 0x7F
+    if n == 126:
+        return int.from_bytes(buf[2:4], "big") if len(buf) >= 4 else 1 << 30
+    if n == 127:
+        return int.from_bytes(buf[2:10], "big") if len(buf) >= 10 else 1 << 30
+    return n
+
+
+@pytest.fixture
+def srv(tmp_path: pathlib.Path, seeded_db: pathlib.Path) -> Iterator[tuple[ServerThread, Running]]:
+    """A server started from the config file (so `POST /api/admin/reload` works)."""
+    st, running = start_server(tmp_path, COUNTY, seeded_db)
+    try:
+        yield st, running
+    finally:
+        running.http.close()
+        st.stop()
+
+
+def test_origin_of_another_site_is_refused_and_the_halls_own_pages_are_not(server: Running) -> None:
+    display = server.station("display")
+    url = f"{server.ws_url}/events"
+
+    async def main() -> None:
+        async with connect(
+            url, additional_headers=auth(display), origin=Origin(f"http://127.0.0.1:{server.port}")
+        ) as ws:
+            assert (await recv(ws))["kind"] == "snapshot"
+        for origin in ("http://evil.example", f"http://127.0.0.1:{server.port + 1}", "null"):
+            with pytest.raises(InvalidStatus) as err:
+                async with connect(url, additional_headers=auth(display), origin=Origin(origin)):
+                    pass
+            assert err.value.response.status_code == 403, origin
+
+    asyncio.run(main())
+
+
+def test_handshakes_the_stream_does_not_take_get_an_http_refusal(server: Running) -> None:
+    for path, version, extra, status in (
+        ("/nowhere", "13", "", 404),
+        ("/events", "8", "", 426),
+        ("/events", "13", "X-Long: " + "x" * 20_000 + "\r\n", 400),
+    ):
+        s = raw_handshake(server.port, path, extra, version)
+        try:
+            got, _ = read_head(s)
+        finally:
+            s.close()
+        assert got == status, (path, version)
+    assert server.http.get("/api/health").status_code == 200  # HTTP on the same port is unaffected
+
+
+def test_pings_are_answered_and_the_close_handshake_echoes_the_code(server: Running) -> None:
+    display = server.station("display")
+
+    async def main() -> None:
+        async with connect(
+            f"{server.ws_url}/events", additional_headers=auth(display), ping_interval=None
+        ) as ws:
+            await recv(ws)
+            pong = await ws.ping(b"still there?")
+            await asyncio.wait_for(pong, 5)
+            await ws.close(3001, "going home")
+            assert ws.protocol.close_rcvd is not None
+            assert ws.protocol.close_rcvd.code == 3001  # echoed (RFC 6455 §5.5.1)
+
+    asyncio.run(main())
+    wait_for(lambda: server.hall.hub.count == 0, what="the subscriber gone after the close")
+
+
+def test_a_client_breaking_the_framing_is_closed_with_1002(server: Running) -> None:
+    display = server.station("display")
+    s = raw_handshake(server.port, f"/events?since=0&auth={display.token}")
+    try:
+        status, rest = read_head(s)
+        assert status == 101
+        s.sendall(bytes([0x81, 0x02]) + b"hi")  # unmasked: RFC 6455 §5.1 says close the connection
+        _texts, code = read_frames_until_close(s, rest)
+        assert code == 1002
+    finally:
+        s.close()
+
+
+def test_a_reconnect_burst_is_admitted_in_batches_and_every_client_gets_its_catch_up(server: Running) -> None:
+    display = server.station("display")
+    desk = server.station("desk")
+    for _ in range(3):
+        assert server.issue(desk).status_code == 201
+    seq = server.hall.store.seq
+    streams = server.app.state.streams
+    streams.batch = 8
+    batches0 = streams.batches
+
+    async def one(i: int) -> list[int]:
+        async with connect(
+            f"{server.ws_url}/events?since={seq - 3}", additional_headers=auth(display), ping_interval=None
+        ) as ws:
+            return [(await recv(ws, 20))["seq"] for _ in range(3)]
+
+    async def main() -> list[list[int]]:
+        return await asyncio.gather(*(one(i) for i in range(120)))
+
+    got = asyncio.run(main())
+    assert all(g == [seq - 2, seq - 1, seq] for g in got)
+    assert streams.batches - batches0 >= 120 // 8
+
+
+def test_the_dashboard_stream_needs_the_session_cookie_and_the_halls_origin() -> None:
+    with live_server() as hall:
+        web = http_login(hall.url)
+        cookie = "; ".join(f"{k}={v}" for k, v in web.cookies.items())
+        url = f"{hall.ws_url}/web/events"
+        own = Origin(f"http://127.0.0.1:{hall.port}")
+
+        async def main() -> None:
+            async with connect(url, additional_headers={"Cookie": cookie}, origin=own) as ws:
+                hello = await recv(ws)
+                assert hello == {"kind": "hello", "seq": hall.hall.hub.last_seq}
+                hall.login_counter()
+                r = await asyncio.to_thread(hall.act, hall.counter, "open")
+                assert r.status_code == 200
+                ev = await recv(ws)
+                while ev["kind"] == "heartbeat":
+                    ev = await recv(ws)
+                assert ev["kind"] == "window_changed"
+                assert ev["seq"] == hello["seq"] + 1
+            async with connect(url, origin=own) as ws:
+                with pytest.raises(ConnectionClosed):
+                    await recv(ws)
+                assert ws.close_code == 4401
+            with pytest.raises(InvalidStatus) as err:
+                async with connect(
+                    url, additional_headers={"Cookie": cookie}, origin=Origin("http://evil.example")
+                ):
+                    pass
+            assert err.value.response.status_code == 403
+
+        try:
+            asyncio.run(main())
+        finally:
+            web.close()
+
+
+def test_a_restart_closes_streams_with_1012() -> None:
+    with live_server() as hall:
+
+        async def main() -> None:
+            async with connect(f"{hall.ws_url}/events", additional_headers=hall.display.headers) as ws:
+                await recv(ws)
+                await asyncio.to_thread(hall.stop)
+                with pytest.raises(ConnectionClosed):
+                    await _until_closed(ws)
+                assert ws.close_code == 1012
+
+        asyncio.run(main())
+
+
+async def _until_closed(ws: ClientConnection) -> None:
+    while True:
+        await recv(ws)
+
+
+# ---- snapshots ---------------------------------------------------------------------------------------------
+
+
+def test_snapshots_are_built_once_per_seq_and_audience_and_shared_with_the_stream(
+    srv: tuple[ServerThread, Running],
+) -> None:
+    st, server = srv
+    desk = server.station("desk")
+    display = server.station("display")
+    r = server.http.post(
+        "/api/devices/health",
+        json={"device": "screen", "health": "degraded", "reason": "dim"},
+        headers=display.headers,
+    )
+    assert r.status_code == 200, r.text
+    snaps = server.hall.snapshots
+    hot = st.server.config.app
+    assert isinstance(hot, HotPaths)
+    assert server.http.get("/api/snapshot", headers=display.headers).status_code == 200  # caches the token
+    builds, served = snaps.builds, hot.served
+    first = server.http.get("/api/snapshot", headers=display.headers)
+    again = server.http.get("/api/snapshot", headers=display.headers)
+    assert first.content == again.content
+    assert first.headers["content-type"] == "application/json"
+    assert snaps.builds == builds  # the same seq: no new build
+    assert hot.served == served + 2  # answered before the framework
+    ticket = server.issue(desk).json()
+    after = server.http.get("/api/snapshot", headers=display.headers).json()
+    assert after["seq"] == first.json()["seq"] + 1
+    assert after["waiting"]["A"] == first.json()["waiting"].get("A", 0) + 1
+    assert snaps.builds == builds + 1
+    # Its `at` is never older than the cache's max age.
+    server.clock.advance(snaps.max_age_s + 1)
+    later = server.http.get("/api/snapshot", headers=display.headers).json()
+    assert later["at"] > after["at"]
+    assert snaps.builds == builds + 2
+
+    async def stream_snapshot(query: str, headers: dict[str, str]) -> dict[str, Any]:
+        async with connect(f"{server.ws_url}/events?{query}", additional_headers=headers) as ws:
+            return await recv(ws)
+
+    staff = asyncio.run(stream_snapshot("", auth(display)))
+    assert staff["snapshot"] == later  # the HTTP body, shared
+    assert snaps.builds == builds + 2
+    public = asyncio.run(stream_snapshot(f"token={ticket['token']}", {}))
+    assert public["snapshot"]["devices"] == []  # a phone never sees device health
+    assert [d["device"] for d in staff["snapshot"]["devices"]] == ["screen"]
+    assert snaps.builds == builds + 3  # the public audience has its own
+    # A config reload moves no seq but may change what a snapshot shows: built again.
+    r = server.http.post("/api/admin/reload", headers=server.manager())
+    assert r.status_code == 200, r.text
+    server.http.get("/api/snapshot", headers=display.headers)
+    assert snaps.builds == builds + 4
+
+
+def test_snapshot_refusals_come_from_the_app(srv: tuple[ServerThread, Running], county: HallConfig) -> None:
+    _st, server = srv
+    display = server.station("display")
+    assert server.http.get("/api/snapshot", headers=display.headers).status_code == 200
+    for headers, status in (
+        ({}, 401),
+        ({"Authorization": "Bearer nope"}, 401),
+        ({"Authorization": f"Basic {display.token}"}, 401),
+    ):
+        r = server.http.get("/api/snapshot", headers=headers)
+        assert r.status_code == status
+        assert r.json()["error"] == "unauthorized"
+    r = server.http.post(f"/api/stations/{display.id}/revoke", headers=server.manager())
+    assert r.status_code == 200, r.text
+    assert server.http.get("/api/snapshot", headers=display.headers).status_code == 401
+    assert county.hall.id == server.config.hall.id
