@@ -1,9 +1,10 @@
 """Render bench/REPORT.md from every bench/results/*.json (each benchmark owns its own file).
 
-The report opens with every target the issues name (3–10), each with the figure that measures it, its value,
-met or missed and the JSON it comes from; a target with no figure on file says "not measured yet" instead of
-disappearing. Misses are listed with their explanation: the `notes` field of the benchmark's JSON (written
-by the benchmark's owner, next to the figures), else where the owner explained it, else that nobody has yet.
+The report opens with every target the issues name (3–10, 26), each with the figure that measures it, its
+value, met or missed and the JSON it comes from; a target with no figure on file says "not measured yet"
+instead of disappearing. Misses are listed with their explanation: the `notes` field of the benchmark's JSON
+(written by the benchmark's owner, next to the figures), else where the owner explained it, else that nobody
+has yet.
 Then one section per JSON: command, machine, date, notes and every figure.
 """
 
@@ -87,6 +88,11 @@ TARGETS: tuple[Target, ...] = (
         checked_by="printed as `[fault figure]` lines by tests/e2e/test_faults.py; `python -m bench.faults` "
         "collects them into faults.json",
     ),
+    Target(26, "(a) durable issues ≥ 1,500/s (target 3,000)", "server", r"^\(a\)"),
+    Target(26, "(c) call → event p99 < 50 ms, 200 displays + 5,000 watchers", "server", r"^\(c\)"),
+    Target(26, "(e) total RSS of the server's processes < 200 MB under (c)", "server", r"^\(e\)"),
+    Target(26, "(f) longest stall of any server loop < 100 ms, 5,000 reconnects", "server", r"^\(f\)"),
+    Target(26, "`GET /api/snapshot` ≥ 2,500/s (target 5,000)", "server", r"^\(s\)"),
     Target(
         10,
         "`./dev demo`: the dashboard shows tickets issued and called within 30 s",
@@ -157,7 +163,7 @@ def load_results(
 def summary(results: dict[str, dict[str, Any]]) -> tuple[list[str], list[tuple[Target, dict[str, Any]]]]:
     """The target table, and the missed (target, figure) pairs."""
     lines = [
-        "## Targets (issues 3–10)",
+        "## Targets (issues 3–10, 26)",
         "",
         "| issue | target | figure | value | verdict | from |",
         "|---:|---|---|---:|---|---|",

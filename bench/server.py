@@ -581,7 +581,7 @@ def issue_tokens(url: str, token: str, n: int) -> list[str]:
 
 def call_probe(
     url: str, display: str, counter: str, window: int, samples: int, watch_token: str
-) -> tuple[list[float], list[float]]:
+) -> tuple[list[float], list[float], list[float]]:
     """call-next sent → the `called` event received, on a display's stream and on one phone's (token) stream.
 
     Readers run all the time and stamp each `called` event on arrival, so an event that arrives before the
@@ -594,9 +594,10 @@ def call_probe(
             if m.get("action") == "called":
                 seen.setdefault(m["ticket"]["id"], time.perf_counter())
 
-    async def main() -> tuple[list[float], list[float]]:
+    async def main() -> tuple[list[float], list[float], list[float]]:
         lat: list[float] = []
         phone: list[float] = []
+        replies: list[float] = []  # the call-next reply itself: it leaves after the commit (and its fsync)
         ws_url = url.replace("http://", "ws://")
         h = {"Authorization": f"Bearer {counter}"}
         auth = {"Authorization": f"Bearer {display}"}
@@ -611,6 +612,7 @@ def call_probe(
             for _ in range(samples):
                 t = time.perf_counter()
                 r = await http.post(f"/api/windows/{window}/call-next", json={"request_id": rid()})
+                replies.append((time.perf_counter() - t) * 1000)
                 tid = r.json()["ticket"]["id"]
                 deadline = time.monotonic() + 30
                 while (tid not in board_seen or tid not in phone_seen) and time.monotonic() < deadline:
@@ -622,7 +624,7 @@ def call_probe(
                 await asyncio.sleep(0.05)
             for task in readers:
                 task.cancel()
-        return lat, phone
+        return lat, phone, replies
 
     return asyncio.run(main())
 
@@ -666,7 +668,7 @@ def fanout(
             recv(a)
         health = httpx.get(f"{srv.url}/api/health").json()
         with profiled(srv, f"fan-out: 100 calls to {displays} displays + {watchers} watchers, {mode}"):
-            lat, phone = call_probe(srv.url, display, counter, 1, 100, tokens[-1])
+            lat, phone, reply = call_probe(srv.url, display, counter, 1, 100, tokens[-1])
         rss = srv.rss_mb()
         figs.append(
             figure(
@@ -678,9 +680,9 @@ def fanout(
                 f"p50 {pct(lat, 50):.1f} ms, max {max(lat):.1f} ms; probe is one more display; "
                 f"{health['subscribers']} subscribers; a phone (token watcher) got it at "
                 f"p50 {pct(phone, 50):.1f}, "
-                f"p99 {pct(phone, 99):.1f} ms (boards are served first; the call-next reply goes out before "
-                "the fan-out)"
-                f"; durability {mode}; {load()}",
+                f"p99 {pct(phone, 99):.1f} ms (boards are served first, phones through the lane); the "
+                f"call-next reply itself (after the commit{' and its fsync' if mode == 'full' else ''}) took "
+                f"p50 {pct(reply, 50):.1f}, p99 {pct(reply, 99):.1f} ms; durability {mode}; {load()}",
             )
         )
         figs.append(

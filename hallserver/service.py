@@ -204,15 +204,15 @@ class HallServer:
     async def _watch_loop_lag(self) -> None:
         """How late the loop wakes a 20 ms sleep: a stall (GC, a blocking call, a reconnect storm) shows here.
         Kept for the last 60 s; `/api/health` reports the worst of the last 10 s. With each lag the CPU time
-        the process used meanwhile: the lag it would have had on a core of its own is at most that (on a
-        machine shared with other work, the rest of a lag is time the process waited for a CPU)."""
+        the loop's thread used meanwhile: the lag it would have had on a core of its own is at most that (on
+        a machine shared with other work, the rest of a lag is time the loop waited for a CPU)."""
         loop = asyncio.get_running_loop()
         while True:
             t = loop.time()
-            cpu = time.process_time()
+            cpu = time.thread_time()
             await asyncio.sleep(0.02)
             lag = loop.time() - t - 0.02
-            busy = min(lag, time.process_time() - cpu)
+            busy = min(lag, time.thread_time() - cpu)
             self.loop_lags.append((t, lag, busy))
             while self.loop_lags and self.loop_lags[0][0] < t - 60:
                 self.loop_lags.popleft()

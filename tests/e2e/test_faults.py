@@ -412,6 +412,9 @@ def network_cut(tmp: pathlib.Path, mode: str, cut_s: float) -> None:
         proxy = CutProxy(rig.server.port)
         stack.callback(proxy.close)
         counter = rig.app("counter", "counter-01", server=proxy.url)
+        # A board's event stream behind the same link: cut with it, and resumed with `since` after it.
+        watcher = Watcher(proxy.url, hall.station("display", "watcher behind the link").token).start()
+        stack.callback(watcher.stop)
         log_in_at_keypad(keys, strip, counter)
         labels = [hall.issue(desk).json()["ticket"]["label"] for _ in range(3)]
         seq0 = hall.seq()
@@ -445,6 +448,16 @@ def network_cut(tmp: pathlib.Path, mode: str, cut_s: float) -> None:
         assert nxt == labels[1]
         assert [c[2:] for c in hall.calls(seq0)] == [(labels[0], 1), (labels[1], 1)]
         assert hall.double_calls() == {}
+        # The watcher behind the link got every event once, in order, across the cut: one snapshot when it
+        # first connected, then a gap-free run of seqs (a resume that missed anything would have ended in a
+        # second snapshot or a hole).
+        last = hall.seq()
+        wait_for(lambda: bool(watcher.seen) and watcher.seen[-1][0] >= last, 20, "the watcher to catch up")
+        seqs = [seq for seq, _ in watcher.seen]
+        assert seqs == list(range(seqs[0], last + 1)), (
+            "the stream behind the cut link lost or repeated events"
+        )
+        assert watcher.connections >= 2, "the cut should have broken the watcher's stream too"
         # The reply-lost call was kept and sent again after the cut with its own request id: the server
         # had it on record from the first time and answered with the same result.
         not_delivered = set(re.findall(r"call_next \(request ([\w-]+)\) not delivered", counter.text()))
