@@ -27,6 +27,9 @@ from hallcentral.db import Partitions, month_of
 from hallcentral.derive import Derived, Shipped, derive
 from hallcore.shipping import ACCEPTED_FORMATS, MAX_BATCH_EVENTS, enrollment_code
 
+#: Enrollment requests waiting for approval at most (a province has hundreds of halls, enrolled over weeks).
+MAX_PENDING = 100
+
 
 @dataclass(slots=True)
 class Refusal(Exception):
@@ -83,6 +86,16 @@ async def enroll(pool: AsyncConnectionPool, body: bytes, signature: str, now: dt
         )
         row = await cur.fetchone()
         if row is None:
+            # Enrolling needs no account (a hall has none yet): cap what a stranger can pile up.
+            cur = await conn.execute("SELECT count(*) FROM halls WHERE state = 'pending'")
+            pending = await cur.fetchone()
+            if pending is not None and int(pending[0]) >= MAX_PENDING:
+                raise Refusal(
+                    429,
+                    "too_many_pending",
+                    f"待批准的大厅登记已达 {MAX_PENDING} 个，请中心先处理",
+                    f"{MAX_PENDING} enrollments wait for approval already: the centre must clear them first",
+                )
             await conn.execute(
                 "INSERT INTO halls (hall_id, name, state, public_key, code, enrolled_at)"
                 " VALUES (%s, %s, 'pending', %s, %s, %s)",

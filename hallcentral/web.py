@@ -15,6 +15,7 @@ import hmac
 import json
 import secrets
 import urllib.parse
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from fastapi import APIRouter, Request, WebSocket
@@ -301,16 +302,26 @@ async def _ws_user(ws: WebSocket) -> User | None:
     return await auth.user_for(central.pool, ws.cookies.get(COOKIE, ""), central.now())
 
 
-async def _pump(ws: WebSocket, make: Any) -> None:
+async def _live(ws: WebSocket, make: Callable[[], Awaitable[dict[str, Any]]]) -> None:
+    """Send `make()` now, then after every change (coalesced) and at least every push_every_s; the session
+    is checked before every push, so a revoked or expired session ends the socket (4401) at once."""
     central: Central = ws.app.state.central
     await ws.accept()
+    code = 1000
     try:
         while True:
+            if await auth.user_for(central.pool, ws.cookies.get(COOKIE, ""), central.now()) is None:
+                code = 4401
+                break
             await ws.send_text(json.dumps(await make(), ensure_ascii=False))
             await central.hub.wait(central.config.live.push_every_s)
             await asyncio.sleep(COALESCE_S)  # a burst of batches: one read
     except (WebSocketDisconnect, RuntimeError):
-        pass
+        return
+    except _NotFound:
+        code = 4404  # the hall left the user's scope (or was revoked)
+    with contextlib.suppress(RuntimeError):
+        await ws.close(code=code)
 
 
 @router.websocket("/ws/overview")
@@ -322,15 +333,9 @@ async def overview_ws(ws: WebSocket) -> None:
     central: Central = ws.app.state.central
 
     async def make() -> dict[str, Any]:
-        # The session is re-checked on every push: a revoked or expired session stops at once.
-        if await auth.user_for(central.pool, ws.cookies.get(COOKIE, ""), central.now()) is None:
-            raise WebSocketDisconnect(4401)
         return {"kind": "overview", **await _overview_json(central, user)}
 
-    with contextlib.suppress(WebSocketDisconnect):
-        await _pump(ws, make)
-    with contextlib.suppress(RuntimeError):
-        await ws.close()
+    await _live(ws, make)
 
 
 @router.websocket("/ws/halls/{hall_id}")
@@ -342,14 +347,9 @@ async def hall_ws(ws: WebSocket, hall_id: str) -> None:
         return
 
     async def make() -> dict[str, Any]:
-        if await auth.user_for(central.pool, ws.cookies.get(COOKIE, ""), central.now()) is None:
-            raise WebSocketDisconnect(4401)
         return {"kind": "hall", "at": central.now().isoformat(), **await _hall_json(central, user, hall_id)}
 
-    with contextlib.suppress(WebSocketDisconnect, _NotFound):
-        await _pump(ws, make)
-    with contextlib.suppress(RuntimeError):
-        await ws.close()
+    await _live(ws, make)
 
 
 # ---- administration --------------------------------------------------------------------------------------

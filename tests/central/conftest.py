@@ -7,13 +7,10 @@ from collections.abc import Iterator
 
 import pytest
 
-from hallcentral.devcluster import Cluster, start_cluster
+from hallcentral.devcluster import Cluster, running_cluster
 
 
 @pytest.fixture(scope="session")
 def cluster() -> Iterator[Cluster]:
-    c = start_cluster()
-    try:
+    with running_cluster() as c:
         yield c
-    finally:
-        c.stop()

@@ -19,7 +19,6 @@ import signal
 import sqlite3
 import subprocess
 import sys
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -32,6 +31,7 @@ from hallcore.config import Central, Hall, HallConfig
 from hallcore.configload import load_config
 from hallserver import stats
 from tests.fakes.live_server import COUNTY, LiveServer
+from tests.fakes.live_server import wait_for as live_wait_for
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 ADMIN = ("province-admin", "province password 1")
@@ -78,14 +78,38 @@ parent = "prov"
 
 
 def wait_for(cond: Callable[[], bool], timeout: float = 30.0, what: str = "condition") -> None:
-    deadline = time.monotonic() + timeout
-    while not cond():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.02)
+    """live_server's wait, with a longer default: shipping and catch-up cross processes."""
+    live_wait_for(cond, timeout, what)
 
 
-class CentreProc:
+class _Proc:
+    """A subprocess a test can kill -9 and restart."""
+
+    proc: subprocess.Popen[bytes] | None = None
+
+    def kill9(self) -> None:
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait(timeout=30)
+        self._close()
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            self.proc.send_signal(signal.SIGINT)
+            try:
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=10)
+            self._close()
+
+    def _close(self) -> None:
+        if self.proc is not None and self.proc.stdout is not None:
+            self.proc.stdout.close()
+        self.proc = None
+
+
+class CentreProc(_Proc):
     """`hallq central` as a subprocess on a port chosen at the first start and kept across restarts."""
 
     def __init__(self, cluster: Cluster, folder: pathlib.Path, offline_after_s: int = 3) -> None:
@@ -138,27 +162,6 @@ class CentreProc:
             self.proc.kill()
             raise AssertionError(f"the centre did not start: {line!r}\n{self.log.read_text()[-2000:]}")
         self.port = int(m.group(1))
-
-    def kill9(self) -> None:
-        assert self.proc is not None
-        self.proc.send_signal(signal.SIGKILL)
-        self.proc.wait(timeout=30)
-        self._close()
-
-    def stop(self) -> None:
-        if self.proc is not None:
-            self.proc.send_signal(signal.SIGINT)
-            try:
-                self.proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=10)
-            self._close()
-
-    def _close(self) -> None:
-        if self.proc is not None and self.proc.stdout is not None:
-            self.proc.stdout.close()
-        self.proc = None
 
     def sql(self, query: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
         with psycopg.connect(self.dsn) as conn:
@@ -330,7 +333,7 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-class HallProc:
+class HallProc(_Proc):
     """`hallq server` as a subprocess on an existing hall database, shipping to `centre_url` (for kill -9)."""
 
     def __init__(
@@ -357,22 +360,6 @@ class HallProc:
                 stderr=out,
                 cwd=ROOT,
             )
-
-    def kill9(self) -> None:
-        assert self.proc is not None
-        self.proc.send_signal(signal.SIGKILL)
-        self.proc.wait(timeout=30)
-        self.proc = None
-
-    def stop(self) -> None:
-        if self.proc is not None:
-            self.proc.send_signal(signal.SIGINT)
-            try:
-                self.proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=10)
-            self.proc = None
 
     def max_seq(self) -> int:
         conn = sqlite3.connect(f"file:{self.db}?mode=ro", uri=True)

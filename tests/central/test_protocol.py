@@ -110,6 +110,14 @@ def test_enroll_approve_ship_once_and_refusals(cluster: Cluster, tmp_path: pathl
         body0 = c.sql("SELECT body FROM events WHERE seq = 1")[0][0]
         assert "notes_typed_by_clerk" not in json.dumps(body0)
         assert body0["ticket"]["holder_masked"] == "张**"
+        # Enrollment needs no account, so a stranger's pile of requests is capped.
+        c.sql(
+            "INSERT INTO halls (hall_id, name, state, public_key, code, enrolled_at)"
+            " SELECT 'spam' || i, 'x', 'pending', '\\x00', 'X', now() FROM generate_series(1, 100) i"
+            " RETURNING 1"
+        )
+        r = _enroll(c.url, Ed25519PrivateKey.generate(), "h-late")
+        assert (r.status_code, r.json()["error"]) == (429, "too_many_pending"), r.text
         # Monthly partitions exist for what was stored.
         assert c.sql(
             "SELECT count(*) FROM pg_inherits i JOIN pg_class p ON p.oid = i.inhparent"
