@@ -17,13 +17,14 @@ import time
 from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
-from typing import Generic, Protocol, TypeVar
+from typing import Protocol, TypeVar
 
 import serial
 
 from drivers.base import OK, DeviceState, DeviceUnavailable, DriverError, Health, ProtocolError
 from drivers.codecs import hqp, vendor485
 from drivers.codecs.hqp import Cmd, Color, Effect, Frame, KeyEvent, RateResult
+from drivers.listeners import Listeners
 from drivers.protocols import Unsubscribe
 
 log = logging.getLogger(__name__)
@@ -563,39 +564,13 @@ class HqpLedBoard:
                 self._bus.submit(self.address, Cmd.LED_TEXT, payload)
 
 
-class _Listeners(Generic[T]):
-    def __init__(self, owner: str) -> None:
-        self._owner = owner
-        self._lock = threading.Lock()
-        self._items: list[Callable[[T], None]] = []
-
-    def add(self, listener: Callable[[T], None]) -> Unsubscribe:
-        with self._lock:
-            self._items.append(listener)
-
-        def remove() -> None:
-            with self._lock, contextlib.suppress(ValueError):
-                self._items.remove(listener)
-
-        return remove
-
-    def emit(self, value: T) -> None:
-        with self._lock:
-            items = list(self._items)
-        for listener in items:
-            try:
-                listener(value)
-            except Exception:
-                log.exception("%s: listener failed on %r", self._owner, value)
-
-
 class HqpCallKeypad:
     """A call keypad on an HQP/1 bus: polled by the bus; each key press reaches listeners exactly once."""
 
     def __init__(self, bus: HqpBusMaster, address: int) -> None:
         self._bus = bus
         self.address = address
-        self._listeners: _Listeners[KeyEvent] = _Listeners(f"keypad {address}")
+        self._listeners: Listeners[KeyEvent] = Listeners(f"keypad {address}")
         self._remove_poller = bus.add_poller(address, self._on_event)
 
     def subscribe(self, listener: Callable[[KeyEvent], None]) -> Unsubscribe:
@@ -717,7 +692,7 @@ class Vendor485Bus:
         self._link = SerialLink(url, baud=baud, name=self.name, backoff_max_s=backoff_max_s, opener=opener)
         self._decoder = vendor485.VendorDecoder()
         self._write_lock = threading.Lock()
-        self._keypads: dict[int, _Listeners[KeyEvent]] = {}
+        self._keypads: dict[int, Listeners[KeyEvent]] = {}
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._down = False
@@ -747,8 +722,8 @@ class Vendor485Bus:
             return DeviceState(Health.UNAVAILABLE, self._link.reason)
         return OK
 
-    def listeners(self, addr: int) -> _Listeners[KeyEvent]:
-        return self._keypads.setdefault(addr, _Listeners(f"vendor keypad {addr}"))
+    def listeners(self, addr: int) -> Listeners[KeyEvent]:
+        return self._keypads.setdefault(addr, Listeners(f"vendor keypad {addr}"))
 
     def write(self, data: bytes) -> None:
         with self._write_lock:

@@ -10,7 +10,6 @@ an unavailable state outside, reconnection with backoff, one log line on loss an
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import threading
 import time
@@ -20,7 +19,9 @@ from typing import Any
 from drivers.base import OK, DeviceState, DeviceUnavailable, DriverError, Health, ProtocolError
 from drivers.codecs import idcard as c
 from drivers.codecs.idcard import Command, FrameDecoder, IdCard, Outcome, Reply, SamResult
+from drivers.devicethread import DeviceThread
 from drivers.idcard_events import CardEvent, CardFailed, CardRead, CardUnsupported
+from drivers.listeners import Listeners
 from drivers.protocols import Unsubscribe
 from drivers.transport import SerialTransport, Transport, drain
 
@@ -184,7 +185,7 @@ class CardPoller:
         return CardFailed(reply.describe(), reply.result)
 
 
-class SamIdCardReader:
+class SamIdCardReader(DeviceThread):
     """An `IdCardReader`: polls on its own thread and hands each placement to the listeners (on that thread).
 
     Building opens nothing; `start()` starts the thread, which opens the link in the background and keeps
@@ -203,7 +204,7 @@ class SamIdCardReader:
         backoff_initial_s: float = 0.1,
         backoff_max_s: float = 5.0,
     ) -> None:
-        self.name = name
+        super().__init__(name)
         self._opener = opener
         self._poll_s = poll_s
         self._session_args: dict[str, Any] = {
@@ -214,11 +215,9 @@ class SamIdCardReader:
         }
         self._backoff_initial_s = backoff_initial_s
         self._backoff_max_s = backoff_max_s
-        self._lock = threading.Lock()
-        self._listeners: list[Callable[[CardEvent], None]] = []
-        self._state_listeners: list[Callable[[DeviceState], None]] = []
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        # A card is personal data: a failed delivery is logged by its kind only.
+        self._listeners: Listeners[CardEvent] = Listeners(name, lambda event: type(event).__name__)
+        self._state_listeners: Listeners[DeviceState] = Listeners(name)
         self._session: SamSession | None = None
         self._poller: CardPoller | None = None
         self._state = DeviceState(Health.UNAVAILABLE, "not opened yet")
@@ -227,46 +226,18 @@ class SamIdCardReader:
         self.losses = 0
         self.events = 0
 
-    def start(self) -> SamIdCardReader:
-        if self._thread is None:
-            self._stop.clear()
-            self._thread = threading.Thread(target=self._run, name=self.name, daemon=True)
-            self._thread.start()
-        return self
-
-    def close(self) -> None:
-        """Stop the thread (it finishes the command in flight, a few seconds at most) and close the link."""
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=15)
-            self._thread = None
+    def _release(self) -> None:
         self._drop_session()
 
-    def __enter__(self) -> SamIdCardReader:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
     def subscribe(self, listener: Callable[[CardEvent], None]) -> Unsubscribe:
-        return self._add(self._listeners, listener)
+        return self._listeners.add(listener)
 
     def add_state_listener(self, listener: Callable[[DeviceState], None]) -> Unsubscribe:
         """Called on every change of `state()` (on the reader's thread)."""
-        return self._add(self._state_listeners, listener)
+        return self._state_listeners.add(listener)
 
     def state(self) -> DeviceState:
         return self._state
-
-    def _add(self, items: list[Any], listener: Any) -> Unsubscribe:
-        with self._lock:
-            items.append(listener)
-
-        def remove() -> None:
-            with self._lock, contextlib.suppress(ValueError):
-                items.remove(listener)
-
-        return remove
 
     # --- the reader's thread ---
 
@@ -338,26 +309,13 @@ class SamIdCardReader:
             session.close()
 
     def _set_state(self, state: DeviceState) -> None:
-        if state == self._state:
-            return
-        self._state = state
-        with self._lock:
-            listeners = list(self._state_listeners)
-        for listener in listeners:
-            try:
-                listener(state)
-            except Exception:
-                log.exception("%s: state listener failed", self.name)
+        if state != self._state:
+            self._state = state
+            self._state_listeners.emit(state)
 
     def _emit(self, event: CardEvent) -> None:
         self.events += 1
-        with self._lock:
-            listeners = list(self._listeners)
-        for listener in listeners:
-            try:
-                listener(event)
-            except Exception:  # a listener's bug must not stop the reader; the card is personal data: no repr
-                log.exception("%s: card listener failed on a %s", self.name, type(event).__name__)
+        self._listeners.emit(event)
 
 
 def read_one(

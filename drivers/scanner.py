@@ -15,6 +15,8 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any, Protocol
 
 from drivers.base import OK, DeviceState, Health
+from drivers.devicethread import DeviceThread
+from drivers.listeners import Listeners
 from drivers.protocols import Unsubscribe
 
 log = logging.getLogger(__name__)
@@ -185,12 +187,14 @@ def evdev_opener(path_or_name: str) -> DeviceOpener:
     return open_device
 
 
-class EvdevScanner:
+class EvdevScanner(DeviceThread):
     """Reads one scanner on its own thread and hands each code to the listeners (on that thread).
 
     On unplug reads raise OSError ENODEV while select() keeps reporting the fd readable: the device is closed
     at once and looked for again with a bounded backoff, so a missing scanner costs no CPU.
     """
+
+    join_s = 10.0
 
     def __init__(
         self,
@@ -201,16 +205,14 @@ class EvdevScanner:
         backoff_initial_s: float = 0.1,
         backoff_max_s: float = 5.0,
     ) -> None:
-        self.name = name
+        super().__init__(name)
         self._opener = opener
         self._select_timeout_s = select_timeout_s
         self._backoff_initial_s = backoff_initial_s
         self._backoff_max_s = backoff_max_s
-        self._listeners: list[Callable[[str], None]] = []
+        self._listeners: Listeners[str] = Listeners(name)
         self._lock = threading.Lock()
-        self._stop = threading.Event()
         self._device: InputDevice | None = None
-        self._thread: threading.Thread | None = None
         self._lost_logged = False
         self._state = DeviceState(Health.UNAVAILABLE, "not opened yet")
         self.opens = 0
@@ -220,34 +222,11 @@ class EvdevScanner:
     def for_device(cls, path_or_name: str, **kwargs: Any) -> EvdevScanner:
         return cls(evdev_opener(path_or_name), name=f"scanner {path_or_name}", **kwargs)
 
-    def start(self) -> EvdevScanner:
-        if self._thread is None:
-            self._thread = threading.Thread(target=self._run, name=self.name, daemon=True)
-            self._thread.start()
-        return self
-
-    def close(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=10)
-            self._thread = None
+    def _release(self) -> None:
         self._drop_device()
 
-    def __enter__(self) -> EvdevScanner:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
     def subscribe(self, listener: Callable[[str], None]) -> Unsubscribe:
-        with self._lock:
-            self._listeners.append(listener)
-
-        def remove() -> None:
-            with self._lock, contextlib.suppress(ValueError):
-                self._listeners.remove(listener)
-
-        return remove
+        return self._listeners.add(listener)
 
     def state(self) -> DeviceState:
         return self._state
@@ -325,10 +304,4 @@ class EvdevScanner:
                 device.close()
 
     def _emit(self, code: str) -> None:
-        with self._lock:
-            listeners = list(self._listeners)
-        for listener in listeners:
-            try:
-                listener(code)
-            except Exception:
-                log.exception("%s: listener failed", self.name)
+        self._listeners.emit(code)
