@@ -13,6 +13,7 @@ from hallcore.events import DeviceHealth
 from hallserver.auth import HALL_READERS, Principal
 from hallserver.bodies import DeviceHealthIn
 from hallserver.deps import get_hall, respond, roles, run_job
+from hallserver.openapi import documented
 from hallserver.service import HallServer
 from hallserver.store import Job
 from hallserver.views import call_events
@@ -23,14 +24,24 @@ router = APIRouter()
 STATIONS = roles(*HALL_READERS)
 
 
-@router.get("/api/hall", tags=["hall"], dependencies=[Depends(STATIONS)])
+@router.get(
+    "/api/hall",
+    tags=["hall"],
+    dependencies=[Depends(STATIONS)],
+    responses=documented({200: replies.HallView}),
+)
 async def hall_config(request: Request) -> Response:
     """Matters (with pre-check), series, windows, priority classes, pause reasons: what screens show."""
     hall = get_hall(request)
     return respond(ok(await hall.store.engine_read(lambda engine: replies.hall_view(engine.config))))
 
 
-@router.get("/api/remaining", tags=["hall"], dependencies=[Depends(STATIONS)])
+@router.get(
+    "/api/remaining",
+    tags=["hall"],
+    dependencies=[Depends(STATIONS)],
+    responses=documented({200: replies.Remaining}),
+)
 async def remaining(request: Request) -> Response:
     """`{remaining: {matter: numbers left today}}` for the matters (or series) with a daily cap, so a kiosk
     shows what is left and never sells out silently; matters without a cap are not listed."""
@@ -52,7 +63,12 @@ def snapshot_job(hall: HallServer, *, public: bool) -> Job:
     return Job(run)
 
 
-@router.get("/api/snapshot", tags=["hall"], dependencies=[Depends(STATIONS)])
+@router.get(
+    "/api/snapshot",
+    tags=["hall"],
+    dependencies=[Depends(STATIONS)],
+    responses=documented({200: replies.HallSnapshot}, 507),
+)
 async def snapshot(request: Request) -> Response:
     """`{seq, at, windows, waiting, recent_calls, devices}`: the state after event `seq` (built on the writer
     once per seq and served from the cache while nothing changed, `hallserver/stream/snapshots.py`)."""
@@ -61,7 +77,9 @@ async def snapshot(request: Request) -> Response:
     return Response(content=snap.body, media_type="application/json")
 
 
-@router.post("/api/devices/health", tags=["hall"])
+@router.post(
+    "/api/devices/health", tags=["hall"], responses=documented({200: replies.DeviceHealthReply}, 507)
+)
 async def device_health(
     body: DeviceHealthIn, request: Request, p: Annotated[Principal, Depends(STATIONS)]
 ) -> Response:
@@ -87,7 +105,7 @@ async def device_health(
     return await run_job(hall, request, p.id, body, run)
 
 
-@router.get("/api/health", tags=["hall"])
+@router.get("/api/health", tags=["hall"], responses=documented({200: replies.Health, 503: replies.Health}))
 async def health(request: Request) -> Response:
     """Liveness: `{ok, seq, db, uptime_s}` (public; no personal data)."""
     hall = get_hall(request)

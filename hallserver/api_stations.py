@@ -27,6 +27,7 @@ from hallserver.auth import (
 from hallserver.bodies import ApproveIn, CounterLoginIn, EnrollIn, ManagerLoginIn, RosterIn
 from hallserver.deps import client_ip, get_hall, respond, roles
 from hallserver.errors import ApiError, not_found
+from hallserver.openapi import documented
 from hallserver.store import Job
 from hallserver.writectx import Reply, WriteCtx, error_reply, ok
 
@@ -59,7 +60,12 @@ async def _submit(request: Request, run: Any) -> Reply:
 # ---- enrollment ------------------------------------------------------------------------------------------
 
 
-@router.post("/api/enroll", status_code=201, tags=["stations"])
+@router.post(
+    "/api/enroll",
+    status_code=201,
+    tags=["stations"],
+    responses=documented({201: replies.Enrollment}, 429, 507),
+)
 async def enroll(body: EnrollIn, request: Request) -> Response:
     """A station asks to join; it shows `code` until a manager approves it, and polls with `poll_secret`."""
     hall = get_hall(request)
@@ -82,7 +88,9 @@ async def enroll(body: EnrollIn, request: Request) -> Response:
     return respond(await _submit(request, run))
 
 
-@router.get("/api/enroll/{station_id}", tags=["stations"])
+@router.get(
+    "/api/enroll/{station_id}", tags=["stations"], responses=documented({200: replies.EnrollPoll}, 404, 507)
+)
 async def poll_enrollment(
     station_id: str, request: Request, poll_secret: Annotated[str, Query()]
 ) -> Response:
@@ -103,7 +111,12 @@ async def poll_enrollment(
     return respond(await _submit(request, run))
 
 
-@router.get("/api/stations", tags=["stations"], dependencies=[Depends(MANAGER)])
+@router.get(
+    "/api/stations",
+    tags=["stations"],
+    dependencies=[Depends(MANAGER)],
+    responses=documented({200: list[replies.StationInfo]}),
+)
 async def list_stations(request: Request) -> Response:
     def read(conn: sqlite3.Connection) -> list[replies.StationInfo]:
         q = f"SELECT {_STATION_COLS} FROM stations ORDER BY created_at"  # noqa: S608
@@ -112,7 +125,11 @@ async def list_stations(request: Request) -> Response:
     return respond(ok(await get_hall(request).store.read(read)))
 
 
-@router.post("/api/stations/{station_id}/approve", tags=["stations"])
+@router.post(
+    "/api/stations/{station_id}/approve",
+    tags=["stations"],
+    responses=documented({200: replies.StationInfo}, 404, 409, 507),
+)
 async def approve_station(
     station_id: str, body: ApproveIn, request: Request, p: Annotated[Principal, Depends(MANAGER)]
 ) -> Response:
@@ -141,7 +158,11 @@ async def approve_station(
     return respond(await _submit(request, run))
 
 
-@router.post("/api/stations/{station_id}/revoke", tags=["stations"])
+@router.post(
+    "/api/stations/{station_id}/revoke",
+    tags=["stations"],
+    responses=documented({200: replies.StationInfo}, 404, 507),
+)
 async def revoke_station(
     station_id: str, request: Request, p: Annotated[Principal, Depends(MANAGER)]
 ) -> Response:
@@ -170,7 +191,9 @@ async def revoke_station(
 # ---- people ------------------------------------------------------------------------------------------------
 
 
-@router.post("/api/manager/login", tags=["people"])
+@router.post(
+    "/api/manager/login", tags=["people"], responses=documented({200: replies.ManagerSession}, 401, 429, 507)
+)
 async def manager_login(body: ManagerLoginIn, request: Request) -> Response:
     hall = get_hall(request)
     keys = (f"ip:{client_ip(request)}", f"manager:{body.username}")
@@ -201,7 +224,7 @@ async def manager_login(body: ManagerLoginIn, request: Request) -> Response:
     return respond(await _submit(request, run))
 
 
-@router.post("/api/manager/logout", tags=["people"])
+@router.post("/api/manager/logout", tags=["people"], responses=documented({200: replies.Empty}, 507))
 async def manager_logout(request: Request, p: Annotated[Principal, Depends(MANAGER)]) -> Response:
     """End this manager session: its token stops working at once."""
     hall = get_hall(request)
@@ -215,7 +238,9 @@ async def manager_logout(request: Request, p: Annotated[Principal, Depends(MANAG
     return respond(reply)
 
 
-@router.post("/api/counter/login", tags=["people"])
+@router.post(
+    "/api/counter/login", tags=["people"], responses=documented({200: replies.CounterSession}, 404, 429, 507)
+)
 async def counter_login(
     body: CounterLoginIn, request: Request, p: Annotated[Principal, Depends(COUNTERS)]
 ) -> Response:
@@ -261,7 +286,7 @@ async def counter_login(
     return respond(reply)
 
 
-@router.post("/api/counter/logout", tags=["people"])
+@router.post("/api/counter/logout", tags=["people"], responses=documented({200: replies.Empty}, 507))
 async def counter_logout(request: Request, p: Annotated[Principal, Depends(COUNTERS)]) -> Response:
     hall = get_hall(request)
 
@@ -275,7 +300,7 @@ async def counter_logout(request: Request, p: Annotated[Principal, Depends(COUNT
     return respond(reply)
 
 
-@router.put("/api/roster/{window}", tags=["people"])
+@router.put("/api/roster/{window}", tags=["people"], responses=documented({200: replies.Roster}, 404, 507))
 async def set_roster(
     window: int, body: RosterIn, request: Request, p: Annotated[Principal, Depends(MANAGER)]
 ) -> Response:
@@ -302,7 +327,9 @@ async def set_roster(
     return respond(await _submit(request, run))
 
 
-@router.post("/api/admin/reload", tags=["admin"])
+@router.post(
+    "/api/admin/reload", tags=["admin"], responses=documented({200: replies.Reloaded}, 409, 422, 507)
+)
 async def reload_config(request: Request, p: Annotated[Principal, Depends(MANAGER)]) -> Response:
     """Reload the hall's config file; a file with errors is refused (422) and the running config stays."""
     hall = get_hall(request)

@@ -21,6 +21,7 @@ from hallserver.auth import CODE_ALPHABET, Principal, Role
 from hallserver.bodies import BookIn, CancelIn, CheckInIn, IssueIn, RatingIn, Req, VoidIn
 from hallserver.deps import get_hall, refusal_reply, respond, roles, run_job
 from hallserver.errors import ApiError, not_found
+from hallserver.openapi import documented
 from hallserver.views import call_events
 from hallserver.writectx import Reply, WriteCtx, ok
 
@@ -30,6 +31,11 @@ ISSUERS = roles(Role.KIOSK, Role.DESK, Role.COUNTER)
 PRINTERS = roles(Role.KIOSK, Role.DESK)
 STAFF_DESK = roles(Role.DESK, Role.COUNTER, Role.MANAGER)
 CLERKS = roles(Role.DESK, Role.COUNTER)
+
+#: An engine command answers 404 (unknown thing), 409 (state conflict) or 507 (disk full) besides its reply.
+COMMAND = (404, 409, 507)
+ISSUE_REPLIES = documented({201: replies.Issued, 200: replies.NotIssued}, *COMMAND)
+TICKET_REPLIES = documented({200: replies.TicketReply}, *COMMAND)
 
 
 def _issue_reply(ctx: WriteCtx, out: Outcome) -> Reply:
@@ -60,7 +66,7 @@ def _present(items: list[str] | None) -> frozenset[str] | None:
     return frozenset(items) if items is not None else None
 
 
-@router.post("/api/tickets", status_code=201, tags=["tickets"])
+@router.post("/api/tickets", status_code=201, tags=["tickets"], responses=ISSUE_REPLIES)
 async def issue_ticket(
     body: IssueIn, request: Request, p: Annotated[Principal, Depends(ISSUERS)]
 ) -> Response:
@@ -81,7 +87,7 @@ async def issue_ticket(
     )
 
 
-@router.post("/api/tickets/{ticket_id:path}/printed", tags=["tickets"])
+@router.post("/api/tickets/{ticket_id:path}/printed", tags=["tickets"], responses=TICKET_REPLIES)
 async def confirm_print(
     ticket_id: str, body: Req, request: Request, p: Annotated[Principal, Depends(PRINTERS)]
 ) -> Response:
@@ -92,7 +98,7 @@ async def confirm_print(
     )
 
 
-@router.post("/api/tickets/{ticket_id:path}/void", tags=["tickets"])
+@router.post("/api/tickets/{ticket_id:path}/void", tags=["tickets"], responses=TICKET_REPLIES)
 async def void_ticket(
     ticket_id: str, body: VoidIn, request: Request, p: Annotated[Principal, Depends(PRINTERS)]
 ) -> Response:
@@ -103,7 +109,7 @@ async def void_ticket(
     )
 
 
-@router.post("/api/tickets/{ticket_id:path}/cancel", tags=["tickets"])
+@router.post("/api/tickets/{ticket_id:path}/cancel", tags=["tickets"], responses=TICKET_REPLIES)
 async def cancel_ticket(
     ticket_id: str, body: CancelIn, request: Request, p: Annotated[Principal, Depends(STAFF_DESK)]
 ) -> Response:
@@ -119,7 +125,7 @@ async def cancel_ticket(
     return await run_job(get_hall(request), request, p.id, body, run)
 
 
-@router.post("/api/tickets/{ticket_id:path}/requeue", tags=["tickets"])
+@router.post("/api/tickets/{ticket_id:path}/requeue", tags=["tickets"], responses=TICKET_REPLIES)
 async def requeue_ticket(
     ticket_id: str, body: Req, request: Request, p: Annotated[Principal, Depends(CLERKS)]
 ) -> Response:
@@ -130,7 +136,11 @@ async def requeue_ticket(
     )
 
 
-@router.post("/api/tickets/{ticket_id:path}/rating", tags=["tickets"])
+@router.post(
+    "/api/tickets/{ticket_id:path}/rating",
+    tags=["tickets"],
+    responses=documented({200: replies.Rated}, *COMMAND),
+)
 async def rate_ticket(
     ticket_id: str, body: RatingIn, request: Request, p: Annotated[Principal, Depends(CLERKS)]
 ) -> Response:
@@ -152,7 +162,7 @@ async def rate_ticket(
 # ---- public status page ------------------------------------------------------------------------------------
 
 
-@router.get("/api/status/{token}", tags=["public"])
+@router.get("/api/status/{token}", tags=["public"], responses=documented({200: replies.TicketStatus}, 404))
 async def ticket_status(token: str, request: Request) -> Response:
     """The phone page's data: read-only, reached only with the ticket's unguessable token."""
     hall = get_hall(request)
@@ -185,7 +195,7 @@ async def ticket_status(token: str, request: Request) -> Response:
 # ---- bookings ----------------------------------------------------------------------------------------------
 
 
-@router.get("/api/booking/slots", tags=["bookings"])
+@router.get("/api/booking/slots", tags=["bookings"], responses=documented({200: list[replies.Slot]}, 404))
 async def booking_slots(
     request: Request, matter: Annotated[str, Query()], day: Annotated[dt.date, Query()]
 ) -> Response:
@@ -208,7 +218,12 @@ def person_key(secret: bytes, id_number: str) -> str:
     return hmac.new(secret, id_number.strip().upper().encode(), hashlib.sha256).hexdigest()
 
 
-@router.post("/api/bookings", status_code=201, tags=["bookings"])
+@router.post(
+    "/api/bookings",
+    status_code=201,
+    tags=["bookings"],
+    responses=documented({201: replies.BookingMade}, *COMMAND),
+)
 async def book(body: BookIn, request: Request) -> Response:
     """Book a slot (public; per-person limits by the HMAC of the ID number)."""
     hall = get_hall(request)
@@ -233,7 +248,11 @@ async def book(body: BookIn, request: Request) -> Response:
     return await run_job(hall, request, "public", body, run)
 
 
-@router.post("/api/bookings/{code}/cancel", tags=["bookings"])
+@router.post(
+    "/api/bookings/{code}/cancel",
+    tags=["bookings"],
+    responses=documented({200: replies.BookingCancelled}, *COMMAND),
+)
 async def cancel_booking(code: str, body: Req, request: Request) -> Response:
     """Cancel a booking (public: the code is the secret)."""
     cmd = c.CancelBooking(code)
@@ -249,7 +268,7 @@ async def cancel_booking(code: str, body: Req, request: Request) -> Response:
     return await run_job(get_hall(request), request, "public", body, run)
 
 
-@router.post("/api/bookings/{code}/checkin", status_code=201, tags=["bookings"])
+@router.post("/api/bookings/{code}/checkin", status_code=201, tags=["bookings"], responses=ISSUE_REPLIES)
 async def check_in(
     code: str, body: CheckInIn, request: Request, p: Annotated[Principal, Depends(PRINTERS)]
 ) -> Response:

@@ -15,12 +15,14 @@ from hallserver.auth import ANY_STATION, Principal, Role
 from hallserver.bodies import WindowIn
 from hallserver.deps import get_hall, refusal_reply, require_fields, respond, roles, run_job
 from hallserver.errors import ApiError
+from hallserver.openapi import documented
 from hallserver.writectx import Reply, WriteCtx, ok
 
 router = APIRouter()
 
 WINDOW_ACTORS = roles(Role.COUNTER, Role.DESK, Role.MANAGER)
 ANYONE = roles(*ANY_STATION, Role.MANAGER)
+COMMAND = (404, 409, 507)  # unknown window or ticket, state conflict, disk full
 
 #: action -> the body fields it needs
 ACTIONS: dict[str, tuple[str, ...]] = {
@@ -88,7 +90,11 @@ def check_window_actor(p: Principal, number: int) -> str:
     return p.staff
 
 
-@router.post("/api/windows/{number}/{action}", tags=["windows"])
+@router.post(
+    "/api/windows/{number}/{action}",
+    tags=["windows"],
+    responses=documented({200: replies.WindowResult}, *COMMAND),
+)
 async def window_action(
     number: int,
     action: str,
@@ -131,7 +137,12 @@ async def window_action(
     return await run_job(get_hall(request), request, p.id, body, run)
 
 
-@router.get("/api/windows", tags=["windows"], dependencies=[Depends(ANYONE)])
+@router.get(
+    "/api/windows",
+    tags=["windows"],
+    dependencies=[Depends(ANYONE)],
+    responses=documented({200: list[replies.WindowView]}),
+)
 async def list_windows(request: Request) -> Response:
     hall = get_hall(request)
 
@@ -141,7 +152,12 @@ async def list_windows(request: Request) -> Response:
     return respond(ok(await hall.store.engine_read(read)))
 
 
-@router.get("/api/windows/{number}/candidates", tags=["windows"], dependencies=[Depends(WINDOW_ACTORS)])
+@router.get(
+    "/api/windows/{number}/candidates",
+    tags=["windows"],
+    dependencies=[Depends(WINDOW_ACTORS)],
+    responses=documented({200: list[replies.Candidate]}, 404),
+)
 async def candidates(number: int, request: Request) -> Response:
     """Who waits for this window, in call order, with why each is where it is."""
     hall = get_hall(request)

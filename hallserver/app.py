@@ -25,11 +25,12 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match, Route
 
 from hallcore.clock import Clock, SystemClock
 from hallcore.config import Durability, HallConfig
 from hallcore.configload import ConfigError, load_config
-from hallserver import api_hall, api_stations, api_tickets, api_windows, web
+from hallserver import api_hall, api_stations, api_tickets, api_windows, openapi, web
 from hallserver.discovery import MdnsSettings
 from hallserver.errors import ApiError
 from hallserver.evloop import new_event_loop
@@ -181,14 +182,35 @@ async def _on_validation(_request: Request, exc: Exception) -> Response:
     )
 
 
-async def _on_http(_request: Request, exc: Exception) -> Response:
+def allowed_methods(request: Request) -> list[str]:
+    """Every method some route takes at this path (the router names only its first partial match)."""
+    methods: set[str] = set()
+    for route in openapi.flat_routes(request.app.router.routes):
+        if not isinstance(getattr(route, "original_route", route), Route) or not route.methods:
+            continue
+        if route.matches(request.scope)[0] is not Match.NONE:
+            methods |= route.methods
+    return sorted(methods)
+
+
+async def _on_http(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
     if exc.status_code == 404:
         err = ApiError(404, "not_found", "没有这个地址", "no such endpoint (see /docs)")
     elif exc.status_code == 405:
-        err = ApiError(405, "method_not_allowed", "不支持该请求方法", "method not allowed here")
+        allow = ", ".join(allowed_methods(request))
+        err = ApiError(
+            405,
+            "method_not_allowed",
+            f"该地址只支持 {allow}",
+            f"this address takes {allow} only",
+            {"allowed": allow.split(", ")},
+            {"Allow": allow},
+        )
     else:
-        err = ApiError(exc.status_code, "http_error", str(exc.detail), str(exc.detail))
+        err = ApiError(
+            exc.status_code, "http_error", str(exc.detail), str(exc.detail), headers=dict(exc.headers or {})
+        )
     return _error_response(err)
 
 
@@ -262,6 +284,7 @@ def create_app(
         return HTMLResponse(_STATUS_PAGE)
 
     app.add_middleware(BodyLimit)
+    openapi.install(app)
     return app
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Callable, Iterable
 
 from fastapi import Request
 from fastapi.responses import Response
@@ -50,11 +50,14 @@ async def resolve(hall: HallServer, token: str | None) -> Principal | None:
     return p
 
 
-def roles(*allowed: Role | str) -> Callable[[Request], Awaitable[Principal]]:
-    """A dependency that returns the caller, or raises 401 (no/bad/revoked token) / 403 (wrong role)."""
-    names = frozenset(str(a) for a in allowed)
+class RoleGuard:
+    """A dependency that returns the caller, or raises 401 (no/bad/revoked token) / 403 (wrong role).
+    `allowed` is also what the OpenAPI schema lists as the operation's roles."""
 
-    async def dependency(request: Request) -> Principal:
+    def __init__(self, allowed: Iterable[Role | str]) -> None:
+        self.allowed = frozenset(str(a) for a in allowed)
+
+    async def __call__(self, request: Request) -> Principal:
         hall = get_hall(request)
         token = bearer(request)
         if token is None:
@@ -62,11 +65,13 @@ def roles(*allowed: Role | str) -> Callable[[Request], Awaitable[Principal]]:
         p = await resolve(hall, token)
         if p is None:
             raise unauthorized("the token is unknown, expired or revoked", "令牌无效、已过期或已被吊销")
-        if p.role not in names:
-            raise forbidden(p.role, names)
+        if p.role not in self.allowed:
+            raise forbidden(p.role, self.allowed)
         return p
 
-    return dependency
+
+def roles(*allowed: Role | str) -> RoleGuard:
+    return RoleGuard(allowed)
 
 
 def respond(reply: Reply) -> Response:

@@ -1,5 +1,8 @@
 """API fuzzing: schemathesis 4 (it reads OpenAPI 3.1, which FastAPI emits) against a real `hallq server` on
-loopback, from the server's own `/openapi.json`. The one check is that nothing answers 5xx.
+loopback, from the server's own `/openapi.json`, with the contract checks (`CHECKS`): nothing answers 5xx,
+every status, content type and body is one the schema documents for that operation, a method the schema does
+not list answers 405 with `Allow`, and input the schema calls invalid is refused. The schema is generated from
+the reply types (`hallserver/openapi.py`): this checks the server against the contract clients are built on.
 
 Each operation is called as the role that may use it, so requests get past authentication into the
 handlers: a manager for the administration, a counter whose clerk is logged in at window 1 for window
@@ -32,6 +35,18 @@ from tests.e2e.fault_support import Rig, hall_config
 pytestmark = pytest.mark.slow
 
 SCHEMATHESIS = pathlib.Path(sys.executable).with_name("schemathesis")
+#: Nothing answers 5xx; every status, content type and body is the one `/openapi.json` documents; a method the
+#: schema does not list answers 405 with `Allow`; invalid input is refused (docs/api.md).
+CHECKS = ",".join(
+    (
+        "not_a_server_error",
+        "status_code_conformance",
+        "content_type_conformance",
+        "response_schema_conformance",
+        "unsupported_method",
+        "negative_data_rejection",
+    )
+)
 
 
 @dataclass
@@ -111,7 +126,9 @@ def fuzz_config(tokens: dict[str, str], known: Known) -> str:
 #:   answers a reused id with `request_id_reused` before the handler runs, so without this most "valid"
 #:   commands would only test the idempotency check;
 #: - every other ticket operation gets a real ticket id: ids contain "/" ("2026-11-24/A001"), which
-#:   schemathesis' dictionaries leave out of path parameters.
+#:   schemathesis' dictionaries leave out of path parameters;
+#: - the stations the fuzzer acts as are never revoked: schemathesis reuses ids it read in replies (the
+#:   station list), and a revoked kiosk or counter would leave every later request of that role at 401.
 HOOKS = """
 import itertools
 import uuid
@@ -119,6 +136,8 @@ import uuid
 import schemathesis
 
 TICKETS = {tickets!r}
+OWN_STATIONS = {own!r}
+SPARE_STATION = {spare!r}
 _count = itertools.count()
 
 
@@ -131,6 +150,8 @@ def before_call(context, case, kwargs):
     path = case.path_parameters
     if path and "ticket_id" in path and n % 2:
         path["ticket_id"] = TICKETS[n % len(TICKETS)]
+    if path and path.get("station_id") in OWN_STATIONS and case.path.endswith("/revoke"):
+        path["station_id"] = SPARE_STATION
 """
 
 
@@ -167,10 +188,11 @@ def run_fuzz(tmp: pathlib.Path, *, examples: int, seed: int, phases: str, max_ti
         config = tmp / "schemathesis.toml"
         config.write_text(fuzz_config(tokens, known), "utf-8")
         hooks = tmp / "fuzz_hooks.py"
-        hooks.write_text(HOOKS.format(tickets=known.tickets), "utf-8")
+        own = [st.id for st in (kiosk, counter, counter_2)]
+        hooks.write_text(HOOKS.format(tickets=known.tickets, own=own, spare=known.stations[0]), "utf-8")
         cmd = [
             str(SCHEMATHESIS), "--no-color", "--config-file", str(config), "run", f"{hall.url}/openapi.json",
-            "--checks", "not_a_server_error", "--max-examples", str(examples), "--seed", str(seed),
+            "--checks", CHECKS, "--max-examples", str(examples), "--seed", str(seed),
             "--phases", phases, "--workers", "1", "--request-timeout", "10",
             "--report", "junit", "--report-dir", str(tmp / "report"),
         ]  # fmt: skip
