@@ -288,9 +288,17 @@ def create_app(
     return app
 
 
-def uvicorn_config(app: FastAPI, sock_host: str, port: int) -> uvicorn.Config:
+def uvicorn_config(
+    app: FastAPI,
+    sock_host: str,
+    port: int,
+    *,
+    ssl_certfile: str | None = None,
+    ssl_keyfile: str | None = None,
+) -> uvicorn.Config:
     """uvicorn for the app built by `create_app`: HTTP through httptools to the ASGI app, every WebSocket
-    upgrade on the same socket (and any TLS on it) to the stream path (`hallserver/stream`)."""
+    upgrade on the same socket to the stream path (`hallserver/stream`). With a certificate, both are served
+    over TLS with it: the stream is behind the same certificate as the API, at the same URL (wss://)."""
     streams: StreamServer = app.state.streams
     return uvicorn.Config(
         HotPaths(app, app.state.hall),  # GET /api/snapshot from the cache before the framework
@@ -303,6 +311,8 @@ def uvicorn_config(app: FastAPI, sock_host: str, port: int) -> uvicorn.Config:
         log_level="warning",
         access_log=False,
         timeout_graceful_shutdown=3,
+        ssl_certfile=ssl_certfile,
+        ssl_keyfile=ssl_keyfile,
         # asyncio accepts up to `backlog` connections per loop iteration: 64 bounds that work (a reconnect
         # storm of 5,000 phones would otherwise be accepted in one go). It also sets listen(64);
         # `restore_listen_backlog` puts the kernel queue back. Reads are bounded by hallserver/evloop.py.

@@ -10,20 +10,29 @@ import base64
 import json
 import os
 import pathlib
+import shutil
 import socket
+import ssl
 import struct
+import subprocess
+import threading
 from collections.abc import Iterator
 from typing import Any
 
+import httpx
 import pytest
+import uvicorn
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.typing import Origin
 
+from hallcore.clock import FakeClock
 from hallcore.config import HallConfig
+from hallserver.app import bind, create_app, uvicorn_config
 from hallserver.hotpath import HotPaths
+from hallserver.service import Settings
 from tests.fakes.live_server import live_server
-from tests.server.conftest import COUNTY, Running, ServerThread, Station, start_server, wait_for
+from tests.server.conftest import COUNTY, MONDAY_9, Running, ServerThread, Station, start_server, wait_for
 from tests.server.web_helpers import http_login
 
 
@@ -314,3 +323,69 @@ def test_snapshot_refusals_come_from_the_app(srv: tuple[ServerThread, Running], 
     assert r.status_code == 200, r.text
     assert server.http.get("/api/snapshot", headers=display.headers).status_code == 401
     assert county.hall.id == server.config.hall.id
+
+
+# ---- TLS: the stream behind the API's own certificate ------------------------------------------------------
+
+
+def self_signed(tmp: pathlib.Path) -> tuple[pathlib.Path, pathlib.Path]:
+    """A certificate for 127.0.0.1 (what a hall's pinned certificate is to its stations)."""
+    cert, key = tmp / "hall.crt", tmp / "hall.key"
+    args = ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "1"]
+    args += ["-subj", "/CN=hallq test hall", "-addext", "subjectAltName=IP:127.0.0.1"]
+    subprocess.run(
+        ["openssl", *args, "-keyout", str(key), "-out", str(cert)],
+        check=True,
+        capture_output=True,
+        timeout=30,
+    )
+    return cert, key
+
+
+def test_the_stream_is_served_over_tls_with_the_apis_certificate(
+    tmp_path: pathlib.Path, county: HallConfig, seeded_db: pathlib.Path
+) -> None:
+    cert, key = self_signed(tmp_path)
+    db = tmp_path / "hall.db"
+    shutil.copy(seeded_db, db)
+    app = create_app(county, db, FakeClock(MONDAY_9), Settings(heartbeat_s=0.5, tick_s=3600, freeze_gc=False))
+    sock = bind("127.0.0.1", 0)
+    port = int(sock.getsockname()[1])
+    server = uvicorn.Server(
+        uvicorn_config(app, "127.0.0.1", port, ssl_certfile=str(cert), ssl_keyfile=str(key))
+    )
+    thread = threading.Thread(target=lambda: asyncio.run(server.serve(sockets=[sock])), daemon=True)
+    thread.start()
+    try:
+        wait_for(lambda: server.started, 20, "the TLS server")
+        pinned = ssl.create_default_context(cafile=str(cert))  # trusts this certificate and nothing else
+        with httpx.Client(base_url=f"https://127.0.0.1:{port}", verify=pinned, timeout=10) as http:
+            running = Running(
+                http.base_url.__str__(), port, app.state.hall, FakeClock(MONDAY_9), db, county, http
+            )
+            display = running.station("display")
+            desk = running.station("desk")
+
+            async def main() -> None:
+                url = f"wss://127.0.0.1:{port}/events"
+                async with connect(url, additional_headers=auth(display), ssl=pinned) as ws:
+                    snap = await recv(ws)
+                    assert snap["kind"] == "snapshot"
+                    r = await asyncio.to_thread(running.issue, desk)
+                    assert r.status_code == 201
+                    ev = await recv(ws)
+                    while ev["kind"] == "heartbeat":
+                        ev = await recv(ws)
+                    assert ev["kind"] == "ticket_issued"
+                    assert ev["seq"] == snap["seq"] + 1
+                with pytest.raises(ssl.SSLError):  # a station that does not hold the certificate is refused
+                    async with connect(
+                        url, additional_headers=auth(display), ssl=ssl.create_default_context()
+                    ):
+                        pass
+
+            asyncio.run(main())
+    finally:
+        server.should_exit = True
+        thread.join(30)
+        sock.close()
