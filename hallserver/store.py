@@ -284,12 +284,15 @@ class Store:
         self.batches += 1
         self.jobs += len(batch)
         records = ctx.records
-        # Replies first, then the fan-out: both are scheduled on the loop in this order, so the clerk's
-        # call-next answer is not queued behind thousands of subscriber sends (both follow the commit).
-        for job, reply in zip(batch, replies, strict=True):
-            job.future.set_result(reply)
+        # The fan-out is queued on the loop before the replies: a client that got its reply and then asks for
+        # the snapshot (or resumes the stream) finds the loop's published seq at or past its own change. Set
+        # in the other order, the loop could run the replies while this thread waits for the GIL between the
+        # two. Publishing is cheap on the loop (boards at once, phones through the hub's lane), so the
+        # clerk's call-next answer does not wait behind thousands of sends.
         if records and self.on_commit is not None and self.loop is not None:
             self.loop.call_soon_threadsafe(self.on_commit, records)
+        for job, reply in zip(batch, replies, strict=True):
+            job.future.set_result(reply)
 
     def _reload_after_failure(self, conn: sqlite3.Connection) -> None:
         try:

@@ -278,7 +278,10 @@ def test_snapshots_are_built_once_per_seq_and_audience_and_shared_with_the_strea
     assert first.headers["content-type"] == "application/json"
     assert snaps.builds == builds  # the same seq: no new build
     assert hot.served == served + 2  # answered before the framework
-    ticket = server.issue(desk).json()
+    issued = server.issue(desk)
+    assert issued.status_code == 201, issued.text
+    ticket = issued.json()
+    # Read-your-writes: the reply came after the event was published, so the snapshot shows it.
     after = server.http.get("/api/snapshot", headers=display.headers).json()
     assert after["seq"] == first.json()["seq"] + 1
     assert after["waiting"]["A"] == first.json()["waiting"].get("A", 0) + 1
