@@ -321,7 +321,10 @@ def uvicorn_config(
 
 
 ACCEPT_BATCH = 64
-LISTEN_BACKLOG = 2048
+#: The kernel's queue of connections not yet accepted (capped by net.core.somaxconn, 4096 on Debian): deep
+#: enough that 5,000 phones reconnecting at once wait their turn instead of having their SYNs dropped and
+#: retried a second later.
+LISTEN_BACKLOG = 8192
 
 
 def restore_listen_backlog(sock: socket.socket) -> None:

@@ -17,6 +17,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import socket
 import sqlite3
 from collections import deque
 from collections.abc import Awaitable
@@ -36,6 +37,8 @@ CLOSE_TOO_SLOW = 4008
 #: How long a close handshake may take before the connection is dropped (a client that reads nothing at all
 #: cannot take the close frame either).
 CLOSE_TIMEOUT_S = 2.0
+#: TCP_USER_TIMEOUT of a stream socket: heartbeats go out every few seconds, so a vanished client shows.
+USER_TIMEOUT_MS = 60_000
 
 HANDSHAKE, ADMITTING, OPENING, OPEN, CLOSING, CLOSED = range(6)
 
@@ -87,6 +90,12 @@ class Connection(asyncio.Protocol):
         self._transport = transport
         if self._connections is not None:
             self._connections.add(self)
+        sock = transport.get_extra_info("socket")
+        if sock is not None and hasattr(socket, "TCP_USER_TIMEOUT"):
+            # A phone that walked out of the hall (no FIN, no ACK) is dropped by the kernel after this long
+            # with data unacknowledged, instead of TCP's ~15 minutes of retries holding its buffers.
+            with contextlib.suppress(OSError):
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_USER_TIMEOUT, USER_TIMEOUT_MS)
 
     def data_received(self, data: bytes) -> None:
         if self._state <= ADMITTING:

@@ -42,7 +42,7 @@ from hallcore.clock import FakeClock
 from hallcore.config import HallConfig
 from hallcore.configload import load_config
 from hallserver import admin
-from hallserver.app import bind, create_app, uvicorn_config
+from hallserver.app import bind, create_app, restore_listen_backlog, uvicorn_config
 from hallserver.evloop import new_event_loop
 from hallserver.service import HallServer, Settings
 
@@ -126,6 +126,7 @@ class _Uvicorn:
             self.thread.join()
             self.sock.close()
             raise RuntimeError("the hall server did not start (see captured stderr)") from self.error
+        restore_listen_backlog(self.sock)  # as `hallq server` does once uvicorn listens
 
     def stop(self) -> None:
         self.server.should_exit = True

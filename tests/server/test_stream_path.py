@@ -31,6 +31,7 @@ from hallcore.config import HallConfig
 from hallserver.app import bind, create_app, uvicorn_config
 from hallserver.hotpath import HotPaths
 from hallserver.service import Settings
+from hallserver.stream.connection import USER_TIMEOUT_MS
 from tests.fakes.live_server import live_server
 from tests.server.conftest import COUNTY, MONDAY_9, Running, ServerThread, Station, start_server, wait_for
 from tests.server.web_helpers import http_login
@@ -142,7 +143,9 @@ def test_handshakes_the_stream_does_not_take_get_an_http_refusal(server: Running
     assert server.http.get("/api/health").status_code == 200  # HTTP on the same port is unaffected
 
 
-def test_pings_are_answered_and_the_close_handshake_echoes_the_code(server: Running) -> None:
+def test_pings_are_answered_the_close_handshake_echoes_the_code_and_dead_links_time_out(
+    server: Running,
+) -> None:
     display = server.station("display")
 
     async def main() -> None:
@@ -150,6 +153,10 @@ def test_pings_are_answered_and_the_close_handshake_echoes_the_code(server: Runn
             f"{server.ws_url}/events", additional_headers=auth(display), ping_interval=None
         ) as ws:
             await recv(ws)
+            # The kernel drops a client that vanished (no FIN, nothing acknowledged) after a minute.
+            (sub,) = server.hall.hub.staff
+            sock = sub._transport.get_extra_info("socket")  # type: ignore[attr-defined]
+            assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_USER_TIMEOUT) == USER_TIMEOUT_MS
             pong = await ws.ping(b"still there?")
             await asyncio.wait_for(pong, 5)
             await ws.close(3001, "going home")
