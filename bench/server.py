@@ -55,12 +55,25 @@ WEBSOCKET = (
     "asyncio Protocol per connection, each event framed once for all subscribers), no per-message compression"
 )
 
-#: What the JSON's `notes` say (rendered in bench/REPORT.md): how the figures were taken and what limits them.
+#: What the JSON's `notes` say (rendered in bench/REPORT.md): how the figures were taken and where their
+#: explanations are. Each figure's own note carries what explains it.
 NOTES = (
-    "Measured with the server pinned to one core and every load generator, holder and probe on the other "
-    "(`where`); the load average with each figure says how much other work shared the machine. Profiles "
-    "(py-spy, `--profile`) of the fan-out, the reconnect storm, the issue path and the snapshot load are in "
-    "`profiles`: top entries per thread, own time and inclusive."
+    "Measured with the server pinned to one core (taskset) and every load generator, holder and probe on the "
+    "other (`where`); the load average in each figure's note says how much other work shared this 2-core "
+    "machine: at a load average above 2 a figure includes time the server waited for its core. Stream path "
+    "(issue 26): WebSocket upgrades on the API's port go to hallserver/stream; each event is framed once and "
+    "written to every matching subscriber (boards and counters first, phones through a lane worked off in "
+    "2 ms slices), a ring of encoded frames serves resumes, snapshots are cached per seq and audience, new "
+    "connections are admitted in bounded batches and the event loop takes at most 256 ready sockets per "
+    "turn. What explains a figure is in its note: (c) gives the call-next reply's own latency (an event is "
+    "published only after its commit, so in durability full the commit's fsync, whose stalls on this disk "
+    "reach hundreds of milliseconds (PITFALLS.md), is part of every call's latency); (f) gives the part of "
+    "the worst lag that was the loop's own CPU; (s) is served before the framework when the caller's token "
+    "is known. Profiles (py-spy, `--profile`) of the issue path, the snapshot load, the fan-out and the "
+    "reconnect storm are in `profiles`: top entries per thread, own time and inclusive (samples count time a "
+    "thread was runnable, so on a loaded machine they include waiting for the CPU). In the fan-out profile "
+    "the send itself (`_SelectorSocketTransport.write`) dominates: on loopback a send also runs the "
+    "receiving side's TCP work on the server's core, which a hall's Wi-Fi would not."
 )
 
 
