@@ -13,7 +13,7 @@ from playwright import sync_api as playwright
 from hallcentral.devcluster import Cluster
 from tests.central.support import ADMIN, centre, hall_config, ship_state, wait_for
 from tests.fakes.live_server import live_server
-from tests.server.web_helpers import CHROMIUM, CHROMIUM_ARGS
+from tests.server.web_helpers import CHROMIUM, CHROMIUM_ARGS, browser_login
 
 
 @pytest.fixture
@@ -70,7 +70,11 @@ def test_overview_live_drill_down_and_offline(cluster: Cluster, tmp_path: pathli
         expect(page.locator("#hall-online")).to_have_text("在线")
         expect(page.locator(f"#win-{hall.counter.window} .current")).not_to_have_text("")
         expect(page.locator("#calls")).to_contain_text(label)
-        page.go_back()
+        # The hall's own dashboard says its shipping is fine and nothing waits to be shipped.
+        browser_login(page, hall.url)
+        expect(page.locator("#central-state")).to_have_text("正常")
+        expect(page.locator("#central-backlog")).to_have_text("0")
+        page.goto(f"{c.url}/overview")
         # The hall goes away (its server stops): after offline_after_s the overview says so.
         hall.stop()
         expect(page.locator("#hall-jinzhai .state")).to_have_text("离线", timeout=15000)
