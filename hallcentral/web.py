@@ -22,7 +22,7 @@ from fastapi import APIRouter, Request, WebSocket
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.websockets import WebSocketDisconnect
 
-from hallcentral import auth, overview
+from hallcentral import auth, halls, overview
 from hallcentral.auth import COOKIE, User
 from hallcentral.service import Central, get_central
 from hallweb.html import e, hidden_csrf, layout, table
@@ -459,32 +459,16 @@ async def approve(request: Request, hall_id: str) -> Response:
 
 
 async def set_hall_state(central: Central, hall_id: str, action: str, actor: str) -> bool:
-    """Revoke a hall (its batches are refused) or let it enroll with a new key ("rekey"); audited."""
-    state = {"revoke": "revoked", "rekey": "rekey"}[action]
-    now = central.now()
-    async with central.pool.connection() as conn, conn.transaction():
-        cur = await conn.execute(
-            "UPDATE halls SET state = %s WHERE hall_id = %s RETURNING hall_id", (state, hall_id)
-        )
-        if await cur.fetchone() is None:
-            return False
-        await auth.audit(conn, now, actor, f"hall_{action}", hall_id, {})
+    """`halls.set_state`, and the live pages told."""
+    if not await halls.set_state(central.pool, central.now(), hall_id, action, actor):
+        return False
     central.hub.changed(hall_id)
     return True
 
 
 async def approve_hall(central: Central, hall_id: str, region: str, actor: str) -> bool:
-    """Approve a pending hall into `region` (audited); False when it is not pending."""
-    now = central.now()
-    async with central.pool.connection() as conn, conn.transaction():
-        cur = await conn.execute(
-            "UPDATE halls SET state = 'approved', region_id = %s, approved_at = %s, approved_by = %s"
-            " WHERE hall_id = %s AND state = 'pending' RETURNING code",
-            (region, now, actor, hall_id),
-        )
-        row = await cur.fetchone()
-        if row is None:
-            return False
-        await auth.audit(conn, now, actor, "hall_approve", hall_id, {"region": region, "code": row[0]})
+    """`halls.approve`, and the live pages told."""
+    if not await halls.approve(central.pool, central.now(), hall_id, region, actor):
+        return False
     central.hub.changed(hall_id)
     return True

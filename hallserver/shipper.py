@@ -46,7 +46,6 @@ from hallserver.service import HallServer
 log = logging.getLogger(__name__)
 
 FIRST_BACKOFF_S = 1.0
-PENDING_POLL_S = 5.0
 
 
 def load_or_make_key(path: pathlib.Path) -> Ed25519PrivateKey:
@@ -264,7 +263,8 @@ class Shipper:
             log.info("central: enrolled and approved; resuming after seq %d", self.state.acked_seq)
             return 0.0
         self.state.state = "pending"
-        return PENDING_POLL_S
+        # While pending, ask again at the heartbeat's pace: shipping starts that soon after the approval.
+        return self.config.heartbeat_s
 
     async def _ship(self, client: httpx.AsyncClient, base: str) -> float:
         assert self.state.acked_seq is not None

@@ -9,6 +9,7 @@ can kill -9 it.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import dataclasses
 import datetime as dt
@@ -20,12 +21,14 @@ import sqlite3
 import subprocess
 import sys
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 
 import httpx
 import psycopg
 
+from hallcentral import auth, halls
+from hallcentral.db import open_pool
 from hallcentral.devcluster import Cluster
 from hallcore.config import Central, Hall, HallConfig
 from hallcore.configload import load_config
@@ -171,20 +174,37 @@ class CentreProc(_Proc):
         rows = self.sql("SELECT acked_seq FROM halls WHERE hall_id = %s", (hall_id,))
         return int(rows[0][0]) if rows else -1
 
+    def with_pool(self, work: Callable[[Any], Awaitable[Any]]) -> Any:
+        """Run `work(pool)` on a small pool of this centre's database (what the CLI does, without paying
+        for a process start per call: the tier runs on a loaded machine)."""
+
+        async def run() -> Any:
+            pool = await open_pool(self.dsn, min_size=1, max_size=1)
+            try:
+                return await work(pool)
+            finally:
+                await pool.close()
+
+        # In a thread of its own: a test may be running an event loop here (Playwright's sync API does).
+        with concurrent.futures.ThreadPoolExecutor(1) as ex:
+            return ex.submit(asyncio.run, run()).result(timeout=60)
+
     def add_users(self) -> None:
-        for (name, pw), region, admin in (
-            (ADMIN, "prov", True),
-            (CITY_A, "city-a", False),
-            (CITY_B, "city-b", False),
-        ):
-            r = self.cli(
-                "user", "add", name, "--region", region, *(["--admin"] if admin else []), stdin=pw + "\n"
-            )
-            assert r.returncode == 0, r.stderr
+        now = dt.datetime.now(dt.UTC)
+
+        async def work(pool: Any) -> None:
+            for (name, pw), region, admin in (
+                (ADMIN, "prov", True),
+                (CITY_A, "city-a", False),
+                (CITY_B, "city-b", False),
+            ):
+                await auth.add_user(pool, name, pw, region, admin, now)
+
+        self.with_pool(work)
 
     def approve(self, hall_id: str, region: str) -> None:
-        r = self.cli("hall", "approve", hall_id, "--region", region)
-        assert r.returncode == 0, r.stdout + r.stderr
+        now = dt.datetime.now(dt.UTC)
+        assert self.with_pool(lambda pool: halls.approve(pool, now, hall_id, region, "test")), hall_id
 
     def login(self, user: tuple[str, str]) -> httpx.Client:
         c = httpx.Client(base_url=self.url, timeout=10)
@@ -272,17 +292,17 @@ def busy_morning(hall: LiveServer, start: dt.datetime, n: int = 10, seed: int = 
             assert r.status_code == 200, r.text
 
 
-def hall_figures(hall: LiveServer, day: dt.date) -> dict[str, Any]:
+def hall_figures(db: pathlib.Path, config: HallConfig, day: dt.date) -> dict[str, Any]:
     """The hall's own statistics for `day` (hallserver/stats.py over its SQLite file)."""
 
     async def read(fn: Callable[[sqlite3.Connection], Any]) -> Any:
-        conn = sqlite3.connect(f"file:{hall.db}?mode=ro", uri=True)
+        conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
         try:
             return fn(conn)
         finally:
             conn.close()
 
-    report = asyncio.run(stats.build_report(read, hall.config, stats.Span(day, day), live_only=True))
+    report = asyncio.run(stats.build_report(read, config, stats.Span(day, day), live_only=True))
     t = report.total
     return {
         "tickets": t.tickets,

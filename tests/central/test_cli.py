@@ -5,6 +5,7 @@ from __future__ import annotations
 import pathlib
 import subprocess
 import sys
+from contextlib import closing
 
 from hallcentral.devcluster import Cluster
 from tests.central.support import ROOT, SimHall, centre
@@ -39,15 +40,17 @@ def test_hall_list_revoke_and_rekey(cluster: Cluster, tmp_path: pathlib.Path) ->
     with centre(cluster, tmp_path) as c:
         h = SimHall(c.url, "hall-x", "某县大厅")
         code = h.enroll()
-        c.approve("hall-x", "county-a1")
+        r = c.cli("hall", "approve", "hall-x", "--region", "county-a1")
+        assert r.returncode == 0, r.stderr
+        assert c.cli("hall", "approve", "hall-x", "--region", "county-a1").returncode == 2  # not pending now
         h.ship(h.issue(1))
         listed = c.cli("hall", "list")
         assert listed.returncode == 0
         assert f"hall-x 某县大厅 approved {code} county-a1 1" in listed.stdout
         # Revoked: its batches are refused with the reason.
         assert c.cli("hall", "revoke", "hall-x").returncode == 0
-        r = h._post("/api/v1/batches", {"format": 1, "hall": "hall-x", "events": []})
-        assert (r.status_code, r.json()["error"]) == (403, "revoked")
+        refused = h._post("/api/v1/batches", {"format": 1, "hall": "hall-x", "events": []})
+        assert (refused.status_code, refused.json()["error"]) == (403, "revoked")
         # It lost its key: rekey lets a new key enroll, pending approval again, the cursor kept.
         assert c.cli("hall", "rekey", "hall-x").returncode == 0
         fresh = SimHall(c.url, "hall-x", "某县大厅")
@@ -62,8 +65,8 @@ def test_hall_list_revoke_and_rekey(cluster: Cluster, tmp_path: pathlib.Path) ->
         fresh.ship(fresh.issue(2))
         assert c.acked("hall-x") == 2
         # The old key is no longer the hall's.
-        r = h._post("/api/v1/batches", {"format": 1, "hall": "hall-x", "events": []})
-        assert (r.status_code, r.json()["error"]) == (401, "bad_signature")
+        refused = h._post("/api/v1/batches", {"format": 1, "hall": "hall-x", "events": []})
+        assert (refused.status_code, refused.json()["error"]) == (401, "bad_signature")
         actions = [a for (a,) in c.sql("SELECT action FROM audit WHERE target = 'hall-x' ORDER BY id")]
         assert actions == [
             "hall_enroll",
@@ -74,3 +77,14 @@ def test_hall_list_revoke_and_rekey(cluster: Cluster, tmp_path: pathlib.Path) ->
             "hall_approve",
         ]
         assert c.cli("hall", "revoke", "no-such-hall").returncode == 2
+        # Users: the password on stdin (never on the command line), a policy on its length, a real login.
+        r = c.cli("user", "add", "cli-user", "--region", "city-b", stdin="short\n")
+        assert r.returncode == 2
+        assert "at least 10" in r.stderr
+        r = c.cli("user", "add", "cli-user", "--region", "city-b", stdin="a long password\n")
+        assert r.returncode == 0, r.stderr
+        assert (
+            c.cli("user", "add", "x", "--region", "no-such-region", stdin="a long password\n").returncode == 2
+        )
+        with closing(c.login(("cli-user", "a long password"))) as client:
+            assert client.get("/api/overview").json()["region"] == "city-b"

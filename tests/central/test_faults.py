@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import datetime as dt
 import pathlib
+import shutil
 from contextlib import closing
 
 import psycopg
 import pytest
 
 from hallcentral.devcluster import Cluster
+from hallcore.config import HallConfig
 from tests.central.support import (
     ADMIN,
     CentreProc,
@@ -25,17 +27,17 @@ from tests.central.support import (
     ship_state,
     wait_for,
 )
-from tests.fakes.live_server import MONDAY_9, LiveServer, live_server
+from tests.fakes.live_server import MONDAY_9, live_server
 from tests.server.web_helpers import http_login
 
 DAYS = [MONDAY_9.date() + dt.timedelta(days=i) for i in range(7)]
 HALL = "jinzhai"
 
 
-def _same_figures(c: CentreProc, hall: LiveServer, days: list[dt.date]) -> None:
+def _same_figures(c: CentreProc, db: pathlib.Path, config: HallConfig, days: list[dt.date]) -> None:
     with closing(c.login(ADMIN)) as client:
         for day in days:
-            assert centre_figures(c, client, HALL, day) == hall_figures(hall, day), day
+            assert centre_figures(c, client, HALL, day) == hall_figures(db, config, day), day
 
 
 def _exactly_once(c: CentreProc, last_seq: int) -> None:
@@ -55,20 +57,28 @@ def _batch_waiting(c: CentreProc) -> bool:
     return bool(rows[0][0])
 
 
-def _prepared_hall(tmp_path: pathlib.Path, url: str, days: int) -> LiveServer:
-    """A hall database with `days` busy mornings, made with shipping off (the hall then ships it all)."""
-    with live_server(tmp_path, hall_config(url, enabled=False)) as hall:
-        for i in range(days):
+@pytest.fixture(scope="module")
+def prepared_hall(tmp_path_factory: pytest.TempPathFactory) -> tuple[pathlib.Path, HallConfig]:
+    """A hall database with two busy mornings, made once with shipping off (each test ships a copy)."""
+    folder = tmp_path_factory.mktemp("prepared-hall")
+    with live_server(folder, hall_config("http://127.0.0.1:9", enabled=False)) as hall:
+        for i in range(2):
             busy_morning(hall, MONDAY_9 + dt.timedelta(days=i), n=16, seed=i)
-        return hall
+        return hall.db, hall.config
 
 
 @pytest.mark.parametrize("victim", ["centre", "hall"])
-def test_kill9_mid_batch_then_restart(cluster: Cluster, tmp_path: pathlib.Path, victim: str) -> None:
+def test_kill9_mid_batch_then_restart(
+    cluster: Cluster, tmp_path: pathlib.Path, victim: str, prepared_hall: tuple[pathlib.Path, HallConfig]
+) -> None:
+    db, config = tmp_path / "hall.db", prepared_hall[1]
+    for suffix in ("", "-wal", "-shm"):  # a WAL left by the closed server, if any, belongs to the copy
+        src = prepared_hall[0].with_name(prepared_hall[0].name + suffix)
+        if src.exists():
+            shutil.copy(src, db.with_name(db.name + suffix))
     with centre(cluster, tmp_path) as c:
         c.add_users()
-        hall = _prepared_hall(tmp_path, c.url, days=2)
-        proc = HallProc(tmp_path, hall.db, c.url, MONDAY_9 + dt.timedelta(days=1, hours=3), batch=5)
+        proc = HallProc(tmp_path, db, c.url, MONDAY_9 + dt.timedelta(days=1, hours=3), batch=5)
         proc.start()
         try:
             wait_for(
@@ -104,7 +114,7 @@ def test_kill9_mid_batch_then_restart(cluster: Cluster, tmp_path: pathlib.Path, 
             last = proc.max_seq()
             proc.stop()
             _exactly_once(c, last)
-            _same_figures(c, hall, DAYS[:2])
+            _same_figures(c, db, config, DAYS[:2])
         finally:
             proc.stop()
 
@@ -142,6 +152,6 @@ def test_hall_offline_for_a_week_catches_up_oldest_first(cluster: Cluster, tmp_p
                 " FROM events WHERE hall_id = %s) x WHERE back",
                 (HALL,),
             ) == [(0,)]
-            _same_figures(c, hall, DAYS)
+            _same_figures(c, hall.db, hall.config, DAYS)
     finally:
         c.stop()

@@ -39,7 +39,9 @@ def test_hall_enrolls_ships_and_counts_match(cluster: Cluster, tmp_path: pathlib
         wait_for(lambda: c.acked("hall-a") == hall.hall.store.seq, what="the centre to catch up")
         wait_for(lambda: ship_state(hall)["backlog"] == 0, what="the hall to see its ack")
         with closing(c.login(ADMIN)) as client:
-            assert centre_figures(c, client, "hall-a", MONDAY_9.date()) == hall_figures(hall, MONDAY_9.date())
+            assert centre_figures(c, client, "hall-a", MONDAY_9.date()) == hall_figures(
+                hall.db, hall.config, MONDAY_9.date()
+            )
             over = client.get("/api/overview").json()["halls"]
         assert [h["hall_id"] for h in over] == ["hall-a"]
         row = over[0]

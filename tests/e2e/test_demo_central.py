@@ -1,6 +1,7 @@
 """`./dev demo --central` as a person runs it: the demo hall and two simulated halls ship to a centre on a
 throw-away PostgreSQL cluster; the overview in a real browser lists all three halls live; a city's user sees
-only that city's hall; Ctrl-C stops every process and removes the cluster."""
+only that city's hall; Ctrl-C stops every process and removes the cluster. (In the e2e tier beside the other
+demo test: it starts the whole demo.)"""
 
 from __future__ import annotations
 
