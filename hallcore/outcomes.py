@@ -122,6 +122,17 @@ class Collector:
             tuple(self.cases),
         )
 
+    def accept(
+        self,
+        ticket: Ticket | None = None,
+        *,
+        precheck: PrecheckResult | None = None,
+        estimate: WaitEstimate | None = None,
+        ahead: int | None = None,
+    ) -> Accepted:
+        """The command is done: what it announced and which rows it touched."""
+        return Accepted(tuple(self.events), self.changes(), ticket, precheck, estimate, ahead)
+
 
 BOOKING_ZH = {
     BookingState.BOOKED: "预约",

@@ -294,7 +294,7 @@ class EngineMachine(RuleBasedStateMachine):
         states = Counter(t.state for t in self.engine.tickets.values())
         assert sum(states.values()) == self.issued
         waiting = sum(self.engine.waiting_counts().values()) + sum(
-            line.count for line in self.engine._window_lines.values()
+            line.count for line in self.engine.window_lines.values()
         )
         assert waiting == states[TicketState.WAITING]
 

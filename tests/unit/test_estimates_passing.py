@@ -212,6 +212,7 @@ def test_a_shared_window_counts_the_share_it_really_gives() -> None:
 def test_joined_by_counts_like_a_full_scan() -> None:
     import random
 
+    from hallcore.engine.waits import joined_by
     from hallcore.ordering import NORMAL_RANK, iter_waiting
 
     rng = random.Random(4)
@@ -224,11 +225,11 @@ def test_joined_by_counts_like_a_full_scan() -> None:
         if i % 7 == 0:
             for cmd in (c.CallNext(1), c.StartServing(1), c.Finish(1)):
                 assert isinstance(e.handle(cmd, now), Accepted)
-    line = e._lines["A"]
+    line = e.lines["A"]
     for minutes in (0, 30, 90, 200, 400):
         until = (MONDAY_9 + dt.timedelta(minutes=minutes)).timestamp()
         for rank in (1, NORMAL_RANK - 1):
             brute = sum(
                 1 for r, t in iter_waiting(line, e.tickets) if r > rank and t.since.timestamp() <= until
             )
-            assert e._joined_by(line, until, rank) == brute
+            assert joined_by(e, line, until, rank) == brute
