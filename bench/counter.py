@@ -32,11 +32,12 @@ from PySide6.QtWidgets import QApplication
 
 from bench.common import figure, write
 from counter.app import assemble
-from counter.devices import build_station_devices
 from counter.flow import Action
 from counter.texts import catalog
-from drivers.codecs.hqp import Cmd, Frame, KeyCode
+from drivers.codecs.hqp import Cmd, Frame
 from drivers.emulators.bus import HqpBusEmulator
+from drivers.factory import build_station
+from drivers.protocols import KeyCode
 from hallclient.http import HttpHall
 from hallcore.config import Device, Station, StationRole
 from hallui.qtcompat import pin_singletons
@@ -98,7 +99,7 @@ async def run(live: LiveServer) -> dict[str, list[float]]:
         keypad=Device(type="hqp", url=emu.url, address=KEYPAD),
     )
     api = HttpHall(live.url, live.counter.token, clock=live.clock)
-    app = assemble(live.config, station, api, live.clock, catalog(), build_station_devices(station))
+    app = assemble(live.config, station, api, live.clock, catalog(), build_station(station).start())
     app.window.show()
     await app.start()
     flow, ctl = app.flow, app.controller

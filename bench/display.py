@@ -35,12 +35,13 @@ from bench.common import figure, write
 from display.app import DisplayApp
 from display.bridge import DisplayBridge
 from display.flow import DisplayFlow
-from display.hallboard import Area, LedSync, call_text
+from display.hallboard import Area, LedSync
 from display.texts import catalog
 from display.views import BoardView
 from drivers.bus import HqpBusMaster, HqpLedBoard
 from drivers.emulators.bus import HqpBusEmulator
 from hallclient.http import HttpHall
+from hallcore.windowstrip import call_text
 from hallui.qtcompat import pin_singletons
 from tests.fakes.live_server import PIN, LiveServer, live_server
 

@@ -21,8 +21,9 @@ from pathlib import Path
 
 from drivers.bus import HqpBusMaster, HqpCallKeypad, HqpLedBoard
 from drivers.codecs import hqp
-from drivers.codecs.hqp import Cmd, KeyCode, KeyEvent, LedText
+from drivers.codecs.hqp import Cmd, LedText
 from drivers.emulators.bus import HqpBusEmulator
+from drivers.protocols import KeyCode, KeyEvent
 
 TEXT = "请A012号到12号窗口办理"
 

@@ -15,6 +15,8 @@ from hallcore.configload import ConfigError, load_config
 if TYPE_CHECKING:
     from PySide6.QtWidgets import QApplication
 
+    from drivers.factory import StationDevices
+
 log = logging.getLogger("counter")
 
 
@@ -71,7 +73,15 @@ def main(argv: list[str]) -> int:
     except ValueError as exc:
         sys.stderr.write(f"hallq counter: {exc}\n")
         return 2
+    from drivers.factory import ConfigurationError, build_station
+
+    try:
+        devices = build_station(station, config=config)  # opens nothing yet
+    except ConfigurationError as exc:
+        sys.stderr.write(f"hallq counter: {exc}\n")
+        return 2
     if args.check_config:
+        devices.close()
         sys.stdout.write(
             f"OK  {args.config}: station {station.id} ({station.role.value}, window {station.window})\n"
         )
@@ -80,14 +90,19 @@ def main(argv: list[str]) -> int:
     from hallui.runner import run_qt
 
     async def run(qapp: QApplication) -> int:
-        return await _run(qapp, config, station, args)
+        return await _run(qapp, config, station, devices, args)
 
     return run_qt(run)
 
 
-async def _run(qapp: QApplication, config: HallConfig, station: Station, args: argparse.Namespace) -> int:
+async def _run(
+    qapp: QApplication,
+    config: HallConfig,
+    station: Station,
+    devices: StationDevices,
+    args: argparse.Namespace,
+) -> int:
     from counter.app import assemble
-    from counter.devices import build_station_devices
     from counter.texts import catalog
     from hallclient.discovery import find_server
     from hallclient.enroll import load_token
@@ -98,7 +113,7 @@ async def _run(qapp: QApplication, config: HallConfig, station: Station, args: a
     server = args.server or await find_server(config.hall.id, config.hall.public_base_url)
     token_path = args.state_dir / f"{station.id}.json"
     api = HttpHall(server, load_token(token_path), clock=clock)
-    devices = build_station_devices(station)
+    devices.start()  # buses open on their own threads and keep retrying: an unplugged strip never stops us
     app = assemble(
         config, station, api, clock, catalog(args.language), devices, enrolled=api.token is not None
     )

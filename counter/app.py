@@ -14,9 +14,10 @@ from pathlib import Path
 from counter.bridge import Bridge
 from counter.controller import CounterController
 from counter.desk import DeskController, DeskFlow
-from counter.devices import StationDevices, WindowDevices
+from counter.devices import WindowDevices
 from counter.flow import CounterFlow, new_request_id, settings_from_config
 from counter.views import CounterWindow
+from drivers.factory import StationDevices
 from hallclient.api import HallApi
 from hallclient.enroll import ensure_token
 from hallcore.clock import Clock
@@ -101,7 +102,7 @@ def assemble(
 ) -> CounterApp:
     if station.window is None:
         raise ValueError(f"station {station.id} has no window: a counter or desk station needs one")
-    settings = settings_from_config(config, station.window, closed_text=catalog.t("led.closed"))
+    settings = settings_from_config(config, station.window)
     flow = CounterFlow(
         settings, clock, has_rating_pad=devices.rating_pad is not None, make_id=make_id, enrolled=enrolled
     )

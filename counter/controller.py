@@ -19,8 +19,7 @@ from typing import Any
 from counter.devices import WindowDevices
 from counter.flow import Action, Command, CounterFlow, Notice
 from counter.keymap import intent_for
-from drivers.base import DeviceUnavailable, DriverError
-from drivers.codecs.hqp import KeyEvent
+from drivers.protocols import DeviceUnavailable, DriverError, KeyEvent
 from hallclient.api import EventFeed, HallApi
 from hallclient.errors import AuthError, HallReplyError, Refusal, ServerUnavailable
 from hallclient.types import ConnectionState, EventItem, Snapshot, StateChange, TicketInfo
@@ -287,7 +286,7 @@ class CounterController:
         if self._closed:
             return
         with contextlib.suppress(RuntimeError):  # no running loop (shutting down)
-            self.devices.show(self.flow.led_text(), self.flow.keypad_display())
+            self.devices.show(self.flow.strip(), self.flow.keypad_display())
 
     async def _ask_rating(self, ticket: TicketInfo) -> None:
         timeout = self.flow.settings.rating_timeout_s

@@ -20,9 +20,7 @@ from enum import StrEnum
 from typing import Any
 
 from counter.flow import Notice, new_request_id
-from drivers.base import DriverError
-from drivers.printer import PrinterNotReady
-from drivers.protocols import TicketPrinter
+from drivers.protocols import DriverError, PrinterNotReady, TicketPrinter
 from hallclient.api import HallApi
 from hallclient.errors import HallReplyError, ServerUnavailable
 from hallclient.types import Issued, NotIssued

@@ -1,9 +1,9 @@
-"""The window's devices for the counter app: LED strip, call keypad, rating pad (and the desk's printer).
+"""The glue between the counter app and its window's devices: LED strip, call keypad, rating pad.
 
-Built from the station's config (`build_station_devices`); each one may be absent. The glue (`WindowDevices`)
-keeps every blocking driver call off the event loop: displays are pushed by one worker thread, latest text
-wins and an unchanged text is not sent again; the rating pad waits on its own thread; key presses from the
-bus thread are handed to the loop with `call_soon_threadsafe`.
+The devices are built from the station's config by `drivers.factory`; each one may be absent. The glue
+(`WindowDevices`) keeps every blocking driver call off the event loop: displays are pushed by one worker
+thread, latest text wins and an unchanged text is not sent again; the rating pad waits on its own thread;
+key presses from the bus thread are handed to the loop with `call_soon_threadsafe`.
 """
 
 from __future__ import annotations
@@ -13,108 +13,22 @@ import contextlib
 import logging
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 from typing import Any
 
-from drivers.base import DeviceState, DeviceUnavailable, DriverError, Health
-from drivers.bus import HqpBusMaster, HqpCallKeypad, HqpLedBoard, HqpRatingPad, Vendor485Bus, Vendor485Keypad
-from drivers.codecs.hqp import KeyEvent
-from drivers.protocols import CallKeypad, LedBoard, RatingPad, TicketPrinter
-from hallcore.config import Device, Station
+from drivers.protocols import (
+    CallKeypad,
+    Color,
+    DeviceState,
+    DeviceUnavailable,
+    DriverError,
+    Health,
+    KeyEvent,
+    LedBoard,
+    RatingPad,
+)
+from hallcore.windowstrip import StripText
 
 log = logging.getLogger(__name__)
-
-
-@dataclass
-class StationDevices:
-    """The devices of one station, built but not necessarily reachable; `close()` releases every bus."""
-
-    led: LedBoard | None = None
-    keypad: CallKeypad | None = None
-    rating_pad: RatingPad | None = None
-    printer: TicketPrinter | None = None
-    closers: list[Callable[[], None]] = field(default_factory=list)
-
-    def close(self) -> None:
-        for close in reversed(self.closers):
-            with contextlib.suppress(Exception):
-                close()
-        self.closers.clear()
-
-
-def build_station_devices(station: Station) -> StationDevices:
-    """Open the buses the station's devices are on (one master per bus URL) and make the drivers.
-
-    A bus that cannot be opened yet still builds: its devices report "unavailable" until it appears.
-    A device of an unknown type is left out with a warning (the config check names it already).
-    """
-    out = StationDevices()
-    hqp: dict[str, HqpBusMaster] = {}
-    vendor: dict[str, Vendor485Bus] = {}
-
-    def hqp_bus(dev: Device) -> HqpBusMaster:
-        if dev.url not in hqp:
-            bus = HqpBusMaster(dev.url, baud=dev.baud, name=f"HQP/1 {dev.url}").start()
-            hqp[dev.url] = bus
-            out.closers.append(bus.close)
-        return hqp[dev.url]
-
-    def vendor_bus(dev: Device) -> Vendor485Bus:
-        if dev.url not in vendor:
-            bus = Vendor485Bus(dev.url, baud=dev.baud).start()
-            vendor[dev.url] = bus
-            out.closers.append(bus.close)
-        return vendor[dev.url]
-
-    if station.led is not None:
-        dev = station.led
-        if dev.type == "hqp" and dev.address is not None:
-            board = HqpLedBoard(hqp_bus(dev), dev.address)
-            out.closers.insert(0, board.close)
-            out.led = board
-        elif dev.type == "fake":
-            from drivers.fakes_bus import FakeLedBoard
-
-            out.led = FakeLedBoard()
-        else:
-            log.warning("station %s: LED type %r is not supported by the counter", station.id, dev.type)
-    if station.keypad is not None:
-        dev = station.keypad
-        if dev.type == "hqp" and dev.address is not None:
-            keypad = HqpCallKeypad(hqp_bus(dev), dev.address)
-            out.closers.insert(0, keypad.close)
-            out.keypad = keypad
-        elif dev.type == "vendor485" and dev.address is not None:
-            out.keypad = Vendor485Keypad(vendor_bus(dev), dev.address)
-        elif dev.type == "fake":
-            from drivers.fakes_bus import FakeCallKeypad
-
-            out.keypad = FakeCallKeypad()
-        else:
-            log.warning("station %s: keypad type %r is not supported", station.id, dev.type)
-    if station.rating_pad is not None:
-        dev = station.rating_pad
-        if dev.type == "hqp" and dev.address is not None:
-            pad = HqpRatingPad(hqp_bus(dev), dev.address)
-            out.closers.insert(0, pad.close)
-            out.rating_pad = pad
-        elif dev.type == "fake":
-            from drivers.fakes_bus import FakeRatingPad
-
-            out.rating_pad = FakeRatingPad()
-        else:
-            log.warning("station %s: rating pad type %r is not supported", station.id, dev.type)
-    if station.printer is not None:
-        from drivers.printer import build_printer
-
-        try:
-            printer = build_printer(station.printer)
-        except DriverError as e:
-            log.warning("station %s: printer not usable: %s", station.id, e)
-        else:
-            out.printer = printer
-            out.closers.append(printer.close)
-    return out
 
 
 class _Latest:
@@ -184,18 +98,18 @@ class WindowDevices:
 
     # displays
 
-    def _show_led(self, text: str) -> None:
+    def _show_led(self, strip: StripText) -> None:
         assert self.led is not None
-        self.led.show(text)
+        self.led.show(strip.text, color=Color[strip.color.upper()])
 
     def _show_keypad(self, value: tuple[str, int]) -> None:
         assert self.keypad is not None
         self.keypad.show(*value)
 
-    def show(self, led_text: str, keypad: tuple[str, int]) -> None:
+    def show(self, strip: StripText, keypad: tuple[str, int]) -> None:
         """Ask for these to be shown (on the loop; returns at once)."""
         if self.led is not None:
-            self._led.want(led_text)
+            self._led.want(strip)
         if self.keypad is not None:
             self._kp.want(keypad)
 

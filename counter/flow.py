@@ -28,8 +28,9 @@ from hallclient.types import (
     WindowResult,
 )
 from hallcore.clock import Clock
-from hallcore.config import HallConfig
+from hallcore.config import HallConfig, Led
 from hallcore.events import Event, RatingRecorded, TicketChanged, WindowChanged
+from hallcore.windowstrip import StripText, window_strip
 from hallui.i18n import Catalog
 
 
@@ -146,14 +147,6 @@ class Counts:
 
 
 @dataclass(frozen=True, slots=True)
-class LedTexts:
-    welcome: str
-    calling: str  # "请{number}号到{window}号窗口"
-    paused: str  # "暂停服务 {reason}"
-    closed: str
-
-
-@dataclass(frozen=True, slots=True)
 class Settings:
     """What the counter needs from the hall config for its window."""
 
@@ -164,11 +157,11 @@ class Settings:
     pause_reasons: tuple[str, ...]
     series: tuple[tuple[str, str, str], ...]  # (prefix, name, name_en)
     rating_timeout_s: float
-    led: LedTexts
+    led: Led  # the strip's texts (hallcore.windowstrip)
     timezone: str = "Asia/Shanghai"
 
 
-def settings_from_config(config: HallConfig, window: int, *, closed_text: str) -> Settings:
+def settings_from_config(config: HallConfig, window: int) -> Settings:
     w = config.window_by_number[window]
     partners = {w.partner} if w.partner is not None else set()
     partners |= {o.number for o in config.windows if o.partner == window}
@@ -182,7 +175,7 @@ def settings_from_config(config: HallConfig, window: int, *, closed_text: str) -
         pause_reasons=config.server.pause_reasons,
         series=tuple((s.prefix, s.name, s.name_en) for s in config.series),
         rating_timeout_s=float(config.rating.timeout_s),
-        led=LedTexts(config.led.welcome, config.led.calling, config.led.paused, closed_text),
+        led=config.led,
         timezone=config.hall.timezone,
     )
 
@@ -687,24 +680,19 @@ class CounterFlow:
 
     # ---- what the devices show ----------------------------------------------------------------------
 
-    def led_text(self) -> str:
-        """The window strip's text: the call, the matter being served, the pause reason, or welcome."""
-        led = self.settings.led
-        if self.phase is not Phase.MAIN and self.window_state == "closed":
-            return led.closed
-        held = self.held_state
-        if held == "called":
-            return led.calling.format(number=self.held_label, window=self.window)
-        if held == "serving":
-            matter = self.current.matter_name if self.current is not None else ""
-            return f"{self.held_label} {matter}".strip()
-        state = self.window_state
-        if state == "paused":
-            reason = self.window_view.pause_reason if self.window_view is not None else ""
-            return led.paused.format(reason=reason).strip()
-        if state == "closed":
-            return led.closed
-        return led.welcome
+    def strip(self) -> StripText:
+        """The window strip: the call, the ticket being served, the pause reason, welcome, or closed."""
+        held_state = self.held_state
+        reason = self.window_view.pause_reason if self.window_view is not None else ""
+        return window_strip(
+            self.settings.led,
+            self.window,
+            self.window_state,
+            held=self.held_label if held_state else "",
+            held_state=held_state,
+            matter=self.current.matter_name if self.current is not None else "",
+            pause_reason=reason,
+        )
 
     def keypad_display(self) -> tuple[str, int]:
         return (self.held_label, self.waiting)

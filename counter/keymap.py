@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from counter.flow import Action, Notice, Settings
-from drivers.codecs.hqp import KeyCode, KeyEvent
+from drivers.protocols import KeyCode, KeyEvent
 
 _SIMPLE: dict[int, Action] = {
     KeyCode.RECALL: Action.RECALL,

@@ -147,7 +147,6 @@ TEXTS: dict[str, tuple[str, str]] = {
     "dev.printer": ("打印机", "printer"),
     "dev.none": ("未配置窗口设备", "no window devices configured"),
     # LED texts not in the hall config
-    "led.closed": ("本窗口暂停服务", "Window closed"),
     # desk mode
     "tab.window": ("窗口叫号", "Window"),
     "tab.desk": ("导办取号", "Issue tickets"),

@@ -15,7 +15,6 @@ import sys
 import zoneinfo
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QApplication
@@ -26,15 +25,11 @@ from display.flow import DisplayFlow
 from display.hallboard import LedSync
 from display.texts import catalog
 from display.views import BoardView, Orientation
-from display.voice import VoiceCaller, build_player, ensure_pack
-from drivers.protocols import LedBoard
-from drivers.voice import VoicePack
+from display.voice import VoiceCaller
+from drivers.factory import ConfigurationError, StationDevices, build_station, build_voice
 from hallcore.clock import SystemClock
-from hallcore.config import Device, HallConfig, Station, StationRole
+from hallcore.config import HallConfig, Station, StationRole
 from hallcore.configload import ConfigError, load_config
-
-if TYPE_CHECKING:
-    from drivers.bus import HqpBusMaster
 
 log = logging.getLogger("display")
 
@@ -67,23 +62,6 @@ def pick_station(config: HallConfig, station_id: str | None) -> Station:
     return Station(id="display", role=StationRole.DISPLAY, name="叫号屏", voice=True)
 
 
-def build_hall_board(device: Device | None) -> tuple[LedBoard | None, HqpBusMaster | None]:
-    """The hall LED board from the station's `led` device, and the bus to close at exit."""
-    if device is None:
-        return None, None
-    if device.type == "fake":
-        from drivers.fakes_bus import FakeLedBoard
-
-        return FakeLedBoard(), None
-    if device.type == "hqp" and device.address is not None:
-        from drivers.bus import HqpBusMaster, HqpLedBoard
-
-        bus = HqpBusMaster(device.url, baud=device.baud, name=f"hall board bus {device.url}").start()
-        return HqpLedBoard(bus, device.address), bus
-    log.warning("hall board: device type %r (address %r) is not supported here", device.type, device.address)
-    return None, None
-
-
 def orientation_for(choice: str, app: QApplication) -> Orientation:
     if choice != "auto":
         return Orientation(choice)
@@ -106,24 +84,31 @@ def main(argv: list[str]) -> int:
         for issue in exc.issues:
             sys.stderr.write(f"  {issue}\n")
         return 2
-    if args.check_config:
-        sys.stdout.write(catalog(args.language).t("check.ok", path=args.config) + "\n")
-        return 0
     try:
         station = pick_station(config, args.station)
+        devices = build_station(station, config=config)  # the hall board, if any; opens nothing yet
     except SystemExit as exc:
         sys.stderr.write(f"{exc}\n")
         return 2
+    except ConfigurationError as exc:
+        sys.stderr.write(f"hallq display: {exc}\n")
+        return 2
+    if args.check_config:
+        devices.close()
+        sys.stdout.write(catalog(args.language).t("check.ok", path=args.config) + "\n")
+        return 0
 
     from hallui.runner import run_qt
 
     async def run(app: QApplication) -> int:
-        return await amain(app, args, config, station)
+        return await amain(app, args, config, station, devices)
 
     return run_qt(run)
 
 
-async def amain(app: QApplication, args: argparse.Namespace, config: HallConfig, station: Station) -> int:
+async def amain(
+    app: QApplication, args: argparse.Namespace, config: HallConfig, station: Station, devices: StationDevices
+) -> int:
     from hallclient.discovery import find_server
     from hallclient.http import HttpHall
     from hallui.theme import FONT_FAMILY
@@ -139,28 +124,21 @@ async def amain(app: QApplication, args: argparse.Namespace, config: HallConfig,
     flow = DisplayFlow(config, clock, zone=station.zone, tz=tz, speak_max_age_s=config.voice.max_age_s)
     bridge = DisplayBridge()
     executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hall board")
-    board, bus = build_hall_board(station.led)
+    devices.start()
+    board = devices.led
     hall_board = LedSync(board, executor=executor, name="hall LED board") if board is not None else None
 
     voice: VoiceCaller | None = None
     if station.voice and not args.no_voice:
         folder = args.voice_pack or args.state_dir / "voice"
-        problem = await asyncio.to_thread(ensure_pack, folder, config.voice.languages)
-        player, why = build_player()
-        if player is None:
-            problem = why
-        if problem:
+        announcer, problem = await asyncio.to_thread(
+            build_voice, config.voice, folder, clock=clock, cache_dir=args.state_dir / "voice-cache"
+        )
+        if announcer is None:
             log.warning("voice off: %s", problem)
             flow.set_voice_problem(problem)
-        elif player is not None:
-            voice = VoiceCaller(
-                config.voice,
-                VoicePack(folder),
-                player,
-                clock,
-                cache_dir=args.state_dir / "voice-cache",
-                post=bridge.post,
-            )
+        else:
+            voice = VoiceCaller(announcer, post=bridge.post)
     display = DisplayApp(flow, view, bridge, led=config.led, voice=voice, hall_board=hall_board)
     display.refresh()
     if args.windowed:
@@ -181,8 +159,7 @@ async def amain(app: QApplication, args: argparse.Namespace, config: HallConfig,
     finally:
         await display.aclose()
         await api.aclose()
-        if bus is not None:
-            bus.close()
+        devices.close()
         executor.shutdown(wait=False)
     return 0
 

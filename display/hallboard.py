@@ -21,10 +21,9 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass
 
-from drivers.base import OK, DeviceState, DriverError, Health
-from drivers.codecs.hqp import Color, Effect
-from drivers.protocols import LedBoard
+from drivers.protocols import OK, Color, DeviceState, DriverError, Effect, Health, LedBoard
 from hallcore.config import BrightnessStep, Led
+from hallcore.windowstrip import StripText, call_text
 
 log = logging.getLogger(__name__)
 
@@ -40,10 +39,10 @@ class Area:
     color: int = Color.RED
     effect: int = Effect.STATIC
 
-
-def call_text(led: Led, label: str, window: int) -> str:
-    """ "请A012号到5号窗口" from the hall's `led.calling` template."""
-    return led.calling.format(number=label, window=window)
+    @classmethod
+    def of(cls, strip: StripText) -> Area:
+        """A window strip's text (`hallcore.windowstrip`) in its colour."""
+        return cls(strip.text, Color[strip.color.upper()])
 
 
 def hall_board_areas(led: Led, calls: Sequence[tuple[str, int]], *, stale: bool = False) -> dict[int, Area]:

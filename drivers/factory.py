@@ -1,180 +1,49 @@
 """Build a station's devices from its config: the right driver per `Device.type`, one bus master per port.
 
-A station's strip, keypad and rating pad usually hang on one RS-485 line, so they share one `HqpBusMaster`
-(one port, one request on the wire at a time); a `BusRegistry` owns the buses by URL and closes them.
-Building opens nothing: printers connect on first use, buses and scanners open on their own threads after
-`start()` and keep retrying in the background, so an unplugged device never stops an app from starting —
-it shows as unavailable until it answers. Bad combinations (a keypad of type "escpos-usb", two drivers on
-one bus address, one port used with two framings) fail at build time with a `ConfigurationError`.
+Every entry point (kiosk, counter and desk, display, the device agent, `hallq devices`) builds its devices
+here, and apps see them only through the roles of `drivers.protocols`. Building opens nothing: printers
+connect on first use, buses, scanners and readers open on their own threads after `start()` and keep
+retrying in the background, so an unplugged device never stops an app from starting — it shows as
+unavailable until it answers. Bad combinations (a keypad of type "escpos-usb", two drivers on one bus
+address, one port used with two framings) fail at build time with a `ConfigurationError`.
 """
 
 from __future__ import annotations
 
 import logging
-import threading
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Collection, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Self
 
 from drivers.base import DriverError
-from drivers.bus import HqpBusMaster, HqpCallKeypad, HqpLedBoard, HqpRatingPad, Vendor485Bus, Vendor485Keypad
+from drivers.bus import HqpCallKeypad, HqpLedBoard, HqpRatingPad, Vendor485Keypad
 from drivers.codecs.hqp import MAX_ADDRESS
 from drivers.idcard import LinkOpener
-from drivers.printer import PRINTER_TYPES, build_printer
-from drivers.protocols import CallKeypad, IdCardReader, LedBoard, RatingPad, Scanner, TicketPrinter
-from hallcore.config import Device, HallConfig, Station, StationRole
+from drivers.printer import build_printer
+from drivers.protocols import (
+    Announcer,
+    CallKeypad,
+    IdCardReader,
+    LedBoard,
+    RatingPad,
+    Scanner,
+    TicketPrinter,
+    VoiceError,
+    VoicePlayer,
+)
+from drivers.registry import BusRegistry, ConfigurationError
+from hallcore.clock import Clock
+from hallcore.config import Device, HallConfig, Station, StationRole, Voice
+from hallcore.configcheck import DEVICE_TYPES_BY_SLOT, WHY_NOT_IN_SLOT
+from hallcore.windowstrip import agent_windows
 
 log = logging.getLogger(__name__)
 
-DEVICE_TYPES = (
-    "escpos-usb",
-    "escpos-serial",
-    "escpos-network",
-    "hqp",
-    "vendor485",
-    "evdev",
-    "idcard-serial",
-    "idcard-usb",
-    "fake",
-)
-SLOT_TYPES: dict[str, tuple[str, ...]] = {
-    "printer": PRINTER_TYPES,
-    "led": ("hqp", "fake"),
-    "keypad": ("hqp", "vendor485", "fake"),
-    "rating_pad": ("hqp", "fake"),
-    "scanner": ("evdev", "fake"),
-    "id_reader": ("idcard-serial", "idcard-usb", "fake"),
-}
-# Why a type is refused in a slot, when it is not obvious.
-_WHY_NOT: dict[tuple[str, str], str] = {
-    ("led", "vendor485"): 'the vendor 485 framing has keypads only; drive strips with HQP/1 (type = "hqp")',
-    ("rating_pad", "vendor485"): (
-        'vendor 485 rating pads report over the network, not this bus; serial pads use HQP/1 (type = "hqp")'
-    ),
-}
-
-
-class ConfigurationError(DriverError):
-    """A device config that cannot work (wrong type for the role, missing address, a port used twice)."""
-
-
-def _port_key(url: str) -> str:
-    """One key per physical port: `/dev/serial/by-id/…` links and `/dev/ttyUSB0` name the same adapter."""
-    url = url.strip()
-    if url.startswith("/") and Path(url).exists():
-        return str(Path(url).resolve())
-    return url
-
-
-@dataclass
-class _Bus:
-    kind: str  # "hqp" | "vendor485"
-    url: str
-    baud: int
-    bus: HqpBusMaster | Vendor485Bus
-    users: dict[int, str] = field(default_factory=dict)  # address -> who uses it
-
-
-class BusRegistry:
-    """The serial buses of one process, one per port, shared by every device on it. Thread-safe.
-
-    Buses are started by `start()` (or at once when created after it) and closed by `close()`, after the
-    drivers on them. `reply_timeout_s` is HQP/1's per-frame deadline (PROTOCOLS.md §2: 50 ms); raise it for
-    RS-485-to-Ethernet boxes on a slow network.
-    """
-
-    def __init__(self, *, reply_timeout_s: float = 0.05, tries: int = 3) -> None:
-        self._reply_timeout_s = reply_timeout_s
-        self._tries = tries
-        self._lock = threading.Lock()
-        self._buses: dict[str, _Bus] = {}
-        self._started = False
-        self._closed = False
-
-    def hqp(self, url: str, *, baud: int = 9600, address: int | None = None, user: str = "") -> HqpBusMaster:
-        """The HQP/1 master of `url`, created on first use; `address` is claimed for `user` if given."""
-        entry = self._get("hqp", url, baud, address, user)
-        assert isinstance(entry.bus, HqpBusMaster)
-        return entry.bus
-
-    def vendor485(
-        self, url: str, *, baud: int = 9600, address: int | None = None, user: str = ""
-    ) -> Vendor485Bus:
-        entry = self._get("vendor485", url, baud, address, user)
-        assert isinstance(entry.bus, Vendor485Bus)
-        return entry.bus
-
-    @property
-    def urls(self) -> list[str]:
-        with self._lock:
-            return [b.url for b in self._buses.values()]
-
-    def start(self) -> Self:
-        with self._lock:
-            self._started = True
-            buses = [b.bus for b in self._buses.values()]
-        for bus in buses:
-            bus.start()
-        return self
-
-    def close(self) -> None:
-        """Stop every bus thread and close every port; safe to call twice."""
-        with self._lock:
-            self._closed = True
-            buses, self._buses = list(self._buses.values()), {}
-        for entry in buses:
-            entry.bus.close()
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def _get(self, kind: str, url: str, baud: int, address: int | None, user: str) -> _Bus:
-        if not url:
-            raise ConfigurationError(f"{user or kind}: a {kind} device needs url (e.g. '/dev/ttyUSB0')")
-        if address is not None and not 1 <= address <= MAX_ADDRESS:
-            raise ConfigurationError(f"{user or kind}: address {address} is outside 1..{MAX_ADDRESS}")
-        key = _port_key(url)
-        with self._lock:
-            if self._closed:
-                raise ConfigurationError(f"{user or kind}: the bus registry is closed")
-            entry = self._buses.get(key)
-            if entry is None:
-                bus: HqpBusMaster | Vendor485Bus
-                if kind == "hqp":
-                    bus = HqpBusMaster(
-                        url, baud=baud, reply_timeout_s=self._reply_timeout_s, tries=self._tries
-                    )
-                else:
-                    bus = Vendor485Bus(url, baud=baud)
-                entry = self._buses[key] = _Bus(kind, url, baud, bus)
-                start = self._started
-            else:
-                start = False
-                if entry.kind != kind:
-                    raise ConfigurationError(
-                        f"{user}: {url} is already a {entry.kind} bus ({', '.join(entry.users.values())}); "
-                        "one port speaks one framing"
-                    )
-                if entry.baud != baud:
-                    raise ConfigurationError(
-                        f"{user}: {url} is already used at {entry.baud} baud, not {baud}; "
-                        "every device on one bus runs at the same rate"
-                    )
-            if address is not None:
-                other = entry.users.get(address)
-                if other is not None:
-                    raise ConfigurationError(
-                        f"{user}: address {address} on {url} is already used by {other}; "
-                        "give each device on a bus its own address"
-                    )
-                entry.users[address] = user or f"address {address}"
-        if start:
-            entry.bus.start()
-        return entry
+# One table of what fits each slot, shared with the config check (hallcore.configcheck).
+SLOT_TYPES: dict[str, tuple[str, ...]] = DEVICE_TYPES_BY_SLOT
+DEVICE_TYPES = tuple(dict.fromkeys(t for types in SLOT_TYPES.values() for t in types))
+PRINTER_TYPES = SLOT_TYPES["printer"]
 
 
 @dataclass
@@ -183,13 +52,17 @@ class StationDevices:
 
     station_id: str
     printer: TicketPrinter | None = None
+    # The station's own `led`: a counter's window strip, a display's hall board.
     led: LedBoard | None = None
     keypad: CallKeypad | None = None
     rating_pad: RatingPad | None = None
     scanner: Scanner | None = None
     id_reader: IdCardReader | None = None
-    # An agent's strips, by window number (its `led` device names the bus, the windows the addresses).
+    # Window strips by window number: a counter's own, or an agent's (its `led` names the bus, the windows'
+    # `led_address` values the strips).
     boards: dict[int, LedBoard] = field(default_factory=dict)
+    # An agent's hall boards on the same bus (its `led.address`, and any given to `AgentOptions`).
+    hall_boards: list[LedBoard] = field(default_factory=list)
     registry: BusRegistry | None = None
     owns_registry: bool = False
     _closers: list[Callable[[], None]] = field(default_factory=list, repr=False)
@@ -221,11 +94,20 @@ class StationDevices:
         self.close()
 
 
+@dataclass(frozen=True, slots=True)
+class AgentOptions:
+    """What `hallq devices serve` may narrow or add for a device agent's bus."""
+
+    windows: Collection[int] | None = None  # only these windows' strips (None: every one it drives)
+    all_windows: bool = False  # also the strips of windows whose counter drives its own
+    hall_boards: Sequence[int] = ()  # hall board addresses on the bus, besides the agent's `led.address`
+
+
 def _check_type(who: str, slot: str, device: Device) -> None:
     allowed = SLOT_TYPES[slot]
     if device.type in allowed:
         return
-    why = _WHY_NOT.get((slot, device.type))
+    why = WHY_NOT_IN_SLOT.get((slot, device.type))
     if device.type not in DEVICE_TYPES:
         why = f"unknown device type; use one of {', '.join(DEVICE_TYPES)}"
     raise ConfigurationError(
@@ -333,54 +215,64 @@ def build_id_reader(device: Device, *, who: str = "id_reader", usb_backend: Any 
     )
 
 
+def build_voice(
+    voice: Voice, folder: Path, *, clock: Clock, cache_dir: Path, player: VoicePlayer | None = None
+) -> tuple[Announcer | None, str]:
+    """A display's voice: the pack in `folder` (its gaps filled with espeak-ng: minutes at most on a first
+    start, so call this off the UI thread), the sound output (`aplay` or sox's `play`, unless `player` is
+    given) and the announcement queue. `(None, why)` when it cannot speak: calls are then shown, not read."""
+    from drivers.voice import AnnouncementQueue, AplayPlayer, VoicePack, ensure_pack
+
+    try:
+        ensure_pack(folder, voice.languages)
+    except (VoiceError, OSError) as e:
+        return None, f"cannot prepare the voice pack in {folder}: {e}"
+    if player is None:
+        try:
+            player = AplayPlayer()
+        except VoiceError as e:
+            return None, str(e)
+    return AnnouncementQueue.from_config(voice, VoicePack(folder), player, clock, cache_dir=cache_dir), ""
+
+
 def build_station(
     station: Station,
     *,
     config: HallConfig | None = None,
     registry: BusRegistry | None = None,
+    agent: AgentOptions | None = None,
 ) -> StationDevices:
     """Every device of `station`. Pass a shared `registry` when one process drives several stations (it then
-    outlives them); otherwise the station owns a registry of its own. `config` gives an agent the windows'
-    LED addresses when its `led` device names a bus without an address."""
+    outlives them); otherwise the station owns a registry of its own. An agent needs `config` (its windows'
+    LED addresses); `agent` narrows or adds to the strips and boards it drives."""
     owns = registry is None
     reg = BusRegistry() if registry is None else registry
     out = StationDevices(station.id, registry=reg, owns_registry=owns)
     try:
-        _build_into(out, station, config, reg)
+        _build_into(out, station, config, reg, agent or AgentOptions())
     except BaseException:
         out.close()
         raise
     return out
 
 
-def _build_into(out: StationDevices, station: Station, config: HallConfig | None, reg: BusRegistry) -> None:
+def _build_into(
+    out: StationDevices, station: Station, config: HallConfig | None, reg: BusRegistry, agent: AgentOptions
+) -> None:
     sid = station.id
     if station.printer is not None:
         _check_type(f"{sid}.printer", "printer", station.printer)
-        printer = build_printer(station.printer)
+        try:
+            printer = build_printer(station.printer)
+        except DriverError as e:  # a URL that names no printer: a config problem, said as one
+            raise ConfigurationError(f"{sid}.printer: {e}") from e
         out.printer = printer
         out._closers.append(printer.close)
     if station.led is not None:
-        led = station.led
-        if led.address is None and led.type == "hqp" and station.role is StationRole.AGENT:
-            _check_type(f"{sid}.led", "led", led)
-            if config is None:
-                raise ConfigurationError(
-                    f"{sid}.led: an agent's bus has no address of its own; pass the hall config so the "
-                    "windows' led_address values can be used"
-                )
-            for window in config.windows:
-                if window.led_address is None or _has_own_led(config, window.number, sid):
-                    continue
-                board = build_led(
-                    Device("hqp", url=led.url, address=window.led_address, baud=led.baud),
-                    reg,
-                    who=f"{sid}.led (window {window.number})",
-                )
-                out.boards[window.number] = board
-                out._closers.append(_closer(board))
+        if station.role is StationRole.AGENT:
+            _build_agent_boards(out, station, station.led, config, reg, agent)
         else:
-            board = build_led(led, reg, who=f"{sid}.led")
+            board = build_led(station.led, reg, who=f"{sid}.led")
             out.led = board
             if station.window is not None:
                 out.boards[station.window] = board
@@ -396,25 +288,47 @@ def _build_into(out: StationDevices, station: Station, config: HallConfig | None
     if station.scanner is not None:
         scanner = build_scanner(station.scanner, who=f"{sid}.scanner")
         out.scanner = scanner
-        start = getattr(scanner, "start", None)
-        if callable(start):
-            out._starters.append(start)
+        _add_starter(out, scanner)
         out._closers.append(scanner.close)
     if station.id_reader is not None:
         reader = build_id_reader(station.id_reader, who=f"{sid}.id_reader")
         out.id_reader = reader
-        start = getattr(reader, "start", None)
-        if callable(start):
-            out._starters.append(start)
+        _add_starter(out, reader)
         out._closers.append(reader.close)
 
 
-def _has_own_led(config: HallConfig, window: int, agent_id: str) -> bool:
-    """A counter station that drives its window's strip itself (the agent leaves that strip alone)."""
-    return any(
-        s.id != agent_id and s.window == window and s.led is not None and s.role is not StationRole.AGENT
-        for s in config.stations
-    )
+def _build_agent_boards(
+    out: StationDevices,
+    station: Station,
+    led: Device,
+    config: HallConfig | None,
+    reg: BusRegistry,
+    agent: AgentOptions,
+) -> None:
+    """An agent's `led` names a bus: the strips of its windows (by their `led_address`) and hall boards."""
+    who = f"{station.id}.led"
+    _check_type(who, "led", led)
+    if config is None:
+        raise ConfigurationError(
+            f"{who}: an agent drives the windows' strips by their led_address values; pass the hall config"
+        )
+    drive = agent_windows(config, station, all_windows=agent.all_windows)
+    for number, address in drive.items():
+        if agent.windows is None or number in agent.windows:
+            board = build_led(replace(led, address=address), reg, who=f"{who} (window {number})")
+            out.boards[number] = board
+            out._closers.append(_closer(board))
+    hall = ([] if led.address is None else [led.address]) + list(agent.hall_boards)
+    for address in hall:
+        board = build_led(replace(led, address=address), reg, who=f"{who} (hall board {address})")
+        out.hall_boards.append(board)
+        out._closers.append(_closer(board))
+
+
+def _add_starter(out: StationDevices, device: object) -> None:
+    start = getattr(device, "start", None)
+    if callable(start):
+        out._starters.append(start)
 
 
 def _closer(device: object) -> Callable[[], None]:
@@ -425,18 +339,25 @@ def _closer(device: object) -> Callable[[], None]:
 
 
 def build_station_by_id(
-    config: HallConfig, station_id: str, *, registry: BusRegistry | None = None
+    config: HallConfig,
+    station_id: str,
+    *,
+    registry: BusRegistry | None = None,
+    agent: AgentOptions | None = None,
 ) -> StationDevices:
     """`build_station` for the station `station_id` of `config`."""
     station = config.station_by_id.get(station_id)
     if station is None:
         known = ", ".join(s.id for s in config.stations) or "none"
         raise ConfigurationError(f"no station {station_id!r} in the hall config (stations: {known})")
-    return build_station(station, config=config, registry=registry)
+    return build_station(station, config=config, registry=registry, agent=agent)
 
 
 __all__ = [
     "DEVICE_TYPES",
+    "PRINTER_TYPES",
+    "SLOT_TYPES",
+    "AgentOptions",
     "BusRegistry",
     "ConfigurationError",
     "StationDevices",
@@ -448,5 +369,6 @@ __all__ = [
     "build_scanner",
     "build_station",
     "build_station_by_id",
+    "build_voice",
     "id_reader_link",
 ]

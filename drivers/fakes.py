@@ -6,8 +6,8 @@ import threading
 
 from drivers.base import DeviceState, DeviceUnavailable, DriverError, Health
 from drivers.codecs.escpos import PrinterStatus
-from drivers.printer import PrinterNotReady
 from drivers.printing import NoticePrint, TicketPrint, notice_bytes, ticket_bytes
+from drivers.protocols import PrinterNotReady
 
 
 class FakeTicketPrinter:
@@ -69,7 +69,7 @@ class FakeTicketPrinter:
     def _check(self) -> None:
         status = self._current()
         if not status.printable:
-            raise PrinterNotReady(status, "nothing sent")
+            raise PrinterNotReady(status, "nothing sent", sent=False)
         if self.fail_next is not None:
             error, self.fail_next = self.fail_next, None
             raise error

@@ -13,9 +13,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 from drivers.base import OK, DeviceState, DeviceUnavailable, Health
-from drivers.codecs.hqp import Color, Effect, KeyCode, KeyEvent
+from drivers.codecs.hqp import Color, Effect
 from drivers.codecs.idcard import IdCard, SamResult, UnsupportedCard, reply
 from drivers.idcard_events import CardEvent, CardFailed, CardRead, CardUnsupported
+from drivers.keys import KeyCode, KeyEvent
 from drivers.protocols import Unsubscribe
 from drivers.voice import wav_duration
 from hallcore.clock import FakeClock

@@ -20,9 +20,10 @@ from drivers.base import DeviceState, DeviceUnavailable, DriverError, Health, Pr
 from drivers.codecs import escpos as ep
 from drivers.codecs.escpos import PrinterStatus
 from drivers.printing import NoticePrint, TicketPrint, notice_bytes, ticket_bytes
-from drivers.protocols import TicketPrinter
+from drivers.protocols import PrinterNotReady, TicketPrinter
 from drivers.transport import EscposTransport, SerialTransport, SocketTransport, Transport, drain
 from hallcore.config import Device
+from hallcore.configcheck import PRINTER_TYPES
 
 log = logging.getLogger(__name__)
 
@@ -41,20 +42,10 @@ def _is_status_byte(reply: int) -> bool:
 
 T = TypeVar("T")
 
-PRINTER_TYPES = ("escpos-usb", "escpos-serial", "escpos-network", "fake")
 
 # The common 58 mm USB printer (0416:5011) uses these bulk endpoints, not python-escpos's defaults.
 USB_IN_EP = 0x81
 USB_OUT_EP = 0x03
-
-
-class PrinterNotReady(DeviceUnavailable):
-    """The printer answered but cannot print (paper out, cover open, cutter jam, offline)."""
-
-    def __init__(self, status: PrinterStatus, detail: str = "") -> None:
-        self.status = status
-        self.reason = status.state().reason or "打印机未就绪 printer not ready"
-        super().__init__(self.reason + (f" ({detail})" if detail else ""))
 
 
 class EscposPrinter:
@@ -126,7 +117,7 @@ class EscposPrinter:
             def run(t: Transport) -> None:
                 before = self._status(t)
                 if not before.printable:
-                    raise PrinterNotReady(before, f"{what} not sent")
+                    raise PrinterNotReady(before, f"{what} not sent", sent=False)
                 try:
                     self._send_and_confirm(t, job, what)
                 except DriverError:

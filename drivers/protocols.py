@@ -1,5 +1,8 @@
 """One small Protocol per device role, in hall words (DESIGN.md §5). Apps depend on these, never on a driver.
 
+Apps import `drivers.protocols` (the roles, the data they carry, the errors they raise) and `drivers.factory`
+(which builds them from a station's config), nothing else of `drivers`: an import-linter contract holds it.
+
 Blocking calls are bounded (a few reply deadlines at most) and raise `DeviceUnavailable` when the device is
 gone; asyncio/Qt callers run them with `asyncio.to_thread` or use the futures the bus drivers also offer.
 Listeners are called on the driver's own thread: marshal to the UI thread before touching widgets.
@@ -8,41 +11,83 @@ Listeners are called on the driver's own thread: marshal to the UI thread before
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from drivers.base import DeviceState
+from drivers.base import OK, DeviceState, DeviceUnavailable, DriverError, Health, ProtocolError
 from drivers.codecs.escpos import PrinterStatus
-from drivers.codecs.hqp import Color, Effect, KeyCode, KeyEvent
+from drivers.codecs.hqp import Color, Effect
 from drivers.codecs.idcard import IdCard, UnsupportedCard
 from drivers.idcard_events import CardEvent, CardFailed, CardRead, CardUnsupported
+from drivers.keys import KeyCode, KeyEvent
 from drivers.printing import NoticePrint, TicketPrint
 
 __all__ = [
+    "OK",
+    "Announcement",
+    "Announcer",
     "CallKeypad",
     "CardEvent",
     "CardFailed",
     "CardRead",
     "CardUnsupported",
     "Color",
+    "DeviceState",
+    "DeviceUnavailable",
+    "DriverError",
     "Effect",
+    "Health",
     "IdCard",
     "IdCardReader",
     "KeyCode",
     "KeyEvent",
     "LedBoard",
     "NoticePrint",
+    "PrinterNotReady",
     "PrinterStatus",
+    "ProtocolError",
     "RatingPad",
     "Scanner",
     "TicketPrint",
     "TicketPrinter",
     "Unsubscribe",
     "UnsupportedCard",
+    "VoiceError",
     "VoicePlayer",
 ]
 
 Unsubscribe = Callable[[], None]
+
+
+class PrinterNotReady(DeviceUnavailable):
+    """The printer answered but cannot print (paper out, cover open, cutter jam, offline).
+
+    `sent` is False when the printer refused before any byte of the job went out (nothing on paper: the
+    number can be voided and the citizen told at once); True when it failed mid-job (maybe half a ticket)."""
+
+    def __init__(self, status: PrinterStatus, detail: str = "", *, sent: bool = True) -> None:
+        self.status = status
+        self.sent = sent
+        self.reason = status.state().reason or "打印机未就绪 printer not ready"
+        super().__init__(self.reason + (f" ({detail})" if detail else ""))
+
+
+class VoiceError(DriverError):
+    """A voice pack is missing segments or has files that cannot be joined, or no sound output exists."""
+
+
+@dataclass(frozen=True, slots=True)
+class Announcement:
+    """One call to read out: its subtitle, the voice segments it joins, and when it was queued."""
+
+    subtitle: str
+    segments: tuple[str, ...]
+    created: float  # Clock.monotonic() when it was queued
+    id: int = 0
+
+
+AnnouncementCallback = Callable[[Announcement], None]
 
 
 class TicketPrinter(Protocol):
@@ -142,6 +187,21 @@ class VoicePlayer(Protocol):
 
     def play(self, wav: Path, on_done: Callable[[], None]) -> None:
         """Start playing and return; call `on_done` exactly once when playback ended or failed."""
+        ...
+
+
+class Announcer(Protocol):
+    """Reads calls out in order, one after another, never cutting one off (`drivers.voice`)."""
+
+    def announce_call(self, ticket: str, window: int) -> Announcement:
+        """Queue "请A012号到12号窗口办理" in the hall's languages; `VoiceError` when it cannot be said."""
+        ...
+
+    def listen(
+        self, on_start: AnnouncementCallback, on_finish: AnnouncementCallback, on_drop: AnnouncementCallback
+    ) -> None:
+        """Who hears when an announcement starts, ends, or is dropped (too old, backlog full, unbuildable).
+        Called on whichever thread finished the previous announcement."""
         ...
 
 

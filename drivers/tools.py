@@ -1,5 +1,5 @@
-"""What `hallq devices` does, as functions: find devices, test a printer or a bus device, run emulators,
-build the voice pack. The CLI in `hallq/devices.py` only parses arguments and prints.
+"""What `hallq devices` does, as functions: find devices, test a printer or a bus device, run emulators.
+The CLI in `hallq/devices.py` only parses arguments and prints.
 
 Every function bounds its waits and reports problems as `DriverError`s whose messages say what to check,
 so an installer with a laptop and a USB adapter never sees a traceback.
@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from drivers.base import DeviceUnavailable, DriverError, ProtocolError
@@ -18,10 +17,9 @@ from drivers.bus import HqpBusMaster, HqpLedBoard
 from drivers.codecs import hqp
 from drivers.codecs.escpos import PrinterStatus
 from drivers.codecs.hqp import Color, DeviceType, Effect, NackCode, PingInfo
-from drivers.factory import ConfigurationError
-from drivers.printer import PRINTER_TYPES, build_printer, parse_network_url
+from drivers.factory import PRINTER_TYPES, ConfigurationError, build_printer
+from drivers.printer import parse_network_url
 from drivers.printing import TicketPrint
-from drivers.voice import SEGMENT_TEXTS, VoiceError, generate_pack
 from hallcore.config import Device
 
 # --- finding devices ----------------------------------------------------------------------------------------
@@ -315,31 +313,3 @@ def led_show(
 def _check_address(address: int) -> None:
     if not 1 <= address <= hqp.MAX_ADDRESS:
         raise ConfigurationError(f"address {address} is outside 1..{hqp.MAX_ADDRESS}")
-
-
-# --- voice --------------------------------------------------------------------------------------------------
-
-COMPLETE_MARKER = ".complete"
-
-
-@dataclass(frozen=True, slots=True)
-class VoicePackResult:
-    folder: Path
-    written: int
-    already_complete: bool
-
-
-def ensure_voice_pack(folder: Path, *, regenerate: bool = False) -> VoicePackResult:
-    """Fill `folder` with every segment (espeak-ng for the missing ones) and mark it complete. Quick when the
-    marker is there and every segment file exists; a hall's own recordings are kept unless `regenerate`."""
-    marker = folder / COMPLETE_MARKER
-    if not regenerate and marker.exists() and all((folder / f"{k}.wav").exists() for k in SEGMENT_TEXTS):
-        return VoicePackResult(folder, 0, True)
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as e:
-        raise VoiceError(f"cannot create {folder} ({e})") from e
-    marker.unlink(missing_ok=True)
-    written = generate_pack(folder, overwrite=regenerate)
-    marker.write_text(f"{len(SEGMENT_TEXTS)} segments; generated {len(written)} with espeak-ng\n", "utf-8")
-    return VoicePackResult(folder, len(written), False)

@@ -249,6 +249,7 @@ class Led:
     welcome: str = "欢迎光临"
     calling: str = "请{number}号到{window}号窗口"
     paused: str = "暂停服务 {reason}"
+    closed: str = "本窗口暂停服务"  # a closed window's strip; never blank, which looks like a broken strip
     brightness: tuple[BrightnessStep, ...] = ()
     hall_rows: int = 4
 

@@ -35,11 +35,18 @@ SCANNER_TYPES = ("evdev", "fake")
 ID_READER_TYPES = ("idcard-serial", "idcard-usb", "fake")
 DEVICE_TYPES_BY_SLOT = {
     "printer": PRINTER_TYPES,
-    "led": BUS_TYPES,
+    "led": ("hqp", "fake"),
     "keypad": BUS_TYPES,
-    "rating_pad": BUS_TYPES,
+    "rating_pad": ("hqp", "fake"),
     "scanner": SCANNER_TYPES,
     "id_reader": ID_READER_TYPES,
+}
+# Why a type is refused in a slot, when it is not obvious (the config check and the device factory say it).
+WHY_NOT_IN_SLOT: dict[tuple[str, str], str] = {
+    ("led", "vendor485"): 'the vendor 485 framing has keypads only; drive strips with HQP/1 (type = "hqp")',
+    ("rating_pad", "vendor485"): (
+        'vendor 485 rating pads report over the network, not this bus; serial pads use HQP/1 (type = "hqp")'
+    ),
 }
 ID_READER_ROLES = (StationRole.KIOSK, StationRole.DESK, StationRole.COUNTER)
 BAUD_RATES = (1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200)
@@ -48,6 +55,7 @@ LED_FIELDS = {
     "welcome": frozenset[str](),
     "calling": frozenset({"number", "window"}),
     "paused": frozenset({"reason"}),
+    "closed": frozenset[str](),
 }
 
 
@@ -388,7 +396,8 @@ def _check_device(
     needs_address: bool,
 ) -> None:
     if d.type not in allowed:
-        w.issue(f"{key}.type", d.type, one_of("device types", allowed), did_you_mean(d.type, allowed))
+        why = WHY_NOT_IN_SLOT.get((key.rsplit(".", 1)[-1], d.type))
+        w.issue(f"{key}.type", d.type, one_of("device types", allowed), why or did_you_mean(d.type, allowed))
         return
     if d.type in ("escpos-usb", "idcard-usb"):
         for name in ("usb_vendor", "usb_product"):

@@ -2,9 +2,10 @@
 
 It follows the hall's event stream like a display does and drives, on one HQP/1 bus, the strip of each window
 (by the window's `led_address`) and any hall boards. A strip shows what the counter app would show on its
-own strip (`window_strip`): the call ("请A012号到5号窗口", `led.calling`), the matter being served, "暂停服务
-<reason>" (`led.paused`), or the welcome line when the window is open and free; a closed window's strip is
-blank. Hall boards show the last calls (`display.hallboard`).
+own strip (`hallcore.windowstrip`): the call ("请A012号到5号窗口", `led.calling`), the matter being served,
+"暂停服务 <reason>" (`led.paused`), the welcome line when the window is open and free, `led.closed` when it
+is closed. Hall boards show the last calls (`display.hallboard`). The strips and boards are built by
+`drivers.factory` from the agent station's `led` (the bus) and the windows' `led_address` values.
 
 Survives: a bus unplug (the bus master reopens the port and the strips are written again), a server restart
 (the event stream resumes after its last seq, or takes a snapshot), a server that is not up yet at start.
@@ -24,34 +25,25 @@ import sys
 import zoneinfo
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from display.flow import DisplayFlow
-from display.hallboard import Area, LedSync, brightness_at, call_text, hall_board_areas
-from drivers.base import DeviceState
-from drivers.codecs.hqp import Color
-from drivers.protocols import LedBoard
+from display.hallboard import Area, LedSync, brightness_at, hall_board_areas
+from drivers.protocols import DeviceState, LedBoard
 from hallclient.api import EventFeed, HallApi
 from hallclient.errors import HallClientError, ServerUnavailable
 from hallclient.types import EventItem, HallSnapshot, Snapshot, StateChange, StreamItem
 from hallcore.clock import Clock
-from hallcore.config import HallConfig, Led, Station, StationRole
+from hallcore.config import Device, HallConfig, Led, Station, StationRole
 from hallcore.events import TicketChanged, WindowChanged, WindowView
+from hallcore.windowstrip import StripText, window_strip
+
+if TYPE_CHECKING:
+    from drivers.factory import StationDevices
 
 log = logging.getLogger("hallq.agent")
-
-
-def window_strip(led: Led, window: WindowView, matter_name: str = "") -> Area:
-    """What a window's strip shows for the window's state (the counter app shows the same)."""
-    if window.state == "closed":
-        return Area("")
-    if window.state == "paused":
-        return Area(led.paused.format(reason=window.pause_reason).strip(), Color.AMBER)
-    if window.current and window.current_state == "called":
-        return Area(call_text(led, window.current, window.number), Color.RED)
-    if window.current:
-        return Area(f"{window.current} {matter_name}".strip(), Color.GREEN)
-    return Area(led.welcome, Color.GREEN)
 
 
 class StripFlow:
@@ -91,11 +83,20 @@ class StripFlow:
             return {ev.window.number}
         return set()
 
-    def strip(self, number: int) -> Area:
+    def strip(self, number: int) -> StripText:
+        """What window `number`'s strip shows (the counter app's rule); closed until its state is known."""
         view = self._views.get(number)
         if view is None:
-            return Area("")
-        return window_strip(self.led, view, self._matters.get(number, ""))
+            return window_strip(self.led, number, "closed")
+        return window_strip(
+            self.led,
+            number,
+            view.state,
+            held=view.current,
+            held_state=view.current_state,
+            matter=self._matters.get(number, ""),
+            pause_reason=view.pause_reason,
+        )
 
 
 class Agent:
@@ -152,7 +153,7 @@ class Agent:
     def refresh(self, windows: Iterable[int] | None = None) -> None:
         level = self.brightness()
         for n in self.strips if windows is None else windows:
-            self.strips[n].want({0: self.flow.strip(n)}, brightness=level)
+            self.strips[n].want({0: Area.of(self.flow.strip(n))}, brightness=level)
         calls = [(c.label, c.window) for c in self.calls.calls()]
         areas = hall_board_areas(self.config.led, calls, stale=self.calls.stale)
         for board in self.hall_boards:
@@ -214,23 +215,6 @@ class Agent:
 # ---- wiring -----------------------------------------------------------------------------------------------
 
 
-def windows_to_drive(config: HallConfig, station: Station, *, all_windows: bool = False) -> dict[int, int]:
-    """Window number -> LED address: the windows of the agent's zone with an address whose counter station
-    has no strip of its own (unless `all_windows`)."""
-    own = {
-        s.window
-        for s in config.stations
-        if s.role in (StationRole.COUNTER, StationRole.DESK) and s.led is not None and s.window is not None
-    }
-    return {
-        w.number: w.led_address
-        for w in config.windows
-        if w.led_address is not None
-        and (not station.zone or w.zone == station.zone)
-        and (all_windows or w.number not in own)
-    }
-
-
 def parse_args(argv: list[str]) -> argparse.Namespace:
     p = argparse.ArgumentParser(
         prog="hallq devices serve", description="Run the device agent (shared LED bus)."
@@ -269,24 +253,42 @@ def main(argv: list[str]) -> int:
             f"hallq devices serve: no agent station {args.station or ''!r} in {args.config}", file=sys.stderr
         )
         return 2
-    url = args.bus or (station.led.url if station.led is not None else "")
-    if not url:
+    if args.bus:
+        led = replace(station.led, url=args.bus) if station.led is not None else Device("hqp", url=args.bus)
+        station = replace(station, led=led)
+    if station.led is None or not station.led.url:
         print(
             f"hallq devices serve: station {station.id} has no [stations.led] url; pass --bus",
             file=sys.stderr,
         )
         return 2
+    from drivers.factory import AgentOptions, ConfigurationError, build_station
+
+    options = AgentOptions(
+        windows=set(args.window) if args.window else None,
+        all_windows=args.all_windows,
+        hall_boards=tuple(args.hall_board),
+    )
+    try:
+        devices = build_station(station, config=config, agent=options)  # opens nothing yet
+    except ConfigurationError as exc:
+        print(f"hallq devices serve: {exc}", file=sys.stderr)
+        return 2
     if args.check_config:
-        print(f"OK  {args.config}: agent {station.id} on {url}")
+        devices.close()
+        print(f"OK  {args.config}: agent {station.id} on {station.led.url}")
         return 0
     try:
-        return asyncio.run(serve(args, config, station, url))
+        return asyncio.run(serve(args, config, station, devices))
     except KeyboardInterrupt:
         return 0
+    finally:
+        devices.close()
 
 
-async def serve(args: argparse.Namespace, config: HallConfig, station: Station, url: str) -> int:
-    from drivers.bus import HqpBusMaster, HqpLedBoard
+async def serve(
+    args: argparse.Namespace, config: HallConfig, station: Station, devices: StationDevices
+) -> int:
     from hallclient.discovery import find_server
     from hallclient.enroll import ensure_token
     from hallclient.http import HttpHall
@@ -297,13 +299,6 @@ async def serve(args: argparse.Namespace, config: HallConfig, station: Station, 
         tz: dt.tzinfo = zoneinfo.ZoneInfo(config.hall.timezone)
     except zoneinfo.ZoneInfoNotFoundError:
         tz = dt.timezone(dt.timedelta(hours=8))
-    drive = windows_to_drive(config, station, all_windows=args.all_windows)
-    if args.window:
-        drive = {n: a for n, a in drive.items() if n in set(args.window)}
-    boards = list(args.hall_board)
-    if station.led is not None and station.led.address is not None:
-        boards.append(station.led.address)
-    baud = station.led.baud if station.led is not None else 9600
     base = args.server or await find_server(config.hall.id, config.hall.public_base_url)
     anonymous = HttpHall(base, clock=clock)
     try:
@@ -318,25 +313,32 @@ async def serve(args: argparse.Namespace, config: HallConfig, station: Station, 
     finally:
         await anonymous.aclose()
     executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="led bus")
-    bus = HqpBusMaster(url, baud=baud, name=f"LED bus {url}").start()
+    devices.start()
     api = HttpHall(base, token, clock=clock)
     agent = Agent(
         config,
         api,
         clock,
-        strips={n: HqpLedBoard(bus, a) for n, a in drive.items()},
-        hall_boards=[HqpLedBoard(bus, a) for a in boards],
+        strips=devices.boards,
+        hall_boards=devices.hall_boards,
         executor=executor,
         zone=station.zone,
         tz=tz,
     )
-    log.info("agent %s: %d window strips and %d hall boards on %s", station.id, len(drive), len(boards), url)
+    where = station.led.url if station.led is not None else "?"
+    log.info(
+        "agent %s: %d window strips and %d hall boards on %s",
+        station.id,
+        len(devices.boards),
+        len(devices.hall_boards),
+        where,
+    )
     try:
         await agent.run()
     finally:
         await agent.aclose()
         await api.aclose()
-        bus.close()
+        devices.close()
         executor.shutdown(wait=True)
     return 0
 

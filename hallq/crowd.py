@@ -15,8 +15,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from drivers.codecs.hqp import KeyCode
 from drivers.emulators.bus import HqpBusEmulator
+from drivers.protocols import KeyCode
 from hallclient.enroll import save_token
 from hallclient.errors import HallClientError
 from hallclient.http import HttpHall

@@ -159,6 +159,7 @@ class Demo:
         from drivers.emulators.bus import HqpBusEmulator
         from drivers.emulators.printer import TcpPrinterEmulator
         from hallcore.configload import load_config
+        from hallcore.windowstrip import agent_windows
 
         if self.state.exists():
             shutil.rmtree(self.state)
@@ -190,14 +191,8 @@ class Demo:
                 self.stack.callback(bus.stop)
                 buses[st.id] = bus
                 urls[(st.id, st.led.url)] = bus.url
-                own = {s.window for s in base.stations if s.led is not None and s.window is not None}
-                for w in base.windows:
-                    if (
-                        w.led_address is not None
-                        and w.number not in own
-                        and w.zone in ("", st.zone or w.zone)
-                    ):
-                        bus.add_strip(w.led_address)
+                for address in agent_windows(base, st).values():  # the strips the agent will drive
+                    bus.add_strip(address)
         public = f"http://127.0.0.1:{self.port}"
         config = self.state / "hall.toml"
         config.write_text(

@@ -17,12 +17,11 @@ import sys
 from collections.abc import Callable, Sequence
 
 from drivers import tools, tools_idcard
-from drivers.base import DeviceUnavailable, DriverError, ProtocolError
 from drivers.bus import HqpBusMaster
 from drivers.codecs.hqp import MAX_ADDRESS
-from drivers.factory import ConfigurationError
-from drivers.printer import PRINTER_TYPES, PrinterNotReady
-from drivers.voice import VoiceError
+from drivers.factory import PRINTER_TYPES, ConfigurationError
+from drivers.protocols import DeviceUnavailable, DriverError, PrinterNotReady, ProtocolError, VoiceError
+from drivers.voice import ensure_pack
 from hallcore.config import Device, HallConfig, Station
 from hallq import devices_emulate
 
@@ -405,7 +404,7 @@ def _voice_pack(argv: list[str]) -> int:
     )
     args = parser.parse_args(argv)
     _logging(args.verbose)
-    result = tools.ensure_voice_pack(args.out, regenerate=args.regenerate)
+    result = ensure_pack(args.out, regenerate=args.regenerate)
     if result.already_complete:
         print(f"{args.out}: voice pack already complete")
     else:

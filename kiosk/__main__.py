@@ -1,4 +1,4 @@
-"""`hallq kiosk`: build the config, hall client, printer, scanner, views and flow, and run them on qasync.
+"""`hallq kiosk`: build the config, hall client, devices (`drivers.factory`), views and flow; run on qasync.
 
     hallq kiosk --config config/county.toml --station kiosk-1 [--server URL] [--state-dir DIR]
 
@@ -20,9 +20,7 @@ from pathlib import Path
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
-from drivers.base import DriverError
-from drivers.printer import build_printer
-from drivers.protocols import Scanner, TicketPrinter
+from drivers.factory import ConfigurationError, StationDevices, build_station
 from hallclient.enroll import load_token
 from hallclient.http import HttpHall
 from hallcore.clock import SystemClock
@@ -67,33 +65,23 @@ def kiosk_station(config: HallConfig, station_id: str) -> Station | None:
     return kiosks[0] if kiosks else None
 
 
-def make_printer(station: Station | None, override: str) -> TicketPrinter | None:
-    device = station.printer if station is not None else None
-    if override:
-        device = (
-            replace(device, type="escpos-network", url=override)
-            if device
-            else Device("escpos-network", override)
+def kiosk_devices(station: Station | None, printer_url: str = "") -> StationDevices | None:
+    """The kiosk's devices from its station (nothing is opened yet); `printer_url` (`--printer`) replaces
+    the printer by a network printer at that URL. Raises `ConfigurationError` for a config that cannot work.
+    """
+    if station is None:
+        if not printer_url:
+            return None
+        station = Station("kiosk", StationRole.KIOSK)
+    if printer_url:
+        old = station.printer
+        printer = (
+            replace(old, type="escpos-network", url=printer_url)
+            if old is not None
+            else Device("escpos-network", printer_url)
         )
-    if device is None:
-        return None
-    try:
-        return build_printer(device)
-    except DriverError as exc:
-        log.error("printer: %s; the kiosk sends citizens to the service desk", exc)
-        return None
-
-
-def make_scanner(station: Station | None) -> Scanner | None:
-    if station is None or station.scanner is None:
-        return None
-    try:
-        from drivers.scanner import EvdevScanner
-
-        return EvdevScanner.for_device(station.scanner.path or station.scanner.url).start()
-    except (DriverError, ImportError, OSError) as exc:
-        log.warning("scanner unavailable (%s): booking codes can still be typed", exc)
-        return None
+        station = replace(station, printer=printer)
+    return build_station(station)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -108,18 +96,29 @@ def main(argv: list[str] | None = None) -> int:
     if args.station and station is None:
         print(f"hallq kiosk: no kiosk station {args.station!r} in {args.config}", file=sys.stderr)  # noqa: T201
         return 2
+    try:
+        devices = kiosk_devices(station, args.printer)
+    except ConfigurationError as exc:
+        print(f"hallq kiosk: {exc}", file=sys.stderr)  # noqa: T201
+        return 2
     if args.check_config:
+        if devices is not None:
+            devices.close()
         print(f"{args.config}: OK")  # noqa: T201
         return 0
 
     async def run(qapp: QApplication) -> int:
-        return await run_kiosk(qapp, args, config, station)
+        return await run_kiosk(qapp, args, config, station, devices)
 
     return run_qt(run)
 
 
 async def run_kiosk(
-    qapp: QApplication, args: argparse.Namespace, config: HallConfig, station: Station | None
+    qapp: QApplication,
+    args: argparse.Namespace,
+    config: HallConfig,
+    station: Station | None,
+    devices: StationDevices | None,
 ) -> int:
     from hallclient.discovery import find_server
 
@@ -135,8 +134,12 @@ async def run_kiosk(
     sid = station.id if station is not None else "kiosk"
     cred_path = args.state_dir / f"{sid}.json"
     api = HttpHall(server, load_token(cred_path), clock=clock)
-    printer = make_printer(station, args.printer)
-    scanner = make_scanner(station)
+    if devices is not None:
+        devices.start()  # the scanner's thread opens it in the background; the printer on first use
+    printer = devices.printer if devices is not None else None
+    scanner = devices.scanner if devices is not None else None
+    if printer is None:
+        log.warning("no printer configured: the kiosk sends citizens to the service desk")
     issuer = Issuer(api, printer)
     bridge = KioskBridge(api, printer, issuer, scanner=scanner)
     cat = catalog()
@@ -180,10 +183,8 @@ async def run_kiosk(
         app.stop()
         await bridge.aclose()
         await api.aclose()
-        if printer is not None:
-            printer.close()
-        if scanner is not None:
-            scanner.close()
+        if devices is not None:
+            devices.close()
         qapp.quit()
     return 0
 

@@ -14,7 +14,7 @@ from typing import Literal
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QLineEdit
 
-from drivers.base import DeviceState
+from drivers.protocols import DeviceState
 from hallclient.errors import AuthError, DiskFull, HallClientError, Refusal, ServerUnavailable
 from hallcore.calendar import HallCalendar
 from hallcore.clock import Clock

@@ -14,8 +14,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
 
-from drivers.base import DeviceState
-from drivers.protocols import Scanner, TicketPrinter
+from drivers.protocols import DeviceState, Scanner, TicketPrinter
 from hallclient.api import HallApi
 from hallclient.enroll import ensure_token
 from hallclient.errors import EnrollmentError, HallClientError, ServerUnavailable

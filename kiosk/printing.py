@@ -21,9 +21,14 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Literal
 
-from drivers.base import DeviceState, DeviceUnavailable, DriverError, Health
-from drivers.printer import PrinterNotReady
-from drivers.protocols import TicketPrinter
+from drivers.protocols import (
+    DeviceState,
+    DeviceUnavailable,
+    DriverError,
+    Health,
+    PrinterNotReady,
+    TicketPrinter,
+)
 from hallclient.api import HallApi
 from hallclient.errors import ServerUnavailable
 from hallclient.types import Issued, NotIssued
@@ -169,7 +174,7 @@ class Issuer:
             # A booking ticket is already waiting: keep it, the citizen shows the number at the desk.
             return IssuedOutcome(issued, PrintResult(printed=False))
         await self._void(ticket.id, f"print failed: {error}")
-        if isinstance(error, PrinterNotReady) and "not sent" in str(error):
+        if isinstance(error, PrinterNotReady) and not error.sent:
             return PrinterDown(self.last_state)
         return IssuedOutcome(issued, PrintResult(printed=False, voided=True))
 

@@ -907,6 +907,7 @@ def write_common_tail(t: Toml, *, upload_endpoint: str) -> None:
     t.kv("welcome", "欢迎光临")
     t.kv("calling", "请{number}号到{window}号窗口")
     t.kv("paused", "暂停服务 {reason}")
+    t.kv("closed", "本窗口暂停服务")
     t.kv("hall_rows", 4)
     for at, level in (("08:00", 12), ("12:00", 15), ("17:00", 8)):
         t.table("led.brightness", array=True)

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from enum import IntEnum
 
 from drivers.base import ProtocolError
+from drivers.keys import KeyCode, KeyEvent
 
 log = logging.getLogger(__name__)
 
@@ -69,25 +70,6 @@ class TextEncoding(IntEnum):
     UTF8 = 1
 
 
-class KeyCode(IntEnum):
-    """Key codes of a call keypad. 0x01-0x0B are PROTOCOLS.md §2; 0x0C-0x0D are hallq additions so that the
-    vendor 485 keypad's 挂起 (hold) and 回呼 (call back a held ticket) keys map onto the same codes."""
-
-    NEXT = 0x01
-    RECALL = 0x02
-    PAUSE = 0x03
-    RESUME = 0x04
-    TRANSFER = 0x05  # digits: target window
-    NO_SHOW = 0x06
-    RATE = 0x07
-    LOGIN = 0x08  # digits: staff code, "*", PIN
-    LOGOUT = 0x09
-    START = 0x0A
-    FINISH = 0x0B
-    HOLD = 0x0C
-    CALL_BACK = 0x0D
-
-
 @dataclass(frozen=True, slots=True)
 class Frame:
     addr: int
@@ -105,14 +87,6 @@ class Frame:
 
     def encode(self) -> bytes:
         return encode_frame(self.addr, self.cmd, self.seq, self.payload)
-
-
-@dataclass(frozen=True, slots=True)
-class KeyEvent:
-    """A key pressed on a call keypad. `code` is a `KeyCode` when known; unknown codes are passed through."""
-
-    code: int
-    digits: str = ""
 
 
 @dataclass(frozen=True, slots=True)

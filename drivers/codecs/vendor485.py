@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from drivers.codecs.hqp import KeyCode, KeyEvent
+from drivers.keys import KeyCode, KeyEvent
 
 log = logging.getLogger(__name__)
 

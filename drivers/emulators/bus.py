@@ -16,8 +16,9 @@ from typing import TypeVar
 
 from drivers.base import ProtocolError
 from drivers.codecs import hqp, vendor485
-from drivers.codecs.hqp import Cmd, DeviceType, Frame, KeyEvent, LedText, NackCode, RateResult
+from drivers.codecs.hqp import Cmd, DeviceType, Frame, LedText, NackCode, RateResult
 from drivers.emulators.pipes import PipedEmulator, PtyPipe, TcpPipe
+from drivers.keys import KeyEvent
 
 __all__ = [
     "EmulatedKeypad",

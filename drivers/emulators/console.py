@@ -10,7 +10,6 @@ from pathlib import Path
 
 from drivers.base import DeviceUnavailable, DriverError, ProtocolError
 from drivers.codecs import hqp
-from drivers.codecs.hqp import KeyCode
 from drivers.emulators.bus import (
     EmulatedKeypad,
     EmulatedRatingPad,
@@ -26,6 +25,7 @@ from drivers.emulators.printer import (
     render_png,
 )
 from drivers.factory import ConfigurationError
+from drivers.keys import KeyCode
 
 
 def parse_addresses(text: str) -> list[int]:

@@ -1,5 +1,6 @@
 """The device agent against a real hall server and an emulated HQP/1 bus (pty) of 20 window strips and a hall
-board: strips follow calls, serving, pauses and closing; the bus is unplugged and the server restarted."""
+board, built by the device factory: strips follow calls, serving, pauses and closing; the bus is unplugged and
+the server restarted."""
 
 from __future__ import annotations
 
@@ -7,22 +8,24 @@ import asyncio
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pytest
 import pytest_asyncio
 
-from drivers.bus import HqpBusMaster, HqpLedBoard
 from drivers.emulators.bus import EmulatedStrip, HqpBusEmulator
+from drivers.factory import AgentOptions, BusRegistry, build_station
 from hallclient.http import HttpHall
-from hallcore.config import StationRole
-from hallq.agent import Agent, windows_to_drive
+from hallcore.config import Device, StationRole
+from hallcore.windowstrip import agent_windows
+from hallq.agent import Agent
 from tests.fakes.live_server import PIN, LiveServer, Station, live_server
 
 WINDOWS = range(1, 21)
 HALL_BOARD = 90
 REPLY_S = 0.25
+CLOSED = "本窗口暂停服务"
 
 
 @dataclass
@@ -53,15 +56,21 @@ async def rig(live: LiveServer, tmp_path: Path) -> AsyncIterator[Rig]:
     emu = HqpBusEmulator.pty(link=tmp_path / "ttyLED").start()
     strips = {n: emu.add_strip(live.config.window_by_number[n].led_address or 0) for n in WINDOWS}
     board = emu.add_strip(HALL_BOARD, hall_board=True)
-    bus = HqpBusMaster(emu.url, reply_timeout_s=REPLY_S, backoff_max_s=0.2).start()
+    # Built as `hallq devices serve --bus PTY --all-windows --window 1..20 --hall-board 90` builds them.
+    [agent_station] = [s for s in live.config.stations if s.role is StationRole.AGENT]
+    agent_station = replace(agent_station, led=Device("hqp", url=emu.url))
+    registry = BusRegistry(reply_timeout_s=REPLY_S, backoff_max_s=0.2)
+    options = AgentOptions(windows=set(WINDOWS), all_windows=True, hall_boards=(HALL_BOARD,))
+    devices = build_station(agent_station, config=live.config, registry=registry, agent=options).start()
+    assert sorted(devices.boards) == list(WINDOWS)
     executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="led bus")
     api = HttpHall(live.url, live.station("agent", "agent-test").token, clock=live.clock)
     agent = Agent(
         live.config,
         api,
         live.clock,
-        strips={n: HqpLedBoard(bus, strips[n].address) for n in WINDOWS},
-        hall_boards=[HqpLedBoard(bus, HALL_BOARD)],
+        strips=devices.boards,
+        hall_boards=devices.hall_boards,
         executor=executor,
         retry_s=0.05,
     )
@@ -74,7 +83,8 @@ async def rig(live: LiveServer, tmp_path: Path) -> AsyncIterator[Rig]:
         await agent.aclose()
         await asyncio.gather(task, return_exceptions=True)
         await api.aclose()
-        bus.close()
+        devices.close()
+        registry.close()
         executor.shutdown(wait=True)
         emu.stop()
 
@@ -124,7 +134,7 @@ async def call(rig: Rig, window: int) -> str:
 @pytest.mark.asyncio
 async def test_the_agent_drives_20_window_strips_from_the_event_stream(rig: Rig) -> None:
     await until(lambda: rig.board.text(5) == "欢迎光临", "the hall board's welcome line")
-    assert set(texts(rig).values()) == {""}  # every window closed: strips blank
+    assert set(texts(rig).values()) == {CLOSED}  # every window closed: said so, never a dark strip
     for n in WINDOWS:
         await asyncio.to_thread(act, rig, n, "open")
     await until(lambda: set(texts(rig).values()) == {"欢迎光临"}, "welcome on 20 open windows")
@@ -146,7 +156,7 @@ async def test_the_agent_drives_20_window_strips_from_the_event_stream(rig: Rig)
         3: f"{labels[3]} {matter_name(rig, series[3])}",  # serving: the matter
         5: "欢迎光临",  # free again
         6: "暂停服务 休息",
-        7: "",  # closed
+        7: CLOSED,
     }
     await until(lambda: texts(rig) == want, "serving, free, paused and closed strips")
 
@@ -184,12 +194,12 @@ def test_the_agent_drives_windows_without_a_strip_of_their_own(live_config_path:
 
     config = load_config(live_config_path)
     agent = next(s for s in config.stations if s.role is StationRole.AGENT)
-    drive = windows_to_drive(config, agent)
+    drive = agent_windows(config, agent)
     own = {s.window for s in config.stations if s.led is not None and s.window is not None}
     assert own == {1, 5, 8, 15, 19, 23}
     assert set(drive) == {w.number for w in config.windows} - own
     assert drive[2] == 2  # window -> its led_address
-    assert set(windows_to_drive(config, agent, all_windows=True)) == {w.number for w in config.windows}
+    assert set(agent_windows(config, agent, all_windows=True)) == {w.number for w in config.windows}
 
 
 @pytest.fixture

@@ -19,11 +19,12 @@ from drivers.bus import (
     HqpRatingPad,
     Vendor485Bus,
     Vendor485Keypad,
-    _open_port,
+    open_port,
 )
 from drivers.codecs import hqp, vendor485
-from drivers.codecs.hqp import Cmd, KeyCode, KeyEvent
+from drivers.codecs.hqp import Cmd
 from drivers.emulators.bus import HqpBusEmulator, TcpPipe, Vendor485Emulator
+from drivers.protocols import KeyCode, KeyEvent
 from tests.drivers.waiting import wait_until
 
 # Threads left running fail a test through conftest.py's no_leaked_threads.
@@ -184,7 +185,7 @@ def test_unplugged_pty_gives_device_unavailable_then_recovers_without_restart(
 
     def counting_opener(url: str, *, baudrate: int, timeout: float) -> serial.SerialBase:
         opens[0] += 1
-        return _open_port(url, baudrate=baudrate, timeout=timeout)
+        return open_port(url, baudrate=baudrate, timeout=timeout)
 
     caplog.set_level(logging.INFO, logger="drivers.bus")
     with (

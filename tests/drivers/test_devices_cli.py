@@ -26,7 +26,8 @@ from drivers.emulators.console import parse_addresses, parse_ports
 from drivers.emulators.idcard import SamReaderEmulator
 from drivers.emulators.printer import PtyPrinterEmulator, TcpPrinterEmulator
 from drivers.factory import ConfigurationError
-from drivers.tools import COMPLETE_MARKER, infer_printer_type
+from drivers.tools import infer_printer_type
+from drivers.voice import COMPLETE_MARKER
 from hallq.cli import main as cli_main
 from hallq.devices import main
 

@@ -14,15 +14,15 @@ import pytest
 
 from drivers.base import DeviceUnavailable, Health
 from drivers.bus import HqpBusMaster, HqpCallKeypad, HqpLedBoard, HqpRatingPad, Vendor485Keypad
-from drivers.codecs.hqp import KeyCode, KeyEvent
 from drivers.emulators.bus import HqpBusEmulator, Vendor485Emulator
 from drivers.emulators.idcard import SamReaderEmulator
 from drivers.emulators.printer import PtyPrinterEmulator, TcpPrinterEmulator
-from drivers.factory import BusRegistry, ConfigurationError, build_station, build_station_by_id
+from drivers.factory import AgentOptions, BusRegistry, ConfigurationError, build_station, build_station_by_id
 from drivers.fakes import FakeTicketPrinter
 from drivers.fakes_bus import FakeCallKeypad, FakeLedBoard, FakeRatingPad, FakeScanner
 from drivers.idcard import SamIdCardReader
 from drivers.printer import EscposPrinter
+from drivers.protocols import KeyCode, KeyEvent
 from drivers.scanner import EvdevScanner
 from hallcore.config import Device, HallConfig, Station, StationRole
 from hallcore.configload import load_config
@@ -40,6 +40,10 @@ class CountyHall:
     printers: dict[str, TcpPrinterEmulator]  # original url -> emulator
     buses: dict[str, HqpBusEmulator]
     readers: dict[str, SamReaderEmulator]
+
+
+def county_config() -> HallConfig:
+    return load_config(ROOT / "config" / "county.toml")
 
 
 @pytest.fixture
@@ -126,6 +130,41 @@ def test_the_agent_drives_the_strips_of_windows_without_a_counter_of_their_own(c
         finally:
             assert devices.registry is not None
             devices.registry.close()
+
+
+def test_agent_options_narrow_the_windows_and_add_hall_boards(county: CountyHall) -> None:
+    config = county.config
+    options = AgentOptions(windows={2, 3, 5}, hall_boards=(90, 91))
+    with build_station_by_id(
+        config, "agent-1", registry=BusRegistry(reply_timeout_s=REPLY_S), agent=options
+    ) as devices:
+        try:
+            assert set(devices.boards) == {2, 3}  # window 5's counter drives its own strip
+            assert [b.address for b in devices.hall_boards] == [90, 91]  # type: ignore[attr-defined]
+        finally:
+            assert devices.registry is not None
+            devices.registry.close()
+    with build_station_by_id(
+        config, "agent-1", registry=BusRegistry(), agent=AgentOptions(windows={5}, all_windows=True)
+    ) as devices:
+        assert set(devices.boards) == {5}
+        assert devices.registry is not None
+        devices.registry.close()
+
+
+def test_an_agent_or_a_display_of_fakes() -> None:
+    config = county_config()
+    agent = Station("agent-9", StationRole.AGENT, zone="f2", led=Device("fake"))
+    display = Station("display-9", StationRole.DISPLAY, led=Device("fake"))
+    with build_station(agent, config=config) as devices:
+        f2 = {w.number for w in config.windows if w.zone == "f2" and w.led_address is not None}
+        own = {s.window for s in config.stations if s.led is not None}
+        assert set(devices.boards) == f2 - own
+        assert all(isinstance(b, FakeLedBoard) for b in devices.boards.values())
+        assert devices.hall_boards == []
+    with build_station(display) as devices:
+        assert isinstance(devices.led, FakeLedBoard)
+        assert devices.boards == {}
 
 
 def test_agent_without_the_hall_config_is_a_configuration_error(county: CountyHall) -> None:

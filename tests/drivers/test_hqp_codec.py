@@ -10,7 +10,8 @@ from hypothesis import strategies as st
 
 from drivers.base import ProtocolError
 from drivers.codecs import hqp
-from drivers.codecs.hqp import Cmd, Frame, FrameDecoder, KeyCode, KeyEvent, LedText, RateResult
+from drivers.codecs.hqp import Cmd, Frame, FrameDecoder, LedText, RateResult
+from drivers.protocols import KeyCode, KeyEvent
 
 
 def h(text: str) -> bytes:

@@ -23,9 +23,9 @@ from drivers.emulators.printer import (
     render_png,
 )
 from drivers.fakes import FakeTicketPrinter
-from drivers.printer import EscposPrinter, PrinterNotReady, build_printer, parse_network_url
+from drivers.printer import EscposPrinter, build_printer, parse_network_url
 from drivers.printing import NoticeItem, NoticePrint, TicketPrint, notice_bytes, ticket_bytes
-from drivers.protocols import TicketPrinter
+from drivers.protocols import PrinterNotReady, TicketPrinter
 from drivers.transport import EscposTransport, SerialTransport, SocketTransport
 from hallcore.config import Device
 

@@ -19,8 +19,9 @@ from drivers.emulators.printer import (
     PtyPrinterEmulator,
     TcpPrinterEmulator,
 )
-from drivers.printer import EscposPrinter, PrinterNotReady, build_printer
+from drivers.printer import EscposPrinter, build_printer
 from drivers.printing import TicketPrint, ticket_bytes
+from drivers.protocols import PrinterNotReady
 from drivers.transport import SerialTransport, SocketTransport, Transport
 from hallcore.config import Device
 

@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from drivers.codecs import vendor485 as v
-from drivers.codecs.hqp import KeyCode, KeyEvent
+from drivers.protocols import KeyCode, KeyEvent
 
 
 def h(text: str) -> bytes:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from drivers.factory import build_voice
 from drivers.fakes_bus import FakeScheduler, FakeVoicePlayer
 from drivers.voice import (
     PAUSE,
@@ -222,3 +223,36 @@ def test_generate_pack_with_espeak_keeps_hall_recordings(tmp_path: Path) -> None
         assert 0.05 < wav_duration(path) < 2.0
     with pytest.raises(VoiceError, match="unknown"):
         generate_pack(folder, keys=["zh/nonsense"])
+
+
+def test_the_factory_builds_a_voice_that_speaks_or_says_why_it_cannot(
+    pack: VoicePack, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clock = FakeClock(dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC))
+    scheduler = FakeScheduler(clock)
+    player = FakeVoicePlayer(scheduler)
+    voice = Voice(languages=("zh", "en"), repeats=1)
+    announcer, why = build_voice(voice, pack.folder, clock=clock, cache_dir=tmp_path / "cache", player=player)
+    assert announcer is not None, why
+    assert why == ""
+    events: list[tuple[str, str]] = []
+    announcer.listen(
+        lambda a: events.append(("start", a.subtitle)),
+        lambda a: events.append(("finish", a.subtitle)),
+        lambda a: events.append(("drop", a.subtitle)),
+    )
+    item = announcer.announce_call("A012", 5)
+    scheduler.run_all()
+    assert events == [("start", item.subtitle), ("finish", item.subtitle)]
+    assert item.subtitle == "请A012号到5号窗口办理 / Number A012, please go to window 5"
+
+    monkeypatch.setenv("PATH", str(tmp_path / "nothing-here"))  # no espeak-ng, no aplay, no sox
+    announcer, why = build_voice(
+        voice, tmp_path / "empty", clock=clock, cache_dir=tmp_path / "c2", player=player
+    )
+    assert announcer is None
+    assert "cannot prepare the voice pack" in why
+    assert "espeak-ng not found" in why
+    announcer, why = build_voice(voice, pack.folder, clock=clock, cache_dir=tmp_path / "c3")
+    assert announcer is None
+    assert "neither aplay (alsa-utils) nor play (sox) is installed" in why

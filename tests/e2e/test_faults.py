@@ -33,10 +33,10 @@ import time
 import httpx
 import pytest
 
-from drivers.codecs.hqp import KeyCode
 from drivers.emulators.bus import EmulatedStrip, HqpBusEmulator
 from drivers.emulators.pipes import TcpPipe
 from drivers.emulators.printer import EmulatedState, TcpPrinterEmulator
+from drivers.protocols import KeyCode
 from tests.e2e.fault_support import (
     CLERK_PIN,
     HALL_BOARD,

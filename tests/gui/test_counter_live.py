@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from pytestqt.qtbot import QtBot
 
-from drivers.codecs.hqp import KeyCode
+from drivers.protocols import KeyCode
 from hallui import a11y
 from tests.fakes.live_server import LiveServer
 from tests.fakes.live_server import Station as LiveStation

@@ -14,10 +14,10 @@ import pytest
 from pytestqt.qtbot import QtBot
 
 from counter.app import assemble
-from counter.devices import StationDevices, build_station_devices
 from counter.texts import catalog
 from drivers.emulators.bus import Vendor485Emulator
 from drivers.emulators.printer import TcpPrinterEmulator
+from drivers.factory import StationDevices, build_station
 from hallclient.http import HttpHall
 from hallcore.config import Device, Station, StationRole
 from tests.fakes.live_server import LiveServer
@@ -124,7 +124,7 @@ def _desk(printer: TcpPrinterEmulator) -> tuple[StationDevices, Station]:
         rating_pad=None,
         printer=Device(type="escpos-network", url=printer.url, width_mm=58),
     )
-    return build_station_devices(station), station
+    return build_station(station).start(), station
 
 
 def test_desk_issues_with_precheck_and_prints_on_the_desk_printer(
@@ -194,7 +194,7 @@ def test_first_start_shows_the_enrollment_code_until_approved(
 ) -> None:
     station = hqp_station(bus.emu.url, 3)
     api = HttpHall(live.url, None, clock=live.clock, retries=1, backoff_s=0.05)
-    devices = build_station_devices(station)
+    devices = build_station(station).start()
     app = assemble(live.config, station, api, live.clock, catalog(), devices, enrolled=False)
     app.window.show()
     token_path = tmp_path / "counter-03.json"

@@ -22,9 +22,9 @@ from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
 from counter.app import CounterApp, assemble
-from counter.devices import StationDevices, build_station_devices
 from counter.texts import catalog
 from drivers.emulators.bus import EmulatedKeypad, EmulatedRatingPad, EmulatedStrip, HqpBusEmulator
+from drivers.factory import StationDevices, build_station
 from hallclient.http import HttpHall
 from hallcore.config import Device, Station, StationRole
 from hallui.qtcompat import pin_singletons
@@ -138,7 +138,7 @@ def start_counter(
         api,
         live.clock,
         catalog(),
-        devices if devices is not None else build_station_devices(station),
+        devices if devices is not None else build_station(station).start(),
         retry_s=retry_s,
     )
     app.controller._health_s = 0.2

@@ -16,10 +16,10 @@ from pathlib import Path
 import pytest
 from pytestqt.qtbot import QtBot
 
-from display.hallboard import call_text
 from drivers.voice import VoicePack, wav_duration
 from hallclient.http import HttpHall
 from hallclient.types import ConnectionState
+from hallcore.windowstrip import call_text
 from tests.fakes.live_server import LiveServer, Station, live_server
 from tests.gui.test_display_support import (
     Board,

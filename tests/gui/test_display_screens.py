@@ -12,13 +12,13 @@ from pathlib import Path
 import pytest
 from pytestqt.qtbot import QtBot
 
-from display.hallboard import call_text
 from display.views import SIZES, Orientation
 from drivers.bus import HqpBusMaster, HqpLedBoard
 from drivers.emulators.bus import HqpBusEmulator
 from drivers.voice import VoicePack
 from hallclient.http import HttpHall
 from hallclient.types import ConnectionState
+from hallcore.windowstrip import call_text
 from hallui import a11y
 from tests.fakes.live_server import LiveServer, Station, live_server
 from tests.fakes.shots import docs_dir

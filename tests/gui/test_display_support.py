@@ -25,7 +25,7 @@ from display.views import BoardView, Orientation
 from display.voice import VoiceCaller
 from drivers.fakes_bus import FakeScheduler, FakeVoicePlayer
 from drivers.protocols import LedBoard
-from drivers.voice import SEGMENT_TEXTS, VoicePack
+from drivers.voice import SEGMENT_TEXTS, AnnouncementQueue, VoicePack
 from hallclient.api import HallApi
 from hallcore.clock import FakeClock
 from hallcore.config import HallConfig
@@ -135,12 +135,7 @@ def make_board(
     scheduler = FakeScheduler(clock)
     player = FakeVoicePlayer(scheduler)
     voice = VoiceCaller(
-        config.voice,
-        pack,
-        player,
-        clock,
-        cache_dir=cache,
-        post=bridge.post,
+        AnnouncementQueue.from_config(config.voice, pack, player, clock, cache_dir=cache), post=bridge.post
     )
     hall_board = None
     if led is not None:

@@ -17,11 +17,12 @@ from counter.desk import DeskFlow, search
 from counter.flow import Action, CounterFlow, Phase, RatingPhase, render, settings_from_config
 from counter.keymap import intent_for
 from counter.texts import catalog
-from drivers.codecs.hqp import KeyCode, KeyEvent
+from drivers.protocols import KeyCode, KeyEvent
 from hallclient.fake import FakeHall
 from hallclient.types import CounterSession, Issued, WindowResult
 from hallcore.clock import FakeClock
 from hallcore.config import HallConfig
+from hallcore.windowstrip import StripText
 from tests.fakes.halls import MONDAY_9, small_hall
 
 
@@ -34,7 +35,7 @@ def make(config: HallConfig | None = None) -> tuple[CounterFlow, FakeHall, FakeC
     cfg = config or small_hall()
     clock = FakeClock(MONDAY_9)
     hall = FakeHall(cfg, clock, staff={"c1": ("1234", "张三")})
-    flow = CounterFlow(settings_from_config(cfg, 1, closed_text="本窗口暂停服务"), clock, make_id=ids())
+    flow = CounterFlow(settings_from_config(cfg, 1), clock, make_id=ids())
     flow.set_connection("live")
     return flow, hall, clock
 
@@ -126,21 +127,21 @@ def test_allowed_actions_follow_the_window() -> None:
     assert flow.begin(Action.NO_SHOW) is None
 
 
-def test_led_text_per_state() -> None:
+def test_strip_per_state() -> None:
     flow, hall, _ = make()
-    assert flow.led_text() == "本窗口暂停服务"
+    assert flow.strip() == StripText("本窗口暂停服务", "red")  # closed until the window opens
     login_and_open(flow, hall)
-    assert flow.led_text() == "欢迎光临"
+    assert flow.strip() == StripText("欢迎光临", "green")
     (a1,) = issue(hall)
     cmd = flow.begin(Action.CALL_NEXT)
     assert cmd is not None
     flow.succeeded(cmd, run(hall.call_next(1, request_id=cmd.request_id)))
-    assert flow.led_text() == f"请{a1}号到1号窗口"
+    assert flow.strip() == StripText(f"请{a1}号到1号窗口", "red")
     assert flow.keypad_display() == (a1, 0)
     cmd = flow.begin(Action.START)
     assert cmd is not None
     flow.succeeded(cmd, run(hall.start_serving(1, request_id=cmd.request_id)))
-    assert flow.led_text() == f"{a1} 户口迁移"
+    assert flow.strip() == StripText(f"{a1} 户口迁移", "green")
     cmd = flow.begin(Action.FINISH)
     assert cmd is not None
     flow.succeeded(cmd, run(hall.finish(1, request_id=cmd.request_id)))
@@ -150,7 +151,7 @@ def test_led_text_per_state() -> None:
     cmd = flow.begin(Action.PAUSE, {"reason": "会议"})
     assert cmd is not None
     flow.succeeded(cmd, run(hall.pause_window(1, "会议", request_id=cmd.request_id)))
-    assert flow.led_text() == "暂停服务 会议"
+    assert flow.strip() == StripText("暂停服务 会议", "amber")
 
 
 def test_own_event_arriving_after_the_reply_does_not_go_back() -> None:
