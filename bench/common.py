@@ -14,6 +14,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from hallcore.measures import percentile
+
 RESULTS = Path(__file__).resolve().parent / "results"
 
 
@@ -48,3 +50,9 @@ def write(name: str, figures: list[dict[str, Any]], **extra: Any) -> Path:
     }
     out.write_text(json.dumps(data, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     return out
+
+
+def pct(values: list[float], p: float) -> float:
+    """The `p`-th percentile (0-100) by hallcore's one definition (nearest rank); NaN when empty."""
+    v = percentile(values, p / 100)
+    return float("nan") if v is None else v

@@ -30,7 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import qasync
 from PySide6.QtWidgets import QApplication
 
-from bench.common import figure, write
+from bench.common import figure, pct, write
 from counter.app import assemble
 from counter.flow import Action
 from counter.texts import catalog
@@ -46,11 +46,6 @@ from tests.fakes.live_server import PIN, LiveServer, live_server
 CALLS = 200
 TARGET_MS = 150.0
 LED, KEYPAD = 1, 61
-
-
-def pct(xs: list[float], p: float) -> float:
-    s = sorted(xs)
-    return s[min(len(s) - 1, max(0, round(p / 100 * len(s)) - 1))]
 
 
 async def until(cond: object, timeout: float = 10.0) -> None:

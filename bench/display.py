@@ -31,7 +31,7 @@ import httpx
 import qasync
 from PySide6.QtWidgets import QApplication
 
-from bench.common import figure, write
+from bench.common import figure, pct, write
 from display.app import DisplayApp
 from display.bridge import DisplayBridge
 from display.flow import DisplayFlow
@@ -49,11 +49,6 @@ CALLS = 200
 WINDOWS = (1, 2, 3, 4)  # the county hall's series-A windows
 HALL_BOARD = 90
 TARGET_BOARD_MS = 100.0
-
-
-def pct(xs: list[float], p: float) -> float:
-    s = sorted(xs)
-    return s[min(len(s) - 1, max(0, round(p / 100 * len(s)) - 1))]
 
 
 async def run(live: LiveServer, tmp: Path) -> dict[str, list[float]]:

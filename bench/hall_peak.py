@@ -51,8 +51,8 @@ sys.path.insert(0, str(ROOT))
 
 import httpx  # noqa: E402
 
-from bench.common import figure, write  # noqa: E402
-from bench.server import RawConn, Server, host_port, load, pct, recv  # noqa: E402
+from bench.common import figure, pct, write  # noqa: E402
+from bench.server import RawConn, Server, host_port, load, recv  # noqa: E402
 from hallcore.config import HallConfig  # noqa: E402
 from hallcore.configload import load_config  # noqa: E402
 from hallq.sim import Pacer, SimParams, SimResult, simulate  # noqa: E402

@@ -32,7 +32,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import figure, write
+from bench.common import figure, pct, write
 from drivers.codecs import idcard as c
 from drivers.codecs.idcard import Command
 from drivers.emulators.idcard import EmulatedCard, SamReaderEmulator
@@ -136,11 +136,6 @@ def run(radio_delay_s: float, placements: int, tmp: Path) -> dict[str, list[floa
         if proc.is_alive():
             proc.kill()
     return {"total": total, "poll_wait": poll_wait, "exchange": exchange, "wire": [w * 1000 for w in wire]}
-
-
-def pct(xs: list[float], p: float) -> float:
-    s = sorted(xs)
-    return s[min(len(s) - 1, max(0, round(p / 100 * len(s)) - 1))]
 
 
 def main() -> None:

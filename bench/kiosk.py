@@ -28,13 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench.common import figure, write  # noqa: E402
-
-
-def percentile(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    k = max(0, min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1))))
-    return ordered[k]
+from bench.common import figure, pct, write  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -128,7 +122,7 @@ def main(argv: list[str] | None = None) -> int:
             durability = cfg.server.durability.value
 
     ms = [x * 1000 for x in latencies]
-    p50, p95, p99 = percentile(ms, 50), percentile(ms, 95), percentile(ms, 99)
+    p50, p95, p99 = pct(ms, 50), pct(ms, 95), pct(ms, 99)
     figures: list[dict[str, Any]] = [
         figure("tap → ticket cut at the printer, p50", round(p50, 1), "ms", note=f"{len(ms)} tickets"),
         figure("tap → ticket cut at the printer, p95", round(p95, 1), "ms", "< 300 ms", p95 < 300),

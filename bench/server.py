@@ -14,7 +14,6 @@ import asyncio
 import contextlib
 import datetime as dt
 import json
-import math
 import multiprocessing as mp
 import os
 import pathlib
@@ -38,7 +37,7 @@ sys.path.insert(0, str(ROOT))
 
 import httpx  # noqa: E402
 
-from bench.common import figure, write  # noqa: E402
+from bench.common import figure, pct, write  # noqa: E402
 from bench.profiler import Profile  # noqa: E402
 from tests.fakes.ws_listener import Listener, upgrade_request  # noqa: E402
 
@@ -253,13 +252,6 @@ def profiled(srv: Server, label: str) -> Any:
 def load() -> str:
     """Other work on the machine skews every figure: say how busy it was."""
     return "load avg " + " ".join(f"{x:.1f}" for x in os.getloadavg())
-
-
-def pct(values: list[float], p: float) -> float:
-    if not values:
-        return float("nan")
-    s = sorted(values)
-    return s[min(len(s) - 1, max(0, math.ceil(p / 100 * len(s)) - 1))]  # nearest rank
 
 
 # ---- a light HTTP/1.1 client ------------------------------------------------------------------------------

@@ -12,9 +12,11 @@ from typing import Any
 
 from psycopg_pool import AsyncConnectionPool
 
-from hallcentral.measures import SATISFIED_SQL, satisfaction
+from hallcore.measures import SATISFIED_SCORES, satisfaction, share
 
 _IN_SCOPE = "r.path LIKE %(scope)s"
+#: hallcore's 满意率 scores as a test on `ratings.score`.
+_SATISFIED_SQL = f"score IN ({', '.join(str(s) for s in SATISFIED_SCORES)})"
 
 
 def scope_param(path: str) -> str:
@@ -35,7 +37,7 @@ async def overview(
                (SELECT count(*) FROM windows w WHERE w.hall_id = h.hall_id AND w.state <> 'closed'),
                (SELECT count(*) FROM ratings g WHERE g.hall_id = h.hall_id AND g.day = h.today),
                (SELECT count(*) FROM ratings g WHERE g.hall_id = h.hall_id AND g.day = h.today
-                  AND g.{SATISFIED_SQL}),
+                  AND g.{_SATISFIED_SQL}),
                (SELECT count(*) FROM tickets t WHERE t.hall_id = h.hall_id AND t.day = h.today
                   AND t.state <> 'voided')
         FROM halls h JOIN regions r ON r.id = h.region_id
@@ -88,7 +90,7 @@ async def overview(
                 ),
                 "open_windows": int(open_windows),
                 "rated_today": int(rated),
-                "satisfaction_today": satisfaction({5: int(satisfied), 1: int(rated) - int(satisfied)}),
+                "satisfaction_today": share(int(satisfied), int(rated)),
                 "backlog": backlog,
                 "backlog_age_s": round((now - age_from).total_seconds(), 1) if age_from else None,
                 "acked_seq": int(acked),

@@ -30,7 +30,7 @@ from hallcore.config import HallConfig, Matter
 from hallcore.configload import ConfigError, load_config
 from hallcore.engine import Engine
 from hallq.simports import Called, EnginePort, HallPort, Issue, new_person
-from hallq.simstats import DayStats, TicketRecord, day_stats, estimate_errors, render
+from hallq.simstats import DayStats, TicketRecord, day_stats, render
 
 #: Share of the day's walk-ins in each hour (a Monday: the morning peak, a lunch dip, an afternoon bump).
 HOURLY_PROFILE = {8: 0.06, 9: 0.19, 10: 0.18, 11: 0.12, 12: 0.04, 13: 0.09, 14: 0.13, 15: 0.12, 16: 0.07}
@@ -88,10 +88,6 @@ class SimResult:
 
     def waits_min(self) -> list[float]:
         return [w for r in self.records.values() if (w := r.wait_min) is not None]
-
-    def estimate_errors(self) -> tuple[float | None, float | None, int]:
-        """(MAE of the point estimate in minutes, share of real waits inside the shown range, n)."""
-        return estimate_errors(self.records.values())
 
     def stats(self) -> DayStats:
         return day_stats(

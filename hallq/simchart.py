@@ -12,7 +12,7 @@ import statistics
 from collections import defaultdict
 from xml.sax.saxutils import escape
 
-from hallq.simstats import pct
+from hallcore.measures import percentile
 
 WIDTH, HEIGHT = 960, 480
 LEFT, RIGHT, TOP, BOTTOM = 60, 170, 40, 50
@@ -89,8 +89,8 @@ def render_svg(points: list[tuple[float, float, float | None]], title: str) -> s
     for b in sorted(bins):
         mid = (b * BIN_MIN + BIN_MIN / 2) / 60
         waits = [w for w, _e in bins[b]]
-        series["P50"].append((mid, pct(waits, 0.5)))
-        series["P90"].append((mid, pct(waits, 0.9)))
+        series["P50"].append((mid, percentile(waits, 0.5) or 0.0))
+        series["P90"].append((mid, percentile(waits, 0.9) or 0.0))
         ests = [e for _w, e in bins[b] if e is not None]
         if ests:
             series["estimate"].append((mid, statistics.fmean(ests)))

@@ -1,26 +1,23 @@
-"""The simulated day's statistics, with the definitions of DOMAIN.md "Measures" (the dashboard's).
-
-wait = first call − issue; handle = finish − serving start; P50/P90 are nearest-rank percentiles; share
-within target = waits ≤ the series' `target_wait_min` among called tickets; no-show rate = no-shows ÷ called
-tickets; 参评率 = rated ÷ served; 满意率 = (非常满意 + 满意 + 基本满意) ÷ rated. Estimates: each ticket's
-point estimate at issue against its real wait (MAE) and whether the shown range held it (coverage). The
-Erlang C 潮汐 advice gives the windows a series needs for 80 % of waits within its target at the observed
-arrival rate.
+"""The simulated day's statistics: the measures of `hallcore.measures` (the dashboard's definitions) over
+the simulator's ticket records, and the Erlang C 潮汐 advice (`hallcore.erlang`): the windows a series needs
+for 80 % of waits within its target at the observed arrival rate.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import math
 import statistics
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from hallcore import measures
 from hallcore.config import HallConfig
+from hallcore.erlang import DEFAULT_LEVEL, windows_needed
+from hallcore.measures import EstimateErrors, Spread
 
 #: The share of waits the Erlang C advice aims to keep within the series' target wait.
-SERVICE_LEVEL = 0.8
+SERVICE_LEVEL = DEFAULT_LEVEL
 
 
 @dataclass(slots=True)
@@ -51,35 +48,11 @@ class TicketRecord:
 
     @property
     def wait_min(self) -> float | None:
-        if self.first_called_at is None:
-            return None
-        return (self.first_called_at - self.issued_at).total_seconds() / 60
+        return measures.wait_min(self.issued_at, self.first_called_at)
 
     @property
     def handle_min(self) -> float | None:
-        if self.state != "done" or self.serving_at is None or self.ended_at is None:
-            return None
-        return (self.ended_at - self.serving_at).total_seconds() / 60
-
-
-@dataclass(slots=True)
-class Spread:
-    """count, mean, P50, P90, max of a list of minutes."""
-
-    count: int
-    mean: float
-    p50: float
-    p90: float
-    max: float
-
-    @classmethod
-    def of(cls, values: Sequence[float]) -> Spread:
-        if not values:
-            return cls(0, 0.0, 0.0, 0.0, 0.0)
-        return cls(len(values), statistics.fmean(values), pct(values, 0.5), pct(values, 0.9), max(values))
-
-    def text(self) -> str:
-        return f"mean {self.mean:.1f}, P50 {self.p50:.1f}, P90 {self.p90:.1f}, max {self.max:.1f} min"
+        return measures.handle_min(self.serving_at, self.ended_at) if self.state == "done" else None
 
 
 @dataclass(slots=True)
@@ -146,66 +119,9 @@ class DayStats:
     advice: list[Advice] = field(default_factory=list)
 
 
-def pct(values: Sequence[float], q: float) -> float:
-    """Nearest-rank percentile (the dashboard's): the smallest value with at least q of them at or below."""
-    if not values:
-        return 0.0
-    s = sorted(values)
-    return s[min(len(s) - 1, max(0, math.ceil(q * len(s)) - 1))]
-
-
-def estimate_errors(records: Iterable[TicketRecord]) -> tuple[float | None, float | None, int]:
-    """(MAE of the point estimate in minutes, share of real waits inside the shown range, n)."""
-    errs: list[float] = []
-    inside = 0
-    for r in records:
-        wait = r.wait_min
-        if wait is None or r.est_low is None or r.est_high is None or r.est_point is None:
-            continue
-        errs.append(abs(wait - r.est_point))
-        inside += r.est_low <= wait <= r.est_high
-    if not errs:
-        return None, None, 0
-    return statistics.fmean(errs), inside / len(errs), len(errs)
-
-
-# ---- Erlang C -------------------------------------------------------------------------------------------
-
-
-def erlang_c(windows: int, load: float) -> float:
-    """P(an arrival waits) with `windows` servers and offered `load` (Erlangs); 1 if overloaded.
-
-    Through the Erlang B recursion B(k) = a·B(k−1) / (k + a·B(k−1)), stable for hundreds of windows.
-    """
-    if load <= 0:
-        return 0.0
-    if windows <= load:
-        return 1.0
-    b = 1.0
-    for k in range(1, windows + 1):
-        b = load * b / (k + load * b)
-    return windows * b / (windows - load * (1 - b))
-
-
-def share_within(windows: int, arrivals_per_min: float, handle_min: float, target_min: float) -> float:
-    """P(wait ≤ target) in an M/M/c queue: 1 − C(c, a)·exp(−(c − a)·target / handle)."""
-    load = arrivals_per_min * handle_min
-    if windows <= load:
-        return 0.0
-    if handle_min <= 0:
-        return 1.0
-    return 1.0 - erlang_c(windows, load) * math.exp(-(windows - load) * target_min / handle_min)
-
-
-def windows_needed(
-    arrivals_per_min: float, handle_min: float, target_min: float, level: float = SERVICE_LEVEL
-) -> int:
-    """The fewest windows that keep `level` of waits within `target_min` (Erlang C)."""
-    load = arrivals_per_min * handle_min
-    c = max(1, math.floor(load) + 1)
-    while share_within(c, arrivals_per_min, handle_min, target_min) < level:
-        c += 1
-    return c
+def estimate_errors(records: Iterable[TicketRecord]) -> EstimateErrors:
+    """How the estimates shown at issue held for these tickets."""
+    return measures.estimate_errors((r.wait_min, r.est_low, r.est_high, r.est_point) for r in records)
 
 
 # ---- the day --------------------------------------------------------------------------------------------
@@ -229,14 +145,12 @@ def day_stats(
     waits = [w for r in recs if (w := r.wait_min) is not None]
     handles = [h for r in recs if (h := r.handle_min) is not None]
     target = {s.prefix: s.target_wait_min for s in config.series}
-    within = [w <= target[r.series] for r in recs if (w := r.wait_min) is not None]
     called = len(waits)
     no_shows = sum(1 for r in recs if r.no_shows)
     served = states["done"]
     ratings = Counter(r.rating for r in recs if r.rating is not None)
     rated = sum(ratings.values())
-    satisfied = ratings[5] + ratings[4] + ratings[3]
-    mae, coverage, n_est = estimate_errors(recs)
+    errors = estimate_errors(recs)
     by_ahead: dict[str, list[float]] = defaultdict(list)
     for r in recs:
         w = r.wait_min
@@ -250,20 +164,22 @@ def day_stats(
         called=called,
         wait=Spread.of(waits),
         handle=Spread.of(handles),
-        within_target=sum(within) / len(within) if within else None,
-        no_show_rate=no_shows / called if called else None,
+        within_target=measures.within_target(
+            (w, target[r.series]) for r in recs if (w := r.wait_min) is not None
+        ),
+        no_show_rate=measures.no_show_rate(no_shows, called),
         served=served,
         rated=rated,
         ratings=ratings,
-        participation=rated / served if served else None,
-        satisfaction=satisfied / rated if rated else None,
+        participation=measures.participation(rated, served),
+        satisfaction=measures.satisfaction(ratings),
         prechecks=prechecks or Counter(),
         bookings=bookings or Counter(),
         pauses=pauses or Counter(),
         refusals=refusals or Counter(),
-        mae=mae,
-        coverage=coverage,
-        estimated=n_est,
+        mae=errors.mae,
+        coverage=errors.coverage,
+        estimated=errors.n,
         mae_by_ahead={k: (len(v), statistics.fmean(v)) for k, v in sorted(by_ahead.items())},
     )
     by_series: dict[str, list[TicketRecord]] = defaultdict(list)
@@ -273,7 +189,7 @@ def day_stats(
         rs = by_series.get(s.prefix, [])
         series_waits = [x for r in rs if (x := r.wait_min) is not None]
         series_handles = [x for r in rs if (x := r.handle_min) is not None]
-        smae, scov, _n = estimate_errors(rs)
+        errs = estimate_errors(rs)
         stats.series.append(
             SeriesStats(
                 s.prefix,
@@ -281,14 +197,10 @@ def day_stats(
                 len(rs),
                 Spread.of(series_waits),
                 Spread.of(series_handles),
-                (
-                    sum(x <= s.target_wait_min for x in series_waits) / len(series_waits)
-                    if series_waits
-                    else None
-                ),
+                measures.within_target((x, s.target_wait_min) for x in series_waits),
                 s.target_wait_min,
-                smae,
-                scov,
+                errs.mae,
+                errs.coverage,
             )
         )
         if capacity is not None and rs:
@@ -303,7 +215,9 @@ def day_stats(
                     handle,
                     s.target_wait_min,
                     capacity.get(s.prefix, 0.0),
-                    windows_needed(n / 60, handle, s.target_wait_min) if handle > 0 else None,
+                    windows_needed(n / 60, handle, s.target_wait_min, SERVICE_LEVEL).windows
+                    if handle > 0
+                    else None,
                 )
             )
     return stats

@@ -397,7 +397,7 @@ def m004_rollups(db: Database) -> None:
                 f" BEGIN DELETE FROM rollup_days WHERE day = {d}; END"
             )
     # Pre-checks count in the hall-local day of their time; window events in the days whose end is after
-    # them and whose event range (rollups.event_range) holds them (a window opened the evening before
+    # them and whose event range (rollup_compute.event_range) holds them (a window opened the evening before
     # counts in the day's open time). Both are written at the time they
     # happen, so in a running hall these never touch a finished day; imports and repairs are covered.
     near = "day BETWEEN date(substr(NEW.at, 1, 10), '-1 day') AND date(substr(NEW.at, 1, 10), '+1 day')"

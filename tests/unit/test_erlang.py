@@ -19,6 +19,9 @@ def test_erlang_b_one_server() -> None:
 def test_erlang_c_two_servers_by_hand() -> None:
     # c=2, A=1: B = (1/2)/(1 + 1 + 1/2) = 0.2; C = 2·0.2 / (2 − 1·0.8) = 1/3
     assert erlang_c(2, 1.0) == pytest.approx(1 / 3)
+    # c=1 is M/M/1: P(wait) = ρ.
+    assert erlang_c(1, 0.5) == pytest.approx(0.5)
+    assert erlang_c(5, 0.0) == 0.0
 
 
 def _erlang_c_by_factorials(c: int, load: float) -> float:
@@ -48,6 +51,15 @@ def test_windows_needed_is_the_fewest() -> None:
     assert advice.windows > 12
     assert advice.level >= 0.8
     assert service_level(advice.windows - 1, 1.0, 12.0, 20.0) < 0.8
+
+
+def test_windows_needed_for_ten_erlangs_and_a_short_target() -> None:
+    # 60 arrivals an hour of 10-minute cases (10 Erlangs), 80 % within 5 minutes: what the simulator's
+    # 潮汐 advice asks.
+    c = windows_needed(1.0, 10.0, 5.0).windows
+    assert c > 10
+    assert service_level(c, 1.0, 10.0, 5.0) >= 0.8
+    assert service_level(c - 1, 1.0, 10.0, 5.0) < 0.8
 
 
 def test_no_arrivals_need_no_window() -> None:

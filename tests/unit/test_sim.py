@@ -13,7 +13,6 @@ import pytest
 from hallcore.configload import load_config
 from hallq import sim
 from hallq.simchart import wait_chart
-from hallq.simstats import erlang_c, share_within, windows_needed
 
 ROOT = Path(__file__).resolve().parents[2]
 COUNTY = ROOT / "config" / "county.toml"
@@ -153,25 +152,6 @@ def test_cli_refuses_speed_with_against(capsys: pytest.CaptureFixture[str]) -> N
 
 def test_window_list() -> None:
     assert sim._window_list("1-3,7") == (1, 2, 3, 7)
-
-
-# --- Erlang C ---------------------------------------------------------------------------------------------
-
-
-def test_erlang_c_known_values() -> None:
-    # Textbook: 2 servers, load 1 Erlang -> P(wait) = 1/3.
-    assert erlang_c(2, 1.0) == pytest.approx(1 / 3)
-    assert erlang_c(1, 0.5) == pytest.approx(0.5)
-    assert erlang_c(3, 3.0) == 1.0
-    assert erlang_c(5, 0.0) == 0.0
-
-
-def test_windows_needed_meets_the_service_level() -> None:
-    # 60 arrivals an hour of 10-minute cases: 10 Erlangs.
-    c = windows_needed(1.0, 10.0, 5.0)
-    assert c > 10
-    assert share_within(c, 1.0, 10.0, 5.0) >= 0.8
-    assert share_within(c - 1, 1.0, 10.0, 5.0) < 0.8
 
 
 # --- the provincial day and a real server -------------------------------------------------------------------
