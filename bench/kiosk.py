@@ -39,7 +39,8 @@ def main(argv: list[str] | None = None) -> int:
     import qasync
     from PySide6.QtWidgets import QApplication, QPushButton
 
-    from drivers.emulators.printer import EmulatedPrinter, TcpPrinterEmulator, _Paper
+    from drivers.emulators.escpos_stream import EmulatedPrinter, _Paper
+    from drivers.emulators.printer import TcpPrinterEmulator
     from drivers.printer import EscposPrinter
     from drivers.transport import SocketTransport
     from hallclient.http import HttpHall

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import datetime as dt
 import logging
 import sys
 import zoneinfo
@@ -114,10 +113,7 @@ async def amain(
     from hallui.theme import FONT_FAMILY
 
     clock = SystemClock()
-    try:
-        tz: dt.tzinfo = zoneinfo.ZoneInfo(config.hall.timezone)
-    except zoneinfo.ZoneInfoNotFoundError:
-        tz = dt.timezone(dt.timedelta(hours=8))
+    tz = zoneinfo.ZoneInfo(config.hall.timezone)  # the config check refused an unknown zone
     cat = catalog(args.language)
     app.setFont(QFont(FONT_FAMILY))
     view = BoardView(cat, orientation_for(args.orientation, app))

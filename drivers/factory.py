@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, Self
 
 from drivers.base import DriverError
-from drivers.bus import HqpCallKeypad, HqpLedBoard, HqpRatingPad, Vendor485Keypad
+from drivers.bus import HqpBusMaster, HqpCallKeypad, HqpLedBoard, HqpRatingPad, Vendor485Keypad
 from drivers.codecs.hqp import MAX_ADDRESS
 from drivers.idcard import LinkOpener
 from drivers.printer import build_printer
@@ -122,37 +122,45 @@ def _address(who: str, device: Device) -> int:
     return device.address
 
 
-def build_led(device: Device, registry: BusRegistry, *, who: str = "led") -> LedBoard:
-    _check_type(who, "led", device)
+def _on_hqp(slot: str, device: Device, registry: BusRegistry, who: str) -> tuple[HqpBusMaster, int] | None:
+    """The HQP/1 bus of `device` in `slot` and its address (claimed for `who`); None for a fake."""
+    _check_type(who, slot, device)
     if device.type == "fake":
+        return None
+    address = _address(who, device)
+    return registry.hqp(device.url, baud=device.baud, address=address, user=who), address
+
+
+def build_led(device: Device, registry: BusRegistry, *, who: str = "led") -> LedBoard:
+    on = _on_hqp("led", device, registry, who)
+    if on is None:
         from drivers.fakes_bus import FakeLedBoard
 
         return FakeLedBoard()
-    address = _address(who, device)
-    return HqpLedBoard(registry.hqp(device.url, baud=device.baud, address=address, user=who), address)
+    return HqpLedBoard(*on)
 
 
 def build_keypad(device: Device, registry: BusRegistry, *, who: str = "keypad") -> CallKeypad:
-    _check_type(who, "keypad", device)
-    if device.type == "fake":
+    if device.type == "vendor485":
+        address = _address(who, device)
+        return Vendor485Keypad(
+            registry.vendor485(device.url, baud=device.baud, address=address, user=who), address
+        )
+    on = _on_hqp("keypad", device, registry, who)
+    if on is None:
         from drivers.fakes_bus import FakeCallKeypad
 
         return FakeCallKeypad()
-    address = _address(who, device)
-    if device.type == "vendor485":
-        bus = registry.vendor485(device.url, baud=device.baud, address=address, user=who)
-        return Vendor485Keypad(bus, address)
-    return HqpCallKeypad(registry.hqp(device.url, baud=device.baud, address=address, user=who), address)
+    return HqpCallKeypad(*on)
 
 
 def build_rating_pad(device: Device, registry: BusRegistry, *, who: str = "rating pad") -> RatingPad:
-    _check_type(who, "rating_pad", device)
-    if device.type == "fake":
+    on = _on_hqp("rating_pad", device, registry, who)
+    if on is None:
         from drivers.fakes_bus import FakeRatingPad
 
         return FakeRatingPad()
-    address = _address(who, device)
-    return HqpRatingPad(registry.hqp(device.url, baud=device.baud, address=address, user=who), address)
+    return HqpRatingPad(*on)
 
 
 def build_scanner(device: Device, *, who: str = "scanner") -> Scanner:

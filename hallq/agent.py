@@ -295,10 +295,7 @@ async def serve(
     from hallcore.clock import SystemClock
 
     clock = SystemClock()
-    try:
-        tz: dt.tzinfo = zoneinfo.ZoneInfo(config.hall.timezone)
-    except zoneinfo.ZoneInfoNotFoundError:
-        tz = dt.timezone(dt.timedelta(hours=8))
+    tz = zoneinfo.ZoneInfo(config.hall.timezone)  # the config check refused an unknown zone
     base = args.server or await find_server(config.hall.id, config.hall.public_base_url)
     anonymous = HttpHall(base, clock=clock)
     try:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import datetime as dt
 import importlib
 import logging
@@ -218,7 +219,7 @@ def _printer_device(args: argparse.Namespace) -> tuple[Device, HallConfig | None
             raise ConfigurationError(f"station {station.id} has no printer")
         device = station.printer
         if args.width is not None:
-            device = Device(**{**_fields(device), "width_mm": args.width})
+            device = dataclasses.replace(device, width_mm=args.width)
         return device, config
     if args.url is None:
         raise _UsageError("give the printer with --url (or --config FILE --station ID)")
@@ -228,8 +229,8 @@ def _printer_device(args: argparse.Namespace) -> tuple[Device, HallConfig | None
     return device, None
 
 
-def _fields(device: Device) -> dict[str, object]:
-    return {name: getattr(device, name) for name in Device.__dataclass_fields__}
+def _where(device: Device) -> str:
+    return device.url or f"usb {device.usb_vendor or 0:04x}:{device.usb_product or 0:04x}"
 
 
 def _print_test(argv: list[str]) -> int:
@@ -241,8 +242,8 @@ def _print_test(argv: list[str]) -> int:
     ticket = tools.sample_ticket()
     if config is not None:
         ticket = tools.sample_ticket(config.hall.name, config.hall.public_base_url)
-    where = device.url or f"usb {device.usb_vendor or 0:04x}:{device.usb_product or 0:04x}"
     status = tools.print_test(device, ticket)
+    where = _where(device)
     print(f"{where}: printed a {device.width_mm} mm test ticket ({ticket.number}); the printer confirmed it")
     for line in tools.describe_status(status):
         print(f"  {line}")
@@ -256,9 +257,8 @@ def _status(argv: list[str]) -> int:
     _logging(args.verbose)
     device, _ = _printer_device(args)
     status = tools.printer_status(device)
-    where = device.url or f"usb {device.usb_vendor or 0:04x}:{device.usb_product or 0:04x}"
     headline, detail = tools.describe_status(status)
-    print(f"{where}: {headline}")
+    print(f"{_where(device)}: {headline}")
     print(f"  {detail}")
     return OK if status.printable else UNAVAILABLE
 

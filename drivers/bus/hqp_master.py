@@ -7,7 +7,6 @@ requests at once and no caller blocks the UI loop.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import queue
 import threading
@@ -17,9 +16,10 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field
 
 from drivers.base import OK, DeviceState, DeviceUnavailable, DriverError, Health, ProtocolError
-from drivers.bus.link import CALL_GUARD_S, LinkLostError, PortOpener, SerialLink, open_port
+from drivers.bus.link import CALL_GUARD_S, LinkLostError, PortOpener, SerialBus, open_port
 from drivers.codecs import hqp
 from drivers.codecs.hqp import Cmd, Frame
+from drivers.listeners import Listeners
 from drivers.protocols import Unsubscribe
 
 log = logging.getLogger(__name__)
@@ -42,7 +42,7 @@ class _Poller:
     backoff_s: float = 0.0
 
 
-class HqpBusMaster:
+class HqpBusMaster(SerialBus):
     """The only master of one HQP/1 bus. Thread-safe; start() it, close() it (or use it as a context manager).
 
     - One request on the wire at a time, a per-frame reply deadline, `tries` attempts with the same SEQ.
@@ -67,8 +67,8 @@ class HqpBusMaster:
         opener: PortOpener = open_port,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
-        self.name = name or f"HQP/1 bus {url}"
-        self._link = SerialLink(url, baud=baud, name=self.name, backoff_max_s=backoff_max_s, opener=opener)
+        name = name or f"HQP/1 bus {url}"
+        super().__init__(url, baud=baud, name=name, backoff_max_s=backoff_max_s, opener=opener)
         self._reply_timeout_s = reply_timeout_s
         self._tries = tries
         self._poll_gap_s = poll_gap_s
@@ -84,44 +84,25 @@ class HqpBusMaster:
         self._unanswered_poll_seq: dict[int, int] = {}
         self._delivered: dict[int, set[int]] = {}
         self._device_ok: dict[int, bool] = {}
-        self._state_listeners: list[Callable[[DeviceState], None]] = []
-        self._down = False
-        self._stop = threading.Event()
+        self._state_listeners: Listeners[DeviceState] = Listeners(f"{name} state")
         self._wake = threading.Event()
-        self._thread: threading.Thread | None = None
         self.retries = 0
         self.duplicates_dropped = 0
 
     # lifecycle
 
-    def start(self) -> HqpBusMaster:
-        if self._thread is None:
-            self._thread = threading.Thread(target=self._run, name=self.name, daemon=True)
-            self._thread.start()
-        return self
-
     def close(self) -> None:
+        # Stop first, then wake the thread from its backoff wait or its queue: it must see the stop at once.
         self._stop.set()
         self._wake.set()
         self._requests.put(None)
-        if self._thread is not None:
-            self._thread.join(timeout=CALL_GUARD_S)
-            self._thread = None
+        super().close()
+
+    def _release(self) -> None:
         self._link.close()
         self._fail_queued(DeviceUnavailable(f"{self.name} is closed"))
 
-    def __enter__(self) -> HqpBusMaster:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
     # state
-
-    def state(self) -> DeviceState:
-        if self._down or not self._link.is_open:
-            return DeviceState(Health.UNAVAILABLE, self._link.reason)
-        return OK
 
     def device_state(self, addr: int) -> DeviceState:
         bus = self.state()
@@ -133,14 +114,7 @@ class HqpBusMaster:
 
     def add_state_listener(self, listener: Callable[[DeviceState], None]) -> Unsubscribe:
         """Called on the bus thread when the port is lost or back (e.g. to re-send what a strip showed)."""
-        with self._lock:
-            self._state_listeners.append(listener)
-
-        def remove() -> None:
-            with self._lock, contextlib.suppress(ValueError):
-                self._state_listeners.remove(listener)
-
-        return remove
+        return self._state_listeners.add(listener)
 
     # requests
 
@@ -202,7 +176,7 @@ class HqpBusMaster:
             self._decoder.reset()
             if self._down:
                 self._down = False
-                self._notify_state(OK)
+                self._state_listeners.emit(OK)
             return True
         self._mark_down()
         self._fail_queued(DeviceUnavailable(self._link.reason))
@@ -214,21 +188,12 @@ class HqpBusMaster:
     def _mark_down(self) -> None:
         if not self._down:
             self._down = True
-            self._notify_state(DeviceState(Health.UNAVAILABLE, self._link.reason))
+            self._state_listeners.emit(DeviceState(Health.UNAVAILABLE, self._link.reason))
 
     def _on_lost(self, error: LinkLostError) -> None:
         self._link.lost(error)
         self._mark_down()
         self._fail_queued(DeviceUnavailable(self._link.reason))
-
-    def _notify_state(self, state: DeviceState) -> None:
-        with self._lock:
-            listeners = list(self._state_listeners)
-        for listener in listeners:
-            try:
-                listener(state)
-            except Exception:
-                log.exception("%s: state listener failed", self.name)
 
     def _fail_queued(self, error: DriverError) -> None:
         while True:

@@ -9,6 +9,9 @@ from typing import Protocol
 
 import serial
 
+from drivers.base import OK, DeviceState, Health
+from drivers.devicethread import DeviceThread
+
 log = logging.getLogger(__name__)
 
 # A blocking call on a bus never waits longer than this, whatever happens below: a hang guard, not a timeout
@@ -123,3 +126,19 @@ class SerialLink:
             return bytes(self._port.read(waiting or 1))
         except (serial.SerialException, OSError) as e:
             raise LinkLostError(str(e)) from e
+
+
+class SerialBus(DeviceThread):
+    """What both bus drivers share: one `SerialLink`, served by the bus's own thread, and its state."""
+
+    join_s = CALL_GUARD_S
+
+    def __init__(self, url: str, *, baud: int, name: str, backoff_max_s: float, opener: PortOpener) -> None:
+        super().__init__(name)
+        self._link = SerialLink(url, baud=baud, name=name, backoff_max_s=backoff_max_s, opener=opener)
+        self._down = False
+
+    def state(self) -> DeviceState:
+        if self._down or not self._link.is_open:
+            return DeviceState(Health.UNAVAILABLE, self._link.reason)
+        return OK

@@ -6,8 +6,8 @@ import logging
 import threading
 from collections.abc import Callable
 
-from drivers.base import OK, DeviceState, DeviceUnavailable, Health
-from drivers.bus.link import CALL_GUARD_S, LinkLostError, PortOpener, SerialLink, open_port
+from drivers.base import DeviceState, DeviceUnavailable
+from drivers.bus.link import LinkLostError, PortOpener, SerialBus, open_port
 from drivers.codecs import vendor485
 from drivers.keys import KeyEvent
 from drivers.listeners import Listeners
@@ -16,7 +16,7 @@ from drivers.protocols import Unsubscribe
 log = logging.getLogger(__name__)
 
 
-class Vendor485Bus:
+class Vendor485Bus(SerialBus):
     """A bus of vendor 485 call keypads (PROTOCOLS.md §3). Keypads send on their own; the host reads, echoes
     every valid frame back unchanged as its ACK, and writes display/beep frames between reads."""
 
@@ -29,39 +29,16 @@ class Vendor485Bus:
         name: str = "",
         opener: PortOpener = open_port,
     ) -> None:
-        self.name = name or f"vendor 485 bus {url}"
-        self._link = SerialLink(url, baud=baud, name=self.name, backoff_max_s=backoff_max_s, opener=opener)
+        super().__init__(
+            url, baud=baud, name=name or f"vendor 485 bus {url}", backoff_max_s=backoff_max_s, opener=opener
+        )
         self._decoder = vendor485.VendorDecoder()
         self._write_lock = threading.Lock()
         self._keypads: dict[int, Listeners[KeyEvent]] = {}
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-        self._down = False
 
-    def start(self) -> Vendor485Bus:
-        if self._thread is None:
-            self._thread = threading.Thread(target=self._run, name=self.name, daemon=True)
-            self._thread.start()
-        return self
-
-    def close(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=CALL_GUARD_S)
-            self._thread = None
+    def _release(self) -> None:
         with self._write_lock:
             self._link.close()
-
-    def __enter__(self) -> Vendor485Bus:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def state(self) -> DeviceState:
-        if self._down or not self._link.is_open:
-            return DeviceState(Health.UNAVAILABLE, self._link.reason)
-        return OK
 
     def listeners(self, addr: int) -> Listeners[KeyEvent]:
         return self._keypads.setdefault(addr, Listeners(f"vendor keypad {addr}"))

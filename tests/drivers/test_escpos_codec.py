@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -13,17 +14,14 @@ from hypothesis import strategies as st
 from drivers.base import Health, ProtocolError
 from drivers.codecs import escpos as ep
 from drivers.printing import NoticeItem, NoticePrint, TicketPrint, notice_bytes, ticket_bytes
+from tests.drivers.printer_support import TICKET
 
 GOLDEN = Path(__file__).parent / "golden"
 
-SAMPLE_TICKET = TicketPrint(
-    hall="某市政务服务中心",
-    number="A012",
-    matter="户籍迁移（省内）",
+SAMPLE_TICKET = dataclasses.replace(
+    TICKET,
     people_ahead=5,
     estimate_min=(10, 20),
-    issued="2024-05-06 09:12",
-    status_url="http://127.0.0.1:8700/t/20240506-A012",
     tolerance_items=("户口簿原件（迁入地派出所出具的准予迁入证明）",),
     tolerance_due="2024-06-03",
     priority="老年人优先",

@@ -24,26 +24,17 @@ from drivers.emulators.printer import (
 )
 from drivers.fakes import FakeTicketPrinter
 from drivers.printer import EscposPrinter, build_printer, parse_network_url
-from drivers.printing import NoticeItem, NoticePrint, TicketPrint, notice_bytes, ticket_bytes
+from drivers.printing import NoticeItem, NoticePrint, notice_bytes, ticket_bytes
 from drivers.protocols import PrinterNotReady, TicketPrinter
 from drivers.transport import EscposTransport, SerialTransport, SocketTransport
 from hallcore.config import Device
+from tests.drivers.printer_support import REPLY_S, TICKET, printer_device
 
 from .conftest import PtyPair
 
 pytestmark = pytest.mark.timeout(30)  # hang protection only
 
-REPLY_S = 0.3  # short, so "silent" fails fast; the emulator answers in well under a millisecond
 
-TICKET = TicketPrint(
-    hall="某市政务服务中心",
-    number="A012",
-    matter="户籍迁移（省内）",
-    people_ahead=3,
-    estimate_min=(6, 15),
-    issued="2024-05-06 09:12",
-    status_url="http://127.0.0.1:8700/t/20240506-A012",
-)
 NOTICE = NoticePrint(
     hall="某市政务服务中心",
     matter="不动产登记",
@@ -72,15 +63,9 @@ def emulator(request: pytest.FixtureRequest) -> Iterator[TcpPrinterEmulator | Pt
         yield emu
 
 
-def _device(emu: TcpPrinterEmulator | PtyPrinterEmulator, width_mm: int = 80) -> Device:
-    if isinstance(emu, TcpPrinterEmulator):
-        return Device(type="escpos-network", url=emu.url, timeout_s=REPLY_S, width_mm=width_mm)
-    return Device(type="escpos-serial", url=emu.path, timeout_s=REPLY_S, width_mm=width_mm)
-
-
 @pytest.fixture
 def printer(emulator: TcpPrinterEmulator | PtyPrinterEmulator) -> Iterator[TicketPrinter]:
-    p = build_printer(_device(emulator))
+    p = build_printer(printer_device(emulator))
     yield p
     p.close()
 
@@ -173,7 +158,7 @@ EscposPrinterStateReason = {
 
 
 def test_58mm_tickets_fit_32_columns(emulator: TcpPrinterEmulator | PtyPrinterEmulator) -> None:
-    printer = build_printer(_device(emulator, width_mm=58))
+    printer = build_printer(printer_device(emulator, width_mm=58))
     try:
         printer.print_ticket(TICKET)
     finally:
@@ -184,7 +169,7 @@ def test_58mm_tickets_fit_32_columns(emulator: TcpPrinterEmulator | PtyPrinterEm
 
 def test_pty_unplug_mid_session_is_device_unavailable() -> None:
     with PtyPrinterEmulator() as emu:
-        printer = build_printer(_device(emu))
+        printer = build_printer(printer_device(emu))
         try:
             printer.print_ticket(TICKET)
             emu.stop()  # both ends of the pty closed: the cable is out

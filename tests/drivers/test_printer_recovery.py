@@ -23,21 +23,11 @@ from drivers.printer import EscposPrinter, build_printer
 from drivers.printing import TicketPrint, ticket_bytes
 from drivers.protocols import PrinterNotReady
 from drivers.transport import SerialTransport, SocketTransport, Transport
-from hallcore.config import Device
+from tests.drivers.printer_support import REPLY_S, TICKET, printer_device
 
 pytestmark = pytest.mark.timeout(30)
 
-REPLY_S = 0.3
 
-TICKET = TicketPrint(
-    hall="某市政务服务中心",
-    number="A012",
-    matter="户籍迁移（省内）",
-    people_ahead=3,
-    estimate_min=(6, 15),
-    issued="2024-05-06 09:12",
-    status_url="http://127.0.0.1:8700/t/20240506-A012",
-)
 VOIDED = TicketPrint(
     hall=TICKET.hall,
     number="A013",
@@ -55,12 +45,6 @@ def emulator(request: pytest.FixtureRequest) -> Iterator[TcpPrinterEmulator | Pt
     emu = TcpPrinterEmulator(printer) if request.param == "tcp" else PtyPrinterEmulator(printer)
     with emu:
         yield emu
-
-
-def _device(emu: TcpPrinterEmulator | PtyPrinterEmulator) -> Device:
-    if isinstance(emu, TcpPrinterEmulator):
-        return Device(type="escpos-network", url=emu.url, timeout_s=REPLY_S)
-    return Device(type="escpos-serial", url=emu.path, timeout_s=REPLY_S)
 
 
 # --- codec --------------------------------------------------------------------------------------------------
@@ -224,7 +208,7 @@ def test_a_clear_that_could_not_be_sent_is_sent_on_the_next_link() -> None:
 def test_asb_on_by_default_is_skipped_and_switched_off(
     emulator: TcpPrinterEmulator | PtyPrinterEmulator,
 ) -> None:
-    printer = build_printer(_device(emulator))
+    printer = build_printer(printer_device(emulator))
     try:
         assert printer.status() == PrinterStatus()  # the ASB block sent first is skipped, not misread
         printer.print_ticket(TICKET)

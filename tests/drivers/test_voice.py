@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import shutil
-import wave
 from pathlib import Path
 
 import pytest
@@ -28,26 +27,13 @@ from drivers.voice import (
 )
 from hallcore.clock import FakeClock
 from hallcore.config import Voice
-
-RATE = 8000
-
-
-def write_wav(path: Path, seconds: float, rate: int = RATE) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with wave.open(str(path), "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(rate)
-        w.writeframes(b"\x10\x00" * round(seconds * rate))
+from tests.fakes.voicepack import silent_pack, write_wav
 
 
 @pytest.fixture
 def pack(tmp_path: Path) -> VoicePack:
     """Every segment 0.1 s long (0.3 s for 号窗口), so durations are easy to predict."""
-    folder = tmp_path / "pack"
-    for key in SEGMENT_TEXTS:
-        write_wav(folder / f"{key}.wav", 0.3 if key == "zh/hao_chuangkou" else 0.1)
-    return VoicePack(folder, segment_gap_s=0.05, repeat_gap_s=0.5)
+    return silent_pack(tmp_path / "pack", 0.1, {"zh/hao_chuangkou": 0.3})
 
 
 @pytest.mark.parametrize(

@@ -21,6 +21,7 @@ from hallclient.http import HttpHall
 from hallclient.types import ConnectionState
 from hallcore.windowstrip import call_text
 from tests.fakes.live_server import LiveServer, Station, live_server
+from tests.fakes.voicepack import silent_pack
 from tests.gui.test_display_support import (
     Board,
     Line,
@@ -32,7 +33,6 @@ from tests.gui.test_display_support import (
     open_window,
     run_until,
     running_fixture,  # noqa: F401 - the `running` fixture
-    silent_pack,
     start,
     stop,
 )

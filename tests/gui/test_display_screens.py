@@ -22,6 +22,7 @@ from hallcore.windowstrip import call_text
 from hallui import a11y
 from tests.fakes.live_server import LiveServer, Station, live_server
 from tests.fakes.shots import docs_dir
+from tests.fakes.voicepack import silent_pack
 from tests.gui.test_display_support import (
     Board,
     call_next,
@@ -32,7 +33,6 @@ from tests.gui.test_display_support import (
     open_window,
     run_until,
     running_fixture,  # noqa: F401 - the `running` fixture
-    silent_pack,
     start,
     stop,
 )

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import gc
 import uuid
-import wave
 from collections.abc import Awaitable, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -25,7 +24,7 @@ from display.views import BoardView, Orientation
 from display.voice import VoiceCaller
 from drivers.fakes_bus import FakeScheduler, FakeVoicePlayer
 from drivers.protocols import LedBoard
-from drivers.voice import SEGMENT_TEXTS, AnnouncementQueue, VoicePack
+from drivers.voice import AnnouncementQueue, VoicePack
 from hallclient.api import HallApi
 from hallcore.clock import FakeClock
 from hallcore.config import HallConfig
@@ -33,24 +32,7 @@ from hallui.qtcompat import pin_singletons
 from tests.fakes.halls import SHANGHAI
 from tests.fakes.live_server import PIN, LiveServer, Station
 
-SEGMENT_S = 0.1
 T = TypeVar("T")
-
-
-def write_wav(path: Path, seconds: float, rate: int = 8000) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with wave.open(str(path), "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(rate)
-        w.writeframes(b"\x10\x00" * round(seconds * rate))
-
-
-def silent_pack(folder: Path) -> VoicePack:
-    """Every segment `SEGMENT_S` long, so a call lasts a few seconds on the fake clock."""
-    for key in SEGMENT_TEXTS:
-        write_wav(folder / f"{key}.wav", SEGMENT_S)
-    return VoicePack(folder, segment_gap_s=0.05, repeat_gap_s=0.5)
 
 
 @pytest.fixture(autouse=True)
