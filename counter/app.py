@@ -1,7 +1,7 @@
 """One counter station put together: flow, controller, devices, bridge and window (desk tab for a desk).
 
 `__main__` builds the objects a real station needs (config, HttpHall, buses) and calls `assemble`; tests call
-it with a FakeHall or a live server and emulated buses, so both run the same wiring.
+it with a live server on 127.0.0.1 and emulated buses, so both run the same wiring.
 """
 
 from __future__ import annotations

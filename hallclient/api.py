@@ -1,10 +1,10 @@
 """`HallApi`: what a station can ask of the hall server, one typed async method per endpoint of docs/api.md.
 
-Two implementations: `hallclient.http.HttpHall` (the real server) and `hallclient.fake.FakeHall` (in memory,
-for app tests). Replies are `hallcore.replies` types. Every state-changing method takes an optional
-`request_id`: pass the same one again to retry a command safely (the server replays the first result);
-without one, a fresh id is made per call and reused for that call's own retries. Ticket arguments are
-ticket ids ("2026-11-23/A012") or today's labels ("A012").
+Implemented by `hallclient.http.HttpHall`; app tests run it against the real server on 127.0.0.1
+(`tests/fakes/live_server.py`). Replies are `hallcore.replies` types. Every state-changing method takes an
+optional `request_id`: pass the same one again to retry a command safely (the server replays the first
+result); without one, a fresh id is made per call and reused for that call's own retries. Ticket arguments
+are ticket ids ("2026-11-23/A012") or today's labels ("A012").
 
 Errors (see `hallclient.errors`): `Refusal`, `AuthError`, `DiskFull`, `ServerUnavailable`, `BadReply`.
 """

@@ -28,6 +28,7 @@ from hallcore.config import (
     PriorityClass,
     RatingPolicy,
     Series,
+    StationRole,
     Voice,
     Window,
     Zone,
@@ -53,17 +54,17 @@ __all__ = [
 
 
 class Role(StrEnum):
-    """A token's role: the five station roles and a manager session."""
+    """A token's role: a station's (`StationRole`, as config and enrollment name it) or a manager's."""
 
-    KIOSK = "kiosk"
-    COUNTER = "counter"
-    DESK = "desk"
-    DISPLAY = "display"
-    AGENT = "agent"
+    KIOSK = StationRole.KIOSK.value
+    COUNTER = StationRole.COUNTER.value
+    DESK = StationRole.DESK.value
+    DISPLAY = StationRole.DISPLAY.value
+    AGENT = StationRole.AGENT.value
     MANAGER = "manager"
 
 
-STATION_ROLES = frozenset(r for r in Role if r is not Role.MANAGER)
+STATION_ROLES = frozenset(Role(r.value) for r in StationRole)
 
 #: Refusals naming a thing that does not exist → 404; a request that is wrong in itself → 422; every other
 #: refusal is a conflict with the current state → 409 (docs/api.md, Conventions).

@@ -81,7 +81,16 @@ async def enroll(body: EnrollIn, request: Request) -> Response:
         ctx.execute(
             "INSERT INTO stations (id, name, role, state, code, poll_secret_hash, created_at, ip)"
             " VALUES (?,?,?,?,?,?,?,?)",
-            (sid, body.name, body.role, "pending", code, hash_token(poll_secret), ctx.now.isoformat(), ip),
+            (
+                sid,
+                body.name,
+                body.role.value,
+                "pending",
+                code,
+                hash_token(poll_secret),
+                ctx.now.isoformat(),
+                ip,
+            ),
         )
         return ok(replies.Enrollment(sid, code, poll_secret), 201)
 

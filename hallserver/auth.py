@@ -18,14 +18,13 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from hallcore.clock import Clock
-from hallcore.replies import Role
+from hallcore.replies import STATION_ROLES, Role
 from hallserver.errors import ApiError
 
 __all__ = [  # Role is re-exported: the routes name roles from here
     "ANY_STATION",
     "CODE_ALPHABET",
     "SESSION_HOURS",
-    "STATION_ROLES",
     "Principal",
     "Role",
 ]
@@ -35,8 +34,7 @@ SESSION_HOURS = 12
 CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 
 
-STATION_ROLES = frozenset(r.value for r in Role if r is not Role.MANAGER)
-ANY_STATION = frozenset(STATION_ROLES)
+ANY_STATION = frozenset(r.value for r in STATION_ROLES)
 #: Who may read the hall's live state (`GET /api/snapshot`, the event stream): every station and managers.
 HALL_READERS = frozenset({*ANY_STATION, Role.MANAGER.value})
 

@@ -8,6 +8,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from hallcore.config import StationRole
+
 RequestId = Annotated[str, Field(min_length=1, max_length=64, description="client-made id (a UUID)")]
 Text = Annotated[str, Field(max_length=200)]
 
@@ -69,7 +71,8 @@ class CheckInIn(Req):
 
 class EnrollIn(Body):
     name: Annotated[str, Field(min_length=1, max_length=64)]
-    role: Literal["kiosk", "counter", "desk", "display", "agent"]
+    # JSON gives a string: parsed into the enum (FastAPI validates in Python mode, where strict would refuse).
+    role: Annotated[StationRole, Field(strict=False)]
 
 
 class ApproveIn(Body):

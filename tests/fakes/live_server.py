@@ -41,6 +41,7 @@ import uvicorn
 from hallcore.clock import FakeClock
 from hallcore.config import HallConfig
 from hallcore.configload import load_config
+from hallcore.events import Event, decode_event
 from hallserver import admin
 from hallserver.app import bind, create_app, restore_listen_backlog, uvicorn_config
 from hallserver.evloop import new_event_loop
@@ -281,6 +282,14 @@ class LiveServer:
 
     def count(self, sql: str, params: tuple[Any, ...] = ()) -> int:
         return int(self.query(sql, params)[0][0])
+
+    def event_log(self, after: int = 0) -> list[tuple[int, Event]]:
+        """The hall's numbered events after seq `after`, as stored (what every subscriber got)."""
+        rows = self.query("SELECT seq, body FROM events WHERE seq > ? ORDER BY seq", (after,))
+        return [(int(seq), decode_event(body)[0]) for seq, body in rows]
+
+    def last_seq(self) -> int:
+        return self.count("SELECT COALESCE(MAX(seq), 0) FROM events")
 
     def ticket_state(self, label: str) -> str | None:
         """The state of today's ticket `label` ("A001") in the database, or None."""

@@ -1,27 +1,25 @@
 """Every kiosk screen in Chinese, English and elder mode: font sizes, touch targets, contrast as painted,
 no clipped text, glyph coverage (no tofu), and a screenshot of each into the artifacts folder.
 
-Screens are reached through the app with the in-memory `FakeHall` and `FakeTicketPrinter` (the paths
-against the real server are in test_kiosk_paths.py); what matters here is how each screen looks.
+Screens are reached through the app against a real hall server on 127.0.0.1 (one for the three modes) with a
+`FakeTicketPrinter`; the printing paths are in test_kiosk_paths.py. What matters here is how each screen
+looks.
 """
 
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import pathlib
 import shutil
+from collections.abc import Iterator
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
 from PySide6.QtWidgets import QApplication
 
 from drivers.fakes import FakeTicketPrinter
-from hallclient.fake import FakeHall
+from hallclient.http import HttpHall
 from hallclient.types import Issued, NotIssued
-from hallcore.clock import FakeClock
-from hallcore.configload import load_config
 from hallui import a11y
 from hallui.theme import BASE_PT, ELDER_PT
 from kiosk.app import KioskApp
@@ -30,11 +28,10 @@ from kiosk.flow import Message, PrintResult, Screen
 from kiosk.printing import Issuer
 from kiosk.texts import catalog
 from kiosk.views import KioskView
+from tests.fakes.live_server import LiveServer, live_server
 from tests.fakes.shots import docs_dir
 from tests.gui.test_kiosk_paths import dispose
 
-ROOT = pathlib.Path(__file__).resolve().parents[2]
-MONDAY_9 = dt.datetime(2026, 11, 23, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
 MODES = ("zh", "en", "elder")
 #: Screens copied to docs/screenshots (mode, screen).
 KEY_SHOTS = {
@@ -53,17 +50,22 @@ KEY_SHOTS = {
 }
 
 
-def _issue(loop: asyncio.AbstractEventLoop, hall: FakeHall, matter: str, **kw: Any) -> Issued | NotIssued:
+def _issue(loop: asyncio.AbstractEventLoop, hall: HttpHall, matter: str, **kw: Any) -> Issued | NotIssued:
     return loop.run_until_complete(hall.issue_ticket(matter, **kw))
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    with live_server(tmp_path_factory.mktemp("kiosk-screens")) as live:
+        yield live
 
 
 @pytest.mark.parametrize("mode", MODES)
 def test_every_screen_is_accessible(
-    mode: str, qtbot: Any, qloop: asyncio.AbstractEventLoop, artifacts: pathlib.Path
+    mode: str, server: LiveServer, qtbot: Any, qloop: asyncio.AbstractEventLoop, artifacts: pathlib.Path
 ) -> None:
-    config = load_config(ROOT / "config" / "county.toml")
-    clock = FakeClock(MONDAY_9)
-    hall = FakeHall(config, clock).as_station("kiosk")
+    config, clock = server.config, server.clock
+    hall = HttpHall(server.url, server.kiosk.token, clock=clock)
     printer = FakeTicketPrinter()
     issuer = Issuer(hall, printer)
     bridge = KioskBridge(hall, printer, issuer)
@@ -188,6 +190,7 @@ def test_every_screen_is_accessible(
     flow.set_enrolled(True, now)
     app.stop()
     dispose(app)
+    qloop.run_until_complete(hall.aclose())
 
     assert {s.value for s in Screen} <= {n.split("_")[0] for n in seen}, seen
     assert problems == {}, "\n".join(f"{k}: {v}" for k, v in problems.items())
