@@ -2,10 +2,10 @@
 `hallcore.codec`, hallclient decodes them with the same codec, and the OpenAPI schema is generated from them.
 One shape per reply, so a station, a test and a generated client all read the same thing.
 
-The builders below turn engine state into replies; they are pure and run with the engine lock held (on the
-writer or a reader). Tickets and windows are the events' own views (`TicketView`, `WindowView`), the estimate
-is `WaitEstimate` and the pre-check result is `PrecheckResult`: an app handles one shape whether it learnt of
-a ticket from a reply or from the event stream.
+`hallcore.replybuilders` turns engine state into these replies. Tickets and windows are the events' own
+views (`TicketView`, `WindowView`), the estimate is `WaitEstimate` and the pre-check result is
+`PrecheckResult`: an app handles one shape whether it learnt of a ticket from a reply or from the event
+stream.
 
 HTTP statuses live here too (`refusal_status`, `Role`): what a client may expect is part of the contract.
 """
@@ -13,7 +13,6 @@ HTTP statuses live here too (`refusal_status`, `Role`): what a client may expect
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -21,7 +20,6 @@ from typing import Any
 from hallcore.config import (
     Department,
     Hall,
-    HallConfig,
     Kiosk,
     Led,
     Matter,
@@ -33,13 +31,11 @@ from hallcore.config import (
     Window,
     Zone,
 )
-from hallcore.engine import Engine
 from hallcore.estimates import WaitEstimate
 from hallcore.events import TicketChanged, TicketView, WindowView
-from hallcore.model import SCORE_NAMES, Ticket, TicketState
 from hallcore.outcomes import RefusalCode
 from hallcore.precheck import MissingItem, PrecheckResult
-from hallcore.printout import NoticePrint, TicketPrint, notice_printout, ticket_printout
+from hallcore.printout import NoticePrint, TicketPrint
 
 __all__ = [
     "MissingItem",
@@ -387,148 +383,3 @@ class Reloaded:
 @dataclass(frozen=True, slots=True)
 class Empty:
     """`{}`: done, nothing to say (logouts)."""
-
-
-# ---- builders: engine state → replies ----------------------------------------------------------------------
-
-
-def status_url(base: str, token: str) -> str:
-    return f"{base.rstrip('/')}/s/{token}"
-
-
-def issued(
-    engine: Engine,
-    t: Ticket,
-    ahead: int,
-    estimate: WaitEstimate,
-    precheck: PrecheckResult | None,
-    base_url: str,
-) -> Issued:
-    url = status_url(base_url, t.token)
-    return Issued(
-        ticket=engine.ticket_view(t),
-        token=t.token,
-        status_url=url,
-        ahead=ahead,
-        estimate=estimate,
-        precheck=precheck,
-        print=ticket_printout(
-            engine.config,
-            label=t.label,
-            matter=t.matter,
-            priority=t.priority,
-            issued_at=t.issued_at,
-            ahead=ahead,
-            estimate=estimate,
-            precheck=precheck,
-            status_url=url,
-        ),
-    )
-
-
-def not_issued(config: HallConfig, precheck: PrecheckResult, now: dt.datetime) -> NotIssued:
-    return NotIssued(precheck, notice_printout(config, precheck, now))
-
-
-def window_result(engine: Engine, number: int, ticket: Ticket | None) -> WindowResult:
-    return WindowResult(
-        engine.window_view(number), engine.ticket_view(ticket) if ticket is not None else None
-    )
-
-
-def candidates(engine: Engine, window: int, now: dt.datetime) -> list[Candidate]:
-    """The waiting list in call order: the next one with the reason it would be called for, the others
-    with their priority class; each with how long it waited and whether it passed the aging limit."""
-    picked = engine.pick(window, now)
-    limit = engine.config.priority.aging_limit_min
-    out = []
-    for t in engine.candidates(window, now):
-        waited = round((now - t.since) / dt.timedelta(minutes=1), 1)
-        pc = engine.config.class_by_id.get(t.priority) if t.priority else None
-        if picked is not None and picked[0].id == t.id:
-            reason, reason_en = picked[1].text, picked[1].text_en
-        elif pc is not None:
-            reason, reason_en = f"优先：{pc.name}", f"priority: {pc.name_en or pc.id}"
-        else:
-            reason, reason_en = "", ""
-        over = limit is not None and waited >= limit
-        out.append(Candidate(engine.ticket_view(t), reason, reason_en, waited, over))
-    return out
-
-
-def rated(engine: Engine, ticket: Ticket) -> Rated:
-    r = engine.ratings[ticket.id]
-    case = engine.cases.get(f"C-{ticket.id}")
-    return Rated(
-        RatingView(ticket.id, ticket.label, r.score, SCORE_NAMES[r.score][0], r.window),
-        CaseView(case.id, case.due, case.state.value) if case else None,
-    )
-
-
-def ticket_status(
-    engine: Engine, t: Ticket, now: dt.datetime, calls: Iterable[TicketChanged], *, live: bool = True
-) -> TicketStatus:
-    """`live` False for a ticket read back from the database: no queue position."""
-    cfg = engine.config
-    m = cfg.matter_by_code.get(t.matter)
-    ahead = engine.people_ahead(t.id, now) if live else None
-    est = (
-        engine.estimate_for(t.series, ahead) if ahead is not None and t.state is TicketState.WAITING else None
-    )
-    w = cfg.window_by_number.get(t.window) if t.window is not None else None
-    return TicketStatus(
-        label=t.label,
-        matter=t.matter,
-        matter_name=m.name if m else t.matter,
-        matter_name_en=m.name_en if m else "",
-        state=t.state.value,
-        issued_at=t.issued_at,
-        ahead=ahead,
-        estimate=est,
-        window=t.window,
-        window_name=w.name if w else "",
-        precheck=t.precheck,
-        missing=tuple(t.missing),
-        due=t.due,
-        calls=tuple(calls),
-    )
-
-
-def snapshot(
-    engine: Engine,
-    seq: int,
-    now: dt.datetime,
-    calls: Iterable[TicketChanged],
-    devices: Mapping[tuple[str, str], tuple[str, str]] | None,
-) -> HallSnapshot:
-    """The hall as a screen needs it; `devices` None for public (status-page) subscribers."""
-    return HallSnapshot(
-        seq=seq,
-        at=now,
-        windows=tuple(engine.window_view(w.number) for w in engine.config.windows),
-        waiting=engine.waiting_counts(),
-        recent_calls=tuple(calls),
-        devices=tuple(DeviceInfo(s, d, h, r) for (s, d), (h, r) in sorted((devices or {}).items())),
-    )
-
-
-def hall_view(config: HallConfig) -> HallView:
-    return HallView(
-        hall=config.hall,
-        departments=config.departments,
-        series=config.series,
-        matters=config.matters,
-        windows=config.windows,
-        zones=config.zones,
-        priority_classes=config.priority_classes,
-        pause_reasons=config.server.pause_reasons,
-        led=config.led,
-        voice=config.voice,
-        kiosk=config.kiosk,
-        rating=config.rating,
-    )
-
-
-def remaining(engine: Engine, now: dt.datetime) -> Remaining:
-    left = {m.code: engine.remaining_today(m.code, now) for m in engine.config.matters}
-    return Remaining({code: n for code, n in left.items() if n is not None})

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
 from hallcore import replies
+from hallcore import replybuilders as build
 from hallcore.events import DeviceHealth
 from hallserver.auth import HALL_READERS, Principal
 from hallserver.bodies import DeviceHealthIn
@@ -33,7 +34,7 @@ STATIONS = roles(*HALL_READERS)
 async def hall_config(request: Request) -> Response:
     """Matters (with pre-check), series, windows, priority classes, pause reasons: what screens show."""
     hall = get_hall(request)
-    return respond(ok(await hall.store.engine_read(lambda engine: replies.hall_view(engine.config))))
+    return respond(ok(await hall.store.engine_read(lambda engine: build.hall_view(engine.config))))
 
 
 @router.get(
@@ -48,7 +49,7 @@ async def remaining(request: Request) -> Response:
     hall = get_hall(request)
     now = hall.store.now()
 
-    return respond(ok(await hall.store.engine_read(lambda engine: replies.remaining(engine, now))))
+    return respond(ok(await hall.store.engine_read(lambda engine: build.remaining(engine, now))))
 
 
 def snapshot_job(hall: HallServer, *, public: bool) -> Job:
@@ -58,7 +59,7 @@ def snapshot_job(hall: HallServer, *, public: bool) -> Job:
         extra = [r.text for r in ctx.records if r.is_call]
         calls = call_events(hall.calls_now(extra))
         devices = None if public else ctx.store.device_health
-        return ok(replies.snapshot(ctx.engine, ctx.seq, ctx.now, calls, devices))
+        return ok(build.snapshot(ctx.engine, ctx.seq, ctx.now, calls, devices))
 
     return Job(run)
 

@@ -14,6 +14,7 @@ from fastapi.responses import Response
 
 from hallcore import commands as c
 from hallcore import replies
+from hallcore import replybuilders as build
 from hallcore.engine import Accepted, Engine, Outcome
 from hallcore.model import Source, Ticket
 from hallserver import rows
@@ -46,11 +47,11 @@ def _issue_reply(ctx: WriteCtx, out: Outcome) -> Reply:
     if out.ticket is None:
         # 不通过: no ticket, the kiosk prints the 一次性告知单 from the reply.
         assert out.precheck is not None
-        return ok(replies.not_issued(ctx.engine.config, out.precheck, ctx.now))
+        return ok(build.not_issued(ctx.engine.config, out.precheck, ctx.now))
     assert out.ahead is not None
     assert out.estimate is not None
     base = ctx.store.config.hall.public_base_url
-    return ok(replies.issued(ctx.engine, out.ticket, out.ahead, out.estimate, out.precheck, base), 201)
+    return ok(build.issued(ctx.engine, out.ticket, out.ahead, out.estimate, out.precheck, base), 201)
 
 
 def _ticket_reply(ctx: WriteCtx, out: Outcome) -> Reply:
@@ -154,7 +155,7 @@ async def rate_ticket(
             return refused
         assert isinstance(out, Accepted)
         assert out.ticket is not None
-        return ok(replies.rated(ctx.engine, out.ticket))
+        return ok(build.rated(ctx.engine, out.ticket))
 
     return await run_job(get_hall(request), request, p.id, body, run)
 
@@ -174,7 +175,7 @@ async def ticket_status(token: str, request: Request) -> Response:
     def from_engine(engine: Engine) -> replies.TicketStatus | None:
         tid = hall.store.tokens.get(token)
         t = engine.tickets.get(tid) if tid else None
-        return replies.ticket_status(engine, t, now, calls) if t is not None else None
+        return build.ticket_status(engine, t, now, calls) if t is not None else None
 
     body = await hall.store.engine_read(from_engine)
     if body is None:
@@ -187,7 +188,7 @@ async def ticket_status(token: str, request: Request) -> Response:
         if found is None:
             raise not_found("这张票", "ticket for this token")
         body = await hall.store.engine_read(
-            lambda engine: replies.ticket_status(engine, found, now, (), live=False)
+            lambda engine: build.ticket_status(engine, found, now, (), live=False)
         )
     return respond(ok(body))
 

@@ -10,6 +10,7 @@ from fastapi.responses import Response
 
 from hallcore import commands as c
 from hallcore import replies
+from hallcore import replybuilders as build
 from hallcore.engine import Accepted, Engine
 from hallserver.auth import ANY_STATION, Principal, Role
 from hallserver.bodies import WindowIn
@@ -132,7 +133,7 @@ async def window_action(
         assert isinstance(out, Accepted)
         if action == "call" and out.ticket is not None:
             ctx.audit(p.actor, p.id, "call_specific", out.ticket.id, window=number, reason=body.reason)
-        return ok(replies.window_result(ctx.engine, number, out.ticket))
+        return ok(build.window_result(ctx.engine, number, out.ticket))
 
     return await run_job(get_hall(request), request, p.id, body, run)
 
@@ -166,7 +167,7 @@ async def candidates(number: int, request: Request) -> Response:
     def read(engine: Engine) -> list[replies.Candidate] | None:
         if number not in engine.config.window_by_number:
             return None
-        return replies.candidates(engine, number, now)
+        return build.candidates(engine, number, now)
 
     found = await hall.store.engine_read(read)
     if found is None:

@@ -12,7 +12,7 @@ from collections import OrderedDict
 from collections.abc import Iterable
 from typing import Any
 
-from hallcore import replies
+from hallcore import replybuilders as build
 from hallcore.codec import encode
 from hallcore.engine import Engine
 from hallcore.events import TicketChanged, decode_event
@@ -44,5 +44,5 @@ def call_events(texts: Iterable[str]) -> list[TicketChanged]:
 
 def ticket_status_json(engine: Engine, t: Ticket, now: Any, calls: list[TicketChanged]) -> dict[str, Any]:
     """The status reply as a dict, for the phone page's richer `/web/api/status` (it adds a few keys)."""
-    body: dict[str, Any] = encode(replies.ticket_status(engine, t, now, calls))
+    body: dict[str, Any] = encode(build.ticket_status(engine, t, now, calls))
     return body

@@ -28,7 +28,7 @@ from hallcore.estimates import WaitEstimate
 from hallcore.events import TicketChanged, TicketView, WindowView
 from hallcore.precheck import MissingItem, MissingKind, PrecheckOutcome, PrecheckResult
 from hallcore.printout import NoticePrint, TicketPrint
-from hallcore.replies import hall_view
+from hallcore.replybuilders import hall_view
 from tests.fakes.halls import MONDAY_9, small_hall
 
 TICKET = TicketView(

@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 from hallcore import commands as c
 from hallcore import replies
+from hallcore import replybuilders as build
 from hallcore.codec import CodecError, decode, encode, json_schema
 from hallcore.engine import Accepted, Engine
 from hallcore.events import TicketChanged, TicketView, decode_event, encode_event
@@ -60,20 +61,18 @@ def sample_replies() -> list[Any]:
     accept(e, c.Finish(1), now)
     accept(e, c.Rate(called.ticket.id, 1, "pad"), now)
     base = cfg.hall.public_base_url
-    issued = replies.issued(
-        e, tolerated.ticket, tolerated.ahead, tolerated.estimate, tolerated.precheck, base
-    )
+    issued = build.issued(e, tolerated.ticket, tolerated.ahead, tolerated.estimate, tolerated.precheck, base)
     return [
         issued,
-        replies.not_issued(cfg, failed.precheck, now),
-        replies.window_result(e, 1, called.ticket),
-        replies.window_result(e, 2, None),
-        *replies.candidates(e, 1, now),
-        replies.rated(e, called.ticket),
-        replies.ticket_status(e, tolerated.ticket, now, [call]),
-        replies.snapshot(e, 9, now, [call], {("k1", "printer"): ("degraded", "paper low")}),
-        replies.hall_view(cfg),
-        replies.remaining(e, now),
+        build.not_issued(cfg, failed.precheck, now),
+        build.window_result(e, 1, called.ticket),
+        build.window_result(e, 2, None),
+        *build.candidates(e, 1, now),
+        build.rated(e, called.ticket),
+        build.ticket_status(e, tolerated.ticket, now, [call]),
+        build.snapshot(e, 9, now, [call], {("k1", "printer"): ("degraded", "paper low")}),
+        build.hall_view(cfg),
+        build.remaining(e, now),
         replies.TicketReply(e.ticket_view(tolerated.ticket)),
         replies.ErrorBody("window_closed", "窗口未开启", "closed", {"window": 1}),
         replies.EnrollPoll(replies.EnrollState.APPROVED, "t"),
