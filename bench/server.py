@@ -63,7 +63,7 @@ NOTES = (
     "(issue 26): WebSocket upgrades on the API's port go to hallserver/stream; each event is framed once and "
     "written to every matching subscriber (boards and counters first, phones through a lane worked off in "
     "2 ms slices), a ring of encoded frames serves resumes, snapshots are cached per seq and audience, new "
-    "connections are admitted in bounded batches and the event loop takes at most 256 ready sockets per "
+    "connections are admitted in bounded batches and the event loop takes at most 64 ready sockets per "
     "turn. What explains a figure is in its note: (c) gives the call-next reply's own latency (an event is "
     "published only after its commit, so in durability full the commit's fsync, whose stalls on this disk "
     "reach hundreds of milliseconds (PITFALLS.md), is part of every call's latency); (f) gives the part of "
@@ -575,7 +575,16 @@ def issue_tokens(url: str, token: str, n: int) -> list[str]:
 
             async def worker(k: int) -> None:
                 for _ in range(k):
-                    r = await http.post("/api/tickets", json={"request_id": rid(), "matter": MATTER})
+                    body = {"request_id": rid(), "matter": MATTER}
+                    for attempt in range(3):
+                        try:
+                            r = await http.post("/api/tickets", json=body)
+                            break
+                        except httpx.TransportError:
+                            # A keep-alive connection the server closed as it was reused: the same
+                            # request id again is answered once (idempotent), never issued twice.
+                            if attempt == 2:
+                                raise
                     out.append(r.json()["token"])
 
             await asyncio.gather(*(worker(n // 20) for _ in range(20)))
@@ -717,8 +726,8 @@ def fanout(
                 "< 100",
                 stall < 100,
                 f"all reconnected in {took:.1f} s; measured in the server (20 ms sleep overshoot; one server "
-                f"process, one loop); of the worst lag, {busy:.0f} ms was CPU the server used (the rest it "
-                f"waited for its core); {load()}",
+                f"process, one loop); the longest loop turn in the loop thread's CPU time was {busy:.0f} ms "
+                f"(the stall on a core of its own; the rest of the lag was waiting for the CPU); {load()}",
             )
         )
         for p, a in holders:

@@ -312,7 +312,7 @@ class Health:
     uptime_s: float
     subscribers: int
     loop_lag_max_ms: float  # the event loop's worst lag in the last 10 s
-    loop_busy_max_ms: float = 0.0  # the part of it the server spent working (the rest: waiting for a CPU)
+    loop_busy_max_ms: float | None = None  # its longest loop turn in CPU time (None: not measured)
 
 
 # ---- stations and people -----------------------------------------------------------------------------------

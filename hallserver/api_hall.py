@@ -128,6 +128,6 @@ async def health(request: Request) -> Response:
         uptime_s=round(hall.clock.monotonic() - hall.started_mono, 1),
         subscribers=hall.hub.count,
         loop_lag_max_ms=hall.loop_lag_max_ms(),
-        loop_busy_max_ms=hall.loop_lag_max_ms(busy=True),
+        loop_busy_max_ms=hall.loop_busy_max_ms(),
     )
     return respond(ok(body, 200 if body.ok else 503))

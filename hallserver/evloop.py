@@ -6,7 +6,7 @@ nothing else runs: a call's reply, the boards' events and the heartbeats wait a 
 Asking epoll for at most `MAX_READY` sockets per poll bounds each iteration; the others stay ready
 (level-triggered) and come in the next turns, with timers and replies in between. Accepting is bounded the
 same way by the listening socket's `backlog` argument (app.py `ACCEPT_BATCH`), and opening WebSockets by the
-stream's admission queue (stream/server.py).
+stream's admission queue (stream/server.py). Each turn's CPU time is kept (`HallLoop.longest_turn_s`).
 """
 
 from __future__ import annotations
@@ -14,10 +14,13 @@ from __future__ import annotations
 import asyncio
 import select
 import selectors
+import time
+from collections import deque
 from typing import Any
 
-#: Ready sockets handled per loop turn: ~256 × 20-40 µs of work is a few milliseconds.
-MAX_READY = 256
+#: Ready sockets handled per loop turn: 64 × 30-100 µs (a read, an HTTP parse, a handshake) is a few
+#: milliseconds (256 let a storm's turns reach 20-30 ms of CPU, bench/server.py (f)).
+MAX_READY = 64
 
 
 class _CappedEpoll:
@@ -45,5 +48,33 @@ def capped_selector(cap: int = MAX_READY) -> selectors.BaseSelector:
     return sel
 
 
+class HallLoop(asyncio.SelectorEventLoop):
+    """The selector loop that also times each turn in CPU time of its thread (waiting in epoll costs none):
+    the longest turn is the stall the server's own work causes, whatever else runs on the machine. A lag
+    measured by the clock includes time the process waited for a CPU; this does not."""
+
+    def __init__(self) -> None:
+        super().__init__(capped_selector())
+        self._turns: deque[tuple[int, float]] = deque()  # (second, longest turn in it)
+
+    def _run_once(self) -> None:
+        t = time.thread_time()
+        super()._run_once()  # type: ignore[misc]
+        took = time.thread_time() - t
+        now = int(self.time())
+        turns = self._turns
+        if turns and turns[-1][0] == now:
+            if took > turns[-1][1]:
+                turns[-1] = (now, took)
+        else:
+            turns.append((now, took))
+            while len(turns) > 60:
+                turns.popleft()
+
+    def longest_turn_s(self, window_s: float = 10.0) -> float:
+        since = self.time() - window_s
+        return max((took for at, took in self._turns if at >= since - 1), default=0.0)
+
+
 def new_event_loop() -> asyncio.AbstractEventLoop:
-    return asyncio.SelectorEventLoop(capped_selector())
+    return HallLoop()

@@ -32,6 +32,7 @@ from hallserver.auth import Principals, RateLimiter
 from hallserver.discovery import Advertiser, MdnsSettings
 from hallserver.errors import ApiError
 from hallserver.eventlog import EventRecord, record_from_text
+from hallserver.evloop import HallLoop
 from hallserver.loader import config_problems, load_engine
 from hallserver.purge import purge
 from hallserver.store import Job, Store
@@ -56,7 +57,8 @@ class Settings:
     rollup_interval_s: float = 600.0
     durability: Durability | None = None  # None: the config's server.durability
     mdns: MdnsSettings | None = None  # None: do not advertise
-    freeze_gc: bool = True
+    freeze_gc: bool = True  # and collector thresholds for short pauses, full collections when closed
+    gc_full_interval_s: float = 6 * 3600  # a hall that never closes still gets a full collection this often
     login_limit: int = 5
     login_window_s: float = 300.0
     enroll_limit: int = 50  # enrollment requests per address per login window (a hall has ~200 stations)
@@ -88,7 +90,7 @@ class HallServer:
         self.limiter = RateLimiter(clock, settings.login_limit, settings.login_window_s)
         self.enroll_limiter = RateLimiter(clock, settings.enroll_limit, settings.login_window_s)
         self.recent_calls: deque[str] = deque(maxlen=20)
-        self.loop_lags: deque[tuple[float, float, float]] = deque()
+        self.loop_lags: deque[tuple[float, float]] = deque()
         self.started_mono = clock.monotonic()
         self.advertiser: Advertiser | None = None
         self.last_reload_errors: list[str] = []
@@ -123,13 +125,18 @@ class HallServer:
         if self.settings.reload_on_sighup:
             loop.add_signal_handler(signal.SIGHUP, self._reload_in_background)
         if self.settings.freeze_gc:
-            # Start-up objects (config, engine, app) never die: move them out of the collector's view so a
-            # full collection with thousands of connections stays short (PITFALLS.md).
+            # Start-up objects (config, engine, app) never die: move them out of the collector's view.
             gc.collect()
             gc.freeze()
-            # Fewer young collections, and a full one only after many: per-connection garbage is short-lived.
+            # The collector's pauses must stay short with thousands of connections (bench/server.py (f)):
+            # a young collection costs about a microsecond per young object, so 2,000 keeps it near 2 ms
+            # (50,000 made 20-50 ms pauses during a reconnect storm); the middle generation holds what
+            # survived 5 of those (a storm's new connections: ~5 ms). A full collection walks every
+            # long-lived object, thousands of connections among them (0.3 s and more): never automatic,
+            # `_collect_when_quiet` runs it when the hall is closed.
             self._gc_thresholds = gc.get_threshold()
-            gc.set_threshold(50_000, 50, 100)
+            gc.set_threshold(2_000, 5, 1_000_000)
+            self._tasks.append(asyncio.create_task(self._collect_when_quiet(), name="hall-gc"))
 
     async def stop(self) -> None:
         for t in self._tasks:
@@ -201,27 +208,49 @@ class HallServer:
         log.info("statistics roll-ups for %d finished days: %s", len(missing), result)
         return result
 
+    async def _collect_when_quiet(self) -> None:
+        """The full garbage collection the thresholds set in `start` leave out: once the hall has closed
+        (checked every 10 minutes, at most hourly), or after `gc_full_interval_s` in a hall open round the
+        clock. Cyclic garbage that lived long enough to reach the oldest generation waits for it."""
+        last = self.clock.monotonic()
+        while True:
+            await asyncio.sleep(600)
+            since = self.clock.monotonic() - last
+            closed = not HallCalendar(self.config.hall).is_open(self.clock.now())
+            if full_collection_due(closed, since, self.settings.gc_full_interval_s):
+                t = time.perf_counter()
+                found = gc.collect()  # on the loop: the collector stops every thread anyway
+                took = (time.perf_counter() - t) * 1000
+                log.info("full garbage collection: %d objects in %.0f ms", found, took)
+                last = self.clock.monotonic()
+
     async def _watch_loop_lag(self) -> None:
         """How late the loop wakes a 20 ms sleep: a stall (GC, a blocking call, a reconnect storm) shows here.
-        Kept for the last 60 s; `/api/health` reports the worst of the last 10 s. With each lag the CPU time
-        the loop's thread used meanwhile: the lag it would have had on a core of its own is at most that (on
-        a machine shared with other work, the rest of a lag is time the loop waited for a CPU)."""
+        Kept for the last 60 s; `/api/health` reports the worst of the last 10 s."""
         loop = asyncio.get_running_loop()
         while True:
             t = loop.time()
-            cpu = time.thread_time()
             await asyncio.sleep(0.02)
             lag = loop.time() - t - 0.02
-            busy = min(lag, time.thread_time() - cpu)
-            self.loop_lags.append((t, lag, busy))
+            self.loop_lags.append((t, lag))
             while self.loop_lags and self.loop_lags[0][0] < t - 60:
                 self.loop_lags.popleft()
 
-    def loop_lag_max_ms(self, window_s: float = 10.0, *, busy: bool = False) -> float:
-        """The worst loop lag of the last `window_s` seconds (`busy`: its CPU-bound part)."""
+    def loop_lag_max_ms(self, window_s: float = 10.0) -> float:
+        """The worst loop lag of the last `window_s` seconds, by the clock."""
         now = asyncio.get_running_loop().time()
-        lags = [b if busy else lag for t, lag, b in self.loop_lags if t >= now - window_s]
+        lags = [lag for t, lag in self.loop_lags if t >= now - window_s]
         return round(max(lags, default=0.0) * 1000, 1)
+
+    @staticmethod
+    def loop_busy_max_ms(window_s: float = 10.0) -> float | None:
+        """The longest loop turn of the last `window_s` seconds in CPU time (the server's own share of a
+        stall: on a machine shared with other work the clock's lag also counts waiting for a CPU); None when
+        the loop is not the server's own (hallserver/evloop.py)."""
+        loop = asyncio.get_running_loop()
+        if not isinstance(loop, HallLoop):
+            return None
+        return round(loop.longest_turn_s(window_s) * 1000, 1)
 
     def _on_commit(self, records: list[Any]) -> None:
         self.hub.publish(records)
@@ -331,6 +360,13 @@ def _recent_call_texts(conn: Any) -> list[str]:
     ).fetchall()
     out = [r[0] for r in reversed(rows) if '"action":"called"' in r[0] or '"action":"recalled"' in r[0]]
     return out[-20:]
+
+
+def full_collection_due(hall_closed: bool, since_last_s: float, interval_s: float) -> bool:
+    """A full garbage collection (a stall of a few hundred milliseconds with thousands of connections) is run
+    when nobody waits on the server: the hall closed, at most once an hour; a hall that never closes gets one
+    every `interval_s` regardless."""
+    return (hall_closed and since_last_s >= 3600) or since_last_s >= interval_s
 
 
 #: Events loaded into the ring at start (at most `server.backlog_events`): enough for every client that was

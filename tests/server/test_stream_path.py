@@ -202,6 +202,10 @@ def test_a_reconnect_burst_is_admitted_in_batches_and_every_client_gets_its_catc
     got = asyncio.run(main())
     assert all(g == [seq - 2, seq - 1, seq] for g in got)
     assert streams.batches - batches0 >= 120 // 8
+    # The health check says how long the loop's longest turn was, in its own CPU time.
+    busy = server.http.get("/api/health").json()["loop_busy_max_ms"]
+    assert isinstance(busy, float)
+    assert busy > 0
 
 
 def test_the_dashboard_stream_needs_the_session_cookie_and_the_halls_origin() -> None:

@@ -209,3 +209,13 @@ def county() -> HallConfig:
     from tests.server.conftest import COUNTY
 
     return load_config(COUNTY)
+
+
+def test_full_garbage_collections_wait_for_a_closed_hall_or_the_interval() -> None:
+    from hallserver.service import full_collection_due
+
+    six_h = 6 * 3600.0
+    assert not full_collection_due(False, 3 * 3600, six_h)  # open: the stall would hit someone
+    assert full_collection_due(True, 3600, six_h)  # closed for the night
+    assert not full_collection_due(True, 1800, six_h)  # closed, but one ran half an hour ago
+    assert full_collection_due(False, six_h, six_h)  # a hall open round the clock still gets one
