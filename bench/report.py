@@ -227,6 +227,37 @@ def misses(missed: list[tuple[Target, dict[str, Any]]], results: dict[str, dict[
     return lines
 
 
+def profile_lines(profiles: list[dict[str, Any]], top: int = 4) -> list[str]:
+    """py-spy summaries (bench/profiler.py): the busiest threads' top entries, own time then inclusive."""
+    lines = []
+    for prof in profiles:
+        threads = [(k, v) for k, v in prof.items() if isinstance(v, dict) and "samples" in v]
+        threads.sort(key=lambda kv: -int(kv[1]["samples"]))
+        parts = []
+        for thread, v in threads[:2]:
+            own = ", ".join(f"{cell(e[0])} {e[1]:g}%" for e in v.get("own", [])[:top])
+            incl = ", ".join(f"{cell(e[0])} {e[1]:g}%" for e in v.get("inclusive", [])[:top])
+            parts.append(f"{thread} ({v['samples']} samples) — own: {own}; inclusive: {incl}")
+        if "error" in prof:
+            parts.append(f"not recorded: {cell(prof['error'])}")
+        lines.append(f"- {cell(prof.get('label', '?'))}: " + " · ".join(parts))
+    return lines
+
+
+def figure_table(figures: list[dict[str, Any]]) -> list[str]:
+    lines = [
+        "| figure | value | unit | target | verdict | note |",
+        "|---|---:|---|---|---|---|",
+    ]
+    for f in figures:
+        target = f.get("target")
+        lines.append(
+            f"| {cell(f.get('name'))} | {fmt(f.get('value'))} | {cell(f.get('unit'))} | "
+            f"{cell('' if target is None else target)} | {verdict(f.get('ok'))} | {cell(f.get('note'))} |"
+        )
+    return lines
+
+
 def section(name: str, data: dict[str, Any]) -> list[str]:
     lines = [
         f"## {data.get('name', name)}",
@@ -239,17 +270,21 @@ def section(name: str, data: dict[str, Any]) -> list[str]:
     notes = str(data.get("notes", "")).strip()
     if notes:
         lines += [f"**Notes.** {notes}", ""]
-    lines += [
-        "| figure | value | unit | target | verdict | note |",
-        "|---|---:|---|---|---|---|",
-    ]
-    for f in data.get("figures", []):
-        target = f.get("target")
-        lines.append(
-            f"| {cell(f.get('name'))} | {fmt(f.get('value'))} | {cell(f.get('unit'))} | "
-            f"{cell('' if target is None else target)} | {verdict(f.get('ok'))} | {cell(f.get('note'))} |"
-        )
+    lines += figure_table(data.get("figures", []))
     lines.append("")
+    if data.get("profiles"):
+        lines += ["**Profiles** (py-spy, % of each thread's samples):", ""]
+        lines += profile_lines(data["profiles"])
+        lines.append("")
+    before = data.get("before")
+    if isinstance(before, dict):
+        lines += [f"**Before** (commit `{before.get('commit', '?')}`: {before.get('what', '')}):", ""]
+        lines += figure_table(before.get("figures", []))
+        lines.append("")
+        if before.get("profiles"):
+            lines += ["Profiles before:", ""]
+            lines += profile_lines(before["profiles"])
+            lines.append("")
     return lines
 
 

@@ -717,7 +717,7 @@ def fanout(
                 a.send(("reconnect", seq))
             took = max(recv(a)[1] for _p, a in holders)
         h = httpx.get(f"{srv.url}/api/health").json()
-        stall, busy = h["loop_lag_max_ms"], h["loop_busy_max_ms"]
+        stall, busy = h["loop_lag_max_ms"], h.get("loop_busy_max_ms") or float("nan")
         figs.append(
             figure(
                 f"(f) longest event-loop stall while {watchers} watchers reconnect at once, {mode}",
@@ -977,6 +977,12 @@ def main() -> int:
     extra: dict[str, Any] = {"where": pinned(), "notes": NOTES}
     if profiles:
         extra["profiles"] = profiles
+    previous = ROOT / "bench" / "results" / "server.json"
+    if previous.exists():
+        # The record of the code before issue 26 (same bench, same machine), kept for comparison.
+        before = json.loads(previous.read_text(encoding="utf-8")).get("before")
+        if before:
+            extra["before"] = before
     out = write("server", figs, quick=args.quick, websocket=WEBSOCKET, **extra)
     print(json.dumps(figs, ensure_ascii=False, indent=1))
     print(f"wrote {out}")
