@@ -1,5 +1,9 @@
 """The hall's web pages: manager dashboard, statistics, 差评 cases, administration, phone status and booking.
 
+One module a page: `login`, `dashboard`, `admin`, `cases`, `stats`, `phone`, `booking`; `guard` is what
+every manager page asks of a request (session, CSRF, the login redirect), `session` the cookie and token,
+`pages` the hall's navigation in the shared layout (hallweb), `svg` the statistics charts.
+
 Server-rendered HTML with small vendored scripts (no CDN: the hall LAN has no internet); charts are SVG
 drawn on the server. `mount(app)` adds the routers and the static files; `start(hall)`/`stop()` run the
 好差评 uploader and the contact purge next to the server's own tasks.
@@ -24,13 +28,13 @@ STATIC = pathlib.Path(__file__).resolve().parent / "static"
 
 def mount(app: FastAPI) -> None:
     """Routers first, so `/s/{token}` here answers before the server's plain placeholder page."""
-    from hallserver import api_stats, api_web
+    from hallserver.web import admin, booking, cases, dashboard, login, phone, stats
 
-    app.include_router(api_web.router)
+    for page in (login, dashboard, admin, cases, phone, booking, stats):
+        app.include_router(page.router)
     # The dashboard's live feed is a route of the stream path, not of the ASGI app (hallserver/stream).
     hall = app.state.hall
-    app.state.streams.add_route("/web/events", lambda req: api_web.web_events(hall, req))
-    app.include_router(api_stats.router)
+    app.state.streams.add_route("/web/events", lambda req: dashboard.web_events(hall, req))
     # The hall's own scripts, and the stylesheet shared with the centre's pages (hallweb).
     shared: list[str | tuple[str, str]] = [("hallweb", "static")]
     app.mount("/web/static", StaticFiles(directory=STATIC, packages=shared), name="web-static")

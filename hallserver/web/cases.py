@@ -1,0 +1,108 @@
+"""The 差评 cases page (`/web/cases`): each case with its working-day deadline clock, overdue rows highlighted,
+the rater's phone masked, and the step form (回访 / 整改·解释 / 办结 / 申诉). The rules are hallserver/cases.py."""
+
+# ruff: noqa: E501 - HTML markup reads better on one line than split mid-tag
+
+from __future__ import annotations
+
+import json
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
+
+from hallcore.calendar import HallCalendar
+from hallserver import cases
+from hallserver.deps import get_hall
+from hallserver.errors import ApiError
+from hallserver.web.guard import checked_post, guard, manager, see_other
+from hallserver.web.pages import e, hidden_csrf, page, table
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.get("/web/cases")
+@guard
+async def cases_page(request: Request) -> Response:
+    _p, _t, csrf = await manager(request)
+    hall = get_hall(request)
+    today = HallCalendar(hall.config.hall).business_day(hall.clock.now())
+    lines = await hall.store.read(lambda conn: cases.list_cases(conn, hall.config, today))
+    h = hidden_csrf(csrf)
+    rows = []
+    ids = []
+    for c in lines:
+        clock = (
+            "已办结"
+            if c.closed_at
+            else (
+                f'<span class="badc">超期 {-c.days_left} 个工作日</span>'
+                if c.overdue
+                else f"剩 {c.days_left} 个工作日"
+            )
+        )
+        steps = "<br>".join(f"{e(s['at'][:16])} {e(s['action_zh'])}：{e(s['note'])}" for s in c.steps) or "–"
+        # Closed cases keep the form: the rater may appeal (申诉) a closed case.
+        options = "".join(f'<option value="{a}">{z}</option>' for a, z in cases.ACTIONS_ZH.items())
+        form = (
+            f'<form method="post" action="/web/cases/{e(c.id)}/step" class="inline step">{h}'
+            f'<select name="action">{options}</select> <input name="note" placeholder="处理记录" required size="18">'
+            "<button>记录</button></form>"
+        )
+        rows.append(
+            (
+                e(c.label),
+                f"{c.score} {e(c.score_name)}",
+                e(c.matter_name),
+                f"{c.window} 号",
+                e(c.due.isoformat()),
+                clock,
+                f'<span class="state">{e(c.state)}</span>',
+                e(c.phone_masked or "匿名"),
+                steps,
+                form,
+            )
+        )
+        ids.append(f"case-{c.label}")
+    over = sum(1 for c in lines if c.overdue and not c.closed_at)
+    body = (
+        f"<h1>差评整改 <span class='muted'>共 {len(lines)} 件，超期未办结 {over} 件</span></h1>"
+        f"<p class='muted'>期限按 {hall.config.rating.case_deadline_days} 个工作日计（大厅节假日不计）。</p>"
+        + table(
+            ("票号", "评价", "事项", "窗口", "期限", "剩余", "状态", "回访电话", "处理记录", "处理"),
+            rows,
+            cls="cases",
+            row_ids=ids,
+        )
+    )
+    html = page("差评整改", body, nav="/web/cases", csrf=csrf)
+    # Overdue rows are highlighted: mark them by id after building (keeps `table` generic).
+    for c in lines:
+        if c.overdue and not c.closed_at:
+            html = html.replace(
+                f'<tr id="case-{e(c.label)}">', f'<tr id="case-{e(c.label)}" class="overdue">'
+            )
+        elif not c.closed_at and c.days_left <= 1:
+            html = html.replace(
+                f'<tr id="case-{e(c.label)}">', f'<tr id="case-{e(c.label)}" class="due-soon">'
+            )
+    return HTMLResponse(html)
+
+
+@router.post("/web/cases/{case_id:path}/step")
+@guard
+async def case_step(request: Request) -> Response:
+    p, _t, f = await checked_post(request)
+    hall = get_hall(request)
+    try:
+        job = cases.step_job(request.path_params["case_id"], f.get("action", ""), f.get("note", ""), p.actor)
+    except ApiError as exc:
+        return HTMLResponse(
+            page("出错", f'<p class="badc">{e(exc.message)}</p><a href="/web/cases">返回</a>'), exc.status
+        )
+    reply = await hall.run(job)
+    if reply.status >= 400:
+        b = json.loads(reply.text)
+        return HTMLResponse(
+            page("出错", f'<p class="badc">{e(b["message"])}</p><a href="/web/cases">返回</a>'), reply.status
+        )
+    return see_other("/web/cases")

@@ -1,0 +1,207 @@
+"""The live dashboard (`/web/dashboard`, its JSON `/web/api/dashboard` and its cookie-authenticated event
+stream `/web/events`), and the station approve/revoke its enrollment card posts."""
+
+# ruff: noqa: E501 - HTML markup reads better on one line than split mid-tag
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sqlite3
+from collections.abc import Awaitable
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from starlette.requests import cookie_parser
+
+from hallcore.codec import encode
+from hallcore.engine import Engine
+from hallcore.erlang import windows_needed
+from hallcore.model import TicketState, WindowState
+from hallserver import api_stations
+from hallserver.auth import Principal, hash_token
+from hallserver.bodies import ApproveIn
+from hallserver.deps import get_hall, resolve
+from hallserver.errors import ApiError
+from hallserver.eventlog import make_filter
+from hallserver.service import HallServer
+from hallserver.stream.access import Grant, Refusal
+from hallserver.stream.wire import Request as StreamRequest
+from hallserver.web import session as ws_session
+from hallserver.web.guard import checked_post, guard, manager
+from hallserver.web.pages import e, page
+
+router = APIRouter(include_in_schema=False)
+
+#: Arrivals are counted over this many minutes for the Erlang C advice.
+RATE_WINDOW_MIN = 60
+
+
+def dashboard_state(engine: Engine, now: dt.datetime) -> dict[str, Any]:
+    """Windows, waiting per series with the longest wait and the estimate, alerts with Erlang C advice."""
+    cfg = engine.config
+    windows = []
+    open_for: dict[str, int] = {s.prefix: 0 for s in cfg.series}
+    for w in cfg.windows:
+        v = engine.window_view(w.number)
+        rt = engine.windows[w.number]
+        paused_min = (
+            (now - rt.paused_at).total_seconds() / 60
+            if rt.state is WindowState.PAUSED and rt.paused_at
+            else None
+        )
+        if rt.state is WindowState.OPEN:
+            for prefix in {*w.series, *(x for p in rt.taken_over for x in cfg.window_by_number[p].series)}:
+                if prefix in open_for:
+                    open_for[prefix] += 1
+        windows.append({**encode(v), "partner": w.partner, "paused_min": paused_min})
+    oldest: dict[str, dt.datetime] = {}
+    arrivals: dict[str, int] = {}
+    since = now - dt.timedelta(minutes=RATE_WINDOW_MIN)
+    for t in engine.tickets.values():
+        if t.state is TicketState.WAITING and (t.series not in oldest or t.since < oldest[t.series]):
+            oldest[t.series] = t.since
+        if t.issued_at >= since and t.state is not TicketState.VOIDED:
+            arrivals[t.series] = arrivals.get(t.series, 0) + 1
+    series = []
+    alerts = []
+    for s in cfg.series:
+        waiting = engine.waiting_count(s.prefix)
+        longest = (now - oldest[s.prefix]).total_seconds() / 60 if s.prefix in oldest else 0.0
+        est = engine.estimate_for(s.prefix, waiting)
+        handle = engine.handle_times.mean(s.prefix)
+        rate = arrivals.get(s.prefix, 0) / RATE_WINDOW_MIN
+        advice = windows_needed(rate, handle, s.target_wait_min)
+        row = {
+            "prefix": s.prefix,
+            "name": s.name,
+            "waiting": waiting,
+            "longest_min": round(longest, 1),
+            "estimate": None if est.no_window_open else [est.low_min, est.high_min],
+            "target_min": s.target_wait_min,
+            "open_windows": open_for[s.prefix],
+            "arrivals_per_hour": arrivals.get(s.prefix, 0),
+            "handle_min": round(handle, 1),
+            "needed_windows": advice.windows,
+            "alert": waiting > 0 and longest > s.target_wait_min,
+        }
+        series.append(row)
+        if row["alert"]:
+            alerts.append(
+                {
+                    "prefix": s.prefix,
+                    "text": f"{s.name}（{s.prefix}）最长已等 {longest:.0f} 分钟，超过目标 {s.target_wait_min} 分钟；"
+                    f"按近 {RATE_WINDOW_MIN} 分钟到达 {arrivals.get(s.prefix, 0)} 人、平均办理 {handle:.1f} 分钟，"
+                    f"Erlang C 建议开 {advice.windows} 个窗口（现开 {open_for[s.prefix]} 个）",
+                    "needed": advice.windows,
+                    "open": open_for[s.prefix],
+                }
+            )
+    return {"at": now.isoformat(), "windows": windows, "series": series, "alerts": alerts}
+
+
+async def _dashboard_json(request: Request) -> dict[str, Any]:
+    hall = get_hall(request)
+    now = hall.clock.now()
+    state = await hall.store.engine_read(lambda eng: dashboard_state(eng, now))
+
+    def read(conn: sqlite3.Connection) -> dict[str, Any]:
+        staff = dict(conn.execute("SELECT code, name FROM staff").fetchall())
+        devices = [
+            {"station": s, "station_name": n or s, "device": d, "health": h, "reason": r, "at": at}
+            for s, d, h, r, at, n in conn.execute(
+                "SELECT h.station, h.device, h.health, h.reason, h.at, s.name FROM device_health h"
+                " LEFT JOIN stations s ON s.id = h.station ORDER BY h.health = 'ok', h.station, h.device"
+            )
+        ]
+        pending = [
+            {"station_id": i, "name": n, "role": r, "code": c, "created_at": at, "ip": ip}
+            for i, n, r, c, at, ip in conn.execute(
+                "SELECT id, name, role, code, created_at, ip FROM stations WHERE state = 'pending'"
+                " ORDER BY created_at"
+            )
+        ]
+        stations = [
+            {"station_id": i, "name": n, "role": r, "window": w, "staff": st}
+            for i, n, r, w, st in conn.execute(
+                "SELECT id, name, role, window, staff FROM stations WHERE state = 'approved' ORDER BY role, name"
+            )
+        ]
+        return {"staff": staff, "devices": devices, "pending": pending, "stations": stations}
+
+    extra = await hall.store.read(read)
+    for w in state["windows"]:
+        w["staff_name"] = extra["staff"].get(w["staff"], w["staff"])
+    web = getattr(request.app.state, "web", None)
+    upload = web.uploader.state.as_json() if web is not None else None
+    shipper = getattr(request.app.state, "shipper", None)
+    return {
+        **state,
+        **{k: v for k, v in extra.items() if k != "staff"},
+        "upload": upload,
+        "central": shipper.snapshot() if shipper is not None else None,
+        "seq": hall.hub.last_seq,
+    }
+
+
+@router.get("/web/api/dashboard")
+@guard
+async def dashboard_api(request: Request) -> Response:
+    await manager(request)
+    return JSONResponse(await _dashboard_json(request))
+
+
+@router.get("/web/dashboard")
+@guard
+async def dashboard_page(request: Request) -> Response:
+    _p, _t, csrf = await manager(request)
+    hall = get_hall(request)
+    body = f"""<h1>{e(hall.config.hall.name)} · 实时看板 <span id="conn">连接中…</span>
+      <span class="muted" id="age"></span></h1>
+      <div id="alerts"></div>
+      <h2>窗口</h2><div class="grid" id="windows"></div>
+      <h2>各队列等候</h2><div id="series"></div>
+      <div class="cards"><div class="card" style="flex:1"><h2>设备状态</h2><div id="devices"></div></div>
+      <div class="card" style="flex:1"><h2>站点注册申请</h2><div id="pending"></div>
+      <h2>好差评上传</h2><div id="upload"></div>
+      <h2>上报中心</h2><div id="central"></div></div></div>"""
+    return HTMLResponse(page("实时看板", body, nav="/web/dashboard", csrf=csrf, scripts=["dashboard.js"]))
+
+
+def web_events(hall: HallServer, req: StreamRequest) -> Grant | Refusal | Awaitable[Grant | Refusal]:
+    """`/web/events`, the dashboard's live feed: every hall event, authenticated by the session cookie (which
+    a page script cannot read, so it cannot use `?auth=` on `/events`). Served by the stream path
+    (hallserver/stream) like `/events`: a `hello` with the current seq, then live events."""
+    token = cookie_parser(req.header("cookie")).get(ws_session.COOKIE, "")
+
+    def check(p: Principal | None) -> Grant | Refusal:
+        if p is None or p.role != "manager":
+            return Refusal(4401, "log in first")
+        return Grant(make_filter(hall.config), hello=True)
+
+    if not token:
+        return check(None)
+    cached = hall.principals.get(hash_token(token))
+    if cached is not None:
+        return check(cached)
+
+    async def resolved() -> Grant | Refusal:
+        return check(await resolve(hall, token))
+
+    return resolved()
+
+
+@router.post("/web/api/stations/{station_id}/{action}")
+@guard
+async def station_action(request: Request) -> Response:
+    p, _t, f = await checked_post(request)
+    sid = request.path_params["station_id"]
+    action = request.path_params["action"]
+    if action == "approve":
+        body = json.loads(await request.body() or b"{}") if not f else {}
+        window = body.get("window") if isinstance(body, dict) else None
+        return await api_stations.approve_station(sid, ApproveIn(window=window), request, p)
+    if action == "revoke":
+        return await api_stations.revoke_station(sid, request, p)
+    raise ApiError(404, "unknown_action", "没有这个操作", f"unknown station action {action!r}")
