@@ -17,9 +17,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import figure, write
 from hallcore import commands as c
-from hallcore.configload import load_config
 from hallcore.engine import Accepted, Engine
 from hallcore.model import Source
+from hallserver.configfile import read_config
 
 CONFIG = Path(__file__).resolve().parent.parent / "config" / "provincial.toml"
 SHANGHAI = dt.timezone(dt.timedelta(hours=8))
@@ -28,7 +28,7 @@ OPS = 20_000
 
 
 def filled(n_waiting: int, rng: random.Random) -> tuple[Engine, list[str], dt.datetime]:
-    cfg = load_config(CONFIG)
+    cfg = read_config(CONFIG)
     # Caps off: the benchmark measures the queue, not the hall's daily limits.
     cfg = type(cfg)(
         **{

@@ -54,9 +54,9 @@ import httpx  # noqa: E402
 from bench.common import figure, pct, write  # noqa: E402
 from bench.server import RawConn, Server, host_port, load, recv  # noqa: E402
 from hallcore.config import HallConfig  # noqa: E402
-from hallcore.configload import load_config  # noqa: E402
 from hallq.sim import Pacer, SimParams, SimResult, simulate  # noqa: E402
 from hallq.simports import Called, HttpPort, Issue  # noqa: E402
+from hallserver.configfile import read_config  # noqa: E402
 
 T = TypeVar("T")
 CONFIG = ROOT / "config" / "provincial.toml"
@@ -503,7 +503,7 @@ def probe_window(config: HallConfig) -> tuple[int, str]:
 
 
 def run(args: argparse.Namespace) -> None:
-    config = load_config(CONFIG)
+    config = read_config(CONFIG)
     window, matter = probe_window(config)
     kiosks = sum(1 for s in config.stations if s.role == "kiosk")
     sim_windows = [w.number for w in config.windows if w.number != window]

@@ -15,8 +15,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import figure, write
-from hallcore.configload import load_config
 from hallq.sim import SimParams, simulate
+from hallserver.configfile import read_config
 
 CONFIG = Path(__file__).resolve().parent.parent / "config" / "provincial.toml"
 DAY = dt.date(2026, 11, 23)  # a Monday
@@ -24,7 +24,7 @@ SEEDS = (1, 2, 3)
 
 
 def main() -> None:
-    config = load_config(CONFIG)
+    config = read_config(CONFIG)
     runs = []
     for seed in SEEDS:
         result = simulate(config, SimParams(DAY, seed=seed))

@@ -27,9 +27,9 @@ from zoneinfo import ZoneInfo
 
 from bench.common import figure, write
 from hallcore.config import HallConfig
-from hallcore.configload import load_config
 from hallq.sim import SimParams, simulate
 from hallserver import rollups, rows, stats
+from hallserver.configfile import read_config
 from hallserver.store import connect, migrate
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
@@ -303,7 +303,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skip-browser", action="store_true")
     parser.add_argument("--keep", type=pathlib.Path, help="keep the generated databases in this folder")
     args = parser.parse_args(argv)
-    config = load_config(PROVINCIAL)
+    config = read_config(PROVINCIAL)
     tmp = pathlib.Path(tempfile.mkdtemp(prefix="hallq-bench-web-"))
     figures: list[dict[str, Any]] = []
     extra: dict[str, Any] = {}

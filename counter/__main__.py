@@ -10,7 +10,8 @@ import sys
 from typing import TYPE_CHECKING
 
 from hallcore.config import HallConfig, Station, StationRole
-from hallcore.configload import ConfigError, load_config
+from hallcore.configload import ConfigError
+from hallui.configfile import read_config
 
 if TYPE_CHECKING:
     from PySide6.QtWidgets import QApplication
@@ -62,7 +63,7 @@ def main(argv: list[str]) -> int:
         return exc.code if isinstance(exc.code, int) else 2
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
-        config = load_config(args.config)
+        config = read_config(args.config)
     except ConfigError as exc:
         lines = [f"hallq counter: {args.config} has {len(exc.issues)} problem(s):"]
         lines += [f"  {issue}" for issue in exc.issues]

@@ -28,7 +28,8 @@ from display.voice import VoiceCaller
 from drivers.factory import ConfigurationError, StationDevices, build_station, build_voice
 from hallcore.clock import SystemClock
 from hallcore.config import HallConfig, Station, StationRole
-from hallcore.configload import ConfigError, load_config
+from hallcore.configload import ConfigError
+from hallui.configfile import read_config
 
 log = logging.getLogger("display")
 
@@ -77,7 +78,7 @@ def main(argv: list[str]) -> int:
         return exc.code if isinstance(exc.code, int) else 2
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
-        config = load_config(args.config)
+        config = read_config(args.config)
     except ConfigError as exc:
         sys.stderr.write(f"hallq display: {args.config} has {len(exc.issues)} problem(s):\n")
         for issue in exc.issues:

@@ -7,11 +7,10 @@ every problem at once, with its dotted key and what was expected.
 from __future__ import annotations
 
 import pathlib
-import tomllib
 from dataclasses import dataclass, field
 from typing import Any
 
-from hallcore.configload import MISSING, ConfigError, ConfigIssue, Walker
+from hallcore.configload import ConfigError, Walker, parse_toml, unreadable
 
 LEVELS = ("province", "city", "county", "district")
 
@@ -94,12 +93,10 @@ def _check(w: Walker, cfg: CentralConfig) -> None:
 def load(path: pathlib.Path) -> CentralConfig:
     source = str(path)
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8").removeprefix("\ufeff"))
+        raw = path.read_bytes()
     except OSError as exc:
-        raise ConfigError([ConfigIssue(source, "", MISSING, "a readable TOML file", str(exc))]) from exc
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ConfigError([ConfigIssue(source, "", MISSING, "a UTF-8 TOML file", str(exc))]) from exc
-    return parse(data, source)
+        raise unreadable(source, exc) from exc
+    return parse(parse_toml(raw, source), source)
 
 
 def region_paths(regions: tuple[Region, ...]) -> dict[str, str]:

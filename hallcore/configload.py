@@ -1,4 +1,7 @@
-"""Load a hall's TOML configuration into `hallcore.config.HallConfig`, reporting every problem at once.
+"""Parse a hall's TOML configuration into `hallcore.config.HallConfig`, reporting every problem at once.
+
+The shells read the file (`hallserver.configfile`, `hallui.configfile`) and hand its bytes here with the
+name to report (`config_from_bytes`); this module does no I/O.
 
 Two passes. A generic walker turns TOML tables into the schema's frozen dataclasses by reading their type
 hints, so a field added to the schema is loaded without touching this module. Then `hallcore.configcheck`
@@ -14,7 +17,6 @@ import dataclasses
 import datetime as dt
 import difflib
 import functools
-import pathlib
 import re
 import tomllib
 import types
@@ -26,7 +28,16 @@ from typing import Any, Final
 from hallcore.config import HallConfig
 from hallcore.errors import HallError
 
-__all__ = ["MISSING", "ConfigError", "ConfigIssue", "did_you_mean", "load_config", "parse_config"]
+__all__ = [
+    "MISSING",
+    "ConfigError",
+    "ConfigIssue",
+    "config_from_bytes",
+    "did_you_mean",
+    "parse_config",
+    "parse_toml",
+    "unreadable",
+]
 
 
 class _Missing:
@@ -59,7 +70,9 @@ class ConfigIssue:
     column: int | None = None
 
     def __str__(self) -> str:
-        where = self.file if self.line is None else f"{self.file}:{self.line}:{self.column}"
+        where = self.file if self.line is None else f"{self.file}:{self.line}"
+        if self.line is not None and self.column is not None:
+            where += f":{self.column}"
         text = where
         if self.key:
             text += f": {self.key}"
@@ -78,15 +91,14 @@ class ConfigError(HallError):
         super().__init__("\n".join(str(issue) for issue in self.issues))
 
 
-def load_config(path: pathlib.Path) -> HallConfig:
-    """Read and validate one TOML file; raise `ConfigError` listing every problem."""
-    source = str(path)
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise ConfigError(
-            [ConfigIssue(source, "", MISSING, "a readable TOML file", exc.strerror or str(exc))]
-        ) from exc
+def unreadable(source: str, exc: OSError) -> ConfigError:
+    """The error for a configuration file the shell could not read (`source` names it)."""
+    return ConfigError([ConfigIssue(source, "", MISSING, "a readable TOML file", exc.strerror or str(exc))])
+
+
+def parse_toml(raw: bytes, source: str) -> dict[str, Any]:
+    """A TOML file's bytes as a table; `ConfigError` naming `source` (and the line) when they are not UTF-8
+    TOML."""
     try:
         # Notepad on the hall's Windows PC writes a BOM; TOML does not allow one, but nobody can see it.
         text = raw.decode("utf-8").removeprefix("\ufeff")
@@ -97,10 +109,15 @@ def load_config(path: pathlib.Path) -> HallConfig:
         )
         raise ConfigError([issue]) from exc
     try:
-        data = tomllib.loads(text)
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError([_syntax_issue(source, exc)]) from exc
-    return parse_config(data, source)
+
+
+def config_from_bytes(raw: bytes, source: str) -> HallConfig:
+    """Parse and validate a hall's TOML file as the shell read it; raise `ConfigError` listing every problem,
+    each naming `source`."""
+    return parse_config(parse_toml(raw, source), source)
 
 
 def parse_config(data: dict[str, Any], source: str) -> HallConfig:

@@ -236,11 +236,12 @@ def main(argv: list[str]) -> int:
         args = parse_args(argv)
     except SystemExit as exc:
         return exc.code if isinstance(exc.code, int) else 2
-    from hallcore.configload import ConfigError, load_config
+    from hallcore.configload import ConfigError
+    from hallserver.configfile import read_config
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
-        config = load_config(args.config)
+        config = read_config(args.config)
     except ConfigError as exc:
         print(f"hallq devices serve: {args.config} has {len(exc.issues)} problem(s):", file=sys.stderr)
         for issue in exc.issues:

@@ -6,7 +6,8 @@ import argparse
 import pathlib
 import sys
 
-from hallcore.configload import ConfigError, load_config
+from hallcore.configload import ConfigError
+from hallserver.configfile import read_config
 
 
 def main(argv: list[str]) -> int:
@@ -24,7 +25,7 @@ def main(argv: list[str]) -> int:
     failed = 0
     for path in args.files:
         try:
-            config = load_config(path)
+            config = read_config(path)
         except ConfigError as exc:
             failed += 1
             print(

@@ -158,13 +158,13 @@ class Demo:
     def prepare(self) -> tuple[Path, Path, dict[str, object]]:
         from drivers.emulators.bus import HqpBusEmulator
         from drivers.emulators.printer import TcpPrinterEmulator
-        from hallcore.configload import load_config
         from hallcore.windowstrip import agent_windows
+        from hallserver.configfile import read_config
 
         if self.state.exists():
             shutil.rmtree(self.state)
         self.state.mkdir(parents=True)
-        base = load_config(self.config_src)
+        base = read_config(self.config_src)
         printer = TcpPrinterEmulator().start()
         self.stack.callback(printer.stop)
         urls: dict[tuple[str, str], str] = {}
@@ -237,9 +237,9 @@ class Demo:
             "--port", str(self.port), "--mdns-interface", "127.0.0.1", "--durability", "normal",
         )  # fmt: skip
         self.wait_for_server(url)
-        from hallcore.configload import load_config
+        from hallserver.configfile import read_config
 
-        cfg = load_config(config)
+        cfg = read_config(config)
         sims: list[Crowd] = []
         if centre is not None:
             from hallq.democentral import DEMO_REGION
@@ -297,10 +297,10 @@ class Demo:
 
 
 def simulate_main(args: argparse.Namespace) -> int:
-    from hallcore.configload import load_config
     from hallq.sim import SimParams, simulate, summary
+    from hallserver.configfile import read_config
 
-    config = load_config(args.config)
+    config = read_config(args.config)
     start = dt.time(9, 0)
     end = (dt.datetime.combine(args.day, start) + dt.timedelta(hours=1)).time()
     print(f"hallq demo --simulate: {config.hall.name}, a simulated morning {start:%H:%M}–{end:%H:%M}\n")

@@ -121,9 +121,9 @@ class CentralDemo:
 
     def sim_halls(self) -> list[Crowd]:
         """Two more hall servers shipping to the centre, each worked by its own crowd."""
-        from hallcore.configload import load_config
         from hallq.demo import CLERK_PIN, CONFIG_DIR, MANAGER, clerk_code, free_port, rewrite_config
         from hallserver import admin
+        from hallserver.configfile import read_config
 
         crowds: list[Crowd] = []
         for hall_id, name, region in SIM_HALLS:
@@ -137,7 +137,7 @@ class CentralDemo:
             config = folder / "hall.toml"
             config.write_text(renamed(text, hall_id, name) + central_section(self.url), encoding="utf-8")
             db = folder / "hall.db"
-            cfg = load_config(config)
+            cfg = read_config(config)
             admin.create_manager(db, *MANAGER)
             for w in CROWD_WINDOWS:  # the windows the crowd's clerks work (argon2 per clerk: only those)
                 admin.add_clerk(db, clerk_code(w), f"{w}号窗口工作人员", CLERK_PIN)

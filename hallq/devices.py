@@ -128,10 +128,11 @@ def _station(args: argparse.Namespace) -> tuple[HallConfig, Station] | None:
         return None
     if args.config is None or args.station is None:
         raise _UsageError("--config and --station go together")
-    from hallcore.configload import ConfigError, load_config
+    from hallcore.configload import ConfigError
+    from hallserver.configfile import read_config
 
     try:
-        config = load_config(args.config)
+        config = read_config(args.config)
     except ConfigError as e:
         issues = "\n  ".join(str(i) for i in e.issues)
         raise ConfigurationError(f"{args.config} is not a valid hall config:\n  {issues}") from None

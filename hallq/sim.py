@@ -27,10 +27,11 @@ from pathlib import Path
 
 from hallcore.calendar import HallCalendar
 from hallcore.config import HallConfig, Matter
-from hallcore.configload import ConfigError, load_config
+from hallcore.configload import ConfigError
 from hallcore.engine import Engine
 from hallq.simports import Called, EnginePort, HallPort, Issue, new_person
 from hallq.simstats import DayStats, TicketRecord, day_stats, render
+from hallserver.configfile import read_config
 
 #: Share of the day's walk-ins in each hour (a Monday: the morning peak, a lunch dip, an afternoon bump).
 HOURLY_PROFILE = {8: 0.06, 9: 0.19, 10: 0.18, 11: 0.12, 12: 0.04, 13: 0.09, 14: 0.13, 15: 0.12, 16: 0.07}
@@ -693,7 +694,7 @@ def main(argv: list[str]) -> int:
         print("hallq sim: --against needs --manager USER --password PW", file=sys.stderr)
         return 2
     try:
-        config = load_config(args.config)
+        config = read_config(args.config)
     except ConfigError as exc:
         print(exc, file=sys.stderr)
         return 2

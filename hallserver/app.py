@@ -29,8 +29,9 @@ from starlette.routing import Match, Route
 
 from hallcore.clock import Clock, SystemClock
 from hallcore.config import Durability, HallConfig
-from hallcore.configload import ConfigError, load_config
+from hallcore.configload import ConfigError
 from hallserver import api_hall, api_stations, api_tickets, api_windows, openapi, web
+from hallserver.configfile import read_config
 from hallserver.discovery import MdnsSettings
 from hallserver.errors import ApiError
 from hallserver.evloop import new_event_loop
@@ -239,7 +240,7 @@ def create_app(
     config_path: pathlib.Path | None = None
     if not isinstance(config, HallConfig):
         config_path = pathlib.Path(config)
-        config = load_config(config_path)
+        config = read_config(config_path)
     hall = HallServer(
         config, pathlib.Path(db_path), clock or SystemClock(), settings or Settings(), config_path
     )
@@ -381,7 +382,7 @@ def serve_main(argv: list[str]) -> int:
     except SystemExit as exc:
         return exc.code if isinstance(exc.code, int) else 2
     try:
-        config = load_config(args.config)
+        config = read_config(args.config)
     except ConfigError as exc:
         _say(f"hallq server: {args.config} has {len(exc.issues)} problem(s):", file=sys.stderr)
         for issue in exc.issues:

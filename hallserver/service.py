@@ -25,10 +25,11 @@ from hallcore import replies
 from hallcore.calendar import HallCalendar
 from hallcore.clock import Clock
 from hallcore.config import Durability, HallConfig
-from hallcore.configload import ConfigError, load_config
+from hallcore.configload import ConfigError
 from hallcore.engine import Engine
 from hallserver import rollups
 from hallserver.auth import Principals, RateLimiter
+from hallserver.configfile import read_config
 from hallserver.discovery import Advertiser, MdnsSettings
 from hallserver.errors import ApiError
 from hallserver.eventlog import EventRecord, record_from_text
@@ -303,7 +304,7 @@ class HallServer:
                 409, "no_config_file", "服务器不是从配置文件启动的", "the server was not started from a file"
             )
         try:
-            new = await asyncio.to_thread(load_config, self.config_path)
+            new = await asyncio.to_thread(read_config, self.config_path)
         except ConfigError as exc:
             self.last_reload_errors = [str(i) for i in exc.issues]
             log.error("config reload failed, keeping the running config: %s", self.last_reload_errors)

@@ -25,7 +25,8 @@ from hallclient.enroll import load_token
 from hallclient.http import HttpHall
 from hallcore.clock import SystemClock
 from hallcore.config import Device, HallConfig, Station, StationRole
-from hallcore.configload import ConfigError, load_config
+from hallcore.configload import ConfigError
+from hallui.configfile import read_config
 from hallui.runner import run_qt
 from kiosk.app import KioskApp
 from kiosk.bridge import KioskBridge
@@ -88,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(list(sys.argv[1:] if argv is None else argv))
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
-        config = load_config(args.config)
+        config = read_config(args.config)
     except ConfigError as exc:
         print(exc, file=sys.stderr)  # noqa: T201 - the CLI reports to the terminal
         return 2

@@ -31,8 +31,8 @@ from hallcentral import auth, halls
 from hallcentral.db import open_pool
 from hallcentral.devcluster import Cluster
 from hallcore.config import Central, Hall, HallConfig
-from hallcore.configload import load_config
 from hallserver import stats
+from hallserver.configfile import read_config
 from tests.fakes.live_server import COUNTY, LiveServer
 from tests.fakes.live_server import wait_for as live_wait_for
 
@@ -230,7 +230,7 @@ def hall_config(
     url: str, hall_id: str = "", name: str = "", batch: int = 50, enabled: bool = True
 ) -> HallConfig:
     """The county hall shipping to `url` (fast polls and heartbeats for tests)."""
-    cfg = load_config(COUNTY)
+    cfg = read_config(COUNTY)
     hall: Hall = cfg.hall
     if hall_id:
         hall = dataclasses.replace(hall, id=hall_id, name=name or hall_id)

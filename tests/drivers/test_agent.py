@@ -190,9 +190,9 @@ async def test_strips_catch_up_after_the_bus_is_unplugged_and_the_server_restart
 
 
 def test_the_agent_drives_windows_without_a_strip_of_their_own(live_config_path: Path) -> None:
-    from hallcore.configload import load_config
+    from hallserver.configfile import read_config
 
-    config = load_config(live_config_path)
+    config = read_config(live_config_path)
     agent = next(s for s in config.stations if s.role is StationRole.AGENT)
     drive = agent_windows(config, agent)
     own = {s.window for s in config.stations if s.led is not None and s.window is not None}

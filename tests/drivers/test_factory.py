@@ -25,7 +25,7 @@ from drivers.printer import EscposPrinter
 from drivers.protocols import KeyCode, KeyEvent
 from drivers.scanner import EvdevScanner
 from hallcore.config import Device, HallConfig, Station, StationRole
-from hallcore.configload import load_config
+from hallserver.configfile import read_config
 from tests.drivers.waiting import wait_until
 
 pytestmark = pytest.mark.timeout(60)
@@ -43,7 +43,7 @@ class CountyHall:
 
 
 def county_config() -> HallConfig:
-    return load_config(ROOT / "config" / "county.toml")
+    return read_config(ROOT / "config" / "county.toml")
 
 
 @pytest.fixture
@@ -72,7 +72,7 @@ def county(tmp_path: Path) -> Iterator[CountyHall]:
                 text = text.replace(f'"{url}"', f'"{emu.url}"')
         path = tmp_path / "county.toml"
         path.write_text(text, "utf-8")
-        yield CountyHall(load_config(path), printers, buses, readers)
+        yield CountyHall(read_config(path), printers, buses, readers)
 
 
 def test_every_station_of_the_county_hall_builds_works_and_closes(county: CountyHall) -> None:

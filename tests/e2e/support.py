@@ -38,9 +38,9 @@ from drivers.emulators.bus import EmulatedRatingPad, EmulatedStrip, HqpBusEmulat
 from drivers.emulators.printer import RenderedTicket, TcpPrinterEmulator
 from drivers.voice import SEGMENT_TEXTS
 from hallcore.config import HallConfig
-from hallcore.configload import load_config
 from hallq.crowd import Crowd
 from hallq.demo import CLERK_PIN, MANAGER, clerk_code, free_port, rewrite_config
+from hallserver.configfile import read_config
 
 ROOT = Path(__file__).resolve().parents[2]
 COUNTY = ROOT / "config" / "county.toml"
@@ -322,7 +322,7 @@ class HallRun:
 def _prepare(state: Path, stack: contextlib.ExitStack) -> HallRun:
     from hallserver import admin
 
-    base = load_config(COUNTY)
+    base = read_config(COUNTY)
     printer = stack.enter_context(TcpPrinterEmulator())
     window_bus = stack.enter_context(HqpBusEmulator.tcp())
     board_bus = stack.enter_context(HqpBusEmulator.tcp())
@@ -350,7 +350,7 @@ def _prepare(state: Path, stack: contextlib.ExitStack) -> HallRun:
     text = re.sub(r'(?m)^timezone = ".*"$', f'timezone = "{zone}"', text, count=1)
     config_path = state / "hall.toml"
     config_path.write_text(add_hall_board(text, DISPLAY, board_bus.url, HALL_BOARD), "utf-8")
-    config = load_config(config_path)
+    config = read_config(config_path)
     db = state / "hall.db"
     admin.create_manager(db, *MANAGER)
     spoken = state / "spoken.log"

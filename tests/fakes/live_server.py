@@ -40,10 +40,10 @@ import uvicorn
 
 from hallcore.clock import FakeClock
 from hallcore.config import HallConfig
-from hallcore.configload import load_config
 from hallcore.events import Event, decode_event
 from hallserver import admin
 from hallserver.app import bind, create_app, restore_listen_backlog, uvicorn_config
+from hallserver.configfile import read_config
 from hallserver.evloop import new_event_loop
 from hallserver.service import HallServer, Settings
 
@@ -314,7 +314,7 @@ def live_server(
         tmp_path = cleanup = pathlib.Path(tempfile.mkdtemp(prefix="hallq-live-"))
     if config is None:
         config = COUNTY
-    cfg = config if isinstance(config, HallConfig) else load_config(pathlib.Path(config))
+    cfg = config if isinstance(config, HallConfig) else read_config(pathlib.Path(config))
     db = tmp_path / f"hall-{uuid.uuid4().hex[:8]}.db"
     shutil.copy(seeded_db(), db)
     live = LiveServer(

@@ -19,7 +19,7 @@ import threading
 
 from drivers.emulators.printer import EmulatedState, TcpPrinterEmulator
 from hallclient.enroll import save_token
-from hallcore.configload import load_config
+from hallserver.configfile import read_config
 from tests.fakes.live_server import COUNTY, live_server, wait_for, with_kiosk
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
@@ -70,7 +70,7 @@ class SilencingProxy:
 
 
 def test_killed_kiosk_leaves_no_phantom_ticket(tmp_path: pathlib.Path) -> None:
-    config = with_kiosk(load_config(COUNTY), print_confirm_timeout_s=2)
+    config = with_kiosk(read_config(COUNTY), print_confirm_timeout_s=2)
     with live_server(tmp_path, config, counter_window=1) as hall, TcpPrinterEmulator() as emu:
         proxy = SilencingProxy(emu)
         state_dir = tmp_path / "state"

@@ -323,10 +323,10 @@ async def test_english_ticket(rig: Rig) -> None:
 def test_full_matter_says_so_with_next_opening(tmp_path: pathlib.Path, qtbot: Any, qloop: Any) -> None:
     import dataclasses
 
-    from hallcore.configload import load_config
+    from hallserver.configfile import read_config
     from tests.fakes.live_server import COUNTY
 
-    base = load_config(COUNTY)
+    base = read_config(COUNTY)
     matters = tuple(dataclasses.replace(m, daily_cap=1) if m.code == HJ01 else m for m in base.matters)
     cfg = dataclasses.replace(base, matters=matters)
     with kiosk_rig(tmp_path, qtbot, qloop, config=cfg) as rig:
@@ -357,10 +357,10 @@ async def _full_matter(rig: Rig) -> None:
 def test_matter_list_shows_numbers_left(tmp_path: pathlib.Path, qtbot: Any, qloop: Any) -> None:
     import dataclasses
 
-    from hallcore.configload import load_config
+    from hallserver.configfile import read_config
     from tests.fakes.live_server import COUNTY
 
-    base = load_config(COUNTY)
+    base = read_config(COUNTY)
     matters = tuple(dataclasses.replace(m, daily_cap=5) if m.code == HJ01 else m for m in base.matters)
     cfg = dataclasses.replace(base, matters=matters)
     with kiosk_rig(tmp_path, qtbot, qloop, config=cfg) as rig:

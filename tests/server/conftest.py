@@ -23,9 +23,9 @@ import uvicorn
 
 from hallcore.clock import FakeClock
 from hallcore.config import Durability, HallConfig
-from hallcore.configload import load_config
 from hallserver import admin
 from hallserver.app import bind, create_app, restore_listen_backlog, uvicorn_config
+from hallserver.configfile import read_config
 from hallserver.evloop import new_event_loop
 from hallserver.service import HallServer, Settings
 
@@ -174,7 +174,7 @@ def make_clerks(db: pathlib.Path, windows: range | list[int]) -> None:
 
 @pytest.fixture(scope="session")
 def county() -> HallConfig:
-    return load_config(COUNTY)
+    return read_config(COUNTY)
 
 
 @pytest.fixture(scope="session")

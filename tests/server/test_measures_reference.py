@@ -24,8 +24,8 @@ import pytest
 
 from hallcore import measures
 from hallcore.config import HallConfig, MatterKind
-from hallcore.configload import load_config
 from hallserver import stats
+from hallserver.configfile import read_config
 from tests.fakes.live_server import COUNTY
 from tests.server.stats_harness import START, Harness, fill_random
 
@@ -235,7 +235,7 @@ def check_report(rep: stats.Report, ref: Reference, where: str) -> None:
 
 @pytest.fixture
 def harness(tmp_path: pathlib.Path) -> Iterator[Harness]:
-    h = Harness(tmp_path / "hall.db", load_config(COUNTY))
+    h = Harness(tmp_path / "hall.db", read_config(COUNTY))
     yield h
     h.close()
 

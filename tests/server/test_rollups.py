@@ -22,8 +22,8 @@ import pytest
 from openpyxl import load_workbook
 
 from hallcore.config import HallConfig
-from hallcore.configload import load_config
 from hallserver import exports, rollup_compute, rollups, stats
+from hallserver.configfile import read_config
 from tests.fakes.live_server import COUNTY, MONDAY_9, LiveServer, live_server, wait_for
 from tests.server.stats_harness import SHANGHAI, START, Harness, fill_random
 from tests.server.web_helpers import Expected, build_fixture_day, http_login
@@ -65,7 +65,7 @@ def assert_same(rolled: stats.Report, live: stats.Report) -> None:
 
 @pytest.fixture
 def county() -> HallConfig:
-    return load_config(COUNTY)
+    return read_config(COUNTY)
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from hallcore.config import Upload
-from hallcore.configload import load_config
+from hallserver.configfile import read_config
 from tests.fakes.live_server import COUNTY, LiveServer, live_server, wait_for
 from tests.server.web_helpers import SCORES, build_fixture_day, http_login
 
@@ -68,7 +68,7 @@ def platform() -> Iterator[FakePlatform]:
 
 
 def test_ratings_reach_the_platform_after_it_recovers(platform: FakePlatform) -> None:
-    cfg = load_config(COUNTY)
+    cfg = read_config(COUNTY)
     field_map = {"evaluateLevel": "score", "matterCode": "matter", "caseNo": "ticket", "windowNo": "window"}
     cfg = dataclasses.replace(
         cfg, upload=Upload(enabled=True, endpoint=platform.url, field_map=field_map, retry_max_s=1)

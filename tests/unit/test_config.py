@@ -14,9 +14,10 @@ from typing import Any
 import pytest
 
 from hallcore.config import HallConfig, MatterKind, StationRole
-from hallcore.configload import MISSING, ConfigError, ConfigIssue, load_config, parse_config
+from hallcore.configload import MISSING, ConfigError, ConfigIssue, config_from_bytes, parse_config
 from hallcore.errors import HallError
 from hallq import check_config
+from hallserver.configfile import read_config
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 COUNTY = ROOT / "config" / "county.toml"
@@ -44,7 +45,7 @@ def issues_of(data: dict[str, Any]) -> tuple[ConfigIssue, ...]:
 
 
 def test_county_hall_loads_with_its_shape() -> None:
-    config = load_config(COUNTY)
+    config = read_config(COUNTY)
 
     assert isinstance(config, HallConfig)
     assert len(config.windows) == 28
@@ -79,7 +80,7 @@ def test_county_hall_loads_with_its_shape() -> None:
 
 
 def test_provincial_hall_loads_with_its_size() -> None:
-    config = load_config(PROVINCIAL)
+    config = read_config(PROVINCIAL)
 
     assert len(config.windows) >= 150
     assert len(config.departments) >= 40
@@ -114,7 +115,7 @@ def test_every_full_example_in_the_docs_loads(tmp_path: pathlib.Path) -> None:
     for i, text in enumerate(examples):
         path = tmp_path / f"example{i}.toml"
         path.write_text(text, encoding="utf-8")
-        load_config(path)
+        read_config(path)
 
 
 # --- the five mistakes ---------------------------------------------------------------------------------
@@ -150,7 +151,7 @@ def test_five_mistakes_give_exactly_five_precise_issues(tmp_path: pathlib.Path) 
     path = five_mistakes(tmp_path)
 
     with pytest.raises(ConfigError) as caught:
-        load_config(path)
+        read_config(path)
 
     found = {issue.key: issue for issue in caught.value.issues}
     assert sorted(found) == sorted(
@@ -213,7 +214,7 @@ def test_toml_syntax_error_reports_line_and_column(tmp_path: pathlib.Path) -> No
     path.write_text('[hall]\nid = "x"\nname = \n', encoding="utf-8")
 
     with pytest.raises(ConfigError) as caught:
-        load_config(path)
+        read_config(path)
 
     (issue,) = caught.value.issues
     assert (issue.line, issue.column) == (3, 8)
@@ -222,18 +223,31 @@ def test_toml_syntax_error_reports_line_and_column(tmp_path: pathlib.Path) -> No
 
 def test_missing_file_and_wrong_encoding_are_config_errors(tmp_path: pathlib.Path) -> None:
     with pytest.raises(ConfigError, match="expected a readable TOML file"):
-        load_config(tmp_path / "nope.toml")
+        read_config(tmp_path / "nope.toml")
     gbk = tmp_path / "gbk.toml"
     gbk.write_bytes('[hall]\nname = "金寨"\n'.encode("gbk"))
     with pytest.raises(ConfigError, match="UTF-8"):
-        load_config(gbk)
+        read_config(gbk)
 
 
 def test_a_utf8_bom_is_accepted(tmp_path: pathlib.Path) -> None:
     path = tmp_path / "bom.toml"
     path.write_bytes(b"\xef\xbb\xbf" + doc_examples()[0].encode("utf-8"))
 
-    assert load_config(path).hall.id == "demo"
+    assert read_config(path).hall.id == "demo"
+
+
+def test_the_core_parses_bytes_and_names_the_source() -> None:
+    """hallcore reads no file: the shell hands it the bytes and the name to report."""
+    config = config_from_bytes(doc_examples()[0].encode("utf-8"), "/etc/hallq/hall.toml")
+    assert config.hall.id == "demo"
+    with pytest.raises(ConfigError) as caught:
+        config_from_bytes(b'[hall]\nid = "x"\nname = \n', "/etc/hallq/hall.toml")
+    assert str(caught.value).startswith("/etc/hallq/hall.toml:3:8: expected valid TOML (")
+    with pytest.raises(ConfigError) as caught:
+        config_from_bytes('[hall]\nname = "金寨"\n'.encode("gbk"), "/etc/hallq/hall.toml")
+    # The line of the first byte that is not UTF-8; no column (bytes are not characters).
+    assert str(caught.value).startswith("/etc/hallq/hall.toml:2: expected a UTF-8 text file")
 
 
 def test_config_error_is_a_hall_error() -> None:

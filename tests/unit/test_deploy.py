@@ -18,8 +18,8 @@ from typing import Any
 import pytest
 
 from hallcore.config import StationRole
-from hallcore.configload import load_config
 from hallq import cli
+from hallserver.configfile import read_config
 
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
@@ -64,7 +64,7 @@ def environment(path: Path) -> dict[str, str]:
 
 
 def layout_config_stations() -> dict[StationRole, list[str]]:
-    config = load_config(LAYOUT / "etc" / "hallq" / "hall.toml")
+    config = read_config(LAYOUT / "etc" / "hallq" / "hall.toml")
     out: dict[StationRole, list[str]] = {}
     for s in config.stations:
         out.setdefault(s.role, []).append(s.id)

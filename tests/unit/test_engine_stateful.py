@@ -20,9 +20,9 @@ from hypothesis.stateful import (
 
 from hallcore import commands as c
 from hallcore.config import HallConfig
-from hallcore.configload import load_config
 from hallcore.engine import Accepted, Engine, Refused
 from hallcore.model import AT_WINDOW, Source, TicketState
+from hallserver.configfile import read_config
 from tests.fakes.halls import small_hall
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -329,5 +329,5 @@ def test_small_hall(aging: int | None, ratio: int | None) -> None:
 
 
 def test_county_hall() -> None:
-    cfg = load_config(ROOT / "config" / "county.toml")
+    cfg = read_config(ROOT / "config" / "county.toml")
     run_state_machine_as_test(machine_for(cfg), settings=SETTINGS)

@@ -8,8 +8,8 @@ import pytest
 
 from hallclient.types import NotIssued, PrecheckResult
 from hallcore.config import HallConfig
-from hallcore.configload import load_config
 from hallcore.precheck import PrecheckOutcome
+from hallserver.configfile import read_config
 from kiosk.flow import ELDER_MIN_CHOICE_S, FlowSettings, KioskFlow, Local, Message, Screen, local_outcome
 from kiosk.search import group, search
 from kiosk.texts import TEXTS, catalog
@@ -19,7 +19,7 @@ ROOT = pathlib.Path(__file__).resolve().parents[2]
 
 @pytest.fixture(scope="module")
 def county() -> HallConfig:
-    return load_config(ROOT / "config" / "county.toml")
+    return read_config(ROOT / "config" / "county.toml")
 
 
 def make(county: HallConfig, **settings: float) -> KioskFlow:

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from hallcore.configload import load_config
 from hallq import sim
 from hallq.simchart import wait_chart
+from hallserver.configfile import read_config
 
 ROOT = Path(__file__).resolve().parents[2]
 COUNTY = ROOT / "config" / "county.toml"
@@ -22,11 +22,11 @@ MONDAY = dt.date(2026, 11, 23)
 
 @pytest.fixture(scope="module")
 def county_morning() -> sim.SimResult:
-    return sim.simulate(load_config(COUNTY), sim.SimParams(MONDAY, dt.time(8, 30), dt.time(11, 0), seed=3))
+    return sim.simulate(read_config(COUNTY), sim.SimParams(MONDAY, dt.time(8, 30), dt.time(11, 0), seed=3))
 
 
 def test_same_seed_same_day() -> None:
-    config = load_config(COUNTY)
+    config = read_config(COUNTY)
     params = sim.SimParams(MONDAY, dt.time(8, 30), dt.time(10, 0), seed=11)
     first = sim.simulate(config, params)
     second = sim.simulate(config, sim.SimParams(MONDAY, dt.time(8, 30), dt.time(10, 0), seed=11))
@@ -36,7 +36,7 @@ def test_same_seed_same_day() -> None:
 
 
 def test_another_seed_another_day() -> None:
-    config = load_config(COUNTY)
+    config = read_config(COUNTY)
     a = sim.simulate(config, sim.SimParams(MONDAY, dt.time(8, 30), dt.time(10, 0), seed=1))
     b = sim.simulate(config, sim.SimParams(MONDAY, dt.time(8, 30), dt.time(10, 0), seed=2))
     assert a.calls != b.calls
@@ -96,7 +96,7 @@ def test_waits_and_handles_are_sane(county_morning: sim.SimResult) -> None:
 
 
 def test_every_series_has_a_window_staffed() -> None:
-    config = load_config(PROVINCIAL)
+    config = read_config(PROVINCIAL)
     result = sim.simulate(config, sim.SimParams(MONDAY, dt.time(8, 30), dt.time(8, 45), seed=5))
     assert set(result.capacity) == {s.prefix for s in config.series}
     assert all(cap >= 1 for cap in result.capacity.values())
@@ -118,7 +118,7 @@ def test_chart_is_well_formed_svg(county_morning: sim.SimResult) -> None:
 
 
 def test_chart_of_an_empty_day_is_still_svg() -> None:
-    result = sim.SimResult(load_config(COUNTY), sim.SimParams(MONDAY), {})
+    result = sim.SimResult(read_config(COUNTY), sim.SimParams(MONDAY), {})
     ET.fromstring(wait_chart(result))
 
 
@@ -158,7 +158,7 @@ def test_window_list() -> None:
 
 
 def test_provincial_day_completes() -> None:
-    result = sim.simulate(load_config(PROVINCIAL), sim.SimParams(MONDAY))
+    result = sim.simulate(read_config(PROVINCIAL), sim.SimParams(MONDAY))
     stats = result.stats()
     assert stats.issued > 1500
     assert stats.states["done"] > 0.9 * stats.issued

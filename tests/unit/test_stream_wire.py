@@ -205,10 +205,10 @@ def test_hub_serves_boards_at_once_and_phones_in_order_through_the_lane(county: 
 
 @pytest.fixture(scope="module")
 def county() -> HallConfig:
-    from hallcore.configload import load_config
+    from hallserver.configfile import read_config
     from tests.server.conftest import COUNTY
 
-    return load_config(COUNTY)
+    return read_config(COUNTY)
 
 
 def test_full_garbage_collections_wait_for_a_closed_hall_or_the_interval() -> None:

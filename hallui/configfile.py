@@ -1,0 +1,18 @@
+"""Reading a hall's configuration file: the apps' side of
+`hallcore.configload`, which parses the bytes read here."""
+
+from __future__ import annotations
+
+import pathlib
+
+from hallcore.config import HallConfig
+from hallcore.configload import config_from_bytes, unreadable
+
+
+def read_config(path: pathlib.Path) -> HallConfig:
+    """The hall's TOML file, read and validated; `ConfigError` naming the file for any problem."""
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise unreadable(str(path), exc) from exc
+    return config_from_bytes(raw, str(path))
