@@ -31,8 +31,8 @@ import qasync
 from PySide6.QtWidgets import QApplication
 
 from bench.common import figure, pct, write
+from counter.actions import Action
 from counter.app import assemble
-from counter.flow import Action
 from counter.texts import catalog
 from drivers.codecs.hqp import Cmd, Frame
 from drivers.emulators.bus import HqpBusEmulator

@@ -44,10 +44,10 @@ def main(argv: list[str] | None = None) -> int:
     from drivers.printer import EscposPrinter
     from drivers.transport import SocketTransport
     from hallclient.http import HttpHall
+    from hallui.issuing import Issuer
     from kiosk.app import KioskApp
     from kiosk.bridge import KioskBridge
     from kiosk.flow import Screen
-    from kiosk.printing import Issuer
     from kiosk.texts import catalog
     from kiosk.views import KioskView
     from tests.fakes.live_server import live_server

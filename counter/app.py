@@ -13,16 +13,19 @@ from pathlib import Path
 
 from counter.bridge import Bridge
 from counter.controller import CounterController
-from counter.desk import DeskController, DeskFlow
+from counter.desk.controller import DeskController
+from counter.desk.flow import DeskFlow
 from counter.devices import WindowDevices
-from counter.flow import CounterFlow, new_request_id, settings_from_config
+from counter.flow import CounterFlow
+from counter.settings import settings_from_config
 from counter.views import CounterWindow
 from drivers.factory import StationDevices
-from hallclient.api import HallApi
+from hallclient.api import HallApi, new_request_id
 from hallclient.enroll import ensure_token
 from hallcore.clock import Clock
 from hallcore.config import HallConfig, Station, StationRole
 from hallui.i18n import Catalog
+from hallui.issuing import Issuer
 from hallui.theme import stylesheet
 
 # hallui's secondary buttons look the same enabled or not; a clerk must see at a glance what can be done.
@@ -46,6 +49,8 @@ class CounterApp:
 
     async def start(self) -> None:
         await self.controller.start()
+        if self.desk is not None:
+            self.desk.start()
         self.refresh()
 
     def refresh(self) -> None:
@@ -111,7 +116,7 @@ def assemble(
     desk: DeskController | None = None
     is_desk = station.role is StationRole.DESK
     if is_desk:
-        desk = DeskController(api, DeskFlow(config, make_id), devices.printer)
+        desk = DeskController(Issuer(api, devices.printer), DeskFlow(config, make_id))
     window = CounterWindow(catalog, desk=is_desk)
     bridge = Bridge(controller, desk, parent=window)  # the window owns every Qt object of the station
     window.setStyleSheet(stylesheet() + _EXTRA_STYLE)

@@ -10,9 +10,9 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
+from counter.actions import Action
 from counter.controller import CounterController
-from counter.desk import DeskController
-from counter.flow import Action
+from counter.desk.controller import DeskController
 
 
 class Bridge(QObject):

@@ -16,13 +16,16 @@ import logging
 from collections.abc import Callable, Coroutine, Mapping
 from typing import Any
 
+from counter.actions import Action, Command
 from counter.devices import WindowDevices
-from counter.flow import Action, Command, CounterFlow, Notice
+from counter.flow import CounterFlow
 from counter.keymap import intent_for
+from counter.notices import Notice
 from drivers.protocols import DeviceUnavailable, DriverError, KeyEvent
 from hallclient.api import EventFeed, HallApi
 from hallclient.errors import AuthError, HallReplyError, Refusal, ServerUnavailable
 from hallclient.types import ConnectionState, EventItem, Snapshot, StateChange, TicketInfo
+from hallui.tasks import Tasks
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +49,7 @@ class CounterController:
         self.on_change = on_change
         self._retry_s = retry_s
         self._health_s = health_s
-        self._tasks: set[asyncio.Task[Any]] = set()
+        self._tasks = Tasks("counter")
         self._feed: EventFeed | None = None
         self._refreshing = False
         self._reported: dict[str, tuple[str, str]] = {}
@@ -66,22 +69,10 @@ class CounterController:
         self._closed = True
         if self._feed is not None:
             await self._feed.aclose()
-        for task in list(self._tasks):
-            task.cancel()
-        for task in list(self._tasks):
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+        await self._tasks.aclose()
 
     def _spawn(self, coro: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
-        task = asyncio.get_running_loop().create_task(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._task_done)
-        return task
-
-    def _task_done(self, task: asyncio.Task[Any]) -> None:
-        self._tasks.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            log.error("counter task failed", exc_info=task.exception())
+        return self._tasks.spawn(coro)
 
     # ---- actions ------------------------------------------------------------------------------------
 
@@ -248,7 +239,7 @@ class CounterController:
             cmd = self.flow.retry()
             if cmd is not None:
                 await self._run(cmd)
-        rating = self.flow.rating_to_resend()
+        rating = self.flow.ratings.to_resend()
         if rating is not None and rating.score is not None:
             await self._send_rating(rating.ticket, rating.score, rating.request_id)
 
@@ -275,7 +266,7 @@ class CounterController:
 
     def _changed(self) -> None:
         self._push_devices()
-        ticket = self.flow.take_rating_request()
+        ticket = self.flow.ratings.take_request()
         if ticket is not None:
             self._spawn(self._ask_rating(ticket))
         if self.flow.candidates_stale and not self._refreshing and self.flow.online:
@@ -293,11 +284,11 @@ class CounterController:
         try:
             score = await self.devices.request_rating(ticket.label, timeout)
         except (DeviceUnavailable, DriverError, OSError) as e:
-            self.flow.rating_pad_down(ticket, str(e))
+            self.flow.ratings.pad_down(ticket, str(e))
             self._changed()
             return
         if score is None:
-            self.flow.rating_timeout(ticket)  # never a made-up score: the ticket stays unrated
+            self.flow.ratings.timed_out(ticket)  # never a made-up score: the ticket stays unrated
             self._changed()
             return
         cmd = self.flow.rating_score(ticket, score)
@@ -308,11 +299,11 @@ class CounterController:
         try:
             result = await self.api.rate(ticket.id, score, source="pad", request_id=request_id)
         except ServerUnavailable:
-            self.flow.rating_queued(ticket)
+            self.flow.ratings.queued(ticket)
         except HallReplyError as e:
-            self.flow.rating_failed(ticket, e.message)
+            self.flow.ratings.failed(ticket, e.message)
         else:
-            self.flow.rating_stored(ticket, result)
+            self.flow.ratings.stored(ticket, result)
         self._changed()
 
     async def _watch_health(self) -> None:

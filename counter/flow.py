@@ -5,183 +5,28 @@ tap or a retry never calls two tickets), applies replies and hall events to what
 what the window's devices must show. The controller (`counter.controller`) does the I/O around it.
 
 One action at a time: while an action is in flight, or unsent because the server was unreachable, every
-other action is refused here, before anything is sent.
+other action is refused here, before anything is sent. The actions are `counter.actions`, the rating of the
+last finished ticket `counter.rating`, today's figures `counter.counts`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import itertools
-import uuid
 import zoneinfo
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
-from enum import StrEnum
+from dataclasses import replace
 
-from hallclient.types import (
-    Candidate,
-    CounterSession,
-    HallSnapshot,
-    Rated,
-    TicketInfo,
-    WindowInfo,
-    WindowResult,
-)
+from counter.actions import HELD, TICKET_EVENT, WINDOW_EVENT, Action, Command, Phase
+from counter.counts import Counts, DayCounts
+from counter.notices import Notice
+from counter.rating import Rating, RatingTrack
+from counter.settings import Settings
+from hallclient.api import new_request_id
+from hallclient.types import Candidate, CounterSession, HallSnapshot, TicketInfo, WindowInfo, WindowResult
 from hallcore.clock import Clock
-from hallcore.config import HallConfig, Led
-from hallcore.events import Event, RatingRecorded, TicketChanged, WindowChanged
+from hallcore.events import Event, TicketChanged, WindowChanged
 from hallcore.windowstrip import StripText, window_strip
-from hallui.i18n import Catalog
-
-
-class Phase(StrEnum):
-    ENROLLING = "enrolling"
-    LOGIN = "login"
-    MAIN = "main"
-
-
-class Action(StrEnum):
-    LOGIN = "login"
-    LOGOUT = "logout"
-    OPEN = "open"
-    CLOSE = "close"
-    CALL_NEXT = "call_next"
-    RECALL = "recall"
-    START = "start"
-    FINISH = "finish"
-    NO_SHOW = "no_show"
-    REQUEUE = "requeue"
-    TRANSFER = "transfer"
-    CALL_SPECIFIC = "call_specific"
-    PAUSE = "pause"
-    RESUME = "resume"
-    TAKE_OVER = "take_over"
-    END_TAKE_OVER = "end_take_over"
-    RATE_AGAIN = "rate_again"
-
-
-#: The ticket event each window action produces: a reply already applied makes its own event redundant.
-_TICKET_EVENT: dict[Action, str] = {
-    Action.CALL_NEXT: "called",
-    Action.CALL_SPECIFIC: "called",
-    Action.RECALL: "recalled",
-    Action.START: "serving",
-    Action.FINISH: "finished",
-    Action.NO_SHOW: "no_show",
-    Action.TRANSFER: "transferred",
-}
-_WINDOW_EVENT: dict[Action, str] = {
-    Action.OPEN: "opened",
-    Action.CLOSE: "closed",
-    Action.PAUSE: "paused",
-    Action.RESUME: "resumed",
-    Action.TAKE_OVER: "takeover",
-    Action.END_TAKE_OVER: "takeover_ended",
-}
-_HELD = ("called", "serving")
-
-
-@dataclass(frozen=True, slots=True)
-class Command:
-    """One action to send: its request id is reused by every retry of it."""
-
-    action: Action
-    request_id: str
-    args: Mapping[str, str | int] = field(default_factory=dict)
-    # Actions to run after this one succeeds (the keypad's "next" while serving: finish, then call next).
-    then: tuple[Action, ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
-class Notice:
-    """A message for the clerk: a catalogue key with values, or a server text in both languages."""
-
-    key: str
-    values: Mapping[str, str | int] = field(default_factory=dict)
-    level: str = "info"  # info | warning | error
-    raw: tuple[str, str] | None = None
-    refs: Mapping[str, str] = field(default_factory=dict)  # value name -> catalogue key to translate
-
-
-def render(notice: Notice, catalog: Catalog) -> str:
-    if notice.raw is not None:
-        return catalog.pick(*notice.raw)
-    values = dict(notice.values)
-    for name, key in notice.refs.items():
-        values[name] = catalog.t(key)
-    return catalog.t(notice.key, **values)
-
-
-class RatingPhase(StrEnum):
-    ASKING = "asking"
-    SENDING = "sending"
-    QUEUED = "queued"  # score known, server unreachable: sent with the same request id when it is back
-    DONE = "done"
-    TIMEOUT = "timeout"
-    NO_PAD = "no_pad"
-    PAD_DOWN = "pad_down"
-    FAILED = "failed"
-
-
-@dataclass(frozen=True, slots=True)
-class Rating:
-    ticket: TicketInfo
-    phase: RatingPhase
-    score: int | None = None
-    request_id: str = ""
-    case_id: str | None = None
-    case_due: dt.date | None = None
-    reason: str = ""
-
-
-@dataclass(slots=True)
-class Counts:
-    """Today's figures for this window, counted from the hall's events."""
-
-    day: dt.date | None = None
-    called: int = 0
-    finished: int = 0
-    no_show: int = 0
-    transferred: int = 0
-    rated: int = 0
-
-
-@dataclass(frozen=True, slots=True)
-class Settings:
-    """What the counter needs from the hall config for its window."""
-
-    window: int
-    window_name: str
-    partners: tuple[int, ...]
-    max_recalls: int
-    pause_reasons: tuple[str, ...]
-    series: tuple[tuple[str, str, str], ...]  # (prefix, name, name_en)
-    rating_timeout_s: float
-    led: Led  # the strip's texts (hallcore.windowstrip)
-    timezone: str = "Asia/Shanghai"
-
-
-def settings_from_config(config: HallConfig, window: int) -> Settings:
-    w = config.window_by_number[window]
-    partners = {w.partner} if w.partner is not None else set()
-    partners |= {o.number for o in config.windows if o.partner == window}
-    partners.discard(None)
-    partners.discard(window)
-    return Settings(
-        window=window,
-        window_name=w.name,
-        partners=tuple(sorted(p for p in partners if p is not None)),
-        max_recalls=config.no_show.max_recalls,
-        pause_reasons=config.server.pause_reasons,
-        series=tuple((s.prefix, s.name, s.name_en) for s in config.series),
-        rating_timeout_s=float(config.rating.timeout_s),
-        led=config.led,
-        timezone=config.hall.timezone,
-    )
-
-
-def new_request_id() -> str:
-    return str(uuid.uuid4())
 
 
 class CounterFlow:
@@ -200,7 +45,7 @@ class CounterFlow:
         self._clock = clock
         self._make_id = make_id
         self._tz = zoneinfo.ZoneInfo(settings.timezone)
-        self.has_rating_pad = has_rating_pad
+        self.ratings = RatingTrack(has_rating_pad)
         self.phase = Phase.LOGIN if enrolled else Phase.ENROLLING
         self.enroll_code = ""
         self.session: CounterSession | None = None
@@ -208,16 +53,12 @@ class CounterFlow:
         self.current: TicketInfo | None = None
         self.candidates: list[Candidate] = []
         self.candidates_stale = True
-        self.counts = Counts()
-        self._counted: set[tuple[str, str, str]] = set()
+        self._day = DayCounts(settings.window, self._tz)
         self.in_flight: Command | None = None
         self.unsent: Command | None = None  # failed to reach the server: retried with the same id
         self.connection = "connecting"
         self.data_age_s: float | None = None
         self.notice: Notice | None = None
-        self.rating: Rating | None = None
-        self.rating_to_ask: TicketInfo | None = None  # the controller asks the pad and clears it
-        self.last_finished: TicketInfo | None = None
         self.no_shows: list[TicketInfo] = []  # today's no-shows at this window, newest first
         self.devices: dict[str, tuple[str, str]] = {}  # name -> (health, reason)
         # (ticket id, event action) / (window, event action) already applied from a reply.
@@ -229,6 +70,23 @@ class CounterFlow:
     @property
     def window(self) -> int:
         return self.settings.window
+
+    @property
+    def has_rating_pad(self) -> bool:
+        return self.ratings.has_pad
+
+    @property
+    def rating(self) -> Rating | None:
+        """The rating of the last ticket finished here, as the clerk sees it."""
+        return self.ratings.current
+
+    @property
+    def last_finished(self) -> TicketInfo | None:
+        return self.ratings.last_finished
+
+    @property
+    def counts(self) -> Counts:
+        return self._day.counts
 
     @property
     def online(self) -> bool:
@@ -260,7 +118,7 @@ class CounterFlow:
     def held_state(self) -> str:
         """called / serving / "" — from the ticket, else from the window (known by label after a restart)."""
         if self.current is not None:
-            return self.current.state if self.current.state in _HELD else ""
+            return self.current.state if self.current.state in HELD else ""
         if self.window_view is not None and self.window_view.current:
             return self.window_view.current_state
         return ""
@@ -299,7 +157,7 @@ class CounterFlow:
             case Action.FINISH:
                 return cur == "serving"
             case Action.TRANSFER:
-                return cur in _HELD
+                return cur in HELD
             case Action.REQUEUE:
                 return True
             case Action.RESUME:
@@ -309,13 +167,7 @@ class CounterFlow:
             case Action.END_TAKE_OVER:
                 return bool(self.covering)
             case Action.RATE_AGAIN:
-                return (
-                    self.has_rating_pad
-                    and self.last_finished is not None
-                    and self.rating is not None
-                    and self.rating.ticket.id == self.last_finished.id
-                    and self.rating.phase in (RatingPhase.TIMEOUT, RatingPhase.PAD_DOWN)
-                )
+                return self.ratings.can_ask_again()
 
     # ---- starting actions ---------------------------------------------------------------------------
 
@@ -339,9 +191,7 @@ class CounterFlow:
             self.notice = problem
             return None
         if action is Action.RATE_AGAIN:
-            assert self.last_finished is not None
-            self.rating_to_ask = self.last_finished
-            self.rating = Rating(self.last_finished, RatingPhase.ASKING)
+            self.ratings.ask_again()
             return None
         cmd = Command(action, self._make_id(), args)
         self.in_flight = cmd
@@ -431,12 +281,12 @@ class CounterFlow:
         if isinstance(result, WindowResult):
             self._set_window(result.window)
             t = result.ticket
-            if cmd.action in _TICKET_EVENT and t is not None:
-                self._own.append((t.id, _TICKET_EVENT[cmd.action]))
+            if cmd.action in TICKET_EVENT and t is not None:
+                self._own.append((t.id, TICKET_EVENT[cmd.action]))
                 label = t.label
-                self._ticket_step(t, _TICKET_EVENT[cmd.action])
-            elif cmd.action in _WINDOW_EVENT:
-                self._own.append((f"window:{self.window}", _WINDOW_EVENT[cmd.action]))
+                self._ticket_step(t, TICKET_EVENT[cmd.action])
+            elif cmd.action in WINDOW_EVENT:
+                self._own.append((f"window:{self.window}", WINDOW_EVENT[cmd.action]))
             self.candidates_stale = True
         elif isinstance(result, TicketInfo):  # requeue
             label = result.label
@@ -496,13 +346,7 @@ class CounterFlow:
         if self.current is not None and self.current.id == t.id:
             self.current = None
         if action == "finished":
-            self.last_finished = t
-            self.rating_to_ask = t
-            self.rating = (
-                Rating(t, RatingPhase.ASKING) if self.has_rating_pad else Rating(t, RatingPhase.NO_PAD)
-            )
-            if not self.has_rating_pad:
-                self.rating_to_ask = None
+            self.ratings.finished_here(t)
         elif action == "no_show":
             self.no_shows = [t, *[x for x in self.no_shows if x.id != t.id]][:20]
 
@@ -530,7 +374,7 @@ class CounterFlow:
         self.set_windows(list(snap.windows))
 
     def on_event(self, event: Event) -> None:
-        self._count(event)
+        self._day.count(event, self.today())
         if isinstance(event, TicketChanged):
             self.candidates_stale = True
             mine = event.window is not None and event.window.number == self.window
@@ -546,9 +390,7 @@ class CounterFlow:
             self._set_window(event.window)
             self._ticket_step(event.ticket, event.action)
             if event.action == "finished":
-                # Finished by someone else (a manager): this station does not ask for a rating of it.
-                self.rating_to_ask = None
-                self.rating = None
+                self.ratings.finished_elsewhere()
         elif isinstance(event, WindowChanged):
             if event.window.number != self.window:
                 if self.window in event.window.taken_over or event.action == "takeover_ended":
@@ -562,36 +404,6 @@ class CounterFlow:
             self.candidates_stale = True
         elif event.kind in ("ticket_issued",):
             self.candidates_stale = True
-
-    def _count(self, event: Event) -> None:
-        day = event.at.astimezone(self._tz).date()
-        today = self.today()
-        if day != today:
-            return
-        if self.counts.day != today:
-            self.counts = Counts(day=today)
-            self._counted.clear()
-        if (
-            isinstance(event, TicketChanged)
-            and event.window is not None
-            and event.window.number == self.window
-        ):
-            field_name = {
-                "called": "called",
-                "finished": "finished",
-                "no_show": "no_show",
-                "transferred": "transferred",
-            }.get(event.action)
-            if field_name is not None:
-                key = (event.ticket.id, event.action, event.at.isoformat())
-                if key not in self._counted:
-                    self._counted.add(key)
-                    setattr(self.counts, field_name, getattr(self.counts, field_name) + 1)
-        elif isinstance(event, RatingRecorded) and event.window == self.window:
-            key = (event.ticket, "rated", "")
-            if key not in self._counted:
-                self._counted.add(key)
-                self.counts.rated += 1
 
     def set_connection(self, state: str, age_s: float | None = None) -> None:
         self.connection = state
@@ -613,70 +425,11 @@ class CounterFlow:
 
     # ---- rating -------------------------------------------------------------------------------------
 
-    def take_rating_request(self) -> TicketInfo | None:
-        t, self.rating_to_ask = self.rating_to_ask, None
-        return t
-
     def rating_score(self, ticket: TicketInfo, score: int) -> Command:
+        """The citizen pressed `score` on the pad: the command that stores it (its id kept for a resend)."""
         cmd = Command(Action.RATE_AGAIN, self._make_id(), {"ticket": ticket.id, "score": score})
-        self.rating = Rating(ticket, RatingPhase.SENDING, score, cmd.request_id)
+        self.ratings.scored(ticket, score, cmd.request_id)
         return cmd
-
-    def rating_timeout(self, ticket: TicketInfo) -> None:
-        self.rating = Rating(ticket, RatingPhase.TIMEOUT)
-
-    def rating_pad_down(self, ticket: TicketInfo, reason: str) -> None:
-        self.rating = Rating(ticket, RatingPhase.PAD_DOWN, reason=reason)
-
-    def rating_stored(self, ticket: TicketInfo, result: Rated) -> None:
-        case = result.case
-        self.rating = Rating(
-            ticket,
-            RatingPhase.DONE,
-            result.rating.score,
-            "",
-            case.id if case else None,
-            case.due if case else None,
-        )
-
-    def rating_queued(self, ticket: TicketInfo) -> None:
-        if self.rating is not None and self.rating.ticket.id == ticket.id:
-            self.rating = replace(self.rating, phase=RatingPhase.QUEUED)
-
-    def rating_failed(self, ticket: TicketInfo, reason: str) -> None:
-        score = self.rating.score if self.rating is not None else None
-        self.rating = Rating(ticket, RatingPhase.FAILED, score, reason=reason)
-
-    def rating_to_resend(self) -> Rating | None:
-        r = self.rating
-        return r if r is not None and r.phase is RatingPhase.QUEUED else None
-
-    def rating_notice(self) -> Notice | None:
-        r = self.rating
-        if r is None:
-            return None
-        values: dict[str, str | int] = {"label": r.ticket.label}
-        refs = {"score": f"score.{r.score}"} if r.score else {}
-        match r.phase:
-            case RatingPhase.ASKING:
-                return Notice("rate.asking", values)
-            case RatingPhase.SENDING:
-                return Notice("rate.sending", values, refs=refs)
-            case RatingPhase.QUEUED:
-                return Notice("rate.queued", values, "warning", refs=refs)
-            case RatingPhase.DONE:
-                if r.case_id:
-                    values |= {"case": r.case_id, "due": str(r.case_due or "")}
-                    return Notice("rate.case", values, "warning", refs=refs)
-                return Notice("rate.done", values, refs=refs)
-            case RatingPhase.TIMEOUT:
-                return Notice("rate.timeout", values, "warning")
-            case RatingPhase.NO_PAD:
-                return Notice("rate.no_pad", values, "warning")
-            case RatingPhase.PAD_DOWN:
-                return Notice("rate.pad_down", values | {"reason": r.reason}, "error")
-            case RatingPhase.FAILED:
-                return Notice("rate.failed", values | {"reason": r.reason}, "error")
 
     # ---- what the devices show ----------------------------------------------------------------------
 

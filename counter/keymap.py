@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from counter.flow import Action, Notice, Settings
+from counter.actions import Action
+from counter.notices import Notice
+from counter.settings import Settings
 from drivers.protocols import KeyCode, KeyEvent
 
 _SIMPLE: dict[int, Action] = {

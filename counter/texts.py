@@ -152,7 +152,6 @@ TEXTS: dict[str, tuple[str, str]] = {
     "tab.desk": ("导办取号", "Issue tickets"),
     "desk.search": ("搜索事项（名称、拼音首字母或编码）", "Search matters (name, pinyin initials or code)"),
     "desk.matches": ("找到 {n} 个事项", "{n} matters found"),
-    "desk.pick": ("选择", "Choose"),
     "desk.matter": ("事项：{name}", "Matter: {name}"),
     "desk.questions": ("预审问题", "Pre-check questions"),
     "desk.materials": ("已带材料（勾选）", "Materials brought (tick)"),
@@ -163,12 +162,14 @@ TEXTS: dict[str, tuple[str, str]] = {
     "desk.back": ("返回", "Back"),
     "desk.yes": ("是", "yes"),
     "desk.issuing": ("正在取号…", "Issuing…"),
-    "desk.printing": ("正在打印 {label}…", "Printing {label}…"),
     "desk.issued": (
         "已取号 {label}（{matter}），前面 {ahead} 人，已打印",
         "Issued {label} ({matter}), {ahead} ahead, printed",
     ),
-    "desk.tolerated": ("容缺受理：{items}，{due} 前补齐", "Accepted with items missing: {items}, by {due}"),
+    "desk.tolerated": (
+        "已取号 {label}（{matter}），前面 {ahead} 人，已打印；容缺受理：{items}，{due} 前补齐",
+        "Issued {label} ({matter}), {ahead} ahead, printed; accepted with items missing: {items}, by {due}",
+    ),
     "desk.notice": (
         "预审未通过，已打印一次性告知单（{n} 项）",
         "Pre-check failed: the 一次性告知单 was printed ({n} items)",
@@ -185,13 +186,16 @@ TEXTS: dict[str, tuple[str, str]] = {
         "打印结果不明（{reason}），{label} 已作废，请重新取号",
         "Print outcome unknown ({reason}); {label} was cancelled: issue again",
     ),
+    "desk.print_kept": (
+        "打印失败（{reason}），预约号 {label} 仍有效，请告知群众号码",
+        "Printing failed ({reason}); booking ticket {label} stays valid: tell the citizen the number",
+    ),
     "desk.printer_down": ("打印机不可用：{reason}，未取号", "Printer unavailable: {reason}; nothing issued"),
     "desk.no_printer": ("本导办台未配置打印机", "This desk has no printer configured"),
     "desk.checkin": ("预约签到码", "Booking code"),
     "desk.checkin_go": ("签到取号", "Check in"),
     "desk.refused": ("未能取号：{text}", "Not issued: {text}"),
     "desk.offline": ("服务器不可用，未取号", "Server unreachable; nothing issued"),
-    "desk.missing_item": ("{what}（{where}）", "{what} ({where})"),
 }
 
 

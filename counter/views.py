@@ -23,8 +23,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from counter.deskview import DeskView
-from counter.flow import Action, CounterFlow, Phase, render
+from counter.actions import Action, Phase
+from counter.desk.view import DeskView
+from counter.flow import CounterFlow
+from counter.notices import render
 from hallui.connection import ConnectionBanner
 from hallui.enrollment import EnrollmentView
 from hallui.i18n import Catalog
@@ -426,7 +428,7 @@ class CounterWindow(QWidget):
                 rated=k.rated,
             )
         )
-        rn = flow.rating_notice()
+        rn = flow.ratings.notice()
         m.rating.setText(render(rn, c) if rn is not None else "")
         _set_role(m.rating, _LEVEL_ROLE[rn.level] if rn is not None else "muted")
         n = flow.notice

@@ -12,6 +12,7 @@ Errors (see `hallclient.errors`): `Refusal`, `AuthError`, `DiskFull`, `ServerUna
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from collections.abc import AsyncIterator, Callable, Mapping
 from typing import Protocol
 
@@ -59,7 +60,13 @@ __all__ = [
     "HallReplyError",
     "Refusal",
     "ServerUnavailable",
+    "new_request_id",
 ]
+
+
+def new_request_id() -> str:
+    """A fresh id for one command; its retries send the same id again."""
+    return str(uuid.uuid4())
 
 
 class EventFeed(Protocol):

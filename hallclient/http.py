@@ -12,14 +12,13 @@ import asyncio
 import datetime as dt
 import json
 import logging
-import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 from urllib.parse import quote
 
 import httpx
 
-from hallclient.api import EventFeed
+from hallclient.api import EventFeed, new_request_id
 from hallclient.errors import AuthError, BadReply, DiskFull, Refusal, ServerUnavailable
 from hallclient.types import (
     BookingMade,
@@ -176,7 +175,7 @@ class HttpHall:
     async def _command_status(
         self, path: str, body: Mapping[str, Any], request_id: str | None
     ) -> tuple[int, Any]:
-        rid = request_id or str(uuid.uuid4())
+        rid = request_id or new_request_id()
         return await self._send("POST", path, body={**body, "request_id": rid}, request_id=rid)
 
     async def _issue(self, path: str, body: Mapping[str, Any], request_id: str | None) -> Issued | NotIssued:

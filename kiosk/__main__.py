@@ -27,11 +27,11 @@ from hallcore.clock import SystemClock
 from hallcore.config import Device, HallConfig, Station, StationRole
 from hallcore.configload import ConfigError
 from hallui.configfile import read_config
+from hallui.issuing import Issuer
 from hallui.runner import run_qt
 from kiosk.app import KioskApp
 from kiosk.bridge import KioskBridge
 from kiosk.flow import FlowSettings
-from kiosk.printing import Issuer
 from kiosk.texts import catalog
 from kiosk.views import KioskView
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import uuid
 from typing import Literal
 
 from PySide6.QtCore import QTimer
@@ -21,9 +20,9 @@ from hallcore.clock import Clock
 from hallcore.config import HallConfig
 from hallcore.engine import RefusalCode
 from hallui.i18n import Catalog
+from hallui.issuing import IssuedOutcome, NoticeOutcome, Outcome, PrinterDown, Request, printable
 from kiosk.bridge import KioskBridge
-from kiosk.flow import FlowSettings, KioskFlow, Message, PrintResult, Screen
-from kiosk.printing import IssuedOutcome, NoticeOutcome, Outcome, PrinterDown, Request, printable
+from kiosk.flow import FlowSettings, KioskFlow, Message, Screen
 from kiosk.views import KioskView, ViewInfo
 
 log = logging.getLogger(__name__)
@@ -180,7 +179,6 @@ class KioskApp:
             present=frozenset(self.flow.present),
             priority=priority,
             language=self._language(),
-            request_id=uuid.uuid4().hex,
         )
         self.render()
         self.bridge.issue(request)
@@ -191,7 +189,7 @@ class KioskApp:
             self.render()
             return
         self.render()
-        self.bridge.issue(Request(booking_code=code, language=self._language(), request_id=uuid.uuid4().hex))
+        self.bridge.issue(Request(booking_code=code, language=self._language()))
 
     def _scanned(self, code: str) -> None:
         """A booking QR from the scanner: check in from welcome or the booking screen."""
@@ -211,7 +209,7 @@ class KioskApp:
             self.flow.refused_ticket(outcome.not_issued, outcome.printed, now)
         elif isinstance(outcome, IssuedOutcome):
             self.flow.issued_ticket(outcome.issued, outcome.result, now)
-            if outcome.result == PrintResult(printed=False, voided=True):
+            if outcome.result.withdrawn:
                 log.warning("%s voided after a print failure", outcome.issued.ticket.label)
         self.render()
 

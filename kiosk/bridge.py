@@ -18,7 +18,7 @@ from drivers.protocols import DeviceState, Scanner, TicketPrinter
 from hallclient.api import HallApi
 from hallclient.enroll import ensure_token
 from hallclient.errors import EnrollmentError, HallClientError, ServerUnavailable
-from kiosk.printing import Issuer, PrinterWatch, Request
+from hallui.issuing import Issuer, PrinterWatch, Request
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +30,7 @@ REMAINING_EVERY = 3
 class KioskBridge(QObject):
     printer_changed = Signal(object)  # DeviceState
     server_changed = Signal(bool)
-    issue_done = Signal(object)  # kiosk.printing.Outcome
+    issue_done = Signal(object)  # hallui.issuing.Outcome
     issue_failed = Signal(object)  # HallClientError
     scanned = Signal(str)
     enroll_code = Signal(str)

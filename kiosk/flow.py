@@ -14,6 +14,7 @@ from enum import StrEnum
 
 from hallclient.types import Issued, NotIssued
 from hallcore.config import Matter, PriorityClass
+from hallui.issuing import PrintResult
 
 #: No timed choice shorter than this in elder mode (适老化 rules, DOMAIN.md).
 ELDER_MIN_CHOICE_S = 30.0
@@ -75,15 +76,6 @@ class Message:
     text: str = ""
     next_opening: str = ""  # "2026-11-24 08:30", already in the hall's time zone
     offer_walk_in: bool = False  # booking fallbacks: a normal number is still possible
-
-
-@dataclass(frozen=True, slots=True)
-class PrintResult:
-    """What happened at the printer after the hall issued: printed, voided (nothing valid on paper), or
-    kept but not printed (booking tickets are waiting at once and cannot be voided by the kiosk)."""
-
-    printed: bool
-    voided: bool = False
 
 
 @dataclass(slots=True)

@@ -59,6 +59,7 @@ KIOSK_TEXTS: dict[str, tuple[str, str]] = {
     "ticket.ahead_none": ("前面没有人在等候", "Nobody is ahead of you"),
     "ticket.estimate": ("预计等候 {lo}～{hi} 分钟", "Estimated wait {lo}-{hi} min"),
     "ticket.estimate_none": ("暂无窗口开放，请留意叫号", "No window open yet; listen for your number"),
+    "ticket.estimate_now": ("预计很快叫到您", "You will be called soon"),
     "ticket.priority": ("优先类别：{p}（工作人员将核验）", "Priority: {p} (staff will check)"),
     "ticket.bring": ("请于 {d} 前补齐：", "Please bring by {d}:"),
     "ticket.scan": ("扫码在手机上查看排队进度", "Scan to follow the queue on your phone"),

@@ -29,10 +29,10 @@ from PySide6.QtWidgets import (
 from hallcore.config import Department, Matter
 from hallui.enrollment import EnrollmentView
 from hallui.i18n import Catalog
+from hallui.matters import group, search
 from hallui.theme import PALETTE, stylesheet
 from hallui.widgets import button, label
 from kiosk.flow import KioskFlow, Local, Screen
-from kiosk.search import group, search
 
 LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 #: Booking codes use digits 2–9 and letters without I, L, O (hallserver's code alphabet).
@@ -449,42 +449,37 @@ class KioskView(QWidget):
         assert issued is not None
         assert result is not None
         t = issued.ticket
-        if result.voided:
+        if result.withdrawn:
             lay.addWidget(label(cat.t("ticket.voided", n=t.label), "ticketVoided", "error", wrap=True))
             return
+        # The screen says what the paper says: the reply's print block in the citizen's language.
+        p = issued.printout(flow.language)
         lay.addWidget(label(cat.t("ticket.title"), "ticketTitle", "title"))
-        tolerated = issued.precheck is not None and issued.precheck.outcome == "容缺"
-        if tolerated:
+        if p.tolerance_items:
             lay.addWidget(label(cat.t("ticket.tolerated"), "ticketTolerated", "warning"))
         if flow.booking_code and t.priority != "appointment":
             lay.addWidget(label(cat.t("booking.late"), "ticketLate", "warning", wrap=True))
-        number = label(t.label, "ticketNumber", "big")
+        number = label(p.number, "ticketNumber", "big")
         number.setAlignment(Qt.AlignmentFlag.AlignCenter)
         lay.addWidget(number)
-        lay.addWidget(
-            label(
-                cat.t("ticket.matter", m=cat.pick(t.matter_name, t.matter_name_en)), "ticketMatter", wrap=True
-            )
-        )
-        ahead = cat.t("ticket.ahead", n=issued.ahead) if issued.ahead else cat.t("ticket.ahead_none")
+        lay.addWidget(label(cat.t("ticket.matter", m=p.matter), "ticketMatter", wrap=True))
+        ahead = cat.t("ticket.ahead", n=p.people_ahead) if p.people_ahead else cat.t("ticket.ahead_none")
         lay.addWidget(label(ahead, "ticketAhead", wrap=True))
-        est = issued.estimate
-        if est.no_window_open or est.low_min is None or est.high_min is None:
+        if p.estimate_min is None:
             est_text = cat.t("ticket.estimate_none")
+        elif p.estimate_min[1] > 0:
+            est_text = cat.t("ticket.estimate", lo=p.estimate_min[0], hi=p.estimate_min[1])
         else:
-            est_text = cat.t("ticket.estimate", lo=est.low_min, hi=est.high_min)
+            est_text = cat.t("ticket.estimate_now")
         lay.addWidget(label(est_text, "ticketEstimate", wrap=True))
-        if t.priority_name:
+        if p.priority:
+            lay.addWidget(label(cat.t("ticket.priority", p=p.priority), "ticketPriority", "muted", wrap=True))
+        if p.tolerance_items:
             lay.addWidget(
-                label(cat.t("ticket.priority", p=t.priority_name), "ticketPriority", "muted", wrap=True)
+                label(cat.t("ticket.bring", d=p.tolerance_due), "ticketBring", "warning", wrap=True)
             )
-        if tolerated and issued.precheck is not None:
-            due = issued.precheck.due.isoformat() if issued.precheck.due else ""
-            lay.addWidget(label(cat.t("ticket.bring", d=due), "ticketBring", "warning", wrap=True))
-            for i, m in enumerate(issued.precheck.missing):
-                lay.addWidget(
-                    label(f"{i + 1}. {cat.pick(m.text, m.text_en)}", f"ticketBringItem_{i}", wrap=True)
-                )
+            for i, item in enumerate(p.tolerance_items):
+                lay.addWidget(label(f"{i + 1}. {item}", f"ticketBringItem_{i}", wrap=True))
         row = QHBoxLayout()
         qr = QLabel()
         qr.setObjectName("ticketQr")

@@ -29,10 +29,10 @@ from drivers.transport import SocketTransport, Transport
 from hallclient.http import HttpHall
 from hallcore.clock import FakeClock
 from hallcore.config import HallConfig
+from hallui.issuing import Issuer
 from kiosk.app import KioskApp
 from kiosk.bridge import KioskBridge
 from kiosk.flow import FlowSettings, Screen
-from kiosk.printing import Issuer
 from kiosk.texts import catalog
 from kiosk.views import KioskView
 from tests.fakes.live_server import LiveServer, live_server

@@ -21,11 +21,11 @@ from drivers.fakes import FakeTicketPrinter
 from hallclient.http import HttpHall
 from hallclient.types import Issued, NotIssued
 from hallui import a11y
+from hallui.issuing import Issuer, PrintResult
 from hallui.theme import BASE_PT, ELDER_PT
 from kiosk.app import KioskApp
 from kiosk.bridge import KioskBridge
-from kiosk.flow import Message, PrintResult, Screen
-from kiosk.printing import Issuer
+from kiosk.flow import Message, Screen
 from kiosk.texts import catalog
 from kiosk.views import KioskView
 from tests.fakes.live_server import LiveServer, live_server
@@ -153,7 +153,7 @@ def test_every_screen_is_accessible(
     shot("ticket")
     flow.issued_ticket(passed, PrintResult(printed=False), now)
     shot("ticket_not_printed")
-    flow.issued_ticket(passed, PrintResult(printed=False, voided=True), now)
+    flow.issued_ticket(passed, PrintResult(printed=False, withdrawn=True), now)
     shot("ticket_voided")
     flow.home(now)
     flow.start(now)

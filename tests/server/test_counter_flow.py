@@ -12,7 +12,11 @@ from typing import Any
 
 import pytest
 
-from counter.flow import Action, CounterFlow, RatingPhase, render, settings_from_config
+from counter.actions import Action
+from counter.flow import CounterFlow
+from counter.notices import render
+from counter.rating import RatingPhase
+from counter.settings import settings_from_config
 from counter.texts import catalog
 from hallclient.http import HttpHall
 from hallclient.types import CounterSession, Issued, WindowResult
@@ -152,7 +156,7 @@ def test_strip_per_state(flow: CounterFlow, hall: Station) -> None:
     act(flow, hall, Action.START, "start_serving")
     assert flow.strip() == StripText(f"{a1} 户口迁移", "green")
     act(flow, hall, Action.FINISH, "finish")
-    assert flow.take_rating_request() is not None
+    assert flow.ratings.take_request() is not None
     assert flow.rating is not None
     assert flow.rating.phase is RatingPhase.ASKING
     cmd = flow.begin(Action.PAUSE, {"reason": "会议"})

@@ -22,7 +22,7 @@ from hallclient.http import HttpHall
 from hallclient.types import Issued, NotIssued
 from hallcore.config import HallConfig
 from hallcore.printout import Language
-from kiosk.printing import IssuedOutcome, Issuer, NoticeOutcome, Request
+from hallui.issuing import IssuedOutcome, Issuer, NoticeOutcome, Request
 from tests.fakes.live_server import live_server
 
 LANGUAGES: tuple[Language, ...] = ("zh", "en")

@@ -10,12 +10,15 @@ from collections.abc import Callable
 
 import pytest
 
-from counter.desk import DeskFlow, search
-from counter.flow import Action, CounterFlow, Phase, settings_from_config
+from counter.actions import Action, Phase
+from counter.desk.flow import DeskFlow
+from counter.flow import CounterFlow
 from counter.keymap import intent_for
+from counter.settings import settings_from_config
 from counter.texts import catalog
 from drivers.protocols import KeyCode, KeyEvent
 from hallcore.clock import FakeClock
+from hallui.matters import search
 from tests.fakes.halls import MONDAY_9, small_hall
 
 

@@ -10,8 +10,8 @@ from hallclient.types import NotIssued, PrecheckResult
 from hallcore.config import HallConfig
 from hallcore.precheck import PrecheckOutcome
 from hallserver.configfile import read_config
+from hallui.matters import group, search
 from kiosk.flow import ELDER_MIN_CHOICE_S, FlowSettings, KioskFlow, Local, Message, Screen, local_outcome
-from kiosk.search import group, search
 from kiosk.texts import TEXTS, catalog
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]

@@ -7,7 +7,8 @@ import dataclasses
 
 import pytest
 
-from counter.flow import CounterFlow, settings_from_config
+from counter.flow import CounterFlow
+from counter.settings import settings_from_config
 from hallclient.types import EventItem
 from hallcore.clock import FakeClock
 from hallcore.config import Device, Led, Station, StationRole, Window

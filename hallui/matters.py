@@ -1,8 +1,9 @@
-"""Matter search on the kiosk: Chinese name, English name, code, or pinyin initials ("hkqr" for 户口迁入).
+"""Matter search, once for the kiosk and the service desk: Chinese name, English name, code, pinyin initials
+("hkqr" for 户口迁入) or category, best match first.
 
-Pinyin initials come from the config (`Matter.pinyin`): no pinyin library on the kiosk, and the hall's own
+Pinyin initials come from the config (`Matter.pinyin`): no pinyin library on the stations, and the hall's own
 spelling wins. A query matches when it is a substring of any of them; initials also match as a prefix, so
-people typing "hk" see every 户口 matter first.
+people typing "hk" see every 户口 matter first. An empty query lists every matter in the config's order.
 """
 
 from __future__ import annotations
@@ -24,14 +25,17 @@ def score(matter: Matter, query: str) -> int | None:
     initials = _norm(matter.pinyin)
     if initials.startswith(q):
         return 0
-    if q in _norm(matter.name):
-        return 1 if _norm(matter.name).startswith(q) else 2
+    name = _norm(matter.name)
+    if q in name:
+        return 1 if name.startswith(q) else 2
     if initials and q in initials:
         return 3
     if q in _norm(matter.code):
         return 4
     if q in _norm(matter.name_en):
         return 5
+    if q in _norm(matter.category):
+        return 6
     return None
 
 

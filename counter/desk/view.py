@@ -1,5 +1,5 @@
 """The service desk (导办台) tab: matter search, the pre-check the kiosk asks, priority, issue and print,
-and booking check-in. Widgets only; every change is an intent for `DeskController`."""
+and booking check-in. Widgets only; every change is an intent for `counter.desk.controller.DeskController`."""
 
 from __future__ import annotations
 
@@ -16,8 +16,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from counter.desk import DeskFlow, DeskPhase
-from counter.flow import render
+from counter.desk.flow import DeskFlow, DeskPhase
+from counter.notices import render
 from hallui.i18n import Catalog
 from hallui.theme import MIN_TOUCH_PX
 from hallui.widgets import button, label

@@ -1,0 +1,90 @@
+"""The desk's I/O around `DeskFlow`: Qt-free asyncio, the shared issuing service on the desk's printer.
+
+Every change ends in `on_change()` (the counter's bridge turns it into a Qt signal). The printer is watched
+like the kiosk's and its state reported to the hall, so the dashboard sees a desk out of paper.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from counter.desk.flow import DeskFlow, DeskPhase
+from drivers.protocols import DeviceState
+from hallclient.errors import HallClientError, HallReplyError, ServerUnavailable
+from hallui.issuing import Issuer, PrinterWatch, Request
+from hallui.tasks import Tasks
+
+log = logging.getLogger(__name__)
+
+
+class DeskController:
+    """Issues and prints at the desk; `issuer.printer` may be None (the desk then says so, issues nothing)."""
+
+    def __init__(
+        self,
+        issuer: Issuer,
+        flow: DeskFlow,
+        *,
+        on_change: Callable[[], None] = lambda: None,
+        printer_poll_s: float = 2.0,
+    ) -> None:
+        self.issuer = issuer
+        self.flow = flow
+        self.on_change = on_change
+        self.watch = PrinterWatch(
+            issuer.api, issuer.printer, self._printer_changed, interval_s=printer_poll_s
+        )
+        self._tasks = Tasks("desk")
+
+    def start(self) -> None:
+        if self.issuer.printer is not None:
+            self._tasks.spawn(self.watch.run(), "printer watch")
+
+    def _printer_changed(self, state: DeviceState) -> None:
+        log.info("desk printer: %s %s", state.health.value, state.reason)
+
+    def request(self, action: str, args: Mapping[str, Any]) -> None:
+        f = self.flow
+        if action == "search":
+            f.search(str(args.get("query", "")))
+        elif action == "choose":
+            f.choose(str(args["matter"]))
+        elif action == "back":
+            f.back()
+        elif action == "answer":
+            f.set_answer(str(args["question"]), bool(args["value"]))
+        elif action == "present":
+            f.set_present(str(args["material"]), bool(args["value"]))
+        elif action == "priority":
+            f.priority = str(args.get("priority", ""))
+        elif action == "holder":
+            f.holder_name = str(args.get("name", ""))
+        elif action in ("issue", "check_in"):
+            req = f.begin_issue() if action == "issue" else f.begin_check_in(str(args.get("code", "")))
+            if req is not None:
+                self._tasks.spawn(self._issue(req), "issue")
+        self.on_change()
+
+    async def _issue(self, req: Request) -> None:
+        f = self.flow
+        try:
+            out = await self.issuer.run(req)
+        except ServerUnavailable:
+            f.unreachable(req)
+        except HallReplyError as e:
+            f.refused(e.message, e.message_en)
+        except HallClientError as e:  # a reply this client cannot read: nothing known to be issued
+            f.refused(str(e), str(e))
+        else:
+            if self.issuer.last_state is not None:
+                self.watch.seen(self.issuer.last_state)
+            f.done(out)
+        finally:
+            if f.phase is DeskPhase.BUSY:  # cancelled mid-way (closing): never stuck busy
+                f.phase = DeskPhase.PRECHECK if f.matter is not None else DeskPhase.SEARCH
+            self.on_change()
+
+    async def aclose(self) -> None:
+        await self._tasks.aclose()

@@ -1,0 +1,159 @@
+"""What the desk screen shows and which request to send: pure, no Qt, no I/O.
+
+Matter search is the kiosk's (`hallui.matters`); the pre-check answers start at the expected value and the
+materials unticked (the staff ask and tick each one); priority is chosen by the staff after checking papers.
+A request that got no answer is kept and sent again with its request id, so the hall replays instead of
+issuing twice; any change to it makes a new request. Outcomes (`hallui.issuing`) become one notice for the
+staff, worded from the printed ticket, so the screen says what the paper says.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+from enum import StrEnum
+
+from counter.notices import Notice
+from hallclient.api import new_request_id
+from hallcore.config import HallConfig, Matter
+from hallui.issuing import NO_PRINTER, IssuedOutcome, NoticeOutcome, Outcome, PrinterDown, Request
+from hallui.matters import search
+
+
+class DeskPhase(StrEnum):
+    SEARCH = "search"
+    PRECHECK = "precheck"
+    BUSY = "busy"
+
+
+class DeskFlow:
+    def __init__(self, config: HallConfig, make_id: Callable[[], str] = new_request_id) -> None:
+        self.config = config
+        self._make_id = make_id
+        self.phase = DeskPhase.SEARCH
+        self.query = ""
+        self.matches: list[Matter] = list(config.matters)
+        self.matter: Matter | None = None
+        self.answers: dict[str, bool] = {}
+        self.present: set[str] = set()
+        self.priority = ""
+        self.holder_name = ""
+        self.notice: Notice | None = None
+        self.unsent: Request | None = None
+
+    def search(self, query: str) -> None:
+        self.query = query
+        self.matches = search(self.config.matters, query)
+
+    def choose(self, code: str) -> None:
+        m = self.config.matter_by_code.get(code)
+        if m is None:
+            return
+        self.matter = m
+        # Answers start at the expected value and materials unticked: the staff ask and tick each one.
+        self.answers = {q.id: q.expected for q in m.precheck.questions}
+        self.present = set()
+        self.priority = ""
+        self.holder_name = ""
+        self.phase = DeskPhase.PRECHECK
+        self.notice = None
+
+    def back(self) -> None:
+        if self.phase is not DeskPhase.BUSY:
+            self.phase = DeskPhase.SEARCH
+            self.matter = None
+
+    def set_answer(self, question: str, value: bool) -> None:
+        self.answers[question] = value
+
+    def set_present(self, material: str, value: bool) -> None:
+        (self.present.add if value else self.present.discard)(material)
+
+    # ---- issuing ------------------------------------------------------------------------------------------
+
+    def begin_issue(self) -> Request | None:
+        if self.phase is not DeskPhase.PRECHECK or self.matter is None:
+            return None
+        return self._begin(
+            Request(
+                matter=self.matter.code,
+                answers=dict(self.answers),
+                present=frozenset(self.present),
+                priority=self.priority,
+                holder_name=self.holder_name.strip(),
+            )
+        )
+
+    def begin_check_in(self, code: str) -> Request | None:
+        if self.phase is DeskPhase.BUSY or not code.strip():
+            return None
+        return self._begin(Request(booking_code=code.strip().upper()))
+
+    def _begin(self, req: Request) -> Request:
+        # The same request after no answer reuses its id: the server then replays instead of issuing twice.
+        same = self.unsent is not None and self.unsent.same_ticket(req)
+        req = replace(req, request_id=self.unsent.request_id if same and self.unsent else self._make_id())
+        self.unsent = None
+        self.phase = DeskPhase.BUSY
+        self.notice = Notice("desk.issuing")
+        return req
+
+    def _finished(self, notice: Notice, *, keep_matter: bool) -> None:
+        self.notice = notice
+        if not keep_matter:
+            self.matter = None
+        self.phase = DeskPhase.PRECHECK if self.matter is not None else DeskPhase.SEARCH
+
+    def unreachable(self, req: Request) -> None:
+        """No answer: nothing was issued that the hall will not replay; the next tap sends it again."""
+        self.unsent = req
+        self._finished(Notice("desk.offline", level="error"), keep_matter=True)
+
+    def refused(self, message: str, message_en: str) -> None:
+        raw = (f"未能取号：{message}", f"Not issued: {message_en}")
+        self._finished(Notice("desk.refused", level="error", raw=raw), keep_matter=True)
+
+    def done(self, out: Outcome) -> None:
+        """The issuing sequence ended: tell the staff what happened, from what was printed."""
+        if isinstance(out, PrinterDown):
+            if out.state == NO_PRINTER:
+                self._finished(Notice("desk.no_printer", level="error"), keep_matter=True)
+            else:
+                notice = Notice("desk.printer_down", {"reason": out.state.reason}, "error")
+                self._finished(notice, keep_matter=True)
+        elif isinstance(out, NoticeOutcome):
+            n = len(out.not_issued.printout("zh").items)
+            if out.printed:
+                self._finished(Notice("desk.notice", {"n": n}, "warning"), keep_matter=True)
+            else:
+                failed = Notice("desk.notice_failed", {"n": n, "reason": out.reason}, "error")
+                self._finished(failed, keep_matter=True)
+        else:
+            self._issued(out)
+
+    def _issued(self, out: IssuedOutcome) -> None:
+        t, result = out.issued.ticket, out.result
+        if not result.printed:
+            failed = {"label": t.label, "reason": result.reason}
+            if not result.withdrawn:  # a checked-in booking: the number stays valid
+                self._finished(Notice("desk.print_kept", failed, "error"), keep_matter=False)
+                return
+            # Not ready: nothing was printed. Mid-job: it may be on paper, but nobody can be sure of it;
+            # either way the number was withdrawn and must be issued again.
+            key = "desk.print_unknown" if result.maybe_on_paper else "desk.print_failed"
+            self._finished(Notice(key, failed, "error"), keep_matter=True)
+            return
+        printed = out.issued.printout("zh")
+        values: dict[str, str | int] = {
+            "label": t.label,
+            "matter": printed.matter,
+            "ahead": printed.people_ahead,
+        }
+        if printed.tolerance_items:
+            items = "、".join(printed.tolerance_items)
+            notice = Notice(
+                "desk.tolerated", values | {"items": items, "due": printed.tolerance_due}, "warning"
+            )
+        else:
+            notice = Notice("desk.issued", values)
+        self._finished(notice, keep_matter=False)
