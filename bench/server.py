@@ -774,11 +774,11 @@ def history_db(db: pathlib.Path, n: int) -> None:
                 serving_at=at + dt.timedelta(minutes=11),
                 ended_at=at + dt.timedelta(minutes=20),
             )
-            batch.append(rows.ticket_row(t))
+            batch.append(rows.TICKETS.row(t))
             if len(batch) >= 20000:
-                conn.executemany(rows.TICKET_SQL, batch)
+                conn.executemany(rows.TICKETS.upsert, batch)
                 batch.clear()
-    conn.executemany(rows.TICKET_SQL, batch)
+    conn.executemany(rows.TICKETS.upsert, batch)
     conn.execute("COMMIT")
     conn.close()
 

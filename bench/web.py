@@ -44,15 +44,15 @@ def simulate_days(config: HallConfig, days: list[dt.date]) -> list[dict[str, lis
         res = simulate(config, SimParams(day=day, seed=10 + i))
         eng = res.engine
         assert eng is not None
-        tickets = [rows.ticket_row(t) for t in eng.tickets.values()]
+        tickets = [rows.TICKETS.row(t) for t in eng.tickets.values()]
         # A ticket transferred to another series keeps its number, so (day, series, number) can repeat in
         # the engine while the schema's unique index refuses it (reported to the server engineer): give
         # such rows a number of their own here so the day is stored whole.
         tickets = [
             (*r[:3], 5_000 + i, *r[4:]) if r[2] != r[4][: len(r[2])] else r for i, r in enumerate(tickets)
         ]
-        ratings = [rows.rating_row(r) for r in eng.ratings.values()]
-        cases = [rows.case_row(c) for c in eng.cases.values()]
+        ratings = [rows.RATINGS.row(r) for r in eng.ratings.values()]
+        cases = [rows.CASES.row(c) for c in eng.cases.values()]
         estimates = []
         prechecks = []
         for t in eng.tickets.values():
@@ -133,9 +133,9 @@ def fill(db: pathlib.Path, sims: list[Sim], days: list[dt.date], copies: int, fi
         def sh(v: Any, d0: str = d0, d1: str = d1) -> Any:
             return v.replace(d0, d1) if isinstance(v, str) else v
 
-        conn.executemany(rows.TICKET_SQL, ([sh(v) for v in r] for r in src["tickets"]))
-        conn.executemany(rows.RATING_SQL, ([sh(v) for v in r] for r in src["ratings"]))
-        conn.executemany(rows.CASE_SQL, ([sh(v) for v in r] for r in src["cases"]))
+        conn.executemany(rows.TICKETS.upsert, ([sh(v) for v in r] for r in src["tickets"]))
+        conn.executemany(rows.RATINGS.upsert, ([sh(v) for v in r] for r in src["ratings"]))
+        conn.executemany(rows.CASES.upsert, ([sh(v) for v in r] for r in src["cases"]))
         conn.executemany(
             "INSERT INTO estimates (ticket, issued_at, series, ahead, low_min, high_min, point_min,"
             " called_at, wait_min) VALUES (?,?,?,?,?,?,?,?,?)",

@@ -181,8 +181,8 @@ async def ticket_status(token: str, request: Request) -> Response:
     if body is None:
         # An older ticket, no longer in memory: its stored row (no queue position, no calls).
         def from_db(conn: sqlite3.Connection) -> Ticket | None:
-            row = conn.execute(f"{rows.TICKET_SELECT} WHERE token = ?", (token,)).fetchone()
-            return None if row is None else rows.ticket_from_row(row)
+            row = conn.execute(f"{rows.TICKETS.select} WHERE token = ?", (token,)).fetchone()
+            return None if row is None else rows.TICKETS.entity(row)
 
         found = await hall.store.read(from_db)
         if found is None:

@@ -24,38 +24,38 @@ def load_engine(engine: Engine, conn: sqlite3.Connection, now: dt.datetime) -> d
     today = engine.calendar.business_day(now)
     since_day = (today - dt.timedelta(days=1)).isoformat()
     found: dict[str, Ticket] = {}
-    q = rows.TICKET_SELECT
+    q = rows.TICKETS.select
     for row in conn.execute(f"{q} WHERE day >= ?", (since_day,)):
-        t = rows.ticket_from_row(row)
+        t = rows.TICKETS.entity(row)
         found[t.id] = t
     marks = ",".join("?" for _ in _LIVE)
     for row in conn.execute(f"{q} WHERE state IN ({marks})", _LIVE):
-        t = rows.ticket_from_row(row)
+        t = rows.TICKETS.entity(row)
         found.setdefault(t.id, t)
     for s in engine.config.series:
         for row in conn.execute(
             f"{q} WHERE series = ? AND state = 'done' ORDER BY ended_at DESC LIMIT ?",
             (s.prefix, DEFAULT_WINDOW),
         ):
-            t = rows.ticket_from_row(row)
+            t = rows.TICKETS.entity(row)
             found.setdefault(t.id, t)
     # Issue order, as Engine.load requires (handle times are observed in this order too).
     tickets = sorted(found.values(), key=lambda t: (t.issued_at, t.key[1]))
     known = engine.config.matter_by_code
     tickets = [t for t in tickets if t.matter in known and t.series in engine.config.series_by_prefix]
-    windows = [rows.window_from_row(r) for r in conn.execute(rows.WINDOW_SELECT)]
+    windows = [rows.WINDOWS.entity(r) for r in conn.execute(rows.WINDOWS.select)]
     week_start = today - dt.timedelta(days=today.weekday() + 1)
     bookings = [
-        rows.booking_from_row(r)
+        rows.BOOKINGS.entity(r)
         for r in conn.execute(
-            f"{rows.BOOKING_SELECT} WHERE day >= ? OR state = 'booked'", (week_start.isoformat(),)
+            f"{rows.BOOKINGS.select} WHERE day >= ? OR state = 'booked'", (week_start.isoformat(),)
         )
     ]
     bookings = [b for b in bookings if b.matter in known]
     ratings = [
-        rows.rating_from_row(r) for r in conn.execute(f"{rows.RATING_SELECT} WHERE at >= ?", (since_day,))
+        rows.RATINGS.entity(r) for r in conn.execute(f"{rows.RATINGS.select} WHERE at >= ?", (since_day,))
     ]
-    cases = [rows.case_from_row(r) for r in conn.execute(rows.CASE_SELECT)]
+    cases = [rows.CASES.entity(r) for r in conn.execute(rows.CASES.select)]
     cases = [c for c in cases if c.matter in known]
     engine.load(tickets, windows, bookings, ratings, cases)
     # A case's ticket must be known to the engine (its events name the ticket's label).
@@ -63,7 +63,7 @@ def load_engine(engine: Engine, conn: sqlite3.Connection, now: dt.datetime) -> d
         if c.ticket not in engine.tickets:
             row = conn.execute(f"{q} WHERE id = ?", (c.ticket,)).fetchone()
             if row is not None:
-                engine.tickets[c.ticket] = rows.ticket_from_row(row)
+                engine.tickets[c.ticket] = rows.TICKETS.entity(row)
     return {t.token: t.id for t in tickets if t.token}
 
 

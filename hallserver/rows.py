@@ -1,407 +1,181 @@
 """Engine entities to SQLite rows and back. Explicit columns (not a JSON blob) so statistics can query them.
 
-Each `*_SQL` is one upsert keyed by the primary key: `INSERT … ON CONFLICT DO UPDATE` rewrites the row in
-place (unlike `INSERT OR REPLACE`, which deletes and re-inserts and so touches every index).
+One `Table` per entity: a column per dataclass field, of the same name, converted by the field's type (times
+and dates as ISO text, enums by value, tuples as JSON lists, flags as 0/1); the few fields stored otherwise
+say how (`Stored`: a ticket's position key in three columns, its call reason and a case's steps as JSON).
+
+`Table.upsert` is one statement keyed by the primary key: `INSERT … ON CONFLICT DO UPDATE` rewrites the row
+in place (unlike `INSERT OR REPLACE`, which deletes and re-inserts and so touches every index).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import enum
 import json
-from collections.abc import Sequence
-from typing import Any
+import operator
+import types
+import typing
+from collections.abc import Callable, Sequence
+from typing import Any, Generic, TypeVar
 
 from hallcore.model import (
     Booking,
-    BookingState,
     CallReason,
     CallReasonKind,
     Case,
     CaseAction,
-    CaseState,
     CaseStep,
     Rating,
-    Source,
     Ticket,
-    TicketState,
     WindowRuntime,
-    WindowState,
 )
 
 Row = Sequence[Any]
+E = TypeVar("E")
+Convert = Callable[[Any], Any]
 
 
-def _ts(value: dt.datetime | None) -> str | None:
-    return value.isoformat() if value is not None else None
+@dataclasses.dataclass(frozen=True, slots=True)
+class Stored:
+    """A field kept in other columns than one of its name: `dump` gives their values, `load` takes them."""
+
+    columns: tuple[str, ...]
+    dump: Callable[[Any], tuple[Any, ...]]
+    load: Callable[..., Any]
 
 
-def _dt(value: str | None) -> dt.datetime | None:
-    return dt.datetime.fromisoformat(value) if value else None
+def _iso(v: Any) -> Any:
+    return v.isoformat()
 
 
-def _req_dt(value: str) -> dt.datetime:
-    return dt.datetime.fromisoformat(value)
+def _json_list(v: Any) -> str:
+    return json.dumps(list(v))
 
 
-def _upsert(table: str, columns: Sequence[str], key: str) -> str:
-    cols = ", ".join(columns)
-    marks = ", ".join("?" for _ in columns)
-    sets = ", ".join(f"{c} = excluded.{c}" for c in columns if c != key)
-    return f"INSERT INTO {table} ({cols}) VALUES ({marks}) ON CONFLICT ({key}) DO UPDATE SET {sets}"  # noqa: S608
+def _json_tuple(text: str) -> tuple[Any, ...]:
+    return tuple(json.loads(text))
 
 
-TICKET_COLUMNS = [
+def _by_type(tp: Any) -> tuple[Convert | None, Convert | None]:
+    """(to SQL, from SQL) for a field's type; None where SQLite keeps the value as it is."""
+    args = typing.get_args(tp)
+    optional = typing.get_origin(tp) in (typing.Union, types.UnionType) and type(None) in args
+    if optional:
+        (tp,) = [a for a in args if a is not type(None)]
+    dump: Convert | None
+    load: Convert | None
+    if tp in (dt.datetime, dt.date, dt.time):
+        dump, load = _iso, tp.fromisoformat
+    elif isinstance(tp, type) and issubclass(tp, enum.Enum):
+        dump, load = operator.attrgetter("value"), tp
+    elif tp is bool:
+        dump, load = int, bool
+    elif typing.get_origin(tp) is tuple:
+        dump, load = _json_list, _json_tuple
+    else:
+        return None, None
+    if not optional:
+        return dump, load
+    d, ld = dump, load
+    return (lambda v: None if v is None else d(v)), (lambda v: ld(v) if v else None)
+
+
+class Table(Generic[E]):
+    """The rows of one table and the entity dataclass they hold."""
+
+    def __init__(
+        self, name: str, cls: type[E], primary: str, stored: dict[str, Stored | None] | None = None
+    ) -> None:
+        """`stored` names the fields kept otherwise than by their type (a `Stored`), or not at all (None)."""
+        stored = stored or {}
+        hints = typing.get_type_hints(cls)
+        fields = [f.name for f in dataclasses.fields(cls) if stored.get(f.name, True) is not None]  # type: ignore[arg-type]
+        self.cls = cls
+        self.columns: list[str] = []
+        self._dumps: list[tuple[Convert | None, bool]] = []  # (convert, spreads over several columns)
+        self._plain: list[tuple[str, int]] = []  # (field, column) read as SQLite gives it
+        self._parsed: list[tuple[str, int, Convert]] = []  # (field, column, convert)
+        self._wide: list[tuple[str, int, int, Callable[..., Any]]] = []  # (field, first column, count, load)
+        for f in fields:
+            at = len(self.columns)
+            how = stored.get(f)
+            if how is not None:
+                self.columns.extend(how.columns)
+                self._dumps.append((how.dump, True))
+                self._wide.append((f, at, len(how.columns), how.load))
+                continue
+            dump, load = _by_type(hints[f])
+            self.columns.append(f)
+            self._dumps.append((dump, False))
+            if load is None:
+                self._plain.append((f, at))
+            else:
+                self._parsed.append((f, at, load))
+        self._get = operator.attrgetter(*fields)
+        cols = ", ".join(self.columns)
+        marks = ", ".join("?" for _ in self.columns)
+        sets = ", ".join(f"{c} = excluded.{c}" for c in self.columns if c != primary)
+        self.upsert = (
+            f"INSERT INTO {name} ({cols}) VALUES ({marks}) ON CONFLICT ({primary}) DO UPDATE SET {sets}"  # noqa: S608
+        )
+        self.select = f"SELECT {cols} FROM {name}"  # noqa: S608
+
+    def row(self, e: E) -> tuple[Any, ...]:
+        out: list[Any] = []
+        for value, (dump, wide) in zip(self._get(e), self._dumps, strict=True):
+            if dump is None:
+                out.append(value)
+            elif wide:
+                out.extend(dump(value))
+            else:
+                out.append(dump(value))
+        return tuple(out)
+
+    def entity(self, row: Row) -> E:
+        kw = {f: row[i] for f, i in self._plain}
+        for f, i, load in self._parsed:
+            kw[f] = load(row[i])
+        for f, i, n, wide in self._wide:
+            kw[f] = wide(*row[i : i + n])
+        return self.cls(**kw)
+
+
+def _reason_dump(r: CallReason | None) -> tuple[Any, ...]:
+    return (json.dumps([r.kind.value, r.text, r.text_en], ensure_ascii=False) if r else None,)
+
+
+def _reason_load(text: str | None) -> CallReason | None:
+    if not text:
+        return None
+    kind, zh, en = json.loads(text)
+    return CallReason(CallReasonKind(kind), zh, en)
+
+
+def _steps_dump(steps: list[CaseStep]) -> tuple[Any, ...]:
+    return (
+        json.dumps([[s.action.value, s.note, s.staff, s.at.isoformat()] for s in steps], ensure_ascii=False),
+    )
+
+
+def _steps_load(text: str) -> list[CaseStep]:
+    return [CaseStep(CaseAction(a), n, s, dt.datetime.fromisoformat(at)) for a, n, s, at in json.loads(text)]
+
+
+TICKETS: Table[Ticket] = Table(
+    "tickets",
+    Ticket,
     "id",
-    "day",
-    "series",
-    "number",
-    "label",
-    "matter",
-    "source",
-    "priority",
-    "state",
-    "issued_at",
-    "since",
-    "key_ts",
-    "key_seq",
-    "key_rq",
-    "token",
-    "precheck",
-    "missing",
-    "due",
-    "holder_masked",
-    "booking",
-    "target_window",
-    "window",
-    "staff",
-    "called_at",
-    "first_called_at",
-    "serving_at",
-    "ended_at",
-    "recalls",
-    "transfers",
-    "requeues",
-    "call_reason",
-    "ahead_at_issue",
-    "estimate_low",
-    "estimate_high",
-    "rated",
-    "qtoken",
-]
-TICKET_SQL = _upsert("tickets", TICKET_COLUMNS, "id")
-TICKET_SELECT = f"SELECT {', '.join(TICKET_COLUMNS)} FROM tickets"  # noqa: S608
-
-
-def ticket_row(t: Ticket) -> tuple[Any, ...]:
-    r = t.call_reason
-    return (
-        t.id,
-        t.day.isoformat(),
-        t.series,
-        t.number,
-        t.label,
-        t.matter,
-        t.source.value,
-        t.priority,
-        t.state.value,
-        t.issued_at.isoformat(),
-        t.since.isoformat(),
-        t.key[0],
-        t.key[1],
-        t.key[2],
-        t.token,
-        t.precheck,
-        json.dumps(list(t.missing)),
-        t.due.isoformat() if t.due else None,
-        t.holder_masked,
-        t.booking,
-        t.target_window,
-        t.window,
-        t.staff,
-        _ts(t.called_at),
-        _ts(t.first_called_at),
-        _ts(t.serving_at),
-        _ts(t.ended_at),
-        t.recalls,
-        t.transfers,
-        t.requeues,
-        json.dumps([r.kind.value, r.text, r.text_en], ensure_ascii=False) if r else None,
-        t.ahead_at_issue,
-        t.estimate_low,
-        t.estimate_high,
-        int(t.rated),
-        t.qtoken,
-    )
-
-
-def ticket_from_row(row: Row) -> Ticket:
-    (
-        id_,
-        day,
-        series,
-        number,
-        label,
-        matter,
-        source,
-        priority,
-        state,
-        issued_at,
-        since,
-        key_ts,
-        key_seq,
-        key_rq,
-        token,
-        precheck,
-        missing,
-        due,
-        holder_masked,
-        booking,
-        target_window,
-        window,
-        staff,
-        called_at,
-        first_called_at,
-        serving_at,
-        ended_at,
-        recalls,
-        transfers,
-        requeues,
-        call_reason,
-        ahead_at_issue,
-        estimate_low,
-        estimate_high,
-        rated,
-        qtoken,
-    ) = row
-    reason = None
-    if call_reason:
-        kind, text, text_en = json.loads(call_reason)
-        reason = CallReason(CallReasonKind(kind), text, text_en)
-    return Ticket(
-        id=id_,
-        day=dt.date.fromisoformat(day),
-        series=series,
-        number=number,
-        label=label,
-        matter=matter,
-        source=Source(source),
-        priority=priority,
-        state=TicketState(state),
-        issued_at=_req_dt(issued_at),
-        since=_req_dt(since),
-        key=(float(key_ts), int(key_seq), int(key_rq)),
-        token=token,
-        precheck=precheck,
-        missing=tuple(json.loads(missing)),
-        due=dt.date.fromisoformat(due) if due else None,
-        holder_masked=holder_masked,
-        booking=booking,
-        target_window=target_window,
-        window=window,
-        staff=staff,
-        called_at=_dt(called_at),
-        first_called_at=_dt(first_called_at),
-        serving_at=_dt(serving_at),
-        ended_at=_dt(ended_at),
-        recalls=recalls,
-        transfers=transfers,
-        requeues=requeues,
-        call_reason=reason,
-        ahead_at_issue=ahead_at_issue,
-        estimate_low=estimate_low,
-        estimate_high=estimate_high,
-        rated=bool(rated),
-        qtoken=qtoken,
-    )
-
-
-WINDOW_COLUMNS = [
-    "number",
-    "state",
-    "staff",
-    "pause_reason",
-    "paused_at",
-    "opened_at",
-    "current",
-    "priority_streak",
-    "taken_over",
-]
-WINDOW_SQL = _upsert("windows", WINDOW_COLUMNS, "number")
-WINDOW_SELECT = f"SELECT {', '.join(WINDOW_COLUMNS)} FROM windows"  # noqa: S608
-
-
-def window_row(w: WindowRuntime) -> tuple[Any, ...]:
-    return (
-        w.number,
-        w.state.value,
-        w.staff,
-        w.pause_reason,
-        _ts(w.paused_at),
-        _ts(w.opened_at),
-        w.current,
-        w.priority_streak,
-        json.dumps(list(w.taken_over)),
-    )
-
-
-def window_from_row(row: Row) -> WindowRuntime:
-    number, state, staff, pause_reason, paused_at, opened_at, current, streak, taken_over = row
-    return WindowRuntime(
-        number=number,
-        state=WindowState(state),
-        staff=staff,
-        pause_reason=pause_reason,
-        paused_at=_dt(paused_at),
-        opened_at=_dt(opened_at),
-        current=current,
-        priority_streak=streak,
-        taken_over=tuple(json.loads(taken_over)),
-    )
-
-
-BOOKING_COLUMNS = [
-    "code",
-    "matter",
-    "day",
-    "slot_start",
-    "slot_end",
-    "person_key",
-    "state",
-    "booked_at",
-    "ticket",
-    "holder_masked",
-]
-BOOKING_SQL = _upsert("bookings", BOOKING_COLUMNS, "code")
-BOOKING_SELECT = f"SELECT {', '.join(BOOKING_COLUMNS)} FROM bookings"  # noqa: S608
-
-
-def booking_row(b: Booking) -> tuple[Any, ...]:
-    return (
-        b.code,
-        b.matter,
-        b.day.isoformat(),
-        b.slot_start.isoformat(),
-        b.slot_end.isoformat(),
-        b.person_key,
-        b.state.value,
-        _ts(b.booked_at),
-        b.ticket,
-        b.holder_masked,
-    )
-
-
-def booking_from_row(row: Row) -> Booking:
-    code, matter, day, slot_start, slot_end, person_key, state, booked_at, ticket, holder_masked = row
-    return Booking(
-        code=code,
-        matter=matter,
-        day=dt.date.fromisoformat(day),
-        slot_start=dt.time.fromisoformat(slot_start),
-        slot_end=dt.time.fromisoformat(slot_end),
-        person_key=person_key,
-        state=BookingState(state),
-        booked_at=_dt(booked_at),
-        ticket=ticket,
-        holder_masked=holder_masked,
-    )
-
-
-RATING_COLUMNS = [
-    "ticket",
-    "score",
-    "matter",
-    "window",
-    "staff",
-    "at",
-    "issued_at",
-    "called_at",
-    "serving_at",
-    "finished_at",
-    "source",
-]
-RATING_SQL = _upsert("ratings", RATING_COLUMNS, "ticket")
-RATING_SELECT = f"SELECT {', '.join(RATING_COLUMNS)} FROM ratings"  # noqa: S608
-
-
-def rating_row(r: Rating) -> tuple[Any, ...]:
-    return (
-        r.ticket,
-        r.score,
-        r.matter,
-        r.window,
-        r.staff,
-        r.at.isoformat(),
-        r.issued_at.isoformat(),
-        _ts(r.called_at),
-        _ts(r.serving_at),
-        _ts(r.finished_at),
-        r.source,
-    )
-
-
-def rating_from_row(row: Row) -> Rating:
-    ticket, score, matter, window, staff, at, issued_at, called_at, serving_at, finished_at, source = row
-    return Rating(
-        ticket=ticket,
-        score=score,
-        matter=matter,
-        window=window,
-        staff=staff,
-        at=_req_dt(at),
-        issued_at=_req_dt(issued_at),
-        called_at=_dt(called_at),
-        serving_at=_dt(serving_at),
-        finished_at=_dt(finished_at),
-        source=source,
-    )
-
-
-CASE_COLUMNS = [
-    "id",
-    "ticket",
-    "score",
-    "window",
-    "staff",
-    "matter",
-    "opened_at",
-    "due",
-    "state",
-    "steps",
-    "closed_at",
-]
-CASE_SQL = _upsert("cases", CASE_COLUMNS, "id")
-CASE_SELECT = f"SELECT {', '.join(CASE_COLUMNS)} FROM cases"  # noqa: S608
-
-
-def case_row(c: Case) -> tuple[Any, ...]:
-    steps = [[s.action.value, s.note, s.staff, s.at.isoformat()] for s in c.steps]
-    return (
-        c.id,
-        c.ticket,
-        c.score,
-        c.window,
-        c.staff,
-        c.matter,
-        c.opened_at.isoformat(),
-        c.due.isoformat(),
-        c.state.value,
-        json.dumps(steps, ensure_ascii=False),
-        _ts(c.closed_at),
-    )
-
-
-def case_from_row(row: Row) -> Case:
-    id_, ticket, score, window, staff, matter, opened_at, due, state, steps, closed_at = row
-    return Case(
-        id=id_,
-        ticket=ticket,
-        score=score,
-        window=window,
-        staff=staff,
-        matter=matter,
-        opened_at=_req_dt(opened_at),
-        due=dt.date.fromisoformat(due),
-        state=CaseState(state),
-        steps=[CaseStep(CaseAction(a), n, s, _req_dt(at)) for a, n, s, at in json.loads(steps)],
-        closed_at=_dt(closed_at),
-    )
+    {
+        "key": Stored(
+            ("key_ts", "key_seq", "key_rq"), tuple, lambda ts, seq, rq: (float(ts), int(seq), int(rq))
+        ),
+        "call_reason": Stored(("call_reason",), _reason_dump, _reason_load),
+        "estimate_point": None,  # not stored: the estimates table has it
+    },
+)
+WINDOWS: Table[WindowRuntime] = Table("windows", WindowRuntime, "number")
+BOOKINGS: Table[Booking] = Table("bookings", Booking, "code")
+RATINGS: Table[Rating] = Table("ratings", Rating, "ticket")
+CASES: Table[Case] = Table("cases", Case, "id", {"steps": Stored(("steps",), _steps_dump, _steps_load)})

@@ -79,10 +79,10 @@ def platform_body(
 
 
 def outbox_rating(text: str) -> dict[str, Any]:
-    """An outbox body as a dict: the writer stores the rating row (a JSON array in `RATING_COLUMNS` order)."""
+    """An outbox body as a dict: the writer stores the rating row (a JSON array in column order)."""
     value = json.loads(text)
     if isinstance(value, list):
-        return dict(zip(rows.RATING_COLUMNS, value, strict=False))
+        return dict(zip(rows.RATINGS.columns, value, strict=False))
     return dict(value)
 
 

@@ -120,23 +120,23 @@ class WriteCtx:
         ex = self.conn.execute
         for tid in out.changes.tickets:
             t = eng.tickets[tid]
-            ex(rows.TICKET_SQL, rows.ticket_row(t))
+            ex(rows.TICKETS.upsert, rows.TICKETS.row(t))
             if t.token:
                 self.new_tokens[t.token] = t.id
         for n in out.changes.windows:
-            ex(rows.WINDOW_SQL, rows.window_row(eng.windows[n]))
+            ex(rows.WINDOWS.upsert, rows.WINDOWS.row(eng.windows[n]))
         for code in out.changes.bookings:
-            ex(rows.BOOKING_SQL, rows.booking_row(eng.bookings[code]))
+            ex(rows.BOOKINGS.upsert, rows.BOOKINGS.row(eng.bookings[code]))
         for tid in out.changes.ratings:
             r = eng.ratings[tid]
-            ex(rows.RATING_SQL, rows.rating_row(r))
+            ex(rows.RATINGS.upsert, rows.RATINGS.row(r))
             # Every rating is queued for the provincial 好差评 upload; the uploader marks it sent.
             ex(
                 "INSERT INTO outbox (at, kind, body) VALUES (?, 'rating', ?)",
-                (self.now.isoformat(), json.dumps(rows.rating_row(r), ensure_ascii=False)),
+                (self.now.isoformat(), json.dumps(rows.RATINGS.row(r), ensure_ascii=False)),
             )
         for cid in out.changes.cases:
-            ex(rows.CASE_SQL, rows.case_row(eng.cases[cid]))
+            ex(rows.CASES.upsert, rows.CASES.row(eng.cases[cid]))
         for ev in out.events:
             self._side_tables(ev, out)
             self.emit(ev)

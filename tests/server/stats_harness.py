@@ -218,7 +218,7 @@ def fill_random(h: Harness, days: list[dt.date], seed: int) -> None:
                 "rated": 0,
                 "qtoken": 0,
             }
-            conn.execute(rows.TICKET_SQL, [row[c] for c in rows.TICKET_COLUMNS])
+            conn.execute(rows.TICKETS.upsert, [row[c] for c in rows.TICKETS.columns])
             if called and rnd.random() < 0.8:
                 low = rnd.randint(0, 40)
                 conn.execute(
