@@ -23,11 +23,6 @@ class IssueTicket:
 
 
 @dataclass(frozen=True, slots=True)
-class ConfirmPrint:
-    ticket: str
-
-
-@dataclass(frozen=True, slots=True)
 class VoidTicket:
     ticket: str
     reason: str
@@ -48,28 +43,41 @@ class CallSpecific:
 
 
 @dataclass(frozen=True, slots=True)
-class Recall:
+class WindowCommand:
+    """A command that names only the window it acts at (and so the ticket that window holds)."""
+
     window: int
 
 
 @dataclass(frozen=True, slots=True)
-class StartServing:
-    window: int
+class TicketCommand:
+    """A command that names only a ticket: its id ("2026-11-23/A012") or today's label ("A012")."""
 
-
-@dataclass(frozen=True, slots=True)
-class Finish:
-    window: int
-
-
-@dataclass(frozen=True, slots=True)
-class MarkNoShow:
-    window: int
-
-
-@dataclass(frozen=True, slots=True)
-class RequeueNoShow:
     ticket: str
+
+
+class ConfirmPrint(TicketCommand):
+    """The kiosk printed the ticket: it joins its line (until then it is `pending_print`)."""
+
+
+class Recall(WindowCommand):
+    """Call the held ticket again (a no-show needs `no_show.max_recalls` recalls first)."""
+
+
+class StartServing(WindowCommand):
+    """The citizen reached the window: serving starts (handle time counts from here)."""
+
+
+class Finish(WindowCommand):
+    """The case at the window is done."""
+
+
+class MarkNoShow(WindowCommand):
+    """过号: nobody came after the recalls; the window is free again."""
+
+
+class RequeueNoShow(TicketCommand):
+    """A no-show came back the same day: behind the next few in its line, as a normal ticket."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,9 +107,8 @@ class OpenWindow:
     staff: str = ""
 
 
-@dataclass(frozen=True, slots=True)
-class CloseWindow:
-    window: int
+class CloseWindow(WindowCommand):
+    """Close the window; it must hold no ticket."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,23 +117,24 @@ class PauseWindow:
     reason: str
 
 
-@dataclass(frozen=True, slots=True)
-class ResumeWindow:
-    window: int
+class ResumeWindow(WindowCommand):
+    """Back from a pause."""
 
 
 @dataclass(frozen=True, slots=True)
-class TakeOver:
-    """A/B岗: `window` also serves `partner`'s series while the partner is away."""
+class PartnerCommand:
+    """A/B岗: a window and its partner window."""
 
-    window: int
-    partner: int
-
-
-@dataclass(frozen=True, slots=True)
-class EndTakeOver:
     window: int
     partner: int
+
+
+class TakeOver(PartnerCommand):
+    """`window` also serves `partner`'s series while the partner is away."""
+
+
+class EndTakeOver(PartnerCommand):
+    """The partner is back: `window` serves its own series again."""
 
 
 @dataclass(frozen=True, slots=True)

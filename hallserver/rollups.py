@@ -93,43 +93,28 @@ def read_stored(
         if not ready:
             return ready, out
         r = (start.isoformat(), end.isoformat())
-        for dim in group_dims:
-            out.groups += [
-                row
-                for row in conn.execute(
-                    "SELECT * FROM rollup_groups WHERE dim = ? AND day BETWEEN ? AND ?", (dim, *r)
-                )
-                if row[1] in ready
-            ]
-        for dim in hist_dims:
-            out.hists += [
-                row
-                for row in conn.execute(
-                    "SELECT dim, what, day, key, hist FROM rollup_hists"
-                    " WHERE dim = ? AND what IN ('wait', 'handle') AND day BETWEEN ? AND ?",
-                    (dim, *r),
-                )
-                if row[2] in ready
-            ]
-        for dim in rating_dims:
-            out.ratings += [
-                row
-                for row in conn.execute(
-                    "SELECT dim, day, key, score, n FROM rollup_ratings"
-                    " WHERE dim = ? AND day BETWEEN ? AND ?",
-                    (dim, *r),
-                )
-                if row[1] in ready
-            ]
-        for kind in COUNT_KINDS:
-            out.counts += [
-                row
-                for row in conn.execute(
-                    "SELECT kind, day, key, n, x FROM rollup_counts WHERE kind = ? AND day BETWEEN ? AND ?",
-                    (kind, *r),
-                )
-                if row[1] in ready
-            ]
+
+        def rows(sql: str, keys: Iterable[str], day_at: int) -> list[Any]:
+            # Each query per dimension (or kind) is a range scan of its index; days not ready are dropped.
+            return [row for k in keys for row in conn.execute(sql, (k, *r)) if row[day_at] in ready]
+
+        out.groups += rows("SELECT * FROM rollup_groups WHERE dim = ? AND day BETWEEN ? AND ?", group_dims, 1)
+        out.hists += rows(
+            "SELECT dim, what, day, key, hist FROM rollup_hists"
+            " WHERE dim = ? AND what IN ('wait', 'handle') AND day BETWEEN ? AND ?",
+            hist_dims,
+            2,
+        )
+        out.ratings += rows(
+            "SELECT dim, day, key, score, n FROM rollup_ratings WHERE dim = ? AND day BETWEEN ? AND ?",
+            rating_dims,
+            1,
+        )
+        out.counts += rows(
+            "SELECT kind, day, key, n, x FROM rollup_counts WHERE kind = ? AND day BETWEEN ? AND ?",
+            COUNT_KINDS,
+            1,
+        )
     finally:
         conn.execute("COMMIT")
     return ready, out

@@ -10,7 +10,7 @@ from hallcore.engine.issuing import check_caps, check_open_for, create_ticket, r
 from hallcore.engine.state import APPOINTMENT, FROM_BOOKING, FROM_KIOSK, EngineState
 from hallcore.engine.views import booking_event
 from hallcore.model import Booking, BookingState
-from hallcore.outcomes import BOOKING_ZH, Collector, Outcome, RefusalCode, Refused, refuse
+from hallcore.outcomes import Collector, Outcome, RefusalCode, Refused, refuse
 from hallcore.precheck import PrecheckOutcome
 from hallcore.privacy import mask_name
 
@@ -72,15 +72,9 @@ def book_slot(s: EngineState, cmd: c.BookSlot, now: dt.datetime, col: Collector)
 
 
 def cancel_booking(s: EngineState, cmd: c.CancelBooking, now: dt.datetime, col: Collector) -> Outcome:
-    b = lookups.booking(s, cmd.code)
+    b = lookups.booked(s, cmd.code)
     if isinstance(b, Refused):
         return b
-    if b.state is not BookingState.BOOKED:
-        return refuse(
-            RefusalCode.BOOKING_STATE,
-            f"该预约已{BOOKING_ZH[b.state]}",
-            f"that booking is {b.state.value}",
-        )
     b.state = BookingState.CANCELLED
     s.count_booking(b, -1)
     col.bookings[b.code] = None
@@ -89,15 +83,9 @@ def cancel_booking(s: EngineState, cmd: c.CancelBooking, now: dt.datetime, col: 
 
 
 def check_in(s: EngineState, cmd: c.CheckIn, now: dt.datetime, col: Collector) -> Outcome:
-    b = lookups.booking(s, cmd.code)
+    b = lookups.booked(s, cmd.code)
     if isinstance(b, Refused):
         return b
-    if b.state is not BookingState.BOOKED:
-        return refuse(
-            RefusalCode.BOOKING_STATE,
-            f"该预约已{BOOKING_ZH[b.state]}",
-            f"that booking is {b.state.value}",
-        )
     today = s.calendar.business_day(now)
     if b.day != today:
         return refuse(

@@ -22,7 +22,7 @@ from hallcore.engine.views import ticket_event, ticket_view, window_view
 from hallcore.events import TicketChanged
 from hallcore.model import CallReason, CallReasonKind, Ticket, WindowRuntime
 from hallcore.ordering import NORMAL_RANK, oldest, order_of, top
-from hallcore.outcomes import Accepted, Collector, Outcome, RefusalCode, Refused, refuse, wrong_state
+from hallcore.outcomes import Accepted, Collector, Outcome, RefusalCode, Refused, refuse
 
 
 def ready_window(s: EngineState, number: int) -> tuple[Window, WindowRuntime] | Refused:
@@ -161,11 +161,9 @@ def call_specific(s: EngineState, cmd: c.CallSpecific, now: dt.datetime, col: Co
     ready = ready_window(s, cmd.window)
     if isinstance(ready, Refused):
         return ready
-    t = lookups.ticket(s, cmd.ticket, now)
+    t = lookups.ticket_in(s, cmd.ticket, now, WAITING)
     if isinstance(t, Refused):
         return t
-    if t.state is not WAITING:
-        return wrong_state(t, WAITING)
     reason = CallReason(CallReasonKind.SPECIFIC, f"指定叫号：{cmd.reason}", f"called by ticket: {cmd.reason}")
     return call(s, t, cmd.window, cmd.staff, reason, now, col)
 
@@ -230,11 +228,9 @@ def mark_no_show(s: EngineState, cmd: c.MarkNoShow, now: dt.datetime, col: Colle
 
 
 def requeue_no_show(s: EngineState, cmd: c.RequeueNoShow, now: dt.datetime, col: Collector) -> Outcome:
-    t = lookups.ticket(s, cmd.ticket, now)
+    t = lookups.ticket_in(s, cmd.ticket, now, NO_SHOW)
     if isinstance(t, Refused):
         return t
-    if t.state is not NO_SHOW:
-        return wrong_state(t, NO_SHOW)
     if t.day != s.calendar.business_day(now):
         return refuse(
             RefusalCode.NOT_SAME_DAY,

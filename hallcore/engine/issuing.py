@@ -32,7 +32,6 @@ from hallcore.outcomes import (
     fmt_local,
     iso_or_none,
     refuse,
-    wrong_state,
 )
 from hallcore.precheck import PrecheckInputError, PrecheckOutcome, PrecheckResult, evaluate
 from hallcore.privacy import mask_name
@@ -85,20 +84,19 @@ def accepting_walk_ins(s: EngineState, series: Series, now: dt.datetime) -> bool
 def check_caps(s: EngineState, m: Matter, day: dt.date) -> Refused | None:
     series = s.config.series_by_prefix[m.series]
     if m.daily_cap is not None and s.issued_matter.get((day, m.code), 0) >= m.daily_cap:
-        return refuse(
-            RefusalCode.CAP_REACHED,
-            f"{m.name}今日号已取完（每日 {m.daily_cap} 个）",
-            f"{m.name_en or m.code}: today's {m.daily_cap} numbers are all taken",
-            cap=m.daily_cap,
-        )
+        return _cap_reached(m.name, m.name_en or m.code, m.daily_cap)
     if series.daily_cap is not None and s.issued_series.get((day, series.prefix), 0) >= series.daily_cap:
-        return refuse(
-            RefusalCode.CAP_REACHED,
-            f"{series.name}今日号已取完（每日 {series.daily_cap} 个）",
-            f"{series.name_en or series.prefix}: today's {series.daily_cap} numbers are all taken",
-            cap=series.daily_cap,
-        )
+        return _cap_reached(series.name, series.name_en or series.prefix, series.daily_cap)
     return None
+
+
+def _cap_reached(name: str, name_en: str, cap: int) -> Refused:
+    return refuse(
+        RefusalCode.CAP_REACHED,
+        f"{name}今日号已取完（每日 {cap} 个）",
+        f"{name_en}: today's {cap} numbers are all taken",
+        cap=cap,
+    )
 
 
 def run_precheck(
@@ -212,11 +210,9 @@ def create_ticket(
 
 
 def confirm_print(s: EngineState, cmd: c.ConfirmPrint, now: dt.datetime, col: Collector) -> Outcome:
-    t = lookups.ticket(s, cmd.ticket, now)
+    t = lookups.ticket_in(s, cmd.ticket, now, PENDING)
     if isinstance(t, Refused):
         return t
-    if t.state is not PENDING:
-        return wrong_state(t, PENDING)
     del s.pending[t.id]
     t.state = WAITING
     s.enqueue(t)
@@ -225,11 +221,9 @@ def confirm_print(s: EngineState, cmd: c.ConfirmPrint, now: dt.datetime, col: Co
 
 
 def void_ticket(s: EngineState, cmd: c.VoidTicket, now: dt.datetime, col: Collector) -> Outcome:
-    t = lookups.ticket(s, cmd.ticket, now)
+    t = lookups.ticket_in(s, cmd.ticket, now, PENDING)
     if isinstance(t, Refused):
         return t
-    if t.state is not PENDING:
-        return wrong_state(t, PENDING)
     void_pending(s, t, now, cmd.reason, col)
     return col.accept(t)
 
@@ -244,11 +238,9 @@ def void_pending(s: EngineState, t: Ticket, now: dt.datetime, reason: str, col: 
 
 
 def cancel_ticket(s: EngineState, cmd: c.CancelTicket, now: dt.datetime, col: Collector) -> Outcome:
-    t = lookups.ticket(s, cmd.ticket, now)
+    t = lookups.ticket_in(s, cmd.ticket, now, WAITING, PENDING)
     if isinstance(t, Refused):
         return t
-    if t.state not in (WAITING, PENDING):
-        return wrong_state(t, WAITING, PENDING)
     if t.state is WAITING:
         s.dequeue(t)
     else:

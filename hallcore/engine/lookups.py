@@ -7,8 +7,8 @@ import datetime as dt
 
 from hallcore.config import Window
 from hallcore.engine.state import EngineState
-from hallcore.model import Booking, Ticket, TicketState, WindowRuntime
-from hallcore.outcomes import RefusalCode, Refused, refuse, wrong_state
+from hallcore.model import Booking, BookingState, Ticket, TicketState, WindowRuntime
+from hallcore.outcomes import BOOKING_ZH, RefusalCode, Refused, refuse, wrong_state
 
 
 def find_ticket(s: EngineState, ref: str, now: dt.datetime) -> Ticket | None:
@@ -27,6 +27,14 @@ def ticket(s: EngineState, ref: str, now: dt.datetime) -> Ticket | Refused:
     return t
 
 
+def ticket_in(s: EngineState, ref: str, now: dt.datetime, *states: TicketState) -> Ticket | Refused:
+    """The ticket `ref` names, if it is in one of `states`."""
+    t = ticket(s, ref, now)
+    if isinstance(t, Refused) or t.state in states:
+        return t
+    return wrong_state(t, *states)
+
+
 def window(s: EngineState, number: int) -> tuple[Window, WindowRuntime] | Refused:
     w = s.config.window_by_number.get(number)
     if w is None:
@@ -37,6 +45,16 @@ def window(s: EngineState, number: int) -> tuple[Window, WindowRuntime] | Refuse
             window=number,
         )
     return w, s.windows[number]
+
+
+def window_runtime(s: EngineState, number: int) -> WindowRuntime | Refused:
+    found = window(s, number)
+    return found if isinstance(found, Refused) else found[1]
+
+
+def bad_transition(number: int, zh: str, en: str) -> Refused:
+    """Window `number` is not in a state the command can start from ("3 号窗口已开启")."""
+    return refuse(RefusalCode.BAD_TRANSITION, f"{number} 号窗口{zh}", f"window {number} {en}")
 
 
 def held(s: EngineState, number: int, *states: TicketState) -> tuple[WindowRuntime, Ticket] | Refused:
@@ -58,8 +76,13 @@ def held(s: EngineState, number: int, *states: TicketState) -> tuple[WindowRunti
     return rt, t
 
 
-def booking(s: EngineState, code: str) -> Booking | Refused:
+def booked(s: EngineState, code: str) -> Booking | Refused:
+    """The booking `code` names, if it is still booked (not checked in, cancelled or missed)."""
     b = s.bookings.get(code)
     if b is None:
         return refuse(RefusalCode.UNKNOWN_BOOKING, f"没有预约 {code}", f"no booking {code!r}")
+    if b.state is not BookingState.BOOKED:
+        return refuse(
+            RefusalCode.BOOKING_STATE, f"该预约已{BOOKING_ZH[b.state]}", f"that booking is {b.state.value}"
+        )
     return b

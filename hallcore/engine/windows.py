@@ -12,16 +12,11 @@ from hallcore.outcomes import Collector, Outcome, RefusalCode, Refused, idle_fir
 
 
 def open_window(s: EngineState, cmd: c.OpenWindow, now: dt.datetime, col: Collector) -> Outcome:
-    found = lookups.window(s, cmd.window)
-    if isinstance(found, Refused):
-        return found
-    _w, rt = found
+    rt = lookups.window_runtime(s, cmd.window)
+    if isinstance(rt, Refused):
+        return rt
     if rt.state is not CLOSED:
-        return refuse(
-            RefusalCode.BAD_TRANSITION,
-            f"{cmd.window} 号窗口已开启",
-            f"window {cmd.window} is already open",
-        )
+        return lookups.bad_transition(cmd.window, "已开启", "is already open")
     rt.state = OPEN
     rt.staff = cmd.staff
     rt.opened_at = now
@@ -30,16 +25,11 @@ def open_window(s: EngineState, cmd: c.OpenWindow, now: dt.datetime, col: Collec
 
 
 def close_window(s: EngineState, cmd: c.CloseWindow, now: dt.datetime, col: Collector) -> Outcome:
-    found = lookups.window(s, cmd.window)
-    if isinstance(found, Refused):
-        return found
-    _w, rt = found
+    rt = lookups.window_runtime(s, cmd.window)
+    if isinstance(rt, Refused):
+        return rt
     if rt.state is CLOSED:
-        return refuse(
-            RefusalCode.BAD_TRANSITION,
-            f"{cmd.window} 号窗口已关闭",
-            f"window {cmd.window} is already closed",
-        )
+        return lookups.bad_transition(cmd.window, "已关闭", "is already closed")
     if rt.current is not None:
         return idle_first(cmd.window, s.tickets[rt.current])
     rt.state = CLOSED
@@ -51,10 +41,9 @@ def close_window(s: EngineState, cmd: c.CloseWindow, now: dt.datetime, col: Coll
 
 
 def pause_window(s: EngineState, cmd: c.PauseWindow, now: dt.datetime, col: Collector) -> Outcome:
-    found = lookups.window(s, cmd.window)
-    if isinstance(found, Refused):
-        return found
-    _w, rt = found
+    rt = lookups.window_runtime(s, cmd.window)
+    if isinstance(rt, Refused):
+        return rt
     reasons = s.config.server.pause_reasons
     if not cmd.reason.strip():
         return refuse(
@@ -68,11 +57,7 @@ def pause_window(s: EngineState, cmd: c.PauseWindow, now: dt.datetime, col: Coll
             reasons=list(reasons),
         )
     if rt.state is not OPEN:
-        return refuse(
-            RefusalCode.BAD_TRANSITION,
-            f"{cmd.window} 号窗口不在服务中，无法暂停",
-            f"window {cmd.window} is not open, so it cannot pause",
-        )
+        return lookups.bad_transition(cmd.window, "不在服务中，无法暂停", "is not open, so it cannot pause")
     if rt.current is not None:
         return idle_first(cmd.window, s.tickets[rt.current])
     rt.state = PAUSED
@@ -82,14 +67,11 @@ def pause_window(s: EngineState, cmd: c.PauseWindow, now: dt.datetime, col: Coll
 
 
 def resume_window(s: EngineState, cmd: c.ResumeWindow, now: dt.datetime, col: Collector) -> Outcome:
-    found = lookups.window(s, cmd.window)
-    if isinstance(found, Refused):
-        return found
-    _w, rt = found
+    rt = lookups.window_runtime(s, cmd.window)
+    if isinstance(rt, Refused):
+        return rt
     if rt.state is not PAUSED:
-        return refuse(
-            RefusalCode.BAD_TRANSITION, f"{cmd.window} 号窗口未暂停", f"window {cmd.window} is not paused"
-        )
+        return lookups.bad_transition(cmd.window, "未暂停", "is not paused")
     rt.state = OPEN
     rt.pause_reason = ""
     rt.paused_at = None
@@ -117,25 +99,20 @@ def take_over(s: EngineState, cmd: c.TakeOver, now: dt.datetime, col: Collector)
             RefusalCode.WINDOW_CLOSED, f"{cmd.window} 号窗口未开启", f"window {cmd.window} is closed"
         )
     if cmd.partner in rt.taken_over:
-        return refuse(
-            RefusalCode.BAD_TRANSITION,
-            f"{cmd.window} 号窗口已接管 {cmd.partner} 号窗口",
-            f"window {cmd.window} already covers window {cmd.partner}",
+        return lookups.bad_transition(
+            cmd.window, f"已接管 {cmd.partner} 号窗口", f"already covers window {cmd.partner}"
         )
     rt.taken_over = (*rt.taken_over, cmd.partner)
     return window_event(s, "takeover", cmd.window, now, col)
 
 
 def end_take_over(s: EngineState, cmd: c.EndTakeOver, now: dt.datetime, col: Collector) -> Outcome:
-    found = lookups.window(s, cmd.window)
-    if isinstance(found, Refused):
-        return found
-    _w, rt = found
+    rt = lookups.window_runtime(s, cmd.window)
+    if isinstance(rt, Refused):
+        return rt
     if cmd.partner not in rt.taken_over:
-        return refuse(
-            RefusalCode.BAD_TRANSITION,
-            f"{cmd.window} 号窗口没有接管 {cmd.partner} 号窗口",
-            f"window {cmd.window} does not cover window {cmd.partner}",
+        return lookups.bad_transition(
+            cmd.window, f"没有接管 {cmd.partner} 号窗口", f"does not cover window {cmd.partner}"
         )
     rt.taken_over = tuple(p for p in rt.taken_over if p != cmd.partner)
     return window_event(s, "takeover_ended", cmd.window, now, col)

@@ -19,6 +19,7 @@ import statistics
 from collections import Counter, defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 import pytest
 
@@ -70,25 +71,19 @@ def reference(h: Harness, span: stats.Span) -> Reference:
     immediate = {m.code for m in cfg.matters if m.kind is MatterKind.ON_THE_SPOT}
     d0, d1 = span.start.isoformat(), span.end.isoformat()
     conn = sqlite3.connect(str(h.path))
+
+    def rows(sql: str) -> list[Any]:
+        return conn.execute(sql, {"d0": d0, "d1": d1}).fetchall()
+
     try:
-        tickets = conn.execute(
+        tickets = rows(
             "SELECT matter, series, state, transfers, window, issued_at, first_called_at, serving_at,"
-            " ended_at FROM tickets WHERE day BETWEEN ? AND ? AND state != 'voided'",
-            (d0, d1),
-        ).fetchall()
-        ratings = conn.execute(
-            "SELECT substr(ticket, 1, 10), matter, score FROM ratings"
-            " WHERE substr(ticket, 1, 10) BETWEEN ? AND ?",
-            (d0, d1),
-        ).fetchall()
-        estimates = conn.execute(
-            "SELECT wait_min, low_min, high_min, point_min FROM estimates"
-            " WHERE substr(ticket, 1, 10) BETWEEN ? AND ?",
-            (d0, d1),
-        ).fetchall()
-        events = conn.execute(
-            "SELECT at, body FROM events WHERE kind = 'window_changed' ORDER BY seq"
-        ).fetchall()
+            " ended_at FROM tickets WHERE day BETWEEN :d0 AND :d1 AND state != 'voided'"
+        )
+        in_span = "substr(ticket, 1, 10) BETWEEN :d0 AND :d1"
+        ratings = rows(f"SELECT substr(ticket, 1, 10), matter, score FROM ratings WHERE {in_span}")
+        estimates = rows(f"SELECT wait_min, low_min, high_min, point_min FROM estimates WHERE {in_span}")
+        events = rows("SELECT at, body FROM events WHERE kind = 'window_changed' ORDER BY seq")
     finally:
         conn.close()
     by_matter: dict[str, Group] = defaultdict(Group)
