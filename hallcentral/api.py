@@ -60,7 +60,7 @@ async def batches(request: Request) -> Response:
     except ingest.Refusal as r:
         return _refused(r)
     central.hub.changed(got.hall)
-    return JSONResponse({"acked_seq": got.acked_seq, "applied": got.applied})
+    return JSONResponse({"acked_seq": got.acked_seq, "applied": got.applied, "profile": got.profile})
 
 
 @router.get("/api/v1/formats")

@@ -17,7 +17,7 @@ from fastapi.routing import APIWebSocketRoute
 from fastapi.staticfiles import StaticFiles
 from starlette.routing import Mount, WebSocketRoute
 
-from hallcentral import api, web
+from hallcentral import api, web, web_reports, web_stats
 from hallcentral.config import CentralConfig
 from hallcentral.service import Central
 from hallcore.clock import Clock, SystemClock
@@ -52,6 +52,8 @@ def create_app(config: CentralConfig, clock: Clock | None = None) -> FastAPI:
     app.add_exception_handler(Exception, _on_crash)
     app.include_router(api.router)
     app.include_router(web.router)
+    app.include_router(web_stats.router)
+    app.include_router(web_reports.router)
     app.mount(
         STATIC_PREFIX, StaticFiles(packages=[("hallweb", "static"), ("hallcentral", "static")]), name="static"
     )

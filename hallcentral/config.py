@@ -7,6 +7,7 @@ every problem at once, with its dotted key and what was expected.
 from __future__ import annotations
 
 import pathlib
+import zoneinfo
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -48,13 +49,21 @@ class Live:
 
 
 @dataclass(frozen=True, slots=True)
+class Rollups:
+    build_every_s: float = 60.0  # finished hall days waiting for their roll-up are built this often
+    days_per_round: int = 200  # at most this many hall days per round (each in its own transaction)
+
+
+@dataclass(frozen=True, slots=True)
 class CentralConfig:
     name: str
     database: Database
     regions: tuple[Region, ...]
+    timezone: str = "Asia/Shanghai"  # the centre's calendar: which day "today" is on its pages
     server: Server = field(default_factory=Server)
     retention: Retention = field(default_factory=Retention)
     live: Live = field(default_factory=Live)
+    rollups: Rollups = field(default_factory=Rollups)
 
 
 def parse(data: dict[str, Any], source: str) -> CentralConfig:
@@ -88,6 +97,14 @@ def _check(w: Walker, cfg: CentralConfig) -> None:
         w.issue("retention.event_months", cfg.retention.event_months, "at least 1 month")
     if cfg.live.offline_after_s < 1:
         w.issue("live.offline_after_s", cfg.live.offline_after_s, "at least 1 s")
+    try:
+        zoneinfo.ZoneInfo(cfg.timezone)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        w.issue("timezone", cfg.timezone, "an IANA time zone such as Asia/Shanghai")
+    if cfg.rollups.build_every_s <= 0:
+        w.issue("rollups.build_every_s", cfg.rollups.build_every_s, "more than 0 s")
+    if cfg.rollups.days_per_round < 1:
+        w.issue("rollups.days_per_round", cfg.rollups.days_per_round, "at least 1")
 
 
 def load(path: pathlib.Path) -> CentralConfig:

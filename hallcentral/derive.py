@@ -1,5 +1,6 @@
 """From shipped hall events to the centre's derived rows (tickets, windows, ratings, waiting per series,
-pre-check counts): the live per-hall state the overview reads and the per-day counts part 2 rolls up.
+pre-check counts and missing materials, 差评 cases): the live per-hall state the overview reads and the
+rows the roll-ups count (hallcentral/rollups.py).
 
 Pure: `derive(events)` returns what one batch changes, merged per row in seq order, so the ingest writes
 each touched row once per batch. Unknown kinds and unknown fields are ignored here (they stay in the event
@@ -39,6 +40,16 @@ class Derived:
     ratings: dict[str, dict[str, Any]] = field(default_factory=dict)
     waiting: dict[str, int] = field(default_factory=dict)
     prechecks: dict[tuple[dt.date, str], int] = field(default_factory=dict)
+    missing: dict[tuple[dt.date, str], int] = field(default_factory=dict)
+    cases: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def days(self) -> set[dt.date]:
+        """The hall days this batch changed (their roll-ups, if any, are stale)."""
+        out = {t["day"] for t in self.tickets.values()}
+        out.update(r["day"] for r in self.ratings.values())
+        out.update(c["day"] for c in self.cases.values())
+        out.update(day for day, _ in self.prechecks)
+        return out
 
 
 def _day_of(ticket_id: str) -> dt.date:
@@ -145,6 +156,37 @@ def derive(events: Sequence[Shipped]) -> Derived:
                 "at": e.at,
             }
         elif e.kind == "precheck_recorded":
-            key = (e.local_day, str(b.get("outcome", "")))
+            outcome = str(b.get("outcome", ""))
+            key = (e.local_day, outcome)
             out.prechecks[key] = out.prechecks.get(key, 0) + 1
+            missing = b.get("missing")
+            # The hall counts the missing items of the pre-checks that did not pass (容缺, 不通过).
+            if outcome != "通过" and isinstance(missing, list):
+                for m in missing:
+                    mk = (e.local_day, str(m))
+                    out.missing[mk] = out.missing.get(mk, 0) + 1
+        elif e.kind == "case_changed" and b.get("case") and b.get("ticket"):
+            _case(out.cases, e, b)
     return out
+
+
+def _case(into: dict[str, dict[str, Any]], e: Shipped, b: Mapping[str, Any]) -> None:
+    """A case as the hall keeps it: opened once, closed_at set by a close and cleared by any later step."""
+    cid = str(b["case"])
+    old = into.get(cid)
+    due = b.get("due")
+    state = str(b.get("state", ""))
+    into[cid] = {
+        "id": cid,
+        "ticket": str(b["ticket"]),
+        "day": _day_of(str(b["ticket"])),
+        "label": str(b.get("label", "")),
+        "score": int(b.get("score", 0) or 0),
+        "state": state,
+        "due": dt.date.fromisoformat(due) if isinstance(due, str) and due else _day_of(str(b["ticket"])),
+        "window": int(b.get("window", 0) or 0),
+        "matter_name": str(b.get("matter_name", "")),
+        "opened_at": (old["opened_at"] if old else None) or (e.at if b.get("action") == "opened" else None),
+        "closed_at": e.at if state == "closed" else None,
+        "at": e.at,
+    }

@@ -22,10 +22,11 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from psycopg import AsyncConnection
 from psycopg_pool import AsyncConnectionPool
 
+from hallcentral import profiles
 from hallcentral.auth import audit
 from hallcentral.db import Partitions, month_of
 from hallcentral.derive import Derived, Shipped, derive
-from hallcore.shipping import ACCEPTED_FORMATS, MAX_BATCH_EVENTS, enrollment_code
+from hallcore.shipping import ACCEPTED_FORMATS, MAX_BATCH_EVENTS, HallProfile, ProfileError, enrollment_code
 
 #: Enrollment requests waiting for approval at most (a province has hundreds of halls, enrolled over weeks).
 MAX_PENDING = 100
@@ -160,6 +161,7 @@ class Accepted:
     hall: str
     acked_seq: int
     applied: int
+    profile: str | None = None  # the fingerprint of the hall profile the centre holds
 
 
 async def receive(
@@ -206,6 +208,12 @@ async def receive(
     if data.get("hall") != hall_header:
         raise _bad("the body's hall is not the signed hall header")
     events = _events(data)
+    profile: HallProfile | None = None
+    if data.get("profile") is not None:
+        try:
+            profile = profiles.read(data["profile"])
+        except ProfileError as exc:
+            raise _bad(str(exc)) from exc
     raw_seq = data.get("hall_seq")
     hall_seq = raw_seq if isinstance(raw_seq, int) else 0
     oldest = data.get("oldest_unshipped_at")
@@ -216,6 +224,9 @@ async def receive(
         locked = await cur.fetchone()
         assert locked is not None
         acked = int(locked[0])
+        cur = await conn.execute("SELECT fingerprint FROM hall_profiles WHERE hall_id = %s", (hall_header,))
+        row = await cur.fetchone()
+        held = str(row[0]) if row else None
         new = [e for e in events if e.seq > acked]
         if new and new[0].seq != acked + 1:
             raise Refusal(
@@ -225,6 +236,10 @@ async def receive(
                 f"events are missing: the centre needs seq {acked + 1} next",
                 {"acked_seq": acked},
             )
+        if profile is not None:
+            # Before the events: the roll-ups this batch makes stale are counted with the new profile.
+            await profiles.store(conn, hall_header, profile, data["profile"], now)
+            held = profile.fingerprint
         if new:
             await _store(conn, hall_header, new, now)
             await _apply(conn, hall_header, derive(new))
@@ -247,7 +262,7 @@ async def receive(
                 hall_header,
             ),
         )
-    return Accepted(hall_header, acked, len(new))
+    return Accepted(hall_header, acked, len(new), held)
 
 
 def _offset_s(sent_at: Any, now: dt.datetime) -> float:
@@ -294,6 +309,22 @@ _WINDOW_COLS = (
     "current",
     "current_state",
     "since",
+)
+
+
+_CASE_COLS = (
+    "id",
+    "ticket",
+    "day",
+    "label",
+    "score",
+    "state",
+    "due",
+    "window",
+    "matter_name",
+    "opened_at",
+    "closed_at",
+    "at",
 )
 
 
@@ -352,3 +383,29 @@ async def _apply(conn: AsyncConnection[Any], hall: str, d: Derived) -> None:
                 " ON CONFLICT (hall_id, day, outcome) DO UPDATE SET n = precheck_days.n + EXCLUDED.n",
                 [(hall, day, outcome, n) for (day, outcome), n in d.prechecks.items()],
             )
+        if d.missing:
+            await cur.executemany(
+                "INSERT INTO precheck_missing (hall_id, day, material, n) VALUES (%s, %s, %s, %s)"
+                " ON CONFLICT (hall_id, day, material) DO UPDATE SET n = precheck_missing.n + EXCLUDED.n",
+                [(hall, day, material, n) for (day, material), n in d.missing.items()],
+            )
+        if d.cases:
+            await cur.executemany(
+                'INSERT INTO cases (hall_id, id, ticket, day, label, score, state, due, "window",'
+                " matter_name, opened_at, closed_at, at)"
+                " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+                " ON CONFLICT (hall_id, id) DO UPDATE SET state = EXCLUDED.state, due = EXCLUDED.due,"
+                " score = EXCLUDED.score, opened_at = COALESCE(cases.opened_at, EXCLUDED.opened_at),"
+                " closed_at = EXCLUDED.closed_at, at = EXCLUDED.at",
+                [(hall, *(c[k] for k in _CASE_COLS)) for c in d.cases.values()],
+            )
+        days = sorted(d.days())
+        if days:
+            # The days this batch changed are (re)counted once over; a finished day changed late (a 差评
+            # step, an expiry) loses its roll-up until then (hallcentral/rollups.py).
+            await cur.execute(
+                "INSERT INTO rollup_queue (hall_id, day) SELECT %s, unnest(%s::date[])"
+                " ON CONFLICT DO NOTHING",
+                (hall, days),
+            )
+            await cur.execute("DELETE FROM rollup_days WHERE hall_id = %s AND day = ANY(%s)", (hall, days))

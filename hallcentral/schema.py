@@ -17,7 +17,26 @@ event for a guarantee the cursor already gives, and would stop old months from b
 from __future__ import annotations
 
 #: Tables sharded by hall_id (first column of the primary key).
-DISTRIBUTED = ("halls", "events", "tickets", "windows", "ratings", "series_waiting", "precheck_days")
+DISTRIBUTED = (
+    "halls",
+    "events",
+    "tickets",
+    "windows",
+    "ratings",
+    "series_waiting",
+    "precheck_days",
+    "precheck_missing",
+    "cases",
+    "hall_profiles",
+    "hall_series",
+    "hall_matters",
+    "hall_departments",
+    "hall_windows",
+    "rollup_days",
+    "rollup_queue",
+    "day_stats",
+    "day_counts",
+)
 #: Small tables copied to every node.
 REFERENCE = ("regions", "users", "sessions", "audit", "schema_migrations")
 
@@ -162,6 +181,139 @@ MIGRATIONS: tuple[tuple[int, str], ...] = (
             detail jsonb NOT NULL DEFAULT '{}'
         );
         CREATE INDEX audit_at ON audit (at);
+        """,
+    ),
+    (
+        2,
+        """
+        -- The hall profile (hallcore.shipping.hall_profile): the configuration the hall's figures are
+        -- counted with. The latest one per hall, and its parts as tables the roll-up SQL joins.
+        CREATE TABLE hall_profiles (
+            hall_id text NOT NULL,
+            fingerprint text NOT NULL,
+            received_at timestamptz NOT NULL,
+            timezone text NOT NULL,
+            targets jsonb NOT NULL,
+            profile jsonb NOT NULL,
+            PRIMARY KEY (hall_id)
+        );
+        CREATE TABLE hall_series (
+            hall_id text NOT NULL,
+            prefix text NOT NULL,
+            name text NOT NULL,
+            target_wait_min integer NOT NULL,
+            PRIMARY KEY (hall_id, prefix)
+        );
+        CREATE TABLE hall_matters (
+            hall_id text NOT NULL,
+            code text NOT NULL,
+            name text NOT NULL,
+            series text NOT NULL,
+            department text NOT NULL,
+            immediate boolean NOT NULL,
+            PRIMARY KEY (hall_id, code)
+        );
+        CREATE TABLE hall_departments (
+            hall_id text NOT NULL,
+            id text NOT NULL,
+            name text NOT NULL,
+            PRIMARY KEY (hall_id, id)
+        );
+        CREATE TABLE hall_windows (
+            hall_id text NOT NULL,
+            number integer NOT NULL,
+            name text NOT NULL,
+            department text NOT NULL,
+            zone text NOT NULL,
+            PRIMARY KEY (hall_id, number)
+        );
+
+        -- 差评 follow-up cases, derived from case_changed events (hallcentral/derive.py).
+        CREATE TABLE cases (
+            hall_id text NOT NULL,
+            id text NOT NULL,
+            ticket text NOT NULL,
+            day date NOT NULL,              -- the ticket's business day (the hall counts cases by it)
+            label text NOT NULL,
+            score integer NOT NULL,
+            state text NOT NULL,
+            due date NOT NULL,
+            "window" integer NOT NULL,
+            matter_name text NOT NULL,
+            opened_at timestamptz,
+            closed_at timestamptz,          -- as the hall's: set by a close, cleared by an appeal
+            at timestamptz NOT NULL,        -- last change
+            PRIMARY KEY (hall_id, id)
+        );
+        CREATE INDEX cases_day ON cases (hall_id, day);
+        CREATE INDEX cases_open ON cases (hall_id, due) WHERE closed_at IS NULL AND state <> 'closed';
+
+        -- Missing materials of pre-checks that did not pass, per hall-local day (with precheck_days).
+        CREATE TABLE precheck_missing (
+            hall_id text NOT NULL,
+            day date NOT NULL,
+            material text NOT NULL,
+            n integer NOT NULL,
+            PRIMARY KEY (hall_id, day, material)
+        );
+
+        -- Roll-ups of finished hall days (hallcentral/rollups.py). A day's row in rollup_days says its
+        -- day_stats and day_counts rows are ready; ingest deletes it when a batch changes that day, and
+        -- a new profile deletes all of the hall's, so a query never reads a stale roll-up.
+        CREATE TABLE rollup_days (
+            hall_id text NOT NULL,
+            day date NOT NULL,
+            fingerprint text NOT NULL,      -- of the profile it was counted with
+            built_at timestamptz NOT NULL,
+            PRIMARY KEY (hall_id, day)
+        );
+        -- Hall days changed since their roll-up (or never rolled up): built once the day is over.
+        CREATE TABLE rollup_queue (
+            hall_id text NOT NULL,
+            day date NOT NULL,
+            PRIMARY KEY (hall_id, day)
+        );
+        CREATE INDEX rollup_queue_day ON rollup_queue (day);
+        CREATE TABLE day_stats (
+            hall_id text NOT NULL,
+            dim text NOT NULL,              -- hall | matter | series | department | window | clerk | hour
+            day date NOT NULL,
+            key text NOT NULL,
+            tickets integer NOT NULL,
+            served integer NOT NULL,
+            no_shows integer NOT NULL,
+            transfers integer NOT NULL,
+            expired integer NOT NULL,
+            cancelled integer NOT NULL,
+            called integer NOT NULL,
+            wait_sum_ms bigint NOT NULL,
+            wait_max double precision,
+            within integer NOT NULL,
+            handle_n integer NOT NULL,
+            handle_sum_ms bigint NOT NULL,
+            handle_max double precision,
+            done_immediate integer NOT NULL,
+            onsite_done integer NOT NULL,   -- 办结 of 即办件
+            onsite_accepted integer NOT NULL,  -- 受理 of 即办件
+            s1 integer NOT NULL,            -- ratings per level (非常不满意 … 非常满意)
+            s2 integer NOT NULL,
+            s3 integer NOT NULL,
+            s4 integer NOT NULL,
+            s5 integer NOT NULL,
+            wait_b integer[] NOT NULL,      -- waits in tenths of a minute (value, count)
+            wait_c integer[] NOT NULL,
+            handle_b integer[] NOT NULL,
+            handle_c integer[] NOT NULL,
+            PRIMARY KEY (hall_id, dim, day, key)
+        );
+        CREATE TABLE day_counts (
+            hall_id text NOT NULL,
+            day date NOT NULL,
+            kind text NOT NULL,             -- case (opened/closed/on_time) | outcome (办结/受理/…)
+            key text NOT NULL,
+            n integer NOT NULL,
+            PRIMARY KEY (hall_id, day, kind, key)
+        )
         """,
     ),
 )

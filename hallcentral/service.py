@@ -11,6 +11,7 @@ import secrets
 from fastapi import Request
 from psycopg_pool import AsyncConnectionPool
 
+from hallcentral import rollups
 from hallcentral.auth import LoginLimiter
 from hallcentral.config import CentralConfig, region_paths
 from hallcentral.db import Partitions, migrate, month_of, open_pool
@@ -47,7 +48,10 @@ class Central:
         await migrate(self.config.database.dsn)
         self._pool = await open_pool(self.config.database.dsn, max_size=self.config.database.pool_max)
         await self.sync_regions()
-        self._tasks = [asyncio.create_task(self._housekeeping(), name="central-housekeeping")]
+        self._tasks = [
+            asyncio.create_task(self._housekeeping(), name="central-housekeeping"),
+            asyncio.create_task(self._keep_rollups(), name="central-rollups"),
+        ]
 
     async def stop(self) -> None:
         for t in self._tasks:
@@ -83,13 +87,44 @@ class Central:
             log.info("retention: dropped event months %s", ", ".join(m.isoformat()[:7] for m in dropped))
         return dropped
 
+    async def build_rollups(self) -> rollups.Built:
+        """Roll up the hall days that are over and not rolled up (or changed since)."""
+        built = await rollups.build_due(self.pool, self.now(), self.config.rollups.days_per_round)
+        if built.days:
+            log.info("roll-ups: %d hall days (%d rows)", built.days, built.rows)
+        return built
+
+    async def _keep_rollups(self) -> None:
+        while True:
+            try:
+                built = await self.build_rollups()
+            except Exception:
+                _stop_if_cancelled()
+                log.exception("central roll-ups failed")
+                built = rollups.Built()
+            _stop_if_cancelled()
+            # A full round means more are waiting (a hall caught up on a week): go on at once.
+            if built.days < self.config.rollups.days_per_round:
+                await asyncio.sleep(self.config.rollups.build_every_s)
+
     async def _housekeeping(self) -> None:
         while True:
             try:
                 await self.apply_retention()
             except Exception:
+                _stop_if_cancelled()
                 log.exception("central housekeeping failed")
+            _stop_if_cancelled()
             await asyncio.sleep(HOUSEKEEPING_S)
+
+
+def _stop_if_cancelled() -> None:
+    """A cancellation that arrives in the middle of a query may come out of psycopg as its own error or not
+    at all (the pool's connection context completes the rollback first): a background loop that logs errors
+    and goes on checks whether it was asked to stop."""
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError
 
 
 def get_central(request: Request) -> Central:

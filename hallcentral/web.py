@@ -29,7 +29,13 @@ from hallweb.html import e, hidden_csrf, layout, table
 
 router = APIRouter(include_in_schema=False)
 
-NAV = (("/overview", "全省/全市总览", "Overview"), ("/admin", "管理", "Admin"))
+NAV = (
+    ("/overview", "全省/全市总览", "Overview"),
+    ("/stats", "统计", "Statistics"),
+    ("/rankings", "排名", "Rankings"),
+    ("/cases", "超期差评", "Overdue 差评"),
+    ("/admin", "管理", "Admin"),
+)
 LOGIN_CSRF = "hallq_central_login"
 COALESCE_S = 0.15
 

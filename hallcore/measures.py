@@ -9,7 +9,11 @@ functions, and the SQL that computes the same figures over many rows is tested a
 - no-show rate = no-shows ÷ called tickets.
 - 参评率 = rated ÷ served (done); 满意率 = (非常满意 + 满意 + 基本满意) ÷ rated.
 - 现场办结率 = done ÷ (done + expired + cancelled): of the people who stayed (no-shows left on their own), the
-  share served the same day.
+  share served the same day. The province centre counts it from outcomes instead (`onsite_rate_outcomes`:
+  办结 ÷ (办结 + 受理) over 即办件, DOMAIN.md), the definition the outcomes issue (22) brings to the hall.
+- Waits and handle times over many rows are counted in tenths of a minute (the resolution pages show);
+  `percentile_tenths` is the nearest-rank percentile of such a histogram, tenths above 24 h folded into one
+  bucket at the largest of them (`cap_tenths`).
 - utilisation = serving time ÷ open time per window (open = from `opened` to `closed`, pauses included).
 - estimate MAE = mean |real wait − point estimate|; coverage = share of real waits inside the shown range.
 
@@ -79,6 +83,28 @@ def percentile_counted(counts: Mapping[K, int], q: float) -> K | None:
         if seen >= rank:
             return v
     return max(counts)
+
+
+#: Histogram resolution is 0.1 minute; values above CAP_TENTHS (24 h) share one overflow bucket, kept at the
+#: largest of them (so the maximum stays exact; a percentile that falls in it reads as that maximum).
+CAP_TENTHS = 14_400
+
+
+def cap_tenths(hist: dict[int, int]) -> dict[int, int]:
+    """Fold the tenths above CAP_TENTHS into one bucket at the largest of them (in place; returned)."""
+    over = [k for k in hist if k > CAP_TENTHS]
+    if len(over) <= 1:
+        return hist
+    top = max(over)
+    n = sum(hist.pop(k) for k in over)
+    hist[top] = n
+    return hist
+
+
+def percentile_tenths(hist: Mapping[int, int], q: float) -> float | None:
+    """The nearest-rank percentile of a tenths-of-a-minute histogram (capped), in minutes."""
+    tenths = percentile_counted(cap_tenths(dict(hist)), q)
+    return None if tenths is None else tenths / 10
 
 
 @dataclass(slots=True)
@@ -155,6 +181,17 @@ def no_show_rate(no_shows: int, called: int) -> float | None:
 def onsite_rate(done: int, expired: int, cancelled: int) -> float | None:
     """现场办结率 = done ÷ (done + expired + cancelled)."""
     return share(done, done + expired + cancelled)
+
+
+#: Outcomes a clerk records (issue 22) that 现场办结率 counts: concluded on the spot, and accepted with a
+#: promised date (承诺).
+ONSITE_DONE = "办结"
+ONSITE_ACCEPTED = "受理"
+
+
+def onsite_rate_outcomes(done: int, accepted: int) -> float | None:
+    """现场办结率 from outcomes = 办结 ÷ (办结 + 受理) over 即办件; None until outcomes are recorded."""
+    return share(done, done + accepted)
 
 
 def utilisation(serving_min: float, open_min: float) -> float | None:

@@ -18,14 +18,25 @@ ignored by its derived tables; `outcome`, `department` and `case_number` (the ou
 allowed and are taken up by the centre when present. A change to what a field *means* (not a field added)
 is a new format version: the centre lists the versions it accepts (`ACCEPTED_FORMATS`) and refuses others
 with that list, so a newer hall knows what the centre needs.
+
+The hall profile (`hall_profile`): what the centre must know of a hall's configuration to count the hall's
+figures by the hall's own definitions — each series' target wait, which matters are 即办件, which department
+owns a matter and a window, the hall's time zone and targets. It rides in the envelope (`"profile"`), not in
+the event log: it is configuration, not something that happened, and the hall's own stream clients never
+need it. Every answer to a batch names the fingerprint of the profile the centre holds (`"profile"`); the
+hall sends its profile again whenever that differs from its own (at its first batch after a start, after a
+config reload, after the centre lost it), so neither side keeps any state about it.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
+from hallcore.config import HallConfig, MatterKind
 from hallcore.privacy import mask_name
 
 FORMAT_VERSION = 1
@@ -147,9 +158,14 @@ def enrollment_code(public_key: bytes) -> str:
 
 
 def envelope(
-    hall: str, sent_at: str, hall_seq: int, oldest_unshipped_at: str | None, events: list[dict[str, Any]]
+    hall: str,
+    sent_at: str,
+    hall_seq: int,
+    oldest_unshipped_at: str | None,
+    events: list[dict[str, Any]],
+    profile: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    return {
+    out = {
         "format": FORMAT_VERSION,
         "hall": hall,
         "sent_at": sent_at,
@@ -157,3 +173,168 @@ def envelope(
         "oldest_unshipped_at": oldest_unshipped_at,
         "events": events,
     }
+    if profile is not None:
+        out["profile"] = profile
+    return out
+
+
+# ---- the hall profile --------------------------------------------------------------------------------------
+
+PROFILE_VERSION = 1
+
+
+def hall_profile(config: HallConfig) -> dict[str, Any]:
+    """The part of the hall's configuration the centre counts with (configuration only: no staff, no
+    stations, no keys, no personal data)."""
+    return {
+        "version": PROFILE_VERSION,
+        "name": config.hall.name,
+        "timezone": config.hall.timezone,
+        "departments": [{"id": d.id, "name": d.name} for d in config.departments],
+        "series": [
+            {"prefix": s.prefix, "name": s.name, "target_wait_min": s.target_wait_min} for s in config.series
+        ],
+        "matters": [
+            {
+                "code": m.code,
+                "name": m.name,
+                "series": m.series,
+                "department": m.department,
+                "immediate": m.kind is MatterKind.ON_THE_SPOT,
+            }
+            for m in config.matters
+        ],
+        "windows": [
+            {"number": w.number, "name": w.name, "department": w.department, "zone": w.zone}
+            for w in config.windows
+        ],
+        "targets": {
+            "onsite_rate": config.targets.onsite_rate,
+            "immediate_share": config.targets.immediate_share,
+            "satisfaction": config.targets.satisfaction,
+        },
+    }
+
+
+def profile_fingerprint(profile: Mapping[str, Any]) -> str:
+    """16 hex digits of the canonical JSON: equal profiles, equal fingerprints, on both sides."""
+    text = json.dumps(profile, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+@dataclass(frozen=True, slots=True)
+class ProfileSeries:
+    prefix: str
+    name: str
+    target_wait_min: int
+
+
+@dataclass(frozen=True, slots=True)
+class ProfileMatter:
+    code: str
+    name: str
+    series: str
+    department: str
+    immediate: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ProfileWindow:
+    number: int
+    name: str
+    department: str
+    zone: str
+
+
+@dataclass(frozen=True, slots=True)
+class HallProfile:
+    """A profile as the centre reads it (`parse_profile`)."""
+
+    fingerprint: str
+    name: str
+    timezone: str
+    departments: tuple[tuple[str, str], ...]  # (id, name)
+    series: tuple[ProfileSeries, ...]
+    matters: tuple[ProfileMatter, ...]
+    windows: tuple[ProfileWindow, ...]
+    targets: dict[str, float]
+
+
+class ProfileError(ValueError):
+    """A profile that is not one this code reads; the message says which field."""
+
+
+def _str(d: Mapping[str, Any], key: str, where: str) -> str:
+    v = d.get(key)
+    if not isinstance(v, str):
+        raise ProfileError(f"{where}.{key} is text")
+    return v
+
+
+def _int(d: Mapping[str, Any], key: str, where: str) -> int:
+    v = d.get(key)
+    if not isinstance(v, int) or isinstance(v, bool):
+        raise ProfileError(f"{where}.{key} is a whole number")
+    return v
+
+
+def _items(d: Mapping[str, Any], key: str) -> list[Mapping[str, Any]]:
+    v = d.get(key)
+    if not isinstance(v, list) or not all(isinstance(x, Mapping) for x in v):
+        raise ProfileError(f"profile.{key} is a list of objects")
+    return v
+
+
+def parse_profile(data: Any) -> HallProfile:
+    """Check a received profile's shape (every field the centre uses) and read it."""
+    if not isinstance(data, Mapping):
+        raise ProfileError("profile is an object")
+    if data.get("version") != PROFILE_VERSION:
+        raise ProfileError(f"profile.version {data.get('version')!r} is not {PROFILE_VERSION}")
+    targets = data.get("targets")
+    if not isinstance(targets, Mapping) or not all(
+        isinstance(v, int | float) and not isinstance(v, bool) for v in targets.values()
+    ):
+        raise ProfileError("profile.targets maps names to numbers")
+    matters = []
+    for i, m in enumerate(_items(data, "matters")):
+        where = f"profile.matters[{i}]"
+        if not isinstance(m.get("immediate"), bool):
+            raise ProfileError(f"{where}.immediate is true or false")
+        matters.append(
+            ProfileMatter(
+                _str(m, "code", where),
+                _str(m, "name", where),
+                _str(m, "series", where),
+                _str(m, "department", where),
+                bool(m["immediate"]),
+            )
+        )
+    return HallProfile(
+        fingerprint=profile_fingerprint(data),
+        name=_str(data, "name", "profile"),
+        timezone=_str(data, "timezone", "profile"),
+        departments=tuple(
+            (_str(d, "id", f"profile.departments[{i}]"), _str(d, "name", f"profile.departments[{i}]"))
+            for i, d in enumerate(_items(data, "departments"))
+        ),
+        series=tuple(
+            ProfileSeries(
+                _str(s, "prefix", f"profile.series[{i}]"),
+                _str(s, "name", f"profile.series[{i}]"),
+                _int(s, "target_wait_min", f"profile.series[{i}]"),
+            )
+            for i, s in enumerate(_items(data, "series"))
+        ),
+        matters=tuple(matters),
+        windows=tuple(
+            ProfileWindow(
+                _int(w, "number", f"profile.windows[{i}]"),
+                _str(w, "name", f"profile.windows[{i}]"),
+                _str(w, "department", f"profile.windows[{i}]"),
+                _str(w, "zone", f"profile.windows[{i}]"),
+            )
+            for i, w in enumerate(_items(data, "windows"))
+        ),
+        targets={str(k): float(v) for k, v in targets.items()},
+    )

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from hallcore import measures
 from hallcore.config import HallConfig, MatterKind
 
 #: Bumped when what is stored changes: every day is rebuilt under the new format. 2: a wait of exactly the
@@ -38,9 +39,8 @@ TICKET_DIMS = {
 RATING_DIMS = {"matter": "matter", "window": "window", "clerk": "staff", "hour": "hour_utc"}
 HIST_WHAT = {"wait": "wait_min", "handle": "handle_min"}
 COUNT_KINDS = ("precheck", "missing", "estimate", "pause", "open", "case", "case_open_due")
-#: Histogram resolution is 0.1 minute; values above CAP_TENTHS (24 h) share one overflow bucket, kept at the
-#: largest of them (so the maximum stays exact; a percentile that falls in it reads as that maximum).
-CAP_TENTHS = 14_400
+#: Histogram resolution is 0.1 minute (hallcore.measures.CAP_TENTHS: waits over 24 h share one bucket).
+CAP_TENTHS = measures.CAP_TENTHS
 
 _TICKETS = "tickets INDEXED BY tickets_stats"
 _DAYS_IN = "day IN (SELECT value FROM json_each(:days))"
@@ -57,15 +57,7 @@ def ms(expr: str) -> str:
 # ---- histograms --------------------------------------------------------------------------------------------
 
 
-def cap(hist: dict[int, int]) -> dict[int, int]:
-    """Fold the tenths above CAP_TENTHS into one bucket at the largest of them."""
-    over = [k for k in hist if k > CAP_TENTHS]
-    if len(over) <= 1:
-        return hist
-    top = max(over)
-    n = sum(hist.pop(k) for k in over)
-    hist[top] = n
-    return hist
+cap = measures.cap_tenths
 
 
 def encode(hist: dict[int, int]) -> bytes:

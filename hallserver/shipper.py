@@ -10,6 +10,10 @@
   body bytes; the hall enrolls with its public key and ships only after the centre's operator approved it,
   comparing the code both sides show (`hallcore.shipping.enrollment_code`).
 - Only what the centre needs leaves the hall: every event passes `hallcore.shipping.export_body`.
+- The hall profile (`hallcore.shipping.hall_profile`: series targets, 即办件 matters, departments) rides in a
+  batch whenever the fingerprint the centre answers with is not the hall's own: the first batch after a
+  start, after a config reload, after the centre lost it. A centre that answers without one does not read
+  profiles, and is not sent one again.
 
 Backoff waits are real time (network retries), not hall time.
 """
@@ -40,6 +44,8 @@ from hallcore.shipping import (
     enrollment_code,
     envelope,
     export_event,
+    hall_profile,
+    profile_fingerprint,
 )
 from hallserver.service import HallServer
 
@@ -143,6 +149,9 @@ class Shipper:
         self._task: asyncio.Task[None] | None = None
         self._key: Ed25519PrivateKey | None = None
         self._last_ok_mono = 0.0
+        # The profile fingerprint the centre said it holds (None: not known yet, so send ours).
+        self._centre_profile: str | None = None
+        self._profile: tuple[object, dict[str, Any], str] | None = None  # (config, profile, fingerprint)
 
     @property
     def config(self) -> Central:
@@ -174,6 +183,14 @@ class Shipper:
         else:
             self.state.backlog_age_s = None if self.state.backlog is None else 0.0
         return self.state.as_json()
+
+    def _own_profile(self) -> tuple[dict[str, Any], str]:
+        """The profile of the running config (made again after a reload) and its fingerprint."""
+        config = self.hall.config
+        if self._profile is None or self._profile[0] is not config:
+            profile = hall_profile(config)
+            self._profile = (config, profile, profile_fingerprint(profile))
+        return self._profile[1], self._profile[2]
 
     def _signed(self, payload: dict[str, Any]) -> tuple[bytes, dict[str, str]]:
         assert self._key is not None
@@ -280,8 +297,14 @@ class Shipper:
             and time.monotonic() - self._last_ok_mono < self.config.heartbeat_s
         ):
             return self.config.poll_s
+        profile, fp = self._own_profile()
         payload = envelope(
-            self.hall.config.hall.id, self.hall.clock.now().isoformat(), hall_seq, oldest, events
+            self.hall.config.hall.id,
+            self.hall.clock.now().isoformat(),
+            hall_seq,
+            oldest,
+            events,
+            profile if self._centre_profile != fp else None,
         )
         r = await self._post(client, f"{base}/api/v1/batches", payload)
         if r.status_code == 409:
@@ -297,6 +320,8 @@ class Shipper:
             self._refused(r)
         data = r.json()
         self.state.acked_seq = int(data["acked_seq"])
+        # A centre that does not answer with a fingerprint does not read profiles: stop sending ours.
+        self._centre_profile = str(data["profile"] or "") if "profile" in data else fp
         self.state.shipped += int(data.get("applied", 0))
         self.state.state = "shipping"
         self._ok()

@@ -26,42 +26,16 @@ from zoneinfo import ZoneInfo
 from hallcore import measures
 from hallcore.config import HallConfig
 from hallcore.model import SCORE_NAMES
+from hallcore.periods import PERIODS, Span, span_for
 from hallserver import rollup_compute, rollups, stats_live, stats_rolled
-from hallserver.stats_raw import Raw, Reader, Row, Span, max_of, mean_min
+from hallserver.stats_raw import Raw, Reader, Row, max_of, mean_min
 
 __all__ = ["DIMENSIONS", "PERIODS", "Report", "Row", "Span", "Target", "build_report", "span_for"]
 
 #: Group keys of the per-dimension table (page selector and export sheets).
 DIMENSIONS = ("matter", "series", "window", "clerk", "hour")
-PERIODS = ("day", "week", "month", "year", "custom")
 #: Upper edges (minutes) of the wait-distribution bars; the last bar is "over the last edge".
 WAIT_BINS = (5, 10, 15, 20, 30, 45, 60, 90, 120)
-
-
-# ---- ranges ------------------------------------------------------------------------------------------------
-
-
-def span_for(period: str, anchor: dt.date, end: dt.date | None = None) -> Span:
-    """The day, ISO week (Mon–Sun), calendar month or year around `anchor`; custom: anchor..end."""
-    if period == "day":
-        return Span(anchor, anchor, period)
-    if period == "week":
-        start = anchor - dt.timedelta(days=anchor.weekday())
-        return Span(start, start + dt.timedelta(days=6), period)
-    if period == "month":
-        start = anchor.replace(day=1)
-        nxt = (start + dt.timedelta(days=32)).replace(day=1)
-        return Span(start, nxt - dt.timedelta(days=1), period)
-    if period == "year":
-        return Span(anchor.replace(month=1, day=1), anchor.replace(month=12, day=31), period)
-    if period == "custom":
-        last = end or anchor
-        if last < anchor:
-            raise ValueError("the range ends before it starts")
-        if (last - anchor).days > 3660:
-            raise ValueError("a range is at most ten years")
-        return Span(anchor, last, period)
-    raise ValueError(f"unknown period {period!r}: one of {', '.join(PERIODS)}")
 
 
 # ---- figures ---------------------------------------------------------------------------------------------
@@ -111,9 +85,8 @@ def _offset_hours(config: HallConfig, day: dt.date) -> int:
 
 
 def percentile(hist: dict[int, int], q: float) -> float | None:
-    """The nearest-rank percentile of a tenths-of-a-minute histogram, in minutes."""
-    tenths = measures.percentile_counted(hist, q)
-    return None if tenths is None else tenths / 10
+    """The nearest-rank percentile of a tenths-of-a-minute histogram, in minutes (`_finish` capped it)."""
+    return measures.percentile_tenths(hist, q)
 
 
 def _finish(row: Row, hist: dict[int, int], handle_hist: dict[int, int]) -> None:

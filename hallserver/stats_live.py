@@ -11,6 +11,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from hallcore.config import HallConfig
+from hallcore.periods import Span
 from hallserver import rollup_compute
 from hallserver.stats_raw import (
     DIM_SQL,
@@ -20,7 +21,6 @@ from hallserver.stats_raw import (
     Raw,
     Reader,
     Row,
-    Span,
     case_summary,
     estimate_summary,
     read_staff_names,

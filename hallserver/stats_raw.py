@@ -4,7 +4,6 @@ whole range (`stats_live`) and the roll-ups of finished days merged with the day
 
 from __future__ import annotations
 
-import datetime as dt
 import sqlite3
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -22,25 +21,6 @@ TICKETS = "tickets INDEXED BY tickets_stats"
 RANGE = "day BETWEEN :d0 AND :d1"
 #: `hallcore.measures.SATISFIED_SCORES` as a test on `ratings.score`.
 SATISFIED_SQL = f"score IN ({', '.join(str(s) for s in measures.SATISFIED_SCORES)})"
-
-
-@dataclass(frozen=True, slots=True)
-class Span:
-    """Business days `start`..`end`, both included."""
-
-    start: dt.date
-    end: dt.date
-    period: str = "custom"
-
-    @property
-    def days(self) -> int:
-        return (self.end - self.start).days + 1
-
-    @property
-    def label(self) -> str:
-        if self.start == self.end:
-            return self.start.isoformat()
-        return f"{self.start.isoformat()} – {self.end.isoformat()}"
 
 
 @dataclass(slots=True)

@@ -11,12 +11,12 @@ from typing import Any
 
 from hallcore import measures
 from hallcore.config import HallConfig
+from hallcore.periods import Span
 from hallserver import rollup_compute, rollups
 from hallserver.stats_raw import (
     Raw,
     Reader,
     Row,
-    Span,
     case_summary,
     estimate_summary,
     max_of,

@@ -55,6 +55,9 @@ port = 0
 offline_after_s = {offline_after_s}
 push_every_s = 0.5
 
+[rollups]
+build_every_s = 0.3
+
 [[regions]]
 id = "prov"
 name = "测试省"
@@ -403,6 +406,9 @@ class SimHall:
         self.seq = 0
         self.day = day
         self.numbers = 0
+        self.profile: dict[str, Any] | None = (
+            None  # sent with the next batch (hallcore.shipping.hall_profile)
+        )
 
     def _post(self, path: str, payload: dict[str, Any]) -> httpx.Response:
         import base64
@@ -442,9 +448,12 @@ class SimHall:
             items.append(export_event(self.seq, body["at"], kind, body))
         r = self._post(
             "/api/v1/batches",
-            envelope(self.hall_id, items[-1]["at"] if items else self.at(0), self.seq, None, items),
+            envelope(
+                self.hall_id, items[-1]["at"] if items else self.at(0), self.seq, None, items, self.profile
+            ),
         )
         assert r.status_code == 200, r.text
+        self.profile = None
 
     def window(self, number: int, state: str, minute: int, current: str = "") -> tuple[str, dict[str, Any]]:
         view = {
@@ -457,22 +466,24 @@ class SimHall:
         }
         return "window_changed", {"at": self.at(minute), "action": "opened", "window": view}
 
-    def issue(self, minute: int) -> tuple[str, dict[str, Any]]:
+    def issue(self, minute: int, matter: str = "HJ01") -> tuple[str, dict[str, Any]]:
         self.numbers += 1
         label = f"A{self.numbers:03d}"
         return "ticket_issued", {
             "at": self.at(minute),
-            "ticket": self._ticket(label, "waiting", minute),
+            "ticket": self._ticket(label, "waiting", minute, matter=matter),
             "ahead": 0,
             "waiting": {},
         }
 
-    def _ticket(self, label: str, state: str, minute: int, window: int | None = None) -> dict[str, Any]:
+    def _ticket(
+        self, label: str, state: str, minute: int, window: int | None = None, matter: str = "HJ01"
+    ) -> dict[str, Any]:
         return {
             "id": f"{self.day.isoformat()}/{label}",
             "label": label,
             "series": "A",
-            "matter": "HJ01",
+            "matter": matter,
             "matter_name": "户口迁移",
             "source": "kiosk",
             "priority": "normal",
@@ -481,7 +492,18 @@ class SimHall:
             "window": window,
         }
 
-    def call(self, label: str, window: int, minute: int) -> tuple[str, dict[str, Any]]:
+    def finish(
+        self, label: str, window: int, minute: int, matter: str = "HJ01", outcome: str = ""
+    ) -> tuple[str, dict[str, Any]]:
+        """The clerk finishes the case (with the outcome the outcomes issue adds to the event)."""
+        kind, body = self.call(label, window, minute, matter=matter)
+        body["action"] = "finished"
+        body["ticket"]["state"] = "done"
+        if outcome:
+            body["ticket"]["outcome"] = outcome
+        return kind, body
+
+    def call(self, label: str, window: int, minute: int, matter: str = "HJ01") -> tuple[str, dict[str, Any]]:
         w = {
             "number": window,
             "name": f"{window}号窗口",
@@ -493,7 +515,7 @@ class SimHall:
         return "ticket_changed", {
             "at": self.at(minute),
             "action": "called",
-            "ticket": self._ticket(label, "called", minute, window),
+            "ticket": self._ticket(label, "called", minute, window, matter=matter),
             "window": w,
             "waiting": {},
         }

@@ -103,7 +103,7 @@ def test_enroll_approve_ship_once_and_refusals(cluster: Cluster, tmp_path: pathl
             r = _post(c.url, key, "h1", batch)
             assert (r.status_code, r.json()["acked_seq"]) == (200, 2), r.text
         overlap = envelope("h1", AT, 3, AT, [_issued(2, "A002"), _issued(3, "A003")])
-        assert _post(c.url, key, "h1", overlap).json() == {"acked_seq": 3, "applied": 1}
+        assert _post(c.url, key, "h1", overlap).json() == {"acked_seq": 3, "applied": 1, "profile": None}
         assert c.sql("SELECT count(*), min(seq), max(seq) FROM events") == [(3, 1, 3)]
         assert c.sql("SELECT count(*) FROM tickets WHERE state = 'waiting'") == [(3,)]
         # What left the hall: no free text, a masked name only.

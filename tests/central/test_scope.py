@@ -70,19 +70,23 @@ def test_city_user_never_sees_another_citys_hall(cluster: Cluster, tmp_path: pat
             for route in sorted(routes, key=lambda r: r["path"] == "/logout"):
                 path, methods = route["path"], route["methods"]
                 url = (
-                    path.replace("{hall_id}", B_ID).replace("{day}", DAY).replace("{path:path}", "style.css")
+                    path.replace("{hall_id}", B_ID)
+                    .replace("{region_id}", "city-b")
+                    .replace("{day}", DAY)
+                    .replace("{path:path}", "style.css")
                 )
+                foreign = "{hall_id}" in path or "{region_id}" in path
                 for method in methods:
                     if method in ("HEAD", "OPTIONS"):
                         continue
                     if method == "WS":
                         text = _ws_text(c, url, cookie)
-                        if "{hall_id}" in path:
+                        if foreign:
                             assert text == "refused 403", text
                     elif method == "GET":
                         r = client.get(url)
                         text = r.text
-                        if "{hall_id}" in path:
+                        if foreign:
                             assert r.status_code == 404, (url, r.status_code)
                     else:
                         r = client.request(
@@ -92,7 +96,7 @@ def test_city_user_never_sees_another_citys_hall(cluster: Cluster, tmp_path: pat
                             headers={"x-csrf-token": csrf},
                         )
                         text = r.text + r.headers.get("location", "")
-                        if "{hall_id}" in path:
+                        if foreign:
                             assert r.status_code in (403, 404), (url, r.status_code)
                     _no_b(text, f"{method} {url}")
                     covered.add((path, method))
@@ -113,6 +117,15 @@ def test_city_user_never_sees_another_citys_hall(cluster: Cluster, tmp_path: pat
             assert client.get("/api/halls/hall-a").json()["name"] == "甲市一县大厅"
             assert client.get(f"/api/halls/hall-a/days/{DAY}").json()["rated"] == 1
             assert json.loads(_ws_text(c, "/ws/overview", cookie))["halls"][0]["hall_id"] == "hall-a"
+            # The statistics routes of the user's own region and hall answer, with hall A only.
+            for path in ("/api/stats/city-a", "/api/stats/county-a1", "/api/rankings/city-a"):
+                got = client.get(path, params={"period": "day", "day": DAY})
+                assert got.status_code == 200, path
+                _no_b(got.text, path)
+            lines = client.get("/api/stats/city-a", params={"period": "day", "day": DAY}).json()["lines"]
+            assert [(x["key"], x["rated"]) for x in lines] == [("hall-a", 1)]
+            assert client.get("/api/halls/hall-a/stats", params={"day": DAY}).status_code == 200
+            assert B_NAME in boss.get("/stats/prov", params={"period": "day", "day": DAY}).text
             assert B_NAME in boss.get("/overview").text
             assert C_NAME in boss.get("/admin").text  # pending halls: the province's administrators only
             with closing(c.login(CITY_B)) as bee:

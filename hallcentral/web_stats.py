@@ -1,0 +1,234 @@
+"""The centre's statistics pages: figures across the halls of a region, or of one hall, for a period, by
+hall, child region, day, department, matter, series, window, clerk or hour — as a page, as JSON and as
+CSV/XLSX (audited).
+
+Every route takes a region (or a hall) in its path and answers 404 unless it is in the user's subtree,
+exactly like a hall outside it (hallcentral/web.py); the queries then read that subtree only.
+"""
+
+# ruff: noqa: E501 - HTML markup reads better on one line than split mid-tag
+
+from __future__ import annotations
+
+import urllib.parse
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+
+from hallcentral import exports, statistics
+from hallcentral.auth import User
+from hallcentral.overview import visible
+from hallcentral.service import Central, get_central
+from hallcentral.web import _not_found, _page, _unauthorized, _user
+from hallcentral.web_query import (
+    BadQuery,
+    bad,
+    children,
+    choice,
+    export,
+    form,
+    minutes,
+    pct,
+    qs,
+    region_in_scope,
+    span_of,
+    table_json,
+    table_of,
+)
+from hallweb.html import e, table
+
+router = APIRouter(include_in_schema=False)
+
+# ---- statistics ------------------------------------------------------------------------------------------
+
+
+@router.get("/stats")
+async def stats_home(request: Request) -> Response:
+    user = await _user(request)
+    if user is None:
+        return _unauthorized(request)
+    return RedirectResponse(f"/stats/{urllib.parse.quote(user.region_id, safe='')}", 303)
+
+
+def _statstable_of(t: statistics.Table) -> str:
+    rows = []
+    ids = []
+    for line in [*t.lines, t.total]:
+        f = line.figures()
+        name = e(f["name"])
+        if t.by == "hall" and f["hall_id"]:
+            name = f'<a href="/halls/{e(urllib.parse.quote(f["hall_id"], safe=""))}/stats">{name}</a>'
+        rows.append(
+            [
+                name,
+                f'<span class="num tickets">{f["tickets"]}</span>',
+                f'<span class="num served">{f["served"]}</span>',
+                str(f["no_shows"]),
+                minutes(f["wait_mean"]),
+                minutes(f["wait_p90"]),
+                pct(f["within_target"]),
+                minutes(f["handle_mean"]),
+                str(f["rated"]),
+                f'<span class="sat">{pct(f["satisfaction"])}</span>',
+                f'<span class="onsite">{pct(f["onsite_rate"])}</span>',
+                pct(f["immediate_share"]),
+                f'<span class="bad">{f["bad"]}</span>',
+                f'<span class="overdue">{f["cases_overdue"]}</span>',
+            ]
+        )
+        ids.append("line-total" if line is t.total else f"line-{line.key}")
+    return table(
+        [
+            statistics.GROUPING_NAMES[t.by],
+            "取号",
+            "办结",
+            "过号",
+            "平均等候(分)",
+            "P90等候(分)",
+            "目标内",
+            "平均办理(分)",
+            "评价",
+            "满意率",
+            "现场办结率",
+            "即办件占比",
+            "差评",
+            "超期差评",
+        ],
+        rows,
+        row_ids=ids,
+    )
+
+
+def _missing(t: statistics.Table) -> str:
+    if not t.missing_top:
+        return ""
+    return "<h2>最常缺少的材料</h2>" + table(["材料", "次数"], [[e(m), str(n)] for m, n in t.missing_top])
+
+
+@dataclass(frozen=True, slots=True)
+class _StatsView:
+    """A statistics table as asked for, of a region or of one hall the user may see."""
+
+    user: User
+    central: Central
+    table: statistics.Table
+    base: str  # the page's path (exports hang below it)
+    target: str  # region or hall id
+    title: str
+
+
+async def _stats(request: Request, region_id: str = "", hall_id: str = "") -> _StatsView | Response:
+    user = await _user(request)
+    if user is None:
+        return _unauthorized(request)
+    central = get_central(request)
+    if hall_id:
+        if not await visible(central.pool, user.region_path, hall_id):
+            return _not_found()
+        region = (user.region_id, "", user.region_path)
+        base, default_by = f"/halls/{urllib.parse.quote(hall_id, safe='')}/stats", "matter"
+    else:
+        found = await region_in_scope(central, user, region_id)
+        if found is None:
+            return _not_found()
+        region = found
+        base, default_by = f"/stats/{urllib.parse.quote(region_id, safe='')}", "hall"
+    try:
+        span = span_of(central, request.query_params)
+        by = choice(request.query_params, "by", statistics.GROUPINGS, default_by)
+    except BadQuery as exc:
+        return bad(exc)
+    t = await table_of(central, region, span, by, hall_id)
+    return _StatsView(
+        user, central, t, base, hall_id or region_id, await _hall_name(central, hall_id) or t.region
+    )
+
+
+async def _hall_name(central: Central, hall_id: str) -> str:
+    if not hall_id:
+        return ""
+    async with central.pool.connection() as conn:
+        cur = await conn.execute("SELECT name FROM halls WHERE hall_id = %s", (hall_id,))
+        row = await cur.fetchone()
+        await conn.rollback()
+    return str(row[0]) if row else hall_id
+
+
+def _statsexport(request: Request, v: _StatsView) -> Any:
+    t = v.table
+    what = "hall_stats" if v.base.startswith("/halls/") else "stats"
+    stem = f"统计-{v.title}-{t.span.label}-{t.by}"
+    return export(
+        request,
+        v.user,
+        v.central,
+        what,
+        v.target,
+        {"span": t.span.label, "by": t.by},
+        lambda f: exports.stats(t, f),
+        stem,
+    )
+
+
+async def _stats_page(request: Request, v: _StatsView) -> Response:
+    t, q = v.table, request.query_params
+    links = ""
+    if not v.base.startswith("/halls/"):
+        subregions = await children(
+            v.central, (await region_in_scope(v.central, v.user, v.target) or ("", "", ""))[2]
+        )
+        sub = " ".join(
+            f'<a href="/stats/{urllib.parse.quote(i, safe="")}?{e(qs(q))}">{e(n)}</a>' for i, n in subregions
+        )
+        quoted = e(urllib.parse.quote(v.target, safe=""))
+        links = (f"下级地区：{sub} · " if sub else "") + (
+            f'<a href="/rankings/{quoted}?{e(qs(q, drop=("by",)))}">排名</a> · <a href="/cases/{quoted}">超期差评</a> · '
+        )
+    else:
+        links = f'<a href="/halls/{e(urllib.parse.quote(v.target, safe=""))}">← 实时</a> · '
+    base = e(v.base)
+    body = f"""<h1>{e(v.title)} · 统计 <span class="muted">{e(t.span.label)}</span></h1>
+      {form(v.base, q, statistics.GROUPINGS, statistics.GROUPING_NAMES, "by", t.by)}
+      <p>{links}导出 <a id="export-csv" href="{base}/export?{e(qs(q, format="csv"))}">CSV</a>
+      <a id="export-xlsx" href="{base}/export?{e(qs(q, format="xlsx"))}">XLSX</a></p>
+      <p class="muted">{t.halls} 个大厅</p>
+      {_statstable_of(t)}{_missing(t)}"""
+    return _page(f"{v.title} 统计", body, v.user, v.central, nav="/stats")
+
+
+@router.get("/api/stats/{region_id}")
+async def stats_api(request: Request, region_id: str) -> Response:
+    v = await _stats(request, region_id=region_id)
+    return v if isinstance(v, Response) else JSONResponse(table_json(v.table))
+
+
+@router.get("/stats/{region_id}/export")
+async def statsexport(request: Request, region_id: str) -> Response:
+    v = await _stats(request, region_id=region_id)
+    return v if isinstance(v, Response) else await _statsexport(request, v)
+
+
+@router.get("/stats/{region_id}")
+async def stats_page(request: Request, region_id: str) -> Response:
+    v = await _stats(request, region_id=region_id)
+    return v if isinstance(v, Response) else await _stats_page(request, v)
+
+
+@router.get("/api/halls/{hall_id}/stats")
+async def hall_stats_api(request: Request, hall_id: str) -> Response:
+    v = await _stats(request, hall_id=hall_id)
+    return v if isinstance(v, Response) else JSONResponse(table_json(v.table))
+
+
+@router.get("/halls/{hall_id}/stats/export")
+async def hall_statsexport(request: Request, hall_id: str) -> Response:
+    v = await _stats(request, hall_id=hall_id)
+    return v if isinstance(v, Response) else await _statsexport(request, v)
+
+
+@router.get("/halls/{hall_id}/stats")
+async def hall_stats_page(request: Request, hall_id: str) -> Response:
+    v = await _stats(request, hall_id=hall_id)
+    return v if isinstance(v, Response) else await _stats_page(request, v)
