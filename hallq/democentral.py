@@ -10,8 +10,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import re
+import subprocess
 import time
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
 
 from hallq.crowd import CROWD_WINDOWS, Crowd
 
@@ -19,7 +21,6 @@ if TYPE_CHECKING:
     from collections.abc import AsyncIterator
 
     from hallcentral.service import Central
-    from hallq.demo import Demo
 
 CENTRAL_ADMIN = ("admin", "hallq-central-demo")
 #: The demo hall and the simulated ones: (hall id, name, region in config/central.toml).
@@ -43,8 +44,22 @@ def renamed(text: str, hall_id: str, name: str) -> str:
     return re.sub(r'^name = "[^"]+"', f'name = "{name}"', text, count=1, flags=re.MULTILINE)
 
 
+class Host(Protocol):
+    """What the centre's part needs of the demo (hallq/demo.py `Demo`, which starts it): a protocol, so that
+    this module does not import the demo that imports it."""
+
+    state: Path
+    timezone: str | None
+    procs: dict[str, subprocess.Popen[bytes]]
+    stack: contextlib.ExitStack
+
+    def log(self, text: str) -> None: ...
+
+    def spawn(self, name: str, *args: str) -> None: ...
+
+
 class CentralDemo:
-    def __init__(self, demo: Demo) -> None:
+    def __init__(self, demo: Host) -> None:
         self.demo = demo
         self.config = demo.state / "central.toml"
         self.url = ""
@@ -54,7 +69,7 @@ class CentralDemo:
         import httpx
 
         from hallcentral.devcluster import start_cluster
-        from hallq.demo import CONFIG_DIR, free_port
+        from hallq.demohall import CONFIG_DIR, free_port
 
         cluster = start_cluster()
         self.demo.stack.callback(cluster.stop)
@@ -121,7 +136,7 @@ class CentralDemo:
 
     def sim_halls(self) -> list[Crowd]:
         """Two more hall servers shipping to the centre, each worked by its own crowd."""
-        from hallq.demo import CLERK_PIN, CONFIG_DIR, MANAGER, clerk_code, free_port, rewrite_config
+        from hallq.demohall import CLERK_PIN, CONFIG_DIR, MANAGER, clerk_code, free_port, rewrite_config
         from hallserver import admin
         from hallserver.configfile import read_config
 

@@ -15,9 +15,6 @@ from hallserver.auth import HALL_READERS, Principal
 from hallserver.bodies import DeviceHealthIn
 from hallserver.deps import get_hall, respond, roles, run_job
 from hallserver.openapi import documented
-from hallserver.service import HallServer
-from hallserver.store import Job
-from hallserver.views import call_events
 from hallserver.writectx import Reply, WriteCtx, ok
 
 router = APIRouter()
@@ -50,18 +47,6 @@ async def remaining(request: Request) -> Response:
     now = hall.store.now()
 
     return respond(ok(await hall.store.engine_read(lambda engine: build.remaining(engine, now))))
-
-
-def snapshot_job(hall: HallServer, *, public: bool) -> Job:
-    """A snapshot consistent with its seq: built on the writer, between commands, like a command."""
-
-    def run(ctx: WriteCtx) -> Reply:
-        extra = [r.text for r in ctx.records if r.is_call]
-        calls = call_events(hall.calls_now(extra))
-        devices = None if public else ctx.store.device_health
-        return ok(build.snapshot(ctx.engine, ctx.seq, ctx.now, calls, devices))
-
-    return Job(run)
 
 
 @router.get(

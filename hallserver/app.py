@@ -31,6 +31,7 @@ from hallcore.clock import Clock, SystemClock
 from hallcore.config import Durability, HallConfig
 from hallcore.configload import ConfigError
 from hallserver import api_hall, api_stations, api_tickets, api_windows, openapi, web
+from hallserver.api_events import open_events
 from hallserver.configfile import read_config
 from hallserver.discovery import MdnsSettings
 from hallserver.errors import ApiError
@@ -38,7 +39,6 @@ from hallserver.evloop import new_event_loop
 from hallserver.hotpath import HotPaths
 from hallserver.service import HallServer, Settings
 from hallserver.shipper import Shipper
-from hallserver.stream.events import open_events
 from hallserver.stream.server import StreamServer
 from hallserver.writectx import dumps
 

@@ -22,6 +22,7 @@ from typing import Any
 
 from hallcore import commands as c
 from hallcore import replies
+from hallcore import replybuilders as build
 from hallcore.calendar import HallCalendar
 from hallcore.clock import Clock
 from hallcore.config import Durability, HallConfig
@@ -39,6 +40,7 @@ from hallserver.purge import purge
 from hallserver.store import Job, Store
 from hallserver.stream.hub import Hub
 from hallserver.stream.snapshots import SnapshotCache
+from hallserver.views import call_events
 from hallserver.writectx import Reply, WriteCtx, ok
 
 log = logging.getLogger(__name__)
@@ -268,9 +270,15 @@ class HallServer:
         self.hub.heartbeat(self.clock.now().isoformat())
 
     async def _build_snapshot(self, public: bool) -> Reply:
-        from hallserver.api_hall import snapshot_job
+        """A snapshot consistent with its seq: built on the writer, between commands, like a command."""
 
-        return await self.run(snapshot_job(self, public=public))
+        def run(ctx: WriteCtx) -> Reply:
+            extra = [r.text for r in ctx.records if r.is_call]
+            calls = call_events(self.calls_now(extra))
+            devices = None if public else ctx.store.device_health
+            return ok(build.snapshot(ctx.engine, ctx.seq, ctx.now, calls, devices))
+
+        return await self.run(Job(run))
 
     # ---- jobs -------------------------------------------------------------------------------------------
 

@@ -7,18 +7,28 @@ import datetime as dt
 import json
 import sqlite3
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from hallcore import commands as c
+from hallcore.clock import Clock
 from hallcore.codec import encode
+from hallcore.config import HallConfig
 from hallcore.engine import Accepted, Engine, Outcome
 from hallcore.events import Event, PrecheckRecorded, TicketChanged, TicketIssued
 from hallserver import rows
 from hallserver.errors import ApiError
 from hallserver.eventlog import EventRecord, describe
 
-if TYPE_CHECKING:
-    from hallserver.store import Store
+
+class StoreState(Protocol):
+    """What a job may read and replace of the store (hallserver/store.py `Store`, which runs the jobs): a
+    protocol, so that this module does not import the store that imports it."""
+
+    engine: Engine
+    config: HallConfig
+    clock: Clock
+    tokens: dict[str, str]  # status token -> ticket id
+    device_health: dict[tuple[str, str], tuple[str, str]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,7 +61,7 @@ def error_reply(err: ApiError) -> Reply:
 class WriteCtx:
     """Per-batch context. Everything written here commits (or rolls back) with the batch."""
 
-    def __init__(self, store: Store, conn: sqlite3.Connection, seq: int) -> None:
+    def __init__(self, store: StoreState, conn: sqlite3.Connection, seq: int) -> None:
         self.store = store
         self.conn = conn
         self.seq = seq

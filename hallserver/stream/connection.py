@@ -20,16 +20,44 @@ import logging
 import socket
 import sqlite3
 from collections import deque
-from collections.abc import Awaitable
-from typing import TYPE_CHECKING, Any
+from collections.abc import Awaitable, Callable
+from typing import Any, Protocol, TypeVar
 
+from hallcore.config import HallConfig
 from hallserver.eventlog import StreamFilter, record_from_text
 from hallserver.stream import wire
-from hallserver.stream.access import Grant, Refusal, origin_allowed
-from hallserver.stream.hub import HEARTBEAT
+from hallserver.stream.access import Grant, Refusal, Route, origin_allowed
+from hallserver.stream.hub import HEARTBEAT, Hub
+from hallserver.stream.snapshots import SnapshotCache
 
-if TYPE_CHECKING:
-    from hallserver.stream.server import StreamServer
+T = TypeVar("T")
+
+
+class Server(Protocol):
+    """What a connection needs of the stream server (server.py `StreamServer`): a protocol, so that this
+    module does not import the server that imports it."""
+
+    routes: dict[str, Route]
+
+    @property
+    def hub(self) -> Hub: ...
+
+    @property
+    def snapshots(self) -> SnapshotCache: ...
+
+    @property
+    def config(self) -> HallConfig: ...
+
+    @property
+    def limit(self) -> int: ...
+
+    @property
+    def snapshot_threshold(self) -> int: ...
+
+    def admit(self, conn: Connection) -> None: ...
+
+    async def read(self, fn: Callable[[sqlite3.Connection], T]) -> T: ...
+
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +94,7 @@ class Connection(asyncio.Protocol):
         "floor",
     )
 
-    def __init__(self, server: StreamServer, connections: set[Any] | None) -> None:
+    def __init__(self, server: Server, connections: set[Any] | None) -> None:
         self._server = server
         self._connections = connections  # uvicorn's, so that its shutdown closes us too
         self._transport: asyncio.Transport | None = None

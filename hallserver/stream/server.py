@@ -1,9 +1,10 @@
 """The stream path: WebSocket routes, the Origin check, and admission of new connections in bounded batches.
 
 `StreamServer.protocol` is uvicorn's `ws` protocol class (app.py `uvicorn_config`): every WebSocket upgrade on
-the server's port comes here, whatever its path; `/events` is the hall's stream (`events.py`), and the web
-dashboard registers `/web/events` with its own cookie check (`add_route`). Both are served by the same
-connection code and hub.
+the server's port comes here, whatever its path; `/events` is the hall's stream (hallserver/api_events.py),
+and the web dashboard registers `/web/events` with its own cookie check (`add_route`). Both are served by the
+same connection code and hub. The hall is seen through the `Hall` protocol: the stream path sits below the
+service (hallserver/service.py) that owns its hub and snapshot cache.
 
 Admission: a reconnect storm (5,000 phones back at once after a Wi-Fi blip or a restart) must not stall the
 loop. Each connection's head waits in a queue; `_drain` opens at most `batch` of them or `budget_s` of work
@@ -18,7 +19,7 @@ import sqlite3
 import time
 from collections import deque
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from hallcore.config import HallConfig
 from hallserver.stream.access import Route
@@ -26,15 +27,41 @@ from hallserver.stream.connection import Connection
 from hallserver.stream.hub import Hub
 from hallserver.stream.snapshots import SnapshotCache
 
-if TYPE_CHECKING:
-    from hallserver.service import HallServer
-
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
+class _Settings(Protocol):
+    @property
+    def queue_limit(self) -> int: ...
+
+
+class _Reader(Protocol):
+    async def read(self, fn: Callable[[sqlite3.Connection], T]) -> T: ...
+
+
+class Hall(Protocol):
+    """What the stream path needs of the running hall (hallserver/service.py `HallServer`, which owns the hub
+    and the snapshot cache): a protocol, so that the stream path sits below the service that uses it."""
+
+    @property
+    def hub(self) -> Hub: ...
+
+    @property
+    def snapshots(self) -> SnapshotCache: ...
+
+    @property
+    def config(self) -> HallConfig: ...
+
+    @property
+    def settings(self) -> _Settings: ...
+
+    @property
+    def store(self) -> _Reader: ...
+
+
 class StreamServer:
-    def __init__(self, hall: HallServer, *, batch: int = 64, budget_s: float = 0.004) -> None:
+    def __init__(self, hall: Hall, *, batch: int = 64, budget_s: float = 0.004) -> None:
         self.hall = hall
         self.routes: dict[str, Route] = {}
         self.batch = batch

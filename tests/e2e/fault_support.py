@@ -3,8 +3,8 @@
 watcher, and readers of the server's SQLite file.
 
 The hall is the county config with round-the-clock hours in a zone where it is midday now
-(`hallq.demo.rewrite_config`: the apps' own clocks see it open whenever the suite runs), with the device URLs
-of the stations under test pointed at this test's emulators. Clerks have numeric staff codes (`1000 +
+(`hallq.demohall.rewrite_config`: the apps' own clocks see it open whenever the suite runs), with the device
+URLs of the stations under test pointed at this test's emulators. Clerks have numeric staff codes (`1000 +
 window`) because keypads only have digits.
 
 Everything started here is stopped by `Rig.close()` (tests use the rig as a context manager, so also on
@@ -44,7 +44,7 @@ from hallclient.enroll import save_token
 from hallclient.stream import EventStream
 from hallclient.types import EventItem, Snapshot
 from hallcore.clock import SystemClock
-from hallq.demo import rewrite_config
+from hallq.demohall import rewrite_config
 from hallserver import admin
 from tests.e2e.support import midday_timezone
 from tests.fakes.live_server import MANAGER

@@ -39,7 +39,7 @@ from drivers.emulators.printer import RenderedTicket, TcpPrinterEmulator
 from drivers.voice import SEGMENT_TEXTS
 from hallcore.config import HallConfig
 from hallq.crowd import Crowd
-from hallq.demo import CLERK_PIN, MANAGER, clerk_code, free_port, rewrite_config
+from hallq.demohall import CLERK_PIN, MANAGER, clerk_code, free_port, rewrite_config
 from hallserver.configfile import read_config
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from hallq.demo import MANAGER
+from hallq.demohall import MANAGER
 from tests.e2e.support import midday_timezone
 from tests.fakes.shots import docs_dir
 from tests.server.web_helpers import CHROMIUM, CHROMIUM_ARGS

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 import pytest
 
 from drivers.protocols import KeyCode
-from hallq.demo import CLERK_PIN, clerk_code
+from hallq.demohall import CLERK_PIN, clerk_code
 from tests.e2e.support import DISPLAY, HallRun, running_hall
 
 pytestmark = pytest.mark.slow

@@ -7,7 +7,7 @@ import tomllib
 from pathlib import Path
 
 from hallcore.configload import parse_config
-from hallq.demo import rewrite_config
+from hallq.demohall import rewrite_config
 
 COUNTY = Path(__file__).resolve().parents[2] / "config" / "county.toml"
 
