@@ -35,7 +35,7 @@ from drivers.protocols import (
 from drivers.registry import BusRegistry, ConfigurationError
 from hallcore.clock import Clock
 from hallcore.config import Device, HallConfig, Station, StationRole, Voice
-from hallcore.configcheck import DEVICE_TYPES_BY_SLOT, WHY_NOT_IN_SLOT
+from hallcore.devicetypes import DEVICE_TYPES_BY_SLOT, WHY_NOT_IN_SLOT
 from hallcore.windowstrip import agent_windows
 
 log = logging.getLogger(__name__)

@@ -23,7 +23,7 @@ from drivers.printing import NoticePrint, TicketPrint, notice_bytes, ticket_byte
 from drivers.protocols import PrinterNotReady, TicketPrinter
 from drivers.transport import EscposTransport, SerialTransport, SocketTransport, Transport, drain
 from hallcore.config import Device
-from hallcore.configcheck import PRINTER_TYPES
+from hallcore.devicetypes import PRINTER_TYPES
 
 log = logging.getLogger(__name__)
 

@@ -11,7 +11,8 @@ import zoneinfo
 from dataclasses import dataclass, field
 from typing import Any
 
-from hallcore.configload import ConfigError, Walker, parse_toml, unreadable
+from hallcore.configload import ConfigError, parse_toml, unreadable
+from hallcore.configwalk import Walker
 
 LEVELS = ("province", "city", "county", "district")
 

@@ -23,33 +23,17 @@ from hallcore.config import (
     StationRole,
     Window,
 )
-from hallcore.configload import MISSING, Parsed, Walker, did_you_mean, one_of
+from hallcore.configwalk import MISSING, Parsed, Walker, did_you_mean, one_of
+from hallcore.devicetypes import (
+    BAUD_RATES,
+    BUS_ADDRESSES,
+    DEVICE_TYPES_BY_SLOT,
+    ID_READER_ROLES,
+    WHY_NOT_IN_SLOT,
+)
 from hallcore.shipping import MAX_BATCH_EVENTS
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-# HQP/1 and the vendor 485 framing: 0 is broadcast, 248-255 are reserved (Modbus-style addressing).
-BUS_ADDRESSES = range(1, 248)
-PRINTER_TYPES = ("escpos-usb", "escpos-serial", "escpos-network", "fake")
-BUS_TYPES = ("hqp", "vendor485", "fake")
-SCANNER_TYPES = ("evdev", "fake")
-ID_READER_TYPES = ("idcard-serial", "idcard-usb", "fake")
-DEVICE_TYPES_BY_SLOT = {
-    "printer": PRINTER_TYPES,
-    "led": ("hqp", "fake"),
-    "keypad": BUS_TYPES,
-    "rating_pad": ("hqp", "fake"),
-    "scanner": SCANNER_TYPES,
-    "id_reader": ID_READER_TYPES,
-}
-# Why a type is refused in a slot, when it is not obvious (the config check and the device factory say it).
-WHY_NOT_IN_SLOT: dict[tuple[str, str], str] = {
-    ("led", "vendor485"): 'the vendor 485 framing has keypads only; drive strips with HQP/1 (type = "hqp")',
-    ("rating_pad", "vendor485"): (
-        'vendor 485 rating pads report over the network, not this bus; serial pads use HQP/1 (type = "hqp")'
-    ),
-}
-ID_READER_ROLES = (StationRole.KIOSK, StationRole.DESK, StationRole.COUNTER)
-BAUD_RATES = (1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200)
 # Placeholders each LED template may use; anything else would raise KeyError at the first call of the day.
 LED_FIELDS = {
     "welcome": frozenset[str](),
