@@ -16,7 +16,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "display": ("display.__main__", "main", "run a hall display"),
     "devices": ("hallq.devices", "main", "list, test and emulate devices; run the device agent"),
     "demo": ("hallq.demo", "main", "run the demo hall"),
-    "sim": ("hallq.sim", "main", "simulate a hall day"),
+    "sim": ("hallq.simcli", "main", "simulate a hall day"),
     "check-config": ("hallq.check_config", "main", "validate hall config files (exit 0 or 2)"),
     "admin": ("hallserver.admin", "main", "managers, clerks, PINs, rosters, backups"),
     "central": ("hallcentral.cli", "main", "run the province/city centre (PostgreSQL) halls ship to"),

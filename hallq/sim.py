@@ -12,116 +12,28 @@ as in a real hall, so the estimates' error (MAE) and range coverage are measured
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import functools
 import heapq
-import math
 import random
-import sys
 import time
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from hallcore.calendar import HallCalendar
 from hallcore.config import HallConfig, Matter
-from hallcore.configload import ConfigError
-from hallcore.engine import Engine
+from hallq.simcrowd import HOURLY_PROFILE, Demand, answers_for, poisson
+from hallq.simparams import Pacer, SimParams, SimResult
 from hallq.simports import Called, EnginePort, HallPort, Issue, new_person
-from hallq.simstats import DayStats, TicketRecord, day_stats, render
-from hallserver.configfile import read_config
+from hallq.simstats import TicketRecord, render
 
-#: Share of the day's walk-ins in each hour (a Monday: the morning peak, a lunch dip, an afternoon bump).
-HOURLY_PROFILE = {8: 0.06, 9: 0.19, 10: 0.18, 11: 0.12, 12: 0.04, 13: 0.09, 14: 0.13, 15: 0.12, 16: 0.07}
 BREAK_REASON = "休息"
 SHORT_PAUSE_REASON = "临时外出"
 FAULT_REASON = "系统故障"
 
 
-@dataclass
-class SimParams:
-    day: dt.date
-    start: dt.time = dt.time(8, 30)
-    end: dt.time = dt.time(17, 0)
-    arrivals: int | None = None  # whole-day walk-ins; None = sized to the staffed windows and `load`
-    open_share: float = 0.85  # share of each group of windows staffed (at least one per group)
-    load: float = 0.72  # mean utilisation of the staffed windows over the day the arrivals are sized for
-    late_open_rate: float = 0.08  # windows whose clerk arrives 10–40 min late
-    lunch: bool = True  # half of each group of windows closes 12:00–13:00
-    break_rate: float = 0.6  # clerks taking one 10–20 min break
-    short_pause_rate: float = 0.2  # clerks stepping away 3–8 min once
-    fault_rate: float = 0.02  # windows with a 15–30 min system fault
-    no_show_rate: float = 0.04
-    no_show_return_rate: float = 0.3  # no-shows who come back and are re-queued
-    transfer_rate: float = 0.015
-    precheck_fail_rate: float = 0.07
-    precheck_tolerated_rate: float = 0.08
-    priority_rate: float = 0.06
-    booking_share: float = 0.12  # bookings as a share of walk-ins, for bookable matters
-    booking_late_rate: float = 0.08
-    booking_no_show_rate: float = 0.12
-    rating_rate: float = 0.8
-    handle_bias: float = 1.15  # real handle times run this much longer than the priors on the whole…
-    matter_sigma: float = 0.25  # …each matter's mean off by a lognormal factor with this spread…
-    handle_sigma: tuple[float, float] = (0.35, 0.7)  # …and each case lognormal with a sigma in this range
-    clerk_sigma: float = 0.1  # some clerks are faster than others
-    seed: int = 1
-    windows: tuple[int, ...] | None = None  # staff only these windows (None: the plan above)
-
-
-@dataclass
-class SimResult:
-    config: HallConfig
-    params: SimParams
-    records: dict[str, TicketRecord]
-    engine: Engine | None = None  # set when the simulation ran in process
-    calls: list[tuple[dt.datetime, str, int, str]] = field(default_factory=list)
-    prechecks: Counter[str] = field(default_factory=Counter)
-    bookings: Counter[str] = field(default_factory=Counter)
-    pauses: Counter[str] = field(default_factory=Counter)
-    refusals: Counter[str] = field(default_factory=Counter)
-    capacity: dict[str, float] = field(default_factory=dict)
-    commands: int = 0
-    wall_s: float = 0.0
-    tz: dt.tzinfo = dt.UTC
-
-    def waits_min(self) -> list[float]:
-        return [w for r in self.records.values() if (w := r.wait_min) is not None]
-
-    def stats(self) -> DayStats:
-        return day_stats(
-            self.config,
-            self.records.values(),
-            prechecks=self.prechecks,
-            bookings=self.bookings,
-            pauses=self.pauses,
-            refusals=self.refusals,
-            capacity=self.capacity,
-            tz=self.tz,
-        )
-
-
-class Pacer:
-    """Maps virtual time to the wall clock: `wait_until` returns at once (as fast as possible) or sleeps so
-    that virtual time runs `speed` times real time from the first call."""
-
-    def __init__(self, speed: float | None, sleep: Callable[[float], None] = time.sleep) -> None:
-        self.speed = speed
-        self._sleep = sleep
-        self._origin: tuple[dt.datetime, float] | None = None
-
-    def wait_until(self, when: dt.datetime) -> None:
-        if self.speed is None:
-            return
-        if self._origin is None:
-            self._origin = (when, time.monotonic())
-            return
-        due = self._origin[1] + (when - self._origin[0]).total_seconds() / self.speed
-        delay = due - time.monotonic()
-        if delay > 0:
-            self._sleep(delay)
+__all__ = ["Pacer", "SimParams", "SimResult", "simulate", "summary"]
 
 
 @dataclass(slots=True)
@@ -163,7 +75,7 @@ class _Sim:
         self.idle_by_series: dict[str, set[int]] = defaultdict(set)
         self.serves: dict[int, tuple[str, ...]] = {w.number: w.series for w in config.windows}
         self.persons = 0
-        self._matter_model()
+        self.demand = Demand.of(config, params)
 
     # ---- scheduling ---------------------------------------------------------------------------------------
 
@@ -179,31 +91,12 @@ class _Sim:
 
     # ---- the hall's real handle times -------------------------------------------------------------------
 
-    def _matter_model(self) -> None:
-        """Each matter's real mean handle time and spread, and its popularity within its series."""
-        rng = random.Random(self.p.seed * 7919 + 1)
-        self.real_mean: dict[str, float] = {}
-        self.real_sigma: dict[str, float] = {}
-        popularity: dict[str, float] = {}
-        by_series: dict[str, list[Matter]] = defaultdict(list)
-        for m in self.cfg.matters:
-            by_series[m.series].append(m)
-        for matters in by_series.values():
-            ranks = list(range(len(matters)))
-            rng.shuffle(ranks)
-            for m, rank in zip(matters, ranks, strict=True):
-                popularity[m.code] = 1.0 / (rank + 1) ** 0.8
-        for m in self.cfg.matters:
-            self.real_mean[m.code] = (
-                m.prior_handle_min * self.p.handle_bias * rng.lognormvariate(0.0, self.p.matter_sigma)
-            )
-            self.real_sigma[m.code] = rng.uniform(*self.p.handle_sigma)
-        self.popularity = popularity
-
     def handle_minutes(self, matter: str, clerk: _Clerk) -> float:
-        sigma = self.real_sigma[matter]
+        sigma = self.demand.real_sigma[matter]
         # exp(N(−σ²/2, σ)) has mean 1, so the matter's mean is what real_mean says.
-        return self.real_mean[matter] * clerk.speed * self.rng.lognormvariate(-sigma * sigma / 2, sigma)
+        return (
+            self.demand.real_mean[matter] * clerk.speed * self.rng.lognormvariate(-sigma * sigma / 2, sigma)
+        )
 
     # ---- staffing -----------------------------------------------------------------------------------------
 
@@ -314,60 +207,16 @@ class _Sim:
 
     # ---- citizens -----------------------------------------------------------------------------------------
 
-    def day_arrivals(self) -> int:
-        """Walk-ins for the day: enough to keep the staffed windows `load` busy over the open hours at the
-        real handle times (bookings come on top)."""
-        if self.p.arrivals is not None:
-            return self.p.arrivals
-        mean_real = sum(self.real_mean[m.code] * self.popularity[m.code] for m in self.cfg.matters) / sum(
-            self.popularity.values()
-        )
-        hours = (
-            dt.datetime.combine(self.p.day, self.p.end) - dt.datetime.combine(self.p.day, self.p.start)
-        ).total_seconds() / 3600
-        open_windows = sum(self.result.capacity.values())
-        # Arrivals before opening or after the cut-off, and failed pre-checks, never reach a window.
-        first = self.p.start.hour + self.p.start.minute / 60
-        last = self.p.end.hour + self.p.end.minute / 60
-        closes = HallCalendar(self.cfg.hall).closes_at(self.p.day)
-        if closes is not None:
-            local = closes.astimezone(self.tz)
-            last = min(last, local.hour + local.minute / 60 - self.cfg.hall.cutoff_min / 60)
-        inside = sum(
-            share * max(0.0, min(hour + 1, last) - max(hour, first)) for hour, share in HOURLY_PROFILE.items()
-        )
-        reach = max(inside, 0.05) * (1 - self.p.precheck_fail_rate)
-        return int(self.p.load * open_windows * hours * 60 / mean_real / reach)
-
-    def matter_weights(self) -> tuple[list[Matter], list[float]]:
-        """Demand per matter: each series gets arrivals in proportion to the service it is staffed for
-        (windows ÷ real handle time, as a hall sizes its windows), split by the matters' popularity."""
-        cap = {s.prefix: self.result.capacity.get(s.prefix, 0.0) for s in self.cfg.series}
-        pop_sum: dict[str, float] = defaultdict(float)
-        handle: dict[str, float] = defaultdict(float)
-        for m in self.cfg.matters:
-            pop_sum[m.series] += self.popularity[m.code]
-            handle[m.series] += self.popularity[m.code] * self.real_mean[m.code]
-        matters = list(self.cfg.matters)
-        weights = [
-            cap[m.series]
-            / (handle[m.series] / pop_sum[m.series])
-            * self.popularity[m.code]
-            / pop_sum[m.series]
-            for m in matters
-        ]
-        return matters, weights
-
     def schedule_arrivals(self) -> None:
-        total = self.day_arrivals()
-        matters, weights = self.matter_weights()
+        total = self.demand.walk_ins(self.cfg, self.p, self.result.capacity, self.tz)
+        matters, weights = self.demand.matter_weights(self.cfg, self.result.capacity)
         first = self.clock(self.p.start.hour, self.p.start.minute)
         last = self.clock(self.p.end.hour, self.p.end.minute)
         closes = HallCalendar(self.cfg.hall).closes_at(self.p.day)
         if closes is not None:
             last = min(last, closes - dt.timedelta(minutes=self.cfg.hall.cutoff_min))
         for hour, share in HOURLY_PROFILE.items():
-            for _ in range(self._poisson(total * share)):
+            for _ in range(poisson(self.rng, total * share)):
                 when = self.clock(hour) + dt.timedelta(seconds=self.rng.uniform(0, 3600))
                 if when < max(first, self.now) or when >= last:
                     continue
@@ -389,7 +238,7 @@ class _Sim:
         grace = dt.timedelta(minutes=self.cfg.booking.late_grace_min)
         ms, ws = [m for m, _ in bookable], [w for _, w in bookable]
         slots_cache: dict[str, list[tuple[dt.time, dt.time, int]]] = {}
-        for _ in range(self._poisson(walk_ins * self.p.booking_share)):
+        for _ in range(poisson(self.rng, walk_ins * self.p.booking_share)):
             m = self.rng.choices(ms, ws)[0]
             slots = slots_cache.get(m.code)
             if slots is None:
@@ -420,42 +269,15 @@ class _Sim:
                 kind = "on time"
             self.at(max(when, self.now), functools.partial(self.check_in, code, m.code, kind))
 
-    def _poisson(self, lam: float) -> int:
-        # Knuth for small means, normal approximation for large ones: good enough for arrivals.
-        if lam > 50:
-            return max(0, round(self.rng.gauss(lam, math.sqrt(lam))))
-        k, prod, limit = 0, self.rng.random(), math.exp(-lam)
-        while prod > limit:
-            k += 1
-            prod *= self.rng.random()
-        return k
-
-    def answers_for(self, m: Matter) -> tuple[dict[str, bool], frozenset[str]]:
-        roll = self.rng.random()
-        answers = {q.id: q.expected for q in m.precheck.questions}
-        present = {x.id for x in m.precheck.materials}
-        if roll < self.p.precheck_fail_rate:
-            hard = [x.id for x in m.precheck.materials if x.required and not x.tolerable]
-            if hard:
-                present.discard(self.rng.choice(hard))
-            elif m.precheck.questions:
-                q = self.rng.choice(m.precheck.questions)
-                answers[q.id] = not q.expected
-        elif roll < self.p.precheck_fail_rate + self.p.precheck_tolerated_rate:
-            soft = [x.id for x in m.precheck.materials if x.tolerable]
-            if soft:
-                present.discard(self.rng.choice(soft))
-        return answers, frozenset(present)
-
     def arrive(self, matter: str, priority: str) -> None:
-        answers, present = self.answers_for(self.cfg.matter_by_code[matter])
+        answers, present = answers_for(self.rng, self.p, self.cfg.matter_by_code[matter])
         out = self.port.issue(matter, priority, answers, present, self.now)
         self._issued(out, matter, "kiosk", priority)
         if out.ticket is not None:
             self.after(self.rng.uniform(3, 8), functools.partial(self.printed, out.ticket))
 
     def check_in(self, code: str, matter: str, kind: str) -> None:
-        answers, present = self.answers_for(self.cfg.matter_by_code[matter])
+        answers, present = answers_for(self.rng, self.p, self.cfg.matter_by_code[matter])
         out = self.port.check_in(code, answers, present, self.now)
         if out.ticket is not None:
             self.result.bookings[f"checked in {kind}"] += 1
@@ -658,106 +480,3 @@ def summary(result: SimResult) -> str:
     text = render(result.stats(), title)
     rate = result.commands / max(result.wall_s, 1e-9)
     return text + f"\n  {result.commands} hall commands in {result.wall_s:.2f} s ({rate:,.0f}/s)"
-
-
-def main(argv: list[str]) -> int:
-    ap = argparse.ArgumentParser(prog="hallq sim", description=__doc__.splitlines()[0] if __doc__ else "")
-    ap.add_argument("--config", type=Path, required=True, help="the hall's TOML file")
-    ap.add_argument("--day", type=dt.date.fromisoformat, default=dt.date(2026, 11, 23), help="YYYY-MM-DD")
-    ap.add_argument("--start", type=dt.time.fromisoformat, default=None, help="HH:MM (default: opening)")
-    ap.add_argument("--end", type=dt.time.fromisoformat, default=None, help="HH:MM (default: closing)")
-    ap.add_argument(
-        "--arrivals", type=int, default=None, help="whole-day walk-ins (default: sized to the hall)"
-    )
-    ap.add_argument("--load", type=float, default=SimParams.load, help="mean window utilisation to size for")
-    ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--calls", action="store_true", help="print every call")
-    ap.add_argument("--chart", type=Path, help="write the wait-time chart (SVG) here")
-    mode = ap.add_mutually_exclusive_group()
-    mode.add_argument("--speed", type=float, help="run N times real time against the engine")
-    mode.add_argument("--against", metavar="URL", help="drive a running hall server in real time")
-    ap.add_argument("--manager", help="manager login for --against (approves the simulated stations)")
-    ap.add_argument("--password", help="the manager's password for --against")
-    ap.add_argument("--clerk-prefix", default="c", help="clerk staff codes are PREFIX + window number")
-    ap.add_argument("--clerk-pin", default="", help="the simulated clerks' PIN for --against")
-    ap.add_argument(
-        "--windows", type=_window_list, help="staff only these windows, e.g. 1-8,12 (default: all)"
-    )
-    try:
-        args = ap.parse_args(argv)
-    except SystemExit as exc:
-        return exc.code if isinstance(exc.code, int) else 2
-    if args.speed is not None and args.speed <= 0:
-        print("hallq sim: --speed must be > 0", file=sys.stderr)
-        return 2
-    if args.against and not (args.manager and args.password is not None):
-        print("hallq sim: --against needs --manager USER --password PW", file=sys.stderr)
-        return 2
-    try:
-        config = read_config(args.config)
-    except ConfigError as exc:
-        print(exc, file=sys.stderr)
-        return 2
-    except OSError as exc:
-        print(f"hallq sim: cannot read {args.config}: {exc}", file=sys.stderr)
-        return 2
-    hours = HallCalendar(config.hall).hours_on(args.day)
-    start = args.start or (hours.open if hours else dt.time(8, 30))
-    end = args.end or (hours.close if hours else dt.time(17, 0))
-    params = SimParams(
-        args.day, start, end, args.arrivals, load=args.load, seed=args.seed, windows=args.windows
-    )
-    on_call = print if args.calls else None
-    if args.against:
-        result = _against(args, config, params, on_call)
-        if result is None:
-            return 2
-    else:
-        pacer = Pacer(args.speed) if args.speed else None
-        result = simulate(config, params, on_call=on_call, pacer=pacer)
-    print(summary(result))
-    if args.chart:
-        from hallq.simchart import wait_chart
-
-        args.chart.write_text(wait_chart(result), encoding="utf-8")
-        print(f"  chart: {args.chart}")
-    return 0
-
-
-def _window_list(text: str) -> tuple[int, ...]:
-    """Window numbers from a list like `1-8,12`."""
-    out: list[int] = []
-    try:
-        for part in text.split(","):
-            lo, _, hi = part.strip().partition("-")
-            out.extend(range(int(lo), int(hi or lo) + 1))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a window list: {text!r} (e.g. 1-8,12)") from None
-    return tuple(out)
-
-
-def _against(
-    args: argparse.Namespace, config: HallConfig, params: SimParams, on_call: Callable[[str], None] | None
-) -> SimResult | None:
-    from hallclient.errors import HallClientError
-    from hallq.simports import HttpPort, HttpPortError
-
-    try:
-        port = HttpPort(
-            args.against,
-            config,
-            manager=args.manager,
-            password=args.password,
-            clerk_prefix=args.clerk_prefix,
-            clerk_pin=args.clerk_pin,
-            windows=list(params.windows) if params.windows is not None else None,
-        )
-    except (HttpPortError, HallClientError) as exc:
-        print(f"hallq sim: {exc}", file=sys.stderr)
-        return None
-    try:
-        now = port.server_now().astimezone(HallCalendar(config.hall).tz)
-        params.day = now.date()
-        return simulate(config, params, on_call=on_call, port=port, pacer=Pacer(1.0), start_at=now)
-    finally:
-        port.close()

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from hallq import sim
+from hallq import sim, simcli
 from hallq.simchart import wait_chart
 from hallserver.configfile import read_config
 
@@ -124,7 +124,7 @@ def test_chart_of_an_empty_day_is_still_svg() -> None:
 
 def test_cli_writes_summary_and_chart(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     chart = tmp_path / "waits.svg"
-    code = sim.main(
+    code = simcli.main(
         [
             "--config",
             str(COUNTY),
@@ -145,13 +145,13 @@ def test_cli_writes_summary_and_chart(tmp_path: Path, capsys: pytest.CaptureFixt
 
 
 def test_cli_refuses_speed_with_against(capsys: pytest.CaptureFixture[str]) -> None:
-    assert sim.main(["--config", str(COUNTY), "--speed", "10", "--against", "http://x"]) == 2
-    assert sim.main(["--config", str(COUNTY), "--against", "http://127.0.0.1:9"]) == 2
+    assert simcli.main(["--config", str(COUNTY), "--speed", "10", "--against", "http://x"]) == 2
+    assert simcli.main(["--config", str(COUNTY), "--against", "http://127.0.0.1:9"]) == 2
     assert "--manager" in capsys.readouterr().err
 
 
 def test_window_list() -> None:
-    assert sim._window_list("1-3,7") == (1, 2, 3, 7)
+    assert simcli.window_list("1-3,7") == (1, 2, 3, 7)
 
 
 # --- the provincial day and a real server -------------------------------------------------------------------

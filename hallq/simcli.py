@@ -1,0 +1,117 @@
+"""`hallq sim`: a hall day simulated against the real engine on a virtual clock, as fast as it can run, in
+scaled real time (`--speed N`), or against a running server through its API (`--against URL`, real time).
+The day itself is `hallq.sim`."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from hallcore.calendar import HallCalendar
+from hallcore.config import HallConfig
+from hallcore.configload import ConfigError
+from hallq.sim import Pacer, SimParams, SimResult, simulate, summary
+from hallserver.configfile import read_config
+
+
+def main(argv: list[str]) -> int:
+    ap = argparse.ArgumentParser(prog="hallq sim", description=__doc__.splitlines()[0] if __doc__ else "")
+    ap.add_argument("--config", type=Path, required=True, help="the hall's TOML file")
+    ap.add_argument("--day", type=dt.date.fromisoformat, default=dt.date(2026, 11, 23), help="YYYY-MM-DD")
+    ap.add_argument("--start", type=dt.time.fromisoformat, default=None, help="HH:MM (default: opening)")
+    ap.add_argument("--end", type=dt.time.fromisoformat, default=None, help="HH:MM (default: closing)")
+    ap.add_argument(
+        "--arrivals", type=int, default=None, help="whole-day walk-ins (default: sized to the hall)"
+    )
+    ap.add_argument("--load", type=float, default=SimParams.load, help="mean window utilisation to size for")
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--calls", action="store_true", help="print every call")
+    ap.add_argument("--chart", type=Path, help="write the wait-time chart (SVG) here")
+    mode = ap.add_mutually_exclusive_group()
+    mode.add_argument("--speed", type=float, help="run N times real time against the engine")
+    mode.add_argument("--against", metavar="URL", help="drive a running hall server in real time")
+    ap.add_argument("--manager", help="manager login for --against (approves the simulated stations)")
+    ap.add_argument("--password", help="the manager's password for --against")
+    ap.add_argument("--clerk-prefix", default="c", help="clerk staff codes are PREFIX + window number")
+    ap.add_argument("--clerk-pin", default="", help="the simulated clerks' PIN for --against")
+    ap.add_argument(
+        "--windows", type=window_list, help="staff only these windows, e.g. 1-8,12 (default: all)"
+    )
+    try:
+        args = ap.parse_args(argv)
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else 2
+    if args.speed is not None and args.speed <= 0:
+        print("hallq sim: --speed must be > 0", file=sys.stderr)
+        return 2
+    if args.against and not (args.manager and args.password is not None):
+        print("hallq sim: --against needs --manager USER --password PW", file=sys.stderr)
+        return 2
+    try:
+        config = read_config(args.config)
+    except ConfigError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    hours = HallCalendar(config.hall).hours_on(args.day)
+    start = args.start or (hours.open if hours else dt.time(8, 30))
+    end = args.end or (hours.close if hours else dt.time(17, 0))
+    params = SimParams(
+        args.day, start, end, args.arrivals, load=args.load, seed=args.seed, windows=args.windows
+    )
+    on_call = print if args.calls else None
+    if args.against:
+        result = _against(args, config, params, on_call)
+        if result is None:
+            return 2
+    else:
+        pacer = Pacer(args.speed) if args.speed else None
+        result = simulate(config, params, on_call=on_call, pacer=pacer)
+    print(summary(result))
+    if args.chart:
+        from hallq.simchart import wait_chart
+
+        args.chart.write_text(wait_chart(result), encoding="utf-8")
+        print(f"  chart: {args.chart}")
+    return 0
+
+
+def window_list(text: str) -> tuple[int, ...]:
+    """Window numbers from a list like `1-8,12`."""
+    out: list[int] = []
+    try:
+        for part in text.split(","):
+            lo, _, hi = part.strip().partition("-")
+            out.extend(range(int(lo), int(hi or lo) + 1))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a window list: {text!r} (e.g. 1-8,12)") from None
+    return tuple(out)
+
+
+def _against(
+    args: argparse.Namespace, config: HallConfig, params: SimParams, on_call: Callable[[str], None] | None
+) -> SimResult | None:
+    from hallclient.errors import HallClientError
+    from hallq.simports import HttpPort, HttpPortError
+
+    try:
+        port = HttpPort(
+            args.against,
+            config,
+            manager=args.manager,
+            password=args.password,
+            clerk_prefix=args.clerk_prefix,
+            clerk_pin=args.clerk_pin,
+            windows=list(params.windows) if params.windows is not None else None,
+        )
+    except (HttpPortError, HallClientError) as exc:
+        print(f"hallq sim: {exc}", file=sys.stderr)
+        return None
+    try:
+        now = port.server_now().astimezone(HallCalendar(config.hall).tz)
+        params.day = now.date()
+        return simulate(config, params, on_call=on_call, port=port, pacer=Pacer(1.0), start_at=now)
+    finally:
+        port.close()

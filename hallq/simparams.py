@@ -1,0 +1,98 @@
+"""What a simulated day is run with (`SimParams`), what it gives (`SimResult`), and how its virtual time maps
+to the wall clock (`Pacer`)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from hallcore.config import HallConfig
+from hallcore.engine import Engine
+from hallq.simstats import DayStats, TicketRecord, day_stats
+
+
+@dataclass
+class SimParams:
+    day: dt.date
+    start: dt.time = dt.time(8, 30)
+    end: dt.time = dt.time(17, 0)
+    arrivals: int | None = None  # whole-day walk-ins; None = sized to the staffed windows and `load`
+    open_share: float = 0.85  # share of each group of windows staffed (at least one per group)
+    load: float = 0.72  # mean utilisation of the staffed windows over the day the arrivals are sized for
+    late_open_rate: float = 0.08  # windows whose clerk arrives 10–40 min late
+    lunch: bool = True  # half of each group of windows closes 12:00–13:00
+    break_rate: float = 0.6  # clerks taking one 10–20 min break
+    short_pause_rate: float = 0.2  # clerks stepping away 3–8 min once
+    fault_rate: float = 0.02  # windows with a 15–30 min system fault
+    no_show_rate: float = 0.04
+    no_show_return_rate: float = 0.3  # no-shows who come back and are re-queued
+    transfer_rate: float = 0.015
+    precheck_fail_rate: float = 0.07
+    precheck_tolerated_rate: float = 0.08
+    priority_rate: float = 0.06
+    booking_share: float = 0.12  # bookings as a share of walk-ins, for bookable matters
+    booking_late_rate: float = 0.08
+    booking_no_show_rate: float = 0.12
+    rating_rate: float = 0.8
+    handle_bias: float = 1.15  # real handle times run this much longer than the priors on the whole…
+    matter_sigma: float = 0.25  # …each matter's mean off by a lognormal factor with this spread…
+    handle_sigma: tuple[float, float] = (0.35, 0.7)  # …and each case lognormal with a sigma in this range
+    clerk_sigma: float = 0.1  # some clerks are faster than others
+    seed: int = 1
+    windows: tuple[int, ...] | None = None  # staff only these windows (None: the plan above)
+
+
+@dataclass
+class SimResult:
+    config: HallConfig
+    params: SimParams
+    records: dict[str, TicketRecord]
+    engine: Engine | None = None  # set when the simulation ran in process
+    calls: list[tuple[dt.datetime, str, int, str]] = field(default_factory=list)
+    prechecks: Counter[str] = field(default_factory=Counter)
+    bookings: Counter[str] = field(default_factory=Counter)
+    pauses: Counter[str] = field(default_factory=Counter)
+    refusals: Counter[str] = field(default_factory=Counter)
+    capacity: dict[str, float] = field(default_factory=dict)
+    commands: int = 0
+    wall_s: float = 0.0
+    tz: dt.tzinfo = dt.UTC
+
+    def waits_min(self) -> list[float]:
+        return [w for r in self.records.values() if (w := r.wait_min) is not None]
+
+    def stats(self) -> DayStats:
+        return day_stats(
+            self.config,
+            self.records.values(),
+            prechecks=self.prechecks,
+            bookings=self.bookings,
+            pauses=self.pauses,
+            refusals=self.refusals,
+            capacity=self.capacity,
+            tz=self.tz,
+        )
+
+
+class Pacer:
+    """Maps virtual time to the wall clock: `wait_until` returns at once (as fast as possible) or sleeps so
+    that virtual time runs `speed` times real time from the first call."""
+
+    def __init__(self, speed: float | None, sleep: Callable[[float], None] = time.sleep) -> None:
+        self.speed = speed
+        self._sleep = sleep
+        self._origin: tuple[dt.datetime, float] | None = None
+
+    def wait_until(self, when: dt.datetime) -> None:
+        if self.speed is None:
+            return
+        if self._origin is None:
+            self._origin = (when, time.monotonic())
+            return
+        due = self._origin[1] + (when - self._origin[0]).total_seconds() / self.speed
+        delay = due - time.monotonic()
+        if delay > 0:
+            self._sleep(delay)
