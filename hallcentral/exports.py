@@ -102,7 +102,11 @@ def _stats_sheets(t: Table) -> list[Sheet]:
     lines = [stats_row(t.total.figures())] + [stats_row(line.figures()) for line in t.lines]
     return [
         (f"按{GROUPING_NAMES[t.by]}", STATS_HEADERS, lines),
-        ("缺少材料", ("材料", "次数"), [[m, n] for m, n in t.missing_top]),
+        (
+            "缺少材料",
+            ("材料", "名称", "次数"),
+            [[m, t.material_names.get(m, m), n] for m, n in t.missing_top],
+        ),
     ]
 
 

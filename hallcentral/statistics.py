@@ -168,6 +168,7 @@ class Table:
     total: Line
     halls: int
     missing_top: list[tuple[str, int]]  # (material id, count) over the scope, most often first
+    material_names: dict[str, str]  # material id -> name, from the halls' profiles
 
 
 async def scope_halls(conn: AsyncConnection[Any], path: str, hall_id: str = "") -> list[ScopeHall]:
@@ -314,8 +315,15 @@ async def table(
             p,
         )
         missing = [(str(m), int(n)) for m, n in await cur.fetchall()]
+        cur = await conn.execute(
+            "SELECT DISTINCT ON (m->>'id') m->>'id', m->>'name' FROM hall_profiles,"
+            " jsonb_array_elements(profile->'materials') AS m WHERE hall_id = ANY(%s)"
+            " ORDER BY m->>'id', hall_id",
+            (p["halls"],),
+        )
+        material_names = {str(i): str(n) for i, n in await cur.fetchall()}
     else:
-        extra, overdue, missing = {}, {}, []
+        extra, overdue, missing, material_names = {}, {}, [], {}
     total = Line("", "合计")
     if by in _HALL_LEVEL:
         for g in set(extra) | set(overdue):
@@ -329,7 +337,7 @@ async def table(
         total.overdue = overdue.get("", 0)
     await _name(conn, by, lines, halls, region_id, region_name)
     ordered = sorted(lines.values(), key=lambda ln: _order(by, ln))
-    return Table(region_id, region_name, span, by, ordered, total, len(halls), missing)
+    return Table(region_id, region_name, span, by, ordered, total, len(halls), missing, material_names)
 
 
 def _order(by: str, line: Line) -> tuple[Any, ...]:

@@ -101,7 +101,9 @@ def table_json(t: statistics.Table) -> dict[str, Any]:
         "halls": t.halls,
         "total": t.total.figures(),
         "lines": [line.figures() for line in t.lines],
-        "missing_top": [{"material": m, "n": n} for m, n in t.missing_top],
+        "missing_top": [
+            {"material": m, "name": t.material_names.get(m, m), "n": n} for m, n in t.missing_top
+        ],
     }
 
 

@@ -34,6 +34,15 @@ from hallweb.html import e, table
 
 router = APIRouter(include_in_schema=False)
 
+#: A 差评 case's state as the hall's 差评 page names it.
+CASE_STATES = {
+    "open": "待回访",
+    "called_back": "已回访",
+    "resolved": "已整改",
+    "closed": "已办结",
+    "appealed": "申诉中",
+}
+
 # ---- rankings --------------------------------------------------------------------------------------------
 
 
@@ -227,7 +236,7 @@ async def cases_page(request: Request, region_id: str) -> Response:
                 str(c["score"]),
                 str(c["window"]),
                 e(c["matter_name"]),
-                e(c["state"]),
+                e(CASE_STATES.get(c["state"], c["state"])),
                 e(c["due"]),
                 str(c["days_overdue"]),
             ]

@@ -97,6 +97,7 @@ def _statstable_of(t: statistics.Table) -> str:
             "超期差评",
         ],
         rows,
+        cls="stats",
         row_ids=ids,
     )
 
@@ -104,7 +105,9 @@ def _statstable_of(t: statistics.Table) -> str:
 def _missing(t: statistics.Table) -> str:
     if not t.missing_top:
         return ""
-    return "<h2>最常缺少的材料</h2>" + table(["材料", "次数"], [[e(m), str(n)] for m, n in t.missing_top])
+    return "<h2>最常缺少的材料</h2>" + table(
+        ["材料", "次数"], [[e(t.material_names.get(m, m)), str(n)] for m, n in t.missing_top]
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -186,6 +186,9 @@ PROFILE_VERSION = 1
 def hall_profile(config: HallConfig) -> dict[str, Any]:
     """The part of the hall's configuration the centre counts with (configuration only: no staff, no
     stations, no keys, no personal data)."""
+    names = {x.id: x.name for m in config.matters for x in m.precheck.materials} | {
+        q.id: q.text for m in config.matters for q in m.precheck.questions
+    }
     return {
         "version": PROFILE_VERSION,
         "name": config.hall.name,
@@ -208,6 +211,8 @@ def hall_profile(config: HallConfig) -> dict[str, Any]:
             {"number": w.number, "name": w.name, "department": w.department, "zone": w.zone}
             for w in config.windows
         ],
+        # Names of the pre-check's materials and questions, for the missing-material counts.
+        "materials": [{"id": i, "name": names[i]} for i in sorted(names)],
         "targets": {
             "onsite_rate": config.targets.onsite_rate,
             "immediate_share": config.targets.immediate_share,

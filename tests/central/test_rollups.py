@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import csv
 import dataclasses
 import datetime as dt
+import io
+import pathlib
 import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import closing
@@ -190,9 +193,7 @@ def _compare(hall: str, live: LiveServer, client: httpx.Client, span: Span, by: 
         cases["overdue"],
     ), where
     assert t["prechecks"] == {k: v for k, v in report.precheck.items() if v}, where
-    assert [(m["material"], m["n"]) for m in got["missing_top"]] == [
-        (mid, n) for mid, _name, n in report.missing_top
-    ], where
+    assert [(m["material"], m["name"], m["n"]) for m in got["missing_top"]] == report.missing_top, where
     targets = {x.name: x.actual for x in report.targets}
     assert t["immediate_share"] == targets["即办件占比"], where
     assert t["satisfaction"] == targets["满意率"], where
@@ -327,3 +328,114 @@ def test_onsite_rate_counts_outcomes_when_halls_send_them(province: Province) ->
         assert got["total"]["immediate_share"] == 4 / 5
         lines = {f["key"]: f["onsite_rate"] for f in got["lines"]}
         assert lines == {"HJ01": 3 / 4, "CR01": None}
+
+
+COUNTY_USER = ("county-a1-viewer", "county a1 password 1")
+
+
+def _browser_login(page: Any, url: str, user: tuple[str, str]) -> None:
+    page.goto(f"{url}/login")
+    page.fill("#username", user[0])
+    page.fill("#password", user[1])
+    page.click("#login")
+    page.wait_for_url(f"{url}/overview")
+
+
+def _csv_lines(path: pathlib.Path) -> dict[str, list[str]]:
+    """key -> the export line of the first table (after its header)."""
+    rows = list(csv.reader(io.StringIO(path.read_text(encoding="utf-8-sig"))))
+    start = next(i for i, r in enumerate(rows) if r and r[0] == "key") + 1
+    out = {}
+    for r in rows[start:]:
+        if not r:
+            break
+        out[r[0]] = r
+    return out
+
+
+def test_statistics_rankings_and_exports_in_a_browser(province: Province, tmp_path: pathlib.Path) -> None:
+    from openpyxl import load_workbook
+    from playwright import sync_api as playwright
+
+    from hallcentral import auth
+    from tests.server.web_helpers import CHROMIUM, CHROMIUM_ARGS
+
+    c = province.c
+    c.with_pool(lambda pool: auth.add_user(pool, *COUNTY_USER, "county-a1", False, dt.datetime.now(dt.UTC)))
+    expect = playwright.expect
+    query = f"period=custom&day={MON.isoformat()}&end={TUE.isoformat()}"
+    with closing(c.login(ADMIN)) as boss:
+        api = boss.get(f"/api/stats/prov?{query}&by=hall").json()
+        want = {f["key"]: f for f in [*api["lines"], {**api["total"], "key": "total"}]}
+        cities = {f["key"]: f for f in boss.get(f"/api/stats/prov?{query}&by=region").json()["lines"]}
+        overdue = boss.get("/api/cases/prov").json()["total"]
+    with playwright.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(accept_downloads=True)
+            _browser_login(page, c.url, ADMIN)
+            page.click("nav.top >> text=统计")
+            page.wait_for_url(f"{c.url}/stats/prov")
+            page.goto(f"{c.url}/stats/prov?{query}&by=hall")
+            for key in ("east", "west", "south", "total"):
+                row = page.locator(f"[id='line-{key}']")
+                expect(row.locator(".tickets")).to_have_text(str(want[key]["tickets"]))
+                expect(row.locator(".served")).to_have_text(str(want[key]["served"]))
+                if key != "total":  # the halls without outcomes (another test adds one with them)
+                    expect(row.locator(".onsite")).to_have_text("无数据")
+            # The same table as a download: CSV (BOM, the page's figures) and XLSX.
+            with page.expect_download() as got:
+                page.click("#export-csv")
+            lines = _csv_lines(pathlib.Path(got.value.path()))
+            assert {k: int(v[2]) for k, v in lines.items()} == {
+                k: f["tickets"] for k, f in want.items() if k != "total"
+            } | {"": want["total"]["tickets"]}
+            with page.expect_download() as got:
+                page.click("#export-xlsx")
+            assert got.value.suggested_filename.endswith(".xlsx")
+            sheet = load_workbook(io.BytesIO(pathlib.Path(got.value.path()).read_bytes())).worksheets[0]
+            cells = {r[0]: r for r in sheet.iter_rows(min_row=3, values_only=True)}
+            assert cells["east"][3] == want["east"]["served"]
+            # Grouped by the province's cities instead: the form.
+            page.select_option("#by", "region")
+            page.click("#show")
+            for city in ("city-a", "city-b"):
+                expect(page.locator(f"[id='line-{city}'] .tickets")).to_have_text(
+                    str(cities[city]["tickets"])
+                )
+            assert cities["city-b"]["tickets"] == want["south"]["tickets"]
+            page.screenshot(path=str(tmp_path / "central-stats-by-region.png"), full_page=True)
+            # Rankings of windows by mean handle time, then by 满意率.
+            page.goto(f"{c.url}/rankings/prov?{query}&of=window&metric=handle_mean")
+            ranks = page.locator("tbody .rank").all_inner_texts()
+            assert ranks[0] == "1"
+            values = [float(v) for v in page.locator("tbody .value").all_inner_texts() if v != "无数据"]
+            assert values == sorted(values)
+            page.select_option("#metric", "satisfaction")
+            page.click("#show")
+            expect(page.locator("h1")).to_contain_text("满意率")
+            with page.expect_download() as got:
+                page.click("#export-csv")
+            assert "满意率" in pathlib.Path(got.value.path()).read_text(encoding="utf-8-sig")
+            page.goto(f"{c.url}/rankings/prov?{query}&of=hall&metric=onsite_rate")
+            expect(page.locator("[id='rank-south'] .value")).to_have_text("无数据")
+            page.click("nav.top >> text=超期差评")
+            expect(page.locator("#overdue-total")).to_have_text(str(overdue))
+            page.screenshot(path=str(tmp_path / "central-overdue.png"))
+            page.click("nav.top .logout button")
+            # A county's user: its own hall only, and "not found" for the province.
+            _browser_login(page, c.url, COUNTY_USER)
+            page.click("nav.top >> text=统计")
+            page.wait_for_url(f"{c.url}/stats/county-a1")
+            page.goto(f"{c.url}/stats/county-a1?{query}&by=hall")
+            expect(page.locator("table.stats tbody tr")).to_have_count(2)  # the east hall and the total
+            expect(page.locator("[id='line-east'] .tickets")).to_have_text(str(want["east"]["tickets"]))
+            for path in (f"/stats/prov?{query}", f"/rankings/city-a?{query}", "/cases/prov"):
+                answer = page.goto(c.url + path)
+                assert answer is not None
+                assert answer.status == 404, path
+            page.goto(f"{c.url}/cases/county-a1")
+            assert "南大厅" not in page.content()
+            assert "西大厅" not in page.content()
+        finally:
+            browser.close()
