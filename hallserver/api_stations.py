@@ -14,8 +14,8 @@ from fastapi.responses import Response
 
 from hallcore import replies
 from hallcore.codec import encode
+from hallserver import managers
 from hallserver.auth import (
-    SESSION_HOURS,
     Principal,
     Role,
     dummy_hash,
@@ -204,47 +204,14 @@ async def revoke_station(
     "/api/manager/login", tags=["people"], responses=documented({200: replies.ManagerSession}, 401, 429, 507)
 )
 async def manager_login(body: ManagerLoginIn, request: Request) -> Response:
-    hall = get_hall(request)
-    keys = (f"ip:{client_ip(request)}", f"manager:{body.username}")
-    hall.limiter.check(*keys)
-
-    def read(conn: sqlite3.Connection) -> str | None:
-        row = conn.execute(
-            "SELECT password_hash FROM managers WHERE username = ? AND active = 1", (body.username,)
-        ).fetchone()
-        return row[0] if row else None
-
-    stored = await hall.store.read(read)
-    good = await asyncio.to_thread(verify_secret, stored or dummy_hash(), body.password)
-    if stored is None or not good:
-        hall.limiter.failed(*keys)
-        raise ApiError(401, "bad_login", "用户名或密码错误", "wrong user name or password")
-    hall.limiter.succeeded(*keys)
-    token = new_token()
-
-    def run(ctx: WriteCtx) -> Reply:
-        expires = ctx.now + dt.timedelta(hours=SESSION_HOURS)
-        ctx.execute(
-            "INSERT INTO sessions (token_hash, username, created_at, expires_at) VALUES (?,?,?,?)",
-            (hash_token(token), body.username, ctx.now.isoformat(), expires.isoformat()),
-        )
-        return ok(replies.ManagerSession(token, expires))
-
-    return respond(await _submit(request, run))
+    _token, reply = await managers.login(get_hall(request), body.username, body.password, client_ip(request))
+    return respond(reply)
 
 
 @router.post("/api/manager/logout", tags=["people"], responses=documented({200: replies.Empty}, 507))
 async def manager_logout(request: Request, p: Annotated[Principal, Depends(MANAGER)]) -> Response:
     """End this manager session: its token stops working at once."""
-    hall = get_hall(request)
-
-    def run(ctx: WriteCtx) -> Reply:
-        ctx.execute("UPDATE sessions SET revoked = 1 WHERE token_hash = ?", (p.token_hash,))
-        return ok(replies.Empty())
-
-    reply = await _submit(request, run)
-    hall.principals.forget(p.token_hash)
-    return respond(reply)
+    return respond(await managers.logout(get_hall(request), p.token_hash))
 
 
 @router.post(

@@ -15,12 +15,12 @@ from fastapi.responses import Response
 from hallcore import commands as c
 from hallcore import replies
 from hallcore import replybuilders as build
-from hallcore.engine import Accepted, Engine, Outcome
+from hallcore.engine import Accepted, Engine
 from hallcore.model import Source, Ticket
 from hallserver import rows
 from hallserver.auth import CODE_ALPHABET, Principal, Role
 from hallserver.bodies import BookIn, CancelIn, CheckInIn, IssueIn, RatingIn, Req, VoidIn
-from hallserver.deps import get_hall, refusal_reply, respond, roles, run_job
+from hallserver.deps import get_hall, respond, roles, run_job
 from hallserver.errors import ApiError, not_found
 from hallserver.openapi import documented
 from hallserver.views import call_events
@@ -39,11 +39,9 @@ ISSUE_REPLIES = documented({201: replies.Issued, 200: replies.NotIssued}, *COMMA
 TICKET_REPLIES = documented({200: replies.TicketReply}, *COMMAND)
 
 
-def _issue_reply(ctx: WriteCtx, out: Outcome) -> Reply:
-    refused = refusal_reply(out)
-    if refused is not None:
-        return refused
-    assert isinstance(out, Accepted)
+def _issue_reply(ctx: WriteCtx, out: Accepted | Reply) -> Reply:
+    if isinstance(out, Reply):
+        return out
     if out.ticket is None:
         # 不通过: no ticket, the kiosk prints the 一次性告知单 from the reply.
         assert out.precheck is not None
@@ -54,13 +52,18 @@ def _issue_reply(ctx: WriteCtx, out: Outcome) -> Reply:
     return ok(build.issued(ctx.engine, out.ticket, out.ahead, out.estimate, out.precheck, base), 201)
 
 
-def _ticket_reply(ctx: WriteCtx, out: Outcome) -> Reply:
-    refused = refusal_reply(out)
-    if refused is not None:
-        return refused
-    assert isinstance(out, Accepted)
+def _ticket_reply(ctx: WriteCtx, out: Accepted | Reply) -> Reply:
+    if isinstance(out, Reply):
+        return out
     assert out.ticket is not None
     return ok(replies.TicketReply(ctx.engine.ticket_view(out.ticket)))
+
+
+async def _on_ticket(request: Request, p: Principal, body: Req, cmd: c.Command) -> Response:
+    """Run a command on one ticket; the reply is the ticket's view (or the refusal)."""
+    return await run_job(
+        get_hall(request), request, p.id, body, lambda ctx: _ticket_reply(ctx, ctx.accept(cmd))
+    )
 
 
 def _present(items: list[str] | None) -> frozenset[str] | None:
@@ -84,7 +87,7 @@ async def issue_ticket(
         holder_name=body.holder_name,
     )
     return await run_job(
-        get_hall(request), request, p.id, body, lambda ctx: _issue_reply(ctx, ctx.apply(cmd))
+        get_hall(request), request, p.id, body, lambda ctx: _issue_reply(ctx, ctx.accept(cmd))
     )
 
 
@@ -94,9 +97,7 @@ async def confirm_print(
 ) -> Response:
     """The ticket came out of the printer: pending_print → waiting."""
     cmd = c.ConfirmPrint(ticket_id)
-    return await run_job(
-        get_hall(request), request, p.id, body, lambda ctx: _ticket_reply(ctx, ctx.apply(cmd))
-    )
+    return await _on_ticket(request, p, body, cmd)
 
 
 @router.post("/api/tickets/{ticket_id:path}/void", tags=["tickets"], responses=TICKET_REPLIES)
@@ -105,9 +106,7 @@ async def void_ticket(
 ) -> Response:
     """Printing failed: the number is voided, nobody holds it."""
     cmd = c.VoidTicket(ticket_id, body.reason)
-    return await run_job(
-        get_hall(request), request, p.id, body, lambda ctx: _ticket_reply(ctx, ctx.apply(cmd))
-    )
+    return await _on_ticket(request, p, body, cmd)
 
 
 @router.post("/api/tickets/{ticket_id:path}/cancel", tags=["tickets"], responses=TICKET_REPLIES)
@@ -118,7 +117,7 @@ async def cancel_ticket(
     cmd = c.CancelTicket(ticket_id, body.reason)
 
     def run(ctx: WriteCtx) -> Reply:
-        out = ctx.apply(cmd)
+        out = ctx.accept(cmd)
         if isinstance(out, Accepted) and out.ticket is not None:
             ctx.audit(p.actor, p.id, "cancel_ticket", out.ticket.id, reason=body.reason)
         return _ticket_reply(ctx, out)
@@ -132,9 +131,7 @@ async def requeue_ticket(
 ) -> Response:
     """A no-show came back: re-queue behind the next k tickets."""
     cmd = c.RequeueNoShow(ticket_id)
-    return await run_job(
-        get_hall(request), request, p.id, body, lambda ctx: _ticket_reply(ctx, ctx.apply(cmd))
-    )
+    return await _on_ticket(request, p, body, cmd)
 
 
 @router.post(
@@ -149,11 +146,9 @@ async def rate_ticket(
     cmd = c.Rate(ticket_id, body.score, body.source)
 
     def run(ctx: WriteCtx) -> Reply:
-        out = ctx.apply(cmd)
-        refused = refusal_reply(out)
-        if refused is not None:
-            return refused
-        assert isinstance(out, Accepted)
+        out = ctx.accept(cmd)
+        if isinstance(out, Reply):
+            return out
         assert out.ticket is not None
         return ok(build.rated(ctx.engine, out.ticket))
 
@@ -233,10 +228,8 @@ async def book(body: BookIn, request: Request) -> Response:
     cmd = c.BookSlot(body.matter, body.day, body.slot, key, code, body.name)
 
     def run(ctx: WriteCtx) -> Reply:
-        out = ctx.apply(cmd)
-        refused = refusal_reply(out)
-        if refused is not None:
-            return refused
+        if isinstance(out := ctx.accept(cmd), Reply):
+            return out
         b = ctx.engine.bookings[code]
         ctx.execute(
             "UPDATE bookings SET id_last4 = ?, phone = ? WHERE code = ?",
@@ -259,10 +252,8 @@ async def cancel_booking(code: str, body: Req, request: Request) -> Response:
     cmd = c.CancelBooking(code)
 
     def run(ctx: WriteCtx) -> Reply:
-        out = ctx.apply(cmd)
-        refused = refusal_reply(out)
-        if refused is not None:
-            return refused
+        if isinstance(out := ctx.accept(cmd), Reply):
+            return out
         b = ctx.engine.bookings[code]
         return ok(replies.BookingCancelled(b.code, b.state.value))
 
@@ -276,5 +267,5 @@ async def check_in(
     """Check a booking in at the kiosk: it becomes a ticket (like `POST /api/tickets`)."""
     cmd = c.CheckIn(code, secrets.token_urlsafe(16), body.answers, _present(body.present))
     return await run_job(
-        get_hall(request), request, p.id, body, lambda ctx: _issue_reply(ctx, ctx.apply(cmd))
+        get_hall(request), request, p.id, body, lambda ctx: _issue_reply(ctx, ctx.accept(cmd))
     )

@@ -11,10 +11,10 @@ from fastapi.responses import Response
 from hallcore import commands as c
 from hallcore import replies
 from hallcore import replybuilders as build
-from hallcore.engine import Accepted, Engine
+from hallcore.engine import Engine
 from hallserver.auth import ANY_STATION, Principal, Role
 from hallserver.bodies import WindowIn
-from hallserver.deps import get_hall, refusal_reply, require_fields, respond, roles, run_job
+from hallserver.deps import get_hall, require_fields, respond, roles, run_job
 from hallserver.errors import ApiError
 from hallserver.openapi import documented
 from hallserver.writectx import Reply, WriteCtx, ok
@@ -126,11 +126,9 @@ async def window_action(
     cmd = build_command(action, number, body, staff)
 
     def run(ctx: WriteCtx) -> Reply:
-        out = ctx.apply(cmd)
-        refused = refusal_reply(out)
-        if refused is not None:
-            return refused
-        assert isinstance(out, Accepted)
+        out = ctx.accept(cmd)
+        if isinstance(out, Reply):
+            return out
         if action == "call" and out.ticket is not None:
             ctx.audit(p.actor, p.id, "call_specific", out.ticket.id, window=number, reason=body.reason)
         return ok(build.window_result(ctx.engine, number, out.ticket))

@@ -17,10 +17,8 @@ from typing import Any
 from hallcore import commands as c
 from hallcore.calendar import HallCalendar
 from hallcore.config import HallConfig
-from hallcore.engine import Accepted
 from hallcore.model import SCORE_NAMES, CaseAction
 from hallcore.privacy import mask_phone
-from hallserver.deps import refusal_reply
 from hallserver.errors import ApiError
 from hallserver.store import Job
 from hallserver.writectx import Reply, WriteCtx, ok
@@ -110,11 +108,8 @@ def step_job(case_id: str, action: str, note: str, actor: str) -> Job:
     cmd = c.CaseStepCommand(case_id, act, note.strip(), actor)
 
     def run(ctx: WriteCtx) -> Reply:
-        out = ctx.apply(cmd)
-        refused = refusal_reply(out)
-        if refused is not None:
-            return refused
-        assert isinstance(out, Accepted)
+        if isinstance(out := ctx.accept(cmd), Reply):
+            return out
         ctx.audit(actor, "", f"case_{act.value}", case_id, note=note.strip())
         case = ctx.engine.cases[case_id]
         return ok({"case": case_id, "state": case.state.value})

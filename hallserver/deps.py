@@ -9,12 +9,11 @@ from fastapi import Request
 from fastapi.responses import Response
 from pydantic import BaseModel
 
-from hallcore.engine import Outcome, Refused
 from hallserver.auth import Principal, Role, forbidden, hash_token, lookup, unauthorized
-from hallserver.errors import ApiError, from_refusal
+from hallserver.errors import ApiError
 from hallserver.service import HallServer
 from hallserver.store import Job
-from hallserver.writectx import Reply, WriteCtx, error_reply
+from hallserver.writectx import Reply, WriteCtx
 
 
 def get_hall(request: Request) -> HallServer:
@@ -76,12 +75,6 @@ def roles(*allowed: Role | str) -> RoleGuard:
 
 def respond(reply: Reply) -> Response:
     return Response(content=reply.text, status_code=reply.status, media_type="application/json")
-
-
-def refusal_reply(out: Outcome) -> Reply | None:
-    if isinstance(out, Refused):
-        return error_reply(from_refusal(out))
-    return None
 
 
 async def run_job(

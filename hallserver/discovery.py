@@ -17,6 +17,8 @@ from typing import Any
 from zeroconf import IPVersion
 from zeroconf.asyncio import AsyncServiceBrowser, AsyncServiceInfo, AsyncZeroconf
 
+from hallserver.evloop import cancel
+
 log = logging.getLogger(__name__)
 
 SERVICE_TYPE = "_hallq._tcp.local."
@@ -67,10 +69,7 @@ class Advertiser:
             log.exception("mDNS advertising failed; clients must use the configured URL")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await cancel(self._task)
         if self.zc is not None:
             with contextlib.suppress(Exception):
                 if self.info is not None and self.registered.is_set():

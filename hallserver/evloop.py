@@ -12,6 +12,7 @@ stream's admission queue (stream/server.py). Each turn's CPU time is kept (`Hall
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import select
 import selectors
 import time
@@ -78,3 +79,13 @@ class HallLoop(asyncio.SelectorEventLoop):
 
 def new_event_loop() -> asyncio.AbstractEventLoop:
     return HallLoop()
+
+
+async def cancel(*tasks: asyncio.Task[Any] | None) -> None:
+    """Cancel the background tasks and wait until each has stopped (a CancelledError is the expected end)."""
+    live = [t for t in tasks if t is not None]
+    for t in live:
+        t.cancel()
+    for t in live:
+        with contextlib.suppress(asyncio.CancelledError):
+            await t

@@ -6,7 +6,6 @@ Built once per process by `create_app`; routes reach it as `request.app.state.ha
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import datetime as dt
 import gc
 import hashlib
@@ -34,7 +33,7 @@ from hallserver.configfile import read_config
 from hallserver.discovery import Advertiser, MdnsSettings
 from hallserver.errors import ApiError
 from hallserver.eventlog import EventRecord, record_from_text
-from hallserver.evloop import HallLoop
+from hallserver.evloop import HallLoop, cancel
 from hallserver.loader import config_problems, load_engine
 from hallserver.purge import purge
 from hallserver.store import Job, Store
@@ -142,11 +141,7 @@ class HallServer:
             self._tasks.append(asyncio.create_task(self._collect_when_quiet(), name="hall-gc"))
 
     async def stop(self) -> None:
-        for t in self._tasks:
-            t.cancel()
-        for t in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await t
+        await cancel(*self._tasks)
         self._tasks = []
         if self.advertiser is not None:
             await self.advertiser.stop()

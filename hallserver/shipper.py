@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import contextlib
 import datetime as dt
 import json
 import logging
@@ -47,6 +46,7 @@ from hallcore.shipping import (
     hall_profile,
     profile_fingerprint,
 )
+from hallserver.evloop import cancel
 from hallserver.service import HallServer
 
 log = logging.getLogger(__name__)
@@ -168,11 +168,8 @@ class Shipper:
             self._task = asyncio.create_task(self._run(), name="hall-central-shipper")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await cancel(self._task)
+        self._task = None
 
     def snapshot(self) -> dict[str, Any]:
         """The state with the backlog counted against the hall's latest seq and clock now."""

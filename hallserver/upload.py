@@ -26,6 +26,7 @@ import httpx
 
 from hallcore.config import Upload
 from hallserver import rows
+from hallserver.evloop import cancel
 from hallserver.service import HallServer
 from hallserver.store import Job
 from hallserver.writectx import Reply, WriteCtx, ok
@@ -103,11 +104,8 @@ class Uploader:
         self._task = asyncio.create_task(self._run(), name="hall-upload")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await cancel(self._task)
+        self._task = None
 
     def poke(self) -> None:
         """A new rating was committed: look at the outbox now rather than at the next poll."""

@@ -16,7 +16,7 @@ from hallcore.config import HallConfig
 from hallcore.engine import Accepted, Engine, Outcome
 from hallcore.events import Event, PrecheckRecorded, TicketChanged, TicketIssued
 from hallserver import rows
-from hallserver.errors import ApiError
+from hallserver.errors import ApiError, from_refusal
 from hallserver.eventlog import EventRecord, describe
 
 
@@ -124,6 +124,13 @@ class WriteCtx:
             self.job_mutated = True
             self._write(out)
         return out
+
+    def accept(self, command: c.Command) -> Accepted | Reply:
+        """`apply`, for a route: the command's `Accepted`, or its refusal as the error reply to return."""
+        out = self.apply(command)
+        if isinstance(out, Accepted):
+            return out
+        return error_reply(from_refusal(out))
 
     def _write(self, out: Accepted) -> None:
         eng = self.engine

@@ -20,46 +20,27 @@ import logging
 import socket
 import sqlite3
 from collections import deque
-from collections.abc import Awaitable, Callable
-from typing import Any, Protocol, TypeVar
+from collections.abc import Awaitable
+from typing import Any, Protocol
 
-from hallcore.config import HallConfig
 from hallserver.eventlog import StreamFilter, record_from_text
 from hallserver.stream import wire
 from hallserver.stream.access import Grant, Refusal, Route, origin_allowed
-from hallserver.stream.hub import HEARTBEAT, Hub
-from hallserver.stream.snapshots import SnapshotCache
+from hallserver.stream.hall import Hall
+from hallserver.stream.hub import HEARTBEAT
 
-T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 
 class Server(Protocol):
     """What a connection needs of the stream server (server.py `StreamServer`): a protocol, so that this
     module does not import the server that imports it."""
 
+    hall: Hall
     routes: dict[str, Route]
-
-    @property
-    def hub(self) -> Hub: ...
-
-    @property
-    def snapshots(self) -> SnapshotCache: ...
-
-    @property
-    def config(self) -> HallConfig: ...
-
-    @property
-    def limit(self) -> int: ...
-
-    @property
-    def snapshot_threshold(self) -> int: ...
 
     def admit(self, conn: Connection) -> None: ...
 
-    async def read(self, fn: Callable[[sqlite3.Connection], T]) -> T: ...
-
-
-log = logging.getLogger(__name__)
 
 CLOSE_TOO_SLOW = 4008
 #: How long a close handshake may take before the connection is dropped (a client that reads nothing at all
@@ -152,7 +133,7 @@ class Connection(asyncio.Protocol):
         self._pending = _DISCARD
         if self._subscribed:
             self._subscribed = False
-            self._server.hub.unsubscribe(self)
+            self._server.hall.hub.unsubscribe(self)
         for handle in (self._timer, self._task):
             if handle is not None:
                 handle.cancel()
@@ -191,7 +172,7 @@ class Connection(asyncio.Protocol):
         if pending is None:
             assert self._transport is not None
             self._transport.write(frame)
-        elif len(pending) < self._server.limit:
+        elif len(pending) < self._server.hall.settings.queue_limit:
             pending.append((seq, frame))
         else:
             self.close(CLOSE_TOO_SLOW, "too slow: reconnect with since")
@@ -263,7 +244,7 @@ class Connection(asyncio.Protocol):
         if isinstance(result, Refusal):
             self.close(result.code, result.reason)
             return
-        hub = self._server.hub
+        hub = self._server.hall.hub
         self.filter = result.filter
         last = hub.last_seq  # read in the same tick as the subscription: nothing can slip between
         write = self._transport_or_die().write
@@ -273,8 +254,8 @@ class Connection(asyncio.Protocol):
             return
         since = result.since
         public = not result.filter.authenticated
-        if since is None or since > last or last - since > self._server.snapshot_threshold:
-            snap = self._server.snapshots.cached(public)
+        if since is None or since > last or last - since > self._server.hall.config.server.snapshot_threshold:
+            snap = self._server.hall.snapshots.cached(public)
             if snap is not None:
                 write(snap.frame)
                 self._go_live(snap.seq)
@@ -293,7 +274,7 @@ class Connection(asyncio.Protocol):
         self.floor = floor
         self._state = OPEN
         self._subscribed = True
-        self._server.hub.subscribe(self)
+        self._server.hall.hub.subscribe(self)
 
     def _catch_up_later(self, work: Awaitable[int]) -> None:
         """Subscribe now (live frames queue), send the catch-up when it is ready, then the queue."""
@@ -301,7 +282,7 @@ class Connection(asyncio.Protocol):
         if self._pending is None:
             self._pending = deque()
         self._subscribed = True
-        self._server.hub.subscribe(self)
+        self._server.hall.hub.subscribe(self)
         self._task = asyncio.ensure_future(self._catch_up(work))
 
     async def _catch_up(self, work: Awaitable[int]) -> None:
@@ -321,7 +302,7 @@ class Connection(asyncio.Protocol):
         self._flush()
 
     async def _from_snapshot(self, public: bool) -> int:
-        snap = await self._server.snapshots.get(public)
+        snap = await self._server.hall.snapshots.get(public)
         self._transport_or_die().write(snap.frame)
         return snap.seq
 
@@ -333,9 +314,9 @@ class Connection(asyncio.Protocol):
             return [r[0] for r in cur]
 
         flt = self.filter
-        config = self._server.config
+        config = self._server.hall.config
         everything = flt.unfiltered and flt.authenticated
-        for text in await self._server.read(read):
+        for text in await self._server.hall.store.read(read):
             if everything or flt.matches(record_from_text(text, config)):
                 self._transport_or_die().write(wire.text_frame(text))
                 if self._paused:
@@ -379,7 +360,7 @@ class Connection(asyncio.Protocol):
         if self._subscribed:
             self._subscribed = False
             # Not now: this may run inside the hub's fan-out loop over the very set we are in.
-            asyncio.get_running_loop().call_soon(self._server.hub.unsubscribe, self)
+            asyncio.get_running_loop().call_soon(self._server.hall.hub.unsubscribe, self)
         task = self._task
         if task is not None and task is not asyncio.current_task():
             task.cancel()

@@ -3,8 +3,8 @@
 `StreamServer.protocol` is uvicorn's `ws` protocol class (app.py `uvicorn_config`): every WebSocket upgrade on
 the server's port comes here, whatever its path; `/events` is the hall's stream (hallserver/api_events.py),
 and the web dashboard registers `/web/events` with its own cookie check (`add_route`). Both are served by the
-same connection code and hub. The hall is seen through the `Hall` protocol: the stream path sits below the
-service (hallserver/service.py) that owns its hub and snapshot cache.
+same connection code and hub. The hall is seen through the `Hall` protocol (hall.py): the stream path sits
+below the service (hallserver/service.py) that owns its hub and snapshot cache.
 
 Admission: a reconnect storm (5,000 phones back at once after a Wi-Fi blip or a restart) must not stall the
 loop. Each connection's head waits in a queue; `_drain` opens at most `batch` of them or `budget_s` of work
@@ -15,49 +15,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import sqlite3
 import time
 from collections import deque
-from collections.abc import Callable
-from typing import Any, Protocol, TypeVar
+from typing import Any
 
-from hallcore.config import HallConfig
 from hallserver.stream.access import Route
 from hallserver.stream.connection import Connection
-from hallserver.stream.hub import Hub
-from hallserver.stream.snapshots import SnapshotCache
+from hallserver.stream.hall import Hall
 
 log = logging.getLogger(__name__)
-T = TypeVar("T")
-
-
-class _Settings(Protocol):
-    @property
-    def queue_limit(self) -> int: ...
-
-
-class _Reader(Protocol):
-    async def read(self, fn: Callable[[sqlite3.Connection], T]) -> T: ...
-
-
-class Hall(Protocol):
-    """What the stream path needs of the running hall (hallserver/service.py `HallServer`, which owns the hub
-    and the snapshot cache): a protocol, so that the stream path sits below the service that uses it."""
-
-    @property
-    def hub(self) -> Hub: ...
-
-    @property
-    def snapshots(self) -> SnapshotCache: ...
-
-    @property
-    def config(self) -> HallConfig: ...
-
-    @property
-    def settings(self) -> _Settings: ...
-
-    @property
-    def store(self) -> _Reader: ...
 
 
 class StreamServer:
@@ -70,31 +36,6 @@ class StreamServer:
         self._draining = False
         self.admitted = 0
         self.batches = 0
-
-    # ---- what connections need ------------------------------------------------------------------------
-
-    @property
-    def hub(self) -> Hub:
-        return self.hall.hub
-
-    @property
-    def snapshots(self) -> SnapshotCache:
-        return self.hall.snapshots
-
-    @property
-    def config(self) -> HallConfig:
-        return self.hall.config
-
-    @property
-    def limit(self) -> int:
-        return self.hall.settings.queue_limit
-
-    @property
-    def snapshot_threshold(self) -> int:
-        return self.hall.config.server.snapshot_threshold
-
-    async def read(self, fn: Callable[[sqlite3.Connection], T]) -> T:
-        return await self.hall.store.read(fn)
 
     def add_route(self, path: str, route: Route) -> None:
         self.routes[path] = route

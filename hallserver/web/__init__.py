@@ -12,13 +12,13 @@ drawn on the server. `mount(app)` adds the routers and the static files; `start(
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import pathlib
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
+from hallserver.evloop import cancel
 from hallserver.service import HallServer
 
 log = logging.getLogger(__name__)
@@ -56,10 +56,7 @@ class WebTasks:
 
     async def stop(self) -> None:
         await self.uploader.stop()
-        if self._purge is not None:
-            self._purge.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._purge
+        await cancel(self._purge)
 
     async def _purge_loop(self) -> None:
         from hallserver.cases import purge_contacts_job

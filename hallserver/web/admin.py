@@ -10,7 +10,7 @@ import asyncio
 import json
 import sqlite3
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -225,18 +225,22 @@ async def clerk_pin(request: Request) -> Response:
     return await _admin_job(request, run)
 
 
+async def _via_api(call: Awaitable[Response]) -> Response:
+    """Run the JSON API's route for a form: back to the page, or the error page with the API's message."""
+    try:
+        reply = await call
+    except ApiError as exc:
+        return _admin_error(exc)
+    return _back(reply.status_code, bytes(reply.body))
+
+
 @router.post("/web/admin/roster/{window}")
 @guard
 async def roster(request: Request) -> Response:
     p, _t, f = await checked_post(request)
     staff = [s for s in f.get("staff", "").replace(",", " ").replace("，", " ").split() if s]
-    try:
-        reply = await api_stations.set_roster(
-            int(request.path_params["window"]), RosterIn(staff=staff), request, p
-        )
-    except ApiError as exc:
-        return _admin_error(exc)
-    return _back(reply.status_code, bytes(reply.body))
+    window = int(request.path_params["window"])
+    return await _via_api(api_stations.set_roster(window, RosterIn(staff=staff), request, p))
 
 
 @router.post("/web/admin/windows/{window}/{action}")
@@ -247,11 +251,8 @@ async def takeover(request: Request) -> Response:
     if action not in ("takeover", "end-takeover"):
         return _admin_error(ApiError(404, "unknown_action", "没有这个操作", "unknown action"))
     body = WindowIn(request_id=uuid.uuid4().hex, partner=int(f.get("partner", "0") or 0))
-    try:
-        reply = await api_windows.window_action(int(request.path_params["window"]), action, body, request, p)
-    except ApiError as exc:
-        return _admin_error(exc)
-    return _back(reply.status_code, bytes(reply.body))
+    window = int(request.path_params["window"])
+    return await _via_api(api_windows.window_action(window, action, body, request, p))
 
 
 @router.post("/web/admin/stations/{station_id}/{action}")
@@ -259,18 +260,13 @@ async def takeover(request: Request) -> Response:
 async def admin_station(request: Request) -> Response:
     p, _t, f = await checked_post(request)
     sid, action = request.path_params["station_id"], request.path_params["action"]
+    if action == "revoke":
+        return await _via_api(api_stations.revoke_station(sid, request, p))
+    if action != "approve":
+        return _admin_error(ApiError(404, "unknown_action", "没有这个操作", "unknown action"))
+    w = f.get("window", "").strip()
     try:
-        if action == "approve":
-            w = f.get("window", "").strip()
-            reply = await api_stations.approve_station(
-                sid, ApproveIn(window=int(w) if w else None), request, p
-            )
-        elif action == "revoke":
-            reply = await api_stations.revoke_station(sid, request, p)
-        else:
-            raise ApiError(404, "unknown_action", "没有这个操作", "unknown action")
-    except (ApiError, ValueError) as exc:
-        return _admin_error(
-            exc if isinstance(exc, ApiError) else ApiError(422, "invalid_field", "窗口号有误", "bad window")
-        )
-    return _back(reply.status_code, bytes(reply.body))
+        body = ApproveIn(window=int(w) if w else None)
+    except ValueError:
+        return _admin_error(ApiError(422, "invalid_field", "窗口号有误", "bad window"))
+    return await _via_api(api_stations.approve_station(sid, body, request, p))

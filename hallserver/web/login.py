@@ -5,23 +5,19 @@ double-submit CSRF cookie, the login rate limit shared with `POST /api/manager/l
 
 from __future__ import annotations
 
-import asyncio
-import datetime as dt
 import secrets
-import sqlite3
 import urllib.parse
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
-from hallserver.auth import SESSION_HOURS, dummy_hash, hash_token, new_token, verify_secret
+from hallserver import managers
+from hallserver.auth import SESSION_HOURS, hash_token
 from hallserver.deps import client_ip, get_hall
 from hallserver.errors import ApiError
-from hallserver.store import Job
 from hallserver.web import session as ws_session
 from hallserver.web.guard import checked_post, cookie, form, guard, see_other
 from hallserver.web.pages import e, page
-from hallserver.writectx import Reply, WriteCtx, ok
 
 router = APIRouter(include_in_schema=False)
 
@@ -56,37 +52,12 @@ async def login(request: Request) -> Response:
     want = request.cookies.get(ws_session.LOGIN_CSRF_COOKIE, "")
     if not want or not secrets.compare_digest(want, f.get("csrf", "")):
         return see_other("/web/login?error=" + urllib.parse.quote("页面已过期，请重新登录"))
-    username, password = f.get("username", ""), f.get("password", "")
-    keys = (f"ip:{client_ip(request)}", f"manager:{username}")
     try:
-        hall.limiter.check(*keys)
+        token, _stored = await managers.login(
+            hall, f.get("username", ""), f.get("password", ""), client_ip(request), audit="web_login"
+        )
     except ApiError as exc:
         return see_other("/web/login?error=" + urllib.parse.quote(exc.message))
-
-    def read(conn: sqlite3.Connection) -> str | None:
-        row = conn.execute(
-            "SELECT password_hash FROM managers WHERE username = ? AND active = 1", (username,)
-        ).fetchone()
-        return str(row[0]) if row else None
-
-    stored = await hall.store.read(read)
-    good = await asyncio.to_thread(verify_secret, stored or dummy_hash(), password)
-    if stored is None or not good:
-        hall.limiter.failed(*keys)
-        return see_other("/web/login?error=" + urllib.parse.quote("用户名或密码错误"))
-    hall.limiter.succeeded(*keys)
-    token = new_token()
-
-    def run(ctx: WriteCtx) -> Reply:
-        expires = ctx.now + dt.timedelta(hours=SESSION_HOURS)
-        ctx.execute(
-            "INSERT INTO sessions (token_hash, username, created_at, expires_at) VALUES (?,?,?,?)",
-            (hash_token(token), username, ctx.now.isoformat(), expires.isoformat()),
-        )
-        ctx.audit(f"manager:{username}", "", "web_login", username)
-        return ok({})
-
-    await hall.run(Job(run))
     resp = see_other("/web/dashboard")
     resp.set_cookie(ws_session.COOKIE, token, max_age=SESSION_HOURS * 3600, **cookie(request))
     resp.delete_cookie(ws_session.LOGIN_CSRF_COOKIE, path="/")
@@ -97,15 +68,7 @@ async def login(request: Request) -> Response:
 @guard
 async def logout(request: Request) -> Response:
     _p, token, _f = await checked_post(request)
-    hall = get_hall(request)
-    th = hash_token(token)
-
-    def run(ctx: WriteCtx) -> Reply:
-        ctx.execute("UPDATE sessions SET revoked = 1 WHERE token_hash = ?", (th,))
-        return ok({})
-
-    await hall.run(Job(run))
-    hall.principals.forget(th)
+    await managers.logout(get_hall(request), hash_token(token))
     resp = see_other("/web/login")
     resp.delete_cookie(ws_session.COOKIE, path="/")
     return resp

@@ -6,9 +6,10 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from hallcore.calendar import HallCalendar
@@ -26,7 +27,21 @@ BY_ZH = {"matter": "事项", "series": "队列", "window": "窗口", "clerk": "�
 PERIOD_ZH = {"day": "日", "week": "周", "month": "月", "year": "年", "custom": "自定义"}
 
 
-async def _report(request: Request, period: str, date: str, end: str, by: str) -> stats.Report:
+@dataclass
+class StatsQuery:
+    """The statistics' query string, shared by the page and its exports (the page links them with it)."""
+
+    period: str = "day"
+    date: str = ""
+    end: str = ""
+    by: str = "matter"
+
+
+StatsParams = Annotated[StatsQuery, Depends()]
+
+
+async def _report(request: Request, q: StatsQuery) -> stats.Report:
+    period, date, end, by = q.period, q.date, q.end, q.by
     hall = get_hall(request)
     today = HallCalendar(hall.config.hall).business_day(hall.clock.now())
     try:
@@ -47,18 +62,13 @@ def _query(period: str, date: str, end: str, by: str) -> str:
 
 
 @router.get("/web/stats")
-async def stats_page(
-    request: Request,
-    period: Annotated[str, Query()] = "day",
-    date: Annotated[str, Query()] = "",
-    end: Annotated[str, Query()] = "",
-    by: Annotated[str, Query()] = "matter",
-) -> Response:
+async def stats_page(request: Request, query: StatsParams) -> Response:
+    period, date, end, by = query.period, query.date, query.end, query.by
     found = await ws_session.manager_from_cookie(request)
     if found is None:
         return RedirectResponse("/web/login", 303)
     csrf = ws_session.csrf_for(get_hall(request).store.secret, found[1])
-    rep = await _report(request, period, date, end, by)
+    rep = await _report(request, query)
     hall = get_hall(request)
     t = rep.total
     q = _query(period, date or rep.span.start.isoformat(), end, by)
@@ -224,11 +234,11 @@ def _case_html(c: dict[str, Any], days: int) -> str:
     )
 
 
-async def _export(request: Request, period: str, date: str, end: str, by: str, kind: str) -> Response:
+async def _export(request: Request, query: StatsQuery, kind: str) -> Response:
     if await ws_session.manager_from_cookie(request) is None:
         return RedirectResponse("/web/login", 303)
-    rep = await _report(request, period, date, end, by)
-    name = f"hallq-stats-{rep.span.start.isoformat()}_{rep.span.end.isoformat()}-{by}.{kind}"
+    rep = await _report(request, query)
+    name = f"hallq-stats-{rep.span.start.isoformat()}_{rep.span.end.isoformat()}-{query.by}.{kind}"
     if kind == "csv":
         return Response(
             exports.to_csv(rep),
@@ -243,22 +253,10 @@ async def _export(request: Request, period: str, date: str, end: str, by: str, k
 
 
 @router.get("/web/stats.csv")
-async def stats_csv(
-    request: Request,
-    period: Annotated[str, Query()] = "day",
-    date: Annotated[str, Query()] = "",
-    end: Annotated[str, Query()] = "",
-    by: Annotated[str, Query()] = "matter",
-) -> Response:
-    return await _export(request, period, date, end, by, "csv")
+async def stats_csv(request: Request, query: StatsParams) -> Response:
+    return await _export(request, query, "csv")
 
 
 @router.get("/web/stats.xlsx")
-async def stats_xlsx(
-    request: Request,
-    period: Annotated[str, Query()] = "day",
-    date: Annotated[str, Query()] = "",
-    end: Annotated[str, Query()] = "",
-    by: Annotated[str, Query()] = "matter",
-) -> Response:
-    return await _export(request, period, date, end, by, "xlsx")
+async def stats_xlsx(request: Request, query: StatsParams) -> Response:
+    return await _export(request, query, "xlsx")
