@@ -1,6 +1,7 @@
 """`hallq sim`: a hall day simulated against the real engine on a virtual clock, as fast as it can run, in
-scaled real time (`--speed N`), or against a running server through its API (`--against URL`, real time).
-The day itself is `hallq.sim`."""
+scaled real time (`--speed N`), or against a running server through its API (`--against URL`, real time);
+or many simulated hall days replayed into a province's centre (`--central URL --halls N`,
+hallq/simprovince.py). The day itself is `hallq.sim`."""
 
 from __future__ import annotations
 
@@ -40,6 +41,9 @@ def main(argv: list[str]) -> int:
     ap.add_argument(
         "--windows", type=window_list, help="staff only these windows, e.g. 1-8,12 (default: all)"
     )
+    from hallq import simprovince
+
+    simprovince.add_arguments(ap)
     try:
         args = ap.parse_args(argv)
     except SystemExit as exc:
@@ -55,6 +59,13 @@ def main(argv: list[str]) -> int:
     except ConfigError as exc:
         print(exc, file=sys.stderr)
         return 2
+    if args.central:
+        if args.against or args.speed:
+            print(
+                "hallq sim: --central replays as fast as it can (no --against, no --speed)", file=sys.stderr
+            )
+            return 2
+        return simprovince.main_central(args, config)
     hours = HallCalendar(config.hall).hours_on(args.day)
     start = args.start or (hours.open if hours else dt.time(8, 30))
     end = args.end or (hours.close if hours else dt.time(17, 0))

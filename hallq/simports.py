@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import threading
-from collections.abc import Coroutine, Mapping
+from collections.abc import Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
@@ -16,6 +16,7 @@ from hallcore import commands as c
 from hallcore import idnumber
 from hallcore.config import HallConfig
 from hallcore.engine import Accepted, Engine, Refused
+from hallcore.events import Event
 from hallcore.model import Source, Ticket
 
 T = TypeVar("T")
@@ -88,14 +89,21 @@ class HallPort(Protocol):
 class EnginePort:
     """The real engine, in process, on the simulator's virtual clock."""
 
-    def __init__(self, config: HallConfig) -> None:
+    def __init__(
+        self, config: HallConfig, on_events: Callable[[Sequence[Event]], None] | None = None
+    ) -> None:
         self.engine = Engine(config)
         self.commands = 0
         self._tokens = 0
+        # Told of the events of every accepted command, in order (what a hall's store would number and log).
+        self.on_events = on_events
 
     def _do(self, cmd: c.Command, now: dt.datetime) -> Accepted | Refused:
         self.commands += 1
-        return self.engine.handle(cmd, now)
+        out = self.engine.handle(cmd, now)
+        if self.on_events is not None and isinstance(out, Accepted) and out.events:
+            self.on_events(out.events)
+        return out
 
     def _ok(self, cmd: c.Command, now: dt.datetime) -> bool:
         return isinstance(self._do(cmd, now), Accepted)

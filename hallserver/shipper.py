@@ -75,6 +75,14 @@ def load_or_make_key(path: pathlib.Path) -> Ed25519PrivateKey:
     return key
 
 
+def signed(key: Ed25519PrivateKey, hall_id: str, payload: dict[str, Any]) -> tuple[bytes, dict[str, str]]:
+    """A request to the centre: the exact body bytes and the headers naming the hall and signing them."""
+    body = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
+    sig = base64.b64encode(key.sign(body)).decode()
+    headers = {HALL_HEADER: hall_id, SIGNATURE_HEADER: sig, "content-type": "application/json"}
+    return body, headers
+
+
 def public_bytes(key: Ed25519PrivateKey) -> bytes:
     return key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
 
@@ -191,14 +199,7 @@ class Shipper:
 
     def _signed(self, payload: dict[str, Any]) -> tuple[bytes, dict[str, str]]:
         assert self._key is not None
-        body = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
-        sig = base64.b64encode(self._key.sign(body)).decode()
-        headers = {
-            HALL_HEADER: self.hall.config.hall.id,
-            SIGNATURE_HEADER: sig,
-            "content-type": "application/json",
-        }
-        return body, headers
+        return signed(self._key, self.hall.config.hall.id, payload)
 
     async def _run(self) -> None:
         self._key = await asyncio.to_thread(load_or_make_key, self.key_path)
