@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 
 from hallcore import commands as c
-from hallcore.config import Window
 from hallcore.engine import lookups, waits
 from hallcore.engine.state import (
     APPOINTMENT,
@@ -25,11 +24,11 @@ from hallcore.ordering import NORMAL_RANK, oldest, order_of, top
 from hallcore.outcomes import Accepted, Collector, Outcome, RefusalCode, Refused, refuse
 
 
-def ready_window(s: EngineState, number: int) -> tuple[Window, WindowRuntime] | Refused:
-    found = lookups.window(s, number)
-    if isinstance(found, Refused):
-        return found
-    w, rt = found
+def ready_window(s: EngineState, number: int) -> WindowRuntime | Refused:
+    """Window `number`, if it can call: open, not paused, holding no ticket."""
+    rt = lookups.window_runtime(s, number)
+    if isinstance(rt, Refused):
+        return rt
     if rt.state is CLOSED:
         return refuse(
             RefusalCode.WINDOW_CLOSED,
@@ -53,7 +52,7 @@ def ready_window(s: EngineState, number: int) -> tuple[Window, WindowRuntime] | 
             window=number,
             ticket=cur.label,
         )
-    return w, rt
+    return rt
 
 
 def pick(s: EngineState, number: int, now: dt.datetime) -> tuple[Ticket, CallReason] | None:

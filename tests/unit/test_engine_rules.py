@@ -631,3 +631,59 @@ def test_restore_gives_the_same_queue() -> None:
     for w in (1, 2, 3):
         assert [t.id for t in fresh.candidates(w, h.now)] == [t.id for t in h.e.candidates(w, h.now)]
     assert fresh.handle(c.IssueTicket("sb01", Source.DESK, "x"), h.now).ticket.label == "B005"  # type: ignore[union-attr]
+
+
+def test_restore_keeps_prints_handle_times_bookings_and_cases() -> None:
+    """What the first restore test does not reach: a kiosk ticket waiting for its print, handle times of
+    finished tickets, a booking's slot, a 差评 case still open."""
+    h = Hall(aging_limit_min=None)
+    h.open(2)
+    for _ in range(3):
+        h.issue("sb01")
+        h.call(2)
+        h.later(7)
+        h.serve(2)
+    served = h.e.tickets[next(iter(h.e.tickets))]
+    ok(h.do(c.Rate(served.id, 1)))
+    pending = h.issue("sb01", Source.KIOSK)
+    tomorrow = h.now.date() + dt.timedelta(days=1)
+    ok(h.do(c.BookSlot("sb01", tomorrow, dt.time(10), "person", "BK1")))
+    fresh = Engine(h.e.config)
+    fresh.load(
+        copy.deepcopy(sorted(h.e.tickets.values(), key=lambda t: t.key)),
+        copy.deepcopy(list(h.e.windows.values())),
+        copy.deepcopy(list(h.e.bookings.values())),
+        copy.deepcopy(list(h.e.ratings.values())),
+        copy.deepcopy(list(h.e.cases.values())),
+    )
+    # The three 7-minute cases moved series B's handle time off its prior, and the restore kept that.
+    assert h.e.handle_times.mean("B") != Engine(h.e.config).handle_times.mean("B")
+    assert fresh.handle_times.mean("B") == h.e.handle_times.mean("B")
+    assert fresh.estimate_for("B", 4) == h.e.estimate_for("B", 4)
+    assert fresh.slots("sb01", tomorrow) == h.e.slots("sb01", tomorrow)
+    assert fresh.remaining_today("sb01", h.now) == h.e.remaining_today("sb01", h.now)
+    assert isinstance(fresh.handle(c.ConfirmPrint(pending), h.now), Accepted)
+    (case,) = fresh.cases
+    assert isinstance(
+        fresh.handle(c.CaseStepCommand(case, CaseAction.RESOLVE, "解释清楚", "m1"), h.now), Accepted
+    )
+    assert isinstance(fresh.handle(c.Rate(served.id, 5), h.now), Refused)  # one rating per case, still
+
+
+def test_every_command_has_exactly_one_rule() -> None:
+    """The dispatch table is where a reader goes from a command to its rule: every command type is in it, and
+    nothing else is."""
+    import typing
+
+    from hallcore.engine import RULES
+
+    assert set(RULES) == set(typing.get_args(c.Command))
+    assert all(rule.__module__.startswith("hallcore.engine.") for rule in RULES.values())
+
+
+def test_handle_needs_an_aware_time_and_a_command() -> None:
+    e = Engine(small_hall())
+    with pytest.raises(ValueError, match="timezone-aware"):
+        e.handle(c.Tick(), MONDAY_9.replace(tzinfo=None))
+    with pytest.raises(TypeError, match="not an engine command"):
+        e.handle(object(), MONDAY_9)  # type: ignore[arg-type]
