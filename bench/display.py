@@ -32,12 +32,9 @@ import qasync
 from PySide6.QtWidgets import QApplication
 
 from bench.common import figure, pct, write
-from display.app import DisplayApp
-from display.bridge import DisplayBridge
-from display.flow import DisplayFlow
+from display.app import assemble
 from display.hallboard import Area, LedSync
 from display.texts import catalog
-from display.views import BoardView
 from drivers.bus import HqpBusMaster, HqpLedBoard
 from drivers.emulators.bus import HqpBusEmulator
 from hallclient.http import HttpHall
@@ -59,11 +56,6 @@ async def run(live: LiveServer, tmp: Path) -> dict[str, list[float]]:
     board_at: dict[str, float] = {}
     led_at: dict[str, float] = {}
 
-    flow = DisplayFlow(live.config, live.clock)
-    view = BoardView(catalog())
-    view.show()
-    bridge = DisplayBridge(parent=view)
-
     def written(areas: Mapping[int, Area]) -> None:
         # The event may beat the HTTP reply: note when each row-1 text first showed, match it up later.
         row = areas.get(1)
@@ -71,7 +63,9 @@ async def run(live: LiveServer, tmp: Path) -> dict[str, list[float]]:
             led_at[row.text] = time.perf_counter()
 
     sync = LedSync(HqpLedBoard(bus, HALL_BOARD), executor=executor, name="hall board", on_written=written)
-    app = DisplayApp(flow, view, bridge, led=live.config.led, hall_board=sync)
+    app = assemble(live.config, live.clock, catalog(), hall_board=sync)
+    view = app.view
+    view.show()
 
     def changed() -> None:
         label = view.latest_number.text()

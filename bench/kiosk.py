@@ -44,12 +44,9 @@ def main(argv: list[str] | None = None) -> int:
     from drivers.printer import EscposPrinter
     from drivers.transport import SocketTransport
     from hallclient.http import HttpHall
-    from hallui.issuing import Issuer
-    from kiosk.app import KioskApp
-    from kiosk.bridge import KioskBridge
+    from kiosk.app import assemble
     from kiosk.flow import Screen
     from kiosk.texts import catalog
-    from kiosk.views import KioskView
     from tests.fakes.live_server import live_server
 
     class TimedPrinter(EmulatedPrinter):
@@ -78,20 +75,18 @@ def main(argv: list[str] | None = None) -> int:
             )
             api = HttpHall(hall.url, hall.kiosk.token, clock=hall.clock)
             cfg = hall.config
-            issuer = Issuer(api, printer)
-            bridge = KioskBridge(api, printer, issuer)
-            view = KioskView()
+            app = assemble(cfg, api, printer, hall.clock, catalog(), tick_ms=3_600_000)
+            view = app.view
             view.resize(1080, 1920)
             view.show()
-            app = KioskApp(cfg, view, bridge, catalog(), hall.clock, tick_ms=3_600_000)
-            app.start()
+            app.show()
             m = cfg.matter_by_code[matter]
 
             async def run() -> None:
-                bridge.start_watching()
-                while app.printer_state is None:
+                app.controller.start()
+                while app.controller.printer_state is None:
                     await asyncio.sleep(0.01)
-                now = app.now()
+                now = app.controller.now()
                 for i in range(args.tickets):
                     f = app.flow
                     f.home(now)
@@ -112,12 +107,11 @@ def main(argv: list[str] | None = None) -> int:
                     latencies.append(printer_model.cut_at[i] - t0)
                     while app.flow.screen is not Screen.TICKET:
                         await asyncio.sleep(0.001)
-                await bridge.aclose()
+                await app.aclose()
                 await api.aclose()
 
             loop.run_until_complete(run())
             loop.run_until_complete(loop.shutdown_default_executor())
-            app.stop()
             printer.close()
             waiting = hall.count("SELECT COUNT(*) FROM tickets WHERE state = 'waiting'")
             durability = cfg.server.durability.value

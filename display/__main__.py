@@ -18,13 +18,10 @@ from pathlib import Path
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QApplication
 
-from display.app import DisplayApp
-from display.bridge import DisplayBridge
-from display.flow import DisplayFlow
+from display.app import assemble
 from display.hallboard import LedSync
 from display.texts import catalog
-from display.views import BoardView, Orientation
-from display.voice import VoiceCaller
+from display.views import Orientation
 from drivers.factory import ConfigurationError, StationDevices, build_station, build_voice
 from hallcore.clock import SystemClock
 from hallcore.config import HallConfig, Station, StationRole
@@ -115,17 +112,13 @@ async def amain(
 
     clock = SystemClock()
     tz = zoneinfo.ZoneInfo(config.hall.timezone)  # the config check refused an unknown zone
-    cat = catalog(args.language)
     app.setFont(QFont(FONT_FAMILY))
-    view = BoardView(cat, orientation_for(args.orientation, app))
-    flow = DisplayFlow(config, clock, zone=station.zone, tz=tz, speak_max_age_s=config.voice.max_age_s)
-    bridge = DisplayBridge()
     executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hall board")
     devices.start()
     board = devices.led
     hall_board = LedSync(board, executor=executor, name="hall LED board") if board is not None else None
 
-    voice: VoiceCaller | None = None
+    announcer, problem = None, ""
     if station.voice and not args.no_voice:
         folder = args.voice_pack or args.state_dir / "voice"
         announcer, problem = await asyncio.to_thread(
@@ -133,11 +126,18 @@ async def amain(
         )
         if announcer is None:
             log.warning("voice off: %s", problem)
-            flow.set_voice_problem(problem)
-        else:
-            voice = VoiceCaller(announcer, post=bridge.post)
-    display = DisplayApp(flow, view, bridge, led=config.led, voice=voice, hall_board=hall_board)
-    display.refresh()
+    display = assemble(
+        config,
+        clock,
+        catalog(args.language),
+        zone=station.zone,
+        tz=tz,
+        orientation=orientation_for(args.orientation, app),
+        announcer=announcer,
+        hall_board=hall_board,
+        voice_problem=problem if announcer is None else "",
+    )
+    view = display.view
     if args.windowed:
         view.show()
     else:
@@ -147,7 +147,9 @@ async def amain(
     token_file = args.state_dir / f"{station.id}.json"
     anonymous = HttpHall(base, clock=clock)
     try:
-        token = await display.enroll(anonymous, token_file, name=station.name or station.id, server=base)
+        token = await display.controller.enroll(
+            anonymous, token_file, name=station.name or station.id, server=base
+        )
     finally:
         await anonymous.aclose()
     api = HttpHall(base, token, clock=clock)

@@ -1,24 +1,17 @@
-"""The one QObject between hallclient and the display's widgets: stream items, connection states, a
-one-second tick, and callbacks from device threads (the voice player's) arrive as Qt signals on the UI
-thread."""
+"""The one QObject of the display: the controller's changes as a Qt signal, a one-second tick, and callbacks
+from device threads (the voice player's) run on the UI thread."""
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from hallclient.api import EventFeed
-from hallclient.types import StateChange
-
-log = logging.getLogger(__name__)
+from display.controller import DisplayController
 
 
 class DisplayBridge(QObject):
-    item = Signal(object)  # hallclient.types.StreamItem
-    connection = Signal(object)  # hallclient.types.ConnectionState
-    tick = Signal()
+    changed = Signal()
     _invoke = Signal(object)
 
     def __init__(self, tick_ms: int = 1000, parent: QObject | None = None) -> None:
@@ -26,7 +19,10 @@ class DisplayBridge(QObject):
         self._invoke.connect(self._run)
         self._timer = QTimer(self)
         self._timer.setInterval(tick_ms)
-        self._timer.timeout.connect(self.tick.emit)
+
+    def attach(self, controller: DisplayController) -> None:
+        controller.on_change = self.changed.emit
+        self._timer.timeout.connect(controller.tick)
 
     def start_ticking(self) -> None:
         self._timer.start()
@@ -40,16 +36,3 @@ class DisplayBridge(QObject):
 
     def _run(self, fn: Callable[[], None]) -> None:
         fn()
-
-    def _on_state(self, change: StateChange) -> None:
-        self.connection.emit(change.state)
-
-    async def follow(self, feed: EventFeed) -> None:
-        """Emit every item of `feed` until it ends (after `aclose()`); connection states as they change."""
-        remove = feed.add_state_listener(self._on_state)
-        self.connection.emit(feed.state)
-        try:
-            async for item in feed:
-                self.item.emit(item)
-        finally:
-            remove()

@@ -93,6 +93,7 @@ class BoardState:
     enroll_code: str = ""
     enroll_revoked: bool = False
     voice_problem: str = ""
+    series_page: int = 0  # turns every few seconds; the view shows page `series_page % pages` of the tiles
 
 
 @dataclass(slots=True)
@@ -125,6 +126,7 @@ class DisplayFlow:
     _enroll_code: str = field(init=False, default="")
     _enroll_revoked: bool = field(init=False, default=False)
     _voice_problem: str = field(init=False, default="")
+    _series_page: int = field(init=False, default=0)
     _zone_windows: frozenset[int] = field(init=False)
     _zone_series: tuple[str, ...] = field(init=False)
 
@@ -162,6 +164,7 @@ class DisplayFlow:
             enroll_code=self._enroll_code,
             enroll_revoked=self._enroll_revoked,
             voice_problem=self._voice_problem,
+            series_page=self._series_page,
         )
 
     def calls(self) -> list[CallRow]:
@@ -212,6 +215,10 @@ class DisplayFlow:
     def enrollment_revoked(self) -> None:
         self._screen = Screen.ENROLLING
         self._enroll_revoked = True
+
+    def next_series_page(self) -> None:
+        """Halls with more series than tiles rotate through them."""
+        self._series_page += 1
 
     def set_voice_problem(self, reason: str) -> None:
         self._voice_problem = reason

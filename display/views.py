@@ -169,7 +169,6 @@ class BoardView(QWidget):
         self.recent_rows = 6 if landscape else 8
         self.tile_columns = 4 if landscape else 2
         self.tile_count = 8
-        self._series_page = 0
         self._last_texts: tuple[str, ...] = ()
         self.setStyleSheet(stylesheet(orientation))
         self.resize(*SIZES[orientation])
@@ -335,7 +334,7 @@ class BoardView(QWidget):
                 row.setText(t("board.recent_row", number=call.label, window=call.window))
             else:
                 row.setText("")
-        self._render_series(state.series)
+        self._render_series(state.series, state.series_page)
         self._emit_if_changed()
 
     def _render_latest(self, call: CallRow | None) -> None:
@@ -355,10 +354,10 @@ class BoardView(QWidget):
         self.latest_holder.setText(call.holder)
         self.latest_holder.setVisible(bool(call.holder))  # names only where the hall shows them
 
-    def _render_series(self, series: tuple[SeriesRow, ...]) -> None:
+    def _render_series(self, series: tuple[SeriesRow, ...], turn: int) -> None:
         t = self.catalog.t
         pages = max(1, -(-len(series) // self.tile_count))
-        page = self._series_page % pages
+        page = turn % pages
         shown = series[page * self.tile_count : (page + 1) * self.tile_count]
         for i, tile in enumerate(self.tiles):
             if i >= len(shown):
@@ -374,10 +373,6 @@ class BoardView(QWidget):
             else:
                 est = t("board.estimate", low=s.low_min, high=s.high_min)
             tile.setText(f"{line}\n{est}")
-
-    def next_series_page(self) -> None:
-        """Show the next page of series tiles (halls with more series than tiles rotate through them)."""
-        self._series_page += 1
 
     def visible_texts(self) -> tuple[str, ...]:
         """What a person can read now (for `changed` and for tests)."""

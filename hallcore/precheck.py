@@ -119,22 +119,12 @@ def _check_input(matter: Matter, answers: Mapping[str, bool], present: Collectio
         )
 
 
-def evaluate(
-    matter: Matter,
-    answers: Mapping[str, bool],
-    present: Collection[str],
-    today: dt.date,
-    calendar: HallCalendar,
-) -> PrecheckResult:
-    """Pre-check `matter` given yes/no `answers` by question id and the material ids `present`.
-
-    FAIL if any question fails or a required non-tolerable material is missing; TOLERATED if only tolerable
-    materials are missing, due `tolerance_days` working days after `today`; else PASS. Materials with
-    `required=False` never count as missing. Raises PrecheckInputError on unknown ids or unanswered questions.
-    """
-    _check_input(matter, answers, present)
+def judge(
+    matter: Matter, answers: Mapping[str, bool], present: Collection[str]
+) -> tuple[PrecheckOutcome, tuple[MissingItem, ...]]:
+    """The outcome and every missing item, without checking the input or dating a 容缺 (`evaluate` does
+    both). An unanswered question counts as failed: the kiosk asks this before the citizen has finished."""
     present_ids = set(present)
-
     missing: list[MissingItem] = [
         MissingItem(
             id=q.id,
@@ -146,7 +136,7 @@ def evaluate(
             tolerable=False,
         )
         for q in matter.precheck.questions
-        if answers[q.id] != q.expected
+        if answers.get(q.id) != q.expected
     ]
     missing.extend(
         MissingItem(
@@ -161,13 +151,30 @@ def evaluate(
         for m in matter.precheck.materials
         if m.required and m.id not in present_ids
     )
-
     if any(not item.tolerable for item in missing):
-        outcome, due = PrecheckOutcome.FAIL, None
-    elif missing:
-        # 容缺 deadline in working days: hall holidays and weekends don't count, 调休 days do.
-        due = calendar.add_working_days(today, matter.precheck.tolerance_days)
-        outcome = PrecheckOutcome.TOLERATED
-    else:
-        outcome, due = PrecheckOutcome.PASS, None
-    return PrecheckResult(outcome=outcome, missing=tuple(missing), due=due, matter_code=matter.code)
+        return PrecheckOutcome.FAIL, tuple(missing)
+    return (PrecheckOutcome.TOLERATED if missing else PrecheckOutcome.PASS), tuple(missing)
+
+
+def evaluate(
+    matter: Matter,
+    answers: Mapping[str, bool],
+    present: Collection[str],
+    today: dt.date,
+    calendar: HallCalendar,
+) -> PrecheckResult:
+    """Pre-check `matter` given yes/no `answers` by question id and the material ids `present`.
+
+    FAIL if any question fails or a required non-tolerable material is missing; TOLERATED if only tolerable
+    materials are missing, due `tolerance_days` working days after `today`; else PASS. Materials with
+    `required=False` never count as missing. Raises PrecheckInputError on unknown ids or unanswered questions.
+    """
+    _check_input(matter, answers, present)
+    outcome, missing = judge(matter, answers, present)
+    # 容缺 deadline in working days: hall holidays and weekends don't count, 调休 days do.
+    due = (
+        calendar.add_working_days(today, matter.precheck.tolerance_days)
+        if outcome is PrecheckOutcome.TOLERATED
+        else None
+    )
+    return PrecheckResult(outcome=outcome, missing=missing, due=due, matter_code=matter.code)

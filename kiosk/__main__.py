@@ -27,13 +27,10 @@ from hallcore.clock import SystemClock
 from hallcore.config import Device, HallConfig, Station, StationRole
 from hallcore.configload import ConfigError
 from hallui.configfile import read_config
-from hallui.issuing import Issuer
 from hallui.runner import run_qt
-from kiosk.app import KioskApp
-from kiosk.bridge import KioskBridge
+from kiosk.app import KioskApp, assemble
 from kiosk.flow import FlowSettings
 from kiosk.texts import catalog
-from kiosk.views import KioskView
 
 log = logging.getLogger("kiosk")
 
@@ -141,48 +138,35 @@ async def run_kiosk(
     scanner = devices.scanner if devices is not None else None
     if printer is None:
         log.warning("no printer configured: the kiosk sends citizens to the service desk")
-    issuer = Issuer(api, printer)
-    bridge = KioskBridge(api, printer, issuer, scanner=scanner)
-    cat = catalog()
-    view = KioskView()
     k = config.kiosk
-    app = KioskApp(
+    app = assemble(
         config,
-        view,
-        bridge,
-        cat,
+        api,
+        printer,
         clock,
+        catalog(),
+        scanner=scanner,
         settings=FlowSettings(float(k.idle_reset_s), float(k.elder_idle_reset_s), args.offline_delay_s),
     )
-    app.info.station_name = (station.name or station.id) if station is not None else "kiosk"
+    controller, view = app.controller, app.view
+    controller.info.station_name = (station.name or station.id) if station is not None else "kiosk"
     if args.windowed:
         view.resize(1080, 1920)
         view.show()
     else:
         view.showFullScreen()
-    app.start()
-    if api.token is None:
-        app.flow.set_enrolled(False, app.now())
-        app.render()
-        enrolled = asyncio.get_running_loop().create_future()
-
-        def got_token(token: str) -> None:
-            if not enrolled.done():
-                enrolled.set_result(token)
-
-        bridge.enrolled.connect(got_token)
-        bridge.enroll(cred_path, app.info.station_name, server)
-        api.set_token(await enrolled)
-    bridge.start_watching()
+    app.show()
     try:
+        if api.token is None:
+            api.set_token(await controller.enroll(cred_path, controller.info.station_name, server))
+        controller.start()
         if args.autopilot:
             await autopilot(app, args.autopilot, answer=args.autopilot_answer == "yes")
         await asyncio.Event().wait()
     finally:
         collector.stop()
         gc.enable()
-        app.stop()
-        await bridge.aclose()
+        await app.aclose()
         await api.aclose()
         if devices is not None:
             devices.close()
@@ -206,7 +190,7 @@ async def autopilot(app: KioskApp, matter: str, *, answer: bool = True) -> None:
             await asyncio.sleep(0.01)
         raise RuntimeError(f"autopilot: no button {name}")
 
-    while app.flow.screen is not Screen.WELCOME or app.printer_state is None:
+    while app.flow.screen is not Screen.WELCOME or app.controller.printer_state is None:
         await asyncio.sleep(0.02)
     m = app.config.matter_by_code[matter]
     await tap("welcomeStart")

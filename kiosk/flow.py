@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from hallclient.types import Issued, NotIssued
-from hallcore.config import Matter, PriorityClass
+from hallcore.config import Department, Matter, PriorityClass
+from hallcore.precheck import PrecheckOutcome, judge
 from hallui.issuing import PrintResult
 
 #: No timed choice shorter than this in elder mode (适老化 rules, DOMAIN.md).
@@ -50,22 +51,19 @@ class FlowSettings:
     offline_delay_s: float = 5.0  # the server must be gone this long before the kiosk says so
 
 
-class Local(StrEnum):
-    """What the kiosk's own reading of the answers says (the server decides; this only picks screens)."""
+@dataclass(slots=True)
+class ViewInfo:
+    """What the screens need besides the flow: names from the config and live figures (the controller
+    keeps them current)."""
 
-    PASS = "pass"  # noqa: S105 - an outcome, not a password
-    TOLERATED = "tolerated"
-    FAIL = "fail"
-
-
-def local_outcome(matter: Matter, answers: dict[str, bool], present: set[str]) -> Local:
-    """The pre-check outcome by hallcore's rules (hallcore.precheck.evaluate), without the due date."""
-    if any(answers.get(q.id) != q.expected for q in matter.precheck.questions):
-        return Local.FAIL
-    missing = [m for m in matter.precheck.materials if m.required and m.id not in present]
-    if any(not m.tolerable for m in missing):
-        return Local.FAIL
-    return Local.TOLERATED if missing else Local.PASS
+    hall_name: str = ""
+    hall_name_en: str = ""
+    departments: tuple[Department, ...] = ()
+    remaining: dict[str, int | None] = field(default_factory=dict)  # matter code → numbers left today
+    closed: dict[str, str] = field(default_factory=dict)  # matter code → next opening ("" if unknown)
+    enroll_code: str = ""
+    station_name: str = ""
+    printer_reason: str = ""  # as the driver says it: "缺纸 paper out"
 
 
 @dataclass(frozen=True, slots=True)
@@ -278,8 +276,12 @@ class KioskFlow:
         self.screen = Screen.CONFIRM
 
     @property
-    def local(self) -> Local:
-        return Local.PASS if self.matter is None else local_outcome(self.matter, self.answers, self.present)
+    def local(self) -> PrecheckOutcome:
+        """What hallcore's pre-check rule says of the answers so far (the server decides; this picks the
+        confirm screen's wording)."""
+        if self.matter is None:
+            return PrecheckOutcome.PASS
+        return judge(self.matter, self.answers, self.present)[0]
 
     @property
     def selectable_classes(self) -> tuple[PriorityClass, ...]:

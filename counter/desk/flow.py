@@ -15,6 +15,7 @@ from enum import StrEnum
 
 from counter.notices import Notice
 from hallclient.api import new_request_id
+from hallclient.types import Issued
 from hallcore.config import HallConfig, Matter
 from hallui.issuing import NO_PRINTER, IssuedOutcome, NoticeOutcome, Outcome, PrinterDown, Request
 from hallui.matters import search
@@ -40,6 +41,7 @@ class DeskFlow:
         self.holder_name = ""
         self.notice: Notice | None = None
         self.unsent: Request | None = None
+        self.last_issued: Issued | None = None  # the last ticket issued and printed here
 
     def search(self, query: str) -> None:
         self.query = query
@@ -143,6 +145,7 @@ class DeskFlow:
             key = "desk.print_unknown" if result.maybe_on_paper else "desk.print_failed"
             self._finished(Notice(key, failed, "error"), keep_matter=True)
             return
+        self.last_issued = out.issued
         printed = out.issued.printout("zh")
         values: dict[str, str | int] = {
             "label": t.label,

@@ -199,10 +199,10 @@ def test_the_board_says_so_when_the_server_is_gone(
     run_until(qtbot, lambda: board.latest()[0] == "A001")
     complete(qtbot, running, asyncio.to_thread(live.stop))
     run_until(qtbot, lambda: board.flow.state().connection is not ConnectionState.LIVE)
-    board.app.tick()
+    board.controller.tick()
     assert board.view.middle.currentWidget() is board.view.calls_page  # a blip is not an alarm yet
     live.clock.advance(board.flow.stale_after_s + 1)
-    board.app.tick()
+    board.controller.tick()
     qtbot.waitUntil(lambda: board.view.middle.currentWidget() is board.view.stale_panel)
     assert board.view.stale_title.text() == "叫号信息暂停更新"
     assert "最后更新 09:00:00" in board.view.stale_body.text()
@@ -221,7 +221,7 @@ def test_first_start_shows_the_enrollment_code_until_approved(
     anonymous = HttpHall(live.url, clock=live.clock)
     token_file = tmp_path / "state" / "display-1.json"
     enrolling = running.create_task(
-        b.app.enroll(anonymous, token_file, name="一楼大厅叫号屏", server=live.url, poll_s=0.05)
+        b.controller.enroll(anonymous, token_file, name="一楼大厅叫号屏", server=live.url, poll_s=0.05)
     )
     run_until(qtbot, lambda: b.flow.state().enroll_code != "")
     code = b.flow.state().enroll_code

@@ -161,9 +161,9 @@ def test_both_layouts_with_chinese_text(
         assert findings == [], findings
         _screenshot(b, f"display-{orientation.value}", artifacts, repo_root)
 
-        b.app.on_connection(ConnectionState.RECONNECTING)  # the line to the server is down
+        b.controller.on_connection(ConnectionState.RECONNECTING)  # the line to the server is down
         live.clock.advance(b.flow.stale_after_s + 1)
-        b.app.tick()
+        b.controller.tick()
         assert b.view.middle.currentWidget() is b.view.stale_panel
         assert a11y.check(b.view, min_pt=18) == []
         _screenshot(b, f"display-{orientation.value}-stale", artifacts, repo_root)

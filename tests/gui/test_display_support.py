@@ -15,8 +15,8 @@ from typing import TypeVar
 import pytest
 from pytestqt.qtbot import QtBot
 
-from display.app import DisplayApp
-from display.bridge import DisplayBridge
+from display.app import DisplayApp, assemble
+from display.controller import DisplayController
 from display.flow import DisplayFlow
 from display.hallboard import LedSync
 from display.texts import catalog
@@ -82,14 +82,23 @@ async def _wrap(aw: Awaitable[T]) -> T:
 @dataclass
 class Board:
     app: DisplayApp
-    flow: DisplayFlow
-    view: BoardView
-    bridge: DisplayBridge
     voice: VoiceCaller
     player: FakeVoicePlayer
     scheduler: FakeScheduler
     hall_board: LedSync | None
     task: asyncio.Task[None] | None = None
+
+    @property
+    def flow(self) -> DisplayFlow:
+        return self.app.flow
+
+    @property
+    def view(self) -> BoardView:
+        return self.app.view
+
+    @property
+    def controller(self) -> DisplayController:
+        return self.app.controller
 
     def latest(self) -> tuple[str, str]:
         return self.view.latest_number.text(), self.view.latest_window.text()
@@ -110,21 +119,25 @@ def make_board(
     led: LedBoard | None = None,
     executor: ThreadPoolExecutor | None = None,
 ) -> Board:
-    flow = DisplayFlow(config, clock, zone=zone, tz=SHANGHAI, speak_max_age_s=config.voice.max_age_s)
-    view = BoardView(catalog(), orientation)
-    qtbot.addWidget(view)
-    bridge = DisplayBridge(parent=view)
     scheduler = FakeScheduler(clock)
     player = FakeVoicePlayer(scheduler)
-    voice = VoiceCaller(
-        AnnouncementQueue.from_config(config.voice, pack, player, clock, cache_dir=cache), post=bridge.post
-    )
     hall_board = None
     if led is not None:
         assert executor is not None
         hall_board = LedSync(led, executor=executor, name="hall board")
-    app = DisplayApp(flow, view, bridge, led=config.led, voice=voice, hall_board=hall_board)
-    return Board(app, flow, view, bridge, voice, player, scheduler, hall_board)
+    app = assemble(
+        config,
+        clock,
+        catalog(),
+        zone=zone,
+        tz=SHANGHAI,
+        orientation=orientation,
+        announcer=AnnouncementQueue.from_config(config.voice, pack, player, clock, cache_dir=cache),
+        hall_board=hall_board,
+    )
+    qtbot.addWidget(app.view)
+    assert app.voice is not None
+    return Board(app, app.voice, player, scheduler, hall_board)
 
 
 def start(board: Board, qtbot: QtBot, loop: asyncio.AbstractEventLoop, api: HallApi) -> None:

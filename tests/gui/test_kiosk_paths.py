@@ -29,9 +29,8 @@ from drivers.transport import SocketTransport, Transport
 from hallclient.http import HttpHall
 from hallcore.clock import FakeClock
 from hallcore.config import HallConfig
-from hallui.issuing import Issuer
-from kiosk.app import KioskApp
-from kiosk.bridge import KioskBridge
+from kiosk.app import KioskApp, assemble
+from kiosk.controller import KioskController
 from kiosk.flow import FlowSettings, Screen
 from kiosk.texts import catalog
 from kiosk.views import KioskView
@@ -71,11 +70,17 @@ class Rig:
     printer: TicketPrinter
     api: HttpHall
     app: KioskApp
-    bridge: KioskBridge
-    view: KioskView
     clock: FakeClock
     qtbot: Any
     loop: asyncio.AbstractEventLoop
+
+    @property
+    def controller(self) -> KioskController:
+        return self.app.controller
+
+    @property
+    def view(self) -> KioskView:
+        return self.app.view
 
     @property
     def watch(self) -> TapWatch:
@@ -120,14 +125,14 @@ class Rig:
         delivered then would find no running loop."""
 
         async def run() -> None:
-            self.bridge.start_watching()
+            self.controller.start()
             try:
                 await self.wait(
-                    lambda: self.app.printer_state is not None and bool(self.watches), "printer poll"
+                    lambda: self.controller.printer_state is not None and bool(self.watches), "printer poll"
                 )
                 await body
             finally:
-                await self.bridge.aclose()
+                await self.app.aclose()
                 await self.api.aclose()
                 # Let closed connections deliver their last callbacks while the loop still runs.
                 for _ in range(5):
@@ -198,28 +203,27 @@ def kiosk_rig(
         clock = hall.clock
         api = HttpHall(hall.url, hall.kiosk.token, clock=clock, retries=1, backoff_s=0.05, timeout=3.0)
         cfg = hall.config
-        issuer = Issuer(api, printer)
-        bridge = KioskBridge(api, printer, issuer, printer_poll_s=0.05, health_poll_s=0.05)
-        view = KioskView()
-        view.resize(1080, 1920)
-        app = KioskApp(
+        app = assemble(
             cfg,
-            view,
-            bridge,
-            catalog(),
+            api,
+            printer,
             clock,
+            catalog(),
             settings=FlowSettings(
                 float(cfg.kiosk.idle_reset_s), float(cfg.kiosk.elder_idle_reset_s), offline_delay_s
             ),
             tick_ms=3_600_000,  # tests call tick() themselves after moving the clock
+            printer_poll_s=0.05,
+            health_poll_s=0.05,
         )
-        view.show()
-        app.start()
-        rig = Rig(hall, emu, watch_box, printer, api, app, bridge, view, clock, qtbot, loop)
+        app.view.resize(1080, 1920)
+        app.view.show()
+        app.show()
+        rig = Rig(hall, emu, watch_box, printer, api, app, clock, qtbot, loop)
         try:
             yield rig
         finally:
-            app.stop()
+            app.bridge.stop_ticking()
             printer.close()
             dispose(app)
 
@@ -228,7 +232,7 @@ def dispose(app: KioskApp) -> None:
     """Delete the kiosk's Qt objects now, on this thread. Left to the cyclic garbage collector they could be
     freed on the server's or the emulator's thread ("Timers cannot be stopped from another thread")."""
     app.view.close()
-    for obj in (app.timer, app.view, app.bridge):
+    for obj in (app.bridge, app.view):
         if shiboken6.isValid(obj):
             shiboken6.delete(obj)
     gc.collect()
@@ -487,7 +491,7 @@ async def test_booking_too_early_and_walk_in_fallback(rig: Rig) -> None:
 @on_loop
 async def test_booking_scanned_wrong_day(rig: Rig) -> None:
     code = _book(rig, dt.date(2026, 11, 24), dt.time(9, 0))
-    rig.bridge.scanned.emit(f"{rig.hall.url}/b/{code}")
+    rig.controller.scanned(f"{rig.hall.url}/b/{code}")
     await rig.wait_screen(Screen.MESSAGE)
     assert rig.text("messageTitle") == "预约日期不是今天"
     assert rig.db_tickets() == []
@@ -513,7 +517,7 @@ async def test_server_down_and_back(rig: Rig) -> None:
     await rig.wait(lambda: not rig.app.flow.server_ok, "server loss noticed")
     rig.expect(Screen.MATTERS)  # not yet: a short blip is not an outage
     rig.clock.advance(5)
-    rig.app.tick()
+    rig.controller.tick()
     rig.expect(Screen.OFFLINE)
     assert rig.text("offlineTitle") == "本机暂停服务"
     rig.hall.start()
@@ -529,15 +533,15 @@ async def test_idle_resets_to_welcome_and_elder_waits_longer(rig: Rig) -> None:
     rig.tap("welcomeElder")
     rig.tap("welcomeStart")
     rig.clock.advance(rig.hall.config.kiosk.idle_reset_s + 1)
-    rig.app.tick()
+    rig.controller.tick()
     rig.expect(Screen.MATTERS)  # elder mode: the longer limit
     rig.clock.advance(rig.hall.config.kiosk.elder_idle_reset_s)
-    rig.app.tick()
+    rig.controller.tick()
     rig.expect(Screen.WELCOME)
     assert rig.app.flow.elder is False
     rig.tap("welcomeStart")
     rig.clock.advance(rig.hall.config.kiosk.idle_reset_s)
-    rig.app.tick()
+    rig.controller.tick()
     rig.expect(Screen.WELCOME)
 
 
@@ -550,15 +554,14 @@ async def test_enrollment_code_until_approved_then_token_kept(rig: Rig) -> None:
 
     path = rig.hall.db.parent / "state" / "kiosk-test.json"
     rig.api.set_token(None)
-    rig.app.flow.set_enrolled(False, rig.app.now())
-    rig.app.render()
-    rig.bridge.enroll(path, "一楼自助取号机", rig.hall.url)
-    await rig.wait(lambda: rig.app.info.enroll_code != "", "the enrollment code")
+    enrolling = asyncio.ensure_future(rig.controller.enroll(path, "一楼自助取号机", rig.hall.url, poll_s=0.1))
+    await rig.wait(lambda: rig.controller.info.enroll_code != "", "the enrollment code")
     rig.expect(Screen.ENROLL)
     code = rig.text("enrollCode")
-    assert code == rig.app.info.enroll_code
+    assert code == rig.controller.info.enroll_code
     rig.hall.approve_code(code)
     await rig.wait_screen(Screen.WELCOME, timeout=15)
+    assert await enrolling == load_token(path)
     token = load_token(path)
     assert token is not None
     assert (path.stat().st_mode & 0o777) == 0o600

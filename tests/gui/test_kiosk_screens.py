@@ -18,16 +18,15 @@ import pytest
 from PySide6.QtWidgets import QApplication
 
 from drivers.fakes import FakeTicketPrinter
+from drivers.protocols import DeviceState, Health
 from hallclient.http import HttpHall
 from hallclient.types import Issued, NotIssued
 from hallui import a11y
-from hallui.issuing import Issuer, PrintResult
+from hallui.issuing import PrintResult
 from hallui.theme import BASE_PT, ELDER_PT
-from kiosk.app import KioskApp
-from kiosk.bridge import KioskBridge
+from kiosk.app import assemble
 from kiosk.flow import Message, Screen
 from kiosk.texts import catalog
-from kiosk.views import KioskView
 from tests.fakes.live_server import LiveServer, live_server
 from tests.fakes.shots import docs_dir
 from tests.gui.test_kiosk_paths import dispose
@@ -67,14 +66,12 @@ def test_every_screen_is_accessible(
     config, clock = server.config, server.clock
     hall = HttpHall(server.url, server.kiosk.token, clock=clock)
     printer = FakeTicketPrinter()
-    issuer = Issuer(hall, printer)
-    bridge = KioskBridge(hall, printer, issuer)
-    view = KioskView()
+    app = assemble(config, hall, printer, clock, catalog(), tick_ms=3_600_000)
+    view = app.view
     view.resize(1080, 1920)
-    app = KioskApp(config, view, bridge, catalog(), clock, tick_ms=3_600_000)
     view.show()
     qtbot.waitExposed(view)
-    app.start()
+    app.show()
     flow = app.flow
     elder = mode == "elder"
     language = "en" if mode == "en" else "zh"
@@ -177,18 +174,18 @@ def test_every_screen_is_accessible(
     flow.refused(Message("message.full", "不动产登记今日号已取完（每日 120 个）", "2026-11-24 08:30"), now)
     shot("message_full")
     flow.home(now)
-    app._printer_changed(printer.state().__class__(printer.state().health.UNAVAILABLE, "缺纸 paper out"))
+    app.controller.printer_changed(DeviceState(Health.UNAVAILABLE, "缺纸 paper out"))
     shot("desk")
-    app._printer_changed(printer.state())
+    app.controller.printer_changed(printer.state())
     flow.server_failed(now)
     shot("offline")
     flow.set_server(True, now)
-    app.info.enroll_code = "482913"
-    app.info.station_name = "一楼自助取号机"
+    app.controller.info.enroll_code = "482913"
+    app.controller.info.station_name = "一楼自助取号机"
     flow.set_enrolled(False, now)
     shot("enroll")
     flow.set_enrolled(True, now)
-    app.stop()
+    app.bridge.stop_ticking()
     dispose(app)
     qloop.run_until_complete(hall.aclose())
 

@@ -1,17 +1,19 @@
 """Printer-safe issuing, once for the kiosk and the service desk (`hallui.issuing`), against a real hall
-server on 127.0.0.1: what the desk says is what its printer printed, a job lost mid-way is printed once more,
-a ticket that cannot be printed is withdrawn (a walk-in) or kept (a booking, which is the citizen's), and
-nothing is ever issued twice or left with nobody holding it.
+server on 127.0.0.1: the kiosk and the desk print the same ticket for the same reply (the acceptance test of
+issue 15: both through the ESC/POS emulator over TCP, as the stations' own controllers drive it), what the
+desk says is what its printer printed, a job lost mid-way is printed once more, a ticket that cannot be
+printed is withdrawn (a walk-in) or kept (a booking, which is the citizen's), and nothing is ever issued
+twice or left with nobody holding it.
 
-The printers are `FakeTicketPrinter`s (the real `TicketPrinter` Protocol, the exact ESC/POS bytes recorded)
-made to fail on cue.
+The failing printers are `FakeTicketPrinter`s (the real `TicketPrinter` Protocol, the exact ESC/POS bytes
+recorded) made to fail on cue.
 """
 
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 
@@ -20,11 +22,18 @@ from counter.desk.flow import DeskFlow, DeskPhase
 from counter.notices import render
 from counter.texts import catalog
 from drivers.codecs.escpos import PrinterStatus
+from drivers.emulators.printer import TcpPrinterEmulator
+from drivers.factory import build_station
 from drivers.fakes import FakeTicketPrinter
-from drivers.protocols import DeviceUnavailable, DriverError, PrinterNotReady, TicketPrint
+from drivers.protocols import DeviceUnavailable, DriverError, PrinterNotReady, TicketPrint, TicketPrinter
 from hallclient.http import HttpHall
-from hallui.issuing import Issuer
-from tests.fakes.live_server import LiveServer, Station, live_server
+from hallclient.types import Issued
+from hallcore.config import Device, Station, StationRole
+from hallui.issuing import Issuer, PrintResult
+from kiosk.controller import KioskController
+from kiosk.flow import KioskFlow, Screen
+from tests.fakes.live_server import LiveServer, live_server
+from tests.fakes.live_server import Station as LiveStation
 
 #: 社会保障卡申领: no questions; 身份证 required, the photo receipt tolerable (容缺).
 SB02 = "SB02"
@@ -60,19 +69,23 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
 
 
 @pytest.fixture(scope="module")
-def desk(live: LiveServer) -> Station:
+def desk(live: LiveServer) -> LiveStation:
     return live.station("desk", "desk-issuing", window=14)
 
 
-async def _settled(flow: DeskFlow) -> None:
-    for _ in range(2000):  # a hang guard, not a speed limit
-        if flow.phase is not DeskPhase.BUSY:
+async def _until(cond: Callable[[], bool], what: str) -> None:
+    for _ in range(4000):  # a hang guard, not a speed limit
+        if cond():
             return
         await asyncio.sleep(0.005)
-    raise AssertionError("the desk stayed busy")
+    raise AssertionError(f"timed out waiting for {what}")
 
 
-def at_desk(live: LiveServer, desk: Station, printer: FakeTicketPrinter, *intents: Intent) -> DeskFlow:
+async def _settled(flow: DeskFlow) -> None:
+    await _until(lambda: flow.phase is not DeskPhase.BUSY, "the desk to finish")
+
+
+def at_desk(live: LiveServer, desk: LiveStation, printer: FakeTicketPrinter, *intents: Intent) -> DeskFlow:
     """Run the desk's intents (as its view sends them) through its controller; returns its flow."""
     flow = DeskFlow(live.config)
 
@@ -110,7 +123,85 @@ def only_new(live: LiveServer, before: set[tuple[str, str]]) -> tuple[str, str]:
     return new
 
 
-def test_desk_shows_the_tolerated_items_it_printed(live: LiveServer, desk: Station) -> None:
+def emulated_printer(emu: TcpPrinterEmulator) -> TicketPrinter:
+    """The station's printer as the app builds it (`drivers.factory`), on the emulator's TCP port."""
+    device = Device("escpos-network", emu.url, width_mm=80)
+    printer = build_station(Station("printer-test", StationRole.DESK, printer=device)).printer
+    assert printer is not None
+    return printer
+
+
+def test_kiosk_and_desk_print_the_same_tolerated_items_and_estimate(
+    live: LiveServer, desk: LiveStation
+) -> None:
+    """SB02 with the photo receipt missing (容缺), from the kiosk and then from the desk, into the same queue
+    (a window open, one person waiting; the kiosk's ticket is cancelled before the desk issues, so both see
+    the same people ahead). Each station's own controller drives the shared service; each prints on its own
+    emulated printer. The two replies agree in all but the ticket's identity, and so do the printed bytes."""
+    window = live.station("counter", "issuing-counter", window=5)  # 5号社保窗口 serves B
+    live.login_counter(window)
+    assert live.act(window, "open").status_code == 200
+    assert live.post(desk, "/api/tickets", matter=SB02, answers={}, present=["idcard"]).status_code == 201
+    with TcpPrinterEmulator() as kiosk_emu, TcpPrinterEmulator() as desk_emu:
+        kiosk_printer, desk_printer = emulated_printer(kiosk_emu), emulated_printer(desk_emu)
+        try:
+            at_kiosk, at_desk = asyncio.run(_kiosk_then_desk(live, desk, kiosk_printer, desk_printer))
+        finally:
+            kiosk_printer.close()
+            desk_printer.close()
+        [kiosk_paper], [desk_paper] = kiosk_emu.tickets, desk_emu.tickets
+    # The same reply, but for the ticket's identity.
+    assert (at_kiosk.ahead, at_kiosk.estimate) == (at_desk.ahead, at_desk.estimate)
+    assert at_kiosk.precheck == at_desk.precheck
+    assert at_desk.precheck is not None
+    assert at_desk.estimate.low_min is not None  # a window is open: a real range, not "no estimate"
+    # The same paper: the desk's bytes are the kiosk's with the number and the phone link swapped.
+    k, d = at_kiosk.ticket.label, at_desk.ticket.label
+    assert len(at_kiosk.status_url) == len(at_desk.status_url)
+    swapped = kiosk_paper.raw.replace(k.encode(), d.encode())
+    swapped = swapped.replace(at_kiosk.status_url.encode(), at_desk.status_url.encode())
+    assert swapped == desk_paper.raw
+    # And what is on it: the tolerable items only, the due date, the estimate as the reply gives it.
+    tolerable = [m.name for m in live.config.matter_by_code[SB02].precheck.materials if m.tolerable]
+    low, high = at_desk.estimate.low_min, at_desk.estimate.high_min
+    for paper in (kiosk_paper, desk_paper):
+        text = paper.text.replace(" ", "")
+        assert [line for line in text.splitlines() if line[:2] in ("1.", "2.")] == [f"1.{tolerable[0]}"]
+        assert f"补齐期限：{at_desk.precheck.due}前" in text
+        assert f"预计等候{low}～{high if high is not None else low}分钟" in text
+
+
+async def _kiosk_then_desk(
+    live: LiveServer, desk: LiveStation, kiosk_printer: TicketPrinter, desk_printer: TicketPrinter
+) -> tuple[Issued, Issued]:
+    async with (
+        HttpHall(live.url, live.kiosk.token, clock=live.clock, retries=0) as kiosk_api,
+        HttpHall(live.url, desk.token, clock=live.clock, retries=0) as desk_api,
+    ):
+        cfg = live.config
+        flow = KioskFlow(matters=cfg.matters, priority_classes=cfg.priority_classes)
+        kiosk = KioskController(cfg, kiosk_api, Issuer(kiosk_api, kiosk_printer), flow, live.clock)
+        kiosk.do(flow.start)
+        kiosk.do(flow.choose_matter, SB02)
+        kiosk.do(flow.toggle_material, "idcard")
+        kiosk.do(flow.materials_done)
+        kiosk.submit("")  # the citizen's final tap
+        await _until(lambda: flow.screen is Screen.TICKET, "the kiosk's ticket")
+        assert flow.issued is not None
+        assert flow.print_result == PrintResult(printed=True)
+        await desk_api.cancel_ticket(flow.issued.ticket.id, "test: the desk issues into the same queue")
+        desk_flow = DeskFlow(cfg)
+        controller = DeskController(Issuer(desk_api, desk_printer), desk_flow)
+        for action, args in walk_in(SB02, ("idcard",)):
+            controller.request(action, args)
+            await _settled(desk_flow)
+        await kiosk.aclose()
+        await controller.aclose()
+        assert desk_flow.last_issued is not None
+        return flow.issued, desk_flow.last_issued
+
+
+def test_desk_shows_the_tolerated_items_it_printed(live: LiveServer, desk: LiveStation) -> None:
     printer, before = FakeTicketPrinter(), tickets(live)
     flow = at_desk(live, desk, printer, *walk_in(SB02, ("idcard",)))
     [ticket] = printer.tickets
@@ -123,7 +214,7 @@ def test_desk_shows_the_tolerated_items_it_printed(live: LiveServer, desk: Stati
     assert only_new(live, before) == (ticket.number, "waiting")
 
 
-def test_desk_prints_a_lost_job_once_more(live: LiveServer, desk: Station) -> None:
+def test_desk_prints_a_lost_job_once_more(live: LiveServer, desk: LiveStation) -> None:
     printer, before = FlakyPrinter(1, DeviceUnavailable("no answer to GS r 1")), tickets(live)
     flow = at_desk(live, desk, printer, *walk_in(HJ01, HJ01_ALL))
     assert printer.attempts == 2
@@ -140,7 +231,7 @@ def test_desk_prints_a_lost_job_once_more(live: LiveServer, desk: Station) -> No
     ],
 )
 def test_desk_walk_in_that_cannot_print_is_cancelled(
-    live: LiveServer, desk: Station, error: DriverError, says: str
+    live: LiveServer, desk: LiveStation, error: DriverError, says: str
 ) -> None:
     before = tickets(live)
     flow = at_desk(live, desk, FlakyPrinter(2, error), *walk_in(HJ01, HJ01_ALL))
@@ -151,7 +242,7 @@ def test_desk_walk_in_that_cannot_print_is_cancelled(
     assert flow.phase is DeskPhase.PRECHECK  # the matter stays chosen: issue again
 
 
-def test_desk_booking_that_cannot_print_stays_valid(live: LiveServer, desk: Station) -> None:
+def test_desk_booking_that_cannot_print_stays_valid(live: LiveServer, desk: LiveStation) -> None:
     code = live.book(HJ01, live.clock.now().date(), dt.time(9, 0))
     printer, before = FlakyPrinter(2, DeviceUnavailable("no answer to GS r 1")), tickets(live)
     flow = at_desk(live, desk, printer, ("check_in", {"code": code}))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 
+from display.controller import SERIES_PAGE_TICKS, DisplayController
 from display.flow import Announce, DisplayFlow, Screen
 from display.hallboard import STALE_LINE, Area, brightness_at, hall_board_areas
 from drivers.codecs.hqp import Color
@@ -192,3 +193,13 @@ def test_brightness_follows_the_time_of_day() -> None:
     assert brightness_at(steps, dt.time(13)) == 15
     assert brightness_at(steps, dt.time(23)) == 8
     assert brightness_at((), dt.time(9)) is None
+
+
+def test_the_controller_turns_the_series_page_every_ten_seconds_and_redraws_each_tick() -> None:
+    flow = DisplayFlow(small_hall(), FakeClock(MONDAY_9), tz=SHANGHAI)
+    drawn: list[int] = []
+    controller = DisplayController(flow, led=flow.config.led)  # Qt-free: no app, no loop needed
+    controller.on_change = lambda: drawn.append(controller.state.series_page)
+    for _ in range(SERIES_PAGE_TICKS * 2):
+        controller.tick()
+    assert drawn == [0] * (SERIES_PAGE_TICKS - 1) + [1] * SERIES_PAGE_TICKS + [2]

@@ -11,7 +11,7 @@ from hallcore.config import HallConfig
 from hallcore.precheck import PrecheckOutcome
 from hallserver.configfile import read_config
 from hallui.matters import group, search
-from kiosk.flow import ELDER_MIN_CHOICE_S, FlowSettings, KioskFlow, Local, Message, Screen, local_outcome
+from kiosk.flow import ELDER_MIN_CHOICE_S, FlowSettings, KioskFlow, Message, Screen
 from kiosk.texts import TEXTS, catalog
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
@@ -50,7 +50,7 @@ def test_walk_in_goes_question_by_question(county: HallConfig) -> None:
     f.toggle_material("photo_receipt", 6)
     f.materials_done(7)
     assert on(f, Screen.CONFIRM)
-    assert f.local is Local.PASS
+    assert f.local is PrecheckOutcome.PASS
     assert f.submit("elderly", 8)
     assert (f.screen, f.priority) == (Screen.ISSUING, "elderly")
 
@@ -62,13 +62,19 @@ def test_matter_without_questions_or_materials_goes_to_confirm(county: HallConfi
     assert on(f, Screen.CONFIRM)
 
 
-def test_local_outcome_follows_hallcore_rules(county: HallConfig) -> None:
-    sb02 = county.matter_by_code["SB02"]  # photo_receipt is tolerable
-    assert local_outcome(sb02, {}, {"idcard", "photo_receipt"}) is Local.PASS
-    assert local_outcome(sb02, {}, {"idcard"}) is Local.TOLERATED
-    assert local_outcome(sb02, {}, set()) is Local.FAIL
-    hj01 = county.matter_by_code["HJ01"]
-    assert local_outcome(hj01, {"in_person": False}, {"idcard", "hukou", "move_permit"}) is Local.FAIL
+def test_local_outcome_is_hallcores_rule(county: HallConfig) -> None:
+    def local(matter: str, answers: dict[str, bool], present: set[str]) -> PrecheckOutcome:
+        f = make(county)
+        f.start(0)
+        f.choose_matter(matter, 0)
+        f.answers, f.present = answers, present
+        return f.local
+
+    assert local("SB02", {}, {"idcard", "photo_receipt"}) is PrecheckOutcome.PASS  # photo_receipt: tolerable
+    assert local("SB02", {}, {"idcard"}) is PrecheckOutcome.TOLERATED
+    assert local("SB02", {}, set()) is PrecheckOutcome.FAIL
+    assert local("HJ01", {"in_person": False}, {"idcard", "hukou", "move_permit"}) is PrecheckOutcome.FAIL
+    assert local("HJ01", {}, {"idcard", "hukou", "move_permit"}) is PrecheckOutcome.FAIL  # not answered yet
 
 
 def test_idle_timeout_and_elder_minimum(county: HallConfig) -> None:

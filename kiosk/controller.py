@@ -1,0 +1,317 @@
+"""The kiosk's I/O around its pure flow: taps in, the hall and the printer out. Qt-free asyncio, so it runs
+on qasync in the app and on a plain loop in tests and benchmarks (the counter's shape).
+
+Every change ends in `on_change()` (the bridge turns it into a Qt signal, the app redraws). Background work:
+the printer watch (state changes reported to the hall, `hallui.issuing.PrinterWatch`), a health poll of the
+server (with the numbers left today every few rounds), and the scanner, whose codes arrive on the driver's
+thread and are handed to the loop. Issuing is `hallui.issuing.Issuer`, shared with the service desk.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+from collections.abc import Callable
+from pathlib import Path
+from typing import Literal
+
+from drivers.protocols import DeviceState, Scanner
+from hallclient.api import HallApi
+from hallclient.enroll import ensure_token
+from hallclient.errors import AuthError, DiskFull, HallClientError, Refusal, ServerUnavailable
+from hallcore.calendar import HallCalendar
+from hallcore.clock import Clock
+from hallcore.config import HallConfig
+from hallcore.engine import RefusalCode
+from hallui.issuing import (
+    IssuedOutcome,
+    Issuer,
+    NoticeOutcome,
+    Outcome,
+    PrinterDown,
+    PrinterWatch,
+    Request,
+    printable,
+)
+from hallui.tasks import Tasks
+from kiosk.flow import KioskFlow, Message, Screen, ViewInfo
+
+log = logging.getLogger(__name__)
+
+#: Ask for the numbers left every this many health rounds (a cap changes only as tickets are issued).
+REMAINING_EVERY = 3
+
+#: Booking refusals and the screen text each one gets.
+_BOOKING_KEYS: dict[str, str] = {
+    RefusalCode.BOOKING_TOO_EARLY.value: "booking.too_early",
+    RefusalCode.BOOKING_WRONG_DAY.value: "booking.wrong_day",
+    RefusalCode.UNKNOWN_BOOKING.value: "booking.unknown",
+    RefusalCode.BOOKING_STATE.value: "booking.used",
+}
+
+
+class KioskController:
+    """Runs one kiosk. `start()` it on the running loop, `aclose()` it at the end."""
+
+    def __init__(
+        self,
+        config: HallConfig,
+        api: HallApi,
+        issuer: Issuer,
+        flow: KioskFlow,
+        clock: Clock,
+        *,
+        scanner: Scanner | None = None,
+        on_change: Callable[[], None] = lambda: None,
+        printer_poll_s: float = 2.0,
+        health_poll_s: float = 2.0,
+    ) -> None:
+        self.config = config
+        self.api = api
+        self.issuer = issuer
+        self.flow = flow
+        self.clock = clock
+        self.scanner = scanner
+        self.on_change = on_change
+        self.health_poll_s = health_poll_s
+        self.calendar = HallCalendar(config.hall)
+        self.info = ViewInfo(
+            hall_name=config.hall.name, hall_name_en=config.hall.name_en, departments=config.departments
+        )
+        self.watch = PrinterWatch(api, issuer.printer, self.printer_changed, interval_s=printer_poll_s)
+        self.printer_state: DeviceState | None = None
+        self._tasks = Tasks("kiosk")
+        self._unsubscribe: Callable[[], None] | None = None
+
+    # ---- lifecycle ------------------------------------------------------------------------------------
+
+    def now(self) -> float:
+        return self.clock.monotonic()
+
+    def start(self) -> None:
+        """Watch the printer and the server, listen to the scanner."""
+        loop = asyncio.get_running_loop()
+        if self.scanner is not None and self._unsubscribe is None:
+
+            def from_driver(code: str) -> None:  # on the scanner's thread
+                if not loop.is_closed():
+                    loop.call_soon_threadsafe(self.scanned, code)
+
+            self._unsubscribe = self.scanner.subscribe(from_driver)
+        self._tasks.spawn(self.watch.run(), "printer watch")
+        self._tasks.spawn(self._health_loop(), "health")
+
+    async def aclose(self) -> None:
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+            self._unsubscribe = None
+        await self._tasks.aclose()
+
+    def changed(self) -> None:
+        """The flow changed: refresh what the matter list needs, then tell the app to redraw."""
+        self.info.closed = self.closed_matters() if self.flow.screen is Screen.MATTERS else {}
+        self.on_change()
+
+    def do(self, step: Callable[..., None], *args: object) -> None:
+        """A tap the flow handles alone: `step(*args, now)`, then redraw."""
+        step(*args, self.now())
+        self.changed()
+
+    def tick(self) -> bool:
+        """Apply the flow's timeouts (the app calls this every second); True when the screen changed."""
+        if self.flow.tick(self.now()):
+            self.changed()
+            return True
+        return False
+
+    # ---- taps that reach the hall ---------------------------------------------------------------------
+
+    def set_query(self, text: str) -> None:
+        self.do(self.flow.set_query, text)
+
+    def _language(self) -> Literal["zh", "en"]:
+        return "en" if self.flow.language == "en" else "zh"
+
+    def submit(self, priority: str) -> None:
+        """The final tap on the confirm screen: issue (or print the notice) for the citizen's answers."""
+        if not self.flow.submit(priority, self.now()):
+            self.changed()
+            return
+        m = self.flow.matter
+        assert m is not None
+        request = Request(
+            matter=m.code,
+            answers=dict(self.flow.answers),
+            present=frozenset(self.flow.present),
+            priority=priority,
+            language=self._language(),
+        )
+        self.changed()
+        self._tasks.spawn(self._issue(request), "issue")
+
+    def submit_booking(self, text: str) -> None:
+        code = booking_code(text)
+        if not self.flow.submit_booking(code, self.now()):
+            self.changed()
+            return
+        self.changed()
+        self._tasks.spawn(self._issue(Request(booking_code=code, language=self._language())), "check-in")
+
+    def scanned(self, code: str) -> None:
+        """A booking QR from the scanner: check in from welcome or the booking screen."""
+        if self.flow.screen is Screen.WELCOME:
+            self.flow.start_booking(self.now())
+        if self.flow.screen is Screen.BOOKING:
+            self.submit_booking(code)
+
+    async def _issue(self, request: Request) -> None:
+        try:
+            outcome = await self.issuer.run(request)
+        except HallClientError as exc:
+            if isinstance(exc, ServerUnavailable):
+                log.warning("issue: %s", exc)
+            self._refused(exc)
+        else:
+            if self.issuer.last_state is not None:
+                self.watch.seen(self.issuer.last_state)
+            self._outcome(outcome)
+
+    def _outcome(self, outcome: Outcome) -> None:
+        now = self.now()
+        if isinstance(outcome, PrinterDown):
+            self.printer_changed(outcome.state)
+            self.flow.printer_failed(now)
+        elif isinstance(outcome, NoticeOutcome):
+            self.flow.refused_ticket(outcome.not_issued, outcome.printed, now)
+        elif isinstance(outcome, IssuedOutcome):
+            self.flow.issued_ticket(outcome.issued, outcome.result, now)
+            if outcome.result.withdrawn:
+                log.warning("%s voided after a print failure", outcome.issued.ticket.label)
+        self.changed()
+
+    def _refused(self, exc: HallClientError) -> None:
+        now = self.now()
+        if isinstance(exc, ServerUnavailable):
+            self.flow.server_failed(now)
+        elif isinstance(exc, Refusal):
+            full = exc.code == RefusalCode.CAP_REACHED
+            self.flow.refused(self.refusal_message(exc), now, matter_full=full)
+        elif isinstance(exc, (DiskFull, AuthError)):
+            self.flow.refused(Message("message.error", self._pick(exc.message, exc.message_en)), now)
+        else:
+            self.flow.refused(Message("message.error"), now)
+        self.changed()
+
+    def _pick(self, zh: str, en: str) -> str:
+        return (en or zh) if self.flow.language == "en" else zh
+
+    def refusal_message(self, exc: Refusal) -> Message:
+        """What the citizen is told about a refusal, with the next chance in the hall's local time."""
+        text = self._pick(exc.message, exc.message_en)
+        nxt = ""
+        raw = exc.detail.get("next_opening")
+        if isinstance(raw, str) and raw:
+            try:
+                nxt = self._local_time(dt.datetime.fromisoformat(raw))
+            except ValueError:
+                nxt = ""
+        if exc.code == RefusalCode.CAP_REACHED:
+            # Caps are per business day: the next chance is the next opening after today.
+            tomorrow = self.calendar.business_day(self.clock.now()) + dt.timedelta(days=1)
+            opens = None
+            for i in range(60):
+                opens = self.calendar.opens_at(tomorrow + dt.timedelta(days=i))
+                if opens is not None and not self.calendar.is_booking_only(tomorrow + dt.timedelta(days=i)):
+                    break
+            return Message("message.full", text, self._local_time(opens) if opens else "")
+        if exc.code in (RefusalCode.HALL_CLOSED, RefusalCode.SERIES_CLOSED, RefusalCode.BOOKING_ONLY_DAY):
+            return Message("message.closed", text, nxt)
+        booking = self.flow.booking_code != ""
+        return Message(_BOOKING_KEYS.get(exc.code, "message.error"), text, nxt, offer_walk_in=booking)
+
+    def closed_matters(self) -> dict[str, str]:
+        """Matters not taking walk-ins now, with their next opening ("" if unknown)."""
+        now = self.clock.now()
+        out: dict[str, str] = {}
+        for m in self.config.matters:
+            series = self.config.series_by_prefix[m.series]
+            if not self.calendar.accepting_walk_ins(now, series):
+                nxt = self.calendar.next_opening(now, walk_ins_only=True)
+                out[m.code] = self._local_time(nxt) if nxt else ""
+        return out
+
+    def _local_time(self, when: dt.datetime) -> str:
+        return self.calendar.local(when).strftime("%Y-%m-%d %H:%M")
+
+    # ---- printer, server, enrollment ------------------------------------------------------------------
+
+    def printer_changed(self, state: DeviceState) -> None:
+        self.printer_state = state
+        self.info.printer_reason = state.reason
+        before = self.flow.screen
+        self.flow.set_printer(printable(state), state.reason, self.now())
+        if self.flow.screen is not before or self.flow.screen is Screen.DESK:
+            self.changed()
+
+    def server_changed(self, ok: bool) -> None:
+        before = self.flow.screen
+        self.flow.set_server(ok, self.now())
+        self.flow.tick(self.now())
+        if self.flow.screen is not before:
+            self.changed()
+
+    async def check_server(self) -> bool:
+        try:
+            await self.api.health()
+        except Exception as exc:  # any failure to get an answer is "unreachable" for the citizen
+            log.debug("health: %s", exc)
+            self.server_changed(False)
+            return False
+        self.server_changed(True)
+        return True
+
+    async def _health_loop(self) -> None:
+        rounds = 0
+        while True:
+            if await self.check_server() and rounds % REMAINING_EVERY == 0:
+                await self.refresh_remaining()
+            rounds += 1
+            await asyncio.sleep(self.health_poll_s)
+
+    async def refresh_remaining(self) -> None:
+        """Numbers left today for capped matters, so the matter list says what is left (DESIGN.md §4)."""
+        try:
+            left = await self.api.remaining()
+        except HallClientError as exc:
+            log.debug("remaining: %s", exc)
+            return
+        if not self.config.kiosk.show_remaining or left == self.info.remaining:
+            return
+        self.info.remaining = dict(left)
+        if self.flow.screen is Screen.MATTERS:
+            self.changed()
+
+    async def enroll(self, path: Path, name: str, server: str, *, poll_s: float = 2.0) -> str:
+        """First start: show the enrollment code until the manager approves; returns the token (kept in
+        `path`). Raises `EnrollmentError` when the manager refused it."""
+
+        def on_code(code: str) -> None:
+            self.info.enroll_code = code
+            self.flow.set_enrolled(False, self.now())
+            self.changed()
+
+        token = await ensure_token(
+            self.api, path, name=name, role="kiosk", server=server, on_code=on_code, poll_s=poll_s
+        )
+        self.do(self.flow.set_enrolled, True)
+        return token
+
+
+def booking_code(text: str) -> str:
+    """A booking code typed, or scanned from the booking QR (which may carry a URL ending in the code)."""
+    text = text.strip()
+    for sep in ("code=", "/"):
+        if sep in text:
+            text = text.rsplit(sep, 1)[1]
+    return text.strip().upper()

@@ -1,0 +1,27 @@
+"""What a citizen can ask of the kiosk by tapping: the view's signals, in a base class of `KioskView` so the
+page builders (`kiosk.pages_choose`, `kiosk.pages_result`) can connect to them without importing the view."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QWidget
+
+
+class KioskIntents(QWidget):
+    start_requested = Signal()
+    booking_requested = Signal()
+    language_toggled = Signal()
+    elder_toggled = Signal()
+    browse_chosen = Signal(str)
+    group_chosen = Signal(str)
+    page_moved = Signal(int)
+    query_changed = Signal(str)
+    matter_chosen = Signal(str)
+    answered = Signal(bool)
+    material_toggled = Signal(str)
+    materials_done = Signal()
+    submitted = Signal(str)  # priority class id, "" for a normal ticket
+    booking_code_submitted = Signal(str)
+    walk_in_requested = Signal()
+    back_requested = Signal()
+    home_requested = Signal()
