@@ -52,6 +52,16 @@ def write(name: str, figures: list[dict[str, Any]], **extra: Any) -> Path:
     return out
 
 
+def publish(name: str, figures: list[dict[str, Any]], *, width: int = 64, **extra: Any) -> Path:
+    """Print the figures (name, value, unit, target, note), `write` them and say where."""
+    for f in figures:
+        target = f" ({f['target']})" if f.get("target") else ""
+        print(f"{f['name']:{width}s} {f['value']:>10} {f['unit']}{target}  {f.get('note', '')}".rstrip())
+    out = write(name, figures, **extra)
+    print(f"wrote {out}")
+    return out
+
+
 def pct(values: list[float], p: float) -> float:
     """The `p`-th percentile (0-100) by hallcore's one definition (nearest rank); NaN when empty."""
     v = percentile(values, p / 100)

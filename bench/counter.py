@@ -30,7 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import qasync
 from PySide6.QtWidgets import QApplication
 
-from bench.common import figure, pct, write
+from bench.common import figure, pct, publish
 from counter.actions import Action
 from counter.app import assemble
 from counter.texts import catalog
@@ -149,10 +149,7 @@ def main() -> None:
         ),
         figure('keypad "next" → LED strip frame, median', round(statistics.median(lat), 2), "ms"),
     ]
-    for f in figures:
-        print(f"{f['name']:64s} {f['value']:>9} {f['unit']}  {f['note']}")
-    path = write("counter", figures, calls=len(lat))
-    print(f"wrote {path}")
+    publish("counter", figures, calls=len(lat))
 
 
 if __name__ == "__main__":

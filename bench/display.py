@@ -31,7 +31,7 @@ import httpx
 import qasync
 from PySide6.QtWidgets import QApplication
 
-from bench.common import figure, pct, write
+from bench.common import figure, pct, publish
 from display.app import assemble
 from display.hallboard import Area, LedSync
 from display.texts import catalog
@@ -169,10 +169,7 @@ def main() -> None:
         figure("call-next → board updated, median", round(statistics.median(board), 2), "ms"),
         figure("call-next → hall LED frame, median", round(statistics.median(led), 2), "ms"),
     ]
-    for f in figures:
-        print(f"{f['name']:48s} {f['value']:>9} {f['unit']}  {f['note']}")
-    path = write("display", figures, calls=len(board))
-    print(f"wrote {path}")
+    publish("display", figures, calls=len(board))
 
 
 if __name__ == "__main__":

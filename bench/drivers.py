@@ -20,7 +20,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import figure, write
+from bench.common import figure, publish
 from bench.drivers_bus import TEXT
 from bench.drivers_printer import NOTICE, TICKET, _p99, _time_ms
 from drivers.bus import HqpBusMaster, HqpLedBoard
@@ -104,12 +104,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         for transport in ("tcp", "pty"):
             figures += bus(transport, Path(tmp))
-    for f in figures:
-        target = f" ({f['target']})" if f["target"] else ""
-        print(f"{f['name']:55s} {f['value']:>10} {f['unit']}{target}")
     load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
-    out = write("drivers", figures, load_average=load, see_also=["drivers_printer.json", "drivers_bus.json"])
-    print(f"wrote {out}")
+    see_also = ["drivers_printer.json", "drivers_bus.json"]
+    publish("drivers", figures, width=55, load_average=load, see_also=see_also)
 
 
 if __name__ == "__main__":

@@ -8,9 +8,6 @@ The emulator answers at once and a pty has no baud rate, so these are the driver
 
 from __future__ import annotations
 
-import datetime as dt
-import json
-import platform
 import queue
 import statistics
 import sys
@@ -19,6 +16,9 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.common import write
 from drivers.bus import HqpBusMaster, HqpCallKeypad, HqpLedBoard
 from drivers.codecs import hqp
 from drivers.codecs.hqp import Cmd, LedText
@@ -98,18 +98,7 @@ def main() -> None:
             share = (time.process_time() - cpu) / (time.monotonic() - wall) * 100
             fig("idle polling of 8 keypads, CPU (driver + emulator)", share, "%", 25)
 
-    report = {
-        "name": "drivers_bus",
-        "command": "python bench/drivers_bus.py",
-        "machine": f"{platform.node()} {platform.machine()} {platform.processor() or ''} Python "
-        f"{sys.version.split()[0]}".strip(),
-        "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "figures": figures,
-    }
-    out = Path(__file__).parent / "results" / "drivers_bus.json"
-    out.parent.mkdir(exist_ok=True)
-    out.write_text(json.dumps(report, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-    print(f"wrote {out}")
+    print(f"wrote {write('drivers_bus', figures)}")
 
 
 if __name__ == "__main__":

@@ -5,16 +5,16 @@ Run: .venv/bin/python bench/drivers_printer.py   (writes bench/results/drivers_p
 
 from __future__ import annotations
 
-import datetime as dt
 import functools
-import json
-import platform
 import statistics
 import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.common import write
 from drivers.emulators.printer import TcpPrinterEmulator
 from drivers.printer import build_printer
 from drivers.printing import NoticeItem, NoticePrint, TicketPrint, notice_bytes, ticket_bytes
@@ -85,18 +85,7 @@ def main() -> None:
     fig("print round trip to TCP emulator, p99", _p99(times), "ms")
     fig("status (DLE EOT 1..4) to TCP emulator, median", statistics.median(status), "ms")
 
-    report = {
-        "name": "drivers_printer",
-        "command": "python bench/drivers_printer.py",
-        "machine": f"{platform.node()} {platform.machine()} {platform.processor() or ''} Python "
-        f"{sys.version.split()[0]}".strip(),
-        "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "figures": figures,
-    }
-    out = Path(__file__).parent / "results" / "drivers_printer.json"
-    out.parent.mkdir(exist_ok=True)
-    out.write_text(json.dumps(report, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-    print(f"wrote {out}")
+    print(f"wrote {write('drivers_printer', figures)}")
 
 
 if __name__ == "__main__":

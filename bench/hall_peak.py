@@ -31,7 +31,6 @@ import multiprocessing as mp
 import os
 import pathlib
 import resource
-import select
 import shutil
 import sqlite3
 import subprocess
@@ -53,7 +52,10 @@ import httpx  # noqa: E402
 
 from bench.common import figure, pct, write  # noqa: E402
 from bench.server import RawConn, Server, host_port, load, recv  # noqa: E402
+from hallclient.http import HttpHall  # noqa: E402
 from hallcore.config import HallConfig  # noqa: E402
+from hallq.serverproc import server_command  # noqa: E402
+from hallq.serverproc import start_server as start_server_process  # noqa: E402
 from hallq.sim import Pacer, SimParams, SimResult, simulate  # noqa: E402
 from hallq.simports import Called, HttpPort, Issue  # noqa: E402
 from hallserver.configfile import read_config  # noqa: E402
@@ -82,36 +84,9 @@ def rid() -> str:
 
 
 def start_server(db: pathlib.Path, durability: str, log: pathlib.Path) -> Server:
-    cmd = [
-        sys.executable,
-        "-m",
-        "hallserver",
-        "--config",
-        str(CONFIG),
-        "--db",
-        str(db),
-        "--port",
-        "0",
-        "--no-mdns",
-        "--durability",
-        durability,
-        "--fake-start",
-        SERVER_START.isoformat(),
-    ]
-    with log.open("ab") as err:
-        popen = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=err, cwd=ROOT)
-    assert popen.stdout is not None
-    deadline = time.monotonic() + 120
-    line = b""
-    while not line.startswith(b"hallq server: http://"):
-        left = deadline - time.monotonic()
-        if left <= 0 or popen.poll() is not None:
-            popen.kill()
-            popen.wait()
-            raise RuntimeError(f"server did not start, see {log}")
-        if select.select([popen.stdout], [], [], left)[0]:
-            line = popen.stdout.readline()
-    return Server(popen, line.split()[2].decode().rstrip("/"), db)
+    cmd = server_command(CONFIG, db, "--durability", durability, "--fake-start", SERVER_START.isoformat())
+    popen, url = start_server_process(cmd, log, 120, cwd=ROOT)
+    return Server(popen, url, db)
 
 
 def cpu_s(pid: int) -> float:
@@ -199,23 +174,14 @@ class PeakPort(HttpPort):
             windows=windows,
         )
 
-    async def _station(self, role: str, name: str, window: int | None) -> str:
+    def _enrolling(self) -> HttpHall:
         """Enroll from a different loopback address every 40 stations: the server limits enrollments to 50
         per address per 5 minutes (a real hall's stations each have their own), and this enrolls ~165."""
         from hallclient.http import HttpHall
 
         self._enrolled += 1
         source = f"127.0.0.{2 + self._enrolled // 40}"
-        station = HttpHall(self.url, transport=httpx.AsyncHTTPTransport(local_address=source))
-        try:
-            enrolled = await station.enroll(name, role)
-            await self._manager.approve_station(enrolled.station_id, window=window)
-            polled = await station.poll_enrollment(enrolled.station_id, enrolled.poll_secret)
-        finally:
-            await station.aclose()
-        if polled.token is None:
-            raise RuntimeError(f"station {name}: approved but no token came back ({polled.state})")
-        return polled.token
+        return HttpHall(self.url, transport=httpx.AsyncHTTPTransport(local_address=source))
 
     async def _setup(self, manager: str, password: str) -> None:
         from hallclient.http import HttpHall

@@ -32,7 +32,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import figure, pct, write
+from bench.common import figure, pct, publish
 from drivers.codecs import idcard as c
 from drivers.codecs.idcard import Command
 from drivers.emulators.idcard import EmulatedCard, SamReaderEmulator
@@ -194,8 +194,6 @@ def main() -> None:
         )
     )
     load_after = os.getloadavg()
-    for f in figures:
-        print(f"{f['name']:95s} {f['value']:>8} {f['unit']}")
     notes = (
         f"Driver (this process) pinned to core {DRIVER_CORE}, emulator process to core {EMULATOR_CORE} "
         "(sched_setaffinity, as taskset does); load average before "
@@ -208,8 +206,9 @@ def main() -> None:
         "about the wire time + half a poll period + the radio delay."
     )
     command = "python -m bench.idcard" + (" --quick" if args.quick else "")
-    path = write("idcard", figures, command=command, placements=placements, quick=args.quick, notes=notes)
-    print(f"wrote {path}")
+    publish(
+        "idcard", figures, width=95, command=command, placements=placements, quick=args.quick, notes=notes
+    )
 
 
 if __name__ == "__main__":

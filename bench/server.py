@@ -17,7 +17,6 @@ import json
 import multiprocessing as mp
 import os
 import pathlib
-import select
 import shutil
 import signal
 import sqlite3
@@ -39,6 +38,8 @@ import httpx  # noqa: E402
 
 from bench.common import figure, pct, write  # noqa: E402
 from bench.profiler import Profile  # noqa: E402
+from hallq.serverproc import server_command  # noqa: E402
+from hallq.serverproc import start_server as start_server_process  # noqa: E402
 from tests.fakes.ws_listener import Listener, upgrade_request  # noqa: E402
 
 CONFIG = ROOT / "config" / "county.toml"
@@ -170,36 +171,12 @@ def start_server(db: pathlib.Path, durability: str, log: pathlib.Path) -> Server
     )
     cmd = [
         *taskset,
-        sys.executable,
-        "-m",
-        "hallserver",
-        "--config",
-        str(CONFIG),
-        "--db",
-        str(db),
-        "--port",
-        "0",
-        "--no-mdns",
-        "--durability",
-        durability,
-        "--fake-start",
-        hall_time(),
-        "--tick-s",
-        "3600",
+        *server_command(
+            CONFIG, db, "--durability", durability, "--fake-start", hall_time(), "--tick-s", "3600"
+        ),
     ]
-    with log.open("ab") as err:
-        popen = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=err, cwd=ROOT)
-    assert popen.stdout is not None
-    deadline = time.monotonic() + 120
-    line = b""
-    while not line.startswith(b"hallq server: http://"):
-        left = deadline - time.monotonic()
-        if left <= 0 or popen.poll() is not None:
-            popen.kill()
-            raise RuntimeError(f"server did not start, see {log}")
-        if select.select([popen.stdout], [], [], left)[0]:
-            line = popen.stdout.readline()
-    return Server(popen, line.split()[2].decode().rstrip("/"), db)
+    popen, url = start_server_process(cmd, log, 120, cwd=ROOT)
+    return Server(popen, url, db)
 
 
 def seed(db: pathlib.Path) -> None:

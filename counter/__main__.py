@@ -65,9 +65,7 @@ def main(argv: list[str]) -> int:
     try:
         config = read_config(args.config)
     except ConfigError as exc:
-        lines = [f"hallq counter: {args.config} has {len(exc.issues)} problem(s):"]
-        lines += [f"  {issue}" for issue in exc.issues]
-        sys.stderr.write("\n".join(lines) + "\n")
+        sys.stderr.write(exc.report("hallq counter", args.config) + "\n")
         return 2
     try:
         station = pick_station(config, args.station)

@@ -61,9 +61,7 @@ def main(argv: list[str]) -> int:
     try:
         config = load(args.config)
     except ConfigError as exc:
-        _say(f"hallq central: {args.config} has {len(exc.issues)} problem(s):", err=True)
-        for issue in exc.issues:
-            _say(f"  {issue}", err=True)
+        _say(exc.report("hallq central", args.config), err=True)
         return 2
     if args.check_config:
         _say(f"{args.config}: OK ({len(config.regions)} regions)")

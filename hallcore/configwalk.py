@@ -71,6 +71,12 @@ class ConfigError(HallError):
         self.issues: tuple[ConfigIssue, ...] = tuple(issues)
         super().__init__("\n".join(str(issue) for issue in self.issues))
 
+    def report(self, prog: str, source: object) -> str:
+        """What a command prints before it exits: `prog: source has N problem(s):` and one issue a line."""
+        return "\n".join(
+            [f"{prog}: {source} has {len(self.issues)} problem(s):", *(f"  {i}" for i in self.issues)]
+        )
+
 
 def did_you_mean(word: str, choices: Iterable[str]) -> str:
     """A "did you mean 'x'?" hint for the closest choice, or "" when nothing is close."""

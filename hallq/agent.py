@@ -243,9 +243,7 @@ def main(argv: list[str]) -> int:
     try:
         config = read_config(args.config)
     except ConfigError as exc:
-        print(f"hallq devices serve: {args.config} has {len(exc.issues)} problem(s):", file=sys.stderr)
-        for issue in exc.issues:
-            print(f"  {issue}", file=sys.stderr)
+        print(exc.report("hallq devices serve", args.config), file=sys.stderr)
         return 2
     agents = [s for s in config.stations if s.role is StationRole.AGENT]
     station = config.station_by_id.get(args.station) if args.station else (agents[0] if agents else None)

@@ -10,7 +10,7 @@ import datetime as dt
 import threading
 from collections.abc import Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from hallcore import commands as c
 from hallcore import idnumber
@@ -18,6 +18,9 @@ from hallcore.config import HallConfig
 from hallcore.engine import Accepted, Engine, Refused
 from hallcore.events import Event
 from hallcore.model import Source, Ticket
+
+if TYPE_CHECKING:
+    from hallclient.http import HttpHall
 
 T = TypeVar("T")
 
@@ -252,10 +255,14 @@ class HttpPort:
     def _run(self, coro: Coroutine[Any, Any, T]) -> T:
         return asyncio.run_coroutine_threadsafe(coro, self._loop).result()
 
-    async def _station(self, role: str, name: str, window: int | None) -> str:
+    def _enrolling(self) -> HttpHall:
+        """The client a new station enrolls with (before it has a token)."""
         from hallclient.http import HttpHall
 
-        station = HttpHall(self.url)
+        return HttpHall(self.url)
+
+    async def _station(self, role: str, name: str, window: int | None) -> str:
+        station = self._enrolling()
         try:
             enrolled = await station.enroll(name, role)
             await self._manager.approve_station(enrolled.station_id, window=window)

@@ -384,9 +384,7 @@ def serve_main(argv: list[str]) -> int:
     try:
         config = read_config(args.config)
     except ConfigError as exc:
-        _say(f"hallq server: {args.config} has {len(exc.issues)} problem(s):", file=sys.stderr)
-        for issue in exc.issues:
-            _say(f"  {issue}", file=sys.stderr)
+        _say(exc.report("hallq server", args.config), file=sys.stderr)
         return 2
     except OSError as exc:
         _say(f"hallq server: cannot read {args.config}: {exc}", file=sys.stderr)

@@ -33,7 +33,7 @@ from hallcentral.devcluster import Cluster
 from hallcore.config import Central, Hall, HallConfig
 from hallserver import stats
 from hallserver.configfile import read_config
-from tests.fakes.live_server import COUNTY, LiveServer
+from tests.fakes.live_server import COUNTY, HJ01_PASSES, LiveServer
 from tests.fakes.live_server import wait_for as live_wait_for
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
@@ -264,8 +264,7 @@ def busy_morning(hall: LiveServer, start: dt.datetime, n: int = 10, seed: int = 
             hall.kiosk,
             "/api/tickets",
             matter="HJ01",
-            answers={"in_person": True},
-            present=["idcard", "hukou", "move_permit"],
+            **HJ01_PASSES,
         )
         if r.status_code != 201:
             return  # closed that day (a weekend): nothing to do

@@ -12,7 +12,7 @@ from playwright import sync_api as playwright
 
 from hallcentral.devcluster import Cluster
 from tests.central.support import ADMIN, centre, hall_config, ship_state, wait_for
-from tests.fakes.live_server import live_server
+from tests.fakes.live_server import HJ01_PASSES, live_server
 from tests.server.web_helpers import CHROMIUM, CHROMIUM_ARGS, browser_login
 
 
@@ -39,8 +39,7 @@ def test_overview_live_drill_down_and_offline(cluster: Cluster, tmp_path: pathli
                 hall.counter,
                 "/api/tickets",
                 matter="HJ01",
-                answers={"in_person": True},
-                present=["idcard", "hukou", "move_permit"],
+                **HJ01_PASSES,
                 source="desk",
             ).status_code in (200, 201)
         wait_for(lambda: c.acked("jinzhai") == hall.hall.store.seq, what="shipped")

@@ -20,7 +20,7 @@ from hallclient.http import HttpHall
 from hallcore.config import Device, StationRole
 from hallcore.windowstrip import agent_windows
 from hallq.agent import Agent
-from tests.fakes.live_server import PIN, LiveServer, Station, live_server
+from tests.fakes.live_server import PIN, LiveServer, Station, live_server, passing
 
 WINDOWS = range(1, 21)
 HALL_BOARD = 90
@@ -104,14 +104,7 @@ def act(rig: Rig, window: int, action: str, **body: object) -> dict[str, object]
 
 def issue(rig: Rig, series: str) -> None:
     m = next(m for m in rig.live.config.matters if m.series == series)
-    r = rig.live.post(
-        rig.desk,
-        "/api/tickets",
-        matter=m.code,
-        source="desk",
-        answers={q.id: q.expected for q in m.precheck.questions},
-        present=[x.id for x in m.precheck.materials],
-    )
+    r = rig.live.post(rig.desk, "/api/tickets", source="desk", **passing(m))
     assert r.status_code == 201, r.text
 
 

@@ -21,7 +21,6 @@ import json
 import os
 import pathlib
 import re
-import select
 import selectors
 import shutil
 import signal
@@ -45,9 +44,10 @@ from hallclient.stream import EventStream
 from hallclient.types import EventItem, Snapshot
 from hallcore.clock import SystemClock
 from hallq.demohall import rewrite_config
+from hallq.serverproc import start_server as start_server_process
 from hallserver import admin
 from tests.e2e.support import midday_timezone
-from tests.fakes.live_server import MANAGER
+from tests.fakes.live_server import MANAGER, Station
 from tests.server.test_faults import Ledger
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
@@ -162,20 +162,7 @@ class ServerProc:
             "--heartbeat-s", "1", "--tick-s", "1",
         ]  # fmt: skip
         t0 = time.monotonic()
-        with self.log.open("ab") as err:
-            popen = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=err, cwd=ROOT, env=_env())
-        self.popen = popen
-        assert popen.stdout is not None
-        deadline = t0 + timeout
-        line = b""
-        while not line.startswith(b"hallq server: http://"):
-            left = deadline - time.monotonic()
-            if left <= 0 or popen.poll() is not None:
-                self.kill9()
-                raise AssertionError(f"the server did not start; {self.log}:\n{self.log_text()[-3000:]}")
-            ready, _, _ = select.select([popen.stdout], [], [], left)
-            if ready:
-                line = popen.stdout.readline()
+        self.popen, _url = start_server_process(cmd, self.log, timeout, cwd=ROOT, env=_env())
         took = time.monotonic() - t0
         self.starts.append(took)
         return took
@@ -263,17 +250,6 @@ class AppProc:
 # ---- the server over HTTP and on disk ----------------------------------------------------------------------
 
 
-@dataclass
-class Station:
-    id: str
-    token: str
-    window: int | None = None
-
-    @property
-    def headers(self) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.token}"}
-
-
 class Hall:
     """What a test does to the server through its API, and reads back from its SQLite file."""
 
@@ -308,7 +284,7 @@ class Hall:
             r = c.get(f"/api/enroll/{e['station_id']}", params={"poll_secret": e["poll_secret"]})
             assert r.status_code == 200, r.text
             assert r.json()["state"] == "approved", r.text
-            st = Station(e["station_id"], r.json()["token"], window)
+            st = Station(e["station_id"], role, r.json()["token"], window)
             if login:
                 assert window is not None
                 r = c.post(

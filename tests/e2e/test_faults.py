@@ -49,7 +49,6 @@ from tests.e2e.fault_support import (
     CutProxy,
     Load,
     Rig,
-    Station,
     Watcher,
     clerk_code,
     hall_config,
@@ -59,6 +58,7 @@ from tests.e2e.fault_support import (
     wait_for,
 )
 from tests.e2e.support import add_hall_board
+from tests.fakes.live_server import Station
 from tests.server.test_faults import Ledger, caller, check_store
 
 pytestmark = pytest.mark.slow

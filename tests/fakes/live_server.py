@@ -26,6 +26,7 @@ import dataclasses
 import datetime as dt
 import pathlib
 import shutil
+import socket
 import sqlite3
 import tempfile
 import threading
@@ -39,7 +40,7 @@ import httpx
 import uvicorn
 
 from hallcore.clock import FakeClock
-from hallcore.config import HallConfig
+from hallcore.config import HallConfig, Matter
 from hallcore.events import Event, decode_event
 from hallserver import admin
 from hallserver.app import bind, create_app, restore_listen_backlog, uvicorn_config
@@ -56,6 +57,19 @@ MANAGER = ("boss", "correct horse battery")
 PIN = "246810"
 #: Clerks c1..c8 exist in every live server's database (staff code "c<window>", PIN `PIN`).
 CLERK_WINDOWS = range(1, 9)
+
+#: What most tests bring for an HJ01 walk-in (the county's 户口迁入): passes its pre-check.
+HJ01_PASSES: dict[str, Any] = {"answers": {"in_person": True}, "present": ["idcard", "hukou", "move_permit"]}
+
+
+def passing(m: Matter) -> dict[str, Any]:
+    """A ticket request for `m` that passes its pre-check: every answer as expected, every material."""
+    return {
+        "matter": m.code,
+        "answers": {q.id: q.expected for q in m.precheck.questions},
+        "present": [x.id for x in m.precheck.materials],
+    }
+
 
 _seed_lock = threading.Lock()
 _seed: dict[str, pathlib.Path] = {}
@@ -102,14 +116,18 @@ class Station:
         return {"Authorization": f"Bearer {self.token}"}
 
 
-class _Uvicorn:
-    """uvicorn in a thread with its own loop, on a socket bound before start (so port 0 is known)."""
+class UvicornThread:
+    """uvicorn in a thread with its own loop, on a socket bound before start (so port 0 is known). `sndbuf`:
+    the listener's send buffer, which accepted sockets inherit (a small one makes a stuck client's backlog
+    reach the server's own buffers after a few hundred events instead of megabytes)."""
 
-    def __init__(self, app: Any, port: int) -> None:
+    def __init__(self, app: Any, port: int = 0, sndbuf: int | None = None) -> None:
         self.sock = bind("127.0.0.1", port)
+        if sndbuf is not None:
+            self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, sndbuf)
         self.port = int(self.sock.getsockname()[1])
         self.server = uvicorn.Server(uvicorn_config(app, "127.0.0.1", self.port))
-        self.thread = threading.Thread(target=self._run, name="live-hall-server", daemon=True)
+        self.thread = threading.Thread(target=self._run, name="test-hall-server", daemon=True)
         self.error: BaseException | None = None
 
     def _run(self) -> None:
@@ -150,7 +168,7 @@ class LiveServer:
     counter: Station = field(init=False)
     display: Station = field(init=False)
     stations: list[Station] = field(default_factory=list)
-    _server: _Uvicorn | None = None
+    _server: UvicornThread | None = None
     _app: Any = None
 
     # ---- lifecycle --------------------------------------------------------------------------------------
@@ -179,7 +197,7 @@ class LiveServer:
         if self._server is not None:
             return
         self._app = create_app(self.config, self.db, self.clock, self.settings)
-        server = _Uvicorn(self._app, self.port)
+        server = UvicornThread(self._app, self.port)
         server.start()
         self._server, self.port = server, server.port
 

@@ -6,62 +6,32 @@ any station would. Hall time is a `FakeClock` at Monday 2026-11-23 09:00 in Shan
 
 from __future__ import annotations
 
-import asyncio
-import datetime as dt
 import pathlib
-import socket
-import threading
-import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 
 from hallcore.clock import FakeClock
 from hallcore.config import Durability, HallConfig
 from hallserver import admin
-from hallserver.app import bind, create_app, restore_listen_backlog, uvicorn_config
+from hallserver.app import create_app
 from hallserver.configfile import read_config
-from hallserver.evloop import new_event_loop
 from hallserver.service import HallServer, Settings
+from tests.fakes.live_server import COUNTY, MANAGER, MONDAY_9, PIN, Station, UvicornThread
 
-ROOT = pathlib.Path(__file__).resolve().parents[2]
-COUNTY = ROOT / "config" / "county.toml"
-SHANGHAI = dt.timezone(dt.timedelta(hours=8))
-MONDAY_9 = dt.datetime(2026, 11, 23, 9, 0, tzinfo=SHANGHAI)
-MANAGER = ("boss", "correct horse battery")
-PIN = "246810"
+#: The live server's uvicorn thread (tests/fakes/live_server.py), under the name these tests know.
+ServerThread = UvicornThread
+
 #: A county matter without pre-check questions that a desk can issue for directly.
 MATTER = "HJ01"
 
 
-def wait_for(cond: Callable[[], bool], timeout: float = 10.0, what: str = "condition") -> None:
-    """Wait until `cond()` holds, polling; fail with `what` after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while not cond():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.005)
-
-
 def rid() -> str:
     return uuid.uuid4().hex
-
-
-@dataclass
-class Station:
-    id: str
-    role: str
-    token: str
-    window: int | None = None
-
-    @property
-    def headers(self) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.token}"}
 
 
 @dataclass
@@ -131,42 +101,6 @@ class Running:
             conn.close()
 
 
-class ServerThread:
-    def __init__(self, app: Any, sndbuf: int | None = None) -> None:
-        self.sock = bind("127.0.0.1", 0)
-        if sndbuf is not None:
-            # Accepted sockets inherit the listener's send buffer: a small one makes a stuck client's
-            # backlog reach the server's own buffers after a few hundred events instead of megabytes.
-            self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, sndbuf)
-        self.port = int(self.sock.getsockname()[1])
-        self.server = uvicorn.Server(uvicorn_config(app, "127.0.0.1", self.port))
-        self.thread = threading.Thread(target=self._run, name="test-uvicorn", daemon=True)
-        self.error: BaseException | None = None
-
-    def _run(self) -> None:
-        try:
-            # The loop `hallq server` runs (hallserver/evloop.py), so tests see the same scheduling.
-            with asyncio.Runner(loop_factory=new_event_loop) as runner:
-                runner.run(self.server.serve(sockets=[self.sock]))
-        except BaseException as exc:
-            self.error = exc
-
-    def start(self) -> None:
-        self.thread.start()
-        wait_for(lambda: self.server.started or not self.thread.is_alive(), 20, "server start")
-        if self.error is not None or not self.server.started:
-            self.thread.join()
-            self.sock.close()
-            raise RuntimeError("the server did not start (see captured stderr)") from self.error
-        restore_listen_backlog(self.sock)
-
-    def stop(self) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=30)
-        self.sock.close()
-        assert not self.thread.is_alive(), "server thread did not stop"
-
-
 def make_clerks(db: pathlib.Path, windows: range | list[int]) -> None:
     for w in windows:
         admin.add_clerk(db, f"c{w}", f"窗口{w}", PIN)
@@ -207,7 +141,7 @@ def start_server(
         heartbeat_s=0.5, tick_s=3600, freeze_gc=False, durability=Durability.NORMAL
     )
     app = create_app(config, db, clock, settings)
-    st = ServerThread(app, sndbuf)
+    st = ServerThread(app, sndbuf=sndbuf)
     st.start()
     url = f"http://127.0.0.1:{st.port}"
     running = Running(

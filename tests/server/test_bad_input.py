@@ -8,7 +8,8 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.server.conftest import Running, Station, rid
+from tests.fakes.live_server import Station
+from tests.server.conftest import Running, rid
 
 TABLES = ("tickets", "events", "idempotency", "bookings", "ratings", "cases", "audit", "prechecks")
 

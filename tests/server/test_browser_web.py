@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from tests.fakes.live_server import LiveServer, live_server
+from tests.fakes.live_server import HJ01_PASSES, LiveServer, live_server
 from tests.fakes.shots import docs_dir
 from tests.server.web_helpers import CHROMIUM, CHROMIUM_ARGS, Expected, browser_login, build_fixture_day
 
@@ -51,8 +51,7 @@ def issue(hall: LiveServer, **extra: Any) -> dict[str, Any]:
         hall.kiosk,
         "/api/tickets",
         matter="HJ01",
-        answers={"in_person": True},
-        present=["idcard", "hukou", "move_permit"],
+        **HJ01_PASSES,
         **extra,
     )
     assert r.status_code == 201, r.text
@@ -247,8 +246,7 @@ def test_booking_made_on_the_page_checks_in(hall: LiveServer, browser: Any, arti
     r = hall.post(
         hall.kiosk,
         f"/api/bookings/{code}/checkin",
-        answers={"in_person": True},
-        present=["idcard", "hukou", "move_permit"],
+        **HJ01_PASSES,
     )
     assert r.status_code == 201, r.text
     assert r.json()["ticket"]["source"] == "booking"

@@ -13,7 +13,8 @@ from typing import Any
 import httpx
 from websockets.asyncio.client import connect
 
-from tests.server.conftest import MATTER, Running, Station, rid
+from tests.fakes.live_server import Station
+from tests.server.conftest import MATTER, Running, rid
 
 ISSUERS = 8
 TICKETS = 500

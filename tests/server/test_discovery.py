@@ -12,7 +12,8 @@ import httpx
 from hallcore.config import HallConfig
 from hallserver.discovery import MdnsSettings, browse_once
 from hallserver.service import Settings
-from tests.server.conftest import start_server, wait_for
+from tests.fakes.live_server import wait_for
+from tests.server.conftest import start_server
 
 LOOPBACK = ("127.0.0.1",)
 

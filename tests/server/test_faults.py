@@ -10,12 +10,10 @@ from __future__ import annotations
 import datetime as dt
 import os
 import pathlib
-import select
 import shutil
 import signal
 import sqlite3
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -26,8 +24,11 @@ import httpx
 import pytest
 
 from hallcore.config import HallConfig
+from hallq.serverproc import server_command
+from hallq.serverproc import start_server as start_server_process
 from hallserver.service import Settings
-from tests.server.conftest import COUNTY, MANAGER, MATTER, PIN, ROOT, Running, rid, start_server, wait_for
+from tests.fakes.live_server import COUNTY, MANAGER, PIN, ROOT, wait_for
+from tests.server.conftest import MATTER, Running, rid, start_server
 
 FAKE_START = dt.datetime(2026, 11, 23, 9, 0, tzinfo=dt.timezone(dt.timedelta(hours=8)))
 _T0 = time.monotonic()
@@ -45,38 +46,8 @@ class Proc:
 
 
 def start_proc(db: pathlib.Path, log: pathlib.Path) -> Proc:
-    cmd = [
-        sys.executable,
-        "-m",
-        "hallserver",
-        "--config",
-        str(COUNTY),
-        "--db",
-        str(db),
-        "--port",
-        "0",
-        "--no-mdns",
-        "--fake-start",
-        hall_time(),
-        "--tick-s",
-        "3600",
-    ]
-    with log.open("ab") as err:
-        popen = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=err, cwd=ROOT)
-    assert popen.stdout is not None
-    deadline = time.monotonic() + 30
-    line = b""
-    while not line.startswith(b"hallq server: http://"):
-        left = deadline - time.monotonic()
-        if left <= 0 or popen.poll() is not None:
-            popen.kill()
-            popen.wait()
-            raise AssertionError(f"the server did not start; see {log}:\n{log.read_text()[-2000:]}")
-        ready, _, _ = select.select([popen.stdout], [], [], left)
-        if ready:
-            line = popen.stdout.readline()
-    url = line.split()[2].decode().rstrip("/")
-    return Proc(popen, url)
+    cmd = server_command(COUNTY, db, "--fake-start", hall_time(), "--tick-s", "3600")
+    return Proc(*start_server_process(cmd, log, 30, cwd=ROOT))
 
 
 def kill9(p: Proc) -> None:

@@ -7,20 +7,14 @@ import datetime as dt
 from pathlib import Path
 
 from hallserver.service import Settings
-from tests.fakes.live_server import MONDAY_9, live_server, wait_for
+from tests.fakes.live_server import MONDAY_9, live_server, passing, wait_for
 
 
 def test_yesterday_is_rolled_up_without_anyone_asking(tmp_path: Path) -> None:
     settings = Settings(heartbeat_s=0.5, tick_s=0.2, freeze_gc=False, rollup_interval_s=0.2)
     with live_server(tmp_path, settings=settings) as hall:
         m = hall.config.matter_by_code["SB01"]
-        r = hall.post(
-            hall.kiosk,
-            "/api/tickets",
-            matter=m.code,
-            answers={q.id: q.expected for q in m.precheck.questions},
-            present=[x.id for x in m.precheck.materials],
-        )
+        r = hall.post(hall.kiosk, "/api/tickets", **passing(m))
         assert r.status_code == 201, r.text
         assert hall.count("SELECT COUNT(*) FROM rollup_days") == 0  # today is never rolled up
         hall.clock.set(MONDAY_9 + dt.timedelta(days=1))

@@ -18,7 +18,8 @@ from websockets.asyncio.client import ClientConnection, connect
 
 from hallcore.config import HallConfig
 from hallserver.service import Settings
-from tests.server.conftest import Running, Station, start_server, wait_for
+from tests.fakes.live_server import Station, wait_for
+from tests.server.conftest import Running, start_server
 
 
 def small(config: HallConfig, backlog: int, threshold: int) -> HallConfig:

@@ -32,8 +32,8 @@ from hallserver.app import bind, create_app, uvicorn_config
 from hallserver.hotpath import HotPaths
 from hallserver.service import Settings
 from hallserver.stream.connection import USER_TIMEOUT_MS
-from tests.fakes.live_server import live_server
-from tests.server.conftest import COUNTY, MONDAY_9, Running, ServerThread, Station, start_server, wait_for
+from tests.fakes.live_server import COUNTY, MONDAY_9, Station, live_server, wait_for
+from tests.server.conftest import Running, ServerThread, start_server
 from tests.server.web_helpers import http_login
 
 

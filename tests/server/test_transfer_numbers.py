@@ -7,17 +7,11 @@ from pathlib import Path
 from typing import Any
 
 from hallcore.config import Matter
-from tests.fakes.live_server import LiveServer, live_server
+from tests.fakes.live_server import LiveServer, live_server, passing
 
 
 def issue(hall: LiveServer, m: Matter) -> dict[str, Any]:
-    r = hall.post(
-        hall.kiosk,
-        "/api/tickets",
-        matter=m.code,
-        answers={q.id: q.expected for q in m.precheck.questions},
-        present=[x.id for x in m.precheck.materials],
-    )
+    r = hall.post(hall.kiosk, "/api/tickets", **passing(m))
     assert r.status_code == 201, r.text
     t: dict[str, Any] = r.json()["ticket"]
     assert hall.post(hall.kiosk, f"/api/tickets/{t['id']}/printed").status_code == 200

@@ -13,8 +13,15 @@ import httpx
 import pytest
 from openpyxl import load_workbook
 
-from tests.fakes.live_server import MONDAY_9, LiveServer, live_server
-from tests.server.web_helpers import Expected, FixtureDay, build_fixture_day, csrf_of, http_login
+from tests.fakes.live_server import HJ01_PASSES, MONDAY_9, LiveServer, live_server
+from tests.server.web_helpers import (
+    WAIT_COLUMNS,
+    Expected,
+    FixtureDay,
+    build_fixture_day,
+    csrf_of,
+    http_login,
+)
 
 
 @pytest.fixture
@@ -150,13 +157,7 @@ def test_fixture_day_statistics_page_and_exports(hall: LiveServer, c: httpx.Clie
     ws = wb["按matter"]
     values = list(ws.iter_rows(values_only=True))
     x = dict(zip(values[1], values[2], strict=True))
-    assert (x["取号数"], x["平均等候(分)"], x["P50等候(分)"], x["P90等候(分)"], x["最长等候(分)"]) == (
-        12,
-        14.0,
-        12.0,
-        26.0,
-        30.0,
-    )
+    assert tuple(x[k] for k in WAIT_COLUMNS) == Expected().xlsx_waits()
     assert x["满意率"] == 0.8
     pre = {r[0]: r[1] for r in list(wb["预审"].iter_rows(values_only=True))[2:]}
     assert pre == {"通过": 10, "容缺": 2, "不通过": 2}
@@ -245,8 +246,7 @@ def test_booking_pages_and_checkin(hall: LiveServer) -> None:
     r = hall.post(
         hall.kiosk,
         f"/api/bookings/{code}/checkin",
-        answers={"in_person": True},
-        present=["idcard", "hukou", "move_permit"],
+        **HJ01_PASSES,
     )
     assert r.status_code == 201, r.text
     assert r.json()["ticket"]["source"] == "booking"
@@ -258,8 +258,7 @@ def test_phone_page_is_public_and_says_why_ahead_grew(hall: LiveServer) -> None:
         hall.kiosk,
         "/api/tickets",
         matter="HJ01",
-        answers={"in_person": True},
-        present=["idcard", "hukou", "move_permit"],
+        **HJ01_PASSES,
     )
     mine = r.json()
     hall.post(hall.kiosk, f"/api/tickets/{mine['ticket']['id']}/printed")

@@ -10,7 +10,7 @@ from typing import Any
 
 import httpx
 
-from tests.fakes.live_server import MANAGER, MONDAY_9, LiveServer
+from tests.fakes.live_server import HJ01_PASSES, MANAGER, MONDAY_9, LiveServer
 
 #: Debian's chromium, kept off the internet (PITFALLS.md).
 CHROMIUM = "/usr/bin/chromium"
@@ -83,6 +83,17 @@ class Expected:
     precheck_fail: int = 2
     cases: int = 2  # the ratings 2 and 1
 
+    def xlsx_waits(self) -> tuple[float, ...]:
+        """The waits as the XLSX export's numbers, in the order of `WAIT_COLUMNS`."""
+        return (
+            self.tickets,
+            *(float(v) for v in (self.wait_mean, self.wait_p50, self.wait_p90, self.wait_max)),
+        )
+
+
+#: The export columns `Expected.xlsx_waits` gives: tickets, then the mean, P50, P90 and longest wait.
+WAIT_COLUMNS = ("取号数", "平均等候(分)", "P50等候(分)", "P90等候(分)", "最长等候(分)")
+
 
 @dataclass
 class FixtureDay:
@@ -91,7 +102,7 @@ class FixtureDay:
     labels: list[str] = field(default_factory=list)
 
 
-HJ01_ALL = {"matter": "HJ01", "answers": {"in_person": True}, "present": ["idcard", "hukou", "move_permit"]}
+HJ01_ALL = {"matter": "HJ01", **HJ01_PASSES}
 HJ02_TOLERATED = {"matter": "HJ02", "present": ["birth_cert", "hukou", "idcard"]}
 
 
