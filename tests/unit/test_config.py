@@ -180,6 +180,21 @@ def test_five_mistakes_give_exactly_five_precise_issues(tmp_path: pathlib.Path) 
     )
 
 
+def test_the_server_refuses_a_bad_file_and_says_each_problem(
+    tmp_path: pathlib.Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`hallq server` (like every command that reads the file) exits 2 with ConfigError.report's text."""
+    from hallserver.app import serve_main as server_main
+
+    path = five_mistakes(tmp_path)
+    assert server_main(["--config", str(path), "--db", str(tmp_path / "hall.db"), "--no-mdns"]) == 2
+    lines = capsys.readouterr().err.splitlines()
+    assert lines[0] == f"hallq server: {path} has 5 problem(s):"
+    assert len(lines) == 6
+    assert all(line.startswith(f"  {path}: ") for line in lines[1:])
+    assert not (tmp_path / "hall.db").exists()
+
+
 def test_check_config_returns_2_and_prints_every_issue(
     tmp_path: pathlib.Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
