@@ -10,8 +10,7 @@ import sys
 from typing import TYPE_CHECKING
 
 from hallcore.config import HallConfig, Station, StationRole
-from hallcore.configload import ConfigError
-from hallui.configfile import read_config
+from hallui.configfile import read_config_or_report
 
 if TYPE_CHECKING:
     from PySide6.QtWidgets import QApplication
@@ -62,10 +61,8 @@ def main(argv: list[str]) -> int:
     except SystemExit as exc:
         return exc.code if isinstance(exc.code, int) else 2
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    try:
-        config = read_config(args.config)
-    except ConfigError as exc:
-        sys.stderr.write(exc.report("hallq counter", args.config) + "\n")
+    config = read_config_or_report("hallq counter", args.config)
+    if config is None:
         return 2
     try:
         station = pick_station(config, args.station)

@@ -25,8 +25,7 @@ from display.views import Orientation
 from drivers.factory import ConfigurationError, StationDevices, build_station, build_voice
 from hallcore.clock import SystemClock
 from hallcore.config import HallConfig, Station, StationRole
-from hallcore.configload import ConfigError
-from hallui.configfile import read_config
+from hallui.configfile import read_config_or_report
 
 log = logging.getLogger("display")
 
@@ -74,12 +73,8 @@ def main(argv: list[str]) -> int:
     except SystemExit as exc:
         return exc.code if isinstance(exc.code, int) else 2
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    try:
-        config = read_config(args.config)
-    except ConfigError as exc:
-        sys.stderr.write(f"hallq display: {args.config} has {len(exc.issues)} problem(s):\n")
-        for issue in exc.issues:
-            sys.stderr.write(f"  {issue}\n")
+    config = read_config_or_report("hallq display", args.config)
+    if config is None:
         return 2
     try:
         station = pick_station(config, args.station)

@@ -4,9 +4,10 @@
 from __future__ import annotations
 
 import pathlib
+import sys
 
 from hallcore.config import HallConfig
-from hallcore.configload import config_from_bytes, unreadable
+from hallcore.configload import ConfigError, config_from_bytes, unreadable
 
 
 def read_config(path: pathlib.Path) -> HallConfig:
@@ -16,3 +17,12 @@ def read_config(path: pathlib.Path) -> HallConfig:
     except OSError as exc:
         raise unreadable(str(path), exc) from exc
     return config_from_bytes(raw, str(path))
+
+
+def read_config_or_report(prog: str, path: pathlib.Path) -> HallConfig | None:
+    """`read_config`, or None after telling the terminal every problem at once (the app then exits 2)."""
+    try:
+        return read_config(path)
+    except ConfigError as exc:
+        sys.stderr.write(exc.report(prog, path) + "\n")
+        return None

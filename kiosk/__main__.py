@@ -25,8 +25,7 @@ from hallclient.enroll import load_token
 from hallclient.http import HttpHall
 from hallcore.clock import SystemClock
 from hallcore.config import Device, HallConfig, Station, StationRole
-from hallcore.configload import ConfigError
-from hallui.configfile import read_config
+from hallui.configfile import read_config_or_report
 from hallui.runner import run_qt
 from kiosk.app import KioskApp, assemble
 from kiosk.flow import FlowSettings
@@ -85,10 +84,8 @@ def kiosk_devices(station: Station | None, printer_url: str = "") -> StationDevi
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(list(sys.argv[1:] if argv is None else argv))
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    try:
-        config = read_config(args.config)
-    except ConfigError as exc:
-        print(exc, file=sys.stderr)  # noqa: T201 - the CLI reports to the terminal
+    config = read_config_or_report("hallq kiosk", args.config)
+    if config is None:
         return 2
     station = kiosk_station(config, args.station)
     if args.station and station is None:

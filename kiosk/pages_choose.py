@@ -174,20 +174,18 @@ def confirm(v: KioskIntents, lay: QVBoxLayout, flow: KioskFlow, cat: Catalog, _i
     assert flow.matter is not None
     lay.addWidget(label(cat.t("priority.title"), "confirmTitle", "title", wrap=True))
     lay.addWidget(label(cat.pick(flow.matter.name, flow.matter.name_en), "confirmMatter", wrap=True))
-    local = flow.local
-    if local is PrecheckOutcome.FAIL:
+    fail = flow.local is PrecheckOutcome.FAIL
+    if fail:
         lay.addWidget(label(cat.t("confirm.fail"), "confirmFail", "warning", wrap=True))
-        b = button(cat.t("confirm.notice"), "confirmNormal")
-        b.setMinimumHeight(130 if flow.elder else 110)
-        b.clicked.connect(lambda: v.submitted.emit(""))
-        lay.addWidget(b)
-        return
-    if local is PrecheckOutcome.TOLERATED:
+    elif flow.local is PrecheckOutcome.TOLERATED:
         lay.addWidget(label(cat.t("priority.tolerated"), "confirmTolerated", "warning", wrap=True))
-    normal = button(cat.t("priority.normal"), "confirmNormal")
-    normal.setMinimumHeight(150 if flow.elder else 120)
-    normal.clicked.connect(lambda: v.submitted.emit(""))
-    lay.addWidget(normal)
+    # One final tap either way: a ticket, or the 一次性告知单 when the answers fail the pre-check.
+    final = button(cat.t("confirm.notice" if fail else "priority.normal"), "confirmNormal")
+    final.setMinimumHeight((130 if flow.elder else 110) if fail else (150 if flow.elder else 120))
+    final.clicked.connect(lambda: v.submitted.emit(""))
+    lay.addWidget(final)
+    if fail:
+        return
     classes = flow.selectable_classes
     if classes:
         lay.addSpacing(20)

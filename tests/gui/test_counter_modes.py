@@ -2,7 +2,6 @@
 beside an HQP/1 strip and pad, the 导办台 desk mode printing on an emulated network printer, and first-start
 enrollment until the manager approves."""
 
-# ruff: noqa: F811  (pytest fixtures imported from the support module are parameters here)
 from __future__ import annotations
 
 import asyncio
@@ -23,27 +22,10 @@ from hallcore.config import Device, Station, StationRole
 from tests.fakes.live_server import LiveServer
 from tests.fakes.live_server import Station as LiveStation
 from tests.fakes.shots import docs_dir
-from tests.gui.test_counter_support import (
-    KEYPAD,
-    PAD,
-    Bus,
-    Counter,
-    bus,  # noqa: F401
-    complete,
-    hqp_station,
-    issue,
-    live,  # noqa: F401
-    login,
-    run_until,
-    running,  # noqa: F401
-    start_counter,
-    stop_counter,
-)
+from tests.gui.counter_rig import KEYPAD, PAD, Bus, Counter, bus, hqp_station, start_counter, stop_counter
+from tests.gui.qtloop import complete, run_until
 
-
-@pytest.fixture
-def desk_station(live: LiveServer) -> LiveStation:
-    return live.station("desk", "desk-test", window=14)
+__all__ = ["bus"]  # a fixture this module uses
 
 
 @pytest.fixture
@@ -59,7 +41,7 @@ def test_vendor_485_keypad_drives_the_window(
     live: LiveServer,
     bus: Bus,
     vendor: Vendor485Emulator,
-    desk_station: LiveStation,
+    desk: LiveStation,
     running: asyncio.AbstractEventLoop,
     qtbot: QtBot,
 ) -> None:
@@ -68,43 +50,42 @@ def test_vendor_485_keypad_drives_the_window(
     )
     c = start_counter(live, qtbot, running, station)
     try:
-        login(c, qtbot)  # the vendor keypad has no login key: the clerk logs in on screen
-        a1, a2, a3 = (issue(live, desk_station) for _ in range(3))
-        run_until(qtbot, lambda: c.flow.waiting == 3)
-        run_until(qtbot, lambda: vendor.keypads[KEYPAD].render().endswith("waiting 003 ticket    "))
+        c.login()  # the vendor keypad has no login key: the clerk logs in on screen
+        a1, a2, a3 = c.queue(desk, 3)
+        c.until(lambda: vendor.keypads[KEYPAD].render().endswith("waiting 003 ticket    "))
         vendor.press(KEYPAD, 0x0C)  # 叫号 (next)
-        run_until(qtbot, lambda: bus.strip.text() == f"请{a1}号到1号窗口")
+        c.until(lambda: bus.strip.text() == f"请{a1}号到1号窗口")
         shown = f"[{KEYPAD}] waiting 002 ticket {a1[-3:]}"
-        run_until(qtbot, lambda: vendor.keypads[KEYPAD].render() == shown)
+        c.until(lambda: vendor.keypads[KEYPAD].render() == shown)
         for n in (1, 2):
             vendor.press(KEYPAD, 0x0D)  # 重呼 (recall)
-            run_until(qtbot, lambda: c.flow.current is not None and c.flow.current.recalls == n)  # noqa: B023
-            run_until(qtbot, lambda: not c.flow.busy)
+            c.until(lambda: c.flow.current is not None and c.flow.current.recalls == n)  # noqa: B023
+            c.until(lambda: not c.flow.busy)
         vendor.press(KEYPAD, 0x06, 0x0F)  # 弃号 + confirm (no-show)
-        run_until(qtbot, lambda: live.ticket_state(a1) == "no_show")
-        run_until(qtbot, lambda: bus.strip.text() == "欢迎光临")
+        c.until(lambda: live.ticket_state(a1) == "no_show")
+        c.until(lambda: bus.strip.text() == "欢迎光临")
         vendor.press(KEYPAD, 0x0C)
-        run_until(qtbot, lambda: bus.strip.text() == f"请{a2}号到1号窗口")
+        c.until(lambda: bus.strip.text() == f"请{a2}号到1号窗口")
         vendor.press(KEYPAD, 2, 0x13)  # digits then 转移 (transfer to window 2)
-        run_until(qtbot, lambda: live.ticket_state(a2) == "waiting")
-        run_until(qtbot, lambda: bus.strip.text() == "欢迎光临")
+        c.until(lambda: live.ticket_state(a2) == "waiting")
+        c.until(lambda: bus.strip.text() == "欢迎光临")
         vendor.press(KEYPAD, 0x0C)  # call
-        run_until(qtbot, lambda: live.ticket_state(a3) == "called")
-        run_until(qtbot, lambda: not c.flow.busy)
+        c.until(lambda: live.ticket_state(a3) == "called")
+        c.until(lambda: not c.flow.busy)
         vendor.press(KEYPAD, 0x0C)  # the citizen came: start
-        run_until(qtbot, lambda: live.ticket_state(a3) == "serving")
-        run_until(qtbot, lambda: not c.flow.busy)  # a press while a request is in flight is dropped
+        c.until(lambda: live.ticket_state(a3) == "serving")
+        c.until(lambda: not c.flow.busy)  # a press while a request is in flight is dropped
         vendor.press(KEYPAD, 0x0C)  # finish (and call the next, nobody is left)
-        run_until(qtbot, lambda: live.ticket_state(a3) == "done")
-        run_until(qtbot, lambda: bus.pad.pending == a3)
+        c.until(lambda: live.ticket_state(a3) == "done")
+        c.until(lambda: bus.pad.pending == a3)
         bus.emu.rate(PAD, 1)
-        run_until(qtbot, lambda: live.count("SELECT COUNT(*) FROM cases") == 1)
+        c.until(lambda: live.count("SELECT COUNT(*) FROM cases") == 1)
         vendor.press(KEYPAD, 0x12)  # 暂停 (pause, the hall's first reason)
         reason = live.config.server.pause_reasons[0]
-        run_until(qtbot, lambda: bus.strip.text() == f"暂停服务 {reason}")
+        c.until(lambda: bus.strip.text() == f"暂停服务 {reason}")
         assert vendor.keypads[KEYPAD].unacked == []  # every key frame was echoed (ACKed)
     finally:
-        stop_counter(c, qtbot, running)
+        stop_counter(c, running)
 
 
 @pytest.fixture
@@ -130,33 +111,33 @@ def _desk(printer: TcpPrinterEmulator) -> tuple[StationDevices, Station]:
 def test_desk_issues_with_precheck_and_prints_on_the_desk_printer(
     live: LiveServer,
     printer: TcpPrinterEmulator,
-    desk_station: LiveStation,
+    desk: LiveStation,
     running: asyncio.AbstractEventLoop,
     qtbot: QtBot,
     artifacts: Path,
     repo_root: Path,
 ) -> None:
     devices, station = _desk(printer)
-    c = start_counter(live, qtbot, running, station, token=desk_station.token, devices=devices)
+    c = start_counter(live, qtbot, running, station, token=desk.token, devices=devices)
     try:
-        login(c, qtbot)
+        c.login()
         w = c.app.window
         assert w.tabs is not None
         assert w.desk is not None
         w.tabs.setCurrentWidget(w.desk)
         d = w.desk
         d.search.setText("hkqr")  # pinyin initials of 户口迁入登记
-        run_until(qtbot, lambda: d.matches.count() >= 1)
+        c.until(lambda: d.matches.count() >= 1)
         d.search.setText("户口迁入")
-        run_until(qtbot, lambda: d.matches.item(0) is not None and "HJ01" in d.matches.item(0).text())
+        c.until(lambda: d.matches.item(0) is not None and "HJ01" in d.matches.item(0).text())
         d._choose(d.matches.item(0))
-        run_until(qtbot, lambda: "deskM_idcard" in {b.objectName() for b in d.checks.values()})
+        c.until(lambda: "deskM_idcard" in {b.objectName() for b in d.checks.values()})
         # 1. a material missing that cannot be tolerated: no ticket, the 一次性告知单 is printed
         d.checks["m:idcard"].setChecked(True)
         d.checks["m:hukou"].setChecked(True)
         d.issue.click()
-        run_until(qtbot, lambda: len(printer.printer.tickets) == 1)
-        run_until(qtbot, lambda: "告知单" in d.notice.text())
+        c.until(lambda: len(printer.printer.tickets) == 1)
+        c.until(lambda: "告知单" in d.notice.text())
         notice = printer.printer.tickets[0].text
         assert "一次性告知单" in notice
         assert "准予迁入证明" in notice
@@ -165,8 +146,8 @@ def test_desk_issues_with_precheck_and_prints_on_the_desk_printer(
         d.checks["m:move_permit"].setChecked(True)
         w.grab().save(str(artifacts / "counter-desk-precheck.png"))
         d.issue.click()
-        run_until(qtbot, lambda: len(printer.printer.tickets) == 2)
-        run_until(qtbot, lambda: "已取号" in d.notice.text())
+        c.until(lambda: len(printer.printer.tickets) == 2)
+        c.until(lambda: "已取号" in d.notice.text())
         ticket = printer.printer.tickets[1].text
         label = live.query("SELECT label FROM tickets")[0][0]
         assert label in ticket
@@ -177,16 +158,16 @@ def test_desk_issues_with_precheck_and_prints_on_the_desk_printer(
         # 3. the printer runs out of paper: nothing is issued, the staff see why
         printer.printer.set_state("paper_out")
         d.search.setText("HJ04")
-        run_until(qtbot, lambda: d.matches.count() == 1)
+        c.until(lambda: d.matches.count() == 1)
         d._choose(d.matches.item(0))
-        run_until(qtbot, lambda: "m:photo" in d.checks)
+        c.until(lambda: "m:photo" in d.checks)
         for box in d.checks.values():
             box.setChecked(True)
         d.issue.click()
-        run_until(qtbot, lambda: "打印机不可用" in d.notice.text())
+        c.until(lambda: "打印机不可用" in d.notice.text())
         assert live.count("SELECT COUNT(*) FROM tickets") == 1
     finally:
-        stop_counter(c, qtbot, running)
+        stop_counter(c, running)
 
 
 def test_first_start_shows_the_enrollment_code_until_approved(
@@ -209,10 +190,10 @@ def test_first_start_shows_the_enrollment_code_until_approved(
     complete(qtbot, running, app.start())
     run_until(qtbot, lambda: app.flow.online)
     assert app.window.pages.currentWidget() is app.window.login
-    c = Counter(app, api, live, live.counter)
-    login(c, qtbot, staff="c3")
+    c = Counter(app, api, live, qtbot)
+    c.login(staff="c3")
     assert c.flow.window == 3
-    stop_counter(c, qtbot, running)
+    stop_counter(c, running)
 
 
 def test_bad_pin_is_refused_and_shown(
@@ -224,9 +205,9 @@ def test_bad_pin_is_refused_and_shown(
         page.staff.setText("c1")
         page.pin.setText("000000")
         page.go.click()
-        run_until(qtbot, lambda: "密码" in page.message.text())
+        c.until(lambda: "密码" in page.message.text())
         assert c.flow.phase.value == "login"
         click_ok = page.go.isEnabled()
         assert click_ok
     finally:
-        stop_counter(c, qtbot, running)
+        stop_counter(c, running)

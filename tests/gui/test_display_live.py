@@ -3,14 +3,13 @@ voice in order and never cut off, recalls, zones, resync after a cut line, stale
 
 The server, the display's flow and the fake voice player share the server's `FakeClock`, so "how long ago"
 and "how long it played" are exact; the network and the Qt loop are real (`run_until` drives the qasync loop,
-`qtbot.waitUntil` checks what the view shows).
+`qtbot.waitUntil` checks what the view shows). The rig is tests/gui/display_rig.py.
 """
 
 from __future__ import annotations
 
 import asyncio
 import itertools
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -20,58 +19,29 @@ from drivers.voice import VoicePack, wav_duration
 from hallclient.http import HttpHall
 from hallclient.types import ConnectionState
 from hallcore.windowstrip import call_text
-from tests.fakes.live_server import LiveServer, Station, live_server
-from tests.fakes.voicepack import silent_pack
-from tests.gui.test_display_support import (
+from tests.fakes.live_server import LiveServer, Station
+from tests.fakes.tcp_line import Line
+from tests.gui.display_rig import (
     Board,
-    Line,
+    Boards,
+    board,
+    boards,
     call_next,
-    collect_on_the_gui_thread,  # noqa: F401 - an autouse fixture
-    complete,
-    issue,
+    call_one,
     make_board,
     open_window,
-    run_until,
-    running_fixture,  # noqa: F401 - the `running` fixture
     start,
     stop,
 )
+from tests.gui.qtloop import complete, issue, run_until
 
-
-@pytest.fixture(scope="module")
-def pack(tmp_path_factory: pytest.TempPathFactory) -> VoicePack:
-    return silent_pack(tmp_path_factory.mktemp("voice"))
-
-
-@pytest.fixture
-def live(tmp_path: Path) -> Iterator[LiveServer]:
-    with live_server(tmp_path) as hall:
-        yield hall
-
-
-@pytest.fixture
-def desk(live: LiveServer) -> Station:
-    return live.station("desk", "desk-test")
-
-
-@pytest.fixture
-def board(
-    live: LiveServer, pack: VoicePack, tmp_path: Path, running: asyncio.AbstractEventLoop, qtbot: QtBot
-) -> Iterator[Board]:
-    b = make_board(qtbot, live.config, live.clock, pack, tmp_path / "cache")
-    api = HttpHall(live.url, live.display.token, clock=live.clock)
-    start(b, qtbot, running, api)
-    yield b
-    stop(b, qtbot, running)
-    complete(qtbot, running, api.aclose())
+__all__ = ["board", "boards"]  # fixtures this module uses
 
 
 def test_a_call_appears_on_the_board_with_its_window(
     live: LiveServer, desk: Station, board: Board, running: asyncio.AbstractEventLoop, qtbot: QtBot
 ) -> None:
-    w5 = open_window(live, 5)
-    issue(live, desk, "B")
-    assert call_next(live, w5) == "B001"
+    assert call_one(live, desk, 5, "B")[1] == "B001"
     run_until(qtbot, lambda: board.latest()[0] == "B001")
     qtbot.waitUntil(lambda: board.latest() == ("B001", "请到 5 号窗口"))
     assert board.view.latest_window_name.text() == "5号社保窗口"
@@ -109,9 +79,7 @@ def test_three_calls_in_100_ms_are_announced_in_order_none_cut_off(
 def test_a_recall_is_announced_again(
     live: LiveServer, desk: Station, board: Board, running: asyncio.AbstractEventLoop, qtbot: QtBot
 ) -> None:
-    w1 = open_window(live, 1)
-    issue(live, desk, "A")
-    call_next(live, w1)
+    w1, _ = call_one(live, desk, 1, "A")
     run_until(qtbot, lambda: len(board.voice.started) == 1)
     board.scheduler.run_all()
     r = live.act(w1, "recall")
@@ -125,17 +93,9 @@ def test_a_recall_is_announced_again(
 
 
 def test_a_zone_display_ignores_other_floors(
-    live: LiveServer,
-    desk: Station,
-    pack: VoicePack,
-    tmp_path: Path,
-    running: asyncio.AbstractEventLoop,
-    qtbot: QtBot,
+    live: LiveServer, desk: Station, boards: Boards, qtbot: QtBot
 ) -> None:
-    upstairs = make_board(qtbot, live.config, live.clock, pack, tmp_path / "cache", zone="f2")
-    api = HttpHall(live.url, live.display.token, clock=live.clock)
-    start(upstairs, qtbot, running, api)
-    try:
+    with boards(zone="f2") as upstairs:
         w3, w16 = open_window(live, 3), open_window(live, 16)
         issue(live, desk, "A")
         issue(live, desk, "E")
@@ -149,53 +109,39 @@ def test_a_zone_display_ignores_other_floors(
         assert upstairs.view.zone_name.text() == "本屏显示：二楼 企业不动产区"
         shown = {t.text().split(" ")[0] for t in upstairs.view.tiles if t.text()}
         assert shown == {"C", "E", "F"}  # the series served upstairs
-    finally:
-        stop(upstairs, qtbot, running)
-        complete(qtbot, running, api.aclose())
 
 
 def test_calls_made_during_a_disconnect_appear_after_resync(
-    live: LiveServer,
-    desk: Station,
-    pack: VoicePack,
-    tmp_path: Path,
-    running: asyncio.AbstractEventLoop,
-    qtbot: QtBot,
+    live: LiveServer, desk: Station, boards: Boards, running: asyncio.AbstractEventLoop, qtbot: QtBot
 ) -> None:
     line = Line(live.port)
     complete(qtbot, running, line.start())
-    b = make_board(qtbot, live.config, live.clock, pack, tmp_path / "cache")
-    api = HttpHall(line.url, live.display.token, clock=live.clock)
-    start(b, qtbot, running, api)
     try:
-        w1, w2 = open_window(live, 1), open_window(live, 2)
-        for _ in range(3):
-            issue(live, desk, "A")
-        call_next(live, w1)
-        run_until(qtbot, lambda: b.latest()[0] == "A001")
-        line.hold()
-        run_until(qtbot, lambda: b.flow.state().connection is not ConnectionState.LIVE)
-        call_next(live, w2)  # made while the display cannot hear the server
-        assert live.act(w1, "start").status_code == 200
-        assert live.act(w1, "finish").status_code == 200
-        call_next(live, w1)
-        line.restore()
-        run_until(qtbot, lambda: b.latest()[0] == "A003")
-        assert [c.label for c in b.flow.calls()] == ["A003", "A002", "A001"]
-        assert b.recent() == ["A002  →  2号窗口", "A001  →  1号窗口"]
-        assert b.flow.state().connection is ConnectionState.LIVE
+        with boards(url=line.url) as b:
+            w1, w2 = open_window(live, 1), open_window(live, 2)
+            for _ in range(3):
+                issue(live, desk, "A")
+            call_next(live, w1)
+            run_until(qtbot, lambda: b.latest()[0] == "A001")
+            line.hold()
+            run_until(qtbot, lambda: b.flow.state().connection is not ConnectionState.LIVE)
+            call_next(live, w2)  # made while the display cannot hear the server
+            assert live.act(w1, "start").status_code == 200
+            assert live.act(w1, "finish").status_code == 200
+            call_next(live, w1)
+            line.restore()
+            run_until(qtbot, lambda: b.latest()[0] == "A003")
+            assert [c.label for c in b.flow.calls()] == ["A003", "A002", "A001"]
+            assert b.recent() == ["A002  →  2号窗口", "A001  →  1号窗口"]
+            assert b.flow.state().connection is ConnectionState.LIVE
     finally:
-        stop(b, qtbot, running)
-        complete(qtbot, running, api.aclose())
         complete(qtbot, running, line.aclose())
 
 
 def test_the_board_says_so_when_the_server_is_gone(
     live: LiveServer, desk: Station, board: Board, running: asyncio.AbstractEventLoop, qtbot: QtBot
 ) -> None:
-    w1 = open_window(live, 1)
-    issue(live, desk, "A")
-    call_next(live, w1)
+    call_one(live, desk, 1, "A")
     run_until(qtbot, lambda: board.latest()[0] == "A001")
     complete(qtbot, running, asyncio.to_thread(live.stop))
     run_until(qtbot, lambda: board.flow.state().connection is not ConnectionState.LIVE)
@@ -215,9 +161,9 @@ def test_the_board_says_so_when_the_server_is_gone(
 
 
 def test_first_start_shows_the_enrollment_code_until_approved(
-    live: LiveServer, pack: VoicePack, tmp_path: Path, running: asyncio.AbstractEventLoop, qtbot: QtBot
+    live: LiveServer, voice_pack: VoicePack, tmp_path: Path, running: asyncio.AbstractEventLoop, qtbot: QtBot
 ) -> None:
-    b = make_board(qtbot, live.config, live.clock, pack, tmp_path / "cache")
+    b = make_board(qtbot, live.config, live.clock, voice_pack, tmp_path / "cache")
     anonymous = HttpHall(live.url, clock=live.clock)
     token_file = tmp_path / "state" / "display-1.json"
     enrolling = running.create_task(

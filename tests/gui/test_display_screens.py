@@ -3,9 +3,7 @@
 
 from __future__ import annotations
 
-import asyncio
 import shutil
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -15,69 +13,26 @@ from pytestqt.qtbot import QtBot
 from display.views import SIZES, Orientation
 from drivers.bus import HqpBusMaster, HqpLedBoard
 from drivers.emulators.bus import HqpBusEmulator
-from drivers.voice import VoicePack
-from hallclient.http import HttpHall
 from hallclient.types import ConnectionState
 from hallcore.windowstrip import call_text
 from hallui import a11y
-from tests.fakes.live_server import LiveServer, Station, live_server
+from tests.fakes.live_server import LiveServer, Station
 from tests.fakes.shots import docs_dir
-from tests.fakes.voicepack import silent_pack
-from tests.gui.test_display_support import (
-    Board,
-    call_next,
-    collect_on_the_gui_thread,  # noqa: F401 - an autouse fixture
-    complete,
-    issue,
-    make_board,
-    open_window,
-    run_until,
-    running_fixture,  # noqa: F401 - the `running` fixture
-    start,
-    stop,
-)
+from tests.gui.display_rig import Board, Boards, boards, call_next, open_window
+from tests.gui.qtloop import issue, run_until
+
+__all__ = ["boards"]  # a fixture this module uses
 
 HALL_BOARD = 90
 
 
-@pytest.fixture(scope="module")
-def pack(tmp_path_factory: pytest.TempPathFactory) -> VoicePack:
-    return silent_pack(tmp_path_factory.mktemp("voice"))
-
-
-@pytest.fixture
-def live(tmp_path: Path) -> Iterator[LiveServer]:
-    with live_server(tmp_path) as hall:
-        yield hall
-
-
-@pytest.fixture
-def desk(live: LiveServer) -> Station:
-    return live.station("desk", "desk-test")
-
-
 def test_the_hall_led_board_matches_the_screen_after_each_call(
-    live: LiveServer,
-    desk: Station,
-    pack: VoicePack,
-    tmp_path: Path,
-    running: asyncio.AbstractEventLoop,
-    qtbot: QtBot,
+    live: LiveServer, desk: Station, boards: Boards, tmp_path: Path, qtbot: QtBot
 ) -> None:
     emu = HqpBusEmulator.pty(link=tmp_path / "ttyHALL").start()
     strip = emu.add_strip(HALL_BOARD, hall_board=True)
     bus = HqpBusMaster(emu.url, reply_timeout_s=0.25).start()
     executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hall board")
-    b = make_board(
-        qtbot,
-        live.config,
-        live.clock,
-        pack,
-        tmp_path / "cache",
-        led=HqpLedBoard(bus, HALL_BOARD),
-        executor=executor,
-    )
-    api = HttpHall(live.url, live.display.token, clock=live.clock)
     rows = live.config.led.hall_rows
 
     def led_rows() -> list[str]:
@@ -93,27 +48,25 @@ def test_the_hall_led_board_matches_the_screen_after_each_call(
         texts = [call_text(live.config.led, c.label, c.window) for c in shown[:rows]]
         return texts + [""] * (rows - len(texts))
 
-    start(b, qtbot, running, api)
     try:
-        run_until(qtbot, lambda: strip.text(rows + 1) == live.config.led.welcome)
-        assert led_rows() == [""] * rows
-        windows = [open_window(live, n) for n in (1, 2, 5, 6, 10)]
-        for st in windows:
-            issue(live, desk, live.config.window_by_number[st.window or 0].series[0])
-        for st in windows:
-            label = call_next(live, st)
+        with boards(led=HqpLedBoard(bus, HALL_BOARD), executor=executor) as b:
+            run_until(qtbot, lambda: strip.text(rows + 1) == live.config.led.welcome)
+            assert led_rows() == [""] * rows
+            windows = [open_window(live, n) for n in (1, 2, 5, 6, 10)]
+            for st in windows:
+                issue(live, desk, live.config.window_by_number[st.window or 0].series[0])
+            for st in windows:
+                label = call_next(live, st)
 
-            def shown(label: str = label) -> bool:
-                return b.latest()[0] == label
+                def shown(label: str = label) -> bool:
+                    return b.latest()[0] == label
 
-            run_until(qtbot, shown)
-            run_until(qtbot, lambda: led_rows() == screen_rows())
-        assert led_rows()[0] == "请D001号到10号窗口"
-        assert strip.level == 12  # 09:00: the 08:00 step of led.brightness
-        (tmp_path / "led.txt").write_text(emu.render(), encoding="utf-8")
+                run_until(qtbot, shown)
+                run_until(qtbot, lambda: led_rows() == screen_rows())
+            assert led_rows()[0] == "请D001号到10号窗口"
+            assert strip.level == 12  # 09:00: the 08:00 step of led.brightness
+            (tmp_path / "led.txt").write_text(emu.render(), encoding="utf-8")
     finally:
-        stop(b, qtbot, running)
-        complete(qtbot, running, api.aclose())
         bus.close()
         executor.shutdown(wait=True)
         emu.stop()
@@ -131,17 +84,12 @@ def test_both_layouts_with_chinese_text(
     orientation: Orientation,
     live: LiveServer,
     desk: Station,
-    pack: VoicePack,
-    tmp_path: Path,
-    running: asyncio.AbstractEventLoop,
+    boards: Boards,
     qtbot: QtBot,
     artifacts: Path,
     repo_root: Path,
 ) -> None:
-    b = make_board(qtbot, live.config, live.clock, pack, tmp_path / "cache", orientation=orientation)
-    api = HttpHall(live.url, live.display.token, clock=live.clock)
-    start(b, qtbot, running, api)
-    try:
+    with boards(orientation=orientation) as b:
         windows = [open_window(live, n) for n in (1, 5, 10, 12, 3, 6, 14)]
         for series in "ABDGABGAEC":
             issue(live, desk, series)
@@ -167,6 +115,3 @@ def test_both_layouts_with_chinese_text(
         assert b.view.middle.currentWidget() is b.view.stale_panel
         assert a11y.check(b.view, min_pt=18) == []
         _screenshot(b, f"display-{orientation.value}-stale", artifacts, repo_root)
-    finally:
-        stop(b, qtbot, running)
-        complete(qtbot, running, api.aclose())

@@ -29,7 +29,7 @@ from kiosk.flow import Message, Screen
 from kiosk.texts import catalog
 from tests.fakes.live_server import LiveServer, live_server
 from tests.fakes.shots import docs_dir
-from tests.gui.test_kiosk_paths import dispose
+from tests.gui.kiosk_rig import dispose
 
 MODES = ("zh", "en", "elder")
 #: Screens copied to docs/screenshots (mode, screen).

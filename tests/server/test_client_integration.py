@@ -1,6 +1,7 @@
 """HttpHall and EventStream against the real hall server (uvicorn on 127.0.0.1, SQLite in tmp).
 
-The stream's network is cut with a small TCP proxy between client and server, so a reconnect is a real one.
+The stream's network is cut with a TCP line between client and server (`tests.fakes.tcp_line`), so a
+reconnect is a real one.
 """
 
 from __future__ import annotations
@@ -23,67 +24,13 @@ from hallcore.clock import FakeClock
 from hallcore.config import HallConfig
 from hallcore.events import TicketChanged, TicketIssued
 from tests.fakes.halls import MONDAY_9
+from tests.fakes.tcp_line import Line
 from tests.server.conftest import MATTER, Running, start_server
 
 
-class Proxy:
-    """TCP pass-through to the server on 127.0.0.1; `cut()` drops every open connection (a network blip)."""
-
-    def __init__(self, target_port: int) -> None:
-        self.target_port = target_port
-        self.writers: set[asyncio.StreamWriter] = set()
-        self.server: asyncio.Server | None = None
-        self.tasks: set[asyncio.Task[None]] = set()
-
-    @property
-    def url(self) -> str:
-        assert self.server is not None
-        return f"http://127.0.0.1:{self.server.sockets[0].getsockname()[1]}"
-
-    async def start(self) -> None:
-        self.server = await asyncio.start_server(self._client, "127.0.0.1", 0)
-
-    async def _pipe(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        try:
-            while data := await reader.read(65536):
-                writer.write(data)
-                await writer.drain()
-        except (ConnectionError, OSError):
-            pass
-        finally:
-            writer.close()
-
-    async def _client(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        up_reader, up_writer = await asyncio.open_connection("127.0.0.1", self.target_port)
-        self.writers |= {writer, up_writer}
-        pipes = [
-            asyncio.create_task(self._pipe(reader, up_writer)),
-            asyncio.create_task(self._pipe(up_reader, writer)),
-        ]
-        self.tasks.update(pipes)
-        await asyncio.gather(*pipes)
-        for w in (writer, up_writer):
-            self.writers.discard(w)
-            w.close()
-            await w.wait_closed()
-
-    def cut(self) -> None:
-        for w in list(self.writers):
-            w.transport.abort()
-
-    async def aclose(self) -> None:
-        self.cut()
-        assert self.server is not None
-        self.server.close()
-        await self.server.wait_closed()
-        for t in list(self.tasks):
-            t.cancel()
-        await asyncio.gather(*self.tasks, return_exceptions=True)
-
-
 @pytest_asyncio.fixture
-async def proxy(server: Running) -> AsyncIterator[Proxy]:
-    p = Proxy(server.port)
+async def proxy(server: Running) -> AsyncIterator[Line]:
+    p = Line(server.port)
     await p.start()
     yield p
     await p.aclose()
@@ -200,7 +147,7 @@ async def test_enroll_and_approve_over_http(server: Running, tmp_path: pathlib.P
 
 @pytest.mark.asyncio
 async def test_stream_resumes_from_the_last_seq_after_a_cut(
-    server: Running, desk: HttpHall, proxy: Proxy
+    server: Running, desk: HttpHall, proxy: Line
 ) -> None:
     display = server.station("display")
     stream = EventStream(proxy.url, display.token, clock=FakeClock(MONDAY_9), since=server.hall.hub.last_seq)
