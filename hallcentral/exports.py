@@ -3,33 +3,17 @@ statistics tables, rankings and overdue 差评: the same lines and figures as th
 
 from __future__ import annotations
 
-import csv
-import io
-from collections.abc import Sequence
 from typing import Any
 
 from hallcentral.rankings import METRICS, SUBJECTS
 from hallcentral.statistics import GROUPING_NAMES, Table
+from hallweb import exports
+from hallweb.exports import FIGURE_COLUMNS, Sheet, rounded
 
 FORMATS = ("csv", "xlsx")
-XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 STATS_HEADERS = (
-    "key",
-    "名称",
-    "取号数",
-    "办结数",
-    "过号",
-    "转办",
-    "过期",
-    "取消",
-    "叫号数",
-    "平均等候(分)",
-    "P50等候(分)",
-    "P90等候(分)",
-    "最长等候(分)",
-    "目标内占比",
-    "平均办理(分)",
+    *FIGURE_COLUMNS,
     "P50办理(分)",
     "P90办理(分)",
     "最长办理(分)",
@@ -51,10 +35,6 @@ STATS_HEADERS = (
 )
 
 
-def _r(value: float | None, digits: int = 1) -> float | None:
-    return None if value is None else round(value, digits)
-
-
 def stats_row(f: dict[str, Any]) -> list[Any]:
     """One line's figures, rounded as on the page (minutes to 0.1, shares to 0.001); None: no data."""
     s = f["by_score"]
@@ -68,34 +48,31 @@ def stats_row(f: dict[str, Any]) -> list[Any]:
         f["expired"],
         f["cancelled"],
         f["called"],
-        _r(f["wait_mean"]),
-        _r(f["wait_p50"]),
-        _r(f["wait_p90"]),
-        _r(f["wait_max"]),
-        _r(f["within_target"], 3),
-        _r(f["handle_mean"]),
-        _r(f["handle_p50"]),
-        _r(f["handle_p90"]),
-        _r(f["handle_max"]),
+        rounded(f["wait_mean"]),
+        rounded(f["wait_p50"]),
+        rounded(f["wait_p90"]),
+        rounded(f["wait_max"]),
+        rounded(f["within_target"], 3),
+        rounded(f["handle_mean"]),
+        rounded(f["handle_p50"]),
+        rounded(f["handle_p90"]),
+        rounded(f["handle_max"]),
         f["rated"],
         s[5],
         s[4],
         s[3],
         s[2],
         s[1],
-        _r(f["participation"], 3),
-        _r(f["satisfaction"], 3),
-        _r(f["onsite_rate"], 3),
-        _r(f["immediate_share"], 3),
+        rounded(f["participation"], 3),
+        rounded(f["satisfaction"], 3),
+        rounded(f["onsite_rate"], 3),
+        rounded(f["immediate_share"], 3),
         f["bad"],
         f["cases_opened"],
         f["cases_closed"],
-        _r(f["cases_on_time_rate"], 3),
+        rounded(f["cases_on_time_rate"], 3),
         f["cases_overdue"],
     ]
-
-
-Sheet = tuple[str, Sequence[str], list[list[Any]]]
 
 
 def _stats_sheets(t: Table) -> list[Sheet]:
@@ -111,29 +88,7 @@ def _stats_sheets(t: Table) -> list[Sheet]:
 
 
 def _write(title: list[Any], sheets: list[Sheet], fmt: str) -> bytes:
-    if fmt == "csv":
-        buf = io.StringIO()
-        w = csv.writer(buf)
-        w.writerow(title)
-        for name, headers, rows in sheets:
-            w.writerow([])
-            w.writerow([f"# {name}"])
-            w.writerow(headers)
-            w.writerows(["" if v is None else v for v in r] for r in rows)
-        return ("\ufeff" + buf.getvalue()).encode("utf-8")
-    from openpyxl import Workbook
-
-    wb = Workbook()
-    for i, (name, headers, rows) in enumerate(sheets):
-        ws = wb.active if i == 0 else wb.create_sheet()
-        ws.title = name[:31]
-        ws.append([str(v) for v in title])
-        ws.append(list(headers))
-        for r in rows:
-            ws.append(list(r))
-    out = io.BytesIO()
-    wb.save(out)
-    return out.getvalue()
+    return exports.to_csv(title, sheets) if fmt == "csv" else exports.to_xlsx(title, sheets)
 
 
 def stats(t: Table, fmt: str) -> bytes:
@@ -151,11 +106,11 @@ def ranking_rows(metric: str, rows: list[dict[str, Any]]) -> list[list[Any]]:
                 r["rank"],
                 r["key"],
                 r["name"],
-                _r(value, digits) if isinstance(value, float) else value,
+                rounded(value, digits) if isinstance(value, float) else value,
                 r["served"],
-                _r(r["satisfaction"], 3),
-                _r(r["onsite_rate"], 3),
-                _r(r["handle_mean"]),
+                rounded(r["satisfaction"], 3),
+                rounded(r["onsite_rate"], 3),
+                rounded(r["handle_mean"]),
                 r["bad"],
             ]
         )

@@ -17,6 +17,7 @@ from hallcentral.auth import User, audit
 from hallcentral.overview import scope_param
 from hallcentral.service import Central
 from hallcore.periods import PERIODS, Span, span_for
+from hallweb.exports import XLSX_TYPE
 from hallweb.html import e
 
 PERIOD_NAMES = {"day": "日", "week": "周", "month": "月", "year": "年", "custom": "自定义"}
@@ -126,7 +127,7 @@ async def export(
         await audit(
             conn, central.now(), user.actor, "export", target, {"what": what, **detail, "format": fmt}
         )
-    media = "text/csv; charset=utf-8" if fmt == "csv" else exports.XLSX_TYPE
+    media = "text/csv; charset=utf-8" if fmt == "csv" else XLSX_TYPE
     name = urllib.parse.quote(f"{stem}.{fmt}")
     disposition = f"attachment; filename*=UTF-8''{name}"
     return Response(make(fmt), media_type=media, headers={"content-disposition": disposition})

@@ -20,6 +20,7 @@ from hallserver.errors import ApiError
 from hallserver.web import session as ws_session
 from hallserver.web import svg
 from hallserver.web.pages import e, page, table
+from hallweb.exports import XLSX_TYPE
 
 router = APIRouter(include_in_schema=False)
 
@@ -247,7 +248,7 @@ async def _export(request: Request, query: StatsQuery, kind: str) -> Response:
         )
     return Response(
         exports.to_xlsx(rep),
-        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        media_type=XLSX_TYPE,
         headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )
 
