@@ -11,6 +11,8 @@ import json
 import os
 import platform
 import sys
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -59,6 +61,16 @@ def publish(name: str, figures: list[dict[str, Any]], *, width: int = 64, **extr
         print(f"{f['name']:{width}s} {f['value']:>10} {f['unit']}{target}  {f.get('note', '')}".rstrip())
     out = write(name, figures, **extra)
     print(f"wrote {out}")
+    return out
+
+
+def time_ms(fn: Callable[[], object], rounds: int) -> list[float]:
+    """Milliseconds of each of `rounds` calls of `fn`."""
+    out = []
+    for _ in range(rounds):
+        t0 = time.perf_counter()
+        fn()
+        out.append((time.perf_counter() - t0) * 1000)
     return out
 
 

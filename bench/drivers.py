@@ -20,9 +20,9 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import figure, publish
+from bench.common import figure, pct, publish, time_ms
 from bench.drivers_bus import TEXT
-from bench.drivers_printer import NOTICE, TICKET, _p99, _time_ms
+from bench.drivers_printer import NOTICE, TICKET
 from drivers.bus import HqpBusMaster, HqpLedBoard
 from drivers.emulators.bus import HqpBusEmulator
 from drivers.emulators.printer import PtyPrinterEmulator, TcpPrinterEmulator
@@ -36,7 +36,7 @@ ROUNDS = 300
 def _ms(name: str, times: list[float], target: float | None = None, note: str = "") -> list[dict[str, Any]]:
     """Median against the target; p99 reported as measured (on a shared 2-core machine it holds the
     scheduler's preemptions of this process, not the code's cost)."""
-    median, p99 = statistics.median(times), _p99(times)
+    median, p99 = statistics.median(times), pct(times, 99)
     limit = f"< {target:g} ms" if target is not None else ""
     return [
         figure(
@@ -54,7 +54,7 @@ def _ms(name: str, times: list[float], target: float | None = None, note: str = 
 def layout() -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     for width in (58, 80):
-        times = _time_ms(lambda w=width: ticket_bytes(TICKET, w), 3000)  # type: ignore[misc]
+        times = time_ms(lambda w=width: ticket_bytes(TICKET, w), 3000)  # type: ignore[misc]
         out += _ms(
             f"ticket -> ESC/POS bytes {width} mm", times, 5.0, "heavy ticket: 容缺 items, long names, QR"
         )
@@ -72,8 +72,8 @@ def printer(transport: str) -> list[dict[str, Any]]:
         p = build_printer(Device(kind, url=url, timeout_s=1.0))
         try:
             p.status()  # connect outside the measurement
-            status = _time_ms(p.status, ROUNDS)
-            prints = _time_ms(lambda: p.print_ticket(TICKET), ROUNDS // 3)
+            status = time_ms(p.status, ROUNDS)
+            prints = time_ms(lambda: p.print_ticket(TICKET), ROUNDS // 3)
         finally:
             p.close()
     return [
@@ -88,8 +88,8 @@ def bus(transport: str, tmp: Path) -> list[dict[str, Any]]:
         emu.add_strip(5)
         board = HqpLedBoard(master, 5)
         board.ping()
-        pings = _time_ms(board.ping, ROUNDS)
-        shows = _time_ms(lambda: board.show(TEXT), ROUNDS)
+        pings = time_ms(board.ping, ROUNDS)
+        shows = time_ms(lambda: board.show(TEXT), ROUNDS)
         board.close()
     return [
         *_ms(f"HQP/1 PING round trip over {transport}", pings, 50.0, "protocol reply deadline 50 ms"),

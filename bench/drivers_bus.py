@@ -13,12 +13,11 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import write
+from bench.common import pct, time_ms, write
 from drivers.bus import HqpBusMaster, HqpCallKeypad, HqpLedBoard
 from drivers.codecs import hqp
 from drivers.codecs.hqp import Cmd, LedText
@@ -26,19 +25,6 @@ from drivers.emulators.bus import HqpBusEmulator
 from drivers.protocols import KeyCode, KeyEvent
 
 TEXT = "请A012号到12号窗口办理"
-
-
-def _time_ms(fn: Callable[[], object], rounds: int) -> list[float]:
-    out = []
-    for _ in range(rounds):
-        t0 = time.perf_counter()
-        fn()
-        out.append((time.perf_counter() - t0) * 1000)
-    return out
-
-
-def _p99(xs: list[float]) -> float:
-    return sorted(xs)[max(0, int(len(xs) * 0.99) - 1)]
 
 
 def main() -> None:
@@ -69,12 +55,12 @@ def main() -> None:
                 emu.add_strip(5)
                 board = HqpLedBoard(bus, 5)
                 board.ping()
-                pings = _time_ms(board.ping, 500)
-                shows = _time_ms(lambda b=board: b.show(TEXT), 500)  # type: ignore[misc]
+                pings = time_ms(board.ping, 500)
+                shows = time_ms(lambda b=board: b.show(TEXT), 500)  # type: ignore[misc]
                 fig(f"PING round trip over {transport}, median", statistics.median(pings), "ms", 50)
-                fig(f"PING round trip over {transport}, p99", _p99(pings), "ms", 50)
+                fig(f"PING round trip over {transport}, p99", pct(pings, 99), "ms", 50)
                 fig(f"LED_TEXT round trip over {transport}, median", statistics.median(shows), "ms", 50)
-                fig(f"LED_TEXT round trip over {transport}, p99", _p99(shows), "ms", 50)
+                fig(f"LED_TEXT round trip over {transport}, p99", pct(shows, 99), "ms", 50)
 
         # 8 polled keypads at the default 20 ms poll gap: key-press latency and the CPU idle polling costs.
         with (
@@ -92,7 +78,7 @@ def main() -> None:
                 got, _ = events.get(timeout=10)
                 latencies.append((got - t0) * 1000)
             fig("key press to listener, 8 keypads, median", statistics.median(latencies), "ms", 300)
-            fig("key press to listener, 8 keypads, p99", _p99(latencies), "ms", 300)
+            fig("key press to listener, 8 keypads, p99", pct(latencies, 99), "ms", 300)
             wall, cpu = time.monotonic(), time.process_time()
             time.sleep(3.0)  # a benchmark, not a test: measure idle polling over a fixed span
             share = (time.process_time() - cpu) / (time.monotonic() - wall) * 100

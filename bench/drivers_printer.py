@@ -8,13 +8,11 @@ from __future__ import annotations
 import functools
 import statistics
 import sys
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import write
+from bench.common import pct, time_ms, write
 from drivers.emulators.printer import TcpPrinterEmulator
 from drivers.printer import build_printer
 from drivers.printing import NoticeItem, NoticePrint, TicketPrint, notice_bytes, ticket_bytes
@@ -43,19 +41,6 @@ NOTICE = NoticePrint(
 )
 
 
-def _time_ms(fn: Callable[[], object], rounds: int) -> list[float]:
-    out = []
-    for _ in range(rounds):
-        t0 = time.perf_counter()
-        fn()
-        out.append((time.perf_counter() - t0) * 1000)
-    return out
-
-
-def _p99(xs: list[float]) -> float:
-    return sorted(xs)[int(len(xs) * 0.99) - 1]
-
-
 def main() -> None:
     figures: list[dict[str, object]] = []
 
@@ -65,9 +50,9 @@ def main() -> None:
         print(f"{name:45s} {value:10.4f} {unit:5s}" + (f" (target < {target})" if target is not None else ""))
 
     for width in (58, 80):
-        times = _time_ms(functools.partial(ticket_bytes, TICKET, width), 5000)
+        times = time_ms(functools.partial(ticket_bytes, TICKET, width), 5000)
         fig(f"ticket_bytes {width} mm, median", statistics.median(times), "ms", 5.0)
-        fig(f"ticket_bytes {width} mm, p99", _p99(times), "ms", 5.0)
+        fig(f"ticket_bytes {width} mm, p99", pct(times, 99), "ms", 5.0)
         fig(f"ticket size {width} mm", len(ticket_bytes(TICKET, width)), "bytes", 2048)
         fig(f"notice size {width} mm (8 items)", len(notice_bytes(NOTICE, width)), "bytes")
 
@@ -77,12 +62,12 @@ def main() -> None:
         printer = build_printer(Device(type="escpos-network", url=emu.url, timeout_s=1.0))
         try:
             printer.print_ticket(TICKET)  # connect outside the measurement
-            times = _time_ms(lambda: printer.print_ticket(TICKET), 300)
-            status = _time_ms(printer.status, 300)
+            times = time_ms(lambda: printer.print_ticket(TICKET), 300)
+            status = time_ms(printer.status, 300)
         finally:
             printer.close()
     fig("print round trip to TCP emulator, median", statistics.median(times), "ms")
-    fig("print round trip to TCP emulator, p99", _p99(times), "ms")
+    fig("print round trip to TCP emulator, p99", pct(times, 99), "ms")
     fig("status (DLE EOT 1..4) to TCP emulator, median", statistics.median(status), "ms")
 
     print(f"wrote {write('drivers_printer', figures)}")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import functools
 
 from hallweb.html import e, hidden_csrf, layout, table
 
@@ -16,25 +16,6 @@ NAV = (
 )
 
 
-def page(
-    title: str,
-    body: str,
-    *,
-    nav: str = "",
-    csrf: str = "",
-    scripts: Sequence[str] = (),
-    lang: str = "zh",
-    body_class: str = "",
-) -> str:
-    """A whole page. `csrf` goes into a meta tag the scripts read for their POST header."""
-    return layout(
-        title,
-        body,
-        nav_items=NAV,
-        nav=nav,
-        logout_action="/web/logout",
-        csrf=csrf,
-        scripts=scripts,
-        lang=lang,
-        body_class=body_class,
-    )
+#: A whole page of the hall's: the shared layout with the hall's navigation bar and logout form (`csrf` goes
+#: into a meta tag the scripts read for their POST header).
+page = functools.partial(layout, nav_items=NAV, logout_action="/web/logout")

@@ -6,6 +6,7 @@ any station would. Hall time is a `FakeClock` at Monday 2026-11-23 09:00 in Shan
 
 from __future__ import annotations
 
+import contextlib
 import pathlib
 import uuid
 from collections.abc import Iterator
@@ -120,6 +121,7 @@ def seeded_db(tmp_path_factory: pytest.TempPathFactory) -> pathlib.Path:
     return db
 
 
+@contextlib.contextmanager
 def start_server(
     tmp_path: pathlib.Path,
     config: HallConfig | pathlib.Path,
@@ -128,7 +130,8 @@ def start_server(
     clock: FakeClock | None = None,
     db: pathlib.Path | None = None,
     sndbuf: int | None = None,
-) -> tuple[ServerThread, Running]:
+) -> Iterator[tuple[ServerThread, Running]]:
+    """A server on 127.0.0.1:0 over a copy of the seeded database (or `db`), stopped when the block ends."""
     import shutil
 
     if db is None:
@@ -147,14 +150,14 @@ def start_server(
     running = Running(
         url, st.port, app.state.hall, clock, db, app.state.hall.config, httpx.Client(base_url=url), app=app
     )
-    return st, running
+    try:
+        yield st, running
+    finally:
+        running.http.close()
+        st.stop()
 
 
 @pytest.fixture
 def server(tmp_path: pathlib.Path, county: HallConfig, seeded_db: pathlib.Path) -> Iterator[Running]:
-    st, running = start_server(tmp_path, county, seeded_db)
-    try:
+    with start_server(tmp_path, county, seeded_db) as (_st, running):
         yield running
-    finally:
-        running.http.close()
-        st.stop()

@@ -178,12 +178,8 @@ def tiny_backlog_server(
     tmp_path: pathlib.Path, county: HallConfig, seeded_db: pathlib.Path
 ) -> Iterator[Running]:
     cfg = dataclasses.replace(county, server=dataclasses.replace(county.server, snapshot_threshold=2))
-    st, running = start_server(tmp_path, cfg, seeded_db)
-    try:
+    with start_server(tmp_path, cfg, seeded_db) as (_st, running):
         yield running
-    finally:
-        running.http.close()
-        st.stop()
 
 
 @pytest.mark.asyncio

@@ -32,8 +32,7 @@ def test_advertised_on_loopback_and_silent_for_other_halls(
     name = f"hallq-test-{uuid.uuid4().hex[:10]}"
     mdns = MdnsSettings(port=port, addresses=LOOPBACK, interfaces=LOOPBACK, instance=name)
     settings = Settings(heartbeat_s=5, tick_s=3600, freeze_gc=False, mdns=mdns)
-    st, server = start_server(tmp_path, county, seeded_db, settings)
-    try:
+    with start_server(tmp_path, county, seeded_db, settings) as (_st, server):
         adv = server.hall.advertiser
         assert adv is not None
         wait_for(adv.registered.is_set, 15, "mDNS registration")
@@ -41,6 +40,3 @@ def test_advertised_on_loopback_and_silent_for_other_halls(
         assert found == f"http://127.0.0.1:{port}/"
         assert asyncio.run(browse_once("no-such-hall", 1.5, LOOPBACK)) is None
         assert httpx.get(f"{server.url}/api/health").json()["ok"] is True  # start did not wait on mDNS
-    finally:
-        server.http.close()
-        st.stop()

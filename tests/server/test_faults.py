@@ -243,8 +243,7 @@ def test_full_disk_refuses_with_507_and_keeps_the_store(
     settings = Settings(
         heartbeat_s=5, tick_s=3600, freeze_gc=False, writer_pragmas=(f"max_page_count = {pages + 8}",)
     )
-    st, server = start_server(tmp_path, county, seeded_db, settings, db=db)
-    try:
+    with start_server(tmp_path, county, seeded_db, settings, db=db) as (_st, server):
         desk = server.station("desk")
         acked: dict[str, str] = {}
         refused: Any = None
@@ -262,9 +261,6 @@ def test_full_disk_refuses_with_507_and_keeps_the_store(
         status = server.http.get("/api/health").json()
         assert status["db"] == "ok"
         assert server.hall.store.seq == server.count("SELECT MAX(seq) FROM events")
-    finally:
-        server.http.close()
-        st.stop()
     conn = sqlite3.connect(str(db))
     try:
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
@@ -272,15 +268,11 @@ def test_full_disk_refuses_with_507_and_keeps_the_store(
     finally:
         conn.close()
     # Space freed (no limit): the same store carries on with the next number.
-    st, server = start_server(tmp_path, county, seeded_db, db=db)
-    try:
+    with start_server(tmp_path, county, seeded_db, db=db) as (_st, server):
         desk = server.station("desk")
         r = server.issue(desk)
         assert r.status_code == 201
         assert r.json()["ticket"]["label"] == f"A{len(acked) + 1:03d}"
-    finally:
-        server.http.close()
-        st.stop()
 
 
 # ---- config reload ---------------------------------------------------------------------------------------
@@ -290,12 +282,8 @@ def test_full_disk_refuses_with_507_and_keeps_the_store(
 def from_file(tmp_path: pathlib.Path, seeded_db: pathlib.Path) -> Iterator[tuple[Running, pathlib.Path]]:
     cfg = tmp_path / "hall.toml"
     shutil.copy(COUNTY, cfg)
-    st, running = start_server(tmp_path, cfg, seeded_db)
-    try:
+    with start_server(tmp_path, cfg, seeded_db) as (_st, running):
         yield running, cfg
-    finally:
-        running.http.close()
-        st.stop()
 
 
 def test_failed_reload_keeps_the_running_config(from_file: tuple[Running, pathlib.Path]) -> None:

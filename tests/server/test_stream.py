@@ -33,12 +33,8 @@ def small(config: HallConfig, backlog: int, threshold: int) -> HallConfig:
 def tight(tmp_path: pathlib.Path, county: HallConfig, seeded_db: pathlib.Path) -> Iterator[Running]:
     """Backlog of 30 events in memory, snapshot beyond 60 behind, per-client buffer of 20."""
     settings = Settings(heartbeat_s=0.3, tick_s=3600, freeze_gc=False, queue_limit=20)
-    st, running = start_server(tmp_path, small(county, 30, 60), seeded_db, settings, sndbuf=8192)
-    try:
+    with start_server(tmp_path, small(county, 30, 60), seeded_db, settings, sndbuf=8192) as (_st, running):
         yield running
-    finally:
-        running.http.close()
-        st.stop()
 
 
 async def recv(ws: ClientConnection, timeout: float = 5.0) -> dict[str, Any]:

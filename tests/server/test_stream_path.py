@@ -102,12 +102,8 @@ def _length(buf: bytes) -> int:
 @pytest.fixture
 def srv(tmp_path: pathlib.Path, seeded_db: pathlib.Path) -> Iterator[tuple[ServerThread, Running]]:
     """A server started from the config file (so `POST /api/admin/reload` works)."""
-    st, running = start_server(tmp_path, COUNTY, seeded_db)
-    try:
+    with start_server(tmp_path, COUNTY, seeded_db) as (st, running):
         yield st, running
-    finally:
-        running.http.close()
-        st.stop()
 
 
 def test_origin_of_another_site_is_refused_and_the_halls_own_pages_are_not(server: Running) -> None:
