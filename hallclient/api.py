@@ -191,6 +191,13 @@ class HallApi(Protocol):
         self, window: int, partner: int, *, request_id: str | None = None
     ) -> WindowResult: ...
 
+    async def review_class(
+        self, window: int, ticket: str, *, confirm: bool, reason: str = "", request_id: str | None = None
+    ) -> WindowResult:
+        """Confirm or revoke (with a reason) the priority class a ticket at or waiting for this window
+        claimed; audited."""
+        ...
+
     async def candidates(self, window: int) -> list[Candidate]:
         """Who waits for this window, in call order, with reasons."""
         ...

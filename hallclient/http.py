@@ -301,6 +301,13 @@ class HttpHall:
     ) -> WindowResult:
         return await self._window(window, "end-takeover", request_id, {"partner": partner})
 
+    async def review_class(
+        self, window: int, ticket: str, *, confirm: bool, reason: str = "", request_id: str | None = None
+    ) -> WindowResult:
+        action = "confirm-class" if confirm else "revoke-class"
+        body = {"ticket": ticket} | ({} if confirm else {"reason": reason})
+        return await self._window(window, action, request_id, body)
+
     async def candidates(self, window: int) -> list[Candidate]:
         return read(list[Candidate], await self._get(f"/api/windows/{int(window)}/candidates"))
 

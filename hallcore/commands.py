@@ -91,6 +91,18 @@ class Transfer:
 
 
 @dataclass(frozen=True, slots=True)
+class ReviewClass:
+    """Staff at `window` confirm or revoke the priority class a ticket claimed (audited): the ticket the
+    window holds, or one waiting for it. Revoking needs a reason and gives the ticket its normal key."""
+
+    window: int
+    ticket: str  # id or today's label
+    confirm: bool
+    reason: str = ""
+    staff: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class CancelTicket:
     ticket: str
     reason: str = ""
@@ -187,6 +199,7 @@ Command = (
     | MarkNoShow
     | RequeueNoShow
     | Transfer
+    | ReviewClass
     | CancelTicket
     | Tick
     | OpenWindow

@@ -142,31 +142,50 @@ class Window:
     led_address: int | None = None
     partner: int | None = None  # A/B岗: the window that may take over this one's series
     zone: str = ""
+    # A 综合窗口 merges its series by the order key; with this set it calls them in the order listed, except
+    # that nobody is passed by a ticket that came more than the longest head start after them (DESIGN.md §4).
+    strict_series_order: bool = False
 
 
 @dataclass(frozen=True, slots=True)
 class PriorityClass:
+    """A priority class (绿色通道): its tickets are ordered by effective time − `head_start_min`, so they go
+    ahead of the tickets that came up to that many minutes before them, and no further (nobody starves)."""
+
     id: str  # "appointment", "elderly", "disabled", "military", "key_project"
     name: str
     name_en: str = ""
-    rank: int = 1  # lower is called first; normal tickets come after every class
+    head_start_min: int = 20
+    # Called next, ahead of every key, at most `priority.absolute_in_row` times in a row at a window while
+    # others wait; still never ahead of someone who came more than the longest head start before.
+    absolute: bool = False
     kiosk_selectable: bool = True  # shown at the kiosk with "staff will check"
 
 
 @dataclass(frozen=True, slots=True)
 class PriorityPolicy:
-    """Anti-starvation: tickets past `aging_limit_min` go first in the order they joined the queue;
-    `max_priority_in_row` lets a window call at most N priority tickets in a row while normal ones wait.
-    Both None = strict priority."""
+    """How absolute classes take turns with everyone else."""
 
-    aging_limit_min: int | None = 30
-    max_priority_in_row: int | None = None
+    absolute_in_row: int = 3
+
+
+class ClosedWindowTransfer(StrEnum):
+    """What a 转办 to a window that is closed (and not covered by its A/B partner) does."""
+
+    REFUSE = "refuse"  # refused, with the open windows that serve its series
+    SERIES = "series"  # goes to the window's series instead, keeping its time
+
+
+@dataclass(frozen=True, slots=True)
+class TransferPolicy:
+    to_closed_window: ClosedWindowTransfer = ClosedWindowTransfer.REFUSE
 
 
 @dataclass(frozen=True, slots=True)
 class NoShowPolicy:
     max_recalls: int = 2  # recalls before the clerk may mark no-show
-    requeue_behind: int = 3  # a returning no-show is re-queued behind this many tickets
+    min_recall_gap_s: int = 30  # between a call and a recall, two recalls, or the last one and 过号
+    max_requeues: int = 2  # a no-show may come back this often; then it takes a new ticket
 
 
 @dataclass(frozen=True, slots=True)
@@ -318,6 +337,7 @@ class HallConfig:
     priority_classes: tuple[PriorityClass, ...] = ()
     priority: PriorityPolicy = field(default_factory=PriorityPolicy)
     no_show: NoShowPolicy = field(default_factory=NoShowPolicy)
+    transfer: TransferPolicy = field(default_factory=TransferPolicy)
     rating: RatingPolicy = field(default_factory=RatingPolicy)
     targets: Targets = field(default_factory=Targets)
     booking: Booking = field(default_factory=Booking)
@@ -336,6 +356,8 @@ class HallConfig:
     window_by_number: dict[int, Window] = field(init=False, repr=False, compare=False)
     class_by_id: dict[str, PriorityClass] = field(init=False, repr=False, compare=False)
     station_by_id: dict[str, Station] = field(init=False, repr=False, compare=False)
+    # What loading said about settings it replaced (`hallcore.configmigrate`): shown, never fatal.
+    warnings: tuple[str, ...] = field(init=False, repr=False, compare=False, default=())
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "matter_by_code", {m.code: m for m in self.matters})

@@ -277,14 +277,15 @@ def _check_policies(w: Walker, p: Parsed) -> None:
     for i, c in classes:
         _nonempty(w, f"priority_classes[{i}].id", c.id, "a short id, e.g. 'elderly'")
         _nonempty(w, f"priority_classes[{i}].name", c.name, "the name shown at the kiosk and to the clerk")
-        _at_least(w, f"priority_classes[{i}].rank", c.rank, 0)
+        # A day is the longest a head start can mean anything; more is a typo (hours for minutes).
+        _between(w, f"priority_classes[{i}].head_start_min", c.head_start_min, 0, 24 * 60)
     _unique(w, classes, "priority_classes", "id", "priority class id")
     if (pol := p.section("priority")) is not None:
-        _at_least(w, "priority.aging_limit_min", pol.aging_limit_min, 1, " minute")
-        _at_least(w, "priority.max_priority_in_row", pol.max_priority_in_row, 1)
+        _at_least(w, "priority.absolute_in_row", pol.absolute_in_row, 1)
     if (ns := p.section("no_show")) is not None:
         _at_least(w, "no_show.max_recalls", ns.max_recalls, 0)
-        _at_least(w, "no_show.requeue_behind", ns.requeue_behind, 0)
+        _at_least(w, "no_show.min_recall_gap_s", ns.min_recall_gap_s, 0, " s")
+        _at_least(w, "no_show.max_requeues", ns.max_requeues, 0)
     if (rating := p.section("rating")) is not None:
         _at_least(w, "rating.timeout_s", rating.timeout_s, 1, " s")
         _at_least(w, "rating.case_deadline_days", rating.case_deadline_days, 1, " working day")

@@ -19,6 +19,7 @@ from typing import Any
 
 from hallcore.config import HallConfig
 from hallcore.configcheck import check_references
+from hallcore.configmigrate import migrate
 from hallcore.configwalk import MISSING, ConfigError, ConfigIssue, Walker
 
 __all__ = [
@@ -63,12 +64,15 @@ def config_from_bytes(raw: bytes, source: str) -> HallConfig:
 
 def parse_config(data: dict[str, Any], source: str) -> HallConfig:
     """Validate already parsed TOML data; `source` names the file in every issue."""
+    data, warnings = migrate(data, source)
     walker = Walker(source)
     parsed = walker.walk_top(data)
     check_references(walker, parsed, data)
     if walker.issues:
         raise ConfigError(walker.issues)
-    return HallConfig(**parsed.build_kwargs())
+    config = HallConfig(**parsed.build_kwargs())
+    object.__setattr__(config, "warnings", tuple(warnings))
+    return config
 
 
 _LOCATION = re.compile(r"\s*\(at line (\d+), column (\d+)\)$")

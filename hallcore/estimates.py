@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 from collections import deque
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from hallcore.config import Matter
@@ -284,19 +284,17 @@ def estimate_wait(
 
 # ---- what the people ahead do not show --------------------------------------------------------------------
 #
-# `ahead` counts who would be called first *if nobody else arrived and the order stood still*. Two things in
-# a real hall move a ticket back, and both are predictable from the rules and the recent past:
-#   1. a normal ticket is passed by priority arrivals (green channel, elderly, on-time bookings) until it has
-#      waited the anti-starvation limit — after that it goes first in the order it joined;
-#   2. a priority ticket is passed by normal tickets that reach the anti-starvation limit before it is
-#      called, and by one normal ticket after every `max_priority_in_row` priority calls.
-# Leaving both out made the simulated provincial day's estimates about 2 minutes short on average for normal
-# tickets and ~20 minutes short for priority tickets issued behind an old queue (hallq sim, MAE by class).
+# `ahead` counts who would be called first *if nobody else arrived*. Arrivals with a longer head start than a
+# ticket's own do arrive, and pass it if they come soon enough (DESIGN.md §4: the line is ordered by effective
+# time − head start): a class with head start h passes a normal ticket if it arrives within h minutes of it, a
+# ticket with head start h0 < h if it arrives within h − h0; an absolute class passes within the longest head
+# start. Leaving the passers out made the simulated provincial day's estimates minutes short for normal
+# tickets.
 
 #: Time constant of the priority arrival rate: long enough to be steady, short enough to follow the day.
 ARRIVAL_TAU_MIN = 60.0
-#: Priority arrivals never count as taking more than this share of the windows' service (keeps the
-#: estimate finite when a burst of bookings checks in at once).
+#: Passers never count as taking more than this share of the windows' service (keeps the estimate finite when
+#: a burst of bookings checks in at once).
 MAX_JUMP_SHARE = 0.5
 
 
@@ -340,57 +338,39 @@ class ArrivalRate:
         return decayed / (self._tau_s / 60.0) / (1.0 - math.exp(-observed / self._tau_s))
 
 
-def expected_jumps(
-    ahead: int, mean_handle_min: float, capacity: float, rate_per_min: float, aging_limit_min: float | None
+def expected_passers(
+    ahead: int, mean_handle_min: float, capacity: float, streams: Iterable[tuple[float, float]]
 ) -> float:
-    """People expected to go ahead of a new normal ticket while it waits: priority arrivals at
-    `rate_per_min`, during the wait but at most until the ticket reaches the anti-starvation limit.
+    """People expected to go ahead of a new ticket while it waits. Each stream is (rate per minute, window in
+    minutes): arrivals that pass the ticket if they come within `window` minutes of it.
 
-    Each priority arrival takes one case of service: with W0 = (ahead + 0.5)·mean/capacity and the share
-    s = rate·mean/capacity (capped at MAX_JUMP_SHARE), the wait is W = W0/(1 − s) if that stays within the
-    limit L, else W0 + rate·L·mean/capacity; the extra people are rate·min(W, L).
+    Each passer takes one case of service: with k = mean/capacity the wait W solves
+    W = (ahead + 0.5)·k + k·Σ rate·min(W, window) (piecewise linear, solved exactly), and the passers are
+    Σ rate·min(W, window). The passers' share k·Σ rate is capped at MAX_JUMP_SHARE by scaling the rates.
     """
-    if capacity <= 0 or rate_per_min <= 0 or mean_handle_min <= 0:
+    if capacity <= 0 or mean_handle_min <= 0:
         return 0.0
-    share = min(rate_per_min * mean_handle_min / capacity, MAX_JUMP_SHARE)
-    base = (ahead + 0.5) * mean_handle_min / capacity
-    wait = base / (1.0 - share)
-    if aging_limit_min is not None and wait > aging_limit_min:
-        return rate_per_min * aging_limit_min
-    return share * capacity / mean_handle_min * wait
-
-
-def passed_by_lower(
-    ahead: int,
-    mean_handle_min: float,
-    capacity: float,
-    lower_joined_by: Callable[[float], int],
-    lower_total: int,
-    now_s: float,
-    aging_limit_min: float | None,
-    max_priority_in_row: int | None,
-) -> int:
-    """Lower-class tickets that will be called before a new priority ticket with `ahead` before it.
-
-    `lower_joined_by(t)` counts the waiting tickets of a lower class that joined their queue at or before
-    POSIX time `t` (all of them have joined by `now_s`); `lower_total` is how many there are. One passes if
-    it reaches the anti-starvation limit before the new ticket's estimated call (a fixed point: more passing
-    means a later call), or through the priority-run limit (one after every N priority calls); the two
-    overlap, so the larger count is taken.
-    """
-    if capacity <= 0 or lower_total <= 0:
-        return 0
-    by_run = min(lower_total, ahead // max_priority_in_row) if max_priority_in_row else 0
-    if aging_limit_min is None:
-        return by_run
-    passed = by_run
-    for _ in range(lower_total + 1):
-        call_s = now_s + (ahead + passed + 0.5) * mean_handle_min / capacity * 60.0
-        threshold = call_s - aging_limit_min * 60.0
-        # Everyone waiting joined by now: past that, all of them pass, no need to count.
-        aged = lower_total if threshold >= now_s else lower_joined_by(threshold)
-        new = max(aged, by_run)
-        if new <= passed:
+    live = sorted((w, r) for r, w in streams if r > 0 and w > 0)
+    if not live:
+        return 0.0
+    k = mean_handle_min / capacity
+    share = k * sum(r for _w, r in live)
+    if share > MAX_JUMP_SHARE:
+        live = [(w, r * MAX_JUMP_SHARE / share) for w, r in live]
+    base = (ahead + 0.5) * k
+    # On the piece where the first j windows are already full: W = (base + k·Σ_{<j} r·w) / (1 − k·Σ_{>=j} r).
+    full = 0.0
+    open_rate = sum(r for _w, r in live)
+    low = 0.0
+    wait = base
+    for w, r in live:
+        wait = (base + k * full) / (1.0 - k * open_rate)
+        if wait <= w:
             break
-        passed = new
-    return passed
+        full += r * w
+        open_rate -= r
+        low = w
+    else:
+        wait = base + k * full
+    wait = max(wait, low)
+    return sum(r * min(wait, w) for w, r in live)

@@ -40,6 +40,9 @@ class TicketView:
     call_reason: str = ""
     call_reason_en: str = ""
     target_window: int | None = None
+    claimed: str = ""  # the class claimed at issue (kept when staff revoke it)
+    class_check: str = ""  # "", "confirmed" or "revoked" by staff
+    requeues: int = 0
 
 
 @dataclass(slots=True)
@@ -91,7 +94,7 @@ class TicketChanged(Event):
 
     kind: ClassVar[str] = "ticket_changed"
     action: str  # printed | voided | called | recalled | serving | finished | no_show | requeued |
-    # transferred | cancelled | expired
+    # transferred | cancelled | expired | class_confirmed | class_revoked
     ticket: TicketView
     window: WindowView | None
     waiting: dict[str, int]

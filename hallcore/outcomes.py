@@ -54,6 +54,10 @@ class RefusalCode(StrEnum):
     BOOKING_STATE = "booking_state"
     BAD_TRANSITION = "bad_transition"
     NOT_SAME_DAY = "not_same_day"
+    RECALL_TOO_SOON = "recall_too_soon"
+    REQUEUE_LIMIT = "requeue_limit"
+    NO_CLASS = "no_class"
+    NOT_AT_WINDOW = "not_at_window"
 
 
 @dataclass(slots=True)

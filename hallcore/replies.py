@@ -193,6 +193,8 @@ class TicketStatus:
     missing: tuple[str, ...]
     due: dt.date | None
     calls: tuple[TicketChanged, ...]
+    requeues: int = 0  # times it came back after a 过号
+    requeues_left: int | None = None  # for a no-show: how often it may still come back (0: take a new ticket)
 
 
 # ---- windows -----------------------------------------------------------------------------------------------
@@ -213,8 +215,8 @@ class Candidate:
     ticket: TicketView
     reason: str
     reason_en: str
-    waited_min: float
-    over_limit: bool  # waited past the anti-starvation limit: goes first
+    waited_min: float  # since its effective time (issue, re-queue or check-in)
+    head_start_min: int  # the head start its place counts now (0: none, or a booking before its slot)
 
 
 # ---- bookings ----------------------------------------------------------------------------------------------

@@ -76,22 +76,17 @@ def window_result(engine: Engine, number: int, ticket: Ticket | None) -> WindowR
 
 
 def candidates(engine: Engine, window: int, now: dt.datetime) -> list[Candidate]:
-    """The waiting list in call order: the next one with the reason it would be called for, the others
-    with their priority class; each with how long it waited and whether it passed the aging limit."""
-    picked = engine.pick(window, now)
-    limit = engine.config.priority.aging_limit_min
+    """The waiting list in call order, each with the rule that puts it there ("优先: 老年人（提前 20 分钟）"),
+    how long it waited and the head start it counts."""
     out = []
-    for t in engine.candidates(window, now):
+    for t, choice in engine.call_order(window, now):
         waited = round((now - t.since) / dt.timedelta(minutes=1), 1)
+        reason = engine.reason_for(window, t, choice)
         pc = engine.config.class_by_id.get(t.priority) if t.priority else None
-        if picked is not None and picked[0].id == t.id:
-            reason, reason_en = picked[1].text, picked[1].text_en
-        elif pc is not None:
-            reason, reason_en = f"优先：{pc.name}", f"priority: {pc.name_en or pc.id}"
-        else:
-            reason, reason_en = "", ""
-        over = limit is not None and waited >= limit
-        out.append(Candidate(engine.ticket_view(t), reason, reason_en, waited, over))
+        head_start = (
+            pc.head_start_min if pc is not None and (t.slot_at is None or choice.entry[5] == 1) else 0
+        )
+        out.append(Candidate(engine.ticket_view(t), reason.text, reason.text_en, waited, head_start))
     return out
 
 
@@ -130,6 +125,10 @@ def ticket_status(
         missing=tuple(t.missing),
         due=t.due,
         calls=tuple(calls),
+        requeues=t.requeues,
+        requeues_left=(
+            max(0, cfg.no_show.max_requeues - t.requeues) if t.state is TicketState.NO_SHOW else None
+        ),
     )
 
 

@@ -39,4 +39,8 @@ def main(argv: list[str]) -> int:
             f"OK  {path} ({len(config.windows)} windows, {len(config.matters)} matters, "
             f"{len(config.series)} series)"
         )
+        for warning in config.warnings:
+            # Settings an earlier hallq used, loaded as their nearest equivalent: valid, but say what to
+            # write.
+            print(f"  warning: {warning}")
     return 2 if failed else 0

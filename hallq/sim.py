@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 
 from hallcore.calendar import HallCalendar
 from hallcore.config import HallConfig, Matter
+from hallcore.engine import APPOINTMENT
 from hallq.simcrowd import HOURLY_PROFILE, Demand, answers_for, poisson
 from hallq.simparams import Pacer, SimParams, SimResult
 from hallq.simports import Called, EnginePort, HallPort, Issue, new_person
@@ -41,6 +42,7 @@ class _Clerk:
     window: int
     staff: str
     speed: float
+    rng: random.Random  # the clerk's own draws (lunch return, the pause before the next call)
     busy: bool = False  # holds a ticket (called or serving)
     away: bool = True  # closed or paused
     pending: list[Callable[[], None]] = field(default_factory=list)  # breaks waiting for the case to end
@@ -75,6 +77,16 @@ class _Sim:
         self.idle_by_series: dict[str, set[int]] = defaultdict(set)
         self.serves: dict[int, tuple[str, ...]] = {w.number: w.series for w in config.windows}
         self.persons = 0
+        # Common random numbers: each citizen and each clerk draws from a generator of their own, seeded when
+        # the day is planned, so two runs of a seed under different queue rules see the same people, the same
+        # case lengths and the same no-shows; only the order differs (a fair comparison, e.g. --no-priority).
+        self.citizens: dict[str, random.Random] = {}
+        shares = dict(params.class_shares)
+        self.class_shares = [
+            (pc.id, shares.get(pc.id, params.other_class_share))
+            for pc in config.priority_classes
+            if pc.id != APPOINTMENT
+        ]
         self.demand = Demand.of(config, params)
 
     # ---- scheduling ---------------------------------------------------------------------------------------
@@ -91,12 +103,10 @@ class _Sim:
 
     # ---- the hall's real handle times -------------------------------------------------------------------
 
-    def handle_minutes(self, matter: str, clerk: _Clerk) -> float:
+    def handle_minutes(self, matter: str, clerk: _Clerk, rng: random.Random) -> float:
         sigma = self.demand.real_sigma[matter]
         # exp(N(−σ²/2, σ)) has mean 1, so the matter's mean is what real_mean says.
-        return (
-            self.demand.real_mean[matter] * clerk.speed * self.rng.lognormvariate(-sigma * sigma / 2, sigma)
-        )
+        return self.demand.real_mean[matter] * clerk.speed * rng.lognormvariate(-sigma * sigma / 2, sigma)
 
     # ---- staffing -----------------------------------------------------------------------------------------
 
@@ -120,7 +130,12 @@ class _Sim:
         opens = self.clock(self.p.start.hour, self.p.start.minute)
         closes = self.clock(self.p.end.hour, self.p.end.minute)
         for n in sorted(staffed):
-            clerk = _Clerk(n, f"clerk{n}", self.rng.lognormvariate(0.0, self.p.clerk_sigma))
+            clerk = _Clerk(
+                n,
+                f"clerk{n}",
+                self.rng.lognormvariate(0.0, self.p.clerk_sigma),
+                random.Random(self.rng.getrandbits(64)),
+            )
             self.clerks[n] = clerk
             late = self.rng.random() < self.p.late_open_rate
             self.at(opens + dt.timedelta(minutes=self.rng.uniform(10, 40) if late else 0), self._opener(n))
@@ -184,7 +199,7 @@ class _Sim:
             return
         self.result.pauses["午休（关窗）"] += 1
         self.away(n)
-        self.at(self.clock(13) + dt.timedelta(minutes=self.rng.uniform(0, 10)), self._opener(n))
+        self.at(self.clock(13) + dt.timedelta(minutes=self.clerks[n].rng.uniform(0, 10)), self._opener(n))
 
     def pause(self, n: int, reason: str, minutes: float) -> None:
         if self.clerks[n].away or not self.port.pause(n, reason, self.now):
@@ -222,12 +237,18 @@ class _Sim:
                     continue
                 matter = self.rng.choices(matters, weights)[0].code
                 prio = self._priority()
-                self.at(when, functools.partial(self.arrive, matter, prio))
+                citizen = random.Random(self.rng.getrandbits(64))
+                self.at(when, functools.partial(self.arrive, matter, prio, citizen))
         self.schedule_bookings(total, matters, weights)
 
     def _priority(self) -> str:
-        classes = [pc.id for pc in self.cfg.priority_classes if pc.kiosk_selectable]
-        return self.rng.choice(classes) if classes and self.rng.random() < self.p.priority_rate else ""
+        """The class a walk-in claims (kiosk or desk), by the configured shares: one draw per citizen."""
+        roll = self.rng.random()
+        for cid, share in self.class_shares:
+            if roll < share:
+                return cid
+            roll -= share
+        return ""
 
     def schedule_bookings(self, walk_ins: int, matters: list[Matter], weights: list[float]) -> None:
         """Citizens who booked ahead (the evening before), with their fate today: on time, late, or absent."""
@@ -267,26 +288,27 @@ class _Sim:
             else:
                 when = start + dt.timedelta(minutes=self.rng.uniform(-20, 10))
                 kind = "on time"
-            self.at(max(when, self.now), functools.partial(self.check_in, code, m.code, kind))
+            citizen = random.Random(self.rng.getrandbits(64))
+            self.at(max(when, self.now), functools.partial(self.check_in, code, m.code, kind, citizen))
 
-    def arrive(self, matter: str, priority: str) -> None:
-        answers, present = answers_for(self.rng, self.p, self.cfg.matter_by_code[matter])
+    def arrive(self, matter: str, priority: str, citizen: random.Random) -> None:
+        answers, present = answers_for(citizen, self.p, self.cfg.matter_by_code[matter])
         out = self.port.issue(matter, priority, answers, present, self.now)
-        self._issued(out, matter, "kiosk", priority)
+        self._issued(out, matter, "kiosk", priority, citizen)
         if out.ticket is not None:
-            self.after(self.rng.uniform(3, 8), functools.partial(self.printed, out.ticket))
+            self.after(citizen.uniform(3, 8), functools.partial(self.printed, out.ticket))
 
-    def check_in(self, code: str, matter: str, kind: str) -> None:
-        answers, present = answers_for(self.rng, self.p, self.cfg.matter_by_code[matter])
+    def check_in(self, code: str, matter: str, kind: str, citizen: random.Random) -> None:
+        answers, present = answers_for(citizen, self.p, self.cfg.matter_by_code[matter])
         out = self.port.check_in(code, answers, present, self.now)
         if out.ticket is not None:
             self.result.bookings[f"checked in {kind}"] += 1
-        self._issued(out, matter, "booking", "appointment" if kind == "on time" else "")
+        self._issued(out, matter, "booking", APPOINTMENT if kind == "on time" else "", citizen)
         if out.ticket is not None:
             self.records[out.ticket].printed = True
             self.wake(out.series)
 
-    def _issued(self, out: Issue, matter: str, source: str, priority: str) -> None:
+    def _issued(self, out: Issue, matter: str, source: str, priority: str, citizen: random.Random) -> None:
         if out.refused:
             self.result.refusals[out.refused] += 1
             return
@@ -294,6 +316,7 @@ class _Sim:
             self.result.prechecks[out.precheck] += 1
         if out.ticket is None:
             return
+        self.citizens[out.ticket] = citizen
         self.records[out.ticket] = TicketRecord(
             out.ticket,
             out.label,
@@ -332,7 +355,7 @@ class _Sim:
             return
         for s in self.serves[n]:
             self.idle_by_series[s].add(n)
-        self.after(self.rng.uniform(5, 20), functools.partial(self.try_call, n))
+        self.after(clerk.rng.uniform(5, 20), functools.partial(self.try_call, n))
 
     def try_call(self, n: int) -> None:
         clerk = self.clerks[n]
@@ -345,10 +368,11 @@ class _Sim:
         for s in self.serves[n]:
             self.idle_by_series[s].discard(n)
         self._record_call(n, called)
-        if self.rng.random() < self.p.no_show_rate:
+        citizen = self.citizens[called.ticket]
+        if citizen.random() < self.p.no_show_rate:
             self.after(60, functools.partial(self.recall_or_skip, n, called, 1))
         else:
-            self.after(self.rng.uniform(20, 90), functools.partial(self.start, n, called))
+            self.after(citizen.uniform(20, 90), functools.partial(self.start, n, called))
 
     def _record_call(self, n: int, called: Called) -> None:
         rec = self.records.get(called.ticket)
@@ -374,8 +398,9 @@ class _Sim:
         if self.port.no_show(n, self.now) and rec is not None:
             rec.state = "no_show"
             rec.no_shows += 1
-            if self.rng.random() < self.p.no_show_return_rate:
-                self.after(self.rng.uniform(300, 1800), functools.partial(self.come_back, called))
+            citizen = self.citizens[called.ticket]
+            if citizen.random() < self.p.no_show_return_rate:
+                self.after(citizen.uniform(300, 1800), functools.partial(self.come_back, called))
         self.free(n)
 
     def come_back(self, called: Called) -> None:
@@ -391,7 +416,7 @@ class _Sim:
         if rec is not None:
             rec.serving_at = self.now
             rec.state = "serving"
-        minutes = self.handle_minutes(called.matter, self.clerks[n])
+        minutes = self.handle_minutes(called.matter, self.clerks[n], self.citizens[called.ticket])
         self.after(minutes * 60, functools.partial(self.finish, n, called))
 
     def finish(self, n: int, called: Called) -> None:
@@ -399,8 +424,9 @@ class _Sim:
         others = [
             s.prefix for s in self.cfg.series if s.prefix != called.series and self.idle_or_open(s.prefix)
         ]
-        if others and self.rng.random() < self.p.transfer_rate:
-            to = self.rng.choice(others)
+        citizen = self.citizens[called.ticket]
+        if others and citizen.random() < self.p.transfer_rate:
+            to = citizen.choice(others)
             if self.port.transfer(n, to, self.now):
                 if rec is not None:
                     rec.transfers += 1
@@ -411,8 +437,8 @@ class _Sim:
         if self.port.finish(n, self.now) and rec is not None:
             rec.ended_at = self.now
             rec.state = "done"
-            if self.rng.random() < self.p.rating_rate:
-                score = self.rng.choices([5, 4, 3, 2, 1], [72, 18, 6, 3, 1])[0]
+            if citizen.random() < self.p.rating_rate:
+                score = citizen.choices([5, 4, 3, 2, 1], [72, 18, 6, 3, 1])[0]
                 if self.port.rate(called.ticket, score, self.now):
                     rec.rating = score
         self.free(n)

@@ -6,7 +6,9 @@ hallq/simprovince.py). The day itself is `hallq.sim`."""
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime as dt
+import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -29,6 +31,10 @@ def main(argv: list[str]) -> int:
     )
     ap.add_argument("--load", type=float, default=SimParams.load, help="mean window utilisation to size for")
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--seeds", type=window_list, help="several days, e.g. 1-5 (with --json: pooled)")
+    ap.add_argument(
+        "--no-priority", action="store_true", help="the same days with no head starts and no absolute class"
+    )
     ap.add_argument("--calls", action="store_true", help="print every call")
     ap.add_argument("--chart", type=Path, help="write the wait-time chart (SVG) here")
     mode = ap.add_mutually_exclusive_group()
@@ -66,27 +72,54 @@ def main(argv: list[str]) -> int:
             )
             return 2
         return simprovince.main_central(args, config)
+    for warning in config.warnings:
+        print(f"hallq sim: warning: {warning}", file=sys.stderr)
+    if args.no_priority:
+        config = without_priority(config)
     hours = HallCalendar(config.hall).hours_on(args.day)
     start = args.start or (hours.open if hours else dt.time(8, 30))
     end = args.end or (hours.close if hours else dt.time(17, 0))
-    params = SimParams(
-        args.day, start, end, args.arrivals, load=args.load, seed=args.seed, windows=args.windows
-    )
-    on_call = print if args.calls else None
-    if args.against:
-        result = _against(args, config, params, on_call)
-        if result is None:
-            return 2
-    else:
-        pacer = Pacer(args.speed) if args.speed else None
-        result = simulate(config, params, on_call=on_call, pacer=pacer)
-    print(summary(result))
+    seeds = args.seeds or (args.seed,)
+    if args.against and len(seeds) > 1:
+        print("hallq sim: --against runs one day (one seed)", file=sys.stderr)
+        return 2
+    on_call = print if args.calls and not args.json else None
+    results = []
+    for seed in seeds:
+        params = SimParams(
+            args.day, start, end, args.arrivals, load=args.load, seed=seed, windows=args.windows
+        )
+        if args.against:
+            found = _against(args, config, params, on_call)
+            if found is None:
+                return 2
+            result = found
+        else:
+            pacer = Pacer(args.speed) if args.speed else None
+            result = simulate(config, params, on_call=on_call, pacer=pacer)
+        results.append(result)
+        if not args.json:
+            print(summary(result))
+    if args.json:
+        from hallq.simjson import sim_json
+
+        print(json.dumps(sim_json(results) | {"no_priority": args.no_priority}, ensure_ascii=False, indent=1))
     if args.chart:
         from hallq.simchart import wait_chart
 
-        args.chart.write_text(wait_chart(result), encoding="utf-8")
-        print(f"  chart: {args.chart}")
+        args.chart.write_text(wait_chart(results[-1]), encoding="utf-8")
+        if not args.json:
+            print(f"  chart: {args.chart}")
     return 0
+
+
+def without_priority(config: HallConfig) -> HallConfig:
+    """The hall with every class kept (the same citizens claim them) but no head start and nothing absolute:
+    what the day would be with no priority at all."""
+    classes = tuple(
+        dataclasses.replace(pc, head_start_min=0, absolute=False) for pc in config.priority_classes
+    )
+    return dataclasses.replace(config, priority_classes=classes)
 
 
 def window_list(text: str) -> tuple[int, ...]:

@@ -282,7 +282,8 @@ def add_arguments(ap: Any) -> None:
         "--approve-with", metavar="CENTRAL_TOML", help="approve the halls through the centre's database"
     )
     g.add_argument("--region", help="with --approve-with: the region the halls are approved into")
-    g.add_argument("--json", action="store_true", help="print the figures as JSON")
+    # Also the day's figures (hallq/simjson.py) without --central: one flag for both (hallq/simcli.py).
+    g.add_argument("--json", action="store_true", help="print the figures as one JSON object")
 
 
 def main_central(args: Any, config: HallConfig) -> int:

@@ -124,6 +124,18 @@ def estimate_errors(records: Iterable[TicketRecord]) -> EstimateErrors:
     return measures.estimate_errors((r.wait_min, r.est_low, r.est_high, r.est_point) for r in records)
 
 
+def errors_by_ahead(records: Iterable[TicketRecord]) -> dict[str, list[float]]:
+    """The estimates' absolute errors (minutes) by people ahead at issue: "0", "1-4", "5-19", "20+"."""
+    by_ahead: dict[str, list[float]] = defaultdict(list)
+    for r in records:
+        w = r.wait_min
+        if w is None or r.est_point is None or r.ahead is None:
+            continue
+        bucket = "0" if r.ahead == 0 else "1-4" if r.ahead < 5 else "5-19" if r.ahead < 20 else "20+"
+        by_ahead[bucket].append(abs(w - r.est_point))
+    return by_ahead
+
+
 # ---- the day --------------------------------------------------------------------------------------------
 
 
@@ -151,13 +163,7 @@ def day_stats(
     ratings = Counter(r.rating for r in recs if r.rating is not None)
     rated = sum(ratings.values())
     errors = estimate_errors(recs)
-    by_ahead: dict[str, list[float]] = defaultdict(list)
-    for r in recs:
-        w = r.wait_min
-        if w is None or r.est_point is None or r.ahead is None:
-            continue
-        bucket = "0" if r.ahead == 0 else "1-4" if r.ahead < 5 else "5-19" if r.ahead < 20 else "20+"
-        by_ahead[bucket].append(abs(w - r.est_point))
+    by_ahead = errors_by_ahead(recs)
     stats = DayStats(
         issued=len(recs),
         states=states,

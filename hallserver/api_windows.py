@@ -1,5 +1,6 @@
-"""Window actions (docs/api.md "Windows"): a counter or desk station acts on the window its clerk logged
-in at; a manager may act on any window. Calling a specific ticket is audited."""
+"""Window actions (docs/api.md "Windows"): a counter or desk station acts on the window its clerk logged in
+at; a manager may act on any window. Calling a specific ticket and confirming or revoking a claimed priority
+class are audited."""
 
 from __future__ import annotations
 
@@ -40,7 +41,11 @@ ACTIONS: dict[str, tuple[str, ...]] = {
     "transfer": (),
     "takeover": ("partner",),
     "end-takeover": ("partner",),
+    "confirm-class": ("ticket",),
+    "revoke-class": ("ticket", "reason"),
 }
+#: action -> the audit action it writes, with the body's reason
+AUDITED = {"call": "call_specific", "confirm-class": "confirm_class", "revoke-class": "revoke_class"}
 
 
 def build_command(action: str, n: int, b: WindowIn, staff: str) -> c.Command:
@@ -71,6 +76,8 @@ def build_command(action: str, n: int, b: WindowIn, staff: str) -> c.Command:
             return c.TakeOver(n, b.partner or 0)
         case "end-takeover":
             return c.EndTakeOver(n, b.partner or 0)
+        case "confirm-class" | "revoke-class":
+            return c.ReviewClass(n, b.ticket or "", action == "confirm-class", b.reason or "", staff)
     raise ValueError(action)
 
 
@@ -129,8 +136,12 @@ async def window_action(
         out = ctx.accept(cmd)
         if isinstance(out, Reply):
             return out
-        if action == "call" and out.ticket is not None:
-            ctx.audit(p.actor, p.id, "call_specific", out.ticket.id, window=number, reason=body.reason)
+        audited = AUDITED.get(action)
+        if audited is not None and out.ticket is not None:
+            detail = {"window": number, "reason": body.reason}
+            if action != "call":
+                detail["class"] = out.ticket.claimed
+            ctx.audit(p.actor, p.id, audited, out.ticket.id, **detail)
         return ok(build.window_result(ctx.engine, number, out.ticket))
 
     return await run_job(get_hall(request), request, p.id, body, run)

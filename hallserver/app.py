@@ -389,6 +389,8 @@ def serve_main(argv: list[str]) -> int:
     except OSError as exc:
         _say(f"hallq server: cannot read {args.config}: {exc}", file=sys.stderr)
         return 2
+    for warning in config.warnings:
+        _say(f"hallq server: warning: {warning}", file=sys.stderr)
     db = args.db or args.config.with_suffix(".db")
     clock: Clock = (
         OffsetClock(dt.datetime.fromisoformat(args.fake_start)) if args.fake_start else SystemClock()

@@ -413,6 +413,22 @@ def m004_rollups(db: Database) -> None:
     )
 
 
+@migrations()
+def m005_head_starts(db: Database) -> None:
+    """Head starts (issue 19): the slot start of a booking checked in early (its key changes then), and the
+    class a ticket claimed with what staff made of it at the window (confirmed or revoked, audited). Rows from
+    before keep their claim in `priority`; `claimed` is filled from it."""
+    _run(
+        db,
+        """
+        ALTER TABLE tickets ADD COLUMN slot_at TEXT;
+        ALTER TABLE tickets ADD COLUMN claimed TEXT NOT NULL DEFAULT '';
+        ALTER TABLE tickets ADD COLUMN class_check TEXT NOT NULL DEFAULT '';
+        UPDATE tickets SET claimed = priority WHERE priority != ''
+        """,
+    )
+
+
 def _run(db: Database, script: str) -> None:
     # Not `executescript`: it commits first, which would break the migration's own transaction.
     for statement in script.split(";\n"):

@@ -308,6 +308,8 @@ class HallServer:
             )
         try:
             new = await asyncio.to_thread(read_config, self.config_path)
+            for warning in new.warnings:
+                log.warning("config: %s", warning)
         except ConfigError as exc:
             self.last_reload_errors = [str(i) for i in exc.issues]
             log.error("config reload failed, keeping the running config: %s", self.last_reload_errors)

@@ -156,6 +156,8 @@ WINDOWS: list[tuple[int, str, str, list[str], int | None, str]] = [
     (28, "综合受理窗口", "zhongxin", ["E", "F", "C"], None, "f2"),
 ]
 
+#: Windows that take their series in the order listed (bounded so later ones never starve).
+STRICT_WINDOWS = (25,)
 COUNTERS_WITH_DEVICES = (1, 5, 8, 15, 19, 23)
 BUS_URL = "socket://127.0.0.1:9200"
 AGENT_BUS_URL = "socket://127.0.0.1:9201"
@@ -189,7 +191,10 @@ def build() -> str:
         if partner is not None:
             t.kv("partner", partner, "A/B岗")
         t.kv("zone", zone)
-    write_priority(t)
+        if number in STRICT_WINDOWS:
+            t.kv("strict_series_order", True, "its own series first; the others when it has time")
+    # 军人依法优先: this county calls military first (at most 2 in a row), where most halls give a head start.
+    write_priority(t, absolute=("military",), absolute_in_row=2)
     t.table("booking")
     t.kv("slot_min", 30)
     t.kv("default_quota", 4)

@@ -9,6 +9,7 @@ completely *before* anything changes, so a refusal leaves the state exactly as i
 
 - `issuing`: issue, print confirmation, void, cancel, the housekeeping tick;
 - `calling`: call next (who and why), call a named ticket, recall, serve, finish, no-show, re-queue, transfer;
+- `classes`: staff confirm or revoke a claimed priority class;
 - `windows`: open, close, pause, resume, A/B takeover;
 - `booking`: book a slot, cancel it, check in;
 - `rating`: rate a served case, the 差评 case steps.
@@ -24,10 +25,21 @@ from collections.abc import Callable
 from typing import Any
 
 from hallcore import commands as c
-from hallcore.engine import booking, calling, issuing, lookups, rating, restore, views, waits, windows
+from hallcore.engine import (
+    booking,
+    calling,
+    classes,
+    issuing,
+    lookups,
+    rating,
+    restore,
+    views,
+    waits,
+    windows,
+)
 from hallcore.engine.state import APPOINTMENT, PENDING, WAITING, EngineState
 from hallcore.model import Ticket
-from hallcore.ordering import order_of
+from hallcore.ordering import Choice, call_order
 from hallcore.outcomes import Accepted, Changes, Collector, Outcome, RefusalCode, Refused
 
 __all__ = ["APPOINTMENT", "RULES", "Accepted", "Changes", "Engine", "Outcome", "RefusalCode", "Refused"]
@@ -50,6 +62,7 @@ RULES: dict[type[c.Command], Rule] = {
     c.MarkNoShow: calling.mark_no_show,
     c.RequeueNoShow: calling.requeue_no_show,
     c.Transfer: calling.transfer,
+    c.ReviewClass: classes.review_class,
     c.OpenWindow: windows.open_window,
     c.CloseWindow: windows.close_window,
     c.PauseWindow: windows.pause_window,
@@ -80,6 +93,7 @@ class Engine(EngineState):
     load = restore.restore
     find_ticket = lookups.find_ticket
     pick = calling.pick
+    reason_for = calling.call_reason
     estimate_for = waits.estimate_for
     window_view = views.window_view
     ticket_view = views.ticket_view
@@ -92,28 +106,30 @@ class Engine(EngineState):
         return {s: line.count for s, line in self.lines.items()}
 
     def people_ahead(self, ticket_id: str, now: dt.datetime) -> int | None:
-        """Waiting tickets the current order would call before this one if nobody else arrived (O(n))."""
+        """Waiting tickets the current order of its line would call before this one if nobody else arrived."""
         t = self.tickets.get(ticket_id)
         if t is None or t.state not in (WAITING, PENDING):
             return None
-        line = self.line_of(t)
         if t.state is PENDING:
-            return line.ahead_of_new(self.rank_of(t))
-        order = order_of(line, self.tickets, now, self.aging_s())
-        return next(i for i, o in enumerate(order) if o.id == t.id)
+            return self.ahead_of_new(t, now)
+        # Its own line alone, as any window serving it would take it: merged, no absolute run under way.
+        order = call_order([self.line_of(t)], self.tickets, now.timestamp(), self.rules(strict=False), 0)
+        return next(i for i, (o, _choice) in enumerate(order) if o.id == t.id)
 
     def candidates(self, window: int, now: dt.datetime) -> list[Ticket]:
         """Who waits for this window, in the order it would call them (for the clerk's list)."""
-        out: list[Ticket] = []
-        aging = self.aging_s()
-        for line in self.lines_for(window):
-            out.extend(order_of(line, self.tickets, now, aging))
-        if aging is not None:
-            limit = now.timestamp() - aging
-            overdue = sorted((t for t in out if t.since.timestamp() <= limit), key=lambda t: (t.since, t.key))
-            rest = [t for t in out if t.since.timestamp() > limit]
-            out = overdue + rest
-        return out
+        return [t for t, _choice in self.call_order(window, now)]
+
+    def call_order(self, window: int, now: dt.datetime) -> list[tuple[Ticket, Choice]]:
+        """Who waits for this window, in the order it would call them if nobody else arrived, each with the
+        choice that would take it."""
+        return call_order(
+            self.lines_for(window),
+            self.tickets,
+            now.timestamp(),
+            self.rules_for(window),
+            self.windows[window].priority_streak,
+        )
 
     def remaining_today(self, matter_code: str, now: dt.datetime) -> int | None:
         """Numbers left today for a matter (the tighter of its cap and its series' cap); None = no cap."""

@@ -121,8 +121,10 @@ def check_in(s: EngineState, cmd: c.CheckIn, now: dt.datetime, col: Collector) -
         return pre
     if pre is not None and pre.outcome is PrecheckOutcome.FAIL:
         return create_ticket(s, m, FROM_BOOKING, cmd.token, "", pre, "", b.code, now, col)
-    priority = APPOINTMENT if on_time and APPOINTMENT in s.rank else ""
-    out = create_ticket(s, m, FROM_BOOKING, cmd.token, priority, pre, "", b.code, now, col)
+    priority = APPOINTMENT if on_time and APPOINTMENT in s.head_start_s else ""
+    # Early: it waits like a walk-in until its slot starts, then its head start applies (DESIGN.md §4).
+    slot_at = start if priority and now < start else None
+    out = create_ticket(s, m, FROM_BOOKING, cmd.token, priority, pre, "", b.code, now, col, slot_at)
     assert out.ticket is not None
     out.ticket.holder_masked = b.holder_masked
     b.state = BookingState.CHECKED_IN

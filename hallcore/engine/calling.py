@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 
 from hallcore import commands as c
+from hallcore.config import ClosedWindowTransfer
 from hallcore.engine import lookups, waits
 from hallcore.engine.state import (
     APPOINTMENT,
@@ -20,7 +22,7 @@ from hallcore.engine.state import (
 from hallcore.engine.views import ticket_event, ticket_view, window_view
 from hallcore.events import TicketChanged
 from hallcore.model import CallReason, CallReasonKind, Ticket, WindowRuntime
-from hallcore.ordering import NORMAL_RANK, oldest, order_of, top
+from hallcore.ordering import Choice, Rule, pick_from
 from hallcore.outcomes import Accepted, Collector, Outcome, RefusalCode, Refused, refuse
 
 
@@ -55,56 +57,63 @@ def ready_window(s: EngineState, number: int) -> WindowRuntime | Refused:
     return rt
 
 
+def choice_at(s: EngineState, number: int, now: dt.datetime) -> Choice | None:
+    """What `call next` would take at this window now (no change but the lines' bookkeeping)."""
+    return pick_from(
+        s.lines_for(number),
+        s.tickets,
+        now.timestamp(),
+        s.rules_for(number),
+        s.windows[number].priority_streak,
+    )
+
+
 def pick(s: EngineState, number: int, now: dt.datetime) -> tuple[Ticket, CallReason] | None:
-    """The ticket `call next` would take at this window now, and why (no state change)."""
-    rt = s.windows[number]
-    lines = s.lines_for(number)
-    aging = s.aging_s()
-    if aging is not None:
-        limit = now.timestamp() - aging
-        best: Ticket | None = None
-        for line in lines:
-            o = oldest(line, s.tickets)
-            if (
-                o is not None
-                and o.since.timestamp() <= limit
-                and (best is None or (o.since, o.key) < (best.since, best.key))
-            ):
-                best = o
-        if best is not None:
-            mins = int((now - best.since).total_seconds() // 60)
-            return best, CallReason(
-                CallReasonKind.WAITED_OVER_LIMIT,
-                f"等待超过 {s.config.priority.aging_limit_min} 分钟（已等 {mins} 分钟）",
-                f"waited over {s.config.priority.aging_limit_min} min ({mins} min)",
-            )
-    max_row = s.config.priority.max_priority_in_row
-    if max_row is not None and rt.priority_streak >= max_row:
-        for i, line in enumerate(lines):
-            found = top(line, s.tickets, normal_only=True)
-            if found is not None:
-                if i == 0:
-                    return found[0], call_reason(s, found[0], found[1], i)
-                return found[0], CallReason(
-                    CallReasonKind.NORMAL_AFTER_PRIORITY_RUN,
-                    f"已连续叫 {rt.priority_streak} 个优先号，轮到普通号",
-                    f"{rt.priority_streak} priority calls in a row: a normal ticket's turn",
-                )
-    for i, line in enumerate(lines):
-        found = top(line, s.tickets)
-        if found is not None:
-            return found[0], call_reason(s, found[0], found[1], i)
-    return None
+    """The ticket `call next` would take at this window now, and why."""
+    choice = choice_at(s, number, now)
+    if choice is None:
+        return None
+    t = s.tickets[choice.entry[3]]
+    return t, call_reason(s, number, t, choice)
 
 
-def call_reason(s: EngineState, t: Ticket, rank: int, line_index: int) -> CallReason:
-    if line_index == 0:
-        return CallReason(CallReasonKind.TRANSFERRED_HERE, "转入本窗口", "transferred to this window")
-    if t.priority and rank != NORMAL_RANK:
-        pc = s.config.class_by_id[t.priority]
-        if t.priority == APPOINTMENT:
+def call_reason(s: EngineState, number: int, t: Ticket, choice: Choice) -> CallReason:
+    """Why `choice` goes next, naming the rule (shown to the clerk and kept with the call)."""
+    named = len(s.named_lines_of(number))
+    if choice.line < named:
+        owner = s.named_lines_of(number)[choice.line]
+        if owner == number:
+            return CallReason(CallReasonKind.TRANSFERRED_HERE, "转入本窗口", "transferred to this window")
+        return CallReason(
+            CallReasonKind.TRANSFERRED_HERE,
+            f"转入 {owner} 号窗口（A/B 岗接管）",
+            f"transferred to window {owner} (A/B takeover)",
+        )
+    pc = s.config.class_by_id.get(t.priority) if t.priority else None
+    if choice.rule is Rule.ABSOLUTE and pc is not None:
+        return CallReason(
+            CallReasonKind.ABSOLUTE,
+            f"优先: {pc.name}（优先叫号）",
+            f"priority: {pc.name_en or pc.id} (first)",
+        )
+    head_start_applies = (
+        pc is not None and pc.head_start_min > 0 and (t.slot_at is None or choice.entry[5] == 1)
+    )
+    if pc is not None and head_start_applies:
+        if t.booking and t.priority == APPOINTMENT:
             return CallReason(CallReasonKind.BOOKING_DUE, "预约到时", "booking due now")
-        return CallReason(CallReasonKind.PRIORITY, f"优先：{pc.name}", f"priority: {pc.name_en or pc.id}")
+        return CallReason(
+            CallReasonKind.PRIORITY,
+            f"优先: {pc.name}（提前 {pc.head_start_min} 分钟）",
+            f"priority: {pc.name_en or pc.id} ({pc.head_start_min} min head start)",
+        )
+    if choice.absolute_held_back:
+        n = s.windows[number].priority_streak
+        return CallReason(
+            CallReasonKind.NORMAL_AFTER_PRIORITY_RUN,
+            f"已连续叫 {n} 个优先号，按顺序",
+            f"{n} priority calls in a row: back to the order",
+        )
     series = s.config.series_by_prefix[t.series]
     return CallReason(
         CallReasonKind.SERIES_ORDER,
@@ -117,20 +126,29 @@ def call_next(s: EngineState, cmd: c.CallNext, now: dt.datetime, col: Collector)
     ready = ready_window(s, cmd.window)
     if isinstance(ready, Refused):
         return ready
-    picked = pick(s, cmd.window, now)
-    if picked is None:
+    choice = choice_at(s, cmd.window, now)
+    if choice is None:
         return refuse(
             RefusalCode.NOTHING_WAITING,
             f"{cmd.window} 号窗口暂无等候的号",
             f"nobody is waiting for window {cmd.window}",
             window=cmd.window,
         )
-    t, reason = picked
-    return call(s, t, cmd.window, cmd.staff, reason, now, col)
+    t = s.tickets[choice.entry[3]]
+    reason = call_reason(s, cmd.window, t, choice)
+    return call(s, t, cmd.window, cmd.staff, reason, now, col, absolute=choice.rule is Rule.ABSOLUTE)
 
 
 def call(
-    s: EngineState, t: Ticket, number: int, staff: str, reason: CallReason, now: dt.datetime, col: Collector
+    s: EngineState,
+    t: Ticket,
+    number: int,
+    staff: str,
+    reason: CallReason,
+    now: dt.datetime,
+    col: Collector,
+    *,
+    absolute: bool = False,
 ) -> Accepted:
     rt = s.windows[number]
     s.dequeue(t)
@@ -144,7 +162,7 @@ def call(
     t.call_reason = reason
     rt.current = t.id
     waits.note_call(s, number, t)
-    if reason.kind in (CallReasonKind.PRIORITY, CallReasonKind.BOOKING_DUE):
+    if absolute:
         rt.priority_streak += 1
     elif reason.kind is not CallReasonKind.SPECIFIC:
         rt.priority_streak = 0
@@ -172,10 +190,31 @@ def recall(s: EngineState, cmd: c.Recall, now: dt.datetime, col: Collector) -> O
     if isinstance(held, Refused):
         return held
     _rt, t = held
+    too_soon = recall_gap(s, t, now, "重呼", "recall")
+    if too_soon is not None:
+        return too_soon
     t.recalls += 1
     t.called_at = now
     ticket_event(s, "recalled", t, now, col, cmd.window)
     return col.accept(t)
+
+
+def recall_gap(s: EngineState, t: Ticket, now: dt.datetime, zh: str, en: str) -> Refused | None:
+    """People walk slowly: a recall or a 过号 needs `no_show.min_recall_gap_s` since the last (re)call."""
+    gap = s.config.no_show.min_recall_gap_s
+    assert t.called_at is not None
+    waited = (now - t.called_at).total_seconds()
+    if waited >= gap:
+        return None
+    left = math.ceil(gap - waited)
+    return refuse(
+        RefusalCode.RECALL_TOO_SOON,
+        f"刚叫过 {t.label}，请等 {left} 秒再{zh}（群众走到窗口需要时间）",
+        f"{t.label} was just called: wait {left} s before you {en} (people need time to walk here)",
+        ticket=t.label,
+        wait_s=left,
+        gap_s=gap,
+    )
 
 
 def start_serving(s: EngineState, cmd: c.StartServing, now: dt.datetime, col: Collector) -> Outcome:
@@ -218,6 +257,9 @@ def mark_no_show(s: EngineState, cmd: c.MarkNoShow, now: dt.datetime, col: Colle
             recalls=t.recalls,
             needed=need,
         )
+    too_soon = recall_gap(s, t, now, "过号", "mark a no-show")
+    if too_soon is not None:
+        return too_soon
     t.state = NO_SHOW
     t.ended_at = now
     rt.current = None
@@ -236,23 +278,26 @@ def requeue_no_show(s: EngineState, cmd: c.RequeueNoShow, now: dt.datetime, col:
             "过号票只能当天重新排队",
             "a no-show can be re-queued the same day only",
         )
-    # Behind the next k tickets of its line by the current order; at the end if fewer wait.
-    line = s.lines[t.series]
-    order = order_of(line, s.tickets, now, s.aging_s())
-    k = s.config.no_show.requeue_behind
+    limit = s.config.no_show.max_requeues
+    if t.requeues >= limit:
+        return refuse(
+            RefusalCode.REQUEUE_LIMIT,
+            f"{t.label} 已过号重排 {t.requeues} 次，不能再排，请重新取号",
+            f"{t.label} was re-queued {t.requeues} times already (the limit): please take a new ticket",
+            ticket=t.label,
+            requeues=t.requeues,
+            limit=limit,
+        )
+    # The re-queue time is the effective time from now on, and the class is kept (DESIGN.md §4).
     s.requeue_seq += 1
     t.state = WAITING
     t.window = None
     t.ended_at = None
     t.requeues += 1
     t.since = now
-    t.priority = ""  # a returning no-show joins as a normal ticket
-    if order:
-        anchor = order[min(k, len(order)) - 1]
-        t.key = (anchor.key[0], anchor.key[1], s.requeue_seq)
-    else:
-        s.seq += 1
-        t.key = (now.timestamp(), s.seq, 0)
+    t.slot_at = None
+    t.target_window = None
+    t.key = (t.key[0], t.key[1], s.requeue_seq)
     s.live[t.id] = None
     s.enqueue(t)
     ticket_event(s, "requeued", t, now, col)
@@ -285,19 +330,29 @@ def transfer(s: EngineState, cmd: c.Transfer, now: dt.datetime, col: Collector) 
             )
         if cmd.to_window == cmd.window:
             return refuse(RefusalCode.BAD_TARGET, "不能转办到本窗口", "cannot transfer to the same window")
+    to_series, to_window = cmd.to_series, cmd.to_window
+    note = ""
+    if to_window is not None and not staffed(s, to_window):
+        # Transfers never strand anyone: nobody would call a ticket waiting for a closed window.
+        w = s.config.window_by_number[to_window]
+        if s.config.transfer.to_closed_window is ClosedWindowTransfer.REFUSE:
+            return closed_target(s, cmd.window, to_window)
+        to_series = t.series if t.series in w.series else w.series[0]
+        to_window = None
+        note = f"{w.number} 号窗口未开启，转入{s.config.series_by_prefix[to_series].name}"
     old_series = t.series
     rt.current = None
     t.state = WAITING
     t.transfers += 1
     t.serving_at = None
-    if cmd.to_series:
-        t.series = cmd.to_series
+    if to_series:
+        t.series = to_series
         t.target_window = None
     else:
-        t.target_window = cmd.to_window
-    # Number, issue time and position key are kept: the citizen is not sent to the back (DESIGN.md §4).
+        t.target_window = to_window
+    # Number, effective time and class are kept: the citizen is not sent to the back (DESIGN.md §4).
     s.enqueue(t)
-    target = cmd.to_series or f"{cmd.to_window} 号窗口"
+    target = note or cmd.to_series or f"{cmd.to_window} 号窗口"
     col.tickets[t.id] = None
     col.windows[cmd.window] = None
     col.events.append(
@@ -311,3 +366,36 @@ def transfer(s: EngineState, cmd: c.Transfer, now: dt.datetime, col: Collector) 
         )
     )
     return col.accept(t)
+
+
+def staffed(s: EngineState, number: int) -> bool:
+    """Someone will call this window's named transfers: it is open or paused, or an open partner covers it."""
+    if s.windows[number].state is not CLOSED:
+        return True
+    return any(rt.state is not CLOSED and number in rt.taken_over for rt in s.windows.values())
+
+
+def closed_target(s: EngineState, here: int, number: int) -> Refused:
+    """A transfer to a closed window, refused with the windows that could take it instead."""
+    w = s.config.window_by_number[number]
+    open_windows = sorted(
+        n
+        for n, rt in s.windows.items()
+        if n not in (here, number) and rt.state is not CLOSED and set(w.series) & set(s.series_of_window(n))
+    )
+    names = "、".join(w.series)
+    if open_windows:
+        listed, listed_en = "、".join(map(str, open_windows)), ", ".join(map(str, open_windows))
+        zh = f"{number} 号窗口未开启；可转办到 {listed} 号窗口，或转办到业务 {names}"
+        en = f"window {number} is closed; transfer to window {listed_en} or to series {names}"
+    else:
+        zh = f"{number} 号窗口未开启，也没有开启的窗口办理 {names}；请转办到业务类别或稍后再转"
+        en = f"window {number} is closed and no open window serves {names}; transfer to a series or later"
+    return refuse(
+        RefusalCode.WINDOW_CLOSED,
+        zh,
+        en,
+        window=number,
+        open_windows=open_windows,
+        series=list(w.series),
+    )

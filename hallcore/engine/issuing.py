@@ -154,6 +154,7 @@ def create_ticket(
     booking: str,
     now: dt.datetime,
     col: Collector,
+    slot_at: dt.datetime | None = None,
 ) -> Accepted:
     if pre is not None:
         col.events.append(
@@ -187,9 +188,10 @@ def create_ticket(
         due=pre.due if (pre and tolerated) else None,
         holder_masked=mask_name(holder_name) if holder_name else "",
         booking=booking,
+        slot_at=slot_at,
+        claimed=priority,
     )
-    line = s.line_of(t)
-    ahead = line.ahead_of_new(s.rank_of(t))
+    ahead = s.ahead_of_new(t, now)
     est = waits.estimate_new(s, t, ahead, now)
     waits.note_arrival(s, t)
     t.ahead_at_issue = ahead

@@ -13,7 +13,7 @@ from hallcore.calendar import HallCalendar
 from hallcore.config import HallConfig
 from hallcore.estimates import ArrivalRate, HandleTimes, ServiceShares
 from hallcore.model import Booking, Case, Rating, Source, Ticket, TicketState, WindowRuntime, WindowState
-from hallcore.ordering import NORMAL_RANK, Line
+from hallcore.ordering import Line, WindowRules, order_key
 
 # Enum members as module constants: attribute access on an Enum class is a descriptor call (~4x a global
 # read), and these are read on every command.
@@ -50,7 +50,10 @@ class EngineState:
         # ---- the waiting lines (`hallcore.ordering`) ----
         self.lines: dict[str, Line] = {s.prefix: Line() for s in config.series}
         self.window_lines: dict[int, Line] = {w.number: Line() for w in config.windows}
-        self.rank = {pc.id: pc.rank for pc in config.priority_classes}
+        self.head_start_s = {pc.id: pc.head_start_min * 60.0 for pc in config.priority_classes}
+        self.absolute = frozenset(pc.id for pc in config.priority_classes if pc.absolute)
+        # Nobody is passed by a ticket whose effective time is more than this after theirs (DESIGN.md §4).
+        self.bound_s = max(self.head_start_s.values(), default=0.0)
         self.seq = 0  # the position key's tie-breaker, in issue order
         self.requeue_seq = 0
         # ---- per business day ----
@@ -78,12 +81,9 @@ class EngineState:
 
     # ---- the lines ------------------------------------------------------------------------------------
 
-    def aging_s(self) -> float | None:
-        lim = self.config.priority.aging_limit_min
-        return lim * 60.0 if lim is not None else None
-
-    def rank_of(self, t: Ticket) -> int:
-        return self.rank.get(t.priority, NORMAL_RANK) if t.priority else NORMAL_RANK
+    def head_start(self, t: Ticket) -> float:
+        """The head start of the ticket's class in seconds (0 for none, or a class staff revoked)."""
+        return self.head_start_s.get(t.priority, 0.0) if t.priority else 0.0
 
     def line_of(self, t: Ticket) -> Line:
         if t.target_window is not None:
@@ -91,12 +91,42 @@ class EngineState:
         return self.lines[t.series]
 
     def enqueue(self, t: Ticket) -> None:
+        """Put a waiting ticket in its line with its key: effective time − head start, or for a booking
+        checked in before its slot, no head start until the slot starts (`hallcore.ordering`)."""
         t.qtoken += 1
-        self.line_of(t).push(t, self.rank_of(t))
+        since = t.since.timestamp()
+        hs = self.head_start(t)
+        absolute = t.priority in self.absolute
+        if t.slot_at is not None:
+            key = since
+            slot = t.slot_at.timestamp()
+            due = (slot, order_key(slot, hs))
+        else:
+            key = order_key(since, hs)
+            due = None
+        t.key = (key, t.key[1], t.key[2])
+        self.line_of(t).push(t, key, absolute=absolute, due=due)
+
+    def ahead_of_new(self, t: Ticket, now: dt.datetime) -> int:
+        """How many in its line the order puts before a ticket joining now (`t` is not in the line yet)."""
+        line = self.line_of(t)
+        hs = 0.0 if t.slot_at is not None else self.head_start(t)
+        absolute = t.slot_at is None and t.priority in self.absolute
+        if hs == 0 and not absolute:
+            return line.count  # every key waiting is at or before its effective time, so before now
+        line.promote(now.timestamp(), self.tickets)
+        key = order_key(t.since.timestamp(), hs)
+        if absolute:
+            return sum(1 for e in line.absolute if e[:3] < (key, t.key[1], 0) and line.valid(e, self.tickets))
+        before = line.count_before((key, t.key[1], 0), self.tickets)
+        # Absolute tickets go first whatever their key (within their run limit).
+        return before + sum(
+            1 for e in line.absolute if e[:3] >= (key, t.key[1], 0) and line.valid(e, self.tickets)
+        )
 
     def dequeue(self, t: Ticket) -> None:
-        """Call before a waiting ticket changes state or line."""
-        self.line_of(t).removed(self.rank_of(t))
+        """Call before a waiting ticket changes state, line or key."""
+        self.line_of(t).removed(t.id)
         t.qtoken += 1
 
     def series_of_window(self, number: int) -> tuple[str, ...]:
@@ -112,9 +142,25 @@ class EngineState:
             )
         return w.series + tuple(extra)
 
+    def rules(self, *, strict: bool) -> WindowRules:
+        """How a window chooses (`hallcore.ordering.choose`), its series merged or in strict order."""
+        return WindowRules(strict, self.config.priority.absolute_in_row, self.bound_s)
+
+    def rules_for(self, number: int) -> WindowRules:
+        return self.rules(strict=self.config.window_by_number[number].strict_series_order)
+
+    def named_lines_of(self, number: int) -> tuple[int, ...]:
+        """The windows whose tickets transferred by name this window calls: its own, then those of the windows
+        it covers (A/B takeover: what is left goes back at end-takeover, as it never left their line)."""
+        return (number, *self.windows[number].taken_over)
+
     def lines_for(self, number: int) -> list[Line]:
-        """The lines a window calls from, in order: tickets transferred to it by name, then its series."""
-        return [self.window_lines[number], *(self.lines[s] for s in self.series_of_window(number))]
+        """The lines a window calls from, in order: tickets transferred to it (or to a window it covers) by
+        name, then its series."""
+        return [
+            *(self.window_lines[n] for n in self.named_lines_of(number)),
+            *(self.lines[s] for s in self.series_of_window(number)),
+        ]
 
     def waiting_of(self, *series: str) -> dict[str, int]:
         return {s: self.lines[s].count for s in dict.fromkeys(series) if s in self.lines}

@@ -39,6 +39,9 @@ def ticket_view(s: EngineState, t: Ticket) -> TicketView:
         call_reason=r.text if r else "",
         call_reason_en=r.text_en if r else "",
         target_window=t.target_window,
+        claimed=t.claimed,
+        class_check=t.class_check,
+        requeues=t.requeues,
     )
 
 

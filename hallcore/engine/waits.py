@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from hallcore.engine.state import OPEN, WAITING, EngineState
-from hallcore.estimates import WaitEstimate, estimate_wait, expected_jumps, passed_by_lower
+from hallcore.engine.state import OPEN, EngineState
+from hallcore.estimates import WaitEstimate, estimate_wait, expected_passers
 from hallcore.model import Ticket
-from hallcore.ordering import NORMAL_RANK, Line
 
 
 def estimate_for(s: EngineState, series: str, ahead: int) -> WaitEstimate:
@@ -18,56 +17,40 @@ def estimate_for(s: EngineState, series: str, ahead: int) -> WaitEstimate:
 
 
 def estimate_new(s: EngineState, t: Ticket, ahead: int, now: dt.datetime) -> WaitEstimate:
-    """The wait of a ticket joining its line now, counting who is expected to pass it: priority arrivals for
-    a normal ticket, tickets reaching the anti-starvation or priority-run limits for a priority ticket
-    (`hallcore.estimates`, "what the people ahead do not show")."""
+    """The wait of a ticket joining its line now, counting who is expected to pass it: arrivals of classes
+    with a longer head start than its own, soon enough to get a smaller key (`hallcore.estimates`)."""
     mean, cv = handle_stats(s, t.series)
     cap = series_capacity(s, t.series)
-    rank = s.rank_of(t)
-    policy = s.config.priority
-    if rank == NORMAL_RANK:
-        rate = s.priority_arrivals.rate(t.series, now.timestamp())
-        extra = expected_jumps(ahead, mean, cap, rate, policy.aging_limit_min)
-        return estimate_wait(ahead, mean, cap, cv=cv, extra=extra)
-    line = s.line_of(t)
-    lower_total = sum(n for r, n in line.rank_counts.items() if r > rank)
-    passed = passed_by_lower(
-        ahead,
-        mean,
-        cap,
-        lambda until_s: joined_by(s, line, until_s, rank),
-        lower_total,
-        now.timestamp(),
-        policy.aging_limit_min,
-        policy.max_priority_in_row,
-    )
-    return estimate_wait(ahead + passed, mean, cap, cv=cv)
+    extra = expected_passers(ahead, mean, cap, passer_streams(s, t, now))
+    if t.priority in s.absolute and t.slot_at is None:
+        # Absolute tickets let one other in after every N of them.
+        extra += ahead // s.config.priority.absolute_in_row
+    return estimate_wait(ahead, mean, cap, cv=cv, extra=extra)
 
 
-def joined_by(s: EngineState, line: Line, until_s: float, rank: int) -> int:
-    """Waiting tickets of `line` ranked after `rank` that joined at or before `until_s`: a walk of the by-time
-    heap that skips every subtree starting later, so it costs O(those counted + stale)."""
-    heap = line.by_since
-    tickets = s.tickets
-    count = 0
-    todo = [0] if heap else []
-    while todo:
-        i = todo.pop()
-        since_s, _key, tid, token = heap[i]
-        if since_s > until_s:
+def passer_streams(s: EngineState, t: Ticket, now: dt.datetime) -> list[tuple[float, float]]:
+    """(arrivals per minute, minutes within which an arrival passes `t`) for each class of its series."""
+    # A booking checked in before its slot has no head start yet: counted as a walk-in (it may do better).
+    own = 0.0 if t.slot_at is not None else s.head_start(t) / 60
+    own_absolute = t.slot_at is None and t.priority in s.absolute
+    out = []
+    for pc in s.config.priority_classes:
+        rate = s.priority_arrivals.rate(arrival_key(t.series, pc.id), now.timestamp())
+        if rate <= 0:
             continue
-        x = tickets.get(tid)
-        if x is not None and x.state is WAITING and x.qtoken == token and s.rank_of(x) > rank:
-            count += 1
-        for child in (2 * i + 1, 2 * i + 2):
-            if child < len(heap):
-                todo.append(child)
-    return count
+        # An absolute class passes within the longest head start; another, by the difference of head starts.
+        window = s.bound_s / 60 if pc.absolute and not own_absolute else pc.head_start_min - own
+        out.append((rate, window))
+    return out
+
+
+def arrival_key(series: str, priority: str) -> str:
+    return f"{series}/{priority}"
 
 
 def note_arrival(s: EngineState, t: Ticket) -> None:
-    if s.rank_of(t) != NORMAL_RANK:
-        s.priority_arrivals.record(t.series, t.issued_at.timestamp())
+    if t.priority and (s.head_start(t) > 0 or t.priority in s.absolute):
+        s.priority_arrivals.record(arrival_key(t.series, t.priority), t.issued_at.timestamp())
 
 
 def handle_stats(s: EngineState, series: str) -> tuple[float, float]:

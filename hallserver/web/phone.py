@@ -108,6 +108,7 @@ async def phone_page(
       <div class="row"><span data-t="state"></span><b id="state">–</b></div>
       <div id="why" class="note" hidden></div>
       <div id="missing" class="note" hidden></div>
+      <div id="noshow" class="note" hidden></div>
       <h2 data-t="calls"></h2><div id="calls"></div>
       <div id="contact" hidden><h2 data-t="contact_h"></h2><p data-t="contact_p"></p>
         <input id="phone" inputmode="tel" maxlength="11" placeholder="13800000000">

@@ -279,6 +279,7 @@ def busy_morning(hall: LiveServer, start: dt.datetime, n: int = 10, seed: int = 
         if i % 4 == 3:
             recalls = 0
             while True:
+                hall.clock.advance(hall.config.no_show.min_recall_gap_s)  # people walk slowly
                 r = hall.act(hall.counter, "no-show")
                 if r.status_code == 200:
                     break

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from hallcore.config import (
+    ClosedWindowTransfer,
     DayHours,
     Department,
     Hall,
@@ -17,6 +18,7 @@ from hallcore.config import (
     PriorityPolicy,
     Question,
     Series,
+    TransferPolicy,
     Window,
 )
 
@@ -27,14 +29,24 @@ MONDAY_9 = dt.datetime(2026, 11, 23, 9, 0, tzinfo=SHANGHAI)
 WEEKDAY = DayHours(dt.time(8, 30), dt.time(17, 30))
 
 
+#: Head starts of the small hall's classes in minutes (DOMAIN.md's examples).
+HEAD_STARTS = {"appointment": 60, "elderly": 20, "military": 30}
+
+
 def small_hall(
     *,
-    aging_limit_min: int | None = 30,
-    max_priority_in_row: int | None = None,
+    head_starts: dict[str, int] | None = None,
+    absolute: tuple[str, ...] = (),
+    absolute_in_row: int = 3,
+    strict_series_order: bool = False,
     max_recalls: int = 2,
-    requeue_behind: int = 3,
+    min_recall_gap_s: int = 30,
+    max_requeues: int = 2,
+    to_closed_window: ClosedWindowTransfer = ClosedWindowTransfer.REFUSE,
     matter_cap: int | None = None,
 ) -> HallConfig:
+    """Three series, three windows (1 and 2 an A/B pair, 3 a 综合窗口 for C, A, B), three classes."""
+    hs = HEAD_STARTS | (head_starts or {})
     hukou_check = Precheck(
         questions=(
             Question(
@@ -74,13 +86,28 @@ def small_hall(
         windows=(
             Window(1, "户籍窗口", "gov", ("A",), led_address=1, partner=2),
             Window(2, "社保窗口", "gov", ("B",), led_address=2, partner=1),
-            Window(3, "综合窗口", "gov", ("C", "A", "B"), led_address=3),
+            Window(
+                3, "综合窗口", "gov", ("C", "A", "B"), led_address=3, strict_series_order=strict_series_order
+            ),
         ),
-        priority_classes=(
-            PriorityClass("appointment", "预约", "booking", rank=0, kiosk_selectable=False),
-            PriorityClass("elderly", "老年人", "elderly 70+", rank=1),
-            PriorityClass("military", "军人", "military", rank=1),
+        priority_classes=tuple(
+            PriorityClass(
+                cid,
+                name,
+                name_en,
+                head_start_min=hs[cid],
+                absolute=cid in absolute,
+                kiosk_selectable=cid != "appointment",
+            )
+            for cid, name, name_en in (
+                ("appointment", "预约", "booking"),
+                ("elderly", "老年人", "elderly 70+"),
+                ("military", "军人", "military"),
+            )
         ),
-        priority=PriorityPolicy(aging_limit_min=aging_limit_min, max_priority_in_row=max_priority_in_row),
-        no_show=NoShowPolicy(max_recalls=max_recalls, requeue_behind=requeue_behind),
+        priority=PriorityPolicy(absolute_in_row=absolute_in_row),
+        no_show=NoShowPolicy(
+            max_recalls=max_recalls, min_recall_gap_s=min_recall_gap_s, max_requeues=max_requeues
+        ),
+        transfer=TransferPolicy(to_closed_window=to_closed_window),
     )

@@ -56,6 +56,7 @@ def test_login_call_recall_start_finish_rating_from_buttons(
     assert "按顺序" in c.app.window.main.reason.text()
     c.until(lambda: bus.keypad.ticket == a1[-3:] or bus.keypad.ticket == a1)
     c.until(lambda: c.app.window.main.waiting.count() == 1)
+    live.clock.advance(live.config.no_show.min_recall_gap_s)  # people need time to walk to the window
     c.click("recall")
     c.until(lambda: c.flow.current is not None and c.flow.current.recalls == 1)
     assert c.app.window.main.recalls.text() == "重呼 1/2"
@@ -129,12 +130,18 @@ def test_every_action_from_keypad_frames(
     c.until(lambda: bus.strip.text() == "欢迎光临")
     a1, a2, a3 = c.queue(desk, 3)
     press(KeyCode.NEXT, then=lambda: bus.strip.text() == f"请{a1}号到1号窗口")
+    gap = live.config.no_show.min_recall_gap_s  # people need time to walk to the window
     for n in (1, 2):
+        live.clock.advance(gap)
         press(KeyCode.RECALL, then=lambda: c.flow.current is not None and c.flow.current.recalls == n)  # noqa: B023
+    live.clock.advance(gap)
     press(KeyCode.NO_SHOW, then=lambda: live.ticket_state(a1) == "no_show")
     c.until(lambda: bus.strip.text() == "欢迎光临")
     press(KeyCode.NEXT, then=lambda: bus.strip.text() == f"请{a2}号到1号窗口")
     press(KeyCode.START, then=lambda: bus.strip.text().startswith(f"{a2} "))
+    partner = live.station("counter", "partner", window=2)  # a transfer to a closed window is refused
+    live.login_counter(partner)
+    assert live.act(partner, "open").status_code == 200
     press(KeyCode.TRANSFER, "2", lambda: live.ticket_state(a2) == "waiting")  # to window 2 (the A/B partner)
     c.until(lambda: bus.strip.text() == "欢迎光临")
     press(KeyCode.NEXT, then=lambda: bus.strip.text() == f"请{a3}号到1号窗口")
@@ -184,8 +191,10 @@ def test_forms_transfer_specific_requeue_pause_takeover_close(
     c.click("call_next")
     c.until(lambda: c.flow.held_label == a1)
     for n in (1, 2):
+        live.clock.advance(live.config.no_show.min_recall_gap_s)
         c.click("recall")
         c.until(lambda: c.flow.current is not None and c.flow.current.recalls == n)  # noqa: B023
+    live.clock.advance(live.config.no_show.min_recall_gap_s)
     c.click("no_show")
     c.until(lambda: live.ticket_state(a1) == "no_show")
     c.click("requeue")

@@ -57,15 +57,21 @@ def test_vendor_485_keypad_drives_the_window(
         c.until(lambda: bus.strip.text() == f"请{a1}号到1号窗口")
         shown = f"[{KEYPAD}] waiting 002 ticket {a1[-3:]}"
         c.until(lambda: vendor.keypads[KEYPAD].render() == shown)
+        gap = live.config.no_show.min_recall_gap_s  # people need time to walk to the window
         for n in (1, 2):
+            live.clock.advance(gap)
             vendor.press(KEYPAD, 0x0D)  # 重呼 (recall)
             c.until(lambda: c.flow.current is not None and c.flow.current.recalls == n)  # noqa: B023
             c.until(lambda: not c.flow.busy)
+        live.clock.advance(gap)
         vendor.press(KEYPAD, 0x06, 0x0F)  # 弃号 + confirm (no-show)
         c.until(lambda: live.ticket_state(a1) == "no_show")
         c.until(lambda: bus.strip.text() == "欢迎光临")
         vendor.press(KEYPAD, 0x0C)
         c.until(lambda: bus.strip.text() == f"请{a2}号到1号窗口")
+        partner = live.station("counter", "partner", window=2)  # a transfer to a closed window is refused
+        live.login_counter(partner)
+        assert live.act(partner, "open").status_code == 200
         vendor.press(KEYPAD, 2, 0x13)  # digits then 转移 (transfer to window 2)
         c.until(lambda: live.ticket_state(a2) == "waiting")
         c.until(lambda: bus.strip.text() == "欢迎光临")

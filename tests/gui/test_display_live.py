@@ -82,6 +82,7 @@ def test_a_recall_is_announced_again(
     w1, _ = call_one(live, desk, 1, "A")
     run_until(qtbot, lambda: len(board.voice.started) == 1)
     board.scheduler.run_all()
+    live.clock.advance(live.config.no_show.min_recall_gap_s)  # people need time to walk to the window
     r = live.act(w1, "recall")
     assert r.status_code == 200, r.text
     run_until(qtbot, lambda: len(board.voice.started) == 2)

@@ -217,6 +217,9 @@ def fill_random(h: Harness, days: list[dt.date], seed: int) -> None:
                 "estimate_high": None,
                 "rated": 0,
                 "qtoken": 0,
+                "slot_at": None,
+                "claimed": "",
+                "class_check": "",
             }
             conn.execute(rows.TICKETS.upsert, [row[c] for c in rows.TICKETS.columns])
             if called and rnd.random() < 0.8:

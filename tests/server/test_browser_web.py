@@ -217,6 +217,43 @@ def test_phone_page_updates_live_and_alerts(hall: LiveServer, browser: Any, arti
     ctx.close()
 
 
+def test_phone_page_explains_the_requeue_limit(
+    hall: LiveServer, browser: Any, artifacts: pathlib.Path
+) -> None:
+    hall.login_counter()
+    hall.act(hall.counter, "open")
+    mine = issue(hall)
+    tid = mine["ticket"]["id"]
+    ctx = browser.new_context(viewport={"width": 360, "height": 740}, is_mobile=True, has_touch=True)
+    page = ctx.new_page()
+    page.goto(f"{hall.url}/s/{mine['token']}")
+    note = (
+        "() => document.getElementById('noshow').hidden ? '' : document.getElementById('noshow').textContent"
+    )
+    limit = hall.config.no_show.max_requeues
+    for back in range(limit + 1):
+        assert hall.act(hall.counter, "call-next").status_code == 200
+        for _ in range(hall.config.no_show.max_recalls):
+            hall.clock.advance(hall.config.no_show.min_recall_gap_s)
+            assert hall.act(hall.counter, "recall").status_code == 200
+        hall.clock.advance(hall.config.no_show.min_recall_gap_s)
+        assert hall.act(hall.counter, "no-show").status_code == 200
+        if back < limit:
+            page.wait_for_function(f"() => ({note})().includes('还可 {limit - back} 次')", timeout=TIMEOUT_MS)
+            assert hall.post(hall.counter, f"/api/tickets/{tid}/requeue").status_code == 200
+            page.wait_for_function("() => document.getElementById('noshow').hidden", timeout=TIMEOUT_MS)
+    page.wait_for_function(f"() => ({note})().includes('请重新取号')", timeout=TIMEOUT_MS)
+    assert page.text_content("#noshow") == f"您已过号重排 {limit} 次，这张票不能再排队，请重新取号。"
+    refused = hall.post(hall.counter, f"/api/tickets/{tid}/requeue")
+    assert refused.status_code == 409
+    assert refused.json()["error"] == "requeue_limit"
+    assert "请重新取号" in refused.json()["message"]
+    shot(page, artifacts, "phone-requeue-limit")
+    page.goto(f"{hall.url}/s/{mine['token']}?lang=en")
+    page.wait_for_function(f"() => ({note})().includes('take a new ticket')", timeout=TIMEOUT_MS)
+    ctx.close()
+
+
 def test_booking_made_on_the_page_checks_in(hall: LiveServer, browser: Any, artifacts: pathlib.Path) -> None:
     ctx = browser.new_context(viewport={"width": 360, "height": 800}, is_mobile=True)
     page = ctx.new_page()

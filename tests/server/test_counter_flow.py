@@ -125,7 +125,7 @@ def test_unreachable_keeps_the_id_and_the_retry_reuses_it(
     assert render(flow.notice, catalog()) == "“叫号”已重发成功"
 
 
-def test_allowed_actions_follow_the_window(flow: CounterFlow, hall: Station) -> None:
+def test_allowed_actions_follow_the_window(flow: CounterFlow, hall: Station, live: LiveServer) -> None:
     assert flow.allowed(Action.LOGIN)
     assert not flow.allowed(Action.CALL_NEXT)
     login_and_open(flow, hall)
@@ -138,6 +138,7 @@ def test_allowed_actions_follow_the_window(flow: CounterFlow, hall: Station) -> 
     assert not flow.allowed(Action.PAUSE)
     assert not flow.allowed(Action.LOGOUT)
     for _ in range(2):
+        live.clock.advance(live.config.no_show.min_recall_gap_s)  # people need time to walk to the window
         act(flow, hall, Action.RECALL, "recall")
     assert flow.allowed(Action.NO_SHOW)
     flow.set_connection("reconnecting")
@@ -215,6 +216,7 @@ def test_counts_are_today_and_this_window_only(flow: CounterFlow, hall: Station,
     login_and_open(flow, hall)
     issue(hall, 2)
     for action in ("call_next", "recall", "start_serving", "finish"):
+        live.clock.advance(live.config.no_show.min_recall_gap_s if action == "recall" else 0)
         assert isinstance(hall(action, 1), WindowResult)
     events = live.event_log()
     for _seq, ev in events:

@@ -200,7 +200,9 @@ CALL = TicketChanged(MONDAY_9, "called", dataclasses.replace(TICKET, state="call
 
 @pytest.mark.asyncio
 async def test_reads(server: Server, hall: HttpHall) -> None:
-    cand = replies.Candidate(TICKET, "优先：老年人", "priority: elderly", 31.5, True)
+    cand = replies.Candidate(
+        TICKET, "优先: 老年人（提前 20 分钟）", "priority: elderly (20 min head start)", 31.5, 20
+    )
     server.reply("GET", "/api/windows/1/candidates", 200, [encode(cand)])
     server.reply("GET", "/api/windows", 200, [encode(WINDOW)])
     status = replies.TicketStatus(

@@ -66,7 +66,9 @@ def test_county_hall_loads_with_its_shape() -> None:
         "key_project",
     }
     assert not config.class_by_id["appointment"].kiosk_selectable
-    assert config.class_by_id["appointment"].rank == 0
+    assert config.class_by_id["appointment"].head_start_min == 20
+    assert config.class_by_id["military"].absolute
+    assert config.warnings == ()
     materials = [m for matter in config.matters for m in matter.precheck.materials]
     assert any(m.tolerable for m in materials)
     assert all(m.where for m in materials)
@@ -484,3 +486,51 @@ def test_times_dates_and_enums_accept_their_toml_forms() -> None:
     assert config.hall.holidays == (dt.date(2026, 10, 1), dt.date(2026, 10, 2))
     assert config.matters[0].kind is MatterKind.PROMISED
     assert isinstance(config.matters[0].precheck.materials, tuple)
+
+
+# --- settings of an earlier hallq ------------------------------------------------------------------------
+
+
+def test_old_aging_settings_load_with_a_warning_and_the_nearest_head_starts(
+    tmp_path: pathlib.Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    text = doc_examples()[0]
+    text = text.replace("head_start_min = 60", "rank = 0").replace("head_start_min = 20", "rank = 2")
+    text += "\n[priority]\naging_limit_min = 25\nmax_priority_in_row = 3\n\n[no_show]\nrequeue_behind = 3\n"
+    path = tmp_path / "old.toml"
+    path.write_text(text, encoding="utf-8")
+    config = read_config(path)
+    assert {c.id: c.head_start_min for c in config.priority_classes} == {"appointment": 45, "elderly": 25}
+    assert config.priority.absolute_in_row == 3
+    assert len(config.warnings) == 3
+    aging, in_row, behind = config.warnings
+    assert aging.startswith(
+        f"{path}: priority.aging_limit_min = 25 and priority_classes[].rank: replaced by head starts:"
+    )
+    assert "appointment 45, elderly 25" in aging
+    assert "replaced by head starts" in in_row
+    assert "absolute_in_row = 3" in in_row
+    assert "no_show.requeue_behind = 3" in behind
+    assert check_config.main([str(path)]) == 0
+    out = capsys.readouterr().out
+    assert out.count("  warning: ") == 3
+
+
+def test_ranks_without_an_aging_limit_took_the_old_default() -> None:
+    data = small_hall()
+    for c in data["priority_classes"]:
+        c["rank"] = c.pop("head_start_min") // 60  # appointment 1, elderly 0
+    config = parse_config(data, "hall.toml")
+    assert {c.id: c.head_start_min for c in config.priority_classes} == {"appointment": 30, "elderly": 40}
+    assert "priority_classes[].rank: replaced by head starts" in config.warnings[0]
+    assert [set(c) & {"rank", "head_start_min"} for c in data["priority_classes"]] == [
+        {"rank"}
+    ] * 2  # untouched
+
+
+def test_a_new_file_has_no_warnings_and_head_starts_are_checked() -> None:
+    data = small_hall()
+    assert parse_config(data, "hall.toml").warnings == ()
+    data["priority_classes"][0]["head_start_min"] = 3000
+    (issue,) = issues_of(data)
+    assert (issue.key, issue.expected) == ("priority_classes[0].head_start_min", "a value from 0 to 1440")

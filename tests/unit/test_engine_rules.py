@@ -273,32 +273,59 @@ def test_priority_then_issue_order_with_reasons() -> None:
     a = h.issue()
     b = h.issue(priority="elderly")
     assert h.call(2) == (b, CallReasonKind.PRIORITY)
+    assert h.e.find_ticket(b, h.now).call_reason.text == "优先: 老年人（提前 20 分钟）"  # type: ignore[union-attr]
     h.serve(2)
     assert h.call(2) == (a, CallReasonKind.SERIES_ORDER)
 
 
-def test_aging_lets_a_long_wait_go_before_priority() -> None:
-    h = Hall(aging_limit_min=30)
+def test_a_head_start_goes_ahead_of_those_who_came_up_to_that_much_earlier() -> None:
+    h = Hall()  # elderly: 20 minutes
     h.open(2)
-    a = h.issue()
-    h.later(31)
-    h.issue(priority="elderly")
-    label, reason = h.call(2)
-    assert (label, reason) == (a, CallReasonKind.WAITED_OVER_LIMIT)
-    assert "30" in h.e.find_ticket(a, h.now).call_reason.text  # type: ignore[union-attr]
+    early = h.issue()  # 09:00
+    h.later(10)
+    mid = h.issue()  # 09:10
+    h.later(19)
+    elderly = h.issue(priority="elderly")  # 09:29: key 09:09
+    got = []
+    for _ in range(3):
+        got.append(h.call(2))
+        h.serve(2)
+    assert got == [
+        (early, CallReasonKind.SERIES_ORDER),
+        (elderly, CallReasonKind.PRIORITY),
+        (mid, CallReasonKind.SERIES_ORDER),
+    ]
 
 
-def test_strict_priority_without_aging() -> None:
-    h = Hall(aging_limit_min=None)
+def test_a_bigger_head_start_goes_first_among_classes() -> None:
+    h = Hall()
     h.open(2)
-    h.issue()
-    h.later(120)
-    b = h.issue(priority="military")
-    assert h.call(2)[0] == b
+    elderly = h.issue(priority="elderly")  # 09:00, key 08:40
+    h.later(5)
+    military = h.issue(priority="military")  # 09:05, key 08:35
+    assert h.call(2)[0] == military
+    h.serve(2)
+    assert h.call(2)[0] == elderly
 
 
-def test_at_most_n_priority_calls_in_a_row() -> None:
-    h = Hall(aging_limit_min=None, max_priority_in_row=2)
+def test_an_absolute_class_goes_next_but_never_past_the_longest_head_start() -> None:
+    h = Hall(absolute=("military",))  # longest head start: the booking's 60 minutes
+    h.open(2)
+    normal = h.issue()  # 09:00
+    h.later(40)
+    military = h.issue(priority="military")  # 09:40: 40 minutes after the normal ticket, within 60
+    assert h.call(2) == (military, CallReasonKind.ABSOLUTE)
+    assert h.e.find_ticket(military, h.now).call_reason.text == "优先: 军人（优先叫号）"  # type: ignore[union-attr]
+    h.serve(2)
+    h.later(30)
+    late = h.issue(priority="military")  # 10:10: 70 minutes after the normal one: it may not pass it
+    assert h.call(2) == (normal, CallReasonKind.SERIES_ORDER)
+    h.serve(2)
+    assert h.call(2) == (late, CallReasonKind.ABSOLUTE)
+
+
+def test_at_most_n_absolute_calls_in_a_row() -> None:
+    h = Hall(absolute=("elderly",), absolute_in_row=2)
     h.open(2)
     normal = h.issue()
     prio = [h.issue(priority="elderly") for _ in range(3)]
@@ -310,22 +337,47 @@ def test_at_most_n_priority_calls_in_a_row() -> None:
     assert calls[2][1] is CallReasonKind.NORMAL_AFTER_PRIORITY_RUN
 
 
-def test_combined_window_follows_its_series_order() -> None:
-    h = Hall(aging_limit_min=None)
-    h.open(3)  # serves C, A, B in that order
+def test_a_combined_window_merges_its_series_by_key() -> None:
+    h = Hall()
+    h.open(3)  # serves C, A, B
     b = h.issue("sb01")
+    h.later(1)
     a = h.issue("hj01")
+    h.later(1)
+    cc = h.issue("zh01")
+    h.later(1)
+    elderly_b = h.issue("sb01", priority="elderly")
+    got = []
+    for _ in range(4):
+        got.append(h.call(3)[0])
+        h.serve(3)
+    assert got == [elderly_b, b, a, cc]
+
+
+def test_strict_series_order_with_a_bound() -> None:
+    h = Hall(strict_series_order=True)  # window 3 takes C, then A, then B; the bound is 60 minutes
+    h.open(3)
+    b = h.issue("sb01")  # 09:00
+    h.later(1)
+    a = h.issue("hj01")
+    h.later(1)
     cc = h.issue("zh01")
     got = []
     for _ in range(3):
-        got.append(h.call(3)[0])
+        got.append(h.call(3))
         h.serve(3)
-    assert got == [cc, a, b]
+    assert [x[0] for x in got] == [cc, a, b]
+    old_b = h.issue("sb01")  # 09:02
+    h.later(61)
+    new_c = h.issue("zh01")  # 10:03: more than 60 minutes after the B ticket, so it may not pass it
+    assert h.call(3)[0] == old_b
+    h.serve(3)
+    assert h.call(3)[0] == new_c
 
 
 def test_call_next_is_O_log_n_not_a_scan() -> None:
     # Behaviour, not timing: the stale heap entries left by calls are dropped lazily and never called.
-    h = Hall(aging_limit_min=None)
+    h = Hall()
     h.open(2)
     labels = [h.issue() for _ in range(50)]
     got = []
@@ -362,22 +414,31 @@ def test_window_state_refusals() -> None:
     refused(h.do(c.CloseWindow(2)), RefusalCode.BAD_TRANSITION)
 
 
-def test_recall_then_no_show_then_requeue_behind_k() -> None:
-    h = Hall(aging_limit_min=None, max_recalls=2, requeue_behind=2)
+def test_recall_then_no_show_then_requeue_at_the_return_time_with_the_class() -> None:
+    h = Hall(max_recalls=2)
     h.open(2)
-    first = h.issue()
-    others = [h.issue() for _ in range(4)]
+    first = h.issue(priority="elderly")
+    h.later(1)
+    before = [h.issue() for _ in range(2)]
     assert h.call(2)[0] == first
+    h.later(1)
     refused(h.do(c.MarkNoShow(2)), RefusalCode.RECALLS_NOT_EXHAUSTED)
     assert ok(h.do(c.Recall(2))).ticket.recalls == 1  # type: ignore[union-attr]
+    h.later(1)
     ok(h.do(c.Recall(2)))
+    h.later(1)
     ok(h.do(c.MarkNoShow(2)))
+    h.later(25)  # 09:29: back, with the elderly head start of 20 minutes from now: key 09:09
+    after = [h.issue() for _ in range(1)]
     ok(h.do(c.RequeueNoShow(first)))
+    t = h.e.find_ticket(first, h.now)
+    assert t is not None
+    assert (t.priority, t.requeues, t.since) == ("elderly", 1, h.now)
     got = []
-    for _ in range(5):
+    for _ in range(4):
         got.append(h.call(2)[0])
         h.serve(2)
-    assert got == [others[0], others[1], first, others[2], others[3]]
+    assert got == [*before, first, *after]
 
 
 def test_requeue_only_the_same_day() -> None:
@@ -385,13 +446,14 @@ def test_requeue_only_the_same_day() -> None:
     h.open(2)
     label = h.issue()
     h.call(2)
+    h.later(0.5)
     ok(h.do(c.MarkNoShow(2)))
     h.now += dt.timedelta(days=1)
     refused(h.do(c.RequeueNoShow(f"2026-11-23/{label}")), RefusalCode.NOT_SAME_DAY)
 
 
 def test_transfer_keeps_number_issue_time_and_place() -> None:
-    h = Hall(aging_limit_min=None)
+    h = Hall()
     h.open(1, 2)
     early_b = h.issue("sb01")
     h.later(5)
@@ -466,6 +528,96 @@ def test_ab_takeover() -> None:
     refused(h.do(c.TakeOver(1, 2)), RefusalCode.WINDOW_CLOSED)
 
 
+def test_staff_confirm_or_revoke_a_claimed_class() -> None:
+    h = Hall()
+    h.open(1, 2)
+    normal = h.issue()
+    h.later(1)
+    claimed = h.issue(priority="elderly")
+    other = h.issue(priority="military")
+    assert normal in refused(h.do(c.ReviewClass(2, normal, confirm=True)), RefusalCode.NO_CLASS).message
+    refused(h.do(c.ReviewClass(1, claimed, confirm=False, reason="未满 70 周岁")), RefusalCode.NOT_AT_WINDOW)
+    refused(h.do(c.ReviewClass(2, claimed, confirm=False, reason=" ")), RefusalCode.REASON_REQUIRED)
+    refused(h.do(c.ReviewClass(2, "B999", confirm=True)), RefusalCode.UNKNOWN_TICKET)
+    refused(h.do(c.ReviewClass(9, claimed, confirm=True)), RefusalCode.UNKNOWN_WINDOW)
+    # Revoked while waiting: the normal key, behind the ticket that came a minute before it.
+    revoked = ok(h.do(c.ReviewClass(2, claimed, confirm=False, reason="未满 70 周岁", staff="c2")))
+    (event,) = revoked.events
+    assert isinstance(event, TicketChanged)
+    assert (event.action, event.note) == ("class_revoked", "老年人：未满 70 周岁（c2）")
+    assert (event.ticket.priority, event.ticket.claimed, event.ticket.class_check) == (
+        "",
+        "elderly",
+        "revoked",
+    )
+    refused(h.do(c.ReviewClass(2, claimed, confirm=True)), RefusalCode.BAD_TRANSITION)
+    assert h.call(2) == (other, CallReasonKind.PRIORITY)
+    confirmed = ok(h.do(c.ReviewClass(2, other, confirm=True)))
+    assert confirmed.events[0].action == "class_confirmed"  # type: ignore[attr-defined]
+    assert h.e.find_ticket(other, h.now).class_check == "confirmed"  # type: ignore[union-attr]
+    h.serve(2)
+    refused(h.do(c.ReviewClass(2, other, confirm=False, reason="x")), RefusalCode.WRONG_STATE)
+    assert h.call(2)[0] == normal
+    h.serve(2)
+    assert h.call(2)[0] == claimed
+
+
+def test_recall_gap_and_requeue_limit() -> None:
+    h = Hall(max_recalls=1, min_recall_gap_s=30, max_requeues=1)
+    h.open(2)
+    label = h.issue()
+    h.call(2)
+    out = refused(h.do(c.Recall(2)), RefusalCode.RECALL_TOO_SOON)
+    assert out.detail == {"ticket": label, "wait_s": 30, "gap_s": 30}
+    h.later(0.5)
+    ok(h.do(c.Recall(2)))
+    refused(h.do(c.MarkNoShow(2)), RefusalCode.RECALL_TOO_SOON)
+    h.later(0.5)
+    ok(h.do(c.MarkNoShow(2)))
+    ok(h.do(c.RequeueNoShow(label)))
+    h.call(2)
+    h.later(0.5)
+    ok(h.do(c.Recall(2)))
+    h.later(0.5)
+    ok(h.do(c.MarkNoShow(2)))
+    out = refused(h.do(c.RequeueNoShow(label)), RefusalCode.REQUEUE_LIMIT)
+    assert out.detail == {"ticket": label, "requeues": 1, "limit": 1}
+
+
+def test_transfer_to_a_closed_window_goes_to_its_series_where_the_hall_says_so() -> None:
+    from hallcore.config import ClosedWindowTransfer
+
+    h = Hall(to_closed_window=ClosedWindowTransfer.SERIES)
+    h.open(1, 3)
+    a = h.issue("hj01")
+    h.call(1)
+    out = ok(h.do(c.Transfer(1, to_window=2)))  # window 2 (B) is closed: the ticket goes to series B
+    t = out.ticket
+    assert t is not None
+    assert (t.series, t.target_window, t.state) == ("B", None, TicketState.WAITING)
+    assert "2 号窗口未开启" in out.events[0].note  # type: ignore[attr-defined]
+    assert h.call(3)[0] == a
+
+
+def test_transfer_to_a_closed_window_covered_by_its_partner_is_accepted() -> None:
+    h = Hall()
+    h.open(1, 3)
+    h.issue("zh01")
+    h.call(3)
+    ok(h.do(c.TakeOver(1, 2)))
+    ok(h.do(c.Transfer(3, to_window=2)))
+    assert h.call(1)[1] is CallReasonKind.TRANSFERRED_HERE
+    assert h.e.find_ticket("C001", h.now).call_reason.text == "转入 2 号窗口（A/B 岗接管）"  # type: ignore[union-attr]
+    ok(h.do(c.CloseWindow(3)))
+    h.serve(1)
+    h.issue("zh01")
+    ok(h.do(c.OpenWindow(3, "c3")))
+    h.call(3)
+    ok(h.do(c.CloseWindow(1)))
+    out = refused(h.do(c.Transfer(3, to_window=2)), RefusalCode.WINDOW_CLOSED)
+    assert out.detail["open_windows"] == []
+
+
 def test_cancel() -> None:
     h = Hall()
     h.open(2)
@@ -538,7 +690,7 @@ def test_booking_rules() -> None:
 
 
 def test_check_in_on_time_early_late_wrong_day() -> None:
-    h = Hall(aging_limit_min=None)
+    h = Hall()
     ok(book(h, "ON"))
     ok(book(h, "LATE", at=dt.time(9, 0), person="p2"))
     ok(book(h, "EARLY", at=dt.time(15, 0), person="p3"))
@@ -554,7 +706,17 @@ def test_check_in_on_time_early_late_wrong_day() -> None:
     assert late.ticket.priority == ""  # late bookings become walk-ins
     assert h.e.bookings["ON"].state is BookingState.CHECKED_IN
     h.open(2)
+    # Checked in before its 10:00 slot: a walk-in until then, due from 10:00 with its head start.
+    assert on.ticket.slot_at == dt.datetime(2026, 11, 24, 10, 0, tzinfo=SHANGHAI)
+    walk_in = h.issue()
+    assert h.call(2) == (on.ticket.label, CallReasonKind.SERIES_ORDER)  # checked in first
+    ok(h.do(c.Transfer(2, to_series="B")))  # keeps its check-in time and its slot
+    h.now = dt.datetime(2026, 11, 24, 10, 0, tzinfo=SHANGHAI)
     assert h.call(2) == (on.ticket.label, CallReasonKind.BOOKING_DUE)
+    h.serve(2)
+    assert h.call(2)[0] == late.ticket.label
+    h.serve(2)
+    assert h.call(2)[0] == walk_in
 
 
 def test_booking_only_saturday_accepts_check_ins() -> None:
@@ -613,7 +775,7 @@ def test_not_bookable() -> None:
 
 
 def test_restore_gives_the_same_queue() -> None:
-    h = Hall(aging_limit_min=None)
+    h = Hall()
     h.open(2, 3)
     for i in range(12):
         h.issue(["sb01", "zh01", "hj01"][i % 3], priority="elderly" if i % 5 == 0 else "")
@@ -636,7 +798,7 @@ def test_restore_gives_the_same_queue() -> None:
 def test_restore_keeps_prints_handle_times_bookings_and_cases() -> None:
     """What the first restore test does not reach: a kiosk ticket waiting for its print, handle times of
     finished tickets, a booking's slot, a 差评 case still open."""
-    h = Hall(aging_limit_min=None)
+    h = Hall()
     h.open(2)
     for _ in range(3):
         h.issue("sb01")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -19,8 +20,9 @@ from hypothesis.stateful import (
 )
 
 from hallcore import commands as c
-from hallcore.config import HallConfig
+from hallcore.config import ClosedWindowTransfer, HallConfig
 from hallcore.engine import Accepted, Engine, Refused
+from hallcore.events import TicketChanged
 from hallcore.model import AT_WINDOW, Source, TicketState
 from hallserver.configfile import read_config
 from tests.fakes.halls import small_hall
@@ -44,6 +46,19 @@ def fingerprint(e: Engine) -> str:
     )
 
 
+@dataclass(frozen=True)
+class Waiting:
+    """What the order depends on, read before a command."""
+
+    since: dt.datetime
+    slot_at: dt.datetime | None
+    priority: str
+    seq: int
+    rq: int
+    target_window: int | None
+    series: str
+
+
 class EngineMachine(RuleBasedStateMachine):
     config: HallConfig
 
@@ -60,14 +75,26 @@ class EngineMachine(RuleBasedStateMachine):
         self.classes = ["", *(p.id for p in self.config.priority_classes if p.kiosk_selectable)]
         self.booking_codes: list[str] = []
         self.token = 0
+        self.head_start = {p.id: p.head_start_min for p in self.config.priority_classes}
+        self.absolute = {p.id for p in self.config.priority_classes if p.absolute}
+        self.revoked: dict[str, str] = {}
 
     # ---- helpers ----
 
     def apply(self, cmd: c.Command) -> Accepted | Refused:
         before = fingerprint(self.engine)
         states_before = {tid: t.state for tid, t in self.engine.tickets.items()}
-        waiting_before = {tid: t for tid, t in self.engine.tickets.items() if t.state is TicketState.WAITING}
-        since_before = {tid: (t.since, t.key, t.target_window, t.series) for tid, t in waiting_before.items()}
+        candidates: dict[str, Waiting] = {}
+        streak = 0
+        if isinstance(cmd, c.CallNext) and cmd.window in self.engine.windows:
+            waiting = {
+                tid: Waiting(t.since, t.slot_at, t.priority, t.key[1], t.key[2], t.target_window, t.series)
+                for tid, t in self.engine.tickets.items()
+                if t.state is TicketState.WAITING
+            }
+            candidates = self.candidate_list(cmd.window, waiting)
+            streak = self.engine.windows[cmd.window].priority_streak
+        classes_before = {tid: t.priority for tid, t in self.engine.tickets.items()}
         out = self.engine.handle(cmd, self.now)
         if isinstance(out, Refused):
             assert fingerprint(self.engine) == before, f"refusal {out.code} changed the state"
@@ -79,30 +106,79 @@ class EngineMachine(RuleBasedStateMachine):
                     f"{t.label} called from {states_before[tid]}"
                 )
         if isinstance(cmd, c.CallNext):
-            self.check_aging(cmd.window, out, since_before)
+            assert out.ticket is not None
+            absolute_rule = self.engine.windows[cmd.window].priority_streak == streak + 1
+            self.check_order(cmd.window, out.ticket.id, candidates, absolute_rule, streak)
+        if isinstance(cmd, c.RequeueNoShow):
+            assert out.ticket is not None
+            assert out.ticket.priority == classes_before[out.ticket.id], "a re-queued ticket lost its class"
+        if isinstance(cmd, c.ReviewClass) and not cmd.confirm:
+            assert out.ticket is not None
+            (event,) = out.events
+            assert isinstance(event, TicketChanged)
+            assert event.action == "class_revoked"
+            assert cmd.reason.strip() in event.note
+            assert (cmd.staff or self.engine.windows[cmd.window].staff) in event.note
+            assert event.ticket.claimed == classes_before[out.ticket.id] != ""
+            self.revoked[out.ticket.id] = event.note
         return out
 
-    def check_aging(
-        self,
-        window: int,
-        out: Accepted,
-        before: dict[str, tuple[dt.datetime, tuple[float, int, int], int | None, str]],
-    ) -> None:
-        limit = self.config.priority.aging_limit_min
-        if limit is None:
-            return
-        assert out.ticket is not None
-        serves = set(self.engine.window_view(window).series)
-        eligible = {
-            tid: v for tid, v in before.items() if (v[2] == window) or (v[2] is None and v[3] in serves)
+    def candidate_list(self, window: int, waiting: dict[str, Waiting]) -> dict[str, Waiting]:
+        """The waiting tickets a window may call: transferred to it (or a window it covers) by name, or of a
+        series it serves."""
+        rt = self.engine.windows[window]
+        named = {window, *rt.taken_over}
+        serves = set(self.engine.series_of_window(window))
+        return {
+            tid: w
+            for tid, w in waiting.items()
+            if (w.target_window in named) or (w.target_window is None and w.series in serves)
         }
-        cutoff = self.now - dt.timedelta(minutes=limit)
-        overdue = {tid: v for tid, v in eligible.items() if v[0] <= cutoff}
-        if overdue:
-            first = min(overdue, key=lambda tid: (overdue[tid][0], overdue[tid][1]))
-            assert out.ticket.id == first, (
-                f"{out.ticket.label} called while {self.engine.tickets[first].label} waited past the limit"
+
+    def key(self, w: Waiting) -> tuple[float, int, int]:
+        """The order key by DESIGN.md §4, from the ticket's fields alone (not the engine's heaps)."""
+        hs = self.head_start.get(w.priority, 0) * 60.0 if w.priority else 0.0
+        if w.slot_at is not None:
+            if self.now < w.slot_at:
+                return (w.since.timestamp(), w.seq, w.rq)  # an early booking: no head start before its slot
+            return (w.slot_at.timestamp() - hs, w.seq, w.rq)
+        return (w.since.timestamp() - hs, w.seq, w.rq)
+
+    def effective(self, w: Waiting) -> float:
+        if w.slot_at is not None and self.now >= w.slot_at:
+            return w.slot_at.timestamp()
+        return w.since.timestamp()
+
+    def is_absolute(self, w: Waiting) -> bool:
+        return w.priority in self.absolute and (w.slot_at is None or self.now >= w.slot_at)
+
+    def check_order(
+        self, window: int, called: str, candidates: dict[str, Waiting], absolute_rule: bool, streak: int
+    ) -> None:
+        x = candidates[called]
+        label = self.engine.tickets[called].label
+        # Nobody starves: no one is passed by a ticket that came more than the longest head start after them.
+        bound = max(self.head_start.values(), default=0) * 60.0
+        for tid, y in candidates.items():
+            assert self.effective(x) - self.effective(y) <= bound, (
+                f"{label} passed {self.engine.tickets[tid].label} by more than {bound / 60:g} min"
             )
+        if absolute_rule:
+            assert self.is_absolute(x), f"{label} counted as an absolute call"
+            assert streak < self.config.priority.absolute_in_row, f"{label}: absolute past the run limit"
+            for tid, y in candidates.items():
+                if self.is_absolute(y):
+                    assert self.key(y) >= self.key(x), (
+                        f"{label} called before {self.engine.tickets[tid].label}"
+                    )
+            return
+        if self.config.window_by_number[window].strict_series_order:
+            return  # a strict window takes its series in order: only the bound above holds across them
+        for tid, y in candidates.items():
+            if not self.is_absolute(y):
+                assert self.key(y) >= self.key(x), (
+                    f"{label} called before {self.engine.tickets[tid].label}, which has a smaller key"
+                )
 
     def pick(self, data: st.DataObject, *states: TicketState) -> str | None:
         ids = sorted(tid for tid, t in self.engine.tickets.items() if t.state in states)
@@ -233,6 +309,14 @@ class EngineMachine(RuleBasedStateMachine):
         if tid:
             self.apply(c.RequeueNoShow(tid))
 
+    @rule(data=st.data(), confirm=st.booleans())
+    def review_class(self, data: st.DataObject, confirm: bool) -> None:
+        tid = self.pick(data, TicketState.WAITING, TicketState.CALLED, TicketState.SERVING)
+        if tid:
+            w = self.window(data, holding=True)
+            reason = data.draw(st.sampled_from(["", "未满 70 周岁", "无军人证件"]))
+            self.apply(c.ReviewClass(w, tid, confirm, reason, data.draw(st.sampled_from(["", "c9"]))))
+
     @rule(data=st.data())
     def cancel(self, data: st.DataObject) -> None:
         tid = self.pick(data, *TicketState)
@@ -305,6 +389,14 @@ class EngineMachine(RuleBasedStateMachine):
             assert (t.label, t.issued_at) == (label, issued_at)
 
     @invariant()
+    def revoked_classes_are_audited(self) -> None:
+        for tid, t in self.engine.tickets.items():
+            if t.class_check == "revoked":
+                assert t.priority == ""
+                assert t.claimed
+                assert tid in self.revoked, f"{t.label}'s class was revoked without a class_revoked event"
+
+    @invariant()
     def one_rating_per_ticket(self) -> None:
         assert all(n == 1 for n in self.ratings_accepted.values())
         assert set(self.engine.ratings) == set(self.ratings_accepted)
@@ -322,9 +414,26 @@ SETTINGS = settings(
 )
 
 
-@pytest.mark.parametrize(("aging", "ratio"), [(10, None), (10, 2), (None, 2), (30, None)])
-def test_small_hall(aging: int | None, ratio: int | None) -> None:
-    cfg = small_hall(aging_limit_min=aging, max_priority_in_row=ratio, max_recalls=1, matter_cap=12)
+@pytest.mark.parametrize(
+    ("absolute", "in_row", "strict", "closed"),
+    [
+        ((), 3, False, ClosedWindowTransfer.REFUSE),
+        (("military",), 1, False, ClosedWindowTransfer.SERIES),
+        (("military", "appointment"), 2, True, ClosedWindowTransfer.REFUSE),
+        ((), 3, True, ClosedWindowTransfer.SERIES),
+    ],
+)
+def test_small_hall(
+    absolute: tuple[str, ...], in_row: int, strict: bool, closed: ClosedWindowTransfer
+) -> None:
+    cfg = small_hall(
+        absolute=absolute,
+        absolute_in_row=in_row,
+        strict_series_order=strict,
+        to_closed_window=closed,
+        max_recalls=1,
+        matter_cap=12,
+    )
     run_state_machine_as_test(machine_for(cfg), settings=SETTINGS)
 
 

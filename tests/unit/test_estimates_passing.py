@@ -1,11 +1,9 @@
-"""Estimates: who passes a ticket after it is issued (priority arrivals, anti-starvation, priority runs),
-and how a shared window (综合窗口) splits its service."""
+"""Estimates: who passes a ticket after it is issued (arrivals with a longer head start, soon enough), and how
+a shared window (综合窗口) splits its service."""
 
 from __future__ import annotations
 
-import bisect
 import datetime as dt
-from collections.abc import Callable
 
 import pytest
 
@@ -16,8 +14,7 @@ from hallcore.estimates import (
     ArrivalRate,
     ServiceShares,
     estimate_wait,
-    expected_jumps,
-    passed_by_lower,
+    expected_passers,
 )
 from hallcore.model import Source
 from tests.fakes.halls import MONDAY_9, small_hall
@@ -57,29 +54,44 @@ def test_tau_must_be_positive() -> None:
         ArrivalRate(tau_min=0)
 
 
-# --- expected_jumps -----------------------------------------------------------------------------------------
+# --- expected_passers ---------------------------------------------------------------------------------------
 
 
-def test_no_priority_arrivals_no_jumps() -> None:
-    assert expected_jumps(5, 10.0, 2.0, 0.0, 30) == 0.0
-    assert expected_jumps(5, 10.0, 0.0, 0.1, 30) == 0.0
+def test_no_passers_no_extra() -> None:
+    assert expected_passers(5, 10.0, 2.0, []) == 0.0
+    assert expected_passers(5, 10.0, 2.0, [(0.0, 30)]) == 0.0
+    assert expected_passers(5, 10.0, 0.0, [(0.1, 30)]) == 0.0
+    assert expected_passers(5, 10.0, 2.0, [(0.1, 0)]) == 0.0  # a class with the same head start never passes
 
 
-def test_jumps_within_the_aging_limit() -> None:
+def test_passers_within_their_window() -> None:
     # ahead 3, mean 10, 2 windows: W0 = 17.5; share s = 0.05·10/2 = 0.25; W = 17.5/0.75 = 23.3 ≤ 30;
     # extra = 0.05 × 23.3 = 1.17 people.
-    assert expected_jumps(3, 10.0, 2.0, 0.05, 30) == pytest.approx(0.05 * 17.5 / 0.75)
+    assert expected_passers(3, 10.0, 2.0, [(0.05, 30)]) == pytest.approx(0.05 * 17.5 / 0.75)
 
 
-def test_jumps_stop_at_the_aging_limit() -> None:
-    # A long wait: priority arrivals pass only during the first 30 minutes.
-    assert expected_jumps(20, 10.0, 2.0, 0.05, 30) == pytest.approx(0.05 * 30)
-    # Without a limit they pass all along.
-    assert expected_jumps(20, 10.0, 2.0, 0.05, None) == pytest.approx(0.05 * 102.5 / 0.75)
+def test_passers_stop_at_their_window() -> None:
+    # A long wait: a class with a 30-minute head start passes only if it arrives within 30 minutes.
+    assert expected_passers(20, 10.0, 2.0, [(0.05, 30)]) == pytest.approx(0.05 * 30)
+    # With a window longer than the wait, they pass all along.
+    assert expected_passers(20, 10.0, 2.0, [(0.05, 1e9)]) == pytest.approx(0.05 * 102.5 / 0.75)
 
 
-def test_a_flood_of_priority_arrivals_is_capped() -> None:
-    extra = expected_jumps(3, 10.0, 1.0, 1.0, None)
+def test_several_classes_solve_the_wait_piece_by_piece() -> None:
+    # k = mean/cap = 5. A 20-minute class fills, a 60-minute one does not: W = 17.5 + 5·(0.02·20 + 0.04·W).
+    wait = (17.5 + 5 * 0.02 * 20) / (1 - 5 * 0.04)
+    assert 20 < wait < 60
+    got = expected_passers(3, 10.0, 2.0, [(0.02, 20), (0.04, 60)])
+    assert got == pytest.approx(0.02 * 20 + 0.04 * wait)
+    # The same as iterating W = W0 + k·Σ r·min(W, w) to its fixed point.
+    w = 17.5
+    for _ in range(200):
+        w = 17.5 + 5 * (0.02 * min(w, 20) + 0.04 * min(w, 60))
+    assert got == pytest.approx(0.02 * min(w, 20) + 0.04 * min(w, 60))
+
+
+def test_a_flood_of_passers_is_capped() -> None:
+    extra = expected_passers(3, 10.0, 1.0, [(1.0, 1e9)])
     assert extra == pytest.approx(MAX_JUMP_SHARE / 10.0 * 35 / (1 - MAX_JUMP_SHARE))
 
 
@@ -92,35 +104,6 @@ def test_extra_people_lengthen_the_estimate_and_widen_nothing_else() -> None:
     assert more.point_min > plain.point_min
     with pytest.raises(ValueError, match="extra"):
         estimate_wait(4, 10.0, 1.0, extra=-1.0)
-
-
-def joined(lower: list[float]) -> Callable[[float], int]:
-    return lambda until_s: bisect.bisect_right(lower, until_s)
-
-
-# --- passed_by_lower ---------------------------------------------------------------------------------------
-
-
-def test_nobody_lower_nobody_passes() -> None:
-    assert passed_by_lower(3, 10.0, 1.0, joined([]), 0, T0, 30, 3) == 0
-
-
-def test_lower_tickets_that_will_age_before_the_call_pass() -> None:
-    # Normal tickets joined 25, 20 and 5 minutes ago; the new priority ticket has 1 ahead.
-    lower = [T0 - 25 * 60, T0 - 20 * 60, T0 - 5 * 60]
-    # Cases of 10 min: called in 15 min, when the first two are past 30 min; they pass, pushing the call
-    # to 35 min, when the third is past the limit too.
-    assert passed_by_lower(1, 10.0, 1.0, joined(lower), len(lower), T0, 30, None) == 3
-    # Cases of 5 min: called in 7.5 min (one passes), then 12.5 (two), then 17.5: the third would need 25.
-    assert passed_by_lower(1, 5.0, 1.0, joined(lower), len(lower), T0, 30, None) == 2
-    assert passed_by_lower(1, 5.0, 1.0, joined(lower), len(lower), T0, None, None) == 0
-
-
-def test_priority_run_limit_lets_normal_tickets_in() -> None:
-    lower = [T0 - 60, T0]
-    assert passed_by_lower(6, 1.0, 1.0, joined(lower), len(lower), T0, None, 3) == 2
-    assert passed_by_lower(2, 1.0, 1.0, joined(lower), len(lower), T0, None, 3) == 0
-    assert passed_by_lower(6, 1.0, 1.0, joined(lower), len(lower), T0, None, None) == 0
 
 
 # --- ServiceShares -----------------------------------------------------------------------------------------
@@ -160,24 +143,23 @@ def _issue(e: Engine, matter: str, now: dt.datetime, priority: str = "") -> Acce
     return out
 
 
-def test_a_priority_ticket_behind_an_old_queue_is_told_the_truth() -> None:
-    e = Engine(small_hall(aging_limit_min=30))
+def test_a_priority_ticket_counts_only_the_tickets_its_head_start_does_not_pass() -> None:
+    e = Engine(small_hall())
     assert isinstance(e.handle(c.OpenWindow(1, "s1"), MONDAY_9), Accepted)
-    for minute in range(6):  # six normal tickets, 10 minutes apart from 09:00
+    for minute in range(6):  # six normal tickets, 5 minutes apart from 09:00
         _issue(e, "hj01", MONDAY_9 + dt.timedelta(minutes=minute * 5))
     now = MONDAY_9 + dt.timedelta(minutes=30)
     out = _issue(e, "hj01", now, "elderly")
-    assert out.ahead == 0
-    plain = e.estimate_for("A", 0)
-    assert out.estimate is not None
-    assert out.estimate.point_min is not None
-    assert plain.point_min is not None
-    # The tickets from 09:00 and 09:05 are past the limit by the time it would be called: they go first.
-    assert out.estimate.point_min > plain.point_min
+    # Head start 20: the tickets of 09:00, 09:05 and 09:10 go first; those of 09:15-09:25 come after it.
+    assert out.ahead == 3
+    assert e.people_ahead(out.ticket.id, now) == 3  # type: ignore[union-attr]
+    military = _issue(e, "hj01", now, "military")  # head start 30: key 09:00, after the 09:00 ticket (a tie)
+    assert military.ahead == 1
+    assert e.people_ahead(out.ticket.id, now) == 4  # type: ignore[union-attr]
 
 
 def test_a_normal_ticket_counts_priority_arrivals_to_come() -> None:
-    e = Engine(small_hall(aging_limit_min=30))
+    e = Engine(small_hall())
     assert isinstance(e.handle(c.OpenWindow(1, "s1"), MONDAY_9), Accepted)
     for minute in range(0, 30, 3):
         _issue(e, "hj01", MONDAY_9 + dt.timedelta(minutes=minute), "elderly")
@@ -189,6 +171,11 @@ def test_a_normal_ticket_counts_priority_arrivals_to_come() -> None:
     plain = e.estimate_for("A", out.ahead).point_min
     assert plain is not None
     assert out.estimate.point_min > plain
+    # An elderly ticket now is passed only by classes with a longer head start (military: none came).
+    elderly = _issue(e, "hj01", now, "elderly")
+    assert elderly.estimate is not None
+    assert elderly.ahead is not None
+    assert elderly.estimate == e.estimate_for("A", elderly.ahead)
 
 
 def test_a_shared_window_counts_the_share_it_really_gives() -> None:
@@ -209,27 +196,22 @@ def test_a_shared_window_counts_the_share_it_really_gives() -> None:
     assert after > 2 * before
 
 
-def test_joined_by_counts_like_a_full_scan() -> None:
+def test_count_before_counts_like_a_full_scan() -> None:
     import random
 
-    from hallcore.engine.waits import joined_by
-    from hallcore.ordering import NORMAL_RANK, iter_waiting
-
     rng = random.Random(4)
-    e = Engine(small_hall(aging_limit_min=30))
+    e = Engine(small_hall())
     assert isinstance(e.handle(c.OpenWindow(1, "s1"), MONDAY_9), Accepted)
     now = MONDAY_9
     for i in range(300):
         now += dt.timedelta(seconds=rng.uniform(0, 60))
-        _issue(e, "hj01", now, rng.choice(["", "", "", "elderly"]))
+        _issue(e, "hj01", now, rng.choice(["", "", "", "elderly", "military"]))
         if i % 7 == 0:
             for cmd in (c.CallNext(1), c.StartServing(1), c.Finish(1)):
                 assert isinstance(e.handle(cmd, now), Accepted)
     line = e.lines["A"]
+    keys = [t.key for t in e.tickets.values() if t.state.value == "waiting"]
+    assert line.count == len(keys)
     for minutes in (0, 30, 90, 200, 400):
-        until = (MONDAY_9 + dt.timedelta(minutes=minutes)).timestamp()
-        for rank in (1, NORMAL_RANK - 1):
-            brute = sum(
-                1 for r, t in iter_waiting(line, e.tickets) if r > rank and t.since.timestamp() <= until
-            )
-            assert joined_by(e, line, until, rank) == brute
+        bound = ((MONDAY_9 + dt.timedelta(minutes=minutes)).timestamp(), 10**9, 0)
+        assert line.count_before(bound, e.tickets) == sum(1 for k in keys if k < bound)

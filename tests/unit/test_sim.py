@@ -207,3 +207,55 @@ def test_drives_a_real_server_through_the_api(tmp_path: Path) -> None:
         done = hall.count("SELECT COUNT(*) FROM tickets WHERE state = 'done'")
         assert done == sum(1 for r in result.records.values() if r.state == "done")
         assert result.stats().mae is not None
+
+
+# --- hallq sim --json ---------------------------------------------------------------------------------------
+
+
+def test_json_pools_seeds_and_compares_classes_with_their_neighbours(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    import json
+
+    argv = ["--config", str(COUNTY), "--start", "08:30", "--end", "10:30", "--json", "--seeds", "1-2"]
+    assert simcli.main(argv) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["seeds"] == [1, 2]
+    assert out["outcomes"] is None
+    assert out["on_site_rate"] is None
+    assert set(out["wait"]) == {"mean", "p50", "p90", "max"}
+    classes = {"normal", "appointment", "key_project", "elderly", "disabled", "military"}
+    for figures in out["series"].values():
+        assert set(figures) == {"wait_mean_by_class", "n_by_class", "priority_calls", "within_target"}
+        assert set(figures["wait_mean_by_class"]) == classes
+    assert sum(n for s in out["series"].values() for n in s["n_by_class"].values()) == out["tickets"]
+    assert sum(s["priority_calls"] for s in out["series"].values()) > 0
+    assert set(out["estimate"]) == {"mae_min", "coverage", "mae_by_ahead"}
+    assert set(out["pairs"]) == classes - {"normal"}
+    elderly = out["pairs"]["elderly"]
+    assert elderly["n"] > 0
+    assert elderly["n_normal"] >= elderly["n"]
+    assert elderly["wait_mean"] < elderly["normal_wait_mean"]
+    one = simcli.main([*argv[:-1], "1"])
+    assert one == 0
+    assert json.loads(capsys.readouterr().out)["tickets"] < out["tickets"]
+
+
+def test_no_priority_runs_the_same_citizens_with_no_head_start() -> None:
+    from hallq.simjson import sim_json
+
+    config = read_config(COUNTY)
+
+    def params() -> sim.SimParams:  # a busy morning, so that order matters
+        return sim.SimParams(MONDAY, dt.time(8, 30), dt.time(10, 30), seed=4, load=0.9)
+
+    with_classes = sim.simulate(config, params())
+    plain = sim.simulate(simcli.without_priority(config), params())
+    # The same people came (common random numbers): the same tickets with the same classes claimed.
+    assert {(r.label, r.priority) for r in with_classes.records.values()} == {
+        (r.label, r.priority) for r in plain.records.values()
+    }
+    assert all(pc.head_start_min == 0 and not pc.absolute for pc in plain.config.priority_classes)
+    classed, unclassed = sim_json([with_classes])["pairs"], sim_json([plain])["pairs"]
+    assert classed["elderly"]["wait_mean"] < unclassed["elderly"]["wait_mean"]
+    assert classed["appointment"]["wait_mean"] < unclassed["appointment"]["wait_mean"]

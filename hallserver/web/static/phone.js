@@ -13,6 +13,8 @@
     missing: (m, d) => `Accepted with items missing (容缺): bring ${m} by ${d}`, live: "live", down: "reconnecting…", age: (s) => `updated ${s} s ago`,
     contact_h: "Call me back about my rating", contact_p: "We are sorry. Leave a mobile number and the hall will call you back.", consent: "I agree to be called back about this rating", send: "Send", sent: "Thank you, we will call you back.",
     call: (c) => `${c.ticket.label} → window ${c.window ? c.window.number : ""}`,
+    noshow: (left) => `You missed your call. Tell the service desk or the window when you are back: you can queue again (${left} more time${left === 1 ? "" : "s"}).`,
+    noshow_done: (n) => `You missed your call after coming back ${n} time${n === 1 ? "" : "s"}: this ticket cannot queue again. Please take a new ticket.`,
   } : {
     ahead: "前面还有", estimate: "预计等候", state: "状态", calls: "正在叫号", min: "分钟",
     turn: (w, n) => `轮到您了 → ${w} 号窗口${n ? "（" + n + "）" : ""}`, none: "暂无窗口开放",
@@ -21,6 +23,8 @@
     missing: (m, d) => `容缺受理：请于 ${d} 前补交 ${m}`, live: "实时更新", down: "重新连接中…", age: (s) => `${s} 秒前更新`,
     contact_h: "差评回访", contact_p: "很抱歉没有让您满意。留下手机号，大厅会回访您。", consent: "我同意工作人员就本次评价回访我", send: "提交", sent: "已收到，我们会尽快回访。",
     call: (c) => `${c.ticket.label} → ${c.window ? c.window.number : ""} 号窗口`,
+    noshow: (left) => `您已过号。回来后请告知服务台或窗口，可重新排队（还可 ${left} 次）。`,
+    noshow_done: (n) => `您已过号重排 ${n} 次，这张票不能再排队，请重新取号。`,
   };
   document.querySelectorAll("[data-t]").forEach((el) => { const v = T[el.dataset.t]; if (typeof v === "string") el.textContent = v; });
 
@@ -52,6 +56,10 @@
     } else if (s.ahead != null && lastAhead != null && s.ahead < lastAhead) {
       why.hidden = true;
     }
+    // 过号: say whether the ticket may still come back (the hall limits re-queues), so nobody waits in vain.
+    const noshow = $("noshow");
+    noshow.hidden = s.state !== "no_show" || s.requeues_left == null;
+    if (!noshow.hidden) noshow.textContent = s.requeues_left > 0 ? T.noshow(s.requeues_left) : T.noshow_done(s.requeues);
     if (s.missing && s.missing.length && s.due) { $("missing").hidden = false; $("missing").textContent = T.missing(s.missing.join("、"), s.due); }
     $("calls").innerHTML = "";
     (s.calls || []).slice(-5).reverse().forEach((c) => {

@@ -1,0 +1,84 @@
+"""Settings a hall's file may still carry from an earlier hallq, turned into today's with a warning.
+
+The first build ordered priority by rank with an anti-starvation limit (`priority.aging_limit_min`, a normal
+ticket waiting longer went ahead of every class) and a run limit (`priority.max_priority_in_row`); at the peak
+that made priority vanish (DOMAIN.md "Rules as real halls run them"). Head starts replaced both. A file with
+the old keys still loads: each class gets the head start nearest to the old order, and the warning says what
+to write instead. Nothing here refuses a file; `hallcore.configcheck` does that.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+#: The first build's default aging limit, used when a file ranked its classes but left the limit out.
+OLD_AGING_DEFAULT_MIN = 30
+#: Minutes of head start per rank step, so that classes keep the order their ranks gave them for tickets that
+#: come within this many minutes of each other.
+RANK_STEP_MIN = 10
+
+
+def migrate(raw: dict[str, Any], source: str) -> tuple[dict[str, Any], list[str]]:
+    """The raw TOML data with old settings rewritten (the tables touched are copies, `raw` is left as it is),
+    and one warning per replaced setting."""
+    data = dict(raw)
+    for name in ("priority", "no_show"):
+        if isinstance(data.get(name), dict):
+            data[name] = dict(data[name])
+    if isinstance(data.get("priority_classes"), list):
+        data["priority_classes"] = [dict(c) if isinstance(c, dict) else c for c in data["priority_classes"]]
+    warnings: list[str] = []
+    policy = data.get("priority")
+    policy = policy if isinstance(policy, dict) else {}
+    classes = data.get("priority_classes")
+    tables = [c for c in classes if isinstance(c, dict)] if isinstance(classes, list) else []
+    ranked = [c for c in tables if "rank" in c]
+    aging = policy.pop("aging_limit_min", None)
+    in_row = policy.pop("max_priority_in_row", None)
+    if aging is not None or ranked:
+        limit = aging if _is_int(aging) and aging > 0 else OLD_AGING_DEFAULT_MIN
+        ranks = [c["rank"] for c in ranked if _is_int(c["rank"])]
+        worst = max(ranks, default=0)
+        given: list[str] = []
+        for c in tables:
+            rank = c.pop("rank", None)
+            if "head_start_min" in c:
+                continue
+            step = worst - rank if _is_int(rank) else 0
+            c["head_start_min"] = limit + RANK_STEP_MIN * max(0, step)
+            given.append(f"{c.get('id', '?')} {c['head_start_min']}")
+        what = " and ".join(
+            x
+            for x in (
+                f"priority.aging_limit_min = {aging}" if aging is not None else "",
+                "priority_classes[].rank" if ranked else "",
+            )
+            if x
+        )
+        suggestion = (
+            f"loaded as head_start_min: {', '.join(given)} (the nearest to the old order); "
+            "write head_start_min in each [[priority_classes]] (docs/config.md, 'Choosing head starts')"
+            if given
+            else "every class already has head_start_min; remove the old keys"
+        )
+        warnings.append(f"{source}: {what}: replaced by head starts: {suggestion}")
+    if in_row is not None:
+        if "absolute_in_row" not in policy and _is_int(in_row) and in_row > 0:
+            policy["absolute_in_row"] = in_row
+        warnings.append(
+            f"{source}: priority.max_priority_in_row = {in_row}: replaced by head starts: a head start "
+            "already bounds how far a class goes ahead; the run limit now applies to classes marked absolute "
+            f"only (write priority.absolute_in_row = {in_row})"
+        )
+    no_show = data.get("no_show")
+    if isinstance(no_show, dict) and "requeue_behind" in no_show:
+        behind = no_show.pop("requeue_behind")
+        warnings.append(
+            f"{source}: no_show.requeue_behind = {behind}: replaced: a no-show who comes back joins at the "
+            "time they come back, keeping their class; no_show.max_requeues limits how often (remove the key)"
+        )
+    return data, warnings
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
