@@ -57,7 +57,7 @@ from hallcore.config import HallConfig  # noqa: E402
 from hallq.serverproc import server_command  # noqa: E402
 from hallq.serverproc import start_server as start_server_process  # noqa: E402
 from hallq.sim import Pacer, SimParams, SimResult, simulate  # noqa: E402
-from hallq.simports import Called, HttpPort, Issue  # noqa: E402
+from hallq.simports import Called, HttpPort  # noqa: E402
 from hallserver.configfile import read_config  # noqa: E402
 
 T = TypeVar("T")
@@ -152,14 +152,10 @@ def enroll(url: str, role: str, window: int | None = None) -> str:
 
 
 class PeakPort(HttpPort):
-    """`HttpPort` with all the config's kiosks (issues go round them, as citizens spread over the machines),
-    refusals told apart from errors, and the wall time of every call-next kept for the event-lag join."""
+    """`HttpPort` with all the config's kiosks, refusals told apart from errors, and the wall time of every
+    call-next kept for the event-lag join."""
 
     def __init__(self, url: str, config: HallConfig, kiosks: int, windows: list[int]) -> None:
-        self._kiosk_count = kiosks
-        self.kiosks: list[Any] = []
-        self._by_ticket: dict[str, Any] = {}
-        self._turn = 0
         self._enrolled = 0
         self.refusals: Counter[str] = Counter()
         self.errors: Counter[str] = Counter()
@@ -172,6 +168,7 @@ class PeakPort(HttpPort):
             clerk_prefix=CLERK_PREFIX,
             clerk_pin=PIN,
             windows=windows,
+            kiosks=kiosks,
         )
 
     def _enrolling(self) -> HttpHall:
@@ -182,23 +179,6 @@ class PeakPort(HttpPort):
         self._enrolled += 1
         source = f"127.0.0.{2 + self._enrolled // 40}"
         return HttpHall(self.url, transport=httpx.AsyncHTTPTransport(local_address=source))
-
-    async def _setup(self, manager: str, password: str) -> None:
-        from hallclient.http import HttpHall
-
-        await super()._setup(manager, password)
-        self.kiosks = [self._kiosk]
-        for k in range(2, self._kiosk_count + 1):
-            self.kiosks.append(HttpHall(self.url, await self._station("kiosk", f"sim-kiosk-{k}", None)))
-
-    def close(self) -> None:
-        async def shut() -> None:
-            for h in self.kiosks[1:]:
-                await h.aclose()
-
-        if self._loop.is_running() and len(self.kiosks) > 1:
-            self._run(shut())
-        super().close()
 
     def _try(self, what: str, coro: Coroutine[Any, Any, T]) -> T | None:
         from hallclient.errors import HallClientError
@@ -211,26 +191,6 @@ class PeakPort(HttpPort):
             key = f"{what}: {getattr(exc, 'code', name)}"
             (self.refusals if name in REFUSAL_CLASSES else self.errors)[key] += 1
             return None
-
-    def issue(
-        self,
-        matter: str,
-        priority: str,
-        answers: Mapping[str, bool],
-        present: frozenset[str],
-        _now: dt.datetime,
-    ) -> Issue:
-        kiosk = self.kiosks[self._turn % len(self.kiosks)]
-        self._turn += 1
-        coro = kiosk.issue_ticket(matter, priority=priority, answers=answers, present=present)
-        out = self._issued(self._try("issue", coro))
-        if out.ticket is not None:
-            self._by_ticket[out.ticket] = kiosk
-        return out
-
-    def confirm_print(self, ticket: str, _now: dt.datetime) -> bool:
-        kiosk = self._by_ticket.pop(ticket, self._kiosk)
-        return self._try("printed", kiosk.confirm_print(ticket)) is not None
 
     def call_next(self, window: int, now: dt.datetime) -> Called | None:
         sent = time.time()

@@ -38,13 +38,13 @@ import httpx  # noqa: E402
 
 from bench.common import figure, pct, write  # noqa: E402
 from bench.profiler import Profile  # noqa: E402
-from hallq.serverproc import server_command  # noqa: E402
+from hallq.serverproc import FakeStart, server_command  # noqa: E402
 from hallq.serverproc import start_server as start_server_process  # noqa: E402
 from tests.fakes.ws_listener import Listener, upgrade_request  # noqa: E402
 
 CONFIG = ROOT / "config" / "county.toml"
 START = dt.datetime(2026, 11, 23, 9, 0, tzinfo=dt.timezone(dt.timedelta(hours=8)))
-T0 = time.monotonic()
+HALL_TIME = FakeStart(START)
 MATTER = "HJ01"  # series A: windows 1-4
 MANAGER = ("bench", "bench-password")
 PIN = "135790"
@@ -86,10 +86,6 @@ def recv(conn: Connection, timeout: float = 600) -> Any:
 
 def rid() -> str:
     return uuid.uuid4().hex
-
-
-def hall_time() -> str:
-    return (START + dt.timedelta(seconds=time.monotonic() - T0)).isoformat()
 
 
 # ---- server process ----------------------------------------------------------------------------------------
@@ -172,7 +168,7 @@ def start_server(db: pathlib.Path, durability: str, log: pathlib.Path) -> Server
     cmd = [
         *taskset,
         *server_command(
-            CONFIG, db, "--durability", durability, "--fake-start", hall_time(), "--tick-s", "3600"
+            CONFIG, db, "--durability", durability, "--fake-start", HALL_TIME.now(), "--tick-s", "3600"
         ),
     ]
     popen, url = start_server_process(cmd, log, 120, cwd=ROOT)

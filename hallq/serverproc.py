@@ -4,6 +4,7 @@ when it was asked for port 0."""
 
 from __future__ import annotations
 
+import datetime as dt
 import pathlib
 import select
 import subprocess
@@ -16,6 +17,18 @@ READY = b"hallq server: http://"
 
 class ServerDidNotStart(RuntimeError):
     pass
+
+
+class FakeStart:
+    """Hall time for `--fake-start` when a server is started again and again (kill -9 rounds): it began at
+    `start` when this object was made and runs on at real speed across restarts, as a real clock would."""
+
+    def __init__(self, start: dt.datetime) -> None:
+        self.start = start
+        self._t0 = time.monotonic()
+
+    def now(self) -> str:
+        return (self.start + dt.timedelta(seconds=time.monotonic() - self._t0)).isoformat()
 
 
 def server_command(config: pathlib.Path, db: pathlib.Path, *args: str) -> list[str]:

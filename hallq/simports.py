@@ -212,8 +212,9 @@ class HttpPortError(Exception):
 
 
 class HttpPort:
-    """A running hall server through its API: one kiosk station and one counter station per window, enrolled
-    and approved with the manager's login, each clerk logged in with staff code `clerk_prefix + window`.
+    """A running hall server through its API: `kiosks` kiosk stations (issues go round them, as citizens
+    spread over the machines) and one counter station per window, enrolled and approved with the manager's
+    login, each clerk logged in with staff code `clerk_prefix + window`.
 
     The calls are async (`hallclient.http.HttpHall`); they run on a private event loop in a thread so the
     simulator's event loop stays the same synchronous one that drives the engine. `now` is ignored: the
@@ -230,6 +231,7 @@ class HttpPort:
         clerk_prefix: str = "c",
         clerk_pin: str = "",
         windows: list[int] | None = None,
+        kiosks: int = 1,
     ) -> None:
         from hallclient.http import HttpHall
 
@@ -242,6 +244,10 @@ class HttpPort:
         self._thread.start()
         self._manager = HttpHall(url)
         self._kiosk = HttpHall(url)
+        self._kiosk_count = kiosks
+        self.kiosks = [self._kiosk]
+        self._turn = 0
+        self._by_ticket: dict[str, HttpHall] = {}  # ticket -> the kiosk that issued it (and prints it)
         self._counters: dict[int, HttpHall] = {}
         self._prefix = clerk_prefix
         self._pin = clerk_pin
@@ -282,6 +288,8 @@ class HttpPort:
         except HallClientError as exc:
             raise HttpPortError(f"manager login as {manager!r} failed: {exc}") from exc
         self._kiosk.set_token(await self._station("kiosk", "sim-kiosk", None))
+        for k in range(2, self._kiosk_count + 1):
+            self.kiosks.append(HttpHall(self.url, await self._station("kiosk", f"sim-kiosk-{k}", None)))
         for n in self._numbers:
             counter = HttpHall(self.url, await self._station("counter", f"sim-counter-{n}", n))
             self._counters[n] = counter
@@ -300,7 +308,7 @@ class HttpPort:
 
     def close(self) -> None:
         async def shut() -> None:
-            for h in (self._manager, self._kiosk, *self._counters.values()):
+            for h in (self._manager, *self.kiosks, *self._counters.values()):
                 await h.aclose()
 
         if self._loop.is_running():
@@ -351,11 +359,17 @@ class HttpPort:
         present: frozenset[str],
         _now: dt.datetime,
     ) -> Issue:
-        coro = self._kiosk.issue_ticket(matter, priority=priority, answers=answers, present=present)
-        return self._issued(self._try("issue", coro))
+        kiosk = self.kiosks[self._turn % len(self.kiosks)]
+        self._turn += 1
+        coro = kiosk.issue_ticket(matter, priority=priority, answers=answers, present=present)
+        out = self._issued(self._try("issue", coro))
+        if out.ticket is not None:
+            self._by_ticket[out.ticket] = kiosk
+        return out
 
     def confirm_print(self, ticket: str, _now: dt.datetime) -> bool:
-        return self._try("printed", self._kiosk.confirm_print(ticket)) is not None
+        kiosk = self._by_ticket.pop(ticket, self._kiosk)
+        return self._try("printed", kiosk.confirm_print(ticket)) is not None
 
     def slots(self, matter: str, day: dt.date) -> list[tuple[dt.time, dt.time, int]]:
         got = self._try("slots", self._kiosk.slots(matter, day))

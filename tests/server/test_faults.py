@@ -24,19 +24,14 @@ import httpx
 import pytest
 
 from hallcore.config import HallConfig
-from hallq.serverproc import server_command
+from hallq.serverproc import FakeStart, server_command
 from hallq.serverproc import start_server as start_server_process
 from hallserver.service import Settings
 from tests.fakes.live_server import COUNTY, MANAGER, PIN, ROOT, wait_for
 from tests.server.conftest import MATTER, Running, rid, start_server
 
 FAKE_START = dt.datetime(2026, 11, 23, 9, 0, tzinfo=dt.timezone(dt.timedelta(hours=8)))
-_T0 = time.monotonic()
-
-
-def hall_time() -> str:
-    """Hall time for the next start: it must go on across restarts, as a real clock would."""
-    return (FAKE_START + dt.timedelta(seconds=time.monotonic() - _T0)).isoformat()
+HALL_TIME = FakeStart(FAKE_START)
 
 
 @dataclass
@@ -46,7 +41,7 @@ class Proc:
 
 
 def start_proc(db: pathlib.Path, log: pathlib.Path) -> Proc:
-    cmd = server_command(COUNTY, db, "--fake-start", hall_time(), "--tick-s", "3600")
+    cmd = server_command(COUNTY, db, "--fake-start", HALL_TIME.now(), "--tick-s", "3600")
     return Proc(*start_server_process(cmd, log, 30, cwd=ROOT))
 
 

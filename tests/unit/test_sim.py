@@ -183,8 +183,15 @@ def test_drives_a_real_server_through_the_api(tmp_path: Path) -> None:
 
     with live_server(tmp_path, stations=False) as hall:
         windows = [1, 2, 3, 4, 5, 6, 7, 8]
+        # Two kiosks: issues go round them, and each ticket's print is confirmed by the kiosk that issued it.
         port = HttpPort(
-            hall.url, hall.config, manager=MANAGER[0], password=MANAGER[1], clerk_pin=PIN, windows=windows
+            hall.url,
+            hall.config,
+            manager=MANAGER[0],
+            password=MANAGER[1],
+            clerk_pin=PIN,
+            windows=windows,
+            kiosks=2,
         )
         try:
             params = sim.SimParams(
@@ -202,6 +209,9 @@ def test_drives_a_real_server_through_the_api(tmp_path: Path) -> None:
         finally:
             port.close()
         assert port.failures.get("issue: ServerUnavailable") is None
+        assert not [k for k in port.failures if k.startswith("printed")], port.failures
+        assert hall.count("SELECT COUNT(*) FROM stations WHERE role = 'kiosk' AND state = 'approved'") == 2
+        assert hall.count("SELECT COUNT(*) FROM tickets WHERE state = 'pending_print'") == 0
         called = [r for r in result.records.values() if r.first_called_at is not None]
         assert called, f"nothing was called; failures: {port.failures}"
         done = hall.count("SELECT COUNT(*) FROM tickets WHERE state = 'done'")
