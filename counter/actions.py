@@ -31,6 +31,8 @@ class Action(StrEnum):
     RESUME = "resume"
     TAKE_OVER = "take_over"
     END_TAKE_OVER = "end_take_over"
+    CONFIRM_CLASS = "confirm_class"  # the priority class the held ticket claimed is right
+    REVOKE_CLASS = "revoke_class"  # it is not (a reason is required; audited)
     RATE_AGAIN = "rate_again"
 
 
@@ -43,6 +45,8 @@ TICKET_EVENT: dict[Action, str] = {
     Action.FINISH: "finished",
     Action.NO_SHOW: "no_show",
     Action.TRANSFER: "transferred",
+    Action.CONFIRM_CLASS: "class_confirmed",
+    Action.REVOKE_CLASS: "class_revoked",
 }
 WINDOW_EVENT: dict[Action, str] = {
     Action.OPEN: "opened",

@@ -151,6 +151,14 @@ class CounterController:
                 return await api.take_over(w, int(a["partner"]), request_id=rid)
             case Action.END_TAKE_OVER:
                 return await api.end_take_over(w, int(a["partner"]), request_id=rid)
+            case Action.CONFIRM_CLASS | Action.REVOKE_CLASS:
+                return await api.review_class(
+                    w,
+                    str(a["ticket"]),
+                    confirm=cmd.action is Action.CONFIRM_CLASS,
+                    reason=str(a.get("reason", "")).strip(),
+                    request_id=rid,
+                )
             case Action.RATE_AGAIN:
                 raise AssertionError("ratings are sent by _send_rating")
 

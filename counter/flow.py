@@ -158,6 +158,10 @@ class CounterFlow:
                 return cur == "serving"
             case Action.TRANSFER:
                 return cur in HELD
+            case Action.CONFIRM_CLASS | Action.REVOKE_CLASS:
+                # Staff check a claimed class with the citizen in front of them, once (DOMAIN.md).
+                t = self.current
+                return cur in HELD and t is not None and bool(t.claimed or t.priority) and not t.class_check
             case Action.REQUEUE:
                 return True
             case Action.RESUME:
@@ -232,6 +236,11 @@ class CounterFlow:
                 return Notice("msg.reason_required", level="warning")
         if action is Action.REQUEUE and not str(args.get("ticket", "")).strip():
             return Notice("msg.ticket_required", level="warning")
+        if action in (Action.CONFIRM_CLASS, Action.REVOKE_CLASS):
+            if action is Action.REVOKE_CLASS and not str(args.get("reason", "")).strip():
+                return Notice("msg.revoke_reason_required", level="warning")
+            assert self.current is not None  # allowed() checked it
+            args["ticket"] = self.current.id
         if action is Action.TRANSFER:
             series = str(args.get("to_series", "") or "")
             win = args.get("to_window")
@@ -342,6 +351,10 @@ class CounterFlow:
     def _ticket_step(self, t: TicketInfo, action: str) -> None:
         if action in ("called", "recalled", "serving"):
             self.current = t
+            return
+        if action in ("class_confirmed", "class_revoked"):
+            if self.current is not None and self.current.id == t.id:
+                self.current = t
             return
         if self.current is not None and self.current.id == t.id:
             self.current = None

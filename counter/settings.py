@@ -20,6 +20,7 @@ class Settings:
     rating_timeout_s: float
     led: Led  # the strip's texts (hallcore.windowstrip)
     timezone: str = "Asia/Shanghai"
+    classes: tuple[tuple[str, str, str], ...] = ()  # priority classes (id, name, name_en)
 
 
 def settings_from_config(config: HallConfig, window: int) -> Settings:
@@ -38,4 +39,5 @@ def settings_from_config(config: HallConfig, window: int) -> Settings:
         rating_timeout_s=float(config.rating.timeout_s),
         led=config.led,
         timezone=config.hall.timezone,
+        classes=tuple((pc.id, pc.name, pc.name_en) for pc in config.priority_classes),
     )

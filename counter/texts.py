@@ -32,6 +32,11 @@ TEXTS: dict[str, tuple[str, str]] = {
     "cur.none": ("当前无号", "No current ticket"),
     "cur.reason": ("叫号原因：{reason}", "Why this ticket: {reason}"),
     "cur.priority": ("优先类别：{name}", "Priority: {name}"),
+    "cur.priority_confirmed": ("优先类别：{name}（已核实）", "Priority: {name} (checked)"),
+    "cur.priority_revoked": (
+        "优先类别已撤销（申报：{name}），按普通号办理",
+        "Priority revoked (claimed {name})",
+    ),
     "cur.normal": ("普通", "normal"),
     "cur.recalls": ("重呼 {n}/{max}", "Recalls {n}/{max}"),
     "cur.wait": ("已等候 {min} 分钟", "Waited {min} min"),
@@ -54,6 +59,8 @@ TEXTS: dict[str, tuple[str, str]] = {
     "act.end_take_over": ("结束接管", "End cover"),
     "act.logout": ("退出登录", "Log out"),
     "act.rate_again": ("再次请求评价", "Ask for rating again"),
+    "act.confirm_class": ("核实优先", "Confirm priority"),
+    "act.revoke_class": ("撤销优先", "Revoke priority"),
     "act.discard": ("放弃未发送操作", "Discard unsent action"),
     "act.name.login": ("登录", "log in"),
     "act.name.logout": ("退出登录", "log out"),
@@ -72,6 +79,8 @@ TEXTS: dict[str, tuple[str, str]] = {
     "act.name.take_over": ("接管", "cover partner"),
     "act.name.end_take_over": ("结束接管", "end cover"),
     "act.name.rate_again": ("请求评价", "ask for rating"),
+    "act.name.confirm_class": ("核实优先", "confirm priority"),
+    "act.name.revoke_class": ("撤销优先", "revoke priority"),
     "act.name.rate": ("提交评价", "send rating"),
     # forms
     "form.ok": ("确定", "OK"),
@@ -82,6 +91,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "form.ticket": ("票号（如 A012）", "Ticket (e.g. A012)"),
     "form.reason": ("原因（必填，将记录审计）", "Reason (required, audited)"),
     "form.pause_reason": ("暂停原因", "Pause reason"),
+    "form.revoke_reason": ("撤销原因（必填，将记录审计）", "Why (required, audited)"),
     "form.no_series": ("（不按类别）", "(not by series)"),
     # waiting list and counts
     "list.title": ("本窗口可叫的等候号（{n}）", "Waiting for this window ({n})"),
@@ -126,6 +136,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "msg.discarded": ("已放弃未发送的“{action}”", "Discarded the unsent “{action}”"),
     "msg.refused": ("{text}", "{text}"),
     "msg.reason_required": ("指定叫号必须填写原因", "Calling a specific ticket needs a reason"),
+    "msg.revoke_reason_required": ("撤销优先必须填写原因", "Revoking a priority class needs a reason"),
     "msg.ticket_required": ("请输入票号", "Enter a ticket number"),
     "msg.target_required": ("请选择转办的业务类别或窗口", "Choose a series or a window to transfer to"),
     "msg.login_ok": (

@@ -27,6 +27,7 @@ from counter.actions import Action, Phase
 from counter.desk.view import DeskView
 from counter.flow import CounterFlow
 from counter.notices import render
+from hallclient.types import TicketInfo
 from hallui.connection import ConnectionBanner
 from hallui.enrollment import EnrollmentView
 from hallui.i18n import Catalog
@@ -48,12 +49,25 @@ BUTTONS: tuple[tuple[Action, str, str], ...] = (
     (Action.CLOSE, "act.close", ""),
     (Action.TAKE_OVER, "act.take_over", ""),
     (Action.END_TAKE_OVER, "act.end_take_over", ""),
+    (Action.CONFIRM_CLASS, "act.confirm_class", ""),
+    (Action.REVOKE_CLASS, "act.revoke_class", ""),
     (Action.RATE_AGAIN, "act.rate_again", ""),
     (Action.LOGOUT, "act.logout", ""),
 )
-WITH_FORM = {Action.TRANSFER, Action.CALL_SPECIFIC, Action.PAUSE, Action.REQUEUE}
+WITH_FORM = {Action.TRANSFER, Action.CALL_SPECIFIC, Action.PAUSE, Action.REQUEUE, Action.REVOKE_CLASS}
 
 _LEVEL_ROLE = {"info": "muted", "warning": "warning", "error": "error"}
+
+
+def priority_text(c: Catalog, cur: TicketInfo, classes: tuple[tuple[str, str, str], ...]) -> str:
+    """The held ticket's class and what staff made of it ("优先类别：老年人（已核实）")."""
+    t = c.t
+    if cur.class_check == "revoked":
+        names = {cid: c.pick(name, name_en) for cid, name, name_en in classes}
+        return t("cur.priority_revoked", name=names.get(cur.claimed, cur.claimed))
+    name = cur.priority_name or t("cur.normal")
+    key = "cur.priority_confirmed" if cur.class_check == "confirmed" else "cur.priority"
+    return t(key, name=name)
 
 
 def _set_role(w: QWidget, role: str) -> None:
@@ -138,11 +152,20 @@ class Forms(QStackedWidget):
         lay4.addWidget(label(t("form.ticket"), "requeueLabel"))
         lay4.addWidget(self.requeue_ticket)
         self.addWidget(self.requeue)
+        # revoke a claimed priority class
+        self.revoke = QWidget(self)
+        lay5 = QVBoxLayout(self.revoke)
+        self.revoke_reason = QLineEdit(self.revoke)
+        self.revoke_reason.setObjectName("revokeReason")
+        self.revoke_reason.setPlaceholderText(t("form.revoke_reason"))
+        lay5.addWidget(self.revoke_reason)
+        self.addWidget(self.revoke)
         self.pages = {
             Action.TRANSFER: self.transfer,
             Action.CALL_SPECIFIC: self.specific,
             Action.PAUSE: self.pause,
             Action.REQUEUE: self.requeue,
+            Action.REVOKE_CLASS: self.revoke,
         }
 
     def args_for(self, action: Action) -> dict[str, Any]:
@@ -159,6 +182,8 @@ class Forms(QStackedWidget):
             return {"reason": self.pause_reason.currentText()}
         if action is Action.REQUEUE:
             return {"ticket": self.requeue_ticket.currentText().strip()}
+        if action is Action.REVOKE_CLASS:
+            return {"reason": self.revoke_reason.text()}
         return {}
 
     def clear(self) -> None:
@@ -167,6 +192,7 @@ class Forms(QStackedWidget):
             self.transfer_reason,
             self.specific_ticket,
             self.specific_reason,
+            self.revoke_reason,
         ):
             w.clear()
         self.requeue_ticket.setCurrentIndex(0)
@@ -386,7 +412,7 @@ class CounterWindow(QWidget):
             m.matter.setText(c.pick(cur.matter_name, cur.matter_name_en))
             reason = c.pick(cur.call_reason, cur.call_reason_en)
             m.reason.setText(t("cur.reason", reason=reason) if reason else "")
-            m.priority.setText(t("cur.priority", name=cur.priority_name or t("cur.normal")))
+            m.priority.setText(priority_text(c, cur, flow.settings.classes))
             m.recalls.setText(t("cur.recalls", n=cur.recalls, max=flow.settings.max_recalls))
             m.wait.setText(t("cur.wait", min=flow.waited_min(cur)))
             m.missing.setText(
@@ -402,6 +428,8 @@ class CounterWindow(QWidget):
         m.buttons[Action.RATE_AGAIN].setVisible(flow.has_rating_pad)
         m.buttons[Action.TAKE_OVER].setVisible(bool(flow.settings.partners))
         m.buttons[Action.END_TAKE_OVER].setVisible(bool(flow.settings.partners))
+        for action in (Action.CONFIRM_CLASS, Action.REVOKE_CLASS):
+            m.buttons[action].setVisible(bool(flow.settings.classes))
         self._render_forms(flow)
         m.list_title.setText(t("list.title", n=flow.waiting))
         items = [

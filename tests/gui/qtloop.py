@@ -30,12 +30,14 @@ def complete(qtbot: QtBot, loop: asyncio.AbstractEventLoop, aw: Awaitable[T], ti
     return task.result()
 
 
-def issue(live: LiveServer, desk: Station, series: str = "A") -> str:
-    """A walk-in ticket of `series` from the service desk (waiting at once); returns its label."""
+def issue(live: LiveServer, desk: Station, series: str = "A", priority: str = "") -> str:
+    """A walk-in ticket of `series` (claiming class `priority`) from the service desk (waiting at once);
+    returns its label."""
     m = next(m for m in live.config.matters if m.series == series)
     body = {
         "matter": m.code,
         "source": "desk",
+        "priority": priority,
         "answers": {q.id: q.expected for q in m.precheck.questions},
         "present": [mat.id for mat in m.precheck.materials],
     }

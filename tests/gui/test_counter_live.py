@@ -17,6 +17,7 @@ from tests.fakes.live_server import LiveServer
 from tests.fakes.live_server import Station as LiveStation
 from tests.fakes.shots import docs_dir
 from tests.gui.counter_rig import KEYPAD, PAD, Bus, Counter, bus, hqp_station, start_counter, stop_counter
+from tests.gui.qtloop import issue
 
 __all__ = ["bus"]  # a fixture this module uses
 
@@ -282,3 +283,51 @@ def test_device_down_buttons_still_work(clerk: Counter, bus: Bus, desk: LiveStat
     [a1] = c.queue(desk, 1)
     c.click("call_next")
     c.until(lambda: c.flow.held_label == a1)
+
+
+def test_the_clerk_sees_why_and_revokes_a_claimed_class(
+    clerk: Counter, bus: Bus, desk: LiveStation, live: LiveServer, artifacts: Path
+) -> None:
+    c = clerk
+    w = c.app.window
+    normal = issue(live, desk)
+    live.clock.advance(60)
+    elderly = issue(live, desk, priority="elderly")
+    c.until(lambda: c.flow.waiting == 2)
+    # The list says why each one is where it is: the elderly citizen's head start puts them first.
+    c.until(lambda: w.main.waiting.count() == 2 and w.main.waiting.item(0).text().startswith(elderly))
+    assert "优先: 老年人（70周岁以上）（提前 15 分钟）" in w.main.waiting.item(0).text()
+    assert not c.button("revoke_class").isEnabled()  # nothing held yet
+    c.click("call_next")
+    c.until(lambda: c.flow.held_label == elderly and c.button("confirm_class").isEnabled())
+    assert w.main.reason.text() == "叫号原因：优先: 老年人（70周岁以上）（提前 15 分钟）"
+    assert w.main.priority.text() == "优先类别：老年人（70周岁以上）"
+    # Revoking needs a reason, written to the audit trail.
+    c.click("revoke_class")
+    w.main.form_ok.click()
+    c.until(lambda: "撤销优先必须填写原因" in w.main.message.text())
+    c.click("revoke_class")
+    w.main.forms.revoke_reason.setText("未满 70 周岁")
+    w.main.form_ok.click()
+    c.until(lambda: c.flow.current is not None and c.flow.current.class_check == "revoked")
+    c.until(lambda: w.main.priority.text() == "优先类别已撤销（申报：老年人（70周岁以上）），按普通号办理")
+    c.until(lambda: not c.flow.busy)
+    assert not c.button("revoke_class").isEnabled()  # checked once
+    assert not c.button("confirm_class").isEnabled()
+    ((actor, target, detail),) = live.query(
+        "SELECT actor, target, detail FROM audit WHERE action = 'revoke_class'"
+    )
+    assert (actor, target) == ("staff:c1", f"{live.clock.now():%Y-%m-%d}/{elderly}")
+    assert "未满 70 周岁" in detail
+    assert live.query("SELECT class_check, claimed FROM tickets WHERE label = ?", (elderly,)) == [
+        ("revoked", "elderly")
+    ]
+    w.grab().save(str(artifacts / "counter-class-revoked.png"))
+    # The next one has no class to check.
+    c.click("start")
+    c.click("finish")
+    c.click("call_next")
+    c.until(lambda: c.flow.held_label == normal and c.button("recall").isEnabled())
+    assert not c.button("confirm_class").isEnabled()  # no class claimed
+    assert w.main.priority.text() == "优先类别：普通"
+    c.until(lambda: bus.strip.text() == f"请{normal}号到1号窗口")  # the strip settled before the rig stops
