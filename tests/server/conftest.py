@@ -148,7 +148,14 @@ def start_server(
     st.start()
     url = f"http://127.0.0.1:{st.port}"
     running = Running(
-        url, st.port, app.state.hall, clock, db, app.state.hall.config, httpx.Client(base_url=url), app=app
+        url,
+        st.port,
+        app.state.hall,
+        clock,
+        db,
+        app.state.hall.config,
+        httpx.Client(base_url=url, timeout=30),  # a hang guard, generous for a loaded machine
+        app=app,
     )
     try:
         yield st, running

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextvars
 import json
 import os
 import pathlib
@@ -16,8 +17,9 @@ import ssl
 import struct
 import subprocess
 import threading
-from collections.abc import Iterator
-from typing import Any
+import time
+from collections.abc import Callable, Iterator
+from typing import Any, TypeVarTuple
 
 import httpx
 import pytest
@@ -27,17 +29,21 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.typing import Origin
 
 from hallcore.clock import FakeClock
-from hallcore.config import HallConfig
+from hallcore.config import Durability, HallConfig
+from hallcore.events import DeviceHealth
 from hallserver.app import bind, create_app, uvicorn_config
+from hallserver.eventlog import EventRecord
 from hallserver.hotpath import HotPaths
 from hallserver.service import Settings
+from hallserver.store import Job, Store
 from hallserver.stream.connection import USER_TIMEOUT_MS
+from hallserver.writectx import Reply, WriteCtx, ok
 from tests.fakes.live_server import COUNTY, MONDAY_9, Station, live_server, wait_for
 from tests.server.conftest import Running, ServerThread, start_server
 from tests.server.web_helpers import http_login
 
 
-async def recv(ws: ClientConnection, timeout: float = 5.0) -> dict[str, Any]:
+async def recv(ws: ClientConnection, timeout: float = 20.0) -> dict[str, Any]:
     msg: dict[str, Any] = json.loads(await asyncio.wait_for(ws.recv(), timeout))
     return msg
 
@@ -288,7 +294,8 @@ def test_snapshots_are_built_once_per_seq_and_audience_and_shared_with_the_strea
     issued = server.issue(desk)
     assert issued.status_code == 201, issued.text
     ticket = issued.json()
-    # Read-your-writes: the reply came after the event was published, so the snapshot shows it.
+    # Read-your-writes: the reply came after the event was published, so the snapshot shows it (held to
+    # however the writer thread is scheduled by test_a_reply_never_overtakes_its_fan_out).
     after = server.http.get("/api/snapshot", headers=display.headers).json()
     assert after["seq"] == first.json()["seq"] + 1
     assert after["waiting"]["A"] == first.json()["waiting"].get("A", 0) + 1
@@ -315,6 +322,62 @@ def test_snapshots_are_built_once_per_seq_and_audience_and_shared_with_the_strea
     assert r.status_code == 200, r.text
     server.http.get("/api/snapshot", headers=display.headers)
     assert snaps.builds == builds + 4
+
+
+Ts = TypeVarTuple("Ts")
+
+
+class WriterStallsBeforeTheFanOut(asyncio.SelectorEventLoop):
+    """A loop on which the writer thread loses its CPU just before it queues a commit's fan-out (what a loaded
+    machine does to it now and then): the window in which a reply could overtake its own events."""
+
+    fan_out: Any = None
+
+    def call_soon_threadsafe(
+        self,
+        callback: Callable[[*Ts], object],
+        *args: *Ts,
+        context: contextvars.Context | None = None,
+    ) -> asyncio.Handle:
+        if callback is self.fan_out:
+            time.sleep(0.05)
+        return super().call_soon_threadsafe(callback, *args, context=context)
+
+
+def test_a_reply_never_overtakes_its_fan_out(
+    tmp_path: pathlib.Path, county: HallConfig, seeded_db: pathlib.Path
+) -> None:
+    """Read-your-writes, made deterministic: whoever got a reply finds its events published on the loop (the
+    cached snapshot and a stream resume go by the published seq). Replies set before the fan-out was queued
+    let the snapshot test above fail now and then on a loaded machine; here the window is held open."""
+    db = tmp_path / "hall.db"
+    shutil.copy(seeded_db, db)
+    store = Store(db, county, FakeClock(MONDAY_9), durability=Durability.NORMAL)
+    published: list[int] = []
+
+    def on_commit(records: list[EventRecord]) -> None:
+        published.extend(r.seq for r in records)
+
+    def report(ctx: WriteCtx) -> Reply:
+        ctx.emit(DeviceHealth(ctx.now, "st-1", "printer", "degraded", "paper low"))
+        return ok({})
+
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+        assert isinstance(loop, WriterStallsBeforeTheFanOut)
+        loop.fan_out = store.on_commit = on_commit
+        store.loop = loop
+        await asyncio.to_thread(store.start)
+        try:
+            for _ in range(3):
+                reply = await store.submit(Job(report))
+                assert reply.status == 200
+                assert published[-1:] == [store.seq], "a reply came before its events"
+        finally:
+            await asyncio.to_thread(store.stop)
+
+    with asyncio.Runner(loop_factory=WriterStallsBeforeTheFanOut) as runner:
+        runner.run(main())
 
 
 def test_snapshot_refusals_come_from_the_app(srv: tuple[ServerThread, Running], county: HallConfig) -> None:
