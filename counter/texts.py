@@ -181,6 +181,20 @@ TEXTS: dict[str, tuple[str, str]] = {
         "已取号 {label}（{matter}），前面 {ahead} 人，已打印；容缺受理：{items}，{due} 前补齐",
         "Issued {label} ({matter}), {ahead} ahead, printed; accepted with items missing: {items}, by {due}",
     ),
+    "desk.issued_agent": (
+        "已取号 {label}（{matter}），前面 {ahead} 人，已打印；代办：请核验{papers}",
+        "Issued {label} ({matter}), {ahead} ahead, printed; acting for the applicant: check the {papers}",
+    ),
+    "desk.tolerated_agent": (
+        (
+            "已取号 {label}（{matter}），前面 {ahead} 人，已打印；代办：请核验{papers}；"
+            "容缺受理：{items}，{due} 前补齐"
+        ),
+        (
+            "Issued {label} ({matter}), {ahead} ahead, printed; acting for the applicant: check the "
+            "{papers}; accepted with items missing: {items}, by {due}"
+        ),
+    ),
     "desk.notice": (
         "预审未通过，已打印一次性告知单（{n} 项）",
         "Pre-check failed: the 一次性告知单 was printed ({n} items)",

@@ -30,6 +30,11 @@ _LABELS: dict[str, dict[str, str]] = {
         "notice_intro": "办理本事项还需补齐以下材料或条件：",
         "where": "办理地点：{w}",
         "notice_end": "请备齐后再来办理，谢谢。",
+        "agent": "代办：请在窗口出示以下材料",
+        "pledge_title": "承诺书",
+        "pledge_number": "号码：{n}",
+        "pledge_sign": "承诺人（签字）：",
+        "pledge_date": "日期：　　　　年　　月　　日",
     },
     "en": {
         "ahead": "People ahead: {n}",
@@ -48,6 +53,11 @@ _LABELS: dict[str, dict[str, str]] = {
         "notice_intro": "Before this matter can be handled, please get:",
         "where": "Where: {w}",
         "notice_end": "Please come back when you have everything. Thank you.",
+        "agent": "Acting for the applicant: show at the window",
+        "pledge_title": "Pledge",
+        "pledge_number": "Number: {n}",
+        "pledge_sign": "Signed:",
+        "pledge_date": "Date:",
     },
 }
 
@@ -105,6 +115,10 @@ def ticket_bytes(t: TicketPrint, width_mm: int) -> bytes:
         lines.append(lab["estimate"].format(lo=lo, hi=hi) if hi > 0 else lab["estimate_now"])
     lines.append(lab["honest"])
     lines.append(lab["issued"].format(t=t.issued))
+    if t.agent_items:
+        lines.append(lab["agent"])
+        for i, item in enumerate(t.agent_items, 1):
+            lines.extend(_numbered(i, item, cols))
     if t.tolerance_items:
         lines.append(lab["tolerance"])
         for i, item in enumerate(t.tolerance_items, 1):
@@ -115,6 +129,30 @@ def ticket_bytes(t: TicketPrint, width_mm: int) -> bytes:
         out += b"".join(ep.text_line(part) for part in ep.wrap(line, cols))
     out += ep.align(ep.CENTER) + ep.qr(t.status_url, module=6 if width_mm == 58 else 8)
     out += ep.LF + ep.text_line(lab["scan"])
+    out += _end()
+    if t.pledge:
+        out += _pledge(t, cols)
+    return bytes(out)
+
+
+def _pledge(t: TicketPrint, cols: int) -> bytes:
+    """The 承诺书 on its own slip after the ticket's cut: the citizen keeps the ticket and hands this in
+    signed at the window."""
+    lab = _LABELS[t.language]
+    out = bytearray(ep.align(ep.CENTER) + ep.bold(True) + ep.size(2, 2))
+    out += _centered(lab["pledge_title"], cols // 2) + ep.size(1, 1) + ep.bold(False)
+    out += _centered(t.hall, cols)
+    out += ep.align(ep.LEFT)
+    lines = [
+        lab["pledge_number"].format(n=t.number),
+        t.pledge,
+        "",
+        lab["pledge_sign"],
+        "",
+        lab["pledge_date"],
+    ]
+    for line in lines:
+        out += b"".join(ep.text_line(part) for part in ep.wrap(line, cols)) if line else ep.LF
     out += _end()
     return bytes(out)
 

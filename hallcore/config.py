@@ -93,8 +93,22 @@ class Material:
 
 
 @dataclass(frozen=True, slots=True)
+class When:
+    """Ask a question only after `question` (an earlier question of the same matter) got `answer`."""
+
+    question: str
+    answer: bool
+
+
+@dataclass(frozen=True, slots=True)
 class Question:
-    """A yes/no condition of the matter. If the answer differs from `expected`, the pre-check fails."""
+    """A yes/no condition of the matter (hallcore/precheck.py has the rules; docs/config.md "Pre-check").
+
+    An answer other than `expected` fails the pre-check — or makes it 容缺 if `tolerable` — unless a later
+    question's `when` follows that answer (the follow-up decides: the 代办 branch). A question with `when` is
+    asked only after that answer. A question that `asks_for` materials asks whether they are here: yes adds
+    them to the checklist, no lists them as missing (容缺 if they are tolerable). `agent`: the question is put
+    only to someone acting for the applicant (代办), so a pre-check that asks it counts as 代办."""
 
     id: str
     text: str
@@ -106,6 +120,10 @@ class Question:
     fail_reason_en: str = ""
     where: str = ""  # where to sort it out
     where_en: str = ""
+    when: When | None = None
+    tolerable: bool = False
+    asks_for: tuple[str, ...] = ()  # material ids of the matter
+    agent: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,6 +132,10 @@ class Precheck:
     materials: tuple[Material, ...] = ()
     # Deadline for supplying 容缺 items, in working days (hall holidays excluded).
     tolerance_days: int = 20
+    # The 承诺书 printed with a 容缺 ticket for the citizen to sign ("" = none). Placeholders: {matter},
+    # {items} (what is owed, joined with 、) and {due} (the date it is due).
+    pledge: str = ""
+    pledge_en: str = ""
 
 
 @dataclass(frozen=True, slots=True)

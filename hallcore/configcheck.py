@@ -7,7 +7,6 @@ so an item that failed to convert for another reason does not also make every re
 
 from __future__ import annotations
 
-import string
 import zoneinfo
 from collections.abc import Sequence
 from typing import Any
@@ -23,6 +22,13 @@ from hallcore.config import (
     StationRole,
     Window,
 )
+from hallcore.configprecheck import check_precheck
+from hallcore.configrules import at_least as _at_least
+from hallcore.configrules import between as _between
+from hallcore.configrules import check_template as _check_template
+from hallcore.configrules import nonempty as _nonempty
+from hallcore.configrules import ref as _ref
+from hallcore.configrules import unique as _unique
 from hallcore.configwalk import MISSING, Parsed, Walker, did_you_mean, one_of
 from hallcore.devicetypes import (
     BAUD_RATES,
@@ -86,42 +92,6 @@ def _raw_names(data: dict[str, Any], section: str, key: str, kind: type) -> list
         if isinstance(value, kind) and not isinstance(value, bool) and value not in names:
             names.append(value)
     return names
-
-
-def _ref(w: Walker, key: str, value: Any, known: Sequence[Any], what: str) -> None:
-    if value not in known:
-        hint = did_you_mean(str(value), [str(k) for k in known])
-        w.issue(key, value, one_of(what, known), hint)
-
-
-def _unique(w: Walker, items: list[tuple[int, Any]], section: str, attr: str, what: str) -> None:
-    seen: dict[object, int] = {}
-    for i, obj in items:
-        value = getattr(obj, attr)
-        if value in seen:
-            w.issue(
-                f"{section}[{i}].{attr}",
-                value,
-                f"a {what} used only once",
-                f"{section}[{seen[value]}] has it too",
-            )
-        else:
-            seen[value] = i
-
-
-def _nonempty(w: Walker, key: str, value: str, what: str) -> None:
-    if not value.strip():
-        w.issue(key, value, what)
-
-
-def _at_least(w: Walker, key: str, value: float | None, minimum: float, unit: str = "") -> None:
-    if value is not None and value < minimum:
-        w.issue(key, value, f"at least {minimum:g}{unit}")
-
-
-def _between(w: Walker, key: str, value: float | None, low: float, high: float, *, hint: str = "") -> None:
-    if value is not None and not low <= value <= high:
-        w.issue(key, value, f"a value from {low:g} to {high:g}", hint)
 
 
 def _check_hall(w: Walker, hall: Hall) -> None:
@@ -199,29 +169,7 @@ def _check_matters(w: Walker, p: Parsed, refs: _Refs) -> None:
             w.issue(f"{key}.prior_handle_min", m.prior_handle_min, "a positive number of minutes")
         _at_least(w, f"{key}.daily_cap", m.daily_cap, 1)
         _at_least(w, f"{key}.booking_quota", m.booking_quota, 1)
-        pre = m.precheck
-        _at_least(w, f"{key}.precheck.tolerance_days", pre.tolerance_days, 1, " working day")
-        questions = list(enumerate(pre.questions))
-        materials = list(enumerate(pre.materials))
-        _unique(w, questions, f"{key}.precheck.questions", "id", "question id within the matter")
-        _unique(w, materials, f"{key}.precheck.materials", "id", "material id within the matter")
-        for j, q in questions:
-            qkey = f"{key}.precheck.questions[{j}]"
-            _nonempty(w, f"{qkey}.id", q.id, "a short id")
-            _nonempty(w, f"{qkey}.text", q.text, "the question shown at the kiosk")
-            # 行政许可法 Art. 32: the 一次性告知单 must say what is wrong, so a failing answer needs a reason.
-            _nonempty(w, f"{qkey}.fail_reason", q.fail_reason, "the reason printed on the 一次性告知单")
-        for j, mat in materials:
-            mkey = f"{key}.precheck.materials[{j}]"
-            _nonempty(w, f"{mkey}.id", mat.id, "a short id")
-            _nonempty(w, f"{mkey}.name", mat.name, "the material's name")
-            if mat.tolerable and not mat.required:
-                w.issue(
-                    f"{mkey}.tolerable",
-                    mat.tolerable,
-                    "false for an optional material",
-                    "容缺 only applies to required materials; drop tolerable or set required = true",
-                )
+        check_precheck(w, f"{key}.precheck", m.precheck)
     _unique(w, items, "matters", "code", "matter code")
 
 
@@ -481,14 +429,3 @@ def _check_sections(w: Walker, p: Parsed) -> None:
         for j, reason in enumerate(server.pause_reasons):
             if reason in server.pause_reasons[:j]:
                 w.issue(f"server.pause_reasons[{j}]", reason, "each reason once")
-
-
-def _check_template(w: Walker, key: str, template: str, allowed: frozenset[str]) -> None:
-    try:
-        names = {name for _, name, _, _ in string.Formatter().parse(template) if name is not None}
-    except ValueError as exc:
-        w.issue(key, template, "a text with {placeholders} in matching braces", str(exc))
-        return
-    for name in sorted(names - allowed):
-        shown = ", ".join("{" + a + "}" for a in sorted(allowed)) or "no placeholders"
-        w.issue(key, template, f"only the placeholders {shown}", did_you_mean(name, allowed))

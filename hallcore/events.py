@@ -76,6 +76,7 @@ class PrecheckRecorded(Event):
     outcome: str
     missing: tuple[str, ...]
     source: str
+    agent: bool = False  # 代办: someone acting for the applicant (an `agent` question was asked)
 
 
 @dataclass(slots=True)

@@ -6,6 +6,15 @@ supply them; 不通过 → no ticket, and the 一次性告知单 lists every mis
 行政许可法 Art. 32 requires telling the applicant *all* missing items at once, so a result always lists every
 failed condition and every missing required material — tolerable ones included, even when something else
 already fails — so the citizen comes back only once.
+
+Questions can depend on earlier answers (`Question.when`), so what is asked is worked out from the
+answers (`asked`). The 代办 branch is the common case (DOMAIN.md "Rules as real halls run them"):
+"是否本人到场？" no → "带了授权委托书和代理人身份证吗？" (asked only then; `agent`; `asks_for` the two
+materials) yes → they join the checklist and the ticket says so; no → the 一次性告知单 lists them with where
+to get them. An answer that opens a follow-up question is not a failure by itself: the follow-up decides.
+A tolerable question's wrong answer is 容缺 like a tolerable material. hallcore/configprecheck.py makes sure
+every `when` names an earlier question, so one pass over the checklist in order decides everything (no
+cycles, nothing unreachable).
 """
 
 from __future__ import annotations
@@ -16,7 +25,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from hallcore.calendar import HallCalendar
-from hallcore.config import Matter
+from hallcore.config import Material, Matter, Question
 from hallcore.errors import HallError
 
 
@@ -32,7 +41,8 @@ class MissingKind(StrEnum):
 
 
 class PrecheckInputError(HallError):
-    """The answers do not fit the matter's checklist: unknown ids, unanswered questions or non-bool answers.
+    """The answers do not fit the matter's checklist: unknown ids, unanswered questions (those the earlier
+    answers lead to) or non-bool answers.
 
     Every problem is reported at once; the lists are also kept as attributes for the shell.
     """
@@ -63,7 +73,8 @@ class PrecheckInputError(HallError):
         ]
         super().__init__(
             f"pre-check of matter {matter_code!r}: {'; '.join(parts)} "
-            "(answer every question of the matter's checklist with true/false and list only its material ids)"
+            "(answer every question the earlier answers lead to with true/false, "
+            "and list only the matter's material ids)"
         )
 
 
@@ -72,7 +83,7 @@ class MissingItem:
     """One line of the 一次性告知单.
 
     `text` is the material's name, or the question's fail_reason (its text if no reason is configured).
-    Failed questions are never tolerable.
+    `tolerable`: 容缺 may take it (a tolerable material, or the wrong answer to a tolerable question).
     """
 
     id: str
@@ -85,14 +96,27 @@ class MissingItem:
 
 
 @dataclass(frozen=True, slots=True)
+class AddedItem:
+    """A material an answer added to the checklist (代办: the power of attorney, the agent's ID card): the
+    ticket lists it so the citizen has it ready at the window."""
+
+    id: str
+    text: str
+    text_en: str
+
+
+@dataclass(frozen=True, slots=True)
 class PrecheckResult:
     """The outcome, every missing item (failed questions first, then materials, each in checklist order),
-    the 容缺 deadline (only for TOLERATED) and the matter's code."""
+    the 容缺 deadline (only for TOLERATED), the matter's code, the materials answers added to the checklist
+    and whether someone acts for the applicant (代办: an `agent` question was asked)."""
 
     outcome: PrecheckOutcome
     missing: tuple[MissingItem, ...]
     due: dt.date | None
     matter_code: str
+    added: tuple[AddedItem, ...] = ()
+    agent: bool = False
 
     @property
     def issues_ticket(self) -> bool:
@@ -100,12 +124,51 @@ class PrecheckResult:
         return self.outcome is not PrecheckOutcome.FAIL
 
 
+def asked(matter: Matter, answers: Mapping[str, object]) -> tuple[Question, ...]:
+    """The questions put to this applicant given `answers`, in checklist order: a question without `when`
+    always, one with `when` once its question was asked and got that answer. A question whose `when` waits
+    on an answer not given yet is not (yet) asked."""
+    out: list[Question] = []
+    ids: set[str] = set()
+    for q in matter.precheck.questions:
+        w = q.when
+        if w is None or (w.question in ids and answers.get(w.question) is w.answer):
+            out.append(q)
+            ids.add(q.id)
+    return tuple(out)
+
+
+def possible(matter: Matter, answers: Mapping[str, object]) -> tuple[Question, ...]:
+    """`asked`, plus the questions an answer still to be given may open (the kiosk's "question i of n")."""
+    out: list[Question] = []
+    ids: set[str] = set()
+    for q in matter.precheck.questions:
+        w = q.when
+        if w is None or (w.question in ids and answers.get(w.question, w.answer) is w.answer):
+            out.append(q)
+            ids.add(q.id)
+    return tuple(out)
+
+
+def asked_for(matter: Matter) -> dict[str, Question]:
+    """Material id → the question that asks for it: such a material is on the checklist only when its
+    question is asked, and the answer says whether it is here (the materials screen does not show it)."""
+    return {mid: q for q in matter.precheck.questions for mid in q.asks_for}
+
+
+def screen_materials(matter: Matter) -> tuple[Material, ...]:
+    """The materials the applicant ticks (kiosk materials screen, desk form): those no question asks for."""
+    by_question = asked_for(matter)
+    return tuple(m for m in matter.precheck.materials if m.id not in by_question)
+
+
 def _check_input(matter: Matter, answers: Mapping[str, bool], present: Collection[str]) -> None:
-    question_ids = [q.id for q in matter.precheck.questions]
-    known_questions = set(question_ids)
+    known_questions = {q.id for q in matter.precheck.questions}
     known_materials = {m.id for m in matter.precheck.materials}
     unknown_questions = tuple(sorted(k for k in answers if k not in known_questions))
-    unanswered = tuple(q for q in question_ids if q not in answers)
+    # An answer to a question the earlier answers did not lead to is ignored, not refused: a desk or an older
+    # kiosk may send the expected answer to every question of the matter.
+    unanswered = tuple(q.id for q in asked(matter, answers) if q.id not in answers)
     # Answers come from JSON at the shell: a "no" string would be truthy, so insist on real bools.
     not_bool = tuple(k for k, v in answers.items() if k in known_questions and not isinstance(v, bool))
     unknown_materials = tuple(sorted({m for m in present if m not in known_materials}))
@@ -119,12 +182,36 @@ def _check_input(matter: Matter, answers: Mapping[str, bool], present: Collectio
         )
 
 
-def judge(
-    matter: Matter, answers: Mapping[str, bool], present: Collection[str]
-) -> tuple[PrecheckOutcome, tuple[MissingItem, ...]]:
-    """The outcome and every missing item, without checking the input or dating a 容缺 (`evaluate` does
-    both). An unanswered question counts as failed: the kiosk asks this before the citizen has finished."""
+@dataclass(frozen=True, slots=True)
+class Judgement:
+    """What the rules say of the answers so far (`judge`)."""
+
+    outcome: PrecheckOutcome
+    missing: tuple[MissingItem, ...]
+    added: tuple[AddedItem, ...]
+    agent: bool
+
+
+def _material_item(m: Material) -> MissingItem:
+    return MissingItem(
+        id=m.id,
+        kind=MissingKind.MATERIAL,
+        text=m.name,
+        text_en=m.name_en,
+        where=m.where,
+        where_en=m.where_en,
+        tolerable=m.tolerable,
+    )
+
+
+def judge(matter: Matter, answers: Mapping[str, object], present: Collection[str]) -> Judgement:
+    """The outcome, every missing item, the materials answers added and whether it is 代办, without checking
+    the input or dating a 容缺 (`evaluate` does both). An unanswered question counts as failed: the kiosk
+    asks this before the citizen has finished."""
     present_ids = set(present)
+    questions = asked(matter, answers)
+    # An answer that opens a follow-up is not wrong by itself: the follow-up decides (the 代办 branch).
+    opens = {(q.when.question, q.when.answer) for q in questions if q.when is not None}
     missing: list[MissingItem] = [
         MissingItem(
             id=q.id,
@@ -133,27 +220,32 @@ def judge(
             text_en=q.fail_reason_en or q.text_en,
             where=q.where,
             where_en=q.where_en,
-            tolerable=False,
+            tolerable=q.tolerable,
         )
-        for q in matter.precheck.questions
-        if answers.get(q.id) != q.expected
+        for q in questions
+        if not q.asks_for and answers.get(q.id) is not q.expected and (q.id, answers.get(q.id)) not in opens
     ]
-    missing.extend(
-        MissingItem(
-            id=m.id,
-            kind=MissingKind.MATERIAL,
-            text=m.name,
-            text_en=m.name_en,
-            where=m.where,
-            where_en=m.where_en,
-            tolerable=m.tolerable,
-        )
-        for m in matter.precheck.materials
-        if m.required and m.id not in present_ids
-    )
+    by_question = asked_for(matter)
+    asked_ids = {q.id for q in questions}
+    added: list[AddedItem] = []
+    for m in matter.precheck.materials:
+        q = by_question.get(m.id)
+        if q is None:
+            here = m.id in present_ids
+        elif q.id not in asked_ids:
+            continue  # its question is not asked: not on this applicant's checklist
+        else:
+            here = answers.get(q.id) is q.expected
+            if here:
+                added.append(AddedItem(m.id, m.name, m.name_en))
+        if m.required and not here:
+            missing.append(_material_item(m))
+    agent = any(q.agent for q in questions)
     if any(not item.tolerable for item in missing):
-        return PrecheckOutcome.FAIL, tuple(missing)
-    return (PrecheckOutcome.TOLERATED if missing else PrecheckOutcome.PASS), tuple(missing)
+        outcome = PrecheckOutcome.FAIL
+    else:
+        outcome = PrecheckOutcome.TOLERATED if missing else PrecheckOutcome.PASS
+    return Judgement(outcome, tuple(missing), tuple(added), agent)
 
 
 def evaluate(
@@ -165,16 +257,25 @@ def evaluate(
 ) -> PrecheckResult:
     """Pre-check `matter` given yes/no `answers` by question id and the material ids `present`.
 
-    FAIL if any question fails or a required non-tolerable material is missing; TOLERATED if only tolerable
-    materials are missing, due `tolerance_days` working days after `today`; else PASS. Materials with
-    `required=False` never count as missing. Raises PrecheckInputError on unknown ids or unanswered questions.
+    FAIL if any asked question fails or a required non-tolerable material is missing; TOLERATED if only
+    tolerable items are missing, due `tolerance_days` working days after `today`; else PASS. Materials with
+    `required=False` never count as missing; a material a question asks for counts by that answer (and only
+    when the question is asked); answers to questions not asked are ignored. Raises PrecheckInputError on
+    unknown ids, non-bool answers or asked questions left unanswered.
     """
     _check_input(matter, answers, present)
-    outcome, missing = judge(matter, answers, present)
+    j = judge(matter, answers, present)
     # 容缺 deadline in working days: hall holidays and weekends don't count, 调休 days do.
     due = (
         calendar.add_working_days(today, matter.precheck.tolerance_days)
-        if outcome is PrecheckOutcome.TOLERATED
+        if j.outcome is PrecheckOutcome.TOLERATED
         else None
     )
-    return PrecheckResult(outcome=outcome, missing=missing, due=due, matter_code=matter.code)
+    return PrecheckResult(
+        outcome=j.outcome,
+        missing=j.missing,
+        due=due,
+        matter_code=matter.code,
+        added=j.added,
+        agent=j.agent,
+    )

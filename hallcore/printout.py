@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Literal, get_args
 from zoneinfo import ZoneInfo
 
-from hallcore.config import HallConfig
+from hallcore.config import HallConfig, Matter
 from hallcore.estimates import WaitEstimate
 from hallcore.precheck import PrecheckOutcome, PrecheckResult
 
@@ -38,6 +38,10 @@ class TicketPrint:
     tolerance_due: str = ""  # 容缺: the date they are due
     priority: str = ""  # "老年人"; empty for a normal ticket
     language: Language = "zh"
+    agent_items: tuple[
+        str, ...
+    ] = ()  # 代办: the papers an answer added to the checklist, to show at the window
+    pledge: str = ""  # 容缺: the 承诺书 (the matter's text, filled in), printed below the ticket to sign
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,9 +93,12 @@ def ticket_printout(
     for lang in PRINT_LANGUAGES:
         items: tuple[str, ...] = ()
         due = ""
+        pledge = ""
         if tolerated and precheck is not None:
             items = tuple(_pick(i.text, i.text_en, lang) for i in precheck.missing if i.tolerable)
             due = precheck.due.isoformat() if precheck.due else ""
+            pledge = pledge_text(m, items, due, lang)
+        agent = precheck is not None and precheck.agent
         out[lang] = TicketPrint(
             hall=_pick(hall.name, hall.name_en, lang),
             number=label,
@@ -104,8 +111,22 @@ def ticket_printout(
             tolerance_due=due,
             priority=_pick(pc.name, pc.name_en, lang) if pc else "",
             language=lang,
+            agent_items=tuple(_pick(a.text, a.text_en, lang) for a in precheck.added)
+            if agent and precheck is not None
+            else (),
+            pledge=pledge,
         )
     return out
+
+
+def pledge_text(m: Matter, items: tuple[str, ...], due: str, language: Language) -> str:
+    """The matter's 承诺书 with its placeholders filled in, or "" when the matter asks for none (config checks
+    the placeholders: `hallcore.configprecheck.PLEDGE_FIELDS`)."""
+    template = _pick(m.precheck.pledge, m.precheck.pledge_en, language)
+    if not template:
+        return ""
+    sep = "、" if language == "zh" else ", "
+    return template.format(matter=_pick(m.name, m.name_en, language), items=sep.join(items), due=due)
 
 
 def notice_printout(config: HallConfig, precheck: PrecheckResult, now: dt.datetime) -> dict[str, NoticePrint]:

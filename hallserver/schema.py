@@ -429,6 +429,20 @@ def m005_head_starts(db: Database) -> None:
     )
 
 
+@migrations()
+def m006_precheck_agent(db: Database) -> None:
+    """代办 in the pre-check statistics (issue 20): whether someone acted for the applicant, in the covering
+    index of the statistics queries."""
+    _run(
+        db,
+        """
+        ALTER TABLE prechecks ADD COLUMN agent INTEGER NOT NULL DEFAULT 0;
+        DROP INDEX prechecks_stats;
+        CREATE INDEX prechecks_stats ON prechecks (at_jd, outcome, matter, agent)
+        """,
+    )
+
+
 def _run(db: Database, script: str) -> None:
     # Not `executescript`: it commits first, which would break the migration's own transaction.
     for statement in script.split(";\n"):

@@ -162,8 +162,8 @@ class WriteCtx:
         ex = self.conn.execute
         if isinstance(ev, PrecheckRecorded):
             ex(
-                "INSERT INTO prechecks (at, matter, outcome, missing, source) VALUES (?,?,?,?,?)",
-                (ev.at.isoformat(), ev.matter, ev.outcome, json.dumps(list(ev.missing)), ev.source),
+                "INSERT INTO prechecks (at, matter, outcome, missing, source, agent) VALUES (?,?,?,?,?,?)",
+                (ev.at.isoformat(), ev.matter, ev.outcome, json.dumps(list(ev.missing)), ev.source, ev.agent),
             )
         elif isinstance(ev, TicketIssued):
             est = out.estimate

@@ -172,8 +172,8 @@ async def run_kiosk(
 
 
 async def autopilot(app: KioskApp, matter: str, *, answer: bool = True) -> None:
-    """Tap through one walk-in (answer every question `answer`, tick every material) by clicking the real
-    widgets."""
+    """Tap through one walk-in (answer every question asked `answer`, tick every material shown) by clicking
+    the real widgets."""
     from PySide6.QtWidgets import QPushButton
 
     from kiosk.flow import Screen
@@ -193,11 +193,22 @@ async def autopilot(app: KioskApp, matter: str, *, answer: bool = True) -> None:
     await tap("welcomeStart")
     app.view.query_changed.emit(m.pinyin or m.code)
     await tap(f"matter_{m.code}")
-    for _q in m.precheck.questions:
+
+    def asking() -> tuple[int, int] | None:
+        """Which question is on screen (and how many are answered), None once the questions are over."""
+        f = app.flow
+        return (f.question, len(f.answers)) if f.screen is Screen.QUESTION else None
+
+    # Questions may follow earlier answers: answer while the kiosk asks.
+    while (shown := asking()) is not None:
         await tap("questionYes" if answer else "questionNo")
-    for mat in m.precheck.materials:
+        for _ in range(500):
+            if asking() != shown:
+                break
+            await asyncio.sleep(0.01)
+    for mat in app.flow.materials_shown:
         await tap(f"material_{mat.id}")
-    if m.precheck.materials:
+    if app.flow.materials_shown:
         await tap("materialsDone")
     log.info("autopilot: final tap for %s", matter)
     await tap("confirmNormal")

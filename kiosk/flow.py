@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from hallclient.types import Issued, NotIssued
-from hallcore.config import Department, Matter, PriorityClass
-from hallcore.precheck import PrecheckOutcome, judge
+from hallcore.config import Department, Material, Matter, PriorityClass, Question
+from hallcore.precheck import Judgement, PrecheckOutcome, asked, judge, possible, screen_materials
 from hallui.issuing import PrintResult
 
 #: No timed choice shorter than this in elder mode (适老化 rules, DOMAIN.md).
@@ -89,7 +89,7 @@ class KioskFlow:
     page: int = 0
     query: str = ""
     matter: Matter | None = None
-    question: int = 0
+    question: int = 0  # index in the matter's questions of the one on screen
     answers: dict[str, bool] = field(default_factory=dict)
     present: set[str] = field(default_factory=set)
     priority: str = ""
@@ -236,7 +236,36 @@ class KioskFlow:
             self.message = Message("message.full")
             self.screen = Screen.MESSAGE
             return
-        self._after_questions() if not matter.precheck.questions else self._to_question(0)
+        self._next_question(-1)
+
+    # Questions can depend on earlier answers (hallcore.precheck.asked): the next one is the first question
+    # after the current one that the answers so far lead to; an answer that closes a branch drops the
+    # answers given inside it, so the pre-check never sees an answer to a question it did not ask.
+
+    @property
+    def current_question(self) -> Question:
+        assert self.matter is not None
+        return self.matter.precheck.questions[self.question]
+
+    @property
+    def progress(self) -> tuple[int, int]:
+        """(this question's place, the questions asked or still possible): "question 1 of 2"."""
+        assert self.matter is not None
+        ids = [q.id for q in possible(self.matter, self.answers)]
+        here = self.current_question.id
+        return (ids.index(here) + 1 if here in ids else 1), len(ids)
+
+    def _asked_indexes(self) -> list[int]:
+        assert self.matter is not None
+        ids = {q.id for q in asked(self.matter, self.answers)}
+        return [i for i, q in enumerate(self.matter.precheck.questions) if q.id in ids]
+
+    def _next_question(self, after: int) -> None:
+        nxt = next((i for i in self._asked_indexes() if i > after), None)
+        if nxt is None:
+            self._after_questions()
+        else:
+            self._to_question(nxt)
 
     def _to_question(self, index: int) -> None:
         self.question = index
@@ -246,16 +275,19 @@ class KioskFlow:
         self.touch(now)
         if self.matter is None or self.screen is not Screen.QUESTION:
             return
-        questions = self.matter.precheck.questions
-        self.answers[questions[self.question].id] = yes
-        if self.question + 1 < len(questions):
-            self._to_question(self.question + 1)
-        else:
-            self._after_questions()
+        self.answers[self.current_question.id] = yes
+        still = {q.id for q in asked(self.matter, self.answers)}
+        self.answers = {k: v for k, v in self.answers.items() if k in still}
+        self._next_question(self.question)
+
+    @property
+    def materials_shown(self) -> tuple[Material, ...]:
+        """The materials the citizen ticks: those no question asks for (代办 papers go by the answer)."""
+        return screen_materials(self.matter) if self.matter is not None else ()
 
     def _after_questions(self) -> None:
         assert self.matter is not None
-        if self.matter.precheck.materials:
+        if self.materials_shown:
             self.screen = Screen.MATERIALS
         else:
             self._after_materials()
@@ -276,12 +308,17 @@ class KioskFlow:
         self.screen = Screen.CONFIRM
 
     @property
-    def local(self) -> PrecheckOutcome:
+    def judgement(self) -> Judgement | None:
         """What hallcore's pre-check rule says of the answers so far (the server decides; this picks the
-        confirm screen's wording)."""
+        confirm screen's wording and shows what an answer added to the checklist)."""
         if self.matter is None:
-            return PrecheckOutcome.PASS
-        return judge(self.matter, self.answers, self.present)[0]
+            return None
+        return judge(self.matter, self.answers, self.present)
+
+    @property
+    def local(self) -> PrecheckOutcome:
+        j = self.judgement
+        return PrecheckOutcome.PASS if j is None else j.outcome
 
     @property
     def selectable_classes(self) -> tuple[PriorityClass, ...]:
@@ -290,30 +327,32 @@ class KioskFlow:
     def back(self, now: float) -> None:
         self.touch(now)
         if self.screen is Screen.QUESTION:
-            if self.question > 0:
-                self._to_question(self.question - 1)
+            before = [i for i in self._asked_indexes() if i < self.question]
+            if before:
+                self._to_question(before[-1])
             else:
                 self.screen = Screen.MATTERS
         elif self.screen is Screen.MATERIALS:
-            n = len(self.matter.precheck.questions) if self.matter else 0
-            if n:
-                self._to_question(n - 1)
-            else:
-                self.screen = Screen.MATTERS
+            self._back_to_last_question()
         elif self.screen is Screen.CONFIRM:
             assert self.matter is not None
-            if self.matter.precheck.materials:
+            if self.materials_shown:
                 self.screen = Screen.MATERIALS
-            elif self.matter.precheck.questions:
-                self._to_question(len(self.matter.precheck.questions) - 1)
             else:
-                self.screen = Screen.MATTERS
+                self._back_to_last_question()
         elif self.screen is Screen.MATTERS and (self.group or self.query):
             self.group, self.query, self.page = "", "", 0
         elif self.screen in (Screen.MATTERS, Screen.BOOKING):
             self.home(now)
         elif self.screen is Screen.MESSAGE:
             self.screen = Screen.MATTERS if self.matter is not None else Screen.WELCOME
+
+    def _back_to_last_question(self) -> None:
+        shown = self._asked_indexes()
+        if shown:
+            self._to_question(shown[-1])
+        else:
+            self.screen = Screen.MATTERS
 
     # ---- issuing ------------------------------------------------------------------------------------------
 

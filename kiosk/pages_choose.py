@@ -125,14 +125,12 @@ def matter_tile(v: KioskIntents, m: Matter, flow: KioskFlow, cat: Catalog, info:
 
 def question(v: KioskIntents, lay: QVBoxLayout, flow: KioskFlow, cat: Catalog, _info: ViewInfo) -> None:
     assert flow.matter is not None
-    questions = flow.matter.precheck.questions
-    q = questions[flow.question]
+    q = flow.current_question
+    i, n = flow.progress
     lay.addWidget(
         label(cat.pick(flow.matter.name, flow.matter.name_en), "questionMatter", "muted", wrap=True)
     )
-    lay.addWidget(
-        label(cat.t("question.title", i=flow.question + 1, n=len(questions)), "questionProgress", "muted")
-    )
+    lay.addWidget(label(cat.t("question.title", i=i, n=n), "questionProgress", "muted"))
     lay.addWidget(label(cat.pick(q.text, q.text_en), "questionText", "title", wrap=True))
     help_text = cat.pick(q.help, q.help_en) or cat.pick(q.fail_reason, q.fail_reason_en)
     if help_text:
@@ -153,7 +151,7 @@ def materials(v: KioskIntents, lay: QVBoxLayout, flow: KioskFlow, cat: Catalog, 
         label(cat.pick(flow.matter.name, flow.matter.name_en), "materialsMatter", "muted", wrap=True)
     )
     lay.addWidget(label(cat.t("materials.title"), "materialsTitle", "title", wrap=True))
-    for m in flow.matter.precheck.materials:
+    for m in flow.materials_shown:
         chosen = m.id in flow.present
         text = ("√ " if chosen else "") + cat.pick(m.name, m.name_en)
         if not m.required:
@@ -179,6 +177,12 @@ def confirm(v: KioskIntents, lay: QVBoxLayout, flow: KioskFlow, cat: Catalog, _i
         lay.addWidget(label(cat.t("confirm.fail"), "confirmFail", "warning", wrap=True))
     elif flow.local is PrecheckOutcome.TOLERATED:
         lay.addWidget(label(cat.t("priority.tolerated"), "confirmTolerated", "warning", wrap=True))
+    j = flow.judgement
+    if j is not None and j.agent and not fail:
+        # 代办: what the answers added to the checklist, to have ready at the window.
+        items = "、" if cat.language == "zh" else ", "
+        added = items.join(cat.pick(a.text, a.text_en) for a in j.added)
+        lay.addWidget(label(cat.t("confirm.agent", items=added), "confirmAgent", "muted", wrap=True))
     # One final tap either way: a ticket, or the 一次性告知单 when the answers fail the pre-check.
     final = button(cat.t("confirm.notice" if fail else "priority.normal"), "confirmNormal")
     final.setMinimumHeight((130 if flow.elder else 110) if fail else (150 if flow.elder else 120))

@@ -54,10 +54,16 @@ def ticket(_v: KioskIntents, lay: QVBoxLayout, flow: KioskFlow, cat: Catalog, _i
     lay.addWidget(label(est_text, "ticketEstimate", wrap=True))
     if p.priority:
         lay.addWidget(label(cat.t("ticket.priority", p=p.priority), "ticketPriority", "muted", wrap=True))
+    if p.agent_items:
+        lay.addWidget(label(cat.t("ticket.agent"), "ticketAgent", "muted", wrap=True))
+        for i, item in enumerate(p.agent_items):
+            lay.addWidget(label(f"{i + 1}. {item}", f"ticketAgentItem_{i}", wrap=True))
     if p.tolerance_items:
         lay.addWidget(label(cat.t("ticket.bring", d=p.tolerance_due), "ticketBring", "warning", wrap=True))
         for i, item in enumerate(p.tolerance_items):
             lay.addWidget(label(f"{i + 1}. {item}", f"ticketBringItem_{i}", wrap=True))
+        if p.pledge and result.printed:
+            lay.addWidget(label(cat.t("ticket.pledge"), "ticketPledge", "warning", wrap=True))
     row = QHBoxLayout()
     qr = QLabel()
     qr.setObjectName("ticketQr")

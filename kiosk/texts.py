@@ -50,6 +50,10 @@ KIOSK_TEXTS: dict[str, tuple[str, str]] = {
         "From your answers this cannot be handled yet; print the list of what is missing",
     ),
     "confirm.notice": ("打印一次性告知单", "Print the list of what is missing"),
+    "confirm.agent": (
+        "代办：请在窗口出示{items}",
+        "Acting for the applicant: have these ready at the window: {items}",
+    ),
     # issuing and outcomes
     "issuing.title": ("正在出票，请稍候…", "Printing your ticket, please wait…"),
     "ticket.title": ("取号成功", "Your number"),
@@ -62,6 +66,11 @@ KIOSK_TEXTS: dict[str, tuple[str, str]] = {
     "ticket.estimate_now": ("预计很快叫到您", "You will be called soon"),
     "ticket.priority": ("优先类别：{p}（工作人员将核验）", "Priority: {p} (staff will check)"),
     "ticket.bring": ("请于 {d} 前补齐：", "Please bring by {d}:"),
+    "ticket.agent": ("代办：请在窗口出示", "Acting for the applicant: show at the window"),
+    "ticket.pledge": (
+        "号票下方附承诺书，请签字后交窗口工作人员",
+        "A pledge is printed below the ticket: sign it and hand it in at the window",
+    ),
     "ticket.scan": ("扫码在手机上查看排队进度", "Scan to follow the queue on your phone"),
     "ticket.take": ("请取走您的号票", "Please take your ticket"),
     "ticket.not_printed": (

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 from materials_citizens import CITIZEN_MATERIALS
 from materials_enterprises import ENTERPRISE_MATERIALS
-from questions import QUESTIONS
+from questions import AGENT_BRANCH, HELP, PLEDGE, PLEDGE_EN, QUESTIONS
 
 #: Every material a matter may name: id -> (name, name_en, where, where_en).
 MATERIALS = {**CITIZEN_MATERIALS, **ENTERPRISE_MATERIALS}
@@ -41,6 +41,7 @@ class MatterRow:
     category: str = ""
     daily_cap: int | None = None
     bookable: bool = True
+    pledge: bool = True  # a 承诺书 with 容缺 tickets (matters with tolerable materials only)
 
 
 @dataclass
@@ -89,6 +90,8 @@ def render(value: object) -> str:
         return value.isoformat()
     if isinstance(value, list | tuple):
         return "[" + ", ".join(render(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{ " + ", ".join(f"{k} = {render(v)}" for k, v in value.items()) + " }"
     raise TypeError(f"cannot render {value!r}")
 
 
@@ -187,24 +190,46 @@ def write_matters(t: Toml, matters: Iterable[MatterRow], tolerance_days: int = 2
             t.kv("daily_cap", m.daily_cap)
         if not m.bookable:
             t.kv("bookable", False)
-        if any(x.endswith("~") for x in m.materials):
+        questions = list(m.questions)
+        materials = list(m.materials)
+        first, follow_up, papers = AGENT_BRANCH
+        if first in questions:
+            questions.insert(questions.index(first) + 1, follow_up)
+            materials += list(papers)
+        if any(x.endswith("~") for x in materials):
             t.table("matters.precheck")
             t.kv(
                 "tolerance_days", tolerance_days, "容缺 items must be supplied within this many working days"
             )
-        for qid in m.questions:
+            if m.pledge:
+                t.kv("pledge", PLEDGE, "承诺书, printed with a 容缺 ticket for the citizen to sign")
+                t.kv("pledge_en", PLEDGE_EN)
+        for qid in questions:
             text, text_en, expected, reason, reason_en, where, where_en = QUESTIONS[qid]
             t.table("matters.precheck.questions", array=True)
             t.kv("id", qid)
             t.kv("text", text)
             t.kv("text_en", text_en)
+            if qid in HELP:
+                t.kv("help", HELP[qid][0])
+                t.kv("help_en", HELP[qid][1])
             if not expected:
                 t.kv("expected", False)
-            t.kv("fail_reason", reason)
-            t.kv("fail_reason_en", reason_en)
-            t.kv("where", where)
-            t.kv("where_en", where_en)
-        for spec in m.materials:
+            for key, value in (
+                ("fail_reason", reason),
+                ("fail_reason_en", reason_en),
+                ("where", where),
+                ("where_en", where_en),
+            ):
+                if value:
+                    t.kv(key, value)
+            if qid == follow_up:
+                t.kv(
+                    "when", {"question": first, "answer": False}, "asked only when the applicant is not here"
+                )
+                t.kv("asks_for", list(papers), "yes: on the checklist; no: on the 一次性告知单")
+                t.kv("agent", True, "代办")
+        for spec in materials:
             mid = spec.rstrip("~?")
             name, name_en, where, where_en = MATERIALS[mid]
             t.table("matters.precheck.materials", array=True)

@@ -4,14 +4,37 @@ from __future__ import annotations
 
 # Questions: id -> (text, text_en, expected, fail_reason, fail_reason_en, where, where_en)
 QUESTIONS: dict[str, tuple[str, str, bool, str, str, str, str]] = {
+    # 代办 is normal (DOMAIN.md): "no" is not a failure, it opens "agent_docs" (AGENT_BRANCH below), so this
+    # question needs no fail reason of its own.
     "in_person": (
         "是否本人到场办理？",
         "Is the applicant here in person?",
         True,
-        "非本人办理的，需提供授权委托书和代理人身份证",
-        "Someone acting for the applicant needs a power of attorney and their own ID card",
-        "服务台领取授权委托书样表",
-        "Ask for a power of attorney form at the service desk",
+        "",
+        "",
+        "",
+        "",
+    ),
+    "agent_docs": (
+        "带了授权委托书和代理人身份证吗？",
+        "Do you have the power of attorney and your own ID card?",
+        True,
+        "",
+        "",
+        "",
+        "",
+    ),
+    # Documents with fingerprints and a photo taken on site cannot be applied for by an agent: 居民身份证法
+    # Art. 3 (fingerprints for ID cards), 出境入境管理法 Art. 11 (ordinary passports and travel permits in
+    # person) and Art. 30 (foreigners' residence permits: fingerprints). An agent would wait for nothing.
+    "in_person_only": (
+        "申请人本人是否到场？",
+        "Is the applicant here in person?",
+        True,
+        "须申请人本人到场采集指纹和人像，不能委托他人代办",
+        "The applicant must come in person to give fingerprints and a photo; no one can act for them",
+        "申请人本人前来办理（未满十六周岁的由监护人陪同）",
+        "The applicant comes in person (under 16: with a guardian)",
     ),
     "local": (
         "户籍或参保关系是否在本地？",
@@ -149,3 +172,30 @@ QUESTIONS: dict[str, tuple[str, str, bool, str, str, str, str]] = {
         "The marriage registry where you are registered",
     ),
 }
+
+#: Kiosk help under a question (the fail reason is shown when there is none).
+HELP: dict[str, tuple[str, str]] = {
+    "in_person": (
+        "不是本人的，可由代理人持授权委托书和代理人身份证代办",
+        "Someone else may apply for the applicant with a power of attorney and their own ID card",
+    ),
+    "agent_docs": (
+        "授权委托书须委托人签字；服务台有空白样表",
+        "The power of attorney is signed by the applicant; blank forms are at the service desk",
+    ),
+}
+
+#: The 代办 branch (DOMAIN.md "Rules as real halls run them"): a matter asking "in_person" also asks
+#: "agent_docs" after a "no"; its yes adds the power of attorney and the agent's ID card to the checklist, its
+#: no puts them on the 一次性告知单 with where to get them. Counted as 代办 in the statistics (`agent`).
+AGENT_BRANCH = ("in_person", "agent_docs", ("authorization", "agent_id"))
+
+#: The 承诺书 printed with a 容缺 ticket for the citizen to sign (`Precheck.pledge`).
+PLEDGE = (
+    "本人申请办理{matter}，现缺少以下材料：{items}。本人承诺于{due}前补齐上述材料；逾期未补齐的，"
+    "同意按撤回申请处理，并对所作承诺的真实性负责。"
+)
+PLEDGE_EN = (
+    "I have applied for {matter} without: {items}. I undertake to supply them by {due}; if I do not, the "
+    "application is treated as withdrawn. I answer for the truth of this pledge."
+)

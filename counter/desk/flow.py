@@ -1,7 +1,9 @@
 """What the desk screen shows and which request to send: pure, no Qt, no I/O.
 
 Matter search is the kiosk's (`hallui.matters`); the pre-check answers start at the expected value and the
-materials unticked (the staff ask and tick each one); priority is chosen by the staff after checking papers.
+materials unticked (the staff ask and tick each one); a question that depends on an earlier answer is shown
+and sent only when that answer leads to it (the 代办 branch: "not in person" opens the agent's papers
+question); priority is chosen by the staff after checking papers.
 A request that got no answer is kept and sent again with its request id, so the hall replays instead of
 issuing twice; any change to it makes a new request. Outcomes (`hallui.issuing`) become one notice for the
 staff, worded from the printed ticket, so the screen says what the paper says.
@@ -16,7 +18,8 @@ from enum import StrEnum
 from counter.notices import Notice
 from hallclient.api import new_request_id
 from hallclient.types import Issued
-from hallcore.config import HallConfig, Matter
+from hallcore.config import HallConfig, Material, Matter, Question
+from hallcore.precheck import asked, screen_materials
 from hallui.issuing import NO_PRINTER, IssuedOutcome, NoticeOutcome, Outcome, PrinterDown, Request
 from hallui.matters import search
 
@@ -68,6 +71,16 @@ class DeskFlow:
     def set_answer(self, question: str, value: bool) -> None:
         self.answers[question] = value
 
+    @property
+    def questions(self) -> tuple[Question, ...]:
+        """The questions the answers so far lead to (the form shows these, the request sends these)."""
+        return asked(self.matter, self.answers) if self.matter is not None else ()
+
+    @property
+    def materials(self) -> tuple[Material, ...]:
+        """The materials the staff tick: those no question asks for."""
+        return screen_materials(self.matter) if self.matter is not None else ()
+
     def set_present(self, material: str, value: bool) -> None:
         (self.present.add if value else self.present.discard)(material)
 
@@ -79,7 +92,7 @@ class DeskFlow:
         return self._begin(
             Request(
                 matter=self.matter.code,
-                answers=dict(self.answers),
+                answers={q.id: self.answers.get(q.id, q.expected) for q in self.questions},
                 present=frozenset(self.present),
                 priority=self.priority,
                 holder_name=self.holder_name.strip(),
@@ -152,11 +165,14 @@ class DeskFlow:
             "matter": printed.matter,
             "ahead": printed.people_ahead,
         }
+        agent = "_agent" if printed.agent_items else ""
+        if printed.agent_items:
+            values["papers"] = "、".join(printed.agent_items)
         if printed.tolerance_items:
             items = "、".join(printed.tolerance_items)
             notice = Notice(
-                "desk.tolerated", values | {"items": items, "due": printed.tolerance_due}, "warning"
+                f"desk.tolerated{agent}", values | {"items": items, "due": printed.tolerance_due}, "warning"
             )
         else:
-            notice = Notice("desk.issued", values)
+            notice = Notice(f"desk.issued{agent}", values)
         self._finished(notice, keep_matter=False)

@@ -126,6 +126,12 @@ class DeskView(QWidget):
         if code != self._shown_matter:
             self._shown_matter = code
             self._build_form(flow)
+        # A question that follows an earlier answer shows only when that answer leads to it (代办).
+        asked_ids = {q.id for q in flow.questions}
+        for key, box in self.checks.items():
+            kind, _, ident = key.partition(":")
+            if kind == "q":
+                box.setVisible(ident in asked_ids)
         busy = flow.phase is DeskPhase.BUSY
         in_precheck = flow.phase is DeskPhase.PRECHECK or (busy and chosen is not None)
         name = c.pick(chosen.name, chosen.name_en) if chosen is not None else ""
@@ -165,11 +171,15 @@ class DeskView(QWidget):
             box.setObjectName(f"deskQ_{q.id}")
             box.setChecked(flow.answers.get(q.id, q.expected))
             box.setMinimumHeight(MIN_TOUCH_PX)
+            # At once, not only at issue: the answer decides which follow-up questions show.
+            box.toggled.connect(
+                lambda value, qid=q.id: self.intent.emit("answer", {"question": qid, "value": value})
+            )
             self.checks[f"q:{q.id}"] = box
             self.form_lay.addWidget(box)
-        if pre.materials:
+        if flow.materials:
             self.form_lay.addWidget(label(t("desk.materials"), "deskMaterialsTitle"))
-        for mat in pre.materials:
+        for mat in flow.materials:
             box = QCheckBox(c.pick(mat.name, mat.name_en), self.form)
             box.setObjectName(f"deskM_{mat.id}")
             box.setChecked(mat.id in flow.present)

@@ -158,7 +158,9 @@ def create_ticket(
 ) -> Accepted:
     if pre is not None:
         col.events.append(
-            PrecheckRecorded(now, m.code, m.name, pre.outcome.value, tuple(i.id for i in pre.missing), source)
+            PrecheckRecorded(
+                now, m.code, m.name, pre.outcome.value, tuple(i.id for i in pre.missing), source, pre.agent
+            )
         )
         if pre.outcome is PrecheckOutcome.FAIL:
             return col.accept(precheck=pre)

@@ -33,10 +33,10 @@ from kiosk.views import KioskView
 from tests.fakes.live_server import LiveServer, live_server
 from tests.gui.qtloop import complete, run_until
 
-#: 户口迁入登记: one question (in person?), three required materials, none tolerable.
+#: 户口迁入登记: in person? (no → the agent's papers?), three required materials, none tolerable.
 HJ01 = "HJ01"
 HJ01_PAPERS = ("idcard", "hukou", "move_permit")
-#: 社会保障卡申领: no questions; 身份证 required, 照片回执 tolerable (容缺).
+#: 社会保障卡申领: no questions; 身份证 required, 数码相片回执 tolerable (容缺), with a 承诺书.
 SB02 = "SB02"
 
 

@@ -161,6 +161,26 @@ def test_desk_issues_with_precheck_and_prints_on_the_desk_printer(
         assert live.ticket_state(label) == "waiting"
         w.grab().save(str(artifacts / "counter-desk-issued.png"))
         w.grab().save(str(docs_dir() / "counter-desk.png"))
+        # 2b. 代办: "not in person" opens the agent's papers question; with them, the ticket lists them
+        d._choose(d.matches.item(0))
+        c.until(lambda: "m:idcard" in d.checks)
+        agent_box = d.checks["q:agent_docs"]
+        assert agent_box.isHidden()  # asked only after a "no"
+        assert "m:authorization" not in d.checks  # the answer vouches for the papers, no boxes
+        d.checks["q:in_person"].setChecked(False)
+        c.until(lambda: not agent_box.isHidden())
+        assert agent_box.isChecked()  # starts at the expected answer: the staff ask
+        for mid in ("idcard", "hukou", "move_permit"):
+            d.checks[f"m:{mid}"].setChecked(True)
+        d.issue.click()
+        c.until(lambda: len(printer.printer.tickets) == 3)
+        c.until(lambda: "代办" in d.notice.text())
+        assert "请核验授权委托书、代理人身份证" in d.notice.text()
+        agent_ticket = printer.printer.tickets[2].text
+        assert "代办：请在窗口出示以下材料" in agent_ticket
+        assert "1. 授权委托书" in agent_ticket
+        assert "2. 代理人身份证" in agent_ticket
+        assert live.query("SELECT agent FROM prechecks ORDER BY id") == [(0,), (0,), (1,)]
         # 3. the printer runs out of paper: nothing is issued, the staff see why
         printer.printer.set_state("paper_out")
         d.search.setText("HJ04")
@@ -171,7 +191,7 @@ def test_desk_issues_with_precheck_and_prints_on_the_desk_printer(
             box.setChecked(True)
         d.issue.click()
         c.until(lambda: "打印机不可用" in d.notice.text())
-        assert live.count("SELECT COUNT(*) FROM tickets") == 1
+        assert live.count("SELECT COUNT(*) FROM tickets") == 2
     finally:
         stop_counter(c, running)
 

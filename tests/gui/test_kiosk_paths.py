@@ -51,15 +51,28 @@ def test_tolerated_ticket_lists_what_to_bring(rig: Rig) -> None:
     rig.tap("confirmNormal")
     rig.wait_screen(Screen.TICKET)
     assert rig.has("ticketTolerated")
-    assert "照片回执" in rig.text("ticketBringItem_0") or rig.text("ticketBringItem_0")
-    printed = rig.tickets()[-1].text
-    assert "容缺" in printed
+    photo = next(m for m in rig.app.config.matter_by_code[SB02].precheck.materials if m.tolerable)
+    assert photo.name == "数码相片回执"
+    assert rig.text("ticketBringItem_0") == f"1. {photo.name}"
+    assert not rig.has("ticketBringItem_1")
+    # The ticket, then the 承诺书 on its own slip (SB02 asks for one).
+    ticket, pledge = rig.tickets()
     label, state, precheck, _, _ = rig.db_tickets()[-1]
     assert (label[0], state, precheck) == ("B", "waiting", "容缺")
+    lines = ticket.text.splitlines()
+    at = lines.index("容缺受理：请补齐以下材料")
+    assert lines[at + 1] == f"1. {photo.name}"
+    assert lines[at + 2].startswith("补齐期限：")
+    assert label in ticket.text
+    flat = pledge.text.replace("\n", "")
+    assert flat.lstrip().startswith("承诺书")
+    assert f"号码：{label}" in flat
+    assert f"缺少以下材料：{photo.name}。" in flat
+    assert rig.has("ticketPledge")
 
 
 def test_failed_precheck_prints_notice_and_issues_nothing(rig: Rig) -> None:
-    rig.walk_in(HJ01, [False], ["idcard"])
+    rig.walk_in(HJ01, [False, False], ["idcard"])  # an agent without the papers, and papers missing
     assert rig.has("confirmFail")
     rig.tap("confirmNormal")
     rig.wait_screen(Screen.NOTICE)
@@ -69,6 +82,7 @@ def test_failed_precheck_prints_notice_and_issues_nothing(rig: Rig) -> None:
     notice = rig.tickets()[-1].text
     assert "一次性告知单" in notice
     assert "准予迁入证明" in notice
+    assert "授权委托书" in notice
 
 
 def test_priority_choice_is_on_the_ticket(rig: Rig) -> None:

@@ -142,7 +142,7 @@ def test_every_screen_is_accessible(
         hall,
         "CR01",
         priority="elderly",
-        answers={"in_person": True, "adult": True},
+        answers={"in_person_only": True, "adult": True},
         present=frozenset({"idcard", "photo_receipt"}),
     )
     assert isinstance(passed, Issued)
@@ -156,10 +156,14 @@ def test_every_screen_is_accessible(
     flow.start(now)
     flow.choose_matter("HJ01", now)
     flow.answer(False, now)
+    shot("question_agent")
+    flow.answer(False, now)
     flow.materials_done(now)
     shot("confirm_fail")
     flow.submit("", now)
-    failed = _issue(qloop, hall, "HJ01", answers={"in_person": False}, present=frozenset({"idcard"}))
+    failed = _issue(
+        qloop, hall, "HJ01", answers={"in_person": False, "agent_docs": False}, present=frozenset({"idcard"})
+    )
     assert isinstance(failed, NotIssued)
     flow.refused_ticket(failed, True, now)
     shot("notice")

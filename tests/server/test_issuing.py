@@ -149,7 +149,8 @@ def test_kiosk_and_desk_print_the_same_tolerated_items_and_estimate(
         finally:
             kiosk_printer.close()
             desk_printer.close()
-        [kiosk_paper], [desk_paper] = kiosk_emu.tickets, desk_emu.tickets
+        # SB02 asks for a 承诺书: it comes out below the ticket, after its own cut.
+        [kiosk_paper, kiosk_pledge], [desk_paper, desk_pledge] = kiosk_emu.tickets, desk_emu.tickets
     # The same reply, but for the ticket's identity.
     assert (at_kiosk.ahead, at_kiosk.estimate) == (at_desk.ahead, at_desk.estimate)
     assert at_kiosk.precheck == at_desk.precheck
@@ -161,6 +162,7 @@ def test_kiosk_and_desk_print_the_same_tolerated_items_and_estimate(
     swapped = kiosk_paper.raw.replace(k.encode(), d.encode())
     swapped = swapped.replace(at_kiosk.status_url.encode(), at_desk.status_url.encode())
     assert swapped == desk_paper.raw
+    assert kiosk_pledge.raw.replace(k.encode(), d.encode()) == desk_pledge.raw
     # And what is on it: the tolerable items only, the due date, the estimate as the reply gives it.
     tolerable = [m.name for m in live.config.matter_by_code[SB02].precheck.materials if m.tolerable]
     low, high = at_desk.estimate.low_min, at_desk.estimate.high_min
@@ -169,6 +171,10 @@ def test_kiosk_and_desk_print_the_same_tolerated_items_and_estimate(
         assert [line for line in text.splitlines() if line[:2] in ("1.", "2.")] == [f"1.{tolerable[0]}"]
         assert f"补齐期限：{at_desk.precheck.due}前" in text
         assert f"预计等候{low}～{high if high is not None else low}分钟" in text
+    pledge = desk_pledge.text.replace(" ", "").replace("\n", "")
+    assert pledge.startswith("承诺书")
+    assert f"缺少以下材料：{tolerable[0]}。本人承诺于{at_desk.precheck.due}前补齐" in pledge
+    assert "承诺人（签字）：" in pledge
 
 
 async def _kiosk_then_desk(

@@ -123,7 +123,13 @@ def build_fixture_day(hall: LiveServer) -> FixtureDay:
         day.labels.append(j["ticket"]["label"])
         assert hall.post(hall.kiosk, f"/api/tickets/{j['ticket']['id']}/printed").status_code == 200
     for _ in range(2):
-        r = hall.post(hall.kiosk, "/api/tickets", matter="HJ01", answers={"in_person": False}, present=[])
+        r = hall.post(
+            hall.kiosk,
+            "/api/tickets",
+            matter="HJ01",
+            answers={"in_person": False, "agent_docs": False},
+            present=[],
+        )
         assert r.status_code == 200, r.text
         assert r.json()["ticket"] is None, r.text
     for i, wait in enumerate(WAITS_MIN):

@@ -55,6 +55,42 @@ def test_walk_in_goes_question_by_question(county: HallConfig) -> None:
     assert (f.screen, f.priority) == (Screen.ISSUING, "elderly")
 
 
+def test_the_agent_branch_opens_after_a_no_and_closes_after_a_yes(county: HallConfig) -> None:
+    f = make(county)
+    f.start(0)
+    f.choose_matter("HJ01", 1)  # in person? → (no) agent's papers? → materials
+    assert (f.screen, f.current_question.id, f.progress) == (Screen.QUESTION, "in_person", (1, 2))
+    f.answer(False, 2)
+    assert (f.screen, f.current_question.id, f.progress) == (Screen.QUESTION, "agent_docs", (2, 2))
+    f.answer(True, 3)
+    assert on(f, Screen.MATERIALS)
+    # The agent's papers come with the answer, not as boxes to tick.
+    assert [m.id for m in f.materials_shown] == ["idcard", "hukou", "move_permit", "marriage_cert"]
+    for mid in ("idcard", "hukou", "move_permit"):
+        f.toggle_material(mid, 4)
+    f.materials_done(5)
+    assert on(f, Screen.CONFIRM)
+    j = f.judgement
+    assert j is not None
+    assert (j.outcome, j.agent, [a.id for a in j.added]) == (
+        PrecheckOutcome.PASS,
+        True,
+        ["authorization", "agent_id"],
+    )
+    # Back through the branch, then "in person after all": the agent's answer is dropped, not sent.
+    f.back(6)
+    f.back(7)
+    assert f.current_question.id == "agent_docs"
+    f.back(8)
+    assert f.current_question.id == "in_person"
+    f.answer(True, 9)
+    assert on(f, Screen.MATERIALS)
+    assert f.answers == {"in_person": True}
+    assert f.progress == (1, 1)
+    f.back(10)
+    assert f.current_question.id == "in_person"
+
+
 def test_matter_without_questions_or_materials_goes_to_confirm(county: HallConfig) -> None:
     f = make(county)
     f.start(0)
@@ -73,7 +109,10 @@ def test_local_outcome_is_hallcores_rule(county: HallConfig) -> None:
     assert local("SB02", {}, {"idcard", "photo_receipt"}) is PrecheckOutcome.PASS  # photo_receipt: tolerable
     assert local("SB02", {}, {"idcard"}) is PrecheckOutcome.TOLERATED
     assert local("SB02", {}, set()) is PrecheckOutcome.FAIL
+    # Not in person and the agent's papers not answered for yet: they count as missing.
     assert local("HJ01", {"in_person": False}, {"idcard", "hukou", "move_permit"}) is PrecheckOutcome.FAIL
+    papers = {"idcard", "hukou", "move_permit"}
+    assert local("HJ01", {"in_person": False, "agent_docs": True}, papers) is PrecheckOutcome.PASS
     assert local("HJ01", {}, {"idcard", "hukou", "move_permit"}) is PrecheckOutcome.FAIL  # not answered yet
 
 
