@@ -49,14 +49,15 @@ async def batches(request: Request) -> Response:
     central = get_central(request)
     try:
         body = await _body(request)
-        got = await ingest.receive(
-            central.pool,
-            central.partitions,
-            body,
-            request.headers.get(HALL_HEADER, ""),
-            request.headers.get(SIGNATURE_HEADER, ""),
-            central.now(),
-        )
+        async with central.ingest_slots:
+            got = await ingest.receive(
+                central.pool,
+                central.partitions,
+                body,
+                request.headers.get(HALL_HEADER, ""),
+                request.headers.get(SIGNATURE_HEADER, ""),
+                central.now(),
+            )
     except ingest.Refusal as r:
         return _refused(r)
     central.hub.changed(got.hall)

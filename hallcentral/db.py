@@ -33,7 +33,10 @@ def partition_name(month: dt.date) -> str:
 
 
 async def open_pool(dsn: str, min_size: int = 2, max_size: int = 10) -> AsyncConnectionPool:
-    pool = AsyncConnectionPool(dsn, min_size=min_size, max_size=max_size, open=False, timeout=30)
+    # No JIT: the centre's queries are short or read roll-ups, and compiling them cost seconds (measured).
+    pool = AsyncConnectionPool(
+        dsn, min_size=min_size, max_size=max_size, open=False, timeout=30, kwargs={"options": "-c jit=off"}
+    )
     await pool.open(wait=True, timeout=30)
     return pool
 

@@ -14,6 +14,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from hallcore.measures import is_satisfied
+
 #: Ticket actions that end a ticket's stay (the hall's `ended_at`).
 _ENDING = frozenset({"finished", "no_show", "expired", "cancelled", "voided"})
 
@@ -42,6 +44,12 @@ class Derived:
     prechecks: dict[tuple[dt.date, str], int] = field(default_factory=dict)
     missing: dict[tuple[dt.date, str], int] = field(default_factory=dict)
     cases: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # Per hall-local day: [tickets issued − voided, ratings, 满意 ratings] (the overview's running totals).
+    totals: dict[dt.date, list[int]] = field(default_factory=dict)
+
+    def _total(self, day: dt.date, i: int, n: int = 1) -> None:
+        t = self.totals.setdefault(day, [0, 0, 0])
+        t[i] += n
 
     def days(self) -> set[dt.date]:
         """The hall days this batch changed (their roll-ups, if any, are stale)."""
@@ -124,6 +132,10 @@ def derive(events: Sequence[Shipped]) -> Derived:
             if isinstance(view, Mapping) and view.get("id"):
                 patch = _ticket_patch(e, view)
                 action = b.get("action", "")
+                if e.kind == "ticket_issued":
+                    out._total(patch["day"], 0)
+                elif action == "voided":
+                    out._total(patch["day"], 0, -1)
                 if action == "called":
                     patch["first_called_at"] = e.at
                 elif action == "serving":
@@ -146,10 +158,13 @@ def derive(events: Sequence[Shipped]) -> Derived:
                 out.windows[int(w["number"])] = _window_row(e, w)
         elif e.kind == "rating_recorded" and b.get("ticket"):
             ticket = str(b["ticket"])
+            score = int(b.get("score", 0))
+            out._total(_day_of(ticket), 1)
+            out._total(_day_of(ticket), 2, int(is_satisfied(score)))
             out.ratings[ticket] = {
                 "ticket": ticket,
                 "day": _day_of(ticket),
-                "score": int(b.get("score", 0)),
+                "score": score,
                 "matter": str(b.get("matter", "")),
                 "window": int(b.get("window", 0)),
                 "staff": str(b.get("staff", "")),

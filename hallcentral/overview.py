@@ -35,12 +35,9 @@ async def overview(
                (SELECT count(*) FROM tickets t WHERE t.hall_id = h.hall_id AND t.state = 'waiting'),
                (SELECT min(t.issued_at) FROM tickets t WHERE t.hall_id = h.hall_id AND t.state = 'waiting'),
                (SELECT count(*) FROM windows w WHERE w.hall_id = h.hall_id AND w.state <> 'closed'),
-               (SELECT count(*) FROM ratings g WHERE g.hall_id = h.hall_id AND g.day = h.today),
-               (SELECT count(*) FROM ratings g WHERE g.hall_id = h.hall_id AND g.day = h.today
-                  AND g.{_SATISFIED_SQL}),
-               (SELECT count(*) FROM tickets t WHERE t.hall_id = h.hall_id AND t.day = h.today
-                  AND t.state <> 'voided')
+               coalesce(d.rated, 0), coalesce(d.satisfied, 0), coalesce(d.tickets, 0)
         FROM halls h JOIN regions r ON r.id = h.region_id
+        LEFT JOIN hall_days d ON d.hall_id = h.hall_id AND d.day = h.today
         WHERE h.state = 'approved' AND {_IN_SCOPE}
         ORDER BY r.path, h.name, h.hall_id
     """  # noqa: S608 - our own fragments; values are bound

@@ -15,25 +15,18 @@ series' target + 1e-6 (the hall's `within_target_sql`: julianday() arithmetic is
 ratings grouped by the rating's own matter (its series and department through the
 profile), window and clerk. `tests/central/test_rollups.py` checks every figure against the hall's.
 
-Building a day holds the hall's row in `halls` FOR SHARE: a batch of that hall (which locks the row FOR
-UPDATE) waits until the day is stored, and the build reads only committed batches; a batch that changes a
-built day deletes its `rollup_days` row and queues it again (hallcentral/ingest.py).
+Building them is hallcentral/rollup_build.py.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from psycopg import AsyncConnection
-from psycopg_pool import AsyncConnectionPool
 
 from hallcore.measures import ONSITE_ACCEPTED, ONSITE_DONE
-
-log = logging.getLogger(__name__)
 
 #: Dimensions of a day's rows ("hall": one row, key "").
 DIMS = ("hall", "matter", "series", "department", "window", "clerk", "hour")
@@ -251,71 +244,3 @@ async def compute(
     cur = await conn.execute(COUNTS_SQL.encode(), p)
     counts = [tuple(r) for r in await cur.fetchall()]
     return stats, counts
-
-
-# ---- building --------------------------------------------------------------------------------------------
-
-
-@dataclass(slots=True)
-class Built:
-    days: int = 0
-    rows: int = 0
-
-
-async def build_day(conn: AsyncConnection[Any], hall: str, day: dt.date, now: dt.datetime) -> int:
-    """Count and store one hall day (inside the caller's transaction); the rows stored, -1 if the hall is
-    gone. The hall's row is held FOR SHARE so no batch of it lands meanwhile."""
-    cur = await conn.execute(
-        "SELECT coalesce(p.fingerprint, '') FROM halls h LEFT JOIN hall_profiles p USING (hall_id)"
-        " WHERE h.hall_id = %s FOR SHARE OF h",
-        (hall,),
-    )
-    row = await cur.fetchone()
-    if row is None:
-        return -1
-    fingerprint = str(row[0])
-    stats, counts = await compute(conn, [(hall, day)])
-    async with conn.cursor() as c:
-        await c.execute("DELETE FROM day_stats WHERE hall_id = %s AND day = %s", (hall, day))
-        await c.execute("DELETE FROM day_counts WHERE hall_id = %s AND day = %s", (hall, day))
-        async with c.copy(
-            f"COPY day_stats (hall_id, dim, day, key, {', '.join(STAT_COLS)}) FROM STDIN"
-        ) as copy:
-            for r in stats:
-                await copy.write_row(r)
-        async with c.copy("COPY day_counts (hall_id, day, kind, key, n) FROM STDIN") as copy:
-            for r in counts:
-                await copy.write_row(r)
-        await c.execute(
-            "INSERT INTO rollup_days (hall_id, day, fingerprint, built_at) VALUES (%s, %s, %s, %s)"
-            " ON CONFLICT (hall_id, day) DO UPDATE SET fingerprint = EXCLUDED.fingerprint,"
-            " built_at = EXCLUDED.built_at",
-            (hall, day, fingerprint, now),
-        )
-        await c.execute("DELETE FROM rollup_queue WHERE hall_id = %s AND day = %s", (hall, day))
-    return len(stats) + len(counts)
-
-
-async def due(pool: AsyncConnectionPool, limit: int = 100) -> list[tuple[str, dt.date]]:
-    """Queued hall days that are over (before the hall's today), oldest first."""
-    async with pool.connection() as conn:
-        cur = await conn.execute(
-            "SELECT q.hall_id, q.day FROM rollup_queue q JOIN halls h USING (hall_id)"
-            " WHERE h.today IS NOT NULL AND q.day < h.today ORDER BY q.day, q.hall_id LIMIT %s",
-            (limit,),
-        )
-        out = [(str(h), d) for h, d in await cur.fetchall()]
-        await conn.rollback()
-    return out
-
-
-async def build_due(pool: AsyncConnectionPool, now: dt.datetime, limit: int = 100) -> Built:
-    """Roll up the finished days waiting in the queue (each in its own transaction)."""
-    out = Built()
-    for hall, day in await due(pool, limit):
-        async with pool.connection() as conn, conn.transaction():
-            n = await build_day(conn, hall, day, now)
-        if n >= 0:
-            out.days += 1
-            out.rows += n
-    return out

@@ -36,6 +36,10 @@ DISTRIBUTED = (
     "rollup_queue",
     "day_stats",
     "day_counts",
+    "hall_days",
+    "rollup_months",
+    "month_stats",
+    "month_counts",
 )
 #: Small tables copied to every node.
 REFERENCE = ("regions", "users", "sessions", "audit", "schema_migrations")
@@ -313,6 +317,55 @@ MIGRATIONS: tuple[tuple[int, str], ...] = (
             key text NOT NULL,
             n integer NOT NULL,
             PRIMARY KEY (hall_id, day, kind, key)
+        )
+        """,
+    ),
+    (
+        3,
+        """
+        -- A hall day's running totals for the overview (tickets not voided, ratings, 满意), added to by each
+        -- batch's events (hallcentral/derive.py): the overview reads one row per hall instead of counting
+        -- every ticket of every hall's day on each refresh.
+        CREATE TABLE hall_days (
+            hall_id text NOT NULL,
+            day date NOT NULL,
+            tickets integer NOT NULL DEFAULT 0,
+            rated integer NOT NULL DEFAULT 0,
+            satisfied integer NOT NULL DEFAULT 0,
+            PRIMARY KEY (hall_id, day)
+        );
+        INSERT INTO hall_days (hall_id, day, tickets)
+            SELECT hall_id, day, count(*) FILTER (WHERE state <> 'voided') FROM tickets GROUP BY hall_id, day;
+        INSERT INTO hall_days AS d (hall_id, day, rated, satisfied)
+            -- 满意: measures.SATISFIED_SCORES
+            SELECT hall_id, day, count(*), count(*) FILTER (WHERE score IN (3, 4, 5)) FROM ratings
+            GROUP BY hall_id, day
+            ON CONFLICT (hall_id, day) DO UPDATE SET rated = EXCLUDED.rated, satisfied = EXCLUDED.satisfied
+        """,
+    ),
+    (
+        4,
+        """
+        -- Month roll-ups (hallcentral/rollup_months.py): a hall month's day roll-ups merged, and the ready
+        -- days they merged. A query uses them where those days are exactly the month's ready days now, so a
+        -- day counted again (or a new profile) makes them unused until they are merged again.
+        CREATE TABLE rollup_months (
+            hall_id text NOT NULL,
+            month date NOT NULL,
+            days date[] NOT NULL,
+            built_at timestamptz NOT NULL,
+            PRIMARY KEY (hall_id, month)
+        );
+        CREATE TABLE month_stats (LIKE day_stats INCLUDING DEFAULTS);
+        ALTER TABLE month_stats RENAME COLUMN day TO month;
+        ALTER TABLE month_stats ADD PRIMARY KEY (hall_id, dim, month, key);
+        CREATE TABLE month_counts (
+            hall_id text NOT NULL,
+            month date NOT NULL,
+            kind text NOT NULL,
+            key text NOT NULL,
+            n integer NOT NULL,
+            PRIMARY KEY (hall_id, month, kind, key)
         )
         """,
     ),

@@ -11,7 +11,7 @@ import secrets
 from fastapi import Request
 from psycopg_pool import AsyncConnectionPool
 
-from hallcentral import rollups
+from hallcentral import rollup_build
 from hallcentral.auth import LoginLimiter
 from hallcentral.config import CentralConfig, region_paths
 from hallcentral.db import Partitions, migrate, month_of, open_pool
@@ -21,6 +21,7 @@ from hallcore.clock import Clock
 log = logging.getLogger(__name__)
 
 HOUSEKEEPING_S = 3600.0
+INGEST_SLOTS = 4
 
 
 class Central:
@@ -32,6 +33,9 @@ class Central:
         self.partitions = Partitions()
         self.hub = Hub()
         self.limiter = LoginLimiter()
+        # Batches applied at once: each holds a connection and the loop between its awaits; more in flight
+        # only queue in PostgreSQL, and pages would wait behind all of them.
+        self.ingest_slots = asyncio.Semaphore(INGEST_SLOTS)
         self.secret = secrets.token_bytes(32)  # CSRF tokens; a restart asks for a page reload, nothing more
         self._pool: AsyncConnectionPool | None = None
         self._tasks: list[asyncio.Task[None]] = []
@@ -87,9 +91,9 @@ class Central:
             log.info("retention: dropped event months %s", ", ".join(m.isoformat()[:7] for m in dropped))
         return dropped
 
-    async def build_rollups(self) -> rollups.Built:
+    async def build_rollups(self) -> rollup_build.Built:
         """Roll up the hall days that are over and not rolled up (or changed since)."""
-        built = await rollups.build_due(self.pool, self.now(), self.config.rollups.days_per_round)
+        built = await rollup_build.build_due(self.pool, self.now(), self.config.rollups.days_per_round)
         if built.days:
             log.info("roll-ups: %d hall days (%d rows)", built.days, built.rows)
         return built
@@ -101,7 +105,7 @@ class Central:
             except Exception:
                 _stop_if_cancelled()
                 log.exception("central roll-ups failed")
-                built = rollups.Built()
+                built = rollup_build.Built()
             _stop_if_cancelled()
             # A full round means more are waiting (a hall caught up on a week): go on at once.
             if built.days < self.config.rollups.days_per_round:

@@ -206,39 +206,62 @@ _GROUP_EXPR = {
     "clerk": "x.hall_id || '/' || x.key",
 }
 
+#: The (hall, day) pairs of the span: `ready` (rolled up), split into `mready` (hall months inside the span
+#: whose month rows merged exactly the month's ready days: read from month_stats) and `dready` (the other
+#: ready days: read from day_stats), and `want` (not rolled up: counted live). With %(months)s false (a table
+#: by day) every ready day is read from its day rows. MATERIALIZED: the few pairs drive the joins into the
+#: roll-up tables (inlined, the planner scanned a month of day rows to find none were needed).
 _SPAN_CTES = """
     span AS (SELECT h AS hall_id, d::date AS day FROM unnest(%(halls)s::text[]) AS h,
              generate_series(%(d0)s::date, %(d1)s::date, interval '1 day') AS d),
-    ready AS (SELECT hall_id, day FROM rollup_days
+    ready AS MATERIALIZED (SELECT hall_id, day FROM rollup_days
               WHERE hall_id = ANY(%(halls)s) AND day BETWEEN %(d0)s AND %(d1)s),
-    want AS (SELECT hall_id, day FROM span EXCEPT SELECT hall_id, day FROM ready),
+    want AS MATERIALIZED (SELECT hall_id, day FROM span EXCEPT SELECT hall_id, day FROM ready),
+    full_months AS (SELECT m::date AS month FROM generate_series(date_trunc('month', %(d0)s::date),
+                    %(d1)s::date, interval '1 month') AS m
+                    WHERE %(months)s AND m::date >= %(d0)s AND (m + interval '1 month')::date - 1 <= %(d1)s),
+    ready_months AS (SELECT hall_id, date_trunc('month', day)::date AS month,
+                     array_agg(day ORDER BY day) AS days FROM ready GROUP BY 1, 2),
+    mready AS MATERIALIZED (SELECT m.hall_id, m.month FROM rollup_months m JOIN full_months USING (month)
+               JOIN ready_months r USING (hall_id, month)
+               WHERE m.hall_id = ANY(%(halls)s) AND m.days = r.days),
+    dready AS MATERIALIZED (SELECT r.hall_id, r.day FROM ready r WHERE NOT EXISTS (SELECT 1 FROM mready m
+               WHERE m.hall_id = r.hall_id AND m.month = date_trunc('month', r.day)::date)),
     gm AS (SELECT * FROM unnest(%(halls)s::text[], %(groups)s::text[]) AS m(hall_id, grp))
 """
 
 
-def stats_sql(by: str) -> str:
+def stats_sql(by: str, hists: bool = True) -> str:
+    """The lines' sums and maxima, and with `hists` their merged wait and handle histograms (the percentiles:
+    a ranking does without them, and they are most of a wide query's work)."""
     dim = GROUPINGS[by]
     cols = ", ".join(STAT_COLS)
     sums = ", ".join(f"sum({c})::bigint" for c in _SUMS)
-    return f"""
-    WITH {_SPAN_CTES}, {live_ctes([dim])},
-    rows AS (
-        SELECT {_GROUP_EXPR[by]} AS g, x.* FROM (
-            SELECT s.hall_id, s.dim, s.day, s.key, {", ".join("s." + c for c in STAT_COLS)}
-            FROM day_stats s JOIN ready USING (hall_id, day)
-            WHERE s.hall_id = ANY(%(halls)s) AND s.dim = %(dim)s AND s.day BETWEEN %(d0)s AND %(d1)s
-            UNION ALL SELECT hall_id, dim, day, key, {cols} FROM live
-        ) x JOIN gm USING (hall_id)
-    ),
-    sums AS (SELECT g, {sums}, max(wait_max) AS wait_max, max(handle_max) AS handle_max
-             FROM rows GROUP BY g),
+    merged = """,
     w_bins AS (SELECT g, b, sum(c)::bigint AS c FROM rows, unnest(wait_b, wait_c) AS u(b, c) GROUP BY g, b),
     w_hist AS (SELECT g, array_agg(b ORDER BY b) AS wb, array_agg(c ORDER BY b) AS wc FROM w_bins GROUP BY g),
     h_bins AS (SELECT g, b, sum(c)::bigint AS c FROM rows, unnest(handle_b, handle_c) AS u(b, c)
                GROUP BY g, b),
     h_hist AS (SELECT g, array_agg(b ORDER BY b) AS hb, array_agg(c ORDER BY b) AS hc FROM h_bins GROUP BY g)
     SELECT sums.*, w_hist.wb, w_hist.wc, h_hist.hb, h_hist.hc
-    FROM sums LEFT JOIN w_hist USING (g) LEFT JOIN h_hist USING (g)
+    FROM sums LEFT JOIN w_hist USING (g) LEFT JOIN h_hist USING (g)"""
+    plain = """
+    SELECT sums.*, NULL::int[], NULL::bigint[], NULL::int[], NULL::bigint[] FROM sums"""
+    return f"""
+    WITH {_SPAN_CTES}, {live_ctes([dim])},
+    rows AS (
+        SELECT {_GROUP_EXPR[by]} AS g, x.* FROM (
+            SELECT s.hall_id, s.dim, s.month AS day, s.key, {", ".join("s." + c for c in STAT_COLS)}
+            FROM month_stats s JOIN mready USING (hall_id, month) WHERE s.dim = %(dim)s
+            UNION ALL
+            SELECT s.hall_id, s.dim, s.day, s.key, {", ".join("s." + c for c in STAT_COLS)}
+            FROM day_stats s JOIN dready USING (hall_id, day)
+            WHERE s.hall_id = ANY(%(halls)s) AND s.dim = %(dim)s AND s.day BETWEEN %(d0)s AND %(d1)s
+            UNION ALL SELECT hall_id, dim, day, key, {cols} FROM live
+        ) x JOIN gm USING (hall_id)
+    ),
+    sums AS (SELECT g, {sums}, max(wait_max) AS wait_max, max(handle_max) AS handle_max
+             FROM rows GROUP BY g){merged if hists else plain}
     """  # noqa: S608 - our own fragments; values are bound
 
 
@@ -247,7 +270,10 @@ def counts_sql(by: str) -> str:
     return f"""
     WITH {_SPAN_CTES},
     rows AS (
-        SELECT c.hall_id, c.day, c.kind, c.key, c.n FROM day_counts c JOIN ready USING (hall_id, day)
+        SELECT c.hall_id, c.month AS day, c.kind, c.key, c.n
+        FROM month_counts c JOIN mready USING (hall_id, month)
+        UNION ALL
+        SELECT c.hall_id, c.day, c.kind, c.key, c.n FROM day_counts c JOIN dready USING (hall_id, day)
         WHERE c.hall_id = ANY(%(halls)s) AND c.day BETWEEN %(d0)s AND %(d1)s
         UNION ALL SELECT * FROM ({COUNTS_SELECT}) AS lc
         UNION ALL SELECT hall_id, day, 'precheck', outcome, n FROM precheck_days
@@ -276,11 +302,14 @@ async def table(
     span: Span,
     by: str,
     hall_id: str = "",
+    hists: bool = True,
 ) -> Table:
     """The statistics table of the halls under `path` (or of the one hall `hall_id` under it) for `span`,
-    one line per `by` group and the total."""
+    one line per `by` group and the total; without `hists`, no percentiles (None)."""
     if by not in GROUPINGS:
         raise ValueError(f"unknown grouping {by!r}: one of {', '.join(GROUPINGS)}")
+    # The histograms of a wide table are merged in memory, not spilled to disk (this transaction only).
+    await conn.execute("SET LOCAL work_mem = '64MB'")
     halls = await scope_halls(conn, path, hall_id)
     p: dict[str, Any] = {
         "halls": [h.hall_id for h in halls],
@@ -290,10 +319,11 @@ async def table(
         "dim": GROUPINGS[by],
         "onsite_done": measures.ONSITE_DONE,
         "onsite_accepted": measures.ONSITE_ACCEPTED,
+        "months": by != "day",  # a table by day reads day rows only
     }
     lines: dict[str, Line] = {}
     if halls:
-        cur = await conn.execute(stats_sql(by).encode(), p)
+        cur = await conn.execute(stats_sql(by, hists).encode(), p)
         for row in await cur.fetchall():
             g = str(row[0])
             line = lines.setdefault(g, Line(g, ""))

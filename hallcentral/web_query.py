@@ -83,10 +83,15 @@ async def children(central: Central, path: str) -> list[tuple[str, str]]:
 
 
 async def table_of(
-    central: Central, region: tuple[str, str, str], span: Span, by: str, hall_id: str = ""
+    central: Central,
+    region: tuple[str, str, str],
+    span: Span,
+    by: str,
+    hall_id: str = "",
+    hists: bool = True,
 ) -> statistics.Table:
     async with central.pool.connection() as conn:
-        t = await statistics.table(conn, region[0], region[1], region[2], span, by, hall_id)
+        t = await statistics.table(conn, region[0], region[1], region[2], span, by, hall_id, hists)
         await conn.rollback()
     return t
 

@@ -62,7 +62,7 @@ async def _rankings(
         metric = choice(request.query_params, "metric", rankings.METRICS, "satisfaction")
     except BadQuery as exc:
         return bad(exc)
-    return user, central, await table_of(central, region, span, of), metric
+    return user, central, await table_of(central, region, span, of, hists=False), metric
 
 
 def _rankings_json(t: statistics.Table, metric: str) -> dict[str, Any]:

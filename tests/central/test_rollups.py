@@ -24,7 +24,7 @@ import pytest
 
 from hallcore import commands as cmds
 from hallcore.config import Durability
-from hallcore.periods import Span
+from hallcore.periods import Span, span_for
 from hallcore.shipping import hall_profile, profile_fingerprint
 from hallserver import stats
 from hallserver.service import Settings
@@ -208,9 +208,16 @@ def test_centre_figures_equal_the_halls_own(province: Province, hall: str) -> No
         (profile_fingerprint(hall_profile(live.config)),)
     ]
     with closing(c.login(ADMIN)) as client:
-        for span in (Span(MON, MON), Span(TUE, TUE), Span(MON, TUE), Span(MON, WED)):
+        # A whole month too: read from the month's merged roll-ups (Monday and Tuesday) and Wednesday live.
+        for span in (Span(MON, MON), Span(TUE, TUE), Span(MON, TUE), Span(MON, WED), span_for("month", MON)):
             for by in GROUPINGS:
                 _compare(hall, live, client, span, by)
+    # The overview's running totals of each day (added to by every batch) are the day's figures too.
+    for day in (MON, TUE):
+        t = _hall_report(live, Span(day, day), "matter", WED).total
+        assert c.sql(
+            "SELECT tickets, rated, satisfied FROM hall_days WHERE hall_id = %s AND day = %s", (hall, day)
+        ) == [(t.tickets, t.rated, t.satisfied)], day
     # The days had what the comparison is about: expiries, voided prints, transfers, 差评 cases.
     monday = _hall_report(live, Span(MON, MON), "matter", WED)
     assert monday.total.expired >= 1
@@ -218,6 +225,7 @@ def test_centre_figures_equal_the_halls_own(province: Province, hall: str) -> No
     assert monday.cases["opened"] >= 1
     assert _built(c, hall, MON)
     assert _built(c, hall, TUE)
+    assert c.sql("SELECT days FROM rollup_months WHERE hall_id = %s", (hall,)) == [([MON, TUE],)]
     assert not _built(c, hall, WED)  # today at the hall: counted live
 
 
