@@ -339,6 +339,9 @@ class Central:
     poll_s: float = 1.0  # how often to look for new events when idle
     heartbeat_s: float = 15.0  # an empty batch this often, so the centre knows the hall is alive
     retry_max_s: int = 300
+    # While catching up on a backlog, the shipper pauses after each batch so that preparing batches takes
+    # at most this share of the time: issuing and calling keep the hall's core.
+    catch_up_share: float = 0.1
 
 
 @dataclass(frozen=True, slots=True)

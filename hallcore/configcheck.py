@@ -414,6 +414,8 @@ def _check_sections(w: Walker, p: Parsed) -> None:
         _at_least(w, "central.retry_max_s", central.retry_max_s, 1, " s")
         if central.poll_s <= 0 or central.heartbeat_s <= 0:
             w.issue("central.poll_s", central.poll_s, "poll_s and heartbeat_s above 0 s")
+        if not 0 < central.catch_up_share <= 1:
+            w.issue("central.catch_up_share", central.catch_up_share, "a share above 0 and at most 1")
     if (server := p.section("server")) is not None:
         _at_least(w, "server.backlog_events", server.backlog_events, 1)
         _at_least(w, "server.snapshot_threshold", server.snapshot_threshold, 1)

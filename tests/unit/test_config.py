@@ -373,6 +373,12 @@ def _append(section: str, table: dict[str, Any]) -> Mutation:
         (_set("led", {"calling": "请{num}号到{window}号窗口"}), "led.calling", "", "did you mean 'number'?"),
         (_set("server", {"durability": "fsync"}), "server.durability", "one of 'full', 'normal'", ""),
         (
+            _set("central", {"enabled": True, "url": "https://c.example", "catch_up_share": 0}),
+            "central.catch_up_share",
+            "a share above 0 and at most 1",
+            "",
+        ),
+        (
             _set("stations[0].printer.type", "escpos-netwrok"),
             "stations[0].printer.type",
             "",
