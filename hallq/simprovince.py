@@ -39,6 +39,8 @@ from hallq.sim import SimParams, simulate
 from hallq.simports import EnginePort
 from hallserver.shipper import public_bytes, signed
 
+#: Halls enrolled before they are approved (a centre keeps at most 100 enrollments waiting).
+ENROLL_CHUNK = 50
 #: Share of yesterday's open 差评 a hall closes the next morning (回访, 整改, 办结); the rest go overdue.
 CASE_CLOSE_SHARE = 0.7
 
@@ -58,11 +60,16 @@ class Stream:
             self.events.append(export_event(len(self.events) + 1, ev.at.isoformat(), kind, data))
 
 
-def simulate_hall(config: HallConfig, days: list[dt.date], seed: int, arrivals: int | None = None) -> Stream:
-    """The events of one hall over `days` (closed days pass with nothing), each day closed at its hour."""
-    started = time.perf_counter()
-    out = Stream()
-    port = EnginePort(config, on_events=out.log)
+def run_days(
+    config: HallConfig,
+    days: list[dt.date],
+    seed: int,
+    on_events: Callable[[Sequence[Event]], None],
+    arrivals: int | None = None,
+) -> EnginePort:
+    """One hall's engine over `days` (closed days pass with nothing), each day closed at its hour; every
+    accepted command's events to `on_events`, in order."""
+    port = EnginePort(config, on_events=on_events)
     cal = HallCalendar(config.hall)
     rng = random.Random(seed)
     for i, day in enumerate(days):
@@ -75,6 +82,14 @@ def simulate_hall(config: HallConfig, days: list[dt.date], seed: int, arrivals: 
         closes = cal.closes_at(day)
         if closes is not None:
             port.tick(closes + dt.timedelta(minutes=5))  # what still waits at closing time expires
+    return port
+
+
+def simulate_hall(config: HallConfig, days: list[dt.date], seed: int, arrivals: int | None = None) -> Stream:
+    """The events one hall's shipper would send for `days`."""
+    started = time.perf_counter()
+    out = Stream()
+    port = run_days(config, days, seed, out.log, arrivals)
     out.tickets = len(port.engine.tickets)
     out.wall_s = time.perf_counter() - started
     return out
@@ -238,20 +253,26 @@ async def replay(
     """Enroll every hall, get them approved, then ship them all, `concurrency` at a time."""
     limits = httpx.Limits(max_connections=concurrency + 4, max_keepalive_connections=concurrency + 4)
     async with httpx.AsyncClient(base_url=url.rstrip("/"), timeout=120.0, limits=limits) as client:
-        states = [await enroll(client, h) for h in halls]
-        pending = [h for h, s in zip(halls, states, strict=True) if s != "approved"]
-        if pending and approve is not None:
-            await approve(pending)
-        elif pending:
-            for h in pending:
-                say(f"{h.hall_id} {h.name}: 登记码 {h.code} — approve it at the centre (管理)")
-        deadline = time.monotonic() + approval_timeout_s
-        while pending:
-            pending = [h for h in pending if await enroll(client, h) != "approved"]
-            if pending and time.monotonic() > deadline:
-                raise RuntimeError(f"{len(pending)} halls were not approved in {approval_timeout_s:.0f} s")
-            if pending:
-                await asyncio.sleep(2.0)
+        # At most MAX_PENDING enrollments wait for approval at a centre: enroll a chunk, get it approved.
+        for i in range(0, len(halls), ENROLL_CHUNK):
+            chunk = halls[i : i + ENROLL_CHUNK]
+            states = [await enroll(client, h) for h in chunk]
+            pending = [h for h, s in zip(chunk, states, strict=True) if s != "approved"]
+            if pending and approve is not None:
+                await approve(pending)
+            elif pending:
+                for h in pending:
+                    say(f"{h.hall_id} {h.name}: 登记码 {h.code} — approve it at the centre (管理)")
+            deadline = time.monotonic() + approval_timeout_s
+            while pending:
+                pending = [h for h in pending if await enroll(client, h) != "approved"]
+                if pending and time.monotonic() > deadline:
+                    raise RuntimeError(
+                        f"{len(pending)} halls were not approved in {approval_timeout_s:.0f} s"
+                    )
+                if pending:
+                    await asyncio.sleep(2.0)
+        say(f"  replaying {len(halls)} halls into {url}")
         out = Shipped(started=time.perf_counter())
         queue: asyncio.Queue[SimulatedHall] = asyncio.Queue()
         for h in halls:
@@ -307,11 +328,18 @@ def main_central(args: Any, config: HallConfig) -> int:
         s = simulate_hall(config, days, seed=args.seed * 1000 + k, arrivals=args.arrivals)
         streams.append(s)
         print(f"  simulated hall {k + 1}/{distinct}: {s.tickets} tickets, {len(s.events)} events", end="")
-        print(f" ({s.wall_s:.1f} s)")
+        print(f" ({s.wall_s:.1f} s)", flush=True)
     halls = make_halls(config, streams, args.halls, args.hall_prefix)
     try:
         shipped = asyncio.run(
-            replay(args.central, halls, batch=args.batch, concurrency=args.concurrency, approve=approve)
+            replay(
+                args.central,
+                halls,
+                batch=args.batch,
+                concurrency=args.concurrency,
+                approve=approve,
+                say=lambda text: print(text, flush=True),
+            )
         )
     except (RuntimeError, httpx.HTTPError) as exc:
         print(f"hallq sim: {exc}", file=sys.stderr)
