@@ -39,6 +39,23 @@ def figure(
     return {"name": name, "value": value, "unit": unit, "target": target, "ok": ok, "note": note}
 
 
+def below(
+    figures: list[dict[str, Any]],
+    name: str,
+    value: float,
+    unit: str,
+    target: float | None = None,
+    *,
+    width: int,
+) -> None:
+    """Append a figure whose target, if any, is an upper bound (ok when under it), and print it as a row."""
+    ok = True if target is None else value < target
+    figures.append({"name": name, "value": round(value, 4), "unit": unit, "target": target, "ok": ok})
+    print(
+        f"{name:{width}s} {value:10.4f} {unit:5s}" + (f" (target < {target})" if target is not None else "")
+    )
+
+
 def write(name: str, figures: list[dict[str, Any]], **extra: Any) -> Path:
     RESULTS.mkdir(parents=True, exist_ok=True)
     out = RESULTS / f"{name}.json"

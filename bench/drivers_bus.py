@@ -8,6 +8,7 @@ The emulator answers at once and a pty has no baud rate, so these are the driver
 
 from __future__ import annotations
 
+import functools
 import queue
 import statistics
 import sys
@@ -17,7 +18,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import pct, time_ms, write
+from bench.common import below, pct, time_ms, write
 from drivers.bus import HqpBusMaster, HqpCallKeypad, HqpLedBoard
 from drivers.codecs import hqp
 from drivers.codecs.hqp import Cmd, LedText
@@ -29,11 +30,7 @@ TEXT = "请A012号到12号窗口办理"
 
 def main() -> None:
     figures: list[dict[str, object]] = []
-
-    def fig(name: str, value: float, unit: str, target: float | None = None) -> None:
-        ok = True if target is None else value < target
-        figures.append({"name": name, "value": round(value, 4), "unit": unit, "target": target, "ok": ok})
-        print(f"{name:50s} {value:10.4f} {unit:5s}" + (f" (target < {target})" if target is not None else ""))
+    fig = functools.partial(below, figures, width=50)
 
     payload = hqp.encode_led_text(LedText(TEXT, effect=hqp.Effect.SCROLL_LEFT))
     frame = hqp.encode_frame(5, Cmd.LED_TEXT, 1, payload)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import pct, time_ms, write
+from bench.common import below, pct, time_ms, write
 from drivers.emulators.printer import TcpPrinterEmulator
 from drivers.printer import build_printer
 from drivers.printing import NoticeItem, NoticePrint, TicketPrint, notice_bytes, ticket_bytes
@@ -43,11 +43,7 @@ NOTICE = NoticePrint(
 
 def main() -> None:
     figures: list[dict[str, object]] = []
-
-    def fig(name: str, value: float, unit: str, target: float | None = None) -> None:
-        ok = True if target is None else value < target
-        figures.append({"name": name, "value": round(value, 4), "unit": unit, "target": target, "ok": ok})
-        print(f"{name:45s} {value:10.4f} {unit:5s}" + (f" (target < {target})" if target is not None else ""))
+    fig = functools.partial(below, figures, width=45)
 
     for width in (58, 80):
         times = time_ms(functools.partial(ticket_bytes, TICKET, width), 5000)

@@ -44,3 +44,32 @@ class DeviceThread:
 
     def _release(self) -> None:
         raise NotImplementedError
+
+
+class ReopeningThread(DeviceThread):
+    """A device that comes and goes (unplugged, switched off): the thread `_open`s it, pausing between tries
+    (doubling from `backoff_initial_s` up to `backoff_max_s`, back to the start once open), then `_serve`s it
+    until it is lost or the thread is stopped, and opens it again."""
+
+    def __init__(self, name: str, *, backoff_initial_s: float, backoff_max_s: float) -> None:
+        super().__init__(name)
+        self._backoff_initial_s = backoff_initial_s
+        self._backoff_max_s = backoff_max_s
+
+    def _run(self) -> None:
+        backoff = self._backoff_initial_s
+        while not self._stop.is_set():
+            if not self._open():
+                self._stop.wait(backoff)
+                backoff = min(backoff * 2, self._backoff_max_s)
+                continue
+            backoff = self._backoff_initial_s
+            self._serve()
+
+    def _open(self) -> bool:
+        """Open the device; False (its state and the log told why) when it cannot be now. Never raises."""
+        raise NotImplementedError
+
+    def _serve(self) -> None:
+        """Use the open device until it is lost (released, state told) or `_stop` is set. Never raises."""
+        raise NotImplementedError

@@ -188,13 +188,10 @@ def id_reader_link(
     if device.type == "idcard-usb":
         if device.usb_vendor is None or device.usb_product is None:
             raise ConfigurationError(f"{who}: an idcard-usb reader needs usb_vendor and usb_product")
-        opener = usb_opener(
-            device.usb_vendor,
-            device.usb_product,
-            out_ep=0x02 if device.usb_out_ep is None else device.usb_out_ep,
-            in_ep=0x81 if device.usb_in_ep is None else device.usb_in_ep,
-            backend=usb_backend,
-        )
+        # Endpoints the config leaves out keep the transport's defaults (the usual OUT 0x02, IN 0x81).
+        given = {"out_ep": device.usb_out_ep, "in_ep": device.usb_in_ep}
+        endpoints = {key: value for key, value in given.items() if value is not None}
+        opener = usb_opener(device.usb_vendor, device.usb_product, backend=usb_backend, **endpoints)
         return opener, f"usb {device.usb_vendor:04x}:{device.usb_product:04x}", 0.0
     if not device.url:
         raise ConfigurationError(

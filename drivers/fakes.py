@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
+from collections.abc import Iterator
 
 from drivers.base import DeviceState, DeviceUnavailable, DriverError, Health
 from drivers.codecs.escpos import PrinterStatus
@@ -33,18 +35,12 @@ class FakeTicketPrinter:
             self._status = status
 
     def print_ticket(self, ticket: TicketPrint) -> None:
-        job = ticket_bytes(ticket, self.width_mm)
-        with self._lock:
-            self._check()
+        with self._job(ticket_bytes(ticket, self.width_mm)):
             self.tickets.append(ticket)
-            self.jobs.append(job)
 
     def print_notice(self, notice: NoticePrint) -> None:
-        job = notice_bytes(notice, self.width_mm)
-        with self._lock:
-            self._check()
+        with self._job(notice_bytes(notice, self.width_mm)):
             self.notices.append(notice)
-            self.jobs.append(job)
 
     def status(self) -> PrinterStatus:
         with self._lock:
@@ -65,6 +61,14 @@ class FakeTicketPrinter:
         if self._status is None:
             raise DeviceUnavailable("fake printer: no answer (scripted)")
         return self._status
+
+    @contextlib.contextmanager
+    def _job(self, job: bytes) -> Iterator[None]:
+        """Record a job (the body records what was printed) only when the printer would have printed it."""
+        with self._lock:
+            self._check()
+            yield
+            self.jobs.append(job)
 
     def _check(self) -> None:
         status = self._current()

@@ -11,6 +11,7 @@ import itertools
 import threading
 from collections.abc import Callable
 from pathlib import Path
+from typing import Generic, TypeVar
 
 from drivers.base import OK, DeviceState, DeviceUnavailable, Health
 from drivers.codecs.hqp import Color, Effect
@@ -20,6 +21,8 @@ from drivers.keys import KeyCode, KeyEvent
 from drivers.protocols import Unsubscribe
 from drivers.voice import wav_duration
 from hallcore.clock import FakeClock
+
+T = TypeVar("T")
 
 _UNPLUGGED = DeviceState(Health.UNAVAILABLE, "fake device unplugged")
 
@@ -40,6 +43,28 @@ class _Unpluggable:
     def _check(self) -> None:
         if not self.available:
             raise DeviceUnavailable("fake device unplugged")
+
+
+class _Subscribable(_Unpluggable, Generic[T]):
+    """A fake that reports to listeners (keys, scans, cards), on the thread of the test that plays the person.
+    Unlike the real drivers' `drivers.listeners.Listeners`, a listener that raises fails the test at once."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._listeners: list[Callable[[T], None]] = []
+
+    def subscribe(self, listener: Callable[[T], None]) -> Unsubscribe:
+        self._listeners.append(listener)
+
+        def remove() -> None:
+            with contextlib.suppress(ValueError):
+                self._listeners.remove(listener)
+
+        return remove
+
+    def _emit(self, value: T) -> None:
+        for listener in list(self._listeners):
+            listener(value)
 
 
 class FakeLedBoard(_Unpluggable):
@@ -82,27 +107,16 @@ class FakeLedBoard(_Unpluggable):
         return self.areas.get(area, "")
 
 
-class FakeCallKeypad(_Unpluggable):
+class FakeCallKeypad(_Subscribable[KeyEvent]):
     def __init__(self) -> None:
         super().__init__()
-        self._listeners: list[Callable[[KeyEvent], None]] = []
         self.ticket = ""
         self.waiting = 0
         self.beeps = 0
 
-    def subscribe(self, listener: Callable[[KeyEvent], None]) -> Unsubscribe:
-        self._listeners.append(listener)
-
-        def remove() -> None:
-            with contextlib.suppress(ValueError):
-                self._listeners.remove(listener)
-
-        return remove
-
     def press(self, code: int = KeyCode.NEXT, digits: str = "") -> None:
         """The clerk presses a key; listeners are called on the caller's thread."""
-        for listener in list(self._listeners):
-            listener(KeyEvent(code, digits))
+        self._emit(KeyEvent(code, digits))
 
     def show(self, ticket: str, waiting: int) -> None:
         self._check()
@@ -152,61 +166,39 @@ class FakeRatingPad(_Unpluggable):
         self.rate(None)
 
 
-class FakeScanner(_Unpluggable):
+class FakeScanner(_Subscribable[str]):
     def __init__(self) -> None:
         super().__init__()
-        self._listeners: list[Callable[[str], None]] = []
         self.closed = False
-
-    def subscribe(self, listener: Callable[[str], None]) -> Unsubscribe:
-        self._listeners.append(listener)
-
-        def remove() -> None:
-            with contextlib.suppress(ValueError):
-                self._listeners.remove(listener)
-
-        return remove
 
     def scan(self, code: str) -> None:
         if self.available:
-            for listener in list(self._listeners):
-                listener(code)
+            self._emit(code)
 
     def close(self) -> None:
         self.closed = True
 
 
-class FakeIdCardReader(_Unpluggable):
+class FakeIdCardReader(_Subscribable[CardEvent]):
     """An `IdCardReader` a test plays the citizen on: `place` a card (a record, or another card kind), or a
     card that cannot be read (`place_unreadable`). Like the real reader it reports nothing while unplugged."""
 
     def __init__(self) -> None:
         super().__init__()
-        self._listeners: list[Callable[[CardEvent], None]] = []
         self.closed = False
 
-    def subscribe(self, listener: Callable[[CardEvent], None]) -> Unsubscribe:
-        self._listeners.append(listener)
-
-        def remove() -> None:
-            with contextlib.suppress(ValueError):
-                self._listeners.remove(listener)
-
-        return remove
-
     def place(self, card: IdCard | UnsupportedCard) -> None:
-        self._emit(CardRead(card) if isinstance(card, IdCard) else CardUnsupported(card))
+        self._place(CardRead(card) if isinstance(card, IdCard) else CardUnsupported(card))
 
     def place_unreadable(self, result: SamResult = SamResult.READ_FAILED) -> None:
-        self._emit(CardFailed(reply(result).describe(), result))
+        self._place(CardFailed(reply(result).describe(), result))
 
     def close(self) -> None:
         self.closed = True
 
-    def _emit(self, event: CardEvent) -> None:
+    def _place(self, event: CardEvent) -> None:
         if self.available and not self.closed:
-            for listener in list(self._listeners):
-                listener(event)
+            self._emit(event)
 
 
 class FakeScheduler:

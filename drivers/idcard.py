@@ -10,6 +10,7 @@ an unavailable state outside, reconnection with backoff, one log line on loss an
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 import time
@@ -19,11 +20,12 @@ from typing import Any
 from drivers.base import OK, DeviceState, DeviceUnavailable, DriverError, Health, ProtocolError
 from drivers.codecs import idcard as c
 from drivers.codecs.idcard import Command, FrameDecoder, IdCard, Outcome, Reply, SamResult
-from drivers.devicethread import DeviceThread
+from drivers.devicethread import ReopeningThread
 from drivers.idcard_events import CardEvent, CardFailed, CardRead, CardUnsupported
 from drivers.listeners import Listeners
 from drivers.protocols import Unsubscribe
 from drivers.transport import SerialTransport, Transport, drain
+from drivers.usb_bulk import UsbBulkTransport
 
 log = logging.getLogger(__name__)
 
@@ -51,25 +53,10 @@ def serial_opener(url: str, *, baud: int = 115200, write_timeout_s: float = 1.0)
     return open_link
 
 
-def usb_opener(
-    vendor: int,
-    product: int,
-    *,
-    out_ep: int = 0x02,
-    in_ep: int = 0x81,
-    interface: int = 0,
-    backend: Any = None,
-) -> LinkOpener:
-    """A reader on vendor bulk endpoints (pyusb). `backend` is pyusb's (None: libusb-1.0)."""
-
-    def open_link() -> Transport:
-        from drivers.usb_bulk import UsbBulkTransport
-
-        return UsbBulkTransport.open(
-            vendor, product, out_ep=out_ep, in_ep=in_ep, interface=interface, backend=backend
-        )
-
-    return open_link
+def usb_opener(vendor: int, product: int, **where: Any) -> LinkOpener:
+    """A reader on vendor bulk endpoints (pyusb), opened again on each try; `where` is what else
+    `UsbBulkTransport.open` takes (out_ep, in_ep, interface, pyusb's backend) and its defaults hold."""
+    return functools.partial(UsbBulkTransport.open, vendor, product, **where)
 
 
 class SamFault(DriverError):
@@ -185,7 +172,7 @@ class CardPoller:
         return CardFailed(reply.describe(), reply.result)
 
 
-class SamIdCardReader(DeviceThread):
+class SamIdCardReader(ReopeningThread):
     """An `IdCardReader`: polls on its own thread and hands each placement to the listeners (on that thread).
 
     Building opens nothing; `start()` starts the thread, which opens the link in the background and keeps
@@ -204,7 +191,7 @@ class SamIdCardReader(DeviceThread):
         backoff_initial_s: float = 0.1,
         backoff_max_s: float = 5.0,
     ) -> None:
-        super().__init__(name)
+        super().__init__(name, backoff_initial_s=backoff_initial_s, backoff_max_s=backoff_max_s)
         self._opener = opener
         self._poll_s = poll_s
         self._session_args: dict[str, Any] = {
@@ -213,8 +200,6 @@ class SamIdCardReader(DeviceThread):
             "read_radio_s": read_radio_s,
             "name": name,
         }
-        self._backoff_initial_s = backoff_initial_s
-        self._backoff_max_s = backoff_max_s
         # A card is personal data: a failed delivery is logged by its kind only.
         self._listeners: Listeners[CardEvent] = Listeners(name, lambda event: type(event).__name__)
         self._state_listeners: Listeners[DeviceState] = Listeners(name)
@@ -241,17 +226,8 @@ class SamIdCardReader(DeviceThread):
 
     # --- the reader's thread ---
 
-    def _run(self) -> None:
-        backoff = self._backoff_initial_s
-        while not self._stop.is_set():
-            if self._poller is None:
-                if not self._connect():
-                    self._stop.wait(backoff)
-                    backoff = min(backoff * 2, self._backoff_max_s)
-                    continue
-                backoff = self._backoff_initial_s
-            poller = self._poller
-            assert poller is not None
+    def _serve(self) -> None:
+        while (poller := self._poller) is not None and not self._stop.is_set():
             started = time.monotonic()
             try:
                 event = poller.step()
@@ -261,7 +237,7 @@ class SamIdCardReader(DeviceThread):
                     self._checked().check_sam()  # SAM status after every error
             except (DeviceUnavailable, SamFault, ProtocolError) as e:
                 self._lost(str(e))
-                continue
+                return
             if event is not None:
                 self._emit(event)
             self._stop.wait(max(0.0, started + self._poll_s - time.monotonic()))
@@ -270,7 +246,7 @@ class SamIdCardReader(DeviceThread):
         assert self._session is not None
         return self._session
 
-    def _connect(self) -> bool:
+    def _open(self) -> bool:
         try:
             session = SamSession(self._opener(), **self._session_args)
         except DeviceUnavailable as e:

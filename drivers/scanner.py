@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any, Protocol
 
 from drivers.base import OK, DeviceState, Health
-from drivers.devicethread import DeviceThread
+from drivers.devicethread import ReopeningThread
 from drivers.listeners import Listeners
 from drivers.protocols import Unsubscribe
 
@@ -187,7 +187,7 @@ def evdev_opener(path_or_name: str) -> DeviceOpener:
     return open_device
 
 
-class EvdevScanner(DeviceThread):
+class EvdevScanner(ReopeningThread):
     """Reads one scanner on its own thread and hands each code to the listeners (on that thread).
 
     On unplug reads raise OSError ENODEV while select() keeps reporting the fd readable: the device is closed
@@ -205,11 +205,9 @@ class EvdevScanner(DeviceThread):
         backoff_initial_s: float = 0.1,
         backoff_max_s: float = 5.0,
     ) -> None:
-        super().__init__(name)
+        super().__init__(name, backoff_initial_s=backoff_initial_s, backoff_max_s=backoff_max_s)
         self._opener = opener
         self._select_timeout_s = select_timeout_s
-        self._backoff_initial_s = backoff_initial_s
-        self._backoff_max_s = backoff_max_s
         self._listeners: Listeners[str] = Listeners(name)
         self._lock = threading.Lock()
         self._device: InputDevice | None = None
@@ -235,32 +233,24 @@ class EvdevScanner(DeviceThread):
     def has_device(self) -> bool:
         return self._device is not None
 
-    def _run(self) -> None:
-        backoff = self._backoff_initial_s
-        while not self._stop.is_set():
-            if self._device is None:
-                if not self._open():
-                    self._stop.wait(backoff)
-                    backoff = min(backoff * 2, self._backoff_max_s)
+    def _serve(self) -> None:
+        device = self._device
+        assert device is not None
+        decoder = ScanDecoder()
+        try:
+            while not self._stop.is_set():
+                ready, _, _ = select.select([device.fd], [], [], self._select_timeout_s)
+                if not ready:
                     continue
-                backoff = self._backoff_initial_s
-            device = self._device
-            assert device is not None
-            decoder = ScanDecoder()
-            try:
-                while not self._stop.is_set():
-                    ready, _, _ = select.select([device.fd], [], [], self._select_timeout_s)
-                    if not ready:
-                        continue
-                    for event in device.read():
-                        code = decoder.feed(event.type, event.code, event.value)
-                        if code is not None:
-                            self._emit(code)
-            except OSError as e:
-                self._lost(e)
-            except Exception:
-                log.exception("%s: unexpected error; reopening the device", self.name)
-                self._lost(OSError(errno.EIO, "unexpected error"))
+                for event in device.read():
+                    code = decoder.feed(event.type, event.code, event.value)
+                    if code is not None:
+                        self._emit(code)
+        except OSError as e:
+            self._lost(e)
+        except Exception:
+            log.exception("%s: unexpected error; reopening the device", self.name)
+            self._lost(OSError(errno.EIO, "unexpected error"))
 
     def _open(self) -> bool:
         try:

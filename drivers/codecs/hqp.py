@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from enum import IntEnum
 
 from drivers.base import ProtocolError
+from drivers.codecs.resync import ResyncDecoder
 from drivers.keys import KeyCode, KeyEvent
 
 log = logging.getLogger(__name__)
@@ -141,7 +142,7 @@ def encode_frame(addr: int, cmd: int, seq: int, payload: bytes = b"") -> bytes:
     return SYNC + body + struct.pack("<H", crc16_modbus(body))
 
 
-class FrameDecoder:
+class FrameDecoder(ResyncDecoder):
     """Streaming decoder: feed whatever the port returned, get the complete valid frames found so far.
 
     There is no end byte and no stuffing, so `A5 5A` may occur inside a payload; after a bad CRC or an
@@ -150,34 +151,19 @@ class FrameDecoder:
     """
 
     def __init__(self) -> None:
-        self._buf = bytearray()
-        self.dropped_bytes = 0
+        super().__init__()
         self.crc_errors = 0
-
-    def reset(self) -> None:
-        self._buf.clear()
 
     def feed(self, data: bytes) -> list[Frame]:
         self._buf += data
         frames: list[Frame] = []
         buf = self._buf
-        while True:
-            start = buf.find(SYNC)
-            if start < 0:
-                # Keep a trailing A5: it may be the first half of a sync split across reads.
-                keep = 1 if buf[-1:] == SYNC[:1] else 0
-                self.dropped_bytes += len(buf) - keep
-                del buf[: len(buf) - keep]
-                break
-            if start:
-                self.dropped_bytes += start
-                del buf[:start]
+        while self._skip_to(SYNC):
             if len(buf) < HEADER_LEN:
                 break
             (length,) = struct.unpack_from("<H", buf, 5)
             if length > MAX_PAYLOAD:
-                self.dropped_bytes += 1
-                del buf[:1]
+                self._drop(1)
                 continue
             total = HEADER_LEN + length + 2
             if len(buf) < total:
@@ -186,8 +172,7 @@ class FrameDecoder:
             (crc,) = struct.unpack_from("<H", buf, HEADER_LEN + length)
             if crc16_modbus(body) != crc:
                 self.crc_errors += 1
-                self.dropped_bytes += 1
-                del buf[:1]
+                self._drop(1)
                 continue
             frames.append(Frame(body[0], body[1], body[2], body[5:]))
             del buf[:total]

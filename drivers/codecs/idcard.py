@@ -31,6 +31,7 @@ from drivers.codecs.idcard_text import (
     parse_text,
     split_text,
 )
+from drivers.codecs.resync import ResyncDecoder
 
 PREAMBLE = b"\xaa\xaa\xaa\x96\x69"
 HEADER_LEN = len(PREAMBLE) + 2
@@ -173,7 +174,7 @@ def reply(result: SamResult, data: bytes = b"") -> Reply:
     return Reply(0x00, 0x00, result, data)
 
 
-class FrameDecoder:
+class FrameDecoder(ResyncDecoder):
     """Streaming decoder: feed what the link returned, get the bodies of the complete valid frames so far.
 
     Readers send garbage at power-up and the preamble may occur inside a photo, so after an impossible LEN
@@ -182,12 +183,8 @@ class FrameDecoder:
     """
 
     def __init__(self) -> None:
-        self._buf = bytearray()
-        self.dropped_bytes = 0
+        super().__init__()
         self.bad_checks = 0
-
-    def reset(self) -> None:
-        self._buf.clear()
 
     @property
     def pending(self) -> int:
@@ -207,41 +204,23 @@ class FrameDecoder:
         self._buf += data
         bodies: list[bytes] = []
         buf = self._buf
-        while True:
-            start = buf.find(PREAMBLE)
-            if start < 0:
-                keep = _partial_preamble(buf)
-                self.dropped_bytes += len(buf) - keep
-                del buf[: len(buf) - keep]
-                return bodies
-            if start:
-                self.dropped_bytes += start
-                del buf[:start]
+        while self._skip_to(PREAMBLE):
             if len(buf) < HEADER_LEN:
-                return bodies
+                break
             (length,) = struct.unpack_from(">H", buf, len(PREAMBLE))
             if not MIN_LENGTH <= length <= MAX_LENGTH:
-                self.dropped_bytes += 1
-                del buf[:1]
+                self._drop(1)
                 continue
             total = HEADER_LEN + length
             if len(buf) < total:
-                return bodies
+                break
             if check_byte(buf[len(PREAMBLE) : total - 1]) != buf[total - 1]:
                 self.bad_checks += 1
-                self.dropped_bytes += 1
-                del buf[:1]
+                self._drop(1)
                 continue
             bodies.append(bytes(buf[HEADER_LEN : total - 1]))
             del buf[:total]
-
-
-def _partial_preamble(buf: bytearray) -> int:
-    """How many trailing bytes of `buf` may be the start of a preamble split across reads."""
-    for n in range(min(len(PREAMBLE) - 1, len(buf)), 0, -1):
-        if buf[-n:] == PREAMBLE[:n]:
-            return n
-    return 0
+        return bodies
 
 
 def parse_reply(body: bytes) -> Reply:

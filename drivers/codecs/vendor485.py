@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
+from drivers.codecs.resync import ResyncDecoder
 from drivers.keys import KeyCode, KeyEvent
 
 log = logging.getLogger(__name__)
@@ -104,19 +105,15 @@ def key_event(frame: VendorFrame) -> KeyEvent | None:
     return None
 
 
-class VendorDecoder:
+class VendorDecoder(ResyncDecoder):
     """Streaming decoder with resync. FUNC is never checked (keypads use several). The original host ignored
     CS; hallq checks it, logs a mismatch and drops the frame, because on a noisy bus a corrupted frame read as
     "call next" calls a citizen nobody is waiting for, while a dropped one is simply not echoed, so the
     keypad sends it again."""
 
     def __init__(self) -> None:
-        self._buf = bytearray()
-        self.dropped_bytes = 0
+        super().__init__()
         self.checksum_errors = 0
-
-    def reset(self) -> None:
-        self._buf.clear()
 
     def feed(self, data: bytes) -> list[VendorFrame]:
         self._buf += data
@@ -126,21 +123,16 @@ class VendorDecoder:
             # The FF preamble is optional on receive: a line turnaround can swallow the first byte.
             start = buf.find(START)
             if start < 0:
-                keep = 1 if buf[-1:] == bytes([PREAMBLE]) else 0
-                self.dropped_bytes += len(buf) - keep
-                del buf[: len(buf) - keep]
+                self._drop(len(buf) - (1 if buf[-1:] == bytes([PREAMBLE]) else 0))
                 break
             pre = 1 if start and buf[start - 1] == PREAMBLE else 0
-            if start - pre:
-                self.dropped_bytes += start - pre
-                del buf[: start - pre]
+            self._drop(start - pre)
             s = pre  # index of the first 68
             if len(buf) < s + 4:
                 break
             length = buf[s + 1]
             if buf[s + 2] != length or buf[s + 3] != START or length < 2:
-                self.dropped_bytes += s + 1
-                del buf[: s + 1]
+                self._drop(s + 1)
                 continue
             end = s + 4 + length + 2  # one past the end byte
             if len(buf) < end:
@@ -157,8 +149,7 @@ class VendorDecoder:
                         buf[end - 2],
                         expected,
                     )
-                self.dropped_bytes += s + 1
-                del buf[: s + 1]
+                self._drop(s + 1)
                 continue
             frames.append(VendorFrame(addr, func, payload, bytes(buf[:end])))
             del buf[:end]

@@ -7,6 +7,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import Self
 
 from drivers.base import DeviceUnavailable, DriverError, ProtocolError
 from drivers.codecs import hqp
@@ -24,6 +25,7 @@ from drivers.emulators.printer import (
     TcpPrinterEmulator,
     render_png,
 )
+from drivers.emulators.running import Running, RunsOne
 from drivers.factory import ConfigurationError
 from drivers.keys import KeyCode
 
@@ -55,7 +57,7 @@ def parse_ports(text: str) -> list[int]:
     return list(range(first, last + 1))
 
 
-class PrinterEmulators:
+class PrinterEmulators(Running):
     """One or more emulated printers (TCP ports or ptys) and the tickets each printed since last asked."""
 
     def __init__(
@@ -94,7 +96,7 @@ class PrinterEmulators:
                 f"cannot listen on {host}:{port} ({e}); is another emulator running?"
             ) from e
 
-    def start(self) -> PrinterEmulators:
+    def start(self) -> Self:
         for emu in self.emulators:
             emu.start()
         return self
@@ -102,12 +104,6 @@ class PrinterEmulators:
     def stop(self) -> None:
         for emu in self.emulators:
             emu.stop()
-
-    def __enter__(self) -> PrinterEmulators:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
     @staticmethod
     def url_of(emu: TcpPrinterEmulator | PtyPrinterEmulator) -> str:
@@ -167,7 +163,7 @@ class PrinterEmulators:
 KEY_NAMES = {k.name.lower(): k for k in KeyCode}
 
 
-class BusEmulatorRunner:
+class BusEmulatorRunner(RunsOne[HqpBusEmulator]):
     """An emulated HQP/1 bus for `hallq devices emulate bus`: devices by address, rendering of what changed,
     and typed commands that play the clerk and the citizen."""
 
@@ -209,23 +205,6 @@ class BusEmulatorRunner:
             raise ConfigurationError("an empty bus: give --strips, --boards, --keypads and/or --pads")
         self._shown: dict[int, str] = {}
         self._lock = threading.Lock()
-
-    @property
-    def url(self) -> str:
-        return self.emu.url
-
-    def start(self) -> BusEmulatorRunner:
-        self.emu.start()
-        return self
-
-    def stop(self) -> None:
-        self.emu.stop()
-
-    def __enter__(self) -> BusEmulatorRunner:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
     def describe(self) -> str:
         return (

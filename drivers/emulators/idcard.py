@@ -25,6 +25,7 @@ from drivers.base import ProtocolError
 from drivers.codecs import idcard as c
 from drivers.codecs.idcard import Command, FrameDecoder, SamResult, TextFields
 from drivers.emulators.pipes import PipedEmulator
+from drivers.emulators.running import RunsOne
 from drivers.emulators.usb import UsbPipe
 from drivers.factory import ConfigurationError
 from hallcore.privacy import mask_id, mask_name
@@ -301,7 +302,7 @@ HELP = (
 )
 
 
-class IdCardEmulatorRunner:
+class IdCardEmulatorRunner(RunsOne[SamReaderEmulator]):
     """`hallq devices emulate idcard`: one emulated reader, what happens on it as lines, typed commands."""
 
     def __init__(
@@ -323,23 +324,6 @@ class IdCardEmulatorRunner:
         self.emu.radio_delay_s = radio_delay_ms / 1000
         self.emu.baud = baud
         self._shown = 0
-
-    @property
-    def url(self) -> str:
-        return self.emu.url
-
-    def start(self) -> IdCardEmulatorRunner:
-        self.emu.start()
-        return self
-
-    def stop(self) -> None:
-        self.emu.stop()
-
-    def __enter__(self) -> IdCardEmulatorRunner:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
     def describe(self) -> str:
         kind = "idcard-serial"

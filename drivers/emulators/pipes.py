@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Protocol, Self
 
 from drivers.base import DeviceUnavailable
+from drivers.emulators.running import Running
 
 log = logging.getLogger(__name__)
 
@@ -273,7 +274,7 @@ class TcpPipe(_Pipe):
                 self._deliver(data)
 
 
-class PipedEmulator:
+class PipedEmulator(Running):
     """The plumbing every emulated device shares: built over a pty or TCP, started, stopped, unplugged."""
 
     name = "emulated bus"  # names the pipe's thread
@@ -319,9 +320,3 @@ class PipedEmulator:
 
     def stop(self) -> None:
         self.pipe.stop()
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()

@@ -30,6 +30,7 @@ from drivers.emulators.escpos_stream import (
     EscposStream,
     RenderedTicket,
 )
+from drivers.emulators.running import Running
 
 __all__ = [
     "ASB_REPLIES",
@@ -49,7 +50,7 @@ log = logging.getLogger(__name__)
 # --- front ends ---------------------------------------------------------------------------------------------
 
 
-class _Loop:
+class _Loop(Running):
     """A selector loop on its own thread, woken through a pipe; every fd it opened is closed on stop."""
 
     def __init__(self, printer: EmulatedPrinter | None, name: str) -> None:
@@ -82,12 +83,6 @@ class _Loop:
             self._wake()
             self._thread.join(timeout=5)
         self._close_all()
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
     def _wake(self) -> None:
         with contextlib.suppress(BlockingIOError, OSError):
