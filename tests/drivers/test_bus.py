@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import queue
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,7 +24,7 @@ from drivers.codecs import hqp, vendor485
 from drivers.codecs.hqp import Cmd
 from drivers.emulators.bus import HqpBusEmulator, TcpPipe, Vendor485Emulator
 from drivers.protocols import KeyCode, KeyEvent
-from tests.drivers.waiting import wait_until
+from tests.drivers.waiting import heard, wait_until
 
 # Threads left running fail a test through conftest.py's no_leaked_threads.
 # Generous: a loaded CI machine may take a while to schedule the emulator thread; a slow reply only costs a
@@ -82,8 +81,7 @@ def test_keypad_over_tcp_shows_beeps_and_reports_keys() -> None:
     with HqpBusEmulator.tcp() as emu, HqpBusMaster(emu.url, reply_timeout_s=REPLY_S, poll_gap_s=0.01) as bus:
         pad = emu.add_keypad(3)
         keypad = HqpCallKeypad(bus, 3)
-        events: queue.Queue[KeyEvent] = queue.Queue()
-        keypad.subscribe(events.put)
+        events = heard(keypad)
         keypad.show("A012", 17)
         keypad.beep()
         assert (pad.ticket, pad.waiting, pad.beeps) == ("A012", 17, 1)
@@ -99,8 +97,7 @@ def test_lost_poll_reply_then_retry_delivers_the_key_exactly_once(
 ) -> None:
     pad = emu.add_keypad(7)
     keypad = HqpCallKeypad(bus, 7)
-    events: queue.Queue[KeyEvent] = queue.Queue()
-    keypad.subscribe(events.put)
+    events = heard(keypad)
     with emu.lock:
         # Under the emulator's lock, so the lost reply is exactly the one carrying the key press.
         emu.drop_next_reply(1, address=7)
@@ -124,8 +121,7 @@ def test_silent_poll_is_repeated_with_the_same_seq_so_the_event_survives(
 ) -> None:
     emu.add_keypad(4)
     keypad = HqpCallKeypad(bus, 4)
-    events: queue.Queue[KeyEvent] = queue.Queue()
-    keypad.subscribe(events.put)
+    events = heard(keypad)
     with emu.lock:
         # Every try of one POLL is lost: the master gives up, then polls again later. With a new SEQ the
         # device would discard the event it believes delivered; the master reuses the SEQ, so it does not.
@@ -198,8 +194,7 @@ def test_unplugged_pty_gives_device_unavailable_then_recovers_without_restart(
         emu.add_keypad(2)
         board = HqpLedBoard(bus, 5)
         keypad = HqpCallKeypad(bus, 2)
-        events: queue.Queue[KeyEvent] = queue.Queue()
-        keypad.subscribe(events.put)
+        events = heard(keypad)
         board.show("请A001号到5号窗口")
         assert strip.text() == "请A001号到5号窗口"
 
@@ -256,8 +251,7 @@ def test_vendor_keypad_keys_echo_ack_display_and_beep(tmp_path: Path, transport:
     with emu, Vendor485Bus(emu.url) as bus:
         emulated = emu.add_keypad(1)
         keypad = Vendor485Keypad(bus, 1)
-        events: queue.Queue[KeyEvent] = queue.Queue()
-        keypad.subscribe(events.put)
+        events = heard(keypad)
         wait_until(lambda: bus.state().ok)
         if transport == "tcp":
             # The TCP pipe only forwards to a connected client: wait for the bus's connection.
@@ -289,8 +283,7 @@ def test_vendor_frame_with_bad_checksum_is_not_echoed(tmp_path: Path) -> None:
     with Vendor485Emulator.pty(link=tmp_path / "ttyV") as emu, Vendor485Bus(emu.url) as bus:
         emu.add_keypad(2)
         keypad = Vendor485Keypad(bus, 2)
-        events: queue.Queue[KeyEvent] = queue.Queue()
-        keypad.subscribe(events.put)
+        events = heard(keypad)
         wait_until(lambda: bus.state().ok)
         bad = bytearray(vendor485.encode_frame(2, 1, b"\x0c"))
         bad[-2] ^= 0x01

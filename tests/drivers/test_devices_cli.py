@@ -419,29 +419,10 @@ def test_emulate_bus_over_a_pty(capsys: pytest.CaptureFixture[str], tmp_path: Pa
         assert fg.stop()[0] == 0
 
 
-def test_emulate_errors_exit_2_without_a_traceback() -> None:
-    for argv in (
-        ["bus", "--port", "0"],
-        ["bus", "--port", "0", "--strips", "0-3"],
-        ["printer", "--state", "x"],
-    ):
-        proc = subprocess.run(
-            [PY, "-m", "hallq.cli", "devices", "emulate", *argv],
-            check=False,
-            capture_output=True,
-            text=True,
-            cwd=ROOT,
-            timeout=30,
-            stdin=subprocess.DEVNULL,
-        )
-        assert proc.returncode == 2, proc
-        assert "Traceback" not in proc.stderr
-        assert proc.stderr.strip()
-
-
-def test_emulate_printer_on_a_port_in_use_is_a_clear_error(printer: TcpPrinterEmulator) -> None:
-    proc = subprocess.run(
-        [PY, "-m", "hallq.cli", "devices", "emulate", "printer", "--port", str(printer.port)],
+def emulate_and_exit(*argv: str) -> subprocess.CompletedProcess[str]:
+    """`hallq devices emulate ARGV` in a process of its own that is expected to stop by itself (an error)."""
+    return subprocess.run(
+        [PY, "-m", "hallq.cli", "devices", "emulate", *argv],
         check=False,
         capture_output=True,
         text=True,
@@ -449,6 +430,22 @@ def test_emulate_printer_on_a_port_in_use_is_a_clear_error(printer: TcpPrinterEm
         timeout=30,
         stdin=subprocess.DEVNULL,
     )
+
+
+def test_emulate_errors_exit_2_without_a_traceback() -> None:
+    for argv in (
+        ["bus", "--port", "0"],
+        ["bus", "--port", "0", "--strips", "0-3"],
+        ["printer", "--state", "x"],
+    ):
+        proc = emulate_and_exit(*argv)
+        assert proc.returncode == 2, proc
+        assert "Traceback" not in proc.stderr
+        assert proc.stderr.strip()
+
+
+def test_emulate_printer_on_a_port_in_use_is_a_clear_error(printer: TcpPrinterEmulator) -> None:
+    proc = emulate_and_exit("printer", "--port", str(printer.port))
     assert proc.returncode == 1
     assert "is another emulator running?" in proc.stderr
     assert "Traceback" not in proc.stderr

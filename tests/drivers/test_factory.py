@@ -4,7 +4,6 @@ closes everything it started. The example hall's stations run against emulators 
 from __future__ import annotations
 
 import contextlib
-import queue
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -26,7 +25,7 @@ from drivers.protocols import KeyCode, KeyEvent
 from drivers.scanner import EvdevScanner
 from hallcore.config import Device, HallConfig, Station, StationRole
 from hallserver.configfile import read_config
-from tests.drivers.waiting import wait_until
+from tests.drivers.waiting import heard, wait_until
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -106,8 +105,7 @@ def test_counter_devices_share_one_bus_and_reach_the_emulator(county: CountyHall
         assert devices.keypad is not None
         devices.led.show("请A012号到5号窗口")
         assert bus_emu.devices[5].render().startswith("[5:0] 请A012号到5号窗口")  # type: ignore[attr-defined]
-        keys: queue.Queue[KeyEvent] = queue.Queue()
-        devices.keypad.subscribe(keys.put)
+        keys = heard(devices.keypad)
         bus_emu.press(65, KeyCode.NEXT)
         assert keys.get(timeout=10) == KeyEvent(KeyCode.NEXT)
         assert devices.boards == {5: devices.led}
@@ -192,8 +190,7 @@ def test_serial_printer_vendor_keypad_usb_printer_evdev_scanner_and_fakes(
             assert devices.printer is not None
             assert devices.printer.state().health is Health.OK
             assert isinstance(devices.keypad, Vendor485Keypad)
-            keys: queue.Queue[KeyEvent] = queue.Queue()
-            devices.keypad.subscribe(keys.put)
+            keys = heard(devices.keypad)
             vendor.press(3, 0x0C)
             assert keys.get(timeout=10) == KeyEvent(KeyCode.NEXT)
             assert isinstance(devices.scanner, EvdevScanner)

@@ -48,6 +48,7 @@ from hallq.serverproc import start_server as start_server_process
 from hallserver import admin
 from tests.e2e.support import midday_timezone
 from tests.fakes.live_server import MANAGER, Station
+from tests.fakes.processes import reap
 from tests.server.test_faults import Ledger
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
@@ -173,13 +174,8 @@ class ServerProc:
 
     def kill9(self) -> None:
         p, self.popen = self.popen, None
-        if p is None:
-            return
-        if p.poll() is None:
-            os.kill(p.pid, signal.SIGKILL)
-        p.wait()
-        if p.stdout is not None:
-            p.stdout.close()
+        if p is not None:
+            reap(p)
 
     def signal(self, sig: int) -> None:
         assert self.popen is not None

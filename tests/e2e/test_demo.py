@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import re
 import signal
 import subprocess
 import sys
@@ -17,46 +16,15 @@ import pytest
 
 from hallq.demohall import MANAGER
 from tests.e2e.support import midday_timezone
+from tests.fakes.processes import processes_using, read_until, reap
 from tests.fakes.shots import docs_dir
-from tests.server.web_helpers import CHROMIUM, CHROMIUM_ARGS
+from tests.server.web_helpers import CHROMIUM, CHROMIUM_ARGS, browser_login
 
 playwright = pytest.importorskip("playwright.sync_api")
 pytestmark = pytest.mark.slow
 
 if not Path(CHROMIUM).exists():
     pytest.skip("Debian's chromium is not installed (apt-get install chromium)", allow_module_level=True)
-
-
-def processes_using(path: Path) -> list[str]:
-    """Command lines of live processes that mention `path` (the demo's children all take it as an arg)."""
-    found = []
-    for proc in Path("/proc").iterdir():
-        if not proc.name.isdigit():
-            continue
-        try:
-            cmd = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-        except OSError:
-            continue
-        if str(path) in cmd:
-            found.append(cmd)
-    return found
-
-
-def read_until(proc: subprocess.Popen[str], pattern: str, timeout: float) -> re.Match[str]:
-    deadline = time.monotonic() + timeout
-    seen = []
-    assert proc.stdout is not None
-    while time.monotonic() < deadline:
-        line = proc.stdout.readline()
-        if not line:
-            if proc.poll() is not None:
-                break
-            continue
-        seen.append(line)
-        m = re.search(pattern, line)
-        if m:
-            return m
-    raise AssertionError(f"no line matching {pattern!r} within {timeout} s:\n{''.join(seen)}")
 
 
 def test_demo_runs_the_whole_hall_and_stops_cleanly(tmp_path: Path, artifacts: Path) -> None:
@@ -90,11 +58,7 @@ def test_demo_runs_the_whole_hall_and_stops_cleanly(tmp_path: Path, artifacts: P
             browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             try:
                 page = browser.new_page(viewport={"width": 1280, "height": 900})
-                page.goto(f"{url}/web/login")
-                page.fill("#username", MANAGER[0])
-                page.fill("#password", MANAGER[1])
-                page.click("#login")
-                page.wait_for_url(f"{url}/web/dashboard")
+                browser_login(page, url, MANAGER)
                 # A window of the grid holds a called or served ticket (e.g. "B003") within 30 s of start.
                 page.wait_for_function(
                     "() => [...document.querySelectorAll('#windows .current')]"
@@ -119,8 +83,4 @@ def test_demo_runs_the_whole_hall_and_stops_cleanly(tmp_path: Path, artifacts: P
         out: Any = proc.stdout.read() if proc.stdout else ""
         assert "[demo] stopped" in out
     finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-        if proc.stdout:
-            proc.stdout.close()
+        reap(proc)

@@ -22,9 +22,9 @@ from playwright import sync_api as playwright
 
 from hallq.democentral import CENTRAL_ADMIN, CITY_USER, SIM_HALLS
 from tests.e2e.support import midday_timezone
-from tests.e2e.test_demo import processes_using, read_until
+from tests.fakes.processes import processes_using, read_until, reap
 from tests.fakes.shots import docs_dir
-from tests.server.web_helpers import CHROMIUM, CHROMIUM_ARGS
+from tests.server.web_helpers import CHROMIUM, CHROMIUM_ARGS, browser_login
 
 pytestmark = pytest.mark.slow
 
@@ -67,11 +67,7 @@ def test_demo_central_ships_three_halls_and_stops_cleanly(tmp_path: Path, artifa
             browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             try:
                 page = browser.new_page(viewport={"width": 1280, "height": 600})
-                page.goto(f"{url}/login")
-                page.fill("#username", CENTRAL_ADMIN[0])
-                page.fill("#password", CENTRAL_ADMIN[1])
-                page.click("#login")
-                page.wait_for_url(f"{url}/overview")
+                browser_login(page, url, CENTRAL_ADMIN, form="/login", landing="/overview")
                 playwright.expect(page.locator("#conn")).to_have_text("实时")
                 playwright.expect(page.locator("#halls tbody tr")).to_have_count(3)
                 page.screenshot(path=str(artifacts / "central-overview.png"), full_page=True)
@@ -86,8 +82,4 @@ def test_demo_central_ships_three_halls_and_stops_cleanly(tmp_path: Path, artifa
         assert processes_using(state) == []
         assert not cluster.exists()  # the throw-away cluster is removed
     finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait(timeout=30)
-        if proc.stdout is not None:
-            proc.stdout.close()
+        reap(proc)

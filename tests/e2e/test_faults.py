@@ -59,6 +59,7 @@ from tests.e2e.fault_support import (
 )
 from tests.e2e.support import add_hall_board
 from tests.fakes.live_server import Station
+from tests.fakes.processes import reap
 from tests.server.test_faults import Ledger, caller, check_store
 
 pytestmark = pytest.mark.slow
@@ -589,9 +590,4 @@ def test_server_and_apps_refuse_to_start_on_a_broken_config(tmp_path: pathlib.Pa
             assert "Traceback" not in err, f"{name}:\n{err}"
     finally:
         for p in runs.values():
-            if p.poll() is None:
-                p.kill()
-            p.wait()
-            for f in (p.stdout, p.stderr):
-                if f is not None:
-                    f.close()
+            reap(p)

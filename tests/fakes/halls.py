@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from hallcore.config import (
     ClosedWindowTransfer,
@@ -21,6 +22,7 @@ from hallcore.config import (
     TransferPolicy,
     Window,
 )
+from hallcore.events import TicketView
 
 SHANGHAI = dt.timezone(dt.timedelta(hours=8))
 #: Monday 2026-11-23, 09:00 in the hall.
@@ -111,3 +113,22 @@ def small_hall(
         ),
         transfer=TransferPolicy(to_closed_window=to_closed_window),
     )
+
+
+def ticket_view(label: str = "A012", state: str = "called", **changes: Any) -> TicketView:
+    """A ticket for the small hall's hj01 (户口迁移) as the server shows it, issued on `MONDAY_9`; `changes`
+    set any other field."""
+    fields: dict[str, Any] = {
+        "id": f"2026-11-23/{label}",
+        "label": label,
+        "series": label[0],
+        "matter": "hj01",
+        "matter_name": "户口迁移",
+        "matter_name_en": "hukou move",
+        "source": "kiosk",
+        "priority": "",
+        "priority_name": "",
+        "state": state,
+        "issued_at": MONDAY_9,
+    }
+    return TicketView(**(fields | changes))

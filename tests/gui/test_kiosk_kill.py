@@ -21,6 +21,7 @@ from drivers.emulators.printer import EmulatedState, TcpPrinterEmulator
 from hallclient.enroll import save_token
 from hallserver.configfile import read_config
 from tests.fakes.live_server import COUNTY, live_server, wait_for, with_kiosk
+from tests.fakes.processes import reap
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 
@@ -89,11 +90,7 @@ def test_killed_kiosk_leaves_no_phantom_ticket(tmp_path: pathlib.Path) -> None:
             kiosk.send_signal(signal.SIGKILL)
             kiosk.wait(timeout=10)
         finally:
-            if kiosk.poll() is None:
-                kiosk.kill()
-                kiosk.wait(timeout=10)
-            if kiosk.stdout is not None:
-                kiosk.stdout.close()
+            reap(kiosk, timeout=10)
             proxy.close()
         assert emu.tickets == []
         # Not callable while pending, and voided by the server once the confirmation is overdue.

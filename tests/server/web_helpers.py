@@ -41,12 +41,21 @@ def csrf_of(c: httpx.Client, path: str = "/web/dashboard") -> str:
     return m.group(1)
 
 
-def browser_login(page: Any, url: str) -> None:
-    page.goto(f"{url}/web/login")
-    page.fill("#username", MANAGER[0])
-    page.fill("#password", MANAGER[1])
+def browser_login(
+    page: Any,
+    url: str,
+    user: tuple[str, str] = MANAGER,
+    *,
+    form: str = "/web/login",
+    landing: str = "/web/dashboard",
+) -> None:
+    """Log `user` in through the login form in a real browser page; returns once on the landing page (a hall's
+    dashboard, or the centre's overview with form="/login", landing="/overview")."""
+    page.goto(f"{url}{form}")
+    page.fill("#username", user[0])
+    page.fill("#password", user[1])
     page.click("#login")
-    page.wait_for_url(f"{url}/web/dashboard")
+    page.wait_for_url(f"{url}{landing}")
 
 
 # ---- the hand-worked fixture day ------------------------------------------------------------------------

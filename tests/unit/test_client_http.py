@@ -25,25 +25,13 @@ from hallcore import replies
 from hallcore.codec import encode
 from hallcore.config import MatterKind
 from hallcore.estimates import WaitEstimate
-from hallcore.events import TicketChanged, TicketView, WindowView
+from hallcore.events import TicketChanged, WindowView
 from hallcore.precheck import MissingItem, MissingKind, PrecheckOutcome, PrecheckResult
 from hallcore.printout import NoticePrint, TicketPrint
 from hallcore.replybuilders import hall_view
-from tests.fakes.halls import MONDAY_9, small_hall
+from tests.fakes.halls import MONDAY_9, small_hall, ticket_view
 
-TICKET = TicketView(
-    id="2026-11-23/A012",
-    label="A012",
-    series="A",
-    matter="hj01",
-    matter_name="户口迁移",
-    matter_name_en="hukou move",
-    source="kiosk",
-    priority="",
-    priority_name="",
-    state="pending_print",
-    issued_at=MONDAY_9,
-)
+TICKET = ticket_view("A012", "pending_print")
 WINDOW = WindowView(number=1, name="户籍窗口", state="open", zone="", series=("A",), staff="S01")
 
 Handler = Callable[[httpx.Request], httpx.Response]

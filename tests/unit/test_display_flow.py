@@ -13,7 +13,7 @@ from hallclient.types import ConnectionState, EventItem, HallSnapshot, Heartbeat
 from hallcore.clock import FakeClock
 from hallcore.config import BrightnessStep, HallConfig, Led, Privacy, Window, Zone
 from hallcore.events import TicketChanged, TicketIssued, TicketView, WindowView
-from tests.fakes.halls import MONDAY_9, SHANGHAI, small_hall
+from tests.fakes.halls import MONDAY_9, SHANGHAI, small_hall, ticket_view
 
 
 def zoned_hall(show_names: bool = False) -> HallConfig:
@@ -32,18 +32,9 @@ def zoned_hall(show_names: bool = False) -> HallConfig:
 
 
 def ticket(label: str, window: int | None = None, holder: str = "") -> TicketView:
-    return TicketView(
-        id=f"2026-11-23/{label}",
-        label=label,
-        series=label[0],
-        matter="hj01",
-        matter_name="户口迁移",
-        matter_name_en="hukou move",
+    return ticket_view(
+        label,
         source="desk",
-        priority="",
-        priority_name="",
-        state="called",
-        issued_at=MONDAY_9,
         window=window,
         window_name=f"{window}号窗口" if window else "",
         holder_masked=holder,

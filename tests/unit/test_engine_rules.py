@@ -221,16 +221,29 @@ def test_closed_hall_says_when_it_opens() -> None:
     assert r.detail["next_opening"].startswith("2026-11-23T08:30")
 
 
-def test_walk_in_cutoff_before_closing() -> None:
+@pytest.mark.parametrize(
+    ("now", "code"),
+    [
+        # closes 17:30, walk-in cut-off 30 minutes before
+        pytest.param(
+            dt.datetime(2026, 11, 23, 17, 10, tzinfo=SHANGHAI),
+            RefusalCode.HALL_CLOSED,
+            id="walk_in_cutoff_before_closing",
+        ),
+        pytest.param(
+            dt.datetime(2026, 11, 28, 9, 30, tzinfo=SHANGHAI),
+            RefusalCode.BOOKING_ONLY_DAY,
+            id="saturday_is_booking_only",
+        ),
+        pytest.param(
+            dt.datetime(2026, 10, 1, 10, 0, tzinfo=SHANGHAI), RefusalCode.HALL_CLOSED, id="holiday_is_closed"
+        ),
+    ],
+)
+def test_no_walk_in_outside_the_halls_walk_in_hours(now: dt.datetime, code: RefusalCode) -> None:
     h = Hall()
-    h.now = dt.datetime(2026, 11, 23, 17, 10, tzinfo=SHANGHAI)  # closes 17:30, cut-off 30 min
-    refused(h.do(c.IssueTicket("sb01", Source.DESK, "t")), RefusalCode.HALL_CLOSED)
-
-
-def test_saturday_is_booking_only() -> None:
-    h = Hall()
-    h.now = dt.datetime(2026, 11, 28, 9, 30, tzinfo=SHANGHAI)
-    refused(h.do(c.IssueTicket("sb01", Source.DESK, "t")), RefusalCode.BOOKING_ONLY_DAY)
+    h.now = now
+    refused(h.do(c.IssueTicket("sb01", Source.DESK, "t")), code)
 
 
 def test_series_with_narrower_hours() -> None:
@@ -245,12 +258,6 @@ def test_series_with_narrower_hours() -> None:
     refused(out, RefusalCode.SERIES_CLOSED)
     assert "13:00" in out.message  # type: ignore[union-attr]
     assert isinstance(e.handle(c.IssueTicket("zh01", Source.DESK, "t"), MONDAY_9), Accepted)
-
-
-def test_holiday_is_closed() -> None:
-    h = Hall()
-    h.now = dt.datetime(2026, 10, 1, 10, 0, tzinfo=SHANGHAI)
-    refused(h.do(c.IssueTicket("sb01", Source.DESK, "t")), RefusalCode.HALL_CLOSED)
 
 
 def test_closing_expires_what_is_still_waiting() -> None:

@@ -28,6 +28,21 @@ def make(county: HallConfig, **settings: float) -> KioskFlow:
     )
 
 
+def confirming(county: HallConfig) -> KioskFlow:
+    """A flow at the confirm screen of ZH01 (no questions, no materials), at time 0."""
+    f = make(county)
+    f.start(0)
+    f.choose_matter("ZH01", 0)
+    return f
+
+
+def issuing(county: HallConfig) -> KioskFlow:
+    """`confirming`, then submitted: waiting for the server's answer."""
+    f = confirming(county)
+    assert f.submit("", 0)
+    return f
+
+
 def on(f: KioskFlow, screen: Screen) -> bool:
     """`f.screen is screen`, through a call so that mypy does not narrow the property between steps."""
     return f.screen is screen
@@ -92,9 +107,7 @@ def test_the_agent_branch_opens_after_a_no_and_closes_after_a_yes(county: HallCo
 
 
 def test_matter_without_questions_or_materials_goes_to_confirm(county: HallConfig) -> None:
-    f = make(county)
-    f.start(0)
-    f.choose_matter("ZH01", 0)
+    f = confirming(county)
     assert on(f, Screen.CONFIRM)
 
 
@@ -133,10 +146,7 @@ def test_idle_timeout_and_elder_minimum(county: HallConfig) -> None:
 
 
 def test_issuing_never_times_out(county: HallConfig) -> None:
-    f = make(county)
-    f.start(0)
-    f.choose_matter("ZH01", 0)
-    assert f.submit("", 0)
+    f = issuing(county)
     assert not f.tick(10_000)
     assert on(f, Screen.ISSUING)
 
@@ -155,9 +165,7 @@ def test_printer_loss_sends_to_desk_and_back(county: HallConfig) -> None:
 
 
 def test_printer_loss_on_confirm_blocks_submit(county: HallConfig) -> None:
-    f = make(county)
-    f.start(0)
-    f.choose_matter("ZH01", 0)
+    f = confirming(county)
     f.printer_ok = False
     assert not f.submit("", 1)
     assert on(f, Screen.DESK)
@@ -178,19 +186,13 @@ def test_server_outage_after_delay_then_back(county: HallConfig) -> None:
 
 
 def test_server_failure_while_issuing_is_shown_at_once(county: HallConfig) -> None:
-    f = make(county)
-    f.start(0)
-    f.choose_matter("ZH01", 0)
-    f.submit("", 0)
+    f = issuing(county)
     f.server_failed(1)
     assert on(f, Screen.OFFLINE)
 
 
 def test_full_matter_is_remembered(county: HallConfig) -> None:
-    f = make(county)
-    f.start(0)
-    f.choose_matter("ZH01", 0)
-    f.submit("", 0)
+    f = issuing(county)
     f.refused(Message("message.full"), 1, matter_full=True)
     assert on(f, Screen.MESSAGE)
     f.back(2)
@@ -200,10 +202,7 @@ def test_full_matter_is_remembered(county: HallConfig) -> None:
 
 
 def test_notice_and_booking(county: HallConfig) -> None:
-    f = make(county)
-    f.start(0)
-    f.choose_matter("ZH01", 0)
-    f.submit("", 0)
+    f = issuing(county)
     f.refused_ticket(NotIssued(PrecheckResult(PrecheckOutcome.FAIL, (), None, "hj01"), {}), True, 1)
     assert on(f, Screen.NOTICE)
     f.home(2)

@@ -15,7 +15,7 @@ from hallcore.config import Device, Led, Station, StationRole, Window
 from hallcore.events import Event, TicketChanged, TicketView, WindowChanged, WindowView
 from hallcore.windowstrip import StripText, agent_windows, call_text, window_strip
 from hallq.agent import StripFlow
-from tests.fakes.halls import MONDAY_9, small_hall
+from tests.fakes.halls import MONDAY_9, small_hall, ticket_view
 
 LED = Led()
 
@@ -58,9 +58,7 @@ def _view(state: str, current: str = "", current_state: str = "", reason: str = 
 
 
 def _ticket(state: str) -> TicketView:
-    return TicketView(
-        "t1", "A012", "A", "hj01", "户口迁移", "Hukou transfer", "walk_in", "", "", state, MONDAY_9, window=1
-    )
+    return ticket_view("A012", state, window=1)
 
 
 def test_the_counter_and_the_agent_show_the_same_strip_for_the_same_events() -> None:

@@ -1,0 +1,53 @@
+"""Child processes of the tests that start the real commands (`hallq demo`, a kiosk, a server): reading their
+output up to a line, finding what is still running, and never leaving one behind."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import time
+from pathlib import Path
+from typing import Any
+
+
+def processes_using(path: Path) -> list[str]:
+    """Command lines of live processes that mention `path` (the demo's children all take it as an arg)."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            cmd = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if str(path) in cmd:
+            found.append(cmd)
+    return found
+
+
+def read_until(proc: subprocess.Popen[str], pattern: str, timeout: float) -> re.Match[str]:
+    deadline = time.monotonic() + timeout
+    seen = []
+    assert proc.stdout is not None
+    while time.monotonic() < deadline:
+        line = proc.stdout.readline()
+        if not line:
+            if proc.poll() is not None:
+                break
+            continue
+        seen.append(line)
+        m = re.search(pattern, line)
+        if m:
+            return m
+    raise AssertionError(f"no line matching {pattern!r} within {timeout} s:\n{''.join(seen)}")
+
+
+def reap(proc: subprocess.Popen[Any], timeout: float = 30) -> None:
+    """In a test's `finally`: kill the child if it still runs (SIGKILL: the test failed), wait for it and
+    close its pipes."""
+    if proc.poll() is None:
+        proc.kill()
+    proc.wait(timeout=timeout)
+    for pipe in (proc.stdin, proc.stdout, proc.stderr):
+        if pipe is not None:
+            pipe.close()
