@@ -27,7 +27,6 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("QT_API", "pyside6")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import qasync
 from PySide6.QtWidgets import QApplication
 
 from bench.common import figure, pct, publish
@@ -40,7 +39,7 @@ from drivers.factory import build_station
 from drivers.protocols import KeyCode
 from hallclient.http import HttpHall
 from hallcore.config import Device, Station, StationRole
-from hallui.qtcompat import pin_singletons
+from hallui.runner import run_qt
 from tests.fakes.live_server import PIN, LiveServer, live_server
 
 CALLS = 200
@@ -126,16 +125,14 @@ async def run(live: LiveServer) -> dict[str, list[float]]:
 
 
 def main() -> None:
-    pin_singletons()  # as hallui.runner does (PySide6 6.12 on CPython 3.11 drops None/True references)
-    qapp = QApplication.instance() or QApplication(sys.argv[:1])
-    loop = qasync.QEventLoop(qapp)
-    asyncio.set_event_loop(loop)
-    with (
-        tempfile.TemporaryDirectory(prefix="hallq-bench-counter-") as tmp,
-        live_server(Path(tmp)) as live,
-        loop,
-    ):
-        out = loop.run_until_complete(run(live))
+    out: dict[str, list[float]] = {}
+    with tempfile.TemporaryDirectory(prefix="hallq-bench-counter-") as tmp, live_server(Path(tmp)) as live:
+
+        async def measure(_app: QApplication) -> int:
+            out.update(await run(live))
+            return 0
+
+        run_qt(measure)  # the Qt loop set up as the apps set it up
     lat = out["key_to_led"]
     figures = [
         figure(

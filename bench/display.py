@@ -28,7 +28,6 @@ os.environ.setdefault("QT_API", "pyside6")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import httpx
-import qasync
 from PySide6.QtWidgets import QApplication
 
 from bench.common import figure, pct, publish
@@ -39,7 +38,7 @@ from drivers.bus import HqpBusMaster, HqpLedBoard
 from drivers.emulators.bus import HqpBusEmulator
 from hallclient.http import HttpHall
 from hallcore.windowstrip import call_text
-from hallui.qtcompat import pin_singletons
+from hallui.runner import run_qt
 from tests.fakes.live_server import PIN, LiveServer, live_server
 
 CALLS = 200
@@ -130,16 +129,14 @@ async def run(live: LiveServer, tmp: Path) -> dict[str, list[float]]:
 
 
 def main() -> None:
-    pin_singletons()  # as hallui.runner does (PySide6 6.12 on CPython 3.11 drops None/True references)
-    app = QApplication.instance() or QApplication(sys.argv[:1])
-    loop = qasync.QEventLoop(app)
-    asyncio.set_event_loop(loop)
-    with (
-        tempfile.TemporaryDirectory(prefix="hallq-bench-display-") as tmp,
-        live_server(Path(tmp)) as live,
-        loop,
-    ):
-        out = loop.run_until_complete(run(live, Path(tmp)))
+    out: dict[str, list[float]] = {}
+    with tempfile.TemporaryDirectory(prefix="hallq-bench-display-") as tmp, live_server(Path(tmp)) as live:
+
+        async def measure(_app: QApplication) -> int:
+            out.update(await run(live, Path(tmp)))
+            return 0
+
+        run_qt(measure)  # the Qt loop set up as the apps set it up
     board, led, reply = out["board"], out["led"], out["reply"]
     figures = [
         figure(

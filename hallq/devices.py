@@ -234,12 +234,19 @@ def _where(device: Device) -> str:
     return device.url or f"usb {device.usb_vendor or 0:04x}:{device.usb_product or 0:04x}"
 
 
-def _print_test(argv: list[str]) -> int:
-    parser = _parser("print-test", "Print a sample ticket and report whether the printer confirmed it.")
+def _printer_command(argv: list[str], name: str, description: str) -> tuple[Device, HallConfig | None]:
+    """A printer subcommand's arguments read, its logging set, and the printer it names."""
+    parser = _parser(name, description)
     _printer_args(parser)
     args = parser.parse_args(argv)
     _logging(args.verbose)
-    device, config = _printer_device(args)
+    return _printer_device(args)
+
+
+def _print_test(argv: list[str]) -> int:
+    device, config = _printer_command(
+        argv, "print-test", "Print a sample ticket and report whether the printer confirmed it."
+    )
     ticket = tools.sample_ticket()
     if config is not None:
         ticket = tools.sample_ticket(config.hall.name, config.hall.public_base_url)
@@ -252,11 +259,9 @@ def _print_test(argv: list[str]) -> int:
 
 
 def _status(argv: list[str]) -> int:
-    parser = _parser("status", "Ask a printer for its status (DLE EOT 1-4); silence is 'unavailable'.")
-    _printer_args(parser)
-    args = parser.parse_args(argv)
-    _logging(args.verbose)
-    device, _ = _printer_device(args)
+    device, _ = _printer_command(
+        argv, "status", "Ask a printer for its status (DLE EOT 1-4); silence is 'unavailable'."
+    )
     status = tools.printer_status(device)
     headline, detail = tools.describe_status(status)
     print(f"{_where(device)}: {headline}")

@@ -7,6 +7,7 @@ import json
 import socket
 from collections.abc import AsyncIterator, Awaitable, Callable
 from http import HTTPStatus
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -96,6 +97,17 @@ async def collect(stream: EventStream, n: int, timeout: float = 5.0) -> list[Str
     return out
 
 
+async def play(
+    scripted: Scripted, clock: FakeClock, scripts: list[Script], n: int, **options: Any
+) -> tuple[EventStream, list[StreamItem]]:
+    """The server plays `scripts` (one a connection) to a new stream, read for `n` items and closed."""
+    scripted.scripts = scripts
+    stream = EventStream(scripted.url, "tok", clock=clock, **options)
+    items = await collect(stream, n)
+    await stream.aclose()
+    return stream, items
+
+
 def from_server(task: asyncio.Task[object]) -> bool:
     """A task of the scripted server (its handlers wind down on their own schedule)."""
     code = getattr(task.get_coro(), "cr_code", None)
@@ -155,10 +167,7 @@ async def test_a_gap_in_seq_resyncs(scripted: Scripted, clock: FakeClock) -> Non
             await ws.send(event(seq))
         await hold(ws)
 
-    scripted.scripts = [lossy, fills]
-    stream = EventStream(scripted.url, "tok", clock=clock, backoff_s=5)  # a resync does not wait
-    items = await collect(stream, 3)
-    await stream.aclose()
+    _, items = await play(scripted, clock, [lossy, fills], 3, backoff_s=5)  # a resync does not wait
     assert seqs(items) == [1, 2, 3]
     assert [q["since"] for q in scripted.queries] == ["0", "1"]
 
@@ -175,10 +184,7 @@ async def test_a_heartbeat_ahead_resyncs_an_unfiltered_stream(scripted: Scripted
         await ws.send(heartbeat(2))
         await hold(ws)
 
-    scripted.scripts = [silent_loss, fills]
-    stream = EventStream(scripted.url, "tok", clock=clock, backoff_s=5)
-    items = await collect(stream, 3)
-    await stream.aclose()
+    _, items = await play(scripted, clock, [silent_loss, fills], 3, backoff_s=5)
     assert [type(i).__name__ for i in items] == ["EventItem", "EventItem", "Heartbeat"]
     assert seqs(items) == [1, 2, 2]
 
@@ -224,10 +230,7 @@ async def test_a_snapshot_replaces_the_backlog(scripted: Scripted, clock: FakeCl
         await ws.send(event(101))
         await hold(ws)
 
-    scripted.scripts = [far_behind]
-    stream = EventStream(scripted.url, "tok", clock=clock)
-    items = await collect(stream, 2)
-    await stream.aclose()
+    stream, items = await play(scripted, clock, [far_behind], 2)
     assert isinstance(items[0], Snapshot)
     assert items[0].snapshot.waiting == {"A": 12}
     assert items[0].snapshot.windows == (WINDOW,)
@@ -243,10 +246,7 @@ async def test_unknown_kinds_and_junk_are_skipped(scripted: Scripted, clock: Fak
         await ws.send(event(2))
         await hold(ws)
 
-    scripted.scripts = [newer_server]
-    stream = EventStream(scripted.url, "tok", clock=clock)
-    items = await collect(stream, 1)
-    await stream.aclose()
+    _, items = await play(scripted, clock, [newer_server], 1)
     assert seqs(items) == [2]
     assert len(scripted.queries) == 1  # an unknown kind counts as seen: no resync
 
@@ -261,10 +261,8 @@ async def test_too_slow_close_reconnects_at_once(scripted: Scripted, clock: Fake
         await ws.send(event(since + 1))
         await hold(ws)
 
-    scripted.scripts = [drops, resumes]
-    stream = EventStream(scripted.url, "tok", clock=clock, backoff_s=30)  # a backoff would time the test out
-    items = await collect(stream, 2)
-    await stream.aclose()
+    # A backoff would time the test out.
+    _, items = await play(scripted, clock, [drops, resumes], 2, backoff_s=30)
     assert seqs(items) == [1, 2]
 
 
