@@ -27,7 +27,6 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("QT_API", "pyside6")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from PySide6.QtWidgets import QApplication
 
 from bench.common import figure, pct, publish
 from counter.actions import Action
@@ -39,7 +38,7 @@ from drivers.factory import build_station
 from drivers.protocols import KeyCode
 from hallclient.http import HttpHall
 from hallcore.config import Device, Station, StationRole
-from hallui.runner import run_qt
+from hallui.runner import run_on_qt
 from tests.fakes.live_server import PIN, LiveServer, live_server
 
 CALLS = 200
@@ -125,14 +124,8 @@ async def run(live: LiveServer) -> dict[str, list[float]]:
 
 
 def main() -> None:
-    out: dict[str, list[float]] = {}
     with tempfile.TemporaryDirectory(prefix="hallq-bench-counter-") as tmp, live_server(Path(tmp)) as live:
-
-        async def measure(_app: QApplication) -> int:
-            out.update(await run(live))
-            return 0
-
-        run_qt(measure)  # the Qt loop set up as the apps set it up
+        out = run_on_qt(lambda: run(live))
     lat = out["key_to_led"]
     figures = [
         figure(

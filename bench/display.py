@@ -28,7 +28,6 @@ os.environ.setdefault("QT_API", "pyside6")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import httpx
-from PySide6.QtWidgets import QApplication
 
 from bench.common import figure, pct, publish
 from display.app import assemble
@@ -38,7 +37,7 @@ from drivers.bus import HqpBusMaster, HqpLedBoard
 from drivers.emulators.bus import HqpBusEmulator
 from hallclient.http import HttpHall
 from hallcore.windowstrip import call_text
-from hallui.runner import run_qt
+from hallui.runner import run_on_qt
 from tests.fakes.live_server import PIN, LiveServer, live_server
 
 CALLS = 200
@@ -129,14 +128,8 @@ async def run(live: LiveServer, tmp: Path) -> dict[str, list[float]]:
 
 
 def main() -> None:
-    out: dict[str, list[float]] = {}
     with tempfile.TemporaryDirectory(prefix="hallq-bench-display-") as tmp, live_server(Path(tmp)) as live:
-
-        async def measure(_app: QApplication) -> int:
-            out.update(await run(live, Path(tmp)))
-            return 0
-
-        run_qt(measure)  # the Qt loop set up as the apps set it up
+        out = run_on_qt(lambda: run(live, Path(tmp)))
     board, led, reply = out["board"], out["led"], out["reply"]
     figures = [
         figure(

@@ -7,8 +7,11 @@ import os
 import signal
 import sys
 from collections.abc import Awaitable, Callable
+from typing import TypeVar
 
 from PySide6.QtWidgets import QApplication
+
+T = TypeVar("T")
 
 
 def run_qt(main: Callable[[QApplication], Awaitable[int]]) -> int:
@@ -35,3 +38,18 @@ def run_qt(main: Callable[[QApplication], Awaitable[int]]) -> int:
             return code
         except asyncio.CancelledError:
             return 0
+
+
+def run_on_qt(work: Callable[[], Awaitable[T]]) -> T:
+    """`work()` run to its end on the loop `run_qt` sets up, and what it returned (the benchmarks measure the
+    apps on the loop they run on); KeyboardInterrupt when Ctrl-C or SIGTERM stopped it first."""
+    done: list[T] = []
+
+    async def main(_app: QApplication) -> int:
+        done.append(await work())
+        return 0
+
+    run_qt(main)
+    if not done:
+        raise KeyboardInterrupt
+    return done[0]
