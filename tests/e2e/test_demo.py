@@ -18,7 +18,7 @@ from hallq.demohall import MANAGER
 from tests.e2e.support import midday_timezone
 from tests.fakes.processes import processes_using, read_until, reap
 from tests.fakes.shots import docs_dir
-from tests.server.web_helpers import CHROMIUM, CHROMIUM_ARGS, browser_login
+from tests.server.web_helpers import CHROMIUM, browser_login, chromium_page
 
 playwright = pytest.importorskip("playwright.sync_api")
 pytestmark = pytest.mark.slow
@@ -54,22 +54,17 @@ def test_demo_runs_the_whole_hall_and_stops_cleanly(tmp_path: Path, artifacts: P
     try:
         url = read_until(proc, r"dashboard\s+(http://127\.0\.0\.1:\d+)/web/dashboard", 90).group(1)
         started = time.monotonic()
-        with playwright.sync_playwright() as pw:
-            browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-            try:
-                page = browser.new_page(viewport={"width": 1280, "height": 900})
-                browser_login(page, url, MANAGER)
-                # A window of the grid holds a called or served ticket (e.g. "B003") within 30 s of start.
-                page.wait_for_function(
-                    "() => [...document.querySelectorAll('#windows .current')]"
-                    ".some(e => /[A-Z]\\d{3}/.test(e.textContent))",
-                    timeout=30_000,
-                )
-                waited = time.monotonic() - started
-                page.screenshot(path=str(artifacts / "demo-dashboard.png"), full_page=True)
-                page.screenshot(path=str(docs_dir() / "demo-dashboard.png"), full_page=True)
-            finally:
-                browser.close()
+        with chromium_page(1280, 900) as page:
+            browser_login(page, url, MANAGER)
+            # A window of the grid holds a called or served ticket (e.g. "B003") within 30 s of start.
+            page.wait_for_function(
+                "() => [...document.querySelectorAll('#windows .current')]"
+                ".some(e => /[A-Z]\\d{3}/.test(e.textContent))",
+                timeout=30_000,
+            )
+            waited = time.monotonic() - started
+            page.screenshot(path=str(artifacts / "demo-dashboard.png"), full_page=True)
+            page.screenshot(path=str(docs_dir() / "demo-dashboard.png"), full_page=True)
         assert waited < 30
         children = processes_using(state)
         # server, kiosk, two counters, display, agent

@@ -24,7 +24,7 @@ from hallq.democentral import CENTRAL_ADMIN, CITY_USER, SIM_HALLS
 from tests.e2e.support import midday_timezone
 from tests.fakes.processes import processes_using, read_until, reap
 from tests.fakes.shots import docs_dir
-from tests.server.web_helpers import CHROMIUM, CHROMIUM_ARGS, browser_login
+from tests.server.web_helpers import browser_login, chromium_page
 
 pytestmark = pytest.mark.slow
 
@@ -63,17 +63,12 @@ def test_demo_central_ships_three_halls_and_stops_cleanly(tmp_path: Path, artifa
                 raise AssertionError(f"not every hall shipped tickets within 60 s: {rows}")
         with closing(_login(url, CITY_USER[0], CENTRAL_ADMIN[1])) as city:
             assert [r["hall_id"] for r in city.get("/api/overview").json()["halls"]] == ["sim-feixi"]
-        with playwright.sync_playwright() as pw:
-            browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-            try:
-                page = browser.new_page(viewport={"width": 1280, "height": 600})
-                browser_login(page, url, CENTRAL_ADMIN, form="/login", landing="/overview")
-                playwright.expect(page.locator("#conn")).to_have_text("实时")
-                playwright.expect(page.locator("#halls tbody tr")).to_have_count(3)
-                page.screenshot(path=str(artifacts / "central-overview.png"), full_page=True)
-                page.screenshot(path=str(docs_dir() / "central-overview.png"), full_page=True)
-            finally:
-                browser.close()
+        with chromium_page(1280, 600) as page:
+            browser_login(page, url, CENTRAL_ADMIN, form="/login", landing="/overview")
+            playwright.expect(page.locator("#conn")).to_have_text("实时")
+            playwright.expect(page.locator("#halls tbody tr")).to_have_count(3)
+            page.screenshot(path=str(artifacts / "central-overview.png"), full_page=True)
+            page.screenshot(path=str(docs_dir() / "central-overview.png"), full_page=True)
         proc.send_signal(signal.SIGINT)
         assert proc.wait(timeout=60) == 0
         deadline = time.monotonic() + 10
