@@ -25,9 +25,9 @@ from hallcore.calendar import HallCalendar
 from hallcore.config import HallConfig, Matter
 from hallcore.engine import APPOINTMENT
 from hallq.simcrowd import HOURLY_PROFILE, Demand, answers_for, poisson
-from hallq.simparams import Pacer, SimParams, SimResult
+from hallq.simparams import Pacer, SimParams, SimResult, summary
 from hallq.simports import Called, EnginePort, HallPort, Issue, new_person
-from hallq.simstats import TicketRecord, render
+from hallq.simstats import TicketRecord
 
 BREAK_REASON = "休息"
 SHORT_PAUSE_REASON = "临时外出"
@@ -498,11 +498,3 @@ def simulate(
     sim = _Sim(config, params, port or EnginePort(config), pacer=pacer, on_call=on_call, start_at=start_at)
     end = until or dt.datetime.combine(params.day, params.end, sim.tz) + dt.timedelta(hours=1)
     return sim.run(end)
-
-
-def summary(result: SimResult) -> str:
-    p = result.params
-    title = f"{result.config.hall.name} — {p.day} {p.start:%H:%M}–{p.end:%H:%M} (seed {p.seed})"
-    text = render(result.stats(), title)
-    rate = result.commands / max(result.wall_s, 1e-9)
-    return text + f"\n  {result.commands} hall commands in {result.wall_s:.2f} s ({rate:,.0f}/s)"

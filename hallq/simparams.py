@@ -1,5 +1,5 @@
-"""What a simulated day is run with (`SimParams`), what it gives (`SimResult`), and how its virtual time maps
-to the wall clock (`Pacer`)."""
+"""What a simulated day is run with (`SimParams`), what it gives (`SimResult`, reported by `summary`), and how
+its virtual time maps to the wall clock (`Pacer`)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from hallcore.config import HallConfig
 from hallcore.engine import Engine
-from hallq.simstats import DayStats, TicketRecord, day_stats
+from hallq.simstats import DayStats, TicketRecord, day_stats, render
 
 
 @dataclass
@@ -104,3 +104,12 @@ class Pacer:
         delay = due - time.monotonic()
         if delay > 0:
             self._sleep(delay)
+
+
+def summary(result: SimResult) -> str:
+    """The day's report as `hallq sim` prints it: the statistics, then how fast the hall commands ran."""
+    p = result.params
+    title = f"{result.config.hall.name} — {p.day} {p.start:%H:%M}–{p.end:%H:%M} (seed {p.seed})"
+    text = render(result.stats(), title)
+    rate = result.commands / max(result.wall_s, 1e-9)
+    return text + f"\n  {result.commands} hall commands in {result.wall_s:.2f} s ({rate:,.0f}/s)"
