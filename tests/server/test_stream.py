@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed
 
 from hallcore.config import HallConfig
 from hallserver.service import Settings
@@ -178,6 +179,45 @@ def test_window_filter_and_bad_queries(server: Running) -> None:
                 with pytest.raises(Exception):  # noqa: B017, PT011 - the close code is checked below
                     await recv(ws)
                 assert ws.close_code == code
+
+    asyncio.run(main())
+
+
+def test_refused_streams_close_with_the_documented_codes(server: Running) -> None:
+    """docs/api.md: 4400 a bad query, 4401 no, unknown or revoked token (by header or `?auth=`, cached or
+    read from the database), 4404 an unknown status token; each after the 101, on the stream path."""
+    display = server.station("display")
+    revoked = server.station("display")
+    desk = server.station("desk")
+    token = server.issue(desk).json()["token"]
+
+    async def code_of(query: str, headers: dict[str, str] | None = None) -> int | None:
+        async with connect(f"{server.ws_url}/events?{query}", additional_headers=headers or {}) as ws:
+            with pytest.raises(ConnectionClosed):
+                await recv(ws, 20)
+            return ws.close_code
+
+    async def main() -> None:
+        async with connect(f"{server.ws_url}/events", additional_headers=auth(revoked)) as ws:
+            assert (await recv(ws, 20))["kind"] == "snapshot"  # its principal is cached now
+        r = server.http.post(f"/api/stations/{revoked.id}/revoke", headers=server.manager())
+        assert r.status_code == 200, r.text
+        for query, headers, code in (
+            ("since=x", auth(display), 4400),
+            ("window=-1", auth(display), 4400),
+            ("since=0", None, 4401),
+            ("since=0", {"Authorization": "Bearer not-a-token"}, 4401),
+            (f"since=0&auth={'n' * 22}", None, 4401),
+            ("since=0", auth(revoked), 4401),
+            (f"since=0&auth={revoked.token}", None, 4401),
+            ("token=" + "x" * 22, None, 4404),
+            ("token=short", None, 4404),
+            (f"token={token}&since=x", None, 4400),
+        ):
+            assert await code_of(query, headers) == code, (query, headers)
+        # And the same tokens that are good are let in (the refusals are not a broken path).
+        async with connect(f"{server.ws_url}/events?token={token}") as ws:
+            assert (await recv(ws, 20))["kind"] == "snapshot"
 
     asyncio.run(main())
 
