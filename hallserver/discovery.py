@@ -12,10 +12,9 @@ import contextlib
 import logging
 import socket
 from dataclasses import dataclass
-from typing import Any
 
 from zeroconf import IPVersion
-from zeroconf.asyncio import AsyncServiceBrowser, AsyncServiceInfo, AsyncZeroconf
+from zeroconf.asyncio import AsyncServiceInfo, AsyncZeroconf
 
 from hallserver.evloop import cancel
 
@@ -76,38 +75,3 @@ class Advertiser:
                     await self.zc.async_unregister_service(self.info)
             await self.zc.async_close()
             self.zc = None
-
-
-async def browse_once(
-    hall_id: str, timeout_s: float = 3.0, interfaces: tuple[str, ...] | None = None
-) -> str | None:
-    """Find a server of `hall_id`; its base URL or None when mDNS stays silent (use the configured URL)."""
-    zc = AsyncZeroconf(interfaces=list(interfaces)) if interfaces else AsyncZeroconf()
-    found: asyncio.Queue[str] = asyncio.Queue()
-
-    def on_change(**kwargs: Any) -> None:
-        # zeroconf calls handlers with keyword arguments (zeroconf, service_type, name, state_change).
-        found.put_nowait(str(kwargs["name"]))
-
-    browser = AsyncServiceBrowser(zc.zeroconf, SERVICE_TYPE, handlers=[on_change])
-    try:
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout_s
-        while (left := deadline - loop.time()) > 0:
-            try:
-                name = await asyncio.wait_for(found.get(), left)
-            except TimeoutError:
-                break
-            info = AsyncServiceInfo(SERVICE_TYPE, name)
-            if not await info.async_request(zc.zeroconf, 1000):
-                continue
-            props = {k.decode(): (v or b"").decode() for k, v in info.properties.items()}
-            if props.get("hall") != hall_id:
-                continue
-            addrs = info.parsed_addresses()
-            if addrs:
-                return f"http://{addrs[0]}:{info.port}{props.get('path', '/')}"
-        return None
-    finally:
-        await browser.async_cancel()
-        await zc.async_close()
