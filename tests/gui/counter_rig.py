@@ -73,7 +73,9 @@ class Counter:
     def button(self, action: str) -> QPushButton:
         return next(b for a, b in self.app.window.main.buttons.items() if a.value == action)
 
-    def until(self, cond: Callable[[], bool], timeout: float = 10) -> None:
+    def until(self, cond: Callable[[], bool], timeout: float = 30) -> None:
+        # A hang guard, generous for a loaded 2-core machine (a round trip through the server, the stream and
+        # the bus poll can take seconds there); the conditions are what the tests check.
         run_until(self.qtbot, cond, timeout)
 
     def login(self, staff: str = "c1", pin: str = "246810") -> None:

@@ -109,7 +109,16 @@ def test_bad_rating_opens_a_case_and_timeout_leaves_unrated(
                 bus.pad.time_out()
         else:
             bus.emu.rate(PAD, outcome)
-        c.until(lambda: c.flow.rating is not None and c.flow.rating.phase.value in ("done", "timeout"))
+        # This ticket's rating: the first one's stays "done" until the second is finished, so waiting on the
+        # phase alone let the checks below run before the second timed out.
+        phase = "timeout" if outcome is None else "done"
+        c.until(
+            lambda: (
+                c.flow.rating is not None
+                and c.flow.rating.ticket.label == label  # noqa: B023
+                and c.flow.rating.phase.value == phase  # noqa: B023
+            )
+        )
     assert live.count("SELECT COUNT(*) FROM cases") == 1
     assert live.query("SELECT c.score, c.window, c.staff FROM cases c")[0] == (2, 1, "c1")
     assert live.count("SELECT COUNT(*) FROM ratings") == 1  # the timed-out one stays unrated
@@ -123,6 +132,10 @@ def test_every_action_from_keypad_frames(
     c = counter
 
     def press(key: KeyCode, digits: str = "", then: Callable[[], bool] | None = None) -> None:
+        # As `Counter.click`: the previous action's event (what `then` saw) may arrive before its reply, and
+        # a key pressed while a request is in flight is dropped by design (one press, one request), so the
+        # press waits for the reply, as a clerk waits for the strip and the screen.
+        c.until(lambda: not c.flow.busy)
         bus.emu.press(KEYPAD, key, digits)
         if then is not None:
             c.until(then)
