@@ -56,12 +56,21 @@ def below(
     )
 
 
+def _relative(argv: list[str]) -> list[str]:
+    """The script as the repository names it (`bench/server.py`), not the checkout it ran from."""
+    root = RESULTS.parents[1]
+    script = Path(argv[0]) if argv else None
+    if script is not None and script.is_absolute() and script.is_relative_to(root):
+        return [str(script.relative_to(root)), *argv[1:]]
+    return argv
+
+
 def write(name: str, figures: list[dict[str, Any]], **extra: Any) -> Path:
     RESULTS.mkdir(parents=True, exist_ok=True)
     out = RESULTS / f"{name}.json"
     data = {
         "name": name,
-        "command": " ".join([Path(sys.executable).name, *sys.argv]),
+        "command": " ".join([Path(sys.executable).name, *_relative(sys.argv)]),
         "machine": machine(),
         "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "figures": figures,

@@ -273,8 +273,18 @@ def section(name: str, data: dict[str, Any]) -> list[str]:
         f"- command: `{data.get('command', '?')}`" + (" (quick run)" if data.get("quick") else ""),
         f"- machine: {data.get('machine', '?')}",
         f"- date: {data.get('date', '?')}",
-        "",
     ]
+    if data.get("where"):
+        lines.append(f"- where: {data['where']}")
+    run = data.get("run")
+    if isinstance(run, dict) and isinstance(run.get("load_avg_1min"), dict):
+        la = run["load_avg_1min"]
+        lines.append(
+            f"- run: {fmt(run.get('took_s'))} s; 1-minute load average min {la.get('min')}, median "
+            f"{la.get('median')}, max {la.get('max')} (this run's own server and load count up to about 2 "
+            "of it)"
+        )
+    lines.append("")
     notes = str(data.get("notes", "")).strip()
     if notes:
         lines += [f"**Notes.** {notes}", ""]

@@ -1,6 +1,7 @@
 """Hall server benchmark (issue 4): throughput, latency, fan-out, history, memory, stalls, restart.
 
-Run: .venv/bin/python bench/server.py [--quick]   (writes bench/results/server.json)
+Run: .venv/bin/python -m bench.server --profile   (writes bench/results/server.json; about 18 minutes,
+     both durability modes, every part, py-spy profiles of the scenarios; --quick for a short try-out)
 
 Loopback only and bounded: the server is `python -m hallserver` in its own process; load comes from separate
 generator processes; latency is measured by a separate light probe (paced, open loop), never by the process
@@ -24,9 +25,10 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from typing import Any
@@ -104,6 +106,18 @@ class Server:
     def processes(self) -> list[int]:
         """The server process and every process under it (a stream sibling would be one)."""
         return [self.pid, *descendants(self.pid)]
+
+    def sched_s(self) -> tuple[float, float]:
+        """Seconds on a CPU and seconds runnable but waiting for one, summed over every thread of every server
+        process (the kernel's /proc/PID/task/TID/schedstat): the second is the time other work took."""
+        run = wait = 0
+        for pid in self.processes():
+            for stat in pathlib.Path(f"/proc/{pid}/task").glob("*/schedstat"):
+                with contextlib.suppress(OSError, ValueError, IndexError):
+                    fields = stat.read_text().split()
+                    run += int(fields[0])
+                    wait += int(fields[1])
+        return run / 1e9, wait / 1e9
 
     def rss_mb(self) -> float:
         """VmRSS summed over every server process."""
@@ -213,18 +227,79 @@ OPTIONS = {"profile": False}
 
 
 @contextlib.contextmanager
-def profiled(srv: Server, label: str) -> Any:
-    if not OPTIONS["profile"]:
-        yield
-        return
-    with Profile(srv.pid, label) as prof:
-        yield
+def profiled(srv: Server, label: str) -> Iterator[CpuShare]:
+    """A scenario: the server's CPU share measured, and py-spy recording it with `--profile`."""
+    with CpuShare(srv) as cpu:
+        if not OPTIONS["profile"]:
+            yield cpu
+            return
+        with Profile(srv.pid, label) as prof:
+            yield cpu
     PROFILES.append(prof.top())
+
+
+class CpuShare:
+    """How the server's threads spent a scenario: on a CPU, or runnable and waiting for one (on a shared
+    machine the wait is what a figure lost to other work; on a core of its own it would be near zero)."""
+
+    def __init__(self, srv: Server) -> None:
+        self.srv = srv
+        self.run_s = self.wait_s = self.wall_s = 0.0
+
+    def __enter__(self) -> CpuShare:
+        self._t0 = time.monotonic()
+        self._run0, self._wait0 = self.srv.sched_s()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        run, wait = self.srv.sched_s()
+        self.run_s, self.wait_s = run - self._run0, wait - self._wait0
+        self.wall_s = time.monotonic() - self._t0
+
+    def note(self) -> str:
+        return (
+            f"server threads on a CPU {self.run_s:.1f} s and runnable but waiting for one "
+            f"{self.wait_s:.1f} s in {self.wall_s:.0f} s"
+        )
 
 
 def load() -> str:
     """Other work on the machine skews every figure: say how busy it was."""
     return "load avg " + " ".join(f"{x:.1f}" for x in os.getloadavg())
+
+
+class LoadRecord:
+    """The machine's 1-minute load average every `every_s` seconds while the benchmark runs, and how long it
+    ran, for the JSON's `run` (this run's own server and load generators count up to about 2 of it)."""
+
+    def __init__(self, every_s: float = 5.0) -> None:
+        self.every_s = every_s
+        self.samples: list[float] = []
+        self.started = time.monotonic()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="load-record", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while True:
+            self.samples.append(os.getloadavg()[0])
+            if self._stop.wait(self.every_s):
+                return
+
+    def stop(self) -> dict[str, Any]:
+        self._stop.set()
+        self._thread.join()
+        s = self.samples
+        return {
+            "took_s": round(time.monotonic() - self.started),
+            "load_avg_1min": {
+                "min": round(min(s), 1),
+                "median": round(statistics.median(s), 1),
+                "max": round(max(s), 1),
+                "samples": len(s),
+                "every_s": self.every_s,
+            },
+        }
 
 
 # ---- a light HTTP/1.1 client ------------------------------------------------------------------------------
@@ -326,7 +401,8 @@ def _generator(url: str, token: str, concurrency: int, duration: float, out: Con
     out.send(asyncio.run(main()))
 
 
-def throughput(url: str, tokens: list[str], duration: float, concurrency: int = 24) -> tuple[float, int]:
+def throughput(url: str, tokens: list[str], duration: float, concurrency: int = 24) -> tuple[float, int, int]:
+    """Tickets/s, errors and tickets issued by closed-loop generators, one process per token."""
     ctx = mp.get_context("spawn")
     pipes, procs = [], []
     for token in tokens:
@@ -342,7 +418,7 @@ def throughput(url: str, tokens: list[str], duration: float, concurrency: int = 
         p.join()
     ok = sum(r[0] for r in results)
     err = sum(r[1] for r in results)
-    return ok / elapsed, err
+    return ok / elapsed, err, ok
 
 
 def duplicates(db: pathlib.Path) -> int:
@@ -439,16 +515,17 @@ def snapshots(srv: Server, desk: str, mode: str, dur: float, figs: list[dict[str
     """`GET /api/snapshot` as fast as wrk asks, on a quiet hall and while tickets are issued at 50/s (each
     one a new seq: the cache is rebuilt, once per seq however many ask)."""
     seconds = min(dur, 20.0)
-    with profiled(srv, f"snapshot: GET /api/snapshot under wrk, {mode}"):
+    with profiled(srv, f"snapshot: GET /api/snapshot under wrk, {mode}") as quiet_cpu:
         quiet = wrk(f"{srv.url}/api/snapshot", desk, seconds)
     ctx = mp.get_context("spawn")
     a, b = ctx.Pipe()
     issuer = ctx.Process(target=_paced, args=(srv.url, desk, 50, seconds + 2, b))
     issuer.start()
-    busy = wrk(f"{srv.url}/api/snapshot", desk, seconds)
+    with CpuShare(srv) as busy_cpu:
+        busy = wrk(f"{srv.url}/api/snapshot", desk, seconds)
     recv(a)
     issuer.join()
-    for what, r in (("quiet hall", quiet), ("50 issues/s arriving", busy)):
+    for what, r, cpu in (("quiet hall", quiet, quiet_cpu), ("50 issues/s arriving", busy, busy_cpu)):
         figs.append(
             figure(
                 f"(s) GET /api/snapshot requests/s, {what}, durability {mode}",
@@ -458,7 +535,7 @@ def snapshots(srv: Server, desk: str, mode: str, dur: float, figs: list[dict[str
                 r["rate"] >= 2500 and r["errors"] == 0,
                 f"wrk -t1 -c32 for {seconds:.0f} s on the load core; {r['errors']:.0f} errors; "
                 f"latency p50 {r['p50']:.1f} ms, p99 {r['p99']:.1f} ms; cached per seq and audience "
-                f"(hallserver/stream/snapshots.py); {load()}",
+                f"(hallserver/stream/snapshots.py); {cpu.note()}; {load()}",
             )
         )
 
@@ -654,7 +731,7 @@ def fanout(
         for _p, a in holders:
             recv(a)
         health = httpx.get(f"{srv.url}/api/health").json()
-        with profiled(srv, f"fan-out: 100 calls to {displays} displays + {watchers} watchers, {mode}"):
+        with profiled(srv, f"fan-out: 100 calls to {displays} displays + {watchers} watchers, {mode}") as cpu:
             lat, phone, reply = call_probe(srv.url, display, counter, 1, 100, tokens[-1])
         rss = srv.rss_mb()
         figs.append(
@@ -669,7 +746,8 @@ def fanout(
                 f"p50 {pct(phone, 50):.1f}, "
                 f"p99 {pct(phone, 99):.1f} ms (boards are served first, phones through the lane); the "
                 f"call-next reply itself (after the commit{' and its fsync' if mode == 'full' else ''}) took "
-                f"p50 {pct(reply, 50):.1f}, p99 {pct(reply, 99):.1f} ms; durability {mode}; {load()}",
+                f"p50 {pct(reply, 50):.1f}, p99 {pct(reply, 99):.1f} ms; durability {mode}; {cpu.note()}; "
+                f"{load()}",
             )
         )
         figs.append(
@@ -680,12 +758,13 @@ def fanout(
                 "< 200",
                 rss < 200,
                 f"VmRSS summed over the server's processes ({len(srv.processes())}); stream path: uvicorn "
-                "hands each WebSocket upgrade to hallserver/stream (no ASGI layer), no compression",
+                "hands each WebSocket upgrade to hallserver/stream (no ASGI layer), no compression; "
+                f"{load()}",
             )
         )
         seq = httpx.get(f"{srv.url}/api/health").json()["seq"]
         time.sleep(10.5)  # let the 10 s loop-lag window forget the start-up and the probe
-        with profiled(srv, f"reconnect storm: {watchers} watchers at once, {mode}"):
+        with profiled(srv, f"reconnect storm: {watchers} watchers at once, {mode}") as cpu:
             for _p, a in holders:
                 a.send(("reconnect", seq))
             took = max(recv(a)[1] for _p, a in holders)
@@ -700,7 +779,8 @@ def fanout(
                 stall < 100,
                 f"all reconnected in {took:.1f} s; measured in the server (20 ms sleep overshoot; one server "
                 f"process, one loop); the longest loop turn in the loop thread's CPU time was {busy:.0f} ms "
-                f"(the stall on a core of its own; the rest of the lag was waiting for the CPU); {load()}",
+                "(the stall on a core of its own; the rest of the lag was waiting for the CPU); "
+                f"{cpu.note()}; {load()}",
             )
         )
         for p, a in holders:
@@ -836,7 +916,7 @@ def history(
                 f"median {statistics.median(h):.2f} vs {statistics.median(e):.2f} ms, "
                 f"p99 {pct(h, 99):.2f} vs {pct(e, 99):.2f} ms; {samples} sequential requests, "
                 "durability normal (fsync stalls would drown the comparison); "
-                f"history built in {built:.0f} s",
+                f"history built in {built:.0f} s; {load()}",
             )
         )
     figs.append(
@@ -846,7 +926,7 @@ def history(
             "s",
             "report",
             True,
-            "includes Python start-up and imports",
+            f"includes Python start-up and imports; {load()}",
         )
     )
     figs.append(
@@ -856,7 +936,7 @@ def history(
             "s",
             "report",
             True,
-            "start-up loads only recent and live rows",
+            f"start-up loads only recent and live rows; {load()}",
         )
     )
 
@@ -876,6 +956,7 @@ def main() -> int:
     args = ap.parse_args()
     OPTIONS["profile"] = args.profile
     pin_load()
+    record = LoadRecord()
     dur = 10.0 if args.quick else 60.0
     watchers, displays = (500, 20) if args.quick else (5000, 200)
     hist = 100_000 if args.quick else 1_000_000
@@ -894,8 +975,9 @@ def main() -> int:
                 if args.only == "s":
                     snapshots(srv, desks[0], mode, dur, figs)
                     continue
-                with profiled(srv, f"issue path: (a) sustained issues, {mode}"):
-                    rate, errors = throughput(srv.url, desks, dur)
+                with profiled(srv, f"issue path: (a) sustained issues, {mode}") as cpu:
+                    rate, errors, issued = throughput(srv.url, desks, dur)
+                per = 1000 * cpu.run_s / max(1, issued)
                 dups = duplicates(db)
                 target = 1500
                 figs.append(
@@ -907,10 +989,12 @@ def main() -> int:
                         rate >= target and errors == 0 and dups == 0,
                         f"{errors} errors, {dups} duplicate numbers; "
                         "2 generator processes × 24 keep-alive connections; "
-                        f"{load()}",
+                        f"{cpu.note()}: {per:.2f} ms of server CPU per ticket (the most a core of its own "
+                        f"could issue at that cost is ~{1000 / per:,.0f}/s); {load()}",
                     )
                 )
-                lat, perr = paced(srv.url, desks[0], 200, dur)
+                with CpuShare(srv) as cpu:
+                    lat, perr = paced(srv.url, desks[0], 200, dur)
                 p95, p99 = pct(lat, 95), pct(lat, 99)
                 want = ("p99", p99) if mode == "normal" else ("p95", p95)
                 figs.append(
@@ -922,7 +1006,7 @@ def main() -> int:
                         want[1] < 25 and perr == 0,
                         f"p50 {pct(lat, 50):.1f}, p95 {p95:.1f}, p99 {p99:.1f}, max {max(lat):.1f} ms; "
                         f"{perr} errors; "
-                        f"separate paced probe process (open loop); {load()}",
+                        f"separate paced probe process (open loop); {cpu.note()}; {load()}",
                     )
                 )
                 snapshots(srv, desks[0], mode, dur, figs)
@@ -947,7 +1031,18 @@ def main() -> int:
         figs = sorted(kept + figs, key=lambda f: f["name"][:3])
         labels = {p["label"] for p in PROFILES}
         profiles = [p for p in old.get("profiles", []) if p["label"] not in labels] + PROFILES
-    extra: dict[str, Any] = {"where": pinned(), "notes": NOTES}
+    run = record.stop()
+    notes = NOTES
+    busy = run["load_avg_1min"]["median"]
+    if busy > 2.5:  # this run's own server and load are about 2
+        notes = (
+            f"LOADED RUN: the machine's 1-minute load average was {busy} (median; min "
+            f"{run['load_avg_1min']['min']}, max {run['load_avg_1min']['max']}) on 2 cores, so the server "
+            "waited for its core much of the time (each figure's note gives its threads' CPU time and their "
+            "wait for a CPU): these figures say the benchmark works, not what the server can do; re-run on a "
+            "quiet machine. " + notes
+        )
+    extra: dict[str, Any] = {"where": pinned(), "notes": notes, "run": run}
     if profiles:
         extra["profiles"] = profiles
     previous = ROOT / "bench" / "results" / "server.json"
