@@ -71,7 +71,16 @@ NOTES = (
     "published only after its commit, so in durability full the commit's fsync, whose stalls on this disk "
     "reach hundreds of milliseconds (PITFALLS.md), is part of every call's latency); (f) gives the part of "
     "the worst lag that was the loop's own CPU; (s) is served before the framework when the caller's token "
-    "is known. Profiles (py-spy, `--profile`) of the issue path, the snapshot load, the fan-out and the "
+    "is known, and costs ~0.06 ms of server CPU per request (in its note), so below 2,500/s it was waiting "
+    "for its core. (a) is bounded by the server's CPU per ticket (in its note): about 1 ms on this machine "
+    "(0.99 ms, durability normal, measured at load ~10), so a core of its own issues about 1,000/s whatever "
+    "the load; the framework's floor ((s) GET /api/health: uvicorn, the middleware, routing, no auth or "
+    "database) is 0.25-0.32 ms of it, the rest is spread over the writer (the engine, the rows, the event, "
+    "the stored reply, JSON) and the reply: a py-spy --gil profile of the issue path shows no own cost above "
+    "4% besides the loop itself. Meeting (a) needs the issue path taken out of the framework as "
+    "/api/snapshot is (hotpath.py) and the writer's work per ticket cut by about a third: "
+    "not done in issue 26. "
+    "Profiles (py-spy, `--profile`) of the issue path, the snapshot load, the fan-out and the "
     "reconnect storm are in `profiles`: top entries per thread, own time and inclusive (samples count time a "
     "thread was runnable, so on a loaded machine they include waiting for the CPU). In the fan-out profile "
     "the send itself (`_SelectorSocketTransport.write`) dominates: on loopback a send also runs the "
@@ -255,6 +264,11 @@ class CpuShare:
         run, wait = self.srv.sched_s()
         self.run_s, self.wait_s = run - self._run0, wait - self._wait0
         self.wall_s = time.monotonic() - self._t0
+
+    def per_request(self, requests: float) -> str:
+        """Server CPU per request, and the rate a core of its own would reach at that cost."""
+        ms = 1000 * self.run_s / max(1.0, requests)
+        return f"{ms:.3f} ms of server CPU per request (~{1000 / max(ms, 1e-6):,.0f}/s on a core of its own)"
 
     def note(self) -> str:
         return (
@@ -535,9 +549,27 @@ def snapshots(srv: Server, desk: str, mode: str, dur: float, figs: list[dict[str
                 r["rate"] >= 2500 and r["errors"] == 0,
                 f"wrk -t1 -c32 for {seconds:.0f} s on the load core; {r['errors']:.0f} errors; "
                 f"latency p50 {r['p50']:.1f} ms, p99 {r['p99']:.1f} ms; cached per seq and audience "
-                f"(hallserver/stream/snapshots.py); {cpu.note()}; {load()}",
+                f"(hallserver/stream/snapshots.py); {cpu.per_request(r['rate'] * seconds)}; {cpu.note()}; "
+                f"{load()}",
             )
         )
+    # The floor every request through the framework pays (uvicorn's HTTP, the middleware, routing), without
+    # auth or the database: what a request costs before the issue path's own work (its figure (a)).
+    floor_s = min(seconds, 10.0)
+    with CpuShare(srv) as cpu:
+        r = wrk(f"{srv.url}/api/health", desk, floor_s)
+    figs.append(
+        figure(
+            f"(s) GET /api/health requests/s (the framework's floor), durability {mode}",
+            round(r["rate"]),
+            "requests/s",
+            "report",
+            None,
+            f"wrk -t1 -c32 for {floor_s:.0f} s on the load core; {r['errors']:.0f} errors; no auth, no "
+            f"database: uvicorn's HTTP, the middleware and routing; {cpu.per_request(r['rate'] * floor_s)}; "
+            f"{cpu.note()}; {load()}",
+        )
+    )
 
 
 # ---- subscribers (separate processes) ----------------------------------------------------------------------
