@@ -443,6 +443,30 @@ def m006_precheck_agent(db: Database) -> None:
     )
 
 
+@migrations()
+def m007_owed(db: Database) -> None:
+    """The 容缺 register (issue 20, hallserver/owed.py): one row per item a 容缺 ticket owes, with the day it
+    is due, whether a 承诺书 was printed, and when (and by whom) it was marked supplied."""
+    _run(
+        db,
+        """
+        CREATE TABLE owed (
+            ticket TEXT NOT NULL,
+            item TEXT NOT NULL,
+            name TEXT NOT NULL,
+            matter TEXT NOT NULL,
+            opened_at TEXT NOT NULL,
+            due TEXT NOT NULL,
+            pledge INTEGER NOT NULL,
+            supplied_at TEXT,
+            supplied_by TEXT NOT NULL DEFAULT '',
+            PRIMARY KEY (ticket, item)
+        );
+        CREATE INDEX owed_owing ON owed (due) WHERE supplied_at IS NULL
+        """,
+    )
+
+
 def _run(db: Database, script: str) -> None:
     # Not `executescript`: it commits first, which would break the migration's own transaction.
     for statement in script.split(";\n"):
