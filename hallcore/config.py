@@ -216,6 +216,8 @@ class RatingPolicy:
     # 4-key pads: key -> five-level score (5 = 非常满意 … 1 = 非常不满意).
     four_key_map: tuple[int, int, int, int] = (5, 4, 2, 1)
     case_deadline_days: int = 5  # working days to follow up a 差评
+    # 扫码评价: a ticket finished unrated may be rated once from the phone page for this long (0: off).
+    phone_window_min: int = 30
 
 
 @dataclass(frozen=True, slots=True)
@@ -323,9 +325,14 @@ class Upload:
 
     enabled: bool = False
     endpoint: str = ""
-    # platform field -> hallq field (e.g. "evaluateLevel" -> "score")
+    # platform field -> hallq data item (e.g. "evaluateLevel" -> "score"; hallcore.provincial.ITEMS)
     field_map: dict[str, str] = field(default_factory=dict)
     retry_max_s: int = 600
+    retry_first_s: float = 2.0  # the first backoff after a transient failure; doubled up to retry_max_s
+    timeout_s: float = 10.0  # one request; a timeout is a transient failure
+    signer: str = "hq1-hmac-sha256"  # or "none" (docs/integrations.md)
+    app_key: str = ""  # the appKey the province issued to the hall
+    secret_file: str = ""  # a 0600 file holding the app secret (never the secret itself in the TOML)
 
 
 @dataclass(frozen=True, slots=True)

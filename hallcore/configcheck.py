@@ -20,6 +20,7 @@ from hallcore.config import (
     Series,
     Station,
     StationRole,
+    Upload,
     Window,
 )
 from hallcore.configprecheck import check_precheck
@@ -37,6 +38,7 @@ from hallcore.devicetypes import (
     ID_READER_ROLES,
     WHY_NOT_IN_SLOT,
 )
+from hallcore.provincial import ITEMS, SIGNERS
 from hallcore.shipping import MAX_BATCH_EVENTS
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -237,6 +239,7 @@ def _check_policies(w: Walker, p: Parsed) -> None:
     if (rating := p.section("rating")) is not None:
         _at_least(w, "rating.timeout_s", rating.timeout_s, 1, " s")
         _at_least(w, "rating.case_deadline_days", rating.case_deadline_days, 1, " working day")
+        _at_least(w, "rating.phone_window_min", rating.phone_window_min, 0, " minutes")
         for j, score in enumerate(rating.four_key_map):
             _between(w, f"rating.four_key_map[{j}]", score, 1, 5, hint="5 = 非常满意 … 1 = 非常不满意")
     if (targets := p.section("targets")) is not None:
@@ -405,6 +408,7 @@ def _check_sections(w: Walker, p: Parsed) -> None:
         if upload.enabled and not upload.endpoint.startswith(("http://", "https://")):
             w.issue("upload.endpoint", upload.endpoint, "an http(s) URL when upload.enabled = true")
         _at_least(w, "upload.retry_max_s", upload.retry_max_s, 1, " s")
+        _check_upload(w, upload)
     if (central := p.section("central")) is not None:
         if central.enabled and not central.url.startswith(("http://", "https://")):
             w.issue("central.url", central.url, "an http(s) URL when central.enabled = true")
@@ -431,3 +435,19 @@ def _check_sections(w: Walker, p: Parsed) -> None:
         for j, reason in enumerate(server.pause_reasons):
             if reason in server.pause_reasons[:j]:
                 w.issue(f"server.pause_reasons[{j}]", reason, "each reason once")
+
+
+def _check_upload(w: Walker, upload: Upload) -> None:
+    """The provincial adapter (docs/integrations.md): known data items, a known signer, and what it needs."""
+    for platform, ours in upload.field_map.items():
+        if ours not in ITEMS:
+            w.issue(f"upload.field_map.{platform}", ours, f"one of hallq's data items: {', '.join(ITEMS)}")
+    if upload.signer not in SIGNERS:
+        w.issue("upload.signer", upload.signer, f"one of {', '.join(SIGNERS)}")
+    elif upload.enabled and upload.signer != "none":
+        if not upload.app_key:
+            w.issue("upload.app_key", upload.app_key, "the appKey the province issued (signer needs it)")
+        if not upload.secret_file:
+            w.issue("upload.secret_file", upload.secret_file, "a 0600 file holding the app secret")
+    _at_least(w, "upload.timeout_s", upload.timeout_s, 1, " s")
+    _at_least(w, "upload.retry_first_s", upload.retry_first_s, 0.1, " s")

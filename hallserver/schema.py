@@ -444,25 +444,21 @@ def m006_precheck_agent(db: Database) -> None:
 
 
 @migrations()
-def m007_owed(db: Database) -> None:
-    """The 容缺 register (issue 20, hallserver/owed.py): one row per item a 容缺 ticket owes, with the day it
-    is due, whether a 承诺书 was printed, and when (and by whom) it was marked supplied."""
+def m008_outbox_dead_letters(db: Database) -> None:
+    """Dead letters (issue 18): a row the platform refused for good leaves the queue with its reason, so later
+    rows go on; retry puts it back, discard ends it (both audited). The idempotency key sent with the row is
+    stored with it (hallserver/outbox.py)."""
     _run(
         db,
         """
-        CREATE TABLE owed (
-            ticket TEXT NOT NULL,
-            item TEXT NOT NULL,
-            name TEXT NOT NULL,
-            matter TEXT NOT NULL,
-            opened_at TEXT NOT NULL,
-            due TEXT NOT NULL,
-            pledge INTEGER NOT NULL,
-            supplied_at TEXT,
-            supplied_by TEXT NOT NULL DEFAULT '',
-            PRIMARY KEY (ticket, item)
-        );
-        CREATE INDEX owed_owing ON owed (due) WHERE supplied_at IS NULL
+        ALTER TABLE outbox ADD COLUMN key TEXT NOT NULL DEFAULT '';
+        ALTER TABLE outbox ADD COLUMN dead_at TEXT;
+        ALTER TABLE outbox ADD COLUMN discarded_at TEXT;
+        DROP INDEX outbox_unsent;
+        -- The uploader reads only what is still to send, oldest first: O(backlog), not O(history).
+        CREATE INDEX outbox_pending ON outbox (kind, id)
+            WHERE sent_at IS NULL AND dead_at IS NULL AND discarded_at IS NULL;
+        CREATE INDEX outbox_dead ON outbox (id) WHERE dead_at IS NOT NULL AND discarded_at IS NULL
         """,
     )
 

@@ -1,15 +1,18 @@
-"""好差评 upload: ratings from the `outbox` table to the provincial platform (JSON over HTTP).
+"""好差评 upload: the outbox (hallserver/outbox.py) to the provincial platform, signed JSON over HTTP(S)
+(docs/integrations.md).
 
-- Never lost: a rating enters the outbox in the same transaction as the rating itself (writectx.py); a row
-  is marked sent only after the platform answered 2xx, so a crash or restart just sends it again.
-- Idempotent: every row carries a stable key (`<hall id>:<ticket id>`) in the body and in the
-  `Idempotency-Key` header, so a platform that saw a retry can drop the duplicate.
-- Retried with exponential backoff (2 s, 4 s, … up to `upload.retry_max_s`), in order: the oldest unsent
-  row is retried first and nothing newer overtakes it while the platform is down.
-- The platform's field names come from `upload.field_map` (platform field → hallq field); with no map the
-  hallq fields are sent as they are.
+- Never lost: a report enters the outbox in the same transaction as the rating or the case close it reports;
+  a row is marked sent only after the platform answered 2xx, so a crash or restart just sends it again.
+- Never counted twice: every row carries its idempotency key (`<hall>:<ticket>`, `<hall>:<case>:close<n>`) in
+  the body and in the `Idempotency-Key` header, the same on every resend, so a platform that saw the request
+  before the kill drops the repeat.
+- Signed (`hallcore.provincial`): appKey, timestamp, nonce and the body's digest under HMAC-SHA256.
+- Transient failures (network, timeout, 408, 429, 5xx) stop the round and back off with jitter (a 429's
+  `Retry-After` is honoured, capped at `upload.retry_max_s`); the oldest row is tried first again. Any other
+  4xx is permanent: the row becomes a dead letter with the platform's reason and the rows after it go on.
+- The platform's field names come from `upload.field_map` (platform field → hallq data item).
 
-Backoff waits are real time (network retries), not hall time.
+Backoff waits are real time (network retries), not hall time; the signature's timestamp is the hall clock.
 """
 
 from __future__ import annotations
@@ -18,24 +21,32 @@ import asyncio
 import contextlib
 import json
 import logging
+import pathlib
+import random
+import secrets
 import sqlite3
+import urllib.parse
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
 
 from hallcore.config import Upload
-from hallserver import rows
+from hallcore.provincial import HmacSigner, NoSigner, Signer, platform_body
+from hallserver import outbox
+from hallserver.errors import ApiError
 from hallserver.evloop import cancel
 from hallserver.service import HallServer
 from hallserver.store import Job
-from hallserver.writectx import Reply, WriteCtx, ok
+from hallserver.writectx import Reply, WriteCtx, error_reply, ok
 
 log = logging.getLogger(__name__)
 
 BATCH = 50
-FIRST_BACKOFF_S = 2.0
 IDLE_POLL_S = 2.0
+TRANSIENT = frozenset({408, 429})
+ACTIONS_ZH = {"retry": "重试", "discard": "作废"}
 
 
 @dataclass(slots=True)
@@ -46,7 +57,8 @@ class UploadState:
     endpoint: str
     pending: int = 0
     sent: int = 0
-    failures: int = 0  # consecutive
+    dead: int = 0
+    failures: int = 0  # consecutive transient failures
     last_error: str = ""
     last_sent_at: str = ""
     oldest_pending_at: str = ""
@@ -58,6 +70,7 @@ class UploadState:
             "endpoint": self.endpoint,
             "pending": self.pending,
             "sent": self.sent,
+            "dead": self.dead,
             "failures": self.failures,
             "last_error": self.last_error,
             "last_sent_at": self.last_sent_at,
@@ -66,33 +79,59 @@ class UploadState:
         }
 
 
-def platform_body(
-    hall_id: str, row_id: int, rating: dict[str, Any], field_map: dict[str, str]
-) -> dict[str, Any]:
-    """The JSON the platform gets for one rating."""
-    key = f"{hall_id}:{rating.get('ticket', row_id)}"
-    values = {**rating, "hall": hall_id, "idempotency_key": key}
-    if not field_map:
-        return values
-    body = {platform: values.get(ours) for platform, ours in field_map.items()}
-    body.setdefault("idempotencyKey", key)
-    return body
+def backoff_s(failures: int, first_s: float, max_s: float, rng: random.Random) -> float:
+    """The wait after the n-th consecutive transient failure: doubling from `first_s` up to `max_s`, drawn
+    from its upper half ("equal jitter"), so halls that lost the platform together do not return together."""
+    base = min(max_s, first_s * 2.0 ** max(0, failures - 1))
+    return base / 2 + rng.uniform(0, base / 2)
 
 
-def outbox_rating(text: str) -> dict[str, Any]:
-    """An outbox body as a dict: the writer stores the rating row (a JSON array in column order)."""
-    value = json.loads(text)
-    if isinstance(value, list):
-        return dict(zip(rows.RATINGS.columns, value, strict=False))
-    return dict(value)
+def retry_after_s(r: httpx.Response) -> float:
+    value = r.headers.get("Retry-After", "")
+    return float(value) if value.isdigit() else 0.0
+
+
+def classify(status: int) -> str:
+    """The verdict on a reply: sent, transient (try again later, in order) or dead (refused for good)."""
+    if 200 <= status < 300:
+        return "sent"
+    if status in TRANSIENT or status >= 500 or status < 400:
+        return "transient"
+    return "dead"
+
+
+def make_signer(cfg: Upload) -> Signer:
+    """The configured signer; the app secret is read from its 0600 file (stripped of the trailing newline)."""
+    if cfg.signer == "none":
+        return NoSigner()
+    secret = pathlib.Path(cfg.secret_file).read_bytes().strip()
+    if not secret:
+        raise ValueError(f"{cfg.secret_file} is empty")
+    return HmacSigner(cfg.app_key, secret)
+
+
+class _Transient(Exception):
+    def __init__(self, error: str, retry_after: float = 0.0) -> None:
+        super().__init__(error)
+        self.error = error
+        self.retry_after = retry_after
 
 
 class Uploader:
-    def __init__(self, hall: HallServer, transport: httpx.AsyncBaseTransport | None = None) -> None:
+    def __init__(
+        self,
+        hall: HallServer,
+        transport: httpx.AsyncBaseTransport | None = None,
+        rng: random.Random | None = None,
+        nonce: Callable[[], str] = lambda: secrets.token_hex(16),
+    ) -> None:
         self.hall = hall
         cfg = hall.config.upload
         self.state = UploadState(cfg.enabled and bool(cfg.endpoint), cfg.endpoint)
         self._transport = transport
+        self._rng = rng or random.Random()
+        self._nonce = nonce
+        self._signer: tuple[Upload, Signer] | None = None
         self._task: asyncio.Task[None] | None = None
         self._wake = asyncio.Event()
 
@@ -108,96 +147,124 @@ class Uploader:
         self._task = None
 
     def poke(self) -> None:
-        """A new rating was committed: look at the outbox now rather than at the next poll."""
+        """Rows were put back in the queue (or added): look now, not after the backoff."""
+        self.state.failures = 0
         self._wake.set()
 
     async def refresh_counts(self) -> None:
-        def read(conn: sqlite3.Connection) -> tuple[int, int, str]:
-            pending, oldest = conn.execute(
-                "SELECT COUNT(*), MIN(at) FROM outbox WHERE sent_at IS NULL AND kind = 'rating'"
-            ).fetchone()
-            sent = conn.execute("SELECT COUNT(*) FROM outbox WHERE sent_at IS NOT NULL").fetchone()[0]
-            return int(pending), int(sent), oldest or ""
+        c = await self.hall.store.read(outbox.counts)
+        self.state.pending, self.state.sent, self.state.dead = c["pending"], c["sent"], c["dead"]
+        self.state.oldest_pending_at = c["oldest_pending_at"]
 
-        self.state.pending, self.state.sent, self.state.oldest_pending_at = await self.hall.store.read(read)
+    def signer(self) -> Signer:
+        cfg = self.config
+        if self._signer is None or self._signer[0] is not cfg:
+            self._signer = (cfg, make_signer(cfg))
+        return self._signer[1]
 
     async def _run(self) -> None:
-        async with httpx.AsyncClient(transport=self._transport, timeout=10.0) as client:
-            backoff = 0.0
+        async with httpx.AsyncClient(transport=self._transport) as client:
             while True:
+                wait = 0.0
                 try:
                     await self.refresh_counts()
                     if not self.state.enabled or self.state.pending == 0:
-                        await self._sleep(IDLE_POLL_S)
-                        continue
-                    done = await self._send_batch(client)
+                        wait = IDLE_POLL_S
+                    else:
+                        await self._send_batch(client)
+                        self.state.next_try_in_s = 0.0
                 except asyncio.CancelledError:
                     raise
-                except Exception:
+                except _Transient as exc:
+                    wait = self._failed(exc.error, exc.retry_after)
+                except Exception as exc:
                     log.exception("好差评 upload: unexpected error")
-                    done = False
-                if done:
-                    backoff = 0.0
-                    self.state.next_try_in_s = 0.0
-                    continue
-                backoff = min(float(self.config.retry_max_s), max(FIRST_BACKOFF_S, backoff * 2))
-                self.state.next_try_in_s = backoff
-                await self._sleep(backoff)
+                    wait = self._failed(f"{type(exc).__name__}: {exc}", 0.0)
+                if wait > 0:
+                    await self._sleep(wait)
+
+    def _failed(self, error: str, retry_after: float) -> float:
+        if self.state.failures == 0:
+            log.warning("好差评 upload failing (%s); retrying with backoff", error)
+        self.state.failures += 1
+        self.state.last_error = error[:300]
+        cfg = self.config
+        wait = backoff_s(self.state.failures, cfg.retry_first_s, cfg.retry_max_s, self._rng)
+        wait = min(float(cfg.retry_max_s), max(wait, retry_after))
+        self.state.next_try_in_s = wait
+        return wait
 
     async def _sleep(self, seconds: float) -> None:
         self._wake.clear()
         with contextlib.suppress(asyncio.TimeoutError):
             await asyncio.wait_for(self._wake.wait(), seconds)
 
-    async def _send_batch(self, client: httpx.AsyncClient) -> bool:
-        """Send the oldest unsent rows in order; False at the first failure (retry later from there)."""
-
-        def read(conn: sqlite3.Connection) -> list[tuple[int, str]]:
-            return conn.execute(
-                "SELECT id, body FROM outbox WHERE sent_at IS NULL AND kind = 'rating' ORDER BY id LIMIT ?",
-                (BATCH,),
-            ).fetchall()
-
-        batch = await self.hall.store.read(read)
-        hall_id = self.hall.config.hall.id
-        for row_id, text in batch:
-            rating = outbox_rating(text)
-            body = platform_body(hall_id, row_id, rating, dict(self.config.field_map))
-            key = f"{hall_id}:{rating.get('ticket', row_id)}"
-            error = ""
+    async def _send_batch(self, client: httpx.AsyncClient) -> None:
+        """Send the oldest pending rows in order: a dead letter is set aside, a transient failure stops."""
+        batch = await self.hall.store.read(lambda conn: outbox.pending(conn, BATCH))
+        cfg = self.config
+        signer = self.signer()
+        path = urllib.parse.urlsplit(cfg.endpoint).path or "/"
+        for row_id, _kind, key, text in batch:
+            item = outbox.item_of(key, text, self.hall.config)
+            body = json.dumps(
+                platform_body(item, dict(cfg.field_map)), ensure_ascii=False, separators=(",", ":")
+            ).encode()
+            headers = {
+                "Content-Type": "application/json",
+                "Idempotency-Key": item["idempotency_key"],
+                **signer.headers("POST", path, body, self.hall.clock.now(), self._nonce()),
+            }
             try:
-                r = await client.post(self.config.endpoint, json=body, headers={"Idempotency-Key": key})
-                if not 200 <= r.status_code < 300:
-                    error = f"HTTP {r.status_code}: {r.text[:200]}"
+                r = await client.post(cfg.endpoint, content=body, headers=headers, timeout=cfg.timeout_s)
             except httpx.HTTPError as exc:
                 error = f"{type(exc).__name__}: {exc}"[:300]
-            await self.hall.store.submit(_mark_job(row_id, error))
-            if error:
-                if self.state.failures == 0:
-                    log.warning("好差评 upload failing (%s); retrying with backoff", error)
-                self.state.failures += 1
-                self.state.last_error = error
-                return False
-            if self.state.failures:
-                log.info("好差评 upload recovered after %d failed attempts", self.state.failures)
-            self.state.failures = 0
-            self.state.last_sent_at = self.hall.clock.now().isoformat()
-        return True
+                await self.hall.store.submit(_mark_job(row_id, error, dead=False))
+                raise _Transient(error) from exc
+            verdict = classify(r.status_code)
+            if verdict == "sent":
+                await self.hall.store.submit(_mark_job(row_id, "", dead=False))
+                if self.state.failures:
+                    log.info("好差评 upload recovered after %d failed attempts", self.state.failures)
+                self.state.failures = 0
+                self.state.last_error = ""
+                self.state.last_sent_at = self.hall.clock.now().isoformat()
+                continue
+            error = f"HTTP {r.status_code}: {r.text[:200]}"
+            await self.hall.store.submit(_mark_job(row_id, error, dead=verdict == "dead"))
+            if verdict == "transient":
+                raise _Transient(error, retry_after_s(r))
+            log.warning("好差评 upload: row %d (%s) refused for good, set aside: %s", row_id, key, error)
 
 
-def _mark_job(row_id: int, error: str) -> Job:
+def _mark_job(row_id: int, error: str, *, dead: bool) -> Job:
     def run(ctx: WriteCtx) -> Reply:
         if error:
-            ctx.execute(
-                "UPDATE outbox SET attempts = attempts + 1, last_error = ?, last_try_at = ? WHERE id = ?",
-                (error, ctx.now.isoformat(), row_id),
-            )
+            outbox.mark_failed(ctx.conn, row_id, ctx.now, error, dead=dead)
         else:
-            ctx.execute(
-                "UPDATE outbox SET attempts = attempts + 1, sent_at = ?, last_error = '', last_try_at = ?"
-                " WHERE id = ? AND sent_at IS NULL",
-                (ctx.now.isoformat(), ctx.now.isoformat(), row_id),
-            )
+            outbox.mark_sent(ctx.conn, row_id, ctx.now)
         return ok({})
 
     return Job(run)
+
+
+def action_job(action: str, ids: Sequence[int], actor: str, station: str = "") -> Job:
+    """Retry or discard outbox rows from the dashboard, audited as the manager who did it."""
+
+    def run(ctx: WriteCtx) -> Reply:
+        try:
+            if action == "retry":
+                done = outbox.retry(ctx.conn, ids)
+            else:
+                done = outbox.discard(ctx.conn, ids, ctx.now)
+        except outbox.OutboxError as exc:
+            return error_reply(ApiError(409, "outbox_refused", f"不能{ACTIONS_ZH[action]}：{exc}", str(exc)))
+        for i in done:
+            ctx.audit(actor, station, f"outbox_{action}", str(i))
+        return ok({"action": action, "ids": done})
+
+    return Job(run)
+
+
+def read_rows(state: str, kind: str = "") -> Callable[[sqlite3.Connection], list[dict[str, Any]]]:
+    return lambda conn: [r.as_json() for r in outbox.list_rows(conn, state, kind)]

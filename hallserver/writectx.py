@@ -15,8 +15,8 @@ from hallcore.codec import encode
 from hallcore.config import HallConfig
 from hallcore.engine import Accepted, Engine, Outcome
 from hallcore.events import Event, PrecheckRecorded, TicketChanged, TicketIssued
-from hallcore.owed import item_names
-from hallserver import rows
+from hallcore.model import CaseState
+from hallserver import outbox, rows
 from hallserver.errors import ApiError, from_refusal
 from hallserver.eventlog import EventRecord, describe
 
@@ -149,12 +149,14 @@ class WriteCtx:
             r = eng.ratings[tid]
             ex(rows.RATINGS.upsert, rows.RATINGS.row(r))
             # Every rating is queued for the provincial 好差评 upload; the uploader marks it sent.
-            ex(
-                "INSERT INTO outbox (at, kind, body) VALUES (?, 'rating', ?)",
-                (self.now.isoformat(), json.dumps(rows.RATINGS.row(r), ensure_ascii=False)),
-            )
+            outbox.queue_rating(self.conn, self.now, eng.config, r, eng.tickets.get(tid))
         for cid in out.changes.cases:
-            ex(rows.CASES.upsert, rows.CASES.row(eng.cases[cid]))
+            case = eng.cases[cid]
+            ex(rows.CASES.upsert, rows.CASES.row(case))
+            if case.state is CaseState.CLOSED and case.closed_at == self.now:
+                # The follow-up (回访, 整改, the rater's view) goes to the platform when the case closes.
+                r_ = eng.ratings.get(case.ticket)
+                outbox.queue_followup(self.conn, self.now, eng.config, case, r_, eng.tickets.get(case.ticket))
         for ev in out.events:
             self._side_tables(ev, out)
             self.emit(ev)
@@ -167,7 +169,6 @@ class WriteCtx:
                 (ev.at.isoformat(), ev.matter, ev.outcome, json.dumps(list(ev.missing)), ev.source, ev.agent),
             )
         elif isinstance(ev, TicketIssued):
-            self._open_owed(ev)
             est = out.estimate
             ex(
                 "INSERT OR IGNORE INTO estimates"
@@ -192,22 +193,6 @@ class WriteCtx:
                     "UPDATE estimates SET called_at = ?, wait_min = ? WHERE ticket = ? AND called_at IS NULL",
                     (ev.at.isoformat(), wait, t.id),
                 )
-
-    def _open_owed(self, ev: TicketIssued) -> None:
-        """A 容缺 ticket opens its register entry in the same transaction (hallserver/owed.py)."""
-        t = self.engine.tickets.get(ev.ticket.id)
-        if t is None or not t.missing or t.due is None:
-            return
-        m = self.engine.config.matter_by_code.get(t.matter)
-        pledge = int(m is not None and bool(m.precheck.pledge))
-        self.conn.executemany(
-            "INSERT OR IGNORE INTO owed (ticket, item, name, matter, opened_at, due, pledge)"
-            " VALUES (?,?,?,?,?,?,?)",
-            [
-                (t.id, item, name, t.matter, ev.at.isoformat(), t.due.isoformat(), pledge)
-                for item, name in zip(t.missing, item_names(m, t.missing), strict=True)
-            ],
-        )
 
     def emit(self, event: Event) -> int:
         """Number and store one event; it is published after the commit."""

@@ -285,6 +285,7 @@ def write_priority(t: Toml, *, absolute: tuple[str, ...] = (), absolute_in_row: 
     t.kv("timeout_s", 30)
     t.kv("four_key_map", [5, 4, 2, 1], "非常满意, 满意, 不满意, 非常不满意")
     t.kv("case_deadline_days", 5)
+    t.kv("phone_window_min", 30)
     t.table("targets")
     t.comment("吉林市政发(2010)4号: 现场办结率 ≥ 90 %, 即办件 ≥ 70 %, 满意率 ≥ 95 %.")
     t.kv("onsite_rate", 0.90)
@@ -374,11 +375,37 @@ def write_common_tail(t: Toml, *, upload_endpoint: str) -> None:
     t.kv("enabled", False)
     t.kv("endpoint", upload_endpoint)
     t.kv("retry_max_s", 600)
+    t.kv("retry_first_s", 2.0)
+    t.kv("timeout_s", 10.0)
+    t.comment("HQ1-HMAC-SHA256 (docs/integrations.md); the secret lives in a 0600 file, never in this file.")
+    t.kv("signer", "hq1-hmac-sha256")
+    t.kv("app_key", "")
+    t.kv("secret_file", "")
     t.table("upload.field_map")
-    t.kv("evaluateLevel", "score")
-    t.kv("taskCode", "matter_code")
-    t.kv("projectNo", "ticket_id")
-    t.kv("windowNo", "window")
+    t.comment("platform field = hallq data item (docs/integrations.md lists them)")
+    for platform, ours in (
+        ("evaluateId", "idempotency_key"),
+        ("evaluateType", "kind"),
+        ("taskCode", "matter_code"),
+        ("taskName", "matter_name"),
+        ("projectNo", "case_no"),
+        ("ticketNo", "ticket_id"),
+        ("channel", "channel"),
+        ("evaluateLevel", "score"),
+        ("evaluateTime", "rated_at"),
+        ("deptName", "department"),
+        ("windowNo", "window"),
+        ("userCode", "clerk"),
+        ("raterName", "rater_name"),
+        ("raterKey", "rater_key"),
+        ("tags", "tags"),
+        ("content", "comment"),
+        ("visitTime", "callback_at"),
+        ("rectification", "rectification"),
+        ("raterView", "rater_view"),
+        ("closeTime", "closed_at"),
+    ):
+        t.kv(platform, ours)
     t.table("server")
     t.kv("durability", "full")
     t.kv("backlog_events", 10000)

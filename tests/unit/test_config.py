@@ -400,7 +400,7 @@ def _append(section: str, table: dict[str, Any]) -> Mutation:
             "stations[1].led has it too",
         ),
         (
-            _set("upload", {"enabled": True}),
+            _set("upload", {"enabled": True, "signer": "none"}),  # signing needs app_key and secret_file too
             "upload.endpoint",
             "an http(s) URL when upload.enabled = true",
             "",

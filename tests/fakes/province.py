@@ -1,0 +1,129 @@
+"""A provincial 好差评 platform on 127.0.0.1 port 0 (a real HTTP server in a thread) for upload tests.
+
+It verifies every request's HQ1-HMAC-SHA256 signature with `hallcore.provincial.verify` (the reference the
+documented vectors check; a bad signature is answered 401) and accepts a key once: a repeat of an accepted key
+is answered 200 and counted in `repeats`, never in `accepted`. What it does next is set by the test:
+
+- `mode = "ok"` (default), `"down"` (503), `"throttle"` (429 with `Retry-After: 1`), `"timeout"` (holds the
+  request for `hold_s` seconds before answering 200 — the client gives up first);
+- `refuse = {key}`: answer 422 to those keys (refused for good), whatever the mode;
+- `hold = {key}`: accept that key, then hold the answer until `release` is set (a kill mid-upload).
+
+`clock` gives the platform's "now" for the timestamp window (the hall's `FakeClock` in in-process tests).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import http.server
+import json
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from hallcore.provincial import verify
+
+APP_KEY = "hq-test-app"
+SECRET = b"hq-test-secret"
+PATH = "/hcp/evaluate"
+
+
+class FakeProvince:
+    def __init__(self, clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC)) -> None:
+        self.clock = clock
+        self.mode = "ok"
+        self.hold_s = 5.0
+        self.refuse: set[str] = set()
+        self.hold: set[str] = set()
+        self.release = threading.Event()
+        self.held = threading.Event()  # set when a held request has been accepted
+        self.accepted: list[dict[str, Any]] = []  # bodies, in the order first accepted
+        self.keys: list[str] = []  # their Idempotency-Key headers
+        self.repeats: list[str] = []  # keys seen again after they were accepted
+        self.answers: list[int] = []  # every status answered, in order
+        self.bad_signatures: list[str] = []
+        self._seen_nonces: dict[str, float] = {}
+        self._lock = threading.Lock()
+        owner = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_POST(self) -> None:
+                raw = self.rfile.read(int(self.headers["Content-Length"]))
+                status, extra = owner.handle(self.path, dict(self.headers.items()), raw)
+                body = json.dumps({"code": 0 if status == 200 else status, **extra}).encode()
+                self.send_response(status)
+                if status == 429:
+                    self.send_header("Retry-After", "1")
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *_args: Any) -> None:
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}{PATH}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def handle(self, path: str, headers: dict[str, str], raw: bytes) -> tuple[int, dict[str, Any]]:
+        with self._lock:
+            reason = verify(
+                headers,
+                "POST",
+                path,
+                raw,
+                lambda k: SECRET if k == APP_KEY else None,
+                self.clock(),
+                self._seen_nonces,
+            )
+        if reason:
+            self.bad_signatures.append(reason)
+            return self._answer(401, {"msg": reason})
+        key = headers.get("Idempotency-Key", "")
+        body = json.loads(raw)
+        if key in self.refuse:
+            return self._answer(422, {"msg": f"事项编码不存在 ({key})"})
+        if self.mode == "down":
+            return self._answer(503, {"msg": "maintenance"})
+        if self.mode == "throttle":
+            return self._answer(429, {"msg": "too many requests"})
+        with self._lock:
+            if key in self.keys:
+                self.repeats.append(key)
+            else:
+                self.accepted.append(body)
+                self.keys.append(key)
+        if key in self.hold:
+            self.held.set()
+            self.release.wait(30)
+        if self.mode == "timeout":
+            time.sleep(self.hold_s)
+        return self._answer(200, {})
+
+    def _answer(self, status: int, extra: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        self.answers.append(status)
+        return status, extra
+
+    def close(self) -> None:
+        self.release.set()
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join()
+
+
+@contextmanager
+def fake_province(
+    clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
+) -> Iterator[FakeProvince]:
+    p = FakeProvince(clock)
+    try:
+        yield p
+    finally:
+        p.close()
