@@ -385,3 +385,41 @@ class Reloaded:
 @dataclass(frozen=True, slots=True)
 class Empty:
     """`{}`: done, nothing to say (logouts)."""
+
+
+@dataclass(frozen=True, slots=True)
+class OwedItemView:
+    """One item a 容缺 ticket owes; `supplied_at` (hall time) and who marked it, or null while owed."""
+
+    id: str
+    name: str
+    supplied_at: str | None
+    supplied_by: str
+
+
+@dataclass(frozen=True, slots=True)
+class OwedView:
+    """One entry of the 容缺 register (hallcore/owed.py): what the ticket owes, by when, and where it stands —
+    `state` open, overdue, on_time or late; `days_left` working days to the due day (negative: overdue);
+    `holder` is the masked name; `pledge` says a 承诺书 was printed to sign."""
+
+    ticket: str
+    label: str
+    matter: str
+    matter_name: str
+    holder: str
+    opened_at: str
+    due: dt.date
+    pledge: bool
+    state: str
+    state_name: str
+    days_left: int
+    items: tuple[OwedItemView, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Supplied:
+    """The entry after items were marked supplied, and the ones this request marked (none on a repeat)."""
+
+    entry: OwedView
+    supplied: tuple[str, ...]

@@ -31,6 +31,14 @@ class IssueIn(Req):
     holder_name: Annotated[str, Field(max_length=50)] = ""
 
 
+class SupplyIn(Req):
+    """容缺 items brought in: their ids, or null for every item still owed."""
+
+    items: (
+        Annotated[list[Annotated[str, Field(max_length=64)]], Field(min_length=1, max_length=50)] | None
+    ) = None
+
+
 class VoidIn(Req):
     reason: Text = "print failed"
 

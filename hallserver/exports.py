@@ -61,7 +61,14 @@ def sheets(rep: Report) -> list[Sheet]:
         ),
         ("等候分布", ("等候(分)", "人数"), [[a, b] for a, b in rep.wait_bins]),
         ("预审", ("结果", "次数"), [[k, v] for k, v in rep.precheck.items()]),
+        ("代办", ("结果", "代办次数"), [[k, v] for k, v in rep.agent.items()]),
         ("缺少材料", ("材料", "名称", "次数"), [list(x) for x in rep.missing_top]),
+        (
+            "各事项缺少材料",
+            ("事项", "事项名称", "材料/条件", "次数"),
+            [list(x) for x in rep.missing_by_matter],
+        ),
+        ("容缺补齐", ("指标", "件数"), [[k, v] for k, v in rep.register.items()]),
         (
             "目标",
             ("指标", "目标", "实际", "达标"),

@@ -26,8 +26,10 @@ from hallcore import measures
 from hallcore.config import HallConfig, MatterKind
 
 #: Bumped when what is stored changes: every day is rebuilt under the new format. 2: a wait of exactly the
-#: target counts as within it (the tolerance of `within_target_sql`).
-VERSION = 2
+#: target counts as within it (the tolerance of `within_target_sql`). 3: 代办 per outcome ("agent") and the
+#: missing items per matter ("missing_matter", key matter SEP item; the hall's top items are their sums, so
+#: the old "missing" kind is gone), issue 20.
+VERSION = 3
 #: Group dimensions of the tickets (and the ratings, where `series` is folded from `matter` on reading).
 TICKET_DIMS = {
     "matter": "matter",
@@ -38,13 +40,22 @@ TICKET_DIMS = {
 }
 RATING_DIMS = {"matter": "matter", "window": "window", "clerk": "staff", "hour": "hour_utc"}
 HIST_WHAT = {"wait": "wait_min", "handle": "handle_min"}
-COUNT_KINDS = ("precheck", "missing", "estimate", "pause", "open", "case", "case_open_due")
+COUNT_KINDS = (
+    "precheck",
+    "agent",
+    "missing_matter",
+    "estimate",
+    "pause",
+    "open",
+    "case",
+    "case_open_due",
+)
 #: Histogram resolution is 0.1 minute (hallcore.measures.CAP_TENTHS: waits over 24 h share one bucket).
 CAP_TENTHS = measures.CAP_TENTHS
 
 _TICKETS = "tickets INDEXED BY tickets_stats"
 _DAYS_IN = "day IN (SELECT value FROM json_each(:days))"
-SEP = "\x1f"  # between window and reason in a pause key
+SEP = "\x1f"  # between window and reason in a pause key, matter and item in a missing_matter key
 US = dt.timedelta(microseconds=1)
 
 
@@ -252,24 +263,30 @@ def compute(
     return out
 
 
+#: Pre-check outcomes with how many were 代办, and the missing items per matter, over [:lo, :hi) in julian
+#: days (the roll-ups per day and the live statistics read the same).
+PRECHECK_OUTCOMES = (
+    "SELECT outcome, COUNT(*), SUM(agent) FROM prechecks INDEXED BY prechecks_stats"
+    " WHERE at_jd >= :lo AND at_jd < :hi GROUP BY outcome"
+)
+# Only 容缺 and 不通过 list missing items: read those rows alone.
+PRECHECK_MISSING = """
+    SELECT prechecks.matter, j.value, COUNT(*) FROM prechecks INDEXED BY prechecks_stats,
+           json_each(prechecks.missing) AS j
+    WHERE at_jd >= :lo AND at_jd < :hi AND outcome != '通过' GROUP BY prechecks.matter, j.value"""
+
+
 def _prechecks(conn: sqlite3.Connection, config: HallConfig, days: list[dt.date], out: Parts) -> None:
     for day in days:
         lo, hi = day_bounds(config, day)
         b = {"lo": julian(lo), "hi": julian(hi)}
         d = day.isoformat()
-        for outcome, n in conn.execute(
-            "SELECT outcome, COUNT(*) FROM prechecks INDEXED BY prechecks_stats"
-            " WHERE at_jd >= :lo AND at_jd < :hi GROUP BY outcome",
-            b,
-        ):
+        for outcome, n, agent in conn.execute(PRECHECK_OUTCOMES, b):
             out.counts.append(("precheck", d, str(outcome), int(n), 0))
-        for mid, n in conn.execute(
-            """SELECT j.value, COUNT(*) FROM prechecks INDEXED BY prechecks_stats,
-                      json_each(prechecks.missing) AS j
-               WHERE at_jd >= :lo AND at_jd < :hi AND outcome != '通过' GROUP BY j.value""",
-            b,
-        ):
-            out.counts.append(("missing", d, _key(mid), int(n), 0))
+            if agent:
+                out.counts.append(("agent", d, str(outcome), int(agent), 0))
+        for matter, mid, n in conn.execute(PRECHECK_MISSING, b):
+            out.counts.append(("missing_matter", d, f"{matter}{SEP}{_key(mid)}", int(n), 0))
 
 
 def _windows(

@@ -444,6 +444,30 @@ def m006_precheck_agent(db: Database) -> None:
 
 
 @migrations()
+def m007_owed(db: Database) -> None:
+    """The 容缺 register (issue 20, hallserver/owed.py): one row per item a 容缺 ticket owes, with the day it
+    is due, whether a 承诺书 was printed, and when (and by whom) it was marked supplied."""
+    _run(
+        db,
+        """
+        CREATE TABLE owed (
+            ticket TEXT NOT NULL,
+            item TEXT NOT NULL,
+            name TEXT NOT NULL,
+            matter TEXT NOT NULL,
+            opened_at TEXT NOT NULL,
+            due TEXT NOT NULL,
+            pledge INTEGER NOT NULL,
+            supplied_at TEXT,
+            supplied_by TEXT NOT NULL DEFAULT '',
+            PRIMARY KEY (ticket, item)
+        );
+        CREATE INDEX owed_owing ON owed (due) WHERE supplied_at IS NULL
+        """,
+    )
+
+
+@migrations()
 def m008_outbox_dead_letters(db: Database) -> None:
     """Dead letters (issue 18): a row the platform refused for good leaves the queue with its reason, so later
     rows go on; retry puts it back, discard ends it (both audited). The idempotency key sent with the row is

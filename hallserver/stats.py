@@ -27,7 +27,7 @@ from hallcore import measures
 from hallcore.config import HallConfig
 from hallcore.model import SCORE_NAMES
 from hallcore.periods import PERIODS, Span, span_for
-from hallserver import rollup_compute, rollups, stats_live, stats_rolled
+from hallserver import owed, rollup_compute, rollups, stats_live, stats_rolled
 from hallserver.stats_raw import Raw, Reader, Row, max_of, mean_min
 
 __all__ = ["DIMENSIONS", "PERIODS", "Report", "Row", "Span", "Target", "build_report", "span_for"]
@@ -63,12 +63,20 @@ class Report:
     daily: list[tuple[str, int, float | None, float | None]]  # day, tickets, mean wait, 满意率
     wait_bins: list[tuple[str, int]]
     precheck: dict[str, int]  # 通过 / 容缺 / 不通过
+    agent: dict[str, int]  # 代办 pre-checks by outcome (通过 / 容缺 / 不通过)
     missing_top: list[tuple[str, str, int]]  # material id, name, count
+    missing_by_matter: list[tuple[str, str, str, int]]  # matter code, matter name, item name, count
+    register: dict[str, int]  # 容缺 register (hallcore/owed.py): opened, on_time, late, never, open
     targets: list[Target]
     estimates: dict[str, Any]  # n, mae, coverage
     pauses: list[tuple[int, str, int, float]]  # window, reason, count, minutes
     utilisation: list[tuple[int, float, float, float | None]]  # window, open min, serving min, share
     cases: dict[str, Any]
+
+    @property
+    def agent_share(self) -> float | None:
+        """代办 share: pre-checks where someone acted for the applicant ÷ all pre-checks."""
+        return measures.share(sum(self.agent.values()), sum(self.precheck.values()))
 
 
 # ---- SQL helpers -------------------------------------------------------------------------------------------
@@ -162,10 +170,14 @@ async def build_report(
     )
     if raw is None:
         raw = await stats_live.live(read, config, span, by, today, now)
-    return _report(config, span, by, raw)
+    # The register is judged on the day the report is drawn (an overdue entry may yet be supplied late), so
+    # it is read live, never rolled up; it holds one row per owed item, few beside the tickets.
+    on = today or span.end
+    register = await read(lambda conn: owed.register_tally(conn, config, span.start, span.end, on))
+    return _report(config, span, by, raw, register.as_dict())
 
 
-def _report(config: HallConfig, span: Span, by: str, raw: Raw) -> Report:
+def _report(config: HallConfig, span: Span, by: str, raw: Raw, register: dict[str, int]) -> Report:
     """The figures from the raw sums, counts and histograms (either path)."""
     off = _offset_hours(config, span.start)
     groups, hists, handle_hists = raw.groups, raw.hists, raw.handle_hists
@@ -245,11 +257,10 @@ def _report(config: HallConfig, span: Span, by: str, raw: Raw) -> Report:
         bins[bisect.bisect_left(WAIT_BINS, w / 10)] += n
     wait_bins = list(zip(labels, bins, strict=True))
 
-    precheck = {k: int(raw.outcomes.get(k, 0)) for k in ("通过", "容缺", "不通过")}
-    material_names = {mat.id: mat.name for m in config.matters for mat in m.precheck.materials} | {
-        q.id: q.text for m in config.matters for q in m.precheck.questions
-    }
-    missing_top = [(mid, material_names.get(mid, mid), int(n)) for mid, n in raw.missing]
+    outcomes = ("通过", "容缺", "不通过")
+    precheck = {k: int(raw.outcomes.get(k, 0)) for k in outcomes}
+    agent = {k: int(raw.agent.get(k, 0)) for k in outcomes}
+    missing_top, missing_by_matter = _missing(config, raw.missing_by_matter)
 
     targets = [
         Target(
@@ -283,13 +294,47 @@ def _report(config: HallConfig, span: Span, by: str, raw: Raw) -> Report:
         daily=daily,
         wait_bins=wait_bins,
         precheck=precheck,
+        agent=agent,
         missing_top=missing_top,
+        missing_by_matter=missing_by_matter,
+        register=register,
         targets=targets,
         estimates=raw.estimates,
         pauses=pauses,
         utilisation=utilisation,
         cases=raw.cases,
     )
+
+
+#: Most-missing lists: the hall's top items, and each matter's top items.
+MISSING_TOP = 10
+MISSING_PER_MATTER = 3
+
+
+def _missing(
+    config: HallConfig, rows: list[tuple[str, str, int]]
+) -> tuple[list[tuple[str, str, int]], list[tuple[str, str, str, int]]]:
+    """The hall's most-missing items (summed over matters) and each matter's, most often first (matters with
+    the most missing first); an item is named as its matter names it (a material's name, a question's
+    text)."""
+    names: dict[tuple[str, str], str] = {}
+    for matter in config.matters:
+        names |= {(matter.code, x.id): x.name for x in matter.precheck.materials}
+        names |= {(matter.code, q.id): q.text for q in matter.precheck.questions}
+    totals: dict[str, int] = {}
+    item_name: dict[str, str] = {}
+    per_matter: dict[str, list[tuple[int, str]]] = {}
+    for code, item, n in rows:
+        totals[item] = totals.get(item, 0) + n
+        item_name.setdefault(item, names.get((code, item), item))
+        per_matter.setdefault(code, []).append((n, item))
+    top = sorted(totals.items(), key=lambda kv: (-kv[1], kv[0]))[:MISSING_TOP]
+    by_matter = []
+    for code in sorted(per_matter, key=lambda c: (-sum(n for n, _ in per_matter[c]), c)):
+        m = config.matter_by_code.get(code)
+        for n, item in sorted(per_matter[code], key=lambda x: (-x[0], x[1]))[:MISSING_PER_MATTER]:
+            by_matter.append((code, m.name if m else code, names.get((code, item), item), n))
+    return [(i, item_name[i], n) for i, n in top], by_matter
 
 
 def fmt_min(value: float | None) -> str:

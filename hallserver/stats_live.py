@@ -121,22 +121,13 @@ async def live(
 
     def q_precheck(conn: sqlite3.Connection) -> dict[str, Any]:
         p = {"lo": rollup_compute.julian(lo), "hi": rollup_compute.julian(hi)}
-        outcomes = dict(
-            conn.execute(
-                "SELECT outcome, COUNT(*) FROM prechecks INDEXED BY prechecks_stats"
-                " WHERE at_jd >= :lo AND at_jd < :hi GROUP BY outcome",
-                p,
-            ).fetchall()
-        )
-        # Only 容缺 and 不通过 list missing items: read those rows alone.
-        missing = conn.execute(
-            """SELECT j.value, COUNT(*) AS n FROM prechecks INDEXED BY prechecks_stats,
-                      json_each(prechecks.missing) AS j
-               WHERE at_jd >= :lo AND at_jd < :hi AND outcome != '通过'
-               GROUP BY j.value ORDER BY n DESC, j.value LIMIT 10""",
-            p,
-        ).fetchall()
-        return {"outcomes": outcomes, "missing": missing}
+        rows = conn.execute(rollup_compute.PRECHECK_OUTCOMES, p).fetchall()
+        by_matter = [(str(m), str(i), int(n)) for m, i, n in conn.execute(rollup_compute.PRECHECK_MISSING, p)]
+        return {
+            "outcomes": {str(o): int(n) for o, n, _ in rows},
+            "agent": {str(o): int(a) for o, _, a in rows if a},
+            "missing_by_matter": by_matter,
+        }
 
     def q_estimates(conn: sqlite3.Connection) -> dict[str, Any]:
         row = conn.execute(
@@ -194,7 +185,8 @@ async def live(
         rating_daily=[(d, int(n), int(s or 0)) for d, n, s in ratings["daily"]],
         shape=shape,
         outcomes=pre["outcomes"],
-        missing=pre["missing"],
+        agent=pre["agent"],
+        missing_by_matter=pre["missing_by_matter"],
         estimates=est,
         pauses=pauses,
         open_us=open_us,

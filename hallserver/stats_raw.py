@@ -73,7 +73,8 @@ class Raw:
     rating_daily: list[tuple[str, int, int]]  # (day, rated, 满意)
     shape: list[tuple[Any, ...]]  # (day, UTC hour, tickets, called, wait sum ms, done, done 即办件)
     outcomes: dict[str, int]
-    missing: list[tuple[str, int]]  # top ten, most often first
+    agent: dict[str, int]  # 代办 pre-checks per outcome
+    missing_by_matter: list[tuple[str, str, int]]  # (matter, item, count), unordered
     estimates: dict[str, Any]
     pauses: list[tuple[int, str, int, int]]  # window, reason, count, µs
     open_us: dict[int, int]

@@ -145,9 +145,12 @@ def from_parts(
         return counts.get((kind, key), [0, 0])[0]
 
     outcomes = {k: int(v[0]) for (kind, k), v in counts.items() if kind == "precheck"}
-    missing = sorted(
-        ((k, int(v[0])) for (kind, k), v in counts.items() if kind == "missing"), key=lambda m: (-m[1], m[0])
-    )
+    agent = {k: int(v[0]) for (kind, k), v in counts.items() if kind == "agent"}
+    by_matter = []
+    for (kind, key), v in counts.items():
+        if kind == "missing_matter":
+            matter, _, item = key.partition(rollup_compute.SEP)
+            by_matter.append((matter, item, int(v[0])))
     est = estimate_summary(
         count("estimate", ""), counts.get(("estimate", ""), [0, 0])[1], count("estimate", "inside")
     )
@@ -170,7 +173,8 @@ def from_parts(
         rating_daily=[(d, a[0], a[1]) for d, a in daily_acc.items()],
         shape=[(d, int(h) if h.isdigit() else None, *v) for (d, h), v in shape.items()],
         outcomes=outcomes,
-        missing=missing[:10],
+        agent=agent,
+        missing_by_matter=by_matter,
         estimates=est,
         pauses=pause_list,
         open_us=open_us,

@@ -16,6 +16,7 @@ from hallcore.config import HallConfig
 from hallcore.engine import Accepted, Engine, Outcome
 from hallcore.events import Event, PrecheckRecorded, TicketChanged, TicketIssued
 from hallcore.model import CaseState
+from hallcore.owed import item_names
 from hallserver import outbox, rows
 from hallserver.errors import ApiError, from_refusal
 from hallserver.eventlog import EventRecord, describe
@@ -169,6 +170,7 @@ class WriteCtx:
                 (ev.at.isoformat(), ev.matter, ev.outcome, json.dumps(list(ev.missing)), ev.source, ev.agent),
             )
         elif isinstance(ev, TicketIssued):
+            self._open_owed(ev)
             est = out.estimate
             ex(
                 "INSERT OR IGNORE INTO estimates"
@@ -193,6 +195,22 @@ class WriteCtx:
                     "UPDATE estimates SET called_at = ?, wait_min = ? WHERE ticket = ? AND called_at IS NULL",
                     (ev.at.isoformat(), wait, t.id),
                 )
+
+    def _open_owed(self, ev: TicketIssued) -> None:
+        """A 容缺 ticket opens its register entry in the same transaction (hallserver/owed.py)."""
+        t = self.engine.tickets.get(ev.ticket.id)
+        if t is None or not t.missing or t.due is None:
+            return
+        m = self.engine.config.matter_by_code.get(t.matter)
+        pledge = int(m is not None and bool(m.precheck.pledge))
+        self.conn.executemany(
+            "INSERT OR IGNORE INTO owed (ticket, item, name, matter, opened_at, due, pledge)"
+            " VALUES (?,?,?,?,?,?,?)",
+            [
+                (t.id, item, name, t.matter, ev.at.isoformat(), t.due.isoformat(), pledge)
+                for item, name in zip(t.missing, item_names(m, t.missing), strict=True)
+            ],
+        )
 
     def emit(self, event: Event) -> int:
         """Number and store one event; it is published after the commit."""

@@ -15,11 +15,13 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.requests import cookie_parser
 
+from hallcore.calendar import HallCalendar
 from hallcore.codec import encode
 from hallcore.engine import Engine
 from hallcore.erlang import windows_needed
 from hallcore.model import TicketState, WindowState
-from hallserver import api_stations
+from hallcore.owed import OwedState
+from hallserver import api_stations, owed
 from hallserver.auth import Principal, hash_token
 from hallserver.bodies import ApproveIn
 from hallserver.deps import get_hall, resolve
@@ -128,8 +130,21 @@ async def _dashboard_json(request: Request) -> dict[str, Any]:
                 "SELECT id, name, role, window, staff FROM stations WHERE state = 'approved' ORDER BY role, name"
             )
         ]
-        return {"staff": staff, "devices": devices, "pending": pending, "stations": stations}
+        # 容缺 entries past their due day: masked name and matter only (privacy: boards never show more).
+        overdue = [
+            {k: v for k, v in encode(x).items() if k not in ("ticket", "opened_at")}
+            for x in owed.list_entries(conn, hall.config, today, owing=True)
+            if x.state == OwedState.OVERDUE
+        ]
+        return {
+            "staff": staff,
+            "devices": devices,
+            "pending": pending,
+            "stations": stations,
+            "overdue_owed": overdue,
+        }
 
+    today = HallCalendar(hall.config.hall).business_day(now)
     extra = await hall.store.read(read)
     for w in state["windows"]:
         w["staff_name"] = extra["staff"].get(w["staff"], w["staff"])
@@ -162,6 +177,7 @@ async def dashboard_page(request: Request) -> Response:
       <div id="alerts"></div>
       <h2>窗口</h2><div class="grid" id="windows"></div>
       <h2>各队列等候</h2><div id="series"></div>
+      <h2>容缺逾期未补齐</h2><div id="owed"></div>
       <div class="cards"><div class="card" style="flex:1"><h2>设备状态</h2><div id="devices"></div></div>
       <div class="card" style="flex:1"><h2>站点注册申请</h2><div id="pending"></div>
       <h2>好差评上传</h2><div id="upload"></div>

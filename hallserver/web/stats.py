@@ -161,7 +161,17 @@ async def stats_page(request: Request, query: StatsParams) -> Response:
     precheck = (
         f'<p>通过 <b id="precheck-pass">{pre["通过"]}</b> · 容缺 <b id="precheck-tolerated">{pre["容缺"]}</b> · '
         f'不通过 <b id="precheck-fail">{pre["不通过"]}</b></p>'
+        f'<p>代办 <b id="precheck-agent">{sum(rep.agent.values())}</b> 人次，占 '
+        f'<b id="precheck-agent-share">{stats.fmt_pct(rep.agent_share)}</b>（通过 {rep.agent["通过"]} · '
+        f"容缺 {rep.agent['容缺']} · 不通过 {rep.agent['不通过']}）</p>"
         + table(("材料/条件", "缺少次数"), [(e(name), n) for _id, name, n in rep.missing_top], cls="missing")
+        + "<h3>各事项最常缺少</h3>"
+        + table(
+            ("事项", "材料/条件", "缺少次数"),
+            [(e(mname), e(item), n) for _c, mname, item, n in rep.missing_by_matter],
+            cls="missing-by-matter",
+        )
+        + _register_html(rep.register)
     )
     scores = sorted(SCORE_NAMES, reverse=True)
     charts = "".join(
@@ -222,6 +232,20 @@ def _estimate_html(est: dict[str, Any]) -> str:
         f"<h2>等候时间预估误差</h2><p>样本 {est['n']} · MAE "
         f'<b id="est-mae">{stats.fmt_min(est["mae"])}</b> 分钟 · 实际落在显示区间内 '
         f'<b id="est-coverage">{stats.fmt_pct(est["coverage"])}</b></p>'
+    )
+
+
+def _register_html(r: dict[str, int]) -> str:
+    """The 容缺 register of the tickets in the range, as it stands today (hallcore/owed.py)."""
+    cells = (
+        ("容缺件", "opened"),
+        ("按期补齐", "on_time"),
+        ("逾期补齐", "late"),
+        ("逾期未补齐", "never"),
+        ("未到期待补", "open"),
+    )
+    return (
+        "<h3>容缺补齐</h3><p>" + " · ".join(f'{z} <b id="register-{k}">{r[k]}</b>' for z, k in cells) + "</p>"
     )
 
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from tests.fakes.live_server import HJ01_PASSES, LiveServer, live_server
+from tests.fakes.live_server import HJ01_PASSES, MONDAY_9, LiveServer, live_server
 from tests.fakes.shots import docs_dir
 from tests.server.web_helpers import CHROMIUM, CHROMIUM_ARGS, Expected, browser_login, build_fixture_day
 
@@ -127,6 +127,11 @@ def test_statistics_page_shows_the_hand_worked_day(
             "precheck-pass",
             "precheck-tolerated",
             "precheck-fail",
+            "precheck-agent",
+            "precheck-agent-share",
+            "register-opened",
+            "register-open",
+            "register-never",
         )
     }
     assert got == {
@@ -140,9 +145,44 @@ def test_statistics_page_shows_the_hand_worked_day(
         "precheck-pass": str(want.precheck_pass),
         "precheck-tolerated": str(want.precheck_tolerated),
         "precheck-fail": str(want.precheck_fail),
+        "precheck-agent": str(want.precheck_agent),
+        "precheck-agent-share": want.agent_share,
+        "register-opened": str(want.register_opened),
+        "register-open": str(want.register_open),
+        "register-never": "0",
     }
     assert page.locator("svg.chart").count() >= 5
     shot(page, artifacts, "statistics")
+    page.close()
+
+
+def test_dashboard_lists_overdue_rongque_with_the_masked_name(
+    hall: LiveServer, browser: Any, artifacts: pathlib.Path
+) -> None:
+    """A 容缺 ticket whose items are still owed the working day after its due day shows on the dashboard:
+    number, masked name, matter, what is owed; supplied, it leaves the list."""
+    desk = hall.station("desk", "desk-1")
+    r = hall.post(desk, "/api/tickets", matter="SB02", present=["idcard"], holder_name="欧阳娜娜")
+    assert r.status_code == 201, r.text
+    j = r.json()
+    assert j["precheck"]["due"] == "2026-12-21"
+    hall.clock.set(dt.datetime(2026, 12, 22, 9, 0, tzinfo=MONDAY_9.tzinfo))
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    browser_login(page, hall.url)
+    row = page.wait_for_selector("#owed tr.owed", timeout=TIMEOUT_MS)
+    cells = [c.text_content() for c in row.query_selector_all("td")]
+    assert cells == [j["ticket"]["label"], "欧***", "社会保障卡申领", "数码相片回执", "2026-12-21", "1"]
+    assert "欧阳娜娜" not in page.content()
+    shot(page, artifacts, "dashboard-owed")
+    supplied = hall.http.post(
+        f"/api/tickets/{j['ticket']['id']}/supplied",
+        json={"request_id": "owed-1", "items": None},
+        headers=desk.headers,
+    )
+    assert supplied.status_code == 200, supplied.text
+    page.reload()
+    page.wait_for_selector("#owed p.muted", timeout=TIMEOUT_MS)
+    assert page.locator("#owed tr.owed").count() == 0
     page.close()
 
 

@@ -66,6 +66,8 @@ def issuer(url: str, token: str, ledger: Ledger, stop: threading.Event) -> None:
         while not stop.is_set():
             try:
                 r = http.post("/api/tickets", json={"request_id": rid(), "matter": MATTER})
+            except httpx.TimeoutException:
+                continue  # slow (a loaded machine), not gone: unknown, not acknowledged; the load goes on
             except httpx.HTTPError:
                 return  # the server died: whatever was in flight is unknown, not acknowledged
             if r.status_code == 201:
@@ -83,6 +85,8 @@ def caller(url: str, token: str, window: int, ledger: Ledger, stop: threading.Ev
                     if action == "call-next" and r.status_code == 200:
                         with ledger.lock:
                             ledger.called.append((r.json()["ticket"]["id"], window))
+            except httpx.TimeoutException:
+                continue  # slow, not gone (see `issuer`)
             except httpx.HTTPError:
                 return
 

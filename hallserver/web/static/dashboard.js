@@ -39,6 +39,12 @@
         + `<td class=num>${s.estimate ? s.estimate[0] + "–" + s.estimate[1] : "–"}</td><td class=num>${s.target_min}</td>`
         + `<td class=num>${s.open_windows}</td><td class=num>${s.arrivals_per_hour}</td><td class=num>${s.needed_windows}</td></tr>`).join("")
       + `</tbody></table>`;
+    $("owed").innerHTML = d.overdue_owed.length ? `<table><thead><tr><th>号码</th><th>申请人</th><th>事项</th>`
+      + `<th>欠交材料</th><th>补齐期限</th><th class=num>逾期(工作日)</th></tr></thead><tbody>`
+      + d.overdue_owed.map((o) => `<tr class="overdue owed"><td>${esc(o.label)}</td><td>${esc(o.holder || "–")}</td>`
+        + `<td>${esc(o.matter_name)}</td><td>${o.items.filter((i) => !i.supplied_at).map((i) => esc(i.name)).join("、")}</td>`
+        + `<td>${esc(o.due)}</td><td class=num>${-o.days_left}</td></tr>`).join("") + `</tbody></table>`
+      : `<p class="muted">没有逾期未补齐的容缺件</p>`;
     $("devices").innerHTML = d.devices.length ? `<table><tr><th>站点</th><th>设备</th><th>状态</th><th>最后上报</th></tr>`
       + d.devices.map((x) => `<tr class="${x.health === "ok" ? "" : "overdue"}"><td>${esc(x.station_name)}</td><td>${esc(x.device)}</td>`
         + `<td>${esc(x.health)} ${esc(x.reason)}</td><td>${esc((x.at || "").slice(11, 19))}</td></tr>`).join("") + `</table>` : `<p class="muted">暂无设备上报</p>`;
