@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from typing import Protocol
 
 from hallclient.errors import (
@@ -38,11 +38,13 @@ from hallclient.types import (
     Health,
     Issued,
     NotIssued,
+    OwedView,
     Rated,
     Slot,
     StateChange,
     StationInfo,
     StreamItem,
+    Supplied,
     TicketInfo,
     TicketStatus,
     WindowInfo,
@@ -141,6 +143,16 @@ class HallApi(Protocol):
 
     async def status(self, token: str) -> TicketStatus:
         """The phone page's view of a ticket, by its public status token."""
+        ...
+
+    async def owed(self, ticket: str | None = None) -> list[OwedView]:
+        """The 容缺 register: the entries still owing something, or one ticket's entry (desk, counter)."""
+        ...
+
+    async def supply(
+        self, ticket: str, items: Sequence[str] | None = None, *, request_id: str | None = None
+    ) -> Supplied:
+        """Mark owed 容缺 items supplied (None: every item still owed)."""
         ...
 
     # ---- windows ----

@@ -12,7 +12,7 @@ import asyncio
 import datetime as dt
 import json
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 from urllib.parse import quote
 
@@ -31,9 +31,11 @@ from hallclient.types import (
     Health,
     Issued,
     NotIssued,
+    OwedView,
     Rated,
     Slot,
     StationInfo,
+    Supplied,
     TicketInfo,
     TicketStatus,
     WindowInfo,
@@ -236,6 +238,17 @@ class HttpHall:
 
     async def status(self, token: str) -> TicketStatus:
         return read(TicketStatus, await self._get(f"/api/status/{_seg(token)}"))
+
+    async def owed(self, ticket: str | None = None) -> list[OwedView]:
+        params = {"ticket": ticket} if ticket is not None else None
+        return read(list[OwedView], await self._get("/api/owed", params))
+
+    async def supply(
+        self, ticket: str, items: Sequence[str] | None = None, *, request_id: str | None = None
+    ) -> Supplied:
+        path = f"/api/tickets/{_seg(ticket)}/supplied"
+        body = {"items": list(items) if items is not None else None}
+        return read(Supplied, await self._command(path, body, request_id))
 
     # ---- windows --------------------------------------------------------------------------------------
 

@@ -65,7 +65,40 @@ class DeskController:
             req = f.begin_issue() if action == "issue" else f.begin_check_in(str(args.get("code", "")))
             if req is not None:
                 self._tasks.spawn(self._issue(req), "issue")
+        elif action == "owed_find":
+            if f.owed.find(str(args.get("label", ""))) is not None:
+                self._tasks.spawn(self._find_owed(), "owed lookup")
+        elif action == "supply" and f.owed.begin_supply():
+            raw = args.get("items")
+            items = [str(i) for i in raw] if raw is not None else None  # None: everything still owed
+            self._tasks.spawn(self._supply(str(args["ticket"]), items), "supply")
         self.on_change()
+
+    async def _find_owed(self) -> None:
+        try:
+            self.flow.owed.found(await self.issuer.api.owed())
+        except ServerUnavailable:
+            self.flow.owed.failed("服务器不可用，请稍后再查", "Server unreachable; try again")
+        except HallClientError as e:
+            self.flow.owed.failed(str(e), str(e))
+        finally:
+            self.flow.owed.busy = False
+            self.on_change()
+
+    async def _supply(self, ticket: str, items: list[str] | None) -> None:
+        try:
+            self.flow.owed.supplied(await self.issuer.api.supply(ticket, items))
+        except ServerUnavailable:
+            self.flow.owed.failed(
+                "服务器不可用，未登记，请再点一次", "Server unreachable; not recorded, tap again"
+            )
+        except HallReplyError as e:
+            self.flow.owed.failed(e.message, e.message_en)
+        except HallClientError as e:
+            self.flow.owed.failed(str(e), str(e))
+        finally:
+            self.flow.owed.busy = False
+            self.on_change()
 
     async def _issue(self, req: Request) -> None:
         f = self.flow

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from enum import StrEnum
 
+from counter.desk.owed import OwedLookup
 from counter.notices import Notice
 from hallclient.api import new_request_id
 from hallclient.types import Issued
@@ -45,6 +46,7 @@ class DeskFlow:
         self.notice: Notice | None = None
         self.unsent: Request | None = None
         self.last_issued: Issued | None = None  # the last ticket issued and printed here
+        self.owed = OwedLookup()  # 容缺 items brought in (counter/desk/owed.py)
 
     def search(self, query: str) -> None:
         self.query = query

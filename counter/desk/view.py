@@ -48,6 +48,20 @@ class DeskView(QWidget):
         self.checkin = button(t("desk.checkin_go"), "deskCheckIn")
         checkin.addWidget(self.code, 1)
         checkin.addWidget(self.checkin)
+        # 容缺 items brought in: the ticket's number, what it owes, one item or all supplied
+        owed_row = QHBoxLayout()
+        self.owed_label = QLineEdit(self)
+        self.owed_label.setObjectName("deskOwedLabel")
+        self.owed_label.setPlaceholderText(t("desk.owed_label"))
+        self.owed_find = button(t("desk.owed_find"), "deskOwedFind", "secondary")
+        owed_row.addWidget(self.owed_label, 1)
+        owed_row.addWidget(self.owed_find)
+        self.owed_box = QWidget(self)
+        self.owed_box.setObjectName("deskOwed")
+        self.owed_lay = QVBoxLayout(self.owed_box)
+        self.owed_lay.setContentsMargins(0, 0, 0, 0)
+        self.owed_notice = label("", "deskOwedNotice", wrap=True)
+        self._shown_owed: object = None
         # the pre-check of the chosen matter
         self.matter = label("", "deskMatter", "title", wrap=True)
         self.form = QWidget(self)
@@ -71,6 +85,9 @@ class DeskView(QWidget):
         for w in (self.search, self.count, self.matches):
             lay.addWidget(w)
         lay.addLayout(checkin)
+        lay.addLayout(owed_row)
+        lay.addWidget(self.owed_box)
+        lay.addWidget(self.owed_notice)
         lay.addWidget(self.matter)
         lay.addWidget(scroll, 1)
         lay.addWidget(label(t("desk.priority"), "deskPriorityLabel"))
@@ -89,6 +106,9 @@ class DeskView(QWidget):
         self.issue.clicked.connect(self._issue)
         self.back.clicked.connect(lambda: self.intent.emit("back", {}))
         self.checkin.clicked.connect(lambda: self.intent.emit("check_in", {"code": self.code.text()}))
+        find = lambda: self.intent.emit("owed_find", {"label": self.owed_label.text()})  # noqa: E731
+        self.owed_find.clicked.connect(find)
+        self.owed_label.returnPressed.connect(find)
 
     def _choose(self, item: QListWidgetItem) -> None:
         self.intent.emit("choose", {"matter": item.data(0x0100)})
@@ -141,6 +161,7 @@ class DeskView(QWidget):
         self.issue.setVisible(in_precheck)
         self.issue.setEnabled(not busy)
         self.checkin.setEnabled(not busy)
+        self._show_owed(flow)
         n = flow.notice
         self.notice.setText(render(n, c) if n is not None else "")
         role = _ROLE[n.level] if n is not None else "muted"
@@ -148,6 +169,49 @@ class DeskView(QWidget):
             self.notice.setProperty("role", role)
             self.notice.style().unpolish(self.notice)
             self.notice.style().polish(self.notice)
+
+    def _show_owed(self, flow: DeskFlow) -> None:
+        c, owed = self.catalog, flow.owed
+        self.owed_find.setEnabled(not owed.busy)
+        self.owed_notice.setText(render(owed.notice, c) if owed.notice is not None else "")
+        key = [(e.ticket, e.state, tuple(i.supplied_at for i in e.items)) for e in owed.entries]
+        if key == self._shown_owed:
+            return
+        self._shown_owed = key
+        while self.owed_lay.count():
+            item = self.owed_lay.takeAt(0)
+            w = item.widget() if item is not None else None
+            if w is not None:
+                w.deleteLater()
+        for n, e in enumerate(owed.entries):
+            text = c.t(
+                "desk.owed_entry",
+                label=e.label,
+                matter=e.matter_name,
+                holder=e.holder,
+                due=e.due.isoformat(),
+                state=e.state_name,
+            )
+            self.owed_lay.addWidget(label(text, f"deskOwedEntry_{n}", wrap=True))
+            row = QHBoxLayout()
+            still = [i for i in e.items if i.supplied_at is None]
+            for i in still:
+                b = button(c.t("desk.owed_one", item=i.name), f"deskSupply_{n}_{i.id}", "secondary")
+                b.clicked.connect(
+                    lambda _=False, tid=e.ticket, iid=i.id: self.intent.emit(
+                        "supply", {"ticket": tid, "items": [iid]}
+                    )
+                )
+                row.addWidget(b)
+            if len(still) > 1:
+                b = button(c.t("desk.owed_all"), f"deskSupplyAll_{n}")
+                b.clicked.connect(
+                    lambda _=False, tid=e.ticket: self.intent.emit("supply", {"ticket": tid, "items": None})
+                )
+                row.addWidget(b)
+            holder = QWidget(self.owed_box)
+            holder.setLayout(row)
+            self.owed_lay.addWidget(holder)
 
     def _build_form(self, flow: DeskFlow) -> None:
         c = self.catalog

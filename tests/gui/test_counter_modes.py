@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from PySide6.QtWidgets import QLabel, QPushButton
 from pytestqt.qtbot import QtBot
 
 from counter.app import assemble
@@ -192,6 +193,51 @@ def test_desk_issues_with_precheck_and_prints_on_the_desk_printer(
         d.issue.click()
         c.until(lambda: "打印机不可用" in d.notice.text())
         assert live.count("SELECT COUNT(*) FROM tickets") == 2
+    finally:
+        stop_counter(c, running)
+
+
+def test_desk_marks_rongque_items_supplied(
+    live: LiveServer,
+    printer: TcpPrinterEmulator,
+    desk: LiveStation,
+    running: asyncio.AbstractEventLoop,
+    qtbot: QtBot,
+) -> None:
+    """The citizen comes back with the photo receipt owed on a 容缺 ticket: the desk finds the number, marks
+    it brought, and the hall's register says supplied on time."""
+    r = live.post(desk, "/api/tickets", matter="SB02", present=["idcard"], holder_name="李四")
+    assert r.json()["precheck"]["outcome"] == "容缺", r.text
+    tid, label = r.json()["ticket"]["id"], r.json()["ticket"]["label"]
+    devices, station = _desk(printer)
+    c = start_counter(live, qtbot, running, station, token=desk.token, devices=devices)
+    try:
+        c.login()
+        w = c.app.window
+        assert w.tabs is not None
+        assert w.desk is not None
+        w.tabs.setCurrentWidget(w.desk)
+        d = w.desk
+        # A number that owes nothing says so.
+        d.owed_label.setText("Z999")
+        d.owed_find.click()
+        c.until(lambda: "Z999 没有待补" in d.owed_notice.text())
+        d.owed_label.setText(label.lower())  # typed as it comes
+        d.owed_find.click()
+        c.until(lambda: d.findChild(QPushButton, "deskSupply_0_photo_receipt") is not None)
+        entry = d.findChild(QLabel, "deskOwedEntry_0")
+        assert entry is not None
+        assert entry.text() == f"{label}（社会保障卡申领）李* 补齐期限 2026-12-21：待补齐"
+        assert d.findChild(QPushButton, "deskSupplyAll_0") is None  # one item: its own button is all
+        supply = d.findChild(QPushButton, "deskSupply_0_photo_receipt")
+        assert supply is not None
+        supply.click()
+        c.until(lambda: "全部补齐" in d.owed_notice.text())
+        assert d.owed_notice.text() == f"{label} 已登记补齐：数码相片回执；所欠材料已全部补齐（按期补齐）"
+        c.until(lambda: d.findChild(QPushButton, "deskSupply_0_photo_receipt") is None)
+        assert live.query("SELECT item, supplied_by FROM owed WHERE ticket = ?", (tid,)) == [
+            ("photo_receipt", "staff:c1")
+        ]
     finally:
         stop_counter(c, running)
 
