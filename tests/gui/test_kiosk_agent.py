@@ -133,3 +133,52 @@ def test_the_agent_path_prints_the_papers(
             ("通过", "[]", 1, "kiosk"),
             ("不通过", '["authorization", "agent_id"]', 1, "kiosk"),
         ]
+
+
+def in_person_only(config: HallConfig) -> list[Matter]:
+    """Matters whose documents take the applicant's fingerprints or photo on site: no 代办 branch."""
+    return [m for m in config.matters if any(q.id == "in_person_only" for q in m.precheck.questions)]
+
+
+@pytest.mark.parametrize("hall", list(CONFIGS))
+def test_an_agent_for_a_fingerprint_matter_is_told_at_once(
+    hall: str, tmp_path: pathlib.Path, qtbot: Any, running: asyncio.AbstractEventLoop
+) -> None:
+    """The other matters asking 本人到场 (ID cards, passports, permits): an agent who answers "not in person"
+    gets no ticket and a 一次性告知单 that says why no one can apply for the applicant and what to do, before
+    queueing for nothing. One rig per hall walks every such matter."""
+    config = config_of(hall)
+    matters = in_person_only(config)
+    assert [m.code for m in matters] == {
+        "county": ["HJ03", "HJ04", "CR01", "CR02"],
+        "provincial": ["GA01", "GA02", "GA03"],
+    }[hall]
+    with kiosk_rig(tmp_path, qtbot, running, config=config) as rig:
+        for n, m in enumerate(matters):
+            (q,) = [q for q in m.precheck.questions if q.id == "in_person_only"]
+            rig.tap("welcomeStart")
+            for ch in m.pinyin:
+                rig.tap(f"key_{ch.upper()}")
+            rig.tap(f"matter_{m.code}")
+            while rig.screen is Screen.QUESTION:
+                asked = rig.app.flow.current_question
+                assert not asked.agent  # no agent's papers question for these
+                yes = asked.expected and asked.id != q.id
+                rig.tap("questionYes" if yes else "questionNo")
+            for mat in screen_materials(m):
+                if mat.required:
+                    rig.tap(f"material_{mat.id}")
+            rig.tap("materialsDone")
+            rig.expect(Screen.CONFIRM)
+            assert rig.has("confirmFail")
+            rig.tap("confirmNormal")
+            rig.wait_screen(Screen.NOTICE)
+            assert rig.text("noticeItem_0") == f"1. {q.fail_reason}"
+            assert not rig.has("noticeItem_1")  # everything else was brought
+            notice = rig.tickets()[n]
+            for piece in ("一次性告知单", m.name, q.fail_reason, q.where):
+                assert piece in printed(notice.raw), f"{m.code}: {piece!r} not on the notice"
+            rig.tap("homeButton")
+        assert rig.db_tickets() == []
+        recorded = rig.hall.query("SELECT matter, outcome, missing, agent FROM prechecks ORDER BY id")
+        assert [tuple(r) for r in recorded] == [(m.code, "不通过", '["in_person_only"]', 0) for m in matters]
