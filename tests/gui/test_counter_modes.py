@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QLabel, QPushButton
 from pytestqt.qtbot import QtBot
 
 from counter.app import assemble
+from counter.desk.view import DeskView
 from counter.texts import catalog
 from drivers.emulators.bus import Vendor485Emulator
 from drivers.emulators.printer import TcpPrinterEmulator
@@ -115,6 +116,28 @@ def _desk(printer: TcpPrinterEmulator) -> tuple[StationDevices, Station]:
     return build_station(station).start(), station
 
 
+def open_desk(
+    live: LiveServer,
+    printer: TcpPrinterEmulator,
+    desk: LiveStation,
+    running: asyncio.AbstractEventLoop,
+    qtbot: QtBot,
+) -> tuple[Counter, DeskView]:
+    """The counter app as the service desk (its printer on the emulator), logged in on its desk tab."""
+    devices, station = _desk(printer)
+    c = start_counter(live, qtbot, running, station, token=desk.token, devices=devices)
+    try:
+        c.login()
+        w = c.app.window
+        assert w.tabs is not None
+        assert w.desk is not None
+        w.tabs.setCurrentWidget(w.desk)
+    except BaseException:
+        stop_counter(c, running)
+        raise
+    return c, w.desk
+
+
 def test_desk_issues_with_precheck_and_prints_on_the_desk_printer(
     live: LiveServer,
     printer: TcpPrinterEmulator,
@@ -124,15 +147,9 @@ def test_desk_issues_with_precheck_and_prints_on_the_desk_printer(
     artifacts: Path,
     repo_root: Path,
 ) -> None:
-    devices, station = _desk(printer)
-    c = start_counter(live, qtbot, running, station, token=desk.token, devices=devices)
+    c, d = open_desk(live, printer, desk, running, qtbot)
+    w = c.app.window
     try:
-        c.login()
-        w = c.app.window
-        assert w.tabs is not None
-        assert w.desk is not None
-        w.tabs.setCurrentWidget(w.desk)
-        d = w.desk
         d.search.setText("hkqr")  # pinyin initials of 户口迁入登记
         c.until(lambda: d.matches.count() >= 1)
         d.search.setText("户口迁入")
@@ -209,15 +226,8 @@ def test_desk_marks_rongque_items_supplied(
     r = live.post(desk, "/api/tickets", matter="SB02", present=["idcard"], holder_name="李四")
     assert r.json()["precheck"]["outcome"] == "容缺", r.text
     tid, label = r.json()["ticket"]["id"], r.json()["ticket"]["label"]
-    devices, station = _desk(printer)
-    c = start_counter(live, qtbot, running, station, token=desk.token, devices=devices)
+    c, d = open_desk(live, printer, desk, running, qtbot)
     try:
-        c.login()
-        w = c.app.window
-        assert w.tabs is not None
-        assert w.desk is not None
-        w.tabs.setCurrentWidget(w.desk)
-        d = w.desk
         # A number that owes nothing says so.
         d.owed_label.setText("Z999")
         d.owed_find.click()

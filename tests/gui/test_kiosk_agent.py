@@ -12,11 +12,12 @@ import asyncio
 import functools
 import pathlib
 import re
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 
-from hallcore.config import HallConfig, Matter
+from hallcore.config import HallConfig, Matter, Question
 from hallcore.precheck import screen_materials
 from hallserver.configfile import read_config
 from kiosk.flow import Screen
@@ -59,19 +60,19 @@ def test_every_matter_that_lets_an_agent_apply_has_the_branch() -> None:
             assert ("in_person" in ids) == ("agent_docs" in ids) == (m.code in branched)
 
 
-def walk(rig: Rig, m: Matter, papers: bool) -> None:
-    """Welcome → search → the matter → every question (not in person; the papers as given; the rest as
-    expected) → tick every required material on the screen → confirm."""
+def walk(rig: Rig, m: Matter, answer: Callable[[Question], bool]) -> list[tuple[str, str]]:
+    """Welcome → search → the matter → each question asked, answered by `answer` → tick every required
+    material on the screen (never the agent's papers: the answer vouches for them) → confirm. Returns the
+    (id, text on screen) of each question asked."""
     rig.tap("welcomeStart")
     for ch in m.pinyin:
         rig.tap(f"key_{ch.upper()}")
     rig.tap(f"matter_{m.code}")
+    asked = []
     while rig.screen is Screen.QUESTION:
         q = rig.app.flow.current_question
-        yes = False if q.id == "in_person" else papers if q.agent else q.expected
-        if q.agent:
-            assert rig.text("questionText") == "带了授权委托书和代理人身份证吗？"
-        rig.tap("questionYes" if yes else "questionNo")
+        asked.append((q.id, rig.text("questionText")))
+        rig.tap("questionYes" if answer(q) else "questionNo")
     rig.expect(Screen.MATERIALS)
     assert not rig.has("material_authorization")
     assert not rig.has("material_agent_id")
@@ -80,6 +81,15 @@ def walk(rig: Rig, m: Matter, papers: bool) -> None:
             rig.tap(f"material_{mat.id}")
     rig.tap("materialsDone")
     rig.expect(Screen.CONFIRM)
+    return asked
+
+
+def agent(papers: bool) -> Callable[[Question], bool]:
+    """Not in person; the agent's papers as given; everything else as expected."""
+    return lambda q: False if q.id == "in_person" else papers if q.agent else q.expected
+
+
+AGENT_QUESTION = ("agent_docs", "带了授权委托书和代理人身份证吗？")
 
 
 def gb(text: str) -> bytes:
@@ -103,7 +113,7 @@ def test_the_agent_path_prints_the_papers(
     )
     with kiosk_rig(tmp_path, qtbot, running, config=config) as rig:
         # With both papers: a ticket that says 代办 and lists them.
-        walk(rig, m, papers=True)
+        assert AGENT_QUESTION in walk(rig, m, agent(papers=True))
         assert "授权委托书、代理人身份证" in rig.text("confirmAgent")
         assert not rig.has("confirmFail")
         rig.tap("confirmNormal")
@@ -117,7 +127,7 @@ def test_the_agent_path_prints_the_papers(
         assert rig.db_tickets() == [(label, "waiting", "通过", "", code)]
         # Without them: no ticket; the 一次性告知单 lists both with where to get them.
         rig.tap("homeButton")
-        walk(rig, m, papers=False)
+        assert AGENT_QUESTION in walk(rig, m, agent(papers=False))
         assert rig.has("confirmFail")
         rig.tap("confirmNormal")
         rig.wait_screen(Screen.NOTICE)
@@ -156,20 +166,8 @@ def test_an_agent_for_a_fingerprint_matter_is_told_at_once(
     with kiosk_rig(tmp_path, qtbot, running, config=config) as rig:
         for n, m in enumerate(matters):
             (q,) = [q for q in m.precheck.questions if q.id == "in_person_only"]
-            rig.tap("welcomeStart")
-            for ch in m.pinyin:
-                rig.tap(f"key_{ch.upper()}")
-            rig.tap(f"matter_{m.code}")
-            while rig.screen is Screen.QUESTION:
-                asked = rig.app.flow.current_question
-                assert not asked.agent  # no agent's papers question for these
-                yes = asked.expected and asked.id != q.id
-                rig.tap("questionYes" if yes else "questionNo")
-            for mat in screen_materials(m):
-                if mat.required:
-                    rig.tap(f"material_{mat.id}")
-            rig.tap("materialsDone")
-            rig.expect(Screen.CONFIRM)
+            asked = walk(rig, m, lambda x: x.expected and x.id != "in_person_only")
+            assert "agent_docs" not in dict(asked)  # no agent's papers question for these
             assert rig.has("confirmFail")
             rig.tap("confirmNormal")
             rig.wait_screen(Screen.NOTICE)
