@@ -18,7 +18,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "demo": ("hallq.demo", "main", "run the demo hall"),
     "sim": ("hallq.simcli", "main", "simulate a hall day"),
     "check-config": ("hallq.check_config", "main", "validate hall config files (exit 0 or 2)"),
-    "admin": ("hallserver.admin", "main", "managers, clerks, PINs, rosters, backups"),
+    "admin": ("hallserver.admin", "main", "managers, clerks, PINs, rosters, backups, the outbox"),
     "central": ("hallcentral.cli", "main", "run the province/city centre (PostgreSQL) halls ship to"),
 }
 

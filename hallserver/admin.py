@@ -1,4 +1,4 @@
-"""`hallq admin`: accounts, rosters, stations and online backup, straight on the hall's database.
+"""`hallq admin`: accounts, rosters, stations, online backup and the outbox, straight on the hall's database.
 
 Safe while the server runs: SQLite WAL lets this process write between the server's transactions (busy
 timeout), and the server reads staff, rosters and managers from the database at each login.
@@ -16,7 +16,9 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
+from hallserver import admin_outbox
 from hallserver.auth import hash_secret
+from hallserver.outbox import OutboxError
 from hallserver.store import connect, migrate
 
 
@@ -187,6 +189,7 @@ def main(argv: list[str]) -> int:
     p = sub.add_parser("backup", help="online backup to DEST")
     p.add_argument("dest", type=pathlib.Path)
     sub.add_parser("list-stations", help="enrolled stations")
+    admin_outbox.add_parser(sub)
     try:
         args = parser.parse_args(argv)
     except SystemExit as exc:
@@ -214,7 +217,9 @@ def main(argv: list[str]) -> int:
                     f"{s['id']}  {s['role']:<8} {s['state']:<9} {s['code']}"
                     f"  window={s['window']}  {s['name']}"
                 )
-    except (AdminError, sqlite3.Error) as exc:
+        elif args.cmd == "outbox":
+            admin_outbox.run(_open, _audit, _say, db, args)
+    except (AdminError, OutboxError, sqlite3.Error) as exc:
         _say(f"hallq admin: {exc}", file=sys.stderr)
         return 1
     return 0

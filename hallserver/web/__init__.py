@@ -28,9 +28,9 @@ STATIC = pathlib.Path(__file__).resolve().parent / "static"
 
 def mount(app: FastAPI) -> None:
     """Routers first, so `/s/{token}` here answers before the server's plain placeholder page."""
-    from hallserver.web import admin, booking, cases, dashboard, login, phone, stats
+    from hallserver.web import admin, booking, cases, dashboard, login, outbox, phone, stats
 
-    for page in (login, dashboard, admin, cases, phone, booking, stats):
+    for page in (login, dashboard, admin, cases, phone, booking, stats, outbox):
         app.include_router(page.router)
     # The dashboard's live feed is a route of the stream path, not of the ASGI app (hallserver/stream).
     hall = app.state.hall

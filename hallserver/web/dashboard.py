@@ -180,7 +180,7 @@ async def dashboard_page(request: Request) -> Response:
       <h2>容缺逾期未补齐</h2><div id="owed"></div>
       <div class="cards"><div class="card" style="flex:1"><h2>设备状态</h2><div id="devices"></div></div>
       <div class="card" style="flex:1"><h2>站点注册申请</h2><div id="pending"></div>
-      <h2>好差评上传</h2><div id="upload"></div>
+      <h2>好差评上传</h2><div id="upload"></div><div id="outbox"></div>
       <h2>上报中心</h2><div id="central"></div></div></div>"""
     return HTMLResponse(page("实时看板", body, nav="/web/dashboard", csrf=csrf, scripts=["dashboard.js"]))
 

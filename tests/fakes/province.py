@@ -14,6 +14,7 @@ is answered 200 and counted in `repeats`, never in `accepted`. What it does next
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import http.server
 import json
@@ -54,14 +55,17 @@ class FakeProvince:
             def do_POST(self) -> None:
                 raw = self.rfile.read(int(self.headers["Content-Length"]))
                 status, extra = owner.handle(self.path, dict(self.headers.items()), raw)
-                body = json.dumps({"code": 0 if status == 200 else status, **extra}).encode()
-                self.send_response(status)
-                if status == 429:
-                    self.send_header("Retry-After", "1")
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
+                body = json.dumps(
+                    {"code": 0 if status == 200 else status, **extra}, ensure_ascii=False
+                ).encode()
+                with contextlib.suppress(BrokenPipeError, ConnectionResetError):  # the client gave up
+                    self.send_response(status)
+                    if status == 429:
+                        self.send_header("Retry-After", "1")
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(body)))
+                    self.end_headers()
+                    self.wfile.write(body)
 
             def log_message(self, *_args: Any) -> None:
                 pass

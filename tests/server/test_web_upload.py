@@ -6,12 +6,15 @@ from __future__ import annotations
 
 import dataclasses
 import pathlib
+from typing import Any
+
+import httpx
 
 from hallcore.config import HallConfig, Upload
 from hallserver.configfile import read_config
-from tests.fakes.live_server import COUNTY, LiveServer, live_server, wait_for
+from tests.fakes.live_server import COUNTY, MANAGER, LiveServer, live_server, wait_for
 from tests.fakes.province import APP_KEY, SECRET, FakeProvince, fake_province
-from tests.server.web_helpers import SCORES, build_fixture_day, http_login
+from tests.server.web_helpers import SCORES, build_fixture_day, csrf_of, http_login
 
 FIELD_MAP = {
     "evaluateLevel": "score",
@@ -19,6 +22,10 @@ FIELD_MAP = {
     "ticketNo": "ticket_id",
     "windowNo": "window",
     "channel": "channel",
+    "evaluateType": "kind",
+    "visitTime": "callback_at",
+    "rectification": "rectification",
+    "raterView": "rater_view",
 }
 
 
@@ -76,3 +83,83 @@ def test_ratings_reach_the_platform_after_it_recovers(tmp_path: pathlib.Path) ->
     assert [b["idempotencyKey"] for b in platform.accepted] == platform.keys  # the key is in the body too
     # In the order they were rated (the oldest is retried first).
     assert [b["evaluateLevel"] for b in platform.accepted] == list(SCORES)
+
+
+def _dashboard_upload(c: httpx.Client) -> dict[str, Any]:
+    up: dict[str, Any] = c.get("/web/api/dashboard").json()["upload"]
+    return up
+
+
+def test_a_refused_row_is_set_aside_and_retried_from_the_dashboard(tmp_path: pathlib.Path) -> None:
+    """Throttled, then timing out, then one row refused for good: the others go on; the dead letter is retried
+    from the dashboard once the platform is fixed; a 差评 case's 整改 result goes up when it closes."""
+    hall: LiveServer
+    platform: FakeProvince
+    with fake_province() as platform:
+        platform.mode = "throttle"
+        cfg = upload_config(tmp_path, platform.url, timeout_s=1.0)
+        with live_server(tmp_path, cfg) as hall:
+            platform.clock = hall.clock.now
+            day = build_fixture_day(hall)
+            keys = [f"jinzhai:{t}" for t in day.ticket_ids[: len(SCORES)]]
+            wait_for(lambda: platform.answers.count(429) >= 2, 15, "the uploader to be throttled")
+            assert platform.accepted == []
+            assert "429" in hall.query("SELECT last_error FROM outbox ORDER BY id LIMIT 1")[0][0]
+            # The platform now takes the first row but answers too late: a timeout, tried again later.
+            platform.refuse = {keys[2]}
+            platform.mode = "timeout"
+            platform.hold_s = 2.5
+            wait_for(
+                lambda: "Timeout" in hall.query("SELECT last_error FROM outbox ORDER BY id LIMIT 1")[0][0],
+                15,
+                "a timed-out try",
+            )
+            platform.mode = "ok"
+            pending = "SELECT COUNT(*) FROM outbox WHERE sent_at IS NULL AND dead_at IS NULL"
+            wait_for(lambda: hall.count(pending) == 0, 20, "the rows after the refused one")
+            assert platform.keys == [k for k in keys if k != keys[2]]  # in order, the refused one left out
+            assert platform.repeats == [keys[0]]  # the timed-out row came again, and was not counted again
+            dead = hall.query("SELECT id, key, last_error FROM outbox WHERE dead_at IS NOT NULL")
+            assert [(k, "HTTP 422" in e) for _i, k, e in dead] == [(keys[2], True)]
+            c = http_login(hall.url)
+            try:
+                assert _dashboard_upload(c)["dead"] == 1
+                rows = c.get("/web/api/outbox", params={"state": "dead"}).json()["rows"]
+                assert [(r["id"], r["key"], r["kind"]) for r in rows] == [(dead[0][0], keys[2], "rating")]
+                assert "事项编码不存在" in rows[0]["last_error"]
+                csrf = {"X-CSRF-Token": csrf_of(c)}
+                assert c.post(f"/web/api/outbox/{dead[0][0]}/retry").status_code == 403  # no CSRF token
+                # The platform is fixed; the manager retries the row from the dashboard.
+                platform.refuse.clear()
+                r = c.post(f"/web/api/outbox/{dead[0][0]}/retry", headers=csrf)
+                assert r.status_code == 200, r.text
+                wait_for(lambda: keys[2] in platform.keys, 15, "the retried row")
+                sent = c.post(f"/web/api/outbox/{dead[0][0]}/discard", headers=csrf)
+                assert sent.status_code == 409  # sent already: nothing to discard
+                # 差评 follow-up: call back, fix, close; the 整改 result goes to the platform on close.
+                case_id = "C-" + day.ticket_ids[SCORES.index(1)]
+                csrf_cases = csrf_of(c, "/web/cases")
+                for action, note in (
+                    ("callback", "已电话回访"),
+                    ("resolve", "增开周一上午窗口"),
+                    ("close", "群众表示认可"),
+                ):
+                    r = c.post(
+                        f"/web/cases/{case_id}/step",
+                        data={"csrf": csrf_cases, "action": action, "note": note},
+                    )
+                    assert r.status_code == 303, r.text
+                wait_for(lambda: f"jinzhai:{case_id}:close1" in platform.keys, 15, "the follow-up report")
+            finally:
+                c.close()
+            audit = hall.query("SELECT actor, action, target FROM audit WHERE action LIKE 'outbox_%'")
+            assert audit == [(f"manager:{MANAGER[0]}", "outbox_retry", str(dead[0][0]))]
+    assert platform.bad_signatures == []
+    follow = platform.accepted[-1]
+    assert follow["evaluateType"] == "followup"
+    assert (follow["rectification"], follow["raterView"], follow["evaluateLevel"]) == (
+        "增开周一上午窗口",
+        "群众表示认可",
+        1,
+    )
+    assert follow["visitTime"]

@@ -58,7 +58,9 @@
       : `<span id="upload-state" class="${u.failures ? "badc" : "okc"}">${u.failures ? "上传失败，重试中" : "正常"}</span>`
         + ` 待上传 <b id="upload-pending">${u.pending}</b>，已上传 ${u.sent}`
         + (u.failures ? `<br>连续失败 ${u.failures} 次：${esc(u.last_error)}，${u.next_try_in_s} 秒后重试` : "")
+        + (u.dead ? `<br><span class="badc">被省平台拒收 <b id="upload-dead">${u.dead}</b> 条（见下表）</span>` : "")
         + (u.last_sent_at ? `<br><span class="muted">最后上传 ${esc(u.last_sent_at.slice(11, 19))}</span>` : "");
+    if (u && u.enabled) loadOutbox();
     const c = d.central;
     const shipNames = {starting: "启动中", pending: "等待中心批准", shipping: "正常", refused: "被中心拒绝", offline: "中心不可达"};
     $("central").innerHTML = !c || !c.enabled ? `<span class="muted">未启用</span>`
@@ -67,6 +69,20 @@
         + (c.backlog === null ? "" : ` 待上报 <b id="central-backlog">${c.backlog}</b> 条`)
         + (c.backlog && c.backlog_age_s !== null ? `，最早 ${Math.round(c.backlog_age_s / 60)} 分钟前` : "")
         + (c.last_error ? `<br>${esc(c.last_error)}` : "");
+  }
+
+  // Dead letters: rows the provincial platform refused for good, each with retry and discard (audited).
+  async function loadOutbox() {
+    const r = await fetch("/web/api/outbox?state=dead", {credentials: "same-origin"});
+    if (!r.ok) return;
+    const rows = (await r.json()).rows;
+    const kinds = {rating: "评价", followup: "整改结果"};
+    $("outbox").innerHTML = !rows.length ? "" : `<table id="dead-letters"><thead><tr><th>编号</th><th>类型</th>`
+      + `<th>内容</th><th>拒收原因</th><th></th></tr></thead><tbody>`
+      + rows.map((x) => `<tr id="dead-${x.id}"><td>${x.id}</td><td>${esc(kinds[x.kind] || x.kind)}</td>`
+        + `<td>${esc(x.summary)}</td><td>${esc(x.last_error)}</td>`
+        + `<td><button data-outbox="retry" data-row="${x.id}">重试</button> `
+        + `<button data-outbox="discard" data-row="${x.id}">作废</button></td></tr>`).join("") + `</tbody></table>`;
   }
 
   async function refresh() {
@@ -106,6 +122,14 @@
 
   document.addEventListener("click", async (e) => {
     const t = e.target;
+    if (t.dataset && t.dataset.outbox) {
+      if (t.dataset.outbox === "discard" && !confirm("作废后这条记录不再上传省平台，确定？")) return;
+      const r = await fetch(`/web/api/outbox/${t.dataset.row}/${t.dataset.outbox}`, {method: "POST",
+        credentials: "same-origin", headers: {"X-CSRF-Token": csrf}});
+      if (!r.ok) alert((await r.json()).message || r.status);
+      refresh();
+      return;
+    }
     const id = t.dataset && (t.dataset.approve || t.dataset.revoke);
     if (!id) return;
     const action = t.dataset.approve ? "approve" : "revoke";
