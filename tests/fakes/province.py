@@ -4,8 +4,9 @@ It verifies every request's HQ1-HMAC-SHA256 signature with `hallcore.provincial.
 documented vectors check; a bad signature is answered 401) and accepts a key once: a repeat of an accepted key
 is answered 200 and counted in `repeats`, never in `accepted`. What it does next is set by the test:
 
-- `mode = "ok"` (default), `"down"` (503), `"throttle"` (429 with `Retry-After: 1`), `"timeout"` (holds the
-  request for `hold_s` seconds before answering 200 — the client gives up first);
+- `mode = "ok"` (default), `"down"` (503), `"throttle"` (429 with `Retry-After: 1`);
+- `late = n`: the next n requests it takes are answered only after `hold_s` seconds (the client times out
+  first, so it sends them again);
 - `refuse = {key}`: answer 422 to those keys (refused for good), whatever the mode;
 - `hold = {key}`: accept that key, then hold the answer until `release` is set (a kill mid-upload).
 
@@ -36,6 +37,7 @@ class FakeProvince:
         self.clock = clock
         self.mode = "ok"
         self.hold_s = 5.0
+        self.late = 0
         self.refuse: set[str] = set()
         self.hold: set[str] = set()
         self.release = threading.Event()
@@ -107,7 +109,9 @@ class FakeProvince:
         if key in self.hold:
             self.held.set()
             self.release.wait(30)
-        if self.mode == "timeout":
+        with self._lock:
+            late, self.late = self.late > 0, max(0, self.late - 1)
+        if late:
             time.sleep(self.hold_s)
         return self._answer(200, {})
 
