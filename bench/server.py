@@ -448,7 +448,14 @@ def duplicates(db: pathlib.Path) -> int:
 # ---- paced probe (open loop) ------------------------------------------------------------------------------
 
 
-def _paced(url: str, token: str, rate: float, duration: float, out: Connection) -> None:
+def _paced(
+    url: str,
+    token: str,
+    rate: float,
+    duration: float,
+    out: Connection,
+    body: Callable[[], bytes] = issue_body,
+) -> None:
     async def main() -> tuple[list[float], int]:
         lat: list[float] = []
         errors = 0
@@ -460,7 +467,7 @@ def _paced(url: str, token: str, rate: float, duration: float, out: Connection) 
             conn = idle.pop() if idle else RawConn(host, port, token)
             t = time.perf_counter()
             try:
-                status, _ = await conn.post("/api/tickets", issue_body())
+                status, _ = await conn.post("/api/tickets", body())
             except (OSError, asyncio.IncompleteReadError, ValueError, IndexError):
                 errors += 1
                 conn.close()
@@ -486,10 +493,14 @@ def _paced(url: str, token: str, rate: float, duration: float, out: Connection) 
     out.send(asyncio.run(main()))
 
 
-def paced(url: str, token: str, rate: float, duration: float) -> tuple[list[float], int]:
+def paced(
+    url: str, token: str, rate: float, duration: float, body: Callable[[], bytes] = issue_body
+) -> tuple[list[float], int]:
+    """Issue latencies (ms) of `rate` tickets a second for `duration` s from a probe process, and errors;
+    `body` makes each request (a module-level function: the probe is a spawned process)."""
     ctx = mp.get_context("spawn")
     a, b = ctx.Pipe()
-    p = ctx.Process(target=_paced, args=(url, token, rate, duration, b))
+    p = ctx.Process(target=_paced, args=(url, token, rate, duration, b, body))
     p.start()
     result: tuple[list[float], int] = recv(a)
     p.join()
