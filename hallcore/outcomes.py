@@ -37,6 +37,7 @@ class RefusalCode(StrEnum):
     RECALLS_NOT_EXHAUSTED = "recalls_not_exhausted"
     NOT_SERVED = "not_served"
     ALREADY_RATED = "already_rated"
+    RATING_CLOSED = "rating_closed"  # 扫码评价 is offered only for a while after the finish
     BAD_SCORE = "bad_score"
     REASON_REQUIRED = "reason_required"
     UNKNOWN_PAUSE_REASON = "unknown_pause_reason"

@@ -29,6 +29,15 @@ def rate(s: EngineState, cmd: c.Rate, now: dt.datetime, col: Collector) -> Outco
             f"{t.label} 已评价（一次一评）",
             f"{t.label} is already rated (one rating per case)",
         )
+    if cmd.source == "phone":
+        # 扫码评价: only for a ticket finished at a window, and only for `phone_window_min` after the finish.
+        window_min = s.config.rating.phone_window_min
+        if t.ended_at is None or window_min <= 0 or now > t.ended_at + dt.timedelta(minutes=window_min):
+            return refuse(
+                RefusalCode.RATING_CLOSED,
+                f"{t.label} 的扫码评价已过期（办结后 {window_min} 分钟内可评）",
+                f"rating {t.label} by phone is closed ({window_min} minutes after the finish)",
+            )
     t.rated = True
     r = Rating(
         ticket=t.id,

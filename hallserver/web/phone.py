@@ -1,25 +1,30 @@
 """The citizen's phone page behind the ticket's QR code (`/s/{token}`, 360 px wide and up, zh/en), its data
-(`/web/api/status/{token}`: the public status and why people ahead may have grown) and the call-back number a
-差评 rater may leave. Public: the ticket's unguessable token is the key."""
+(`/web/api/status/{token}`: the public status and why people ahead may have grown), 扫码评价 (the five levels,
+once, for a while after an unrated finish) and the call-back number a 差评 rater may leave. Public: the
+ticket's unguessable token is the key."""
 
 # ruff: noqa: E501 - HTML markup reads better on one line than split mid-tag
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
+from hallcore import commands as c
 from hallcore.engine import Engine
-from hallcore.model import TicketState
+from hallcore.model import Ticket, TicketState
 from hallserver import cases
 from hallserver.deps import get_hall
 from hallserver.errors import ApiError
+from hallserver.store import Job
 from hallserver.views import call_events, ticket_status_json
 from hallserver.web.guard import reply_json
 from hallserver.web.pages import e, page
+from hallserver.writectx import Reply, WriteCtx, ok
 
 router = APIRouter(include_in_schema=False)
 
@@ -61,6 +66,7 @@ async def status_api(token: str, request: Request) -> Response:
         body["ahead_reasons"] = _ahead_reasons(engine, t.id)
         body["case"] = f"C-{t.id}" in engine.cases
         body["rated"] = t.rated
+        body["rate_until"] = _rate_until(engine, t, now)
         return body
 
     body = await hall.store.engine_read(read)
@@ -69,6 +75,49 @@ async def status_api(token: str, request: Request) -> Response:
             404, "not_found", "找不到这张票（可能已过期）", "no ticket for this token (it may be old)"
         )
     return JSONResponse(body)
+
+
+def _rate_until(engine: Engine, t: Ticket, now: dt.datetime) -> str | None:
+    """When 扫码评价 closes for this ticket, while it is open: finished at a window, not rated (by the pad,
+    the clerk or the phone: one rating per case), within `rating.phone_window_min` of the finish."""
+    window_min = engine.config.rating.phone_window_min
+    if (
+        t.state is not TicketState.DONE
+        or t.rated
+        or t.window is None
+        or t.ended_at is None
+        or window_min <= 0
+    ):
+        return None
+    until = t.ended_at + dt.timedelta(minutes=window_min)
+    return until.isoformat() if now <= until else None
+
+
+@router.post("/web/api/status/{token}/rating")
+async def status_rating(token: str, request: Request) -> Response:
+    """扫码评价: the citizen rates a finished ticket from its phone page, once (public: the token is the key).
+    The engine binds it to the ticket's window and clerk, refuses a second rating and a late one, and opens
+    the same 差评 case as a pad rating."""
+    hall = get_hall(request)
+    tid = hall.store.tokens.get(token) if len(token) >= 16 else None
+    if not tid:
+        raise ApiError(404, "not_found", "找不到这张票", "no ticket for this token")
+    try:
+        data = json.loads(await request.body())
+    except json.JSONDecodeError as exc:
+        raise ApiError(400, "malformed_json", "请求体不是 JSON", "the body is not JSON") from exc
+    score = data.get("score") if isinstance(data, dict) else None
+    if not isinstance(score, int) or isinstance(score, bool):
+        raise ApiError(422, "invalid_field", "请选择 1–5 级评价", "score is a whole number from 1 to 5")
+    cmd = c.Rate(tid, score, "phone")
+
+    def run(ctx: WriteCtx) -> Reply:
+        out = ctx.accept(cmd)
+        if isinstance(out, Reply):
+            return out
+        return ok({"rated": True, "score": score, "case": f"C-{tid}" in ctx.engine.cases})
+
+    return reply_json(await hall.run(Job(run)))
 
 
 @router.post("/web/api/status/{token}/contact")
@@ -109,6 +158,9 @@ async def phone_page(
       <div id="why" class="note" hidden></div>
       <div id="missing" class="note" hidden></div>
       <div id="noshow" class="note" hidden></div>
+      <div id="rate" hidden><h2 data-t="rate_h"></h2><p data-t="rate_p"></p>
+        <div class="levels">{"".join(f'<button data-score="{n}" id="score-{n}"></button>' for n in (5, 4, 3, 2, 1))}</div></div>
+      <p id="rated" hidden></p>
       <h2 data-t="calls"></h2><div id="calls"></div>
       <div id="contact" hidden><h2 data-t="contact_h"></h2><p data-t="contact_p"></p>
         <input id="phone" inputmode="tel" maxlength="11" placeholder="13800000000">

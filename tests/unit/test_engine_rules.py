@@ -662,6 +662,23 @@ def test_one_rating_per_served_ticket_and_bad_ones_open_a_case() -> None:
     assert case_state(case) is CaseState.APPEALED
 
 
+def test_a_phone_rating_only_within_the_window_after_the_finish() -> None:
+    """扫码评价 (issue 18): the phone may rate a finished ticket for rating.phone_window_min (30) minutes."""
+    h = Hall()
+    h.open(2)
+    late, fresh = h.issue(), h.issue()
+    h.call(2)
+    h.serve(2)
+    h.later(31)
+    h.call(2)
+    h.serve(2)
+    refused(h.do(c.Rate(late, 4, "phone")), RefusalCode.RATING_CLOSED)
+    ok(h.do(c.Rate(late, 4, "counter")))  # the clerk may still record one given at the window
+    ok(h.do(c.Rate(fresh, 1, "phone")))
+    refused(h.do(c.Rate(fresh, 5, "pad")), RefusalCode.ALREADY_RATED)  # the pad after the phone: no second
+    assert h.e.cases[f"C-2026-11-23/{fresh}"].score == 1
+
+
 # ---- bookings ------------------------------------------------------------------------------------------
 
 

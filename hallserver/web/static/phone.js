@@ -11,6 +11,8 @@
     states: {pending_print: "printing", waiting: "waiting", called: "called", serving: "being served", done: "done", no_show: "missed (no-show)", cancelled: "cancelled", voided: "void", expired: "expired"},
     grew: (n, r) => `${n} more ahead: ` + [r.priority ? `${r.priority} priority (elderly, booked…)` : "", r.transfer ? `${r.transfer} transferred in, keeping their original time` : "", r.requeue ? `${r.requeue} returning after a missed call` : ""].filter(Boolean).join("; "),
     missing: (m, d) => `Accepted with items missing (容缺): bring ${m} by ${d}`, live: "live", down: "reconnecting…", age: (s) => `updated ${s} s ago`,
+    rate_h: "How was the service?", rate_p: "One rating for this visit; it goes to the provincial rating scheme.",
+    levels: {5: "Very satisfied", 4: "Satisfied", 3: "Fair", 2: "Dissatisfied", 1: "Very dissatisfied"}, thanks: "Thank you for your rating.",
     contact_h: "Call me back about my rating", contact_p: "We are sorry. Leave a mobile number and the hall will call you back.", consent: "I agree to be called back about this rating", send: "Send", sent: "Thank you, we will call you back.",
     call: (c) => `${c.ticket.label} → window ${c.window ? c.window.number : ""}`,
     noshow: (left) => `You missed your call. Tell the service desk or the window when you are back: you can queue again (${left} more time${left === 1 ? "" : "s"}).`,
@@ -21,12 +23,15 @@
     states: {pending_print: "打印中", waiting: "等候中", called: "已叫号", serving: "办理中", done: "已办结", no_show: "已过号", cancelled: "已取消", voided: "已作废", expired: "已过期"},
     grew: (n, r) => `前面人数增加了 ${n} 位：` + [r.priority ? `${r.priority} 位优先办理（老年人、预约等）` : "", r.transfer ? `${r.transfer} 位转办过来的群众（保留原取号时间）` : "", r.requeue ? `${r.requeue} 位过号后重新排队` : ""].filter(Boolean).join("，"),
     missing: (m, d) => `容缺受理：请于 ${d} 前补交 ${m}`, live: "实时更新", down: "重新连接中…", age: (s) => `${s} 秒前更新`,
+    rate_h: "请您评价本次服务", rate_p: "每次办事评价一次，评价结果上报省政务服务“好差评”系统。",
+    levels: {5: "非常满意", 4: "满意", 3: "基本满意", 2: "不满意", 1: "非常不满意"}, thanks: "感谢您的评价！",
     contact_h: "差评回访", contact_p: "很抱歉没有让您满意。留下手机号，大厅会回访您。", consent: "我同意工作人员就本次评价回访我", send: "提交", sent: "已收到，我们会尽快回访。",
     call: (c) => `${c.ticket.label} → ${c.window ? c.window.number : ""} 号窗口`,
     noshow: (left) => `您已过号。回来后请告知服务台或窗口，可重新排队（还可 ${left} 次）。`,
     noshow_done: (n) => `您已过号重排 ${n} 次，这张票不能再排队，请重新取号。`,
   };
   document.querySelectorAll("[data-t]").forEach((el) => { const v = T[el.dataset.t]; if (typeof v === "string") el.textContent = v; });
+  document.querySelectorAll("[data-score]").forEach((b) => { b.textContent = T.levels[b.dataset.score]; });
 
   let lastAhead = null, lastState = null, lastUpdate = Date.now(), pending = null, busy = false;
 
@@ -66,6 +71,7 @@
       const d = document.createElement("div"); d.className = "row"; d.textContent = T.call(c); $("calls").appendChild(d);
     });
     $("contact").hidden = !s.case;
+    $("rate").hidden = !s.rate_until;
     lastAhead = s.ahead; lastState = s.state;
   }
 
@@ -98,6 +104,17 @@
       setTimeout(connect, backoff); backoff = Math.min(backoff * 2, 15000);
     };
   }
+  // 扫码评价: one tap sends the level; the server refuses a second rating (pad, clerk or phone) and a late one.
+  document.querySelectorAll("[data-score]").forEach((b) => b.addEventListener("click", async () => {
+    document.querySelectorAll("[data-score]").forEach((x) => { x.disabled = true; });
+    const r = await fetch(`/web/api/status/${encodeURIComponent(token)}/rating`, {method: "POST", headers: {"Content-Type": "application/json"},
+      body: JSON.stringify({score: Number(b.dataset.score)})});
+    const j = await r.json();
+    $("rated").hidden = false;
+    $("rated").textContent = r.ok ? T.thanks : (en ? j.message_en : j.message);
+    $("rate").hidden = true;
+    load();
+  }));
   $("send").addEventListener("click", async () => {
     const r = await fetch(`/web/api/status/${encodeURIComponent(token)}/contact`, {method: "POST", headers: {"Content-Type": "application/json"},
       body: JSON.stringify({phone: $("phone").value, consent: $("consent").checked})});
