@@ -93,20 +93,26 @@ def _rate_until(engine: Engine, t: Ticket, now: dt.datetime) -> str | None:
     return until.isoformat() if now <= until else None
 
 
-@router.post("/web/api/status/{token}/rating")
-async def status_rating(token: str, request: Request) -> Response:
-    """扫码评价: the citizen rates a finished ticket from its phone page, once (public: the token is the key).
-    The engine binds it to the ticket's window and clerk, refuses a second rating and a late one, and opens
-    the same 差评 case as a pad rating."""
-    hall = get_hall(request)
-    tid = hall.store.tokens.get(token) if len(token) >= 16 else None
+async def _ticket_and_body(token: str, request: Request) -> tuple[str, dict[str, Any]]:
+    """A public POST of the phone page: the ticket its token names and the JSON object sent."""
+    tid = get_hall(request).store.tokens.get(token) if len(token) >= 16 else None
     if not tid:
         raise ApiError(404, "not_found", "找不到这张票", "no ticket for this token")
     try:
         data = json.loads(await request.body())
     except json.JSONDecodeError as exc:
         raise ApiError(400, "malformed_json", "请求体不是 JSON", "the body is not JSON") from exc
-    score = data.get("score") if isinstance(data, dict) else None
+    return tid, data if isinstance(data, dict) else {}
+
+
+@router.post("/web/api/status/{token}/rating")
+async def status_rating(token: str, request: Request) -> Response:
+    """扫码评价: the citizen rates a finished ticket from its phone page, once (public: the token is the key).
+    The engine binds it to the ticket's window and clerk, refuses a second rating and a late one, and opens
+    the same 差评 case as a pad rating."""
+    hall = get_hall(request)
+    tid, data = await _ticket_and_body(token, request)
+    score = data.get("score")
     if not isinstance(score, int) or isinstance(score, bool):
         raise ApiError(422, "invalid_field", "请选择 1–5 级评价", "score is a whole number from 1 to 5")
     cmd = c.Rate(tid, score, "phone")
@@ -124,14 +130,8 @@ async def status_rating(token: str, request: Request) -> Response:
 async def status_contact(token: str, request: Request) -> Response:
     """A 差评 rater leaves a phone number for the call-back, with consent (public: the token is the key)."""
     hall = get_hall(request)
-    tid = hall.store.tokens.get(token) if len(token) >= 16 else None
-    if not tid:
-        raise ApiError(404, "not_found", "找不到这张票", "no ticket for this token")
-    try:
-        data = json.loads(await request.body())
-    except json.JSONDecodeError as exc:
-        raise ApiError(400, "malformed_json", "请求体不是 JSON", "the body is not JSON") from exc
-    if not isinstance(data, dict) or data.get("consent") is not True:
+    tid, data = await _ticket_and_body(token, request)
+    if data.get("consent") is not True:
         raise ApiError(422, "consent_required", "请勾选同意回访", "tick the consent box to be called back")
     reply = await hall.run(cases.contact_job(tid, str(data.get("phone", "")), "phone"))
     return reply_json(reply)

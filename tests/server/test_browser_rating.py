@@ -13,8 +13,8 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.fakes.live_server import HJ01_PASSES, LiveServer, live_server
-from tests.server.web_helpers import CHROMIUM, chromium_page
+from tests.fakes.live_server import LiveServer, live_server
+from tests.server.web_helpers import CHROMIUM, chromium_page, served_ticket
 
 playwright = pytest.importorskip("playwright.sync_api")
 if not pathlib.Path(CHROMIUM).exists():
@@ -37,20 +37,6 @@ def page() -> Iterator[Any]:
         yield p
 
 
-def served(hall: LiveServer) -> dict[str, Any]:
-    """A ticket issued, called, served and finished at window 1, not rated: its issue reply."""
-    r = hall.post(hall.kiosk, "/api/tickets", matter="HJ01", **HJ01_PASSES)
-    assert r.status_code == 201, r.text
-    j: dict[str, Any] = r.json()
-    assert hall.post(hall.kiosk, f"/api/tickets/{j['ticket']['id']}/printed").status_code == 200
-    called = hall.act(hall.counter, "call-next")
-    assert called.json()["ticket"]["id"] == j["ticket"]["id"], called.text
-    assert hall.act(hall.counter, "start").status_code == 200
-    hall.clock.advance(120)
-    assert hall.act(hall.counter, "finish").status_code == 200
-    return j
-
-
 def rate_by_phone(hall: LiveServer, token: str, score: int) -> httpx.Response:
     return httpx.post(f"{hall.url}/web/api/status/{token}/rating", json={"score": score}, timeout=30)
 
@@ -63,7 +49,7 @@ def open_phone_page(page: Any, hall: LiveServer, token: str) -> None:
 
 
 def test_phone_rating_is_offered_once(hall: LiveServer, page: Any) -> None:
-    t = served(hall)
+    t = served_ticket(hall)
     open_phone_page(page, hall, t["token"])
     page.wait_for_selector("#rate:not([hidden])", timeout=TIMEOUT_MS)
     assert [page.text_content(f"#score-{n}") for n in (5, 4, 3, 2, 1)] == [
@@ -92,7 +78,7 @@ def test_phone_rating_is_offered_once(hall: LiveServer, page: Any) -> None:
 
 
 def test_not_offered_after_a_pad_rating(hall: LiveServer, page: Any) -> None:
-    t = served(hall)
+    t = served_ticket(hall)
     r = hall.post(hall.counter, f"/api/tickets/{t['ticket']['id']}/rating", score=5)
     assert r.status_code == 200, r.text
     open_phone_page(page, hall, t["token"])
@@ -102,7 +88,7 @@ def test_not_offered_after_a_pad_rating(hall: LiveServer, page: Any) -> None:
 
 
 def test_a_bad_phone_rating_opens_a_case(hall: LiveServer, page: Any) -> None:
-    t = served(hall)
+    t = served_ticket(hall)
     open_phone_page(page, hall, t["token"])
     page.wait_for_selector("#rate:not([hidden])", timeout=TIMEOUT_MS)
     assert page.is_hidden("#contact")
@@ -115,7 +101,7 @@ def test_a_bad_phone_rating_opens_a_case(hall: LiveServer, page: Any) -> None:
 
 
 def test_the_offer_ends_after_the_window(hall: LiveServer, page: Any) -> None:
-    t = served(hall)
+    t = served_ticket(hall)
     minutes = hall.config.rating.phone_window_min
     hall.clock.advance(minutes * 60 + 1)
     open_phone_page(page, hall, t["token"])

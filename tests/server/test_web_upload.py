@@ -14,7 +14,15 @@ from hallcore.config import HallConfig, Upload
 from hallserver.configfile import read_config
 from tests.fakes.live_server import COUNTY, MANAGER, LiveServer, live_server, wait_for
 from tests.fakes.province import APP_KEY, SECRET, FakeProvince, fake_province
-from tests.server.web_helpers import SCORES, build_fixture_day, csrf_of, http_login
+from tests.server.web_helpers import (
+    SCORES,
+    browser_login,
+    build_fixture_day,
+    chromium_page,
+    csrf_of,
+    http_login,
+    served_ticket,
+)
 
 FIELD_MAP = {
     "evaluateLevel": "score",
@@ -162,3 +170,40 @@ def test_a_refused_row_is_set_aside_and_retried_from_the_dashboard(tmp_path: pat
         1,
     )
     assert follow["visitTime"]
+
+
+def test_dead_letters_on_the_dashboard_page(tmp_path: pathlib.Path) -> None:
+    """In a real browser (Debian chromium): the dashboard lists the dead letters; 重试 sends one again once
+    the platform takes it, 作废 (after the confirmation) ends the other; both audited."""
+    hall: LiveServer
+    with fake_province() as platform, live_server(tmp_path, upload_config(tmp_path, platform.url)) as hall:
+        platform.clock = hall.clock.now
+        hall.login_counter()
+        assert hall.act(hall.counter, "open").status_code == 200
+        tickets = [served_ticket(hall)["ticket"]["id"] for _ in range(3)]
+        keys = [f"jinzhai:{t}" for t in tickets]
+        platform.refuse = {keys[0], keys[1]}
+        for t in tickets:
+            assert hall.post(hall.counter, f"/api/tickets/{t}/rating", score=4).status_code == 200
+        dead = "SELECT id FROM outbox WHERE dead_at IS NOT NULL AND discarded_at IS NULL ORDER BY id"
+        wait_for(lambda: len(hall.query(dead)) == 2 and keys[2] in platform.keys, 20, "two dead letters")
+        first, second = (i for (i,) in hall.query(dead))
+        with chromium_page() as page:
+            browser_login(page, hall.url)
+            page.wait_for_selector(f"#dead-{first}", timeout=8000)
+            assert "事项编码不存在" in page.text_content(f"#dead-{first}")
+            assert page.text_content("#upload-dead") == "2"
+            platform.refuse = {keys[1]}  # the platform now takes the first
+            page.click(f"#dead-{first} [data-outbox=retry]")
+            page.wait_for_selector(f"#dead-{first}", state="detached", timeout=8000)
+            page.once("dialog", lambda d: d.accept())
+            page.click(f"#dead-{second} [data-outbox=discard]")
+            page.wait_for_selector(f"#dead-{second}", state="detached", timeout=8000)
+        sent = f"SELECT COUNT(*) FROM outbox WHERE id = {first} AND sent_at IS NOT NULL"
+        wait_for(lambda: hall.count(sent) == 1, 15, "the retried row sent")
+        assert (
+            hall.count(f"SELECT COUNT(*) FROM outbox WHERE id = {second} AND discarded_at IS NOT NULL") == 1
+        )
+        assert platform.keys == [keys[2], keys[0]]
+        audit = hall.query("SELECT action, target FROM audit WHERE action LIKE 'outbox_%' ORDER BY id")
+        assert audit == [("outbox_retry", str(first)), ("outbox_discard", str(second))]

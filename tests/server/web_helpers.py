@@ -174,3 +174,18 @@ def build_fixture_day(hall: LiveServer) -> FixtureDay:
             r = hall.post(hall.counter, f"/api/tickets/{day.ticket_ids[i]}/rating", score=SCORES[i])
             assert r.status_code == 200, r.text
     return day
+
+
+def served_ticket(hall: LiveServer) -> dict[str, Any]:
+    """A ticket issued, called, served and finished at the counter's open window, not rated: its issue
+    reply (the counter logged in and its window open already)."""
+    r = hall.post(hall.kiosk, "/api/tickets", matter="HJ01", **HJ01_PASSES)
+    assert r.status_code == 201, r.text
+    j: dict[str, Any] = r.json()
+    assert hall.post(hall.kiosk, f"/api/tickets/{j['ticket']['id']}/printed").status_code == 200
+    called = hall.act(hall.counter, "call-next")
+    assert called.json()["ticket"]["id"] == j["ticket"]["id"], called.text
+    assert hall.act(hall.counter, "start").status_code == 200
+    hall.clock.advance(120)
+    assert hall.act(hall.counter, "finish").status_code == 200
+    return j
