@@ -66,7 +66,7 @@ TZ = dt.timezone(dt.timedelta(hours=8))
 DAY = dt.date(2026, 11, 23)  # a Monday
 SERVER_START = dt.datetime.combine(DAY, dt.time(8, 40), TZ)  # open, before the cut-off, all run long
 SIM_FROM, SIM_UNTIL = dt.time(8, 30), dt.time(10, 30)
-MANAGER = ("bench", "bench-password")
+MANAGER = ("bench", "load-test-password")
 PIN = "135790"
 CLERK_PREFIX = "c"
 PROBE_ISSUE_RATE = 2.0  # per second; one desk issue every 0.5 s, open loop

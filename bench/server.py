@@ -48,7 +48,7 @@ CONFIG = ROOT / "config" / "county.toml"
 START = dt.datetime(2026, 11, 23, 9, 0, tzinfo=dt.timezone(dt.timedelta(hours=8)))
 HALL_TIME = FakeStart(START)
 MATTER = "HJ01"  # series A: windows 1-4
-MANAGER = ("bench", "bench-password")
+MANAGER = ("bench", "load-test-password")
 PIN = "135790"
 
 

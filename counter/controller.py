@@ -111,7 +111,8 @@ class CounterController:
         self.sent.append(cmd)
         match cmd.action:
             case Action.LOGIN:
-                return await api.counter_login(str(a["staff"]), str(a["pin"]), w)
+                new_pin = str(a.get("new_pin", "")) or None
+                return await api.counter_login(str(a["staff"]), str(a["pin"]), w, new_pin=new_pin)
             case Action.LOGOUT:
                 await api.counter_logout()
                 return None
@@ -170,7 +171,7 @@ class CounterController:
             self.flow.unreachable(cmd)
             self._spawn(self._retry_later())
         except (Refusal, AuthError) as e:
-            self.flow.refused(cmd, e.message, e.message_en)
+            self.flow.refused(cmd, e.message, e.message_en, e.code)
         except HallReplyError as e:  # DiskFull and the like: the hall refused, nothing changed
             self.flow.refused(cmd, e.message, e.message_en)
         else:

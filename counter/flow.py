@@ -49,6 +49,7 @@ class CounterFlow:
         self.phase = Phase.LOGIN if enrolled else Phase.ENROLLING
         self.enroll_code = ""
         self.session: CounterSession | None = None
+        self.pin_change = False  # the hall asked for a new PIN at this login
         self.window_view: WindowInfo | None = None
         self.current: TicketInfo | None = None
         self.candidates: list[Candidate] = []
@@ -277,6 +278,7 @@ class CounterFlow:
         if cmd.action is Action.LOGIN:
             assert isinstance(result, CounterSession)
             self.session = result
+            self.pin_change = False
             self.phase = Phase.MAIN
             self.notice = Notice(
                 "msg.login_ok", {"name": result.name, "staff": result.staff, "window": result.window}
@@ -310,8 +312,11 @@ class CounterFlow:
         else:
             self.notice = Notice("msg.done_window", refs=name)
 
-    def refused(self, cmd: Command, message: str, message_en: str) -> None:
-        """The hall said no (or the clerk's credentials were wrong): nothing changed there."""
+    def refused(self, cmd: Command, message: str, message_en: str, code: str = "") -> None:
+        """The hall said no (or the clerk's credentials were wrong): nothing changed there. A login whose
+        PIN no longer meets the rules opens the new-PIN field (`pin_change`)."""
+        if cmd.action is Action.LOGIN:
+            self.pin_change = code == "pin_change_required" or (self.pin_change and code == "weak_pin")
         if self.in_flight is not None and self.in_flight.request_id == cmd.request_id:
             self.in_flight = None
         if self.unsent is not None and self.unsent.request_id == cmd.request_id:

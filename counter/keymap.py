@@ -49,8 +49,13 @@ def intent_for(event: KeyEvent, settings: Settings) -> KeyIntent:
             return KeyIntent(problem=Notice("msg.target_required", level="warning"))
         return KeyIntent(Action.TRANSFER, {"to_window": int(digits)})
     if code == KeyCode.LOGIN:
-        staff, sep, pin = digits.partition("*")
-        if not sep or not staff or not pin:
+        # staff*PIN, or staff*PIN*new PIN to replace a PIN (the hall asks for it when a PIN is too short).
+        staff, sep, rest = digits.partition("*")
+        pin, sep2, new_pin = rest.partition("*")
+        if not sep or not staff or not pin or (sep2 and not new_pin):
             return KeyIntent(problem=Notice("msg.bad_login_digits", level="warning"))
-        return KeyIntent(Action.LOGIN, {"staff": staff, "pin": pin})
+        args: dict[str, str | int] = {"staff": staff, "pin": pin}
+        if new_pin:
+            args["new_pin"] = new_pin
+        return KeyIntent(Action.LOGIN, args)
     return KeyIntent(problem=Notice("msg.key_unknown", {"code": f"{code:02X}"}, "warning"))

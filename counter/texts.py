@@ -15,9 +15,14 @@ TEXTS: dict[str, tuple[str, str]] = {
     "login.staff": ("工号", "Staff code"),
     "login.pin": ("密码", "PIN"),
     "login.go": ("登录", "Log in"),
+    "login.new_pin": ("新密码（至少 6 位数字）", "New PIN (6 digits or more)"),
     "login.keypad_hint": (
         "也可在呼叫器上输入 工号*密码 后按登录键",
         "Or type staff*PIN on the call keypad and press login",
+    ),
+    "login.keypad_new_pin": (
+        "请设置新密码：在呼叫器上输入 工号*原密码*新密码 后按登录键，或在上方填写",
+        "Choose a new PIN: type staff*PIN*new PIN on the call keypad and press login, or fill it in above",
     ),
     "login.missing": ("请输入工号和密码", "Enter your staff code and PIN"),
     # window and clerk

@@ -91,10 +91,25 @@ class LoginPage(QWidget):
         self.pin.setObjectName("loginPin")
         self.pin.setPlaceholderText(catalog.t("login.pin"))
         self.pin.setEchoMode(QLineEdit.EchoMode.Password)
+        # Shown when the hall asks for a new PIN (an old, too short one): the same login sends both.
+        self.new_pin = QLineEdit(self)
+        self.new_pin.setObjectName("loginNewPin")
+        self.new_pin.setPlaceholderText(catalog.t("login.new_pin"))
+        self.new_pin.setEchoMode(QLineEdit.EchoMode.Password)
+        self.new_pin.hide()
         self.go = button(catalog.t("login.go"), "btnLogin")
         self.hint = label(catalog.t("login.keypad_hint"), "loginHint", "muted", wrap=True)
         self.message = label("", "loginMessage", "error", wrap=True)
-        for w in (self.title, self.window_label, self.staff, self.pin, self.go, self.hint, self.message):
+        for w in (
+            self.title,
+            self.window_label,
+            self.staff,
+            self.pin,
+            self.new_pin,
+            self.go,
+            self.hint,
+            self.message,
+        ):
             lay.addWidget(w)
         lay.addStretch(1)
 
@@ -309,6 +324,7 @@ class CounterWindow(QWidget):
         lp = self.login
         lp.go.clicked.connect(self._login)
         lp.pin.returnPressed.connect(self._login)
+        lp.new_pin.returnPressed.connect(self._login)
         for action, b in self.main.buttons.items():
             b.clicked.connect(lambda _=False, a=action: self.trigger(a))
         for action, _key, shortcut in BUTTONS:
@@ -321,8 +337,13 @@ class CounterWindow(QWidget):
         self.main.discard.clicked.connect(lambda: self.intent.emit("discard", {}))
 
     def _login(self) -> None:
-        self.intent.emit(Action.LOGIN.value, {"staff": self.login.staff.text(), "pin": self.login.pin.text()})
-        self.login.pin.clear()
+        lp = self.login
+        args = {"staff": lp.staff.text(), "pin": lp.pin.text()}
+        if not lp.new_pin.isHidden() and lp.new_pin.text():
+            args["new_pin"] = lp.new_pin.text()
+        self.intent.emit(Action.LOGIN.value, args)
+        lp.pin.clear()
+        lp.new_pin.clear()
 
     def _shortcut(self, action: Action) -> None:
         if self.main.buttons[action].isEnabled():
@@ -372,6 +393,8 @@ class CounterWindow(QWidget):
             self.login.window_label.setText(t("login.window", window=s.window, name=s.window_name))
             self.login.go.setEnabled(flow.allowed(Action.LOGIN))
             self.login.message.setText(render(flow.notice, c) if flow.notice is not None else "")
+            self.login.new_pin.setVisible(flow.pin_change)
+            self.login.hint.setText(t("login.keypad_new_pin" if flow.pin_change else "login.keypad_hint"))
             return
         self.pages.setCurrentWidget(self.tabs if self.tabs is not None else self.main)
         self._render_main(flow)

@@ -111,6 +111,34 @@ async def ensure_token(
     cred = load_credentials(path)
     if cred is not None and cred.token is not None:
         return cred.token
+    loop_clock = clock or asyncio.get_running_loop().time
+    deadline = None if timeout_s is None else loop_clock() + timeout_s
+    while True:
+        token = await _enroll_once(
+            api, path, name, role, server, on_code, poll_s, poll_max_s, deadline, timeout_s, loop_clock, sleep
+        )
+        if token is not None:
+            return token
+        # The request expired unapproved (the hall keeps one a day): a new one, with a new code to show.
+        forget_token(path)
+
+
+async def _enroll_once(
+    api: HallApi,
+    path: Path,
+    name: str,
+    role: str,
+    server: str,
+    on_code: Callable[[str], None] | None,
+    poll_s: float,
+    poll_max_s: float,
+    deadline: float | None,
+    timeout_s: float | None,
+    loop_clock: Callable[[], float],
+    sleep: Callable[[float], Awaitable[None]],
+) -> str | None:
+    """One enrollment request, from the stored pending one if any: its token, or None when it expired."""
+    cred = load_credentials(path)
     if cred is None or not cred.poll_secret:
         enrollment = await api.enroll(name, role)
         cred = Credentials(enrollment.station_id, None, enrollment.code, enrollment.poll_secret, server)
@@ -126,8 +154,6 @@ async def ensure_token(
         )
     if on_code is not None:
         on_code(cred.code)
-    loop_clock = clock or asyncio.get_running_loop().time
-    deadline = None if timeout_s is None else loop_clock() + timeout_s
     delay = poll_s
     while True:
         try:
@@ -148,6 +174,11 @@ async def ensure_token(
             if poll.state is EnrollState.REVOKED:
                 forget_token(path)
                 raise EnrollmentError(f"station {cred.station_id} was revoked by the manager: enroll again")
+            if poll.state is EnrollState.EXPIRED:
+                log.warning(
+                    "enrollment %s (code %s) expired unapproved: enrolling again", cred.station_id, cred.code
+                )
+                return None
         if deadline is not None and loop_clock() + delay > deadline:
             raise EnrollmentError(
                 f"station {cred.station_id} (code {cred.code}) was not approved within {timeout_s:g} s"

@@ -410,8 +410,12 @@ class HttpHall:
         body = {"username": username, "password": password}
         return read(ManagerSession, await self._post("/api/manager/login", body)).token
 
-    async def counter_login(self, staff: str, pin: str, window: int) -> CounterSession:
-        body = {"staff": staff, "pin": pin, "window": window}
+    async def counter_login(
+        self, staff: str, pin: str, window: int, *, new_pin: str | None = None
+    ) -> CounterSession:
+        body: dict[str, Any] = {"staff": staff, "pin": pin, "window": window}
+        if new_pin is not None:
+            body["new_pin"] = new_pin
         return read(CounterSession, await self._post("/api/counter/login", body))
 
     async def counter_logout(self) -> None:
@@ -420,8 +424,12 @@ class HttpHall:
     async def stations(self) -> list[StationInfo]:
         return read(list[StationInfo], await self._get("/api/stations"))
 
-    async def approve_station(self, station_id: str, *, window: int | None = None) -> StationInfo:
+    async def approve_station(
+        self, station_id: str, *, window: int | None = None, windows: list[int] | None = None
+    ) -> StationInfo:
         body: dict[str, Any] = {} if window is None else {"window": window}
+        if windows is not None:
+            body["windows"] = windows
         return read(StationInfo, await self._post(f"/api/stations/{_seg(station_id)}/approve", body))
 
     async def revoke_station(self, station_id: str) -> StationInfo:

@@ -232,10 +232,19 @@ class Booking:
     slot_min: int = 30
     default_quota: int = 4  # per matter per slot
     days_ahead: int = 7
-    per_person_per_day: int = 2
-    per_person_per_week: int = 4
     early_min: int = 30  # check-in accepted this early
     late_grace_min: int = 15  # after the slot ends, a late booking becomes a walk-in
+
+
+@dataclass(frozen=True, slots=True)
+class Persons:
+    """Limits per person, counted by the keyed hash of the ID number (never the number itself), against
+    scalpers and number hoarding. One home for every per-person rule: bookings now; tickets per day when the
+    kiosk reads ID cards (刷身份证取号) join them here."""
+
+    bookings_per_day: int = 2  # bookings for one day
+    bookings_per_week: int = 4  # bookings for days of one ISO week
+    bookings_open: int = 3  # booked and not yet checked in, cancelled or missed, at any one time
 
 
 @dataclass(frozen=True, slots=True)
@@ -373,6 +382,7 @@ class HallConfig:
     rating: RatingPolicy = field(default_factory=RatingPolicy)
     targets: Targets = field(default_factory=Targets)
     booking: Booking = field(default_factory=Booking)
+    persons: Persons = field(default_factory=Persons)
     zones: tuple[Zone, ...] = ()
     stations: tuple[Station, ...] = ()
     led: Led = field(default_factory=Led)

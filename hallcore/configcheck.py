@@ -251,15 +251,17 @@ def _check_policies(w: Walker, p: Parsed) -> None:
         _between(w, "booking.slot_min", b.slot_min, 5, 240)
         _at_least(w, "booking.default_quota", b.default_quota, 1)
         _at_least(w, "booking.days_ahead", b.days_ahead, 0, " days")
-        _at_least(w, "booking.per_person_per_day", b.per_person_per_day, 1)
-        if b.per_person_per_week < b.per_person_per_day:
-            w.issue(
-                "booking.per_person_per_week",
-                b.per_person_per_week,
-                f"at least per_person_per_day ({b.per_person_per_day})",
-            )
         _at_least(w, "booking.early_min", b.early_min, 0, " minutes")
         _at_least(w, "booking.late_grace_min", b.late_grace_min, 0, " minutes")
+    if (people := p.section("persons")) is not None:
+        _at_least(w, "persons.bookings_per_day", people.bookings_per_day, 1)
+        _at_least(w, "persons.bookings_open", people.bookings_open, 1)
+        if people.bookings_per_week < people.bookings_per_day:
+            w.issue(
+                "persons.bookings_per_week",
+                people.bookings_per_week,
+                f"at least bookings_per_day ({people.bookings_per_day})",
+            )
 
 
 def _check_zones(w: Walker, p: Parsed) -> None:

@@ -4,7 +4,8 @@ The first build ordered priority by rank with an anti-starvation limit (`priorit
 ticket waiting longer went ahead of every class) and a run limit (`priority.max_priority_in_row`); at the peak
 that made priority vanish (DOMAIN.md "Rules as real halls run them"). Head starts replaced both. A file with
 the old keys still loads: each class gets the head start nearest to the old order, and the warning says what
-to write instead. Nothing here refuses a file; `hallcore.configcheck` does that.
+to write instead. The per-person booking limits moved from `[booking]` to `[persons]`, the one home of every
+per-person limit. Nothing here refuses a file; `hallcore.configcheck` does that.
 """
 
 from __future__ import annotations
@@ -77,7 +78,28 @@ def migrate(raw: dict[str, Any], source: str) -> tuple[dict[str, Any], list[str]
             f"{source}: no_show.requeue_behind = {behind}: replaced: a no-show who comes back joins at the "
             "time they come back, keeping their class; no_show.max_requeues limits how often (remove the key)"
         )
+    _persons_from_booking(data, source, warnings)
     return data, warnings
+
+
+#: `[booking]` keys of the first build that are per-person limits now (`[persons]`, one home for them).
+PERSON_KEYS = {"per_person_per_day": "bookings_per_day", "per_person_per_week": "bookings_per_week"}
+
+
+def _persons_from_booking(data: dict[str, Any], source: str, warnings: list[str]) -> None:
+    booking = data.get("booking")
+    if not isinstance(booking, dict) or not PERSON_KEYS.keys() & booking.keys():
+        return
+    booking = data["booking"] = dict(booking)
+    persons = data.get("persons")
+    persons = data["persons"] = dict(persons) if isinstance(persons, dict) else {}
+    for old, new in PERSON_KEYS.items():
+        if old in booking:
+            value = booking.pop(old)
+            persons.setdefault(new, value)
+            warnings.append(
+                f"{source}: booking.{old} = {value}: moved: write persons.{new} = {value} instead"
+            )
 
 
 def _is_int(value: object) -> bool:

@@ -111,9 +111,11 @@ class WindowChanged(Event):
 
 @dataclass(slots=True)
 class BookingChanged(Event):
+    """A slot's quota moved. Never the booking code: it is the citizen's secret (whoever has it may cancel),
+    and events go to every station."""
+
     kind: ClassVar[str] = "booking_changed"
     action: str  # booked | cancelled | checked_in | missed
-    code: str
     matter: str
     matter_name: str
     day: dt.date

@@ -8,6 +8,8 @@ from __future__ import annotations
 import datetime as dt
 import re
 
+from hallcore.text import Problem
+
 # ISO 7064 MOD 11-2 as GB 11643 writes it: the weight of position i (1-based, from the left) is 2^(18-i)
 # mod 11
 WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
@@ -57,3 +59,27 @@ def is_male(number: str) -> bool | None:
 def complete(body: str) -> str:
     """`body` (17 digits) with its check character appended: test data and simulated people."""
     return body + check_char(body)
+
+
+#: The oldest person a number may belong to: older birth dates are typing mistakes or made-up numbers.
+MAX_AGE_YEARS = 120
+
+
+def problem(number: str, today: dt.date) -> Problem | None:
+    """Why `number` cannot be a resident's ID number on `today` (GB 11643: shape, check character, a real
+    birth date that is not in the future, an age of at most `MAX_AGE_YEARS`), or None."""
+    if not well_formed(number):
+        return Problem(
+            "身份证号应为 18 位（最后一位可为 X）",
+            "an ID number has 18 characters: 17 digits and a digit or X",
+        )
+    if not check_ok(number):
+        return Problem(
+            "身份证号校验位不符，请核对", "the ID number's check character is wrong: check the number"
+        )
+    born = birth_date(number)
+    if born is None:
+        return Problem("身份证号中的出生日期无效", "the birth date in the ID number is not a real date")
+    if born > today or (today.year - born.year) > MAX_AGE_YEARS:
+        return Problem("身份证号中的出生日期不合理", "the birth date in the ID number is not plausible")
+    return None

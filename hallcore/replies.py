@@ -324,6 +324,7 @@ class EnrollState(StrEnum):
     PENDING = "pending"
     APPROVED = "approved"
     REVOKED = "revoked"
+    EXPIRED = "expired"  # pending too long (a day) without approval: enroll again
 
 
 @dataclass(frozen=True, slots=True)
@@ -345,6 +346,9 @@ class EnrollPoll:
 
 @dataclass(frozen=True, slots=True)
 class StationInfo:
+    """An enrolled station: `windows` are those it is approved for (a counter's or desk's clerk logs in and
+    acts only there), `window` the one its clerk is logged in at (or, before that, the first approved)."""
+
     station_id: str
     name: str
     role: str
@@ -353,12 +357,23 @@ class StationInfo:
     window: int | None
     staff: str
     created_at: dt.datetime
+    windows: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
 class ManagerSession:
     token: str
     expires_at: dt.datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ManagerAccount:
+    """A manager login (`GET /api/managers`): `sessions` counts the live ones."""
+
+    username: str
+    active: bool
+    created_at: dt.datetime
+    sessions: int
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,7 +10,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 CONFIG_DIR = ROOT / "config"
 MANAGER = ("manager", "hallq-demo")
-CLERK_PIN = "2468"
+CLERK_PIN = "246810"
 
 
 def free_port(preferred: int | None = None) -> int:

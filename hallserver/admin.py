@@ -16,6 +16,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
+from hallcore.credentials import password_problem, pin_problem
 from hallserver import admin_outbox
 from hallserver.auth import hash_secret
 from hallserver.outbox import OutboxError
@@ -49,9 +50,14 @@ def _audit(conn: sqlite3.Connection, action: str, target: str, **detail: object)
     )
 
 
+def _check_password(username: str, password: str) -> None:
+    problem = password_problem(username, password)
+    if problem is not None:
+        raise AdminError(problem.en)
+
+
 def create_manager(db: pathlib.Path, username: str, password: str) -> None:
-    if len(password) < 8:
-        raise AdminError("a manager password needs at least 8 characters")
+    _check_password(username, password)
     conn = _open(db)
     try:
         with conn:
@@ -67,9 +73,52 @@ def create_manager(db: pathlib.Path, username: str, password: str) -> None:
         conn.close()
 
 
+def set_password(db: pathlib.Path, username: str, password: str) -> int:
+    """A manager's new password; every session of theirs ends (the server checks sessions on every request).
+    Returns how many sessions ended."""
+    _check_password(username, password)
+    return _manager_change(
+        db, username, "change_password", "password_hash = ?", (hash_secret(password),), end_sessions=True
+    )
+
+
+def set_manager_active(db: pathlib.Path, username: str, active: bool) -> int:
+    """Deactivate (ending every session at once) or reactivate a manager; returns the sessions ended."""
+    action = "enable_manager" if active else "disable_manager"
+    return _manager_change(db, username, action, "active = ?", (int(active),), end_sessions=not active)
+
+
+def _manager_change(
+    db: pathlib.Path,
+    username: str,
+    action: str,
+    assign: str,
+    values: tuple[object, ...],
+    *,
+    end_sessions: bool,
+) -> int:
+    conn = _open(db)
+    try:
+        with conn:
+            conn.execute("BEGIN IMMEDIATE")
+            cur = conn.execute(f"UPDATE managers SET {assign} WHERE username = ?", (*values, username))  # noqa: S608
+            if cur.rowcount == 0:
+                raise AdminError(f"no manager {username!r} (create it with create-manager)")
+            ended = 0
+            if end_sessions:
+                ended = conn.execute(
+                    "UPDATE sessions SET revoked = 1 WHERE username = ? AND revoked = 0", (username,)
+                ).rowcount
+            _audit(conn, action, username, sessions=ended)
+            return ended
+    finally:
+        conn.close()
+
+
 def _check_pin(pin: str) -> None:
-    if not (pin.isdigit() and 4 <= len(pin) <= 12):
-        raise AdminError("a PIN is 4 to 12 digits")
+    problem = pin_problem(pin)
+    if problem is not None:
+        raise AdminError(problem.en)
 
 
 def add_clerk(db: pathlib.Path, code: str, name: str, pin: str) -> None:
@@ -176,6 +225,13 @@ def main(argv: list[str]) -> int:
     p = sub.add_parser("create-manager", help="create a manager login")
     p.add_argument("username")
     p.add_argument("--password", help="(prompted when left out)")
+    p = sub.add_parser("set-password", help="set a manager's password (ends their sessions)")
+    p.add_argument("username")
+    p.add_argument("--password", help="(prompted when left out)")
+    p = sub.add_parser("deactivate-manager", help="disable a manager login, ending its sessions at once")
+    p.add_argument("username")
+    p = sub.add_parser("activate-manager", help="enable a manager login again")
+    p.add_argument("username")
     p = sub.add_parser("add-clerk", help="add a clerk (staff code, name, PIN)")
     p.add_argument("code")
     p.add_argument("name")
@@ -199,6 +255,14 @@ def main(argv: list[str]) -> int:
         if args.cmd == "create-manager":
             create_manager(db, args.username, _secret(args.password, "password: "))
             _say(f"manager {args.username} created")
+        elif args.cmd == "set-password":
+            ended = set_password(db, args.username, _secret(args.password, "password: "))
+            _say(f"password of {args.username} set ({ended} sessions ended)")
+        elif args.cmd in ("deactivate-manager", "activate-manager"):
+            active = args.cmd == "activate-manager"
+            ended = set_manager_active(db, args.username, active)
+            done = "activated" if active else f"deactivated ({ended} sessions ended)"
+            _say(f"manager {args.username} {done}")
         elif args.cmd == "add-clerk":
             add_clerk(db, args.code, args.name, _secret(args.pin, "PIN: "))
             _say(f"clerk {args.code} added")

@@ -2,7 +2,8 @@
 
 Auth by `Authorization: Bearer` (or `?auth=`) for stations and managers; a status-page `token` needs no auth
 and sees its own ticket plus every call. Close codes after the 101 (docs/api.md): 4400 bad query, 4401
-no/bad token, 4403 a role that may not follow the stream, 4404 unknown status token. A cached token is
+no/bad token, 4403 a role that may not follow the stream, 4404 unknown status token, 4429 too many new
+public streams from one address. A cached token is
 answered in the same tick; an unknown one is read from the database first.
 """
 
@@ -14,11 +15,16 @@ from typing import TYPE_CHECKING
 from hallserver.auth import HALL_READERS, Principal, hash_token
 from hallserver.deps import resolve
 from hallserver.eventlog import make_filter
+from hallserver.limits import STREAM
 from hallserver.stream.access import Grant, Refusal
 from hallserver.stream.wire import Request
 
 if TYPE_CHECKING:
     from hallserver.service import HallServer
+
+
+#: A public stream refused for its address's budget (like HTTP 429); the page retries with backoff.
+CLOSE_TOO_MANY = 4429
 
 
 class _BadQueryError(ValueError):
@@ -53,7 +59,7 @@ def open_events(hall: HallServer, req: Request) -> Grant | Refusal | Awaitable[G
         if not ticket:
             return Refusal(4404, "unknown status token")
 
-    def grant(authenticated: bool) -> Grant:
+    def grant(authenticated: bool, owner: str = "") -> Grant:
         flt = make_filter(
             hall.config,
             window=window,
@@ -62,14 +68,14 @@ def open_events(hall: HallServer, req: Request) -> Grant | Refusal | Awaitable[G
             ticket=ticket,
             authenticated=authenticated,
         )
-        return Grant(flt, since)
+        return Grant(flt, since, owner=owner)
 
     def check(p: Principal | None) -> Grant | Refusal:
         if p is None:
             return Refusal(4401, "the token is unknown, expired or revoked")
         if p.role not in HALL_READERS:
             return Refusal(4403, f"role {p.role} may not follow the stream")
-        return grant(True)
+        return grant(True, p.token_hash if p.kind == "manager" else "")
 
     if auth:
         cached = hall.principals.get(hash_token(auth))
@@ -80,6 +86,10 @@ def open_events(hall: HallServer, req: Request) -> Grant | Refusal | Awaitable[G
         return Refusal(
             4401, "send Authorization: Bearer <token> (or ?auth=), or follow one ticket with ?token="
         )
+    # A phone's stream is public: its address's budget of new streams (hallserver/limits.py).
+    client = hall.proxies.client(req.peer, req.header("x-forwarded-for"))
+    if hall.buckets.take(STREAM, client) > 0:
+        return Refusal(CLOSE_TOO_MANY, "too many new streams from this address: retry later")
     return grant(False)
 
 

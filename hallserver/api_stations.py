@@ -3,7 +3,6 @@ rosters and config reload. Every privileged change is written to `audit` in the 
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import secrets
 import sqlite3
@@ -14,18 +13,11 @@ from fastapi.responses import Response
 
 from hallcore import replies
 from hallcore.codec import encode
-from hallserver import managers
-from hallserver.auth import (
-    Principal,
-    Role,
-    dummy_hash,
-    hash_token,
-    new_code,
-    new_token,
-    verify_secret,
-)
-from hallserver.bodies import ApproveIn, CounterLoginIn, EnrollIn, ManagerLoginIn, RosterIn
+from hallserver import clerks, managers
+from hallserver.auth import Principal, Role, format_windows, hash_token, new_code, new_token, parse_windows
+from hallserver.bodies import ActiveIn, ApproveIn, CounterLoginIn, EnrollIn, ManagerLoginIn, RosterIn
 from hallserver.deps import client_ip, get_hall, respond, roles
+from hallserver.enrollment import PENDING_PER_ADDRESS, PENDING_TOTAL, expire_enrollments
 from hallserver.errors import ApiError, not_found
 from hallserver.openapi import documented
 from hallserver.store import Job
@@ -36,14 +28,14 @@ router = APIRouter()
 MANAGER = roles(Role.MANAGER)
 COUNTERS = roles(Role.COUNTER, Role.DESK)
 
-_STATION_COLS = "id, name, role, state, code, window, staff, created_at"
+_STATION_COLS = "id, name, role, state, code, window, staff, created_at, windows"
 
 
 def _station_json(row: tuple[Any, ...]) -> replies.StationInfo:
-    sid, name, role, state, code, window, staff, created_at = row
-    return replies.StationInfo(
-        sid, name, role, state, code, window, staff, dt.datetime.fromisoformat(created_at)
-    )
+    sid, name, role, state, code, window, staff, created_at, windows = row
+    when = dt.datetime.fromisoformat(created_at)
+    approved = tuple(sorted(parse_windows(windows)))
+    return replies.StationInfo(sid, name, role, state, code, window, staff, when, approved)
 
 
 def _station(ctx: WriteCtx, sid: str) -> tuple[Any, ...]:
@@ -60,6 +52,17 @@ async def _submit(request: Request, run: Any) -> Reply:
 # ---- enrollment ------------------------------------------------------------------------------------------
 
 
+def _too_many_pending(pending: int, limit: int, *, per_address: bool) -> ApiError:
+    zh, en = ("本地址", "from this address") if per_address else ("全大厅", "in the hall")
+    return ApiError(
+        429,
+        "too_many_pending",
+        f"待批准的站点注册申请过多（{zh} {pending} 个，上限 {limit}），请等待管理员处理",
+        f"too many enrollment requests wait for approval ({pending} {en}, at most {limit})",
+        {"pending": pending, "limit": limit},
+    )
+
+
 @router.post(
     "/api/enroll",
     status_code=201,
@@ -67,17 +70,23 @@ async def _submit(request: Request, run: Any) -> Reply:
     responses=documented({201: replies.Enrollment}, 429, 507),
 )
 async def enroll(body: EnrollIn, request: Request) -> Response:
-    """A station asks to join; it shows `code` until a manager approves it, and polls with `poll_secret`."""
-    hall = get_hall(request)
+    """A station asks to join; it shows `code` until a manager approves it, and polls with `poll_secret`.
+    Public: at most `PENDING_PER_ADDRESS` requests of an address and `PENDING_TOTAL` in all wait at once
+    (429 `too_many_pending`); a request expires after a day."""
     ip = client_ip(request)
-    # Enrollment is public: a flood of fake stations from one address is limited like failed logins.
-    hall.enroll_limiter.check(ip)
-    hall.enroll_limiter.failed(ip)
     sid = secrets.token_hex(6)
     code = new_code()
     poll_secret = secrets.token_urlsafe(16)
 
     def run(ctx: WriteCtx) -> Reply:
+        expire_enrollments(ctx)
+        mine, total = ctx.execute(
+            "SELECT COUNT(*) FILTER (WHERE ip = ?), COUNT(*) FROM stations WHERE state = 'pending'", (ip,)
+        ).fetchone()
+        if mine >= PENDING_PER_ADDRESS:
+            raise _too_many_pending(mine, PENDING_PER_ADDRESS, per_address=True)
+        if total >= PENDING_TOTAL:
+            raise _too_many_pending(total, PENDING_TOTAL, per_address=False)
         ctx.execute(
             "INSERT INTO stations (id, name, role, state, code, poll_secret_hash, created_at, ip)"
             " VALUES (?,?,?,?,?,?,?,?)",
@@ -142,29 +151,49 @@ async def list_stations(request: Request) -> Response:
 async def approve_station(
     station_id: str, body: ApproveIn, request: Request, p: Annotated[Principal, Depends(MANAGER)]
 ) -> Response:
+    """Approve a pending station with the window(s) it serves (`window`, or `windows` for several): a counter
+    or desk logs a clerk in and acts only there (one approved without a window issues tickets, nothing more).
+    For an approved station, the same call changes its windows (a clerk logged in at a window it loses is
+    logged out)."""
     hall = get_hall(request)
-    if body.window is not None and body.window not in hall.config.window_by_number:
-        raise ApiError(
-            404, "unknown_window", f"没有 {body.window} 号窗口", f"there is no window {body.window}"
-        )
+    windows = sorted(set(body.windows if body.windows is not None else [body.window] if body.window else []))
+    for w in windows:
+        if w not in hall.config.window_by_number:
+            raise clerks.unknown_window(w)
     token = new_token()
+    forget: list[str] = []
 
     def run(ctx: WriteCtx) -> Reply:
         row = _station(ctx, station_id)
-        if row[3] != "pending":
+        role, state = row[2], row[3]
+        if state not in ("pending", "approved"):
             raise ApiError(
-                409, "wrong_state", f"站点状态为 {row[3]}，不能批准", f"the station is {row[3]}, not pending"
+                409, "wrong_state", f"站点状态为 {state}，不能批准", f"the station is {state}, not pending"
             )
-        ctx.execute(
-            "UPDATE stations SET state = 'approved', token_hash = ?, pending_token = ?, window = ?,"
-            " approved_at = ?"
-            " WHERE id = ?",
-            (hash_token(token), token, body.window, ctx.now.isoformat(), station_id),
-        )
-        ctx.audit(p.actor, "", "approve_station", station_id, role=row[2], name=row[1], window=body.window)
+        listed = format_windows(windows)
+        first = windows[0] if windows else None
+        if state == "pending":
+            ctx.execute(
+                "UPDATE stations SET state = 'approved', token_hash = ?, pending_token = ?, window = ?,"
+                " windows = ?, approved_at = ? WHERE id = ?",
+                (hash_token(token), token, first, listed, ctx.now.isoformat(), station_id),
+            )
+            ctx.audit(p.actor, "", "approve_station", station_id, role=role, name=row[1], windows=windows)
+        else:
+            th, at = ctx.execute(
+                "SELECT token_hash, window FROM stations WHERE id = ?", (station_id,)
+            ).fetchone()
+            if at not in windows:  # its clerk's window is no longer its own: logged out
+                ctx.execute("UPDATE stations SET staff = '', window = ? WHERE id = ?", (first, station_id))
+            ctx.execute("UPDATE stations SET windows = ? WHERE id = ?", (listed, station_id))
+            ctx.audit(p.actor, "", "set_station_windows", station_id, windows=windows)
+            forget.append(th)
         return ok(_station_json(_station(ctx, station_id)))
 
-    return respond(await _submit(request, run))
+    reply = await _submit(request, run)
+    for th in forget:
+        hall.principals.forget(th)
+    return respond(reply)
 
 
 @router.post(
@@ -214,52 +243,40 @@ async def manager_logout(request: Request, p: Annotated[Principal, Depends(MANAG
     return respond(await managers.logout(get_hall(request), p.token_hash))
 
 
+@router.get(
+    "/api/managers",
+    tags=["people"],
+    dependencies=[Depends(MANAGER)],
+    responses=documented({200: list[replies.ManagerAccount]}),
+)
+async def list_managers(request: Request) -> Response:
+    return respond(ok(await managers.accounts(get_hall(request))))
+
+
 @router.post(
-    "/api/counter/login", tags=["people"], responses=documented({200: replies.CounterSession}, 404, 429, 507)
+    "/api/managers/{username}/active",
+    tags=["people"],
+    responses=documented({200: replies.ManagerAccount}, 404, 409, 507),
+)
+async def set_manager_active(
+    username: str, body: ActiveIn, request: Request, p: Annotated[Principal, Depends(MANAGER)]
+) -> Response:
+    """Deactivate (`{active: false}`) or reactivate a manager; deactivating ends all their sessions and
+    closes their streams at once (audited; 409 `last_manager` for the last active one)."""
+    return respond(await managers.set_active(get_hall(request), p.actor, username, body.active))
+
+
+@router.post(
+    "/api/counter/login",
+    tags=["people"],
+    responses=documented({200: replies.CounterSession}, 401, 404, 429, 507),
 )
 async def counter_login(
     body: CounterLoginIn, request: Request, p: Annotated[Principal, Depends(COUNTERS)]
 ) -> Response:
-    """A clerk logs in at this counter station for one window (staff code + PIN; rate-limited)."""
-    hall = get_hall(request)
-    keys = (f"station:{p.id}", f"ip:{client_ip(request)}", f"staff:{body.staff}")
-    hall.limiter.check(*keys)
-    if body.window not in hall.config.window_by_number:
-        raise ApiError(
-            404, "unknown_window", f"没有 {body.window} 号窗口", f"there is no window {body.window}"
-        )
-
-    def read(conn: sqlite3.Connection) -> tuple[str | None, str, list[str]]:
-        row = conn.execute(
-            "SELECT pin_hash, name FROM staff WHERE code = ? AND active = 1", (body.staff,)
-        ).fetchone()
-        roster = [r[0] for r in conn.execute("SELECT staff FROM roster WHERE window = ?", (body.window,))]
-        return (row[0], row[1], roster) if row else (None, "", roster)
-
-    stored, name, roster = await hall.store.read(read)
-    good = await asyncio.to_thread(verify_secret, stored or dummy_hash(), body.pin)
-    if stored is None or not good:
-        hall.limiter.failed(*keys)
-        raise ApiError(401, "bad_login", "工号或密码错误", "wrong staff code or PIN")
-    hall.limiter.succeeded(*keys)
-    if roster and body.staff not in roster:
-        raise ApiError(
-            403,
-            "not_on_roster",
-            f"{body.staff} 不在 {body.window} 号窗口的排班中",
-            f"{body.staff} is not on window {body.window}'s roster",
-            {"roster": roster},
-        )
-
-    def run(ctx: WriteCtx) -> Reply:
-        ctx.execute("UPDATE stations SET staff = ?, window = ? WHERE id = ?", (body.staff, body.window, p.id))
-        ctx.audit(f"staff:{body.staff}", p.id, "clerk_login", str(body.window))
-        return ok(replies.CounterSession(body.staff, name, body.window))
-
-    reply = await _submit(request, run)
-    if reply.status == 200:
-        hall.principals.update_staff(p.token_hash, body.staff, body.window)
-    return respond(reply)
+    """A clerk logs in at this counter station for one window (staff code + PIN; throttled). A PIN that no
+    longer meets the rules answers 403 `pin_change_required` unless `new_pin` replaces it in the same call."""
+    return respond(await clerks.login(get_hall(request), p, body, client_ip(request)))
 
 
 @router.post("/api/counter/logout", tags=["people"], responses=documented({200: replies.Empty}, 507))

@@ -13,14 +13,15 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
 from hallcore import commands as c
-from hallcore import replies
+from hallcore import idnumber, replies, scope
 from hallcore import replybuilders as build
-from hallcore.engine import Accepted, Engine
+from hallcore.calendar import HallCalendar
+from hallcore.engine import Accepted, Engine, lookups
 from hallcore.model import Source, Ticket
 from hallserver import rows
 from hallserver.auth import CODE_ALPHABET, Principal, Role
 from hallserver.bodies import BookIn, CancelIn, CheckInIn, IssueIn, RatingIn, Req, VoidIn
-from hallserver.deps import get_hall, respond, roles, run_job
+from hallserver.deps import clerk_window, get_hall, respond, roles, run_job
 from hallserver.errors import ApiError, not_found
 from hallserver.openapi import documented
 from hallserver.views import call_events
@@ -64,6 +65,31 @@ async def _on_ticket(request: Request, p: Principal, body: Req, cmd: c.Command) 
     return await run_job(
         get_hall(request), request, p.id, body, lambda ctx: _ticket_reply(ctx, ctx.accept(cmd))
     )
+
+
+def _in_scope(ctx: WriteCtx, window: int | None, action: str, ticket_id: str) -> None:
+    """On the writer, before the command: the clerk's window may act on this ticket (hallcore/scope.py)."""
+    if window is None:
+        return
+    problem = scope.ticket_problem(ctx.engine, window, action, ticket_id, ctx.now)
+    if problem is not None:
+        raise ApiError(
+            403, "not_this_window", problem.zh, problem.en, {"window": window, "ticket": ticket_id}
+        )
+
+
+def _issued_by(ctx: WriteCtx, station: str, ref: str) -> bool:
+    """Whether `station` issued the ticket `ref`: its 201 reply is in the idempotency record (kept for days,
+    DESIGN.md §6), so no other table has to remember who issued what."""
+    t = lookups.find_ticket(ctx.engine, ref, ctx.now)
+    if t is None:
+        return False
+    row = ctx.execute(
+        "SELECT 1 FROM idempotency WHERE station = ? AND status = 201"
+        " AND json_extract(body, '$.ticket.id') = ? LIMIT 1",
+        (station, t.id),
+    ).fetchone()
+    return row is not None
 
 
 def _present(items: list[str] | None) -> frozenset[str] | None:
@@ -113,10 +139,13 @@ async def void_ticket(
 async def cancel_ticket(
     ticket_id: str, body: CancelIn, request: Request, p: Annotated[Principal, Depends(STAFF_DESK)]
 ) -> Response:
-    """Cancel a waiting ticket (audited)."""
+    """Cancel a waiting ticket (audited): a station's clerk only one its window could call, and a station
+    (with or without a clerk) a ticket it issued itself — a desk's walk-in its printer could not print."""
     cmd = c.CancelTicket(ticket_id, body.reason)
 
     def run(ctx: WriteCtx) -> Reply:
+        if p.kind == "station" and not _issued_by(ctx, p.id, ticket_id):
+            _in_scope(ctx, clerk_window(p), scope.CANCEL, ticket_id)
         out = ctx.accept(cmd)
         if isinstance(out, Accepted) and out.ticket is not None:
             ctx.audit(p.actor, p.id, "cancel_ticket", out.ticket.id, reason=body.reason)
@@ -129,9 +158,15 @@ async def cancel_ticket(
 async def requeue_ticket(
     ticket_id: str, body: Req, request: Request, p: Annotated[Principal, Depends(CLERKS)]
 ) -> Response:
-    """A no-show came back: re-queue behind the next k tickets."""
+    """A no-show came back: re-queue behind the next k tickets (only at the window that called it)."""
     cmd = c.RequeueNoShow(ticket_id)
-    return await _on_ticket(request, p, body, cmd)
+    window = clerk_window(p)
+
+    def run(ctx: WriteCtx) -> Reply:
+        _in_scope(ctx, window, scope.REQUEUE, ticket_id)
+        return _ticket_reply(ctx, ctx.accept(cmd))
+
+    return await run_job(get_hall(request), request, p.id, body, run)
 
 
 @router.post(
@@ -142,10 +177,13 @@ async def requeue_ticket(
 async def rate_ticket(
     ticket_id: str, body: RatingIn, request: Request, p: Annotated[Principal, Depends(CLERKS)]
 ) -> Response:
-    """One 好差评 rating per served ticket; 不满意/非常不满意 opens a 差评 case."""
+    """One 好差评 rating per served ticket, from the window that served it; 不满意/非常不满意 opens a 差评
+    case."""
     cmd = c.Rate(ticket_id, body.score, body.source)
+    window = clerk_window(p)
 
     def run(ctx: WriteCtx) -> Reply:
+        _in_scope(ctx, window, scope.RATE, ticket_id)
         out = ctx.accept(cmd)
         if isinstance(out, Reply):
             return out
@@ -221,8 +259,18 @@ def person_key(secret: bytes, id_number: str) -> str:
     responses=documented({201: replies.BookingMade}, *COMMAND),
 )
 async def book(body: BookIn, request: Request) -> Response:
-    """Book a slot (public; per-person limits by the HMAC of the ID number)."""
+    """Book a slot (public; the ID number must be a real one by GB 11643, per-person limits `[persons]` count
+    its HMAC)."""
     hall = get_hall(request)
+    today = HallCalendar(hall.config.hall).business_day(hall.clock.now())
+    if (bad := idnumber.problem(body.id_number, today)) is not None:
+        raise ApiError(
+            422,
+            "invalid_field",
+            f"字段 id_number 有误：{bad.zh}",
+            f"field id_number: {bad.en}",
+            {"errors": [{"field": "id_number", "problem": bad.en, "type": "id_number"}]},
+        )
     code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(8))
     key = person_key(hall.store.secret, body.id_number)
     cmd = c.BookSlot(body.matter, body.day, body.slot, key, code, body.name)

@@ -1,6 +1,6 @@
-"""Window actions (docs/api.md "Windows"): a counter or desk station acts on the window its clerk logged in
-at; a manager may act on any window. Calling a specific ticket and confirming or revoking a claimed priority
-class are audited."""
+"""Window actions (docs/api.md "Windows"): a counter or desk station acts only on a window it is approved for
+and only with its clerk logged in there (hallserver/deps.py `clerk_at`); a manager may act on any window.
+Calling a specific ticket and confirming or revoking a claimed priority class are audited."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from hallcore import replybuilders as build
 from hallcore.engine import Engine
 from hallserver.auth import ANY_STATION, Principal, Role
 from hallserver.bodies import WindowIn
-from hallserver.deps import get_hall, require_fields, respond, roles, run_job
+from hallserver.deps import approved_for, clerk_at, get_hall, require_fields, respond, roles, run_job
 from hallserver.errors import ApiError
 from hallserver.openapi import documented
 from hallserver.writectx import Reply, WriteCtx, ok
@@ -81,23 +81,6 @@ def build_command(action: str, n: int, b: WindowIn, staff: str) -> c.Command:
     raise ValueError(action)
 
 
-def check_window_actor(p: Principal, number: int) -> str:
-    """The staff code acting; refuses a station that is not logged in at this window."""
-    if p.role == Role.MANAGER:
-        return p.id
-    if not p.staff or p.window != number:
-        where = f"（当前登录：{p.window} 号窗口）" if p.staff and p.window is not None else ""
-        raise ApiError(
-            403,
-            "not_logged_in_here",
-            f"请先以工作人员身份登录 {number} 号窗口{where}",
-            f"log a clerk in at window {number} first"
-            + (f" (this station is logged in at window {p.window})" if p.staff else ""),
-            {"window": number, "station_window": p.window},
-        )
-    return p.staff
-
-
 @router.post(
     "/api/windows/{number}/{action}",
     tags=["windows"],
@@ -129,7 +112,7 @@ async def window_action(
             "transfer needs exactly one of to_series or to_window",
             {"fields": ["to_series", "to_window"]},
         )
-    staff = check_window_actor(p, number)
+    staff = clerk_at(p, number)
     cmd = build_command(action, number, body, staff)
 
     def run(ctx: WriteCtx) -> Reply:
@@ -165,11 +148,14 @@ async def list_windows(request: Request) -> Response:
 @router.get(
     "/api/windows/{number}/candidates",
     tags=["windows"],
-    dependencies=[Depends(WINDOW_ACTORS)],
     responses=documented({200: list[replies.Candidate]}, 404),
 )
-async def candidates(number: int, request: Request) -> Response:
-    """Who waits for this window, in call order, with why each is where it is."""
+async def candidates(
+    number: int, request: Request, p: Annotated[Principal, Depends(WINDOW_ACTORS)]
+) -> Response:
+    """Who waits for this window, in call order, with why each is where it is (a station: only for a window
+    it is approved for)."""
+    approved_for(p, number)
     hall = get_hall(request)
     now = hall.clock.now()
 

@@ -23,7 +23,7 @@ from typing import Any
 import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match, Route
 
@@ -36,7 +36,10 @@ from hallserver.configfile import read_config
 from hallserver.discovery import MdnsSettings
 from hallserver.errors import ApiError
 from hallserver.evloop import new_event_loop
+from hallserver.headers import SecurityHeaders
 from hallserver.hotpath import HotPaths
+from hallserver.limits import PublicLimits
+from hallserver.proxies import ClientAddress, TrustedProxies
 from hallserver.service import HallServer, Settings
 from hallserver.shipper import Shipper
 from hallserver.stream.server import StreamServer
@@ -220,16 +223,6 @@ async def _on_crash(_request: Request, exc: Exception) -> Response:
     return _error_response(ApiError(500, "internal", "服务器内部错误", "internal server error"))
 
 
-_STATUS_PAGE = """<!doctype html><html lang="zh"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width,initial-scale=1"><title>排队进度</title></head>
-<body style="font-family:sans-serif;font-size:20px;margin:1em"><div id="s">…</div><script>
-const tok = location.pathname.split("/").pop();
-async function go(){try{const r=await fetch("/api/status/"+tok);const j=await r.json();
-document.getElementById("s").innerText = r.ok ? `${j.label} ${j.matter_name}\\n${j.state}`
- + (j.ahead!=null?`\\n前面还有 ${j.ahead} 人`:"") + (j.window?`\\n请到 ${j.window} 号窗口`:"") : j.message;}
-catch(e){} setTimeout(go, 10000);} go();</script></body></html>"""
-
-
 def create_app(
     config: HallConfig | pathlib.Path | str,
     db_path: pathlib.Path | str,
@@ -264,6 +257,10 @@ def create_app(
         version="1",
         description="Tickets, windows, bookings, ratings and the event stream of one hall (docs/api.md).",
         lifespan=lifespan,
+        # No Swagger UI: it loads its script from the internet and runs inline script (the pages' CSP allows
+        # neither); the schema is at /openapi.json.
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.hall = hall
     # WebSocket upgrades never reach the ASGI app: uvicorn hands them to the stream path (uvicorn_config).
@@ -276,15 +273,12 @@ def create_app(
     app.add_exception_handler(Exception, _on_crash)
     for module in (api_tickets, api_owed, api_windows, api_stations, api_hall):
         app.include_router(module.router)
-    # The web pages (hallserver/web) and the dashboard's stream route; its /s/{token} page answers before the
-    # placeholder below.
+    # The web pages (hallserver/web, the phone page /s/{token} among them) and the dashboard's stream route.
     web.mount(app)
 
-    @app.get("/s/{token}", include_in_schema=False)
-    async def status_page(token: str) -> HTMLResponse:  # noqa: ARG001 - the page reads it from its URL
-        return HTMLResponse(_STATUS_PAGE)
-
     app.add_middleware(BodyLimit)
+    # Outermost: a public request over its budget is answered before anything else runs.
+    app.add_middleware(PublicLimits, buckets=hall.buckets)
     openapi.install(app)
     return app
 
@@ -301,9 +295,14 @@ def uvicorn_config(
     upgrade on the same socket to the stream path (`hallserver/stream`). With a certificate, both are served
     over TLS with it: the stream is behind the same certificate as the API, at the same URL (wss://)."""
     streams: StreamServer = app.state.streams
+    hall: HallServer = app.state.hall
     return uvicorn.Config(
-        HotPaths(app, app.state.hall),  # GET /api/snapshot from the cache before the framework
+        # The client's address first (forwarding headers only from --trusted-proxy addresses), the security
+        # headers on every answer, then GET /api/snapshot from the cache before the framework.
+        ClientAddress(SecurityHeaders(HotPaths(app, hall)), hall.proxies),
         host=sock_host,
+        # uvicorn would believe X-Forwarded-For from 127.0.0.1 (any local process): hallserver/proxies.py.
+        proxy_headers=False,
         port=port,
         # uvicorn instantiates this for each upgrade, like its own WebSocket protocols (no compression).
         ws=typing.cast(Any, streams.protocol),
@@ -373,6 +372,13 @@ def serve_main(argv: list[str]) -> int:
     parser.add_argument("--no-mdns", action="store_true", help="do not advertise _hallq._tcp")
     parser.add_argument("--mdns-interface", action="append", help="advertise only on this interface address")
     parser.add_argument("--mdns-name", default="", help="service instance name")
+    parser.add_argument(
+        "--trusted-proxy",
+        action="append",
+        default=[],
+        metavar="ADDRESS",
+        help="believe X-Forwarded-For/-Proto from this address or network only (the gateway); repeatable",
+    )
     # For tests, demos and benchmarks: hall time starts here and runs at real speed.
     parser.add_argument("--fake-start", help=argparse.SUPPRESS)
     parser.add_argument("--tick-s", type=float, default=5.0, help=argparse.SUPPRESS)
@@ -391,6 +397,11 @@ def serve_main(argv: list[str]) -> int:
         return 2
     for warning in config.warnings:
         _say(f"hallq server: warning: {warning}", file=sys.stderr)
+    try:
+        TrustedProxies(args.trusted_proxy)
+    except ValueError as exc:
+        _say(f"hallq server: --trusted-proxy: {exc}", file=sys.stderr)
+        return 2
     db = args.db or args.config.with_suffix(".db")
     clock: Clock = (
         OffsetClock(dt.datetime.fromisoformat(args.fake_start)) if args.fake_start else SystemClock()
@@ -408,6 +419,7 @@ def serve_main(argv: list[str]) -> int:
         tick_s=args.tick_s,
         heartbeat_s=args.heartbeat_s,
         reload_on_sighup=True,
+        trusted_proxies=tuple(args.trusted_proxy),
     )
     app = create_app(args.config, db, clock, settings)
     app.state.hall.config = config

@@ -1,7 +1,11 @@
-"""Who is calling: station tokens, manager sessions, clerk PINs, failed-login limits.
+"""Who is calling: station tokens, manager sessions, clerk PINs (failed logins: hallserver/throttle.py).
 
 Tokens are random (`secrets.token_urlsafe(32)`) and stored only as SHA-256: a fast hash is right for 256-bit
 random secrets (nothing to brute-force), while PINs and passwords, which people choose, get argon2.
+
+Station tokens are cached (every board and counter request uses one; revoking forgets the cached one). A
+manager session is read from the database on every request — its expiry, whether it was ended, whether the
+manager is still active —, so `hallq admin deactivate-manager` in another process ends it at once too.
 """
 
 from __future__ import annotations
@@ -11,13 +15,12 @@ import functools
 import hashlib
 import secrets
 import sqlite3
-from collections import deque
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from hallcore.clock import Clock
 from hallcore.replies import STATION_ROLES, Role
 from hallserver.errors import ApiError
 
@@ -45,9 +48,10 @@ class Principal:
     id: str  # station id or manager username
     role: str
     token_hash: str
-    window: int | None = None
+    window: int | None = None  # the window its clerk is logged in at
     staff: str = ""  # clerk logged in at this counter station
     name: str = ""
+    windows: frozenset[int] = frozenset()  # the windows the station is approved for
 
     @property
     def actor(self) -> str:
@@ -55,6 +59,15 @@ class Principal:
         if self.kind == "manager":
             return f"manager:{self.id}"
         return f"staff:{self.staff}" if self.staff else f"station:{self.id}"
+
+
+def parse_windows(text: str) -> frozenset[int]:
+    """`stations.windows` ("3,4") as numbers."""
+    return frozenset(int(w) for w in text.split(",") if w.strip().isdigit())
+
+
+def format_windows(windows: Iterable[int]) -> str:
+    return ",".join(str(w) for w in sorted(set(windows)))
 
 
 def hash_token(token: str) -> str:
@@ -90,45 +103,6 @@ def dummy_hash() -> str:
     return hash_secret("not a real password")
 
 
-class RateLimiter:
-    """At most `limit` failures per key in `window_s`; then refuse until the oldest failure ages out."""
-
-    def __init__(self, clock: Clock, limit: int = 5, window_s: float = 300.0) -> None:
-        self.clock = clock
-        self.limit = limit
-        self.window_s = window_s
-        self._failures: dict[str, deque[float]] = {}
-
-    def _recent(self, key: str) -> deque[float]:
-        q = self._failures.setdefault(key, deque())
-        cutoff = self.clock.monotonic() - self.window_s
-        while q and q[0] <= cutoff:
-            q.popleft()
-        return q
-
-    def check(self, *keys: str) -> None:
-        for key in keys:
-            q = self._recent(key)
-            if len(q) >= self.limit:
-                wait = max(1, int(q[0] + self.window_s - self.clock.monotonic()) + 1)
-                raise ApiError(
-                    429,
-                    "too_many_attempts",
-                    f"登录失败次数过多，请 {wait} 秒后再试",
-                    f"too many failed logins: try again in {wait} s",
-                    {"retry_after_s": wait},
-                    headers={"Retry-After": str(wait)},
-                )
-
-    def failed(self, *keys: str) -> None:
-        for key in keys:
-            self._recent(key).append(self.clock.monotonic())
-
-    def succeeded(self, *keys: str) -> None:
-        for key in keys:
-            self._failures.pop(key, None)
-
-
 def unauthorized(en: str = "a valid token is needed", zh: str = "需要有效的令牌") -> ApiError:
     return ApiError(401, "unauthorized", zh, en, headers={"WWW-Authenticate": "Bearer"})
 
@@ -145,7 +119,8 @@ def forbidden(role: str, allowed: frozenset[str]) -> ApiError:
 
 
 class Principals:
-    """Token → principal, cached; the database is the truth (a cache miss reads it on the read pool)."""
+    """Station token → principal, cached; the database is the truth (a cache miss reads it on the read pool).
+    Manager sessions are never put here (see the module's docstring)."""
 
     def __init__(self) -> None:
         self._cache: dict[str, Principal] = {}
@@ -154,7 +129,8 @@ class Principals:
         return self._cache.get(token_hash)
 
     def put(self, p: Principal) -> None:
-        self._cache[p.token_hash] = p
+        if p.kind == "station":
+            self._cache[p.token_hash] = p
 
     def forget(self, token_hash: str) -> None:
         self._cache.pop(token_hash, None)
@@ -166,15 +142,20 @@ class Principals:
 
 
 def lookup(conn: sqlite3.Connection, token_hash: str, now: dt.datetime) -> Principal | None:
-    """Read a token's principal from the database (approved stations, live manager sessions)."""
+    """Read a token's principal from the database: an approved station, or a session that has not expired
+    nor been ended, of a manager who is still active."""
     row = conn.execute(
-        "SELECT id, role, window, staff, name FROM stations WHERE token_hash = ? AND state = 'approved'",
+        "SELECT id, role, window, staff, name, windows FROM stations"
+        " WHERE token_hash = ? AND state = 'approved'",
         (token_hash,),
     ).fetchone()
     if row is not None:
-        return Principal("station", row[0], row[1], token_hash, row[2], row[3], row[4])
+        approved = parse_windows(row[5])
+        return Principal("station", row[0], row[1], token_hash, row[2], row[3], row[4], approved)
     row = conn.execute(
-        "SELECT username, expires_at FROM sessions WHERE token_hash = ? AND revoked = 0", (token_hash,)
+        "SELECT s.username, s.expires_at FROM sessions s JOIN managers m ON m.username = s.username"
+        " WHERE s.token_hash = ? AND s.revoked = 0 AND m.active = 1",
+        (token_hash,),
     ).fetchone()
     if row is not None and dt.datetime.fromisoformat(row[1]) > now:
         return Principal("manager", row[0], Role.MANAGER.value, token_hash)

@@ -1,17 +1,32 @@
 """Request bodies (pydantic, strict): a wrong type is a 422 that names the field, never a silent coercion
-("5" is not a score, "no" is not false). Unknown fields are refused too, so a client's typo is caught."""
+("5" is not a score, "no" is not false). Unknown fields are refused too, so a client's typo is caught. Names
+and free text refuse control and format characters (NUL, U+202E …: `hallcore.text`), naming the field."""
 
 from __future__ import annotations
 
 import datetime as dt
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from hallcore.config import StationRole
+from hallcore.text import text_problem
 
 RequestId = Annotated[str, Field(min_length=1, max_length=64, description="client-made id (a UUID)")]
-Text = Annotated[str, Field(max_length=200)]
+
+
+def _plain(value: str) -> str:
+    """A name or free text as typed, or a 422 naming the field for a control or format character."""
+    problem = text_problem(value)
+    if problem is not None:
+        raise ValueError(problem.en)
+    return value
+
+
+Plain = AfterValidator(_plain)
+Text = Annotated[str, Field(max_length=200), Plain]
+Name = Annotated[str, Field(max_length=50), Plain]
+Code = Annotated[str, Field(min_length=1, max_length=64), Plain]
 
 
 class Body(BaseModel):
@@ -28,7 +43,7 @@ class IssueIn(Req):
     priority: Annotated[str, Field(max_length=64)] = ""
     answers: dict[str, bool] | None = None
     present: Annotated[list[Annotated[str, Field(max_length=64)]], Field(max_length=200)] | None = None
-    holder_name: Annotated[str, Field(max_length=50)] = ""
+    holder_name: Name = ""
 
 
 class SupplyIn(Req):
@@ -68,7 +83,7 @@ class BookIn(Req):
     day: Annotated[dt.date, Field(strict=False, description="YYYY-MM-DD")]
     slot: Annotated[dt.time, Field(strict=False, description="slot start, HH:MM")]
     id_number: Annotated[str, Field(pattern=r"^[0-9]{17}[0-9Xx]$", description="18-digit resident ID")]
-    name: Annotated[str, Field(max_length=50)] = ""
+    name: Name = ""
     phone: Annotated[str, Field(pattern=r"^[0-9+\- ]{0,20}$")] = ""
 
 
@@ -78,13 +93,16 @@ class CheckInIn(Req):
 
 
 class EnrollIn(Body):
-    name: Annotated[str, Field(min_length=1, max_length=64)]
+    name: Code
     # JSON gives a string: parsed into the enum (FastAPI validates in Python mode, where strict would refuse).
     role: Annotated[StationRole, Field(strict=False)]
 
 
 class ApproveIn(Body):
     window: int | None = None
+    windows: Annotated[
+        list[int] | None, Field(max_length=50, description="several windows (instead of `window`)")
+    ] = None
 
 
 class ManagerLoginIn(Body):
@@ -96,6 +114,18 @@ class CounterLoginIn(Body):
     staff: Annotated[str, Field(min_length=1, max_length=64)]
     pin: Annotated[str, Field(min_length=1, max_length=64)]
     window: int
+    new_pin: Annotated[
+        str | None,
+        Field(
+            min_length=1,
+            max_length=64,
+            description="replaces the PIN (needed when it no longer meets the rules)",
+        ),
+    ] = None
+
+
+class ActiveIn(Body):
+    active: bool
 
 
 class DeviceHealthIn(Body):
@@ -106,4 +136,4 @@ class DeviceHealthIn(Body):
 
 
 class RosterIn(Body):
-    staff: Annotated[list[Annotated[str, Field(min_length=1, max_length=64)]], Field(max_length=100)]
+    staff: Annotated[list[Code], Field(max_length=100)]

@@ -73,6 +73,61 @@ def roles(*allowed: Role | str) -> RoleGuard:
     return RoleGuard(allowed)
 
 
+# ---- least privilege (DESIGN.md §9): a counter or desk acts for its approved windows, a clerk there --------
+
+
+def not_approved_for(p: Principal, number: int) -> ApiError:
+    approved = sorted(p.windows)
+    return ApiError(
+        403,
+        "window_not_approved",
+        f"本站点未获准用于 {number} 号窗口（获准：{'、'.join(map(str, approved)) or '无'}）",
+        f"this station is not approved for window {number} (approved: {approved or 'none'})",
+        {"window": number, "approved": approved},
+    )
+
+
+def approved_for(p: Principal, number: int) -> None:
+    """A station may read or act for window `number` only when approved for it (managers: any window)."""
+    if p.kind == "station" and number not in p.windows:
+        raise not_approved_for(p, number)
+
+
+def clerk_at(p: Principal, number: int) -> str:
+    """The staff code acting for window `number`: a manager, or the clerk logged in there on a station that is
+    approved for it (403 `window_not_approved`, `not_logged_in_here`)."""
+    if p.role == Role.MANAGER:
+        return p.id
+    approved_for(p, number)
+    if not p.staff or p.window != number:
+        where = f"（当前登录：{p.window} 号窗口）" if p.staff and p.window is not None else ""
+        raise ApiError(
+            403,
+            "not_logged_in_here",
+            f"请先以工作人员身份登录 {number} 号窗口{where}",
+            f"log a clerk in at window {number} first"
+            + (f" (this station is logged in at window {p.window})" if p.staff else ""),
+            {"window": number, "station_window": p.window},
+        )
+    return p.staff
+
+
+def clerk_window(p: Principal) -> int | None:
+    """The window a station's ticket action is for (its clerk's, 403 `not_logged_in_here` when no clerk is
+    logged in), or None for a manager (any ticket)."""
+    if p.role == Role.MANAGER:
+        return None
+    if not p.staff or p.window is None or p.window not in p.windows:
+        raise ApiError(
+            403,
+            "not_logged_in_here",
+            "请先在本站点登录工作人员",
+            "log a clerk in at this station first",
+            {"station_window": p.window},
+        )
+    return p.window
+
+
 def respond(reply: Reply) -> Response:
     return Response(content=reply.text, status_code=reply.status, media_type="application/json")
 

@@ -6,7 +6,7 @@ limits, 507 when it writes). `install(app)` adds what follows from the route its
 bearer security requirement and the roles) where a `roles(...)` guard protects it, 400, 413 and 422 where it
 takes a JSON body, 422 where it takes parameters. Every error answers `ErrorBody`. Response schemas come from
 `hallcore.codec.json_schema`, the same type hints the codec encodes by, so a client generated from the
-schema reads what the server writes.
+schema reads what the server writes. Every public operation may answer 429 (hallserver/limits.py).
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from starlette.routing import BaseRoute
 from hallcore.codec import json_schema
 from hallcore.replies import ErrorBody
 from hallserver.deps import RoleGuard
+from hallserver.limits import public_class
 
 REF = "#/components/schemas/"
 JSON = "application/json"
@@ -33,12 +34,14 @@ JSON = "application/json"
 ERROR_MEANING: dict[int, str] = {
     400: "malformed_json: the body is not JSON",
     401: "unauthorized: no, unknown, expired or revoked token (or a wrong login)",
-    403: "forbidden: the token's role may not do this, or no clerk is logged in at this window",
+    403: "forbidden (the token's role may not do this), window_not_approved, not_logged_in_here,"
+    " not_this_window (least privilege), not_on_roster, pin_change_required",
     404: "an unknown ticket, window, matter, booking, station or endpoint",
     409: "the current state does not allow it (an engine refusal), nothing changed",
     413: "body_too_large: the body is over 64 KiB",
     422: "invalid_field / missing_field / request_id_reused, or an engine refusal of bad input",
-    429: "too_many_attempts: wait `Retry-After` seconds",
+    429: "too_many_attempts (logins), too_many_requests (a public endpoint's budget), too_many_pending"
+    " (enrollment): wait `Retry-After` seconds",
     503: "the database cannot be read",
     507: "disk_full: nothing was written; retry when space is freed",
 }
@@ -137,6 +140,8 @@ def build(app: FastAPI) -> dict[str, Any]:
             }
             for status in _implied(route, roles):
                 responses.setdefault(str(status), _error(status))
+            if public_class(method, route.path_format) is not None:
+                responses.setdefault("429", _error(429))
             op["responses"] = dict(sorted(responses.items()))
             if roles is not None:
                 op["security"] = [{"bearer": []}]

@@ -16,6 +16,7 @@ import signal
 import sqlite3
 import time
 from collections import deque
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,17 +29,21 @@ from hallcore.config import Durability, HallConfig
 from hallcore.configload import ConfigError
 from hallcore.engine import Engine
 from hallserver import rollups
-from hallserver.auth import Principals, RateLimiter
+from hallserver.auth import Principals, lookup
 from hallserver.configfile import read_config
 from hallserver.discovery import Advertiser, MdnsSettings
+from hallserver.enrollment import expire_enrollments
 from hallserver.errors import ApiError
 from hallserver.eventlog import EventRecord, record_from_text
 from hallserver.evloop import HallLoop, cancel
+from hallserver.limits import Buckets, Limit
 from hallserver.loader import config_problems, load_engine
+from hallserver.proxies import TrustedProxies
 from hallserver.purge import purge
 from hallserver.store import Job, Store
 from hallserver.stream.hub import Hub
 from hallserver.stream.snapshots import SnapshotCache
+from hallserver.throttle import LoginThrottle
 from hallserver.views import call_events
 from hallserver.writectx import Reply, WriteCtx, ok
 
@@ -61,9 +66,10 @@ class Settings:
     mdns: MdnsSettings | None = None  # None: do not advertise
     freeze_gc: bool = True  # and collector thresholds for short pauses, full collections when closed
     gc_full_interval_s: float = 6 * 3600  # a hall that never closes still gets a full collection this often
-    login_limit: int = 5
-    login_window_s: float = 300.0
-    enroll_limit: int = 50  # enrollment requests per address per login window (a hall has ~200 stations)
+    # Proxies whose X-Forwarded-For is believed (`hallq server --trusted-proxy`; hallserver/proxies.py).
+    trusted_proxies: tuple[str, ...] = ()
+    # The public endpoints' token buckets (hallserver/limits.py); None: `limits.LIMITS`.
+    public_limits: Mapping[str, Limit] | None = None
     reload_on_sighup: bool = False  # only in the main thread (`hallq server`)
     # Extra PRAGMAs for the writer connection, e.g. "max_page_count = 60" to test a full disk.
     writer_pragmas: tuple[str, ...] = ()
@@ -89,8 +95,9 @@ class HallServer:
         self.hub = Hub(config.server.backlog_events)
         self.snapshots = SnapshotCache(self.hub, clock, self._build_snapshot)
         self.principals = Principals()
-        self.limiter = RateLimiter(clock, settings.login_limit, settings.login_window_s)
-        self.enroll_limiter = RateLimiter(clock, settings.enroll_limit, settings.login_window_s)
+        self.logins = LoginThrottle(clock)
+        self.buckets = Buckets(clock, settings.public_limits)
+        self.proxies = TrustedProxies(settings.trusted_proxies)
         self.recent_calls: deque[str] = deque(maxlen=20)
         self.loop_lags: deque[tuple[float, float]] = deque()
         self.started_mono = clock.monotonic()
@@ -257,12 +264,36 @@ class HallServer:
     async def _tick(self) -> None:
         def run(ctx: WriteCtx) -> Reply:
             ctx.apply(c.Tick())
+            expire_enrollments(ctx)
             return ok({})
 
         await self.store.submit(Job(run))
 
     async def _heartbeat(self) -> None:
         self.hub.heartbeat(self.clock.now().isoformat())
+        await self._check_sessions()
+        self.logins.forget_idle()
+        self.buckets.forget_full()
+
+    async def _check_sessions(self) -> None:
+        """Close the streams of manager sessions that ended behind the server's back: expired, or ended by
+        `hallq admin` in another process (the server's own logout and deactivation close them at once)."""
+        owners = {sink.owner for sink in self.hub.owned()}
+        if not owners:
+            return
+        now = self.clock.now()
+
+        def alive(conn: sqlite3.Connection) -> set[str]:
+            return {th for th in owners if lookup(conn, th, now) is not None}
+
+        self.end_streams(owners - await self.store.read(alive))
+
+    def end_streams(self, token_hashes: set[str]) -> None:
+        """Close (4401) the event streams opened with these manager sessions."""
+        if token_hashes:
+            for sink in self.hub.owned():
+                if sink.owner in token_hashes:
+                    sink.close(4401, "the session ended: log in again")
 
     async def _build_snapshot(self, public: bool) -> Reply:
         """A snapshot consistent with its seq: built on the writer, between commands, like a command."""

@@ -192,7 +192,7 @@ def build() -> str:
     write_windows(t, rows, strict=STRICT_WINDOWS)
     # 军人依法优先: this county calls military first (at most 2 in a row), where most halls give a head start.
     write_priority(t, absolute=("military",), absolute_in_row=2)
-    write_booking(t, default_quota=4, days_ahead=7, per_person_per_week=4)
+    write_booking(t, default_quota=4, days_ahead=7, bookings_per_week=4)
     write_zones(t, (("f1", "一楼 户政社保区", 1), ("f2", "二楼 企业不动产区", 2)))
     write_stations(t)
     write_common_tail(t, upload_endpoint="http://127.0.0.1:8790/hcp/evaluate")

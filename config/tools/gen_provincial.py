@@ -399,7 +399,7 @@ def build() -> str:
     write_matters(t, MATTERS)
     write_windows(t, windows())
     write_priority(t)
-    write_booking(t, default_quota=6, days_ahead=14, per_person_per_week=5)
+    write_booking(t, default_quota=6, days_ahead=14, bookings_per_week=5)
     write_zones(t, ZONES)
     write_stations(t)
     write_common_tail(t, upload_endpoint="http://127.0.0.1:8790/hcp/evaluate")

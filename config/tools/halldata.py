@@ -315,17 +315,24 @@ def write_windows(t: Toml, rows: Iterable[WindowRow], *, strict: Sequence[int] =
             t.kv("strict_series_order", True, "its own series first; the others when it has time")
 
 
-def write_booking(t: Toml, *, default_quota: int, days_ahead: int, per_person_per_week: int) -> None:
+def write_booking(t: Toml, *, default_quota: int, days_ahead: int, bookings_per_week: int) -> None:
     t.entry(
         "booking",
         array=False,
         slot_min=30,
         default_quota=default_quota,
         days_ahead=days_ahead,
-        per_person_per_day=2,
-        per_person_per_week=per_person_per_week,
         early_min=30,
         late_grace_min=15,
+    )
+    t.blank()
+    t.comment("Per person (by the keyed hash of the ID number), against scalpers and number hoarding.")
+    t.entry(
+        "persons",
+        array=False,
+        bookings_per_day=2,
+        bookings_per_week=bookings_per_week,
+        bookings_open=3,
     )
 
 

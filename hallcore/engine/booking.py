@@ -45,14 +45,18 @@ def book_slot(s: EngineState, cmd: c.BookSlot, now: dt.datetime, col: Collector)
     if s.slot_taken.get((m.code, cmd.day, slot[0]), 0) >= s.slot_quota(m.code):
         return refuse(RefusalCode.SLOT_FULL, "该时段已约满", "that slot is fully booked")
     iso = cmd.day.isocalendar()
+    people = s.config.persons
     if (
-        s.person_day.get((cmd.person_key, cmd.day), 0) >= cfg.per_person_per_day
-        or s.person_week.get((cmd.person_key, iso.year, iso.week), 0) >= cfg.per_person_per_week
+        s.person_day.get((cmd.person_key, cmd.day), 0) >= people.bookings_per_day
+        or s.person_week.get((cmd.person_key, iso.year, iso.week), 0) >= people.bookings_per_week
+        or s.person_open.get(cmd.person_key, 0) >= people.bookings_open
     ):
         return refuse(
             RefusalCode.PERSON_LIMIT,
-            f"每人每天最多预约 {cfg.per_person_per_day} 次、每周 {cfg.per_person_per_week} 次",
-            f"at most {cfg.per_person_per_day} a day, {cfg.per_person_per_week} a week per person",
+            f"每人每天最多预约 {people.bookings_per_day} 次、每周 {people.bookings_per_week} 次，"
+            f"同时最多 {people.bookings_open} 个未办理的预约",
+            f"at most {people.bookings_per_day} bookings a day, {people.bookings_per_week} a week and "
+            f"{people.bookings_open} not yet used at a time per person",
         )
     b = Booking(
         code=cmd.code,
@@ -66,6 +70,7 @@ def book_slot(s: EngineState, cmd: c.BookSlot, now: dt.datetime, col: Collector)
     )
     s.bookings[b.code] = b
     s.count_booking(b, +1)
+    s.count_open(b, +1)
     col.bookings[b.code] = None
     col.events.append(booking_event(s, "booked", b, now))
     return col.accept()
@@ -77,6 +82,7 @@ def cancel_booking(s: EngineState, cmd: c.CancelBooking, now: dt.datetime, col: 
         return b
     b.state = BookingState.CANCELLED
     s.count_booking(b, -1)
+    s.count_open(b, -1)
     col.bookings[b.code] = None
     col.events.append(booking_event(s, "cancelled", b, now))
     return col.accept()
@@ -128,6 +134,7 @@ def check_in(s: EngineState, cmd: c.CheckIn, now: dt.datetime, col: Collector) -
     assert out.ticket is not None
     out.ticket.holder_masked = b.holder_masked
     b.state = BookingState.CHECKED_IN
+    s.count_open(b, -1)
     b.ticket = out.ticket.id
     col.bookings[b.code] = None
     col.events.append(booking_event(s, "checked_in", b, now))

@@ -278,6 +278,7 @@ def tick(s: EngineState, _cmd: c.Tick, now: dt.datetime, col: Collector) -> Outc
     for b in s.bookings.values():
         if b.state is BookingState.BOOKED and (b.day < today or (after_close and b.day == today)):
             b.state = BookingState.MISSED
+            s.count_open(b, -1)
             col.bookings[b.code] = None
             col.events.append(booking_event(s, "missed", b, now))
     return col.accept()

@@ -45,6 +45,8 @@ def restore(
         s.bookings[b.code] = b
         if b.state is not BookingState.CANCELLED:
             s.count_booking(b, +1)
+        if b.state is BookingState.BOOKED:
+            s.count_open(b, +1)
     for r in ratings:
         s.ratings[r.ticket] = r
     for cs in cases:

@@ -64,6 +64,7 @@ class EngineState:
         self.slot_taken: dict[tuple[str, dt.date, dt.time], int] = {}
         self.person_day: dict[tuple[str, dt.date], int] = {}
         self.person_week: dict[tuple[str, int, int], int] = {}
+        self.person_open: dict[str, int] = {}  # person key -> bookings still booked
         self.pending: dict[str, None] = {}  # pending_print ticket ids, oldest first
         self.live: dict[str, None] = {}  # waiting/called/serving/pending: candidates for expiry
         self.walk_in_memo: dict[tuple[str, int], bool] = {}  # (series, minute) -> accepting walk-ins
@@ -180,6 +181,14 @@ class EngineState:
         iso = b.day.isocalendar()
         kw = (b.person_key, iso.year, iso.week)
         self.person_week[kw] = self.person_week.get(kw, 0) + delta
+
+    def count_open(self, b: Booking, delta: int) -> None:
+        """`b` became booked (+1) or stopped being booked (−1): checked in, cancelled or missed."""
+        n = self.person_open.get(b.person_key, 0) + delta
+        if n > 0:
+            self.person_open[b.person_key] = n
+        else:
+            self.person_open.pop(b.person_key, None)
 
     def slot_quota(self, matter: str) -> int:
         m = self.config.matter_by_code[matter]

@@ -92,7 +92,7 @@ def window_event(s: EngineState, action: str, number: int, now: dt.datetime, col
 def booking_event(s: EngineState, action: str, b: Booking, now: dt.datetime) -> BookingChanged:
     m = s.config.matter_by_code[b.matter]
     left = s.slot_quota(b.matter) - s.slot_taken.get((b.matter, b.day, b.slot_start), 0)
-    return BookingChanged(now, action, b.code, b.matter, m.name, b.day, b.slot_start, left, b.ticket)
+    return BookingChanged(now, action, b.matter, m.name, b.day, b.slot_start, left, b.ticket)
 
 
 def case_event(s: EngineState, action: str, case: Case, now: dt.datetime, note: str) -> CaseChanged:

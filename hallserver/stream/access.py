@@ -13,11 +13,13 @@ from hallserver.stream.wire import Request
 @dataclass(frozen=True, slots=True)
 class Grant:
     """A stream the route allows: its filter, and where it starts (`since`; None: with a snapshot).
-    `hello`: no catch-up, a `{"kind": "hello", "seq": N}` first, then live events (the web dashboard)."""
+    `hello`: no catch-up, a `{"kind": "hello", "seq": N}` first, then live events (the web dashboard).
+    `owner`: the manager session (its token's hash) the stream lives on: closed (4401) when it ends."""
 
     filter: StreamFilter
     since: int | None = None
     hello: bool = False
+    owner: str = ""
 
 
 @dataclass(frozen=True, slots=True)

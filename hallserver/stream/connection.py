@@ -73,6 +73,7 @@ class Connection(asyncio.Protocol):
         "_transport",
         "filter",
         "floor",
+        "owner",
     )
 
     def __init__(self, server: Server, connections: set[Any] | None) -> None:
@@ -84,6 +85,7 @@ class Connection(asyncio.Protocol):
         self._reader: wire.FrameReader | None = None
         self.filter = _NO_FILTER
         self.floor = 0  # events at or below this seq were covered by the catch-up
+        self.owner = ""  # the manager session it lives on (Grant.owner)
         self._pending: deque[tuple[int, bytes]] | None = None  # None: write straight to the transport
         self._paused = False
         self._catching_up = False
@@ -200,8 +202,9 @@ class Connection(asyncio.Protocol):
         server = self._server
         head, _, early = self._head.partition(b"\r\n\r\n")
         self._head = b""
+        peer = transport.get_extra_info("peername")
         try:
-            req = wire.parse_request(head)
+            req = wire.parse_request(head, str(peer[0]) if peer else "")
         except wire.HandshakeError as exc:
             self._refuse(exc.status, str(exc))
             return
@@ -246,6 +249,7 @@ class Connection(asyncio.Protocol):
             return
         hub = self._server.hall.hub
         self.filter = result.filter
+        self.owner = result.owner
         last = hub.last_seq  # read in the same tick as the subscription: nothing can slip between
         write = self._transport_or_die().write
         if result.hello:

@@ -32,8 +32,16 @@ class Sink(Protocol):
     @property
     def filter(self) -> StreamFilter: ...
 
+    @property
+    def owner(self) -> str:
+        """The manager session it lives on, "" for a station's or a phone's stream."""
+        ...
+
     def deliver(self, seq: int, frame: bytes) -> None:
         """Take one frame (an event's, or a heartbeat's with seq `HEARTBEAT`); never blocks, never raises."""
+
+    def close(self, code: int, reason: str = "") -> None:
+        """End the stream with this close code."""
 
 
 def _phone_ticket(flt: StreamFilter) -> str:
@@ -192,6 +200,10 @@ class Hub:
         first = self.ring[0][0].seq
         # Seqs in the ring are contiguous, so the index is arithmetic; islice avoids copying the rest.
         return list(islice(self.ring, max(0, since + 1 - first), None))
+
+    def owned(self) -> list[Sink]:
+        """The streams that live on a manager session (authenticated, so among the staff's)."""
+        return [sink for sink in self.staff if sink.owner]
 
     def all(self) -> list[Sink]:
         return [*self.staff, *self.public, *self.phones]

@@ -62,13 +62,15 @@ class Request:
     query: dict[str, str]  # last value wins for a repeated name
     headers: dict[str, str]  # names lower-case; repeated headers joined with ", " ("; " for cookie)
     key: str
+    peer: str = ""  # the TCP peer's address (hallserver/proxies.py says whose address counts)
 
     def header(self, name: str) -> str:
         return self.headers.get(name, "")
 
 
-def parse_request(head: bytes) -> Request:
-    """Parse and check `GET /path?query HTTP/1.1` + headers (without the blank line)."""
+def parse_request(head: bytes, peer: str = "") -> Request:
+    """Parse and check `GET /path?query HTTP/1.1` + headers (without the blank line); `peer` is the TCP peer's
+    address."""
     try:
         text = head.decode("latin-1")
     except UnicodeDecodeError as exc:  # pragma: no cover - latin-1 decodes every byte
@@ -108,7 +110,7 @@ def parse_request(head: bytes) -> Request:
         raise HandshakeError(400, "Sec-WebSocket-Key is not 16 bytes")
     url = urlsplit(target)
     query = dict(parse_qsl(url.query, keep_blank_values=True))
-    return Request(url.path, query, headers, key)
+    return Request(url.path, query, headers, key, peer)
 
 
 def _tokens(value: str) -> set[str]:

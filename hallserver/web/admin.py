@@ -16,17 +16,30 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
-from hallserver import api_stations, api_windows
+from hallcore.credentials import PIN_MAX, PIN_MIN, pin_problem
+from hallserver import api_stations, api_windows, managers
 from hallserver.auth import hash_secret
 from hallserver.bodies import ApproveIn, RosterIn, WindowIn
 from hallserver.deps import get_hall
 from hallserver.errors import ApiError
 from hallserver.store import Job
-from hallserver.web.guard import checked_post, guard, manager, see_other
+from hallserver.web.guard import (
+    checked_post,
+    error_page,
+    form_int,
+    form_text,
+    guard,
+    manager,
+    path_int,
+    see_other,
+)
 from hallserver.web.pages import e, hidden_csrf, page, table
 from hallserver.writectx import Reply, WriteCtx, ok
 
 router = APIRouter(include_in_schema=False)
+
+#: The browser's own check of a PIN field (the server checks again, `hallcore.credentials.pin_problem`).
+PIN_PATTERN = f"[0-9]{{{PIN_MIN},{PIN_MAX}}}"
 
 
 @router.get("/web/admin")
@@ -43,11 +56,13 @@ async def admin_page(request: Request) -> Response:
             ).fetchall(),
             "roster": conn.execute("SELECT window, staff FROM roster ORDER BY window, staff").fetchall(),
             "stations": conn.execute(
-                "SELECT id, name, role, state, code, window, staff, created_at FROM stations ORDER BY created_at"
+                "SELECT id, name, role, state, code, window, staff, created_at, windows FROM stations"
+                " ORDER BY created_at"
             ).fetchall(),
         }
 
     data = await hall.store.read(read)
+    accounts = await managers.accounts(hall)
     views = await hall.store.engine_read(lambda eng: {w.number: eng.windows[w.number] for w in cfg.windows})
     h = hidden_csrf(csrf)
     staff_rows = []
@@ -62,7 +77,7 @@ async def admin_page(request: Request) -> Response:
                     f'<form method="post" action="/web/admin/clerks/{e(code)}/active" class="inline">{h}'
                     f'<input type="hidden" name="active" value="{0 if active else 1}"><button>{toggle}</button></form> '
                     f'<form method="post" action="/web/admin/clerks/{e(code)}/pin" class="inline">{h}'
-                    f'<input name="pin" placeholder="新 PIN" size="8" pattern="[0-9]{{4,12}}" required>'
+                    f'<input name="pin" placeholder="新 PIN" size="8" pattern="{PIN_PATTERN}" required>'
                     "<button>重置 PIN</button></form>"
                 ),
             )
@@ -101,12 +116,14 @@ async def admin_page(request: Request) -> Response:
             )
         )
     st_rows = []
-    for sid, name, role, state, code, window, staff, created in data["stations"]:
+    for sid, name, role, state, code, window, staff, created, windows in data["stations"]:
         act = ""
-        if state == "pending":
+        if state != "revoked":
+            # Pending: approve with its window(s); approved: change them (a counter or desk acts only there).
             act = (
                 f'<form method="post" action="/web/admin/stations/{e(sid)}/approve" class="inline">{h}'
-                '<input name="window" size="4" placeholder="窗口"><button>批准</button></form>'
+                f'<input name="window" size="6" placeholder="窗口，如 3 或 3,4" value="{e(windows.replace(",", " "))}">'
+                f"<button>{'批准' if state == 'pending' else '改窗口'}</button></form>"
             )
         if state != "revoked":
             act += (
@@ -119,18 +136,33 @@ async def admin_page(request: Request) -> Response:
                 e(role),
                 e(state),
                 e(code if state == "pending" else ""),
-                e(window or ""),
+                e(windows.replace(",", "、")) + (f"（登录：{e(window)}）" if staff else ""),
                 e(staff),
                 e(created[:16]),
                 act,
             )
         )
+    mgr_rows = [
+        (
+            e(a.username),
+            '<span class="okc">在用</span>' if a.active else '<span class="muted">已停用</span>',
+            str(a.sessions),
+            (
+                f'<form method="post" action="/web/admin/managers/{e(a.username)}/active" class="inline">{h}'
+                f'<input type="hidden" name="active" value="{0 if a.active else 1}">'
+                f"<button>{'停用（立即退出登录）' if a.active else '启用'}</button></form>"
+            ),
+        )
+        for a in accounts
+    ]
     body = (
         "<h1>管理</h1><h2>工作人员</h2>"
         + table(("工号", "姓名", "状态", "操作"), staff_rows)
         + f"""<form method="post" action="/web/admin/clerks" class="card">{h}
            添加：<input name="code" placeholder="工号" required size="8"> <input name="name" placeholder="姓名" required size="8">
-           <input name="pin" placeholder="PIN（4–12 位数字）" pattern="[0-9]{{4,12}}" required size="12"><button>添加</button></form>"""
+           <input name="pin" placeholder="PIN（{PIN_MIN}–{PIN_MAX} 位数字）" pattern="{PIN_PATTERN}" required size="12"><button>添加</button></form>"""
+        + "<h2>管理员</h2>"
+        + table(("用户名", "状态", "在线会话", "操作"), mgr_rows)
         + "<h2>窗口排班与 A/B 岗</h2>"
         + table(("窗口", "名称", "队列", "B 岗", "顶岗", "排班"), win_rows)
         + "<h2>站点</h2>"
@@ -139,19 +171,14 @@ async def admin_page(request: Request) -> Response:
     return HTMLResponse(page("管理", body, nav="/web/admin", csrf=csrf))
 
 
-def _admin_error(exc: ApiError) -> Response:
-    return HTMLResponse(
-        page("出错", f'<p class="badc">{e(exc.message)}</p><p><a href="/web/admin">返回</a></p>'), exc.status
-    )
-
-
 @router.post("/web/admin/clerks")
 @guard
 async def add_clerk(request: Request) -> Response:
     p, _t, f = await checked_post(request)
-    code, name, pin = f.get("code", "").strip(), f.get("name", "").strip(), f.get("pin", "")
-    if not code or not name or not (pin.isdigit() and 4 <= len(pin) <= 12):
-        return _admin_error(ApiError(422, "invalid_field", "工号、姓名必填，PIN 为 4–12 位数字", "bad clerk"))
+    code = form_text(f, "code", max_length=64)
+    name = form_text(f, "name", max_length=50)
+    pin = f.get("pin", "")
+    _check_pin(pin)
     pin_hash = await asyncio.to_thread(hash_secret, pin)
 
     def run(ctx: WriteCtx) -> Reply:
@@ -167,16 +194,22 @@ async def add_clerk(request: Request) -> Response:
     return await _admin_job(request, run)
 
 
+def _check_pin(pin: str) -> None:
+    problem = pin_problem(pin)
+    if problem is not None:
+        raise ApiError(422, "invalid_field", f"pin：{problem.zh}", f"pin: {problem.en}", {"field": "pin"})
+
+
 async def _admin_job(request: Request, run: Callable[[WriteCtx], Reply]) -> Response:
     reply = await get_hall(request).run(Job(run))
-    return _back(reply.status, reply.text)
+    return _back(request, reply.status, reply.text)
 
 
-def _back(status: int, body: bytes | str) -> Response:
+def _back(request: Request, status: int, body: bytes | str) -> Response:
     """Back to the page after a change, or the error page for the API's error reply."""
     if status >= 400:
         b = json.loads(body)
-        return _admin_error(ApiError(status, b["error"], b["message"], b["message_en"]))
+        return error_page(request, ApiError(status, b["error"], b["message"], b["message_en"], b["detail"]))
     return see_other("/web/admin")
 
 
@@ -212,8 +245,7 @@ async def clerk_active(request: Request) -> Response:
 async def clerk_pin(request: Request) -> Response:
     p, _t, f = await checked_post(request)
     code, pin = request.path_params["code"], f.get("pin", "")
-    if not (pin.isdigit() and 4 <= len(pin) <= 12):
-        return _admin_error(ApiError(422, "invalid_field", "PIN 为 4–12 位数字", "a PIN is 4 to 12 digits"))
+    _check_pin(pin)
     pin_hash = await asyncio.to_thread(hash_secret, pin)
 
     def run(ctx: WriteCtx) -> Reply:
@@ -225,22 +257,30 @@ async def clerk_pin(request: Request) -> Response:
     return await _admin_job(request, run)
 
 
-async def _via_api(call: Awaitable[Response]) -> Response:
+@router.post("/web/admin/managers/{username}/active")
+@guard
+async def manager_active(request: Request) -> Response:
+    """Deactivate (ending their sessions at once) or reactivate a manager."""
+    p, _t, f = await checked_post(request)
+    active = f.get("active") == "1"
+    reply = await managers.set_active(get_hall(request), p.actor, request.path_params["username"], active)
+    return _back(request, reply.status, reply.text)
+
+
+async def _via_api(request: Request, call: Awaitable[Response]) -> Response:
     """Run the JSON API's route for a form: back to the page, or the error page with the API's message."""
-    try:
-        reply = await call
-    except ApiError as exc:
-        return _admin_error(exc)
-    return _back(reply.status_code, bytes(reply.body))
+    reply = await call
+    return _back(request, reply.status_code, bytes(reply.body))
 
 
 @router.post("/web/admin/roster/{window}")
 @guard
 async def roster(request: Request) -> Response:
     p, _t, f = await checked_post(request)
-    staff = [s for s in f.get("staff", "").replace(",", " ").replace("，", " ").split() if s]
-    window = int(request.path_params["window"])
-    return await _via_api(api_stations.set_roster(window, RosterIn(staff=staff), request, p))
+    window = path_int(request, "window")
+    text = form_text(f, "staff", max_length=2000, required=False)
+    staff = [s for s in text.replace(",", " ").replace("，", " ").split() if s]
+    return await _via_api(request, api_stations.set_roster(window, RosterIn(staff=staff), request, p))
 
 
 @router.post("/web/admin/windows/{window}/{action}")
@@ -249,10 +289,10 @@ async def takeover(request: Request) -> Response:
     p, _t, f = await checked_post(request)
     action = request.path_params["action"]
     if action not in ("takeover", "end-takeover"):
-        return _admin_error(ApiError(404, "unknown_action", "没有这个操作", "unknown action"))
-    body = WindowIn(request_id=uuid.uuid4().hex, partner=int(f.get("partner", "0") or 0))
-    window = int(request.path_params["window"])
-    return await _via_api(api_windows.window_action(window, action, body, request, p))
+        raise ApiError(404, "unknown_action", "没有这个操作", "unknown action")
+    window = path_int(request, "window")
+    body = WindowIn(request_id=uuid.uuid4().hex, partner=form_int(f, "partner"))
+    return await _via_api(request, api_windows.window_action(window, action, body, request, p))
 
 
 @router.post("/web/admin/stations/{station_id}/{action}")
@@ -261,12 +301,10 @@ async def admin_station(request: Request) -> Response:
     p, _t, f = await checked_post(request)
     sid, action = request.path_params["station_id"], request.path_params["action"]
     if action == "revoke":
-        return await _via_api(api_stations.revoke_station(sid, request, p))
+        return await _via_api(request, api_stations.revoke_station(sid, request, p))
     if action != "approve":
-        return _admin_error(ApiError(404, "unknown_action", "没有这个操作", "unknown action"))
-    w = f.get("window", "").strip()
-    try:
-        body = ApproveIn(window=int(w) if w else None)
-    except ValueError:
-        return _admin_error(ApiError(422, "invalid_field", "窗口号有误", "bad window"))
-    return await _via_api(api_stations.approve_station(sid, body, request, p))
+        raise ApiError(404, "unknown_action", "没有这个操作", "unknown action")
+    # "3", or "3,4" / "3 4" for a station that serves several windows.
+    words = f.get("window", "").replace(",", " ").replace("，", " ").split()
+    body = ApproveIn(windows=[form_int({"window": w}, "window") or 0 for w in words])
+    return await _via_api(request, api_stations.approve_station(sid, body, request, p))

@@ -47,7 +47,7 @@ async def booking_page(request: Request, lang: Annotated[str, Query()] = "zh") -
     t = _BOOK_EN if en else _BOOK_ZH
     body = f"""<a class="lang" href="?lang={"zh" if en else "en"}">{"中文" if en else "English"}</a>
       <h1>{e(t["title"])}</h1><div class="muted">{e(cfg.hall.name_en if en and cfg.hall.name_en else cfg.hall.name)}</div>
-      <form id="bookform" onsubmit="return false">
+      <form id="bookform">
       <label for="matter">{e(t["matter"])}</label><select id="matter">{matters}</select>
       <label for="day">{e(t["day"])}</label><select id="day">{"".join(days)}</select>
       <label>{e(t["slot"])}</label><div class="slots" id="slots"></div>

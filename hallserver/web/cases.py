@@ -14,7 +14,7 @@ from hallcore.calendar import HallCalendar
 from hallserver import cases
 from hallserver.deps import get_hall
 from hallserver.errors import ApiError
-from hallserver.web.guard import checked_post, guard, manager, see_other
+from hallserver.web.guard import checked_post, error_page, form_text, guard, manager, see_other
 from hallserver.web.pages import e, hidden_csrf, page, table
 
 router = APIRouter(include_in_schema=False)
@@ -93,16 +93,11 @@ async def cases_page(request: Request) -> Response:
 async def case_step(request: Request) -> Response:
     p, _t, f = await checked_post(request)
     hall = get_hall(request)
-    try:
-        job = cases.step_job(request.path_params["case_id"], f.get("action", ""), f.get("note", ""), p.actor)
-    except ApiError as exc:
-        return HTMLResponse(
-            page("出错", f'<p class="badc">{e(exc.message)}</p><a href="/web/cases">返回</a>'), exc.status
-        )
-    reply = await hall.run(job)
+    note = form_text(f, "note", max_length=500)
+    reply = await hall.run(cases.step_job(request.path_params["case_id"], f.get("action", ""), note, p.actor))
     if reply.status >= 400:
         b = json.loads(reply.text)
-        return HTMLResponse(
-            page("出错", f'<p class="badc">{e(b["message"])}</p><a href="/web/cases">返回</a>'), reply.status
+        return error_page(
+            request, ApiError(reply.status, b["error"], b["message"], b["message_en"], b["detail"])
         )
     return see_other("/web/cases")

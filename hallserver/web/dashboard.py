@@ -178,8 +178,8 @@ async def dashboard_page(request: Request) -> Response:
       <h2>窗口</h2><div class="grid" id="windows"></div>
       <h2>各队列等候</h2><div id="series"></div>
       <h2>容缺逾期未补齐</h2><div id="owed"></div>
-      <div class="cards"><div class="card" style="flex:1"><h2>设备状态</h2><div id="devices"></div></div>
-      <div class="card" style="flex:1"><h2>站点注册申请</h2><div id="pending"></div>
+      <div class="cards"><div class="card grow"><h2>设备状态</h2><div id="devices"></div></div>
+      <div class="card grow"><h2>站点注册申请</h2><div id="pending"></div>
       <h2>好差评上传</h2><div id="upload"></div><div id="outbox"></div>
       <h2>上报中心</h2><div id="central"></div></div></div>"""
     return HTMLResponse(page("实时看板", body, nav="/web/dashboard", csrf=csrf, scripts=["dashboard.js"]))
@@ -194,7 +194,7 @@ def web_events(hall: HallServer, req: StreamRequest) -> Grant | Refusal | Awaita
     def check(p: Principal | None) -> Grant | Refusal:
         if p is None or p.role != "manager":
             return Refusal(4401, "log in first")
-        return Grant(make_filter(hall.config), hello=True)
+        return Grant(make_filter(hall.config), hello=True, owner=p.token_hash)
 
     if not token:
         return check(None)

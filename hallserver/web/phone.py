@@ -3,8 +3,6 @@
 once, for a while after an unrated finish) and the call-back number a 差评 rater may leave. Public: the
 ticket's unguessable token is the key."""
 
-# ruff: noqa: E501 - HTML markup reads better on one line than split mid-tag
-
 from __future__ import annotations
 
 import datetime as dt
@@ -164,7 +162,7 @@ async def phone_page(
       <h2 data-t="calls"></h2><div id="calls"></div>
       <div id="contact" hidden><h2 data-t="contact_h"></h2><p data-t="contact_p"></p>
         <input id="phone" inputmode="tel" maxlength="11" placeholder="13800000000">
-        <label><input type="checkbox" id="consent" style="width:auto;min-height:0"> <span data-t="consent"></span></label>
+        <label><input type="checkbox" id="consent" class="check"> <span data-t="consent"></span></label>
         <button id="send" data-t="send"></button><p id="sent"></p></div>
       <p class="muted"><span id="conn"></span> <span id="age"></span></p>"""
     return HTMLResponse(

@@ -85,7 +85,7 @@ async def stats_page(request: Request, query: StatsParams) -> Response:
       <a id="csv" href="/web/stats.csv?{q}">导出 CSV</a> · <a id="xlsx" href="/web/stats.xlsx?{q}">导出 XLSX</a></form>"""
 
     def fig(id_: str, label: str, value: str) -> str:
-        return f'<div class="card"><div class="muted">{e(label)}</div><b id="{id_}" style="font-size:20px">{e(value)}</b></div>'
+        return f'<div class="card"><div class="muted">{e(label)}</div><b id="{id_}" class="figure">{e(value)}</b></div>'
 
     cards = "".join(
         [

@@ -53,7 +53,7 @@ from tests.server.test_faults import Ledger
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 COUNTY = ROOT / "config" / "county.toml"
-CLERK_PIN = "2468"
+CLERK_PIN = "246810"
 #: A county matter without pre-check questions (series A, windows 1-4): desks issue it directly.
 MATTER = "HJ01"
 #: Addresses on the emulated buses (the county config's own for counter-01; 200 for the hall board).

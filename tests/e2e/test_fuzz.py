@@ -181,7 +181,7 @@ def run_fuzz(tmp: pathlib.Path, *, examples: int, seed: int, phases: str, max_ti
             r = c.post(
                 "/api/bookings",
                 json={"request_id": "fuzz-booking", "matter": "HJ01", "day": known.days[1], "slot": "09:00",
-                      "id_number": "110101199003071234"},
+                      "id_number": "110101199003071233"},
             )  # fmt: skip
             if r.status_code == 201:
                 known.bookings.append(r.json()["code"])

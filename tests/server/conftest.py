@@ -59,18 +59,22 @@ class Running:
             self.manager_token = r.json()["token"]
         return {"Authorization": f"Bearer {self.manager_token}"}
 
-    def station(self, role: str, name: str = "", window: int | None = None, staff: str = "") -> Station:
-        """Enroll, approve and collect the token of a new station; log a clerk in for counters."""
+    def station(
+        self, role: str, name: str = "", window: int | None = None, staff: str = "", *, login: bool = True
+    ) -> Station:
+        """Enroll, approve (for `window`, if any) and collect the token of a new station; with a window, log
+        its clerk in (`staff`, else "c<window>") unless `login` is False."""
         r = self.http.post("/api/enroll", json={"name": name or f"{role}-{len(self.stations)}", "role": role})
         assert r.status_code == 201, r.text
         e = r.json()
-        r = self.http.post(f"/api/stations/{e['station_id']}/approve", json={}, headers=self.manager())
+        approve = {} if window is None else {"window": window}
+        r = self.http.post(f"/api/stations/{e['station_id']}/approve", json=approve, headers=self.manager())
         assert r.status_code == 200, r.text
         r = self.http.get(f"/api/enroll/{e['station_id']}", params={"poll_secret": e["poll_secret"]})
         assert r.status_code == 200, r.text
         assert r.json()["state"] == "approved", r.text
         st = Station(e["station_id"], role, r.json()["token"])
-        if window is not None:
+        if window is not None and login:
             r = self.http.post(
                 "/api/counter/login",
                 json={"staff": staff or f"c{window}", "pin": PIN, "window": window},

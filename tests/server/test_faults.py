@@ -96,7 +96,9 @@ def enroll(url: str, role: str, window: int | None = None) -> str:
         r = http.post("/api/manager/login", json={"username": MANAGER[0], "password": MANAGER[1]})
         mh = {"Authorization": f"Bearer {r.json()['token']}"}
         e = http.post("/api/enroll", json={"name": role, "role": role}).json()
-        assert http.post(f"/api/stations/{e['station_id']}/approve", json={}, headers=mh).status_code == 200
+        approve = {} if window is None else {"window": window}  # a counter acts only at its approved window
+        r = http.post(f"/api/stations/{e['station_id']}/approve", json=approve, headers=mh)
+        assert r.status_code == 200, r.text
         token = str(
             http.get(f"/api/enroll/{e['station_id']}", params={"poll_secret": e["poll_secret"]}).json()[
                 "token"
@@ -316,7 +318,7 @@ def test_purge_blanks_personal_data_after_retention(server: Running) -> None:
             "matter": "SW03",
             "day": "2026-11-24",
             "slot": "09:00",
-            "id_number": "110101199003071234",
+            "id_number": "110101199003071233",
             "phone": "13812345678",
         },
     )

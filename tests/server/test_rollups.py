@@ -261,6 +261,8 @@ def test_fixture_day_from_its_rollup_the_next_day(hall: LiveServer) -> None:
     q = {"period": "day", "date": "2026-11-23", "by": "matter"}
     csv_today = c.get("/web/stats.csv", params=q).content
     hall.clock.set(MONDAY_9 + dt.timedelta(days=1))
+    c.close()
+    c = http_login(hall.url)  # yesterday's session has expired (12 h)
     assert hall.count("SELECT COUNT(*) FROM rollup_days") == 0
     html = c.get("/web/stats", params={"period": "day", "date": "2026-11-23"}).text
     assert hall.query("SELECT day, state FROM rollup_days") == [("2026-11-23", "ready")]

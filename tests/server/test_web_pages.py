@@ -90,7 +90,7 @@ def test_admin_adds_disables_and_resets_a_clerk(hall: LiveServer, c: httpx.Clien
     csrf = csrf_of(c, "/web/admin")
     assert (
         c.post(
-            "/web/admin/clerks", data={"code": "x1", "name": "新人", "pin": "1234", "csrf": csrf}
+            "/web/admin/clerks", data={"code": "x1", "name": "新人", "pin": "580314", "csrf": csrf}
         ).status_code
         == 303
     )
@@ -98,7 +98,7 @@ def test_admin_adds_disables_and_resets_a_clerk(hall: LiveServer, c: httpx.Clien
     assert c.post("/web/admin/clerks/x1/active", data={"active": "0", "csrf": csrf}).status_code == 303
     assert hall.count("SELECT active FROM staff WHERE code = 'x1'") == 0
     before = hall.query("SELECT pin_hash FROM staff WHERE code = 'x1'")[0][0]
-    assert c.post("/web/admin/clerks/x1/pin", data={"pin": "98765", "csrf": csrf}).status_code == 303
+    assert c.post("/web/admin/clerks/x1/pin", data={"pin": "987650", "csrf": csrf}).status_code == 303
     assert hall.query("SELECT pin_hash FROM staff WHERE code = 'x1'")[0][0] != before
     assert c.post("/web/admin/roster/1", data={"staff": "c1 x1", "csrf": csrf}).status_code == 303
     assert hall.query("SELECT staff FROM roster WHERE window = 1 ORDER BY staff") == [("c1",), ("x1",)]

@@ -226,7 +226,7 @@ async def test_rating_bookings_and_devices(server: Server, hall: HttpHall) -> No
     server.reply("POST", "/api/devices/health", 200, {"changed": True})
     assert await hall.rate("A012", 2) == rated
     assert (
-        await hall.book("hj01", dt.date(2026, 11, 24), dt.time(9), "110101199001011234", name="张三") == made
+        await hall.book("hj01", dt.date(2026, 11, 24), dt.time(9), "110101199001011237", name="张三") == made
     )
     assert server.body()["slot"] == "09:00"
     await hall.cancel_booking("K7Q2")

@@ -161,10 +161,14 @@ def test_reader_refuses_what_breaks_the_rules(data: bytes, code: int) -> None:
 class Sink:
     def __init__(self, flt: StreamFilter) -> None:
         self.filter = flt
+        self.owner = ""
         self.got: list[int] = []
 
     def deliver(self, seq: int, frame: bytes) -> None:
         self.got.append(seq)
+
+    def close(self, code: int, reason: str = "") -> None:
+        raise AssertionError(f"closed {code} {reason}")
 
 
 def record(seq: int, *, call: bool = False, ticket: str = "") -> EventRecord:

@@ -15,6 +15,8 @@
     return;
   }
   let slot = null;
+  // The form is sent by the script (no inline handler: the page's Content-Security-Policy allows none).
+  $("bookform").addEventListener("submit", (ev) => ev.preventDefault());
   async function loadSlots() {
     slot = null;
     const box = $("slots");

@@ -1,0 +1,63 @@
+"""The headers every HTTP answer of the hall server carries (DESIGN.md §9, a browser on the hall LAN).
+
+- `Content-Security-Policy`: scripts, styles, images and connections only from the hall server itself, no
+  inline script or style (the pages have none: static/*.js, style.css), no plugins, forms post only here,
+  and `frame-ancestors 'none'`: no other page may frame a manager page to trick a click (clickjacking);
+- `X-Frame-Options: DENY`, the same for browsers that predate `frame-ancestors`;
+- `X-Content-Type-Options: nosniff`: a JSON answer quoting what someone typed is never run as a page;
+- `Referrer-Policy: same-origin` (a page that sets its own, the phone and booking pages' `no-referrer` for
+  the token in their URL, keeps it).
+
+Set here, outside the app and the hot paths, so that no answer — the snapshot cache's, a 429 from the public
+limits, an error page — goes without them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+ASGIApp = Callable[
+    [Scope, Callable[[], Awaitable[Message]], Callable[[Message], Awaitable[None]]], Awaitable[None]
+]
+
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self';"
+    " object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
+
+HEADERS: tuple[tuple[bytes, bytes], ...] = (
+    (b"content-security-policy", CSP.encode()),
+    (b"x-frame-options", b"DENY"),
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"same-origin"),
+)
+
+
+class SecurityHeaders:
+    """ASGI: add `HEADERS` to every HTTP response that does not set the header itself."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(
+        self,
+        scope: Scope,
+        receive: Callable[[], Awaitable[Message]],
+        send: Callable[[Message], Awaitable[None]],
+    ) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", ()))
+                have = {bytes(k).lower() for k, _v in headers}
+                headers += [(k, v) for k, v in HEADERS if k not in have]
+                message["headers"] = headers
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
