@@ -15,6 +15,7 @@ from hallcore.events import TicketChanged
 from hallcore.model import SCORE_NAMES, Ticket, TicketState
 from hallcore.precheck import PrecheckResult
 from hallcore.printout import notice_printout, ticket_printout
+from hallcore.public import public_call, public_window
 from hallcore.replies import (
     Candidate,
     CaseView,
@@ -124,7 +125,7 @@ def ticket_status(
         precheck=t.precheck,
         missing=tuple(t.missing),
         due=t.due,
-        calls=tuple(calls),
+        calls=tuple(public_call(c) for c in calls),
         requeues=t.requeues,
         requeues_left=(
             max(0, cfg.no_show.max_requeues - t.requeues) if t.state is TicketState.NO_SHOW else None
@@ -139,11 +140,16 @@ def snapshot(
     calls: Iterable[TicketChanged],
     devices: Mapping[tuple[str, str], tuple[str, str]] | None,
 ) -> HallSnapshot:
-    """The hall as a screen needs it; `devices` None for public (status-page) subscribers."""
+    """The hall as a screen needs it; `devices` None for public (status-page) subscribers, who see windows and
+    calls as a phone may (hallcore/public.py)."""
+    windows = tuple(engine.window_view(w.number) for w in engine.config.windows)
+    if devices is None:
+        windows = tuple(public_window(w) for w in windows)
+        calls = [public_call(c) for c in calls]
     return HallSnapshot(
         seq=seq,
         at=now,
-        windows=tuple(engine.window_view(w.number) for w in engine.config.windows),
+        windows=windows,
         waiting=engine.waiting_counts(),
         recent_calls=tuple(calls),
         devices=tuple(DeviceInfo(s, d, h, r) for (s, d), (h, r) in sorted((devices or {}).items())),

@@ -112,9 +112,11 @@ async def enroll(body: EnrollIn, request: Request) -> Response:
 async def poll_enrollment(
     station_id: str, request: Request, poll_secret: Annotated[str, Query()]
 ) -> Response:
-    """`{state}`; on approval the token is handed over once and then forgotten by the server."""
+    """`{state}`; on approval the token is handed over once and then forgotten by the server; a request not
+    approved within a day answers `expired` (enroll again)."""
 
     def run(ctx: WriteCtx) -> Reply:
+        expire_enrollments(ctx)
         row = ctx.execute(
             "SELECT state, poll_secret_hash, pending_token FROM stations WHERE id = ?", (station_id,)
         ).fetchone()
@@ -164,6 +166,7 @@ async def approve_station(
     forget: list[str] = []
 
     def run(ctx: WriteCtx) -> Reply:
+        expire_enrollments(ctx)  # a request older than a day is no longer there to approve
         row = _station(ctx, station_id)
         role, state = row[2], row[3]
         if state not in ("pending", "approved"):

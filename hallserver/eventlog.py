@@ -6,6 +6,7 @@ costs a few set lookups each, never a re-parse.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from dataclasses import dataclass
 
@@ -21,6 +22,7 @@ from hallcore.events import (
     decode_event,
     encode_event,
 )
+from hallcore.public import public_event
 
 #: Ticket actions every status-page subscriber sees (the board's "now calling" list), not only its own.
 CALL_ACTIONS = frozenset({"called", "recalled"})
@@ -37,6 +39,8 @@ class EventRecord:
     ticket: str = ""  # ticket id the event is about, "" if none
     is_call: bool = False
     public: bool = False  # may be shown to an unauthenticated status-page subscriber
+    # What an unauthenticated subscriber gets instead of `text` (hallcore/public.py), for a public event.
+    public_text: str = ""
 
 
 def describe(event: Event, seq: int, config: HallConfig) -> EventRecord:
@@ -72,6 +76,7 @@ def describe(event: Event, seq: int, config: HallConfig) -> EventRecord:
         seq=seq,
         kind=event.kind,
         text=encode_event(event, seq),
+        public_text=encode_event(public_event(event), seq) if public else "",
         windows=frozenset(windows),
         series=frozenset(series),
         zones=frozenset(zones),
@@ -88,9 +93,7 @@ def record_from_text(text: str, config: HallConfig) -> EventRecord:
         raise ValueError("a stored event without seq")
     rec = describe(event, seq, config)
     # Keep the stored text byte for byte: it is what live subscribers got.
-    return EventRecord(
-        rec.seq, rec.kind, text, rec.windows, rec.series, rec.zones, rec.ticket, rec.is_call, rec.public
-    )
+    return dataclasses.replace(rec, text=text)
 
 
 @dataclass(frozen=True, slots=True)

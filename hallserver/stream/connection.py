@@ -269,7 +269,7 @@ class Connection(asyncio.Protocol):
             matches = self.filter.matches
             for rec, frame in hub.after(since):
                 if matches(rec):
-                    write(frame)
+                    write(frame if not public else wire.text_frame(rec.public_text))
             self._go_live(last)
         else:
             self._catch_up_later(self._from_database(since, last))
@@ -321,8 +321,11 @@ class Connection(asyncio.Protocol):
         config = self._server.hall.config
         everything = flt.unfiltered and flt.authenticated
         for text in await self._server.hall.store.read(read):
-            if everything or flt.matches(record_from_text(text, config)):
+            if everything:
                 self._transport_or_die().write(wire.text_frame(text))
+            elif flt.matches(rec := record_from_text(text, config)):
+                out = text if flt.authenticated else rec.public_text
+                self._transport_or_die().write(wire.text_frame(out))
                 if self._paused:
                     await self._until_drained()
         return last

@@ -126,6 +126,8 @@ class Hub:
                     sink.deliver(seq, frame)
             if not rec.public:
                 continue
+            # Unauthenticated subscribers get the event as a phone may see it (hallcore/public.py).
+            frame = text_frame(rec.public_text)
             for sink in self.public:
                 if sink.filter.matches(rec):
                     sink.deliver(seq, frame)

@@ -215,7 +215,10 @@ async def station_action(request: Request) -> Response:
     sid = request.path_params["station_id"]
     action = request.path_params["action"]
     if action == "approve":
-        body = json.loads(await request.body() or b"{}") if not f else {}
+        try:
+            body = json.loads(await request.body() or b"{}") if not f else {}
+        except json.JSONDecodeError as exc:
+            raise ApiError(400, "malformed_json", "请求体不是 JSON", "the body is not JSON") from exc
         window = body.get("window") if isinstance(body, dict) else None
         return await api_stations.approve_station(sid, ApproveIn(window=window), request, p)
     if action == "revoke":

@@ -45,14 +45,24 @@ async def _report(request: Request, q: StatsQuery) -> stats.Report:
     period, date, end, by = q.period, q.date, q.end, q.by
     hall = get_hall(request)
     today = HallCalendar(hall.config.hall).business_day(hall.clock.now())
+    field = "date"
     try:
         anchor = dt.date.fromisoformat(date) if date else today
+        field = "end"
         last = dt.date.fromisoformat(end) if end else None
+        field = "period"
         span = stats.span_for(period, anchor, last)
+        field = "by"
         if by not in stats.DIMENSIONS:
-            raise ValueError(f"by: one of {', '.join(stats.DIMENSIONS)}")
+            raise ValueError(f"one of {', '.join(stats.DIMENSIONS)}")
     except ValueError as exc:
-        raise ApiError(422, "invalid_field", f"统计范围有误：{exc}", f"bad statistics range: {exc}") from exc
+        raise ApiError(
+            422,
+            "invalid_field",
+            f"统计范围有误：字段 {field}：{exc}",
+            f"bad statistics range: field {field}: {exc}",
+            {"field": field},
+        ) from exc
     return await stats.build_report(
         hall.store.read, hall.config, span, by, today, hall.clock.now(), submit=hall.store.submit
     )
