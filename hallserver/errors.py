@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from hallcore.engine import Refused
@@ -65,4 +66,17 @@ def disk_full() -> ApiError:
         "disk_full",
         "服务器磁盘已满，暂停取号；请联系管理员清理磁盘后重试",
         "the server's disk is full: no new tickets until an administrator frees space; nothing was saved",
+    )
+
+
+def retry_later(code: str, zh: str, en: str, wait_s: float) -> ApiError:
+    """429 `code` with `Retry-After` (whole seconds, at least 1); `zh` and `en` say it with `{secs}`."""
+    secs = max(1, math.ceil(wait_s))
+    return ApiError(
+        429,
+        code,
+        zh.format(secs=secs),
+        en.format(secs=secs),
+        {"retry_after_s": secs},
+        headers={"Retry-After": str(secs)},
     )

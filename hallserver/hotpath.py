@@ -12,17 +12,9 @@ any other request — the app answers, so errors, auth and the OpenAPI descripti
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, MutableMapping
-from typing import Any
-
+from hallserver.asgi import ASGIApp, Receive, Scope, Send
 from hallserver.auth import HALL_READERS, hash_token
 from hallserver.service import HallServer
-
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-ASGIApp = Callable[
-    [Scope, Callable[[], Awaitable[Message]], Callable[[Message], Awaitable[None]]], Awaitable[None]
-]
 
 
 class HotPaths:
@@ -34,8 +26,8 @@ class HotPaths:
     async def __call__(
         self,
         scope: Scope,
-        receive: Callable[[], Awaitable[Message]],
-        send: Callable[[Message], Awaitable[None]],
+        receive: Receive,
+        send: Send,
     ) -> None:
         if scope["type"] == "http" and scope["path"] == "/api/snapshot" and scope["method"] == "GET":
             body = await self._snapshot(scope)

@@ -23,20 +23,13 @@ their own per-account throttle (hallserver/throttle.py); this only bounds the ar
 
 from __future__ import annotations
 
-import math
-from collections.abc import Awaitable, Callable, Mapping, MutableMapping
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 
 from hallcore.clock import Clock
-from hallserver.errors import ApiError
+from hallserver.asgi import ASGIApp, Receive, Scope, Send
+from hallserver.errors import ApiError, retry_later
 from hallserver.writectx import dumps
-
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-ASGIApp = Callable[
-    [Scope, Callable[[], Awaitable[Message]], Callable[[Message], Awaitable[None]]], Awaitable[None]
-]
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,14 +121,11 @@ class Buckets:
 
 
 def too_many(wait_s: float) -> ApiError:
-    secs = max(1, math.ceil(wait_s))
-    return ApiError(
-        429,
+    return retry_later(
         "too_many_requests",
-        f"请求过于频繁，请 {secs} 秒后再试",
-        f"too many requests: try again in {secs} s",
-        {"retry_after_s": secs},
-        headers={"Retry-After": str(secs)},
+        "请求过于频繁，请 {secs} 秒后再试",
+        "too many requests: try again in {secs} s",
+        wait_s,
     )
 
 
@@ -149,8 +139,8 @@ class PublicLimits:
     async def __call__(
         self,
         scope: Scope,
-        receive: Callable[[], Awaitable[Message]],
-        send: Callable[[Message], Awaitable[None]],
+        receive: Receive,
+        send: Send,
     ) -> None:
         if scope["type"] == "http":
             cls = public_class(scope["method"], scope["path"])

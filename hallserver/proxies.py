@@ -12,14 +12,9 @@ same rule.
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Awaitable, Callable, Iterable, MutableMapping
-from typing import Any
+from collections.abc import Iterable
 
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-ASGIApp = Callable[
-    [Scope, Callable[[], Awaitable[Message]], Callable[[Message], Awaitable[None]]], Awaitable[None]
-]
+from hallserver.asgi import ASGIApp, Receive, Scope, Send
 
 
 class TrustedProxies:
@@ -64,8 +59,8 @@ class ClientAddress:
     async def __call__(
         self,
         scope: Scope,
-        receive: Callable[[], Awaitable[Message]],
-        send: Callable[[Message], Awaitable[None]],
+        receive: Receive,
+        send: Send,
     ) -> None:
         if scope["type"] == "http" and self.proxies.networks:
             peer = scope.get("client") or ("", 0)

@@ -14,13 +14,12 @@ one address can make in its window (`LOGIN_RULES`, docs/api.md "Logins").
 
 from __future__ import annotations
 
-import math
 from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from hallcore.clock import Clock
-from hallserver.errors import ApiError
+from hallserver.errors import retry_later
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,14 +89,11 @@ class LoginThrottle:
             if q:
                 wait = max(wait, q[-1] + rule.delay(len(q)) - now)
         if wait > 0:
-            secs = max(1, math.ceil(wait))
-            raise ApiError(
-                429,
+            raise retry_later(
                 "too_many_attempts",
-                f"登录尝试过于频繁，请 {secs} 秒后再试",
-                f"too many login attempts: try again in {secs} s",
-                {"retry_after_s": secs},
-                headers={"Retry-After": str(secs)},
+                "登录尝试过于频繁，请 {secs} 秒后再试",
+                "too many login attempts: try again in {secs} s",
+                wait,
             )
         for q in queues:
             q.append(now)

@@ -8,16 +8,20 @@ of 127.0.0.0/8 to `lo`): the server sees a neighbour at 127.0.0.2 and the manage
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import pathlib
+import sqlite3
 from collections.abc import Iterator
+from typing import Any
 
 import httpx
 import pytest
 
 from hallcore.config import HallConfig
+from hallcore.idnumber import complete
 from hallserver.configfile import read_config
 from tests.fakes.live_server import COUNTY, seeded_db
-from tests.server.conftest import Running, start_server
+from tests.server.conftest import Running, rid, start_server
 
 NEIGHBOUR = "127.0.0.2"
 
@@ -53,3 +57,33 @@ def at_once(server: Running, requests: list[Call]) -> list[httpx.Response]:
             )
 
     return asyncio.run(main())
+
+
+def rows(server: Running, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    """Read the server's SQLite file directly (a separate connection; WAL)."""
+    conn = sqlite3.connect(str(server.db))
+    try:
+        return list(conn.execute(sql, params))
+    finally:
+        conn.close()
+
+
+#: A day the county books (the server's hall time is Monday 2026-11-23 09:00).
+TUESDAY = dt.date(2026, 11, 24)
+
+
+def person(n: int, born: str = "19900307") -> str:
+    """A valid ID number (GB 11643): Beijing Dongcheng, born `born`, sequence `n`."""
+    return complete(f"110101{born}{n:03d}")
+
+
+def booking(id_number: str, day: dt.date = TUESDAY, slot: str = "09:00", **extra: Any) -> dict[str, Any]:
+    """The body of `POST /api/bookings` for the county's bookable matter SW03."""
+    return {
+        "request_id": rid(),
+        "matter": "SW03",
+        "day": day.isoformat(),
+        "slot": slot,
+        "id_number": id_number,
+        **extra,
+    }

@@ -25,7 +25,7 @@ from websockets.typing import Origin
 from hallcore.config import Durability, HallConfig
 from hallserver.service import Settings
 from tests.fakes.live_server import MANAGER, seeded_db
-from tests.security.conftest import NEIGHBOUR, client_from
+from tests.security.conftest import NEIGHBOUR, client_from, rows
 from tests.server.conftest import Running, start_server
 from tests.server.web_helpers import http_login
 
@@ -122,16 +122,8 @@ def test_the_login_page_shows_only_its_own_messages(server: Running) -> None:
 
 
 def failed_login_addresses(server: Running) -> list[str]:
-    import sqlite3
-
-    conn = sqlite3.connect(str(server.db))
-    try:
-        rows = conn.execute(
-            "SELECT json_extract(detail, '$.ip') FROM audit WHERE action = 'login_failed' ORDER BY id"
-        ).fetchall()
-    finally:
-        conn.close()
-    return [str(r[0]) for r in rows]
+    sql = "SELECT json_extract(detail, '$.ip') FROM audit WHERE action = 'login_failed' ORDER BY id"
+    return [str(r[0]) for r in rows(server, sql)]
 
 
 def test_a_forged_forwarded_for_header_buys_nothing(server: Running) -> None:

@@ -8,11 +8,10 @@ forms answered 500 with a traceback on bad input (6 cases).
 from __future__ import annotations
 
 import re
-from typing import Any
 
 import httpx
 
-from tests.security.conftest import NEIGHBOUR, client_from
+from tests.security.conftest import NEIGHBOUR, booking, client_from, person, rows
 from tests.server.conftest import Running, rid
 from tests.server.web_helpers import csrf_of, http_login
 
@@ -29,17 +28,7 @@ def test_names_and_free_text_refuse_control_and_format_characters(server: Runnin
             ("holder_name", server.issue(desk, holder_name=text)),
             (
                 "name",
-                server.http.post(
-                    "/api/bookings",
-                    json={
-                        "request_id": rid(),
-                        "matter": "SW03",
-                        "day": "2026-11-24",
-                        "slot": "09:00",
-                        "id_number": "11010119900307109X",
-                        "name": text,
-                    },
-                ),
+                server.http.post("/api/bookings", json=booking(person(1), name=text)),
             ),
             ("name", server.http.post("/api/enroll", json={"name": text, "role": "display"})),
             (
@@ -129,17 +118,7 @@ def test_what_anyone_types_is_shown_as_text_on_every_page(server: Running) -> No
     desk = server.station("desk", name=XSS[1][:60])
     counter = server.station("counter", window=1, staff="c1")
     tickets = [server.issue(desk, holder_name=x[:50]).json() for x in XSS]
-    booked = server.http.post(
-        "/api/bookings",
-        json={
-            "request_id": rid(),
-            "matter": "SW03",
-            "day": "2026-11-24",
-            "slot": "09:00",
-            "id_number": "11010119900307109X",
-            "name": XSS[0][:50],
-        },
-    ).json()
+    booked = server.http.post("/api/bookings", json=booking(person(1), name=XSS[0][:50])).json()
     with client_from(server, NEIGHBOUR) as stranger:
         stranger.post("/api/enroll", json={"name": XSS[2], "role": "display"})
     assert server.act(counter, "open").status_code == 200
@@ -159,7 +138,7 @@ def test_what_anyone_types_is_shown_as_text_on_every_page(server: Running) -> No
             )
         case = server.count("SELECT COUNT(*) FROM cases")
         assert case == 1
-        (case_id,) = [r[0] for r in _rows(server, "SELECT id FROM cases")]
+        (case_id,) = [r[0] for r in rows(server, "SELECT id FROM cases")]
         web.post(f"/web/cases/{case_id}/step", data={"action": "contact", "note": XSS[1], "csrf": csrf})
         pages = {
             path: web.get(path).text for path in ("/web/dashboard", "/web/admin", "/web/cases", "/web/stats")
@@ -175,13 +154,3 @@ def test_what_anyone_types_is_shown_as_text_on_every_page(server: Running) -> No
             assert not re.search(r"<(img|script|svg)[^>]*(onerror|onload|window\.pwned)", html, re.I), path
         shown += sum(1 for x in ("&lt;img", "&lt;svg", "&lt;script") if x in html)
     assert shown, "the payloads were not shown anywhere: the test would not see an unescaped one"
-
-
-def _rows(server: Running, sql: str) -> list[tuple[Any, ...]]:
-    import sqlite3
-
-    conn = sqlite3.connect(str(server.db))
-    try:
-        return list(conn.execute(sql))
-    finally:
-        conn.close()

@@ -19,27 +19,10 @@ from typing import Any
 from websockets.asyncio.client import connect
 
 from hallcore.idnumber import complete
-from tests.security.conftest import NEIGHBOUR, client_from
+from tests.security.conftest import NEIGHBOUR, TUESDAY, booking, client_from, person, rows
 from tests.server.conftest import Running, rid
 
-TUESDAY = dt.date(2026, 11, 24)  # the server's hall time is Monday 2026-11-23 09:00
 SLOTS = ("09:00", "09:30", "10:00", "10:30", "11:00", "14:00", "14:30", "15:00")
-
-
-def person(n: int, born: str = "19900307") -> str:
-    """A valid ID number (GB 11643): Beijing Dongcheng, born `born`, sequence `n`."""
-    return complete(f"110101{born}{n:03d}")
-
-
-def booking(id_number: str, day: dt.date = TUESDAY, slot: str = "09:00", **extra: Any) -> dict[str, Any]:
-    return {
-        "request_id": rid(),
-        "matter": "SW03",
-        "day": day.isoformat(),
-        "slot": slot,
-        "id_number": id_number,
-        **extra,
-    }
 
 
 def test_made_up_id_numbers_are_refused(server: Running) -> None:
@@ -146,23 +129,13 @@ def test_booking_codes_never_go_out_in_events(server: Running) -> None:
     last = server.hall.hub.last_seq
     stored = server.count("SELECT COUNT(*) FROM events WHERE kind = 'booking_changed'")
     assert stored == 5  # booked ×3, cancelled, checked in
-    texts = [t for (t,) in _rows(server, "SELECT body FROM events")]
+    texts = [t for (t,) in rows(server, "SELECT body FROM events")]
     seen = json.dumps(frames(server, "/events?since=0", display.headers, last), ensure_ascii=False)
     snapshot = server.http.get("/api/snapshot", headers=display.headers).text
     for code in codes:
         assert not any(code in t for t in texts), code
         assert code not in seen, code
         assert code not in snapshot, code
-
-
-def _rows(server: Running, sql: str) -> list[tuple[Any, ...]]:
-    import sqlite3
-
-    conn = sqlite3.connect(str(server.db))
-    try:
-        return list(conn.execute(sql))
-    finally:
-        conn.close()
 
 
 def test_public_payloads_carry_only_the_phone_pages_ticket(server: Running) -> None:
