@@ -169,6 +169,9 @@ def test_an_entry_goes_overdue_and_the_dashboard_lists_it_masked(hall: LiveServe
         assert owed(hall, desk)[0]["state"] == "open"
         assert dashboard() == []
         hall.clock.set(dt.datetime(2026, 12, 22, 9, 0, tzinfo=MONDAY_9.tzinfo))
+        # 16 hours later the manager's session (12 h) has expired: a new login, as in the hall next morning.
+        web.close()
+        web = http_login(hall.url)
         (entry,) = owed(hall, desk)
         assert (entry["state"], entry["days_left"]) == ("overdue", -1)
         (shown,) = dashboard()
