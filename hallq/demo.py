@@ -190,7 +190,7 @@ class Demo:
                 [
                     "",
                     f"hallq demo — {cfg.hall.name} ({'headless, offscreen Qt' if headless else 'on screen'})",
-                    f"  API           {url}/docs",
+                    f"  API           {url}/openapi.json (docs/api.md)",
                     f"  dashboard     {url}/web/dashboard   (manager login: {MANAGER[0]} / {MANAGER[1]})",
                     f"  statistics    {url}/web/stats",
                     f"  booking       {url}/book",

@@ -200,7 +200,7 @@ def allowed_methods(request: Request) -> list[str]:
 async def _on_http(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
     if exc.status_code == 404:
-        err = ApiError(404, "not_found", "没有这个地址", "no such endpoint (see /docs)")
+        err = ApiError(404, "not_found", "没有这个地址", "no such endpoint (see /openapi.json)")
     elif exc.status_code == 405:
         allow = ", ".join(allowed_methods(request))
         err = ApiError(
