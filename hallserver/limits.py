@@ -12,7 +12,7 @@ a second from one address. The numbers (docs/api.md "Public endpoints"):
 | class | what | per address: rate/s, burst | whole hall |
 |---|---|---|---|
 | read | status, slots, phone and booking pages, scripts, health, enrollment polls | 300, 600 | 3000, 6000 |
-| write | book, cancel a booking, call-back number, enroll | 0.2, 20 | 20, 100 |
+| write | book, cancel a booking, rate from the phone, call-back number, enroll | 0.2, 20 | 20, 100 |
 | login | manager login (API and page) | 1, 10 | 10, 30 |
 | stream | phone event streams opened | 100, 1000 | 1000, 6000 |
 
@@ -72,7 +72,7 @@ def public_class(method: str, path: str) -> str | None:
         return WRITE
     if path.startswith("/api/bookings/") and path.endswith("/cancel"):
         return WRITE
-    if path.startswith("/web/api/status/") and path.endswith("/contact"):
+    if path.startswith("/web/api/status/") and path.endswith(("/contact", "/rating")):
         return WRITE
     return None
 

@@ -3,6 +3,8 @@
 once, for a while after an unrated finish) and the call-back number a 差评 rater may leave. Public: the
 ticket's unguessable token is the key."""
 
+# ruff: noqa: E501 - HTML markup reads better on one line than split mid-tag
+
 from __future__ import annotations
 
 import datetime as dt

@@ -189,3 +189,18 @@ def _items(value: Any) -> list[tuple[str, Any]]:
         for v in value:
             out.extend(_items(v))
     return out
+
+
+def test_every_public_write_spends_the_write_budget() -> None:
+    """The public endpoints that write (hallserver/limits.py `public_class`), the phone page's own ones
+    included: a new one that is left out would be unbounded."""
+    from hallserver.limits import WRITE, public_class
+
+    for path in (
+        "/api/bookings",
+        "/api/bookings/AB12CD34/cancel",
+        "/api/enroll",
+        "/web/api/status/some-token-of-22-chars/contact",
+        "/web/api/status/some-token-of-22-chars/rating",
+    ):
+        assert public_class("POST", path) == WRITE, path
