@@ -101,10 +101,14 @@ def classify(status: int) -> str:
 
 
 def make_signer(cfg: Upload) -> Signer:
-    """The configured signer; the app secret is read from its 0600 file (stripped of the trailing newline)."""
+    """The configured signer; the app secret is read from its 0600 file (stripped of the trailing newline).
+    A secret other users could read is refused (the dashboard shows why; rows wait, nothing is lost)."""
     if cfg.signer == "none":
         return NoSigner()
-    secret = pathlib.Path(cfg.secret_file).read_bytes().strip()
+    path = pathlib.Path(cfg.secret_file)
+    if path.stat().st_mode & 0o077:
+        raise ValueError(f"{path} can be read by other users: chmod 600 {path}")
+    secret = path.read_bytes().strip()
     if not secret:
         raise ValueError(f"{cfg.secret_file} is empty")
     return HmacSigner(cfg.app_key, secret)

@@ -28,7 +28,7 @@ from hallcore.provincial import (
     verify,
 )
 from hallserver.configfile import read_config
-from hallserver.upload import backoff_s, classify
+from hallserver.upload import backoff_s, classify, make_signer
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 DOC = ROOT / "docs" / "integrations.md"
@@ -218,3 +218,23 @@ def test_config_refuses_unknown_items_and_an_unsigned_enabled_upload(tmp_path: p
         read_config(path)
     path = _with_upload(tmp_path, enabled=True, endpoint="https://p.example/hcp", signer="none")
     assert read_config(path).upload.signer == "none"
+
+
+def test_the_secret_file_must_be_private(tmp_path: pathlib.Path) -> None:
+    secret = tmp_path / "hcp.secret"
+    secret.write_bytes(SECRET + b"\n")
+    secret.chmod(0o644)
+    cfg = Upload(
+        enabled=True, endpoint="https://p.example/hcp", app_key="hq-test-app", secret_file=str(secret)
+    )
+    with pytest.raises(ValueError, match="chmod 600"):
+        make_signer(cfg)
+    secret.chmod(0o600)
+    signer = make_signer(cfg)
+    assert isinstance(signer, HmacSigner)
+    assert signer.secret == SECRET  # the trailing newline is not part of it
+    empty = tmp_path / "empty.secret"
+    empty.write_bytes(b"\n")
+    empty.chmod(0o600)
+    with pytest.raises(ValueError, match="empty"):
+        make_signer(dataclasses.replace(cfg, secret_file=str(empty)))
