@@ -238,3 +238,21 @@ def test_the_secret_file_must_be_private(tmp_path: pathlib.Path) -> None:
     empty.chmod(0o600)
     with pytest.raises(ValueError, match="empty"):
         make_signer(dataclasses.replace(cfg, secret_file=str(empty)))
+
+
+def test_the_documented_configuration_is_a_valid_hall_config(tmp_path: pathlib.Path) -> None:
+    """The [upload] example of docs/integrations.md, put in the county hall's config, reads as documented."""
+    doc = DOC.read_text(encoding="utf-8")
+    block = re.search(r"## Configuration\n\n```toml\n(.*?)```", doc, flags=re.S)
+    assert block is not None
+    text = (ROOT / "config" / "county.toml").read_text(encoding="utf-8")
+    text = re.sub(r"\[upload\].*?(?=\n\[server\])", block.group(1), text, flags=re.S)
+    path = tmp_path / "hall.toml"
+    path.write_text(text, encoding="utf-8")
+    up = read_config(path).upload
+    assert (up.enabled, up.signer, up.retry_first_s, up.timeout_s) == (True, "hq1-hmac-sha256", 2.0, 10.0)
+    assert up.field_map == {
+        "evaluateId": "idempotency_key",
+        "evaluateLevel": "score",
+        "taskCode": "matter_code",
+    }
