@@ -26,6 +26,7 @@ import datetime as dt
 import logging
 import os
 import pathlib
+import random
 import sqlite3
 import time
 from dataclasses import dataclass
@@ -46,6 +47,7 @@ from hallcore.shipping import (
     hall_profile,
     profile_fingerprint,
 )
+from hallserver.backoff import backoff_s
 from hallserver.evloop import cancel
 from hallserver.service import HallServer
 
@@ -157,6 +159,7 @@ class Shipper:
         if not self.state.enabled:
             self.state.state = "disabled"
         self._transport = transport
+        self._rng = random.Random()
         self._task: asyncio.Task[None] | None = None
         self._key: Ed25519PrivateKey | None = None
         self._last_ok_mono = 0.0
@@ -210,26 +213,29 @@ class Shipper:
         self.state.code = enrollment_code(public_bytes(self._key))
         base = self.config.url.rstrip("/")
         async with httpx.AsyncClient(transport=self._transport, timeout=30.0) as client:
-            backoff = 0.0
             while True:
                 try:
                     if self.state.acked_seq is None:
                         wait = await self._enroll(client, base)
                     else:
                         wait = await self._ship(client, base)
-                    backoff = 0.0
                 except asyncio.CancelledError:
                     raise
                 except _Retry:
-                    backoff = min(float(self.config.retry_max_s), max(FIRST_BACKOFF_S, backoff * 2))
-                    wait = backoff
+                    wait = self._backoff()
                 except Exception as exc:
                     log.exception("central shipping: unexpected error")
                     self._failed("offline", f"{type(exc).__name__}: {exc}")
-                    backoff = min(float(self.config.retry_max_s), max(FIRST_BACKOFF_S, backoff * 2))
-                    wait = backoff
+                    wait = self._backoff()
                 if wait > 0:
                     await asyncio.sleep(wait)
+
+    def _backoff(self) -> float:
+        """After a failure (counted in the state): with jitter, so a province's halls that lost the centre
+        together do not all return in the same second when it comes back."""
+        return backoff_s(
+            max(1, self.state.failures), FIRST_BACKOFF_S, float(self.config.retry_max_s), self._rng
+        )
 
     def _failed(self, state: str, error: str) -> None:
         if self.state.failures == 0:

@@ -35,6 +35,7 @@ import httpx
 from hallcore.config import Upload
 from hallcore.provincial import HmacSigner, NoSigner, Signer, platform_body
 from hallserver import outbox
+from hallserver.backoff import backoff_s
 from hallserver.errors import ApiError
 from hallserver.evloop import cancel
 from hallserver.service import HallServer
@@ -77,13 +78,6 @@ class UploadState:
             "oldest_pending_at": self.oldest_pending_at,
             "next_try_in_s": round(self.next_try_in_s, 1),
         }
-
-
-def backoff_s(failures: int, first_s: float, max_s: float, rng: random.Random) -> float:
-    """The wait after the n-th consecutive transient failure: doubling from `first_s` up to `max_s`, drawn
-    from its upper half ("equal jitter"), so halls that lost the platform together do not return together."""
-    base = min(max_s, first_s * 2.0 ** max(0, failures - 1))
-    return base / 2 + rng.uniform(0, base / 2)
 
 
 def retry_after_s(r: httpx.Response) -> float:

@@ -27,8 +27,9 @@ from hallcore.provincial import (
     rating_item,
     verify,
 )
+from hallserver.backoff import backoff_s
 from hallserver.configfile import read_config
-from hallserver.upload import backoff_s, classify, make_signer
+from hallserver.upload import classify, make_signer
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 DOC = ROOT / "docs" / "integrations.md"
