@@ -5,6 +5,7 @@ on a database file (refusals change nothing; actions are audited)."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import pathlib
 import re
@@ -18,6 +19,7 @@ from hallcore.provincial import RatingFacts, rating_item
 from hallq.serverproc import server_command
 from hallq.serverproc import start_server as start_server_process
 from hallserver import admin, outbox
+from hallserver.configfile import read_config
 from hallserver.store import migrate
 from tests.fakes.live_server import COUNTY, ROOT, wait_for
 from tests.fakes.province import APP_KEY, SECRET, fake_province
@@ -150,3 +152,42 @@ def test_admin_outbox_commands(tmp_path: pathlib.Path, capsys: pytest.CaptureFix
         assert audit == [("outbox_retry", "1"), ("outbox_discard", "2")]
     finally:
         conn.close()
+
+
+def test_rows_queued_before_the_adapter_are_sent_as_data_items(tmp_path: pathlib.Path) -> None:
+    """An outbox row written by an earlier hallq (the bare `ratings` row as a JSON array, no key column) is
+    read as the same data items, with the same idempotency key, as a row queued now."""
+    db = tmp_path / "hall.db"
+    migrate(db)
+    legacy = [
+        "2026-11-23/A007",
+        2,
+        "HJ01",
+        3,
+        "c3",
+        NOW.isoformat(),
+        NOW.isoformat(),
+        None,
+        None,
+        None,
+        "pad",
+    ]
+    conn = sqlite3.connect(str(db))
+    with conn:
+        conn.execute(
+            "INSERT INTO outbox (at, kind, body) VALUES (?, 'rating', ?)",
+            (NOW.isoformat(), json.dumps(legacy)),
+        )
+    ((row_id, kind, key, text),) = outbox.pending(conn, 10)
+    conn.close()
+    assert (kind, key) == ("rating", "")
+    item = outbox.item_of(key, text, read_config(COUNTY))
+    assert item["idempotency_key"] == "jinzhai:2026-11-23/A007"
+    assert (item["score"], item["level_name"], item["channel"], item["window"], item["clerk"]) == (
+        2,
+        "不满意",
+        "评价器",
+        3,
+        "c3",
+    )
+    assert item["matter_name"] == read_config(COUNTY).matter_by_code["HJ01"].name
