@@ -178,7 +178,7 @@ def test_rows_queued_before_the_adapter_are_sent_as_data_items(tmp_path: pathlib
             "INSERT INTO outbox (at, kind, body) VALUES (?, 'rating', ?)",
             (NOW.isoformat(), json.dumps(legacy)),
         )
-    ((row_id, kind, key, text),) = outbox.pending(conn, 10)
+    ((_row_id, kind, key, text),) = outbox.pending(conn, 10)
     conn.close()
     assert (kind, key) == ("rating", "")
     item = outbox.item_of(key, text, read_config(COUNTY))
