@@ -3,7 +3,7 @@ PostgreSQL, the overview with every hall live, a month's cross-hall statistics f
 issue latency while it ships a week of backlog.
 
 Run: .venv/bin/python bench/central.py [--full | --quick]   (writes bench/results/central.json)
-  default: 3 ingest runs of 200 halls × a 250-walk-in hall day (~0.4 M events a run), the month's statistics
+  default: 3 ingest runs of 200 halls × a 200-walk-in hall day (~0.37 M events a run), the month's statistics
            on the last run, 3 backlog runs with a week of a provincial hall; about five minutes when quiet;
   --full:  the issue's sizes, 200 full provincial hall days (~4 M events) a run, the whole week shipped;
            about forty minutes;  --quick: 20 halls, one run (a smoke test of the script).
@@ -281,7 +281,7 @@ class Sizes:
 
 #: `python bench/central.py`: every scenario, in about five minutes on a quiet machine.
 DEFAULT = Sizes(
-    runs=3, halls=200, distinct=4, arrivals=250, backlog_days=7, probe_s=12.0, wait_whole_week=False
+    runs=3, halls=200, distinct=4, arrivals=200, backlog_days=7, probe_s=10.0, wait_whole_week=False
 )
 #: --full: the issue's sizes (200 full provincial hall days a run, ~4 million events), about 40 minutes.
 FULL = Sizes(
@@ -855,21 +855,23 @@ def figures(
 MISSES = {
     "ingest events/s": (
         "Miss: ingest is CPU-bound on the one core the centre and PostgreSQL share (the CPU per 1,000 events"
-        " above: ~40 ms of centre Python and ~33 ms of PostgreSQL, so ~13,000/s is this core's ceiling when"
-        " nothing else runs on it); other engineers' work on the same core takes the rest. Profile: the"
-        " centre's time is in psycopg sending the batch (as JSONB, once for the events and once per derived"
-        " table), parsing the body (orjson) and derive; more centre processes and a database core of its own"
-        " are the next steps (docs/central.md, Scaling)."
+        " in the first figure's note: events/s cannot exceed 1,000 s divided by their sum), and other"
+        " engineers' work on the same core takes part of it. Profile: the centre's time is in psycopg sending"
+        " the batch (as JSONB, once for the events and once per derived table), parsing the body (orjson) and"
+        " derive; more centre processes and a database core of its own are the next steps (docs/central.md,"
+        " Scaling)."
     ),
     "overview refresh": (
-        "Miss: during ingest the centre's one core applies 4 batches at a time (each ~40 ms of Python and"
-        " ~35 ms of PostgreSQL) and an overview request waits its turn on the event loop and in PostgreSQL;"
-        " the same query after ingest is the figure below. A read replica or a core of its own for the pages"
-        " removes the wait (docs/central.md, Scaling)."
+        "Miss: during ingest the centre's one core applies 4 batches at a time (each costs half the first"
+        " figure's CPU per 1,000 events, in Python and in PostgreSQL) and an overview request waits its turn"
+        " on the event loop and in PostgreSQL; the same query after ingest is the figure below. A read"
+        " replica or a core of its own for the pages removes the wait (docs/central.md, Scaling)."
     ),
     "hall issue latency": (
-        "Miss: the shipper reads, encodes and signs batches on the hall's core (paced to catch_up_share = 0.1"
-        " of the time); compare the runs' own idle figures, which vary as much under the machine's load."
+        "Miss: each batch is a burst on the hall's core (reading 500 events on the read pool, encoding,"
+        " signing and sending ~200 KB), paced to catch_up_share = 0.1 of the time: the tickets issued during"
+        " a burst wait for it, which moves the p95 and not the p50; the runs' idle figures (raw.backlog) vary"
+        " almost as much under the machine's load."
     ),
 }
 
