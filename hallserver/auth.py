@@ -95,6 +95,17 @@ def hash_secret(secret: str) -> str:
     return _hasher.hash(secret)
 
 
+def rehashed(stored: str, secret: str) -> str | None:
+    """`secret` hashed anew when `stored` (which it matched) was made with other parameters than `_hasher`'s,
+    else None: a login moves an older, costlier hash to the current parameters (every attempt against that
+    account is verified at the stored hash's cost)."""
+    try:
+        stale = _hasher.check_needs_rehash(stored)
+    except InvalidHashError:
+        stale = True
+    return hash_secret(secret) if stale else None
+
+
 def verify_secret(stored: str, secret: str) -> bool:
     try:
         return _hasher.verify(stored, secret)

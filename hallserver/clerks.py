@@ -14,7 +14,7 @@ import sqlite3
 
 from hallcore import replies
 from hallcore.credentials import PIN_MIN, pin_problem
-from hallserver.auth import Principal, dummy_hash, hash_secret, verify_secret
+from hallserver.auth import Principal, dummy_hash, hash_secret, rehashed, verify_secret
 from hallserver.bodies import CounterLoginIn
 from hallserver.deps import approved_for
 from hallserver.errors import ApiError
@@ -84,11 +84,14 @@ async def login(hall: HallServer, p: Principal, body: CounterLoginIn, ip: str) -
             " repeated or consecutive) and send it as new_pin",
             {"fields": ["new_pin"], "min_length": PIN_MIN},
         )
+    else:
+        new_hash = await asyncio.to_thread(rehashed, stored, body.pin)  # None: the stored one is current
 
     def run(ctx: WriteCtx) -> Reply:
-        if new_hash is not None:
+        if new_hash is not None:  # a new PIN, or the same one under the current hash parameters
             ctx.execute("UPDATE staff SET pin_hash = ? WHERE code = ?", (new_hash, body.staff))
-            ctx.audit(f"staff:{body.staff}", p.id, "change_pin", body.staff)
+            if body.new_pin is not None:
+                ctx.audit(f"staff:{body.staff}", p.id, "change_pin", body.staff)
         ctx.execute("UPDATE stations SET staff = ?, window = ? WHERE id = ?", (body.staff, body.window, p.id))
         ctx.audit(f"staff:{body.staff}", p.id, "clerk_login", str(body.window), ip=ip)
         return ok(replies.CounterSession(body.staff, name, body.window))

@@ -15,7 +15,7 @@ import datetime as dt
 import sqlite3
 
 from hallcore import replies
-from hallserver.auth import SESSION_HOURS, dummy_hash, hash_token, new_token, verify_secret
+from hallserver.auth import SESSION_HOURS, dummy_hash, hash_token, new_token, rehashed, verify_secret
 from hallserver.errors import ApiError
 from hallserver.service import HallServer
 from hallserver.store import Job
@@ -46,8 +46,11 @@ async def login(
         raise ApiError(401, "bad_login", "用户名或密码错误", "wrong user name or password")
     hall.logins.succeeded(keys)
     token = new_token()
+    fresh = await asyncio.to_thread(rehashed, stored, password)
 
     def run(ctx: WriteCtx) -> Reply:
+        if fresh is not None:
+            ctx.execute("UPDATE managers SET password_hash = ? WHERE username = ?", (fresh, username))
         expires = ctx.now + dt.timedelta(hours=SESSION_HOURS)
         ctx.execute(
             "INSERT INTO sessions (token_hash, username, created_at, expires_at) VALUES (?,?,?,?)",

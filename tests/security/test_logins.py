@@ -186,3 +186,36 @@ def test_new_pins_and_passwords_follow_the_rules(server: Running) -> None:
     finally:
         web.close()
     assert server.count("SELECT COUNT(*) FROM staff WHERE code = 'x10'") == 0
+
+
+def test_a_login_moves_an_older_costlier_hash_to_the_current_parameters(server: Running) -> None:
+    """Every attempt on an account is verified at its stored hash's cost: hashes made with argon2-cffi's
+    default (64 MiB, 3 passes) move to the current parameters at the account's next good login."""
+    from argon2 import PasswordHasher
+
+    old = PasswordHasher()  # what hallq used before (and what older halls' databases hold)
+    conn = sqlite3.connect(str(server.db))
+    try:
+        with conn:
+            conn.execute(
+                "UPDATE managers SET password_hash = ? WHERE username = ?", (old.hash(MANAGER[1]), MANAGER[0])
+            )
+            conn.execute("UPDATE staff SET pin_hash = ? WHERE code = 'c3'", (old.hash(PIN),))
+    finally:
+        conn.close()
+
+    def params(sql: str) -> str:
+        conn = sqlite3.connect(str(server.db))
+        try:
+            return str(conn.execute(sql).fetchone()[0]).split("$")[3]
+        finally:
+            conn.close()
+
+    assert params("SELECT password_hash FROM managers") == "m=65536,t=3,p=4"
+    server.manager()
+    assert params("SELECT password_hash FROM managers") == "m=19456,t=2,p=1"
+    server.manager_token = ""
+    server.manager()  # the new hash still takes the same password
+    server.station("counter", window=3)  # logs c3 in
+    assert params("SELECT pin_hash FROM staff WHERE code = 'c3'") == "m=19456,t=2,p=1"
+    assert audit_count(server, "change_pin") == 0  # the same PIN: not a change
