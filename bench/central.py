@@ -520,18 +520,9 @@ def start_hall(folder: pathlib.Path, db: pathlib.Path, centre_url: str | None, a
 
 
 def kiosk_token(url: str) -> str:
-    from bench.server import MANAGER
+    from bench.server import enroll
 
-    with httpx.Client(base_url=url, timeout=30) as http:
-        mt = http.post("/api/manager/login", json={"username": MANAGER[0], "password": MANAGER[1]}).json()[
-            "token"
-        ]
-        e = http.post("/api/enroll", json={"name": "bench-kiosk", "role": "kiosk"}).json()
-        http.post(
-            f"/api/stations/{e['station_id']}/approve", json={}, headers={"Authorization": f"Bearer {mt}"}
-        )
-        r = http.get(f"/api/enroll/{e['station_id']}", params={"poll_secret": e["poll_secret"]})
-        return str(r.json()["token"])
+    return enroll(url, "kiosk")
 
 
 @dataclass

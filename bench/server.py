@@ -213,9 +213,11 @@ def enroll(url: str, role: str, window: int | None = None) -> str:
             "token"
         ]
         e = http.post("/api/enroll", json={"name": role, "role": role}).json()
+        # A counter station is approved for its window: a clerk logs in only there (issue 16's window scope).
+        body = {} if window is None else {"window": window}
         http.post(
-            f"/api/stations/{e['station_id']}/approve", json={}, headers={"Authorization": f"Bearer {mt}"}
-        )
+            f"/api/stations/{e['station_id']}/approve", json=body, headers={"Authorization": f"Bearer {mt}"}
+        ).raise_for_status()
         token = str(
             http.get(f"/api/enroll/{e['station_id']}", params={"poll_secret": e["poll_secret"]}).json()[
                 "token"
