@@ -20,7 +20,7 @@ from hallclient.http import HttpHall
 from hallcore.config import Device, StationRole
 from hallcore.windowstrip import agent_windows
 from hallq.agent import Agent
-from tests.fakes.live_server import PIN, LiveServer, Station, live_server, passing
+from tests.fakes.live_server import PIN, LiveServer, Station, enrolling_many, live_server, passing
 
 WINDOWS = range(1, 21)
 HALL_BOARD = 90
@@ -47,7 +47,8 @@ async def until(cond: Callable[[], bool], what: str, timeout: float = 15) -> Non
 
 @pytest.fixture
 def live(tmp_path: Path) -> Iterator[LiveServer]:
-    with live_server(tmp_path) as hall:
+    # 3 stations of the fixture, the agent, the desk and 20 counters, all from 127.0.0.1.
+    with live_server(tmp_path, settings=enrolling_many()) as hall:
         yield hall
 
 
