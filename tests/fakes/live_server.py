@@ -45,8 +45,8 @@ from hallcore.events import Event, decode_event
 from hallserver import admin
 from hallserver.app import bind, create_app, restore_listen_backlog, uvicorn_config
 from hallserver.configfile import read_config
-from hallserver.limits import LIMITS, WRITE, Bucket, Limit
 from hallserver.evloop import new_event_loop
+from hallserver.limits import LIMITS, WRITE, Bucket, Limit
 from hallserver.service import HallServer, Settings
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
@@ -62,14 +62,15 @@ TEST_SETTINGS = Settings(heartbeat_s=0.5, tick_s=0.2, freeze_gc=False)
 
 
 def enrolling_many(settings: Settings = TEST_SETTINGS, stations: int = 40) -> Settings:
-    """Settings for a test that enrolls more stations than one address may (`/api/enroll` spends the public
-    write budget, burst 20 per address: hallserver/limits.py). In a hall every PC enrolls from its own address;
-    here all of them are 127.0.0.1 and the budget refills on the fake clock only, so a test of 25 stations
-    passes when something advances the clock in time and fails when the machine is fast. The budget itself
-    is tested in tests/security."""
+    """Settings for a test that enrolls more stations than one address may: `/api/enroll` spends the public
+    write budget (burst 20 per address, hallserver/limits.py). In a hall every PC enrolls from its own
+    address; here all of them are 127.0.0.1 and the budget refills on the fake clock only, so the 21st
+    enrollment is refused. The budget itself is tested in tests/security."""
     write = LIMITS[WRITE]
     limits = {**LIMITS, WRITE: Limit(Bucket(write.per_address.rate_s, stations), write.total)}
     return dataclasses.replace(settings, public_limits=limits)
+
+
 #: Clerks c1..c8 exist in every live server's database (staff code "c<window>", PIN `PIN`).
 CLERK_WINDOWS = range(1, 9)
 
