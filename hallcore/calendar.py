@@ -5,9 +5,13 @@ the hall's time zone. Opening hours lie within one calendar day (`open < close`)
 
 Rules, and where they come from:
 
-- A date in `Hall.holidays` is closed, even if it is also listed in `extra_workdays` (a config mistake; the
-  closed reading gives the citizen the later deadline, never an earlier one).
-- 调休: a date in `Hall.extra_workdays` (a weekend day made a working day by State Council notice) is a normal
+- Holidays and 调休 working days come a year at a time (`hall.calendar`, one `CalendarYear` per State Council
+  notice). A year with no calendar is *unknown*: its days follow the plain week (that is the only guess there
+  is), but a deadline that reaches into it is an estimate (`deadline`: "约 N 个工作日（日历待更新）"),
+  no booking slot is offered on it, and `coverage_gap` says so ahead of time (check-config, the dashboard).
+- A holiday is closed, even if it is also a 调休 working day (a config mistake; the closed reading gives the
+  citizen the later deadline, never an earlier one).
+- 调休: a 调休 working day (a weekend day made a working day by State Council notice) is a normal
   working day. It takes the hours of the *nearest regular weekday* — the closest weekday, by weekday distance,
   that has normal (not booking-only) hours; ties go to the following weekday. So a 调休 Saturday opens like
   Friday and a 调休 Sunday like Monday, whatever the hall's own Saturday "5+1" hours are.
@@ -19,6 +23,7 @@ Rules, and where they come from:
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from hallcore.config import DayHours, Hall, Series
@@ -40,14 +45,68 @@ def _require_aware(now: dt.datetime) -> None:
         raise ValueError(f"hallcore needs a timezone-aware datetime, got naive {now.isoformat()}")
 
 
+@dataclass(frozen=True, slots=True)
+class Deadline:
+    """A working-day deadline: its day, and whether unknown years were counted as plain weeks to reach it."""
+
+    due: dt.date
+    working_days: int
+    estimated: bool = False
+
+    def text(self, language: str = "zh") -> str:
+        """The date, or — when it reaches past the loaded calendar — the count, marked as waiting for it."""
+        if not self.estimated:
+            return self.due.isoformat()
+        return estimated_days_text(self.working_days, language)
+
+
+def estimated_days_text(n: int, language: str = "zh") -> str:
+    """A working-day count that crosses a year without a calendar: never shown as if it were exact."""
+    if language == "en":
+        return f"about {n} working days (calendar to be updated)"
+    return f"约 {n} 个工作日（日历待更新）"
+
+
+@dataclass(frozen=True, slots=True)
+class CoverageGap:
+    """The first day within the warning horizon whose year has no calendar, and the last known day before."""
+
+    first_unknown: dt.date
+    known_until: dt.date | None
+    horizon_days: int
+
+    @property
+    def year(self) -> int:
+        return self.first_unknown.year
+
+    def zh(self) -> str:
+        until = f"日历只到 {self.known_until.isoformat()}" if self.known_until else "日历未载入"
+        return (
+            f"{until}：{self.year} 年的节假日和调休安排尚未载入（{self.horizon_days} 天内用到）。"
+            f"载入前，跨入该年的工作日期限只能估算，该年不开放预约。"
+            f"请用 hallq admin calendar import 导入国务院办公厅公布的 {self.year} 年安排"
+        )
+
+    def en(self) -> str:
+        until = f"the calendar ends {self.known_until.isoformat()}" if self.known_until else "no calendar"
+        return (
+            f"{until}: the {self.year} holidays and 调休 working days are not loaded (needed within "
+            f"{self.horizon_days} days); until they are, working-day deadlines into {self.year} are "
+            "estimates and no booking slots are offered there. Load them with: "
+            "hallq admin calendar import FILE"
+        )
+
+
 class HallCalendar:
     """Calendar questions about one hall, answered in the hall's time zone."""
 
     def __init__(self, hall: Hall) -> None:
         self._hall = hall
         self._tz = ZoneInfo(hall.timezone)
-        self._holidays = frozenset(hall.holidays)
-        self._extra_workdays = frozenset(hall.extra_workdays)
+        years = hall.calendar.years
+        self._known_years = frozenset(y.year for y in years)
+        self._holidays = frozenset(d for y in years for d in y.holidays)
+        self._extra_workdays = frozenset(d for y in years for d in y.workdays)
         self._regular: tuple[DayHours | None, ...] = tuple(
             h if h is not None and not h.booking_only else None
             for h in (hall.hours.get(key) for key in WEEKDAY_KEYS)
@@ -122,6 +181,42 @@ class HallCalendar:
         for _ in range(n):
             day = self._next_workday(day)
         return day
+
+    # --- the calendar's reach ----------------------------------------------------------------------------
+
+    def covers(self, day: dt.date) -> bool:
+        """True when the holidays of `day`'s year are loaded."""
+        return day.year in self._known_years
+
+    def covers_span(self, a: dt.date, b: dt.date) -> bool:
+        """True when every day from `a` to `b` (either order) lies in a year with a calendar."""
+        lo, hi = min(a, b), max(a, b)
+        return all(year in self._known_years for year in range(lo.year, hi.year + 1))
+
+    def known_until(self, day: dt.date) -> dt.date | None:
+        """The last day of the run of known years that holds `day`, or None when `day`'s year is unknown."""
+        if day.year not in self._known_years:
+            return None
+        year = day.year
+        while year + 1 in self._known_years:
+            year += 1
+        return dt.date(year, 12, 31)
+
+    def coverage_gap(self, today: dt.date, days: int | None = None) -> CoverageGap | None:
+        """The first day of the next `days` (default `hall.calendar.warn_days`) whose year has no calendar."""
+        horizon = self._hall.calendar.warn_days if days is None else days
+        end = today + dt.timedelta(days=horizon)
+        for year in range(today.year, end.year + 1):
+            if year not in self._known_years:
+                first = max(today, dt.date(year, 1, 1))
+                before = first - dt.timedelta(days=1)
+                return CoverageGap(first, self.known_until(before) if first > today else None, horizon)
+        return None
+
+    def deadline(self, day: dt.date, n: int) -> Deadline:
+        """`add_working_days(day, n)`, marked estimated when it counted days of a year without a calendar."""
+        due = self.add_working_days(day, n)
+        return Deadline(due, n, estimated=not self.covers_span(day + dt.timedelta(days=1), due))
 
     def working_days_between(self, a: dt.date, b: dt.date) -> int:
         """Working days d with a < d <= b; negative (the same count) when b < a.

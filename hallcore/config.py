@@ -42,6 +42,30 @@ class DayHours:
 
 
 @dataclass(frozen=True, slots=True)
+class CalendarYear:
+    """One year's public holidays and 调休 working days, as the State Council's notice for that year gives
+    them (published each autumn for the next year). A year listed here is *known*: a year not listed is not,
+    and hallq says so rather than guess (hallcore/calendar.py)."""
+
+    year: int
+    holidays: tuple[dt.date, ...] = ()
+    # 调休: weekend days that are working days by the notice.
+    workdays: tuple[dt.date, ...] = ()
+    source: str = ""  # the notice, or the file the year was loaded from
+
+
+@dataclass(frozen=True, slots=True)
+class Calendar:
+    """The hall's yearly calendars: years written in the config, plus one CSV file a year in `dir` (beside the
+    config file; `hallq admin calendar import`), a file replacing the same year of the config."""
+
+    years: tuple[CalendarYear, ...] = ()
+    dir: str = "calendar"
+    # check-config and the dashboard warn when the known years do not cover this many days ahead.
+    warn_days: int = 60
+
+
+@dataclass(frozen=True, slots=True)
 class Hall:
     id: str
     name: str
@@ -49,9 +73,9 @@ class Hall:
     timezone: str = "Asia/Shanghai"
     # Keys "mon".."sun"; a missing weekday is closed.
     hours: dict[str, DayHours] = field(default_factory=dict)
-    holidays: tuple[dt.date, ...] = ()
-    # 调休: weekend days that are working days by State Council notice.
-    extra_workdays: tuple[dt.date, ...] = ()
+    # Holidays and 调休 working days, a year at a time (`hall.holidays`/`hall.extra_workdays` of older files
+    # load into it, with a warning).
+    calendar: Calendar = field(default_factory=Calendar)
     # No new walk-in tickets this many minutes before closing.
     cutoff_min: int = 30
     # What happens to tickets still waiting when the day closes: they are marked expired (counted, kept).

@@ -11,6 +11,7 @@ import zoneinfo
 from collections.abc import Sequence
 from typing import Any
 
+from hallcore.calendarfile import year_problems
 from hallcore.config import (
     BrightnessStep,
     DayHours,
@@ -112,14 +113,28 @@ def _check_hall(w: Walker, hall: Hall) -> None:
     _at_least(w, "hall.cutoff_min", hall.cutoff_min, 0, " minutes")
     if not hall.public_base_url.startswith(("http://", "https://")):
         w.issue("hall.public_base_url", hall.public_base_url, "an http:// or https:// URL")
-    for i, workday in enumerate(hall.extra_workdays):
-        key = f"hall.extra_workdays[{i}]"
-        # 调休 moves a working day onto a weekend; a weekday here is almost always a typo in the date.
-        if workday.weekday() < 5:
-            expected = "a Saturday or Sunday (调休 makes a weekend day a working day)"
-            w.issue(key, workday, expected, f"it is a {workday:%A}")
-        if workday in hall.holidays:
-            w.issue(key, workday, "a day that is not also in hall.holidays")
+    _check_calendar(w, hall)
+
+
+def _check_calendar(w: Walker, hall: Hall) -> None:
+    cal = hall.calendar
+    _between(w, "hall.calendar.warn_days", cal.warn_days, 1, 366)
+    if not cal.dir.strip() or cal.dir.startswith(("/", "..")) or "\\" in cal.dir:
+        w.issue("hall.calendar.dir", cal.dir, "a folder beside the config file, e.g. 'calendar'")
+    seen: dict[int, int] = {}
+    for i, year in enumerate(cal.years):
+        key = f"hall.calendar.years[{i}]"
+        if year.year in seen:
+            w.issue(f"{key}.year", year.year, "each year once", f"years[{seen[year.year]}] has it too")
+        seen.setdefault(year.year, i)
+        for problem in year_problems(year):
+            if problem.day is None:
+                w.issue(f"{key}.year", year.year, problem.expected, problem.hint)
+                continue
+            name, days = (
+                ("workdays", year.workdays) if problem.day in year.workdays else ("holidays", year.holidays)
+            )
+            w.issue(f"{key}.{name}[{days.index(problem.day)}]", problem.day, problem.expected, problem.hint)
 
 
 def _check_day(w: Walker, key: str, hours: DayHours) -> None:

@@ -13,10 +13,14 @@ installer fixing a hall's file one error per restart gives up long before the ha
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import tomllib
+from collections.abc import Callable, Mapping
+from pathlib import PurePath
 from typing import Any
 
+from hallcore.calendarfile import with_files
 from hallcore.config import HallConfig
 from hallcore.configcheck import check_references
 from hallcore.configmigrate import migrate
@@ -56,18 +60,34 @@ def parse_toml(raw: bytes, source: str) -> dict[str, Any]:
         raise ConfigError([_syntax_issue(source, exc)]) from exc
 
 
-def config_from_bytes(raw: bytes, source: str) -> HallConfig:
+#: How a shell hands over the yearly calendar files: the folder named by `hall.calendar.dir` (relative to the
+#: config file) -> {file name: bytes}; {} when the folder does not exist.
+ReadFolder = Callable[[str], Mapping[str, bytes]]
+
+
+def config_from_bytes(raw: bytes, source: str, read_folder: ReadFolder | None = None) -> HallConfig:
     """Parse and validate a hall's TOML file as the shell read it; raise `ConfigError` listing every problem,
-    each naming `source`."""
-    return parse_config(parse_toml(raw, source), source)
+    each naming `source`. With `read_folder`, the calendar files beside it join `hall.calendar`."""
+    return parse_config(parse_toml(raw, source), source, read_folder)
 
 
-def parse_config(data: dict[str, Any], source: str) -> HallConfig:
+def parse_config(data: dict[str, Any], source: str, read_folder: ReadFolder | None = None) -> HallConfig:
     """Validate already parsed TOML data; `source` names the file in every issue."""
     data, warnings = migrate(data, source)
     walker = Walker(source)
     parsed = walker.walk_top(data)
     check_references(walker, parsed, data)
+    hall = parsed.section("hall")
+    if read_folder is not None and hall is not None and not walker.issues:
+        folder = hall.calendar.dir
+        try:
+            files = read_folder(folder)
+            calendar = with_files(hall.calendar, files, str(PurePath(source).parent / folder))
+            parsed.sections["hall"] = dataclasses.replace(hall, calendar=calendar)
+        except OSError as exc:
+            walker.issue("hall.calendar.dir", folder, "a readable folder of calendar files", str(exc))
+        except ConfigError as exc:
+            walker.issues.extend(exc.issues)
     if walker.issues:
         raise ConfigError(walker.issues)
     config = HallConfig(**parsed.build_kwargs())

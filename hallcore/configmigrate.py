@@ -5,11 +5,14 @@ ticket waiting longer went ahead of every class) and a run limit (`priority.max_
 that made priority vanish (DOMAIN.md "Rules as real halls run them"). Head starts replaced both. A file with
 the old keys still loads: each class gets the head start nearest to the old order, and the warning says what
 to write instead. The per-person booking limits moved from `[booking]` to `[persons]`, the one home of every
-per-person limit. Nothing here refuses a file; `hallcore.configcheck` does that.
+per-person limit. `hall.holidays` and `hall.extra_workdays` became yearly calendars
+(`[[hall.calendar.years]]`, one per State Council notice), so that a year nobody loaded is known to be
+missing. Nothing here refuses a file; `hallcore.configcheck` does that.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 #: The first build's default aging limit, used when a file ranked its classes but left the limit out.
@@ -79,7 +82,48 @@ def migrate(raw: dict[str, Any], source: str) -> tuple[dict[str, Any], list[str]
             "time they come back, keeping their class; no_show.max_requeues limits how often (remove the key)"
         )
     _persons_from_booking(data, source, warnings)
+    _calendar_from_hall(data, source, warnings)
     return data, warnings
+
+
+def _calendar_from_hall(data: dict[str, Any], source: str, warnings: list[str]) -> None:
+    """`hall.holidays`/`hall.extra_workdays` (one list for every year) as one `[[hall.calendar.years]]` per
+    year they name: each such year is taken as loaded, every other year as unknown."""
+    hall = data.get("hall")
+    if not isinstance(hall, dict) or not {"holidays", "extra_workdays"} & hall.keys():
+        return
+    hall = data["hall"] = dict(hall)
+    calendar = hall.get("calendar")
+    calendar = hall["calendar"] = dict(calendar) if isinstance(calendar, dict) else {}
+    raw_years = calendar.get("years")
+    years: list[Any] = list(raw_years) if isinstance(raw_years, list) else []
+    by_year: dict[int, dict[str, Any]] = {}
+    for old, new in (("holidays", "holidays"), ("extra_workdays", "workdays")):
+        values = hall.pop(old, [])
+        for value in values if isinstance(values, list) else [values]:
+            table = by_year.setdefault(
+                _year_of(value), {"year": _year_of(value), "holidays": [], "workdays": []}
+            )
+            table[new].append(value)
+    given = {y.get("year") for y in years if isinstance(y, dict)}
+    added = [t for y, t in sorted(by_year.items()) if y not in given]
+    calendar["years"] = years + added
+    names = ", ".join(str(t["year"]) for t in added) or "none"
+    warnings.append(
+        f"{source}: hall.holidays and hall.extra_workdays: replaced by [[hall.calendar.years]] (one per "
+        f"State Council notice, 调休 days as workdays): loaded as the years {names}; every other year counts "
+        "as not loaded. Write them as [[hall.calendar.years]] or install calendar/<year>.csv files with "
+        "hallq admin calendar import (docs/config.md, 'Calendar')"
+    )
+
+
+def _year_of(value: object) -> int:
+    """The year a raw date names (0 when it names none: the checks then report the value)."""
+    if isinstance(value, dt.date):
+        return value.year
+    if isinstance(value, str) and value[:4].isdigit():
+        return int(value[:4])
+    return 0
 
 
 #: `[booking]` keys of the first build that are per-person limits now (`[persons]`, one home for them).

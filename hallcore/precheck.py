@@ -117,6 +117,8 @@ class PrecheckResult:
     matter_code: str
     added: tuple[AddedItem, ...] = ()
     agent: bool = False
+    # The due day counted days of a year without a calendar (hallcore/calendar.py): shown as an estimate.
+    due_estimated: bool = False
 
     @property
     def issues_ticket(self) -> bool:
@@ -266,16 +268,17 @@ def evaluate(
     _check_input(matter, answers, present)
     j = judge(matter, answers, present)
     # 容缺 deadline in working days: hall holidays and weekends don't count, 调休 days do.
-    due = (
-        calendar.add_working_days(today, matter.precheck.tolerance_days)
+    deadline = (
+        calendar.deadline(today, matter.precheck.tolerance_days)
         if j.outcome is PrecheckOutcome.TOLERATED
         else None
     )
     return PrecheckResult(
         outcome=j.outcome,
         missing=j.missing,
-        due=due,
+        due=deadline.due if deadline else None,
         matter_code=matter.code,
         added=j.added,
         agent=j.agent,
+        due_estimated=deadline is not None and deadline.estimated,
     )

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Literal, get_args
 from zoneinfo import ZoneInfo
 
+from hallcore.calendar import Deadline
 from hallcore.config import HallConfig, Matter
 from hallcore.estimates import WaitEstimate
 from hallcore.precheck import PrecheckOutcome, PrecheckResult
@@ -96,7 +97,9 @@ def ticket_printout(
         pledge = ""
         if tolerated and precheck is not None:
             items = tuple(_pick(i.text, i.text_en, lang) for i in precheck.missing if i.tolerable)
-            due = precheck.due.isoformat() if precheck.due else ""
+            if precheck.due is not None:
+                # Past the loaded calendar the day is a guess: the ticket says so instead of printing it.
+                due = Deadline(precheck.due, m.precheck.tolerance_days, precheck.due_estimated).text(lang)
             pledge = pledge_text(m, items, due, lang)
         agent = precheck is not None and precheck.agent
         out[lang] = TicketPrint(

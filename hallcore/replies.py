@@ -430,6 +430,9 @@ class OwedView:
     state_name: str
     days_left: int
     items: tuple[OwedItemView, ...]
+    # The due day counted days of a year without a calendar: `due_text` says "约 N 个工作日（日历待更新）".
+    estimated: bool = False
+    due_text: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,11 +1,14 @@
-"""`hallq check-config FILE...`: validate hall configuration files and print every problem of each."""
+"""`hallq check-config FILE...`: validate hall configuration files and print every problem of each, and warn
+when a hall's calendar does not reach `hall.calendar.warn_days` ahead (a warning: the file is still valid)."""
 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import pathlib
 import sys
 
+from hallcore.calendar import HallCalendar
 from hallcore.configload import ConfigError
 from hallserver.configfile import read_config
 
@@ -17,6 +20,12 @@ def main(argv: list[str]) -> int:
         description="Validate hall configuration files and list every problem at once.",
     )
     parser.add_argument("files", nargs="+", type=pathlib.Path, metavar="FILE", help="a hall's TOML file")
+    parser.add_argument(
+        "--today",
+        type=dt.date.fromisoformat,
+        metavar="YYYY-MM-DD",
+        help="check the calendar's reach from this day (default: today in the hall's time zone)",
+    )
     try:
         args = parser.parse_args(argv)
     except SystemExit as exc:
@@ -43,4 +52,9 @@ def main(argv: list[str]) -> int:
             # Settings an earlier hallq used, loaded as their nearest equivalent: valid, but say what to
             # write.
             print(f"  warning: {warning}")
+        cal = HallCalendar(config.hall)
+        today = args.today or cal.business_day(dt.datetime.now(dt.UTC))
+        gap = cal.coverage_gap(today)
+        if gap is not None:
+            print(f"  warning: {path}: hall.calendar: {gap.en()}")
     return 2 if failed else 0

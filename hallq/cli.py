@@ -18,7 +18,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "demo": ("hallq.demo", "main", "run the demo hall"),
     "sim": ("hallq.simcli", "main", "simulate a hall day"),
     "check-config": ("hallq.check_config", "main", "validate hall config files (exit 0 or 2)"),
-    "admin": ("hallserver.admin", "main", "managers, clerks, PINs, rosters, backups, the outbox"),
+    "admin": (
+        "hallserver.admin",
+        "main",
+        "managers, clerks, PINs, rosters, backups, the outbox, the calendar",
+    ),
     "central": ("hallcentral.cli", "main", "run the province/city centre (PostgreSQL) halls ship to"),
 }
 

@@ -29,11 +29,16 @@ def clerk_code(window: int) -> str:
     return f"{1000 + window}"
 
 
+#: The years the demo hall's calendar knows, as plain weeks: far enough either side of any day the demo runs.
+DEMO_YEARS = range(2020, 2051)
+
+
 def rewrite_config(
     text: str, urls: dict[tuple[str, str], str], public_url: str, timezone: str | None = None
 ) -> str:
     """The county config for this run: the stations' device URLs pointed at this run's emulators, and
-    round-the-clock hours every day with no holidays, so the demo hall is open whenever someone looks.
+    round-the-clock hours every day with no holidays (a calendar of plain weeks for `DEMO_YEARS`, so bookings
+    are offered), so the demo hall is open whenever someone looks.
 
     `urls` maps (station id, original url) to the new url. The file is edited line by line so its
     comments and layout stay as they are.
@@ -42,6 +47,7 @@ def rewrite_config(
     station = ""
     section = ""
     skipping_array = False
+    years_written = False
     for raw in text.splitlines():
         line = raw
         if skipping_array:
@@ -49,8 +55,14 @@ def rewrite_config(
             continue
         if line.startswith("["):
             section = line.strip()
+            if section == "[[hall.calendar.years]]" and not years_written:
+                years_written = True
+                for year in DEMO_YEARS:
+                    out += ["[[hall.calendar.years]]", f"year = {year}", ""]
             if section == "[[departments]]" and "[hall.hours.sun]" not in "\n".join(out):
                 out += ["[hall.hours.sun]", 'open = "00:00"', 'close = "23:59"', ""]
+        if section == "[[hall.calendar.years]]":
+            continue  # the real years' holidays: the demo hall never closes
         if line.startswith("[[") or (line.startswith("[") and not line.startswith("[stations.")):
             station = ""
         m = re.match(r'^id = "([^"]+)"', line)
@@ -66,9 +78,6 @@ def rewrite_config(
                 line = "cutoff_min = 1"
             elif line.startswith("timezone = ") and timezone:
                 line = f'timezone = "{timezone}"'
-            elif line.startswith("holidays = ["):
-                skipping_array = not line.rstrip().endswith("]")
-                line = "holidays = []"
         if section.startswith("[hall.hours."):
             if line.startswith("open = "):
                 line = 'open = "00:00"'

@@ -17,7 +17,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from hallcore.credentials import password_problem, pin_problem
-from hallserver import admin_outbox
+from hallserver import admin_calendar, admin_outbox
+from hallserver.admin_calendar import CalendarImportError
 from hallserver.auth import hash_secret
 from hallserver.outbox import OutboxError
 from hallserver.store import connect, migrate
@@ -246,11 +247,15 @@ def main(argv: list[str]) -> int:
     p.add_argument("dest", type=pathlib.Path)
     sub.add_parser("list-stations", help="enrolled stations")
     admin_outbox.add_parser(sub)
+    admin_calendar.add_parser(sub)
     try:
         args = parser.parse_args(argv)
     except SystemExit as exc:
         return exc.code if isinstance(exc.code, int) else 2
     try:
+        if args.cmd == "calendar":
+            admin_calendar.run(None if args.config is None else pathlib.Path(args.config), args, _say)
+            return 0
         db = _db_from(args)
         if args.cmd == "create-manager":
             create_manager(db, args.username, _secret(args.password, "password: "))
@@ -283,7 +288,7 @@ def main(argv: list[str]) -> int:
                 )
         elif args.cmd == "outbox":
             admin_outbox.run(_open, _audit, _say, db, args)
-    except (AdminError, OutboxError, sqlite3.Error) as exc:
+    except (AdminError, OutboxError, CalendarImportError, sqlite3.Error) as exc:
         _say(f"hallq admin: {exc}", file=sys.stderr)
         return 1
     return 0

@@ -46,6 +46,7 @@ class CaseLine:
     phone_masked: str
     days_left: int  # working days from today to the due day (negative: overdue by that many)
     overdue: bool
+    estimated: bool = False  # the due day counted days of a year without a calendar
 
 
 def list_cases(
@@ -89,6 +90,7 @@ def list_cases(
                 days_left=left,
                 overdue=(closed is None and today > due)
                 or (closed is not None and closed.astimezone(cal.tz).date() > due),
+                estimated=not cal.covers_span(cal.business_day(dt.datetime.fromisoformat(opened)), due),
             )
         )
     return out

@@ -16,7 +16,7 @@ import sqlite3
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from hallcore.calendar import HallCalendar
+from hallcore.calendar import Deadline, HallCalendar
 from hallcore.config import HallConfig
 from hallcore.owed import STATE_NAMES, OwedState, RegisterTally, entry_state, tally
 from hallcore.replies import OwedItemView, OwedView, Supplied
@@ -66,6 +66,9 @@ def list_entries(
         ]
         m = config.matter_by_code.get(matter)
         state = entry_state(due, supplied, today)
+        opened_day = cal.business_day(dt.datetime.fromisoformat(opened_at))
+        estimated = not cal.covers_span(opened_day, due)
+        left = Deadline(due, cal.working_days_between(today, due), estimated)
         out.append(
             OwedView(
                 ticket=ticket,
@@ -78,8 +81,10 @@ def list_entries(
                 pledge=bool(pledge),
                 state=state.value,
                 state_name=STATE_NAMES[state],
-                days_left=cal.working_days_between(today, due),
+                days_left=left.working_days,
                 items=items,
+                estimated=estimated,
+                due_text=left.text(),
             )
         )
     return out

@@ -16,7 +16,14 @@ def read_config(path: pathlib.Path) -> HallConfig:
         raw = path.read_bytes()
     except OSError as exc:
         raise unreadable(str(path), exc) from exc
-    return config_from_bytes(raw, str(path))
+    return config_from_bytes(raw, str(path), lambda folder: calendar_files(path.parent / folder))
+
+
+def calendar_files(folder: pathlib.Path) -> dict[str, bytes]:
+    """The yearly calendar files (`YYYY.csv`) of a hall, by name; {} when the folder does not exist."""
+    if not folder.is_dir():
+        return {}
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir()) if p.suffix == ".csv" and p.is_file()}
 
 
 def read_config_or_report(prog: str, path: pathlib.Path) -> HallConfig | None:

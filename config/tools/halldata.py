@@ -136,12 +136,6 @@ def write_hall(
     t.kv("expire_at_close", True)
     t.kv("public_base_url", public_base_url)
     t.kv("notice", notice)
-    t.comment("2026 public holidays and 调休 working days (State Council notice).")
-    t.lines.append("holidays = [")
-    for festival, days in HOLIDAYS_2026:
-        t.lines.append(f"    {', '.join(d.isoformat() for d in days)},  # {festival}")
-    t.lines.append("]")
-    t.kv("extra_workdays", EXTRA_WORKDAYS_2026)
     for day in ("mon", "tue", "wed", "thu", "fri"):
         t.table(f"hall.hours.{day}")
         t.kv("open", weekday_hours[0])
@@ -152,6 +146,28 @@ def write_hall(
     t.kv("open", saturday_hours[0])
     t.kv("close", saturday_hours[1])
     t.kv("booking_only", True)
+    write_calendar(t)
+
+
+def write_calendar(t: Toml) -> None:
+    """The yearly calendar: 2026 only, the one State Council notice these halls were written with. A later
+    year comes as a file beside the config (hallq admin calendar import), and until it does hallq warns."""
+    t.blank()
+    t.comment(
+        "Holidays and 调休 working days, a year per State Council notice. Later years: calendar/<year>.csv\n"
+        "beside this file (hallq admin calendar import FILE); check-config warns 60 days before they run out."
+    )
+    t.table("hall.calendar")
+    t.kv("dir", "calendar")
+    t.kv("warn_days", 60)
+    t.table("hall.calendar.years", array=True)
+    t.kv("year", 2026)
+    t.kv("source", "国务院办公厅关于2026年部分节假日安排的通知")
+    t.lines.append("holidays = [")
+    for festival, days in HOLIDAYS_2026:
+        t.lines.append(f"    {', '.join(d.isoformat() for d in days)},  # {festival}")
+    t.lines.append("]")
+    t.kv("workdays", EXTRA_WORKDAYS_2026)
 
 
 def write_departments(t: Toml, departments: Iterable[tuple[str, str, str]]) -> None:

@@ -33,6 +33,12 @@ def book_slot(s: EngineState, cmd: c.BookSlot, now: dt.datetime, col: Collector)
             f"最多可预约 {cfg.days_ahead} 天内",
             f"bookings open {cfg.days_ahead} days ahead at most",
         )
+    if not s.calendar.covers(cmd.day):
+        return refuse(
+            RefusalCode.SLOT_UNKNOWN,
+            f"{cmd.day.year} 年的节假日安排尚未载入，{cmd.day} 暂不开放预约",
+            f"the {cmd.day.year} holidays are not loaded yet: no bookings for {cmd.day}",
+        )
     slot = next(((a, b) for a, b in s.slot_times(cmd.day) if a == cmd.slot_start), None)
     if slot is None:
         return refuse(

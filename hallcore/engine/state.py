@@ -195,7 +195,8 @@ class EngineState:
         return m.booking_quota if m.booking_quota is not None else self.config.booking.default_quota
 
     def slot_times(self, day: dt.date) -> list[tuple[dt.time, dt.time]]:
-        hours = self.calendar.hours_on(day)
+        # No slot on a day whose year has no calendar: it may yet be a holiday (hallcore/calendar.py).
+        hours = self.calendar.hours_on(day) if self.calendar.covers(day) else None
         if hours is None:
             return []
         step = dt.timedelta(minutes=self.config.booking.slot_min)

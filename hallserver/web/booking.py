@@ -30,9 +30,13 @@ async def booking_page(request: Request, lang: Annotated[str, Query()] = "zh") -
     today = cal.business_day(hall.clock.now())
     en = lang == "en"
     days = []
+    unknown: set[int] = set()
     for i in range(cfg.booking.days_ahead + 1):
         d = today + dt.timedelta(days=i)
         hours = cal.hours_on(d)
+        if not cal.covers(d):
+            unknown.add(d.year)  # maybe a holiday: the year's notice is not loaded (hallcore/calendar.py)
+            continue
         if hours is None:
             continue
         wd = "一二三四五六日"[d.weekday()]
@@ -45,11 +49,19 @@ async def booking_page(request: Request, lang: Annotated[str, Query()] = "zh") -
         if m.bookable
     )
     t = _BOOK_EN if en else _BOOK_ZH
+    later = "、".join(str(y) for y in sorted(unknown))
+    if later:
+        later = (
+            f"Days of {later} open for booking once the year's holidays are published."
+            if en
+            else f"{later} 年的节假日安排公布后开放预约。"
+        )
     body = f"""<a class="lang" href="?lang={"zh" if en else "en"}">{"中文" if en else "English"}</a>
       <h1>{e(t["title"])}</h1><div class="muted">{e(cfg.hall.name_en if en and cfg.hall.name_en else cfg.hall.name)}</div>
       <form id="bookform">
       <label for="matter">{e(t["matter"])}</label><select id="matter">{matters}</select>
       <label for="day">{e(t["day"])}</label><select id="day">{"".join(days)}</select>
+      <p class="muted" id="calendar-later">{e(later)}</p>
       <label>{e(t["slot"])}</label><div class="slots" id="slots"></div>
       <label for="idno">{e(t["id"])}</label><input id="idno" maxlength="18" autocomplete="off" inputmode="text">
       <label for="name">{e(t["name"])}</label><input id="name" maxlength="20">

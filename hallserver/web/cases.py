@@ -10,7 +10,7 @@ import json
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
-from hallcore.calendar import HallCalendar
+from hallcore.calendar import HallCalendar, estimated_days_text
 from hallserver import cases
 from hallserver.deps import get_hall
 from hallserver.errors import ApiError
@@ -37,6 +37,8 @@ async def cases_page(request: Request) -> Response:
             else (
                 f'<span class="badc">超期 {-c.days_left} 个工作日</span>'
                 if c.overdue
+                else f"剩 {estimated_days_text(c.days_left)}"
+                if c.estimated
                 else f"剩 {c.days_left} 个工作日"
             )
         )

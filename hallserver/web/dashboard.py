@@ -131,9 +131,10 @@ async def _dashboard_json(request: Request) -> dict[str, Any]:
             )
         ]
         # 容缺 entries past their due day: masked name and matter only (privacy: boards never show more).
+        owing = owed.list_entries(conn, hall.config, today, owing=True)
         overdue = [
             {k: v for k, v in encode(x).items() if k not in ("ticket", "opened_at")}
-            for x in owed.list_entries(conn, hall.config, today, owing=True)
+            for x in owing
             if x.state == OwedState.OVERDUE
         ]
         return {
@@ -142,10 +143,14 @@ async def _dashboard_json(request: Request) -> dict[str, Any]:
             "pending": pending,
             "stations": stations,
             "overdue_owed": overdue,
+            "estimated_owed": sum(1 for x in owing if x.estimated),
         }
 
-    today = HallCalendar(hall.config.hall).business_day(now)
+    cal = HallCalendar(hall.config.hall)
+    today = cal.business_day(now)
     extra = await hall.store.read(read)
+    gap = cal.coverage_gap(today)
+    estimated_owed = extra.pop("estimated_owed")
     for w in state["windows"]:
         w["staff_name"] = extra["staff"].get(w["staff"], w["staff"])
     web = getattr(request.app.state, "web", None)
@@ -154,6 +159,11 @@ async def _dashboard_json(request: Request) -> dict[str, Any]:
     return {
         **state,
         **{k: v for k, v in extra.items() if k != "staff"},
+        "calendar": {
+            "warning": gap.zh() if gap else None,
+            "known_until": gap.known_until.isoformat() if gap and gap.known_until else None,
+            "estimated_owed": estimated_owed,
+        },
         "upload": upload,
         "central": shipper.snapshot() if shipper is not None else None,
         "seq": hall.hub.last_seq,
@@ -174,6 +184,7 @@ async def dashboard_page(request: Request) -> Response:
     hall = get_hall(request)
     body = f"""<h1>{e(hall.config.hall.name)} · 实时看板 <span id="conn">连接中…</span>
       <span class="muted" id="age"></span></h1>
+      <div id="calendar"></div>
       <div id="alerts"></div>
       <h2>窗口</h2><div class="grid" id="windows"></div>
       <h2>各队列等候</h2><div id="series"></div>

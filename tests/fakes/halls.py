@@ -6,6 +6,8 @@ import datetime as dt
 from typing import Any
 
 from hallcore.config import (
+    Calendar,
+    CalendarYear,
     ClosedWindowTransfer,
     DayHours,
     Department,
@@ -72,7 +74,13 @@ def small_hall(
             name="小厅",
             hours=dict.fromkeys(("mon", "tue", "wed", "thu", "fri"), WEEKDAY)
             | {"sat": DayHours(dt.time(9), dt.time(12), booking_only=True)},
-            holidays=(dt.date(2026, 10, 1),),
+            # Years either side of 2026 as plain weeks, so a test on the wall clock still finds a calendar.
+            calendar=Calendar(
+                years=tuple(
+                    CalendarYear(y, holidays=(dt.date(2026, 10, 1),) if y == 2026 else ())
+                    for y in range(2024, 2036)
+                )
+            ),
         ),
         departments=(Department("gov", "政务"),),
         series=(

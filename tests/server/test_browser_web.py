@@ -186,6 +186,31 @@ def test_dashboard_lists_overdue_rongque_with_the_masked_name(
     page.close()
 
 
+def test_dashboard_warns_that_the_calendar_runs_out(
+    hall: LiveServer, browser: Any, artifacts: pathlib.Path
+) -> None:
+    """The county hall knows 2026 only. On 14 December the dashboard warns that 2027 is not loaded, and a
+    容缺 ticket whose 20 working days reach into 2027 is printed and counted as an estimate, not a date."""
+    desk = hall.station("desk", "desk-1")
+    hall.clock.set(dt.datetime(2026, 12, 14, 9, 0, tzinfo=MONDAY_9.tzinfo))
+    r = hall.post(desk, "/api/tickets", matter="SB02", present=["idcard"], holder_name="欧阳娜娜")
+    assert r.status_code == 201, r.text
+    j = r.json()
+    assert j["precheck"]["due_estimated"] is True
+    assert j["print"]["zh"]["tolerance_due"] == "约 20 个工作日（日历待更新）"
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    browser_login(page, hall.url)
+    warning = page.wait_for_selector("#calendar-warning", timeout=TIMEOUT_MS)
+    text = warning.text_content() or ""
+    assert "日历只到 2026-12-31" in text
+    assert "2027 年的节假日和调休安排尚未载入" in text
+    assert "hallq admin calendar import" in text
+    estimated = page.wait_for_selector("#calendar-estimated", timeout=TIMEOUT_MS)
+    assert "1 个容缺补齐期限" in (estimated.text_content() or "")
+    shot(page, artifacts, "dashboard-calendar")
+    page.close()
+
+
 def test_bad_rating_case_is_followed_up_and_closed(
     hall: LiveServer, browser: Any, artifacts: pathlib.Path
 ) -> None:

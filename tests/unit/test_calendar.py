@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from hallcore.calendar import CalendarError, HallCalendar
-from hallcore.config import DayHours, Hall, Series
+from hallcore.config import Calendar, CalendarYear, DayHours, Hall, Series
 from hallcore.errors import HallError
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -38,12 +38,31 @@ def calendar_hall(**overrides: object) -> Hall:
             "fri": FRIDAY,
             "sat": SATURDAY_5_PLUS_1,
         },
-        "holidays": NATIONAL_DAY_2026,
-        "extra_workdays": (TIAOXIU_SUNDAY, TIAOXIU_SATURDAY),
         "cutoff_min": 30,
     }
+    holidays = overrides.pop("holidays", NATIONAL_DAY_2026)
+    workdays = overrides.pop("extra_workdays", (TIAOXIU_SUNDAY, TIAOXIU_SATURDAY))
+    years = overrides.pop("years", (2026, 2027))
     fields.update(overrides)
+    fields["calendar"] = calendar_of(years, holidays, workdays)
     return Hall(**fields)  # type: ignore[arg-type]
+
+
+def calendar_of(years: object, holidays: object, workdays: object) -> Calendar:
+    """Known `years`, each with the holidays and 调休 working days that fall in it."""
+    assert isinstance(years, tuple)
+    assert isinstance(holidays, tuple)
+    assert isinstance(workdays, tuple)
+    return Calendar(
+        years=tuple(
+            CalendarYear(
+                y,
+                holidays=tuple(d for d in holidays if d.year == y),
+                workdays=tuple(d for d in workdays if d.year == y),
+            )
+            for y in years
+        )
+    )
 
 
 @pytest.fixture

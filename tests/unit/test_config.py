@@ -54,8 +54,10 @@ def test_county_hall_loads_with_its_shape() -> None:
     assert len(config.matters) >= 25
     assert config.hall.hours["sat"].booking_only
     assert config.hall.hours["mon"].open == dt.time(8, 30)
-    assert dt.date(2026, 10, 1) in config.hall.holidays
-    assert dt.date(2026, 10, 10) in config.hall.extra_workdays
+    (year,) = config.hall.calendar.years
+    assert year.year == 2026
+    assert dt.date(2026, 10, 1) in year.holidays
+    assert dt.date(2026, 10, 10) in year.workdays
     assert any(len(w.series) > 1 for w in config.windows), "a 综合窗口 serves several series"
     assert any(w.partner is not None for w in config.windows), "A/B岗 pairs"
     assert {c.id for c in config.priority_classes} >= {
@@ -307,8 +309,24 @@ def _append(section: str, table: dict[str, Any]) -> Mutation:
             "",
             "did you mean 'mon'?",
         ),
-        (_set("hall.extra_workdays", ["2026-10-09"]), "hall.extra_workdays[0]", "", "it is a Friday"),
-        (_set("hall.holidays", ["2026-02-30"]), "hall.holidays[0]", "a date like 2026-10-01", ""),
+        (
+            _set("hall.calendar.years[0].workdays", ["2026-10-09"]),
+            "hall.calendar.years[0].workdays[0]",
+            "",
+            "it is a Friday",
+        ),
+        (
+            _set("hall.calendar.years[0].holidays", ["2026-02-30"]),
+            "hall.calendar.years[0].holidays[0]",
+            "a date like 2026-10-01",
+            "",
+        ),
+        (
+            _set("hall.calendar.years[0].holidays", [dt.date(2027, 1, 1)]),
+            "hall.calendar.years[0].holidays[0]",
+            "a day of 2026",
+            "",
+        ),
         (_set("hall.timezone", "Asia/Shanghia"), "hall.timezone", "an IANA time zone name", ""),
         (_set("windows[0].partner", 1), "windows[0].partner", "", ""),
         (
@@ -483,13 +501,13 @@ def test_an_unknown_top_level_table_suggests_the_right_one() -> None:
 def test_times_dates_and_enums_accept_their_toml_forms() -> None:
     data = small_hall()
     data["hall"]["hours"]["mon"] = {"open": dt.time(8, 30), "close": "17:30:00"}
-    data["hall"]["holidays"] = ["2026-10-01", dt.date(2026, 10, 2)]
+    data["hall"]["calendar"]["years"][0]["holidays"] = ["2026-10-01", dt.date(2026, 10, 2)]
     data["matters"][0]["kind"] = "promised"
 
     config = parse_config(data, "hall.toml")
 
     assert config.hall.hours["mon"] == config.hall.hours["mon"].__class__(dt.time(8, 30), dt.time(17, 30))
-    assert config.hall.holidays == (dt.date(2026, 10, 1), dt.date(2026, 10, 2))
+    assert config.hall.calendar.years[0].holidays == (dt.date(2026, 10, 1), dt.date(2026, 10, 2))
     assert config.matters[0].kind is MatterKind.PROMISED
     assert isinstance(config.matters[0].precheck.materials, tuple)
 
@@ -517,7 +535,8 @@ def test_old_aging_settings_load_with_a_warning_and_the_nearest_head_starts(
     assert "replaced by head starts" in in_row
     assert "absolute_in_row = 3" in in_row
     assert "no_show.requeue_behind = 3" in behind
-    assert check_config.main([str(path)]) == 0
+    # A day the example's 2026 calendar reaches 60 days past: only the replaced settings warn.
+    assert check_config.main(["--today", "2026-06-01", str(path)]) == 0
     out = capsys.readouterr().out
     assert out.count("  warning: ") == 3
 

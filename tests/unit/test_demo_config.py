@@ -29,7 +29,10 @@ def test_demo_config_points_devices_at_emulators_and_opens_all_day() -> None:
     assert by_id["kiosk-2"].printer is not None
     assert by_id["kiosk-2"].printer.url == "socket://127.0.0.1:9102"  # stations the demo does not run stay
     assert cfg.hall.public_base_url == "http://127.0.0.1:40000"
-    assert cfg.hall.holidays == ()
+    # Plain weeks, no holidays, for years either side of today: the demo hall never closes and books ahead.
+    years = cfg.hall.calendar.years
+    assert {2026, 2027} <= {y.year for y in years}
+    assert all(not y.holidays and not y.workdays for y in years)
     assert set(cfg.hall.hours) == {"mon", "tue", "wed", "thu", "fri", "sat", "sun"}
     for hours in cfg.hall.hours.values():
         assert (hours.open, hours.close, hours.booking_only) == (dt.time(0, 0), dt.time(23, 59), False)

@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from hallcore.calendar import HallCalendar
-from hallcore.config import DayHours, Hall, Material, Matter, Precheck, Question
+from hallcore.config import Calendar, CalendarYear, DayHours, Hall, Material, Matter, Precheck, Question
 from hallcore.errors import HallError
 from hallcore.precheck import (
     MissingItem,
@@ -31,8 +31,15 @@ def precheck_calendar() -> HallCalendar:
             id="hall-1",
             name="测试大厅",
             hours=dict.fromkeys(("mon", "tue", "wed", "thu", "fri"), WEEKDAY),
-            holidays=tuple(dt.date(2026, 10, d) for d in range(1, 8)),
-            extra_workdays=(dt.date(2026, 10, 10),),
+            calendar=Calendar(
+                years=(
+                    CalendarYear(
+                        2026,
+                        holidays=tuple(dt.date(2026, 10, d) for d in range(1, 8)),
+                        workdays=(dt.date(2026, 10, 10),),
+                    ),
+                )
+            ),
         )
     )
 

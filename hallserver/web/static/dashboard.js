@@ -30,6 +30,9 @@
 
   function render(d) {
     d.windows.forEach((w) => { windows.set(w.number, w); windowCell(w); });
+    const cal = d.calendar || {};
+    $("calendar").innerHTML = (cal.warning ? `<div class="alert" id="calendar-warning">⚠ ${esc(cal.warning)}</div>` : "")
+      + (cal.estimated_owed ? `<div class="alert" id="calendar-estimated">⚠ ${cal.estimated_owed} 个容缺补齐期限跨入未载入日历的年份，按“约 N 个工作日（日历待更新）”显示</div>` : "");
     $("alerts").innerHTML = d.alerts.map((a) => `<div class="alert" data-series="${esc(a.prefix)}">⚠ ${esc(a.text)}</div>`).join("");
     $("series").innerHTML = `<table><thead><tr><th>队列</th><th class=num>等候</th><th class=num>最长等候(分)</th>`
       + `<th class=num>预计(分)</th><th class=num>目标(分)</th><th class=num>开放窗口</th><th class=num>近1小时取号</th>`
@@ -43,7 +46,7 @@
       + `<th>欠交材料</th><th>补齐期限</th><th class=num>逾期(工作日)</th></tr></thead><tbody>`
       + d.overdue_owed.map((o) => `<tr class="overdue owed"><td>${esc(o.label)}</td><td>${esc(o.holder || "–")}</td>`
         + `<td>${esc(o.matter_name)}</td><td>${o.items.filter((i) => !i.supplied_at).map((i) => esc(i.name)).join("、")}</td>`
-        + `<td>${esc(o.due)}</td><td class=num>${-o.days_left}</td></tr>`).join("") + `</tbody></table>`
+        + `<td>${esc(o.estimated ? o.due_text : o.due)}</td><td class=num>${-o.days_left}</td></tr>`).join("") + `</tbody></table>`
       : `<p class="muted">没有逾期未补齐的容缺件</p>`;
     $("devices").innerHTML = d.devices.length ? `<table><tr><th>站点</th><th>设备</th><th>状态</th><th>最后上报</th></tr>`
       + d.devices.map((x) => `<tr class="${x.health === "ok" ? "" : "overdue"}"><td>${esc(x.station_name)}</td><td>${esc(x.device)}</td>`

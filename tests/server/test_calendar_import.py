@@ -1,0 +1,91 @@
+"""`hallq check-config` warns when the calendar runs out; `hallq admin calendar import FILE` checks a year,
+installs it beside the config, says what changed, and the warning goes."""
+
+from __future__ import annotations
+
+import pathlib
+import shutil
+
+import pytest
+
+from hallq import check_config
+from hallserver import admin
+from hallserver.configfile import read_config
+from tests.unit.test_calendar_years import YEAR_2027
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+PROVINCIAL = ROOT / "config" / "provincial.toml"
+WARNING = (
+    "hall.calendar: the calendar ends 2026-12-31: the 2027 holidays and 调休 working days are not loaded"
+)
+
+
+def test_check_config_warns_in_december_and_still_exits_0(capsys: pytest.CaptureFixture[str]) -> None:
+    assert check_config.main(["--today", "2026-12-03", str(PROVINCIAL)]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f"OK  {PROVINCIAL}")
+    assert WARNING in out
+    assert "hallq admin calendar import" in out
+    # Sixty days before the end of the year it does not warn yet.
+    assert check_config.main(["--today", "2026-11-01", str(PROVINCIAL)]) == 0
+    assert "hall.calendar" not in capsys.readouterr().out
+
+
+def test_import_installs_the_year_and_the_warning_goes(
+    tmp_path: pathlib.Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = tmp_path / "hall.toml"
+    shutil.copy(PROVINCIAL, config)
+    notice = tmp_path / "notice-2027.csv"
+    notice.write_bytes(YEAR_2027)
+
+    assert admin.main(["--config", str(config), "calendar", "import", str(notice), "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    assert "2027: 10 holidays, 1 调休 workdays (was: not loaded)" in out
+    assert "  + 2027-02-08 holiday (Mon)" in out
+    assert "  + 2027-02-20 workday (Sat)" in out
+    assert not (tmp_path / "calendar").exists()
+
+    assert admin.main(["--config", str(config), "calendar", "import", str(notice)]) == 0
+    out = capsys.readouterr().out
+    installed = tmp_path / "calendar" / "2027.csv"
+    assert f"installed {installed}" in out
+    assert [p.name for p in (tmp_path / "calendar").iterdir()] == ["2027.csv"]  # no temporary file left
+    years = {y.year: y for y in read_config(config).hall.calendar.years}
+    assert years[2027].source == str(installed)
+    assert len(years[2027].holidays) == 10
+
+    assert check_config.main(["--today", "2026-12-03", str(config)]) == 0
+    assert "hall.calendar" not in capsys.readouterr().out
+
+    # The same file again changes nothing; a corrected notice shows its changes.
+    assert admin.main(["--config", str(config), "calendar", "import", str(notice)]) == 0
+    assert "  no change" in capsys.readouterr().out
+    notice.write_bytes(YEAR_2027.replace(b"2027-01-01,holiday\n", b"2027-02-15,holiday\n"))
+    assert admin.main(["--config", str(config), "calendar", "import", str(notice)]) == 0
+    out = capsys.readouterr().out
+    assert "  - 2027-01-01 holiday (Fri)" in out
+    assert "  + 2027-02-15 holiday (Mon)" in out
+    assert admin.main(["--config", str(config), "calendar", "show", "--today", "2026-12-03"]) == 0
+    out = capsys.readouterr().out
+    assert "2026: " in out
+    assert "2027: 10 holidays, 1 调休 workdays" in out
+    assert "covers the next 60 days from 2026-12-03" in out
+
+
+def test_import_refuses_a_bad_file_and_writes_nothing(
+    tmp_path: pathlib.Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = tmp_path / "hall.toml"
+    shutil.copy(PROVINCIAL, config)
+    bad = tmp_path / "2027.csv"
+    bad.write_bytes(b"date,kind\n2027-02-30,holiday\n2027-02-09,workday\n2027-02-08,holiday\n")
+    assert admin.main(["--config", str(config), "calendar", "import", str(bad)]) == 1
+    err = capsys.readouterr().err
+    assert "2 problem(s)" in err
+    assert f"{bad}:2: expected a date like 2027-02-08" in err
+    assert "it is a Tuesday" in err
+    assert not (tmp_path / "calendar").exists()
+    # Without the config there is nowhere to install it.
+    assert admin.main(["calendar", "import", str(bad)]) == 1
+    assert "give --config FILE" in capsys.readouterr().err
