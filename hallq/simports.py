@@ -298,7 +298,7 @@ class HttpPort:
             except HallClientError as exc:
                 raise HttpPortError(
                     f"clerk {self._prefix}{n} cannot log in at window {n}: {exc} "
-                    f"(create clerks with `hallq admin add-clerk {self._prefix}{n} NAME --pin PIN`)"
+                    f"(create clerks with `hallq admin add-clerk {self._prefix}{n} NAME`, the PIN asked for)"
                 ) from exc
 
     def server_now(self) -> dt.datetime:

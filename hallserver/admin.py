@@ -17,10 +17,13 @@ from collections.abc import Sequence
 from typing import Any
 
 from hallcore.credentials import password_problem, pin_problem
-from hallserver import admin_calendar, admin_outbox
+from hallserver import admin_audit, admin_calendar, admin_outbox, audit, keys
 from hallserver.admin_calendar import CalendarImportError
 from hallserver.auth import hash_secret
+from hallserver.keys import HallKeyError
 from hallserver.outbox import OutboxError
+from hallserver.private import create_private
+from hallserver.purge import PurgeError
 from hallserver.store import connect, migrate
 
 
@@ -33,22 +36,28 @@ def _now() -> str:
 
 
 def _open(db: pathlib.Path) -> sqlite3.Connection:
+    """The database, upgraded, with its key found (where it recorded it: `main` records `--key` first) and
+    its audit rows chained."""
+    return connect_keyed(db)
+
+
+def connect_keyed(db: pathlib.Path, key_file: pathlib.Path | None = None) -> sqlite3.Connection:
     migrate(db)
-    return connect(db)
+    conn = connect(db)
+    try:
+        key = keys.open_key(conn, db, given=key_file)
+        audit.seal(conn, key.derive("audit"), _now())
+    except BaseException:
+        conn.close()
+        raise
+    return conn
 
 
 def _audit(conn: sqlite3.Connection, action: str, target: str, **detail: object) -> None:
-    conn.execute(
-        "INSERT INTO audit (at, actor, station, action, target, detail) VALUES (?,?,?,?,?,?)",
-        (
-            _now(),
-            f"admin-cli:{getpass.getuser()}",
-            "",
-            action,
-            target,
-            json.dumps(detail, ensure_ascii=False),
-        ),
-    )
+    """An audit row as `admin-cli:<user>`, chained (hallserver/audit.py) in the caller's transaction."""
+    key = keys.recorded_key(conn).derive("audit")
+    actor = f"admin-cli:{getpass.getuser()}"
+    audit.append(conn, key, _now(), actor, "", action, target, json.dumps(detail, ensure_ascii=False))
 
 
 def _check_password(username: str, password: str) -> None:
@@ -171,13 +180,18 @@ def set_roster(db: pathlib.Path, window: int, staff: Sequence[str]) -> None:
 
 
 def backup(db: pathlib.Path, dest: pathlib.Path) -> int:
-    """SQLite's online backup: a consistent copy while the server keeps writing. Returns the page count."""
-    if dest.exists():
-        raise AdminError(f"{dest} exists: choose a new file")
+    """SQLite's online backup: a consistent copy while the server keeps writing, made 0600 whatever the
+    umask. Never with the hall key: a database not yet opened by this version still holds it in
+    `meta.hmac_secret`, and the copy has it deleted (zeroed, secure_delete). Returns the page count."""
+    try:
+        create_private(dest, exclusive=True)
+    except FileExistsError:
+        raise AdminError(f"{dest} exists: choose a new file") from None
     src = connect(db, readonly=True)
-    out = sqlite3.connect(str(dest))
+    out = connect(dest)
     try:
         src.backup(out, pages=1024)
+        out.execute("DELETE FROM meta WHERE key = ?", (keys.LEGACY,))
         return int(out.execute("PRAGMA page_count").fetchone()[0])
     finally:
         out.close()
@@ -204,31 +218,58 @@ def _db_from(args: argparse.Namespace) -> pathlib.Path:
     raise AdminError("give --db PATH or --config FILE (the database is <config stem>.db next to it)")
 
 
-def _secret(given: str | None, prompt: str) -> str:
-    if given is not None:
-        return given
-    first = getpass.getpass(prompt)
-    if getpass.getpass("again: ") != first:
-        raise AdminError("the two entries differ")
-    return first
+def _secret(source: str | None, prompt: str) -> str:
+    """A password or PIN from the prompt (asked twice), or from a file (`-`: the first line of stdin); never
+    from the command line, where every user sees it in `ps`."""
+    if source is None:
+        first = getpass.getpass(prompt)
+        if getpass.getpass("again: ") != first:
+            raise AdminError("the two entries differ")
+        return first
+    try:
+        text = sys.stdin.readline() if source == "-" else pathlib.Path(source).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise AdminError(f"cannot read {source}: {exc.strerror}") from exc
+    value = text.splitlines()[0] if text.strip() else ""
+    if not value:
+        raise AdminError(f"{'stdin' if source == '-' else source} is empty")
+    return value
+
+
+class _NotOnArgv(argparse.Action):
+    """`--password VALUE` / `--pin VALUE` are refused with what to do instead."""
+
+    def __call__(self, parser: argparse.ArgumentParser, *_args: object, **_kw: object) -> None:
+        parser.error(
+            f"{self.option_strings[0]} is not taken on the command line (every user sees it in ps): leave it "
+            f"out to be asked, or give {self.option_strings[0]}-file FILE (- for stdin)"
+        )
+
+
+def _secret_options(p: argparse.ArgumentParser, name: str) -> None:
+    p.add_argument(f"--{name}-file", metavar="FILE", help=f"read the {name} from FILE (- for stdin)")
+    p.add_argument(f"--{name}", action=_NotOnArgv, help=argparse.SUPPRESS)
 
 
 def _say(text: str, file: Any = None) -> None:
     (file or sys.stdout).write(text + "\n")
 
 
-def main(argv: list[str]) -> int:
-    """`hallq admin COMMAND …`; 0 on success, 1 when refused, 2 on bad arguments."""
+def build_parser() -> argparse.ArgumentParser:
+    """`hallq admin`'s arguments (also what tests check documented commands against)."""
     parser = argparse.ArgumentParser(prog="hallq admin", description="Manage a hall's accounts and database.")
     parser.add_argument("--db", help="the hall's SQLite file")
     parser.add_argument("--config", help="the hall's TOML file (database next to it)")
+    parser.add_argument(
+        "--key", type=pathlib.Path, help="the hall key's file (default: where the database recorded it)"
+    )
     sub = parser.add_subparsers(dest="cmd", required=True)
-    p = sub.add_parser("create-manager", help="create a manager login")
+    p = sub.add_parser("create-manager", help="create a manager login (password prompted, or from a file)")
     p.add_argument("username")
-    p.add_argument("--password", help="(prompted when left out)")
+    _secret_options(p, "password")
     p = sub.add_parser("set-password", help="set a manager's password (ends their sessions)")
     p.add_argument("username")
-    p.add_argument("--password", help="(prompted when left out)")
+    _secret_options(p, "password")
     p = sub.add_parser("deactivate-manager", help="disable a manager login, ending its sessions at once")
     p.add_argument("username")
     p = sub.add_parser("activate-manager", help="enable a manager login again")
@@ -236,10 +277,10 @@ def main(argv: list[str]) -> int:
     p = sub.add_parser("add-clerk", help="add a clerk (staff code, name, PIN)")
     p.add_argument("code")
     p.add_argument("name")
-    p.add_argument("--pin", help="(prompted when left out)")
+    _secret_options(p, "pin")
     p = sub.add_parser("reset-pin", help="set a clerk's PIN")
     p.add_argument("code")
-    p.add_argument("--pin", help="(prompted when left out)")
+    _secret_options(p, "pin")
     p = sub.add_parser("set-roster", help="who may log in at a window")
     p.add_argument("window", type=int)
     p.add_argument("staff", nargs="*")
@@ -248,6 +289,13 @@ def main(argv: list[str]) -> int:
     sub.add_parser("list-stations", help="enrolled stations")
     admin_outbox.add_parser(sub)
     admin_calendar.add_parser(sub)
+    admin_audit.add_parsers(sub)
+    return parser
+
+
+def main(argv: list[str]) -> int:
+    """`hallq admin COMMAND …`; 0 on success, 1 when refused, 2 on bad arguments."""
+    parser = build_parser()
     try:
         args = parser.parse_args(argv)
     except SystemExit as exc:
@@ -257,11 +305,14 @@ def main(argv: list[str]) -> int:
             admin_calendar.run(None if args.config is None else pathlib.Path(args.config), args, _say)
             return 0
         db = _db_from(args)
+        if args.cmd != "backup":  # a backup reads the database only, and never with the key
+            # The key first: found (or moved out of an older database) and recorded where the rest looks.
+            connect_keyed(db, args.key).close()
         if args.cmd == "create-manager":
-            create_manager(db, args.username, _secret(args.password, "password: "))
+            create_manager(db, args.username, _secret(args.password_file, "password: "))
             _say(f"manager {args.username} created")
         elif args.cmd == "set-password":
-            ended = set_password(db, args.username, _secret(args.password, "password: "))
+            ended = set_password(db, args.username, _secret(args.password_file, "password: "))
             _say(f"password of {args.username} set ({ended} sessions ended)")
         elif args.cmd in ("deactivate-manager", "activate-manager"):
             active = args.cmd == "activate-manager"
@@ -269,10 +320,10 @@ def main(argv: list[str]) -> int:
             done = "activated" if active else f"deactivated ({ended} sessions ended)"
             _say(f"manager {args.username} {done}")
         elif args.cmd == "add-clerk":
-            add_clerk(db, args.code, args.name, _secret(args.pin, "PIN: "))
+            add_clerk(db, args.code, args.name, _secret(args.pin_file, "PIN: "))
             _say(f"clerk {args.code} added")
         elif args.cmd == "reset-pin":
-            reset_pin(db, args.code, _secret(args.pin, "PIN: "))
+            reset_pin(db, args.code, _secret(args.pin_file, "PIN: "))
             _say(f"PIN of {args.code} reset")
         elif args.cmd == "set-roster":
             set_roster(db, args.window, args.staff)
@@ -288,7 +339,9 @@ def main(argv: list[str]) -> int:
                 )
         elif args.cmd == "outbox":
             admin_outbox.run(_open, _audit, _say, db, args)
-    except (AdminError, OutboxError, CalendarImportError, sqlite3.Error) as exc:
+        elif args.cmd in ("audit", "purge"):
+            return admin_audit.run(_open, _audit, _say, db, args)
+    except (AdminError, OutboxError, CalendarImportError, HallKeyError, PurgeError, sqlite3.Error) as exc:
         _say(f"hallq admin: {exc}", file=sys.stderr)
         return 1
     return 0

@@ -112,19 +112,22 @@ async def enroll(body: EnrollIn, request: Request) -> Response:
 async def poll_enrollment(
     station_id: str, request: Request, poll_secret: Annotated[str, Query()]
 ) -> Response:
-    """`{state}`; on approval the token is handed over once and then forgotten by the server; a request not
-    approved within a day answers `expired` (enroll again)."""
+    """`{state}`; on approval the token is made and handed over once (the server keeps only its hash); a
+    request not approved within a day, or an approval not collected within ten minutes, answers `expired`
+    (enroll again)."""
 
     def run(ctx: WriteCtx) -> Reply:
         expire_enrollments(ctx)
         row = ctx.execute(
-            "SELECT state, poll_secret_hash, pending_token FROM stations WHERE id = ?", (station_id,)
+            "SELECT state, poll_secret_hash, token_hash FROM stations WHERE id = ?", (station_id,)
         ).fetchone()
         if row is None or not secrets.compare_digest(row[1], hash_token(poll_secret)):
             raise not_found(f"站点 {station_id}", f"station {station_id!r} (or wrong poll_secret)")
-        state, _h, token = row
-        if state == "approved" and token:
-            ctx.execute("UPDATE stations SET pending_token = NULL WHERE id = ?", (station_id,))
+        state, _h, token_hash = row
+        if state == "approved" and token_hash is None:
+            # Made now, stored only hashed: an approved token never waits in the database in clear.
+            token = new_token()
+            ctx.execute("UPDATE stations SET token_hash = ? WHERE id = ?", (hash_token(token), station_id))
             return ok(replies.EnrollPoll(replies.EnrollState(state), token))
         return ok(replies.EnrollPoll(replies.EnrollState(state)))
 
@@ -162,7 +165,6 @@ async def approve_station(
     for w in windows:
         if w not in hall.config.window_by_number:
             raise clerks.unknown_window(w)
-    token = new_token()
     forget: list[str] = []
 
     def run(ctx: WriteCtx) -> Reply:
@@ -177,9 +179,10 @@ async def approve_station(
         first = windows[0] if windows else None
         if state == "pending":
             ctx.execute(
-                "UPDATE stations SET state = 'approved', token_hash = ?, pending_token = ?, window = ?,"
+                # The token is made when the station collects it (poll_enrollment): nothing in clear here.
+                "UPDATE stations SET state = 'approved', token_hash = NULL, pending_token = NULL, window = ?,"
                 " windows = ?, approved_at = ? WHERE id = ?",
-                (hash_token(token), token, first, listed, ctx.now.isoformat(), station_id),
+                (first, listed, ctx.now.isoformat(), station_id),
             )
             ctx.audit(p.actor, "", "approve_station", station_id, role=role, name=row[1], windows=windows)
         else:
@@ -190,7 +193,8 @@ async def approve_station(
                 ctx.execute("UPDATE stations SET staff = '', window = ? WHERE id = ?", (first, station_id))
             ctx.execute("UPDATE stations SET windows = ? WHERE id = ?", (listed, station_id))
             ctx.audit(p.actor, "", "set_station_windows", station_id, windows=windows)
-            forget.append(th)
+            if th:
+                forget.append(th)
         return ok(_station_json(_station(ctx, station_id)))
 
     reply = await _submit(request, run)
@@ -236,7 +240,9 @@ async def revoke_station(
     "/api/manager/login", tags=["people"], responses=documented({200: replies.ManagerSession}, 401, 429, 507)
 )
 async def manager_login(body: ManagerLoginIn, request: Request) -> Response:
-    _token, reply = await managers.login(get_hall(request), body.username, body.password, client_ip(request))
+    _token, reply = await managers.login(
+        get_hall(request), body.username, body.password, client_ip(request), audit="manager_login"
+    )
     return respond(reply)
 
 

@@ -38,10 +38,13 @@ from hallserver.errors import ApiError
 from hallserver.evloop import new_event_loop
 from hallserver.headers import SecurityHeaders
 from hallserver.hotpath import HotPaths
+from hallserver.keys import HallKeyError
 from hallserver.limits import PublicLimits
+from hallserver.private import PrivateFileError
 from hallserver.proxies import ClientAddress, TrustedProxies
 from hallserver.service import HallServer, Settings
 from hallserver.shipper import Shipper
+from hallserver.store import check_key
 from hallserver.stream.server import StreamServer
 from hallserver.writectx import dumps
 
@@ -369,6 +372,11 @@ def serve_main(argv: list[str]) -> int:
     parser.add_argument(
         "--durability", choices=[d.value for d in Durability], help="override server.durability"
     )
+    parser.add_argument(
+        "--key",
+        type=pathlib.Path,
+        help="the hall key's 0600 file (default: where the database recorded it, else <db>.key)",
+    )
     parser.add_argument("--no-mdns", action="store_true", help="do not advertise _hallq._tcp")
     parser.add_argument("--mdns-interface", action="append", help="advertise only on this interface address")
     parser.add_argument("--mdns-name", default="", help="service instance name")
@@ -403,6 +411,13 @@ def serve_main(argv: list[str]) -> int:
         _say(f"hallq server: --trusted-proxy: {exc}", file=sys.stderr)
         return 2
     db = args.db or args.config.with_suffix(".db")
+    try:
+        # The key first (moved out of an older database on the way): a missing or wrong key file is said
+        # plainly here, before anything listens.
+        check_key(db, args.key)
+    except (HallKeyError, PrivateFileError, OSError) as exc:
+        _say(f"hallq server: {exc}", file=sys.stderr)
+        return 2
     clock: Clock = (
         OffsetClock(dt.datetime.fromisoformat(args.fake_start)) if args.fake_start else SystemClock()
     )
@@ -420,6 +435,7 @@ def serve_main(argv: list[str]) -> int:
         heartbeat_s=args.heartbeat_s,
         reload_on_sighup=True,
         trusted_proxies=tuple(args.trusted_proxy),
+        key_file=args.key,
     )
     app = create_app(args.config, db, clock, settings)
     app.state.hall.config = config

@@ -2,7 +2,7 @@
 explain, close, appeal) through the engine's `CaseStepCommand`, and the rater's optional phone number.
 
 The phone number is kept only with the rater's consent, in its own table, shown masked, and deleted after
-`privacy.retention_days` like the rest of the personal data (PIPL).
+`privacy.retention_days` like the rest of the personal data (PIPL, hallserver/purge.py).
 """
 
 from __future__ import annotations
@@ -141,17 +141,6 @@ def contact_job(ticket_id: str, phone: str, source: str) -> Job:
             (case_id, phone, ctx.now.isoformat(), source),
         )
         return ok({"case": case_id, "phone": mask_phone(phone)})
-
-    return Job(run)
-
-
-def purge_contacts_job(retention_days: int) -> Job:
-    """Delete phone numbers older than the retention period (with the rest of the personal data)."""
-
-    def run(ctx: WriteCtx) -> Reply:
-        cutoff = ctx.now - dt.timedelta(days=retention_days)
-        n = ctx.execute("DELETE FROM case_contacts WHERE consent_at < ?", (cutoff.isoformat(),)).rowcount
-        return ok({"case_contacts": n})
 
     return Job(run)
 

@@ -78,7 +78,12 @@ async def logout(hall: HallServer, token_hash: str) -> Reply:
     """End a session: its token stops working at once, and the streams it opened are closed."""
 
     def run(ctx: WriteCtx) -> Reply:
+        row = ctx.execute(
+            "SELECT username FROM sessions WHERE token_hash = ? AND revoked = 0", (token_hash,)
+        ).fetchone()
         ctx.execute("UPDATE sessions SET revoked = 1 WHERE token_hash = ?", (token_hash,))
+        if row is not None:
+            ctx.audit(f"manager:{row[0]}", "", "manager_logout", str(row[0]))
         return ok(replies.Empty())
 
     reply = await hall.run(Job(run))

@@ -159,7 +159,8 @@ def _steps_dump(steps: list[CaseStep]) -> tuple[Any, ...]:
     )
 
 
-def _steps_load(text: str) -> list[CaseStep]:
+def load_steps(text: str) -> list[CaseStep]:
+    """A case's stored steps (also read back by the purge after it scrubbed them)."""
     return [CaseStep(CaseAction(a), n, s, dt.datetime.fromisoformat(at)) for a, n, s, at in json.loads(text)]
 
 
@@ -178,4 +179,4 @@ TICKETS: Table[Ticket] = Table(
 WINDOWS: Table[WindowRuntime] = Table("windows", WindowRuntime, "number")
 BOOKINGS: Table[Booking] = Table("bookings", Booking, "code")
 RATINGS: Table[Rating] = Table("ratings", Rating, "ticket")
-CASES: Table[Case] = Table("cases", Case, "id", {"steps": Stored(("steps",), _steps_dump, _steps_load)})
+CASES: Table[Case] = Table("cases", Case, "id", {"steps": Stored(("steps",), _steps_dump, load_steps)})

@@ -8,7 +8,7 @@ Tables:
 - `stations`, `staff`, `managers`, `sessions`, `roster`, `audit`: auth and who-did-what.
 - `idempotency`: the first 2xx reply per (station, request id), stored with the command.
 - `outbox`: ratings waiting for the provincial 好差评 upload; `device_health`: the last report per device.
-- `meta`: the per-hall HMAC secret and other single values.
+- `meta`: single values: the hall key's check value and file (never the key: hallserver/keys.py).
 
 Indexes keep issue and call O(1) in history size: every statement on the hot path is a primary-key upsert or
 an append; the start-up load reads only recent or still-live rows through `day` and `state` indexes.
@@ -502,6 +502,39 @@ def m009_station_windows(db: Database) -> None:
         CREATE INDEX IF NOT EXISTS sessions_username ON sessions (username);
         -- Booking codes are the citizens' secrets (they cancel): no longer in events, nor in the stored ones.
         UPDATE events SET body = json_remove(body, '$.code') WHERE kind = 'booking_changed'
+        """,
+    )
+
+
+@migrations()
+def m010_keys_out_of_the_database(db: Database) -> None:
+    """Issue 25 (docs/security.md). The key itself is moved out of `meta.hmac_secret` by hallserver/keys.py
+    (it needs the file). Here: idempotency fingerprints made without a key (a plain hash of a body that may
+    hold an ID number, a name and a phone number) are blanked — a blank one matches any repeat, as before
+    fingerprints existed, for the two days such rows live —; an approved token waiting in clear for its
+    station is dropped (the station collects a new one, made and hashed when it polls)."""
+    _run(
+        db,
+        """
+        UPDATE idempotency SET fingerprint = '' WHERE fingerprint != '';
+        UPDATE stations SET token_hash = NULL, pending_token = NULL WHERE pending_token IS NOT NULL
+        """,
+    )
+
+
+@migrations()
+def m011_audit_chain(db: Database) -> None:
+    """The audit log's hash chain (hallserver/audit.py): each row's HMAC link and the HMAC of its details; the
+    time the purge scrubbed personal data out of its details. Older rows are chained once by the first process
+    that has the key."""
+    _run(
+        db,
+        """
+        ALTER TABLE audit ADD COLUMN detail_hash TEXT NOT NULL DEFAULT '';
+        ALTER TABLE audit ADD COLUMN hash TEXT NOT NULL DEFAULT '';
+        ALTER TABLE audit ADD COLUMN scrubbed_at TEXT;
+        -- The audit view filters by action and actor over time.
+        CREATE INDEX IF NOT EXISTS audit_action ON audit (action, at)
         """,
     )
 

@@ -9,6 +9,7 @@ import asyncio
 import datetime as dt
 import gc
 import hashlib
+import hmac
 import json
 import logging
 import pathlib
@@ -73,6 +74,9 @@ class Settings:
     reload_on_sighup: bool = False  # only in the main thread (`hallq server`)
     # Extra PRAGMAs for the writer connection, e.g. "max_page_count = 60" to test a full disk.
     writer_pragmas: tuple[str, ...] = ()
+    # The hall key's file (`hallq server --key`; hallserver/keys.py); None: where the database recorded it,
+    # else `<db>.key` beside the database.
+    key_file: pathlib.Path | None = None
 
 
 class HallServer:
@@ -90,7 +94,12 @@ class HallServer:
         self.clock = clock
         self.settings = settings
         self.store = Store(
-            db_path, config, clock, durability=settings.durability, writer_pragmas=settings.writer_pragmas
+            db_path,
+            config,
+            clock,
+            durability=settings.durability,
+            writer_pragmas=settings.writer_pragmas,
+            key_file=settings.key_file,
         )
         self.hub = Hub(config.server.backlog_events)
         self.snapshots = SnapshotCache(self.hub, clock, self._build_snapshot)
@@ -311,9 +320,11 @@ class HallServer:
     async def run(self, job: Job) -> Reply:
         return await self.store.submit(job)
 
-    @staticmethod
-    def fingerprint(path: str, body: Any) -> str:
-        return hashlib.sha256(f"{path}\n{body}".encode()).hexdigest()[:32]
+    def fingerprint(self, path: str, body: Any) -> str:
+        """The idempotency fingerprint of a request: keyed, since a booking's body holds an ID number, a name
+        and a phone number (a plain hash of it could be brute-forced from the stored fingerprint)."""
+        text = f"{path}\n{body}".encode()
+        return hmac.new(self.store.fingerprint_key, text, hashlib.sha256).hexdigest()[:32]
 
     def calls_now(self, extra: list[str] | None = None) -> list[str]:
         calls = list(self.recent_calls)
@@ -323,13 +334,23 @@ class HallServer:
 
     # ---- operations -------------------------------------------------------------------------------------
 
-    async def purge(self) -> None:
+    async def purge(self) -> dict[str, Any]:
+        """The scheduled purge (hallserver/purge.py): audited when it changed anything, then the WAL is
+        checkpointed and truncated so the old pages are not left in it."""
         retention = self.config.privacy.retention_days
 
         def run(ctx: WriteCtx) -> Reply:
-            return ok(purge(ctx, retention))
+            counts = purge(ctx, retention)
+            changed = {k: v for k, v in counts.items() if k != "cutoff" and v}
+            if changed:
+                ctx.audit("hallq", "", "purge", counts["cutoff"], retention_days=retention, **changed)
+            return ok(counts)
 
-        await self.store.submit(Job(run))
+        reply = await self.store.submit(Job(run))
+        counts: dict[str, Any] = json.loads(reply.text)
+        if any(v for k, v in counts.items() if k != "cutoff"):
+            await asyncio.to_thread(self.store.truncate_wal)
+        return counts
 
     async def reload(self) -> replies.Reloaded:
         """Load the config file again; on any error keep the running config and say why."""

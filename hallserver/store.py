@@ -28,10 +28,12 @@ from sqlite_utils import Database
 from hallcore.clock import Clock
 from hallcore.config import Durability, HallConfig
 from hallcore.engine import Engine
-from hallserver import schema
+from hallserver import audit, schema
 from hallserver.errors import ApiError, disk_full
 from hallserver.eventlog import EventRecord
+from hallserver.keys import HallKey, open_key
 from hallserver.loader import load_engine
+from hallserver.private import tighten_database
 from hallserver.writectx import Reply, WriteCtx, error_reply
 
 log = logging.getLogger(__name__)
@@ -67,17 +69,33 @@ def connect(path: pathlib.Path, *, readonly: bool = False) -> sqlite3.Connection
     # 64 MiB of page cache (the default is 2 MiB): with a million tickets, an insert into the random-keyed
     # token and idempotency indexes would otherwise read a leaf page from the OS for nearly every ticket.
     conn.execute("PRAGMA cache_size = -65536")
+    # What is deleted or overwritten is zeroed in its page, so purged personal data does not linger in free
+    # space of the file, its WAL or a backup (docs/security.md, 剩余信息保护).
+    conn.execute("PRAGMA secure_delete = ON")
     if readonly:
         conn.execute("PRAGMA query_only = 1")
     return conn
 
 
 def migrate(path: pathlib.Path) -> None:
-    """Create or upgrade the schema in `path` (used by the writer at start and by `hallq admin`)."""
+    """Create or upgrade the schema in `path` (used by the writer at start and by `hallq admin`); the file is
+    made 0600 before SQLite first opens it, so its WAL and shared-memory files are 0600 too."""
+    tighten_database(path)
     conn = connect(path)
     try:
         conn.execute("PRAGMA journal_mode = WAL")
         schema.migrate(Database(conn, execute_plugins=False))
+    finally:
+        conn.close()
+
+
+def check_key(path: pathlib.Path, key_file: pathlib.Path | None) -> HallKey:
+    """Create or upgrade the database and open its key (moving it out of an older database): raises
+    `HallKeyError` with what to do when the key file is missing or wrong."""
+    migrate(path)
+    conn = connect(path)
+    try:
+        return open_key(conn, path, given=key_file)
     finally:
         conn.close()
 
@@ -94,8 +112,10 @@ class Store:
         durability: Durability | None = None,
         read_threads: int = 3,
         writer_pragmas: tuple[str, ...] = (),
+        key_file: pathlib.Path | None = None,
     ) -> None:
         self.path = path
+        self.key_file = key_file
         self.config = config
         self.clock = clock
         self.durability = durability or config.server.durability
@@ -115,7 +135,12 @@ class Store:
         self._read_local = threading.local()
         self._read_conns: list[sqlite3.Connection] = []
         self._read_conns_lock = threading.Lock()
+        # The hall key (hallserver/keys.py), read at start: `secret` keys the person keys and CSRF tokens,
+        # `fingerprint_key` the idempotency fingerprints.
+        self.key: HallKey | None = None
         self.secret = b""
+        self.fingerprint_key = b""
+        self.audit_key = b""
         self.device_health: dict[tuple[str, str], tuple[str, str]] = {}
         self.batches = 0
         self.jobs = 0
@@ -185,21 +210,18 @@ class Store:
             for s, d, h, r in conn.execute("SELECT station, device, health, reason FROM device_health")
         }
 
-    def _init_secret(self, conn: sqlite3.Connection) -> None:
-        import secrets
-
-        row = conn.execute("SELECT value FROM meta WHERE key = 'hmac_secret'").fetchone()
-        if row is None:
-            value = secrets.token_hex(32)
-            conn.execute("INSERT INTO meta (key, value) VALUES ('hmac_secret', ?)", (value,))
-        else:
-            value = row[0]
-        self.secret = bytes.fromhex(value)
+    def _init_key(self, conn: sqlite3.Connection) -> None:
+        key = open_key(conn, self.path, given=self.key_file)
+        self.key = key
+        self.secret = key.raw
+        self.fingerprint_key = key.derive("idempotency")
+        self.audit_key = key.derive("audit")
+        audit.seal(conn, self.audit_key, self.clock.now().isoformat())
 
     def _write_loop(self, started: Future[None]) -> None:
         try:
             conn = self._open_writer()
-            self._init_secret(conn)
+            self._init_key(conn)
             with self.engine_lock:
                 self._load(conn)
         except BaseException as exc:
@@ -311,6 +333,15 @@ class Store:
                     conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
                 except sqlite3.Error as exc:
                     log.warning("WAL checkpoint failed: %s", exc)
+        finally:
+            conn.close()
+
+    def truncate_wal(self) -> None:
+        """Checkpoint the WAL into the database and truncate it (after a purge: the WAL still holds the pages
+        as they were). Waits for readers briefly (busy timeout); never on the writer thread."""
+        conn = connect(self.path)
+        try:
+            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
         finally:
             conn.close()
 

@@ -17,7 +17,7 @@ from hallcore.engine import Accepted, Engine, Outcome
 from hallcore.events import Event, PrecheckRecorded, TicketChanged, TicketIssued
 from hallcore.model import CaseState
 from hallcore.owed import item_names
-from hallserver import outbox, rows
+from hallserver import audit, outbox, rows
 from hallserver.errors import ApiError, from_refusal
 from hallserver.eventlog import EventRecord, describe
 
@@ -31,6 +31,7 @@ class StoreState(Protocol):
     clock: Clock
     tokens: dict[str, str]  # status token -> ticket id
     device_health: dict[tuple[str, str], tuple[str, str]]
+    audit_key: bytes  # the audit chain's key (hallserver/keys.py, audit.py)
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,7 +98,8 @@ class WriteCtx:
                 return None
             seen = (row[0], Reply(int(row[1]), row[2]))
         fp, reply = seen
-        if fp != fingerprint:
+        # A blank stored fingerprint is one made before they were keyed (schema m010): it matches any repeat.
+        if fp and fp != fingerprint:
             return error_reply(
                 ApiError(
                     422,
@@ -225,9 +227,16 @@ class WriteCtx:
         return self.seq
 
     def audit(self, actor: str, station: str, action: str, target: str, **detail: Any) -> None:
-        self.conn.execute(
-            "INSERT INTO audit (at, actor, station, action, target, detail) VALUES (?,?,?,?,?,?)",
-            (self.now.isoformat(), actor, station, action, target, dumps(detail)),
+        """One audit row, chained to the last (hallserver/audit.py), in this job's transaction."""
+        audit.append(
+            self.conn,
+            self.store.audit_key,
+            self.now.isoformat(),
+            actor,
+            station,
+            action,
+            target,
+            dumps(detail),
         )
 
     def execute(self, sql: str, params: tuple[Any, ...] = ()) -> sqlite3.Cursor:

@@ -6,19 +6,17 @@ every manager page asks of a request (session, CSRF, the login redirect), `sessi
 
 Server-rendered HTML with small vendored scripts (no CDN: the hall LAN has no internet); charts are SVG
 drawn on the server. `mount(app)` adds the routers and the static files; `start(hall)`/`stop()` run the
-好差评 uploader and the contact purge next to the server's own tasks.
+好差评 uploader next to the server's own tasks.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import pathlib
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from hallserver.evloop import cancel
 from hallserver.service import HallServer
 
 log = logging.getLogger(__name__)
@@ -28,9 +26,9 @@ STATIC = pathlib.Path(__file__).resolve().parent / "static"
 
 def mount(app: FastAPI) -> None:
     """Routers first, so `/s/{token}` here answers before the server's plain placeholder page."""
-    from hallserver.web import admin, booking, cases, dashboard, login, outbox, phone, stats
+    from hallserver.web import admin, audit, booking, cases, dashboard, login, outbox, phone, stats
 
-    for page in (login, dashboard, admin, cases, phone, booking, stats, outbox):
+    for page in (login, dashboard, admin, cases, phone, booking, stats, outbox, audit):
         app.include_router(page.router)
     # The dashboard's live feed is a route of the stream path, not of the ASGI app (hallserver/stream).
     hall = app.state.hall
@@ -41,32 +39,20 @@ def mount(app: FastAPI) -> None:
 
 
 class WebTasks:
-    """The web side's background work: the 好差评 uploader and the purge of call-back phone numbers."""
+    """The web side's background work: the 好差评 uploader (the call-back phone numbers are purged with the
+    rest of the personal data: hallserver/purge.py)."""
 
     def __init__(self, hall: HallServer) -> None:
         from hallserver.upload import Uploader
 
         self.hall = hall
         self.uploader = Uploader(hall)
-        self._purge: asyncio.Task[None] | None = None
 
     def start(self) -> None:
         self.uploader.start()
-        self._purge = asyncio.create_task(self._purge_loop(), name="web-contact-purge")
 
     async def stop(self) -> None:
         await self.uploader.stop()
-        await cancel(self._purge)
-
-    async def _purge_loop(self) -> None:
-        from hallserver.cases import purge_contacts_job
-
-        while True:
-            try:
-                await self.hall.run(purge_contacts_job(self.hall.config.privacy.retention_days))
-            except Exception:
-                log.exception("purging call-back phone numbers failed")
-            await asyncio.sleep(self.hall.settings.purge_interval_s)
 
 
 async def start(app: FastAPI) -> None:

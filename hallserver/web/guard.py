@@ -23,9 +23,10 @@ from hallcore.text import text_problem
 from hallserver.auth import Principal
 from hallserver.deps import get_hall
 from hallserver.errors import ApiError
+from hallserver.store import Job
 from hallserver.web import session as ws_session
 from hallserver.web.pages import e, page
-from hallserver.writectx import Reply, dumps
+from hallserver.writectx import Reply, WriteCtx, dumps, ok
 
 
 class LoginRequired(Exception):
@@ -39,6 +40,22 @@ async def manager(request: Request) -> tuple[Principal, str, str]:
         raise LoginRequired
     p, token = found
     return p, token, ws_session.csrf_for(get_hall(request).store.secret, token)
+
+
+async def audit_export(request: Request, what: str, kind: str, **detail: Any) -> None:
+    """An export takes the hall's data out of it: who took what, for which span, is audited (安全审计)."""
+    found = await ws_session.manager_from_cookie(request)
+    actor = found[0].actor if found is not None else "?"
+
+    def run(ctx: WriteCtx) -> Reply:
+        ctx.audit(actor, "", "export", f"{what}.{kind}", **detail)
+        return ok({})
+
+    reply = await get_hall(request).run(Job(run))
+    if reply.status != 200:  # not audited, not exported
+        raise ApiError(
+            503, "not_audited", "导出未能记入审计日志，请稍后重试", "the export could not be audited"
+        )
 
 
 async def form(request: Request) -> dict[str, str]:

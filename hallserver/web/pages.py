@@ -13,6 +13,7 @@ NAV = (
     ("/web/stats", "统计", "Statistics"),
     ("/web/cases", "差评整改", "Cases"),
     ("/web/admin", "管理", "Admin"),
+    ("/web/audit", "审计", "Audit"),
 )
 
 

@@ -19,6 +19,7 @@ from hallserver.deps import get_hall
 from hallserver.errors import ApiError
 from hallserver.web import session as ws_session
 from hallserver.web import svg
+from hallserver.web.guard import audit_export
 from hallserver.web.pages import e, page, table
 from hallweb.exports import XLSX_TYPE
 
@@ -273,6 +274,7 @@ async def _export(request: Request, query: StatsQuery, kind: str) -> Response:
     if await ws_session.manager_from_cookie(request) is None:
         return RedirectResponse("/web/login", 303)
     rep = await _report(request, query)
+    await audit_export(request, "stats", kind, start=rep.span.start, end=rep.span.end, by=query.by)
     name = f"hallq-stats-{rep.span.start.isoformat()}_{rep.span.end.isoformat()}-{query.by}.{kind}"
     if kind == "csv":
         return Response(

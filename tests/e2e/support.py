@@ -376,7 +376,7 @@ def running_hall(state: Path) -> Iterator[HallRun]:
             code = clerk_code(hall.window)
             add = subprocess.run(
                 [sys.executable, "-m", "hallq.cli", "admin", "--db", str(hall.db), "add-clerk", code,
-                 "一号窗口工作人员", "--pin", CLERK_PIN],
+                 "一号窗口工作人员", "--pin-file", "-"], input=CLERK_PIN + "\n",
                 cwd=ROOT, env=hall.env, capture_output=True, text=True, timeout=60, check=False,
             )  # fmt: skip
             assert add.returncode == 0, add.stdout + add.stderr
