@@ -178,7 +178,7 @@ async def rate_ticket(
     ticket_id: str, body: RatingIn, request: Request, p: Annotated[Principal, Depends(CLERKS)]
 ) -> Response:
     """One 好差评 rating per served ticket, from the window that served it; 不满意/非常不满意 opens a 差评
-    case."""
+    case. Audited: a rating entered at a counter is the clerk's word for the citizen's."""
     cmd = c.Rate(ticket_id, body.score, body.source)
     window = clerk_window(p)
 
@@ -188,6 +188,7 @@ async def rate_ticket(
         if isinstance(out, Reply):
             return out
         assert out.ticket is not None
+        ctx.audit(p.actor, p.id, "rating", ticket_id, score=body.score, source=body.source)
         return ok(build.rated(ctx.engine, out.ticket))
 
     return await run_job(get_hall(request), request, p.id, body, run)

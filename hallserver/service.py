@@ -112,6 +112,7 @@ class HallServer:
         self.started_mono = clock.monotonic()
         self.advertiser: Advertiser | None = None
         self.last_reload_errors: list[str] = []
+        self._wal_to_truncate = False  # a purge's WAL truncation that found readers busy: again next time
         self._tasks: list[asyncio.Task[None]] = []
         self._gc_thresholds = gc.get_threshold()
 
@@ -348,8 +349,8 @@ class HallServer:
 
         reply = await self.store.submit(Job(run))
         counts: dict[str, Any] = json.loads(reply.text)
-        if any(v for k, v in counts.items() if k != "cutoff"):
-            await asyncio.to_thread(self.store.truncate_wal)
+        if self._wal_to_truncate or any(v for k, v in counts.items() if k != "cutoff"):
+            self._wal_to_truncate = not await asyncio.to_thread(self.store.truncate_wal)
         return counts
 
     async def reload(self) -> replies.Reloaded:

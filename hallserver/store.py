@@ -131,6 +131,7 @@ class Store:
         self._writer: threading.Thread | None = None
         self._checkpointer: threading.Thread | None = None
         self._stop_checkpoints = threading.Event()
+        self._checkpoint_lock = threading.Lock()
         self._reads = ThreadPoolExecutor(max_workers=read_threads, thread_name_prefix="hall-read")
         self._read_local = threading.local()
         self._read_conns: list[sqlite3.Connection] = []
@@ -330,20 +331,26 @@ class Store:
         try:
             while not self._stop_checkpoints.wait(CHECKPOINT_INTERVAL_S):
                 try:
-                    conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+                    with self._checkpoint_lock:
+                        conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
                 except sqlite3.Error as exc:
                     log.warning("WAL checkpoint failed: %s", exc)
         finally:
             conn.close()
 
-    def truncate_wal(self) -> None:
+    def truncate_wal(self) -> bool:
         """Checkpoint the WAL into the database and truncate it (after a purge: the WAL still holds the pages
-        as they were). Waits for readers briefly (busy timeout); never on the writer thread."""
+        as they were). Waits for readers (busy timeout), never runs beside the side thread's checkpoint (a
+        second checkpoint at once would only answer busy), never on the writer thread. False if still busy."""
         conn = connect(self.path)
         try:
-            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+            with self._checkpoint_lock:
+                busy = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
         finally:
             conn.close()
+        if busy:
+            log.warning("the WAL could not be truncated after the purge (readers busy): at the next purge")
+        return not busy
 
     # ---- reading ----------------------------------------------------------------------------------------
 
