@@ -40,6 +40,13 @@ def test_the_audit_view_filters_and_exports(server: Running, tmp_path: pathlib.P
         headers=counter.headers,
     )
     assert r.status_code == 200, r.text
+    t2 = server.issue(desk).json()["ticket"]
+    for action in ("open", "call-next", "start", "finish"):
+        assert server.act(counter, action).status_code == 200
+    r = server.http.post(
+        f"/api/tickets/{t2['id']}/rating", json={"request_id": rid(), "score": 5}, headers=counter.headers
+    )
+    assert r.status_code == 200, r.text
     with playwright.sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
@@ -51,7 +58,8 @@ def test_the_audit_view_filters_and_exports(server: Running, tmp_path: pathlib.P
             page.wait_for_url(f"{server.url}/web/audit")
             assert "审计链完整" in page.inner_text("#chain")
             actions = {r[4] for r in rows_shown(page)}
-            assert {"clerk_login", "set_roster", "cancel_ticket", "web_login"} <= actions, actions
+            want = {"clerk_login", "set_roster", "cancel_ticket", "web_login", "manager_login", "rating"}
+            assert want <= actions, actions
             # By action.
             page.select_option("#audit-filter select[name=action]", "cancel_ticket")
             page.click("#audit-filter button")
