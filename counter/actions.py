@@ -34,6 +34,7 @@ class Action(StrEnum):
     CONFIRM_CLASS = "confirm_class"  # the priority class the held ticket claimed is right
     REVOKE_CLASS = "revoke_class"  # it is not (a reason is required; audited)
     RATE_AGAIN = "rate_again"
+    SET_OUTCOME = "set_outcome"  # change the outcome or 办件编号 of the case just finished here
 
 
 #: The ticket event each window action produces: a reply already applied makes its own event redundant.
@@ -47,6 +48,7 @@ TICKET_EVENT: dict[Action, str] = {
     Action.TRANSFER: "transferred",
     Action.CONFIRM_CLASS: "class_confirmed",
     Action.REVOKE_CLASS: "class_revoked",
+    Action.SET_OUTCOME: "outcome_changed",
 }
 WINDOW_EVENT: dict[Action, str] = {
     Action.OPEN: "opened",

@@ -127,7 +127,22 @@ class CounterController:
             case Action.START:
                 return await api.start_serving(w, request_id=rid)
             case Action.FINISH:
-                return await api.finish(w, request_id=rid)
+                return await api.finish(
+                    w,
+                    outcome=str(a.get("outcome", "") or "") or None,
+                    reason=str(a.get("reason", "") or ""),
+                    case_no=str(a.get("case_no", "") or ""),
+                    request_id=rid,
+                )
+            case Action.SET_OUTCOME:
+                return await api.set_outcome(
+                    w,
+                    str(a["ticket"]),
+                    str(a["outcome"]),
+                    reason=str(a.get("reason", "") or ""),
+                    case_no=str(a.get("case_no", "") or ""),
+                    request_id=rid,
+                )
             case Action.NO_SHOW:
                 return await api.no_show(w, request_id=rid)
             case Action.REQUEUE:

@@ -24,6 +24,7 @@ from counter.rating import Rating, RatingTrack
 from counter.settings import Settings
 from hallclient.api import new_request_id
 from hallclient.types import Candidate, CounterSession, HallSnapshot, TicketInfo, WindowInfo, WindowResult
+from hallcore import caseoutcome
 from hallcore.clock import Clock
 from hallcore.events import Event, TicketChanged, WindowChanged
 from hallcore.windowstrip import StripText, window_strip
@@ -62,6 +63,7 @@ class CounterFlow:
         self.notice: Notice | None = None
         self.no_shows: list[TicketInfo] = []  # today's no-shows at this window, newest first
         self.devices: dict[str, tuple[str, str]] = {}  # name -> (health, reason)
+        self.finished_at: dt.datetime | None = None  # when this window last finished a ticket
         # (ticket id, event action) / (window, event action) already applied from a reply.
         self._own: list[tuple[str, str]] = []
         self.version = itertools.count()  # bumped by the controller, lets views skip identical redraws
@@ -124,6 +126,22 @@ class CounterFlow:
             return self.window_view.current_state
         return ""
 
+    def change_left_s(self) -> int:
+        """Seconds left to change the outcome of the case finished here last (0: too late, or none)."""
+        if self.ratings.last_finished is None or self.finished_at is None:
+            return 0
+        spent = (self._clock.now() - self.finished_at).total_seconds()
+        return max(0, int(self.settings.outcome_change_s - spent))
+
+    def outcome_action(self) -> Action | None:
+        """What an outcome button or keypad outcome does now: finish the case being served with it, or
+        change the outcome of the case just finished here (a keypad finished it as 办结); None: neither."""
+        if self.allowed(Action.FINISH):
+            return Action.FINISH
+        if self.allowed(Action.SET_OUTCOME):
+            return Action.SET_OUTCOME
+        return None
+
     def today(self) -> dt.date:
         return self._clock.now().astimezone(self._tz).date()
 
@@ -173,6 +191,8 @@ class CounterFlow:
                 return bool(self.covering)
             case Action.RATE_AGAIN:
                 return self.ratings.can_ask_again()
+            case Action.SET_OUTCOME:
+                return self.change_left_s() > 0
 
     # ---- starting actions ---------------------------------------------------------------------------
 
@@ -182,6 +202,9 @@ class CounterFlow:
         A second tap while the first is in flight returns None: one tap, one request.
         """
         args = dict(args or {})
+        if action is Action.FINISH and args.get("outcome") and self.held_state != "serving":
+            # An outcome key or button after the finish: it changes the outcome of the case just finished.
+            action = Action.SET_OUTCOME
         if self.busy:
             self.notice = Notice("msg.busy", level="warning")
             return None
@@ -242,6 +265,10 @@ class CounterFlow:
                 return Notice("msg.revoke_reason_required", level="warning")
             assert self.current is not None  # allowed() checked it
             args["ticket"] = self.current.id
+        if action in (Action.FINISH, Action.SET_OUTCOME):
+            problem = self._check_outcome(action, args)
+            if problem is not None:
+                return problem
         if action is Action.TRANSFER:
             series = str(args.get("to_series", "") or "")
             win = args.get("to_window")
@@ -261,6 +288,23 @@ class CounterFlow:
                     else list(self.covering)
                 )
                 args["partner"] = pool[0]
+        return None
+
+    def _check_outcome(self, action: Action, args: dict[str, str | int]) -> Notice | None:
+        """The outcome named (办结 when none), its reason and the 办件编号, checked as the hall will."""
+        text = str(args.get("outcome", "") or "")
+        outcome = caseoutcome.parse(text) if text else caseoutcome.CaseOutcome.DONE
+        if outcome is None:
+            return Notice("msg.bad_outcome", {"outcome": text}, level="warning")
+        if outcome is caseoutcome.CaseOutcome.REFUSED and str(args.get("reason", "")) not in (
+            self.settings.refusal_reasons
+        ):
+            return Notice("msg.refusal_reason_required", level="warning")
+        args["outcome"] = outcome.value
+        args["case_no"] = str(args.get("case_no", "") or "").strip()
+        if action is Action.SET_OUTCOME:
+            assert self.ratings.last_finished is not None  # allowed() checked it
+            args["ticket"] = self.ratings.last_finished.id
         return None
 
     # ---- outcomes -----------------------------------------------------------------------------------
@@ -361,9 +405,15 @@ class CounterFlow:
             if self.current is not None and self.current.id == t.id:
                 self.current = t
             return
+        if action == "outcome_changed":
+            last = self.ratings.last_finished
+            if last is not None and last.id == t.id:
+                self.ratings.last_finished = t
+            return
         if self.current is not None and self.current.id == t.id:
             self.current = None
         if action == "finished":
+            self.finished_at = self._clock.now()
             self.ratings.finished_here(t)
         elif action == "no_show":
             self.no_shows = [t, *[x for x in self.no_shows if x.id != t.id]][:20]

@@ -8,6 +8,8 @@ from counter.actions import Action
 from counter.notices import Notice
 from counter.settings import Settings
 from drivers.protocols import KeyCode, KeyEvent
+from hallcore import caseoutcome
+from hallcore.text import Problem
 
 _SIMPLE: dict[int, Action] = {
     KeyCode.RECALL: Action.RECALL,
@@ -17,7 +19,6 @@ _SIMPLE: dict[int, Action] = {
     KeyCode.RATE: Action.RATE_AGAIN,
     KeyCode.LOGOUT: Action.LOGOUT,
     KeyCode.START: Action.START,
-    KeyCode.FINISH: Action.FINISH,
 }
 
 
@@ -37,6 +38,17 @@ def intent_for(event: KeyEvent, settings: Settings) -> KeyIntent:
         return KeyIntent(advance=True)
     if code in _SIMPLE:
         return KeyIntent(_SIMPLE[code])
+    if code == KeyCode.FINISH:
+        # The finish key's digits carry the outcome (hallcore/caseoutcome.py, docs/devices.md); none: 办结.
+        if not digits:
+            return KeyIntent(Action.FINISH)
+        got = caseoutcome.from_keypad(digits, settings.refusal_reasons)
+        if isinstance(got, Problem):
+            return KeyIntent(problem=Notice("msg.refused", raw=(got.zh, got.en), level="warning"))
+        args: dict[str, str | int] = {"outcome": got.outcome.value, "reason": got.reason}
+        if got.case_no:
+            args["case_no"] = got.case_no
+        return KeyIntent(Action.FINISH, args)
     if code == KeyCode.PAUSE:
         reasons = settings.pause_reasons
         reason = reasons[0] if reasons else ""
@@ -54,8 +66,8 @@ def intent_for(event: KeyEvent, settings: Settings) -> KeyIntent:
         pin, sep2, new_pin = rest.partition("*")
         if not sep or not staff or not pin or (sep2 and not new_pin):
             return KeyIntent(problem=Notice("msg.bad_login_digits", level="warning"))
-        args: dict[str, str | int] = {"staff": staff, "pin": pin}
+        login: dict[str, str | int] = {"staff": staff, "pin": pin}
         if new_pin:
-            args["new_pin"] = new_pin
-        return KeyIntent(Action.LOGIN, args)
+            login["new_pin"] = new_pin
+        return KeyIntent(Action.LOGIN, login)
     return KeyIntent(problem=Notice("msg.key_unknown", {"code": f"{code:02X}"}, "warning"))

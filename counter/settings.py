@@ -21,6 +21,8 @@ class Settings:
     led: Led  # the strip's texts (hallcore.windowstrip)
     timezone: str = "Asia/Shanghai"
     classes: tuple[tuple[str, str, str], ...] = ()  # priority classes (id, name, name_en)
+    refusal_reasons: tuple[str, ...] = ()  # 不予受理's reasons (`outcomes.refusal_reasons`)
+    outcome_change_s: int = 60  # how long an outcome may be changed (`outcomes.change_window_s`)
 
 
 def settings_from_config(config: HallConfig, window: int) -> Settings:
@@ -40,4 +42,6 @@ def settings_from_config(config: HallConfig, window: int) -> Settings:
         led=config.led,
         timezone=config.hall.timezone,
         classes=tuple((pc.id, pc.name, pc.name_en) for pc in config.priority_classes),
+        refusal_reasons=config.outcomes.refusal_reasons,
+        outcome_change_s=config.outcomes.change_window_s,
     )

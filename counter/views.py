@@ -28,6 +28,7 @@ from counter.desk.view import DeskView
 from counter.flow import CounterFlow
 from counter.notices import render
 from hallclient.types import TicketInfo
+from hallcore.caseoutcome import DIGIT_OF, CaseOutcome
 from hallui.connection import ConnectionBanner
 from hallui.enrollment import EnrollmentView
 from hallui.i18n import Catalog
@@ -55,6 +56,11 @@ BUTTONS: tuple[tuple[Action, str, str], ...] = (
     (Action.LOGOUT, "act.logout", ""),
 )
 WITH_FORM = {Action.TRANSFER, Action.CALL_SPECIFIC, Action.PAUSE, Action.REQUEUE, Action.REVOKE_CLASS}
+#: How the case ended (hallcore/caseoutcome.py): one button each, Ctrl+ its keypad digit; while serving it
+#: finishes the case with that outcome, just after a finish it changes the outcome. 不予受理 and 补正 ask
+#: for their reason first.
+OUTCOME_BUTTONS: tuple[tuple[CaseOutcome, str], ...] = tuple((o, f"Ctrl+{DIGIT_OF[o]}") for o in CaseOutcome)
+OUTCOME_WITH_FORM = {CaseOutcome.REFUSED, CaseOutcome.CORRECTION}
 
 _LEVEL_ROLE = {"info": "muted", "warning": "warning", "error": "error"}
 
@@ -175,6 +181,22 @@ class Forms(QStackedWidget):
         self.revoke_reason.setPlaceholderText(t("form.revoke_reason"))
         lay5.addWidget(self.revoke_reason)
         self.addWidget(self.revoke)
+        # how the case ended: 不予受理's reason, 补正's list of what to supply
+        self.refuse = QWidget(self)
+        lay6 = QHBoxLayout(self.refuse)
+        self.refusal_reason = QComboBox(self.refuse)
+        self.refusal_reason.setObjectName("refusalReason")
+        lay6.addWidget(label(t("outcome.refusal_reason"), "refusalReasonLabel"))
+        lay6.addWidget(self.refusal_reason, 1)
+        self.addWidget(self.refuse)
+        self.correct = QWidget(self)
+        lay7 = QVBoxLayout(self.correct)
+        self.correction = QLineEdit(self.correct)
+        self.correction.setObjectName("correctionItems")
+        self.correction.setPlaceholderText(t("outcome.correction"))
+        lay7.addWidget(self.correction)
+        self.addWidget(self.correct)
+        self.outcome_pages = {CaseOutcome.REFUSED: self.refuse, CaseOutcome.CORRECTION: self.correct}
         self.pages = {
             Action.TRANSFER: self.transfer,
             Action.CALL_SPECIFIC: self.specific,
@@ -208,6 +230,7 @@ class Forms(QStackedWidget):
             self.specific_ticket,
             self.specific_reason,
             self.revoke_reason,
+            self.correction,
         ):
             w.clear()
         self.requeue_ticket.setCurrentIndex(0)
@@ -250,6 +273,19 @@ class MainPage(QWidget):
             self.buttons[action] = b
             grid.addWidget(b, i // 4, i % 4)
         lay.addLayout(grid)
+        self.case_no = QLineEdit(self)
+        self.case_no.setObjectName("caseNo")
+        self.case_no.setPlaceholderText(catalog.t("outcome.case_no"))
+        lay.addWidget(self.case_no)
+        outcome_row = QHBoxLayout()
+        self.outcomes: dict[CaseOutcome, QPushButton] = {}
+        for o, _shortcut in OUTCOME_BUTTONS:
+            b = button(catalog.t(f"outcome.{o.value}"), f"btn_outcome_{DIGIT_OF[o]}", "secondary")
+            self.outcomes[o] = b
+            outcome_row.addWidget(b, 1)
+        lay.addLayout(outcome_row)
+        self.outcome = label("", "outcomeStatus", "muted", wrap=True)
+        lay.addWidget(self.outcome)
         self.forms = Forms(catalog, self)
         self.form_ok = button(catalog.t("form.ok"), "formOk")
         self.form_cancel = button(catalog.t("form.cancel"), "formCancel", "secondary")
@@ -315,7 +351,9 @@ class CounterWindow(QWidget):
             self.pages.addWidget(self.main)
         outer.addWidget(self.pages, 1)
         self._form_action: Action | None = None
+        self._form_outcome: CaseOutcome | None = None
         self._flow: CounterFlow | None = None
+        self._case_for = ""  # the held ticket the 办件编号 field was typed for
         self._wire()
 
     # ---- intents ------------------------------------------------------------------------------------
@@ -332,6 +370,12 @@ class CounterWindow(QWidget):
                 sc = QShortcut(QKeySequence(shortcut), self)
                 sc.setContext(Qt.ShortcutContext.WindowShortcut)
                 sc.activated.connect(lambda a=action: self._shortcut(a))
+        for o, b in self.main.outcomes.items():
+            b.clicked.connect(lambda _=False, o=o: self.trigger_outcome(o))
+        for o, shortcut in OUTCOME_BUTTONS:
+            sc = QShortcut(QKeySequence(shortcut), self)
+            sc.setContext(Qt.ShortcutContext.WindowShortcut)
+            sc.activated.connect(lambda o=o: self._outcome_shortcut(o))
         self.main.form_ok.clicked.connect(self._form_submit)
         self.main.form_cancel.clicked.connect(self.close_form)
         self.main.discard.clicked.connect(lambda: self.intent.emit("discard", {}))
@@ -354,7 +398,28 @@ class CounterWindow(QWidget):
         if action in WITH_FORM:
             self.open_form(action)
             return
+        if action is Action.FINISH:  # F4: 办结, with the 办件编号 typed or scanned
+            self.trigger_outcome(CaseOutcome.DONE)
+            return
         self.intent.emit(action.value, {})
+
+    def _outcome_shortcut(self, outcome: CaseOutcome) -> None:
+        if self.main.outcomes[outcome].isEnabled():
+            self.trigger_outcome(outcome)
+
+    def trigger_outcome(self, outcome: CaseOutcome, reason: str | None = None) -> None:
+        """An outcome button or Ctrl+digit: finish the case with it (or change the one just finished);
+        不予受理 and 补正 open their form first."""
+        if outcome in OUTCOME_WITH_FORM and reason is None:
+            self._form_outcome = outcome
+            self._form_action = Action.FINISH
+            self.main.forms.setCurrentWidget(self.main.forms.outcome_pages[outcome])
+            self.main.form_box.show()
+            if self._flow is not None:
+                self._render_forms(self._flow)
+            return
+        args = {"outcome": outcome.value, "reason": reason or "", "case_no": self.main.case_no.text().strip()}
+        self.intent.emit(Action.FINISH.value, args)
 
     def open_form(self, action: Action) -> None:
         self._form_action = action
@@ -365,12 +430,24 @@ class CounterWindow(QWidget):
 
     def close_form(self) -> None:
         self._form_action = None
+        self._form_outcome = None
         self.main.form_box.hide()
         self.main.forms.clear()
 
     def _form_submit(self) -> None:
         action = self._form_action
         if action is None:
+            return
+        outcome = self._form_outcome
+        if outcome is not None:
+            f = self.main.forms
+            reason = (
+                f.refusal_reason.currentText()
+                if outcome is CaseOutcome.REFUSED
+                else f.correction.text().strip()
+            )
+            self.close_form()
+            self.trigger_outcome(outcome, reason)
             return
         args = self.main.forms.args_for(action)
         self.intent.emit(action.value, args)
@@ -448,6 +525,25 @@ class CounterWindow(QWidget):
                 w.setText("")
         for action, b in m.buttons.items():
             b.setEnabled(flow.allowed(action))
+        can_outcome = flow.outcome_action() is not None
+        for b in m.outcomes.values():
+            b.setEnabled(can_outcome)
+        if flow.held_label != self._case_for:  # a new case: its own 办件编号
+            self._case_for = flow.held_label
+            if flow.held_label:
+                m.case_no.clear()
+        last = flow.last_finished
+        if last is not None and last.outcome:
+            left = flow.change_left_s()
+            text = t(
+                "outcome.last",
+                label=last.label,
+                outcome=last.outcome,
+                case_no=f"（{last.case_no}）" if last.case_no else "",
+            )
+            m.outcome.setText(text + (t("outcome.change", s=left) if left else ""))
+        else:
+            m.outcome.setText("")
         m.buttons[Action.RATE_AGAIN].setVisible(flow.has_rating_pad)
         m.buttons[Action.TAKE_OVER].setVisible(bool(flow.settings.partners))
         m.buttons[Action.END_TAKE_OVER].setVisible(bool(flow.settings.partners))
@@ -504,5 +600,12 @@ class CounterWindow(QWidget):
             f.requeue_ticket.addItems(labels)
             if text:
                 f.requeue_ticket.setEditText(text)
-        ok_enabled = self._form_action is not None and flow.allowed(self._form_action)
+        reasons = list(flow.settings.refusal_reasons)
+        if [f.refusal_reason.itemText(i) for i in range(f.refusal_reason.count())] != reasons:
+            f.refusal_reason.clear()
+            f.refusal_reason.addItems(reasons)
+        if self._form_outcome is not None:
+            ok_enabled = flow.outcome_action() is not None
+        else:
+            ok_enabled = self._form_action is not None and flow.allowed(self._form_action)
         self.main.form_ok.setEnabled(ok_enabled)

@@ -179,7 +179,30 @@ class HallApi(Protocol):
 
     async def start_serving(self, window: int, *, request_id: str | None = None) -> WindowResult: ...
 
-    async def finish(self, window: int, *, request_id: str | None = None) -> WindowResult: ...
+    async def finish(
+        self,
+        window: int,
+        *,
+        outcome: str | None = None,
+        reason: str = "",
+        case_no: str = "",
+        request_id: str | None = None,
+    ) -> WindowResult:
+        """Finish the case being served with its outcome (办结 when None), reason and 办件编号."""
+        ...
+
+    async def set_outcome(
+        self,
+        window: int,
+        ticket: str,
+        outcome: str,
+        *,
+        reason: str = "",
+        case_no: str = "",
+        request_id: str | None = None,
+    ) -> WindowResult:
+        """Change the outcome or 办件编号 of the case this window just finished (within the hall's limit)."""
+        ...
 
     async def no_show(self, window: int, *, request_id: str | None = None) -> WindowResult: ...
 

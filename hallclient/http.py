@@ -284,8 +284,36 @@ class HttpHall:
     async def start_serving(self, window: int, *, request_id: str | None = None) -> WindowResult:
         return await self._window(window, "start", request_id)
 
-    async def finish(self, window: int, *, request_id: str | None = None) -> WindowResult:
-        return await self._window(window, "finish", request_id)
+    async def finish(
+        self,
+        window: int,
+        *,
+        outcome: str | None = None,
+        reason: str = "",
+        case_no: str = "",
+        request_id: str | None = None,
+    ) -> WindowResult:
+        body: dict[str, Any] = {}
+        if outcome:
+            body["outcome"] = outcome
+        if reason:
+            body["reason"] = reason
+        if case_no:
+            body["case_no"] = case_no
+        return await self._window(window, "finish", request_id, body)
+
+    async def set_outcome(
+        self,
+        window: int,
+        ticket: str,
+        outcome: str,
+        *,
+        reason: str = "",
+        case_no: str = "",
+        request_id: str | None = None,
+    ) -> WindowResult:
+        body = {"ticket": ticket, "outcome": outcome, "reason": reason, "case_no": case_no}
+        return await self._window(window, "outcome", request_id, body)
 
     async def no_show(self, window: int, *, request_id: str | None = None) -> WindowResult:
         return await self._window(window, "no-show", request_id)

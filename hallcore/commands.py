@@ -68,8 +68,27 @@ class StartServing(WindowCommand):
     """The citizen reached the window: serving starts (handle time counts from here)."""
 
 
-class Finish(WindowCommand):
-    """The case at the window is done."""
+@dataclass(frozen=True, slots=True)
+class Finish:
+    """The case at the window is done, with its outcome (办结 when none is named: a keypad without outcome
+    keys), the outcome's reason and the 办件编号 (hallcore/caseoutcome.py)."""
+
+    window: int
+    outcome: str = "办结"
+    reason: str = ""
+    case_no: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class SetOutcome:
+    """Change the outcome (or the 办件编号) of the case this window finished last, within
+    `outcomes.change_window_s` of the finish."""
+
+    window: int
+    ticket: str  # id or today's label
+    outcome: str
+    reason: str = ""
+    case_no: str = ""
 
 
 class MarkNoShow(WindowCommand):
@@ -196,6 +215,7 @@ Command = (
     | Recall
     | StartServing
     | Finish
+    | SetOutcome
     | MarkNoShow
     | RequeueNoShow
     | Transfer

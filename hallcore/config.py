@@ -245,6 +245,20 @@ class RatingPolicy:
 
 
 @dataclass(frozen=True, slots=True)
+class Outcomes:
+    """How a case ends at the window (hallcore/caseoutcome.py): the reasons a 不予受理 may give (行政许可法
+    Art. 32), and how long after a finish the clerk may still change its outcome or 办件编号."""
+
+    refusal_reasons: tuple[str, ...] = (
+        "申请事项依法不需要取得行政许可",
+        "申请事项不属于本机关职权范围",
+        "申请材料不齐全且不能当场补正",
+        "申请人不具备申请资格",
+    )
+    change_window_s: int = 60
+
+
+@dataclass(frozen=True, slots=True)
 class Targets:
     onsite_rate: float = 0.90  # 现场办结率
     immediate_share: float = 0.70  # 即办件 share
@@ -404,6 +418,7 @@ class HallConfig:
     no_show: NoShowPolicy = field(default_factory=NoShowPolicy)
     transfer: TransferPolicy = field(default_factory=TransferPolicy)
     rating: RatingPolicy = field(default_factory=RatingPolicy)
+    outcomes: Outcomes = field(default_factory=Outcomes)
     targets: Targets = field(default_factory=Targets)
     booking: Booking = field(default_factory=Booking)
     persons: Persons = field(default_factory=Persons)

@@ -257,6 +257,15 @@ def _check_policies(w: Walker, p: Parsed) -> None:
         _at_least(w, "rating.phone_window_min", rating.phone_window_min, 0, " minutes")
         for j, score in enumerate(rating.four_key_map):
             _between(w, f"rating.four_key_map[{j}]", score, 1, 5, hint="5 = 非常满意 … 1 = 非常不满意")
+    if (oc := p.section("outcomes")) is not None:
+        _at_least(w, "outcomes.change_window_s", oc.change_window_s, 0, " s")
+        if not oc.refusal_reasons:
+            w.issue("outcomes.refusal_reasons", oc.refusal_reasons, "at least one reason for 不予受理")
+        for j, reason in enumerate(oc.refusal_reasons):
+            if not reason.strip():
+                w.issue(f"outcomes.refusal_reasons[{j}]", reason, "a reason the citizen is told")
+            elif reason in oc.refusal_reasons[:j]:
+                w.issue(f"outcomes.refusal_reasons[{j}]", reason, "each reason once")
     if (targets := p.section("targets")) is not None:
         for name in ("onsite_rate", "immediate_share", "satisfaction"):
             value = getattr(targets, name)

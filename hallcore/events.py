@@ -43,6 +43,10 @@ class TicketView:
     claimed: str = ""  # the class claimed at issue (kept when staff revoke it)
     class_check: str = ""  # "", "confirmed" or "revoked" by staff
     requeues: int = 0
+    department: str = ""  # the matter's department id (考核 is by department)
+    outcome: str = ""  # how the case ended (hallcore/caseoutcome.py), "" until finished
+    outcome_reason: str = ""
+    case_no: str = ""  # 办件编号
 
 
 @dataclass(slots=True)
@@ -95,7 +99,7 @@ class TicketChanged(Event):
 
     kind: ClassVar[str] = "ticket_changed"
     action: str  # printed | voided | called | recalled | serving | finished | no_show | requeued |
-    # transferred | cancelled | expired | class_confirmed | class_revoked
+    # transferred | cancelled | expired | class_confirmed | class_revoked | outcome_changed
     ticket: TicketView
     window: WindowView | None
     waiting: dict[str, int]
@@ -135,6 +139,10 @@ class RatingRecorded(Event):
     matter_name: str
     window: int
     staff: str
+    # The case rated (the province ties a rating to it): outcome, 办件编号 and the matter's department.
+    outcome: str = ""
+    case_no: str = ""
+    department: str = ""
 
 
 @dataclass(slots=True)

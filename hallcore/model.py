@@ -107,6 +107,12 @@ class Ticket:
     estimate_high: int | None = None
     estimate_point: int | None = None
     rated: bool = False
+    # How the case ended at the window (hallcore/caseoutcome.py): 办结/受理/补正/不予受理/咨询, "" until
+    # finished (and in rows from before outcomes were recorded); the reason (不予受理's, or what 补正 asks
+    # for); the business system's case number (办件编号) when the counter recorded one.
+    outcome: str = ""
+    outcome_reason: str = ""
+    case_no: str = ""
     # Incremented at every (re)queueing; heap entries carrying an older value are stale.
     qtoken: int = 0
 
@@ -169,6 +175,11 @@ class Rating:
     serving_at: dt.datetime | None
     finished_at: dt.datetime | None
     source: str = "pad"  # pad | phone | counter
+    # The case the rating is of (一次一评: the platform ties a rating to the case number): its outcome,
+    # 办件编号 and the matter's department; kept current while the clerk may still change the outcome.
+    outcome: str = ""
+    case_no: str = ""
+    department: str = ""
 
 
 class CaseState(StrEnum):

@@ -59,6 +59,8 @@ class RefusalCode(StrEnum):
     REQUEUE_LIMIT = "requeue_limit"
     NO_CLASS = "no_class"
     NOT_AT_WINDOW = "not_at_window"
+    BAD_OUTCOME = "bad_outcome"  # an outcome, reason or 办件编号 that is not valid
+    OUTCOME_CLOSED = "outcome_closed"  # the outcome may be changed only for a while after the finish
 
 
 @dataclass(slots=True)

@@ -52,6 +52,7 @@ RATING_ITEMS = (
     "matter_code",
     "matter_name",
     "case_no",
+    "outcome",
     "ticket_id",
     "channel",
     "score",
@@ -175,6 +176,7 @@ class RatingFacts:
     matter_name: str = ""
     department: str = ""
     case_no: str = ""  # 办件编号, when the counter recorded one
+    outcome: str = ""  # how the case ended at the window (办结/受理/补正/不予受理/咨询)
     rater_name: str = ""  # masked (张*), never a full name
     rater_key: str = ""  # a keyed hash of the rater's ID, never the number itself
     tags: tuple[str, ...] = ()
@@ -201,6 +203,7 @@ def rating_item(hall_id: str, rating: Mapping[str, Any], facts: RatingFacts) -> 
         "matter_code": rating["matter"],
         "matter_name": facts.matter_name,
         "case_no": facts.case_no,
+        "outcome": facts.outcome,
         "ticket_id": rating["ticket"],
         "channel": CHANNELS.get(str(rating.get("source") or "pad"), "评价器"),
         "score": score,

@@ -87,6 +87,7 @@ BAD_INPUT_REFUSALS = frozenset(
         RefusalCode.SLOT_UNKNOWN,
         RefusalCode.TOO_FAR_AHEAD,
         RefusalCode.NOT_BOOKABLE,
+        RefusalCode.BAD_OUTCOME,
     }
 )
 

@@ -14,7 +14,7 @@ Format version 1 (the envelope, JSON, UTF-8):
 seq it has acknowledged, which is where the hall resumes). Each body is the hall event as the hall's
 stream sends it, passed through `export_body`: an allow-list per kind, so a field added to an event later
 stays in the hall until it is named here. Fields the centre does not know are kept in its event rows and
-ignored by its derived tables; `outcome`, `department` and `case_number` (the outcomes issue) are already
+ignored by its derived tables; `outcome`, `department` and `case_no` (the outcomes issue, 22) are
 allowed and are taken up by the centre when present. A change to what a field *means* (not a field added)
 is a new format version: the centre lists the versions it accepts (`ACCEPTED_FORMATS`) and refuses others
 with that list, so a newer hall knows what the centre needs.
@@ -54,7 +54,7 @@ SIGNATURE_HEADER = "x-hallq-signature"
 CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 
 # Fields added by the outcomes issue; allowed now so a hall that has them ships them without a new format.
-_OUTCOME_FIELDS = ("outcome", "outcome_reason", "department", "case_number")
+_OUTCOME_FIELDS = ("outcome", "outcome_reason", "department", "case_no")
 
 _TICKET = (
     "id",

@@ -1,6 +1,7 @@
 """Window actions (docs/api.md "Windows"): a counter or desk station acts only on a window it is approved for
 and only with its clerk logged in there (hallserver/deps.py `clerk_at`); a manager may act on any window.
-Calling a specific ticket and confirming or revoking a claimed priority class are audited."""
+Calling a specific ticket, confirming or revoking a claimed priority class and changing a finished case's
+outcome are audited."""
 
 from __future__ import annotations
 
@@ -37,6 +38,7 @@ ACTIONS: dict[str, tuple[str, ...]] = {
     "recall": (),
     "start": (),
     "finish": (),
+    "outcome": ("ticket", "outcome"),
     "no-show": (),
     "transfer": (),
     "takeover": ("partner",),
@@ -45,7 +47,12 @@ ACTIONS: dict[str, tuple[str, ...]] = {
     "revoke-class": ("ticket", "reason"),
 }
 #: action -> the audit action it writes, with the body's reason
-AUDITED = {"call": "call_specific", "confirm-class": "confirm_class", "revoke-class": "revoke_class"}
+AUDITED = {
+    "call": "call_specific",
+    "confirm-class": "confirm_class",
+    "revoke-class": "revoke_class",
+    "outcome": "outcome_changed",
+}
 
 
 def build_command(action: str, n: int, b: WindowIn, staff: str) -> c.Command:
@@ -67,7 +74,9 @@ def build_command(action: str, n: int, b: WindowIn, staff: str) -> c.Command:
         case "start":
             return c.StartServing(n)
         case "finish":
-            return c.Finish(n)
+            return c.Finish(n, b.outcome or "办结", b.reason or "", b.case_no or "")
+        case "outcome":
+            return c.SetOutcome(n, b.ticket or "", b.outcome or "", b.reason or "", b.case_no or "")
         case "no-show":
             return c.MarkNoShow(n)
         case "transfer":
@@ -122,7 +131,10 @@ async def window_action(
         audited = AUDITED.get(action)
         if audited is not None and out.ticket is not None:
             detail = {"window": number, "reason": body.reason}
-            if action != "call":
+            if action == "outcome":
+                t = out.ticket
+                detail |= {"outcome": t.outcome, "case_no": t.case_no}
+            elif action != "call":
                 detail["class"] = out.ticket.claimed
             ctx.audit(p.actor, p.id, audited, out.ticket.id, **detail)
         return ok(build.window_result(ctx.engine, number, out.ticket))

@@ -75,6 +75,10 @@ class WindowIn(Req):
     to_series: Annotated[str, Field(max_length=8)] | None = None
     to_window: int | None = None
     partner: int | None = None
+    # finish / outcome: how the case ended (办结 受理 补正 不予受理 咨询, or concluded accepted correction
+    # refused advice); `reason` is 不予受理's (one of the hall's) or what 补正 asks for; the 办件编号.
+    outcome: Annotated[str, Field(max_length=16)] | None = None
+    case_no: Annotated[str, Field(max_length=40)] | None = None
 
 
 class BookIn(Req):

@@ -51,6 +51,8 @@ def facts(config: HallConfig, matter: str, ticket: Ticket | None) -> RatingFacts
     return RatingFacts(
         matter_name=m.name if m else "",
         department=dept,
+        case_no=ticket.case_no if ticket is not None else "",
+        outcome=ticket.outcome if ticket is not None else "",
         rater_name=ticket.holder_masked if ticket is not None else "",
     )
 
@@ -72,6 +74,26 @@ def queue_rating(
 ) -> None:
     item = rating_item(config.hall.id, rating_fields(r), facts(config, r.matter, ticket))
     enqueue(conn, now, "rating", item)
+
+
+def amend_rating(
+    conn: sqlite3.Connection, now: dt.datetime, config: HallConfig, r: Rating, ticket: Ticket | None
+) -> None:
+    """The clerk changed the outcome or 办件编号 of a rated case (within `outcomes.change_window_s`): the
+    rating's row still waiting in the outbox is sent as it is now. A row already sent stays as the platform
+    took it (its idempotency key would make a resend a no-op)."""
+    item = rating_item(config.hall.id, rating_fields(r), facts(config, r.matter, ticket))
+    cur = conn.execute(
+        f"UPDATE outbox SET body = ? WHERE kind = 'rating' AND key = ? AND {PENDING}",  # noqa: S608 - fixed text
+        (json.dumps(item, ensure_ascii=False), item["idempotency_key"]),
+    )
+    if (
+        cur.rowcount == 0
+        and not conn.execute(
+            "SELECT 1 FROM outbox WHERE kind = 'rating' AND key = ?", (item["idempotency_key"],)
+        ).fetchone()
+    ):
+        enqueue(conn, now, "rating", item)
 
 
 def queue_followup(

@@ -539,6 +539,29 @@ def m011_audit_chain(db: Database) -> None:
     )
 
 
+@migrations()
+def m012_case_outcomes(db: Database) -> None:
+    """Case outcomes (issue 22, hallcore/caseoutcome.py): how each case ended at the window, its reason and
+    the business system's case number (办件编号), on the ticket and on its rating (with the matter's
+    department), as the provincial 好差评 platform ties a rating to the case. Rows from before have "":
+    the statistics show 无数据 for 现场办结率 over days without outcomes."""
+    _run(
+        db,
+        """
+        ALTER TABLE tickets ADD COLUMN outcome TEXT NOT NULL DEFAULT '';
+        ALTER TABLE tickets ADD COLUMN outcome_reason TEXT NOT NULL DEFAULT '';
+        ALTER TABLE tickets ADD COLUMN case_no TEXT NOT NULL DEFAULT '';
+        ALTER TABLE ratings ADD COLUMN outcome TEXT NOT NULL DEFAULT '';
+        ALTER TABLE ratings ADD COLUMN case_no TEXT NOT NULL DEFAULT '';
+        ALTER TABLE ratings ADD COLUMN department TEXT NOT NULL DEFAULT '';
+        -- The statistics' covering index gains the outcome (hallserver/rollup_compute.py OUTCOMES).
+        DROP INDEX tickets_stats;
+        CREATE INDEX tickets_stats ON tickets
+            (day, matter, series, window, staff, state, transfers, hour_utc, wait_min, handle_min, outcome)
+        """,
+    )
+
+
 def _run(db: Database, script: str) -> None:
     # Not `executescript`: it commits first, which would break the migration's own transaction.
     for statement in script.split(";\n"):

@@ -14,7 +14,7 @@ from hallcore.clock import Clock
 from hallcore.codec import encode
 from hallcore.config import HallConfig
 from hallcore.engine import Accepted, Engine, Outcome
-from hallcore.events import Event, PrecheckRecorded, TicketChanged, TicketIssued
+from hallcore.events import Event, PrecheckRecorded, RatingRecorded, TicketChanged, TicketIssued
 from hallcore.model import CaseState
 from hallcore.owed import item_names
 from hallserver import audit, outbox, rows
@@ -148,11 +148,16 @@ class WriteCtx:
             ex(rows.WINDOWS.upsert, rows.WINDOWS.row(eng.windows[n]))
         for code in out.changes.bookings:
             ex(rows.BOOKINGS.upsert, rows.BOOKINGS.row(eng.bookings[code]))
+        rated = {ev.ticket for ev in out.events if isinstance(ev, RatingRecorded)}
         for tid in out.changes.ratings:
             r = eng.ratings[tid]
             ex(rows.RATINGS.upsert, rows.RATINGS.row(r))
-            # Every rating is queued for the provincial 好差评 upload; the uploader marks it sent.
-            outbox.queue_rating(self.conn, self.now, eng.config, r, eng.tickets.get(tid))
+            # Every rating is queued for the provincial 好差评 upload; the uploader marks it sent. A rating
+            # changed later (the case's outcome or 办件编号 corrected) updates its row if it is still queued.
+            if tid in rated:
+                outbox.queue_rating(self.conn, self.now, eng.config, r, eng.tickets.get(tid))
+            else:
+                outbox.amend_rating(self.conn, self.now, eng.config, r, eng.tickets.get(tid))
         for cid in out.changes.cases:
             case = eng.cases[cid]
             ex(rows.CASES.upsert, rows.CASES.row(case))

@@ -302,6 +302,19 @@ def write_priority(t: Toml, *, absolute: tuple[str, ...] = (), absolute_in_row: 
     t.kv("four_key_map", [5, 4, 2, 1], "非常满意, 满意, 不满意, 非常不满意")
     t.kv("case_deadline_days", 5)
     t.kv("phone_window_min", 30)
+    t.table("outcomes")
+    t.comment("How a case ends at the window (办结/受理/补正/不予受理/咨询); 行政许可法 Art. 32's reasons.")
+    t.kv(
+        "refusal_reasons",
+        [
+            "申请事项依法不需要取得行政许可",
+            "申请事项不属于本机关职权范围",
+            "申请材料不齐全且不能当场补正",
+            "申请人不具备申请资格",
+        ],
+        "a keypad's 4 then n picks the n-th",
+    )
+    t.kv("change_window_s", 60, "a keypad's 办结 may be changed on screen this long")
     t.table("targets")
     t.comment("吉林市政发(2010)4号: 现场办结率 ≥ 90 %, 即办件 ≥ 70 %, 满意率 ≥ 95 %.")
     t.kv("onsite_rate", 0.90)
@@ -412,6 +425,7 @@ def write_common_tail(t: Toml, *, upload_endpoint: str) -> None:
         ("taskCode", "matter_code"),
         ("taskName", "matter_name"),
         ("projectNo", "case_no"),
+        ("handleResult", "outcome"),
         ("ticketNo", "ticket_id"),
         ("channel", "channel"),
         ("evaluateLevel", "score"),

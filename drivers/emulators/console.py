@@ -28,6 +28,7 @@ from drivers.emulators.printer import (
 from drivers.emulators.running import Running, RunsOne
 from drivers.factory import ConfigurationError
 from drivers.keys import KeyCode
+from hallcore import caseoutcome
 
 
 def parse_addresses(text: str) -> list[int]:
@@ -243,7 +244,8 @@ class BusEmulatorRunner(RunsOne[HqpBusEmulator]):
         return changed
 
     def command(self, line: str) -> str:
-        """`press 61 next`, `press 61 transfer 12`, `rate 121 5`, `show`."""
+        """`press 61 next`, `press 61 transfer 12`, `press 61 finish 受理` (or `2`, `accepted*12345`),
+        `rate 121 5`, `show`."""
         words = line.split()
         if not words:
             return ""
@@ -255,6 +257,8 @@ class BusEmulatorRunner(RunsOne[HqpBusEmulator]):
                 address, key = int(words[1]), words[2].lower()
                 code = KEY_NAMES[key] if key in KEY_NAMES else int(key, 16)
                 digits = words[3] if len(words) == 4 else ""
+                if code == KeyCode.FINISH:
+                    digits = outcome_digits(digits)
                 device = self.emu.devices.get(address)
                 if not isinstance(device, EmulatedKeypad):
                     return f"no keypad at address {address}"
@@ -274,6 +278,18 @@ class BusEmulatorRunner(RunsOne[HqpBusEmulator]):
         except (ValueError, ProtocolError):
             return help_
         return help_
+
+
+def outcome_digits(word: str) -> str:
+    """The finish key's digits for an outcome typed by name (`受理`, `accepted`, `不予受理2*123`): the name
+    becomes its keypad digit (hallcore/caseoutcome.py); digits pass as they are."""
+    head, star, case_no = word.partition("*")
+    for name in sorted((*caseoutcome.DIGIT_OF, *caseoutcome.OUTCOME_EN.values()), key=len, reverse=True):
+        if head.startswith(name):
+            outcome = caseoutcome.parse(name)
+            assert outcome is not None
+            return caseoutcome.DIGIT_OF[outcome] + head[len(name) :] + star + case_no
+    return word
 
 
 def _ranges(addresses: list[int]) -> str:

@@ -59,6 +59,7 @@ RULES: dict[type[c.Command], Rule] = {
     c.Recall: calling.recall,
     c.StartServing: calling.start_serving,
     c.Finish: calling.finish,
+    c.SetOutcome: calling.set_outcome,
     c.MarkNoShow: calling.mark_no_show,
     c.RequeueNoShow: calling.requeue_no_show,
     c.Transfer: calling.transfer,

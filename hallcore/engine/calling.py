@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 
+from hallcore import caseoutcome
 from hallcore import commands as c
 from hallcore.config import ClosedWindowTransfer
 from hallcore.engine import lookups, waits
@@ -24,6 +25,7 @@ from hallcore.events import TicketChanged
 from hallcore.model import CallReason, CallReasonKind, Ticket, WindowRuntime
 from hallcore.ordering import Choice, Rule, pick_from
 from hallcore.outcomes import Accepted, Collector, Outcome, RefusalCode, Refused, refuse
+from hallcore.text import Problem
 
 
 def ready_window(s: EngineState, number: int) -> WindowRuntime | Refused:
@@ -228,11 +230,34 @@ def start_serving(s: EngineState, cmd: c.StartServing, now: dt.datetime, col: Co
     return col.accept(t)
 
 
+def checked_outcome(
+    s: EngineState, outcome: str, reason: str, case_no: str
+) -> caseoutcome.Recorded | Refused:
+    """The outcome as it is stored, or the refusal saying why it is not valid."""
+    o = caseoutcome.parse(outcome)
+    if o is None:
+        names = "、".join(caseoutcome.CaseOutcome)
+        return refuse(
+            RefusalCode.BAD_OUTCOME,
+            f"办结结果应为 {names} 之一",
+            f"an outcome is one of {', '.join(caseoutcome.OUTCOME_EN.values())}",
+            outcome=outcome,
+        )
+    rec = caseoutcome.check(s.config.outcomes, o, reason, case_no)
+    if isinstance(rec, Problem):
+        return refuse(RefusalCode.BAD_OUTCOME, rec.zh, rec.en, outcome=o.value)
+    return rec
+
+
 def finish(s: EngineState, cmd: c.Finish, now: dt.datetime, col: Collector) -> Outcome:
     held = lookups.held(s, cmd.window, SERVING)
     if isinstance(held, Refused):
         return held
+    rec = checked_outcome(s, cmd.outcome, cmd.reason, cmd.case_no)
+    if isinstance(rec, Refused):
+        return rec
     rt, t = held
+    t.outcome, t.outcome_reason, t.case_no = rec.outcome.value, rec.reason, rec.case_no
     t.state = DONE
     t.ended_at = now
     rt.current = None
@@ -240,6 +265,44 @@ def finish(s: EngineState, cmd: c.Finish, now: dt.datetime, col: Collector) -> O
     if t.serving_at is not None:
         waits.observe_handle_time(s, t.series, (now - t.serving_at).total_seconds() / 60)
     ticket_event(s, "finished", t, now, col, cmd.window)
+    return col.accept(t)
+
+
+def set_outcome(s: EngineState, cmd: c.SetOutcome, now: dt.datetime, col: Collector) -> Outcome:
+    """A keypad finished it as 办结, or the clerk pressed the wrong key: the window that finished the case
+    may change its outcome and 办件编号 for `outcomes.change_window_s`; a rating already given follows."""
+    t = lookups.ticket(s, cmd.ticket, now)
+    if isinstance(t, Refused):
+        return t
+    if t.state is not DONE or t.ended_at is None:
+        return refuse(
+            RefusalCode.NOT_SERVED, f"{t.label} 尚未办结", f"{t.label} has not been finished", ticket=t.label
+        )
+    if t.window != cmd.window:
+        return refuse(
+            RefusalCode.NOT_AT_WINDOW,
+            f"{t.label} 不是 {cmd.window} 号窗口办结的",
+            f"{t.label} was not finished at window {cmd.window}",
+            ticket=t.label,
+        )
+    limit = s.config.outcomes.change_window_s
+    if (now - t.ended_at).total_seconds() > limit:
+        return refuse(
+            RefusalCode.OUTCOME_CLOSED,
+            f"{t.label} 办结已超过 {limit} 秒，办结结果不能再改",
+            f"{t.label} was finished more than {limit} s ago: its outcome can no longer be changed",
+            ticket=t.label,
+            limit_s=limit,
+        )
+    rec = checked_outcome(s, cmd.outcome, cmd.reason, cmd.case_no)
+    if isinstance(rec, Refused):
+        return rec
+    t.outcome, t.outcome_reason, t.case_no = rec.outcome.value, rec.reason, rec.case_no
+    r = s.ratings.get(t.id)
+    if r is not None:
+        r.outcome, r.case_no = t.outcome, t.case_no
+        col.ratings[t.id] = None
+    ticket_event(s, "outcome_changed", t, now, col)
     return col.accept(t)
 
 

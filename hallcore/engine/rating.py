@@ -51,6 +51,9 @@ def rate(s: EngineState, cmd: c.Rate, now: dt.datetime, col: Collector) -> Outco
         serving_at=t.serving_at,
         finished_at=t.ended_at,
         source=cmd.source,
+        outcome=t.outcome,
+        case_no=t.case_no,
+        department=s.config.matter_by_code[t.matter].department,
     )
     s.ratings[t.id] = r
     col.tickets[t.id] = None
@@ -58,7 +61,18 @@ def rate(s: EngineState, cmd: c.Rate, now: dt.datetime, col: Collector) -> Outco
     m = s.config.matter_by_code[t.matter]
     col.events.append(
         RatingRecorded(
-            now, t.id, t.label, r.score, SCORE_NAMES[r.score][0], t.matter, m.name, r.window, r.staff
+            now,
+            t.id,
+            t.label,
+            r.score,
+            SCORE_NAMES[r.score][0],
+            t.matter,
+            m.name,
+            r.window,
+            r.staff,
+            r.outcome,
+            r.case_no,
+            r.department,
         )
     )
     if cmd.score in BAD_SCORES:

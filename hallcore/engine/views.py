@@ -42,6 +42,10 @@ def ticket_view(s: EngineState, t: Ticket) -> TicketView:
         claimed=t.claimed,
         class_check=t.class_check,
         requeues=t.requeues,
+        department=m.department,
+        outcome=t.outcome,
+        outcome_reason=t.outcome_reason,
+        case_no=t.case_no,
     )
 
 

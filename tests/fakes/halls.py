@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from typing import Any
 
@@ -15,6 +16,7 @@ from hallcore.config import (
     HallConfig,
     Material,
     Matter,
+    MatterKind,
     NoShowPolicy,
     Precheck,
     PriorityClass,
@@ -120,6 +122,27 @@ def small_hall(
             max_recalls=max_recalls, min_recall_gap_s=min_recall_gap_s, max_requeues=max_requeues
         ),
         transfer=TransferPolicy(to_closed_window=to_closed_window),
+    )
+
+
+def two_departments(**cfg: Any) -> HallConfig:
+    """The small hall with its 社保 matter (sb01, series B, window 2) in a department of its own (人社), and
+    its 综合 matter (zh01) a 承诺件."""
+    base = small_hall(**cfg)
+    matters = tuple(
+        dataclasses.replace(m, department="hrss")
+        if m.code == "sb01"
+        else dataclasses.replace(m, kind=MatterKind.PROMISED)
+        if m.code == "zh01"
+        else m
+        for m in base.matters
+    )
+    windows = tuple(dataclasses.replace(w, department="hrss") if w.number == 2 else w for w in base.windows)
+    return dataclasses.replace(
+        base,
+        departments=(*base.departments, Department("hrss", "人社", "HR and social security")),
+        matters=matters,
+        windows=windows,
     )
 
 

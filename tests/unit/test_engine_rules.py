@@ -777,6 +777,20 @@ def test_unknown_things(code: RefusalCode, make: Callable[[], c.Command]) -> Non
     refused(Hall().do(make()), code)
 
 
+def test_case_outcome_refusals() -> None:
+    # Each outcome and its checks: tests/unit/test_case_outcomes.py; the two refusals they add, here too.
+    h = Hall()
+    h.open(2)
+    h.issue("sb01")
+    h.call(2)
+    ok(h.do(c.StartServing(2)))
+    refused(h.do(c.Finish(2, "不予受理", "没有理由")), RefusalCode.BAD_OUTCOME)
+    out = ok(h.do(c.Finish(2, "受理")))
+    assert out.ticket is not None
+    h.later(h.e.config.outcomes.change_window_s / 60 + 0.1)
+    refused(h.do(c.SetOutcome(2, out.ticket.id, "办结")), RefusalCode.OUTCOME_CLOSED)
+
+
 def test_every_refusal_code_is_tested() -> None:
     import inspect
     import sys
