@@ -8,9 +8,13 @@ functions, and the SQL that computes the same figures over many rows is tested a
 - within target = share of called tickets whose wait ≤ their series' `target_wait_min`.
 - no-show rate = no-shows ÷ called tickets.
 - 参评率 = rated ÷ served (done); 满意率 = (非常满意 + 满意 + 基本满意) ÷ rated.
-- 现场办结率 = done ÷ (done + expired + cancelled): of the people who stayed (no-shows left on their own), the
-  share served the same day. The province centre counts it from outcomes instead (`onsite_rate_outcomes`:
-  办结 ÷ (办结 + 受理) over 即办件, DOMAIN.md), the definition the outcomes issue (22) brings to the hall.
+- 现场办结率 = 办结 ÷ (办结 + 受理) over the served cases of 即办件 matters, from the outcome the clerk
+  records at the finish (`onsite_rate_outcomes`, DOMAIN.md; issue 22): the hall and the province centre
+  count it the same way. Days before outcomes were recorded have none: 无数据, never 0 %. (The first build
+  counted done ÷ (done + expired + cancelled), the share served the same day: `served_same_day`, kept for the
+  simulator's comparisons.)
+- 即办件占比: of the catalogue, 即办件 matters ÷ matters (`catalogue_immediate_share`); of the served cases,
+  done 即办件 ÷ done.
 - Waits and handle times over many rows are counted in tenths of a minute (the resolution pages show);
   `percentile_tenths` is the nearest-rank percentile of such a histogram, tenths above 24 h folded into one
   bucket at the largest of them (`cap_tenths`).
@@ -33,6 +37,8 @@ K = TypeVar("K", int, float)
 
 #: 非常满意, 满意, 基本满意 (hallcore.model.SCORE_NAMES 5, 4, 3): the scores 满意率 counts as satisfied.
 SATISFIED_SCORES = (5, 4, 3)
+#: 不满意, 非常不满意 (hallcore.model.BAD_SCORES): 差评.
+BAD_SCORES = (2, 1)
 
 # ---- durations ---------------------------------------------------------------------------------------------
 
@@ -178,8 +184,9 @@ def no_show_rate(no_shows: int, called: int) -> float | None:
     return share(no_shows, called)
 
 
-def onsite_rate(done: int, expired: int, cancelled: int) -> float | None:
-    """现场办结率 = done ÷ (done + expired + cancelled)."""
+def served_same_day(done: int, expired: int, cancelled: int) -> float | None:
+    """done ÷ (done + expired + cancelled): the share of those who stayed served the same day (the first
+    build's 现场办结率, which is about outcomes, not visits)."""
     return share(done, done + expired + cancelled)
 
 
@@ -192,6 +199,12 @@ ONSITE_ACCEPTED = "受理"
 def onsite_rate_outcomes(done: int, accepted: int) -> float | None:
     """现场办结率 from outcomes = 办结 ÷ (办结 + 受理) over 即办件; None until outcomes are recorded."""
     return share(done, done + accepted)
+
+
+def catalogue_immediate_share(kinds: Iterable[str]) -> float | None:
+    """即办件占比 of a matter catalogue: 即办件 ÷ matters (each matter's kind, "即办件" or "承诺件")."""
+    ks = list(kinds)
+    return share(sum(k == "即办件" for k in ks), len(ks))
 
 
 def utilisation(serving_min: float, open_min: float) -> float | None:

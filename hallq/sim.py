@@ -22,7 +22,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from hallcore.calendar import HallCalendar
-from hallcore.config import HallConfig, Matter
+from hallcore.caseoutcome import CaseOutcome
+from hallcore.config import HallConfig, Matter, MatterKind
 from hallcore.engine import APPOINTMENT
 from hallq.simcrowd import HOURLY_PROFILE, Demand, answers_for, poisson
 from hallq.simparams import Pacer, SimParams, SimResult, summary
@@ -35,6 +36,34 @@ FAULT_REASON = "系统故障"
 
 
 __all__ = ["Pacer", "SimParams", "SimResult", "simulate", "summary"]
+
+
+#: How cases end at the window, per matter kind (the simulator's priors: most 即办件 are concluded on the
+#: spot, near the Jilin target of 90 % 现场办结率; most 承诺件 are accepted with a promised date).
+OUTCOME_PRIORS: dict[MatterKind, tuple[tuple[CaseOutcome, int], ...]] = {
+    MatterKind.ON_THE_SPOT: (
+        (CaseOutcome.DONE, 86),
+        (CaseOutcome.ACCEPTED, 6),
+        (CaseOutcome.CORRECTION, 5),
+        (CaseOutcome.REFUSED, 1),
+        (CaseOutcome.ADVICE, 2),
+    ),
+    MatterKind.PROMISED: (
+        (CaseOutcome.ACCEPTED, 72),
+        (CaseOutcome.DONE, 12),
+        (CaseOutcome.CORRECTION, 10),
+        (CaseOutcome.REFUSED, 2),
+        (CaseOutcome.ADVICE, 4),
+    ),
+}
+
+
+def draw_outcome(cfg: HallConfig, matter: str, rng: random.Random) -> CaseOutcome:
+    """An outcome for a case of `matter`, drawn from its kind's priors (its own generator per ticket, so the
+    other draws of a seeded day stay as they were before outcomes)."""
+    m = cfg.matter_by_code.get(matter)
+    priors = OUTCOME_PRIORS[m.kind if m else MatterKind.ON_THE_SPOT]
+    return rng.choices([o for o, _w in priors], [w for _o, w in priors])[0]
 
 
 @dataclass(slots=True)
@@ -434,9 +463,12 @@ class _Sim:
                 self.wake(to)
                 self.free(n)
                 return
-        if self.port.finish(n, self.now) and rec is not None:
+        outcome = draw_outcome(self.cfg, called.matter, random.Random(f"{self.p.seed}/{called.ticket}"))
+        reason = self.cfg.outcomes.refusal_reasons[0] if outcome is CaseOutcome.REFUSED else ""
+        if self.port.finish(n, self.now, outcome.value, reason) and rec is not None:
             rec.ended_at = self.now
             rec.state = "done"
+            rec.outcome = outcome.value
             if citizen.random() < self.p.rating_rate:
                 score = citizen.choices([5, 4, 3, 2, 1], [72, 18, 6, 3, 1])[0]
                 if self.port.rate(called.ticket, score, self.now):

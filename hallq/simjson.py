@@ -5,7 +5,8 @@ Keys: `tickets`; `wait` (`mean`, `p50`, `p90`, `max`, minutes, every called tick
 same for tickets without a class, with `n`); `series` → per series `wait_mean_by_class` (class → minutes, or
 null when none was called), `n_by_class`, `priority_calls` (calls whose reason is a class: "优先: …",
 "预约到时"), `within_target`; `estimate` (`mae_min`, `coverage`, `mae_by_ahead`); `outcomes` and
-`on_site_rate` (null until the clerk records outcomes); `pairs`: per class, the mean wait of its tickets
+`on_site_rate` (the served cases by outcome, drawn per matter kind from `hallq.sim.OUTCOME_PRIORS`, and
+办结 ÷ (办结 + 受理) over 即办件); `pairs`: per class, the mean wait of its tickets
 (`wait_mean`, `n`) and of the normal tickets of the same series issued within ±15 minutes of each of them
 (`normal_wait_mean`, `n_normal`, one per pair), pooled over the day and the seeds — the fair comparison, since
 a class's tickets come at their own hours — and the same for the pairs at the peak only (`busy`: where those
@@ -16,11 +17,12 @@ from __future__ import annotations
 
 import bisect
 import statistics
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from typing import Any
 
 from hallcore import measures
+from hallcore.config import MatterKind
 from hallcore.measures import Spread
 from hallq.simparams import SimResult
 from hallq.simstats import TicketRecord, errors_by_ahead, estimate_errors
@@ -84,6 +86,9 @@ def sim_json(results: Sequence[SimResult]) -> dict[str, Any]:
             "priority_calls": priority_calls.get(s.prefix, 0),
             "within_target": _round(measures.within_target((w, s.target_wait_min) for w in called), 4),
         }
+    immediate = {m.code for m in config.matters if m.kind is MatterKind.ON_THE_SPOT}
+    outcomes = Counter(r.outcome for r in records if r.state == "done" and r.outcome)
+    onsite = Counter(r.outcome for r in records if r.state == "done" and r.matter in immediate)
     errors = estimate_errors(records)
     by_ahead = errors_by_ahead(records)
     return {
@@ -102,8 +107,10 @@ def sim_json(results: Sequence[SimResult]) -> dict[str, Any]:
                 for k, v in sorted(by_ahead.items())
             },
         },
-        "outcomes": None,
-        "on_site_rate": None,
+        "outcomes": dict(sorted(outcomes.items())),
+        "on_site_rate": _round(
+            measures.onsite_rate_outcomes(onsite[measures.ONSITE_DONE], onsite[measures.ONSITE_ACCEPTED]), 4
+        ),
         "pairs": pairs(results, [c for c in classes if c != NORMAL]),
     }
 

@@ -84,7 +84,7 @@ class HallPort(Protocol):
     def no_show(self, window: int, now: dt.datetime, /) -> bool: ...
     def requeue(self, ticket: str, now: dt.datetime, /) -> bool: ...
     def start(self, window: int, now: dt.datetime, /) -> bool: ...
-    def finish(self, window: int, now: dt.datetime, /) -> bool: ...
+    def finish(self, window: int, now: dt.datetime, outcome: str = "办结", reason: str = "", /) -> bool: ...
     def transfer(self, window: int, to_series: str, now: dt.datetime, /) -> bool: ...
     def rate(self, ticket: str, score: int, now: dt.datetime, /) -> bool: ...
 
@@ -193,8 +193,8 @@ class EnginePort:
     def start(self, window: int, now: dt.datetime) -> bool:
         return self._ok(c.StartServing(window), now)
 
-    def finish(self, window: int, now: dt.datetime) -> bool:
-        return self._ok(c.Finish(window), now)
+    def finish(self, window: int, now: dt.datetime, outcome: str = "办结", reason: str = "") -> bool:
+        return self._ok(c.Finish(window, outcome, reason), now)
 
     def transfer(self, window: int, to_series: str, now: dt.datetime) -> bool:
         return self._ok(c.Transfer(window, to_series=to_series, reason="转办"), now)
@@ -419,8 +419,9 @@ class HttpPort:
     def start(self, window: int, _now: dt.datetime) -> bool:
         return self._try("start", self._counters[window].start_serving(window)) is not None
 
-    def finish(self, window: int, _now: dt.datetime) -> bool:
-        return self._try("finish", self._counters[window].finish(window)) is not None
+    def finish(self, window: int, _now: dt.datetime, outcome: str = "办结", reason: str = "") -> bool:
+        coro = self._counters[window].finish(window, outcome=outcome, reason=reason)
+        return self._try("finish", coro) is not None
 
     def transfer(self, window: int, to_series: str, _now: dt.datetime) -> bool:
         coro = self._counters[window].transfer(window, to_series=to_series, reason="转办")

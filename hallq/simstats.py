@@ -45,6 +45,7 @@ class TicketRecord:
     transfers: int = 0
     no_shows: int = 0
     rating: int | None = None
+    outcome: str = ""  # how the case ended (hallcore/caseoutcome.py), when it was finished
 
     @property
     def wait_min(self) -> float | None:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from hallcore.caseoutcome import CaseOutcome
 from hallcore.model import SCORE_NAMES
-from hallserver.stats import Report, Row
+from hallserver.stats import NO_DATA, RANK_BY, RANKED, Report, Row, Target, ranking
 from hallweb import exports
 from hallweb.exports import FIGURE_COLUMNS, Sheet, rounded
 
@@ -18,7 +19,17 @@ ROW_HEADERS = (
     "P50办理(分)",
     "P90办理(分)",
     "最长办理(分)",
+    "差评",
+    "即办件办结",
+    "即办件占比",
+    *(str(o.value) for o in CaseOutcome),
+    "现场办结率",
 )
+
+
+def share_or_no_data(value: float | None) -> float | str:
+    """A share as the page rounds it; 无数据 (not 0, not blank) when there was nothing to count."""
+    return NO_DATA if value is None else round(value, 3)
 
 
 def row_values(r: Row) -> list[Any]:
@@ -46,6 +57,35 @@ def row_values(r: Row) -> list[Any]:
         rounded(r.handle_p50),
         rounded(r.handle_p90),
         rounded(r.handle_max),
+        r.bad_ratings,
+        r.served_immediate,
+        rounded(r.immediate_share, 3),
+        *(r.outcomes.get(o.value, (0, 0))[0] for o in CaseOutcome),
+        share_or_no_data(r.onsite_rate),
+    ]
+
+
+def target_values(t: Target) -> list[Any]:
+    return [t.name, t.target, share_or_no_data(t.actual), t.met]
+
+
+RANK_HEADERS = ("名次", "key", "名称", "办结数", "满意率", "现场办结率", "平均办理(分)", "差评")
+
+
+def ranking_rows(rep: Report, key: str) -> list[list[Any]]:
+    """The 红旗窗口 table: the report's rows ranked by `key` (stats.RANK_BY), best first."""
+    return [
+        [
+            rank or "–",
+            r.key,
+            r.name,
+            r.served,
+            share_or_no_data(r.satisfaction),
+            share_or_no_data(r.onsite_rate),
+            rounded(r.handle_mean),
+            r.bad_ratings,
+        ]
+        for rank, r in ranking(rep.rows, key)
     ]
 
 
@@ -72,7 +112,35 @@ def sheets(rep: Report) -> list[Sheet]:
         (
             "目标",
             ("指标", "目标", "实际", "达标"),
-            [[t.name, t.target, rounded(t.actual, 3), t.met] for t in rep.targets],
+            [target_values(t) for t in rep.targets]
+            + [
+                [
+                    "即办件占比（事项目录）",
+                    rep.targets[1].target,
+                    share_or_no_data(rep.catalogue_immediate),
+                    None,
+                ]
+            ],
+        ),
+        (
+            "部门目标",
+            ("部门", "名称", "指标", "目标", "实际", "达标"),
+            [
+                [d.key, d.name, *target_values(t)]
+                for d in rep.departments
+                for t in (d.onsite, d.immediate, d.satisfaction)
+            ]
+            + [
+                [
+                    d.key,
+                    d.name,
+                    "即办件占比（事项目录）",
+                    d.immediate.target,
+                    share_or_no_data(d.catalogue),
+                    None,
+                ]
+                for d in rep.departments
+            ],
         ),
         (
             "预估误差",
@@ -91,6 +159,9 @@ def sheets(rep: Report) -> list[Sheet]:
             [[k, v if not isinstance(v, float) else round(v, 3)] for k, v in rep.cases.items()],
         ),
     ]
+    if rep.by in RANKED:
+        for key, (label, _attr, _high) in RANK_BY.items():
+            out.append((f"排名-{label}", RANK_HEADERS, ranking_rows(rep, key)))
     return out
 
 

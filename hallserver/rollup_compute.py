@@ -28,8 +28,9 @@ from hallcore.config import HallConfig, MatterKind
 #: Bumped when what is stored changes: every day is rebuilt under the new format. 2: a wait of exactly the
 #: target counts as within it (the tolerance of `within_target_sql`). 3: 代办 per outcome ("agent") and the
 #: missing items per matter ("missing_matter", key matter SEP item; the hall's top items are their sums, so
-#: the old "missing" kind is gone), issue 20.
-VERSION = 3
+#: the old "missing" kind is gone), issue 20. 4: case outcomes per group ("outcome", key dim SEP group SEP
+#: outcome, n, x = how many of them were 即办件), issue 22.
+VERSION = 4
 #: Group dimensions of the tickets (and the ratings, where `series` is folded from `matter` on reading).
 TICKET_DIMS = {
     "matter": "matter",
@@ -41,6 +42,7 @@ TICKET_DIMS = {
 RATING_DIMS = {"matter": "matter", "window": "window", "clerk": "staff", "hour": "hour_utc"}
 HIST_WHAT = {"wait": "wait_min", "handle": "handle_min"}
 COUNT_KINDS = (
+    "outcome",
     "precheck",
     "agent",
     "missing_matter",
@@ -142,6 +144,14 @@ def immediate_list(config: HallConfig) -> str:
     return codes or "''"
 
 
+#: How the served cases ended (hallcore/caseoutcome.py) per day and group, with how many were 即办件
+#: (现场办结率 counts 办结 ÷ (办结 + 受理) over those); tickets finished before outcomes have none.
+OUTCOMES = (
+    "SELECT day, {col} AS g, outcome, COUNT(*), SUM(matter IN ({imm})) FROM tickets INDEXED BY tickets_stats"
+    " WHERE {where} AND state = 'done' AND outcome != '' GROUP BY day, g, outcome"
+)
+
+
 def day_bounds(config: HallConfig, day: dt.date) -> tuple[dt.datetime, dt.datetime]:
     tz = ZoneInfo(config.hall.timezone)
     return dt.datetime.combine(day, dt.time(0), tz), dt.datetime.combine(
@@ -219,6 +229,12 @@ def compute(
                     r[15] or 0,
                 )
                 for r in rows
+            ]
+            out.counts += [
+                ("outcome", day, f"{dim}{SEP}{_key(g)}{SEP}{outcome}", int(n), int(n_imm or 0))
+                for day, g, outcome, n, n_imm in conn.execute(
+                    OUTCOMES.format(col=col, imm=imm, where=_DAYS_IN), p
+                )
             ]
             for what, vcol in HIST_WHAT.items():
                 if dim not in want_hist:

@@ -17,6 +17,7 @@ read pool (SQLite releases the GIL while it works).
 from __future__ import annotations
 
 import bisect
+import dataclasses
 import datetime as dt
 import itertools
 from dataclasses import dataclass
@@ -32,8 +33,18 @@ from hallserver.stats_raw import Raw, Reader, Row, max_of, mean_min
 
 __all__ = ["DIMENSIONS", "PERIODS", "Report", "Row", "Span", "Target", "build_report", "span_for"]
 
-#: Group keys of the per-dimension table (page selector and export sheets).
-DIMENSIONS = ("matter", "series", "window", "clerk", "hour")
+#: Group keys of the per-dimension table (page selector and export sheets). A department is its matters'
+#: rows folded together (考核 is by department; the matter's department by the hall's config).
+DIMENSIONS = ("matter", "series", "window", "clerk", "hour", "department")
+#: The dimensions ranked for the 红旗窗口 view, and what they may be ranked by (Row attribute, high is good).
+RANKED = ("window", "clerk", "department")
+RANK_BY: dict[str, tuple[str, str, bool]] = {
+    "served": ("办结数", "served", True),
+    "satisfaction": ("满意率", "satisfaction", True),
+    "onsite": ("现场办结率", "onsite_rate", True),
+    "handle": ("平均办理(分)", "handle_mean", False),
+    "bad": ("差评", "bad_ratings", False),
+}
 #: Upper edges (minutes) of the wait-distribution bars; the last bar is "over the last edge".
 WAIT_BINS = (5, 10, 15, 20, 30, 45, 60, 90, 120)
 
@@ -51,6 +62,18 @@ class Target:
     @property
     def met(self) -> bool | None:
         return None if self.actual is None else self.actual >= self.target
+
+
+@dataclass(slots=True)
+class DepartmentTargets:
+    """One department against the hall's targets (the seeds' 考核 is by department)."""
+
+    key: str
+    name: str
+    onsite: Target
+    immediate: Target  # of the served cases
+    catalogue: float | None  # 即办件占比 of the department's matters
+    satisfaction: Target
 
 
 @dataclass(slots=True)
@@ -72,6 +95,8 @@ class Report:
     pauses: list[tuple[int, str, int, float]]  # window, reason, count, minutes
     utilisation: list[tuple[int, float, float, float | None]]  # window, open min, serving min, share
     cases: dict[str, Any]
+    departments: list[DepartmentTargets]
+    catalogue_immediate: float | None  # 即办件占比 of the hall's matter catalogue
 
     @property
     def agent_share(self) -> float | None:
@@ -137,6 +162,9 @@ def _names(config: HallConfig, by: str, key: str, staff_names: dict[str, str]) -
         return staff_names.get(key, key)
     if by == "hour":
         return f"{int(key):02d}:00" if key.isdigit() else key
+    if by == "department":
+        d = next((d for d in config.departments if d.id == key), None)
+        return d.name if d else key or "（未配置）"
     return key
 
 
@@ -163,18 +191,74 @@ async def build_report(
     against)."""
     if by not in DIMENSIONS:
         raise ValueError(f"unknown grouping {by!r}: one of {', '.join(DIMENSIONS)}")
-    raw = (
-        None
-        if live_only
-        else await stats_rolled.rolled(read, config, span, by, today, now, submit, sync_days)
-    )
-    if raw is None:
-        raw = await stats_live.live(read, config, span, by, today, now)
+
+    async def raw_by(dim: str) -> Raw:
+        raw = (
+            None
+            if live_only
+            else await stats_rolled.rolled(read, config, span, dim, today, now, submit, sync_days)
+        )
+        if raw is None:
+            raw = await stats_live.live(read, config, span, dim, today, now)
+        return raw
+
+    # Departments are their matters folded together; the targets table compares every department, so a
+    # report grouped otherwise reads the matters too.
+    query_by = "matter" if by == "department" else by
+    raw = await raw_by(query_by)
+    by_matter = raw if query_by == "matter" else await raw_by("matter")
     # The register is judged on the day the report is drawn (an overdue entry may yet be supplied late), so
     # it is read live, never rolled up; it holds one row per owed item, few beside the tickets.
     on = today or span.end
     register = await read(lambda conn: owed.register_tally(conn, config, span.start, span.end, on))
-    return _report(config, span, by, raw, register.as_dict())
+    depts = _report(config, span, "department", fold_departments(config, by_matter), {})
+    if by == "department":
+        raw = fold_departments(config, raw)
+    rep = _report(config, span, by, raw, register.as_dict())
+    rep.departments = [_department_targets(config, r) for r in depts.rows]
+    return rep
+
+
+def fold_departments(config: HallConfig, raw: Raw) -> Raw:
+    """A report's raw figures by matter, folded into the matters' departments (counts and sums add up,
+    histograms merge, maxima take the larger: exact, not an average of averages)."""
+    dept = {m.code: m.department for m in config.matters}
+    rows: dict[str, Row] = {}
+    for r in raw.groups:
+        key = dept.get(r.key, "")
+        into = rows.get(key)
+        if into is None:
+            rows[key] = Row(key, "", outcomes={})
+            into = rows[key]
+        into.add(r)
+
+    def merged(hists: dict[str, dict[int, int]]) -> dict[str, dict[int, int]]:
+        out: dict[str, dict[int, int]] = {}
+        for key, h in hists.items():
+            _merge(out.setdefault(dept.get(key, ""), {}), h)
+        return out
+
+    return dataclasses.replace(
+        raw,
+        groups=list(rows.values()),
+        hists=merged(raw.hists),
+        handle_hists=merged(raw.handle_hists),
+        rating_groups=[(dept.get(str(g), ""), s, n) for g, s, n in raw.rating_groups],
+        case_outcomes=[(dept.get(g, ""), o, n, imm) for g, o, n, imm in raw.case_outcomes],
+    )
+
+
+def _department_targets(config: HallConfig, r: Row) -> DepartmentTargets:
+    t = config.targets
+    kinds = [m.kind.value for m in config.matters if m.department == r.key]
+    return DepartmentTargets(
+        r.key,
+        r.name,
+        Target("现场办结率", "done on the spot", t.onsite_rate, r.onsite_rate),
+        Target("即办件占比", "即办件 share", t.immediate_share, r.immediate_share),
+        measures.catalogue_immediate_share(kinds),
+        Target("满意率", "satisfaction", t.satisfaction, r.satisfaction),
+    )
 
 
 def _report(config: HallConfig, span: Span, by: str, raw: Raw, register: dict[str, int]) -> Report:
@@ -203,6 +287,13 @@ def _report(config: HallConfig, span: Span, by: str, raw: Raw, register: dict[st
         _merge(rating_counts.setdefault(key, {}), {int(score): int(n)})
         _merge(total_counts, {int(score): int(n)})
 
+    outcome_counts: dict[str, dict[str, tuple[int, int]]] = {}
+    for g, outcome, n, imm in raw.case_outcomes:
+        key = local(g) if by == "hour" else g
+        per = outcome_counts.setdefault(key, {})
+        n0, imm0 = per.get(outcome, (0, 0))
+        per[outcome] = (n0 + n, imm0 + imm)
+
     total = Row("", "合计")
     total_hist: dict[int, int] = {}
     total_handle: dict[int, int] = {}
@@ -215,6 +306,11 @@ def _report(config: HallConfig, span: Span, by: str, raw: Raw, register: dict[st
         _merge(total_handle, handle)
         _finish(r, dict(hist), dict(handle))
         _attach_ratings(r, rating_counts.get(r.key, {}))
+        r.outcomes = dict(sorted(outcome_counts.get(r.key, {}).items()))
+        for outcome, (n, imm) in r.outcomes.items():
+            n0, imm0 = total.outcomes.get(outcome, (0, 0))
+            total.outcomes[outcome] = (n0 + n, imm0 + imm)
+        total.served_immediate += r.served_immediate
         total.tickets += r.tickets
         total.served += r.served
         total.no_shows += r.no_shows
@@ -227,6 +323,7 @@ def _report(config: HallConfig, span: Span, by: str, raw: Raw, register: dict[st
         for i, v in enumerate(r.sums):
             sums[i] += v
     total.sums = (sums[0], sums[1], sums[2], sums[3])
+    total.outcomes = dict(sorted(total.outcomes.items()))
     _finish(total, total_hist, total_handle)
     _attach_ratings(total, total_counts)
     groups.sort(key=lambda r: (int(r.key) if r.key.isdigit() else 10**9, r.key))
@@ -263,12 +360,7 @@ def _report(config: HallConfig, span: Span, by: str, raw: Raw, register: dict[st
     missing_top, missing_by_matter = _missing(config, raw.missing_by_matter)
 
     targets = [
-        Target(
-            "现场办结率",
-            "done on the spot",
-            config.targets.onsite_rate,
-            measures.onsite_rate(total.served, total.expired, total.cancelled),
-        ),
+        Target("现场办结率", "done on the spot", config.targets.onsite_rate, total.onsite_rate),
         Target(
             "即办件占比",
             "即办件 share",
@@ -303,6 +395,8 @@ def _report(config: HallConfig, span: Span, by: str, raw: Raw, register: dict[st
         pauses=pauses,
         utilisation=utilisation,
         cases=raw.cases,
+        departments=[],
+        catalogue_immediate=measures.catalogue_immediate_share(m.kind.value for m in config.matters),
     )
 
 
@@ -344,3 +438,25 @@ def fmt_min(value: float | None) -> str:
 
 def fmt_pct(value: float | None) -> str:
     return "–" if value is None else f"{value * 100:.1f}%"
+
+
+#: A share with no denominator in the range: days before outcomes were recorded show this, never 0 %.
+NO_DATA = "无数据"
+
+
+def fmt_share(value: float | None) -> str:
+    """A target's share ("91.2%"), "无数据" when there is nothing to count."""
+    return NO_DATA if value is None else fmt_pct(value)
+
+
+def ranking(rows: list[Row], key: str) -> list[tuple[int, Row]]:
+    """The 红旗窗口 order: rows ranked by `key` of RANK_BY (best first; ties share a rank and keep their
+    order); rows with no figure (无数据) come last, unranked (rank 0)."""
+    _label, attr, high = RANK_BY[key]
+    have = [r for r in rows if getattr(r, attr) is not None]
+    have.sort(key=lambda r: -getattr(r, attr) if high else getattr(r, attr))
+    out: list[tuple[int, Row]] = []
+    for i, r in enumerate(have):
+        same = out and getattr(out[-1][1], attr) == getattr(r, attr)
+        out.append((out[-1][0] if same else i + 1, r))
+    return out + [(0, r) for r in rows if getattr(r, attr) is None]

@@ -27,14 +27,16 @@ from hallserver.stats_raw import (
 )
 
 
-def _group_rows(conn: sqlite3.Connection, expr: str, within: str, params: dict[str, Any]) -> list[Row]:
+def _group_rows(
+    conn: sqlite3.Connection, expr: str, within: str, immediate: str, params: dict[str, Any]
+) -> list[Row]:
     """Counts, wait and handle sums per group (the covering index; no time parsing)."""
     sql = f"""
         SELECT {expr} AS g, COUNT(*), SUM(state = 'done'), SUM(state = 'no_show'), SUM(transfers),
                SUM(state = 'expired'), SUM(state = 'cancelled'),
                COUNT(wait_min), SUM({rollup_compute.ms("wait_min")}), MAX(wait_min),
                SUM({within}), COUNT(handle_min), SUM({rollup_compute.ms("handle_min")}),
-               MAX(handle_min)
+               MAX(handle_min), SUM(state = 'done' AND matter IN ({immediate}))
         FROM {TICKETS} WHERE {RANGE} AND state != 'voided' GROUP BY g
     """  # noqa: S608 - expressions are ours, values are bound
     out = []
@@ -51,6 +53,7 @@ def _group_rows(conn: sqlite3.Connection, expr: str, within: str, params: dict[s
             called=r[7],
             wait_max=r[9],
             handle_max=r[13],
+            served_immediate=r[14] or 0,
         )
         row.sums = (r[8] or 0, r[10] or 0, r[11] or 0, r[12] or 0)
         out.append(row)
@@ -85,7 +88,14 @@ async def live(
     immediate = rollup_compute.immediate_list(config)
 
     def q_groups(conn: sqlite3.Connection) -> list[Row]:
-        return _group_rows(conn, DIM_SQL[by], within, params)
+        return _group_rows(conn, DIM_SQL[by], within, immediate, params)
+
+    def q_outcomes(conn: sqlite3.Connection) -> list[tuple[str, str, int, int]]:
+        sql = rollup_compute.OUTCOMES.format(col=DIM_SQL[by], imm=immediate, where=RANGE)
+        return [
+            ("" if g is None else str(g), str(o), int(n), int(imm or 0))
+            for _day, g, o, n, imm in conn.execute(sql, params)
+        ]
 
     def q_hist(conn: sqlite3.Connection) -> dict[str, dict[int, int]]:
         return _histogram(conn, DIM_SQL[by], "wait_min", params)
@@ -164,7 +174,19 @@ async def live(
             params,
         ).fetchall()
 
-    (groups, hists, handle_hists, ratings, shape, pre, est, win, cases, staff_names) = await asyncio.gather(
+    (
+        groups,
+        hists,
+        handle_hists,
+        ratings,
+        shape,
+        pre,
+        est,
+        win,
+        cases,
+        staff_names,
+        outs,
+    ) = await asyncio.gather(
         read(q_groups),
         read(q_hist),
         read(q_handle_hist),
@@ -175,6 +197,7 @@ async def live(
         read(q_windows),
         read(q_cases),
         read(read_staff_names),
+        read(q_outcomes),
     )
     pauses, open_us = rollup_compute.window_time(config, span.start, span.end, win["events"], now)
     return Raw(
@@ -193,6 +216,7 @@ async def live(
         serving_ms={int(k): int(v or 0) for k, v in win["serving"].items() if k is not None},
         cases=case_figures(config, cases, today),
         staff_names=staff_names,
+        case_outcomes=outs,
     )
 
 

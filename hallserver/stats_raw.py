@@ -48,6 +48,9 @@ class Row:
     rated: int = 0
     satisfied: int = 0
     by_score: dict[int, int] = field(default_factory=dict)
+    served_immediate: int = 0  # done, of a 即办件 matter
+    # How the served cases ended (hallcore/caseoutcome.py): outcome -> (cases, of them 即办件).
+    outcomes: dict[str, tuple[int, int]] = field(default_factory=dict)
     # (wait sum ms, within-target count, handle count, handle sum ms): summed across groups for the total.
     sums: tuple[int, int, int, int] = (0, 0, 0, 0)
 
@@ -61,6 +64,36 @@ class Row:
         """满意率 = (非常满意 + 满意 + 基本满意) ÷ rated."""
         return measures.share(self.satisfied, self.rated)
 
+    @property
+    def onsite_rate(self) -> float | None:
+        """现场办结率 = 办结 ÷ (办结 + 受理) over 即办件; None (无数据) before outcomes were recorded."""
+        done = self.outcomes.get(measures.ONSITE_DONE, (0, 0))[1]
+        accepted = self.outcomes.get(measures.ONSITE_ACCEPTED, (0, 0))[1]
+        return measures.onsite_rate_outcomes(done, accepted)
+
+    @property
+    def immediate_share(self) -> float | None:
+        """即办件占比 of the served cases: done 即办件 ÷ done."""
+        return measures.share(self.served_immediate, self.served)
+
+    @property
+    def bad_ratings(self) -> int:
+        """差评: 不满意 + 非常不满意."""
+        return sum(self.by_score.get(s, 0) for s in measures.BAD_SCORES)
+
+    def add(self, other: Row) -> None:
+        """Fold `other`'s counts and sums into this row (before the figures are worked out)."""
+        for name in ("tickets", "served", "no_shows", "transfers", "expired", "cancelled", "called"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.served_immediate += other.served_immediate
+        self.wait_max = max_of(self.wait_max, other.wait_max)
+        self.handle_max = max_of(self.handle_max, other.handle_max)
+        a, b = self.sums, other.sums
+        self.sums = (a[0] + b[0], a[1] + b[1], a[2] + b[2], a[3] + b[3])
+        for k, (n, imm) in other.outcomes.items():
+            n0, imm0 = self.outcomes.get(k, (0, 0))
+            self.outcomes[k] = (n0 + n, imm0 + imm)
+
 
 @dataclass(slots=True)
 class Raw:
@@ -72,7 +105,7 @@ class Raw:
     rating_groups: list[tuple[Any, int, int]]  # (group key in the rating dimension, score, count)
     rating_daily: list[tuple[str, int, int]]  # (day, rated, 满意)
     shape: list[tuple[Any, ...]]  # (day, UTC hour, tickets, called, wait sum ms, done, done 即办件)
-    outcomes: dict[str, int]
+    outcomes: dict[str, int]  # pre-checks per result (通过 / 容缺 / 不通过)
     agent: dict[str, int]  # 代办 pre-checks per outcome
     missing_by_matter: list[tuple[str, str, int]]  # (matter, item, count), unordered
     estimates: dict[str, Any]
@@ -81,6 +114,8 @@ class Raw:
     serving_ms: dict[int, int]
     cases: dict[str, Any]
     staff_names: dict[str, str]
+    # How served cases ended, per group key: (group key, outcome, cases, of them 即办件).
+    case_outcomes: list[tuple[str, str, int, int]] = field(default_factory=list)
 
 
 def mean_min(total_ms: int, n: int) -> float | None:

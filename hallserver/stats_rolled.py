@@ -115,6 +115,7 @@ def from_parts(
             called=a[6],
             wait_max=a[8],
             handle_max=a[12],
+            served_immediate=a[13],
         )
         row.sums = (a[7], a[9], a[10], a[11])
         groups.append(row)
@@ -133,7 +134,15 @@ def from_parts(
             d[1] += n if measures.is_satisfied(score) else 0
     counts: dict[tuple[str, str], list[int]] = {}
     due_open: dict[str, int] = {}
+    case_outcomes: dict[tuple[str, str], list[int]] = {}
     for kind, _day, key, n, x in parts.counts:
+        if kind == "outcome":
+            dim, gkey, outcome = key.split(rollup_compute.SEP)
+            if dim == by:
+                c = case_outcomes.setdefault((gkey, outcome), [0, 0])
+                c[0] += n
+                c[1] += x
+            continue
         if kind == "case_open_due":
             due_open[key] = due_open.get(key, 0) + n
             continue
@@ -181,4 +190,5 @@ def from_parts(
         serving_ms=serving,
         cases=cases,
         staff_names=staff_names,
+        case_outcomes=[(g, o, v[0], v[1]) for (g, o), v in case_outcomes.items()],
     )

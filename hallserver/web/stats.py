@@ -25,7 +25,14 @@ from hallweb.exports import XLSX_TYPE
 
 router = APIRouter(include_in_schema=False)
 
-BY_ZH = {"matter": "事项", "series": "队列", "window": "窗口", "clerk": "工作人员", "hour": "时段"}
+BY_ZH = {
+    "matter": "事项",
+    "series": "队列",
+    "window": "窗口",
+    "clerk": "工作人员",
+    "hour": "时段",
+    "department": "部门",
+}
 PERIOD_ZH = {"day": "日", "week": "周", "month": "月", "year": "年", "custom": "自定义"}
 
 
@@ -37,6 +44,7 @@ class StatsQuery:
     date: str = ""
     end: str = ""
     by: str = "matter"
+    rank: str = "served"  # the 红旗窗口 order (stats.RANK_BY) when grouped by window, clerk or department
 
 
 StatsParams = Annotated[StatsQuery, Depends()]
@@ -56,6 +64,9 @@ async def _report(request: Request, q: StatsQuery) -> stats.Report:
         field = "by"
         if by not in stats.DIMENSIONS:
             raise ValueError(f"one of {', '.join(stats.DIMENSIONS)}")
+        field = "rank"
+        if q.rank not in stats.RANK_BY:
+            raise ValueError(f"one of {', '.join(stats.RANK_BY)}")
     except ValueError as exc:
         raise ApiError(
             422,
@@ -69,8 +80,8 @@ async def _report(request: Request, q: StatsQuery) -> stats.Report:
     )
 
 
-def _query(period: str, date: str, end: str, by: str) -> str:
-    return f"period={e(period)}&amp;date={e(date)}&amp;end={e(end)}&amp;by={e(by)}"
+def _query(period: str, date: str, end: str, by: str, rank: str = "served") -> str:
+    return f"period={e(period)}&amp;date={e(date)}&amp;end={e(end)}&amp;by={e(by)}&amp;rank={e(rank)}"
 
 
 @router.get("/web/stats")
@@ -83,7 +94,7 @@ async def stats_page(request: Request, query: StatsParams) -> Response:
     rep = await _report(request, query)
     hall = get_hall(request)
     t = rep.total
-    q = _query(period, date or rep.span.start.isoformat(), end, by)
+    q = _query(period, date or rep.span.start.isoformat(), end, by, query.rank)
     periods = "".join(
         f'<option value="{k}"{" selected" if k == period else ""}>{v}</option>' for k, v in PERIOD_ZH.items()
     )
@@ -113,6 +124,8 @@ async def stats_page(request: Request, query: StatsParams) -> Response:
             fig("total-rated", "评价数", str(t.rated)),
             fig("total-participation", "参评率", stats.fmt_pct(t.participation)),
             fig("total-satisfaction", "满意率", stats.fmt_pct(t.satisfaction)),
+            fig("total-onsite", "现场办结率", stats.fmt_share(t.onsite_rate)),
+            fig("total-bad", "差评", str(t.bad_ratings)),
         ]
     )
     targets = table(
@@ -121,12 +134,20 @@ async def stats_page(request: Request, query: StatsParams) -> Response:
             (
                 e(x.name),
                 stats.fmt_pct(x.target),
-                f'<span id="target-{i}">{stats.fmt_pct(x.actual)}</span>',
+                f'<span id="target-{i}">{stats.fmt_share(x.actual)}</span>',
                 "–"
                 if x.met is None
                 else ('<span class="okc">达标</span>' if x.met else '<span class="badc">未达标</span>'),
             )
             for i, x in enumerate(rep.targets)
+        ]
+        + [
+            (
+                "即办件占比（事项目录）",
+                "",
+                f'<span id="target-catalogue">{stats.fmt_share(rep.catalogue_immediate)}</span>',
+                "",
+            )
         ],
     )
     rows = [
@@ -145,6 +166,9 @@ async def stats_page(request: Request, query: StatsParams) -> Response:
             stats.fmt_min(r.handle_mean),
             r.rated,
             stats.fmt_pct(r.satisfaction),
+            r.bad_ratings,
+            stats.fmt_share(r.immediate_share),
+            stats.fmt_share(r.onsite_rate),
         )
         for r in rep.rows
     ]
@@ -164,6 +188,9 @@ async def stats_page(request: Request, query: StatsParams) -> Response:
             "平均办理",
             "评价",
             "满意率",
+            "差评",
+            "即办件占比",
+            "现场办结率",
         ),
         rows,
         cls="groups",
@@ -221,7 +248,10 @@ async def stats_page(request: Request, query: StatsParams) -> Response:
     body = (
         f"<h1>统计 · {e(rep.span.label)} <span class='muted'>按{BY_ZH[by]}</span></h1>{form}"
         f'<div class="cards">{cards}</div><h2>目标对照（种子目标）</h2>{targets}'
-        f"<h2>按{BY_ZH[by]}</h2>{group_table}<div class='charts'>{charts}</div>"
+        f"<h2>各部门目标对照</h2>{_department_html(rep)}"
+        f"<h2>按{BY_ZH[by]}</h2>{group_table}"
+        + _ranking_html(rep, period, date or rep.span.start.isoformat(), end, query.rank)
+        + f"<div class='charts'>{charts}</div>"
         f"<h2>预审</h2>{precheck}"
         + _estimate_html(est)
         + "<h2>暂停（按原因）</h2>"
@@ -236,6 +266,62 @@ async def stats_page(request: Request, query: StatsParams) -> Response:
         + _case_html(c, cfg.rating.case_deadline_days)
     )
     return HTMLResponse(page("统计", body, nav="/web/stats", csrf=csrf))
+
+
+def _met(t: stats.Target) -> str:
+    if t.met is None:
+        return "–"
+    return '<span class="okc">达标</span>' if t.met else '<span class="badc">未达标</span>'
+
+
+def _department_html(rep: stats.Report) -> str:
+    """Each department against the hall's targets (考核 is by department); 无数据 where nothing was counted."""
+    rows = [
+        (
+            e(d.name),
+            *(
+                f'<span id="dept-{e(d.key)}-{k}">{stats.fmt_share(x.actual)}</span> {_met(x)}'
+                for k, x in (
+                    ("onsite", d.onsite),
+                    ("immediate", d.immediate),
+                    ("satisfaction", d.satisfaction),
+                )
+            ),
+            stats.fmt_share(d.catalogue),
+        )
+        for d in rep.departments
+    ]
+    t = rep.targets
+    head = (
+        "部门",
+        f"现场办结率（目标 {stats.fmt_pct(t[0].target)}）",
+        f"即办件占比（目标 {stats.fmt_pct(t[1].target)}）",
+        f"满意率（目标 {stats.fmt_pct(t[2].target)}）",
+        "即办件占比（事项目录）",
+    )
+    return table(head, rows, cls="departments", row_ids=[f"dept-{d.key}" for d in rep.departments])
+
+
+def _ranking_html(rep: stats.Report, period: str, date: str, end: str, rank: str) -> str:
+    """The 红旗窗口 view: windows, clerks or departments ranked by one figure; a header link re-ranks."""
+    if rep.by not in stats.RANKED:
+        return "<p class='muted'>按窗口、工作人员或部门分组可查看红旗窗口排名。</p>"
+    label = stats.RANK_BY[rank][0]
+    heads = "".join(
+        f'<th><a id="rank-{k}" href="/web/stats?{_query(period, date, end, rep.by, k)}">{e(v[0])}</a></th>'
+        for k, v in stats.RANK_BY.items()
+    )
+    body = "".join(
+        f'<tr id="rank-row-{e(r.key)}"><td class="num">{n or "–"}</td><td>{e(r.name)}</td>'
+        f"<td>{r.served}</td><td>{stats.fmt_pct(r.satisfaction)}</td><td>{stats.fmt_share(r.onsite_rate)}</td>"
+        f"<td>{stats.fmt_min(r.handle_mean)}</td><td>{r.bad_ratings}</td></tr>"
+        for n, r in stats.ranking(rep.rows, rank)
+    )
+    return (
+        f'<h2 id="rankings-title">红旗窗口排名 · 按{e(label)}</h2>'
+        f'<table class="rankings"><thead><tr><th>名次</th><th>{BY_ZH[rep.by]}</th>{heads}</tr></thead>'
+        f"<tbody>{body}</tbody></table>"
+    )
 
 
 def _estimate_html(est: dict[str, Any]) -> str:

@@ -125,6 +125,10 @@ def _iso(t: dt.datetime, rnd: random.Random) -> str:
     return (t.astimezone(dt.UTC) if rnd.random() < 0.2 else t).isoformat()
 
 
+def _outcome(rnd: random.Random) -> str:
+    return rnd.choice(["办结"] * 6 + ["受理"] * 2 + ["补正", "不予受理", "咨询"])
+
+
 def fill_random(h: Harness, days: list[dt.date], seed: int) -> None:
     """Tickets in every state, ratings, estimates, pre-checks, window events and 差评 cases, per day."""
     rnd = random.Random(seed)
@@ -220,6 +224,13 @@ def fill_random(h: Harness, days: list[dt.date], seed: int) -> None:
                 "slot_at": None,
                 "claimed": "",
                 "class_check": "",
+                # How the case ended (issue 22); the first day has none, as days before outcomes were
+                # recorded. Drawn apart from `rnd` so the other figures stay those of the seed.
+                "outcome": _outcome(random.Random(f"{seed}/{tid}"))
+                if state == "done" and day != days[0]
+                else "",
+                "outcome_reason": "",
+                "case_no": "",
             }
             conn.execute(rows.TICKETS.upsert, [row[c] for c in rows.TICKETS.columns])
             if called and rnd.random() < 0.8:

@@ -54,6 +54,7 @@ class Reference:
     by_matter: dict[str, Group]
     total: Group
     done_immediate: int
+    onsite: tuple[int, int]  # 办结 and 受理 of 即办件 (现场办结率)
     satisfaction_by_day: dict[str, float | None]
     estimates: measures.EstimateErrors
     serving_min: dict[int, float]
@@ -78,7 +79,7 @@ def reference(h: Harness, span: stats.Span) -> Reference:
     try:
         tickets = rows(
             "SELECT matter, series, state, transfers, window, issued_at, first_called_at, serving_at,"
-            " ended_at FROM tickets WHERE day BETWEEN :d0 AND :d1 AND state != 'voided'"
+            " ended_at, outcome FROM tickets WHERE day BETWEEN :d0 AND :d1 AND state != 'voided'"
         )
         in_span = "substr(ticket, 1, 10) BETWEEN :d0 AND :d1"
         ratings = rows(f"SELECT substr(ticket, 1, 10), matter, score FROM ratings WHERE {in_span}")
@@ -89,8 +90,9 @@ def reference(h: Harness, span: stats.Span) -> Reference:
     by_matter: dict[str, Group] = defaultdict(Group)
     total = Group()
     done_immediate = 0
+    onsite = Counter[str]()
     serving: dict[int, float] = defaultdict(float)
-    for matter, series, state, transfers, window, issued, called, serving_at, ended in tickets:
+    for matter, series, state, transfers, window, issued, called, serving_at, ended, outcome in tickets:
         issued_at = _t(issued)
         assert issued_at is not None
         wait = measures.wait_min(issued_at, _t(called))
@@ -107,6 +109,8 @@ def reference(h: Harness, span: stats.Span) -> Reference:
             if handle is not None:
                 g.handles.append(handle)
         done_immediate += state == "done" and matter in immediate
+        if state == "done" and matter in immediate:
+            onsite[outcome] += 1
         if handle is not None and window is not None:
             serving[window] += handle
     by_day: dict[str, Counter[int]] = defaultdict(Counter)
@@ -118,6 +122,7 @@ def reference(h: Harness, span: stats.Span) -> Reference:
         by_matter=dict(by_matter),
         total=total,
         done_immediate=done_immediate,
+        onsite=(onsite[measures.ONSITE_DONE], onsite[measures.ONSITE_ACCEPTED]),
         satisfaction_by_day={d: measures.satisfaction(c) for d, c in by_day.items()},
         estimates=measures.estimate_errors(estimates),
         serving_min=dict(serving),
@@ -204,7 +209,7 @@ def check_report(rep: stats.Report, ref: Reference, where: str) -> None:
     check_row(rep.total, ref.total, f"{where} total")
     t = ref.total
     actual = {x.name: x.actual for x in rep.targets}
-    assert actual["现场办结率"] == measures.onsite_rate(t.served, t.expired, t.cancelled), where
+    assert actual["现场办结率"] == measures.onsite_rate_outcomes(*ref.onsite), where
     assert actual["即办件占比"] == measures.share(ref.done_immediate, t.served), where
     assert actual["满意率"] == measures.satisfaction(t.scores), where
     assert {d: sat for d, _n, _w, sat in rep.daily if d in ref.satisfaction_by_day} == ref.satisfaction_by_day

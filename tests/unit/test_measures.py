@@ -48,7 +48,7 @@ def test_shares_are_none_without_a_denominator() -> None:
     assert measures.share(1, 0) is None
     assert measures.participation(3, 0) is None
     assert measures.no_show_rate(0, 0) is None
-    assert measures.onsite_rate(0, 0, 0) is None
+    assert measures.served_same_day(0, 0, 0) is None
     assert measures.utilisation(10.0, 0.0) is None
     assert measures.within_target([]) is None
     assert measures.satisfaction({}) is None
@@ -67,7 +67,7 @@ def test_within_target_counts_the_target_itself() -> None:
 
 
 def test_onsite_rate_and_utilisation_by_hand() -> None:
-    assert measures.onsite_rate(done=45, expired=3, cancelled=2) == 0.9
+    assert measures.served_same_day(done=45, expired=3, cancelled=2) == 0.9
     assert measures.utilisation(serving_min=180.0, open_min=240.0) == 0.75
 
 

@@ -231,8 +231,11 @@ def test_json_pools_seeds_and_compares_classes_with_their_neighbours(
     assert simcli.main(argv) == 0
     out = json.loads(capsys.readouterr().out)
     assert out["seeds"] == [1, 2]
-    assert out["outcomes"] is None
-    assert out["on_site_rate"] is None
+    # Outcomes drawn from the priors per matter kind (hallq.sim.OUTCOME_PRIORS): every served case has one.
+    assert set(out["outcomes"]) <= {"办结", "受理", "补正", "不予受理", "咨询"}
+    assert sum(out["outcomes"].values()) > 0
+    assert out["outcomes"]["办结"] > out["outcomes"].get("受理", 0)
+    assert 0.7 < out["on_site_rate"] < 1.0
     assert set(out["wait"]) == {"mean", "p50", "p90", "max"}
     classes = {"normal", "appointment", "key_project", "elderly", "disabled", "military"}
     for figures in out["series"].values():
