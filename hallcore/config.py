@@ -259,6 +259,13 @@ class Outcomes:
 
 
 @dataclass(frozen=True, slots=True)
+class Alerts:
+    """When the dashboard raises an alert beyond the ones every hall has (hallcore/alerts.py)."""
+
+    pause_min: int = 30  # a window paused longer than this
+
+
+@dataclass(frozen=True, slots=True)
 class Targets:
     onsite_rate: float = 0.90  # 现场办结率
     immediate_share: float = 0.70  # 即办件 share
@@ -419,6 +426,7 @@ class HallConfig:
     transfer: TransferPolicy = field(default_factory=TransferPolicy)
     rating: RatingPolicy = field(default_factory=RatingPolicy)
     outcomes: Outcomes = field(default_factory=Outcomes)
+    alerts: Alerts = field(default_factory=Alerts)
     targets: Targets = field(default_factory=Targets)
     booking: Booking = field(default_factory=Booking)
     persons: Persons = field(default_factory=Persons)

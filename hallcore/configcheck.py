@@ -257,6 +257,8 @@ def _check_policies(w: Walker, p: Parsed) -> None:
         _at_least(w, "rating.phone_window_min", rating.phone_window_min, 0, " minutes")
         for j, score in enumerate(rating.four_key_map):
             _between(w, f"rating.four_key_map[{j}]", score, 1, 5, hint="5 = 非常满意 … 1 = 非常不满意")
+    if (al := p.section("alerts")) is not None:
+        _at_least(w, "alerts.pause_min", al.pause_min, 1, " minutes")
     if (oc := p.section("outcomes")) is not None:
         _at_least(w, "outcomes.change_window_s", oc.change_window_s, 0, " s")
         if not oc.refusal_reasons:

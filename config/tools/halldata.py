@@ -315,6 +315,8 @@ def write_priority(t: Toml, *, absolute: tuple[str, ...] = (), absolute_in_row: 
         "a keypad's 4 then n picks the n-th",
     )
     t.kv("change_window_s", 60, "a keypad's 办结 may be changed on screen this long")
+    t.table("alerts")
+    t.kv("pause_min", 30, "the dashboard flags a window paused longer than this")
     t.table("targets")
     t.comment("吉林市政发(2010)4号: 现场办结率 ≥ 90 %, 即办件 ≥ 70 %, 满意率 ≥ 95 %.")
     t.kv("onsite_rate", 0.90)

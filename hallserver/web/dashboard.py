@@ -5,6 +5,7 @@ stream `/web/events`), and the station approve/revoke its enrollment card posts.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import sqlite3
@@ -15,6 +16,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.requests import cookie_parser
 
+from hallcore import alerts as alerting
+from hallcore.alerts import Alert
 from hallcore.calendar import HallCalendar
 from hallcore.codec import encode
 from hallcore.engine import Engine
@@ -41,7 +44,8 @@ RATE_WINDOW_MIN = 60
 
 
 def dashboard_state(engine: Engine, now: dt.datetime) -> dict[str, Any]:
-    """Windows, waiting per series with the longest wait and the estimate, alerts with Erlang C advice."""
+    """Windows, waiting per series with the longest wait and the estimate; the alerts the engine's state
+    tells (waits past the target with the Erlang C advice, long pauses, 差评 cases past their deadline)."""
     cfg = engine.config
     windows = []
     open_for: dict[str, int] = {s.prefix: 0 for s in cfg.series}
@@ -67,7 +71,7 @@ def dashboard_state(engine: Engine, now: dt.datetime) -> dict[str, Any]:
         if t.issued_at >= since and t.state is not TicketState.VOIDED:
             arrivals[t.series] = arrivals.get(t.series, 0) + 1
     series = []
-    alerts = []
+    alerts: list[Alert] = []
     for s in cfg.series:
         waiting = engine.waiting_count(s.prefix)
         longest = (now - oldest[s.prefix]).total_seconds() / 60 if s.prefix in oldest else 0.0
@@ -91,15 +95,29 @@ def dashboard_state(engine: Engine, now: dt.datetime) -> dict[str, Any]:
         series.append(row)
         if row["alert"]:
             alerts.append(
-                {
-                    "prefix": s.prefix,
-                    "text": f"{s.name}（{s.prefix}）最长已等 {longest:.0f} 分钟，超过目标 {s.target_wait_min} 分钟；"
-                    f"按近 {RATE_WINDOW_MIN} 分钟到达 {arrivals.get(s.prefix, 0)} 人、平均办理 {handle:.1f} 分钟，"
-                    f"Erlang C 建议开 {advice.windows} 个窗口（现开 {open_for[s.prefix]} 个）",
-                    "needed": advice.windows,
-                    "open": open_for[s.prefix],
-                }
+                alerting.wait_alert(
+                    s.prefix,
+                    s.name,
+                    longest,
+                    s.target_wait_min,
+                    arrivals.get(s.prefix, 0),
+                    RATE_WINDOW_MIN,
+                    handle,
+                    advice.windows,
+                    open_for[s.prefix],
+                )
             )
+    paused = [
+        (w["number"], w["name"], w["pause_reason"], w["paused_min"])
+        for w in windows
+        if w["paused_min"] is not None
+    ]
+    alerts += alerting.paused_alerts(paused, cfg.alerts.pause_min)
+    today = HallCalendar(cfg.hall).business_day(now)
+    late = alerting.overdue_cases(engine.cases.values(), today)
+    alerts += alerting.case_alert(
+        [(engine.tickets[c.ticket].label if c.ticket in engine.tickets else c.ticket, c.due) for c in late]
+    )
     return {"at": now.isoformat(), "windows": windows, "series": series, "alerts": alerts}
 
 
@@ -153,6 +171,14 @@ async def _dashboard_json(request: Request) -> dict[str, Any]:
     estimated_owed = extra.pop("estimated_owed")
     for w in state["windows"]:
         w["staff_name"] = extra["staff"].get(w["staff"], w["staff"])
+    alerts: list[Alert] = state.pop("alerts")
+    down = [
+        (d["station"], d["station_name"], d["device"], f"{d['health']} {d['reason']}".strip())
+        for d in extra["devices"]
+        if d["health"] != "ok"
+    ]
+    alerts += alerting.device_alerts(down)
+    alerts += alerting.owed_alert([str(o["label"]) for o in extra["overdue_owed"]])
     web = getattr(request.app.state, "web", None)
     upload = web.uploader.state.as_json() if web is not None else None
     shipper = getattr(request.app.state, "shipper", None)
@@ -164,6 +190,7 @@ async def _dashboard_json(request: Request) -> dict[str, Any]:
             "known_until": gap.known_until.isoformat() if gap and gap.known_until else None,
             "estimated_owed": estimated_owed,
         },
+        "alerts": [dataclasses.asdict(a) for a in alerts],
         "upload": upload,
         "central": shipper.snapshot() if shipper is not None else None,
         "seq": hall.hub.last_seq,

@@ -2,8 +2,9 @@
 driven by the simulator through its store for two days (and a third morning), ship to a real centre; the
 centre's figures for every hall, day and grouping — from the roll-ups of finished days and counted live for
 the others — equal `hallserver.stats` over the hall's own database. Also: the hall profile arrives and is
-used, a 差评 step on a rolled-up day makes it count again, cross-hall tables add up, 现场办结率 says "no
-data" until outcomes arrive and counts them when they do."""
+used, a 差评 step on a rolled-up day makes it count again, cross-hall tables add up, 现场办结率 counts the
+outcomes the halls record (the simulator draws them since issue 22) and says "no data" where there are
+none."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import dataclasses
 import datetime as dt
 import io
 import pathlib
+import re
 import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import closing
@@ -197,8 +199,8 @@ def _compare(hall: str, live: LiveServer, client: httpx.Client, span: Span, by: 
     targets = {x.name: x.actual for x in report.targets}
     assert t["immediate_share"] == targets["即办件占比"], where
     assert t["satisfaction"] == targets["满意率"], where
-    # The hall has no outcomes yet (issue 22): the centre's 现场办结率 says so instead of 0 %.
-    assert t["onsite_rate"] is None, where
+    # The halls record outcomes (issue 22; the simulator draws them): the centre counts them as they do.
+    assert t["onsite_rate"] == targets["现场办结率"], where
 
 
 @pytest.mark.parametrize("hall", [h[0] for h in HALLS])
@@ -276,9 +278,11 @@ def test_rankings_order_halls_and_windows(province: Province) -> None:
         ranked = [r for r in handle["rows"] if r["rank"] is not None]
         assert [r["value"] for r in ranked] == sorted(r["value"] for r in ranked)
         assert all(r["key"].split("/")[0] in province.halls for r in handle["rows"])
-        # No outcomes yet: nobody is ranked by 现场办结率, everyone is listed as "no data".
+        # Ranked by 现场办结率 from the outcomes the halls recorded (issue 22), highest first.
         onsite = boss.get("/api/rankings/prov", params={**span, "of": "hall", "metric": "onsite_rate"}).json()
-        assert [r["rank"] for r in onsite["rows"]] == [None, None, None]
+        assert all(r["rank"] is not None for r in onsite["rows"])
+        values = [r["value"] for r in onsite["rows"]]
+        assert values == sorted(values, reverse=True)
         bad = boss.get("/api/rankings/prov", params={**span, "of": "clerk", "metric": "bad"}).json()
         assert sum(r["value"] for r in bad["rows"]) == sum(
             boss.get(f"/api/halls/{h}/stats", params={**span, "by": "clerk"}).json()["total"]["bad"]
@@ -389,8 +393,8 @@ def test_statistics_rankings_and_exports_in_a_browser(province: Province, tmp_pa
                 row = page.locator(f"[id='line-{key}']")
                 expect(row.locator(".tickets")).to_have_text(str(want[key]["tickets"]))
                 expect(row.locator(".served")).to_have_text(str(want[key]["served"]))
-                if key != "total":  # the halls without outcomes (another test adds one with them)
-                    expect(row.locator(".onsite")).to_have_text("无数据")
+                # The halls record outcomes (issue 22): a figure, not "no data".
+                expect(row.locator(".onsite")).to_have_text(re.compile(r"^\d+(\.\d)?%$"))
             # The same table as a download: CSV (BOM, the page's figures) and XLSX.
             with page.expect_download() as got:
                 page.click("#export-csv")
@@ -426,7 +430,7 @@ def test_statistics_rankings_and_exports_in_a_browser(province: Province, tmp_pa
                 page.click("#export-csv")
             assert "满意率" in pathlib.Path(got.value.path()).read_text(encoding="utf-8-sig")
             page.goto(f"{c.url}/rankings/prov?{query}&of=hall&metric=onsite_rate")
-            expect(page.locator("[id='rank-south'] .value")).to_have_text("无数据")
+            expect(page.locator("[id='rank-south'] .value")).not_to_have_text("无数据")
             page.click("nav.top >> text=超期差评")
             expect(page.locator("#overdue-total")).to_have_text(str(overdue))
             page.screenshot(path=str(tmp_path / "central-overdue.png"))

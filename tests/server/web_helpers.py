@@ -26,16 +26,23 @@ CHROMIUM_ARGS = [
 
 
 @contextlib.contextmanager
-def chromium_page(width: int = 1280, height: int = 900) -> Iterator[Any]:
-    """A page of a headless Debian Chromium (Playwright), the browser closed afterwards whatever happened."""
+def chromium_browser() -> Iterator[Any]:
+    """A headless Debian Chromium (Playwright), closed afterwards whatever happened."""
     from playwright import sync_api as playwright
 
     with playwright.sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
-            yield browser.new_page(viewport={"width": width, "height": height})
+            yield browser
         finally:
             browser.close()
+
+
+@contextlib.contextmanager
+def chromium_page(width: int = 1280, height: int = 900) -> Iterator[Any]:
+    """A page of a headless Debian Chromium (Playwright), the browser closed afterwards whatever happened."""
+    with chromium_browser() as browser:
+        yield browser.new_page(viewport={"width": width, "height": height})
 
 
 def http_login(url: str) -> httpx.Client:

@@ -33,7 +33,10 @@
     const cal = d.calendar || {};
     $("calendar").innerHTML = (cal.warning ? `<div class="alert" id="calendar-warning">⚠ ${esc(cal.warning)}</div>` : "")
       + (cal.estimated_owed ? `<div class="alert" id="calendar-estimated">⚠ ${cal.estimated_owed} 个容缺补齐期限跨入未载入日历的年份，按“约 N 个工作日（日历待更新）”显示</div>` : "");
-    $("alerts").innerHTML = d.alerts.map((a) => `<div class="alert" data-series="${esc(a.prefix)}">⚠ ${esc(a.text)}</div>`).join("");
+    // Every alert (hallcore/alerts.py) with its kind and key, so each is found by kind; a wait alert has its
+    // Erlang C advice beside it.
+    $("alerts").innerHTML = d.alerts.map((a) => `<div class="alert" data-kind="${esc(a.kind)}" data-key="${esc(a.key)}">`
+      + `⚠ ${esc(a.text)}${a.advice ? ` <span class="advice">${esc(a.advice)}</span>` : ""}</div>`).join("");
     $("series").innerHTML = `<table><thead><tr><th>队列</th><th class=num>等候</th><th class=num>最长等候(分)</th>`
       + `<th class=num>预计(分)</th><th class=num>目标(分)</th><th class=num>开放窗口</th><th class=num>近1小时取号</th>`
       + `<th class=num>Erlang C 建议窗口</th></tr></thead><tbody>`
