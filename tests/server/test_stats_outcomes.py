@@ -37,7 +37,7 @@ from hallserver import stats
 from tests.fakes.halls import MONDAY_9, two_departments
 from tests.fakes.live_server import LiveServer, Station, live_server
 from tests.server.stats_harness import Harness
-from tests.server.web_helpers import http_login
+from tests.server.web_helpers import CHROMIUM, browser_login, chromium_page, http_login
 
 MONDAY = MONDAY_9.date()
 FRIDAY = MONDAY - dt.timedelta(days=3)
@@ -224,3 +224,36 @@ def test_red_flag_rankings_sort_on_page_and_in_the_exports(hall: LiveServer, cli
     ranked = list(wb["排名-现场办结率"].iter_rows(values_only=True))
     assert [(r[0], r[1], r[5]) for r in ranked[2:]] == [(1, "3", 1.0), (2, "2", 0.75)]
     assert client.get("/web/stats", params={**q, "rank": "nope"}).status_code == 422
+
+
+def test_red_flag_view_sorts_in_a_browser(hall: LiveServer) -> None:
+    """The 红旗窗口 view in Debian's chromium: each header link re-ranks the windows (same order as above)."""
+    pytest.importorskip("playwright.sync_api")
+    if not pathlib.Path(CHROMIUM).exists():
+        pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
+    with chromium_page() as page:
+        browser_login(page, hall.url)
+        page.goto(f"{hall.url}/web/stats?period=day&date={MONDAY.isoformat()}&by=window")
+        page.wait_for_selector("#rankings-title")
+
+        def shown() -> list[str]:
+            rows = page.locator("table.rankings tbody tr")
+            return [rows.nth(i).get_attribute("id") or "" for i in range(rows.count())]
+
+        assert "按办结数" in (page.text_content("#rankings-title") or "")
+        assert shown() == ["rank-row-2", "rank-row-3"]  # 4 and 4: a shared first place, config order
+        for key, label, first in (
+            ("satisfaction", "满意率", "3"),
+            ("bad", "差评", "3"),
+            ("onsite", "现场办结率", "3"),
+        ):
+            page.click(f"#rank-{key}")
+            page.wait_for_function(
+                "l => document.querySelector('#rankings-title').textContent.includes(l)", arg=label
+            )
+            assert shown() == [f"rank-row-{first}", "rank-row-2"]
+        page.click("#rank-served")
+        page.wait_for_function(
+            "() => document.querySelector('#rankings-title').textContent.includes('办结数')"
+        )
+        assert shown() == ["rank-row-2", "rank-row-3"]
