@@ -100,15 +100,17 @@ async def _run(
 ) -> int:
     from counter.app import assemble
     from counter.texts import catalog
-    from hallclient.discovery import find_server
     from hallclient.enroll import load_token
     from hallclient.http import HttpHall
     from hallcore.clock import SystemClock
+    from hallui.trust import find_hall_server
 
     clock = SystemClock()
-    server = args.server or await find_server(config.hall.id, config.hall.public_base_url)
     token_path = args.state_dir / f"{station.id}.json"
-    api = HttpHall(server, load_token(token_path), clock=clock)
+    # Its own server only: the pinned hall CA's certificate, wherever mDNS says it is (hallclient/link.py).
+    link = await find_hall_server(token_path, config, args.server or "", full_screen=False)
+    server = link.url
+    api = HttpHall(server, load_token(token_path), clock=clock, verify=link.context())
     devices.start()  # buses open on their own threads and keep retrying: an unplugged strip never stops us
     app = assemble(
         config, station, api, clock, catalog(args.language), devices, enrolled=api.token is not None

@@ -101,9 +101,9 @@ def main(argv: list[str]) -> int:
 async def amain(
     app: QApplication, args: argparse.Namespace, config: HallConfig, station: Station, devices: StationDevices
 ) -> int:
-    from hallclient.discovery import find_server
     from hallclient.http import HttpHall
     from hallui.theme import FONT_FAMILY
+    from hallui.trust import find_hall_server
 
     clock = SystemClock()
     tz = zoneinfo.ZoneInfo(config.hall.timezone)  # the config check refused an unknown zone
@@ -138,16 +138,18 @@ async def amain(
     else:
         view.showFullScreen()
 
-    base = args.server or await find_server(config.hall.id, config.hall.public_base_url)
     token_file = args.state_dir / f"{station.id}.json"
-    anonymous = HttpHall(base, clock=clock)
+    # Its own server only: the pinned hall CA's certificate, wherever mDNS says it is (hallclient/link.py).
+    link = await find_hall_server(token_file, config, args.server or "", full_screen=not args.windowed)
+    base, tls = link.url, link.context()
+    anonymous = HttpHall(base, clock=clock, verify=tls)
     try:
         token = await display.controller.enroll(
             anonymous, token_file, name=station.name or station.id, server=base
         )
     finally:
         await anonymous.aclose()
-    api = HttpHall(base, token, clock=clock)
+    api = HttpHall(base, token, clock=clock, verify=tls)
     try:
         await display.run(api)
     finally:
