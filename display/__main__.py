@@ -35,6 +35,11 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--config", type=Path, required=True, help="the hall's TOML file")
     p.add_argument("--check-config", action="store_true", help="validate the config and exit")
     p.add_argument("--server", help="server base URL (default: find it with mDNS, else the config's)")
+    p.add_argument(
+        "--mdns-interface",
+        action="append",
+        help="look for the server by mDNS on this interface address only (repeatable; default: every one)",
+    )
     p.add_argument("--station", help="this display's station id in the config (default: the first display)")
     p.add_argument("--state-dir", type=Path, default=Path.home() / ".local/state/hallq")
     p.add_argument("--orientation", choices=["landscape", "portrait", "auto"], default="auto")
@@ -140,7 +145,9 @@ async def amain(
 
     token_file = args.state_dir / f"{station.id}.json"
     # Its own server only: the pinned hall CA's certificate, wherever mDNS says it is (hallclient/link.py).
-    link = await find_hall_server(token_file, config, args.server or "", full_screen=not args.windowed)
+    link = await find_hall_server(
+        token_file, config, args.server or "", full_screen=not args.windowed, interfaces=args.mdns_interface
+    )
     base, tls = link.url, link.context()
     anonymous = HttpHall(base, clock=clock, verify=tls)
     try:

@@ -223,6 +223,11 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--check-config", action="store_true", help="validate the config and exit")
     p.add_argument("--station", help="the agent's station id (default: the first agent in the config)")
     p.add_argument("--server", help="server base URL (default: mDNS, else the config's)")
+    p.add_argument(
+        "--mdns-interface",
+        action="append",
+        help="look for the server by mDNS on this interface address only (repeatable; default: every one)",
+    )
     p.add_argument("--bus", help="the bus's pyserial URL (default: the station's led.url)")
     p.add_argument("--window", type=int, action="append", default=[], help="drive only these windows")
     p.add_argument("--all-windows", action="store_true", help="also windows whose counter has a strip")
@@ -300,7 +305,7 @@ async def serve(
     # Its own server only: the pinned hall CA's certificate, wherever mDNS says it is (hallclient/link.py).
     link = await locate_until_found(
         cred_path,
-        Where(config.hall.id, config.hall.public_base_url, args.server or ""),
+        Where(config.hall.id, config.hall.public_base_url, args.server or "", args.mdns_interface),
         TrustPolicy(config.tls.required, config.tls.pin_on_first_contact),
         on_untrusted=lambda reason: log.error("%s: %s", UNTRUSTED_TEXT[1], reason),
         on_found=lambda found: log.info("hall server %s", found.url),

@@ -92,12 +92,9 @@ async def device_health(
     return await run_job(hall, request, p.id, body, run)
 
 
-@router.get(
-    "/api/tls/ca",
-    tags=["hall"],
-    response_class=Response,
-    responses={200: {"content": {"application/x-pem-file": {}}}, 404: {"description": "plain HTTP"}},
-)
+# A PEM file, not a JSON reply (browsers and curl fetch it as it is): outside the reply contract of
+# /openapi.json, listed in docs/api.md.
+@router.get("/api/tls/ca", include_in_schema=False)
 async def tls_ca(request: Request) -> Response:
     """The hall CA's certificate (PEM; public): a station enrolling over TLS fetches it, shows its
     fingerprint beside the enrollment code and pins it (docs/install.md). 404 `no_tls` on plain HTTP."""

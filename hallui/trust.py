@@ -55,6 +55,7 @@ async def find_hall_server(
         nonlocal screen
         log.error("%s: %s", UNTRUSTED_TEXT[1], reason)
         if screen is None:
+            log.error("showing %s", UNTRUSTED_TEXT[0])  # what the station's screen says, for the journal
             screen = UntrustedScreen()
             if full_screen:
                 screen.showFullScreen()

@@ -42,6 +42,11 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--config", required=True, type=Path, help="the hall's TOML file")
     p.add_argument("--check-config", action="store_true", help="validate the config and exit (0 or 2)")
     p.add_argument("--server", default="", help="hall server URL (default: mDNS, then the config's address)")
+    p.add_argument(
+        "--mdns-interface",
+        action="append",
+        help="look for the server by mDNS on this interface address only (repeatable; default: every one)",
+    )
     p.add_argument("--station", default="", help="this kiosk's station id in the config (default: the first)")
     p.add_argument("--state-dir", type=Path, default=Path.home() / ".local/state/hallq", help="token storage")
     p.add_argument("--printer", default="", help="override the printer URL (e.g. tcp://127.0.0.1:9101)")
@@ -129,7 +134,9 @@ async def run_kiosk(
     sid = station.id if station is not None else "kiosk"
     cred_path = args.state_dir / f"{sid}.json"
     # Its own server only: the pinned hall CA's certificate, wherever mDNS says it is (hallclient/link.py).
-    link = await find_hall_server(cred_path, config, args.server, full_screen=not args.windowed)
+    link = await find_hall_server(
+        cred_path, config, args.server, full_screen=not args.windowed, interfaces=args.mdns_interface
+    )
     server = link.url
     api = HttpHall(server, load_token(cred_path), clock=clock, verify=link.context())
     if devices is not None:

@@ -188,9 +188,23 @@ class UvicornThread:
         try:
             # The loop `hallq server` runs (hallserver/evloop.py), so tests see the same scheduling.
             with asyncio.Runner(loop_factory=new_event_loop) as runner:
-                runner.run(self.server.serve(sockets=[self.sock]))
+                runner.run(self._serve())
         except BaseException as exc:
             self.error = exc
+
+    async def _serve(self) -> None:
+        await self.server.serve(sockets=[self.sock])
+        # Over TLS a connection ends only once its peer answers the server's close_notify; an idle client
+        # whose loop is not running then (a sync client, a test's loop blocked in `stop()`) never does, and
+        # uvicorn stops waiting after its graceful-shutdown timeout with the socket still open. Abort what is
+        # left, as the process's exit does for `hallq server`, so no socket is left to the garbage collector.
+        loop = asyncio.get_running_loop()
+        left: dict[int, asyncio.BaseTransport] = getattr(loop, "_transports", {})
+        for transport in list(left.values()):
+            if isinstance(transport, asyncio.Transport):
+                transport.abort()
+        await asyncio.sleep(0)  # the aborts close their sockets in the next turn
+        await asyncio.sleep(0)
 
     def start(self) -> None:
         self.thread.start()
@@ -262,6 +276,8 @@ class LiveServer:
         """Start (or restart after `stop()`) on the same port and database."""
         if self._server is not None:
             return
+        if getattr(self, "http", None) is not None and self.http.is_closed:
+            self.http = httpx.Client(base_url=self.url, timeout=10, verify=self.ssl or True)
         settings = self.settings
         if self.tls is not None:
             settings = dataclasses.replace(settings, tls_ca_pem=self.tls.ca_pem())
@@ -274,6 +290,10 @@ class LiveServer:
         """Take the server down (connections refused) until `start()`."""
         if self._server is not None:
             server, self._server = self._server, None
+            # The test's own client first: over TLS its idle keep-alive connection would hold the server's
+            # shutdown for the graceful timeout (it never answers close_notify); `start()` makes a new one.
+            if getattr(self, "http", None) is not None:
+                self.http.close()
             server.stop()
 
     # ---- people and stations ----------------------------------------------------------------------------

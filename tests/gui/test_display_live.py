@@ -116,7 +116,7 @@ def test_a_zone_display_ignores_other_floors(
 def test_calls_made_during_a_disconnect_appear_after_resync(
     live: LiveServer, desk: Station, boards: Boards, running: asyncio.AbstractEventLoop, qtbot: QtBot
 ) -> None:
-    line = Line(live.port)
+    line = Line(live.port, scheme="https")  # the server speaks TLS; the line passes the bytes
     complete(qtbot, running, line.start())
     try:
         with boards(url=line.url) as b:

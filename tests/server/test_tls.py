@@ -85,10 +85,8 @@ async def enrolled(hall: LiveServer, path: Path, role: str = "kiosk") -> str:
 def test_admin_tls_init_renew_show(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     folder = tmp_path / "tls"
     config = tmp_path / "hall.toml"
-    config.write_text(
-        COUNTY.read_text("utf-8") + '\n[tls]\nnames = ["hallq-server"]\naddresses = ["192.168.10.2"]\n',
-        "utf-8",
-    )
+    text = COUNTY.read_text("utf-8").replace('addresses = ["10.0.0.2"]', 'addresses = ["192.168.10.2"]', 1)
+    config.write_text(text, "utf-8")
     assert (
         admin.main(["--config", str(config), "tls", "init", "--dir", str(folder), "--address", "10.0.0.9"])
         == 0
@@ -121,9 +119,8 @@ def test_admin_tls_init_renew_show(tmp_path: Path, capsys: pytest.CaptureFixture
 
 def test_config_refuses_bad_tls_names(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     config = tmp_path / "hall.toml"
-    config.write_text(
-        COUNTY.read_text("utf-8") + '\n[tls]\nnames = ["bad name"]\naddresses = ["300.1.1.1"]\n'
-    )
+    text = COUNTY.read_text("utf-8").replace('names = ["hallq-server"]', 'names = ["bad name"]', 1)
+    config.write_text(text.replace('addresses = ["10.0.0.2"]', 'addresses = ["300.1.1.1"]', 1), "utf-8")
     assert admin.main(["--config", str(config), "tls", "init", "--dir", str(tmp_path / "tls")]) == 1
     err = capsys.readouterr().err
     assert "tls.names[0]" in err
