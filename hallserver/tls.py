@@ -23,6 +23,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from hallcore.config import HallConfig
 from hallcore.fingerprint import ca_fingerprint, short_fingerprint
+from hallserver.private import PrivateFileError, check_private, write_private_new
 
 #: Let a clock a few minutes behind (a station before its first time sync) accept a fresh certificate.
 BACKDATE = dt.timedelta(minutes=10)
@@ -69,9 +70,10 @@ class TlsFiles:
                 raise TlsError(
                     f"{path} is missing; run `hallq admin tls init --config FILE --dir {self.dir}`"
                 )
-        mode = self.key.stat().st_mode & 0o077
-        if mode:
-            raise TlsError(f"{self.key} can be read by other users (mode {mode:o}): chmod 600 {self.key}")
+        try:
+            check_private(self.key)
+        except PrivateFileError as exc:
+            raise TlsError(str(exc)) from exc
 
 
 def _write(path: pathlib.Path, data: bytes, private: bool) -> None:
@@ -216,7 +218,7 @@ def init(
     files.dir.mkdir(parents=True, exist_ok=True)
     files.dir.chmod(0o700)
     ca_key, ca_cert = make_ca(config.hall.id, config.hall.name, now, config.tls.ca_days)
-    _write(files.ca_key, _key_pem(ca_key), private=True)
+    write_private_new(files.ca_key, _key_pem(ca_key))  # once: never replaced (stations pin its certificate)
     _write(files.ca_cert, _cert_pem(ca_cert), private=False)
     _issue_server(files, ca_key, ca_cert, all_names, all_addresses, now, config.tls.server_days)
     return ca_fingerprint(_cert_pem(ca_cert).decode("ascii"))
