@@ -168,7 +168,7 @@ def open_days(config: HallConfig, start: dt.date, end: dt.date) -> list[dt.date]
     out = []
     d = start
     while d <= end:
-        if cal.hours_on(d) is not None and not cal.is_booking_only(d):
+        if cal.sessions_on(d) and not cal.is_booking_only(d):
             out.append(d)
         d += dt.timedelta(days=1)
     return out
@@ -229,7 +229,7 @@ def time_report(db: pathlib.Path, config: HallConfig, span: stats.Span, repeats:
             out["warm_s"] = min(t for t, _ in warm)
             assert n_cold == out["tickets"] == warm[0][1], (n_cold, out["tickets"], warm[0][1])
             # The other groupings, warm (each reads its own dimension's roll-ups).
-            for by in ("series", "window", "clerk", "hour", "department"):
+            for by in ("series", "window", "clerk", "hour"):
                 t0 = time.perf_counter()
                 await stats.build_report(store.read, config, span, by, today, now, submit=store.submit)
                 out[f"warm_{by}_s"] = time.perf_counter() - t0

@@ -301,9 +301,7 @@ class BoardView(QWidget):
             if state.enroll_revoked:
                 self.enrollment.show_revoked()
             else:
-                self.enrollment.show_code(
-                    state.enroll_code, state.hall_name, "display", state.enroll_fingerprint
-                )
+                self.enrollment.show_code(state.enroll_code, state.hall_name, "display")
             self._emit_if_changed()
             return
         self.pages.setCurrentWidget(self.board_page)

@@ -26,7 +26,7 @@ import datetime as dt
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from hallcore.config import DayHours, Hall, Series
+from hallcore.config import Hall, Series, Session, Sessions
 from hallcore.errors import HallError
 
 WEEKDAY_KEYS: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -107,21 +107,37 @@ class HallCalendar:
         self._known_years = frozenset(y.year for y in years)
         self._holidays = frozenset(d for y in years for d in y.holidays)
         self._extra_workdays = frozenset(d for y in years for d in y.workdays)
-        self._regular: tuple[DayHours | None, ...] = tuple(
-            h if h is not None and not h.booking_only else None
-            for h in (hall.hours.get(key) for key in WEEKDAY_KEYS)
+        # A regular weekday is Monday to Friday with a session that takes walk-ins in the hall's own week:
+        # 行政许可法 counts 工作日, so a 5+1 Saturday never is one, walk-ins or not (seasons and dates change
+        # hours, not which days are working days; 调休 makes weekend days working days).
+        self._regular = tuple(
+            wd < 5 and _takes_walk_ins(hall.hours.get(key, ())) for wd, key in enumerate(WEEKDAY_KEYS)
         )
-        self._extra_hours = tuple(self._nearest_regular(wd) for wd in range(7))
+        self._dates = {d: entry.sessions for entry in hall.dates for d in entry.dates}
+        self._seasons = tuple(
+            (month_day(x.start) or (1, 1), month_day(x.end) or (12, 31), x.hours) for x in hall.seasons
+        )
         # Between two working days lie at most 6 weekdays without normal hours per run, plus holidays.
         self._max_gap_days = 7 * (len(self._holidays) + 1)
 
-    def _nearest_regular(self, weekday: int) -> DayHours | None:
+    def _week(self, day: dt.date) -> dict[str, Sessions]:
+        """The weekly hours in force on `day`: a season's for the weekdays it gives, else the hall's."""
+        md = (day.month, day.day)
+        for start, end, hours in self._seasons:
+            inside = start <= md <= end if start <= end else (md >= start or md <= end)
+            if inside:
+                return {**self._hall.hours, **hours}
+        return self._hall.hours
+
+    def _nearest_regular(self, day: dt.date) -> Sessions:
+        """调休: the sessions of the nearest regular weekday (ties: the following one), in force on `day`."""
+        week = self._week(day)
+        weekday = day.weekday()
         for distance in range(4):
             for candidate in ((weekday + distance) % 7, (weekday - distance) % 7):
-                hours = self._regular[candidate]
-                if hours is not None:
-                    return hours
-        return None
+                if self._regular[candidate]:
+                    return week.get(WEEKDAY_KEYS[candidate], ())
+        return ()
 
     @property
     def hall(self) -> Hall:
@@ -142,24 +158,28 @@ class HallCalendar:
         """The hall's local date at `now` (ticket numbers restart on it)."""
         return self.local(now).date()
 
-    def hours_on(self, day: dt.date) -> DayHours | None:
-        """The hours of `day`, or None when closed (holiday, or a weekday without hours)."""
+    def sessions_on(self, day: dt.date) -> Sessions:
+        """The sessions of `day` in time order: the hall's own for that date if it set any, else none on a
+        holiday, the nearest regular weekday's on a 调休 day, else the week's (a season's in its months)."""
+        given = self._dates.get(day)
+        if given is not None:
+            return given
         if day in self._holidays:
-            return None
+            return ()
         if day in self._extra_workdays:
-            return self._extra_hours[day.weekday()]
-        return self._hall.hours.get(WEEKDAY_KEYS[day.weekday()])
+            return self._nearest_regular(day)
+        return self._week(day).get(WEEKDAY_KEYS[day.weekday()], ())
 
     def is_booking_only(self, day: dt.date) -> bool:
-        """True on the Saturday "5+1" day: open, but only booked matters are served."""
-        hours = self.hours_on(day)
-        return hours is not None and hours.booking_only
+        """True on a day that is open but takes no walk-ins (the Saturday "5+1" day as most halls keep it)."""
+        sessions = self.sessions_on(day)
+        return bool(sessions) and not _takes_walk_ins(sessions)
 
     def is_workday(self, day: dt.date) -> bool:
-        """True on a working day for deadlines: normal hours and not a holiday, or an extra workday (调休)."""
+        """True on a working day for deadlines: a regular weekday and not a holiday, or a 调休 working day."""
         if day in self._holidays:
             return False
-        return day in self._extra_workdays or self._regular[day.weekday()] is not None
+        return day in self._extra_workdays or self._regular[day.weekday()]
 
     def _next_workday(self, day: dt.date) -> dt.date:
         """The first working day strictly after `day`."""
@@ -231,69 +251,126 @@ class HallCalendar:
 
     # --- hours ------------------------------------------------------------------------------------------
 
+    def _at(self, day: dt.date, t: dt.time) -> dt.datetime:
+        return dt.datetime.combine(day, t, tzinfo=self._tz)
+
     def opens_at(self, day: dt.date) -> dt.datetime | None:
-        """When the hall opens on `day` (aware, hall time zone), or None when closed."""
-        hours = self.hours_on(day)
-        return None if hours is None else dt.datetime.combine(day, hours.open, tzinfo=self._tz)
+        """When the first session of `day` opens (aware, hall time zone), or None when closed."""
+        sessions = self.sessions_on(day)
+        return self._at(day, sessions[0].open) if sessions else None
 
     def closes_at(self, day: dt.date) -> dt.datetime | None:
-        """When the hall closes on `day` (aware, hall time zone), or None when closed."""
-        hours = self.hours_on(day)
-        return None if hours is None else dt.datetime.combine(day, hours.close, tzinfo=self._tz)
+        """When the last session of `day` closes (aware, hall time zone), or None when closed."""
+        sessions = self.sessions_on(day)
+        return self._at(day, sessions[-1].close) if sessions else None
+
+    def session_at(self, now: dt.datetime) -> Session | None:
+        """The session `now` falls in (open <= now < close), or None (closed, or between sessions)."""
+        day = self.business_day(now)
+        for session in self.sessions_on(day):
+            if self._at(day, session.open) <= now < self._at(day, session.close):
+                return session
+        return None
+
+    def later_session_today(self, now: dt.datetime) -> Session | None:
+        """The next session of today that has not opened yet, or None."""
+        day = self.business_day(now)
+        return next((x for x in self.sessions_on(day) if self._at(day, x.open) > now), None)
 
     def is_open(self, now: dt.datetime) -> bool:
-        """True within today's hours (open <= now < close), booking-only days included."""
-        day = self.business_day(now)
-        opens, closes = self.opens_at(day), self.closes_at(day)
-        return opens is not None and closes is not None and opens <= now < closes
+        """True within one of today's sessions, booking-only ones included."""
+        return self.session_at(now) is not None
 
-    def _series_bounds(self, series: Series, day: dt.date) -> tuple[dt.datetime, dt.datetime] | None:
-        opens, closes = self.opens_at(day), self.closes_at(day)
-        if opens is None or closes is None:
-            return None
-        # A series' own hours narrow the hall's, never widen them.
+    def _series_bounds(
+        self, series: Series, day: dt.date, session: Session
+    ) -> tuple[dt.datetime, dt.datetime]:
+        opens, closes = self._at(day, session.open), self._at(day, session.close)
+        # A series' own hours narrow the session's, never widen them.
         if series.open is not None:
-            opens = max(opens, dt.datetime.combine(day, series.open, tzinfo=self._tz))
+            opens = max(opens, self._at(day, series.open))
         if series.close is not None:
-            closes = min(closes, dt.datetime.combine(day, series.close, tzinfo=self._tz))
+            closes = min(closes, self._at(day, series.close))
         return opens, closes
 
     def series_open(self, series: Series, now: dt.datetime) -> bool:
-        """True when the hall is open and `now` is within the series' own hours, if it has any."""
-        bounds = self._series_bounds(series, self.business_day(now))
-        return bounds is not None and bounds[0] <= now < bounds[1]
-
-    def accepting_walk_ins(self, now: dt.datetime, series: Series | None = None) -> bool:
-        """True when a walk-in ticket may be issued: open, not a booking-only day, before close − cutoff_min.
-
-        With `series`, its narrower hours apply and the cut-off is taken from the series' close. On the
-        Saturday "5+1" day only bookings are served (DOMAIN.md, Changchun), so walk-ins are refused.
-        """
-        day = self.business_day(now)
-        if self.is_booking_only(day):
+        """True when a session is open and `now` is within the series' own hours, if it has any."""
+        session = self.session_at(now)
+        if session is None:
             return False
+        opens, closes = self._series_bounds(series, self.business_day(now), session)
+        return opens <= now < closes
+
+    def cutoff(self, session: Session) -> dt.timedelta:
+        minutes = self._hall.cutoff_min if session.cutoff_min is None else session.cutoff_min
+        return dt.timedelta(minutes=minutes)
+
+    def accepting_walk_ins(
+        self, now: dt.datetime, series: Series | None = None, *, desk: bool = False
+    ) -> bool:
+        """True when a walk-in ticket may be issued: within a session that takes walk-ins (of `series`, if it
+        names the series it takes) and its hours, before its close − cut-off.
+
+        With `series`, its narrower hours apply and the cut-off is taken from the series' close. `desk`: the
+        导办台 issues in any session, walk-ins or not (staff decide; DOMAIN.md, Changchun 5+1: 咨询 and help).
+        """
+        session = self.session_at(now)
+        if session is None:
+            return False
+        if not desk and not self.takes(session, series):
+            return False
+        day = self.business_day(now)
         if series is None:
-            opens, closes = self.opens_at(day), self.closes_at(day)
-            if opens is None or closes is None:
-                return False
+            opens, closes = self._at(day, session.open), self._at(day, session.close)
         else:
-            bounds = self._series_bounds(series, day)
-            if bounds is None:
-                return False
-            opens, closes = bounds
-        return opens <= now < closes - dt.timedelta(minutes=self._hall.cutoff_min)
+            opens, closes = self._series_bounds(series, day, session)
+        return opens <= now < closes - self.cutoff(session)
 
-    def next_opening(self, now: dt.datetime, *, walk_ins_only: bool = False) -> dt.datetime | None:
-        """The first opening time strictly after `now`, within 60 days, or None.
+    @staticmethod
+    def takes(session: Session, series: Series | None) -> bool:
+        """True when `session` takes walk-ins (of `series`, when given)."""
+        if not session.walk_ins:
+            return False
+        return series is None or not session.walk_in_series or series.prefix in session.walk_in_series
 
-        `walk_ins_only` skips booking-only days (what the kiosk tells a walk-in citizen).
+    def next_opening(
+        self, now: dt.datetime, *, walk_ins_only: bool = False, series: Series | None = None
+    ) -> dt.datetime | None:
+        """The first session opening strictly after `now`, within 60 days, or None.
+
+        `walk_ins_only` skips sessions that take no walk-ins (of `series`, if given): what the kiosk tells a
+        walk-in citizen — after lunch, or the next working day.
         """
         today = self.business_day(now)
         for offset in range(NEXT_OPENING_HORIZON_DAYS + 1):
             day = today + dt.timedelta(days=offset)
-            if walk_ins_only and self.is_booking_only(day):
-                continue
-            opens = self.opens_at(day)
-            if opens is not None and opens > now:
-                return opens
+            for session in self.sessions_on(day):
+                if walk_ins_only and not self.takes(session, series):
+                    continue
+                opens = self._at(day, session.open)
+                if opens > now:
+                    return opens
         return None
+
+    def booked_first_until(self, now: dt.datetime) -> dt.datetime | None:
+        """When a walk-in issued now in a booked-first session starts to count (the session's close), or
+        None when walk-ins keep their own time. A session without walk-ins is booked-first for the desk."""
+        session = self.session_at(now)
+        if session is None or (session.walk_ins and not session.booked_first):
+            return None
+        return self._at(self.business_day(now), session.close)
+
+
+def _takes_walk_ins(sessions: Sessions) -> bool:
+    return any(x.walk_ins for x in sessions)
+
+
+def month_day(text: str) -> tuple[int, int] | None:
+    """A season's "05-01" as (5, 1); None when it is not a month and day of some year."""
+    month, sep, day = text.partition("-")
+    if not sep or not (month.isdigit() and day.isdigit() and len(month) == 2 and len(day) == 2):
+        return None
+    try:
+        dt.date(2024, int(month), int(day))  # a leap year: 02-29 is a day of some years
+    except ValueError:
+        return None
+    return int(month), int(day)

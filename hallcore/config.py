@@ -33,12 +33,54 @@ class Durability(StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
-class DayHours:
-    """Opening hours of one weekday. `booking_only` is the Saturday "5+1" day: only booked matters served."""
+class Session:
+    """One opening of a day, `open` to `close`: a day has one or more (a lunch break between two, an evening
+    booking session after the day). A session takes walk-ins and bookings unless told otherwise; the 5+1
+    Saturday takes bookings, and walk-ins for the matters on duty and 咨询 only when the hall says so."""
 
     open: dt.time
     close: dt.time
-    booking_only: bool = False
+    walk_ins: bool = True
+    bookings: bool = True
+    # No new walk-in tickets this many minutes before `close`; None: the hall's cutoff_min.
+    cutoff_min: int | None = None
+    # Walk-ins only for these series (the matters on duty, 咨询); () = every series.
+    walk_in_series: tuple[str, ...] = ()
+    # Walk-ins wait behind everyone booked for the session (always so in a session without walk-ins, where
+    # only the desk issues them): their effective time is the session's close.
+    booked_first: bool = False
+
+
+#: A weekday's sessions, in time order; no sessions: closed.
+Sessions = tuple[Session, ...]
+
+
+class AtClose(StrEnum):
+    """What becomes of tickets still waiting when the last window of their series closes after hours."""
+
+    EXPIRE = "expire"  # expired, with a message on the phone page
+    CARRY = "carry"  # wait for the next session of the same day (expired after the last one)
+
+
+@dataclass(frozen=True, slots=True)
+class Season:
+    """Seasonal hours (夏季/冬季作息): each year from `start` to `end` (month-day "05-01", inclusive; may run
+    over the new year) the weekdays in `hours` keep these sessions instead of `hall.hours`."""
+
+    name: str
+    start: str
+    end: str
+    hours: dict[str, Sessions] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class DateHours:
+    """The hall's own hours on some dates — a 5+1 Saturday that takes walk-ins, an evening of 延时服务, a day
+    closed for a move: the sessions replace the week's for those dates (no sessions: closed)."""
+
+    dates: tuple[dt.date, ...]
+    sessions: Sessions = ()
+    note: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,15 +113,18 @@ class Hall:
     name: str
     name_en: str = ""
     timezone: str = "Asia/Shanghai"
-    # Keys "mon".."sun"; a missing weekday is closed.
-    hours: dict[str, DayHours] = field(default_factory=dict)
+    # Keys "mon".."sun", each the weekday's sessions; a missing weekday is closed.
+    hours: dict[str, Sessions] = field(default_factory=dict)
+    seasons: tuple[Season, ...] = ()
+    dates: tuple[DateHours, ...] = ()
     # Holidays and 调休 working days, a year at a time (`hall.holidays`/`hall.extra_workdays` of older files
     # load into it, with a warning).
     calendar: Calendar = field(default_factory=Calendar)
-    # No new walk-in tickets this many minutes before closing.
+    # No new walk-in tickets this many minutes before a session closes.
     cutoff_min: int = 30
-    # What happens to tickets still waiting when the day closes: they are marked expired (counted, kept).
-    expire_at_close: bool = True
+    # 延时服务: a ticket waiting at closing is still served while a window of its series is open; when the
+    # last one closes, this decides (`expire_at_close` of older files loads into it, with a warning).
+    at_close: AtClose = AtClose.EXPIRE
     public_base_url: str = "http://127.0.0.1:8700"
     notice: str = ""  # scrolling notice on hall boards
 
@@ -406,22 +451,6 @@ class Central:
 
 
 @dataclass(frozen=True, slots=True)
-class Tls:
-    """TLS on the hall LAN (DESIGN.md §9, docs/install.md): the names the server certificate made by `hallq
-    admin tls init` carries, and how stations treat the server."""
-
-    names: tuple[str, ...] = ()  # DNS names of the server box in its certificate (e.g. "hallq-server")
-    addresses: tuple[str, ...] = ()  # its LAN addresses in the certificate (e.g. "192.168.10.2")
-    server_days: int = 397  # a server certificate's life; `hallq admin tls renew` makes the next one
-    ca_days: int = 3650  # the hall CA's life (stations pin it: a new CA means enrolling again)
-    # Stations refuse a plain-http server (but 127.0.0.1, the demo's), so nobody can talk one out of TLS.
-    required: bool = False
-    # A station enrolled before TLS pins the CA its server shows at the first TLS contact (and logs it);
-    # false: such a station drops its token and enrolls again, so the manager compares the fingerprint.
-    pin_on_first_contact: bool = True
-
-
-@dataclass(frozen=True, slots=True)
 class Server:
     durability: Durability = Durability.FULL
     backlog_events: int = 10_000  # events kept in memory for resume
@@ -454,7 +483,6 @@ class HallConfig:
     privacy: Privacy = field(default_factory=Privacy)
     upload: Upload = field(default_factory=Upload)
     central: Central = field(default_factory=Central)
-    tls: Tls = field(default_factory=Tls)
     server: Server = field(default_factory=Server)
     # Lookup tables, built once; the config is immutable so they never go stale.
     matter_by_code: dict[str, Matter] = field(init=False, repr=False, compare=False)

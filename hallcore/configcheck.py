@@ -7,16 +7,12 @@ so an item that failed to convert for another reason does not also make every re
 
 from __future__ import annotations
 
-import ipaddress
-import re
 import zoneinfo
 from collections.abc import Sequence
 from typing import Any
 
-from hallcore.calendarfile import year_problems
 from hallcore.config import (
     BrightnessStep,
-    DayHours,
     Device,
     Hall,
     Matter,
@@ -26,6 +22,7 @@ from hallcore.config import (
     Upload,
     Window,
 )
+from hallcore.confighours import check_days
 from hallcore.configprecheck import check_precheck
 from hallcore.configrules import at_least as _at_least
 from hallcore.configrules import between as _between
@@ -58,7 +55,7 @@ def check_references(w: Walker, p: Parsed, data: dict[str, Any]) -> None:
     """Record an issue on `w` for every cross-table or range problem in the converted parts `p` of `data`."""
     refs = _Refs(data)
     if (hall := p.section("hall")) is not None:
-        _check_hall(w, hall)
+        _check_hall(w, hall, refs.series)
     _check_departments(w, p)
     _check_series(w, p)
     _check_matters(w, p, refs)
@@ -99,49 +96,17 @@ def _raw_names(data: dict[str, Any], section: str, key: str, kind: type) -> list
     return names
 
 
-def _check_hall(w: Walker, hall: Hall) -> None:
+def _check_hall(w: Walker, hall: Hall, series: Sequence[str]) -> None:
     _nonempty(w, "hall.id", hall.id, "a short id for the hall, e.g. 'jinzhai'")
     _nonempty(w, "hall.name", hall.name, "the hall's name shown on tickets and boards")
     try:
         zoneinfo.ZoneInfo(hall.timezone)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
         w.issue("hall.timezone", hall.timezone, "an IANA time zone name", "did you mean 'Asia/Shanghai'?")
-    if not hall.hours:
-        w.issue("hall.hours", hall.hours, "opening hours for at least one weekday, e.g. [hall.hours.mon]")
-    for day, hours in hall.hours.items():
-        if day not in WEEKDAYS:
-            w.issue(f"hall.hours.{day}", day, one_of("weekdays", WEEKDAYS), did_you_mean(day, WEEKDAYS))
-        _check_day(w, f"hall.hours.{day}", hours)
     _at_least(w, "hall.cutoff_min", hall.cutoff_min, 0, " minutes")
     if not hall.public_base_url.startswith(("http://", "https://")):
         w.issue("hall.public_base_url", hall.public_base_url, "an http:// or https:// URL")
-    _check_calendar(w, hall)
-
-
-def _check_calendar(w: Walker, hall: Hall) -> None:
-    cal = hall.calendar
-    _between(w, "hall.calendar.warn_days", cal.warn_days, 1, 366)
-    if not cal.dir.strip() or cal.dir.startswith(("/", "..")) or "\\" in cal.dir:
-        w.issue("hall.calendar.dir", cal.dir, "a folder beside the config file, e.g. 'calendar'")
-    seen: dict[int, int] = {}
-    for i, year in enumerate(cal.years):
-        key = f"hall.calendar.years[{i}]"
-        if year.year in seen:
-            w.issue(f"{key}.year", year.year, "each year once", f"years[{seen[year.year]}] has it too")
-        seen.setdefault(year.year, i)
-        for problem in year_problems(year):
-            if problem.day is None:
-                w.issue(f"{key}.year", year.year, problem.expected, problem.hint)
-                continue
-            name, days = (
-                ("workdays", year.workdays) if problem.day in year.workdays else ("holidays", year.holidays)
-            )
-            w.issue(f"{key}.{name}[{days.index(problem.day)}]", problem.day, problem.expected, problem.hint)
-
-
-def _check_day(w: Walker, key: str, hours: DayHours) -> None:
-    if hours.open >= hours.close:
-        w.issue(f"{key}.close", hours.close, f"a time after open ({hours.open:%H:%M})")
+    check_days(w, hall, series)
 
 
 def _check_departments(w: Walker, p: Parsed) -> None:
@@ -450,8 +415,6 @@ def _check_sections(w: Walker, p: Parsed) -> None:
             w.issue("central.poll_s", central.poll_s, "poll_s and heartbeat_s above 0 s")
         if not 0 < central.catch_up_share <= 1:
             w.issue("central.catch_up_share", central.catch_up_share, "a share above 0 and at most 1")
-    if (tls := p.section("tls")) is not None:
-        _check_tls(w, tls)
     if (server := p.section("server")) is not None:
         _at_least(w, "server.backlog_events", server.backlog_events, 1)
         _at_least(w, "server.snapshot_threshold", server.snapshot_threshold, 1)
@@ -467,24 +430,6 @@ def _check_sections(w: Walker, p: Parsed) -> None:
         for j, reason in enumerate(server.pause_reasons):
             if reason in server.pause_reasons[:j]:
                 w.issue(f"server.pause_reasons[{j}]", reason, "each reason once")
-
-
-#: A DNS name in a certificate: labels of letters, digits and hyphens (no wildcard: one hall, one box).
-_DNS_NAME = re.compile(r"^(?!-)[A-Za-z0-9-]{1,63}(?<!-)(\.(?!-)[A-Za-z0-9-]{1,63}(?<!-))*$")
-
-
-def _check_tls(w: Walker, tls: Any) -> None:
-    """What `hallq admin tls init` puts in the server certificate: real names and addresses."""
-    for j, name in enumerate(tls.names):
-        if not _DNS_NAME.match(name):
-            w.issue(f"tls.names[{j}]", name, "a host name like hallq-server or hallq.hall.local")
-    for j, address in enumerate(tls.addresses):
-        try:
-            ipaddress.ip_address(address)
-        except ValueError:
-            w.issue(f"tls.addresses[{j}]", address, "an IP address like 192.168.10.2")
-    _between(w, "tls.server_days", tls.server_days, 1, 825)
-    _between(w, "tls.ca_days", tls.ca_days, 30, 36500)
 
 
 def _check_upload(w: Walker, upload: Upload) -> None:

@@ -23,7 +23,7 @@ from typing import Any
 from hallcore.calendarfile import with_files
 from hallcore.config import HallConfig
 from hallcore.configcheck import check_references
-from hallcore.configmigrate import migrate
+from hallcore.configmigrate import migrate, one_session_tables
 from hallcore.configwalk import MISSING, ConfigError, ConfigIssue, Walker
 
 __all__ = [
@@ -74,6 +74,7 @@ def config_from_bytes(raw: bytes, source: str, read_folder: ReadFolder | None = 
 def parse_config(data: dict[str, Any], source: str, read_folder: ReadFolder | None = None) -> HallConfig:
     """Validate already parsed TOML data; `source` names the file in every issue."""
     data, warnings = migrate(data, source)
+    wrapped = one_session_tables(data)
     walker = Walker(source)
     parsed = walker.walk_top(data)
     check_references(walker, parsed, data)
@@ -89,10 +90,18 @@ def parse_config(data: dict[str, Any], source: str, read_folder: ReadFolder | No
         except ConfigError as exc:
             walker.issues.extend(exc.issues)
     if walker.issues:
-        raise ConfigError(walker.issues)
+        raise ConfigError([_as_written(i, wrapped) for i in walker.issues])
     config = HallConfig(**parsed.build_kwargs())
     object.__setattr__(config, "warnings", tuple(warnings))
     return config
+
+
+def _as_written(issue: ConfigIssue, wrapped: list[str]) -> ConfigIssue:
+    """`hall.hours.mon[0].close` as `hall.hours.mon.close` when the file gave the weekday as one table."""
+    for key in wrapped:
+        if issue.key.startswith(f"{key}[0]"):
+            return dataclasses.replace(issue, key=key + issue.key[len(key) + 3 :])
+    return issue
 
 
 _LOCATION = re.compile(r"\s*\(at line (\d+), column (\d+)\)$")

@@ -83,7 +83,76 @@ def migrate(raw: dict[str, Any], source: str) -> tuple[dict[str, Any], list[str]
         )
     _persons_from_booking(data, source, warnings)
     _calendar_from_hall(data, source, warnings)
+    _sessions_from_hours(data, source, warnings)
+    _at_close_from_expire(data, source, warnings)
     return data, warnings
+
+
+def one_session_tables(data: dict[str, Any]) -> list[str]:
+    """Each weekday given as one table (`[hall.hours.mon]`, one session: the usual form) as the list of
+    sessions the schema holds; returns the keys it did so for, so issues can be named as the file has them."""
+    wrapped: list[str] = []
+    hall = data.get("hall")
+    if not isinstance(hall, dict):
+        return wrapped
+    hall = data["hall"] = dict(hall)  # copies of what changes: the caller's tables stay as they are
+    tables: list[tuple[str, dict[str, Any]]] = [("hall.hours", hall)]
+    if isinstance(hall.get("seasons"), list):
+        hall["seasons"] = [dict(x) if isinstance(x, dict) else x for x in hall["seasons"]]
+        tables += [
+            (f"hall.seasons[{i}].hours", x) for i, x in enumerate(hall["seasons"]) if isinstance(x, dict)
+        ]
+    for key, owner in tables:
+        week = owner.get("hours")
+        if not isinstance(week, dict):
+            continue
+        week = owner["hours"] = dict(week)
+        for day, value in list(week.items()):
+            if isinstance(value, dict):
+                week[day] = [value]
+                wrapped.append(f"{key}.{day}")
+    return wrapped
+
+
+def _sessions_from_hours(data: dict[str, Any], source: str, warnings: list[str]) -> None:
+    """`booking_only = true` on a weekday (the first build's 5+1 Saturday) as `walk_ins = false`."""
+    hall = data.get("hall")
+    week = hall.get("hours") if isinstance(hall, dict) else None
+    if not isinstance(week, dict):
+        return
+    hall = data["hall"] = dict(hall)  # type: ignore[arg-type]
+    week = hall["hours"] = dict(week)
+    old: list[str] = []
+    for day, raw in week.items():
+        if isinstance(raw, dict) and "booking_only" in raw:
+            table = week[day] = dict(raw)
+            flag = table.pop("booking_only")
+            if isinstance(flag, bool):
+                table.setdefault("walk_ins", not flag)
+            else:
+                table["walk_ins"] = flag  # not a bool: the checks say so, under the new name
+            old.append(f"hall.hours.{day}.booking_only = {str(flag).lower()}")
+    if old:
+        warnings.append(
+            f"{source}: {', '.join(old)}: replaced by sessions: loaded as walk_ins = false (bookings only; "
+            "the desk still issues, after the booked). Write walk_ins = false, or let the hall choose dates "
+            "with walk-ins in [[hall.dates]] (docs/config.md, 'Sessions')"
+        )
+
+
+def _at_close_from_expire(data: dict[str, Any], source: str, warnings: list[str]) -> None:
+    hall = data.get("hall")
+    if not isinstance(hall, dict) or "expire_at_close" not in hall:
+        return
+    hall = data["hall"] = dict(hall)
+    value = hall.pop("expire_at_close")
+    new = "expire" if value is True else "carry" if value is False else value
+    hall.setdefault("at_close", new)
+    warnings.append(
+        f"{source}: hall.expire_at_close = {str(value).lower()}: replaced by 延时服务: a ticket waiting at "
+        "closing is served while a window of its series is open, and hall.at_close decides what happens when "
+        f"the last one closes; loaded as hall.at_close = {new!r} (write that instead)"
+    )
 
 
 def _calendar_from_hall(data: dict[str, Any], source: str, warnings: list[str]) -> None:

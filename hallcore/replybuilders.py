@@ -81,7 +81,8 @@ def candidates(engine: Engine, window: int, now: dt.datetime) -> list[Candidate]
     how long it waited and the head start it counts."""
     out = []
     for t, choice in engine.call_order(window, now):
-        waited = round((now - t.since) / dt.timedelta(minutes=1), 1)
+        # A walk-in of a booked-first session counts from its close (hallcore/calendar.py): not negative.
+        waited = max(0.0, round((now - t.since) / dt.timedelta(minutes=1), 1))
         reason = engine.reason_for(window, t, choice)
         pc = engine.config.class_by_id.get(t.priority) if t.priority else None
         head_start = (

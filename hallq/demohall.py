@@ -61,8 +61,8 @@ def rewrite_config(
                     out += ["[[hall.calendar.years]]", f"year = {year}", ""]
             if section == "[[departments]]" and "[hall.hours.sun]" not in "\n".join(out):
                 out += ["[hall.hours.sun]", 'open = "00:00"', 'close = "23:59"', ""]
-        if section == "[[hall.calendar.years]]":
-            continue  # the real years' holidays: the demo hall never closes
+        if section == "[[hall.calendar.years]]" or section.startswith(("[[hall.dates", "[[hall.seasons")):
+            continue  # the real years' holidays, the hall's own dates and seasons: the demo hall never closes
         if line.startswith("[[") or (line.startswith("[") and not line.startswith("[stations.")):
             station = ""
         m = re.match(r'^id = "([^"]+)"', line)
@@ -83,7 +83,7 @@ def rewrite_config(
                 line = 'open = "00:00"'
             elif line.startswith("close = "):
                 line = 'close = "23:59"'
-            elif line.startswith("booking_only = "):
-                line = "booking_only = false"
+            elif line.startswith(("walk_ins = ", "booked_first = ", "walk_in_series = ")):
+                continue  # every session takes walk-ins of every series in their own order
         out.append(line)
     return "\n".join(out) + "\n"

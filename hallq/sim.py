@@ -4,10 +4,13 @@ scaled real time (`--speed N`), or against a running server through its API (`--
 Citizens arrive per matter with an hourly profile (morning peak), answer the pre-check (most pass, some 容缺,
 some fail and go home with the 一次性告知单), take kiosk tickets or check in a booking (on time, late, or not
 at all), sometimes with a priority class; clerks open their windows (staffed in proportion to the hall, a few
-late), take lunch in turns (half of each group of windows closes 12:00–13:00), take breaks and short pauses,
+late), take lunch in turns (half of each group of windows closes 12:00–13:00) unless the hall closes between
+sessions (then every window closes for the break), take breaks and short pauses,
 call, serve, recall and mark no-shows (some come back and are re-queued), transfer a few cases, and ask for a
-rating. Handle times per matter are lognormal around means that differ from the config's priors on purpose,
-as in a real hall, so the estimates' error (MAE) and range coverage are measured, not assumed.
+rating. Citizens come in the sessions that take walk-ins for their matter (none over a lunch break, only the
+series on duty on a 5+1 Saturday; bookings in the sessions that take them). Handle times per matter are
+lognormal around means that differ from the config's priors on purpose, as in a real hall, so the estimates'
+error (MAE) and range coverage are measured, not assumed.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import heapq
+import itertools
 import random
 import time
 from collections import defaultdict
@@ -158,6 +162,9 @@ class _Sim:
                 lunch += chosen[: len(chosen) // 2]
         opens = self.clock(self.p.start.hour, self.p.start.minute)
         closes = self.clock(self.p.end.hour, self.p.end.minute)
+        gaps = self._session_gaps(opens, closes)
+        if any(a <= self.clock(12) < b for a, b in gaps):
+            lunch = []  # the whole hall closes over lunch: no staggered lunch on top
         for n in sorted(staffed):
             clerk = _Clerk(
                 n,
@@ -173,12 +180,26 @@ class _Sim:
                     self.clock(12), functools.partial(self.when_idle, n, functools.partial(self.go_lunch, n))
                 )
             self._plan_pauses(n, opens, closes)
+            for a, b in gaps:
+                self.at(a, functools.partial(self.when_idle, n, functools.partial(self.go_lunch, n, b)))
             self.at(closes, functools.partial(self.when_idle, n, functools.partial(self.close_for_day, n)))
         for w in self.cfg.windows:
             if w.number in self.clerks:
                 self.result.capacity.update(
                     {s: self.result.capacity.get(s, 0.0) + 1.0 / len(set(w.series)) for s in set(w.series)}
                 )
+
+    def _session_gaps(self, opens: dt.datetime, closes: dt.datetime) -> list[tuple[dt.datetime, dt.datetime]]:
+        """The breaks between the day's sessions (a lunch break, before an evening session) within the run."""
+        day = self.p.day
+        sessions = HallCalendar(self.cfg.hall).sessions_on(day)
+        out = []
+        for before, after in itertools.pairwise(sessions):
+            a = dt.datetime.combine(day, before.close, self.tz)
+            b = dt.datetime.combine(day, after.open, self.tz)
+            if opens < a < b < closes:
+                out.append((a, b))
+        return out
 
     def _plan_pauses(self, n: int, opens: dt.datetime, closes: dt.datetime) -> None:
         plans: list[tuple[float, str, float, float]] = []
@@ -223,12 +244,14 @@ class _Sim:
         self.clerks[n].away = False
         self.free(n)
 
-    def go_lunch(self, n: int) -> None:
+    def go_lunch(self, n: int, until: dt.datetime | None = None) -> None:
+        """Close for lunch: in turns from 12:00 for an hour, or the whole hall between two sessions."""
         if self.clerks[n].away or not self.port.close_window(n, self.now):
             return
         self.result.pauses["午休（关窗）"] += 1
         self.away(n)
-        self.at(self.clock(13) + dt.timedelta(minutes=self.clerks[n].rng.uniform(0, 10)), self._opener(n))
+        back = until if until is not None else self.clock(13)
+        self.at(back + dt.timedelta(minutes=self.clerks[n].rng.uniform(0, 10)), self._opener(n))
 
     def pause(self, n: int, reason: str, minutes: float) -> None:
         if self.clerks[n].away or not self.port.pause(n, reason, self.now):
@@ -256,7 +279,8 @@ class _Sim:
         matters, weights = self.demand.matter_weights(self.cfg, self.result.capacity)
         first = self.clock(self.p.start.hour, self.p.start.minute)
         last = self.clock(self.p.end.hour, self.p.end.minute)
-        closes = HallCalendar(self.cfg.hall).closes_at(self.p.day)
+        cal = HallCalendar(self.cfg.hall)
+        closes = cal.closes_at(self.p.day)
         if closes is not None:
             last = min(last, closes - dt.timedelta(minutes=self.cfg.hall.cutoff_min))
         for hour, share in HOURLY_PROFILE.items():
@@ -264,7 +288,13 @@ class _Sim:
                 when = self.clock(hour) + dt.timedelta(seconds=self.rng.uniform(0, 3600))
                 if when < max(first, self.now) or when >= last:
                     continue
-                matter = self.rng.choices(matters, weights)[0].code
+                chosen = self.rng.choices(matters, weights)[0]
+                session = cal.session_at(when)
+                if session is None or not cal.takes(session, self.cfg.series_by_prefix[chosen.series]):
+                    # Citizens come in the sessions that take them: not over lunch, and on a 5+1 Saturday
+                    # only for the series on duty (the rest book). A late one is still refused at the cut-off.
+                    continue
+                matter = chosen.code
                 prio = self._priority()
                 citizen = random.Random(self.rng.getrandbits(64))
                 self.at(when, functools.partial(self.arrive, matter, prio, citizen))

@@ -42,7 +42,6 @@ def main(argv: list[str]) -> int:
     mode.add_argument("--against", metavar="URL", help="drive a running hall server in real time")
     ap.add_argument("--manager", help="manager login for --against (approves the simulated stations)")
     ap.add_argument("--password", help="the manager's password for --against")
-    ap.add_argument("--ca", type=Path, help="the hall CA (ca.pem) an https --against server is verified with")
     ap.add_argument("--clerk-prefix", default="c", help="clerk staff codes are PREFIX + window number")
     ap.add_argument("--clerk-pin", default="", help="the simulated clerks' PIN for --against")
     ap.add_argument(
@@ -61,9 +60,6 @@ def main(argv: list[str]) -> int:
     if args.against and not (args.manager and args.password is not None):
         print("hallq sim: --against needs --manager USER --password PW", file=sys.stderr)
         return 2
-    if args.against and args.against.startswith("https:") and args.ca is None:
-        print("hallq sim: an https --against server needs --ca ca.pem (the hall CA)", file=sys.stderr)
-        return 2
     try:
         config = read_config(args.config)
     except ConfigError as exc:
@@ -80,9 +76,10 @@ def main(argv: list[str]) -> int:
         print(f"hallq sim: warning: {warning}", file=sys.stderr)
     if args.no_priority:
         config = without_priority(config)
-    hours = HallCalendar(config.hall).hours_on(args.day)
-    start = args.start or (hours.open if hours else dt.time(8, 30))
-    end = args.end or (hours.close if hours else dt.time(17, 0))
+    cal = HallCalendar(config.hall)
+    opens, closes = cal.opens_at(args.day), cal.closes_at(args.day)
+    start = args.start or (opens.time() if opens else dt.time(8, 30))
+    end = args.end or (closes.time() if closes else dt.time(17, 0))
     seeds = args.seeds or (args.seed,)
     if args.against and len(seeds) > 1:
         print("hallq sim: --against runs one day (one seed)", file=sys.stderr)
@@ -145,11 +142,6 @@ def _against(
     from hallq.simports import HttpPort, HttpPortError
 
     try:
-        ca_pem = args.ca.read_text("ascii") if args.ca is not None else ""
-    except OSError as exc:
-        print(f"hallq sim: --ca {args.ca}: {exc.strerror}", file=sys.stderr)
-        return None
-    try:
         port = HttpPort(
             args.against,
             config,
@@ -158,7 +150,6 @@ def _against(
             clerk_prefix=args.clerk_prefix,
             clerk_pin=args.clerk_pin,
             windows=list(params.windows) if params.windows is not None else None,
-            ca_pem=ca_pem,
         )
     except (HttpPortError, HallClientError) as exc:
         print(f"hallq sim: {exc}", file=sys.stderr)

@@ -73,15 +73,13 @@ def run_days(
     cal = HallCalendar(config.hall)
     rng = random.Random(seed)
     for i, day in enumerate(days):
-        hours = cal.hours_on(day)
-        if hours is None:
+        opens, closes = cal.opens_at(day), cal.closes_at(day)
+        if opens is None or closes is None:
             continue
-        opens = dt.datetime.combine(day, hours.open, cal.tz)
         _follow_up_cases(port, opens + dt.timedelta(minutes=20), rng)
-        simulate(config, SimParams(day, hours.open, hours.close, arrivals, seed=seed * 100 + i), port=port)
-        closes = cal.closes_at(day)
-        if closes is not None:
-            port.tick(closes + dt.timedelta(minutes=5))  # what still waits at closing time expires
+        params = SimParams(day, opens.time(), closes.time(), arrivals, seed=seed * 100 + i)
+        simulate(config, params, port=port)
+        port.tick(closes + dt.timedelta(minutes=5))  # what still waits at closing time expires
     return port
 
 

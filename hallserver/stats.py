@@ -192,13 +192,11 @@ async def build_report(
     if by not in DIMENSIONS:
         raise ValueError(f"unknown grouping {by!r}: one of {', '.join(DIMENSIONS)}")
 
-    async def raw_by(dim: str, light: bool = False) -> Raw:
+    async def raw_by(dim: str) -> Raw:
         raw = (
             None
             if live_only
-            else await stats_rolled.rolled(
-                read, config, span, dim, today, now, submit, sync_days, light=light
-            )
+            else await stats_rolled.rolled(read, config, span, dim, today, now, submit, sync_days)
         )
         if raw is None:
             raw = await stats_live.live(read, config, span, dim, today, now)
@@ -208,8 +206,7 @@ async def build_report(
     # report grouped otherwise reads the matters too.
     query_by = "matter" if by == "department" else by
     raw = await raw_by(query_by)
-    # (Only the matters' counts, ratings and outcomes: the targets need no histograms.)
-    by_matter = raw if query_by == "matter" else await raw_by("matter", light=True)
+    by_matter = raw if query_by == "matter" else await raw_by("matter")
     # The register is judged on the day the report is drawn (an overdue entry may yet be supplied late), so
     # it is read live, never rolled up; it holds one row per owed item, few beside the tickets.
     on = today or span.end
@@ -345,7 +342,7 @@ def _report(config: HallConfig, span: Span, by: str, raw: Raw, register: dict[st
         done += n_done or 0
         done_immediate += n_imm or 0
     # Every opening hour gets a bar, empty ones too, so days and halls compare at a glance.
-    opening = [h for d in config.hall.hours.values() for h in (d.open.hour, d.close.hour)]
+    opening = [h for d in config.hall.hours.values() for x in d for h in (x.open.hour, x.close.hour)]
     hours = set(hourly_acc) | (set(range(min(opening), max(opening) + 1)) if opening else set())
     hourly = [(h, a[0], mean_min(a[2], a[1])) for h in sorted(hours) for a in [hourly_acc.get(h, [0, 0, 0])]]
     sat_by_day = {d: measures.share(s, n) for d, n, s in raw.rating_daily}

@@ -18,7 +18,7 @@ from typing import Literal
 
 from drivers.protocols import DeviceState, Scanner
 from hallclient.api import HallApi
-from hallclient.enroll import ensure_token, pinned_fingerprint
+from hallclient.enroll import ensure_token
 from hallclient.errors import AuthError, DiskFull, HallClientError, Refusal, ServerUnavailable
 from hallcore.calendar import HallCalendar
 from hallcore.clock import Clock
@@ -237,7 +237,8 @@ class KioskController:
         for m in self.config.matters:
             series = self.config.series_by_prefix[m.series]
             if not self.calendar.accepting_walk_ins(now, series):
-                nxt = self.calendar.next_opening(now, walk_ins_only=True)
+                # Between sessions this is the afternoon's opening; on a 5+1 Saturday the next walk-in day.
+                nxt = self.calendar.next_opening(now, walk_ins_only=True, series=series)
                 out[m.code] = self._local_time(nxt) if nxt else ""
         return out
 
@@ -298,7 +299,6 @@ class KioskController:
 
         def on_code(code: str) -> None:
             self.info.enroll_code = code
-            self.info.enroll_fingerprint = pinned_fingerprint(path)
             self.flow.set_enrolled(False, self.now())
             self.changed()
 

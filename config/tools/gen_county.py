@@ -5,6 +5,7 @@ Run from the project root: `.venv/bin/python config/tools/gen_county.py`.
 
 from __future__ import annotations
 
+import datetime as dt
 import pathlib
 import sys
 
@@ -182,6 +183,7 @@ def build() -> str:
         saturday_hours=("09:00", "12:00"),
         public_base_url="http://127.0.0.1:8700",
         notice="周六上午提供预约服务（5+1），请在手机上预约后前来办理。",
+        walk_in_saturdays=(dt.date(2026, 12, 19), dt.date(2026, 12, 26)),
     )
     write_departments(t, DEPARTMENTS)
     write_series(t, SERIES)

@@ -393,6 +393,10 @@ def build() -> str:
         saturday_hours=("09:00", "16:00"),
         public_base_url="http://127.0.0.1:8700",
         notice="一次性告知，最多跑一次。周六预约办理（5+1），法定节假日除外。",
+        # seeds/004 (Changchun): Saturdays 9:00-16:00 正常受理, booked matters planned first, 咨询 for all.
+        saturday_walk_ins=("Q",),
+        at_close="carry",
+        summer=("06-01", "08-31", (("08:30", "12:00"), ("13:30", "17:30"))),
     )
     write_departments(t, [(d[0], d[1], d[2]) for d in DEPARTMENTS])
     write_series(t, SERIES)

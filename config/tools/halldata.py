@@ -126,14 +126,22 @@ def write_hall(
     saturday_hours: tuple[str, str],
     public_base_url: str,
     notice: str,
+    at_close: str = "expire",
+    saturday_walk_ins: tuple[str, ...] = (),
+    walk_in_saturdays: tuple[dt.date, ...] = (),
+    summer: tuple[str, str, tuple[tuple[str, str], ...]] | None = None,
 ) -> None:
+    """The [hall] table: hours as sessions. `saturday_walk_ins`: the series a 5+1 Saturday takes walk-ins for,
+    every Saturday (after the booked); `walk_in_saturdays`: the Saturdays the hall chose to do so, if not
+    every one; `summer`: (start, end, sessions) of the weekdays' summer hours."""
     t.table("hall")
     t.kv("id", hall_id)
     t.kv("name", name)
     t.kv("name_en", name_en)
     t.kv("timezone", "Asia/Shanghai")
     t.kv("cutoff_min", 30, "no walk-in tickets in the last 30 minutes")
-    t.kv("expire_at_close", True)
+    t.comment("延时服务: who waits at closing is served while a window of their series is open; then:")
+    t.kv("at_close", at_close, "expire, or carry to the next session the same day")
     t.kv("public_base_url", public_base_url)
     t.kv("notice", notice)
     for day in ("mon", "tue", "wed", "thu", "fri"):
@@ -141,11 +149,42 @@ def write_hall(
         t.kv("open", weekday_hours[0])
         t.kv("close", weekday_hours[1])
     t.blank()
-    t.comment('"5+1": on Saturdays only booked matters are served, at windows opened from the booking list.')
+    t.comment(
+        '"5+1": Saturdays serve bookings first; the desk still helps (its tickets after the booked).'
+        + ("\nWalk-ins only for the series on duty and 咨询, after the booked." if saturday_walk_ins else "")
+    )
     t.table("hall.hours.sat")
     t.kv("open", saturday_hours[0])
     t.kv("close", saturday_hours[1])
-    t.kv("booking_only", True)
+    if saturday_walk_ins:
+        t.kv("booked_first", True)
+        t.kv("walk_in_series", list(saturday_walk_ins))
+    else:
+        t.kv("walk_ins", False)
+    if walk_in_saturdays:
+        t.blank()
+        t.comment("Saturdays the hall chose to take walk-ins as well (咨询 and 综合服务), after the booked.")
+        t.table("hall.dates", array=True)
+        t.kv("dates", list(walk_in_saturdays))
+        t.kv("note", "周六现场受理：咨询和综合服务，预约优先")
+        t.table("hall.dates.sessions", array=True)
+        t.kv("open", saturday_hours[0])
+        t.kv("close", saturday_hours[1])
+        t.kv("booked_first", True)
+        t.kv("walk_in_series", ["G"])
+    if summer is not None:
+        start, end, sessions = summer
+        t.blank()
+        t.comment("Summer hours: a longer lunch break, a later close.")
+        t.table("hall.seasons", array=True)
+        t.kv("name", "夏季作息")
+        t.kv("start", start)
+        t.kv("end", end)
+        for day in ("mon", "tue", "wed", "thu", "fri"):
+            for opens, closes in sessions:
+                t.table(f"hall.seasons.hours.{day}", array=True)
+                t.kv("open", opens)
+                t.kv("close", closes)
     write_calendar(t)
 
 
@@ -445,14 +484,6 @@ def write_common_tail(t: Toml, *, upload_endpoint: str) -> None:
         ("closeTime", "closed_at"),
     ):
         t.kv(platform, ours)
-    t.table("tls")
-    t.comment("The server certificate `hallq admin tls init` makes: the server box's names and addresses.")
-    t.kv("names", ["hallq-server"])
-    t.kv("addresses", ["10.0.0.2"])
-    t.comment("Stations refuse plain HTTP (but 127.0.0.1, the demo's) and pin the hall CA at enrollment.")
-    t.kv("required", True)
-    t.comment("Enrolled before TLS: pin the CA at the first TLS contact (logged); false: enroll again.")
-    t.kv("pin_on_first_contact", True)
     t.table("server")
     t.kv("durability", "full")
     t.kv("backlog_events", 10000)

@@ -123,8 +123,12 @@ def check_in(s: EngineState, cmd: c.CheckIn, now: dt.datetime, col: Collector) -
     if on_time:
         caps = check_caps(s, m, today)
     else:
-        # Late: a walk-in like everyone else, so the hall's hours and caps apply (DESIGN.md §4).
-        caps = check_open_for(s, m, FROM_KIOSK, now) if not s.calendar.is_booking_only(today) else None
+        # Late: a walk-in like everyone else, so the hall's hours and caps apply (DESIGN.md §4) — except in a
+        # session that takes no walk-ins of this series (5+1 Saturday): they booked, so they are served.
+        session = s.calendar.session_at(now)
+        series = s.config.series_by_prefix[m.series]
+        booked_only = session is not None and not s.calendar.takes(session, series)
+        caps = None if booked_only else check_open_for(s, m, FROM_KIOSK, now)
         caps = caps or check_caps(s, m, today)
     if caps is not None:
         return caps

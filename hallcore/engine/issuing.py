@@ -7,13 +7,15 @@ import datetime as dt
 from typing import Any
 
 from hallcore import commands as c
-from hallcore.config import Matter, Series
+from hallcore.config import AtClose, Matter, Series
 from hallcore.engine import lookups, waits
 from hallcore.engine.state import (
     APPOINTMENT,
     CANCELLED,
+    CLOSED,
     EXPIRED,
     FROM_BOOKING,
+    FROM_DESK,
     FROM_KIOSK,
     PENDING,
     VOIDED,
@@ -40,18 +42,31 @@ from hallcore.privacy import mask_name
 def check_open_for(s: EngineState, m: Matter, source: Source, now: dt.datetime) -> Refused | None:
     day = s.calendar.business_day(now)
     series = s.config.series_by_prefix[m.series]
-    if s.calendar.is_booking_only(day) and source is not FROM_BOOKING:
+    desk = source is FROM_DESK
+    session = s.calendar.session_at(now)
+    if session is not None and not desk and source is not FROM_BOOKING and not session.walk_ins:
         return refuse(
             RefusalCode.BOOKING_ONLY_DAY,
-            "今天只办理已预约的事项，请预约后再来",
-            "today only booked matters are served; please book a slot",
-            next_opening=iso_or_none(s.calendar.next_opening(now, walk_ins_only=True)),
+            "现在只办理已预约的事项，请预约后再来",
+            "only booked matters are served now; please book a slot",
+            next_opening=iso_or_none(s.calendar.next_opening(now, walk_ins_only=True, series=series)),
         )
-    if not accepting_walk_ins(s, series, now):
-        nxt = s.calendar.next_opening(now, walk_ins_only=True)
+    if not accepting_walk_ins(s, series, now, desk=desk):
+        nxt = s.calendar.next_opening(now, walk_ins_only=not desk, series=None if desk else series)
         when_zh = f"，下次取号时间 {fmt_local(s.calendar.local(nxt))}" if nxt else ""
         when_en = f"; next opening {fmt_local(s.calendar.local(nxt))}" if nxt else ""
-        if (series.open or series.close) and s.calendar.accepting_walk_ins(now):
+        if session is not None and not desk and not s.calendar.takes(session, series):
+            # A 5+1 Saturday: walk-ins only for the matters on duty and 咨询.
+            names = "、".join(s.config.series_by_prefix[p].name for p in session.walk_in_series)
+            return refuse(
+                RefusalCode.SERIES_CLOSED,
+                f"{series.name}现在只受理预约；现场取号仅限：{names}{when_zh}",
+                f"{series.name_en or series.prefix} takes bookings only now; walk-ins: "
+                f"{', '.join(session.walk_in_series)}{when_en}",
+                hours="",
+                next_opening=iso_or_none(nxt),
+            )
+        if (series.open or series.close) and s.calendar.accepting_walk_ins(now, desk=desk):
             # The hall is open; only this series keeps shorter hours.
             hours = f"{(series.open or dt.time(0)):%H:%M}–{(series.close or dt.time(23, 59)):%H:%M}"
             return refuse(
@@ -69,14 +84,14 @@ def check_open_for(s: EngineState, m: Matter, source: Source, now: dt.datetime) 
     return check_caps(s, m, day)
 
 
-def accepting_walk_ins(s: EngineState, series: Series, now: dt.datetime) -> bool:
+def accepting_walk_ins(s: EngineState, series: Series, now: dt.datetime, *, desk: bool = False) -> bool:
     # Opening hours are whole minutes, so the answer cannot change within a minute: memoised per minute.
-    key = (series.prefix, int(now.timestamp() // 60))
+    key = (series.prefix, int(now.timestamp() // 60), desk)
     ok = s.walk_in_memo.get(key)
     if ok is None:
         if len(s.walk_in_memo) > 4096:
             s.walk_in_memo.clear()
-        ok = s.calendar.accepting_walk_ins(now, series)
+        ok = s.calendar.accepting_walk_ins(now, series, desk=desk)
         s.walk_in_memo[key] = ok
     return ok
 
@@ -171,6 +186,11 @@ def create_ticket(
     label = f"{series.prefix}{number:0{series.number_width}d}"
     s.seq += 1
     tolerated = pre is not None and pre.outcome is PrecheckOutcome.TOLERATED
+    since = now
+    if source is not FROM_BOOKING:
+        # A booked-first session (5+1 Saturday): walk-ins count from its close, so everyone booked goes first.
+        after = s.calendar.booked_first_until(now)
+        since = max(now, after) if after is not None else now
     t = Ticket(
         id=f"{day.isoformat()}/{label}",
         day=day,
@@ -182,8 +202,8 @@ def create_ticket(
         priority=priority,
         state=PENDING if source is FROM_KIOSK else WAITING,
         issued_at=now,
-        since=now,
-        key=(now.timestamp(), s.seq, 0),
+        since=since,
+        key=(since.timestamp(), s.seq, 0),
         token=token,
         precheck=pre.outcome.value if pre else "",
         missing=tuple(i.id for i in pre.missing) if (pre and tolerated) else (),
@@ -211,6 +231,37 @@ def create_ticket(
         TicketIssued(now, ticket_view(s, t), ahead, est.low_min, est.high_min, s.waiting_of(t.series))
     )
     return col.accept(t, precheck=pre, estimate=est, ahead=ahead)
+
+
+def _expiring(s: EngineState, today: dt.date, now: dt.datetime) -> list[Ticket]:
+    """Tickets waiting that the day or the session left behind (延时服务, DOMAIN.md): one of an earlier day
+    always; one of today once no session is open and no window that would call it is open (open or paused),
+    unless `hall.at_close = "carry"` and a later session today will take it."""
+    if not s.live:
+        return []
+    opens = s.calendar.opens_at(today)
+    between = s.calendar.session_at(now) is None and (opens is None or now >= opens)
+    if between and s.config.hall.at_close is AtClose.CARRY and s.calendar.later_session_today(now):
+        between = False
+    served: set[str] = set()
+    named: set[int] = set()
+    if between:
+        for number, rt in s.windows.items():
+            if rt.state is not CLOSED:
+                served.update(s.series_of_window(number))
+                named.update(s.named_lines_of(number))
+    out = []
+    for tid in s.live:
+        t = s.tickets[tid]
+        if t.state is not WAITING:
+            continue
+        if t.day < today:
+            out.append(t)
+        elif between and t.day == today:
+            still = t.target_window in named if t.target_window is not None else t.series in served
+            if not still:
+                out.append(t)
+    return out
 
 
 def confirm_print(s: EngineState, cmd: c.ConfirmPrint, now: dt.datetime, col: Collector) -> Outcome:
@@ -266,15 +317,12 @@ def tick(s: EngineState, _cmd: c.Tick, now: dt.datetime, col: Collector) -> Outc
     today = s.calendar.business_day(now)
     closes = s.calendar.closes_at(today)
     after_close = closes is not None and now >= closes
-    if s.config.hall.expire_at_close:
-        for tid in list(s.live):
-            t = s.tickets[tid]
-            if t.state is WAITING and (t.day < today or (after_close and t.day == today)):
-                s.dequeue(t)
-                s.live.pop(tid, None)
-                t.state = EXPIRED
-                t.ended_at = now
-                ticket_event(s, "expired", t, now, col)
+    for t in _expiring(s, today, now):
+        s.dequeue(t)
+        s.live.pop(t.id, None)
+        t.state = EXPIRED
+        t.ended_at = now
+        ticket_event(s, "expired", t, now, col, note="hall closed" if t.day == today else "day over")
     for b in s.bookings.values():
         if b.state is BookingState.BOOKED and (b.day < today or (after_close and b.day == today)):
             b.state = BookingState.MISSED

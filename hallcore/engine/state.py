@@ -31,6 +31,7 @@ CLOSED = WindowState.CLOSED
 PAUSED = WindowState.PAUSED
 FROM_KIOSK = Source.KIOSK
 FROM_BOOKING = Source.BOOKING
+FROM_DESK = Source.DESK
 
 #: The priority class a booking checked in on time gets, if the hall configures it.
 APPOINTMENT = "appointment"
@@ -67,7 +68,7 @@ class EngineState:
         self.person_open: dict[str, int] = {}  # person key -> bookings still booked
         self.pending: dict[str, None] = {}  # pending_print ticket ids, oldest first
         self.live: dict[str, None] = {}  # waiting/called/serving/pending: candidates for expiry
-        self.walk_in_memo: dict[tuple[str, int], bool] = {}  # (series, minute) -> accepting walk-ins
+        self.walk_in_memo: dict[tuple[str, int, bool], bool] = {}  # (series, minute, desk) -> accepting
         # ---- the wait model (`waits`) ----
         self.handle_times = HandleTimes.from_matters(config.matters)
         # series -> (open windows serving only it, open shared windows serving it with their series)
@@ -196,14 +197,16 @@ class EngineState:
 
     def slot_times(self, day: dt.date) -> list[tuple[dt.time, dt.time]]:
         # No slot on a day whose year has no calendar: it may yet be a holiday (hallcore/calendar.py).
-        hours = self.calendar.hours_on(day) if self.calendar.covers(day) else None
-        if hours is None:
+        if not self.calendar.covers(day):
             return []
         step = dt.timedelta(minutes=self.config.booking.slot_min)
-        base = dt.datetime.combine(day, hours.open)
-        end = dt.datetime.combine(day, hours.close)
         out = []
-        while base + step <= end:
-            out.append((base.time(), (base + step).time()))
-            base += step
+        for session in self.calendar.sessions_on(day):
+            if not session.bookings:
+                continue
+            base = dt.datetime.combine(day, session.open)
+            end = dt.datetime.combine(day, session.close)
+            while base + step <= end:
+                out.append((base.time(), (base + step).time()))
+                base += step
         return out

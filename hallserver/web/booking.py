@@ -33,14 +33,18 @@ async def booking_page(request: Request, lang: Annotated[str, Query()] = "zh") -
     unknown: set[int] = set()
     for i in range(cfg.booking.days_ahead + 1):
         d = today + dt.timedelta(days=i)
-        hours = cal.hours_on(d)
         if not cal.covers(d):
             unknown.add(d.year)  # maybe a holiday: the year's notice is not loaded (hallcore/calendar.py)
             continue
-        if hours is None:
+        sessions = [x for x in cal.sessions_on(d) if x.bookings]
+        if not sessions:
             continue
         wd = "一二三四五六日"[d.weekday()]
-        tag = ("（周六预约日 5+1）" if not en else " (Saturday, booking only)") if hours.booking_only else ""
+        tag = (
+            ("（周六预约日 5+1）" if not en else " (Saturday, booking only)")
+            if cal.is_booking_only(d)
+            else ""
+        )
         label = f"{d.month}月{d.day}日 周{wd}{tag}" if not en else f"{d:%a %d %b}{tag}"
         days.append(f'<option value="{d.isoformat()}">{e(label)}</option>')
     matters = "".join(

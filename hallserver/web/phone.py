@@ -158,6 +158,7 @@ async def phone_page(
       <div id="why" class="note" hidden></div>
       <div id="missing" class="note" hidden></div>
       <div id="noshow" class="note" hidden></div>
+      <div id="expired" class="note" hidden></div>
       <div id="rate" hidden><h2 data-t="rate_h"></h2><p data-t="rate_p"></p>
         <div class="levels">{"".join(f'<button data-score="{n}" id="score-{n}"></button>' for n in (5, 4, 3, 2, 1))}</div></div>
       <p id="rated" hidden></p>

@@ -10,7 +10,6 @@ from hallcore.config import (
     Calendar,
     CalendarYear,
     ClosedWindowTransfer,
-    DayHours,
     Department,
     Hall,
     HallConfig,
@@ -23,6 +22,8 @@ from hallcore.config import (
     PriorityPolicy,
     Question,
     Series,
+    Session,
+    Sessions,
     TransferPolicy,
     Window,
 )
@@ -32,7 +33,7 @@ SHANGHAI = dt.timezone(dt.timedelta(hours=8))
 #: Monday 2026-11-23, 09:00 in the hall.
 MONDAY_9 = dt.datetime(2026, 11, 23, 9, 0, tzinfo=SHANGHAI)
 
-WEEKDAY = DayHours(dt.time(8, 30), dt.time(17, 30))
+WEEKDAY: Sessions = (Session(dt.time(8, 30), dt.time(17, 30)),)
 
 
 #: Head starts of the small hall's classes in minutes (DOMAIN.md's examples).
@@ -75,7 +76,7 @@ def small_hall(
             id="small",
             name="小厅",
             hours=dict.fromkeys(("mon", "tue", "wed", "thu", "fri"), WEEKDAY)
-            | {"sat": DayHours(dt.time(9), dt.time(12), booking_only=True)},
+            | {"sat": (Session(dt.time(9), dt.time(12), walk_ins=False),)},
             # Years either side of 2026 as plain weeks, so a test on the wall clock still finds a calendar.
             calendar=Calendar(
                 years=tuple(

@@ -17,7 +17,7 @@ import pytest
 from PySide6.QtWidgets import QLabel, QLineEdit
 
 from drivers.emulators.printer import EmulatedState
-from hallcore.config import HallConfig
+from hallcore.config import HallConfig, Session
 from hallserver.configfile import read_config
 from kiosk.flow import Screen
 from tests.fakes.live_server import COUNTY
@@ -158,6 +158,43 @@ def test_closed_hours_shown_in_list(rig: Rig) -> None:
     assert rig.db_tickets() == []
 
 
+def lunch_break() -> HallConfig:
+    """The county hall with a lunch break on Mondays: 08:30-12:00 and 13:30-17:30."""
+    base = read_config(COUNTY)
+    sessions = (Session(dt.time(8, 30), dt.time(12, 0)), Session(dt.time(13, 30), dt.time(17, 30)))
+    return dataclasses.replace(
+        base, hall=dataclasses.replace(base.hall, hours={**base.hall.hours, "mon": sessions})
+    )
+
+
+def test_over_lunch_the_kiosk_shows_the_afternoon_opening(
+    tmp_path: pathlib.Path, qtbot: Any, running: Any
+) -> None:
+    with kiosk_rig(tmp_path, qtbot, running, config=lunch_break()) as rig:
+        rig.clock.set(dt.datetime(2026, 11, 23, 12, 10, tzinfo=rig.clock.now().tzinfo))
+        rig.tap("welcomeStart")
+        for ch in "HKQR":
+            rig.tap(f"key_{ch}")
+        assert rig.text(f"matter_{HJ01}_sub") == "暂停取号 · 下次取号时间：2026-11-23 13:30"
+        # Asked anyway, the hall says the same, and issues nothing.
+        rig.tap(f"matter_{HJ01}")
+        rig.tap("questionYes")
+        for mid in ("idcard", "hukou", "move_permit"):
+            rig.tap(f"material_{mid}")
+        rig.tap("materialsDone")
+        rig.tap("confirmNormal")
+        rig.wait_screen(Screen.MESSAGE)
+        assert rig.text("messageNext") == "下次取号时间：2026-11-23 13:30"
+        assert rig.db_tickets() == []
+        rig.tap("homeButton")
+        # The afternoon session opens: the list takes walk-ins again.
+        rig.clock.set(dt.datetime(2026, 11, 23, 13, 30, tzinfo=rig.clock.now().tzinfo))
+        rig.tap("welcomeStart")
+        for ch in "HKQR":
+            rig.tap(f"key_{ch}")
+        assert not rig.has(f"matter_{HJ01}_sub")  # no "暂停取号" under it any more
+
+
 # ---- printer-safe issuing --------------------------------------------------------------------------------
 
 
@@ -295,18 +332,15 @@ def test_idle_resets_to_welcome_and_elder_waits_longer(rig: Rig) -> None:
 
 
 def test_enrollment_code_until_approved_then_token_kept(rig: Rig) -> None:
-    from hallclient.enroll import load_token, save_pin
+    from hallclient.enroll import load_token
 
     path = rig.hall.db.parent / "state" / "kiosk-test.json"
     rig.api.set_token(None)
-    assert rig.hall.pin is not None
-    save_pin(path, rig.hall.url, rig.hall.pin)  # what `hallclient.link.locate` does over TLS before enrolling
     enrolling = rig.loop.create_task(rig.controller.enroll(path, "一楼自助取号机", rig.hall.url, poll_s=0.1))
     rig.wait(lambda: rig.controller.info.enroll_code != "", "the enrollment code")
     rig.expect(Screen.ENROLL)
     code = rig.text("enrollCode")
     assert code == rig.controller.info.enroll_code
-    assert rig.hall.pin.short in rig.text("enrollFingerprint")  # beside the code, as on the dashboard
     rig.hall.approve_code(code)
     rig.wait_screen(Screen.WELCOME, timeout=15)
     rig.wait(enrolling.done, "the token")

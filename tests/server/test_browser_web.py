@@ -282,6 +282,46 @@ def test_phone_page_updates_live_and_alerts(hall: LiveServer, browser: Any, arti
     ctx.close()
 
 
+def test_phone_page_after_closing_waits_while_the_window_is_open_then_says_expired(
+    hall: LiveServer, browser: Any, artifacts: pathlib.Path
+) -> None:
+    """延时服务: at 17:40, after the county hall closes at 17:30, a ticket of an open window's series still
+    waits; when that window closes the ticket expires and the phone page says why."""
+    hall.login_counter()
+    assert hall.act(hall.counter, "open").status_code == 200  # window 1: 户政 (A)
+    mine = issue(hall)
+    desk = hall.station("desk", "desk-1")
+    other = hall.post(desk, "/api/tickets", matter="SB02", present=["idcard"])  # 社保: no window open
+    assert other.status_code == 201, other.text
+    ctx = browser.new_context(viewport={"width": 360, "height": 740}, is_mobile=True, has_touch=True)
+    page = ctx.new_page()
+    page.goto(f"{hall.url}/s/{mine['token']}")
+    page.wait_for_function(
+        "() => document.getElementById('state').textContent === '等候中'", timeout=TIMEOUT_MS
+    )
+    hall.clock.set(dt.datetime(2026, 11, 23, 17, 40, tzinfo=MONDAY_9.tzinfo))
+
+    def status(token: str) -> str:
+        state: str = hall.http.get(f"/web/api/status/{token}").json()["state"]
+        return state
+
+    # The server's tick after closing expires what no open window serves; that shows the tick ran.
+    page.wait_for_function(
+        "t => fetch('/web/api/status/' + t).then(r => r.json()).then(j => j.state === 'expired')",
+        arg=other.json()["token"],
+        timeout=TIMEOUT_MS,
+    )
+    assert status(mine["token"]) == "waiting"
+    assert page.text_content("#state") == "等候中"
+    assert hall.act(hall.counter, "close").status_code == 200
+    page.wait_for_function("() => !document.getElementById('expired').hidden", timeout=TIMEOUT_MS)
+    assert page.text_content("#state") == "已过期"
+    assert "今日服务已结束" in (page.text_content("#expired") or "")
+    assert status(mine["token"]) == "expired"
+    shot(page, artifacts, "phone-expired")
+    ctx.close()
+
+
 def test_phone_page_explains_the_requeue_limit(
     hall: LiveServer, browser: Any, artifacts: pathlib.Path
 ) -> None:

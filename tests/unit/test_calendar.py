@@ -10,15 +10,15 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from hallcore.calendar import CalendarError, HallCalendar
-from hallcore.config import Calendar, CalendarYear, DayHours, Hall, Series
+from hallcore.config import Calendar, CalendarYear, Hall, Series, Session
 from hallcore.errors import HallError
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 UTC = dt.UTC
 
-WEEKDAY = DayHours(dt.time(9, 0), dt.time(17, 0))
-FRIDAY = DayHours(dt.time(9, 0), dt.time(16, 0))  # shorter, so a 调休 Saturday's hours are recognisable
-SATURDAY_5_PLUS_1 = DayHours(dt.time(9, 0), dt.time(12, 0), booking_only=True)
+WEEKDAY = (Session(dt.time(9, 0), dt.time(17, 0)),)
+FRIDAY = (Session(dt.time(9, 0), dt.time(16, 0)),)  # shorter, so a 调休 Saturday's hours are recognisable
+SATURDAY_5_PLUS_1 = (Session(dt.time(9, 0), dt.time(12, 0), walk_ins=False),)
 
 NATIONAL_DAY_2026 = tuple(dt.date(2026, 10, d) for d in range(1, 8))
 TIAOXIU_SUNDAY = dt.date(2026, 9, 20)
@@ -101,19 +101,19 @@ def test_hall_in_another_zone() -> None:
     assert urumqi.opens_at(dt.date(2026, 11, 23)) == dt.datetime(2026, 11, 23, 3, 0, tzinfo=UTC)
 
 
-# --- hours_on, workdays, booking-only ---------------------------------------------------------------------
+# --- sessions_on, workdays, booking-only -------------------------------------------------------------
 
 
-def test_hours_on_regular_days(cal: HallCalendar) -> None:
-    assert cal.hours_on(dt.date(2026, 11, 23)) == WEEKDAY  # Monday
-    assert cal.hours_on(dt.date(2026, 11, 27)) == FRIDAY
-    assert cal.hours_on(dt.date(2026, 11, 28)) == SATURDAY_5_PLUS_1
-    assert cal.hours_on(dt.date(2026, 11, 29)) is None  # Sunday: no hours configured
+def test_sessions_on_regular_days(cal: HallCalendar) -> None:
+    assert cal.sessions_on(dt.date(2026, 11, 23)) == WEEKDAY  # Monday
+    assert cal.sessions_on(dt.date(2026, 11, 27)) == FRIDAY
+    assert cal.sessions_on(dt.date(2026, 11, 28)) == SATURDAY_5_PLUS_1
+    assert cal.sessions_on(dt.date(2026, 11, 29)) == ()  # Sunday: no hours configured
 
 
 def test_holidays_are_closed_even_on_weekdays(cal: HallCalendar) -> None:
     for day in NATIONAL_DAY_2026:
-        assert cal.hours_on(day) is None
+        assert cal.sessions_on(day) == ()
         assert not cal.is_workday(day)
         assert cal.opens_at(day) is None
         assert cal.closes_at(day) is None
@@ -121,8 +121,8 @@ def test_holidays_are_closed_even_on_weekdays(cal: HallCalendar) -> None:
 
 def test_tiaoxiu_days_take_the_nearest_regular_weekdays_hours(cal: HallCalendar) -> None:
     # Sunday -> Monday's hours; Saturday -> Friday's (not the 5+1 booking-only hours).
-    assert cal.hours_on(TIAOXIU_SUNDAY) == WEEKDAY
-    assert cal.hours_on(TIAOXIU_SATURDAY) == FRIDAY
+    assert cal.sessions_on(TIAOXIU_SUNDAY) == WEEKDAY
+    assert cal.sessions_on(TIAOXIU_SATURDAY) == FRIDAY
     assert not cal.is_booking_only(TIAOXIU_SATURDAY)
     assert cal.is_workday(TIAOXIU_SUNDAY)
     assert cal.is_workday(TIAOXIU_SATURDAY)
@@ -132,13 +132,15 @@ def test_tiaoxiu_hours_when_monday_is_closed() -> None:
     hours = dict(calendar_hall().hours)
     del hours["mon"]
     cal = HallCalendar(calendar_hall(hours=hours))
-    assert cal.hours_on(TIAOXIU_SUNDAY) == WEEKDAY  # Tuesday is two weekdays away, Friday too: following wins
-    assert cal.hours_on(TIAOXIU_SATURDAY) == FRIDAY
+    assert (
+        cal.sessions_on(TIAOXIU_SUNDAY) == WEEKDAY
+    )  # Tuesday is two weekdays away, Friday too: following wins
+    assert cal.sessions_on(TIAOXIU_SATURDAY) == FRIDAY
 
 
 def test_a_date_both_holiday_and_extra_workday_is_closed() -> None:
     cal = HallCalendar(calendar_hall(extra_workdays=(dt.date(2026, 10, 3),)))
-    assert cal.hours_on(dt.date(2026, 10, 3)) is None
+    assert cal.sessions_on(dt.date(2026, 10, 3)) == ()
     assert not cal.is_workday(dt.date(2026, 10, 3))
 
 

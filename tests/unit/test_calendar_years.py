@@ -14,7 +14,7 @@ import pytest
 from hallcore import commands as c
 from hallcore.calendar import HallCalendar
 from hallcore.calendarfile import changes, parse_year_csv, to_csv, with_files
-from hallcore.config import Calendar, CalendarYear, DayHours, Hall
+from hallcore.config import Calendar, CalendarYear, Hall, Session, Sessions
 from hallcore.configload import ConfigError, config_from_bytes, parse_config
 from hallcore.engine import Engine, RefusalCode, Refused
 from tests.fakes.halls import SHANGHAI, small_hall
@@ -37,7 +37,7 @@ date,kind
 2027-02-20,workday
 """
 
-WEEKDAY = DayHours(dt.time(9), dt.time(17))
+WEEKDAY: Sessions = (Session(dt.time(9), dt.time(17)),)
 
 
 def hall(*years: CalendarYear) -> Hall:
@@ -75,7 +75,7 @@ def test_loading_the_year_counts_the_festival_and_its_tiaoxiu_saturday() -> None
     assert (d.due, d.estimated) == (dt.date(2027, 2, 26), False)
     assert d.text() == "2027-02-26"
     assert cal.is_workday(dt.date(2027, 2, 20))  # the 调休 Saturday
-    assert cal.hours_on(dt.date(2027, 2, 20)) == WEEKDAY
+    assert cal.sessions_on(dt.date(2027, 2, 20)) == WEEKDAY
     assert not cal.is_workday(dt.date(2027, 2, 8))
     assert cal.opens_at(dt.date(2027, 2, 8)) is None
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from hallcore.config import HallConfig, MatterKind, StationRole
+from hallcore.config import HallConfig, MatterKind, Session, StationRole
 from hallcore.configload import MISSING, ConfigError, ConfigIssue, config_from_bytes, parse_config
 from hallcore.errors import HallError
 from hallq import check_config
@@ -52,8 +52,8 @@ def test_county_hall_loads_with_its_shape() -> None:
     assert 8 <= len(config.departments) <= 12
     assert 6 <= len(config.series) <= 8
     assert len(config.matters) >= 25
-    assert config.hall.hours["sat"].booking_only
-    assert config.hall.hours["mon"].open == dt.time(8, 30)
+    assert not config.hall.hours["sat"][0].walk_ins
+    assert config.hall.hours["mon"][0].open == dt.time(8, 30)
     (year,) = config.hall.calendar.years
     assert year.year == 2026
     assert dt.date(2026, 10, 1) in year.holidays
@@ -90,7 +90,10 @@ def test_provincial_hall_loads_with_its_size() -> None:
     assert len(config.departments) >= 40
     assert len(config.matters) >= 60
     assert sum(len(w.series) > 1 for w in config.windows) >= 3
-    assert config.hall.hours["sat"].booking_only
+    # seeds/004 (Changchun 5+1): Saturdays take bookings first, and walk-ins for 公共服务 (咨询).
+    (saturday,) = config.hall.hours["sat"]
+    assert (saturday.booked_first, saturday.walk_in_series) == (True, ("Q",))
+    assert config.hall.seasons[0].hours["mon"][1].open == dt.time(13, 30)
     assert any(m.tolerable for matter in config.matters for m in matter.precheck.materials)
 
 
@@ -506,7 +509,7 @@ def test_times_dates_and_enums_accept_their_toml_forms() -> None:
 
     config = parse_config(data, "hall.toml")
 
-    assert config.hall.hours["mon"] == config.hall.hours["mon"].__class__(dt.time(8, 30), dt.time(17, 30))
+    assert config.hall.hours["mon"] == (Session(dt.time(8, 30), dt.time(17, 30)),)
     assert config.hall.calendar.years[0].holidays == (dt.date(2026, 10, 1), dt.date(2026, 10, 2))
     assert config.matters[0].kind is MatterKind.PROMISED
     assert isinstance(config.matters[0].precheck.materials, tuple)

@@ -35,4 +35,4 @@ def test_demo_config_points_devices_at_emulators_and_opens_all_day() -> None:
     assert all(not y.holidays and not y.workdays for y in years)
     assert set(cfg.hall.hours) == {"mon", "tue", "wed", "thu", "fri", "sat", "sun"}
     for hours in cfg.hall.hours.values():
-        assert (hours.open, hours.close, hours.booking_only) == (dt.time(0, 0), dt.time(23, 59), False)
+        assert [(x.open, x.close, x.walk_ins) for x in hours] == [(dt.time(0, 0), dt.time(23, 59), True)]

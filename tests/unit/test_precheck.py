@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from hallcore.calendar import HallCalendar
-from hallcore.config import Calendar, CalendarYear, DayHours, Hall, Material, Matter, Precheck, Question
+from hallcore.config import Calendar, CalendarYear, Hall, Material, Matter, Precheck, Question, Session
 from hallcore.errors import HallError
 from hallcore.precheck import (
     MissingItem,
@@ -20,7 +20,7 @@ from hallcore.precheck import (
     evaluate,
 )
 
-WEEKDAY = DayHours(dt.time(9, 0), dt.time(17, 0))
+WEEKDAY = (Session(dt.time(9, 0), dt.time(17, 0)),)
 TODAY = dt.date(2026, 9, 29)  # Tuesday before National Day 2026
 
 

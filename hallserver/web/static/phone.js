@@ -17,6 +17,7 @@
     call: (c) => `${c.ticket.label} → window ${c.window ? c.window.number : ""}`,
     noshow: (left) => `You missed your call. Tell the service desk or the window when you are back: you can queue again (${left} more time${left === 1 ? "" : "s"}).`,
     noshow_done: (n) => `You missed your call after coming back ${n} time${n === 1 ? "" : "s"}: this ticket cannot queue again. Please take a new ticket.`,
+    expired: "Service has ended for today and this ticket was not reached: it has expired. Please come again on a working day, or book a slot.",
   } : {
     ahead: "前面还有", estimate: "预计等候", state: "状态", calls: "正在叫号", min: "分钟",
     turn: (w, n) => `轮到您了 → ${w} 号窗口${n ? "（" + n + "）" : ""}`, none: "暂无窗口开放",
@@ -29,6 +30,7 @@
     call: (c) => `${c.ticket.label} → ${c.window ? c.window.number : ""} 号窗口`,
     noshow: (left) => `您已过号。回来后请告知服务台或窗口，可重新排队（还可 ${left} 次）。`,
     noshow_done: (n) => `您已过号重排 ${n} 次，这张票不能再排队，请重新取号。`,
+    expired: "今日服务已结束，您的号未能办理，已过期。请在工作日再来，或网上预约后前来。",
   };
   document.querySelectorAll("[data-t]").forEach((el) => { const v = T[el.dataset.t]; if (typeof v === "string") el.textContent = v; });
   document.querySelectorAll("[data-score]").forEach((b) => { b.textContent = T.levels[b.dataset.score]; });
@@ -65,6 +67,9 @@
     const noshow = $("noshow");
     noshow.hidden = s.state !== "no_show" || s.requeues_left == null;
     if (!noshow.hidden) noshow.textContent = s.requeues_left > 0 ? T.noshow(s.requeues_left) : T.noshow_done(s.requeues);
+    // 延时服务 ended: the last window of the series closed with this ticket still waiting.
+    $("expired").hidden = s.state !== "expired";
+    if (s.state === "expired") $("expired").textContent = T.expired;
     if (s.missing && s.missing.length && s.due) { $("missing").hidden = false; $("missing").textContent = T.missing(s.missing.join("、"), s.due); }
     $("calls").innerHTML = "";
     (s.calls || []).slice(-5).reverse().forEach((c) => {
