@@ -21,6 +21,7 @@ import pathlib
 import shutil
 import signal
 import sqlite3
+import ssl
 import statistics
 import subprocess
 import sys
@@ -185,14 +186,22 @@ def pin_load() -> None:
         os.sched_setaffinity(0, {LOAD_CPU})
 
 
-def start_server(db: pathlib.Path, durability: str, log: pathlib.Path) -> Server:
+def start_server(db: pathlib.Path, durability: str, log: pathlib.Path, *extra: str) -> Server:
     taskset = (
         ["taskset", "-c", str(SERVER_CPU)] if (os.cpu_count() or 1) >= 2 and shutil.which("taskset") else []
     )
     cmd = [
         *taskset,
         *server_command(
-            CONFIG, db, "--durability", durability, "--fake-start", HALL_TIME.now(), "--tick-s", "3600"
+            CONFIG,
+            db,
+            "--durability",
+            durability,
+            "--fake-start",
+            HALL_TIME.now(),
+            "--tick-s",
+            "3600",
+            *extra,
         ),
     ]
     popen, url = start_server_process(cmd, log, 120, cwd=ROOT)
@@ -207,8 +216,15 @@ def seed(db: pathlib.Path) -> None:
         admin.add_clerk(db, f"c{w}", f"窗口{w}", PIN)
 
 
-def enroll(url: str, role: str, window: int | None = None) -> str:
-    with httpx.Client(base_url=url, timeout=30) as http:
+def tls_context(ca_pem: str) -> ssl.SSLContext | None:
+    """A station's pinned context for the hall CA `ca_pem` ("" on plain HTTP)."""
+    from hallclient.trust import Pin
+
+    return Pin.of(ca_pem).context() if ca_pem else None
+
+
+def enroll(url: str, role: str, window: int | None = None, ca_pem: str = "") -> str:
+    with httpx.Client(base_url=url, timeout=30, verify=tls_context(ca_pem) or True) as http:
         mt = http.post("/api/manager/login", json={"username": MANAGER[0], "password": MANAGER[1]}).json()[
             "token"
         ]
@@ -325,13 +341,14 @@ class LoadRecord:
 
 
 class RawConn:
-    def __init__(self, host: str, port: int, token: str) -> None:
-        self.host, self.port, self.token = host, port, token
+    def __init__(self, host: str, port: int, token: str, tls: ssl.SSLContext | None = None) -> None:
+        self.host, self.port, self.token, self.tls = host, port, token, tls
         self.reader: asyncio.StreamReader | None = None
         self.writer: asyncio.StreamWriter | None = None
 
     async def open(self) -> None:
-        self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+        # Over TLS the handshake is made once per connection (keep-alive), as the stations do.
+        self.reader, self.writer = await asyncio.open_connection(self.host, self.port, ssl=self.tls)
         import socket as _s
 
         self.writer.get_extra_info("socket").setsockopt(_s.IPPROTO_TCP, _s.TCP_NODELAY, 1)
@@ -387,15 +404,18 @@ def host_port(url: str) -> tuple[str, int]:
 # ---- load generator (closed loop, separate processes) ------------------------------------------------------
 
 
-def _generator(url: str, token: str, concurrency: int, duration: float, out: Connection) -> None:
+def _generator(
+    url: str, token: str, concurrency: int, duration: float, out: Connection, ca_pem: str = ""
+) -> None:
     async def main() -> tuple[int, int]:
         ok = err = 0
         host, port = host_port(url)
+        tls = tls_context(ca_pem)
         end = time.monotonic() + duration
 
         async def worker() -> None:
             nonlocal ok, err
-            conn = RawConn(host, port, token)
+            conn = RawConn(host, port, token, tls)
             try:
                 while time.monotonic() < end:
                     try:
@@ -403,7 +423,7 @@ def _generator(url: str, token: str, concurrency: int, duration: float, out: Con
                     except (OSError, asyncio.IncompleteReadError, ValueError, IndexError):
                         err += 1
                         conn.close()
-                        conn = RawConn(host, port, token)
+                        conn = RawConn(host, port, token, tls)
                         continue
                     if status == 201:
                         ok += 1
@@ -418,13 +438,16 @@ def _generator(url: str, token: str, concurrency: int, duration: float, out: Con
     out.send(asyncio.run(main()))
 
 
-def throughput(url: str, tokens: list[str], duration: float, concurrency: int = 24) -> tuple[float, int, int]:
-    """Tickets/s, errors and tickets issued by closed-loop generators, one process per token."""
+def throughput(
+    url: str, tokens: list[str], duration: float, concurrency: int = 24, ca_pem: str = ""
+) -> tuple[float, int, int]:
+    """Tickets/s, errors and tickets issued by closed-loop generators, one process per token (over TLS with
+    the hall CA `ca_pem`)."""
     ctx = mp.get_context("spawn")
     pipes, procs = [], []
     for token in tokens:
         a, b = ctx.Pipe()
-        p = ctx.Process(target=_generator, args=(url, token, concurrency, duration, b))
+        p = ctx.Process(target=_generator, args=(url, token, concurrency, duration, b, ca_pem))
         p.start()
         pipes.append(a)
         procs.append(p)
@@ -457,16 +480,18 @@ def _paced(
     duration: float,
     out: Connection,
     body: Callable[[], bytes] = issue_body,
+    ca_pem: str = "",
 ) -> None:
     async def main() -> tuple[list[float], int]:
         lat: list[float] = []
         errors = 0
         host, port = host_port(url)
         idle: list[RawConn] = []
+        tls = tls_context(ca_pem)
 
         async def one() -> None:
             nonlocal errors
-            conn = idle.pop() if idle else RawConn(host, port, token)
+            conn = idle.pop() if idle else RawConn(host, port, token, tls)
             t = time.perf_counter()
             try:
                 status, _ = await conn.post("/api/tickets", body())
@@ -496,13 +521,18 @@ def _paced(
 
 
 def paced(
-    url: str, token: str, rate: float, duration: float, body: Callable[[], bytes] = issue_body
+    url: str,
+    token: str,
+    rate: float,
+    duration: float,
+    body: Callable[[], bytes] = issue_body,
+    ca_pem: str = "",
 ) -> tuple[list[float], int]:
     """Issue latencies (ms) of `rate` tickets a second for `duration` s from a probe process, and errors;
     `body` makes each request (a module-level function: the probe is a spawned process)."""
     ctx = mp.get_context("spawn")
     a, b = ctx.Pipe()
-    p = ctx.Process(target=_paced, args=(url, token, rate, duration, b, body))
+    p = ctx.Process(target=_paced, args=(url, token, rate, duration, b, body, ca_pem))
     p.start()
     result: tuple[list[float], int] = recv(a)
     p.join()
@@ -989,13 +1019,88 @@ def history(
     )
 
 
+def tls_beside_plain(
+    tmp: pathlib.Path, seeded: pathlib.Path, dur: float, rounds: int, figs: list[dict[str, Any]]
+) -> None:
+    """(a) and (b) over TLS with keep-alive beside plain HTTP (issue 24; target: within 20 %): the same server
+    started with and without `--tls-dir` (a hall CA made as `hallq admin tls init` does, ECDSA P-256), the
+    same generators and probe, pinned with the CA as a station is. Rounds alternate plain and TLS so that
+    the machine's drift touches both alike; each figure is the median of its rounds. Durability normal: the
+    disk's fsync stalls (PITFALLS.md) would be most of (b)'s tail in full, in both alike."""
+    import dataclasses
+
+    from hallcore.config import Tls
+    from hallserver import tls
+    from hallserver.configfile import read_config
+
+    files = tls.TlsFiles(tmp / "tls")
+    config = dataclasses.replace(read_config(CONFIG), tls=Tls(names=("localhost",), addresses=("127.0.0.1",)))
+    tls.init(files, config, dt.datetime.now(dt.UTC))
+    ca_pem = files.ca_pem()
+    mode = "normal"
+    rates: dict[str, list[float]] = {"plain": [], "tls": []}
+    p99s: dict[str, list[float]] = {"plain": [], "tls": []}
+    notes: dict[str, list[str]] = {"plain": [], "tls": []}
+    for r in range(rounds):
+        for kind in ("plain", "tls"):
+            db = tmp / f"tls-{kind}-{r}.db"
+            shutil.copy(seeded, db)
+            extra = ("--tls-dir", str(files.dir)) if kind == "tls" else ()
+            srv = start_server(db, mode, tmp / f"tls-{kind}.log", *extra)
+            ca = ca_pem if kind == "tls" else ""
+            try:
+                desks = [enroll(srv.url, "desk", ca_pem=ca) for _ in range(2)]
+                with CpuShare(srv) as cpu:
+                    rate, errors, issued = throughput(srv.url, desks, dur, ca_pem=ca)
+                per = 1000 * cpu.run_s / max(1, issued)
+                with CpuShare(srv) as pcpu:
+                    lat, perr = paced(srv.url, desks[0], 200, dur, ca_pem=ca)
+                rates[kind].append(rate)
+                p99s[kind].append(pct(lat, 99))
+                notes[kind].append(
+                    f"round {r + 1}: {rate:,.0f}/s ({errors} errors, {duplicates(db)} duplicates, "
+                    f"{per:.2f} ms server CPU per ticket); p50 {pct(lat, 50):.1f} p99 {pct(lat, 99):.1f} ms "
+                    f"({perr} errors, {pcpu.note()}); {load()}"
+                )
+            finally:
+                srv.stop()
+    med = {k: statistics.median(v) for k, v in rates.items()}
+    p99 = {k: statistics.median(v) for k, v in p99s.items()}
+    share = med["tls"] / med["plain"] if med["plain"] else 0.0
+    figs.append(
+        figure(
+            f"(a-tls) sustained issues/s over TLS with keep-alive, beside plain HTTP, durability {mode}",
+            round(med["tls"]),
+            "tickets/s",
+            ">= 80 % of plain HTTP's",
+            share >= 0.8,
+            f"TLS {med['tls']:,.0f}/s = {100 * share:.0f} % of plain HTTP's {med['plain']:,.0f}/s (median of "
+            f"{rounds} alternating rounds of {dur:.0f} s; 2 generator processes x 24 keep-alive connections, "
+            "each handshake once); TLS " + "; ".join(notes["tls"]) + " | plain " + "; ".join(notes["plain"]),
+        )
+    )
+    ratio = p99["tls"] / p99["plain"] if p99["plain"] else float("inf")
+    figs.append(
+        figure(
+            f"(b-tls) issue latency p99 at 200/s offered over TLS with keep-alive, durability {mode}",
+            round(p99["tls"], 1),
+            "ms",
+            "<= 1.2 x plain HTTP's p99",
+            ratio <= 1.2,
+            f"TLS p99 {p99['tls']:.1f} ms, plain HTTP p99 {p99['plain']:.1f} ms ({ratio:.2f} x; medians of "
+            f"{rounds} rounds; separate paced probe process, open loop, keep-alive connections reused)",
+        )
+    )
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true", help="short runs to try the benchmark itself")
     ap.add_argument(
         "--only",
-        choices=["ab", "s", "cef", "dg"],
-        help="run one part (ab includes s, the snapshot rate); keep the other figures on file",
+        choices=["ab", "s", "cef", "dg", "tls"],
+        help="run one part (ab includes s, the snapshot rate; tls: (a) and (b) over TLS beside plain HTTP); "
+        "keep the other figures on file",
     )
     ap.add_argument("--profile", action="store_true", help="py-spy the server in each scenario")
     ap.add_argument(
@@ -1064,11 +1169,19 @@ def main() -> int:
             fanout(tmp, seeded, watchers, displays, mode, figs)
         if args.only in (None, "dg"):
             history(tmp, seeded, hist, 300, figs)
+        if args.only in (None, "tls"):
+            tls_beside_plain(tmp, seeded, dur, 1 if args.quick else 2, figs)
     profiles = PROFILES
     if args.only or args.mode:
         # Keep what this run did not measure: other parts, and the other durability mode of these parts.
-        letters = {"ab": "abs", "s": "s", "cef": "cef", "dg": "dg"}[args.only] if args.only else "abscefdg"
-        prefixes = tuple(f"({c})" for c in letters)
+        letters = (
+            {"ab": "abs", "s": "s", "cef": "cef", "dg": "dg", "tls": ""}[args.only]
+            if args.only
+            else "abscefdg"
+        )
+        prefixes = tuple(f"({c})" for c in letters) + (
+            ("(a-tls)", "(b-tls)") if args.only in (None, "tls") else ()
+        )
         old = json.loads((ROOT / "bench" / "results" / "server.json").read_text(encoding="utf-8"))
 
         def remeasured(name: str) -> bool:

@@ -229,7 +229,7 @@ def time_report(db: pathlib.Path, config: HallConfig, span: stats.Span, repeats:
             out["warm_s"] = min(t for t, _ in warm)
             assert n_cold == out["tickets"] == warm[0][1], (n_cold, out["tickets"], warm[0][1])
             # The other groupings, warm (each reads its own dimension's roll-ups).
-            for by in ("series", "window", "clerk", "hour"):
+            for by in ("series", "window", "clerk", "hour", "department"):
                 t0 = time.perf_counter()
                 await stats.build_report(store.read, config, span, by, today, now, submit=store.submit)
                 out[f"warm_{by}_s"] = time.perf_counter() - t0

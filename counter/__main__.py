@@ -29,6 +29,11 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--station", help="this station's id in the config (e.g. counter-05, desk-1)")
     p.add_argument("--server", help="the hall server's URL (else found by zeroconf, then the config's)")
     p.add_argument(
+        "--mdns-interface",
+        action="append",
+        help="look for the server by mDNS on this interface address only (repeatable; default: every one)",
+    )
+    p.add_argument(
         "--state-dir",
         type=pathlib.Path,
         default=pathlib.Path.home() / ".local" / "state" / "hallq",
@@ -100,15 +105,19 @@ async def _run(
 ) -> int:
     from counter.app import assemble
     from counter.texts import catalog
-    from hallclient.discovery import find_server
     from hallclient.enroll import load_token
     from hallclient.http import HttpHall
     from hallcore.clock import SystemClock
+    from hallui.trust import find_hall_server
 
     clock = SystemClock()
-    server = args.server or await find_server(config.hall.id, config.hall.public_base_url)
     token_path = args.state_dir / f"{station.id}.json"
-    api = HttpHall(server, load_token(token_path), clock=clock)
+    # Its own server only: the pinned hall CA's certificate, wherever mDNS says it is (hallclient/link.py).
+    link = await find_hall_server(
+        token_path, config, args.server or "", full_screen=False, interfaces=args.mdns_interface
+    )
+    server = link.url
+    api = HttpHall(server, load_token(token_path), clock=clock, verify=link.context())
     devices.start()  # buses open on their own threads and keep retrying: an unplugged strip never stops us
     app = assemble(
         config, station, api, clock, catalog(args.language), devices, enrolled=api.token is not None

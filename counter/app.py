@@ -21,7 +21,7 @@ from counter.settings import settings_from_config
 from counter.views import CounterWindow
 from drivers.factory import StationDevices
 from hallclient.api import HallApi, new_request_id
-from hallclient.enroll import ensure_token
+from hallclient.enroll import ensure_token, pinned_fingerprint
 from hallcore.clock import Clock
 from hallcore.config import HallConfig, Station, StationRole
 from hallui.i18n import Catalog
@@ -63,7 +63,8 @@ class CounterApp:
 
         def on_code(code: str) -> None:
             self.flow.enrolling(code)
-            self.window.enroll.show_code(code, self.station.name or self.station.id, self.station.role.value)
+            name, role = self.station.name or self.station.id, self.station.role.value
+            self.window.enroll.show_code(code, name, role, pinned_fingerprint(path))
             self.refresh()
 
         token = await ensure_token(

@@ -19,7 +19,7 @@ from display.flow import BoardState, DisplayFlow
 from display.hallboard import LedSync, brightness_at, hall_board_areas
 from display.voice import VoiceCaller
 from hallclient.api import EventFeed, HallApi
-from hallclient.enroll import ensure_token
+from hallclient.enroll import ensure_token, pinned_fingerprint
 from hallclient.errors import AuthError, HallClientError, ServerUnavailable
 from hallclient.types import ConnectionState, HallSnapshot, StateChange, StreamItem
 from hallcore.config import Led
@@ -78,8 +78,8 @@ class DisplayController:
         self.flow.subtitle_ended(text)
         self.changed()
 
-    def show_enrollment(self, code: str) -> None:
-        self.flow.show_enrollment(code)
+    def show_enrollment(self, code: str, fingerprint: str = "") -> None:
+        self.flow.show_enrollment(code, fingerprint)
         self.changed()
 
     def tick(self) -> None:
@@ -113,7 +113,7 @@ class DisplayController:
             name=name,
             role="display",
             server=server,
-            on_code=self.show_enrollment,
+            on_code=lambda code: self.show_enrollment(code, pinned_fingerprint(token_file)),
             poll_s=poll_s,
             sleep=self._sleep,
         )

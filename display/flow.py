@@ -91,6 +91,7 @@ class BoardState:
     last_update: dt.datetime | None
     subtitle: str
     enroll_code: str = ""
+    enroll_fingerprint: str = ""  # the pinned hall CA's short fingerprint, shown beside the code
     enroll_revoked: bool = False
     voice_problem: str = ""
     series_page: int = 0  # turns every few seconds; the view shows page `series_page % pages` of the tiles
@@ -124,6 +125,7 @@ class DisplayFlow:
     _last_update: dt.datetime | None = field(init=False, default=None)
     _subtitle: str = field(init=False, default="")
     _enroll_code: str = field(init=False, default="")
+    _enroll_fingerprint: str = field(init=False, default="")
     _enroll_revoked: bool = field(init=False, default=False)
     _voice_problem: str = field(init=False, default="")
     _series_page: int = field(init=False, default=0)
@@ -162,6 +164,7 @@ class DisplayFlow:
             last_update=self._last_update.astimezone(self.tz) if self._last_update else None,
             subtitle=self._subtitle,
             enroll_code=self._enroll_code,
+            enroll_fingerprint=self._enroll_fingerprint,
             enroll_revoked=self._enroll_revoked,
             voice_problem=self._voice_problem,
             series_page=self._series_page,
@@ -208,9 +211,10 @@ class DisplayFlow:
 
     # ---- inputs ----------------------------------------------------------------------------------------
 
-    def show_enrollment(self, code: str) -> None:
+    def show_enrollment(self, code: str, fingerprint: str = "") -> None:
         self._screen = Screen.ENROLLING
         self._enroll_code = code
+        self._enroll_fingerprint = fingerprint
 
     def enrollment_revoked(self) -> None:
         self._screen = Screen.ENROLLING

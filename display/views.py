@@ -301,7 +301,9 @@ class BoardView(QWidget):
             if state.enroll_revoked:
                 self.enrollment.show_revoked()
             else:
-                self.enrollment.show_code(state.enroll_code, state.hall_name, "display")
+                self.enrollment.show_code(
+                    state.enroll_code, state.hall_name, "display", state.enroll_fingerprint
+                )
             self._emit_if_changed()
             return
         self.pages.setCurrentWidget(self.board_page)

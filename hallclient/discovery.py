@@ -1,7 +1,9 @@
 """Find the hall server on the LAN: browse `_hallq._tcp.local.` over mDNS (zeroconf, asyncio API).
 
-The server advertises TXT `hall=<hall id>`, `path=/`, `version=1`. Only services of our hall are taken, so a
-demo or a neighbouring hall on the same network is never picked. mDNS can be silent (multicast blocked by the
+The server advertises TXT `hall=<hall id>`, `path=/`, `version=1` (and `tls=1` over HTTPS). Only services of
+our hall are taken, so a demo or a neighbouring hall on the same network is never picked. Anyone on the LAN
+can answer mDNS, so an answer is only a candidate: `hallclient.link` talks to it only if it shows the pinned
+hall CA's certificate. mDNS can be silent (multicast blocked by the
 switch, a VLAN between station and server): `find_server` then answers with the configured address.
 """
 
@@ -11,7 +13,7 @@ import asyncio
 import contextlib
 import ipaddress
 import logging
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 from zeroconf import IPVersion, ServiceStateChange, Zeroconf
 from zeroconf.asyncio import AsyncServiceBrowser, AsyncServiceInfo, AsyncZeroconf
@@ -28,7 +30,7 @@ def _text(value: bytes | None) -> str:
 
 
 def service_url(info: AsyncServiceInfo) -> str | None:
-    """http://host:port/path of a resolved service, preferring an IPv4 address; None without one."""
+    """http(s)://host:port/path of a resolved service, preferring an IPv4 address; None without one."""
     if info.port is None:
         return None
     addresses = info.parsed_addresses(IPVersion.V4Only) or info.parsed_addresses(IPVersion.V6Only)
@@ -40,12 +42,19 @@ def service_url(info: AsyncServiceInfo) -> str | None:
     path = _text(info.properties.get(b"path")) or "/"
     if not path.startswith("/"):
         path = "/" + path
-    return f"http://{host}:{info.port}{path}".rstrip("/")
+    scheme = "https" if _text(info.properties.get(b"tls")) == "1" else "http"
+    return f"{scheme}://{host}:{info.port}{path}".rstrip("/")
 
 
-async def discover(hall_id: str, timeout_s: float, interfaces: Sequence[str] | None = None) -> str | None:
+async def discover(
+    hall_id: str,
+    timeout_s: float,
+    interfaces: Sequence[str] | None = None,
+    exclude: Collection[str] = (),
+) -> str | None:
     """The base URL of the first server advertising `hall=<hall_id>` (protocol version 1) within
-    `timeout_s`, or None. `interfaces` pins the addresses to use (tests pass ["127.0.0.1"])."""
+    `timeout_s`, or None. `interfaces` pins the addresses to use (tests pass ["127.0.0.1"]); URLs in
+    `exclude` (candidates already tried) are passed over."""
     loop = asyncio.get_running_loop()
     found: asyncio.Future[str] = loop.create_future()
     resolving: set[asyncio.Task[None]] = set()
@@ -61,7 +70,7 @@ async def discover(hall_id: str, timeout_s: float, interfaces: Sequence[str] | N
             log.warning("hall server %s speaks version %s, not %s: skipped", name, version, PROTOCOL_VERSION)
             return
         url = service_url(info)
-        if url is not None and not found.done():
+        if url is not None and url not in exclude and not found.done():
             found.set_result(url)
 
     def on_change(zeroconf: Zeroconf, service_type: str, name: str, state_change: ServiceStateChange) -> None:

@@ -4,6 +4,11 @@ The credentials file (path chosen by the app) holds JSON, mode 0600 because it i
 `{"state": "pending", "station_id", "poll_secret", "code", "server"}`, so a restart keeps polling the same
 enrollment instead of making a new one; once approved `{"state": "approved", "token", "station_id",
 "server"}`. It is replaced atomically, so a crash never leaves half a token.
+
+Over TLS it also holds `ca_pem`, the hall CA the station pinned (`hallclient.trust`, `hallclient.link`): set
+before the enrollment request is sent and kept by every later write, so the station shows the same
+fingerprint for as long as its code, and talks to no other server afterwards. Only forgetting the token (a
+revocation) drops it: the next enrollment is compared by the manager again.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from typing import Any
 
 from hallclient.api import HallApi
 from hallclient.errors import EnrollmentError, ServerUnavailable
+from hallclient.trust import Pin
 from hallclient.types import EnrollState
 
 log = logging.getLogger(__name__)
@@ -34,9 +40,36 @@ class Credentials:
     code: str = ""
     poll_secret: str = ""
     server: str = ""
+    ca_pem: str = ""  # the pinned hall CA ("" before TLS)
+
+
+def _read(path: Path) -> dict[str, Any] | None:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def load_pin(path: Path) -> tuple[str, Pin] | None:
+    """(server URL, pinned hall CA) from the credentials file, or None when the station pinned none."""
+    data = _read(path)
+    if data is None or not isinstance(data.get("ca_pem"), str) or not data["ca_pem"]:
+        return None
+    return str(data.get("server", "")), Pin.of(data["ca_pem"])
+
+
+def save_pin(path: Path, server: str, pin: Pin) -> None:
+    """Pin `pin` (and `server`) in the credentials file, keeping whatever else it holds."""
+    data = _read(path) or {"state": "new"}
+    _write_private(path, {**data, "server": server, "ca_pem": pin.ca_pem})
 
 
 def _write_private(path: Path, data: dict[str, Any]) -> None:
+    old = _read(path)
+    if old is not None and "ca_pem" not in data and old.get("ca_pem"):
+        # Every write keeps the pin (and its server, unless a new one is given).
+        data = {**data, "ca_pem": old["ca_pem"], "server": data.get("server") or old.get("server", "")}
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
     # Create with 0600 from the start: writing first and chmod-ing after would expose the token briefly.
@@ -58,6 +91,8 @@ def load_credentials(path: Path) -> Credentials | None:
     except (OSError, ValueError) as exc:
         log.warning("credentials file %s unreadable (%s): the station enrolls again", path, exc)
         return None
+    if isinstance(data, dict) and data.get("state") == "new":
+        return None  # a pinned hall CA, not enrolled yet
     if not isinstance(data, dict) or not isinstance(data.get("station_id"), str):
         log.warning("credentials file %s has no station id: the station enrolls again", path)
         return None
@@ -68,6 +103,7 @@ def load_credentials(path: Path) -> Credentials | None:
         code=str(data.get("code", "")),
         poll_secret=str(data.get("poll_secret", "")),
         server=str(data.get("server", "")),
+        ca_pem=str(data.get("ca_pem", "")),
     )
 
 
@@ -185,3 +221,10 @@ async def _enroll_once(
             )
         await sleep(delay)
         delay = min(delay * 1.5, poll_max_s)
+
+
+def pinned_fingerprint(path: Path) -> str:
+    """The short fingerprint of the hall CA pinned in the credentials file ("" when none): what the station
+    shows beside its enrollment code."""
+    pinned = load_pin(path)
+    return pinned[1].short if pinned is not None else ""

@@ -6,6 +6,8 @@
 - `DiskFull`: the server cannot store anything (507): the station is out of service, "请到服务台".
 - `ServerUnavailable`: no answer (connect error, timeout, 5xx): show "server unreachable"; retrying with
   the same `request_id` is safe, the server replays the first result.
+- `ServerUntrusted` (a `ServerUnavailable`): a server answered with a certificate that is not the pinned hall
+  CA's: show "服务器证书不符，请联系管理员"; nothing was sent to it.
 - `BadReply`: the server answered with something this client cannot read (a version mismatch or a bug).
 """
 
@@ -71,3 +73,9 @@ class BadReply(HallClientError):
 
 class EnrollmentError(HallClientError):
     """Enrollment did not give a token: revoked by the manager, or not approved within the time allowed."""
+
+
+class ServerUntrusted(ServerUnavailable):
+    """A server answered, but its certificate is not the pinned hall CA's (another CA, a wrong name, expired),
+    or it speaks plain HTTP where TLS is pinned or required. Nothing was sent to it: the station shows
+    "服务器证书不符，请联系管理员" and keeps looking for its own server."""

@@ -12,6 +12,7 @@ import asyncio
 import datetime as dt
 import json
 import logging
+import ssl
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 from urllib.parse import quote
@@ -19,7 +20,8 @@ from urllib.parse import quote
 import httpx
 
 from hallclient.api import EventFeed, new_request_id
-from hallclient.errors import AuthError, BadReply, DiskFull, Refusal, ServerUnavailable
+from hallclient.errors import AuthError, BadReply, DiskFull, Refusal, ServerUnavailable, ServerUntrusted
+from hallclient.trust import certificate_problem
 from hallclient.types import (
     BookingMade,
     Candidate,
@@ -61,7 +63,9 @@ class HttpHall:
     """`HallApi` over HTTP. `token` is the station's or manager's bearer token (None before enrollment).
 
     `transport` replaces the network (tests pass `httpx.MockTransport`); `retries` is how many times a
-    failed attempt is repeated, waiting `backoff_s`, doubled each time up to `backoff_max_s`.
+    failed attempt is repeated, waiting `backoff_s`, doubled each time up to `backoff_max_s`. `verify` is the
+    TLS context of an https server: a station passes its pinned hall CA's (`hallclient.trust.Pin.context`);
+    a certificate it refuses raises `ServerUntrusted` at once, without retries.
     """
 
     def __init__(
@@ -76,15 +80,22 @@ class HttpHall:
         backoff_max_s: float = 2.0,
         clock: Clock | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        verify: ssl.SSLContext | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
+        self._ssl = verify
         self._token = token
         self._retries = max(0, retries)
         self._backoff_s = backoff_s
         self._backoff_max_s = backoff_max_s
         self._sleep = sleep
         self._clock = clock
-        self._client = httpx.AsyncClient(base_url=self.base_url, transport=transport, timeout=timeout)
+        self._client = httpx.AsyncClient(
+            base_url=self.base_url,
+            transport=transport,
+            timeout=timeout,
+            verify=verify if verify is not None else True,
+        )
 
     @property
     def token(self) -> str | None:
@@ -126,6 +137,10 @@ class HttpHall:
             try:
                 resp = await self._client.request(method, path, json=body, params=params, headers=headers)
             except _RETRY_ERRORS as exc:
+                problem = certificate_problem(exc)
+                if problem is not None:
+                    # Another server (or ours with a wrong certificate): asking again would not change it.
+                    raise ServerUntrusted(f"{self.base_url}: {problem}", request_id=request_id) from exc
                 reason = f"{type(exc).__name__} on {method} {path}"
                 status = None
                 log.debug("attempt %d: %s", attempt + 1, reason)
@@ -480,5 +495,12 @@ class HttpHall:
         # The app normally injects its clock; the system clock is the only sensible default for a real server.
         clock = self._clock or SystemClock()
         return EventStream(
-            self.base_url, self._token, since=since, window=window, series=series, zone=zone, clock=clock
+            self.base_url,
+            self._token,
+            since=since,
+            window=window,
+            series=series,
+            zone=zone,
+            clock=clock,
+            ssl_context=self._ssl,
         )

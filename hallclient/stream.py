@@ -20,6 +20,7 @@ import datetime as dt
 import json
 import logging
 import random
+import ssl
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from typing import Any, TypeVar
 from urllib.parse import urlencode, urlsplit, urlunsplit
@@ -28,6 +29,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
 
 from hallclient.errors import AuthError, BadReply, HallReplyError, Refusal
+from hallclient.trust import certificate_problem
 from hallclient.types import (
     ConnectionState,
     EventItem,
@@ -107,8 +109,10 @@ class EventStream:
         stale_after_s: float = 20.0,
         open_timeout_s: float = 5.0,
         rng: random.Random | None = None,
+        ssl_context: ssl.SSLContext | None = None,
     ) -> None:
         self._url = events_url(url)
+        self._ssl = ssl_context  # wss://: the station's pinned hall CA (None: the system's CAs)
         self._token = token
         self._clock = clock
         self._last_seq = since
@@ -259,6 +263,7 @@ class EventStream:
                 additional_headers=headers,
                 compression=None,
                 open_timeout=self._open_timeout_s,
+                ssl=self._ssl if self._url.startswith("wss:") else None,
                 max_size=16 * 2**20,
             )
         )
@@ -282,7 +287,10 @@ class EventStream:
                     ) from exc
                 reason = f"handshake refused with {code}"
             except (OSError, TimeoutError, InvalidHandshake) as exc:
-                reason = f"{type(exc).__name__}: {exc}"
+                problem = certificate_problem(exc)
+                # A refused certificate says "untrusted" in the state's reason: the app can tell it from a
+                # server that is merely down, and nothing was sent to that server.
+                reason = f"untrusted: {problem}" if problem is not None else f"{type(exc).__name__}: {exc}"
             else:
                 if ws is None:
                     break

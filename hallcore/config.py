@@ -451,6 +451,22 @@ class Central:
 
 
 @dataclass(frozen=True, slots=True)
+class Tls:
+    """TLS on the hall LAN (DESIGN.md §9, docs/install.md): the names the server certificate made by `hallq
+    admin tls init` carries, and how stations treat the server."""
+
+    names: tuple[str, ...] = ()  # DNS names of the server box in its certificate (e.g. "hallq-server")
+    addresses: tuple[str, ...] = ()  # its LAN addresses in the certificate (e.g. "192.168.10.2")
+    server_days: int = 397  # a server certificate's life; `hallq admin tls renew` makes the next one
+    ca_days: int = 3650  # the hall CA's life (stations pin it: a new CA means enrolling again)
+    # Stations refuse a plain-http server (but 127.0.0.1, the demo's), so nobody can talk one out of TLS.
+    required: bool = False
+    # A station enrolled before TLS pins the CA its server shows at the first TLS contact (and logs it);
+    # false: such a station drops its token and enrolls again, so the manager compares the fingerprint.
+    pin_on_first_contact: bool = True
+
+
+@dataclass(frozen=True, slots=True)
 class Server:
     durability: Durability = Durability.FULL
     backlog_events: int = 10_000  # events kept in memory for resume
@@ -483,6 +499,7 @@ class HallConfig:
     privacy: Privacy = field(default_factory=Privacy)
     upload: Upload = field(default_factory=Upload)
     central: Central = field(default_factory=Central)
+    tls: Tls = field(default_factory=Tls)
     server: Server = field(default_factory=Server)
     # Lookup tables, built once; the config is immutable so they never go stale.
     matter_by_code: dict[str, Matter] = field(init=False, repr=False, compare=False)

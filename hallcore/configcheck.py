@@ -7,6 +7,8 @@ so an item that failed to convert for another reason does not also make every re
 
 from __future__ import annotations
 
+import ipaddress
+import re
 import zoneinfo
 from collections.abc import Sequence
 from typing import Any
@@ -415,6 +417,8 @@ def _check_sections(w: Walker, p: Parsed) -> None:
             w.issue("central.poll_s", central.poll_s, "poll_s and heartbeat_s above 0 s")
         if not 0 < central.catch_up_share <= 1:
             w.issue("central.catch_up_share", central.catch_up_share, "a share above 0 and at most 1")
+    if (tls := p.section("tls")) is not None:
+        _check_tls(w, tls)
     if (server := p.section("server")) is not None:
         _at_least(w, "server.backlog_events", server.backlog_events, 1)
         _at_least(w, "server.snapshot_threshold", server.snapshot_threshold, 1)
@@ -430,6 +434,24 @@ def _check_sections(w: Walker, p: Parsed) -> None:
         for j, reason in enumerate(server.pause_reasons):
             if reason in server.pause_reasons[:j]:
                 w.issue(f"server.pause_reasons[{j}]", reason, "each reason once")
+
+
+#: A DNS name in a certificate: labels of letters, digits and hyphens (no wildcard: one hall, one box).
+_DNS_NAME = re.compile(r"^(?!-)[A-Za-z0-9-]{1,63}(?<!-)(\.(?!-)[A-Za-z0-9-]{1,63}(?<!-))*$")
+
+
+def _check_tls(w: Walker, tls: Any) -> None:
+    """What `hallq admin tls init` puts in the server certificate: real names and addresses."""
+    for j, name in enumerate(tls.names):
+        if not _DNS_NAME.match(name):
+            w.issue(f"tls.names[{j}]", name, "a host name like hallq-server or hallq.hall.local")
+    for j, address in enumerate(tls.addresses):
+        try:
+            ipaddress.ip_address(address)
+        except ValueError:
+            w.issue(f"tls.addresses[{j}]", address, "an IP address like 192.168.10.2")
+    _between(w, "tls.server_days", tls.server_days, 1, 825)
+    _between(w, "tls.ca_days", tls.ca_days, 30, 36500)
 
 
 def _check_upload(w: Walker, upload: Upload) -> None:

@@ -223,6 +223,11 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--check-config", action="store_true", help="validate the config and exit")
     p.add_argument("--station", help="the agent's station id (default: the first agent in the config)")
     p.add_argument("--server", help="server base URL (default: mDNS, else the config's)")
+    p.add_argument(
+        "--mdns-interface",
+        action="append",
+        help="look for the server by mDNS on this interface address only (repeatable; default: every one)",
+    )
     p.add_argument("--bus", help="the bus's pyserial URL (default: the station's led.url)")
     p.add_argument("--window", type=int, action="append", default=[], help="drive only these windows")
     p.add_argument("--all-windows", action="store_true", help="also windows whose counter has a strip")
@@ -288,29 +293,45 @@ def main(argv: list[str]) -> int:
 async def serve(
     args: argparse.Namespace, config: HallConfig, station: Station, devices: StationDevices
 ) -> int:
-    from hallclient.discovery import find_server
-    from hallclient.enroll import ensure_token
+    from hallclient.enroll import ensure_token, pinned_fingerprint
     from hallclient.http import HttpHall
+    from hallclient.link import TrustPolicy, Where, locate_until_found
+    from hallclient.trust import UNTRUSTED_TEXT
     from hallcore.clock import SystemClock
 
     clock = SystemClock()
     tz = zoneinfo.ZoneInfo(config.hall.timezone)  # the config check refused an unknown zone
-    base = args.server or await find_server(config.hall.id, config.hall.public_base_url)
-    anonymous = HttpHall(base, clock=clock)
+    cred_path = args.state_dir / f"{station.id}.json"
+    # Its own server only: the pinned hall CA's certificate, wherever mDNS says it is (hallclient/link.py).
+    link = await locate_until_found(
+        cred_path,
+        Where(config.hall.id, config.hall.public_base_url, args.server or "", args.mdns_interface),
+        TrustPolicy(config.tls.required, config.tls.pin_on_first_contact),
+        on_untrusted=lambda reason: log.error("%s: %s", UNTRUSTED_TEXT[1], reason),
+        on_found=lambda found: log.info("hall server %s", found.url),
+    )
+    base, tls = link.url, link.context()
+    anonymous = HttpHall(base, clock=clock, verify=tls)
+
+    def show_code(code: str) -> None:
+        fp = pinned_fingerprint(cred_path)
+        pinned = f" (server certificate {fp}: compare it with the dashboard's)" if fp else ""
+        log.warning("enrollment code %s: ask the hall manager to approve it%s", code, pinned)
+
     try:
         token = await ensure_token(
             anonymous,
-            args.state_dir / f"{station.id}.json",
+            cred_path,
             name=station.name or station.id,
             role="agent",
             server=base,
-            on_code=lambda code: log.warning("enrollment code %s: ask the hall manager to approve it", code),
+            on_code=show_code,
         )
     finally:
         await anonymous.aclose()
     executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="led bus")
     devices.start()
-    api = HttpHall(base, token, clock=clock)
+    api = HttpHall(base, token, clock=clock, verify=tls)
     agent = Agent(
         config,
         api,

@@ -17,9 +17,10 @@ from pathlib import Path
 
 from drivers.emulators.bus import HqpBusEmulator
 from drivers.protocols import KeyCode
-from hallclient.enroll import save_token
+from hallclient.enroll import save_pin, save_token
 from hallclient.errors import HallClientError
 from hallclient.http import HttpHall
+from hallclient.trust import Pin
 from hallclient.types import EnrollState, Issued
 from hallcore.clock import SystemClock
 from hallcore.config import HallConfig, StationRole
@@ -49,9 +50,13 @@ class Crowd:
         clerk_code: Callable[[int], str],
         log: Callable[[str], None],
         seed: int = 7,
+        ca_pem: str = "",
     ) -> None:
         self.cfg = config
         self.url = url
+        # An https hall: its CA, verified as a pinned station does, and pinned for the provisioned apps.
+        self.ca_pin = Pin.of(ca_pem) if ca_pem else None
+        self.tls = self.ca_pin.context() if self.ca_pin is not None else None
         self.manager = manager
         self.pin = pin
         self.clerk_code = clerk_code
@@ -64,7 +69,7 @@ class Crowd:
     # ---- stations ----
 
     async def _enroll(self, boss: HttpHall, name: str, role: str, window: int | None) -> str:
-        anon = HttpHall(self.url, None, clock=self.clock)
+        anon = HttpHall(self.url, None, clock=self.clock, verify=self.tls)
         try:
             e = await anon.enroll(name, role)
             await boss.approve_station(e.station_id, window=window)
@@ -80,7 +85,7 @@ class Crowd:
     async def provision(self, station_ids: list[str], state: Path) -> dict[str, str]:
         """Enroll and approve the app stations (the manager's job on a real first day); their tokens are
         stored where each app looks for them."""
-        boss = HttpHall(self.url, None, clock=self.clock)
+        boss = HttpHall(self.url, None, clock=self.clock, verify=self.tls)
         try:
             boss.set_token(await boss.manager_login(*self.manager))
             tokens: dict[str, str] = {}
@@ -89,6 +94,8 @@ class Crowd:
                 role = "counter" if st.role is StationRole.COUNTER else st.role.value
                 token = await self._enroll(boss, st.name or sid, role, st.window)
                 save_token(state / f"{sid}.json", token, station_id=sid, server=self.url)
+                if self.ca_pin is not None:
+                    save_pin(state / f"{sid}.json", self.url, self.ca_pin)
                 tokens[sid] = token
             self._boss_token = boss.token
             return tokens
@@ -107,16 +114,16 @@ class Crowd:
     ) -> None:
         tasks = [asyncio.create_task(self._watch(watch))]
         if enabled:
-            boss = HttpHall(self.url, self._boss_token, clock=self.clock)
-            kiosk = HttpHall(
-                self.url, await self._enroll(boss, "人群模拟取号", "kiosk", None), clock=self.clock
-            )
+            boss = HttpHall(self.url, self._boss_token, clock=self.clock, verify=self.tls)
+            kiosk_token = await self._enroll(boss, "人群模拟取号", "kiosk", None)
+            kiosk = HttpHall(self.url, kiosk_token, clock=self.clock, verify=self.tls)
             tasks.append(asyncio.create_task(self._citizens(kiosk)))
             for w in CROWD_WINDOWS:
                 if self.cfg.window_by_number.get(w) is None:
                     continue
                 token = await self._enroll(boss, f"人群模拟 {w} 号窗口", "counter", w)
-                tasks.append(asyncio.create_task(self._clerk(HttpHall(self.url, token, clock=self.clock), w)))
+                clerk = HttpHall(self.url, token, clock=self.clock, verify=self.tls)
+                tasks.append(asyncio.create_task(self._clerk(clerk, w)))
             for ks in keypads:
                 tasks.append(asyncio.create_task(self._keypad_clerk(ks)))
             await boss.aclose()

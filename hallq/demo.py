@@ -190,6 +190,7 @@ class Demo:
                 [
                     "",
                     f"hallq demo — {cfg.hall.name} ({'headless, offscreen Qt' if headless else 'on screen'})",
+                    "  transport     plain HTTP on 127.0.0.1 only (a hall runs TLS: docs/install.md)",
                     f"  API           {url}/openapi.json (docs/api.md)",
                     f"  dashboard     {url}/web/dashboard   (manager login: {MANAGER[0]} / {MANAGER[1]})",
                     f"  statistics    {url}/web/stats",

@@ -1,5 +1,5 @@
 """`hallq server` as a child process, for the benchmarks and the fault tests: start it and wait for the line
-it prints once it listens (`hallq server: http://host:port/ …`, hallserver/app.py), which names the port
+it prints once it listens (`hallq server: http(s)://host:port/ …`, hallserver/app.py), which names the port
 when it was asked for port 0."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import sys
 import time
 from collections.abc import Mapping, Sequence
 
-READY = b"hallq server: http://"
+READY = b"hallq server: http"  # http:// or https://
 
 
 class ServerDidNotStart(RuntimeError):

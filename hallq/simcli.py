@@ -42,6 +42,7 @@ def main(argv: list[str]) -> int:
     mode.add_argument("--against", metavar="URL", help="drive a running hall server in real time")
     ap.add_argument("--manager", help="manager login for --against (approves the simulated stations)")
     ap.add_argument("--password", help="the manager's password for --against")
+    ap.add_argument("--ca", type=Path, help="the hall CA (ca.pem) an https --against server is verified with")
     ap.add_argument("--clerk-prefix", default="c", help="clerk staff codes are PREFIX + window number")
     ap.add_argument("--clerk-pin", default="", help="the simulated clerks' PIN for --against")
     ap.add_argument(
@@ -59,6 +60,9 @@ def main(argv: list[str]) -> int:
         return 2
     if args.against and not (args.manager and args.password is not None):
         print("hallq sim: --against needs --manager USER --password PW", file=sys.stderr)
+        return 2
+    if args.against and args.against.startswith("https:") and args.ca is None:
+        print("hallq sim: an https --against server needs --ca ca.pem (the hall CA)", file=sys.stderr)
         return 2
     try:
         config = read_config(args.config)
@@ -142,6 +146,11 @@ def _against(
     from hallq.simports import HttpPort, HttpPortError
 
     try:
+        ca_pem = args.ca.read_text("ascii") if args.ca is not None else ""
+    except OSError as exc:
+        print(f"hallq sim: --ca {args.ca}: {exc.strerror}", file=sys.stderr)
+        return None
+    try:
         port = HttpPort(
             args.against,
             config,
@@ -150,6 +159,7 @@ def _against(
             clerk_prefix=args.clerk_prefix,
             clerk_pin=args.clerk_pin,
             windows=list(params.windows) if params.windows is not None else None,
+            ca_pem=ca_pem,
         )
     except (HttpPortError, HallClientError) as exc:
         print(f"hallq sim: {exc}", file=sys.stderr)

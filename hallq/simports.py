@@ -232,18 +232,21 @@ class HttpPort:
         clerk_pin: str = "",
         windows: list[int] | None = None,
         kiosks: int = 1,
+        ca_pem: str = "",
     ) -> None:
-        from hallclient.http import HttpHall
+        from hallclient.trust import Pin
 
         self.url = url
+        # An https server is verified with the hall CA given (`hallq sim --ca`), as a pinned station does.
+        self._tls = Pin.of(ca_pem).context() if ca_pem else None
         self.config = config
         self.commands = 0
         self.failures: dict[str, int] = {}
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, name="sim-http", daemon=True)
         self._thread.start()
-        self._manager = HttpHall(url)
-        self._kiosk = HttpHall(url)
+        self._manager = self._hall()
+        self._kiosk = self._hall()
         self._kiosk_count = kiosks
         self.kiosks = [self._kiosk]
         self._turn = 0
@@ -261,11 +264,14 @@ class HttpPort:
     def _run(self, coro: Coroutine[Any, Any, T]) -> T:
         return asyncio.run_coroutine_threadsafe(coro, self._loop).result()
 
-    def _enrolling(self) -> HttpHall:
-        """The client a new station enrolls with (before it has a token)."""
+    def _hall(self, token: str | None = None) -> HttpHall:
         from hallclient.http import HttpHall
 
-        return HttpHall(self.url)
+        return HttpHall(self.url, token, verify=self._tls)
+
+    def _enrolling(self) -> HttpHall:
+        """The client a new station enrolls with (before it has a token)."""
+        return self._hall()
 
     async def _station(self, role: str, name: str, window: int | None) -> str:
         station = self._enrolling()
@@ -281,7 +287,6 @@ class HttpPort:
 
     async def _setup(self, manager: str, password: str) -> None:
         from hallclient.errors import HallClientError
-        from hallclient.http import HttpHall
 
         try:
             self._manager.set_token(await self._manager.manager_login(manager, password))
@@ -289,9 +294,9 @@ class HttpPort:
             raise HttpPortError(f"manager login as {manager!r} failed: {exc}") from exc
         self._kiosk.set_token(await self._station("kiosk", "sim-kiosk", None))
         for k in range(2, self._kiosk_count + 1):
-            self.kiosks.append(HttpHall(self.url, await self._station("kiosk", f"sim-kiosk-{k}", None)))
+            self.kiosks.append(self._hall(await self._station("kiosk", f"sim-kiosk-{k}", None)))
         for n in self._numbers:
-            counter = HttpHall(self.url, await self._station("counter", f"sim-counter-{n}", n))
+            counter = self._hall(await self._station("counter", f"sim-counter-{n}", n))
             self._counters[n] = counter
             try:
                 await counter.counter_login(f"{self._prefix}{n}", self._pin, n)

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from hallcore.credentials import password_problem, pin_problem
-from hallserver import admin_audit, admin_calendar, admin_outbox, audit, keys
+from hallserver import admin_audit, admin_calendar, admin_outbox, admin_tls, audit, keys
 from hallserver.admin_calendar import CalendarImportError
 from hallserver.auth import hash_secret
 from hallserver.keys import HallKeyError
@@ -25,6 +25,7 @@ from hallserver.outbox import OutboxError
 from hallserver.private import create_private
 from hallserver.purge import PurgeError
 from hallserver.store import connect, migrate
+from hallserver.tls import TlsError
 
 
 class AdminError(Exception):
@@ -290,6 +291,7 @@ def build_parser() -> argparse.ArgumentParser:
     admin_outbox.add_parser(sub)
     admin_calendar.add_parser(sub)
     admin_audit.add_parsers(sub)
+    admin_tls.add_parser(sub)
     return parser
 
 
@@ -300,6 +302,13 @@ def main(argv: list[str]) -> int:
         args = parser.parse_args(argv)
     except SystemExit as exc:
         return exc.code if isinstance(exc.code, int) else 2
+    if args.cmd == "tls":  # certificates, not the database
+        try:
+            admin_tls.run(_say, args)
+        except TlsError as exc:
+            _say(f"hallq admin tls: {exc}", file=sys.stderr)
+            return 1
+        return 0
     try:
         if args.cmd == "calendar":
             admin_calendar.run(None if args.config is None else pathlib.Path(args.config), args, _say)

@@ -14,6 +14,7 @@ from hallcore.events import DeviceHealth
 from hallserver.auth import HALL_READERS, Principal
 from hallserver.bodies import DeviceHealthIn
 from hallserver.deps import get_hall, respond, roles, run_job
+from hallserver.errors import ApiError
 from hallserver.openapi import documented
 from hallserver.writectx import Reply, WriteCtx, ok
 
@@ -89,6 +90,18 @@ async def device_health(
         return ok(replies.DeviceHealthReply(changed=False))
 
     return await run_job(hall, request, p.id, body, run)
+
+
+# A PEM file, not a JSON reply (browsers and curl fetch it as it is): outside the reply contract of
+# /openapi.json, listed in docs/api.md.
+@router.get("/api/tls/ca", include_in_schema=False)
+async def tls_ca(request: Request) -> Response:
+    """The hall CA's certificate (PEM; public): a station enrolling over TLS fetches it, shows its
+    fingerprint beside the enrollment code and pins it (docs/install.md). 404 `no_tls` on plain HTTP."""
+    pem = get_hall(request).settings.tls_ca_pem
+    if not pem:
+        raise ApiError(404, "no_tls", "本服务器未启用 TLS", "this server does not serve TLS")
+    return Response(pem, 200, media_type="application/x-pem-file")
 
 
 @router.get("/api/health", tags=["hall"], responses=documented({200: replies.Health, 503: replies.Health}))

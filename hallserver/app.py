@@ -46,6 +46,7 @@ from hallserver.service import HallServer, Settings
 from hallserver.shipper import Shipper
 from hallserver.store import check_key
 from hallserver.stream.server import StreamServer
+from hallserver.tls import TlsError, TlsFiles
 from hallserver.writectx import dumps
 
 log = logging.getLogger(__name__)
@@ -363,7 +364,7 @@ class OffsetClock:
 
 
 def serve_main(argv: list[str]) -> int:
-    """`hallq server --config FILE [--db PATH] [--host 127.0.0.1] [--port 8700]`."""
+    """`hallq server --config FILE [--db PATH] [--host 127.0.0.1] [--port 8700] [--tls-dir DIR]`."""
     parser = argparse.ArgumentParser(prog="hallq server", description="Run the hall server.")
     parser.add_argument("--config", required=True, type=pathlib.Path, help="the hall's TOML file")
     parser.add_argument("--db", type=pathlib.Path, help="SQLite file (default: <config stem>.db next to it)")
@@ -376,6 +377,11 @@ def serve_main(argv: list[str]) -> int:
         "--key",
         type=pathlib.Path,
         help="the hall key's 0600 file (default: where the database recorded it, else <db>.key)",
+    )
+    parser.add_argument(
+        "--tls-dir",
+        type=pathlib.Path,
+        help="serve HTTPS with the certificate in this directory (`hallq admin tls init`; docs/install.md)",
     )
     parser.add_argument("--no-mdns", action="store_true", help="do not advertise _hallq._tcp")
     parser.add_argument("--mdns-interface", action="append", help="advertise only on this interface address")
@@ -410,6 +416,15 @@ def serve_main(argv: list[str]) -> int:
     except ValueError as exc:
         _say(f"hallq server: --trusted-proxy: {exc}", file=sys.stderr)
         return 2
+    tls_files = TlsFiles(args.tls_dir) if args.tls_dir is not None else None
+    ca_pem = ""
+    if tls_files is not None:
+        try:
+            tls_files.check_server()
+            ca_pem = tls_files.ca_pem()
+        except TlsError as exc:
+            _say(f"hallq server: --tls-dir: {exc}", file=sys.stderr)
+            return 2
     db = args.db or args.config.with_suffix(".db")
     try:
         # The key first (moved out of an older database on the way): a missing or wrong key file is said
@@ -427,7 +442,9 @@ def serve_main(argv: list[str]) -> int:
     if not args.no_mdns:
         addr = args.host if args.host not in ("0.0.0.0", "") else _lan_address()  # noqa: S104
         ifaces = tuple(args.mdns_interface) if args.mdns_interface else None
-        mdns = MdnsSettings(port=port, addresses=(addr,), interfaces=ifaces, instance=args.mdns_name)
+        mdns = MdnsSettings(
+            port=port, addresses=(addr,), interfaces=ifaces, instance=args.mdns_name, tls=bool(ca_pem)
+        )
     settings = Settings(
         durability=Durability(args.durability) if args.durability else None,
         mdns=mdns,
@@ -436,11 +453,16 @@ def serve_main(argv: list[str]) -> int:
         reload_on_sighup=True,
         trusted_proxies=tuple(args.trusted_proxy),
         key_file=args.key,
+        tls_ca_pem=ca_pem,
     )
     app = create_app(args.config, db, clock, settings)
     app.state.hall.config = config
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    server = uvicorn.Server(uvicorn_config(app, args.host, port))
+    certs: dict[str, str] = {}
+    if tls_files is not None:
+        certs = {"ssl_certfile": str(tls_files.cert), "ssl_keyfile": str(tls_files.key)}
+    server = uvicorn.Server(uvicorn_config(app, args.host, port, **certs))
+    scheme = "https" if tls_files is not None else "http"
 
     async def main() -> None:
         async def announce() -> None:
@@ -449,7 +471,7 @@ def serve_main(argv: list[str]) -> int:
             restore_listen_backlog(sock)
             hall = app.state.hall
             _say(
-                f"hallq server: http://{args.host}:{port}/ (hall {config.hall.id}, db {db}, "
+                f"hallq server: {scheme}://{args.host}:{port}/ (hall {config.hall.id}, db {db}, "
                 f"durability {hall.store.durability.value}, seq {hall.store.seq})",
                 flush=True,
             )

@@ -1,8 +1,9 @@
 """Advertise the hall server on the LAN as `_hallq._tcp.local.` (DESIGN.md §6).
 
 The contract with `hallclient` is only the service type and the TXT properties `hall=<hall id>`, `path=/`,
-`version=1`; clients filter by hall id so a demo on the same LAN does not interfere. Registration probes for
-about 1.7 s (PITFALLS.md), so it runs as a background task and start-up never waits for it.
+`version=1` (and `tls=1` over HTTPS); clients filter by hall id so a demo on the same LAN does not interfere.
+Registration probes for about 1.7 s (PITFALLS.md), so it runs as a background task and start-up never waits
+for it. An answer is only a candidate: stations verify the hall CA they pinned (hallclient/link.py).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ class MdnsSettings:
     addresses: tuple[str, ...] = ("127.0.0.1",)  # the addresses clients should connect to
     interfaces: tuple[str, ...] | None = None  # None: every interface; tests pin ("127.0.0.1",)
     instance: str = ""  # service instance name; "" = "hallq <hall id> <host>"
+    tls: bool = False  # TXT tls=1: the server speaks HTTPS (a candidate only: stations verify the pinned CA)
 
 
 class Advertiser:
@@ -52,7 +54,12 @@ class Advertiser:
             f"{instance}.{SERVICE_TYPE}",
             port=s.port,
             addresses=[socket.inet_aton(a) for a in s.addresses],
-            properties={"hall": self.hall_id, "path": "/", "version": PROTOCOL_VERSION},
+            properties={
+                "hall": self.hall_id,
+                "path": "/",
+                "version": PROTOCOL_VERSION,
+                **({"tls": "1"} if s.tls else {}),
+            },
         )
         try:
             interfaces: list[str] | None = list(s.interfaces) if s.interfaces is not None else None

@@ -55,7 +55,9 @@ LIMITS: Mapping[str, Limit] = {
 
 #: Public GET prefixes (and exact paths) that read.
 _READ_PREFIXES = ("/api/status/", "/web/api/status/", "/s/", "/book/", "/api/enroll/", "/web/static/")
-_READ_PATHS = frozenset({"/api/health", "/api/booking/slots", "/book", "/web/login", "/openapi.json"})
+_READ_PATHS = frozenset(
+    {"/api/health", "/api/tls/ca", "/api/booking/slots", "/book", "/web/login", "/openapi.json"}
+)
 
 
 def public_class(method: str, path: str) -> str | None:

@@ -28,8 +28,8 @@ from hallcore.config import HallConfig, MatterKind
 #: Bumped when what is stored changes: every day is rebuilt under the new format. 2: a wait of exactly the
 #: target counts as within it (the tolerance of `within_target_sql`). 3: 代办 per outcome ("agent") and the
 #: missing items per matter ("missing_matter", key matter SEP item; the hall's top items are their sums, so
-#: the old "missing" kind is gone), issue 20. 4: case outcomes per group ("outcome", key dim SEP group SEP
-#: outcome, n, x = how many of them were 即办件), issue 22.
+#: the old "missing" kind is gone), issue 20. 4: case outcomes per group (kind "outcome_<dim>", key group
+#: SEP outcome, n, x = how many of them were 即办件: a report reads its grouping's only), issue 22.
 VERSION = 4
 #: Group dimensions of the tickets (and the ratings, where `series` is folded from `matter` on reading).
 TICKET_DIMS = {
@@ -41,8 +41,10 @@ TICKET_DIMS = {
 }
 RATING_DIMS = {"matter": "matter", "window": "window", "clerk": "staff", "hour": "hour_utc"}
 HIST_WHAT = {"wait": "wait_min", "handle": "handle_min"}
-COUNT_KINDS = (
-    "outcome",
+#: Case outcomes per group of each ticket dimension (a report reads its own grouping's).
+OUTCOME_KINDS = {dim: f"outcome_{dim}" for dim in TICKET_DIMS}
+#: The day-wide counts every report reads.
+BASE_KINDS = (
     "precheck",
     "agent",
     "missing_matter",
@@ -52,6 +54,7 @@ COUNT_KINDS = (
     "case",
     "case_open_due",
 )
+COUNT_KINDS = (*BASE_KINDS, *OUTCOME_KINDS.values())
 #: Histogram resolution is 0.1 minute (hallcore.measures.CAP_TENTHS: waits over 24 h share one bucket).
 CAP_TENTHS = measures.CAP_TENTHS
 
@@ -231,7 +234,7 @@ def compute(
                 for r in rows
             ]
             out.counts += [
-                ("outcome", day, f"{dim}{SEP}{_key(g)}{SEP}{outcome}", int(n), int(n_imm or 0))
+                (OUTCOME_KINDS[dim], day, f"{_key(g)}{SEP}{outcome}", int(n), int(n_imm or 0))
                 for day, g, outcome, n, n_imm in conn.execute(
                     OUTCOMES.format(col=col, imm=imm, where=_DAYS_IN), p
                 )

@@ -84,8 +84,10 @@ def read_stored(
     group_dims: Iterable[str],
     hist_dims: Iterable[str],
     rating_dims: Iterable[str],
+    count_kinds: Iterable[str] = COUNT_KINDS,
 ) -> tuple[set[str], Parts]:
-    """The ready days of start..end and their stored rows, in one read transaction."""
+    """The ready days of start..end and their stored rows (of the dimensions and kinds named), in one read
+    transaction."""
     out = Parts()
     conn.execute("BEGIN")
     try:
@@ -112,7 +114,7 @@ def read_stored(
         )
         out.counts += rows(
             "SELECT kind, day, key, n, x FROM rollup_counts WHERE kind = ? AND day BETWEEN ? AND ?",
-            COUNT_KINDS,
+            count_kinds,
             1,
         )
     finally:

@@ -72,6 +72,9 @@ class Settings:
     # The public endpoints' token buckets (hallserver/limits.py); None: `limits.LIMITS`.
     public_limits: Mapping[str, Limit] | None = None
     reload_on_sighup: bool = False  # only in the main thread (`hallq server`)
+    # The hall CA's PEM when the server serves TLS (`--tls-dir`): served at /api/tls/ca, its fingerprint on
+    # the dashboard. Empty: plain HTTP.
+    tls_ca_pem: str = ""
     # Extra PRAGMAs for the writer connection, e.g. "max_page_count = 60" to test a full disk.
     writer_pragmas: tuple[str, ...] = ()
     # The hall key's file (`hallq server --key`; hallserver/keys.py); None: where the database recorded it,

@@ -192,11 +192,13 @@ async def build_report(
     if by not in DIMENSIONS:
         raise ValueError(f"unknown grouping {by!r}: one of {', '.join(DIMENSIONS)}")
 
-    async def raw_by(dim: str) -> Raw:
+    async def raw_by(dim: str, light: bool = False) -> Raw:
         raw = (
             None
             if live_only
-            else await stats_rolled.rolled(read, config, span, dim, today, now, submit, sync_days)
+            else await stats_rolled.rolled(
+                read, config, span, dim, today, now, submit, sync_days, light=light
+            )
         )
         if raw is None:
             raw = await stats_live.live(read, config, span, dim, today, now)
@@ -206,7 +208,8 @@ async def build_report(
     # report grouped otherwise reads the matters too.
     query_by = "matter" if by == "department" else by
     raw = await raw_by(query_by)
-    by_matter = raw if query_by == "matter" else await raw_by("matter")
+    # (Only the matters' counts, ratings and outcomes: the targets need no histograms.)
+    by_matter = raw if query_by == "matter" else await raw_by("matter", light=True)
     # The register is judged on the day the report is drawn (an overdue entry may yet be supplied late), so
     # it is read live, never rolled up; it holds one row per owed item, few beside the tickets.
     on = today or span.end

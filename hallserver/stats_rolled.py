@@ -36,9 +36,12 @@ async def rolled(
     now: dt.datetime | None,
     submit: rollups.Submit | None,
     sync_days: int,
+    *,
+    light: bool = False,
 ) -> Raw | None:
     """Stored roll-ups for the finished days, the same rows computed now for the others, merged; None when
-    too many are missing (then built in the background)."""
+    too many are missing (then built in the background). `light`: the groups, ratings and outcomes of `by`
+    only (no histograms, no hourly shape): what the department targets of another grouping need."""
     days = [span.start + dt.timedelta(days=i) for i in range(span.days)]
     if submit is not None and today is not None:
         past = [d for d in days if d < today]
@@ -51,12 +54,25 @@ async def rolled(
             if missing:
                 await rollups.ensure(read, submit, config, missing)
     rdim = "matter" if by == "series" else by
-    gdims = list(dict.fromkeys([by, "hour", "window"]))
+    gdims = [by] if light else list(dict.fromkeys([by, "hour", "window"]))
     rdims = list(dict.fromkeys([rdim, "matter"]))
+    hdims = [] if light else [by]
+    kinds = (
+        [rollup_compute.OUTCOME_KINDS[by]]
+        if light
+        else [*rollup_compute.BASE_KINDS, rollup_compute.OUTCOME_KINDS[by]]
+    )
 
     def q_stored(conn: sqlite3.Connection) -> tuple[set[str], rollup_compute.Parts]:
         return rollups.read_stored(
-            conn, config, span.start, span.end, group_dims=gdims, hist_dims=[by], rating_dims=rdims
+            conn,
+            config,
+            span.start,
+            span.end,
+            group_dims=gdims,
+            hist_dims=hdims,
+            rating_dims=rdims,
+            count_kinds=kinds,
         )
 
     (ready, parts), staff_names = await asyncio.gather(read(q_stored), read(read_staff_names))
@@ -64,7 +80,7 @@ async def rolled(
     chunks = [live[i : i + _LIVE_CHUNK] for i in range(0, len(live), _LIVE_CHUNK)]
 
     def q_live(chunk: list[dt.date]) -> Callable[[sqlite3.Connection], rollup_compute.Parts]:
-        return lambda conn: rollup_compute.compute(conn, config, chunk, dims=gdims, hist_dims=[by], now=now)
+        return lambda conn: rollup_compute.compute(conn, config, chunk, dims=gdims, hist_dims=hdims, now=now)
 
     for more in await asyncio.gather(*(read(q_live(c)) for c in chunks)):
         parts.extend(more)
@@ -136,9 +152,9 @@ def from_parts(
     due_open: dict[str, int] = {}
     case_outcomes: dict[tuple[str, str], list[int]] = {}
     for kind, _day, key, n, x in parts.counts:
-        if kind == "outcome":
-            dim, gkey, outcome = key.split(rollup_compute.SEP)
-            if dim == by:
+        if kind.startswith("outcome_"):
+            if kind == rollup_compute.OUTCOME_KINDS[by]:
+                gkey, outcome = key.split(rollup_compute.SEP)
                 c = case_outcomes.setdefault((gkey, outcome), [0, 0])
                 c[0] += n
                 c[1] += x

@@ -2,7 +2,8 @@
 
     hallq kiosk --config config/county.toml --station kiosk-1 [--server URL] [--state-dir DIR]
 
-Without `--server` the hall server is found by mDNS, else the config's `public_base_url` is used. The token
+Without `--server` the hall server is found by mDNS, else the config's `public_base_url` is used; over TLS
+only a server with the hall CA pinned at enrollment is taken (hallclient/link.py). The token
 from enrollment is kept in `<state-dir>/kiosk-<station>.json` (mode 0600).
 """
 
@@ -41,6 +42,11 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--config", required=True, type=Path, help="the hall's TOML file")
     p.add_argument("--check-config", action="store_true", help="validate the config and exit (0 or 2)")
     p.add_argument("--server", default="", help="hall server URL (default: mDNS, then the config's address)")
+    p.add_argument(
+        "--mdns-interface",
+        action="append",
+        help="look for the server by mDNS on this interface address only (repeatable; default: every one)",
+    )
     p.add_argument("--station", default="", help="this kiosk's station id in the config (default: the first)")
     p.add_argument("--state-dir", type=Path, default=Path.home() / ".local/state/hallq", help="token storage")
     p.add_argument("--printer", default="", help="override the printer URL (e.g. tcp://127.0.0.1:9101)")
@@ -115,7 +121,7 @@ async def run_kiosk(
     station: Station | None,
     devices: StationDevices | None,
 ) -> int:
-    from hallclient.discovery import find_server
+    from hallui.trust import find_hall_server
 
     # Qt objects must die on the Qt thread; the cyclic collector may run on any thread (printer, scanner,
     # executor), so it runs here on a timer instead.
@@ -125,10 +131,14 @@ async def run_kiosk(
     collector.timeout.connect(gc.collect)
     collector.start()
     clock = SystemClock()
-    server = args.server or await find_server(config.hall.id, config.hall.public_base_url)
     sid = station.id if station is not None else "kiosk"
     cred_path = args.state_dir / f"{sid}.json"
-    api = HttpHall(server, load_token(cred_path), clock=clock)
+    # Its own server only: the pinned hall CA's certificate, wherever mDNS says it is (hallclient/link.py).
+    link = await find_hall_server(
+        cred_path, config, args.server, full_screen=not args.windowed, interfaces=args.mdns_interface
+    )
+    server = link.url
+    api = HttpHall(server, load_token(cred_path), clock=clock, verify=link.context())
     if devices is not None:
         devices.start()  # the scanner's thread opens it in the background; the printer on first use
     printer = devices.printer if devices is not None else None

@@ -18,7 +18,7 @@ from typing import Literal
 
 from drivers.protocols import DeviceState, Scanner
 from hallclient.api import HallApi
-from hallclient.enroll import ensure_token
+from hallclient.enroll import ensure_token, pinned_fingerprint
 from hallclient.errors import AuthError, DiskFull, HallClientError, Refusal, ServerUnavailable
 from hallcore.calendar import HallCalendar
 from hallcore.clock import Clock
@@ -299,6 +299,7 @@ class KioskController:
 
         def on_code(code: str) -> None:
             self.info.enroll_code = code
+            self.info.enroll_fingerprint = pinned_fingerprint(path)
             self.flow.set_enrolled(False, self.now())
             self.changed()
 

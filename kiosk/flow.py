@@ -62,6 +62,7 @@ class ViewInfo:
     remaining: dict[str, int | None] = field(default_factory=dict)  # matter code → numbers left today
     closed: dict[str, str] = field(default_factory=dict)  # matter code → next opening ("" if unknown)
     enroll_code: str = ""
+    enroll_fingerprint: str = ""  # the pinned hall CA's short fingerprint, shown beside the code
     station_name: str = ""
     printer_reason: str = ""  # as the driver says it: "缺纸 paper out"
 

@@ -139,5 +139,5 @@ def offline(_v: KioskIntents, lay: QVBoxLayout, _flow: KioskFlow, cat: Catalog, 
 
 def enroll(_v: KioskIntents, lay: QVBoxLayout, _flow: KioskFlow, cat: Catalog, info: ViewInfo) -> None:
     view = EnrollmentView(cat)
-    view.show_code(info.enroll_code, info.station_name, "kiosk")
+    view.show_code(info.enroll_code, info.station_name, "kiosk", info.enroll_fingerprint)
     lay.addWidget(view)

@@ -484,6 +484,14 @@ def write_common_tail(t: Toml, *, upload_endpoint: str) -> None:
         ("closeTime", "closed_at"),
     ):
         t.kv(platform, ours)
+    t.table("tls")
+    t.comment("The server certificate `hallq admin tls init` makes: the server box's names and addresses.")
+    t.kv("names", ["hallq-server"])
+    t.kv("addresses", ["10.0.0.2"])
+    t.comment("Stations refuse plain HTTP (but 127.0.0.1, the demo's) and pin the hall CA at enrollment.")
+    t.kv("required", True)
+    t.comment("Enrolled before TLS: pin the CA at the first TLS contact (logged); false: enroll again.")
+    t.kv("pin_on_first_contact", True)
     t.table("server")
     t.kv("durability", "full")
     t.kv("backlog_events", 10000)

@@ -22,6 +22,7 @@ from hallcore.calendar import HallCalendar
 from hallcore.codec import encode
 from hallcore.engine import Engine
 from hallcore.erlang import windows_needed
+from hallcore.fingerprint import ca_fingerprint, short_fingerprint
 from hallcore.model import TicketState, WindowState
 from hallcore.owed import OwedState
 from hallserver import api_stations, owed
@@ -217,10 +218,22 @@ async def dashboard_page(request: Request) -> Response:
       <h2>各队列等候</h2><div id="series"></div>
       <h2>容缺逾期未补齐</h2><div id="owed"></div>
       <div class="cards"><div class="card grow"><h2>设备状态</h2><div id="devices"></div></div>
-      <div class="card grow"><h2>站点注册申请</h2><div id="pending"></div>
+      <div class="card grow"><h2>站点注册申请</h2>{_fingerprint_line(hall.settings.tls_ca_pem)}<div id="pending"></div>
       <h2>好差评上传</h2><div id="upload"></div><div id="outbox"></div>
       <h2>上报中心</h2><div id="central"></div></div></div>"""
     return HTMLResponse(page("实时看板", body, nav="/web/dashboard", csrf=csrf, scripts=["dashboard.js"]))
+
+
+def _fingerprint_line(ca_pem: str) -> str:
+    """The hall CA's short fingerprint, which a station enrolling over TLS shows beside its code: equal means
+    the station reached this server and no other (DESIGN.md §9)."""
+    if not ca_pem:
+        return '<p class="muted" id="tlsFingerprint">本服务器未启用 TLS（明文 HTTP）</p>'
+    fp = short_fingerprint(ca_fingerprint(ca_pem))
+    return (
+        f'<p id="tlsFingerprint">本厅证书指纹 <b id="tlsFingerprintShort">{e(fp)}</b>'
+        "：批准前请核对站点屏幕上登记码旁显示的指纹与此相同，不同则勿批准</p>"
+    )
 
 
 def web_events(hall: HallServer, req: StreamRequest) -> Grant | Refusal | Awaitable[Grant | Refusal]:

@@ -1,11 +1,12 @@
 """Shared by the e2e tests (no tests here): a hall whose every app is a subprocess, on emulated devices.
 
-`running_hall()` starts the hall server on the county config (the demo's round-the-clock copy, in a time
-zone where it is midday, so the test runs at any hour), the printer emulator for `kiosk-1`, one HQP/1 bus
-with window 1's strip, keypad and rating pad for `counter-01`, and one more bus with a hall LED board added
-to `display-1`; it provisions those stations as a manager would, adds a clerk with `hallq admin add-clerk`,
-and runs the counter and the display (voice on, through a recording `aplay` first on PATH). Kiosks are
-started per test (`HallRun.kiosk`), since the hidden `--autopilot` taps through one citizen per process.
+`running_hall()` starts the hall server over TLS (its own hall CA, which every station pins) on the county
+config (the demo's round-the-clock copy, in a time zone where it is midday, so the test runs at any hour),
+the printer emulator for `kiosk-1`, one HQP/1 bus with window 1's strip, keypad and rating pad for
+`counter-01`, and one more bus with a hall LED board added to `display-1`; it provisions those stations as a
+manager would (their tokens and the pinned CA), adds a clerk with `hallq admin add-clerk`, and runs the
+counter and the display (voice on, through a recording `aplay` first on PATH). Kiosks are started per test
+(`HallRun.kiosk`), since the hidden `--autopilot` taps through one citizen per process.
 
 Every wait checks that the long-running apps are alive, and `HallRun.explain()` prints each process's log
 tail and what the emulated devices show when a step fails.
@@ -22,6 +23,7 @@ import os
 import re
 import signal
 import sqlite3
+import ssl
 import stat
 import subprocess
 import sys
@@ -37,10 +39,12 @@ import httpx
 from drivers.emulators.bus import EmulatedRatingPad, EmulatedStrip, HqpBusEmulator
 from drivers.emulators.printer import RenderedTicket, TcpPrinterEmulator
 from drivers.voice import SEGMENT_TEXTS
+from hallclient.trust import Pin
 from hallcore.config import HallConfig
 from hallq.crowd import Crowd
 from hallq.demohall import CLERK_PIN, MANAGER, clerk_code, free_port, rewrite_config
 from hallserver.configfile import read_config
+from tests.fakes.live_server import make_tls
 
 ROOT = Path(__file__).resolve().parents[2]
 COUNTY = ROOT / "config" / "county.toml"
@@ -135,6 +139,7 @@ class HallRun:
     board_bus: HqpBusEmulator
     spoken: Path
     env: dict[str, str]
+    ca_pem: str = ""  # the hall CA: the server serves TLS, every station pins it
     procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
     logs: dict[str, Path] = field(default_factory=dict)
 
@@ -285,9 +290,14 @@ class HallRun:
         finally:
             conn.close()
 
+    @property
+    def tls(self) -> ssl.SSLContext | bool:
+        """What a client of this hall verifies with: the pinned hall CA, as the stations do."""
+        return Pin.of(self.ca_pem).context() if self.ca_pem else True
+
     def health(self) -> dict[str, Any]:
         with contextlib.suppress(httpx.HTTPError, ValueError):
-            r = httpx.get(f"{self.url}/api/health", timeout=2.0)
+            r = httpx.get(f"{self.url}/api/health", timeout=2.0, verify=self.tls)
             if r.status_code == 200:
                 body = r.json()
                 return dict(body) if isinstance(body, dict) else {}
@@ -295,7 +305,7 @@ class HallRun:
 
     def manager(self) -> httpx.Client:
         """An HTTP client logged in to the manager's web pages (the login form, as a browser does)."""
-        c = httpx.Client(base_url=self.url, timeout=10)
+        c = httpx.Client(base_url=self.url, timeout=10, verify=self.tls)
         try:
             token = re.search(r'name="csrf" value="([^"]+)"', c.get("/web/login").text)
             assert token is not None
@@ -344,7 +354,9 @@ def _prepare(state: Path, stack: contextlib.ExitStack) -> HallRun:
     window_bus.add_rating_pad(pad.address)
     board_bus.add_strip(HALL_BOARD, hall_board=True)
 
-    url = f"http://127.0.0.1:{free_port()}"
+    # Over TLS with the hall's own CA (`hallq admin tls init`), as a hall runs; the stations pin it.
+    tls = make_tls(state / "tls")
+    url = f"https://127.0.0.1:{free_port()}"
     text = rewrite_config(COUNTY.read_text("utf-8"), urls, url)
     zone = midday_timezone(dt.datetime.now(dt.UTC))
     text = re.sub(r'(?m)^timezone = ".*"$', f'timezone = "{zone}"', text, count=1)
@@ -362,7 +374,7 @@ def _prepare(state: Path, stack: contextlib.ExitStack) -> HallRun:
         QT_API="pyside6",
         PATH=f"{speaker}{os.pathsep}{os.environ.get('PATH', '')}",
     )
-    return HallRun(state, url, config, db, printer, window_bus, board_bus, spoken, env)
+    return HallRun(state, url, config, db, printer, window_bus, board_bus, spoken, env, tls.ca_pem())
 
 
 @contextlib.contextmanager
@@ -384,10 +396,12 @@ def running_hall(state: Path) -> Iterator[HallRun]:
             hall.spawn(
                 "server", "server", "--config", str(state / "hall.toml"), "--db", str(hall.db),
                 "--host", "127.0.0.1", "--port", port, "--mdns-interface", "127.0.0.1",
-                "--durability", "normal",
+                "--durability", "normal", "--tls-dir", str(state / "tls"),
             )  # fmt: skip
             hall.wait_for(lambda: hall.health().get("ok"), "the server to answer /api/health", 60)
-            crowd = Crowd(hall.config, hall.url, MANAGER, CLERK_PIN, clerk_code, lambda _t: None)
+            crowd = Crowd(
+                hall.config, hall.url, MANAGER, CLERK_PIN, clerk_code, lambda _t: None, ca_pem=hall.ca_pem
+            )
             asyncio.run(crowd.provision([KIOSK, COUNTER, DISPLAY], state))
             voice = silent_voice_pack(state / "voice-pack")
             hall.spawn(COUNTER, "counter", *hall.app_args(COUNTER))

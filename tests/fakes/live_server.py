@@ -13,6 +13,12 @@ clerk `staff`/`pin` is *not* logged in — `login_counter()` does it, or the cou
 `station(role, …)` enrolls more; `stop()` and `start()` take the server down and bring it back on the same
 port and database (for "server unreachable" tests); everything is shut down when the block ends.
 
+`live_server(tls=True)` serves HTTPS with the per-session test CA (`test_tls()`: one hall CA and a server
+certificate for 127.0.0.1, made once per test process), or `tls=TlsFiles(...)` with a test's own directory:
+then `url` is https://, `ws_url` wss://, `pin` the hall CA a station pins and `ssl` its context (pass it as
+`HttpHall(..., verify=live.ssl)`: the pinned certificate, as the stations use it). `live.http` verifies the
+same way.
+
 The server runs uvicorn in a thread with its own event loop, so it works from sync tests and from tests
 that run their own (qasync) loop. Housekeeping (`tick_s`: voiding unconfirmed prints, expiry) and
 heartbeats run fast by default so tests need not wait.
@@ -34,13 +40,15 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from ssl import SSLContext
 from typing import Any
 
 import httpx
 import uvicorn
 
+from hallclient.trust import Pin
 from hallcore.clock import FakeClock
-from hallcore.config import HallConfig, Matter
+from hallcore.config import HallConfig, Matter, Tls
 from hallcore.events import Event, decode_event
 from hallserver import admin
 from hallserver.app import bind, create_app, restore_listen_backlog, uvicorn_config
@@ -48,6 +56,7 @@ from hallserver.configfile import read_config
 from hallserver.evloop import new_event_loop
 from hallserver.limits import LIMITS, WRITE, Bucket, Limit
 from hallserver.service import HallServer, Settings
+from hallserver.tls import TlsFiles
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 COUNTY = ROOT / "config" / "county.toml"
@@ -89,6 +98,32 @@ def passing(m: Matter) -> dict[str, Any]:
 
 _seed_lock = threading.Lock()
 _seed: dict[str, pathlib.Path] = {}
+_tls: dict[str, TlsFiles] = {}
+
+
+def make_tls(
+    folder: pathlib.Path, names: tuple[str, ...] = ("localhost",), addresses: tuple[str, ...] = ("127.0.0.1",)
+) -> TlsFiles:
+    """A hall CA and a server certificate for `names` and `addresses` in `folder` (`hallq admin tls init`)."""
+    from hallserver import tls
+
+    config = dataclasses.replace(read_config(COUNTY), tls=Tls(names=names, addresses=addresses))
+    files = TlsFiles(folder)
+    tls.init(files, config, dt.datetime.now(dt.UTC))
+    return files
+
+
+def test_tls() -> TlsFiles:
+    """The per-session test CA and server certificate (127.0.0.1, localhost), made once per test process."""
+    with _seed_lock:
+        files = _tls.get("dir")
+        if files is None or not files.cert.exists():
+            files = make_tls(pathlib.Path(tempfile.mkdtemp(prefix="hallq-tls-")) / "tls")
+            _tls["dir"] = files
+        return files
+
+
+test_tls.__test__ = False  # type: ignore[attr-defined]  # a helper, not a test
 
 
 def wait_for(cond: Callable[[], bool], timeout: float = 10.0, what: str = "condition") -> None:
@@ -137,12 +172,15 @@ class UvicornThread:
     the listener's send buffer, which accepted sockets inherit (a small one makes a stuck client's backlog
     reach the server's own buffers after a few hundred events instead of megabytes)."""
 
-    def __init__(self, app: Any, port: int = 0, sndbuf: int | None = None) -> None:
+    def __init__(
+        self, app: Any, port: int = 0, sndbuf: int | None = None, tls: TlsFiles | None = None
+    ) -> None:
         self.sock = bind("127.0.0.1", port)
         if sndbuf is not None:
             self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, sndbuf)
         self.port = int(self.sock.getsockname()[1])
-        self.server = uvicorn.Server(uvicorn_config(app, "127.0.0.1", self.port))
+        certs = {"ssl_certfile": str(tls.cert), "ssl_keyfile": str(tls.key)} if tls is not None else {}
+        self.server = uvicorn.Server(uvicorn_config(app, "127.0.0.1", self.port, **certs))
         self.thread = threading.Thread(target=self._run, name="test-hall-server", daemon=True)
         self.error: BaseException | None = None
 
@@ -150,9 +188,23 @@ class UvicornThread:
         try:
             # The loop `hallq server` runs (hallserver/evloop.py), so tests see the same scheduling.
             with asyncio.Runner(loop_factory=new_event_loop) as runner:
-                runner.run(self.server.serve(sockets=[self.sock]))
+                runner.run(self._serve())
         except BaseException as exc:
             self.error = exc
+
+    async def _serve(self) -> None:
+        await self.server.serve(sockets=[self.sock])
+        # Over TLS a connection ends only once its peer answers the server's close_notify; an idle client
+        # whose loop is not running then (a sync client, a test's loop blocked in `stop()`) never does, and
+        # uvicorn stops waiting after its graceful-shutdown timeout with the socket still open. Abort what is
+        # left, as the process's exit does for `hallq server`, so no socket is left to the garbage collector.
+        loop = asyncio.get_running_loop()
+        left: dict[int, asyncio.BaseTransport] = getattr(loop, "_transports", {})
+        for transport in list(left.values()):
+            if isinstance(transport, asyncio.Transport):
+                transport.abort()
+        await asyncio.sleep(0)  # the aborts close their sockets in the next turn
+        await asyncio.sleep(0)
 
     def start(self) -> None:
         self.thread.start()
@@ -178,6 +230,7 @@ class LiveServer:
     clock: FakeClock
     settings: Settings
     port: int = 0
+    tls: TlsFiles | None = None
     http: httpx.Client = field(init=False)
     manager_token: str = ""
     kiosk: Station = field(init=False)
@@ -191,11 +244,22 @@ class LiveServer:
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"{'https' if self.tls else 'http'}://127.0.0.1:{self.port}"
 
     @property
     def ws_url(self) -> str:
-        return f"ws://127.0.0.1:{self.port}"
+        return f"{'wss' if self.tls else 'ws'}://127.0.0.1:{self.port}"
+
+    @property
+    def pin(self) -> Pin | None:
+        """The hall CA a station pins (None on plain HTTP)."""
+        return Pin.of(self.tls.ca_pem()) if self.tls is not None else None
+
+    @property
+    def ssl(self) -> SSLContext | None:
+        """The pinned hall CA's context for clients (None on plain HTTP)."""
+        pin = self.pin
+        return pin.context() if pin is not None else None
 
     @property
     def running(self) -> bool:
@@ -212,8 +276,13 @@ class LiveServer:
         """Start (or restart after `stop()`) on the same port and database."""
         if self._server is not None:
             return
-        self._app = create_app(self.config, self.db, self.clock, self.settings)
-        server = UvicornThread(self._app, self.port)
+        if getattr(self, "http", None) is not None and self.http.is_closed:
+            self.http = httpx.Client(base_url=self.url, timeout=10, verify=self.ssl or True)
+        settings = self.settings
+        if self.tls is not None:
+            settings = dataclasses.replace(settings, tls_ca_pem=self.tls.ca_pem())
+        self._app = create_app(self.config, self.db, self.clock, settings)
+        server = UvicornThread(self._app, self.port, tls=self.tls)
         server.start()
         self._server, self.port = server, server.port
 
@@ -221,6 +290,10 @@ class LiveServer:
         """Take the server down (connections refused) until `start()`."""
         if self._server is not None:
             server, self._server = self._server, None
+            # The test's own client first: over TLS its idle keep-alive connection would hold the server's
+            # shutdown for the graceful timeout (it never answers close_notify); `start()` makes a new one.
+            if getattr(self, "http", None) is not None:
+                self.http.close()
             server.stop()
 
     # ---- people and stations ----------------------------------------------------------------------------
@@ -340,9 +413,11 @@ def live_server(
     settings: Settings | None = None,
     counter_window: int = 1,
     stations: bool = True,
+    tls: bool | TlsFiles = False,
 ) -> Iterator[LiveServer]:
     """A running hall server with a manager and (unless `stations=False`) a kiosk, a counter for
-    `counter_window` and a display. Stopped and cleaned up on exit."""
+    `counter_window` and a display; over HTTPS with `tls` (True: the per-session test CA). Stopped and
+    cleaned up on exit."""
     cleanup: pathlib.Path | None = None
     if tmp_path is None:
         tmp_path = cleanup = pathlib.Path(tempfile.mkdtemp(prefix="hallq-live-"))
@@ -356,9 +431,10 @@ def live_server(
         db,
         clock or FakeClock(MONDAY_9),
         settings or TEST_SETTINGS,
+        tls=test_tls() if tls is True else (tls or None),
     )
     live.start()
-    live.http = httpx.Client(base_url=live.url, timeout=10)
+    live.http = httpx.Client(base_url=live.url, timeout=10, verify=live.ssl or True)
     try:
         if stations:
             live.kiosk = live.station("kiosk", "kiosk-test")

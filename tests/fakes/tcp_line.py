@@ -11,8 +11,9 @@ import contextlib
 class Line:
     """A TCP pass-through to `target_port` on 127.0.0.1; connect to `url` instead of the server's."""
 
-    def __init__(self, target_port: int) -> None:
+    def __init__(self, target_port: int, scheme: str = "http") -> None:
         self.target_port = target_port
+        self.scheme = scheme  # "https": a TLS server behind the line (the bytes pass as they are)
         self.down = False
         self.server: asyncio.Server | None = None
         self.writers: set[asyncio.StreamWriter] = set()
@@ -21,7 +22,7 @@ class Line:
     @property
     def url(self) -> str:
         assert self.server is not None
-        return f"http://127.0.0.1:{self.server.sockets[0].getsockname()[1]}"
+        return f"{self.scheme}://127.0.0.1:{self.server.sockets[0].getsockname()[1]}"
 
     async def start(self) -> None:
         self.server = await asyncio.start_server(self._client, "127.0.0.1", 0)

@@ -5,8 +5,8 @@ of its own, so one fixture runs a `qasync.QEventLoop` and everything uses it).
 - `running`: `qloop` marked as the running loop for the whole test, so `qtbot.waitUntil` alone drives network
   tasks (helpers in `tests/gui/qtloop.py`).
 - `collect_on_the_gui_thread` (every test): garbage collected here, on the GUI thread.
-- `live`, `desk`, `voice_pack`: a real hall server on 127.0.0.1, a service desk station to issue tickets with,
-  a voice pack of quiet segments.
+- `live`, `desk`, `voice_pack`: a real hall server on 127.0.0.1 over TLS (clients pin the per-session test
+  CA: `live.ssl`), a service desk station to issue tickets with, a voice pack of quiet segments.
 """
 
 from __future__ import annotations
@@ -85,7 +85,8 @@ def collect_on_the_gui_thread() -> Iterator[None]:
 
 @pytest.fixture
 def live(tmp_path: Path) -> Iterator[LiveServer]:
-    with live_server(tmp_path) as hall:
+    """The hall server over TLS (the per-session test CA); the apps' clients pin it (`live.ssl`)."""
+    with live_server(tmp_path, tls=True) as hall:
         yield hall
 
 

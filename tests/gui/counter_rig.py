@@ -120,7 +120,9 @@ def start_counter(
         config = dataclasses.replace(
             config, rating=dataclasses.replace(config.rating, timeout_s=rating_timeout_s)
         )
-    api = HttpHall(live.url, token or live.counter.token, clock=live.clock, retries=1, backoff_s=0.05)
+    api = HttpHall(
+        live.url, token or live.counter.token, clock=live.clock, retries=1, backoff_s=0.05, verify=live.ssl
+    )
     app = assemble(
         config,
         station,

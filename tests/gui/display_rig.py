@@ -120,7 +120,7 @@ def board_on(
 ) -> Iterator[Board]:
     """A board (`make_board` options) following `live` (or the server behind `url`) for the `with` block."""
     b = make_board(qtbot, live.config, live.clock, pack, cache, **kw)
-    api = HttpHall(url or live.url, live.display.token, clock=live.clock)
+    api = HttpHall(url or live.url, live.display.token, clock=live.clock, verify=live.ssl)
     start(b, qtbot, loop, api)
     try:
         yield b

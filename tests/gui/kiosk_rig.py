@@ -168,7 +168,7 @@ def kiosk_rig(
     print_timeout_s: float = 2.0,
     offline_delay_s: float = 5.0,
 ) -> Iterator[Rig]:
-    with live_server(tmp_path, config) as hall, TcpPrinterEmulator() as emu:
+    with live_server(tmp_path, config, tls=True) as hall, TcpPrinterEmulator() as emu:
         watch_box: list[TapWatch] = []
 
         def opener() -> Transport:
@@ -178,7 +178,9 @@ def kiosk_rig(
 
         printer = EscposPrinter(None, reopen=opener, print_timeout_s=print_timeout_s, name="emulated printer")
         clock = hall.clock
-        api = HttpHall(hall.url, hall.kiosk.token, clock=clock, retries=1, backoff_s=0.05, timeout=3.0)
+        api = HttpHall(
+            hall.url, hall.kiosk.token, clock=clock, retries=1, backoff_s=0.05, timeout=3.0, verify=hall.ssl
+        )
         cfg = hall.config
         app = assemble(
             cfg,

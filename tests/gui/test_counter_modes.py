@@ -19,6 +19,7 @@ from counter.texts import catalog
 from drivers.emulators.bus import Vendor485Emulator
 from drivers.emulators.printer import TcpPrinterEmulator
 from drivers.factory import StationDevices, build_station
+from hallclient.enroll import save_pin
 from hallclient.http import HttpHall
 from hallcore.config import Device, Station, StationRole
 from tests.fakes.live_server import LiveServer
@@ -256,15 +257,19 @@ def test_first_start_shows_the_enrollment_code_until_approved(
     live: LiveServer, bus: Bus, running: asyncio.AbstractEventLoop, qtbot: QtBot, tmp_path: Path
 ) -> None:
     station = hqp_station(bus.emu.url, 3)
-    api = HttpHall(live.url, None, clock=live.clock, retries=1, backoff_s=0.05)
+    api = HttpHall(live.url, None, clock=live.clock, retries=1, backoff_s=0.05, verify=live.ssl)
     devices = build_station(station).start()
     app = assemble(live.config, station, api, live.clock, catalog(), devices, enrolled=False)
     app.window.show()
     token_path = tmp_path / "counter-03.json"
+    assert live.pin is not None
+    save_pin(token_path, live.url, live.pin)  # what `hallclient.link.locate` does over TLS before enrolling
     task = running.create_task(app.enroll(api, token_path, poll_s=0.1))
     run_until(qtbot, lambda: app.window.enroll.code.text() != "")
     assert app.window.pages.currentWidget() is app.window.enroll
     code = app.window.enroll.code.text()
+    # The short fingerprint of the pinned hall CA beside the code, as the dashboard shows it.
+    assert live.pin.short in app.window.enroll.fingerprint.text()
     live.approve_code(code, window=3)
     run_until(qtbot, task.done)
     api.set_token(task.result())

@@ -16,6 +16,7 @@ import pytest
 from pytestqt.qtbot import QtBot
 
 from drivers.voice import VoicePack, wav_duration
+from hallclient.enroll import save_pin
 from hallclient.http import HttpHall
 from hallclient.types import ConnectionState
 from hallcore.windowstrip import call_text
@@ -115,7 +116,7 @@ def test_a_zone_display_ignores_other_floors(
 def test_calls_made_during_a_disconnect_appear_after_resync(
     live: LiveServer, desk: Station, boards: Boards, running: asyncio.AbstractEventLoop, qtbot: QtBot
 ) -> None:
-    line = Line(live.port)
+    line = Line(live.port, scheme="https")  # the server speaks TLS; the line passes the bytes
     complete(qtbot, running, line.start())
     try:
         with boards(url=line.url) as b:
@@ -165,8 +166,10 @@ def test_first_start_shows_the_enrollment_code_until_approved(
     live: LiveServer, voice_pack: VoicePack, tmp_path: Path, running: asyncio.AbstractEventLoop, qtbot: QtBot
 ) -> None:
     b = make_board(qtbot, live.config, live.clock, voice_pack, tmp_path / "cache")
-    anonymous = HttpHall(live.url, clock=live.clock)
+    anonymous = HttpHall(live.url, clock=live.clock, verify=live.ssl)
     token_file = tmp_path / "state" / "display-1.json"
+    assert live.pin is not None
+    save_pin(token_file, live.url, live.pin)  # what `hallclient.link.locate` does over TLS before enrolling
     enrolling = running.create_task(
         b.controller.enroll(anonymous, token_file, name="一楼大厅叫号屏", server=live.url, poll_s=0.05)
     )
@@ -174,12 +177,13 @@ def test_first_start_shows_the_enrollment_code_until_approved(
     code = b.flow.state().enroll_code
     qtbot.waitUntil(lambda: b.view.pages.currentWidget() is b.view.enrollment)
     assert b.view.enrollment.code.text() == code
+    assert live.pin.short in b.view.enrollment.fingerprint.text()  # beside the code, as on the dashboard
     assert not enrolling.done()  # waits for the manager
     live.approve_code(code)
     run_until(qtbot, enrolling.done)
     token = enrolling.result()
     assert token_file.exists()
-    api = HttpHall(live.url, token, clock=live.clock)
+    api = HttpHall(live.url, token, clock=live.clock, verify=live.ssl)
     start(b, qtbot, running, api)
     try:
         qtbot.waitUntil(lambda: b.view.pages.currentWidget() is b.view.board_page)

@@ -18,7 +18,7 @@ import sys
 import threading
 
 from drivers.emulators.printer import EmulatedState, TcpPrinterEmulator
-from hallclient.enroll import save_token
+from hallclient.enroll import save_pin, save_token
 from hallserver.configfile import read_config
 from tests.fakes.live_server import COUNTY, live_server, wait_for, with_kiosk
 from tests.fakes.processes import reap
@@ -72,10 +72,12 @@ class SilencingProxy:
 
 def test_killed_kiosk_leaves_no_phantom_ticket(tmp_path: pathlib.Path) -> None:
     config = with_kiosk(read_config(COUNTY), print_confirm_timeout_s=2)
-    with live_server(tmp_path, config, counter_window=1) as hall, TcpPrinterEmulator() as emu:
+    with live_server(tmp_path, config, counter_window=1, tls=True) as hall, TcpPrinterEmulator() as emu:
         proxy = SilencingProxy(emu)
         state_dir = tmp_path / "state"
         save_token(state_dir / "kiosk-1.json", hall.kiosk.token, station_id=hall.kiosk.id)
+        assert hall.pin is not None
+        save_pin(state_dir / "kiosk-1.json", hall.url, hall.pin)  # enrolled over TLS: pinned
         env = dict(os.environ, QT_QPA_PLATFORM="offscreen", QT_API="pyside6")
         cmd = [
             sys.executable, "-m", "kiosk", "--config", str(COUNTY), "--station", "kiosk-1",

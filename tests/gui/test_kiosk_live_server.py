@@ -10,7 +10,7 @@ from tests.fakes.live_server import live_server
 
 
 def test_live_server_stations_issue_and_restart(tmp_path: pathlib.Path) -> None:
-    with live_server(tmp_path) as hall:
+    with live_server(tmp_path, tls=True) as hall:
         assert {hall.kiosk.role, hall.counter.role, hall.display.role} == {"kiosk", "counter", "display"}
         r = hall.post(
             hall.kiosk, "/api/tickets", matter="SB03", answers={}, present=["idcard", "transfer_form"]
@@ -21,7 +21,7 @@ def test_live_server_stations_issue_and_restart(tmp_path: pathlib.Path) -> None:
         port = hall.port
         hall.stop()
         try:
-            httpx.get(f"{hall.url}/api/health", timeout=1)
+            httpx.get(f"{hall.url}/api/health", timeout=1, verify=hall.ssl or True)
             raise AssertionError("server still answers")
         except httpx.ConnectError:
             pass

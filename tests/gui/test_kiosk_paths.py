@@ -332,15 +332,18 @@ def test_idle_resets_to_welcome_and_elder_waits_longer(rig: Rig) -> None:
 
 
 def test_enrollment_code_until_approved_then_token_kept(rig: Rig) -> None:
-    from hallclient.enroll import load_token
+    from hallclient.enroll import load_token, save_pin
 
     path = rig.hall.db.parent / "state" / "kiosk-test.json"
     rig.api.set_token(None)
+    assert rig.hall.pin is not None
+    save_pin(path, rig.hall.url, rig.hall.pin)  # what `hallclient.link.locate` does over TLS before enrolling
     enrolling = rig.loop.create_task(rig.controller.enroll(path, "一楼自助取号机", rig.hall.url, poll_s=0.1))
     rig.wait(lambda: rig.controller.info.enroll_code != "", "the enrollment code")
     rig.expect(Screen.ENROLL)
     code = rig.text("enrollCode")
     assert code == rig.controller.info.enroll_code
+    assert rig.hall.pin.short in rig.text("enrollFingerprint")  # beside the code, as on the dashboard
     rig.hall.approve_code(code)
     rig.wait_screen(Screen.WELCOME, timeout=15)
     rig.wait(enrolling.done, "the token")

@@ -55,7 +55,7 @@ def _issue(loop: asyncio.AbstractEventLoop, hall: HttpHall, matter: str, **kw: A
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    with live_server(tmp_path_factory.mktemp("kiosk-screens")) as live:
+    with live_server(tmp_path_factory.mktemp("kiosk-screens"), tls=True) as live:
         yield live
 
 
@@ -64,7 +64,7 @@ def test_every_screen_is_accessible(
     mode: str, server: LiveServer, qtbot: Any, qloop: asyncio.AbstractEventLoop, artifacts: pathlib.Path
 ) -> None:
     config, clock = server.config, server.clock
-    hall = HttpHall(server.url, server.kiosk.token, clock=clock)
+    hall = HttpHall(server.url, server.kiosk.token, clock=clock, verify=server.ssl)
     printer = FakeTicketPrinter()
     app = assemble(config, hall, printer, clock, catalog(), tick_ms=3_600_000)
     view = app.view
