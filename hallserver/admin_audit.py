@@ -53,9 +53,18 @@ def run(
                 f"--before {args.before} is after today ({now.date()}): the running server holds today's rows"
             )
         cutoff = dt.datetime.combine(args.before, dt.time(0), tz)
+        counts = dict.fromkeys(purge.COUNTED, 0)
+        marks = None
+        more = True
+        while more:  # short transactions: a running server's writer waits for each only briefly
+            with conn:
+                conn.execute("BEGIN IMMEDIATE")
+                step = purge.purge_before(conn, cutoff, now, marks, open_cases=False)
+            marks, more = step.marks, step.more
+            for k, v in step.counts.items():
+                counts[k] += v
         with conn:
             conn.execute("BEGIN IMMEDIATE")
-            counts = purge.purge_before(conn, cutoff, now)
             audit_row(conn, "purge", args.before.isoformat(), **{k: v for k, v in counts.items() if v})
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
         say(

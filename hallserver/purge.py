@@ -14,6 +14,13 @@ What goes, for what is older than the cutoff:
 - the 好差评 outbox: rows sent or discarded (pending and refused rows wait: they are still owed);
 - idempotency replies older than two days (retries come within seconds).
 
+The scheduled purge runs in steps (`purge_step`, at most `STEP_ROWS` rows of a kind each, every step its own
+job on the writer), from where the last one stopped in the event and audit logs (`MARKS` in `meta`), so a first
+purge over years of history runs between the hall's commands instead of stalling them; `hallq admin purge`
+does the same in short transactions and leaves open cases (and their tickets' names) to the server, which
+holds them in memory. A name typed into a 整改/办结 note of a case closed after its ticket's data went is
+scrubbed out of the pending outbox row by pattern only (ID and phone numbers), not by name.
+
 Connections run with secure_delete, so what is overwritten is zeroed in the file; after a purge the WAL is
 checkpointed and truncated, so nothing is left in the WAL either (tests/server/test_purge.py greps the bytes).
 """
@@ -23,6 +30,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sqlite3
+from dataclasses import dataclass
 from typing import Any
 
 from hallcore.privacy import scrub_text
@@ -36,98 +44,152 @@ class PurgeError(Exception):
 
 #: A retried request older than this is a new request: clients retry within seconds, not days.
 IDEMPOTENCY_KEEP = dt.timedelta(days=2)
-#: Scanned once: each run starts where the last one ended (events and audit rows are many).
-WATERMARK = "purged_through"
+#: Where the scheduled purge got to in the event log and the audit log (each row is looked at once).
+MARKS = {"events": "purge_events_seq", "audit": "purge_audit_id"}
+#: Rows of a kind looked at in one step: a step is one short transaction, so a first purge over years of
+#: history (after an upgrade) runs as many small jobs between the hall's commands, never one long stall.
+STEP_ROWS = 2000
 #: Free text and masked names in stored event bodies.
 EVENT_BLANKS = ("$.ticket.holder_masked", "$.note")
 #: The 好差评 data items (hallcore/provincial.py) that identify a rater or hold what they typed.
 OUTBOX_PERSONAL = frozenset({"rater_name", "rater_key", "comment"})
+COUNTED = (
+    "tickets",
+    "bookings",
+    "case_contacts",
+    "case_notes",
+    "audit_details",
+    "events",
+    "outbox",
+    "idempotency",
+)
 
 
-def purge(ctx: WriteCtx, retention_days: int) -> dict[str, Any]:
-    """The scheduled purge, on the writer: the rows, then the engine's memory of them."""
+@dataclass(frozen=True, slots=True)
+class Step:
+    counts: dict[str, int]
+    marks: dict[str, int]
+    more: bool  # rows of the period are left for another step
+
+
+def purge_step(ctx: WriteCtx, retention_days: int) -> Step:
+    """One step of the scheduled purge on the writer (run again while `more`): the rows, then the engine's
+    memory of them. Open cases are scrubbed here too, in the engine as on disk."""
     cutoff = ctx.now - dt.timedelta(days=retention_days)
-    row = ctx.execute("SELECT value FROM meta WHERE key = ?", (WATERMARK,)).fetchone()
-    since = str(row[0]) if row else ""
-    counts = purge_before(ctx.conn, cutoff, ctx.now, since=since)
-    ctx.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (WATERMARK, cutoff.isoformat()))
+    marks = {
+        k: int(r[0]) if (r := ctx.execute("SELECT value FROM meta WHERE key = ?", (m,)).fetchone()) else 0
+        for k, m in MARKS.items()
+    }
+    step = purge_before(ctx.conn, cutoff, ctx.now, marks, open_cases=True)
+    for k, m in MARKS.items():
+        ctx.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (m, str(step.marks[k])))
     _forget_in_memory(ctx, cutoff)
-    return counts
+    return step
 
 
 def purge_before(
-    conn: sqlite3.Connection, cutoff: dt.datetime, now: dt.datetime, *, since: str = ""
-) -> dict[str, Any]:
-    """Purge personal data older than `cutoff` (events and audit rows from `since` on) in the caller's
-    transaction; returns what changed, by table."""
+    conn: sqlite3.Connection,
+    cutoff: dt.datetime,
+    now: dt.datetime,
+    marks: dict[str, int] | None = None,
+    *,
+    open_cases: bool,
+) -> Step:
+    """One step of purging personal data older than `cutoff`, in the caller's transaction: events and audit
+    rows after `marks` (the last seq and id looked at), at most `STEP_ROWS` of each kind. `open_cases`: also
+    cases still open (only the server may: it holds them in memory)."""
+    marks = dict(marks or {"events": 0, "audit": 0})
     c = cutoff.isoformat()
     cutoff_day = cutoff.date().isoformat()
     ex = conn.execute
-    scrubbed_notes = scrubbed_audit = 0
+    counts = dict.fromkeys(COUNTED, 0)
+    for oid, body in ex("SELECT id, body FROM outbox WHERE at < ?", (c,)).fetchall():
+        # Still owed to the platform (pending, or refused and waiting for a decision): sent without what
+        # identifies the rater once the retention has passed (before the holder's masked name goes below).
+        clean = _scrub_json(body, _holder_of(conn, body), blank=OUTBOX_PERSONAL)
+        if clean != body:
+            ex("UPDATE outbox SET body = ? WHERE id = ?", (clean, oid))
+            counts["outbox"] += 1
     # The named holders first: their cases' notes and audit rows lose the full name while it can be found.
     named = ex(
-        "SELECT id, holder_masked FROM tickets"
-        " WHERE issued_at >= ? AND issued_at < ? AND holder_masked != ''",
-        (since, c),
+        "SELECT id, holder_masked FROM tickets WHERE holder_masked != '' AND issued_at < ? LIMIT ?",
+        (c, STEP_ROWS),
     ).fetchall()
     for tid, masked in named:
-        scrubbed_notes += _scrub_case(conn, f"C-{tid}", (masked,))
+        if not open_cases and _case_open(conn, f"C-{tid}"):
+            continue  # its notes may still name the holder: left for the server, which holds the case
+        counts["case_notes"] += _scrub_case(conn, f"C-{tid}", (masked,), open_cases)
         for aid, detail in ex(
             "SELECT id, detail FROM audit WHERE target IN (?, ?) AND scrubbed_at IS NULL", (tid, f"C-{tid}")
         ).fetchall():
-            scrubbed_audit += _scrub_audit(conn, aid, detail, (masked,), now)
-    tickets = ex(
-        "UPDATE tickets SET holder_masked = ''"
-        " WHERE issued_at >= ? AND issued_at < ? AND holder_masked != ''",
-        (since, c),
-    ).rowcount
-    for (cid,) in ex("SELECT id FROM cases WHERE opened_at < ?", (c,)).fetchall():
-        scrubbed_notes += _scrub_case(conn, cid, ())
+            counts["audit_details"] += _scrub_audit(conn, aid, detail, (masked,), now)
+        counts["tickets"] += ex("UPDATE tickets SET holder_masked = '' WHERE id = ?", (tid,)).rowcount
+    states = "" if open_cases else " AND state = 'closed'"
+    for (cid,) in ex(f"SELECT id FROM cases WHERE opened_at < ?{states}", (c,)).fetchall():  # noqa: S608
+        counts["case_notes"] += _scrub_case(conn, cid, (), open_cases)
+    audit_upto, audit_more = _window(conn, "audit", "id", marks["audit"], c)
     for aid, detail in ex(
-        "SELECT id, detail FROM audit WHERE at >= ? AND at < ? AND scrubbed_at IS NULL", (since, c)
+        "SELECT id, detail FROM audit WHERE id > ? AND id <= ? AND scrubbed_at IS NULL",
+        (marks["audit"], audit_upto),
     ).fetchall():
-        scrubbed_audit += _scrub_audit(conn, aid, detail, (), now)
-    events = 0
+        counts["audit_details"] += _scrub_audit(conn, aid, detail, (), now)
+    events_upto, events_more = _window(conn, "events", "seq", marks["events"], c)
     for path in EVENT_BLANKS:
-        events += ex(
-            "UPDATE events SET body = json_set(body, ?, '') WHERE at >= ? AND at < ?"
+        counts["events"] += ex(
+            "UPDATE events SET body = json_set(body, ?, '') WHERE seq > ? AND seq <= ?"
             " AND kind IN ('ticket_issued', 'ticket_changed', 'case_changed')"
             " AND json_extract(body, ?) IS NOT NULL AND json_extract(body, ?) != ''",
-            (path, since, c, path, path),
+            (path, marks["events"], events_upto, path, path),
         ).rowcount
-    bookings = ex(
+    counts["bookings"] = ex(
         "UPDATE bookings SET person_key = '', holder_masked = '', phone = '', id_last4 = ''"
         " WHERE day < ? AND (person_key != '' OR holder_masked != '' OR phone != '' OR id_last4 != '')",
         (cutoff_day,),
     ).rowcount
-    contacts = ex("DELETE FROM case_contacts WHERE consent_at < ?", (c,)).rowcount
-    outbox = ex(
+    counts["case_contacts"] = ex("DELETE FROM case_contacts WHERE consent_at < ?", (c,)).rowcount
+    counts["outbox"] = ex(
         "DELETE FROM outbox WHERE at < ? AND (sent_at IS NOT NULL OR discarded_at IS NOT NULL)", (c,)
     ).rowcount
-    for oid, body in ex("SELECT id, body FROM outbox WHERE at < ?", (c,)).fetchall():
-        # Still owed to the platform (pending, or refused and waiting for a decision): sent without what
-        # identifies the rater once the retention has passed.
-        clean = _scrub_json(body, (), blank=OUTBOX_PERSONAL)
-        if clean != body:
-            ex("UPDATE outbox SET body = ? WHERE id = ?", (clean, oid))
-            outbox += 1
-    replies = ex("DELETE FROM idempotency WHERE at < ?", ((now - IDEMPOTENCY_KEEP).isoformat(),)).rowcount
-    return {
-        "tickets": tickets,
-        "bookings": bookings,
-        "case_contacts": contacts,
-        "case_notes": scrubbed_notes,
-        "audit_details": scrubbed_audit,
-        "events": events,
-        "outbox": outbox,
-        "idempotency": replies,
-        "cutoff": c,
-    }
+    counts["idempotency"] = ex(
+        "DELETE FROM idempotency WHERE at < ?", ((now - IDEMPOTENCY_KEEP).isoformat(),)
+    ).rowcount
+    more = (len(named) == STEP_ROWS and counts["tickets"] > 0) or audit_more or events_more
+    return Step(counts, {"events": events_upto, "audit": audit_upto}, more)
 
 
-def _scrub_case(conn: sqlite3.Connection, case_id: str, names: tuple[str, ...]) -> int:
-    row = conn.execute("SELECT steps FROM cases WHERE id = ?", (case_id,)).fetchone()
-    if row is None:
+def _holder_of(conn: sqlite3.Connection, body: str) -> tuple[str, ...]:
+    """The masked name of the ticket an outbox row reports on, if it still has one."""
+    try:
+        tid = json.loads(body).get("ticket_id")
+    except (json.JSONDecodeError, AttributeError):
+        return ()
+    row = conn.execute("SELECT holder_masked FROM tickets WHERE id = ?", (str(tid),)).fetchone()
+    return (str(row[0]),) if row and row[0] else ()
+
+
+def _case_open(conn: sqlite3.Connection, case_id: str) -> bool:
+    row = conn.execute("SELECT state FROM cases WHERE id = ?", (case_id,)).fetchone()
+    return row is not None and row[0] != "closed"
+
+
+def _window(conn: sqlite3.Connection, table: str, key: str, after: int, cutoff: str) -> tuple[int, bool]:
+    """The next rows of an append-only log after `after` (by its key, which grows with time) that are older
+    than `cutoff`, at most `STEP_ROWS`: the last key of them, and whether older rows are left after it."""
+    rows = conn.execute(
+        f"SELECT {key}, at FROM {table} WHERE {key} > ? ORDER BY {key} LIMIT ?",  # noqa: S608 - our names
+        (after, STEP_ROWS),
+    ).fetchall()
+    upto = after
+    for k, at in rows:
+        if at >= cutoff:
+            return upto, False
+        upto = int(k)
+    return upto, len(rows) == STEP_ROWS
+
+
+def _scrub_case(conn: sqlite3.Connection, case_id: str, names: tuple[str, ...], open_cases: bool) -> int:
+    row = conn.execute("SELECT steps, state FROM cases WHERE id = ?", (case_id,)).fetchone()
+    if row is None or (row[1] != "closed" and not open_cases):
         return 0
     steps = json.loads(row[0])
     clean = [[a, scrub_text(n, names), s, at] for a, n, s, at in steps]

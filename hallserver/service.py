@@ -40,7 +40,7 @@ from hallserver.evloop import HallLoop, cancel
 from hallserver.limits import Buckets, Limit
 from hallserver.loader import config_problems, load_engine
 from hallserver.proxies import TrustedProxies
-from hallserver.purge import purge
+from hallserver.purge import COUNTED, purge_step
 from hallserver.store import Job, Store
 from hallserver.stream.hub import Hub
 from hallserver.stream.snapshots import SnapshotCache
@@ -339,22 +339,34 @@ class HallServer:
     # ---- operations -------------------------------------------------------------------------------------
 
     async def purge(self) -> dict[str, Any]:
-        """The scheduled purge (hallserver/purge.py): audited when it changed anything, then the WAL is
-        checkpointed and truncated so the old pages are not left in it."""
+        """The scheduled purge (hallserver/purge.py), in short steps (each its own job, so the hall's commands
+        go between them) until nothing of the period is left: audited once when it changed anything, then the
+        WAL is checkpointed and truncated so the old pages are not left in it."""
         retention = self.config.privacy.retention_days
+        totals = dict.fromkeys(COUNTED, 0)
+        cutoff = ""
 
         def run(ctx: WriteCtx) -> Reply:
-            counts = purge(ctx, retention)
-            changed = {k: v for k, v in counts.items() if k != "cutoff" and v}
-            if changed:
-                ctx.audit("hallq", "", "purge", counts["cutoff"], retention_days=retention, **changed)
-            return ok(counts)
+            nonlocal cutoff
+            step = purge_step(ctx, retention)
+            cutoff = (ctx.now - dt.timedelta(days=retention)).isoformat()
+            for k, v in step.counts.items():
+                totals[k] += v
+            if not step.more and any(totals.values()):
+                changed = {k: v for k, v in totals.items() if v}
+                ctx.audit("hallq", "", "purge", cutoff, retention_days=retention, **changed)
+            return ok({"more": step.more})
 
-        reply = await self.store.submit(Job(run))
-        counts: dict[str, Any] = json.loads(reply.text)
-        if self._wal_to_truncate or any(v for k, v in counts.items() if k != "cutoff"):
+        while True:
+            reply = await self.store.submit(Job(run))
+            if reply.status != 200:
+                log.error("the purge stopped: %s", reply.text)
+                break
+            if not json.loads(reply.text)["more"]:
+                break
+        if self._wal_to_truncate or any(totals.values()):
             self._wal_to_truncate = not await asyncio.to_thread(self.store.truncate_wal)
-        return counts
+        return {**totals, "cutoff": cutoff}
 
     async def reload(self) -> replies.Reloaded:
         """Load the config file again; on any error keep the running config and say why."""

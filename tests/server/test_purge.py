@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from hallserver import admin
+from hallserver import admin, purge
 from tests.server.conftest import Running, rid
 from tests.server.web_helpers import csrf_of, http_login
 
@@ -85,6 +85,31 @@ def fill_hall(server: Running) -> dict[str, Any]:
     return {"ticket": tid}
 
 
+def close_the_case(server: Running) -> None:
+    """`hallq admin purge` leaves open cases to the server (it holds them in memory): this one is closed."""
+    c = http_login(server.url)
+    try:
+        csrf = csrf_of(c, "/web/cases")
+        case = _one(server, "SELECT id FROM cases")
+        for action, note in (("resolve", "已说明"), ("close", f"{HOLDER}表示认可，电话{PHONE_IN_NOTE}")):
+            r = c.post(f"/web/cases/{case}/step", data={"action": action, "note": note, "csrf": csrf})
+            assert r.status_code == 303, r.text
+    finally:
+        c.close()
+
+
+def _one(server: Running, sql: str) -> str:
+    return _one_in(server.db, sql)
+
+
+def _one_in(db: pathlib.Path, sql: str) -> str:
+    conn = sqlite3.connect(db)
+    try:
+        return str(conn.execute(sql).fetchone()[0])
+    finally:
+        conn.close()
+
+
 def files_of(db: pathlib.Path) -> list[pathlib.Path]:
     return [p for p in (db, db.with_name(db.name + "-wal")) if p.exists()]
 
@@ -106,10 +131,18 @@ def verify(db: pathlib.Path, capsys: pytest.CaptureFixture[str]) -> tuple[int, s
     return rc, capsys.readouterr().out
 
 
+@pytest.mark.parametrize("step_rows", [purge.STEP_ROWS, 3], ids=["one-step", "steps-of-3"])
 def test_purge_leaves_nothing_in_the_file_wal_or_a_backup(
-    server: Running, tmp_path: pathlib.Path, capsys: pytest.CaptureFixture[str]
+    server: Running,
+    tmp_path: pathlib.Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    step_rows: int,
 ) -> None:
+    """With steps of 3 rows the purge runs as many short jobs (as over years of history) to the same end."""
+    monkeypatch.setattr(purge, "STEP_ROWS", step_rows)
     fill_hall(server)
+    audit_rows = server.count("SELECT COUNT(*) FROM audit")
     # Before: the values are there (or the test would prove nothing).
     before = set().union(*(found_in(p, KNOWN + MASKED) for p in files_of(server.db)))
     assert {HOLDER, OTHER, PHONE_IN_NOTE, ID_IN_NOTE, PHONE_CALLBACK, "张**"} <= before, before
@@ -136,6 +169,7 @@ def test_purge_leaves_nothing_in_the_file_wal_or_a_backup(
     assert "群众表示理解" in steps
     assert server.count("SELECT COUNT(*) FROM tickets") == 2
     assert server.count("SELECT COUNT(*) FROM audit WHERE action = 'purge'") == 1
+    assert server.count("SELECT COUNT(*) FROM audit") == audit_rows + 1  # audit rows are kept, scrubbed
     rc, out = verify(server.db, capsys)
     assert rc == 0, out
     assert "chain holds" in out
@@ -178,17 +212,25 @@ def test_audit_verify_finds_a_hand_edit(
 
 
 def test_admin_purge_before_a_date_is_audited(
-    server: Running, tmp_path: pathlib.Path, capsys: pytest.CaptureFixture[str]
+    server: Running,
+    tmp_path: pathlib.Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    monkeypatch.setattr(purge, "STEP_ROWS", 3)  # many short transactions, as on a big database
     fill_hall(server)
+    close_the_case(server)
     db = tmp_path / "offline.db"
     admin.backup(server.db, db)  # the command works on the file (here a copy, with no server holding it)
+    followup = "SELECT body FROM outbox WHERE kind = 'followup'"
+    assert HOLDER in _one_in(db, followup)  # the close note, owed to the platform, names the holder
     assert admin.main(["--db", str(db), "purge", "--before", "2099-01-01"]) == 1  # after today
     assert "after today" in capsys.readouterr().err
     assert admin.main(["--db", str(db), "purge", "--before", "2026-11-25"]) == 0
     out = capsys.readouterr().out
     assert "purged before 2026-11-25" in out
     assert found_in(db, KNOWN + MASKED) == []
+    assert "[姓名]表示认可" in _one_in(db, followup)  # still owed, without the name
     conn = sqlite3.connect(db)
     try:
         ((actor, target),) = conn.execute("SELECT actor, target FROM audit WHERE action = 'purge'").fetchall()
