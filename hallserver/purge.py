@@ -14,12 +14,13 @@ What goes, for what is older than the cutoff:
 - the 好差评 outbox: rows sent or discarded (pending and refused rows wait: they are still owed);
 - idempotency replies older than two days (retries come within seconds).
 
-The scheduled purge runs in steps (`purge_step`, at most `STEP_ROWS` rows of a kind each, every step its own
-job on the writer), from where the last one stopped in the event and audit logs (`MARKS` in `meta`), so a first
-purge over years of history runs between the hall's commands instead of stalling them; `hallq admin purge`
-does the same in short transactions and leaves open cases (and their tickets' names) to the server, which
-holds them in memory. A name typed into a 整改/办结 note of a case closed after its ticket's data went is
-scrubbed out of the pending outbox row by pattern only (ID and phone numbers), not by name.
+The scheduled purge runs in steps (`purge_step`, at most `STEP_ROWS` rows of a kind each, every step
+its own job on the writer), from where the last one stopped in the event and audit logs (`MARKS` in
+`meta`), so a first purge over years of history runs between the hall's commands instead of stalling them;
+`hallq admin purge` does the same in short transactions and leaves open cases (and their tickets' names)
+to the server, which holds them in memory. A name typed into a 整改/办结 note of a case closed after its
+ticket's data went is scrubbed out of the pending outbox row by pattern only (ID and phone numbers), not
+by name.
 
 Connections run with secure_delete, so what is overwritten is zeroed in the file; after a purge the WAL is
 checkpointed and truncated, so nothing is left in the WAL either (tests/server/test_purge.py greps the bytes).
@@ -48,7 +49,9 @@ IDEMPOTENCY_KEEP = dt.timedelta(days=2)
 MARKS = {"events": "purge_events_seq", "audit": "purge_audit_id"}
 #: Rows of a kind looked at in one step: a step is one short transaction, so a first purge over years of
 #: history (after an upgrade) runs as many small jobs between the hall's commands, never one long stall.
-STEP_ROWS = 2000
+STEP_ROWS = 500
+#: Named tickets in one step: each costs a few lookups (its case, its audit rows) besides its own row.
+STEP_NAMED = 100
 #: Free text and masked names in stored event bodies.
 EVENT_BLANKS = ("$.ticket.holder_masked", "$.note")
 #: The 好差评 data items (hallcore/provincial.py) that identify a rater or hold what they typed.
@@ -113,7 +116,7 @@ def purge_before(
     # The named holders first: their cases' notes and audit rows lose the full name while it can be found.
     named = ex(
         "SELECT id, holder_masked FROM tickets WHERE holder_masked != '' AND issued_at < ? LIMIT ?",
-        (c, STEP_ROWS),
+        (c, STEP_NAMED),
     ).fetchall()
     for tid, masked in named:
         if not open_cases and _case_open(conn, f"C-{tid}"):
@@ -153,7 +156,7 @@ def purge_before(
     counts["idempotency"] = ex(
         "DELETE FROM idempotency WHERE at < ?", ((now - IDEMPOTENCY_KEEP).isoformat(),)
     ).rowcount
-    more = (len(named) == STEP_ROWS and counts["tickets"] > 0) or audit_more or events_more
+    more = (len(named) == STEP_NAMED and counts["tickets"] > 0) or audit_more or events_more
     return Step(counts, {"events": events_upto, "audit": audit_upto}, more)
 
 

@@ -565,11 +565,13 @@ def m012_case_outcomes(db: Database) -> None:
 @migrations()
 def m013_purge_indexes(db: Database) -> None:
     """The purge (hallserver/purge.py) finds the tickets and bookings that still hold personal data without
-    reading every older row each time: partial indexes over just those."""
+    reading every older row each time (partial indexes over just those), and a ticket's audit rows."""
     _run(
         db,
         """
         CREATE INDEX IF NOT EXISTS tickets_named ON tickets (issued_at) WHERE holder_masked != '';
+        -- A named ticket's audit rows are scrubbed with it (by target: the ticket, or its case).
+        CREATE INDEX IF NOT EXISTS audit_target ON audit (target);
         CREATE INDEX IF NOT EXISTS bookings_personal ON bookings (day)
             WHERE person_key != '' OR holder_masked != '' OR phone != '' OR id_last4 != ''
         """,

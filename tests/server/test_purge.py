@@ -141,6 +141,7 @@ def test_purge_leaves_nothing_in_the_file_wal_or_a_backup(
 ) -> None:
     """With steps of 3 rows the purge runs as many short jobs (as over years of history) to the same end."""
     monkeypatch.setattr(purge, "STEP_ROWS", step_rows)
+    monkeypatch.setattr(purge, "STEP_NAMED", min(step_rows, purge.STEP_NAMED))
     fill_hall(server)
     audit_rows = server.count("SELECT COUNT(*) FROM audit")
     # Before: the values are there (or the test would prove nothing).
@@ -218,6 +219,7 @@ def test_admin_purge_before_a_date_is_audited(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(purge, "STEP_ROWS", 3)  # many short transactions, as on a big database
+    monkeypatch.setattr(purge, "STEP_NAMED", 1)
     fill_hall(server)
     close_the_case(server)
     db = tmp_path / "offline.db"
