@@ -137,13 +137,14 @@ def purge_before(
     ).fetchall():
         counts["audit_details"] += _scrub_audit(conn, aid, detail, (), now)
     events_upto, events_more = _window(conn, "events", "seq", marks["events"], c)
-    for path in EVENT_BLANKS:
-        counts["events"] += ex(
-            "UPDATE events SET body = json_set(body, ?, '') WHERE seq > ? AND seq <= ?"
-            " AND kind IN ('ticket_issued', 'ticket_changed', 'case_changed')"
-            " AND json_extract(body, ?) IS NOT NULL AND json_extract(body, ?) != ''",
-            (path, marks["events"], events_upto, path, path),
-        ).rowcount
+    # `+kind`: walk the seq range (the primary key), never the (kind, at) index over all of history.
+    blanks = ", ".join(f"'{path}', ''" for path in EVENT_BLANKS)
+    filled = " OR ".join(f"coalesce(json_extract(body, '{path}'), '') != ''" for path in EVENT_BLANKS)
+    counts["events"] += ex(
+        f"UPDATE events SET body = json_replace(body, {blanks}) WHERE seq > ? AND seq <= ?"  # noqa: S608
+        f" AND +kind IN ('ticket_issued', 'ticket_changed', 'case_changed') AND ({filled})",
+        (marks["events"], events_upto),
+    ).rowcount
     counts["bookings"] = ex(
         "UPDATE bookings SET person_key = '', holder_masked = '', phone = '', id_last4 = ''"
         " WHERE day < ? AND (person_key != '' OR holder_masked != '' OR phone != '' OR id_last4 != '')",
