@@ -140,12 +140,15 @@ def test_matter_list_shows_numbers_left(tmp_path: pathlib.Path, qtbot: Any, runn
         rig.wait(lambda: rig.text(f"matter_{HJ01}_sub") == "今日余号 4", "4 numbers left shown")
 
 
-def test_closed_hours_shown_in_list(rig: Rig) -> None:
-    rig.clock.set(dt.datetime(2026, 11, 23, 17, 10, tzinfo=rig.clock.now().tzinfo))
+def find_hj01(rig: Rig) -> None:
+    """From the welcome screen to HJ01 in the matter list, by its pinyin initials."""
     rig.tap("welcomeStart")
     for ch in "HKQR":
         rig.tap(f"key_{ch}")
-    assert rig.text(f"matter_{HJ01}_sub") == "暂停取号 · 下次取号时间：2026-11-24 08:30"
+
+
+def try_hj01_closed(rig: Rig) -> None:
+    """Ask for HJ01 anyway while it takes no walk-ins: the hall refuses, and says so."""
     rig.tap(f"matter_{HJ01}")
     rig.tap("questionYes")
     for mid in ("idcard", "hukou", "move_permit"):
@@ -154,8 +157,15 @@ def test_closed_hours_shown_in_list(rig: Rig) -> None:
     rig.tap("confirmNormal")
     rig.wait_screen(Screen.MESSAGE)
     assert rig.text("messageTitle") == "该事项现在不取号"
-    assert rig.text("messageNext") == "下次取号时间：2026-11-24 08:30"
     assert rig.db_tickets() == []
+
+
+def test_closed_hours_shown_in_list(rig: Rig) -> None:
+    rig.clock.set(dt.datetime(2026, 11, 23, 17, 10, tzinfo=rig.clock.now().tzinfo))
+    find_hj01(rig)
+    assert rig.text(f"matter_{HJ01}_sub") == "暂停取号 · 下次取号时间：2026-11-24 08:30"
+    try_hj01_closed(rig)
+    assert rig.text("messageNext") == "下次取号时间：2026-11-24 08:30"
 
 
 def lunch_break() -> HallConfig:
@@ -172,26 +182,14 @@ def test_over_lunch_the_kiosk_shows_the_afternoon_opening(
 ) -> None:
     with kiosk_rig(tmp_path, qtbot, running, config=lunch_break()) as rig:
         rig.clock.set(dt.datetime(2026, 11, 23, 12, 10, tzinfo=rig.clock.now().tzinfo))
-        rig.tap("welcomeStart")
-        for ch in "HKQR":
-            rig.tap(f"key_{ch}")
+        find_hj01(rig)
         assert rig.text(f"matter_{HJ01}_sub") == "暂停取号 · 下次取号时间：2026-11-23 13:30"
-        # Asked anyway, the hall says the same, and issues nothing.
-        rig.tap(f"matter_{HJ01}")
-        rig.tap("questionYes")
-        for mid in ("idcard", "hukou", "move_permit"):
-            rig.tap(f"material_{mid}")
-        rig.tap("materialsDone")
-        rig.tap("confirmNormal")
-        rig.wait_screen(Screen.MESSAGE)
+        try_hj01_closed(rig)  # asked anyway, the hall says the same and issues nothing
         assert rig.text("messageNext") == "下次取号时间：2026-11-23 13:30"
-        assert rig.db_tickets() == []
         rig.tap("homeButton")
         # The afternoon session opens: the list takes walk-ins again.
         rig.clock.set(dt.datetime(2026, 11, 23, 13, 30, tzinfo=rig.clock.now().tzinfo))
-        rig.tap("welcomeStart")
-        for ch in "HKQR":
-            rig.tap(f"key_{ch}")
+        find_hj01(rig)
         assert not rig.has(f"matter_{HJ01}_sub")  # no "暂停取号" under it any more
 
 
