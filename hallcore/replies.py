@@ -196,6 +196,11 @@ class TicketStatus:
     calls: tuple[TicketChanged, ...]
     requeues: int = 0  # times it came back after a 过号
     requeues_left: int | None = None  # for a no-show: how often it may still come back (0: take a new ticket)
+    # How the case ended at the window (hallcore/caseoutcome.py): a 补正 lists what to supply (the
+    # 一次性告知), a 不予受理 its reason; the 办件编号 to follow a 承诺件 with.
+    outcome: str = ""
+    outcome_reason: str = ""
+    case_no: str = ""
 
 
 # ---- windows -----------------------------------------------------------------------------------------------

@@ -131,6 +131,9 @@ def ticket_status(
         requeues_left=(
             max(0, cfg.no_show.max_requeues - t.requeues) if t.state is TicketState.NO_SHOW else None
         ),
+        outcome=t.outcome,
+        outcome_reason=t.outcome_reason,
+        case_no=t.case_no,
     )
 
 

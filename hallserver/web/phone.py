@@ -157,6 +157,7 @@ async def phone_page(
       <div class="row"><span data-t="state"></span><b id="state">–</b></div>
       <div id="why" class="note" hidden></div>
       <div id="missing" class="note" hidden></div>
+      <div id="outcome" class="note" hidden></div>
       <div id="noshow" class="note" hidden></div>
       <div id="expired" class="note" hidden></div>
       <div id="rate" hidden><h2 data-t="rate_h"></h2><p data-t="rate_p"></p>

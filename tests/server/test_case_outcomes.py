@@ -15,6 +15,7 @@ from hallcore.events import RatingRecorded, TicketChanged
 from hallcore.provincial import platform_body
 from tests.fakes.halls import two_departments
 from tests.fakes.live_server import LiveServer, live_server
+from tests.server.web_helpers import CHROMIUM, chromium_page
 
 
 @pytest.fixture
@@ -111,3 +112,27 @@ def test_bad_outcomes_are_422_and_the_case_stays_at_the_window(
     assert r.json()["error"] == "bad_outcome"
     assert live.ticket_state(label) == "serving"
     assert live.last_seq() == seq
+
+
+def test_the_phone_page_tells_what_to_supply_after_a_correction(live: LiveServer) -> None:
+    """补正 links to the 一次性告知: the ticket's phone page (its QR code) lists what to bring, once."""
+    r = live.post(live.counter, "/api/tickets", matter="sb01")
+    assert r.status_code == 201, r.text
+    token = r.json()["token"]
+    for action in ("call-next", "start"):
+        assert live.act(live.counter, action).status_code == 200
+    r = live.act(live.counter, "finish", outcome="补正", reason="户口本原件、近期免冠照片", case_no="SB-9")
+    assert r.status_code == 200, r.text
+    status = live.http.get(f"/api/status/{token}").json()
+    assert (status["outcome"], status["outcome_reason"], status["case_no"]) == (
+        "补正",
+        "户口本原件、近期免冠照片",
+        "SB-9",
+    )
+    pytest.importorskip("playwright.sync_api")
+    if not pathlib.Path(CHROMIUM).exists():
+        pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
+    with chromium_page(390, 844) as page:
+        page.goto(f"{live.url}/s/{token}")
+        note = page.wait_for_selector("#outcome:not([hidden])", timeout=15000)
+        assert note.text_content() == "一次性告知：请补正：户口本原件、近期免冠照片（办件编号 SB-9）。"

@@ -10,6 +10,9 @@
     turn: (w, n) => `Your turn → window ${w}${n ? " " + n : ""}`, none: "No window open yet",
     states: {pending_print: "printing", waiting: "waiting", called: "called", serving: "being served", done: "done", no_show: "missed (no-show)", cancelled: "cancelled", voided: "void", expired: "expired"},
     grew: (n, r) => `${n} more ahead: ` + [r.priority ? `${r.priority} priority (elderly, booked…)` : "", r.transfer ? `${r.transfer} transferred in, keeping their original time` : "", r.requeue ? `${r.requeue} returning after a missed call` : ""].filter(Boolean).join("; "),
+    outcome: {"受理": (s) => `Accepted: you will be told the result by the promised date${s.case_no ? " (case " + s.case_no + ")" : ""}.`,
+      "补正": (s) => `Please bring${s.outcome_reason ? ": " + s.outcome_reason : " the missing materials"} (everything you need, told at once)${s.case_no ? "; case " + s.case_no : ""}.`,
+      "不予受理": (s) => `Not accepted: ${s.outcome_reason}.`},
     missing: (m, d) => `Accepted with items missing (容缺): bring ${m} by ${d}`, live: "live", down: "reconnecting…", age: (s) => `updated ${s} s ago`,
     rate_h: "How was the service?", rate_p: "One rating for this visit; it goes to the provincial rating scheme.",
     levels: {5: "Very satisfied", 4: "Satisfied", 3: "Fair", 2: "Dissatisfied", 1: "Very dissatisfied"}, thanks: "Thank you for your rating.",
@@ -23,6 +26,9 @@
     turn: (w, n) => `轮到您了 → ${w} 号窗口${n ? "（" + n + "）" : ""}`, none: "暂无窗口开放",
     states: {pending_print: "打印中", waiting: "等候中", called: "已叫号", serving: "办理中", done: "已办结", no_show: "已过号", cancelled: "已取消", voided: "已作废", expired: "已过期"},
     grew: (n, r) => `前面人数增加了 ${n} 位：` + [r.priority ? `${r.priority} 位优先办理（老年人、预约等）` : "", r.transfer ? `${r.transfer} 位转办过来的群众（保留原取号时间）` : "", r.requeue ? `${r.requeue} 位过号后重新排队` : ""].filter(Boolean).join("，"),
+    outcome: {"受理": (s) => `已受理（承诺件），将在承诺时限内办结${s.case_no ? "，办件编号 " + s.case_no : ""}。`,
+      "补正": (s) => `一次性告知：请补正${s.outcome_reason ? "：" + s.outcome_reason : "所需材料"}${s.case_no ? "（办件编号 " + s.case_no + "）" : ""}。`,
+      "不予受理": (s) => `不予受理：${s.outcome_reason}。`},
     missing: (m, d) => `容缺受理：请于 ${d} 前补交 ${m}`, live: "实时更新", down: "重新连接中…", age: (s) => `${s} 秒前更新`,
     rate_h: "请您评价本次服务", rate_p: "每次办事评价一次，评价结果上报省政务服务“好差评”系统。",
     levels: {5: "非常满意", 4: "满意", 3: "基本满意", 2: "不满意", 1: "非常不满意"}, thanks: "感谢您的评价！",
@@ -70,6 +76,10 @@
     // 延时服务 ended: the last window of the series closed with this ticket still waiting.
     $("expired").hidden = s.state !== "expired";
     if (s.state === "expired") $("expired").textContent = T.expired;
+    // How the case ended: what a 补正 asks for (the 一次性告知), a refusal's reason, a 承诺件's case number.
+    const said = T.outcome[s.outcome];
+    $("outcome").hidden = !said;
+    if (said) $("outcome").textContent = said(s);
     if (s.missing && s.missing.length && s.due) { $("missing").hidden = false; $("missing").textContent = T.missing(s.missing.join("、"), s.due); }
     $("calls").innerHTML = "";
     (s.calls || []).slice(-5).reverse().forEach((c) => {
