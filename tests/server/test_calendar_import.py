@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import pathlib
 import shutil
+from typing import Any
 
 import pytest
 
 from hallq import check_config
 from hallserver import admin
 from hallserver.configfile import read_config
+from tests.fakes.live_server import COUNTY
+from tests.server.conftest import start_server
 from tests.unit.test_calendar_years import YEAR_2027
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
@@ -89,3 +92,34 @@ def test_import_refuses_a_bad_file_and_writes_nothing(
     # Without the config there is nowhere to install it.
     assert admin.main(["calendar", "import", str(bad)]) == 1
     assert "give --config FILE" in capsys.readouterr().err
+
+
+def test_the_running_server_takes_an_imported_year_at_reload(
+    tmp_path: pathlib.Path, seeded_db: pathlib.Path
+) -> None:
+    config = tmp_path / "hall.toml"
+    shutil.copy(COUNTY, config)
+    with start_server(tmp_path, config, seeded_db) as (_st, server):
+
+        def slots(day: str) -> list[Any]:
+            r = server.http.get("/api/booking/slots", params={"matter": "SB02", "day": day})
+            assert r.status_code == 200, r.text
+            found: list[Any] = r.json()
+            return found
+
+        assert slots("2026-12-28")  # a Monday of 2026
+        assert slots("2027-01-04") == []  # a Monday of 2027: not offered while 2027 is not loaded
+        notice = tmp_path / "notice.csv"
+        notice.write_bytes(YEAR_2027)
+        assert admin.main(["--config", str(config), "calendar", "import", str(notice)]) == 0
+        assert slots("2027-01-04") == []  # installed, not yet loaded
+        r = server.http.post("/api/admin/reload", headers=server.manager())
+        assert r.status_code == 200, r.text
+        assert slots("2027-01-04")
+        assert slots("2027-02-08") == []  # the imported year's Spring Festival
+        # A broken file beside the config: the reload is refused, naming it, and the running calendar stays.
+        (tmp_path / "calendar" / "2028.csv").write_bytes(b"2028-01-04,workday\n")
+        r = server.http.post("/api/admin/reload", headers=server.manager())
+        assert r.status_code == 422, r.text
+        assert any("calendar/2028.csv" in e for e in r.json()["detail"]["errors"])
+        assert slots("2027-01-04")
