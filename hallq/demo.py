@@ -275,6 +275,10 @@ def main(argv: list[str]) -> int:
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, on_term)
+    # Ctrl-C stops the demo even when it was started with SIGINT ignored: a shell script's `hallq demo &`, or
+    # a test run under nohup, passes SIG_IGN down, Python then installs no KeyboardInterrupt handler, and
+    # asyncio.run leaves SIGINT alone, so the demo ran on after the signal.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         return demo.run()
     except KeyboardInterrupt:

@@ -1,5 +1,6 @@
 """`hallq demo` as a person runs it: the whole hall starts headless, the dashboard in a real browser shows
-tickets issued and called within 30 s, and Ctrl-C stops every process."""
+tickets issued and called within 30 s, and Ctrl-C stops every process (even when
+the demo was started with SIGINT ignored, as `hallq demo &` in a script starts it)."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ import pytest
 
 from hallq.demohall import MANAGER
 from tests.e2e.support import midday_timezone
-from tests.fakes.processes import processes_using, read_until, reap
+from tests.fakes.processes import processes_using, read_until, reap, sigint_ignored
 from tests.fakes.shots import docs_dir
 from tests.server.web_helpers import CHROMIUM, browser_login, chromium_page
 
@@ -32,20 +33,23 @@ def test_demo_runs_the_whole_hall_and_stops_cleanly(tmp_path: Path, artifacts: P
     env = dict(os.environ)
     env.pop("DISPLAY", None)
     env.pop("WAYLAND_DISPLAY", None)
+    # Ctrl-C must stop it even when its parent ignored SIGINT (it ran on before hallq/demo.py set it).
     proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "hallq.cli",
-            "demo",
-            "--state",
-            str(state),
-            "--port",
-            "0",
-            # The demo hall stops issuing in the last minutes before its midnight: run it where it is day.
-            "--timezone",
-            midday_timezone(dt.datetime.now(dt.UTC)),
-        ],
+        sigint_ignored(
+            [
+                sys.executable,
+                "-m",
+                "hallq.cli",
+                "demo",
+                "--state",
+                str(state),
+                "--port",
+                "0",
+                # The demo hall stops issuing in the last minutes before its midnight: run it where it is day.
+                "--timezone",
+                midday_timezone(dt.datetime.now(dt.UTC)),
+            ]
+        ),
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,

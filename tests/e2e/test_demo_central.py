@@ -22,7 +22,7 @@ from playwright import sync_api as playwright
 
 from hallq.democentral import CENTRAL_ADMIN, CITY_USER, SIM_HALLS
 from tests.e2e.support import midday_timezone
-from tests.fakes.processes import processes_using, read_until, reap
+from tests.fakes.processes import processes_using, read_until, reap, sigint_ignored
 from tests.fakes.shots import docs_dir
 from tests.server.web_helpers import browser_login, chromium_page
 
@@ -42,8 +42,8 @@ def test_demo_central_ships_three_halls_and_stops_cleanly(tmp_path: Path, artifa
     state = tmp_path / "demo"
     env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "hallq.cli", "demo", "--central", "--state", str(state), "--port", "0",
-         "--timezone", midday_timezone(dt.datetime.now(dt.UTC))],
+        sigint_ignored([sys.executable, "-m", "hallq.cli", "demo", "--central", "--state", str(state),
+                        "--port", "0", "--timezone", midday_timezone(dt.datetime.now(dt.UTC))]),
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
     )  # fmt: skip
     try:

@@ -10,6 +10,12 @@ from pathlib import Path
 from typing import Any
 
 
+def sigint_ignored(cmd: list[str]) -> list[str]:
+    """`cmd` started with SIGINT ignored, as `cmd &` in a shell script and nohup start it (and a test run
+    started that way passes on to everything it spawns): sh's `trap "" INT` is inherited through exec."""
+    return ["/bin/sh", "-c", 'trap "" INT; exec "$@"', "sh", *cmd]
+
+
 def processes_using(path: Path) -> list[str]:
     """Command lines of live processes that mention `path` (the demo's children all take it as an arg)."""
     found = []
