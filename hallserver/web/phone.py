@@ -15,6 +15,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from hallcore import commands as c
+from hallcore.calendar import estimated_days_text
 from hallcore.engine import Engine
 from hallcore.model import Ticket, TicketState
 from hallserver import cases
@@ -67,6 +68,12 @@ async def status_api(token: str, request: Request) -> Response:
         body["case"] = f"C-{t.id}" in engine.cases
         body["rated"] = t.rated
         body["rate_until"] = _rate_until(engine, t, now)
+        if t.due is not None and not engine.calendar.covers_span(t.day + dt.timedelta(days=1), t.due):
+            # Past the loaded calendar the 容缺 due day is a guess: say the count, never the date.
+            m = engine.config.matter_by_code.get(t.matter)
+            days = m.precheck.tolerance_days if m else engine.calendar.working_days_between(t.day, t.due)
+            body["due_text"] = estimated_days_text(days)
+            body["due_text_en"] = estimated_days_text(days, "en")
         return body
 
     body = await hall.store.engine_read(read)

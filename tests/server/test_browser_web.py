@@ -198,6 +198,11 @@ def test_dashboard_warns_that_the_calendar_runs_out(
     j = r.json()
     assert j["precheck"]["due_estimated"] is True
     assert j["print"]["zh"]["tolerance_due"] == "约 20 个工作日（日历待更新）"
+    status = hall.http.get(f"/web/api/status/{j['token']}").json()
+    assert (status["due_text"], status["due_text_en"]) == (
+        "约 20 个工作日（日历待更新）",
+        "about 20 working days (calendar to be updated)",
+    )
     page = browser.new_page(viewport={"width": 1280, "height": 900})
     browser_login(page, hall.url)
     warning = page.wait_for_selector("#calendar-warning", timeout=TIMEOUT_MS)
@@ -209,6 +214,11 @@ def test_dashboard_warns_that_the_calendar_runs_out(
     assert "1 个容缺补齐期限" in (estimated.text_content() or "")
     shot(page, artifacts, "dashboard-calendar")
     page.close()
+    phone = browser.new_page(viewport={"width": 360, "height": 740})
+    phone.goto(f"{hall.url}/s/{j['token']}")
+    phone.wait_for_function("() => !document.getElementById('missing').hidden", timeout=TIMEOUT_MS)
+    assert "请于 约 20 个工作日（日历待更新） 前补交" in (phone.text_content("#missing") or "")
+    phone.close()
 
 
 def test_bad_rating_case_is_followed_up_and_closed(

@@ -80,7 +80,9 @@
     const said = T.outcome[s.outcome];
     $("outcome").hidden = !said;
     if (said) $("outcome").textContent = said(s);
-    if (s.missing && s.missing.length && s.due) { $("missing").hidden = false; $("missing").textContent = T.missing(s.missing.join("、"), s.due); }
+    // Past the loaded calendar the due day is an estimate: the hall sends the count instead (due_text).
+    const due = (en ? s.due_text_en : s.due_text) || s.due;
+    if (s.missing && s.missing.length && due) { $("missing").hidden = false; $("missing").textContent = T.missing(s.missing.join("、"), due); }
     $("calls").innerHTML = "";
     (s.calls || []).slice(-5).reverse().forEach((c) => {
       const d = document.createElement("div"); d.className = "row"; d.textContent = T.call(c); $("calls").appendChild(d);
