@@ -26,6 +26,7 @@ import shutil
 import signal
 import socket
 import sqlite3
+import ssl
 import struct
 import subprocess
 import sys
@@ -39,15 +40,16 @@ from typing import Any
 
 import httpx
 
-from hallclient.enroll import save_token
+from hallclient.enroll import save_pin, save_token
 from hallclient.stream import EventStream
+from hallclient.trust import Pin
 from hallclient.types import EventItem, Snapshot
 from hallcore.clock import SystemClock
 from hallq.demohall import rewrite_config
 from hallq.serverproc import start_server as start_server_process
 from hallserver import admin
 from tests.e2e.support import midday_timezone
-from tests.fakes.live_server import MANAGER, Station
+from tests.fakes.live_server import MANAGER, Station, test_tls
 from tests.fakes.processes import reap
 from tests.server.test_faults import Ledger
 
@@ -131,6 +133,17 @@ def hall_config(edit: Callable[[str], str] = lambda t: t) -> str:
     return edit(rewrite_config(COUNTY.read_text(encoding="utf-8"), {}, "http://127.0.0.1:8700", zone))
 
 
+def hall_tls() -> ssl.SSLContext:
+    """What every client of these halls verifies with: the per-session test CA the servers serve
+    (`--tls-dir`), pinned as the stations pin it."""
+    return Pin.of(test_tls().ca_pem()).context()
+
+
+def verify_for(url: str) -> ssl.SSLContext | bool:
+    """The pinned test CA for an https:// hall; plain HTTP needs none."""
+    return hall_tls() if url.startswith("https:") else True
+
+
 # ---- processes ---------------------------------------------------------------------------------------------
 
 
@@ -151,15 +164,17 @@ class ServerProc:
     log: pathlib.Path
     popen: subprocess.Popen[bytes] | None = None
     starts: list[float] = field(default_factory=list)  # seconds from spawn to the start-up line
+    tls: bool = True  # HTTPS with the per-session test CA, as a hall runs
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"{'https' if self.tls else 'http'}://127.0.0.1:{self.port}"
 
     def start(self, timeout: float = 45.0) -> float:
         cmd = [
             sys.executable, "-m", "hallq.cli", "server", "--config", str(self.config), "--db", str(self.db),
             "--host", "127.0.0.1", "--port", str(self.port), "--no-mdns",
+            *(("--tls-dir", str(test_tls().dir)) if self.tls else ()),
             "--heartbeat-s", "1", "--tick-s", "1",
         ]  # fmt: skip
         t0 = time.monotonic()
@@ -258,7 +273,7 @@ class Hall:
         return self.server.url
 
     def client(self, timeout: float = 10.0) -> httpx.Client:
-        return httpx.Client(base_url=self.url, timeout=timeout)
+        return httpx.Client(base_url=self.url, timeout=timeout, verify=verify_for(self.url))
 
     def manager_headers(self) -> dict[str, str]:
         if not self._manager:
@@ -297,6 +312,8 @@ class Hall:
         """An app station approved and its token stored where the app looks for it."""
         st = self.station(role, station_id, window)
         save_token(state_dir / f"{station_id}.json", st.token, station_id=station_id, server=self.url)
+        if self.server.tls:  # enrolled over TLS: the CA pinned
+            save_pin(state_dir / f"{station_id}.json", self.url, Pin.of(test_tls().ca_pem()))
         return st
 
     def issue(self, st: Station, matter: str = MATTER) -> httpx.Response:
@@ -366,7 +383,13 @@ class Watcher:
     def _run(self) -> None:
         async def main() -> None:
             self._loop = asyncio.get_running_loop()
-            stream = EventStream(self.url, self.token, clock=SystemClock(), backoff_max_s=2.0)
+            stream = EventStream(
+                self.url,
+                self.token,
+                clock=SystemClock(),
+                backoff_max_s=2.0,
+                ssl_context=hall_tls() if self.url.startswith("https:") else None,
+            )
             self._stream = stream
             async for item in stream:
                 if isinstance(item, EventItem | Snapshot):
@@ -406,8 +429,9 @@ class CutProxy:
     request that contains `pattern`, before its reply can come back: applied by the server, reply lost.
     """
 
-    def __init__(self, upstream_port: int) -> None:
+    def __init__(self, upstream_port: int, scheme: str = "https") -> None:
         self.upstream_port = upstream_port
+        self.scheme = scheme  # what the server behind speaks; `cut_on` needs "http" (it reads the requests)
         self.listener = socket.create_server(("127.0.0.1", 0))
         self.listener.setblocking(False)
         self.port = int(self.listener.getsockname()[1])
@@ -430,7 +454,7 @@ class CutProxy:
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"{self.scheme}://127.0.0.1:{self.port}"  # TLS passes through as bytes
 
     def cut(self, mode: str = "reset") -> None:
         assert mode in ("reset", "silent")
@@ -619,6 +643,7 @@ class Rig:
     hall: Hall = field(init=False)
     apps: list[AppProc] = field(default_factory=list)
     closers: list[Callable[[], None]] = field(default_factory=list)
+    tls: bool = True  # the server over HTTPS (the per-session test CA); False for a test that reads requests
 
     def __post_init__(self) -> None:
         self.state = self.tmp / "state"
@@ -627,7 +652,7 @@ class Rig:
         self.config.write_text(self.config_text, encoding="utf-8")
         db = self.tmp / "hall.db"
         shutil.copy(seeded_db(), db)
-        self.server = ServerProc(self.config, db, free_port(), self.tmp / "server.log")
+        self.server = ServerProc(self.config, db, free_port(), self.tmp / "server.log", tls=self.tls)
         self.hall = Hall(self.server)
 
     def __enter__(self) -> Rig:
@@ -661,7 +686,7 @@ def manager_web(url: str) -> httpx.Client:
     """A client holding a manager's dashboard session (the login form, as a browser submits it)."""
     from tests.server.web_helpers import http_login
 
-    return http_login(url)
+    return http_login(url, verify=verify_for(url))
 
 
 # ---- load --------------------------------------------------------------------------------------------------
@@ -689,7 +714,7 @@ def kiosk_client(
     a second and starves the counter app of CPU on two cores). It ends when the server goes away: what was
     in flight then is unknown, not acknowledged.
     """
-    with httpx.Client(base_url=url, headers=st.headers, timeout=10) as http:
+    with httpx.Client(base_url=url, headers=st.headers, timeout=10, verify=verify_for(url)) as http:
         try:
             body = passing_body(http, st, matter)
         except httpx.HTTPError:

@@ -21,6 +21,7 @@ not assertions.
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import pathlib
 import re
@@ -55,6 +56,7 @@ from tests.e2e.fault_support import (
     kiosk_client,
     manager_web,
     set_device_url,
+    verify_for,
     wait_for,
 )
 from tests.e2e.support import add_hall_board
@@ -178,7 +180,7 @@ def _kill_rounds(
         for k in kiosks:
             load.add(kiosk_client, hall.url, k, MATTER, ledger, 0.05)
         load.add(kiosk_client, hall.url, desk, MATTER, ledger, 0.05)
-        load.add(caller, hall.url, window2.token, 2, ledger)
+        load.add(functools.partial(caller, verify=verify_for(hall.url)), hall.url, window2.token, 2, ledger)
         load.add(press_next)
         wait_for(
             lambda: (
@@ -407,12 +409,14 @@ def network_cut(tmp: pathlib.Path, mode: str, cut_s: float) -> None:
                 text = set_device_url(text, "counter-01", dev, keys.url)
             return text
 
-        rig = stack.enter_context(Rig(tmp, hall_config(edit)))
+        # Plain HTTP on this one link: `cut_on` finds the call-next request in the bytes it forwards, which
+        # TLS would hide (every other fault test runs over TLS).
+        rig = stack.enter_context(Rig(tmp, hall_config(edit), tls=False))
         hall = rig.hall
         rig.server.start()
         hall.provision(rig.state, "counter-01", "counter", 1)
         desk = hall.station("desk", "desk")
-        proxy = CutProxy(rig.server.port)
+        proxy = CutProxy(rig.server.port, scheme="http")
         stack.callback(proxy.close)
         counter = rig.app("counter", "counter-01", server=proxy.url)
         # A board's event stream behind the same link: cut with it, and resumed with `since` after it.

@@ -13,6 +13,7 @@ import pathlib
 import shutil
 import signal
 import sqlite3
+import ssl
 import subprocess
 import threading
 import time
@@ -76,8 +77,16 @@ def issuer(url: str, token: str, ledger: Ledger, stop: threading.Event) -> None:
                     ledger.issued[t["id"]] = t["label"]
 
 
-def caller(url: str, token: str, window: int, ledger: Ledger, stop: threading.Event) -> None:
-    with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {token}"}, timeout=10) as http:
+def caller(
+    url: str,
+    token: str,
+    window: int,
+    ledger: Ledger,
+    stop: threading.Event,
+    verify: ssl.SSLContext | bool = True,
+) -> None:
+    headers = {"Authorization": f"Bearer {token}"}
+    with httpx.Client(base_url=url, headers=headers, timeout=10, verify=verify) as http:
         while not stop.is_set():
             try:
                 for action in ("finish", "start", "call-next"):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import re
+import ssl
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -45,9 +46,10 @@ def chromium_page(width: int = 1280, height: int = 900) -> Iterator[Any]:
         yield browser.new_page(viewport={"width": width, "height": height})
 
 
-def http_login(url: str) -> httpx.Client:
-    """An httpx client holding a manager's session cookie, as a browser would after the login form."""
-    c = httpx.Client(base_url=url, timeout=10)
+def http_login(url: str, verify: ssl.SSLContext | bool = True) -> httpx.Client:
+    """An httpx client holding a manager's session cookie, as a browser would after the login form (over
+    TLS: `verify`, the hall CA the browser installed)."""
+    c = httpx.Client(base_url=url, timeout=10, verify=verify)
     r = c.get("/web/login")
     token = re.search(r'name="csrf" value="([^"]+)"', r.text)
     assert token is not None
