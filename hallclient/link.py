@@ -67,7 +67,8 @@ async def locate(
     """The server to talk to and its trust, per the credentials file at `path` (pinned there as needed).
 
     Raises `ServerUntrusted` when only servers with the wrong certificate (or plain HTTP where TLS is pinned
-    or required) answered, `ServerUnavailable` when none answered."""
+    or required) answered. When none answered, a pinned station gets its own server (it shows its offline
+    state and reconnects as it did before TLS); one that is not pinned yet gets `ServerUnavailable`."""
     pinned = load_pin(path)
     if pinned is not None:
         server, pin = pinned
@@ -159,6 +160,12 @@ async def _pinned(
             return _moved(path, server, where.fallback, pin)
     if refused:
         raise ServerUntrusted("; ".join(refused))
+    # Nobody answered at all (the server box still booting at 8:00): start with the pinned server as before
+    # TLS, so the app shows its own offline state and reconnects; every connection still checks the pin.
+    own = where.given or server
+    if own and is_tls(own):
+        log.info("no hall server answered yet; starting with %s (CA %s)", own, pin.short)
+        return Link(own, pin)
     raise ServerUnavailable(f"no hall server answered ({', '.join(sorted(tried)) or 'no candidate'})")
 
 

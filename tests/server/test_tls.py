@@ -25,7 +25,7 @@ from cryptography import x509
 from hallclient.enroll import ensure_token, load_credentials, load_pin, pinned_fingerprint, save_token
 from hallclient.errors import ServerUnavailable, ServerUntrusted
 from hallclient.http import HttpHall
-from hallclient.link import TrustPolicy, Where, locate
+from hallclient.link import Link, TrustPolicy, Where, locate
 from hallclient.stream import EventStream
 from hallclient.trust import Pin
 from hallclient.types import ConnectionState, StateChange
@@ -375,15 +375,21 @@ async def wait(aw: Coroutine[Any, Any, Any], timeout: float = 20.0) -> None:
 
 
 @pytest.mark.asyncio
-async def test_no_server_at_all_is_unavailable_not_untrusted(tmp_path: Path) -> None:
+async def test_no_server_at_all_is_not_untrusted(tmp_path: Path) -> None:
+    """A pinned station whose server does not answer yet (the box still booting) starts with it, as before
+    TLS: the app shows its offline state and reconnects, with the pin on every connection. A station with no
+    pin and no server is told the server is unavailable."""
     path = tmp_path / "s.json"
     pin = Pin.of(make_tls(tmp_path / "tls").ca_pem())
     from hallclient.enroll import save_pin
 
     save_pin(path, "https://127.0.0.1:9", pin)
+    where = Where(f"hall-{uuid.uuid4().hex[:8]}", "", discover_s=0.3, probe_s=1.0)
+    link = await locate(path, where, TrustPolicy())
+    assert link == Link("https://127.0.0.1:9", pin)
+    assert json.loads(path.read_text())["ca_pem"] == pin.ca_pem  # the pin stays
     with pytest.raises(ServerUnavailable) as gone:
         await locate(
-            path, Where(f"hall-{uuid.uuid4().hex[:8]}", "", discover_s=0.3, probe_s=1.0), TrustPolicy()
+            tmp_path / "new.json", dataclasses.replace(where, given="https://127.0.0.1:9"), TrustPolicy()
         )
     assert not isinstance(gone.value, ServerUntrusted)
-    assert json.loads(path.read_text())["ca_pem"] == pin.ca_pem  # the pin stays
