@@ -4,9 +4,7 @@ same as `hallq admin outbox`, through the writer (hallserver/upload.py `action_j
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
 from hallserver import outbox
@@ -20,12 +18,12 @@ router = APIRouter(include_in_schema=False)
 
 @router.get("/web/api/outbox")
 @guard
-async def outbox_rows(
-    request: Request,
-    state: Annotated[str, Query()] = "dead",
-    kind: Annotated[str, Query()] = "",
-) -> Response:
+async def outbox_rows(request: Request) -> Response:
+    # Read from the request, as every @guard route does: `guard` hands FastAPI a function of the request
+    # alone, so parameters declared here were never filled (`?state=sent` answered the dead letters).
     await manager(request)
+    state = request.query_params.get("state", "dead")
+    kind = request.query_params.get("kind", "")
     if state not in outbox.STATES or kind not in ("", *outbox.KINDS):
         states = ", ".join(outbox.STATES)
         raise ApiError(422, "invalid_field", "没有这个状态或类型", f"state is one of {states}")

@@ -141,6 +141,10 @@ def test_a_refused_row_is_set_aside_and_retried_from_the_dashboard(tmp_path: pat
                 rows = c.get("/web/api/outbox", params={"state": "dead"}).json()["rows"]
                 assert [(r["id"], r["key"], r["kind"]) for r in rows] == [(dead[0][0], keys[2], "rating")]
                 assert "事项编码不存在" in rows[0]["last_error"]
+                sent_rows = c.get("/web/api/outbox", params={"state": "sent"}).json()
+                assert sent_rows["state"] == "sent"
+                assert sorted(r["key"] for r in sent_rows["rows"]) == sorted(k for k in keys if k != keys[2])
+                assert c.get("/web/api/outbox", params={"state": "lost"}).status_code == 422
                 csrf = {"X-CSRF-Token": csrf_of(c)}
                 assert c.post(f"/web/api/outbox/{dead[0][0]}/retry").status_code == 403  # no CSRF token
                 # The platform is fixed; the manager retries the row from the dashboard.
