@@ -31,6 +31,7 @@ import pytest
 
 from hallserver.api_windows import ACTIONS
 from tests.e2e.fault_support import Rig, hall_config
+from tests.fakes.live_server import test_tls
 
 pytestmark = pytest.mark.slow
 
@@ -196,6 +197,8 @@ def run_fuzz(tmp: pathlib.Path, *, examples: int, seed: int, phases: str, max_ti
             "--phases", phases, "--workers", "1", "--request-timeout", "10",
             "--report", "junit", "--report-dir", str(tmp / "report"),
         ]  # fmt: skip
+        if hall.url.startswith("https:"):  # the hall's TLS: the per-session test CA, nothing else trusted
+            cmd += ["--tls-verify", str(test_tls().ca_cert)]
         if max_time_s is not None:
             cmd += ["--max-time", str(max_time_s)]
         t0 = time.monotonic()
