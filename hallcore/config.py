@@ -225,6 +225,16 @@ class Matter:
 
 
 @dataclass(frozen=True, slots=True)
+class Closure:
+    """A planned closure of a window (the staffing plan): its lunch turn or a scheduled break, `start` to
+    `end` on each open day. The wait estimate counts on it; the day itself may run late or early."""
+
+    start: dt.time
+    end: dt.time
+    reason: str = "午休"
+
+
+@dataclass(frozen=True, slots=True)
 class Window:
     number: int
     name: str
@@ -236,6 +246,10 @@ class Window:
     # A 综合窗口 merges its series by the order key; with this set it calls them in the order listed, except
     # that nobody is passed by a ticket that came more than the longest head start after them (DESIGN.md §4).
     strict_series_order: bool = False
+    # The staffing plan (roster and break plan): whether a clerk is rostered here on an open day, and the
+    # window's planned closures (lunch rotation, scheduled breaks). Read by the wait estimate and `hallq sim`.
+    staffed: bool = True
+    closures: tuple[Closure, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -315,6 +329,14 @@ class Targets:
     onsite_rate: float = 0.90  # 现场办结率
     immediate_share: float = 0.70  # 即办件 share
     satisfaction: float = 0.95  # 满意率
+
+
+@dataclass(frozen=True, slots=True)
+class Estimates:
+    """How the wait estimate is shown: a range wider than `wide_band_min` minutes is no plan a citizen can
+    use, so the ticket and the phone page say "人多，预计较长" instead of a point."""
+
+    wide_band_min: int = 40
 
 
 @dataclass(frozen=True, slots=True)
@@ -489,6 +511,7 @@ class HallConfig:
     outcomes: Outcomes = field(default_factory=Outcomes)
     alerts: Alerts = field(default_factory=Alerts)
     targets: Targets = field(default_factory=Targets)
+    estimates: Estimates = field(default_factory=Estimates)
     booking: Booking = field(default_factory=Booking)
     persons: Persons = field(default_factory=Persons)
     zones: tuple[Zone, ...] = ()

@@ -194,6 +194,11 @@ def _check_windows(w: Walker, p: Parsed, refs: _Refs) -> None:
                 led_seen[win.led_address] = i
         if win.zone:
             _ref(w, f"{key}.zone", win.zone, refs.zones, "zone ids")
+        for j, closure in enumerate(win.closures):
+            if closure.start >= closure.end:
+                w.issue(
+                    f"{key}.closures[{j}].end", closure.end, f"a time after start ({closure.start:%H:%M})"
+                )
     _unique(w, items, "windows", "number", "window number")
     # A series no window serves would sell tickets that are never called.
     for i, s in p.items("series"):
@@ -242,6 +247,8 @@ def _check_policies(w: Walker, p: Parsed) -> None:
             value = getattr(targets, name)
             hint = f"write {value / 100:g} for {value:g} %" if value > 1 else ""
             _between(w, f"targets.{name}", value, 0, 1, hint=hint)
+    if (est := p.section("estimates")) is not None:
+        _at_least(w, "estimates.wide_band_min", est.wide_band_min, 1, " minutes")
     if (b := p.section("booking")) is not None:
         _between(w, "booking.slot_min", b.slot_min, 5, 240)
         _at_least(w, "booking.default_quota", b.default_quota, 1)

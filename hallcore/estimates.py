@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 from collections import deque
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from hallcore.config import Matter
@@ -246,40 +246,99 @@ class ServiceShares:
 def estimate_wait(
     ahead: int, mean_handle_min: float, capacity: float, *, cv: float = 1.0, extra: float = 0.0
 ) -> WaitEstimate:
-    """The wait of a ticket with `ahead` people before it, in whole minutes.
+    """The wait of a ticket with `ahead` people before it, in whole minutes, at a steady `capacity`.
 
     point = (ahead + extra + 0.5) × mean / capacity: the +0.5 is the ticket being served now, half done on
-    average; `extra` is the people expected to go ahead later (priority arrivals, see `expected_jumps`).
+    average; `extra` is the people expected to go ahead later (priority arrivals, see `expected_passers`).
     low = point × max(0, 1 − 1.0·r) rounded down, high = point × (1 + 1.7·r) + 2 rounded up, with
     r = cv/√(ahead+extra+1) and `cv` the relative spread of one handle time (1 unless measured). Capacity 0
     (no open window serves the series) gives NO_WINDOW_OPEN. Every bound grows with `ahead` and `extra`.
+    """
+    if not (math.isfinite(capacity) and capacity >= 0):
+        raise ValueError(f"capacity must be a finite number >= 0, got {capacity!r}")
+    return estimate_planned(ahead, mean_handle_min, ((0.0, capacity),), cv=cv, extra=extra)
+
+
+#: A capacity profile: (minutes from now, windows' worth of service from then on), in time order, from 0.
+Profile = Sequence[tuple[float, float]]
+
+
+def estimate_planned(
+    ahead: int, mean_handle_min: float, profile: Profile, *, cv: float = 1.0, extra: float = 0.0
+) -> WaitEstimate:
+    """`estimate_wait` over a capacity that changes as planned (`capacity_profile`): the people ahead need
+    (ahead + extra + 0.5) × mean window-minutes of service, and the wait is when the profile has given that
+    much (`wait_through`); the band's bounds are the times it has given the band's share of it. So a ticket
+    behind a lunch turn waits through the turn, and one issued during it counts on the windows coming back.
+    No capacity now and none planned gives NO_WINDOW_OPEN.
     """
     # Why +0.5 and not the renewal-theory mean residual (1 + cv²)/2: waits are skewed, the error we report is
     # the mean *absolute* error, which the median minimises, and the median lies below the mean; for an
     # exponential residual E|X − 0.5m| < E|X − m|. The band, not the point, carries the long tail.
     if ahead < 0:
         raise ValueError(f"ahead must be >= 0, got {ahead}")
-    for name, value in (
-        ("mean_handle_min", mean_handle_min),
-        ("capacity", capacity),
-        ("cv", cv),
-        ("extra", extra),
-    ):
+    for name, value in (("mean_handle_min", mean_handle_min), ("cv", cv), ("extra", extra)):
         if not (math.isfinite(value) and value >= 0):
             raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
-    if capacity == 0:
-        return NO_WINDOW_OPEN
+    for _at, capacity in profile:
+        if not (math.isfinite(capacity) and capacity >= 0):
+            raise ValueError(f"capacity must be a finite number >= 0, got {capacity!r}")
     people = ahead + extra
-    point = (people + 0.5) * mean_handle_min / capacity
+    work = (people + 0.5) * mean_handle_min
+    point = wait_through(work, profile)
+    if point is None:
+        return NO_WINDOW_OPEN
     relative = cv / math.sqrt(people + 1)
-    low = point * max(LOW_FLOOR, 1.0 - LOW_Z * relative)
-    high = point * (1.0 + HIGH_Z * relative) + HIGH_PAD_MIN
+    low = wait_through(work * max(LOW_FLOOR, 1.0 - LOW_Z * relative), profile) or 0.0
+    high = (wait_through(work * (1.0 + HIGH_Z * relative), profile) or point) + HIGH_PAD_MIN
     # floor(low) <= round(point) <= ceil(high) because low <= point <= high.
     return WaitEstimate(
         low_min=max(0, math.floor(low)),
         high_min=math.ceil(high),
         point_min=math.floor(point + 0.5),
     )
+
+
+def wait_through(work: float, profile: Profile) -> float | None:
+    """Minutes from now until `work` window-minutes of service have been given by `profile` (None: never,
+    the last capacity being 0)."""
+    done = 0.0
+    for i, (at, capacity) in enumerate(profile):
+        until = profile[i + 1][0] if i + 1 < len(profile) else math.inf
+        if capacity > 0:
+            if done + capacity * (until - at) >= work:
+                return at + (work - done) / capacity
+            done += capacity * (until - at)
+        elif until == math.inf:
+            return None if work > done else at
+    return None
+
+
+def capacity_profile(
+    windows: Iterable[tuple[float, float, Iterable[tuple[float, float]]]],
+) -> list[tuple[float, float]]:
+    """The windows' worth of service from now on, from each window's (share, minutes until it serves,
+    planned closures as (start, end) minutes from now): a step function, as `estimate_planned` takes it."""
+    steps: dict[float, float] = {0.0: 0.0}
+    for share, available, closures in windows:
+        if share <= 0:
+            continue
+        start = max(0.0, available)
+        steps[start] = steps.get(start, 0.0) + share
+        for begin, end in sorted(closures):
+            a, b = max(begin, start), max(end, start)
+            if b > a:
+                steps[a] = steps.get(a, 0.0) - share
+                steps[b] = steps.get(b, 0.0) + share
+                start = b
+    out: list[tuple[float, float]] = []
+    level = 0.0
+    for at in sorted(steps):
+        level = max(0.0, level + steps[at])
+        if out and abs(out[-1][1] - level) < 1e-12:
+            continue
+        out.append((at, level))
+    return out
 
 
 # ---- what the people ahead do not show --------------------------------------------------------------------

@@ -109,7 +109,9 @@ def ticket_status(
     m = cfg.matter_by_code.get(t.matter)
     ahead = engine.people_ahead(t.id, now) if live else None
     est = (
-        engine.estimate_for(t.series, ahead) if ahead is not None and t.state is TicketState.WAITING else None
+        engine.estimate_for(t.series, ahead, now)
+        if ahead is not None and t.state is TicketState.WAITING
+        else None
     )
     w = cfg.window_by_number.get(t.window) if t.window is not None else None
     return TicketStatus(

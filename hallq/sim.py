@@ -3,9 +3,9 @@ scaled real time (`--speed N`), or against a running server through its API (`--
 
 Citizens arrive per matter with an hourly profile (morning peak), answer the pre-check (most pass, some 容缺,
 some fail and go home with the 一次性告知单), take kiosk tickets or check in a booking (on time, late, or not
-at all), sometimes with a priority class; clerks open their windows (staffed in proportion to the hall, a few
-late), take lunch in turns (half of each group of windows closes 12:00–13:00) unless the hall closes between
-sessions (then every window closes for the break), take breaks and short pauses,
+at all), sometimes with a priority class; clerks open the windows the config's staffing plan rosters (a
+few absent, a few late), take their planned lunch turns and breaks roughly as planned unless the hall
+closes between sessions (then every window closes for the break), take unplanned breaks and short pauses,
 call, serve, recall and mark no-shows (some come back and are re-queued), transfer a few cases, and ask for a
 rating. Citizens come in the sessions that take walk-ins for their matter (none over a lunch break, only the
 series on duty on a 5+1 Saturday; bookings in the sessions that take them). Handle times per matter are
@@ -144,41 +144,37 @@ class _Sim:
     # ---- staffing -----------------------------------------------------------------------------------------
 
     def staff_windows(self) -> None:
-        """Staff each group of windows with the same series in proportion (at least one per group), every
-        综合窗口, a few clerks late; lunch in turns; breaks, short pauses and the odd system fault."""
-        groups: dict[tuple[str, ...], list[int]] = defaultdict(list)
+        """Staff the windows the config's plan rosters (`windows[].staffed`; `params.windows` overrides), a
+        few clerks absent or late; the planned closures (lunch turns, breaks) taken roughly as planned; some
+        unplanned breaks, short pauses and the odd system fault. The clerks of the day are faster or slower
+        than the history as a whole (`day_speed_sigma`) and each on their own (`clerk_sigma`)."""
         allowed = set(self.p.windows) if self.p.windows is not None else None
-        for w in self.cfg.windows:
-            if allowed is None or w.number in allowed:
-                groups[w.series].append(w.number)
         staffed: list[int] = []
-        lunch: list[int] = []
-        for series, numbers in groups.items():
-            self.rng.shuffle(numbers)
-            k = len(numbers) if len(series) > 1 else max(1, round(len(numbers) * self.p.open_share))
-            chosen = sorted(numbers[:k])
-            staffed += chosen
-            if self.p.lunch and len(chosen) >= 2:
-                lunch += chosen[: len(chosen) // 2]
+        rostered: dict[tuple[str, ...], int] = defaultdict(int)
+        for w in self.cfg.windows:
+            rostered[w.series] += w.staffed
+        for w in self.cfg.windows:
+            if allowed is not None:
+                if w.number in allowed:
+                    staffed.append(w.number)
+            elif w.staffed and (rostered[w.series] < 2 or self.rng.random() >= self.p.absent_rate):
+                # The only rostered clerk of a series is covered when absent (someone is sent): never absent.
+                staffed.append(w.number)
         opens = self.clock(self.p.start.hour, self.p.start.minute)
         closes = self.clock(self.p.end.hour, self.p.end.minute)
         gaps = self._session_gaps(opens, closes)
-        if any(a <= self.clock(12) < b for a, b in gaps):
-            lunch = []  # the whole hall closes over lunch: no staggered lunch on top
+        day_speed = self.rng.lognormvariate(0.0, self.p.day_speed_sigma)
         for n in sorted(staffed):
             clerk = _Clerk(
                 n,
                 f"clerk{n}",
-                self.rng.lognormvariate(0.0, self.p.clerk_sigma),
+                day_speed * self.rng.lognormvariate(0.0, self.p.clerk_sigma),
                 random.Random(self.rng.getrandbits(64)),
             )
             self.clerks[n] = clerk
             late = self.rng.random() < self.p.late_open_rate
             self.at(opens + dt.timedelta(minutes=self.rng.uniform(10, 40) if late else 0), self._opener(n))
-            if n in lunch and opens < self.clock(12) < closes:
-                self.at(
-                    self.clock(12), functools.partial(self.when_idle, n, functools.partial(self.go_lunch, n))
-                )
+            self._plan_closures(n, opens, closes, gaps)
             self._plan_pauses(n, opens, closes)
             for a, b in gaps:
                 self.at(a, functools.partial(self.when_idle, n, functools.partial(self.go_lunch, n, b)))
@@ -188,6 +184,31 @@ class _Sim:
                 self.result.capacity.update(
                     {s: self.result.capacity.get(s, 0.0) + 1.0 / len(set(w.series)) for s in set(w.series)}
                 )
+
+    def _plan_closures(
+        self, n: int, opens: dt.datetime, closes: dt.datetime, gaps: list[tuple[dt.datetime, dt.datetime]]
+    ) -> None:
+        """The window's planned closures as the day takes them: a lunch turn closes the window from its start
+        (when the case in hand ends) to its end and 0–10 minutes more; a planned break is skipped now and
+        then, starts up to 10 minutes early or 15 late, and lasts 10–20 minutes. None inside a session gap
+        (the whole hall is closed then)."""
+        clerk = self.clerks[n]
+        for closure in self.cfg.window_by_number[n].closures:
+            start = self.clock(closure.start.hour, closure.start.minute)
+            end = self.clock(closure.end.hour, closure.end.minute)
+            if not opens < start < closes or any(a <= start < b for a, b in gaps):
+                continue
+            if closure.reason == "午休":
+                if self.p.lunch:
+                    lunch = functools.partial(self.go_lunch, n, end)
+                    self.at(start, functools.partial(self.when_idle, n, lunch))
+                continue
+            if clerk.rng.random() < self.p.planned_break_skip:
+                continue
+            when = start + dt.timedelta(minutes=clerk.rng.uniform(-10, 15))
+            minutes = clerk.rng.uniform(10, 20)
+            pause = functools.partial(self.pause, n, closure.reason, minutes)
+            self.at(max(when, opens), functools.partial(self.when_idle, n, pause))
 
     def _session_gaps(self, opens: dt.datetime, closes: dt.datetime) -> list[tuple[dt.datetime, dt.datetime]]:
         """The breaks between the day's sessions (a lunch break, before an evening session) within the run."""
@@ -204,8 +225,7 @@ class _Sim:
     def _plan_pauses(self, n: int, opens: dt.datetime, closes: dt.datetime) -> None:
         plans: list[tuple[float, str, float, float]] = []
         if self.rng.random() < self.p.break_rate:
-            hour = self.rng.choice([9.75, 14.5])
-            plans.append((hour + self.rng.uniform(0, 1.5), BREAK_REASON, 10, 20))
+            plans.append((self.rng.uniform(9, 16), BREAK_REASON, 10, 20))
         if self.rng.random() < self.p.short_pause_rate:
             plans.append((self.rng.uniform(9, 16), SHORT_PAUSE_REASON, 3, 8))
         if self.rng.random() < self.p.fault_rate:
@@ -244,14 +264,14 @@ class _Sim:
         self.clerks[n].away = False
         self.free(n)
 
-    def go_lunch(self, n: int, until: dt.datetime | None = None) -> None:
-        """Close for lunch: in turns from 12:00 for an hour, or the whole hall between two sessions."""
+    def go_lunch(self, n: int, until: dt.datetime) -> None:
+        """Close for lunch until `until` (and 0–10 minutes more): the window's turn in the plan, or the whole
+        hall between two sessions."""
         if self.clerks[n].away or not self.port.close_window(n, self.now):
             return
         self.result.pauses["午休（关窗）"] += 1
         self.away(n)
-        back = until if until is not None else self.clock(13)
-        self.at(back + dt.timedelta(minutes=self.clerks[n].rng.uniform(0, 10)), self._opener(n))
+        self.at(until + dt.timedelta(minutes=self.clerks[n].rng.uniform(0, 10)), self._opener(n))
 
     def pause(self, n: int, reason: str, minutes: float) -> None:
         if self.clerks[n].away or not self.port.pause(n, reason, self.now):
@@ -283,8 +303,10 @@ class _Sim:
         closes = cal.closes_at(self.p.day)
         if closes is not None:
             last = min(last, closes - dt.timedelta(minutes=self.cfg.hall.cutoff_min))
+        jitter = self.p.arrival_jitter
         for hour, share in HOURLY_PROFILE.items():
-            for _ in range(poisson(self.rng, total * share)):
+            factor = self.p.arrival_scale * self.rng.uniform(1 - jitter, 1 + jitter)
+            for _ in range(poisson(self.rng, total * share * factor)):
                 when = self.clock(hour) + dt.timedelta(seconds=self.rng.uniform(0, 3600))
                 if when < max(first, self.now) or when >= last:
                     continue

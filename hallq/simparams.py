@@ -20,11 +20,18 @@ class SimParams:
     start: dt.time = dt.time(8, 30)
     end: dt.time = dt.time(17, 0)
     arrivals: int | None = None  # whole-day walk-ins; None = sized to the staffed windows and `load`
-    open_share: float = 0.85  # share of each group of windows staffed (at least one per group)
+    # The staffing plan is the config's (`windows[].staffed`, `windows[].closures`); the day deviates from it:
     load: float = 0.72  # mean utilisation of the staffed windows over the day the arrivals are sized for
+    absent_rate: float = 0.03  # rostered clerks who do not come at all
     late_open_rate: float = 0.08  # windows whose clerk arrives 10–40 min late
-    lunch: bool = True  # half of each group of windows closes 12:00–13:00
-    break_rate: float = 0.6  # clerks taking one 10–20 min break
+    lunch: bool = True  # the planned lunch turns (closures of reason 午休) are taken, 0–10 min late back
+    planned_break_skip: float = 0.1  # planned breaks not taken; the others start −10…+15 min off the plan
+    break_rate: float = 0.25  # clerks taking one unplanned 10–20 min break
+    # The day's own arrival curve: each hour's share of the walk-ins times a factor drawn in 1 ± this, and a
+    # whole-day factor (`arrival_scale`) on top (the held-out check runs days of one curve against another).
+    arrival_jitter: float = 0.3
+    arrival_scale: float = 1.0
+    day_speed_sigma: float = 0.1  # the whole day's clerks faster or slower than the history, lognormal
     short_pause_rate: float = 0.2  # clerks stepping away 3–8 min once
     fault_rate: float = 0.02  # windows with a 15–30 min system fault
     no_show_rate: float = 0.04

@@ -262,8 +262,7 @@ def finish(s: EngineState, cmd: c.Finish, now: dt.datetime, col: Collector) -> O
     t.ended_at = now
     rt.current = None
     s.live.pop(t.id, None)
-    if t.serving_at is not None:
-        waits.observe_handle_time(s, t.series, (now - t.serving_at).total_seconds() / 60)
+    waits.observe_case(s, t, now)
     ticket_event(s, "finished", t, now, col, cmd.window)
     return col.accept(t)
 

@@ -35,8 +35,8 @@ def restore(
             s.live[t.id] = None
         if t.state is WAITING:
             s.enqueue(t)
-        if t.state is DONE and t.serving_at and t.ended_at:
-            waits.observe_handle_time(s, t.series, (t.ended_at - t.serving_at).total_seconds() / 60)
+        if t.state is DONE and t.ended_at:
+            waits.observe_case(s, t, t.ended_at)
     for w in windows:
         if w.number in s.windows:
             s.windows[w.number] = w

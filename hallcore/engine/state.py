@@ -79,6 +79,8 @@ class EngineState:
         # more often than those change.
         self.capacity_value: dict[str, float] = {}
         self.handle_stats: dict[str, tuple[float, float]] = {}
+        # series -> (the minute it was made for, the capacity profile over the staffing plan from then on)
+        self.profiles: dict[str, tuple[int, list[tuple[float, float]]]] = {}
         self.priority_arrivals = ArrivalRate()  # per series: who will pass normal tickets
 
     # ---- the lines ------------------------------------------------------------------------------------
