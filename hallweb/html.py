@@ -65,3 +65,8 @@ def table(
 
 def hidden_csrf(csrf: str) -> str:
     return f'<input type="hidden" name="csrf" value="{e(csrf)}">'
+
+
+def label(for_id: str, text: str) -> str:
+    """The visible label of the control `for_id` (every form control has one: WCAG 1.3.1 and 3.3.2)."""
+    return f'<label class="field" for="{e(for_id)}">{e(text)}</label> '

@@ -33,7 +33,7 @@ from hallserver.web.guard import (
     path_int,
     see_other,
 )
-from hallserver.web.pages import e, hidden_csrf, page, table
+from hallserver.web.pages import e, hidden_csrf, label, page, table
 from hallserver.writectx import Reply, WriteCtx, ok
 
 router = APIRouter(include_in_schema=False)
@@ -75,10 +75,10 @@ async def admin_page(request: Request) -> Response:
                 '<span class="okc">在用</span>' if active else '<span class="muted">已停用</span>',
                 (
                     f'<form method="post" action="/web/admin/clerks/{e(code)}/active" class="inline">{h}'
-                    f'<input type="hidden" name="active" value="{0 if active else 1}"><button>{toggle}</button></form> '
+                    f'<input type="hidden" name="active" value="{0 if active else 1}"><button aria-label="{toggle} {e(code)}">{toggle}</button></form> '
                     f'<form method="post" action="/web/admin/clerks/{e(code)}/pin" class="inline">{h}'
-                    f'<input name="pin" placeholder="新 PIN" size="8" pattern="{PIN_PATTERN}" required>'
-                    "<button>重置 PIN</button></form>"
+                    f'<input name="pin" aria-label="{e(code)} 的新 PIN" placeholder="新 PIN" size="8" pattern="{PIN_PATTERN}" required>'
+                    f'<button aria-label="重置 PIN（{e(code)}）">重置 PIN</button></form>'
                 ),
             )
         )
@@ -110,8 +110,8 @@ async def admin_page(request: Request) -> Response:
                 ab,
                 (
                     f'<form method="post" action="/web/admin/roster/{w.number}" class="inline">{h}'
-                    f'<input name="staff" value="{e(" ".join(roster.get(w.number, [])))}" size="18" '
-                    'placeholder="工号，空格分隔（空=任何人）"><button>保存排班</button></form>'
+                    f'<input name="staff" aria-label="{w.number} 号窗口排班工号" value="{e(" ".join(roster.get(w.number, [])))}" size="18" '
+                    f'placeholder="工号，空格分隔（空=任何人）"><button aria-label="保存排班（{w.number} 号窗口）">保存排班</button></form>'
                 ),
             )
         )
@@ -122,7 +122,7 @@ async def admin_page(request: Request) -> Response:
             # Pending: approve with its window(s); approved: change them (a counter or desk acts only there).
             act = (
                 f'<form method="post" action="/web/admin/stations/{e(sid)}/approve" class="inline">{h}'
-                f'<input name="window" size="6" placeholder="窗口，如 3 或 3,4" value="{e(windows.replace(",", " "))}">'
+                f'<input name="window" aria-label="{e(name)} 的窗口" size="6" placeholder="窗口，如 3 或 3,4" value="{e(windows.replace(",", " "))}">'
                 f"<button>{'批准' if state == 'pending' else '改窗口'}</button></form>"
             )
         if state != "revoked":
@@ -159,8 +159,10 @@ async def admin_page(request: Request) -> Response:
         "<h1>管理</h1><h2>工作人员</h2>"
         + table(("工号", "姓名", "状态", "操作"), staff_rows)
         + f"""<form method="post" action="/web/admin/clerks" class="card">{h}
-           添加：<input name="code" placeholder="工号" required size="8"> <input name="name" placeholder="姓名" required size="8">
-           <input name="pin" placeholder="PIN（{PIN_MIN}–{PIN_MAX} 位数字）" pattern="{PIN_PATTERN}" required size="12"><button>添加</button></form>"""
+           添加：{label("clerk-code", "工号")}<input name="code" id="clerk-code" required size="8">
+           {label("clerk-name", "姓名")}<input name="name" id="clerk-name" required size="8">
+           {label("clerk-pin", f"PIN（{PIN_MIN}–{PIN_MAX} 位数字）")}<input name="pin" id="clerk-pin"
+             pattern="{PIN_PATTERN}" required size="8" inputmode="numeric"><button>添加</button></form>"""
         + "<h2>管理员</h2>"
         + table(("用户名", "状态", "在线会话", "操作"), mgr_rows)
         + "<h2>窗口排班与 A/B 岗</h2>"

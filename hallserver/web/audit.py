@@ -19,7 +19,7 @@ from hallserver import audit
 from hallserver.deps import get_hall
 from hallserver.errors import ApiError
 from hallserver.web.guard import audit_export, guard, manager
-from hallserver.web.pages import e, page, table
+from hallserver.web.pages import e, label, page, table
 
 router = APIRouter(include_in_schema=False)
 
@@ -105,10 +105,15 @@ async def audit_page(request: Request) -> Response:
     end = q.end.isoformat() if q.end else ""
     form = (
         '<form method="get" action="/web/audit" id="audit-filter" class="inline">'
-        f'操作 <select name="action">{options}</select> '
-        f'操作人 <input name="actor" value="{e(q.actor)}" size="14"> '
-        f'从 <input name="from" type="date" value="{start}"> 至 <input name="to" type="date" value="{end}"> '
-        "<button>筛选</button></form>"
+        + label("audit-action", "操作")
+        + f'<select name="action" id="audit-action">{options}</select> '
+        + label("audit-actor", "操作人")
+        + f'<input name="actor" id="audit-actor" value="{e(q.actor)}" size="14"> '
+        + label("audit-from", "从")
+        + f'<input name="from" id="audit-from" type="date" value="{start}"> '
+        + label("audit-to", "至")
+        + f'<input name="to" id="audit-to" type="date" value="{end}"> '
+        + "<button>筛选</button></form>"
     )
     query = request.url.query
     export = f'<p><a id="audit-csv" href="/web/audit.csv{"?" + e(query) if query else ""}">导出 CSV</a></p>'

@@ -66,13 +66,15 @@ async def booking_page(request: Request, lang: Annotated[str, Query()] = "zh") -
       <label for="matter">{e(t["matter"])}</label><select id="matter">{matters}</select>
       <label for="day">{e(t["day"])}</label><select id="day">{"".join(days)}</select>
       <p class="muted" id="calendar-later">{e(later)}</p>
-      <label>{e(t["slot"])}</label><div class="slots" id="slots"></div>
-      <label for="idno">{e(t["id"])}</label><input id="idno" maxlength="18" autocomplete="off" inputmode="text">
-      <label for="name">{e(t["name"])}</label><input id="name" maxlength="20">
-      <label for="bphone">{e(t["phone"])}</label><input id="bphone" maxlength="11" inputmode="tel">
+      <p class="field" id="slots-label">{e(t["slot"])}</p><div class="slots" id="slots" role="group" aria-labelledby="slots-label" aria-live="polite"></div>
+      <label for="idno">{e(t["id"])}</label><input id="idno" maxlength="18" autocomplete="off" inputmode="text" aria-describedby="msg">
+      <label for="name">{e(t["name"])}</label><input id="name" maxlength="20" autocomplete="name">
+      <label for="bphone">{e(t["phone"])}</label><input id="bphone" maxlength="11" inputmode="tel" autocomplete="tel">
       <button id="book">{e(t["book"])}</button></form>
-      <p id="msg" class="badc"></p>"""
-    return HTMLResponse(page(t["title"], body, scripts=["booking.js"], lang=lang, body_class="phone"))
+      <p id="msg" class="badc" role="alert"></p>"""
+    return HTMLResponse(
+        page(t["title"], body, scripts=["booking.js"], lang="en" if en else "zh", body_class="phone")
+    )
 
 
 _BOOK_ZH = {
@@ -137,9 +139,9 @@ async def booking_done(code: str, request: Request, lang: Annotated[str, Query()
       <div class="row"><span>{"Mobile" if en else "手机"}</span><b>{e(mask_phone(phone) if phone else "–")}</b></div>
       <div class="row"><span>{"State" if en else "状态"}</span><b id="bstate">{e(st)}</b></div>
       <p>{"Show this code at the kiosk to check in:" if en else "到大厅后在取号机扫描下方二维码或输入预约码签到："}</p>
-      <div class="qr">{qr_svg(url)}</div>{cancel}<p id="msg"></p>"""
+      <div class="qr" role="img" aria-label="{"Check-in QR code" if en else "签到二维码"}">{qr_svg(url)}</div>{cancel}<p id="msg" class="badc" role="alert"></p>"""
     return HTMLResponse(
-        page("预约", body, scripts=["booking.js"], lang=lang, body_class="phone"),
+        page("预约", body, scripts=["booking.js"], lang="en" if en else "zh", body_class="phone"),
         headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"},
     )
 

@@ -47,8 +47,9 @@ async def cases_page(request: Request) -> Response:
         options = "".join(f'<option value="{a}">{z}</option>' for a, z in cases.ACTIONS_ZH.items())
         form = (
             f'<form method="post" action="/web/cases/{e(c.id)}/step" class="inline step">{h}'
-            f'<select name="action">{options}</select> <input name="note" placeholder="处理记录" required size="18">'
-            "<button>记录</button></form>"
+            f'<select name="action" aria-label="{e(c.label)} 处理步骤">{options}</select> '
+            f'<input name="note" aria-label="{e(c.label)} 处理记录" placeholder="处理记录" required size="18">'
+            f'<button aria-label="记录（{e(c.label)}）">记录</button></form>'
         )
         rows.append(
             (

@@ -115,7 +115,10 @@ def error_page(request: Request, exc: ApiError) -> Response:
     if request.url.path.startswith("/web/api/"):
         return Response(dumps(exc.body()), exc.status, exc.headers, media_type="application/json")
     back = "/" + "/".join(request.url.path.split("/")[1:3])  # the page the form was on, e.g. /web/admin
-    body = f'<p class="badc" id="error">{e(exc.message)}</p><p class="muted">{e(exc.message_en)}</p>'
+    body = (
+        f'<h1>出错了</h1><p class="badc" role="alert" id="error">{e(exc.message)}</p>'
+        f'<p class="muted">{e(exc.message_en)}</p>'
+    )
     return HTMLResponse(page("出错", f'{body}<p><a href="{e(back)}">返回</a></p>'), exc.status, exc.headers)
 
 

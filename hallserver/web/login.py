@@ -41,7 +41,7 @@ async def login_page(request: Request, error: str = "") -> Response:
     token = ws_session.new_login_csrf()
     hall = get_hall(request)
     text = MESSAGES.get(error)
-    msg = f'<p class="badc" id="error">{e(text)}</p>' if text else ""
+    msg = f'<p class="badc" role="alert" id="error">{e(text)}</p>' if text else ""
     body = f"""<h1>{e(hall.config.hall.name)} · 大厅管理登录</h1>{msg}
       <form method="post" action="/web/login" class="card narrow">
         <input type="hidden" name="csrf" value="{e(token)}">

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import functools
 
-from hallweb.html import e, hidden_csrf, layout, table
+from hallweb.html import e, hidden_csrf, label, layout, table
 
-__all__ = ["NAV", "e", "hidden_csrf", "page", "table"]
+__all__ = ["NAV", "e", "hidden_csrf", "label", "page", "table"]
 
 NAV = (
     ("/web/dashboard", "实时看板", "Dashboard"),

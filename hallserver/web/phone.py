@@ -157,7 +157,7 @@ async def phone_page(
     other = "中文" if en else "English"
     body = f"""<a class="lang" href="?lang={"zh" if en else "en"}">{other}</a>
       <div class="muted">{e(name)}</div>
-      <div id="turn" class="turn" hidden></div>
+      <div id="turn" class="turn" role="alert" hidden></div>
       <div class="big" id="label">…</div><div id="matter"></div>
       <div class="row"><span data-t="ahead"></span><b id="ahead">–</b></div>
       <div class="row"><span data-t="estimate"></span><b id="estimate">–</b></div>
@@ -167,21 +167,21 @@ async def phone_page(
       <div id="outcome" class="note" hidden></div>
       <div id="noshow" class="note" hidden></div>
       <div id="expired" class="note" hidden></div>
-      <div id="rate" hidden><h2 data-t="rate_h"></h2><p data-t="rate_p"></p>
+      <div id="rate" role="group" aria-labelledby="rate-h" hidden><h2 id="rate-h" data-t="rate_h"></h2><p data-t="rate_p"></p>
         <div class="levels">{"".join(f'<button data-score="{n}" id="score-{n}"></button>' for n in (5, 4, 3, 2, 1))}</div></div>
-      <p id="rated" hidden></p>
+      <p id="rated" role="status" hidden></p>
       <h2 data-t="calls"></h2><div id="calls"></div>
       <div id="contact" hidden><h2 data-t="contact_h"></h2><p data-t="contact_p"></p>
-        <input id="phone" inputmode="tel" maxlength="11" placeholder="13800000000">
+        <label for="phone" data-t="phone_l"></label><input id="phone" inputmode="tel" autocomplete="tel" maxlength="11" placeholder="13800000000">
         <label><input type="checkbox" id="consent" class="check"> <span data-t="consent"></span></label>
-        <button id="send" data-t="send"></button><p id="sent"></p></div>
+        <button id="send" data-t="send"></button><p id="sent" role="status"></p></div>
       <p class="muted"><span id="conn"></span> <span id="age"></span></p>"""
     return HTMLResponse(
         page(
             "排队进度" if not en else "Queue status",
             body,
             scripts=["phone.js"],
-            lang=lang,
+            lang="en" if en else "zh",
             body_class="phone",
         ),
         headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"},

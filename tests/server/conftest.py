@@ -23,6 +23,11 @@ from hallserver.app import create_app
 from hallserver.configfile import read_config
 from hallserver.service import HallServer, Settings
 from tests.fakes.live_server import COUNTY, MANAGER, MONDAY_9, PIN, Station, UvicornThread
+from tests.server.web_helpers import module_browser
+
+#: A headless Chromium for each browser test module, as the fixture `browser` (tests/server/web_helpers.py:
+#: per module, not per session, since the tier has asyncio tests).
+__all__ = ["module_browser"]
 
 #: The live server's uvicorn thread (tests/fakes/live_server.py), under the name these tests know.
 ServerThread = UvicornThread

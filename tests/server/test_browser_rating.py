@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from tests.fakes.live_server import LiveServer, live_server
-from tests.server.web_helpers import CHROMIUM, chromium_page, served_ticket
+from tests.server.web_helpers import CHROMIUM, served_ticket
 
 playwright = pytest.importorskip("playwright.sync_api")
 if not pathlib.Path(CHROMIUM).exists():
@@ -32,9 +32,13 @@ def hall() -> Iterator[LiveServer]:
 
 
 @pytest.fixture
-def page() -> Iterator[Any]:
-    with chromium_page(360, 740) as p:
-        yield p
+def page(browser: Any) -> Iterator[Any]:
+    """A phone-sized page of the module's Chromium (tests/server/conftest.py)."""
+    ctx = browser.new_context(viewport={"width": 360, "height": 740})
+    try:
+        yield ctx.new_page()
+    finally:
+        ctx.close()
 
 
 def rate_by_phone(hall: LiveServer, token: str, score: int) -> httpx.Response:

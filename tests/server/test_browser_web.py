@@ -1,7 +1,7 @@
 """The web pages in a real browser (Playwright driving Debian's chromium) against a real server: the dashboard
 changes live, the statistics page shows the hand-worked figures, a 差评 case is followed up and closed, the
 phone page updates live and alerts, a booking made on the page checks in. Screenshots go to artifacts/ and
-docs/screenshots/."""
+docs/screenshots/. The browser is the module's one Chromium (`browser`, tests/server/conftest.py)."""
 
 from __future__ import annotations
 
@@ -15,23 +15,13 @@ import pytest
 
 from tests.fakes.live_server import HJ01_PASSES, MONDAY_9, LiveServer, live_server
 from tests.fakes.shots import docs_dir
-from tests.server.web_helpers import CHROMIUM, CHROMIUM_ARGS, Expected, browser_login, build_fixture_day
+from tests.server.web_helpers import CHROMIUM, Expected, browser_login, build_fixture_day
 
 playwright = pytest.importorskip("playwright.sync_api")
 if not pathlib.Path(CHROMIUM).exists():
     pytest.skip("Debian's chromium is not installed (apt-get install chromium)", allow_module_level=True)
 
 TIMEOUT_MS = 5000
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with playwright.sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield b
-        finally:
-            b.close()
 
 
 @pytest.fixture

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import pathlib
 import re
 import ssl
 from collections.abc import Iterator
@@ -12,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
+import pytest
 
 from tests.fakes.live_server import HJ01_PASSES, MANAGER, MONDAY_9, LiveServer
 
@@ -198,3 +200,18 @@ def served_ticket(hall: LiveServer) -> dict[str, Any]:
     hall.clock.advance(120)
     assert hall.act(hall.counter, "finish").status_code == 200
     return j
+
+
+def _one_browser() -> Iterator[Any]:
+    if not pathlib.Path(CHROMIUM).exists():
+        pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
+    with chromium_browser() as b:
+        yield b
+
+
+#: The one headless Chromium of a tier that runs browser tests only (tests/web): tests take contexts or pages
+#: from it and close them. Only there: while Playwright's sync API is open it holds a running asyncio loop, so
+#: an asyncio test or another `chromium_page()` run meanwhile would fail ("Sync API inside the asyncio loop").
+session_browser = pytest.fixture(scope="session", name="browser")(_one_browser)
+#: The same for one test module, in tiers that mix browser tests with asyncio ones (tests/server).
+module_browser = pytest.fixture(scope="module", name="browser")(_one_browser)

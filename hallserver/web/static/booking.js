@@ -32,9 +32,12 @@
       b.textContent = `${s.start.slice(0, 5)} (${s.remaining})`;
       b.dataset.start = s.start.slice(0, 5);
       b.disabled = s.remaining <= 0;
+      if (b.disabled) b.title = en ? "Fully booked" : "已约满";
+      // The chosen slot is said to assistive technology too, not only by its colour.
+      b.setAttribute("aria-pressed", "false");
       b.addEventListener("click", () => {
-        box.querySelectorAll("button").forEach((x) => x.classList.remove("on"));
-        b.classList.add("on"); slot = b.dataset.start;
+        box.querySelectorAll("button").forEach((x) => { x.classList.remove("on"); x.setAttribute("aria-pressed", "false"); });
+        b.classList.add("on"); b.setAttribute("aria-pressed", "true"); slot = b.dataset.start;
       });
       box.appendChild(b);
     });

@@ -9,6 +9,9 @@
   const STATE = {open: "开放", paused: "暂停", closed: "关闭"};
   let windows = new Map();
   let lastEvent = Date.now();
+  let live = false;
+  // No event (heartbeats included) for this long, or the feed down: the page says its data is old.
+  const STALE_S = 15;
   let refreshTimer = null;
 
   function windowCell(w) {
@@ -22,9 +25,10 @@
     const since = paused && w.paused_min != null ? `（${Math.floor(w.paused_min)} 分钟）` : "";
     const ab = (w.taken_over || []).length ? ` · 顶 ${w.taken_over.join("、")} 号岗` : (w.partner ? ` · B岗 ${w.partner} 号` : "");
     el.className = "win " + w.state;
+    // The state in words as well as in the card's frame (never colour alone): 开放 / 暂停 / 关闭.
     el.innerHTML = `<div class="n">${w.number} 号 <span class="state">${esc(w.name)}</span></div>`
       + `<div class="current">${esc(w.current || "")}${w.current ? ` <small>${w.current_state === "serving" ? "办理中" : "已叫号"}</small>` : ""}</div>`
-      + `<div class="state">${STATE[w.state] || w.state}${paused ? "：" + esc(w.pause_reason) + since : ""}`
+      + `<div class="state"><span class="badge">${STATE[w.state] || esc(w.state)}</span>${paused ? " " + esc(w.pause_reason) + since : ""}`
       + `${w.staff ? " · " + esc(w.staff_name || w.staff) : ""}${ab}</div>`;
   }
 
@@ -56,7 +60,7 @@
         + `<td>${esc(x.health)} ${esc(x.reason)}</td><td>${esc((x.at || "").slice(11, 19))}</td></tr>`).join("") + `</table>` : `<p class="muted">暂无设备上报</p>`;
     $("pending").innerHTML = d.pending.length ? d.pending.map((s) => `<div class="card" id="pending-${esc(s.station_id)}">`
       + `<b>${esc(s.name)}</b> (${esc(s.role)}) 注册码 <b>${esc(s.code)}</b> ${esc(s.ip)} `
-      + `<input size="4" placeholder="窗口" data-window="${esc(s.station_id)}"> `
+      + `<label class="field" for="win-of-${esc(s.station_id)}">窗口</label><input size="4" id="win-of-${esc(s.station_id)}" data-window="${esc(s.station_id)}"> `
       + `<button data-approve="${esc(s.station_id)}">批准</button> <button data-revoke="${esc(s.station_id)}">拒绝</button></div>`).join("")
       : `<p class="muted">没有待批准的站点</p>`;
     const u = d.upload;
@@ -84,7 +88,7 @@
     const rows = (await r.json()).rows;
     const kinds = {rating: "评价", followup: "整改结果"};
     $("outbox").innerHTML = !rows.length ? "" : `<table id="dead-letters"><thead><tr><th>编号</th><th>类型</th>`
-      + `<th>内容</th><th>拒收原因</th><th></th></tr></thead><tbody>`
+      + `<th>内容</th><th>拒收原因</th><th><span class="vh">操作</span></th></tr></thead><tbody>`
       + rows.map((x) => `<tr id="dead-${x.id}"><td>${x.id}</td><td>${esc(kinds[x.kind] || x.kind)}</td>`
         + `<td>${esc(x.summary)}</td><td>${esc(x.last_error)}</td>`
         + `<td><button data-outbox="retry" data-row="${x.id}">重试</button> `
@@ -117,10 +121,11 @@
   let backoff = 500;
   function connect() {
     const ws = new WebSocket((location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/web/events");
-    ws.onopen = () => { $("conn").textContent = "实时"; $("conn").className = "live"; backoff = 500; refresh(); };
+    ws.onopen = () => { live = true; $("conn").textContent = "实时"; $("conn").className = "live"; backoff = 500; lastEvent = Date.now(); showAge(); refresh(); };
     ws.onmessage = (m) => { try { onEvent(JSON.parse(m.data)); } catch (e) { /* ignore a bad frame */ } };
     ws.onclose = (c) => {
-      $("conn").textContent = "已断开，重连中"; $("conn").className = "down";
+      live = false;
+      $("conn").textContent = "已断开，重连中"; $("conn").className = "down"; showAge();
       if (c.code === 4401) { location.href = "/web/login"; return; }
       setTimeout(connect, backoff); backoff = Math.min(backoff * 2, 10000);
     };
@@ -147,10 +152,13 @@
     refresh();
   });
 
-  setInterval(() => {
+  function showAge() {
     const age = Math.round((Date.now() - lastEvent) / 1000);
-    $("age").textContent = `数据 ${age} 秒前`;
-  }, 1000);
+    const stale = !live || age > STALE_S;
+    document.body.classList.toggle("stale", stale);
+    $("age").textContent = stale ? `数据已过时（${age} 秒前）` : `数据 ${age} 秒前`;
+  }
+  setInterval(showAge, 1000);
   setInterval(refresh, 30000);  // paused-for minutes and longest waits grow without events
   connect();
 })();
