@@ -51,26 +51,60 @@ def _fields_of(cls: type) -> tuple[tuple[str, ...], str | None]:
 
 _PLAIN = frozenset({str, int, float, bool, type(None)})
 
+Encoder = Callable[[Any], Any]
+#: One encoder per type met, built on first use: the issue path encodes three objects of about fifty values
+#: per ticket (its event, the event's public form, the reply), and finding out what a value is (is it a
+#: dataclass? an enum? a date?) cost more than encoding it.
+_ENCODERS: dict[type, Encoder] = {}
+
 
 def encode(value: Any) -> Any:
     """`value` as JSON-able data: what the server sends and `decode` reads back."""
     tp = type(value)
-    if tp in _PLAIN:  # most values: checked first, the issue path encodes every event with this
+    if tp in _PLAIN:  # most values: checked first
         return value
+    enc = _ENCODERS.get(tp)
+    if enc is None:
+        enc = _ENCODERS[tp] = _encoder_for(tp)
+    return enc(value)
+
+
+def _encoder_for(tp: type) -> Encoder:
+    """How to encode a value of type `tp` (a plain value inside is kept as is without a call)."""
+    plain = _PLAIN
     if dataclasses.is_dataclass(tp):
         names, kind = _fields_of(tp)
-        out = {name: encode(getattr(value, name)) for name in names}
-        if kind is not None:
-            out["kind"] = kind
-        return out
-    if isinstance(value, enum.Enum):
-        return value.value
-    if isinstance(value, (dt.datetime, dt.date, dt.time)):
-        return value.isoformat()
-    if isinstance(value, (list, tuple)):
-        return [encode(v) for v in value]
-    if isinstance(value, dict):
-        return {str(k): encode(v) for k, v in value.items()}
+
+        def dataclass(value: Any) -> Any:
+            out = {}
+            for name in names:
+                v = getattr(value, name)
+                out[name] = v if type(v) in plain else encode(v)
+            if kind is not None:
+                out["kind"] = kind
+            return out
+
+        return dataclass
+    if issubclass(tp, enum.Enum):
+        return _enum_value
+    if issubclass(tp, (dt.datetime, dt.date, dt.time)):
+        return _iso
+    if issubclass(tp, (list, tuple)):
+        return lambda value: [v if type(v) in plain else encode(v) for v in value]
+    if issubclass(tp, dict):
+        return lambda value: {str(k): v if type(v) in plain else encode(v) for k, v in value.items()}
+    return _same
+
+
+def _enum_value(value: Any) -> Any:
+    return value.value
+
+
+def _iso(value: Any) -> Any:
+    return value.isoformat()
+
+
+def _same(value: Any) -> Any:
     return value
 
 

@@ -17,8 +17,8 @@ from hallcore import idnumber, replies, scope
 from hallcore import replybuilders as build
 from hallcore.calendar import HallCalendar
 from hallcore.engine import Accepted, Engine, lookups
-from hallcore.model import Source, Ticket
-from hallserver import rows
+from hallcore.model import Ticket
+from hallserver import issuing, rows
 from hallserver.auth import CODE_ALPHABET, Principal, Role
 from hallserver.bodies import BookIn, CancelIn, CheckInIn, IssueIn, RatingIn, Req, VoidIn
 from hallserver.deps import clerk_window, get_hall, respond, roles, run_job
@@ -29,7 +29,7 @@ from hallserver.writectx import Reply, WriteCtx, ok
 
 router = APIRouter()
 
-ISSUERS = roles(Role.KIOSK, Role.DESK, Role.COUNTER)
+ISSUERS = roles(*issuing.ROLES)
 PRINTERS = roles(Role.KIOSK, Role.DESK)
 STAFF_DESK = roles(Role.DESK, Role.COUNTER, Role.MANAGER)
 CLERKS = roles(Role.DESK, Role.COUNTER)
@@ -38,19 +38,6 @@ CLERKS = roles(Role.DESK, Role.COUNTER)
 COMMAND = (404, 409, 507)
 ISSUE_REPLIES = documented({201: replies.Issued, 200: replies.NotIssued}, *COMMAND)
 TICKET_REPLIES = documented({200: replies.TicketReply}, *COMMAND)
-
-
-def _issue_reply(ctx: WriteCtx, out: Accepted | Reply) -> Reply:
-    if isinstance(out, Reply):
-        return out
-    if out.ticket is None:
-        # 不通过: no ticket, the kiosk prints the 一次性告知单 from the reply.
-        assert out.precheck is not None
-        return ok(build.not_issued(ctx.engine.config, out.precheck, ctx.now))
-    assert out.ahead is not None
-    assert out.estimate is not None
-    base = ctx.store.config.hall.public_base_url
-    return ok(build.issued(ctx.engine, out.ticket, out.ahead, out.estimate, out.precheck, base), 201)
 
 
 def _ticket_reply(ctx: WriteCtx, out: Accepted | Reply) -> Reply:
@@ -92,29 +79,14 @@ def _issued_by(ctx: WriteCtx, station: str, ref: str) -> bool:
     return row is not None
 
 
-def _present(items: list[str] | None) -> frozenset[str] | None:
-    return frozenset(items) if items is not None else None
-
-
 @router.post("/api/tickets", status_code=201, tags=["tickets"], responses=ISSUE_REPLIES)
 async def issue_ticket(
     body: IssueIn, request: Request, p: Annotated[Principal, Depends(ISSUERS)]
 ) -> Response:
-    """Take a number with pre-check answers: 201 `Issued`, or 200 `{ticket: null, precheck}` (不通过)."""
-    # Kiosk tickets wait for the print confirmation; staff-issued ones wait at once.
-    source = Source.KIOSK if p.role == Role.KIOSK else Source.PHONE if body.source == "phone" else Source.DESK
-    cmd = c.IssueTicket(
-        matter=body.matter,
-        source=source,
-        token=secrets.token_urlsafe(16),
-        priority=body.priority,
-        answers=body.answers,
-        present=_present(body.present),
-        holder_name=body.holder_name,
-    )
-    return await run_job(
-        get_hall(request), request, p.id, body, lambda ctx: _issue_reply(ctx, ctx.accept(cmd))
-    )
+    """Take a number with pre-check answers: 201 `Issued`, or 200 `{ticket: null, precheck}` (不通过).
+    A well-formed request from a known station is answered by the hot path (hallserver/hotpath.py) with the
+    same `issuing.issue`; this route answers the rest, errors included."""
+    return respond(await issuing.issue(get_hall(request), p, body))
 
 
 @router.post("/api/tickets/{ticket_id:path}/printed", tags=["tickets"], responses=TICKET_REPLIES)
@@ -314,7 +286,7 @@ async def check_in(
     code: str, body: CheckInIn, request: Request, p: Annotated[Principal, Depends(PRINTERS)]
 ) -> Response:
     """Check a booking in at the kiosk: it becomes a ticket (like `POST /api/tickets`)."""
-    cmd = c.CheckIn(code, secrets.token_urlsafe(16), body.answers, _present(body.present))
+    cmd = c.CheckIn(code, issuing.TOKENS.new(), body.answers, issuing.present_items(body.present))
     return await run_job(
-        get_hall(request), request, p.id, body, lambda ctx: _issue_reply(ctx, ctx.accept(cmd))
+        get_hall(request), request, p.id, body, lambda ctx: issuing.issue_reply(ctx, ctx.accept(cmd))
     )

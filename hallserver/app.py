@@ -17,7 +17,7 @@ import socket
 import sys
 import time
 import typing
-from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
+from collections.abc import AsyncIterator
 from typing import Any
 
 import uvicorn
@@ -32,9 +32,10 @@ from hallcore.config import Durability, HallConfig
 from hallcore.configload import ConfigError
 from hallserver import api_hall, api_owed, api_stations, api_tickets, api_windows, openapi, web
 from hallserver.api_events import open_events
+from hallserver.bodylimit import BodyLimit
 from hallserver.configfile import read_config
 from hallserver.discovery import MdnsSettings
-from hallserver.errors import ApiError
+from hallserver.errors import ApiError, internal
 from hallserver.evloop import new_event_loop
 from hallserver.headers import SecurityHeaders
 from hallserver.hotpath import HotPaths
@@ -50,99 +51,6 @@ from hallserver.tls import TlsError, TlsFiles
 from hallserver.writectx import dumps
 
 log = logging.getLogger(__name__)
-
-MAX_BODY = 64 * 1024  # docs/api.md: bodies over 64 KiB are refused with 413
-
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
-ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
-
-
-class _TooLargeError(Exception):
-    pass
-
-
-def _error_bytes(err: ApiError) -> bytes:
-    return dumps(err.body()).encode()
-
-
-_TOO_LARGE = ApiError(
-    413,
-    "body_too_large",
-    "请求体超过 64 KiB",
-    "the request body is over 64 KiB",
-    {"limit_bytes": MAX_BODY},
-)
-
-
-class BodyLimit:
-    """Refuse bodies over the limit with 413 before they are read whole (by Content-Length or as read)."""
-
-    def __init__(self, app: ASGIApp, limit: int = MAX_BODY) -> None:
-        self.app = app
-        self.limit = limit
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        for name, value in scope.get("headers", ()):
-            if name == b"content-length":
-                try:
-                    too_big = int(value) > self.limit
-                except ValueError:
-                    too_big = False
-                if too_big:
-                    await self._reply(send)
-                    return
-        seen = 0
-        started = False
-        exceeded = False
-
-        async def limited_receive() -> Message:
-            nonlocal seen, exceeded
-            msg = await receive()
-            if msg["type"] == "http.request":
-                seen += len(msg.get("body", b""))
-                if seen > self.limit:
-                    exceeded = True
-                    raise _TooLargeError
-            return msg
-
-        async def tracking_send(msg: Message) -> None:
-            nonlocal started
-            if exceeded:
-                # The framework turned our exception into its own 400: answer 413 instead, once.
-                if msg["type"] == "http.response.start" and not started:
-                    started = True
-                    await self._reply(send)
-                return
-            if msg["type"] == "http.response.start":
-                started = True
-            await send(msg)
-
-        try:
-            await self.app(scope, limited_receive, tracking_send)
-        except _TooLargeError:
-            if not started:
-                await self._reply(send)
-
-    @staticmethod
-    async def _reply(send: Send) -> None:
-        body = _error_bytes(_TOO_LARGE)
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 413,
-                "headers": [
-                    (b"content-type", b"application/json"),
-                    (b"content-length", str(len(body)).encode()),
-                ],
-            }
-        )
-        await send({"type": "http.response.body", "body": body})
 
 
 def _error_response(err: ApiError) -> Response:
@@ -224,7 +132,7 @@ async def _on_http(request: Request, exc: Exception) -> Response:
 
 async def _on_crash(_request: Request, exc: Exception) -> Response:
     log.error("unhandled error", exc_info=exc)
-    return _error_response(ApiError(500, "internal", "服务器内部错误", "internal server error"))
+    return _error_response(internal())
 
 
 def create_app(

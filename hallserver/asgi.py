@@ -1,4 +1,5 @@
-"""The ASGI types of the server's own middlewares (one home: `hotpath`, `limits`, `proxies`, `headers`).
+"""The ASGI types of the server's own middlewares (one home: `hotpath`, `limits`, `proxies`, `headers`,
+`bodylimit`), and their one way of answering with JSON.
 
 They wrap the app as plain ASGI callables rather than Starlette middleware: no task or request object per
 request on the hot paths, and they also see what answers before the framework (the snapshot cache)."""
@@ -13,3 +14,12 @@ Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+
+async def send_json(send: Send, status: int, body: bytes, headers: dict[str, str] | None = None) -> None:
+    """A JSON answer with the headers the framework's `Response` gives it (hallserver/deps.py `respond`), and
+    an error's own (`Retry-After`, `WWW-Authenticate`)."""
+    out = [(b"content-length", str(len(body)).encode()), (b"content-type", b"application/json")]
+    out += [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in (headers or {}).items()]
+    await send({"type": "http.response.start", "status": status, "headers": out})
+    await send({"type": "http.response.body", "body": body})

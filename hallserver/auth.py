@@ -70,6 +70,15 @@ def format_windows(windows: Iterable[int]) -> str:
     return ",".join(str(w) for w in sorted(set(windows)))
 
 
+def bearer_token(authorization: str) -> str | None:
+    """The token of an `Authorization: Bearer <token>` header's value, or None (the route guard's and the
+    hot path's one reading of it)."""
+    scheme, _, token = authorization.partition(" ")
+    if scheme.lower() == "bearer" and token.strip():
+        return token.strip()
+    return None
+
+
 def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 

@@ -9,10 +9,9 @@ from fastapi import Request
 from fastapi.responses import Response
 from pydantic import BaseModel
 
-from hallserver.auth import Principal, Role, forbidden, hash_token, lookup, unauthorized
+from hallserver.auth import Principal, Role, bearer_token, forbidden, hash_token, lookup, unauthorized
 from hallserver.errors import ApiError
 from hallserver.service import HallServer
-from hallserver.store import Job
 from hallserver.writectx import Reply, WriteCtx
 
 
@@ -22,11 +21,7 @@ def get_hall(request: Request) -> HallServer:
 
 
 def bearer(request: Request) -> str | None:
-    header = request.headers.get("authorization", "")
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() == "bearer" and token.strip():
-        return token.strip()
-    return None
+    return bearer_token(request.headers.get("authorization", ""))
 
 
 async def resolve(hall: HallServer, token: str | None) -> Principal | None:
@@ -140,12 +135,7 @@ async def run_job(
     run: Callable[[WriteCtx], Reply],
 ) -> Response:
     """Run `run` on the writer; with a `request_id` in `body`, a repeat gets the first 2xx reply back."""
-    request_id = getattr(body, "request_id", None) or ""
-    fingerprint = ""
-    if request_id and body is not None:
-        fingerprint = hall.fingerprint(request.url.path, body.model_dump_json(exclude={"request_id"}))
-    reply = await hall.run(Job(run, scope, request_id, fingerprint))
-    return respond(reply)
+    return respond(await hall.run_request(request.url.path, scope, body, run))
 
 
 def client_ip(request: Request) -> str:

@@ -56,6 +56,11 @@ def from_refusal(refused: Refused) -> ApiError:
     )
 
 
+def internal() -> ApiError:
+    """500 `internal`: what a caller is told of a failure that is the server's own (it is logged)."""
+    return ApiError(500, "internal", "服务器内部错误", "internal server error")
+
+
 def not_found(what: str, what_en: str, **detail: Any) -> ApiError:
     return ApiError(404, "not_found", f"没有{what}", f"no such {what_en}", detail)
 

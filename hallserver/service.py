@@ -17,9 +17,9 @@ import signal
 import sqlite3
 import time
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from hallcore import commands as c
 from hallcore import replies
@@ -49,6 +49,12 @@ from hallserver.views import call_events
 from hallserver.writectx import Reply, WriteCtx, ok
 
 log = logging.getLogger(__name__)
+
+
+class RequestBody(Protocol):
+    """A request body (a pydantic model, hallserver/bodies.py) as the idempotency record sees it."""
+
+    def model_dump_json(self, *, exclude: set[str]) -> str: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -323,6 +329,17 @@ class HallServer:
 
     async def run(self, job: Job) -> Reply:
         return await self.store.submit(job)
+
+    async def run_request(
+        self, path: str, scope: str, body: RequestBody | None, run: Callable[[WriteCtx], Reply]
+    ) -> Reply:
+        """Run a request's job on the writer; with a `request_id` in `body`, a repeat of the same request to
+        `path` gets the first 2xx reply back (and a different request under that id a 422)."""
+        request_id = getattr(body, "request_id", None) or ""
+        fingerprint = ""
+        if request_id and body is not None:
+            fingerprint = self.fingerprint(path, body.model_dump_json(exclude={"request_id"}))
+        return await self.run(Job(run, scope, request_id, fingerprint))
 
     def fingerprint(self, path: str, body: Any) -> str:
         """The idempotency fingerprint of a request: keyed, since a booking's body holds an ID number, a name

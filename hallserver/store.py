@@ -29,7 +29,7 @@ from hallcore.clock import Clock
 from hallcore.config import Durability, HallConfig
 from hallcore.engine import Engine
 from hallserver import audit, schema
-from hallserver.errors import ApiError, disk_full
+from hallserver.errors import ApiError, disk_full, internal
 from hallserver.eventlog import EventRecord
 from hallserver.keys import HallKey, open_key
 from hallserver.loader import load_engine
@@ -294,9 +294,7 @@ class Store:
                 log.exception("write batch failed; rolled back")
             if mutated or ctx.job_mutated:
                 self._reload_after_failure(conn)
-            err = (
-                disk_full() if full else ApiError(500, "internal", "服务器内部错误", "internal server error")
-            )
+            err = disk_full() if full else internal()
             for job in batch:
                 job.future.set_result(error_reply(err))
             if not isinstance(exc, Exception):
