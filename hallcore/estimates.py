@@ -244,7 +244,13 @@ class ServiceShares:
 
 
 def estimate_wait(
-    ahead: int, mean_handle_min: float, capacity: float, *, cv: float = 1.0, extra: float = 0.0
+    ahead: int,
+    mean_handle_min: float,
+    capacity: float,
+    *,
+    cv: float = 1.0,
+    extra: float = 0.0,
+    rate_spread: float = 0.0,
 ) -> WaitEstimate:
     """The wait of a ticket with `ahead` people before it, in whole minutes, at a steady `capacity`.
 
@@ -256,7 +262,41 @@ def estimate_wait(
     """
     if not (math.isfinite(capacity) and capacity >= 0):
         raise ValueError(f"capacity must be a finite number >= 0, got {capacity!r}")
-    return estimate_planned(ahead, mean_handle_min, ((0.0, capacity),), cv=cv, extra=extra)
+    return estimate_planned(
+        ahead, mean_handle_min, ((0.0, capacity),), cv=cv, extra=extra, rate_spread=rate_spread
+    )
+
+
+#: The spread of the service rate itself, as a share of the wait, before the hall's own errors say more
+#: (`RateSpread`), and how many checked estimates that prior counts as.
+PRIOR_RATE_SPREAD = 0.1
+PRIOR_RATE_WEIGHT = 20.0
+#: Estimates of a wait shorter than this, or with fewer people ahead, do not teach the rate spread: their
+#: error is the case in hand, which the handle-time spread covers.
+RATE_SPREAD_MIN_POINT = 5.0
+RATE_SPREAD_MIN_AHEAD = 3
+
+
+class RateSpread:
+    """What the handle-time spread does not explain: breaks and faults off the plan, a slow day, a share that
+    moves. The band's relative spread is √(cv²/(k+1) + g²); g² is learned from the hall's own checked
+    estimates as the mean of ln(real wait / point)² − cv²/(k+1) over the last `window` tickets called, shrunk
+    towards PRIOR_RATE_SPREAD² with the weight of PRIOR_RATE_WEIGHT tickets. The error of each estimate is
+    known only when its ticket is called, so g lags by a wait; it is a width, not a bias, and widths change
+    slowly."""
+
+    def __init__(self, window: int = 200) -> None:
+        self._excess = _Rolling(window)
+
+    def observe(self, real_min: float, point_min: float, cv: float, people: float) -> None:
+        """A ticket estimated at `point_min` with `people` ahead was called after `real_min`."""
+        if real_min <= 0 or point_min < RATE_SPREAD_MIN_POINT or people < RATE_SPREAD_MIN_AHEAD:
+            return
+        self._excess.push(math.log(real_min / point_min) ** 2 - cv * cv / (people + 1))
+
+    def value(self) -> float:
+        prior = PRIOR_RATE_SPREAD**2 * PRIOR_RATE_WEIGHT
+        return math.sqrt(max(0.0, (prior + self._excess.total) / (PRIOR_RATE_WEIGHT + len(self._excess))))
 
 
 #: A capacity profile: (minutes from now, windows' worth of service from then on), in time order, from 0.
@@ -264,13 +304,20 @@ Profile = Sequence[tuple[float, float]]
 
 
 def estimate_planned(
-    ahead: int, mean_handle_min: float, profile: Profile, *, cv: float = 1.0, extra: float = 0.0
+    ahead: int,
+    mean_handle_min: float,
+    profile: Profile,
+    *,
+    cv: float = 1.0,
+    extra: float = 0.0,
+    rate_spread: float = 0.0,
 ) -> WaitEstimate:
     """`estimate_wait` over a capacity that changes as planned (`capacity_profile`): the people ahead need
     (ahead + extra + 0.5) × mean window-minutes of service, and the wait is when the profile has given that
     much (`wait_through`); the band's bounds are the times it has given the band's share of it. So a ticket
     behind a lunch turn waits through the turn, and one issued during it counts on the windows coming back.
-    No capacity now and none planned gives NO_WINDOW_OPEN.
+    No capacity now and none planned gives NO_WINDOW_OPEN. `rate_spread` (`RateSpread`) widens the band by
+    what the handle-time spread does not explain: r = √(cv²/(ahead+extra+1) + rate_spread²).
     """
     # Why +0.5 and not the renewal-theory mean residual (1 + cv²)/2: waits are skewed, the error we report is
     # the mean *absolute* error, which the median minimises, and the median lies below the mean; for an
@@ -288,7 +335,7 @@ def estimate_planned(
     point = wait_through(work, profile)
     if point is None:
         return NO_WINDOW_OPEN
-    relative = cv / math.sqrt(people + 1)
+    relative = math.sqrt(cv * cv / (people + 1) + rate_spread * rate_spread)
     low = wait_through(work * max(LOW_FLOOR, 1.0 - LOW_Z * relative), profile) or 0.0
     high = (wait_through(work * (1.0 + HIGH_Z * relative), profile) or point) + HIGH_PAD_MIN
     # floor(low) <= round(point) <= ceil(high) because low <= point <= high.

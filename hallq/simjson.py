@@ -4,7 +4,9 @@ benchmark record (bench/sim.py).
 Keys: `tickets`; `wait` (`mean`, `p50`, `p90`, `max`, minutes, every called ticket) and `wait_normal` (the
 same for tickets without a class, with `n`); `series` → per series `wait_mean_by_class` (class → minutes, or
 null when none was called), `n_by_class`, `priority_calls` (calls whose reason is a class: "优先: …",
-"预约到时"), `within_target`; `estimate` (`mae_min`, `coverage`, `mae_by_ahead`); `outcomes` and
+"预约到时"), `within_target`; `estimate` (`mae_min`, `coverage`, `mae_by_ahead`, `range_width_p50`: the
+printed ranges' median width, `wide_share`: the share wider than `estimates.wide_band_min`, `by_seed`: each
+day's `mae_min`, `coverage`, `range_width_p50`, `n`); `outcomes` and
 `on_site_rate` (the served cases by outcome, drawn per matter kind from `hallq.sim.OUTCOME_PRIORS`, and
 办结 ÷ (办结 + 受理) over 即办件); `pairs`: per class, the mean wait of its tickets
 (`wait_mean`, `n`) and of the normal tickets of the same series issued within ±15 minutes of each of them
@@ -25,7 +27,7 @@ from hallcore import measures
 from hallcore.config import MatterKind
 from hallcore.measures import Spread
 from hallq.simparams import SimResult
-from hallq.simstats import TicketRecord, errors_by_ahead, estimate_errors
+from hallq.simstats import TicketRecord, errors_by_ahead, estimate_errors, range_widths
 
 NORMAL = "normal"
 #: Pairs: normal tickets issued this close to a class's ticket count as "around it".
@@ -54,6 +56,20 @@ def _round(value: float | None, digits: int) -> float | None:
 
 def _mean(values: Sequence[float]) -> float | None:
     return round(statistics.fmean(values), 2) if values else None
+
+
+def _seed_errors(result: SimResult) -> dict[str, Any]:
+    """One day's estimate figures (the pooled ones weigh the busier days more)."""
+    records = list(result.records.values())
+    errors = estimate_errors(records)
+    widths = range_widths(records)
+    return {
+        "seed": result.params.seed,
+        "mae_min": _round(errors.mae, 2),
+        "coverage": _round(errors.coverage, 4),
+        "range_width_p50": statistics.median(widths) if widths else None,
+        "n": errors.n,
+    }
 
 
 def sim_json(results: Sequence[SimResult]) -> dict[str, Any]:
@@ -106,6 +122,11 @@ def sim_json(results: Sequence[SimResult]) -> dict[str, Any]:
                 k: {"n": len(v), "mae_min": round(statistics.fmean(v), 2)}
                 for k, v in sorted(by_ahead.items())
             },
+            "range_width_p50": statistics.median(widths) if (widths := range_widths(records)) else None,
+            "wide_share": _round(
+                sum(w > config.estimates.wide_band_min for w in widths) / len(widths) if widths else None, 4
+            ),
+            "by_seed": [_seed_errors(result) for result in results],
         },
         "outcomes": dict(sorted(outcomes.items())),
         "on_site_rate": _round(

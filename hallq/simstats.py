@@ -116,6 +116,7 @@ class DayStats:
     coverage: float | None
     estimated: int
     mae_by_ahead: dict[str, tuple[int, float]]
+    range_width_p50: float | None  # the median width of the printed ranges, minutes
     series: list[SeriesStats] = field(default_factory=list)
     advice: list[Advice] = field(default_factory=list)
 
@@ -123,6 +124,18 @@ class DayStats:
 def estimate_errors(records: Iterable[TicketRecord]) -> EstimateErrors:
     """How the estimates shown at issue held for these tickets."""
     return measures.estimate_errors((r.wait_min, r.est_low, r.est_high, r.est_point) for r in records)
+
+
+def range_widths(records: Iterable[TicketRecord]) -> list[int]:
+    """The printed ranges' widths (high − low, minutes) of the tickets whose estimate is checked (called)."""
+    return [
+        r.est_high - r.est_low
+        for r in records
+        if r.wait_min is not None
+        and r.est_high is not None
+        and r.est_low is not None
+        and r.est_point is not None
+    ]
 
 
 def errors_by_ahead(records: Iterable[TicketRecord]) -> dict[str, list[float]]:
@@ -188,6 +201,7 @@ def day_stats(
         coverage=errors.coverage,
         estimated=errors.n,
         mae_by_ahead={k: (len(v), statistics.fmean(v)) for k, v in sorted(by_ahead.items())},
+        range_width_p50=statistics.median(widths) if (widths := range_widths(recs)) else None,
     )
     by_series: dict[str, list[TicketRecord]] = defaultdict(list)
     for r in recs:
@@ -266,7 +280,7 @@ def render(stats: DayStats, title: str) -> str:
     if stats.mae is not None and stats.coverage is not None:
         lines.append(
             f"  estimates: MAE {stats.mae:.1f} min, range coverage {stats.coverage:.0%} over "
-            f"{stats.estimated} tickets"
+            f"{stats.estimated} tickets, median range width {stats.range_width_p50:g} min"
         )
         lines.append(
             "    MAE by people ahead at issue: "

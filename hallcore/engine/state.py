@@ -11,7 +11,7 @@ import datetime as dt
 
 from hallcore.calendar import HallCalendar
 from hallcore.config import HallConfig
-from hallcore.estimates import ArrivalRate, HandleTimes, ServiceShares
+from hallcore.estimates import ArrivalRate, HandleTimes, RateSpread, ServiceShares
 from hallcore.model import Booking, Case, Rating, Source, Ticket, TicketState, WindowRuntime, WindowState
 from hallcore.ordering import Line, WindowRules, order_key
 
@@ -82,6 +82,9 @@ class EngineState:
         # series -> (the minute it was made for, the capacity profile over the staffing plan from then on)
         self.profiles: dict[str, tuple[int, list[tuple[float, float]]]] = {}
         self.priority_arrivals = ArrivalRate()  # per series: who will pass normal tickets
+        self.rate_spread = (
+            RateSpread()
+        )  # the band's width beyond the handle-time spread, from checked estimates
 
     # ---- the lines ------------------------------------------------------------------------------------
 

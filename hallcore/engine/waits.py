@@ -31,8 +31,11 @@ def estimate_for(s: EngineState, series: str, ahead: int, now: dt.datetime | Non
     the staffing plan from now on (`capacity_profile_of`), else at today's capacity."""
     mean, cv = handle_stats(s, series)
     if now is None:
-        return estimate_wait(ahead, mean, series_capacity(s, series), cv=cv)
-    return estimate_planned(ahead, mean, capacity_profile_of(s, series, now), cv=cv)
+        return estimate_wait(
+            ahead, mean, series_capacity(s, series), cv=cv, rate_spread=s.rate_spread.value()
+        )
+    profile = capacity_profile_of(s, series, now)
+    return estimate_planned(ahead, mean, profile, cv=cv, rate_spread=s.rate_spread.value())
 
 
 def estimate_new(s: EngineState, t: Ticket, ahead: int, now: dt.datetime) -> WaitEstimate:
@@ -45,7 +48,8 @@ def estimate_new(s: EngineState, t: Ticket, ahead: int, now: dt.datetime) -> Wai
     if t.priority in s.absolute and t.slot_at is None:
         # Absolute tickets let one other in after every N of them.
         extra += ahead // s.config.priority.absolute_in_row
-    return estimate_planned(ahead, mean, capacity_profile_of(s, t.series, now), cv=cv, extra=extra)
+    profile = capacity_profile_of(s, t.series, now)
+    return estimate_planned(ahead, mean, profile, cv=cv, extra=extra, rate_spread=s.rate_spread.value())
 
 
 def capacity_profile_of(s: EngineState, series: str, now: dt.datetime) -> list[tuple[float, float]]:
@@ -220,6 +224,11 @@ def observe_handle_time(s: EngineState, series: str, minutes: float) -> None:
 
 
 def note_call(s: EngineState, number: int, t: Ticket) -> None:
+    if t.first_called_at == t.called_at and t.estimate_point is not None:
+        # The first call checks the estimate printed on the ticket (`RateSpread`).
+        assert t.called_at is not None
+        real = (t.called_at - t.issued_at).total_seconds() / 60
+        s.rate_spread.observe(real, t.estimate_point, handle_stats(s, t.series)[1], t.ahead_at_issue)
     served = s.series_of_window(number)
     if len(served) > 1 and t.series in served:
         s.shares.observe(number, t.series)

@@ -159,3 +159,24 @@ def test_a_slow_clerk_widens_the_range() -> None:
     assert b.low_min is not None
     assert b.high_min is not None
     assert b.high_min - b.low_min > a.high_min - a.low_min + 5
+
+
+def test_the_band_learns_its_width_from_the_halls_own_errors() -> None:
+    from hallcore.estimates import PRIOR_RATE_SPREAD, RateSpread
+
+    calm, rough = RateSpread(), RateSpread()
+    assert calm.value() == pytest.approx(PRIOR_RATE_SPREAD)
+    for i in range(200):
+        calm.observe(30.0, 30.0, 0.5, 10)  # every estimate right
+        rough.observe(45.0 if i % 2 else 20.0, 30.0, 0.5, 10)  # a day off its plan: ±40 %
+        rough.observe(3.0, 2.0, 0.5, 10)  # too short to teach anything
+    assert calm.value() < 0.05
+    assert rough.value() > 0.3
+    narrow = estimate_planned(10, 6.0, [(0.0, 2.0)], cv=0.5, rate_spread=calm.value())
+    wide = estimate_planned(10, 6.0, [(0.0, 2.0)], cv=0.5, rate_spread=rough.value())
+    assert narrow.point_min == wide.point_min
+    assert narrow.low_min is not None
+    assert narrow.high_min is not None
+    assert wide.low_min is not None
+    assert wide.high_min is not None
+    assert wide.high_min - wide.low_min > narrow.high_min - narrow.low_min + 10

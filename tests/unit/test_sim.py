@@ -243,7 +243,17 @@ def test_json_pools_seeds_and_compares_classes_with_their_neighbours(
         assert set(figures["wait_mean_by_class"]) == classes
     assert sum(n for s in out["series"].values() for n in s["n_by_class"].values()) == out["tickets"]
     assert sum(s["priority_calls"] for s in out["series"].values()) > 0
-    assert set(out["estimate"]) == {"mae_min", "coverage", "mae_by_ahead"}
+    assert set(out["estimate"]) == {
+        "mae_min",
+        "coverage",
+        "mae_by_ahead",
+        "range_width_p50",
+        "wide_share",
+        "by_seed",
+    }
+    assert [d["seed"] for d in out["estimate"]["by_seed"]] == out["seeds"]
+    assert out["estimate"]["range_width_p50"] > 0
+    assert 0 <= out["estimate"]["wide_share"] <= 1
     assert set(out["pairs"]) == classes - {"normal"}
     elderly = out["pairs"]["elderly"]
     assert elderly["n"] > 0
