@@ -28,12 +28,6 @@ from hallui.i18n import Catalog
 from hallui.issuing import Issuer
 from hallui.theme import stylesheet
 
-# hallui's secondary buttons look the same enabled or not; a clerk must see at a glance what can be done.
-# #5f5f5f on the panel colour is 5.9:1.
-_EXTRA_STYLE = """
-QPushButton[role="secondary"]:disabled { color: #5f5f5f; border: 2px dashed #8a8a8a; }
-"""
-
 
 @dataclass
 class CounterApp:
@@ -120,7 +114,7 @@ def assemble(
         desk = DeskController(Issuer(api, devices.printer), DeskFlow(config, make_id))
     window = CounterWindow(catalog, desk=is_desk)
     bridge = Bridge(controller, desk, parent=window)  # the window owns every Qt object of the station
-    window.setStyleSheet(stylesheet() + _EXTRA_STYLE)
+    window.setStyleSheet(stylesheet())
     title_key = "app.desk_title" if is_desk else "app.title"
     window.setWindowTitle(catalog.t(title_key, window=station.window))
     app = CounterApp(config, station, flow, controller, window_devices, devices, desk, bridge, window)

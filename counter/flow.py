@@ -17,6 +17,7 @@ import zoneinfo
 from collections.abc import Callable, Mapping
 from dataclasses import replace
 
+from counter import guidance
 from counter.actions import HELD, TICKET_EVENT, WINDOW_EVENT, Action, Command, Phase
 from counter.counts import Counts, DayCounts
 from counter.notices import Notice
@@ -149,50 +150,9 @@ class CounterFlow:
         return max(0, int((self._clock.now() - ticket.issued_at).total_seconds() // 60))
 
     def allowed(self, action: Action) -> bool:
-        """Whether `action` may be sent now (buttons are enabled from this)."""
-        if self.busy or not self.online:
-            return False
-        if action is Action.LOGIN:
-            return self.phase is Phase.LOGIN
-        if self.phase is not Phase.MAIN:
-            return False
-        state = self.window_state
-        cur = self.held_state
-        idle = cur == ""
-        match action:
-            case Action.LOGOUT:
-                return idle
-            case Action.OPEN:
-                return state == "closed"
-            case Action.CLOSE:
-                return state in ("open", "paused") and idle
-            case Action.CALL_NEXT | Action.CALL_SPECIFIC | Action.PAUSE:
-                return state == "open" and idle
-            case Action.RECALL | Action.START:
-                return cur == "called"
-            case Action.NO_SHOW:
-                recalls = self.current.recalls if self.current is not None else 0
-                return cur == "called" and recalls >= self.settings.max_recalls
-            case Action.FINISH:
-                return cur == "serving"
-            case Action.TRANSFER:
-                return cur in HELD
-            case Action.CONFIRM_CLASS | Action.REVOKE_CLASS:
-                # Staff check a claimed class with the citizen in front of them, once (DOMAIN.md).
-                t = self.current
-                return cur in HELD and t is not None and bool(t.claimed or t.priority) and not t.class_check
-            case Action.REQUEUE:
-                return True
-            case Action.RESUME:
-                return state == "paused"
-            case Action.TAKE_OVER:
-                return state != "closed" and any(p not in self.covering for p in self.settings.partners)
-            case Action.END_TAKE_OVER:
-                return bool(self.covering)
-            case Action.RATE_AGAIN:
-                return self.ratings.can_ask_again()
-            case Action.SET_OUTCOME:
-                return self.change_left_s() > 0
+        """Whether `action` may be sent now (buttons are enabled from this; the rules and the reason a
+        disabled button gives are counter/guidance.py's)."""
+        return guidance.blocked(self, action) is None
 
     # ---- starting actions ---------------------------------------------------------------------------
 

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from counter import guidance
 from counter.actions import Action, Phase
 from counter.desk.view import DeskView
 from counter.flow import CounterFlow
@@ -77,10 +78,25 @@ def priority_text(c: Catalog, cur: TicketInfo, classes: tuple[tuple[str, str, st
 
 
 def _set_role(w: QWidget, role: str) -> None:
-    if w.property("role") != role:
+    if (w.property("role") or "") != role:
         w.setProperty("role", role)
         w.style().unpolish(w)
         w.style().polish(w)
+
+
+def _show_state(b: QPushButton, enabled: bool, why: str) -> None:
+    """Enable or disable a button; a disabled one says why in its tooltip (and to a screen reader)."""
+    b.setEnabled(enabled)
+    if b.toolTip() != why:
+        b.setToolTip(why)
+        b.setAccessibleDescription(why)
+
+
+def _state_role(held: str, window_state: str) -> str:
+    """The window state label's look: the held ticket's state on its colour, else paused as a warning."""
+    if held in ("called", "serving"):
+        return f"held_{held}"
+    return {"paused": "warning", "closed": "muted"}.get(window_state, "")
 
 
 class LoginPage(QWidget):
@@ -245,9 +261,15 @@ class MainPage(QWidget):
         lay = QVBoxLayout(self)
         lay.setSpacing(6)
         self.header = label("", "windowHeader", "title")
+        # The window's state (on amber while a ticket is called, on green while it is served) and the action
+        # expected next: what a clerk must read at a glance.
         self.state = label("", "windowState")
+        self.next_hint = label("", "nextHint", wrap=True)
+        state_row = QHBoxLayout()
+        state_row.addWidget(self.state)
+        state_row.addWidget(self.next_hint, 1)
         lay.addWidget(self.header)
-        lay.addWidget(self.state)
+        lay.addLayout(state_row)
         cur = QGridLayout()
         self.number = label("", "currentNumber", "big")
         self.matter = label("", "currentMatter", wrap=True)
@@ -267,10 +289,14 @@ class MainPage(QWidget):
         lay.addLayout(cur)
         grid = QGridLayout()
         self.buttons: dict[Action, QPushButton] = {}
+        #: Each button's own role: the first ten (the F-keys) primary, the others "alt" (filled slate); the
+        #: one the state expects next is drawn "next" instead (hallui/theme.py).
+        self.roles: dict[Action, str] = {}
         for i, (action, key, _shortcut) in enumerate(BUTTONS):
-            role = None if i < 10 else "secondary"
-            b = button(catalog.t(key), f"btn_{action.value}", role)
+            role = "" if i < 10 else "alt"
+            b = button(catalog.t(key), f"btn_{action.value}", role or None)
             self.buttons[action] = b
+            self.roles[action] = role
             grid.addWidget(b, i // 4, i % 4)
         lay.addLayout(grid)
         self.case_no = QLineEdit(self)
@@ -280,7 +306,7 @@ class MainPage(QWidget):
         outcome_row = QHBoxLayout()
         self.outcomes: dict[CaseOutcome, QPushButton] = {}
         for o, _shortcut in OUTCOME_BUTTONS:
-            b = button(catalog.t(f"outcome.{o.value}"), f"btn_outcome_{DIGIT_OF[o]}", "secondary")
+            b = button(catalog.t(f"outcome.{o.value}"), f"btn_outcome_{DIGIT_OF[o]}", "alt")
             self.outcomes[o] = b
             outcome_row.addWidget(b, 1)
         lay.addLayout(outcome_row)
@@ -288,7 +314,7 @@ class MainPage(QWidget):
         lay.addWidget(self.outcome)
         self.forms = Forms(catalog, self)
         self.form_ok = button(catalog.t("form.ok"), "formOk")
-        self.form_cancel = button(catalog.t("form.cancel"), "formCancel", "secondary")
+        self.form_cancel = button(catalog.t("form.cancel"), "formCancel", "alt")
         self.form_box = QWidget(self)
         self.form_box.setObjectName("formBox")
         fl = QHBoxLayout(self.form_box)
@@ -306,7 +332,7 @@ class MainPage(QWidget):
         self.counts = label("", "todayCounts", wrap=True)
         self.rating = label("", "ratingStatus", wrap=True)
         self.message = label("", "message", wrap=True)
-        self.discard = button(catalog.t("act.discard"), "btnDiscard", "secondary")
+        self.discard = button(catalog.t("act.discard"), "btnDiscard", "alt")
         self.discard.hide()
         for w in (self.counts, self.rating, self.message, self.discard):
             lay.addWidget(w)
@@ -506,6 +532,7 @@ class CounterWindow(QWidget):
         if flow.covering:
             state += " · " + t("win.takeover", windows="、".join(str(w) for w in flow.covering))
         m.state.setText(state)
+        _set_role(m.state, _state_role(held, flow.window_state))
         cur = flow.current
         if cur is not None:
             m.number.setText(cur.label)
@@ -523,11 +550,15 @@ class CounterWindow(QWidget):
             m.matter.setText("" if flow.held_label else t("cur.none"))
             for w in (m.reason, m.priority, m.recalls, m.wait, m.missing):
                 w.setText("")
+        nxt = guidance.expected(flow)
+        m.next_hint.setText(t("next.hint", action=t(f"act.name.{nxt.value}")) if nxt is not None else "")
         for action, b in m.buttons.items():
-            b.setEnabled(flow.allowed(action))
+            why = guidance.blocked(flow, action)
+            _show_state(b, why is None, render(why, c) if why is not None else "")
+            _set_role(b, "next" if action is nxt else m.roles[action])
         can_outcome = flow.outcome_action() is not None
         for b in m.outcomes.values():
-            b.setEnabled(can_outcome)
+            _show_state(b, can_outcome, "" if can_outcome else t("why.outcome"))
         if flow.held_label != self._case_for:  # a new case: its own 办件编号
             self._case_for = flow.held_label
             if flow.held_label:

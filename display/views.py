@@ -24,7 +24,7 @@ from display.flow import BoardState, CallRow, Screen, SeriesRow
 from hallui.connection import ConnectionBanner
 from hallui.enrollment import EnrollmentView
 from hallui.i18n import Catalog
-from hallui.theme import FONT_FAMILY
+from hallui.theme import BOARD, FONT_FAMILY, TYPE
 from hallui.widgets import label
 
 
@@ -35,14 +35,9 @@ class Orientation(StrEnum):
 
 SIZES = {Orientation.LANDSCAPE: (1920, 1080), Orientation.PORTRAIT: (1080, 1920)}
 
-# A dark board: bright text on navy reads from across a hall and keeps well above 4.5:1.
-BG = "#0b1d33"
-PANEL = "#12294a"
-TEXT = "#ffffff"
-ACCENT = "#ffd23f"  # the number being called: 11.9:1 on BG
-CALM = "#9fe3b0"  # window names and estimates: 10.6:1 on PANEL
-MUTED = "#c9d4e3"
-ALERT_BG = "#7a1010"
+# A dark board: bright text on navy reads from across a hall (the board scheme of hallui/theme.py).
+BG, PANEL, TEXT, ACCENT = BOARD.background, BOARD.panel, BOARD.text, BOARD.accent
+CALM, MUTED, ALERT_BG = BOARD.calm, BOARD.muted, BOARD.alert
 TILE_PT = 22
 STALE_BODY_PT = 30
 
@@ -50,14 +45,14 @@ STALE_BODY_PT = 30
 def stylesheet(orientation: Orientation) -> str:
     big = 150 if orientation is Orientation.LANDSCAPE else 160
     return f"""
-    QWidget {{ background: {BG}; color: {TEXT}; font-family: "{FONT_FAMILY}"; font-size: 24pt; }}
+    QWidget {{ background: {BG}; color: {TEXT}; font-family: "{FONT_FAMILY}"; font-size: {TYPE.board_pt}pt; }}
     QFrame[role="panel"], QFrame[role="panel"] QLabel {{ background: {PANEL}; }}
     QLabel#hallName {{ font-size: 40pt; font-weight: bold; }}
     QLabel#clock {{ font-size: 48pt; font-weight: bold; color: {ACCENT}; }}
     QLabel#date, QLabel#zoneName {{ font-size: 26pt; color: {MUTED}; }}
     QLabel#connectionBanner {{ font-size: 18pt; color: {MUTED}; }}
     QLabel#connectionBanner[role="warning"] {{ color: {ACCENT}; }}
-    QLabel#connectionBanner[role="error"] {{ color: #ffb3b3; }}
+    QLabel#connectionBanner[role="error"] {{ color: {BOARD.error_text}; }}
     QLabel#nowCalling, QLabel#recentTitle, QLabel#waitingTitle {{ font-size: 30pt; color: {MUTED}; }}
     QLabel#latestNumber {{ font-size: {big}pt; font-weight: bold; color: {ACCENT}; }}
     QLabel#latestWindow {{ font-size: 64pt; font-weight: bold; }}
@@ -67,7 +62,7 @@ def stylesheet(orientation: Orientation) -> str:
     QLabel[role="tile"] {{ font-size: {TILE_PT}pt; }}
     QLabel#subtitle {{ font-size: 34pt; color: {ACCENT}; }}
     QLabel#voiceProblem {{ font-size: 18pt; color: {MUTED}; }}
-    QFrame#stalePanel, QFrame#stalePanel QLabel {{ background: {ALERT_BG}; color: #ffffff; }}
+    QFrame#stalePanel, QFrame#stalePanel QLabel {{ background: {ALERT_BG}; color: {BOARD.alert_text}; }}
     QLabel#staleTitle {{ font-size: 60pt; font-weight: bold; }}
     QLabel#staleBody {{ font-size: {STALE_BODY_PT}pt; }}
     QLabel#enrollCode {{ font-size: 96pt; font-weight: bold; color: {ACCENT}; }}

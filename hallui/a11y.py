@@ -62,9 +62,22 @@ def check(root: QWidget, *, min_pt: float, min_touch: int = MIN_TOUCH_PX) -> lis
     return findings
 
 
-def _contrast_at(image: QImage, root: QWidget, w: QWidget) -> float | None:
-    """Contrast of the text as painted: the most common colour of the widget's area is its background, the
-    pixel that stands out most from it is the core of a glyph stroke."""
+@dataclass(frozen=True, slots=True)
+class Painted:
+    """A widget as painted: its background (the most common colour of its area), the colour that stands out
+    most from it (the core of a glyph stroke, or a ring) and their contrast ratio."""
+
+    background: tuple[int, int, int]
+    foreground: tuple[int, int, int]
+    ratio: float
+
+
+def _rgb(v: int) -> tuple[int, int, int]:
+    return (v >> 16) & 255, (v >> 8) & 255, v & 255
+
+
+def painted(image: QImage, root: QWidget, w: QWidget) -> Painted | None:
+    """How `w` looks in `image` (a grab of `root`); None when it lies outside the image."""
     origin = w.mapTo(root, w.rect().topLeft())
     x0, y0 = max(0, origin.x()), max(0, origin.y())
     x1, y1 = min(image.width(), origin.x() + w.width()), min(image.height(), origin.y() + w.height())
@@ -76,10 +89,27 @@ def _contrast_at(image: QImage, root: QWidget, w: QWidget) -> float | None:
         for x in range(x0, x1, step):
             rgb = image.pixel(x, y) & 0xFFFFFF
             counts[rgb] = counts.get(rgb, 0) + 1
-    bg_rgb = max(counts, key=lambda k: counts[k])
-    bg = ((bg_rgb >> 16) & 255, (bg_rgb >> 8) & 255, bg_rgb & 255)
-    best = 1.0
-    for rgb in counts:
-        ratio = contrast_ratio(((rgb >> 16) & 255, (rgb >> 8) & 255, rgb & 255), bg)
-        best = max(best, ratio)
-    return best
+    bg = _rgb(max(counts, key=lambda k: counts[k]))
+    fg, best = bg, 1.0
+    for v in counts:
+        ratio = contrast_ratio(_rgb(v), bg)
+        if ratio > best:
+            fg, best = _rgb(v), ratio
+    return Painted(bg, fg, best)
+
+
+def colours_in(image: QImage, root: QWidget, w: QWidget) -> set[tuple[int, int, int]]:
+    """Every colour painted in `w`'s area of `image` (to find a ring or a marker colour)."""
+    origin = w.mapTo(root, w.rect().topLeft())
+    out: set[tuple[int, int, int]] = set()
+    for y in range(max(0, origin.y()), min(image.height(), origin.y() + w.height())):
+        for x in range(max(0, origin.x()), min(image.width(), origin.x() + w.width())):
+            out.add(_rgb(image.pixel(x, y) & 0xFFFFFF))
+    return out
+
+
+def _contrast_at(image: QImage, root: QWidget, w: QWidget) -> float | None:
+    """Contrast of the text as painted: the most common colour of the widget's area is its background, the
+    pixel that stands out most from it is the core of a glyph stroke."""
+    p = painted(image, root, w)
+    return p.ratio if p is not None else None

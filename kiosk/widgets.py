@@ -33,7 +33,7 @@ def kiosk_stylesheet(elder: bool) -> str:
     QPushButton[role="tile"] {{ text-align: left; }}
     QPushButton[role="tile"] QLabel {{ background: transparent; color: {p.primary_text}; }}
     QPushButton[role="tile"] QLabel[role="tilesub"] {{ color: {p.primary_text}; }}
-    QPushButton[role="tile"]:disabled QLabel {{ color: #ffffff; }}
+    QPushButton[role="tile"] QLabel:disabled {{ color: {p.disabled_text}; }}
     QPushButton[role="material"] {{ background: {p.panel}; color: {p.text}; border: 2px solid {p.muted};
                                      text-align: left; }}
     QPushButton[role="material"]:checked {{ background: {p.ok}; color: #ffffff; border: 2px solid {p.ok}; }}

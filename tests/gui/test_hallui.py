@@ -13,7 +13,16 @@ from hallui.connection import ConnectionBanner, describe
 from hallui.enrollment import TEXTS as ENROLL_TEXTS
 from hallui.enrollment import EnrollmentView
 from hallui.i18n import Catalog
-from hallui.theme import contrast_ratio, hex_rgb, stylesheet
+from hallui.theme import (
+    MIN_CONTRAST,
+    MIN_UI_CONTRAST,
+    PALETTE,
+    TEXT_PAIRS,
+    TYPE,
+    contrast_ratio,
+    hex_rgb,
+    stylesheet,
+)
 from hallui.widgets import button, label
 
 
@@ -44,6 +53,17 @@ def test_connection_levels() -> None:
 def test_contrast_formula() -> None:
     assert contrast_ratio((0, 0, 0), (255, 255, 255)) == pytest.approx(21.0)
     assert contrast_ratio(hex_rgb("#ffffff"), hex_rgb("#0b5cad")) >= 4.5
+
+
+def test_the_shared_palette_keeps_its_promises() -> None:
+    """Every text colour pair of the kiosk, counter and display reaches 4.5:1; the disabled fill is >= 3:1
+    from every enabled fill (the counter test measures the same as painted: test_counter_look.py)."""
+    low = [(f, b, round(contrast_ratio(hex_rgb(f), hex_rgb(b)), 2)) for f, b in TEXT_PAIRS]
+    assert [x for x in low if x[2] < MIN_CONTRAST] == []
+    off = hex_rgb(PALETTE.disabled)
+    for fill in (PALETTE.primary, PALETTE.alt, PALETTE.next):
+        assert contrast_ratio(hex_rgb(fill), off) >= MIN_UI_CONTRAST, fill
+    assert (TYPE.body(), TYPE.body(elder=True), TYPE.title(), TYPE.big()) == (18, 24, 28, 54)
 
 
 def test_checker_passes_good_and_flags_bad(qtbot: Any) -> None:
