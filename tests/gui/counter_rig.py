@@ -48,6 +48,15 @@ def bus() -> Iterator[Bus]:
     emu.stop()
 
 
+@pytest.fixture
+def clerk(live: LiveServer, bus: Bus, running: asyncio.AbstractEventLoop, qtbot: QtBot) -> Iterator[Counter]:
+    """A counter on the emulated bus with its clerk logged in and the window open (import it with `bus`)."""
+    c = start_counter(live, qtbot, running, hqp_station(bus.emu.url))
+    c.login()
+    yield c
+    stop_counter(c, running)
+
+
 def hqp_station(url: str, window: int = 1, *, role: StationRole = StationRole.COUNTER) -> Station:
     return Station(
         id=f"counter-{window:02d}",

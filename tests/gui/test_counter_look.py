@@ -6,14 +6,10 @@ colour."""
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QPushButton
-from pytestqt.qtbot import QtBot
 
 from counter import guidance
 from counter.actions import Action
@@ -22,19 +18,11 @@ from hallui.theme import MIN_CONTRAST, MIN_UI_CONTRAST, PALETTE, contrast_ratio,
 from tests.fakes.live_server import LiveServer
 from tests.fakes.live_server import Station as LiveStation
 from tests.fakes.shots import docs_dir
-from tests.gui.counter_rig import Bus, Counter, bus, hqp_station, start_counter, stop_counter
+from tests.gui.counter_rig import Counter, bus, clerk
 
-__all__ = ["bus"]  # a fixture this module uses
+__all__ = ["bus", "clerk"]  # fixtures this module uses
 
 RGB = tuple[int, int, int]
-
-
-@pytest.fixture
-def clerk(live: LiveServer, bus: Bus, running: asyncio.AbstractEventLoop, qtbot: QtBot) -> Iterator[Counter]:
-    c = start_counter(live, qtbot, running, hqp_station(bus.emu.url))
-    c.login()
-    yield c
-    stop_counter(c, running)
 
 
 class Looks:

@@ -7,9 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-from collections.abc import Iterator
 
-import pytest
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
@@ -19,17 +17,9 @@ from hallcore.caseoutcome import CaseOutcome
 from hallcore.config import Device
 from tests.fakes.live_server import LiveServer
 from tests.fakes.live_server import Station as LiveStation
-from tests.gui.counter_rig import KEYPAD, Bus, Counter, bus, hqp_station, start_counter, stop_counter
+from tests.gui.counter_rig import KEYPAD, Bus, Counter, bus, clerk, hqp_station, start_counter, stop_counter
 
-__all__ = ["bus"]  # a fixture this module uses
-
-
-@pytest.fixture
-def clerk(live: LiveServer, bus: Bus, running: asyncio.AbstractEventLoop, qtbot: QtBot) -> Iterator[Counter]:
-    c = start_counter(live, qtbot, running, hqp_station(bus.emu.url))
-    c.login()
-    yield c
-    stop_counter(c, running)
+__all__ = ["bus", "clerk"]  # fixtures this module uses
 
 
 def outcome_of(live: LiveServer, label: str) -> tuple[str, str, str]:

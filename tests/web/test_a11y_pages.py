@@ -136,6 +136,7 @@ def test_dashboard_with_open_paused_closed_and_stale_windows(hall: LiveServer, m
     try:
         page.wait_for_selector("#conn.down")
         page.wait_for_selector("body.stale")
+        assert "数据已过时" in page.text_content("#age")
         audited(page, "dashboard: stale data (connection lost)")
     finally:
         hall.start()
