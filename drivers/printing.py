@@ -19,6 +19,7 @@ _LABELS: dict[str, dict[str, str]] = {
         "estimate": "预计等候 {lo}～{hi} 分钟",
         "estimate_now": "预计很快叫到您",
         "estimate_none": "目前没有窗口办理此事项，暂无法估计等候时间",
+        "estimate_wide": "人多，预计较长",
         "honest": "（人数会因优先、转办而变化，以叫号为准）",
         "issued": "取号时间：{t}",
         "tolerance": "容缺受理：请补齐以下材料",
@@ -42,6 +43,7 @@ _LABELS: dict[str, dict[str, str]] = {
         "estimate": "Estimated wait: {lo}-{hi} min",
         "estimate_now": "You will be called soon",
         "estimate_none": "No window serves this now: no wait estimate yet",
+        "estimate_wide": "Busy: expect a long wait",
         "honest": "(may change with priority and transfers; listen for your number)",
         "issued": "Issued: {t}",
         "tolerance": "Accepted with items missing; please bring:",
@@ -110,6 +112,8 @@ def ticket_bytes(t: TicketPrint, width_mm: int) -> bytes:
         lines.append(lab["ahead_none"])
     if t.estimate_min is None:
         lines.append(lab["estimate_none"])
+    elif t.estimate_wide:
+        lines.append(lab["estimate_wide"])
     else:
         lo, hi = t.estimate_min
         lines.append(lab["estimate"].format(lo=lo, hi=hi) if hi > 0 else lab["estimate_now"])

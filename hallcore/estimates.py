@@ -71,13 +71,21 @@ class WaitEstimate:
     """A wait in whole minutes: low <= point <= high, low >= 0.
 
     With `no_window_open` no window serves the series now, and all three are None: the kiosk says so instead
-    of guessing.
+    of guessing. With `wide` the range is wider than the hall's `estimates.wide_band_min`: too wide to plan
+    a morning by, so the ticket and the phone page say "人多，预计较长" instead (`widened`).
     """
 
     low_min: int | None
     high_min: int | None
     point_min: int | None
     no_window_open: bool = False
+    wide: bool = False
+
+    def widened(self, max_band_min: int) -> WaitEstimate:
+        """This estimate, marked `wide` when its range is wider than `max_band_min` minutes."""
+        if self.low_min is None or self.high_min is None or self.high_min - self.low_min <= max_band_min:
+            return self
+        return WaitEstimate(self.low_min, self.high_min, self.point_min, self.no_window_open, wide=True)
 
 
 NO_WINDOW_OPEN = WaitEstimate(low_min=None, high_min=None, point_min=None, no_window_open=True)

@@ -43,6 +43,8 @@ class TicketPrint:
         str, ...
     ] = ()  # 代办: the papers an answer added to the checklist, to show at the window
     pledge: str = ""  # 容缺: the 承诺书 (the matter's text, filled in), printed below the ticket to sign
+    # The range is wider than the hall's estimates.wide_band_min: printed as "人多，预计较长", not as a range.
+    estimate_wide: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,6 +110,7 @@ def ticket_printout(
             matter=_pick(m.name, m.name_en, lang),
             people_ahead=ahead,
             estimate_min=span,
+            estimate_wide=estimate.wide,
             issued=issued,
             status_url=status_url,
             tolerance_items=items,

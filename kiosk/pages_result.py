@@ -47,6 +47,8 @@ def ticket(_v: KioskIntents, lay: QVBoxLayout, flow: KioskFlow, cat: Catalog, _i
     lay.addWidget(label(ahead, "ticketAhead", wrap=True))
     if p.estimate_min is None:
         est_text = cat.t("ticket.estimate_none")
+    elif p.estimate_wide:
+        est_text = cat.t("ticket.estimate_wide")
     elif p.estimate_min[1] > 0:
         est_text = cat.t("ticket.estimate", lo=p.estimate_min[0], hi=p.estimate_min[1])
     else:

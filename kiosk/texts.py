@@ -64,6 +64,7 @@ KIOSK_TEXTS: dict[str, tuple[str, str]] = {
     "ticket.estimate": ("预计等候 {lo}～{hi} 分钟", "Estimated wait {lo}-{hi} min"),
     "ticket.estimate_none": ("暂无窗口开放，请留意叫号", "No window open yet; listen for your number"),
     "ticket.estimate_now": ("预计很快叫到您", "You will be called soon"),
+    "ticket.estimate_wide": ("人多，预计较长", "Busy: expect a long wait"),
     "ticket.priority": ("优先类别：{p}（工作人员将核验）", "Priority: {p} (staff will check)"),
     "ticket.bring": ("请于 {d} 前补齐：", "Please bring by {d}:"),
     "ticket.agent": ("代办：请在窗口出示", "Acting for the applicant: show at the window"),

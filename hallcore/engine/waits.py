@@ -30,12 +30,12 @@ def estimate_for(s: EngineState, series: str, ahead: int, now: dt.datetime | Non
     """The wait for `ahead` people before a ticket of `series`, by the current order alone; with `now`, over
     the staffing plan from now on (`capacity_profile_of`), else at today's capacity."""
     mean, cv = handle_stats(s, series)
+    spread = s.rate_spread.value()
     if now is None:
-        return estimate_wait(
-            ahead, mean, series_capacity(s, series), cv=cv, rate_spread=s.rate_spread.value()
-        )
-    profile = capacity_profile_of(s, series, now)
-    return estimate_planned(ahead, mean, profile, cv=cv, rate_spread=s.rate_spread.value())
+        est = estimate_wait(ahead, mean, series_capacity(s, series), cv=cv, rate_spread=spread)
+    else:
+        est = estimate_planned(ahead, mean, capacity_profile_of(s, series, now), cv=cv, rate_spread=spread)
+    return est.widened(s.config.estimates.wide_band_min)
 
 
 def estimate_new(s: EngineState, t: Ticket, ahead: int, now: dt.datetime) -> WaitEstimate:
@@ -49,7 +49,8 @@ def estimate_new(s: EngineState, t: Ticket, ahead: int, now: dt.datetime) -> Wai
         # Absolute tickets let one other in after every N of them.
         extra += ahead // s.config.priority.absolute_in_row
     profile = capacity_profile_of(s, t.series, now)
-    return estimate_planned(ahead, mean, profile, cv=cv, extra=extra, rate_spread=s.rate_spread.value())
+    est = estimate_planned(ahead, mean, profile, cv=cv, extra=extra, rate_spread=s.rate_spread.value())
+    return est.widened(s.config.estimates.wide_band_min)
 
 
 def capacity_profile_of(s: EngineState, series: str, now: dt.datetime) -> list[tuple[float, float]]:

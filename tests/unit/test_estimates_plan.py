@@ -180,3 +180,37 @@ def test_the_band_learns_its_width_from_the_halls_own_errors() -> None:
     assert wide.low_min is not None
     assert wide.high_min is not None
     assert wide.high_min - wide.low_min > narrow.high_min - narrow.low_min + 10
+
+
+def test_a_range_wider_than_the_hall_allows_says_busy_instead() -> None:
+    from drivers.printing import ticket_bytes
+    from hallcore.config import Estimates
+    from hallcore.printout import ticket_printout
+
+    config = dataclasses.replace(two_b_windows(), estimates=Estimates(wide_band_min=30))
+    e = Engine(config)
+    ok(e, c.OpenWindow(2, "s2"), at(9))
+    near, far = issue_b(e, 2, at(9)), issue_b(e, 40, at(9))
+    assert near.estimate is not None
+    assert far.estimate is not None
+    assert not near.estimate.wide
+    assert far.estimate.wide
+    assert far.estimate.high_min is not None
+    assert far.estimate.low_min is not None
+    assert far.estimate.high_min - far.estimate.low_min > 30
+    assert e.estimate_for("B", 41, at(9)).wide  # the phone page's view says the same
+    printed = ticket_printout(
+        config,
+        label="B042",
+        matter="sb01",
+        priority="",
+        issued_at=at(9),
+        ahead=41,
+        estimate=far.estimate,
+        precheck=None,
+        status_url="http://127.0.0.1/t",
+    )
+    assert printed["zh"].estimate_wide
+    job = ticket_bytes(printed["zh"], 80)
+    assert "人多，预计较长".encode("gb18030") in job
+    assert "预计等候".encode("gb18030") not in job

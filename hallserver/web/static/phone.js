@@ -7,7 +7,7 @@
   const en = document.documentElement.lang === "en";
   const T = en ? {
     ahead: "People ahead", estimate: "Estimated wait", state: "State", calls: "Now calling", min: "min",
-    turn: (w, n) => `Your turn → window ${w}${n ? " " + n : ""}`, none: "No window open yet",
+    turn: (w, n) => `Your turn → window ${w}${n ? " " + n : ""}`, none: "No window open yet", wide: "Busy: expect a long wait",
     states: {pending_print: "printing", waiting: "waiting", called: "called", serving: "being served", done: "done", no_show: "missed (no-show)", cancelled: "cancelled", voided: "void", expired: "expired"},
     grew: (n, r) => `${n} more ahead: ` + [r.priority ? `${r.priority} priority (elderly, booked…)` : "", r.transfer ? `${r.transfer} transferred in, keeping their original time` : "", r.requeue ? `${r.requeue} returning after a missed call` : ""].filter(Boolean).join("; "),
     outcome: {"受理": (s) => `Accepted: you will be told the result by the promised date${s.case_no ? " (case " + s.case_no + ")" : ""}.`,
@@ -23,7 +23,7 @@
     expired: "Service has ended for today and this ticket was not reached: it has expired. Please come again on a working day, or book a slot.",
   } : {
     ahead: "前面还有", estimate: "预计等候", state: "状态", calls: "正在叫号", min: "分钟",
-    turn: (w, n) => `轮到您了 → ${w} 号窗口${n ? "（" + n + "）" : ""}`, none: "暂无窗口开放",
+    turn: (w, n) => `轮到您了 → ${w} 号窗口${n ? "（" + n + "）" : ""}`, none: "暂无窗口开放", wide: "人多，预计较长",
     states: {pending_print: "打印中", waiting: "等候中", called: "已叫号", serving: "办理中", done: "已办结", no_show: "已过号", cancelled: "已取消", voided: "已作废", expired: "已过期"},
     grew: (n, r) => `前面人数增加了 ${n} 位：` + [r.priority ? `${r.priority} 位优先办理（老年人、预约等）` : "", r.transfer ? `${r.transfer} 位转办过来的群众（保留原取号时间）` : "", r.requeue ? `${r.requeue} 位过号后重新排队` : ""].filter(Boolean).join("，"),
     outcome: {"受理": (s) => `已受理（承诺件），将在承诺时限内办结${s.case_no ? "，办件编号 " + s.case_no : ""}。`,
@@ -48,7 +48,7 @@
     $("label").textContent = s.label;
     $("matter").textContent = en && s.matter_name_en ? s.matter_name_en : s.matter_name;
     $("ahead").textContent = s.ahead == null ? "–" : String(s.ahead);
-    $("estimate").textContent = s.estimate ? (s.estimate.no_window_open ? T.none : `${s.estimate.low_min}–${s.estimate.high_min} ${T.min}`) : "–";
+    $("estimate").textContent = s.estimate ? (s.estimate.no_window_open ? T.none : s.estimate.wide ? T.wide : `${s.estimate.low_min}–${s.estimate.high_min} ${T.min}`) : "–";
     $("state").textContent = T.states[s.state] || s.state;
     const turn = $("turn");
     if (s.state === "called" && s.window != null) {
