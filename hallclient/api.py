@@ -39,6 +39,7 @@ from hallclient.types import (
     Issued,
     NotIssued,
     OwedView,
+    PersonToday,
     Rated,
     Slot,
     StateChange,
@@ -114,9 +115,18 @@ class HallApi(Protocol):
         answers: Mapping[str, bool] | None = None,
         present: frozenset[str] | None = None,
         holder_name: str = "",
+        id_number: str = "",
+        agent: bool = False,
+        principal_id_number: str = "",
         request_id: str | None = None,
     ) -> Issued | NotIssued:
-        """Take a number; `NotIssued` when the pre-check fails (print the 一次性告知单)."""
+        """Take a number; `NotIssued` when the pre-check fails (print the 一次性告知单). `id_number`: the
+        card read (刷身份证取号; only over the pinned TLS connection); `agent` and `principal_id_number`:
+        代办."""
+        ...
+
+    async def person_today(self, id_number: str) -> PersonToday:
+        """A card read: the holder's bookings today and the carded numbers left (`POST /api/identity`)."""
         ...
 
     async def confirm_print(self, ticket: str, *, request_id: str | None = None) -> TicketInfo:

@@ -34,6 +34,7 @@ from hallclient.types import (
     Issued,
     NotIssued,
     OwedView,
+    PersonToday,
     Rated,
     Slot,
     StationInfo,
@@ -214,9 +215,19 @@ class HttpHall:
         answers: Mapping[str, bool] | None = None,
         present: frozenset[str] | None = None,
         holder_name: str = "",
+        id_number: str = "",
+        agent: bool = False,
+        principal_id_number: str = "",
         request_id: str | None = None,
     ) -> Issued | NotIssued:
         body: dict[str, Any] = {"matter": matter}
+        if id_number or principal_id_number:
+            self._may_send_numbers(request_id)
+            body["id_number"] = id_number
+            if principal_id_number:
+                body["principal_id_number"] = principal_id_number
+        if agent:
+            body["agent"] = True
         if source:
             body["source"] = source
         if priority:
@@ -228,6 +239,21 @@ class HttpHall:
         if holder_name:
             body["holder_name"] = holder_name
         return await self._issue("/api/tickets", body, request_id)
+
+    def _may_send_numbers(self, request_id: str | None = None) -> None:
+        """An ID number leaves the station only over TLS with the pinned hall CA (DESIGN.md §9), or to this
+        machine itself (the demo's plain http on 127.0.0.1 never leaves the box)."""
+        url = httpx.URL(self.base_url)
+        pinned = url.scheme == "https" and self._ssl is not None
+        if not pinned and url.host not in ("127.0.0.1", "localhost", "::1"):
+            raise ServerUntrusted(
+                f"{self.base_url}: an ID number is sent only over the pinned TLS connection",
+                request_id=request_id,
+            )
+
+    async def person_today(self, id_number: str) -> PersonToday:
+        self._may_send_numbers()
+        return read(PersonToday, await self._post("/api/identity", {"id_number": id_number}))
 
     async def confirm_print(self, ticket: str, *, request_id: str | None = None) -> TicketInfo:
         return await self._ticket(f"/api/tickets/{_seg(ticket)}/printed", {}, request_id)

@@ -17,6 +17,7 @@ from hallcore.events import Event, TicketChanged, TicketView, WindowView
 from hallcore.precheck import MissingItem, PrecheckResult
 from hallcore.replies import (
     BookingCancelled,
+    BookingFound,
     BookingMade,
     Candidate,
     CaseView,
@@ -32,6 +33,7 @@ from hallcore.replies import (
     NotIssued,
     OwedItemView,
     OwedView,
+    PersonToday,
     Rated,
     RatingView,
     Role,
@@ -44,6 +46,7 @@ from hallcore.replies import (
 
 __all__ = [
     "BookingCancelled",
+    "BookingFound",
     "BookingMade",
     "Candidate",
     "CaseView",
@@ -63,6 +66,7 @@ __all__ = [
     "NotIssued",
     "OwedItemView",
     "OwedView",
+    "PersonToday",
     "PrecheckResult",
     "Rated",
     "RatingView",

@@ -351,6 +351,15 @@ class HallCalendar:
                     return opens
         return None
 
+    def next_day_opening(
+        self, now: dt.datetime, *, walk_ins_only: bool = True, series: Series | None = None
+    ) -> dt.datetime | None:
+        """The first opening (taking walk-ins, by default) on a business day after today's: when a limit
+        counted per day (a daily cap, a person's tickets) lets the citizen take a number again."""
+        tomorrow = self.business_day(now) + dt.timedelta(days=1)
+        start = dt.datetime.combine(tomorrow, dt.time(0), self.tz) - dt.timedelta(microseconds=1)
+        return self.next_opening(start, walk_ins_only=walk_ins_only, series=series)
+
     def booked_first_until(self, now: dt.datetime) -> dt.datetime | None:
         """When a walk-in issued now in a booked-first session starts to count (the session's close), or
         None when walk-ins keep their own time. A session without walk-ins is booked-first for the desk."""

@@ -10,6 +10,17 @@ from hallcore.model import CaseAction, Source
 
 
 @dataclass(frozen=True, slots=True)
+class CardHolder:
+    """A person known by a 居民身份证 read at the kiosk or desk (hallcore/engine/persons.py): the keyed HMAC
+    of the number (made by the server, which never keeps the number), its last 4 characters (what receipts
+    print) and the birth date the number encodes (for the age class and the statistics' decade)."""
+
+    key: str
+    last4: str
+    born: dt.date | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class IssueTicket:
     """Take a number. With `answers`/`present`, the pre-check runs first; a failed one issues no ticket."""
 
@@ -20,6 +31,9 @@ class IssueTicket:
     answers: Mapping[str, bool] | None = None
     present: frozenset[str] | None = None  # material ids the citizen has
     holder_name: str = ""  # masked before it is stored
+    person: CardHolder | None = None  # the card read (the agent's, for 代办)
+    agent: bool = False  # 代办 declared at the desk (the kiosk's pre-check answers say it themselves)
+    principal: CardHolder | None = None  # 代办: the card of the person acted for, when the agent has it
 
 
 @dataclass(frozen=True, slots=True)

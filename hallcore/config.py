@@ -351,12 +351,31 @@ class Booking:
 @dataclass(frozen=True, slots=True)
 class Persons:
     """Limits per person, counted by the keyed hash of the ID number (never the number itself), against
-    scalpers and number hoarding. One home for every per-person rule: bookings now; tickets per day when the
-    kiosk reads ID cards (刷身份证取号) join them here."""
+    scalpers and number hoarding. One home for every per-person rule: bookings, and the tickets taken with an
+    ID card (刷身份证取号, hallcore/engine/persons.py)."""
 
     bookings_per_day: int = 2  # bookings for one day
     bookings_per_week: int = 4  # bookings for days of one ISO week
     bookings_open: int = 3  # booked and not yet checked in, cancelled or missed, at any one time
+    tickets_per_day: int = 3  # carded tickets per person and business day (voided ones do not count)
+    tickets_per_matter: int = 1  # of those, for one matter
+    # 代办: a card read for someone else counts against the agent's own, higher limit (网格员 and 帮办代办
+    # staff act for many people a day); the principal's card, when read too, counts against theirs.
+    agent_tickets_per_day: int = 20
+
+
+class ExpiredCard(StrEnum):
+    SERVE = "serve"  # serve anyway (the number is still the person's: limits and age class apply)
+    DESK = "desk"  # send the holder to the desk (导办台), where staff look at the card
+
+
+@dataclass(frozen=True, slots=True)
+class Identity:
+    """What a card read means at the kiosk and the desk (刷身份证取号, DOMAIN.md "Identity")."""
+
+    elder_age: int = 60  # the age (on the day, from the ID number's birth date) that gets `elder_class`
+    elder_class: str = "elderly"  # a priority class id; "" for no age class from the card
+    expired: ExpiredCard = ExpiredCard.SERVE  # a card past its 有效期限, or failing its number checks
 
 
 @dataclass(frozen=True, slots=True)
@@ -514,6 +533,7 @@ class HallConfig:
     estimates: Estimates = field(default_factory=Estimates)
     booking: Booking = field(default_factory=Booking)
     persons: Persons = field(default_factory=Persons)
+    identity: Identity = field(default_factory=Identity)
     zones: tuple[Zone, ...] = ()
     stations: tuple[Station, ...] = ()
     led: Led = field(default_factory=Led)

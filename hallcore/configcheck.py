@@ -264,6 +264,21 @@ def _check_policies(w: Walker, p: Parsed) -> None:
                 people.bookings_per_week,
                 f"at least bookings_per_day ({people.bookings_per_day})",
             )
+        _at_least(w, "persons.tickets_per_day", people.tickets_per_day, 1)
+        _at_least(w, "persons.agent_tickets_per_day", people.agent_tickets_per_day, 1)
+        if not 1 <= people.tickets_per_matter <= people.tickets_per_day:
+            w.issue(
+                "persons.tickets_per_matter",
+                people.tickets_per_matter,
+                f"1 to tickets_per_day ({people.tickets_per_day})",
+            )
+    if (ident := p.section("identity")) is not None:
+        _between(w, "identity.elder_age", ident.elder_age, 50, 100)
+        known = {c.id for _i, c in p.items("priority_classes")}
+        if ident.elder_class and ident.elder_class not in known:
+            w.issue(
+                "identity.elder_class", ident.elder_class, f"one of the priority classes: {sorted(known)}"
+            )
 
 
 def _check_zones(w: Walker, p: Parsed) -> None:

@@ -47,6 +47,7 @@ class TicketView:
     outcome: str = ""  # how the case ended (hallcore/caseoutcome.py), "" until finished
     outcome_reason: str = ""
     case_no: str = ""  # 办件编号
+    identity: str = ""  # "card" (刷身份证), "agent" (代办 with the agent's card) or "": never the person
 
 
 @dataclass(slots=True)

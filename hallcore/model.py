@@ -115,6 +115,14 @@ class Ticket:
     case_no: str = ""
     # Incremented at every (re)queueing; heap entries carrying an older value are stale.
     qtoken: int = 0
+    # 刷身份证取号 (hallcore/engine/persons.py): "card" (the holder's own card), "agent" (代办), "" (none).
+    # The keys are HMACs made by the server, never the number; id_last4 is what receipts print; age_band the
+    # decade of the holder's age at issue (statistics; None for an agent's own card).
+    identity: str = ""
+    person_key: str = ""
+    agent_key: str = ""
+    id_last4: str = ""
+    age_band: int | None = None
 
 
 @dataclass(slots=True)

@@ -30,6 +30,7 @@ def public_ticket(t: TicketView) -> TicketView:
         call_reason_en="",
         claimed="",
         class_check="",
+        identity="",
     )
 
 

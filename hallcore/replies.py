@@ -249,6 +249,29 @@ class BookingMade:
 
 
 @dataclass(frozen=True, slots=True)
+class BookingFound:
+    """A booking of today found by the card read (check-in by ID): what the kiosk offers to check in."""
+
+    code: str
+    matter: str
+    matter_name: str
+    matter_name_en: str
+    slot: dt.time
+    slot_end: dt.time
+
+
+@dataclass(frozen=True, slots=True)
+class PersonToday:
+    """`POST /api/identity`: a card read at a kiosk or desk, as the hall sees that person today — their
+    bookings to check in, the carded numbers they may still take, and when they may again when none are
+    left. Never who they are: the station has the card; the server keeps only the keyed fingerprint."""
+
+    bookings: list[BookingFound]
+    tickets_left: int
+    next_opening: dt.datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class BookingCancelled:
     code: str
     state: str

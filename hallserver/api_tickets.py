@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import hmac
 import secrets
 import sqlite3
 from typing import Annotated
@@ -13,17 +11,18 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
 from hallcore import commands as c
-from hallcore import idnumber, replies, scope
+from hallcore import replies, scope
 from hallcore import replybuilders as build
 from hallcore.calendar import HallCalendar
 from hallcore.engine import Accepted, Engine, lookups
 from hallcore.model import Ticket
-from hallserver import issuing, rows
+from hallserver import issuing, persons, rows
 from hallserver.auth import CODE_ALPHABET, Principal, Role
 from hallserver.bodies import BookIn, CancelIn, CheckInIn, IssueIn, RatingIn, Req, VoidIn
 from hallserver.deps import clerk_window, get_hall, respond, roles, run_job
 from hallserver.errors import ApiError, not_found
 from hallserver.openapi import documented
+from hallserver.service import HallServer
 from hallserver.views import call_events
 from hallserver.writectx import Reply, WriteCtx, ok
 
@@ -84,9 +83,15 @@ async def issue_ticket(
     body: IssueIn, request: Request, p: Annotated[Principal, Depends(ISSUERS)]
 ) -> Response:
     """Take a number with pre-check answers: 201 `Issued`, or 200 `{ticket: null, precheck}` (不通过).
+    With `id_number` (a card read) the ticket is the holder's: per-person limits (`[persons]`) and the age
+    class from the birth date (`[identity]`); 代办 counts against the agent's limit (docs/api.md "Identity").
     A well-formed request from a known station is answered by the hot path (hallserver/hotpath.py) with the
     same `issuing.issue`; this route answers the rest, errors included."""
     return respond(await issuing.issue(get_hall(request), p, body))
+
+
+def _today(hall: HallServer) -> dt.date:
+    return HallCalendar(hall.config.hall).business_day(hall.clock.now())
 
 
 @router.post("/api/tickets/{ticket_id:path}/printed", tags=["tickets"], responses=TICKET_REPLIES)
@@ -220,11 +225,6 @@ async def booking_slots(
     return respond(ok(slots))
 
 
-def person_key(secret: bytes, id_number: str) -> str:
-    """HMAC-SHA256 with the hall's secret: a plain hash of an 18-digit ID is brute-forced in minutes."""
-    return hmac.new(secret, id_number.strip().upper().encode(), hashlib.sha256).hexdigest()
-
-
 @router.post(
     "/api/bookings",
     status_code=201,
@@ -235,17 +235,9 @@ async def book(body: BookIn, request: Request) -> Response:
     """Book a slot (public; the ID number must be a real one by GB 11643, per-person limits `[persons]` count
     its HMAC)."""
     hall = get_hall(request)
-    today = HallCalendar(hall.config.hall).business_day(hall.clock.now())
-    if (bad := idnumber.problem(body.id_number, today)) is not None:
-        raise ApiError(
-            422,
-            "invalid_field",
-            f"字段 id_number 有误：{bad.zh}",
-            f"field id_number: {bad.en}",
-            {"errors": [{"field": "id_number", "problem": bad.en, "type": "id_number"}]},
-        )
+    number = persons.checked("id_number", body.id_number, _today(hall))
     code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(8))
-    key = person_key(hall.store.secret, body.id_number)
+    key = persons.person_key(hall.store.secret, number)
     cmd = c.BookSlot(body.matter, body.day, body.slot, key, code, body.name)
 
     def run(ctx: WriteCtx) -> Reply:
@@ -254,7 +246,7 @@ async def book(body: BookIn, request: Request) -> Response:
         b = ctx.engine.bookings[code]
         ctx.execute(
             "UPDATE bookings SET id_last4 = ?, phone = ? WHERE code = ?",
-            (body.id_number[-4:], body.phone, code),
+            (number[-4:], body.phone, code),
         )
         m = ctx.engine.config.matter_by_code[b.matter]
         made = replies.BookingMade(b.code, b.day, b.slot_start, b.slot_end, b.matter, m.name, b.holder_masked)

@@ -30,7 +30,7 @@ from starlette.routing import Match, Route
 from hallcore.clock import Clock, SystemClock
 from hallcore.config import Durability, HallConfig
 from hallcore.configload import ConfigError
-from hallserver import api_hall, api_owed, api_stations, api_tickets, api_windows, openapi, web
+from hallserver import api_hall, api_identity, api_owed, api_stations, api_tickets, api_windows, openapi, web
 from hallserver.api_events import open_events
 from hallserver.bodylimit import BodyLimit
 from hallserver.configfile import read_config
@@ -183,7 +183,7 @@ def create_app(
     app.add_exception_handler(RequestValidationError, _on_validation)
     app.add_exception_handler(StarletteHTTPException, _on_http)
     app.add_exception_handler(Exception, _on_crash)
-    for module in (api_tickets, api_owed, api_windows, api_stations, api_hall):
+    for module in (api_tickets, api_identity, api_owed, api_windows, api_stations, api_hall):
         app.include_router(module.router)
     # The web pages (hallserver/web, the phone page /s/{token} among them) and the dashboard's stream route.
     web.mount(app)

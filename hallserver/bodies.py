@@ -12,6 +12,9 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from hallcore.config import StationRole
 from hallcore.text import text_problem
 
+ID_PATTERN = r"^[0-9]{17}[0-9Xx]$"
+#: An ID number read from a card, or "" for none (checked by GB 11643 in hallserver/persons.py).
+IdNumber = Annotated[str, Field(pattern=r"^$|" + ID_PATTERN, description="18-character resident ID or ''")]
 RequestId = Annotated[str, Field(min_length=1, max_length=64, description="client-made id (a UUID)")]
 
 
@@ -44,6 +47,19 @@ class IssueIn(Req):
     answers: dict[str, bool] | None = None
     present: Annotated[list[Annotated[str, Field(max_length=64)]], Field(max_length=200)] | None = None
     holder_name: Name = ""
+    # 刷身份证取号: the number read from the card (sent only over the pinned TLS connection; the server keeps
+    # its keyed fingerprint and last 4, never the number). With `agent` (代办, also implied by the pre-check
+    # answers) it is the agent's card; `principal_id_number` is the card of the person acted for, if read.
+    id_number: IdNumber = ""
+    agent: bool = False
+    principal_id_number: IdNumber = ""
+    # `principal_id_number` without `id_number` is refused (the agent's card is read first).
+
+
+class IdentityIn(Body):
+    """A card read at a kiosk or desk: what the hall knows of that person today."""
+
+    id_number: Annotated[str, Field(pattern=ID_PATTERN, description="18-character resident ID")]
 
 
 class SupplyIn(Req):
@@ -86,7 +102,7 @@ class BookIn(Req):
     # JSON has no date type: ISO strings are parsed (FastAPI validates in Python mode: strict would refuse).
     day: Annotated[dt.date, Field(strict=False, description="YYYY-MM-DD")]
     slot: Annotated[dt.time, Field(strict=False, description="slot start, HH:MM")]
-    id_number: Annotated[str, Field(pattern=r"^[0-9]{17}[0-9Xx]$", description="18-digit resident ID")]
+    id_number: Annotated[str, Field(pattern=ID_PATTERN, description="18-digit resident ID")]
     name: Name = ""
     phone: Annotated[str, Field(pattern=r"^[0-9+\- ]{0,20}$")] = ""
 

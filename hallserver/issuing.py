@@ -15,10 +15,13 @@ import threading
 
 from hallcore import commands as c
 from hallcore import replybuilders as build
+from hallcore.calendar import HallCalendar
 from hallcore.engine import Accepted
 from hallcore.model import Source
 from hallserver.auth import Principal, Role
 from hallserver.bodies import IssueIn
+from hallserver.errors import ApiError
+from hallserver.persons import card_holder
 from hallserver.service import HallServer
 from hallserver.writectx import Reply, WriteCtx, ok
 
@@ -56,10 +59,33 @@ class StatusTokens:
 TOKENS = StatusTokens()
 
 
-def issue_command(body: IssueIn, p: Principal) -> c.IssueTicket:
-    """The engine command of an issue request from `p`."""
+def issue_command(body: IssueIn, p: Principal, hall: HallServer) -> c.IssueTicket:
+    """The engine command of an issue request from `p`; an `ApiError` (422) for an ID number that cannot be
+    a resident's.
+
+    A card read (刷身份证取号) arrives as the ID number itself, over the station's pinned TLS connection
+    (DESIGN.md §9); it becomes a `CardHolder` here (keyed HMAC, last 4, birth date: hallserver/persons.py)
+    and goes no further: the number is in no command, event, row or log."""
     # Kiosk tickets wait for the print confirmation; staff-issued ones wait at once.
     source = Source.KIOSK if p.role == Role.KIOSK else Source.PHONE if body.source == "phone" else Source.DESK
+    person = principal = None
+    if body.id_number or body.principal_id_number:
+        if not body.id_number:
+            raise ApiError(
+                422,
+                "invalid_field",
+                "代办须先读代办人的身份证（id_number）",
+                "field principal_id_number: read the agent's card (id_number) first",
+                {
+                    "errors": [
+                        {"field": "principal_id_number", "problem": "needs id_number", "type": "id_number"}
+                    ]
+                },
+            )
+        today = HallCalendar(hall.config.hall).business_day(hall.clock.now())
+        person = card_holder(hall.store.secret, "id_number", body.id_number, today)
+        if body.principal_id_number:
+            principal = card_holder(hall.store.secret, "principal_id_number", body.principal_id_number, today)
     return c.IssueTicket(
         matter=body.matter,
         source=source,
@@ -68,6 +94,9 @@ def issue_command(body: IssueIn, p: Principal) -> c.IssueTicket:
         answers=body.answers,
         present=present_items(body.present),
         holder_name=body.holder_name,
+        person=person,
+        agent=body.agent,
+        principal=principal,
     )
 
 
@@ -90,5 +119,5 @@ def issue_reply(ctx: WriteCtx, out: Accepted | Reply) -> Reply:
 
 async def issue(hall: HallServer, p: Principal, body: IssueIn) -> Reply:
     """Take a number for `p` (a caller in `ROLES`): the writer's reply, replayed for a repeated request id."""
-    cmd = issue_command(body, p)
+    cmd = issue_command(body, p, hall)
     return await hall.run_request(PATH, p.id, body, lambda ctx: issue_reply(ctx, ctx.accept(cmd)))

@@ -3,7 +3,8 @@
 rows stay, so statistics keep their counts.
 
 What goes, for what is older than the cutoff:
-- tickets: the holder's masked name; bookings: person key, masked name, phone, ID last 4;
+- tickets: the holder's masked name, a carded ticket's person keys and ID last 4; bookings: person key,
+  masked name, phone, ID last 4;
 - the phone numbers 差评 raters left for the call-back (`case_contacts`);
 - events: masked names and free text (`note`: reasons, case notes) blanked in the stored bodies;
 - case notes and audit details: ID numbers, phone numbers and the holder's name (found from the ticket's
@@ -150,6 +151,12 @@ def purge_before(
         " WHERE day < ? AND (person_key != '' OR holder_masked != '' OR phone != '' OR id_last4 != '')",
         (cutoff_day,),
     ).rowcount
+    # Carded tickets' person keys and ID last 4 (刷身份证取号); the age decade and `identity` stay (counts).
+    counts["tickets"] += ex(
+        "UPDATE tickets SET person_key = '', agent_key = '', id_last4 = ''"
+        " WHERE issued_at < ? AND (person_key != '' OR agent_key != '' OR id_last4 != '')",
+        (c,),
+    ).rowcount
     counts["case_contacts"] = ex("DELETE FROM case_contacts WHERE consent_at < ?", (c,)).rowcount
     counts["outbox"] = ex(
         "DELETE FROM outbox WHERE at < ? AND (sent_at IS NOT NULL OR discarded_at IS NOT NULL)", (c,)
@@ -243,8 +250,8 @@ def _forget_in_memory(ctx: WriteCtx, cutoff: dt.datetime) -> None:
     (a later write of the row would otherwise bring the data back)."""
     cutoff_day = cutoff.date().isoformat()
     for t in ctx.engine.tickets.values():
-        if t.holder_masked and t.issued_at < cutoff:
-            t.holder_masked = ""
+        if t.issued_at < cutoff:
+            t.holder_masked = t.person_key = t.agent_key = t.id_last4 = ""
     for b in ctx.engine.bookings.values():
         if b.day.isoformat() < cutoff_day:
             b.person_key = ""

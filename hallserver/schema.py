@@ -578,6 +578,26 @@ def m013_purge_indexes(db: Database) -> None:
     )
 
 
+@migrations()
+def m014_carded_tickets(db: Database) -> None:
+    """刷身份证取号 (issue 27, hallcore/engine/persons.py): a carded ticket's identity ("card", "agent"), the
+    keyed HMAC fingerprints it counts against (never the ID number) and the number's last 4 characters, and
+    the decade of the holder's age for the statistics. The per-person counts are rebuilt from them at start;
+    the purge blanks keys and last 4 after the retention (a partial index finds them)."""
+    _run(
+        db,
+        """
+        ALTER TABLE tickets ADD COLUMN identity TEXT NOT NULL DEFAULT '';
+        ALTER TABLE tickets ADD COLUMN person_key TEXT NOT NULL DEFAULT '';
+        ALTER TABLE tickets ADD COLUMN agent_key TEXT NOT NULL DEFAULT '';
+        ALTER TABLE tickets ADD COLUMN id_last4 TEXT NOT NULL DEFAULT '';
+        ALTER TABLE tickets ADD COLUMN age_band INTEGER;
+        CREATE INDEX tickets_carded ON tickets (issued_at)
+            WHERE person_key != '' OR agent_key != '' OR id_last4 != ''
+        """,
+    )
+
+
 def _run(db: Database, script: str) -> None:
     # Not `executescript`: it commits first, which would break the migration's own transaction.
     for statement in script.split(";\n"):

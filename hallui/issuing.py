@@ -72,9 +72,13 @@ class Request:
     answers: Mapping[str, bool] = field(default_factory=dict)
     present: frozenset[str] = frozenset()
     priority: str = ""
-    holder_name: str = ""
+    holder_name: str = field(default="", repr=False)
     booking_code: str = ""
     language: Literal["zh", "en"] = "zh"
+    # 刷身份证取号: the card read (the agent's in 代办) and the principal's; never in a repr, so never logged.
+    id_number: str = field(default="", repr=False)
+    agent: bool = False
+    principal_id_number: str = field(default="", repr=False)
 
     def same_ticket(self, other: Request) -> bool:
         """The same ticket asked for again (the request id aside): a retry, not a new request."""
@@ -158,6 +162,9 @@ class Issuer:
                 answers=request.answers,
                 present=request.present,
                 holder_name=request.holder_name,
+                id_number=request.id_number,
+                agent=request.agent,
+                principal_id_number=request.principal_id_number,
                 request_id=request.request_id,
             )
         if isinstance(reply, NotIssued):

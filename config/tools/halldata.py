@@ -463,7 +463,13 @@ def write_booking(t: Toml, *, default_quota: int, days_ahead: int, bookings_per_
         bookings_per_day=2,
         bookings_per_week=bookings_per_week,
         bookings_open=3,
+        tickets_per_day=3,
+        tickets_per_matter=1,
+        agent_tickets_per_day=20,
     )
+    t.blank()
+    t.comment("刷身份证取号: the age class the card gives (verified, not claimed) and what an expired card gets.")
+    t.entry("identity", array=False, elder_age=70, elder_class="elderly", expired="serve")
 
 
 def write_zones(t: Toml, zones: Iterable[tuple[str, str, int]]) -> None:

@@ -10,6 +10,7 @@ from hallcore import commands as c
 from hallcore.engine import lookups
 from hallcore.engine.state import CALLED, SERVING, WAITING, EngineState
 from hallcore.engine.views import ticket_event
+from hallcore.identity import VERIFIED
 from hallcore.outcomes import Collector, Outcome, RefusalCode, Refused, refuse, wrong_state
 
 CONFIRMED = "confirmed"
@@ -42,7 +43,7 @@ def review_class(s: EngineState, cmd: c.ReviewClass, now: dt.datetime, col: Coll
             RefusalCode.NO_CLASS, f"{t.label} 没有申报优先类别", f"{t.label} claimed no priority class"
         )
     if t.class_check:
-        done = "已确认" if t.class_check == CONFIRMED else "已撤销"
+        done = {CONFIRMED: "已确认", VERIFIED: "已由身份证核验"}.get(t.class_check, "已撤销")
         return refuse(
             RefusalCode.BAD_TRANSITION,
             f"{t.label} 的优先类别{done}",

@@ -7,8 +7,9 @@ import datetime as dt
 from typing import Any
 
 from hallcore import commands as c
+from hallcore import identity
 from hallcore.config import AtClose, Matter, Series
-from hallcore.engine import lookups, waits
+from hallcore.engine import lookups, persons, waits
 from hallcore.engine.state import (
     APPOINTMENT,
     CANCELLED,
@@ -155,7 +156,23 @@ def issue_ticket(s: EngineState, cmd: c.IssueTicket, now: dt.datetime, col: Coll
     pre = run_precheck(s, m, cmd.answers, cmd.present, cmd.source, now)
     if isinstance(pre, Refused):
         return pre
-    return create_ticket(s, m, cmd.source, cmd.token, cmd.priority, pre, cmd.holder_name, "", now, col)
+    priority, carded = cmd.priority, None
+    if cmd.person is not None:
+        # 代办 as the pre-check answers say it (or as the desk declared it): the card read is the agent's.
+        agent = cmd.agent or (pre is not None and pre.agent)
+        found = persons.decide(s, m, cmd.person, cmd.principal, agent, now)
+        if isinstance(found, Refused):
+            return found
+        carded = found
+        # The card decides the age class: it is verified, so a claim of it is replaced by what the card says.
+        elder = s.config.identity.elder_class
+        if carded.age_class and not priority:
+            priority = carded.age_class
+        elif priority == elder and not carded.age_class:
+            priority = ""
+    return create_ticket(
+        s, m, cmd.source, cmd.token, priority, pre, cmd.holder_name, "", now, col, carded=carded
+    )
 
 
 def create_ticket(
@@ -170,6 +187,8 @@ def create_ticket(
     now: dt.datetime,
     col: Collector,
     slot_at: dt.datetime | None = None,
+    *,
+    carded: persons.Carded | None = None,
 ) -> Accepted:
     if pre is not None:
         col.events.append(
@@ -213,6 +232,11 @@ def create_ticket(
         slot_at=slot_at,
         claimed=priority,
     )
+    if carded is not None:
+        t.identity, t.person_key, t.agent_key = carded.identity, carded.person_key, carded.agent_key
+        t.id_last4, t.age_band = carded.last4, carded.age_band
+        if priority and priority == carded.age_class:
+            t.class_check = identity.VERIFIED
     ahead = s.ahead_of_new(t, now)
     est = waits.estimate_new(s, t, ahead, now)
     waits.note_arrival(s, t)

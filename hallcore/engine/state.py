@@ -66,6 +66,10 @@ class EngineState:
         self.person_day: dict[tuple[str, dt.date], int] = {}
         self.person_week: dict[tuple[str, int, int], int] = {}
         self.person_open: dict[str, int] = {}  # person key -> bookings still booked
+        # Carded tickets (`persons`), not counting voided ones: (person key, day), (.., matter), agents'.
+        self.person_tickets: dict[tuple[str, dt.date], int] = {}
+        self.person_matter: dict[tuple[str, dt.date, str], int] = {}
+        self.agent_tickets: dict[tuple[str, dt.date], int] = {}
         self.pending: dict[str, None] = {}  # pending_print ticket ids, oldest first
         self.live: dict[str, None] = {}  # waiting/called/serving/pending: candidates for expiry
         self.walk_in_memo: dict[tuple[str, int, bool], bool] = {}  # (series, minute, desk) -> accepting
@@ -178,6 +182,13 @@ class EngineState:
         km, ks = (t.day, t.matter), (t.day, t.series)
         self.issued_matter[km] = self.issued_matter.get(km, 0) + delta
         self.issued_series[ks] = self.issued_series.get(ks, 0) + delta
+        if t.person_key:
+            kp, kpm = (t.person_key, t.day), (t.person_key, t.day, t.matter)
+            self.person_tickets[kp] = self.person_tickets.get(kp, 0) + delta
+            self.person_matter[kpm] = self.person_matter.get(kpm, 0) + delta
+        if t.agent_key:
+            ka = (t.agent_key, t.day)
+            self.agent_tickets[ka] = self.agent_tickets.get(ka, 0) + delta
 
     def count_booking(self, b: Booking, delta: int) -> None:
         ks = (b.matter, b.day, b.slot_start)

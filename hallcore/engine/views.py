@@ -46,6 +46,7 @@ def ticket_view(s: EngineState, t: Ticket) -> TicketView:
         outcome=t.outcome,
         outcome_reason=t.outcome_reason,
         case_no=t.case_no,
+        identity=t.identity,
     )
 
 

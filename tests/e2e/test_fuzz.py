@@ -113,7 +113,7 @@ def fuzz_config(tokens: dict[str, str], known: Known) -> str:
         (
             (
                 "include-name-regex = '^(POST|GET) /api/(tickets$|tickets/\\{ticket_id\\}/(printed|void)"
-                "|bookings/\\{code\\}/checkin|devices/health|remaining)'"
+                "|bookings/\\{code\\}/checkin|devices/health|remaining|identity)'"
             ),
             "kiosk",
         ),

@@ -231,6 +231,8 @@ def fill_random(h: Harness, days: list[dt.date], seed: int) -> None:
                 else "",
                 "outcome_reason": "",
                 "case_no": "",
+                # 刷身份证取号 (issue 27): a carded share with an age decade, drawn apart from `rnd` too.
+                **_carded(random.Random(f"card/{seed}/{tid}")),
             }
             conn.execute(rows.TICKETS.upsert, [row[c] for c in rows.TICKETS.columns])
             if called and rnd.random() < 0.8:
@@ -286,3 +288,15 @@ def fill_random(h: Harness, days: list[dt.date], seed: int) -> None:
             )
     conn.execute("COMMIT")
     conn.close()
+
+
+def _carded(r: random.Random) -> dict[str, object]:
+    kind = r.choice(["", "", "card", "card", "card", "agent"])
+    return {
+        "identity": kind,
+        "person_key": f"{r.getrandbits(64):016x}" if kind == "card" else "",
+        "agent_key": f"{r.getrandbits(64):016x}" if kind == "agent" else "",
+        "id_last4": f"{r.randint(0, 9999):04d}" if kind else "",
+        "age_band": r.choice([10, 20, 30, 40, 50, 60, 70, 80]) if kind == "card" else None,
+    }
+
