@@ -468,7 +468,7 @@ def write_booking(t: Toml, *, default_quota: int, days_ahead: int, bookings_per_
         agent_tickets_per_day=20,
     )
     t.blank()
-    t.comment("刷身份证取号: the age class the card gives (verified, not claimed) and what an expired card gets.")
+    t.comment("刷身份证取号: the age class a card gives (verified, not claimed); an expired card.")
     t.entry("identity", array=False, elder_age=70, elder_class="elderly", expired="serve")
 
 

@@ -9,9 +9,11 @@ from __future__ import annotations
 import json
 import pathlib
 import sqlite3
+from typing import Any
 
 from hallcore import idnumber
 from hallcore.config import HallConfig
+from tests.fakes.live_server import Station
 from tests.server.conftest import Running, rid, start_server
 
 ELDER = idnumber.complete("11010119500307123")  # born 1950-03-07: 76 on Monday 2026-11-23
@@ -22,8 +24,8 @@ PRINCIPAL = idnumber.complete("32010219400101003")
 HJ01, SB02 = "HJ01", "SB02"
 
 
-def _issue(server: Running, st: object, matter: str = HJ01, **body: object) -> dict[str, object]:
-    r = server.issue(st, matter, **body)  # type: ignore[arg-type]
+def _issue(server: Running, st: Station, matter: str = HJ01, **body: Any) -> dict[str, Any]:
+    r = server.issue(st, matter, **body)
     assert r.status_code in (201, 409, 422), r.text
     return {"status": r.status_code, **r.json()}
 
@@ -42,7 +44,7 @@ def _everything(db: pathlib.Path) -> str:
     """Every value of every table (and the raw file bytes of the database and its WAL)."""
     conn = sqlite3.connect(str(db))
     try:
-        out = []
+        out: list[str] = []
         for (table,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall():
             out.extend(
                 json.dumps(list(r), ensure_ascii=False) for r in conn.execute(f"SELECT * FROM {table}")
@@ -74,7 +76,7 @@ def test_a_carded_elder_gets_the_verified_class_and_no_number_is_kept(server: Ru
     young = _issue(server, desk, id_number=YOUNG, priority="elderly")  # a claim the card contradicts
     assert young["ticket"]["priority"] == ""
     assert young["ticket"]["class_check"] == ""
-    assert _row(server, young["ticket"]["label"])["age_band"] == 30  # type: ignore[index]
+    assert _row(server, young["ticket"]["label"])["age_band"] == 30
     dump = _everything(server.db)
     assert ELDER not in dump
     assert YOUNG not in dump
@@ -108,7 +110,7 @@ def test_a_voided_kiosk_ticket_does_not_count(server: Running) -> None:
     kiosk = server.station("kiosk")
     first = _issue(server, kiosk, SB02, id_number=YOUNG, answers={}, present=["idcard", "photo_receipt"])
     assert first["status"] == 201, first
-    tid = first["ticket"]["id"]  # type: ignore[index]
+    tid = first["ticket"]["id"]
     r = server.http.post(
         f"/api/tickets/{tid}/void", json={"request_id": rid(), "reason": "paper out"}, headers=kiosk.headers
     )
@@ -207,3 +209,31 @@ def test_bad_numbers_and_callers_are_refused_without_echo(server: Running) -> No
     display = server.station("display")
     r = server.http.post("/api/identity", json={"id_number": YOUNG}, headers=display.headers)
     assert r.status_code == 403
+
+
+def test_a_carded_issue_takes_the_hot_path_and_the_route_alike(
+    tmp_path: pathlib.Path, county: HallConfig, seeded_db: pathlib.Path
+) -> None:
+    """Both ways into `issuing.issue` (issue 26) build the same carded command: the hot path answers a carded
+    request (and refuses a bad number as the route does, without echoing it)."""
+    from tests.server.test_hot_issue import dumps, hot_paths, post
+
+    with start_server(tmp_path, county, seeded_db) as (st, server):
+        hot = hot_paths(st)
+        desk = server.station("desk")
+        assert server.issue(desk, SB02).status_code == 201  # the first request reads the station's token
+        before = hot.issued
+        body = {"request_id": rid(), "matter": HJ01, "id_number": ELDER, "holder_name": "张三丰"}
+        r = post(server, desk, dumps(body), hot=True)
+        assert r.status_code == 201, r.text
+        assert hot.issued == before + 1
+        t = r.json()["ticket"]
+        assert (t["identity"], t["priority"], t["class_check"]) == ("card", "elderly", "verified")
+        again = post(server, desk, dumps({**body, "request_id": rid()}), hot=False)  # by the route
+        assert again.status_code == 409
+        assert again.json()["error"] == "person_limit"
+        wrong = ELDER[:17] + ("0" if ELDER[17] != "0" else "1")
+        bad = post(server, desk, dumps({**body, "request_id": rid(), "id_number": wrong}), hot=True)
+        assert bad.status_code == 422
+        assert wrong not in bad.text
+        assert ELDER not in _everything(server.db)
