@@ -52,7 +52,11 @@ class Job:
     scope: str = ""  # idempotency scope: the station (or "public")
     request_id: str = ""
     fingerprint: str = ""
+    #: Whether the job runs (a caller gone before it ran cancels it) and its reply, for any thread.
     future: Future[Reply] = field(default_factory=Future)
+    #: What `Store.submit`'s caller awaits on its loop: a batch's replies are handed to the loop in one
+    #: wake-up (`_deliver`), not one cross-thread call per job (12 % of the writer's samples at ~40 a batch).
+    waiter: asyncio.Future[Reply] | None = None
 
 
 class _Stop:
@@ -183,8 +187,13 @@ class Store:
 
     async def submit(self, job: Job) -> Reply:
         """Queue `job` and wait for its reply, which comes only after its transaction committed."""
+        job.waiter = asyncio.get_running_loop().create_future()
         self._queue.put(job)
-        return await asyncio.wrap_future(job.future)
+        try:
+            return await job.waiter
+        except asyncio.CancelledError:
+            job.future.cancel()  # not run yet: the writer drops it (once running, its reply lands anyway)
+            raise
 
     def _open_writer(self) -> sqlite3.Connection:
         migrate(self.path)
@@ -295,8 +304,7 @@ class Store:
             if mutated or ctx.job_mutated:
                 self._reload_after_failure(conn)
             err = disk_full() if full else internal()
-            for job in batch:
-                job.future.set_result(error_reply(err))
+            self._deliver(batch, [error_reply(err)] * len(batch), [])
             if not isinstance(exc, Exception):
                 raise
             return
@@ -305,15 +313,28 @@ class Store:
         self.batches += 1
         self.jobs += len(batch)
         records = ctx.records
-        # The fan-out is queued on the loop before the replies: a client that got its reply and then asks for
-        # the snapshot (or resumes the stream) finds the loop's published seq at or past its own change. Set
-        # in the other order, the loop could run the replies while this thread waits for the GIL between the
-        # two. Publishing is cheap on the loop (boards at once, phones through the hub's lane), so the
-        # clerk's call-next answer does not wait behind thousands of sends.
-        if records and self.on_commit is not None and self.loop is not None:
-            self.loop.call_soon_threadsafe(self.on_commit, records)
+        # The fan-out runs on the loop before the replies are set: a client that got its reply and then asks
+        # for the snapshot (or resumes the stream) finds the loop's published seq at or past its own change.
+        # Publishing is cheap on the loop (boards at once, phones through the hub's lane), so the clerk's
+        # call-next answer does not wait behind thousands of sends.
+        self._deliver(batch, replies, records)
+
+    def _deliver(self, batch: list[Job], replies: list[Reply], records: list[EventRecord]) -> None:
+        """Hand a batch's events and replies over: one call into each waiting loop, which publishes the events
+        first and then sets the replies, in that order (see `_run_batch`)."""
+        on_loop: dict[asyncio.AbstractEventLoop, list[tuple[asyncio.Future[Reply], Reply]]] = {}
         for job, reply in zip(batch, replies, strict=True):
             job.future.set_result(reply)
+            if job.waiter is not None:
+                on_loop.setdefault(job.waiter.get_loop(), []).append((job.waiter, reply))
+        publish = self.on_commit if records else None
+        if publish is not None and self.loop is not None:
+            on_loop.setdefault(self.loop, [])
+        for loop, waiters in on_loop.items():
+            try:
+                loop.call_soon_threadsafe(_wake, publish if loop is self.loop else None, records, waiters)
+            except RuntimeError:
+                log.warning("a loop closed before its replies came")  # its callers are gone with it
 
     def _reload_after_failure(self, conn: sqlite3.Connection) -> None:
         try:
@@ -377,6 +398,17 @@ class Store:
 
     def now(self) -> dt.datetime:
         return self.clock.now()
+
+
+def _wake(
+    publish: OnCommit | None, records: list[EventRecord], waiters: list[tuple[asyncio.Future[Reply], Reply]]
+) -> None:
+    """On the loop: publish a batch's events, then set its callers' replies (a caller gone is skipped)."""
+    if publish is not None:
+        publish(records)
+    for waiter, reply in waiters:
+        if not waiter.done():
+            waiter.set_result(reply)
 
 
 def json_default(value: Any) -> Any:

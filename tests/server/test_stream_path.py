@@ -329,8 +329,9 @@ Ts = TypeVarTuple("Ts")
 
 
 class WriterStallsBeforeTheFanOut(asyncio.SelectorEventLoop):
-    """A loop on which the writer thread loses its CPU just before it queues a commit's fan-out (what a loaded
-    machine does to it now and then): the window in which a reply could overtake its own events."""
+    """A loop on which the writer thread loses its CPU just before it hands a commit's fan-out and replies to
+    the loop (what a loaded machine does to it now and then): the window in which a reply could overtake its
+    own events, were they handed over apart."""
 
     fan_out: Any = None
 
@@ -340,7 +341,7 @@ class WriterStallsBeforeTheFanOut(asyncio.SelectorEventLoop):
         *args: *Ts,
         context: contextvars.Context | None = None,
     ) -> asyncio.Handle:
-        if callback is self.fan_out:
+        if callback is self.fan_out or threading.current_thread().name == "hall-writer":
             time.sleep(0.05)
         return super().call_soon_threadsafe(callback, *args, context=context)
 
