@@ -307,6 +307,7 @@ class MainPage(QWidget):
         self.outcomes: dict[CaseOutcome, QPushButton] = {}
         for o, _shortcut in OUTCOME_BUTTONS:
             b = button(catalog.t(f"outcome.{o.value}"), f"btn_outcome_{DIGIT_OF[o]}", "alt")
+            b.setProperty("dense", True)  # five in a row: less side padding, so no label is cut
             self.outcomes[o] = b
             outcome_row.addWidget(b, 1)
         lay.addLayout(outcome_row)

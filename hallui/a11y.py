@@ -51,7 +51,10 @@ def check(root: QWidget, *, min_pt: float, min_touch: int = MIN_TOUCH_PX) -> lis
         lines = text.split("\n")
         needed = max(fm.horizontalAdvance(line) for line in lines)
         wraps = isinstance(w, QLabel) and w.wordWrap()
-        if not wraps and needed > w.contentsRect().width() + 2:
+        if isinstance(w, QAbstractButton) and w.sizeHint().width() > w.width() + 2:
+            # A button's text sits inside its style's padding and border: its size hint says what it needs.
+            findings.append(Finding(_name(w), f"text clipped ({w.sizeHint().width()}px > {w.width()}px)"))
+        elif not wraps and needed > w.contentsRect().width() + 2:
             findings.append(Finding(_name(w), f"text clipped ({needed}px > {w.contentsRect().width()}px)"))
         missing = [ch for ch in set(text) if not ch.isspace() and not fm.inFontUcs4(ord(ch))]
         if missing:

@@ -149,6 +149,7 @@ def stylesheet(elder: bool = False, palette: Palette = PALETTE, scale: TypeScale
     QPushButton[role="alt"] {{ background: {p.alt}; color: {p.primary_text}; border: 2px solid {p.alt}; }}
     QPushButton[role="next"] {{ background: {p.next}; color: {p.primary_text};
                                border: 4px solid {p.next_ring}; font-weight: bold; }}
+    QPushButton[dense="true"] {{ padding: 12px 6px; }}
     QPushButton:disabled {{ background: {p.disabled}; color: {p.disabled_text};
                            border: 2px dashed {p.disabled_edge}; }}
     QLabel[role="title"] {{ font-size: {scale.title(elder)}pt; font-weight: bold; }}

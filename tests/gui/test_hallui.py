@@ -77,7 +77,10 @@ def test_checker_passes_good_and_flags_bad(qtbot: Any) -> None:
     tiny = button("小", "tiny")
     tiny.setStyleSheet("min-height: 20px; min-width: 20px; max-height: 20px; max-width: 20px; padding: 0;")
     tofu = label("𠀀", "tofu")  # CJK Extension B: no installed font has it, so it would draw as a box
-    for w in (good, ok_btn, faint, tiny, tofu):
+    # Text that fits the button's box but not inside its padding and border: cut off as painted.
+    cut = button("不予受理 Ctrl+4", "cut")
+    cut.setFixedWidth(cut.fontMetrics().horizontalAdvance(cut.text()) + 4)
+    for w in (good, ok_btn, faint, tiny, tofu, cut):
         lay.addWidget(w)
     qtbot.addWidget(root)
     root.resize(600, 500)
@@ -91,6 +94,7 @@ def test_checker_passes_good_and_flags_bad(qtbot: Any) -> None:
     assert "contrast" in findings["faint"]
     assert "touch target" in findings["tiny"]
     assert "glyphs" in findings["tofu"]
+    assert "clipped" in findings["cut"]
 
 
 def test_enrollment_and_banner(qtbot: Any) -> None:
