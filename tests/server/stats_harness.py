@@ -299,4 +299,3 @@ def _carded(r: random.Random) -> dict[str, object]:
         "id_last4": f"{r.randint(0, 9999):04d}" if kind else "",
         "age_band": r.choice([10, 20, 30, 40, 50, 60, 70, 80]) if kind == "card" else None,
     }
-
