@@ -8,6 +8,7 @@ data), then windows open, paused and closed, a pending station, a device fault, 
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import pathlib
 import re
@@ -16,7 +17,9 @@ from typing import Any
 
 import pytest
 
-from tests.fakes.live_server import HJ01_PASSES, MONDAY_9, LiveServer, live_server
+from hallcore.config import Estimates
+from hallserver.configfile import read_config
+from tests.fakes.live_server import COUNTY, HJ01_PASSES, MONDAY_9, LiveServer, live_server
 from tests.server.a11y import AuditLog, assert_accessible, assert_keyboard_reaches_all, tab_to
 from tests.server.web_helpers import browser_login, build_fixture_day, served_ticket
 
@@ -334,3 +337,18 @@ def test_phone_page_expired_and_dashboard_all_closed(
     manager_page.wait_for_selector("#conn.live")
     manager_page.wait_for_selector("#win-1.closed")
     audited(manager_page, "dashboard: every window closed")
+
+
+def test_phone_page_says_a_long_wait(phone_page: Any) -> None:
+    """Issue 29's line: a range too wide to plan by reads "人多，预计较长" (every range, with a band of 0)."""
+    config = dataclasses.replace(read_config(COUNTY), estimates=Estimates(wide_band_min=0))
+    with live_server(config=config) as hall:
+        hall.login_counter()
+        assert hall.act(hall.counter, "open").status_code == 200
+        mine = [issue(hall) for _ in range(4)][-1]
+        for lang, text in (("", "人多，预计较长"), ("en", "Busy: expect a long wait")):
+            phone_page.goto(f"{hall.url}/s/{mine['token']}{'?lang=' + lang if lang else ''}")
+            phone_page.wait_for_function(
+                "(t) => document.getElementById('estimate').textContent === t", arg=text
+            )
+            audited(phone_page, f"phone: waiting, a long wait ({lang or 'zh'})")
