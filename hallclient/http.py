@@ -1,17 +1,10 @@
-"""`HttpHall`: the hall API over HTTP with httpx (docs/api.md).
-
-A command is sent with one `request_id`, made once per call (or given by the caller), and the same id is
-sent again on every retry: after a timeout the command may have been applied, and the server then replays the
-first result instead of applying it twice. Retries are bounded, with exponential backoff, and only for
-failures where nothing or the same thing can happen again (connect errors, timeouts, 502/503/504).
-"""
+"""`HttpHall`: the hall API over HTTP with httpx (docs/api.md), one method an endpoint; the requests
+themselves (one request id per command, bounded retries, error replies) are `hallclient.transport`'s."""
 
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import json
-import logging
 import ssl
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
@@ -19,9 +12,9 @@ from urllib.parse import quote
 
 import httpx
 
-from hallclient.api import EventFeed, new_request_id
-from hallclient.errors import AuthError, BadReply, DiskFull, Refusal, ServerUnavailable, ServerUntrusted
-from hallclient.trust import certificate_problem
+from hallclient.api import EventFeed
+from hallclient.errors import ServerUntrusted
+from hallclient.transport import Transport
 from hallclient.types import (
     BookingMade,
     Candidate,
@@ -47,12 +40,6 @@ from hallclient.types import (
 from hallclient.wire import read
 from hallcore.clock import Clock
 from hallcore.replies import ManagerSession, Remaining, TicketReply
-
-log = logging.getLogger(__name__)
-
-#: Statuses that mean "the server (or a proxy in front of it) could not do it now": retried, then unreachable.
-_RETRY_STATUS = frozenset({502, 503, 504})
-_RETRY_ERRORS = (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError)
 
 
 def _seg(value: str | int) -> str:
@@ -85,29 +72,29 @@ class HttpHall:
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self._ssl = verify
-        self._token = token
-        self._retries = max(0, retries)
-        self._backoff_s = backoff_s
-        self._backoff_max_s = backoff_max_s
-        self._sleep = sleep
         self._clock = clock
-        self._client = httpx.AsyncClient(
-            base_url=self.base_url,
+        self._http = Transport(
+            self.base_url,
+            token,
             transport=transport,
             timeout=timeout,
-            verify=verify if verify is not None else True,
+            retries=retries,
+            backoff_s=backoff_s,
+            backoff_max_s=backoff_max_s,
+            sleep=sleep,
+            verify=verify,
         )
 
     @property
     def token(self) -> str | None:
-        return self._token
+        return self._http.token
 
     def set_token(self, token: str | None) -> None:
         """Use another token from now on (after enrollment or a manager login)."""
-        self._token = token
+        self._http.token = token
 
     async def aclose(self) -> None:
-        await self._client.aclose()
+        await self._http.aclose()
 
     async def __aenter__(self) -> HttpHall:
         return self
@@ -115,94 +102,13 @@ class HttpHall:
     async def __aexit__(self, *exc: object) -> None:
         await self.aclose()
 
-    # ---- plumbing -------------------------------------------------------------------------------------
-
-    async def _send(
-        self,
-        method: str,
-        path: str,
-        *,
-        body: Mapping[str, Any] | None = None,
-        params: Mapping[str, str] | None = None,
-        request_id: str | None = None,
-    ) -> tuple[int, Any]:
-        """One logical request with bounded retries; returns (status, parsed JSON) of a 2xx reply."""
-        headers = {"Authorization": f"Bearer {self._token}"} if self._token else {}
-        delay = self._backoff_s
-        reason = ""
-        status: int | None = None
-        for attempt in range(self._retries + 1):
-            if attempt:
-                await self._sleep(delay)
-                delay = min(delay * 2, self._backoff_max_s)
-            try:
-                resp = await self._client.request(method, path, json=body, params=params, headers=headers)
-            except _RETRY_ERRORS as exc:
-                problem = certificate_problem(exc)
-                if problem is not None:
-                    # Another server (or ours with a wrong certificate): asking again would not change it.
-                    raise ServerUntrusted(f"{self.base_url}: {problem}", request_id=request_id) from exc
-                reason = f"{type(exc).__name__} on {method} {path}"
-                status = None
-                log.debug("attempt %d: %s", attempt + 1, reason)
-                continue
-            except httpx.HTTPError as exc:
-                raise ServerUnavailable(f"{type(exc).__name__}: {exc}", request_id=request_id) from exc
-            if resp.status_code in _RETRY_STATUS:
-                reason, status = f"status {resp.status_code} on {method} {path}", resp.status_code
-                continue
-            return resp.status_code, self._check(resp, request_id)
-        raise ServerUnavailable(
-            f"{reason} (after {self._retries + 1} attempts)", status=status, request_id=request_id
-        )
-
-    @staticmethod
-    def _check(resp: httpx.Response, request_id: str | None) -> Any:
-        status = resp.status_code
-        try:
-            data = resp.json() if resp.content else None
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            data = None
-            if 200 <= status < 300:
-                raise BadReply(f"{resp.request.method} {resp.request.url.path}: reply is not JSON") from None
-        if 200 <= status < 300:
-            return data
-        if status >= 500 and status != 507:
-            raise ServerUnavailable(f"status {status}", status=status, request_id=request_id)
-        err = data if isinstance(data, Mapping) else {}
-        code = str(err.get("error") or f"http_{status}")
-        message = str(err.get("message") or resp.reason_phrase or code)
-        message_en = str(err.get("message_en") or message)
-        detail = err.get("detail")
-        detail = detail if isinstance(detail, Mapping) else {}
-        if status in (401, 403):
-            raise AuthError(code, message, message_en, detail, status)
-        if status == 507:
-            raise DiskFull(code, message, message_en, detail, status)
-        raise Refusal(code, message, message_en, detail, status)
-
-    async def _get(self, path: str, params: Mapping[str, str] | None = None) -> Any:
-        return (await self._send("GET", path, params=params))[1]
-
-    async def _post(self, path: str, body: Mapping[str, Any] | None) -> Any:
-        return (await self._send("POST", path, body=body))[1]
-
-    async def _command(self, path: str, body: Mapping[str, Any], request_id: str | None) -> Any:
-        return (await self._command_status(path, body, request_id))[1]
-
-    async def _command_status(
-        self, path: str, body: Mapping[str, Any], request_id: str | None
-    ) -> tuple[int, Any]:
-        rid = request_id or new_request_id()
-        return await self._send("POST", path, body={**body, "request_id": rid}, request_id=rid)
-
     async def _issue(self, path: str, body: Mapping[str, Any], request_id: str | None) -> Issued | NotIssued:
         """201 `Issued`, or 200 `NotIssued` when the pre-check failed (docs/api.md)."""
-        status, data = await self._command_status(path, body, request_id)
+        status, data = await self._http.command_status(path, body, request_id)
         return read(Issued, data) if status == 201 else read(NotIssued, data)
 
     async def _ticket(self, path: str, body: Mapping[str, Any], request_id: str | None) -> TicketInfo:
-        return read(TicketReply, await self._command(path, body, request_id)).ticket
+        return read(TicketReply, await self._http.command(path, body, request_id)).ticket
 
     # ---- tickets --------------------------------------------------------------------------------------
 
@@ -253,7 +159,7 @@ class HttpHall:
 
     async def person_today(self, id_number: str) -> PersonToday:
         self._may_send_numbers()
-        return read(PersonToday, await self._post("/api/identity", {"id_number": id_number}))
+        return read(PersonToday, await self._http.post("/api/identity", {"id_number": id_number}))
 
     async def confirm_print(self, ticket: str, *, request_id: str | None = None) -> TicketInfo:
         return await self._ticket(f"/api/tickets/{_seg(ticket)}/printed", {}, request_id)
@@ -275,21 +181,21 @@ class HttpHall:
         self, ticket: str, score: int, *, source: str = "pad", request_id: str | None = None
     ) -> Rated:
         path = f"/api/tickets/{_seg(ticket)}/rating"
-        return read(Rated, await self._command(path, {"score": score, "source": source}, request_id))
+        return read(Rated, await self._http.command(path, {"score": score, "source": source}, request_id))
 
     async def status(self, token: str) -> TicketStatus:
-        return read(TicketStatus, await self._get(f"/api/status/{_seg(token)}"))
+        return read(TicketStatus, await self._http.get(f"/api/status/{_seg(token)}"))
 
     async def owed(self, ticket: str | None = None) -> list[OwedView]:
         params = {"ticket": ticket} if ticket is not None else None
-        return read(list[OwedView], await self._get("/api/owed", params))
+        return read(list[OwedView], await self._http.get("/api/owed", params))
 
     async def supply(
         self, ticket: str, items: Sequence[str] | None = None, *, request_id: str | None = None
     ) -> Supplied:
         path = f"/api/tickets/{_seg(ticket)}/supplied"
         body = {"items": list(items) if items is not None else None}
-        return read(Supplied, await self._command(path, body, request_id))
+        return read(Supplied, await self._http.command(path, body, request_id))
 
     # ---- windows --------------------------------------------------------------------------------------
 
@@ -297,7 +203,7 @@ class HttpHall:
         self, window: int, action: str, request_id: str | None, body: Mapping[str, Any] | None = None
     ) -> WindowResult:
         path = f"/api/windows/{int(window)}/{action}"
-        return read(WindowResult, await self._command(path, body or {}, request_id))
+        return read(WindowResult, await self._http.command(path, body or {}, request_id))
 
     async def open_window(self, window: int, *, request_id: str | None = None) -> WindowResult:
         return await self._window(window, "open", request_id)
@@ -391,16 +297,16 @@ class HttpHall:
         return await self._window(window, action, request_id, body)
 
     async def candidates(self, window: int) -> list[Candidate]:
-        return read(list[Candidate], await self._get(f"/api/windows/{int(window)}/candidates"))
+        return read(list[Candidate], await self._http.get(f"/api/windows/{int(window)}/candidates"))
 
     async def windows(self) -> list[WindowInfo]:
-        return read(list[WindowInfo], await self._get("/api/windows"))
+        return read(list[WindowInfo], await self._http.get("/api/windows"))
 
     # ---- bookings -------------------------------------------------------------------------------------
 
     async def slots(self, matter: str, day: dt.date) -> list[Slot]:
         params = {"matter": matter, "day": day.isoformat()}
-        return read(list[Slot], await self._get("/api/booking/slots", params))
+        return read(list[Slot], await self._http.get("/api/booking/slots", params))
 
     async def book(
         self,
@@ -423,10 +329,10 @@ class HttpHall:
             body["name"] = name
         if phone:
             body["phone"] = phone
-        return read(BookingMade, await self._command("/api/bookings", body, request_id))
+        return read(BookingMade, await self._http.command("/api/bookings", body, request_id))
 
     async def cancel_booking(self, code: str, *, request_id: str | None = None) -> None:
-        await self._command(f"/api/bookings/{_seg(code)}/cancel", {}, request_id)
+        await self._http.command(f"/api/bookings/{_seg(code)}/cancel", {}, request_id)
 
     async def check_in(
         self,
@@ -450,34 +356,34 @@ class HttpHall:
     ) -> None:
         # The API takes 200 characters; a pyserial reason names a by-id path three times (~270).
         body = {"device": device, "health": health, "reason": reason[:200]}
-        await self._command("/api/devices/health", body, request_id)
+        await self._http.command("/api/devices/health", body, request_id)
 
     async def hall_info(self) -> HallView:
-        return read(HallView, await self._get("/api/hall"))
+        return read(HallView, await self._http.get("/api/hall"))
 
     async def remaining(self) -> dict[str, int]:
-        return read(Remaining, await self._get("/api/remaining")).remaining
+        return read(Remaining, await self._http.get("/api/remaining")).remaining
 
     async def snapshot(self) -> HallSnapshot:
-        return read(HallSnapshot, await self._get("/api/snapshot"))
+        return read(HallSnapshot, await self._http.get("/api/snapshot"))
 
     async def health(self) -> Health:
-        return read(Health, await self._get("/api/health"))
+        return read(Health, await self._http.get("/api/health"))
 
     # ---- stations and people --------------------------------------------------------------------------
 
     async def enroll(self, name: str, role: str) -> Enrollment:
         # Enrollment, approval, revocation and logout carry no request id (docs/api.md): repeating them is
         # harmless or refused, and the server rejects fields it does not know.
-        return read(Enrollment, await self._post("/api/enroll", {"name": name, "role": role}))
+        return read(Enrollment, await self._http.post("/api/enroll", {"name": name, "role": role}))
 
     async def poll_enrollment(self, station_id: str, poll_secret: str) -> EnrollPoll:
-        data = await self._get(f"/api/enroll/{_seg(station_id)}", {"poll_secret": poll_secret})
+        data = await self._http.get(f"/api/enroll/{_seg(station_id)}", {"poll_secret": poll_secret})
         return read(EnrollPoll, data)
 
     async def manager_login(self, username: str, password: str) -> str:
         body = {"username": username, "password": password}
-        return read(ManagerSession, await self._post("/api/manager/login", body)).token
+        return read(ManagerSession, await self._http.post("/api/manager/login", body)).token
 
     async def counter_login(
         self, staff: str, pin: str, window: int, *, new_pin: str | None = None
@@ -485,13 +391,13 @@ class HttpHall:
         body: dict[str, Any] = {"staff": staff, "pin": pin, "window": window}
         if new_pin is not None:
             body["new_pin"] = new_pin
-        return read(CounterSession, await self._post("/api/counter/login", body))
+        return read(CounterSession, await self._http.post("/api/counter/login", body))
 
     async def counter_logout(self) -> None:
-        await self._post("/api/counter/logout", None)
+        await self._http.post("/api/counter/logout", None)
 
     async def stations(self) -> list[StationInfo]:
-        return read(list[StationInfo], await self._get("/api/stations"))
+        return read(list[StationInfo], await self._http.get("/api/stations"))
 
     async def approve_station(
         self, station_id: str, *, window: int | None = None, windows: list[int] | None = None
@@ -499,10 +405,10 @@ class HttpHall:
         body: dict[str, Any] = {} if window is None else {"window": window}
         if windows is not None:
             body["windows"] = windows
-        return read(StationInfo, await self._post(f"/api/stations/{_seg(station_id)}/approve", body))
+        return read(StationInfo, await self._http.post(f"/api/stations/{_seg(station_id)}/approve", body))
 
     async def revoke_station(self, station_id: str) -> StationInfo:
-        return read(StationInfo, await self._post(f"/api/stations/{_seg(station_id)}/revoke", None))
+        return read(StationInfo, await self._http.post(f"/api/stations/{_seg(station_id)}/revoke", None))
 
     # ---- events ---------------------------------------------------------------------------------------
 
@@ -522,7 +428,7 @@ class HttpHall:
         clock = self._clock or SystemClock()
         return EventStream(
             self.base_url,
-            self._token,
+            self._http.token,
             since=since,
             window=window,
             series=series,
