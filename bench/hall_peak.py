@@ -51,7 +51,7 @@ sys.path.insert(0, str(ROOT))
 import httpx  # noqa: E402
 
 from bench.common import figure, pct, write  # noqa: E402
-from bench.server import RawConn, Server, host_port, load, recv  # noqa: E402
+from bench.server import MANAGER, PIN, RawConn, Server, enroll, host_port, load, recv  # noqa: E402
 from hallclient.http import HttpHall  # noqa: E402
 from hallcore.config import HallConfig  # noqa: E402
 from hallq.serverproc import server_command  # noqa: E402
@@ -66,8 +66,7 @@ TZ = dt.timezone(dt.timedelta(hours=8))
 DAY = dt.date(2026, 11, 23)  # a Monday
 SERVER_START = dt.datetime.combine(DAY, dt.time(8, 40), TZ)  # open, before the cut-off, all run long
 SIM_FROM, SIM_UNTIL = dt.time(8, 30), dt.time(10, 30)
-MANAGER = ("bench", "load-test-password")
-PIN = "135790"
+#: The clerks' codes are c<window> (the stations that `bench.server.enroll` logs in).
 CLERK_PREFIX = "c"
 PROBE_ISSUE_RATE = 2.0  # per second; one desk issue every 0.5 s, open loop
 PROBE_CALL_EVERY = 1.0  # seconds between the probe window's call-next (then start, finish)
@@ -120,32 +119,6 @@ class Sampler(threading.Thread):
                         continue
                     self.lag.append(float(h["loop_lag_max_ms"]))
                     self.subscribers = int(h["subscribers"])
-
-
-def enroll(url: str, role: str, window: int | None = None) -> str:
-    with httpx.Client(base_url=url, timeout=30) as http:
-        mt = http.post("/api/manager/login", json={"username": MANAGER[0], "password": MANAGER[1]}).json()[
-            "token"
-        ]
-        e = http.post("/api/enroll", json={"name": f"bench-{role}", "role": role}).json()
-        body = {"window": window} if window is not None else {}
-        http.post(
-            f"/api/stations/{e['station_id']}/approve", json=body, headers={"Authorization": f"Bearer {mt}"}
-        ).raise_for_status()
-        token = str(
-            http.get(f"/api/enroll/{e['station_id']}", params={"poll_secret": e["poll_secret"]}).json()[
-                "token"
-            ]
-        )
-        if window is not None:
-            h = {"Authorization": f"Bearer {token}"}
-            http.post(
-                "/api/counter/login",
-                json={"staff": f"{CLERK_PREFIX}{window}", "pin": PIN, "window": window},
-                headers=h,
-            ).raise_for_status()
-            http.post(f"/api/windows/{window}/open", json={"request_id": rid()}, headers=h).raise_for_status()
-        return token
 
 
 # ---- the simulator's side: every kiosk and counter as an API client --------------------------------------

@@ -43,6 +43,7 @@ from bench.common import figure, pct, write  # noqa: E402
 from bench.profiler import Profile  # noqa: E402
 from hallq.serverproc import FakeStart, server_command  # noqa: E402
 from hallq.serverproc import start_server as start_server_process  # noqa: E402
+from tests.fakes.http_stations import enroll_station  # noqa: E402
 from tests.fakes.ws_listener import Listener, upgrade_request  # noqa: E402
 
 CONFIG = ROOT / "config" / "county.toml"
@@ -225,28 +226,7 @@ def tls_context(ca_pem: str) -> ssl.SSLContext | None:
 
 def enroll(url: str, role: str, window: int | None = None, ca_pem: str = "") -> str:
     with httpx.Client(base_url=url, timeout=30, verify=tls_context(ca_pem) or True) as http:
-        mt = http.post("/api/manager/login", json={"username": MANAGER[0], "password": MANAGER[1]}).json()[
-            "token"
-        ]
-        e = http.post("/api/enroll", json={"name": role, "role": role}).json()
-        # A counter station is approved for its window: a clerk logs in only there (issue 16's window scope).
-        body = {} if window is None else {"window": window}
-        http.post(
-            f"/api/stations/{e['station_id']}/approve", json=body, headers={"Authorization": f"Bearer {mt}"}
-        ).raise_for_status()
-        token = str(
-            http.get(f"/api/enroll/{e['station_id']}", params={"poll_secret": e["poll_secret"]}).json()[
-                "token"
-            ]
-        )
-        if window is not None:
-            h = {"Authorization": f"Bearer {token}"}
-            r = http.post(
-                "/api/counter/login", json={"staff": f"c{window}", "pin": PIN, "window": window}, headers=h
-            )
-            r.raise_for_status()
-            http.post(f"/api/windows/{window}/open", json={"request_id": rid()}, headers=h).raise_for_status()
-        return token
+        return enroll_station(http, role, MANAGER, PIN, window)
 
 
 #: py-spy profiles of the server taken during the scenarios (`--profile`): their top entries go in the JSON.

@@ -28,6 +28,7 @@ from hallcore.config import HallConfig
 from hallq.serverproc import FakeStart, server_command
 from hallq.serverproc import start_server as start_server_process
 from hallserver.service import Settings
+from tests.fakes.http_stations import enroll_station
 from tests.fakes.live_server import COUNTY, MANAGER, PIN, ROOT, wait_for
 from tests.server.conftest import MATTER, Running, rid, start_server
 
@@ -102,28 +103,7 @@ def caller(
 
 def enroll(url: str, role: str, window: int | None = None) -> str:
     with httpx.Client(base_url=url, timeout=10) as http:
-        r = http.post("/api/manager/login", json={"username": MANAGER[0], "password": MANAGER[1]})
-        mh = {"Authorization": f"Bearer {r.json()['token']}"}
-        e = http.post("/api/enroll", json={"name": role, "role": role}).json()
-        approve = {} if window is None else {"window": window}  # a counter acts only at its approved window
-        r = http.post(f"/api/stations/{e['station_id']}/approve", json=approve, headers=mh)
-        assert r.status_code == 200, r.text
-        token = str(
-            http.get(f"/api/enroll/{e['station_id']}", params={"poll_secret": e["poll_secret"]}).json()[
-                "token"
-            ]
-        )
-        if window is not None:
-            h = {"Authorization": f"Bearer {token}"}
-            r = http.post(
-                "/api/counter/login", json={"staff": f"c{window}", "pin": PIN, "window": window}, headers=h
-            )
-            assert r.status_code == 200, r.text
-            assert (
-                http.post(f"/api/windows/{window}/open", json={"request_id": rid()}, headers=h).status_code
-                == 200
-            )
-        return token
+        return enroll_station(http, role, MANAGER, PIN, window)
 
 
 def candidates(url: str, token: str, window: int) -> list[str]:
