@@ -275,6 +275,9 @@ def estimate_wait(
     )
 
 
+#: A ticket an idle window will call at once: the printing and the walk to the window.
+IDLE_ESTIMATE = WaitEstimate(low_min=0, high_min=2, point_min=0)
+
 #: The spread of the service rate itself, as a share of the wait, before the hall's own errors say more
 #: (`RateSpread`), and how many checked estimates that prior counts as.
 PRIOR_RATE_SPREAD = 0.1
@@ -307,6 +310,28 @@ class RateSpread:
         return math.sqrt(max(0.0, (prior + self._excess.total) / (PRIOR_RATE_WEIGHT + len(self._excess))))
 
 
+#: The share of real waits the printed range is meant to hold, and how fast `BandScale` moves towards it.
+BAND_TARGET = 0.8
+BAND_STEP = 0.02
+BAND_SCALE_LIMITS = (0.5, 2.0)
+
+
+class BandScale:
+    """Keeps the printed ranges holding BAND_TARGET of the real waits: each checked ticket whose wait fell
+    outside its range widens the next ranges by a step, each inside narrows them by a quarter of that (so
+    they balance at 80 % inside). The spread model says how the width grows with the people ahead; this
+    says how wide the hall's days really are. Every checked ticket counts, those an idle window called at
+    once (IDLE_ESTIMATE, not scaled) too: the 80 % is of the waits printed, as `hallq sim` measures it."""
+
+    def __init__(self) -> None:
+        self.value = 1.0
+
+    def observe(self, real_min: float, low_min: int, high_min: int) -> None:
+        outside = not low_min <= real_min <= high_min
+        step = BAND_STEP if outside else -BAND_STEP * (1 - BAND_TARGET) / BAND_TARGET
+        self.value = min(max(self.value * math.exp(step), BAND_SCALE_LIMITS[0]), BAND_SCALE_LIMITS[1])
+
+
 #: A capacity profile: (minutes from now, windows' worth of service from then on), in time order, from 0.
 Profile = Sequence[tuple[float, float]]
 
@@ -319,13 +344,18 @@ def estimate_planned(
     cv: float = 1.0,
     extra: float = 0.0,
     rate_spread: float = 0.0,
+    idle: int = 0,
+    band_scale: float = 1.0,
 ) -> WaitEstimate:
     """`estimate_wait` over a capacity that changes as planned (`capacity_profile`): the people ahead need
     (ahead + extra + 0.5) × mean window-minutes of service, and the wait is when the profile has given that
     much (`wait_through`); the band's bounds are the times it has given the band's share of it. So a ticket
     behind a lunch turn waits through the turn, and one issued during it counts on the windows coming back.
     No capacity now and none planned gives NO_WINDOW_OPEN. `rate_spread` (`RateSpread`) widens the band by
-    what the handle-time spread does not explain: r = √(cv²/(ahead+extra+1) + rate_spread²).
+    what the handle-time spread does not explain: r = √(cv²/(ahead+extra+1) + rate_spread²). `idle` open
+    windows with nobody at them take the first `idle` people at once: a ticket among those is called now
+    (IDLE_ESTIMATE), and the people ahead of a later one are counted less those windows' first calls.
+    `band_scale` (`BandScale`) scales the band's relative spread.
     """
     # Why +0.5 and not the renewal-theory mean residual (1 + cv²)/2: waits are skewed, the error we report is
     # the mean *absolute* error, which the median minimises, and the median lies below the mean; for an
@@ -338,12 +368,16 @@ def estimate_planned(
     for _at, capacity in profile:
         if not (math.isfinite(capacity) and capacity >= 0):
             raise ValueError(f"capacity must be a finite number >= 0, got {capacity!r}")
-    people = ahead + extra
+    if idle < 0:
+        raise ValueError(f"idle must be >= 0, got {idle}")
+    if ahead + extra < idle and profile and profile[0][1] > 0:
+        return IDLE_ESTIMATE
+    people = ahead + extra - idle
     work = (people + 0.5) * mean_handle_min
     point = wait_through(work, profile)
     if point is None:
         return NO_WINDOW_OPEN
-    relative = math.sqrt(cv * cv / (people + 1) + rate_spread * rate_spread)
+    relative = band_scale * math.sqrt(cv * cv / (people + 1) + rate_spread * rate_spread)
     low = wait_through(work * max(LOW_FLOOR, 1.0 - LOW_Z * relative), profile) or 0.0
     high = (wait_through(work * (1.0 + HIGH_Z * relative), profile) or point) + HIGH_PAD_MIN
     # floor(low) <= round(point) <= ceil(high) because low <= point <= high.

@@ -11,7 +11,7 @@ import datetime as dt
 
 from hallcore.calendar import HallCalendar
 from hallcore.config import HallConfig
-from hallcore.estimates import ArrivalRate, HandleTimes, RateSpread, ServiceShares
+from hallcore.estimates import ArrivalRate, BandScale, HandleTimes, RateSpread, ServiceShares
 from hallcore.model import Booking, Case, Rating, Source, Ticket, TicketState, WindowRuntime, WindowState
 from hallcore.ordering import Line, WindowRules, order_key
 
@@ -85,10 +85,11 @@ class EngineState:
         self.handle_stats: dict[str, tuple[float, float]] = {}
         # series -> (the minute it was made for, the capacity profile over the staffing plan from then on)
         self.profiles: dict[str, tuple[int, list[tuple[float, float]]]] = {}
+        self.series_windows: dict[str, tuple[int, ...]] = {}  # series -> the windows configured for it
         self.priority_arrivals = ArrivalRate()  # per series: who will pass normal tickets
-        self.rate_spread = (
-            RateSpread()
-        )  # the band's width beyond the handle-time spread, from checked estimates
+        # The band's width beyond the handle-time spread, and its scale, from the checked estimates.
+        self.rate_spread = RateSpread()
+        self.band_scale = BandScale()
 
     # ---- the lines ------------------------------------------------------------------------------------
 

@@ -9,10 +9,10 @@ import math
 
 from hallcore.engine.state import OPEN, PAUSED, EngineState
 from hallcore.estimates import (
+    Profile,
     WaitEstimate,
     capacity_profile,
     estimate_planned,
-    estimate_wait,
     expected_passers,
 )
 from hallcore.model import Ticket
@@ -30,11 +30,13 @@ def estimate_for(s: EngineState, series: str, ahead: int, now: dt.datetime | Non
     """The wait for `ahead` people before a ticket of `series`, by the current order alone; with `now`, over
     the staffing plan from now on (`capacity_profile_of`), else at today's capacity."""
     mean, cv = handle_stats(s, series)
-    spread = s.rate_spread.value()
+    spread, scale = s.rate_spread.value(), s.band_scale.value
     if now is None:
-        est = estimate_wait(ahead, mean, series_capacity(s, series), cv=cv, rate_spread=spread)
+        profile: Profile = ((0.0, series_capacity(s, series)),)
     else:
-        est = estimate_planned(ahead, mean, capacity_profile_of(s, series, now), cv=cv, rate_spread=spread)
+        profile = capacity_profile_of(s, series, now)
+    idle = idle_windows(s, series)
+    est = estimate_planned(ahead, mean, profile, cv=cv, rate_spread=spread, band_scale=scale, idle=idle)
     return est.widened(s.config.estimates.wide_band_min)
 
 
@@ -49,8 +51,31 @@ def estimate_new(s: EngineState, t: Ticket, ahead: int, now: dt.datetime) -> Wai
         # Absolute tickets let one other in after every N of them.
         extra += ahead // s.config.priority.absolute_in_row
     profile = capacity_profile_of(s, t.series, now)
-    est = estimate_planned(ahead, mean, profile, cv=cv, extra=extra, rate_spread=s.rate_spread.value())
+    est = estimate_planned(
+        ahead,
+        mean,
+        profile,
+        cv=cv,
+        extra=extra,
+        rate_spread=s.rate_spread.value(),
+        idle=idle_windows(s, t.series),
+        band_scale=s.band_scale.value,
+    )
     return est.widened(s.config.estimates.wide_band_min)
+
+
+def idle_windows(s: EngineState, series: str) -> int:
+    """Open windows configured for `series` with no ticket in hand: they call the next one at once (a window
+    covering its A/B partner is not counted: fewer idle windows only lengthens the estimate a little)."""
+    numbers = s.series_windows.get(series)
+    if numbers is None:
+        numbers = s.series_windows[series] = tuple(w.number for w in s.config.windows if series in w.series)
+    idle = 0
+    for n in numbers:
+        rt = s.windows[n]
+        if rt.state is OPEN and rt.current is None:
+            idle += 1
+    return idle
 
 
 def capacity_profile_of(s: EngineState, series: str, now: dt.datetime) -> list[tuple[float, float]]:
@@ -230,6 +255,8 @@ def note_call(s: EngineState, number: int, t: Ticket) -> None:
         assert t.called_at is not None
         real = (t.called_at - t.issued_at).total_seconds() / 60
         s.rate_spread.observe(real, t.estimate_point, handle_stats(s, t.series)[1], t.ahead_at_issue)
+        if t.estimate_low is not None and t.estimate_high is not None:
+            s.band_scale.observe(real, t.estimate_low, t.estimate_high)
     served = s.series_of_window(number)
     if len(served) > 1 and t.series in served:
         s.shares.observe(number, t.series)

@@ -11,7 +11,14 @@ import pytest
 from hallcore import commands as c
 from hallcore.config import Closure, HallConfig, Session
 from hallcore.engine import Accepted, Engine
-from hallcore.estimates import HandleTimes, capacity_profile, estimate_planned, estimate_wait, wait_through
+from hallcore.estimates import (
+    IDLE_ESTIMATE,
+    HandleTimes,
+    capacity_profile,
+    estimate_planned,
+    estimate_wait,
+    wait_through,
+)
 from hallcore.model import Source
 from tests.fakes.halls import MONDAY_9, small_hall
 
@@ -85,6 +92,9 @@ def test_a_planned_lunch_closure_moves_the_estimate_of_the_people_behind_it() ->
     for e in (plain, planned):
         ok(e, c.OpenWindow(2, "s2"), at(11))
         ok(e, c.OpenWindow(3, "s3"), at(11))
+        issue_b(e, 2, at(11, 39))  # both windows busy
+        ok(e, c.CallNext(2), at(11, 39))
+        ok(e, c.CallNext(3), at(11, 39))
     # Ten ahead at 6 minutes on two windows: 57 window-minutes. Without the plan 28.5 minutes (29); with
     # window 3 at lunch from 12:00, 40 by 12:00 and 17 more on one window: 37 minutes.
     without, with_lunch = issue_b(plain, 10, at(11, 40)), issue_b(planned, 10, at(11, 40))
@@ -128,6 +138,8 @@ def test_the_break_between_sessions_is_waited_through() -> None:
     hall = dataclasses.replace(base.hall, hours=dict.fromkeys(("mon", "tue", "wed", "thu", "fri"), split))
     e = Engine(dataclasses.replace(base, hall=hall))
     ok(e, c.OpenWindow(2, "s2"), at(11))
+    issue_b(e, 1, at(11))
+    ok(e, c.CallNext(2), at(11))  # the window is busy
     # 20 ahead at 6 minutes on one window: 123 minutes of service; 30 before 12:00, then 93 from 13:30.
     est = e.estimate_for("B", 20, at(11, 30))
     assert est.point_min == 30 + 90 + 93
@@ -214,3 +226,29 @@ def test_a_range_wider_than_the_hall_allows_says_busy_instead() -> None:
     job = ticket_bytes(printed["zh"], 80)
     assert "人多，预计较长".encode("gb18030") in job
     assert "预计等候".encode("gb18030") not in job
+
+
+def test_the_ranges_settle_to_hold_four_waits_in_five() -> None:
+    from hallcore.estimates import BandScale
+
+    scale = BandScale()
+    for i in range(400):  # half the waits fall outside: the ranges widen
+        scale.observe(30.0 if i % 2 else 50.0, 20, 40)
+    assert scale.value > 1.5
+    for _ in range(400):  # then every wait falls inside: they narrow again
+        scale.observe(30.0, 20, 40)
+    assert scale.value < 1.0
+    balanced = BandScale()
+    for i in range(1000):  # exactly one in five outside: it stays where it is
+        balanced.observe(50.0 if i % 5 == 0 else 30.0, 20, 40)
+    assert balanced.value == pytest.approx(1.0, rel=0.05)
+
+
+def test_an_idle_window_calls_the_next_ticket_at_once() -> None:
+    e = Engine(two_b_windows())
+    ok(e, c.OpenWindow(2, "s2"), at(9))
+    ok(e, c.OpenWindow(3, "s3"), at(9))
+    first, second = issue_b(e, 1, at(9)), issue_b(e, 1, at(9))
+    assert (first.estimate, second.estimate) == (IDLE_ESTIMATE, IDLE_ESTIMATE)  # two idle windows
+    third = issue_b(e, 1, at(9))  # both windows will be busy: it waits for half a case
+    assert point(third) == 2  # 0.5 x 6 min / 2 windows = 1.5 min
