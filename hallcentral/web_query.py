@@ -9,13 +9,14 @@ import zoneinfo
 from collections.abc import Callable
 from typing import Any
 
-from fastapi import Request
-from fastapi.responses import JSONResponse, Response
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 from hallcentral import exports, statistics
 from hallcentral.auth import User, audit
 from hallcentral.overview import scope_param
-from hallcentral.service import Central
+from hallcentral.service import Central, get_central
+from hallcentral.web import _not_found, _unauthorized, _user
 from hallcore.periods import PERIODS, Span, span_for
 from hallweb.exports import XLSX_TYPE
 from hallweb.html import e
@@ -68,6 +69,31 @@ async def region_in_scope(central: Central, user: User, region_id: str) -> tuple
         row = await cur.fetchone()
         await conn.rollback()
     return (str(row[0]), str(row[1]), str(row[2])) if row else None
+
+
+async def scoped_region(
+    request: Request, region_id: str
+) -> tuple[User, Central, tuple[str, str, str]] | Response:
+    """The signed-in user, the centre and region `region_id` (id, name, path) when it is in the user's
+    subtree; else the answer to send (401 or the login page, 404)."""
+    user = await _user(request)
+    if user is None:
+        return _unauthorized(request)
+    central = get_central(request)
+    region = await region_in_scope(central, user, region_id)
+    return _not_found() if region is None else (user, central, region)
+
+
+def add_home(router: APIRouter, section: str) -> None:
+    """`GET /<section>`: to the page of the signed-in user's own region (or to the login page)."""
+
+    async def home(request: Request) -> Response:
+        user = await _user(request)
+        if user is None:
+            return _unauthorized(request)
+        return RedirectResponse(f"/{section}/{urllib.parse.quote(user.region_id, safe='')}", 303)
+
+    router.add_api_route(f"/{section}", home, methods=["GET"], name=f"{section}_home")
 
 
 async def children(central: Central, path: str) -> list[tuple[str, str]]:

@@ -11,14 +11,15 @@ import urllib.parse
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.responses import JSONResponse, Response
 
 from hallcentral import cases, exports, rankings, statistics
 from hallcentral.auth import User
-from hallcentral.service import Central, get_central
-from hallcentral.web import _not_found, _page, _unauthorized, _user
+from hallcentral.service import Central
+from hallcentral.web import _page
 from hallcentral.web_query import (
     BadQuery,
+    add_home,
     bad,
     choice,
     export,
@@ -26,13 +27,15 @@ from hallcentral.web_query import (
     minutes,
     pct,
     qs,
-    region_in_scope,
+    scoped_region,
     span_of,
     table_of,
 )
 from hallweb.html import e, table
 
 router = APIRouter(include_in_schema=False)
+add_home(router, "rankings")
+add_home(router, "cases")
 
 #: A 差评 case's state as the hall's 差评 page names it.
 CASE_STATES = {
@@ -49,13 +52,10 @@ CASE_STATES = {
 async def _rankings(
     request: Request, region_id: str
 ) -> tuple[User, Central, statistics.Table, str] | Response:
-    user = await _user(request)
-    if user is None:
-        return _unauthorized(request)
-    central = get_central(request)
-    region = await region_in_scope(central, user, region_id)
-    if region is None:
-        return _not_found()
+    got = await scoped_region(request, region_id)
+    if isinstance(got, Response):
+        return got
+    user, central, region = got
     try:
         span = span_of(central, request.query_params)
         of = choice(request.query_params, "of", rankings.SUBJECTS, "hall")
@@ -100,14 +100,6 @@ async def rankingsexport(request: Request, region_id: str) -> Response:
         return exports.ranking(t, metric, rows, fmt)
 
     return await export(request, user, central, "rankings", region_id, detail, make, stem)
-
-
-@router.get("/rankings")
-async def rankings_home(request: Request) -> Response:
-    user = await _user(request)
-    if user is None:
-        return _unauthorized(request)
-    return RedirectResponse(f"/rankings/{urllib.parse.quote(user.region_id, safe='')}", 303)
 
 
 @router.get("/rankings/{region_id}")
@@ -163,13 +155,10 @@ async def rankings_page(request: Request, region_id: str) -> Response:
 async def _cases(
     request: Request, region_id: str
 ) -> tuple[User, Central, tuple[str, str, str], dict[str, Any]] | Response:
-    user = await _user(request)
-    if user is None:
-        return _unauthorized(request)
-    central = get_central(request)
-    region = await region_in_scope(central, user, region_id)
-    if region is None:
-        return _not_found()
+    got = await scoped_region(request, region_id)
+    if isinstance(got, Response):
+        return got
+    user, central, region = got
     async with central.pool.connection() as conn:
         data = await cases.overdue(conn, region[2])
         await conn.rollback()
@@ -201,14 +190,6 @@ async def casesexport(request: Request, region_id: str) -> Response:
         lambda f: exports.overdue(region[1], data, f),
         f"超期差评-{region[1]}",
     )
-
-
-@router.get("/cases")
-async def cases_home(request: Request) -> Response:
-    user = await _user(request)
-    if user is None:
-        return _unauthorized(request)
-    return RedirectResponse(f"/cases/{urllib.parse.quote(user.region_id, safe='')}", 303)
 
 
 @router.get("/cases/{region_id}")

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.responses import JSONResponse, Response
 
 from hallcentral import exports, statistics
 from hallcentral.auth import User
@@ -24,6 +24,7 @@ from hallcentral.service import Central, get_central
 from hallcentral.web import _not_found, _page, _unauthorized, _user
 from hallcentral.web_query import (
     BadQuery,
+    add_home,
     bad,
     children,
     choice,
@@ -40,16 +41,9 @@ from hallcentral.web_query import (
 from hallweb.html import e, table
 
 router = APIRouter(include_in_schema=False)
+add_home(router, "stats")
 
 # ---- statistics ------------------------------------------------------------------------------------------
-
-
-@router.get("/stats")
-async def stats_home(request: Request) -> Response:
-    user = await _user(request)
-    if user is None:
-        return _unauthorized(request)
-    return RedirectResponse(f"/stats/{urllib.parse.quote(user.region_id, safe='')}", 303)
 
 
 def _statstable_of(t: statistics.Table) -> str:

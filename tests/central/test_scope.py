@@ -125,6 +125,9 @@ def test_city_user_never_sees_another_citys_hall(cluster: Cluster, tmp_path: pat
             lines = client.get("/api/stats/city-a", params={"period": "day", "day": DAY}).json()["lines"]
             assert [(x["key"], x["rated"]) for x in lines] == [("hall-a", 1)]
             assert client.get("/api/halls/hall-a/stats", params={"day": DAY}).status_code == 200
+            for section in ("stats", "rankings", "cases"):  # each section's home: the user's own region
+                home = client.get(f"/{section}", follow_redirects=False)
+                assert (home.status_code, home.headers["location"]) == (303, f"/{section}/city-a")
             assert B_NAME in boss.get("/stats/prov", params={"period": "day", "day": DAY}).text
             assert B_NAME in boss.get("/overview").text
             assert C_NAME in boss.get("/admin").text  # pending halls: the province's administrators only
