@@ -1,5 +1,6 @@
 """The centre's overview in a real headless Chromium: it updates live as a hall calls numbers, drills down
-to that hall's live view, and shows a hall that went offline as offline."""
+to that hall's live view, and shows a hall that went offline as offline. Each page state passes the axe-core
+audit for WCAG 2.2 AA (issue 23; tests/server/a11y.py), as the hall's own pages do (tests/web)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from playwright import sync_api as playwright
 from hallcentral.devcluster import Cluster
 from tests.central.support import ADMIN, centre, hall_config, ship_state, wait_for
 from tests.fakes.live_server import HJ01_PASSES, live_server
+from tests.server.a11y import assert_accessible
 from tests.server.web_helpers import CHROMIUM, CHROMIUM_ARGS, browser_login
 
 
@@ -44,7 +46,8 @@ def test_overview_live_drill_down_and_offline(cluster: Cluster, tmp_path: pathli
             ).status_code in (200, 201)
         wait_for(lambda: c.acked("jinzhai") == hall.hall.store.seq, what="shipped")
 
-        page.goto(f"{c.url}/login")
+        page.goto(f"{c.url}/login?error=bad_login")
+        assert_accessible(page, "centre: login")
         page.fill("#username", ADMIN[0])
         page.fill("#password", ADMIN[1])
         page.click("#login")
@@ -54,6 +57,7 @@ def test_overview_live_drill_down_and_offline(cluster: Cluster, tmp_path: pathli
         expect(row.locator(".waiting")).to_have_text("3")
         expect(row.locator(".open")).to_have_text("1")
         expect(row.locator(".state")).to_have_text("在线")
+        assert_accessible(page, "centre: overview")
         # The hall calls a number: the overview follows without a reload.
         r = hall.act(hall.counter, "call-next")
         assert r.status_code == 200, r.text
@@ -69,6 +73,7 @@ def test_overview_live_drill_down_and_offline(cluster: Cluster, tmp_path: pathli
         expect(page.locator("#hall-online")).to_have_text("在线")
         expect(page.locator(f"#win-{hall.counter.window} .current")).not_to_have_text("")
         expect(page.locator("#calls")).to_contain_text(label)
+        assert_accessible(page, "centre: a hall's live view")
         # The hall's own dashboard says its shipping is fine and nothing waits to be shipped.
         browser_login(page, hall.url)
         expect(page.locator("#central-state")).to_have_text("正常")
@@ -78,4 +83,5 @@ def test_overview_live_drill_down_and_offline(cluster: Cluster, tmp_path: pathli
         hall.stop()
         expect(page.locator("#hall-jinzhai .state")).to_have_text("离线", timeout=15000)
         expect(page.locator("#hall-jinzhai")).to_have_class("overdue")
+        assert_accessible(page, "centre: overview with a hall offline")
         page.screenshot(path=str(tmp_path / "overview-offline.png"))
