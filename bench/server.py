@@ -74,17 +74,19 @@ NOTES = (
     "reach hundreds of milliseconds (PITFALLS.md), is part of every call's latency); (f) gives the part of "
     "the worst lag that was the loop's own CPU; (s) is served before the framework when the caller's token "
     "is known, and costs ~0.06 ms of server CPU per request (in its note), so below 2,500/s it was waiting "
-    "for its core. (a) is bounded by the share of its core the server gets and by its CPU per ticket (in "
-    "the note): 0.54-0.99 ms in runs at load 8-13 here (durability normal; less when more tickets share a "
-    "batch and when the machine is quieter), so a core of its own would issue between about 1,000 and "
-    "1,850/s: whether (a) is met is for a quiet run to say. Where that CPU goes: the framework's floor ((s) "
-    "GET /api/health: uvicorn, the middleware, routing, no auth, one SELECT 1 on the read pool) is at most "
-    "0.25-0.32 ms of it; the rest is spread over the writer (the engine, the rows, the event, the stored "
-    "reply, JSON) and the reply: a py-spy --gil profile of the issue path shows no own cost above 4% besides "
-    "the loop itself. If a quiet run misses (a), the next step is the issue path taken out of the framework "
-    "as /api/snapshot is (hotpath.py), then the writer's work per ticket. "
-    "Profiles (py-spy, `--profile`) of the issue path, the snapshot load, the fan-out and the "
-    "reconnect storm are in `profiles`: top entries per thread, own time and inclusive (samples count time a "
+    "for its core. (a) is bounded by the share of its core the server gets and by its CPU per ticket, which "
+    "its note splits between the event loop's thread and the writer. The issue path is answered before the "
+    "framework when the station's token is known (hotpath.py, calling the route's own issuing.py: the same "
+    "roles, validation, request-id record and replies; any other request goes to the route), a batch's "
+    "replies reach the loop in one wake-up, the status tokens are cut from random bytes drawn in bulk, and "
+    "the codec keeps one encoder per type: in 10-60 s runs at load 3-5 during that work, 0.46-0.50 ms of "
+    "server CPU per ticket in durability normal (~0.12 on the loop, ~0.36 on the writer), against 0.50-0.70 "
+    "before (0.70 ms in the quiet full run that gave 1,428/s). What is left is mostly the writer's: "
+    "SQLite's statements for a ticket (~140 us measured in process: the ticket row and its eight indexes "
+    "~50, the estimate row ~20, the event ~16, the stored reply ~11, its share of the commit ~20), then the "
+    "engine and the JSON of the event and the reply; those indexes serve the statistics. "
+    "With `--profile`, py-spy profiles of the issue path, the snapshot load, the fan-out and the "
+    "reconnect storm go in `profiles`: top entries per thread, own time and inclusive (samples count time a "
     "thread was runnable, so on a loaded machine they include waiting for the CPU). In the fan-out profile "
     "the send itself (`_SelectorSocketTransport.write`) dominates: on loopback a send also runs the "
     "receiving side's TCP work on the server's core, which a hall's Wi-Fi would not."
@@ -130,6 +132,15 @@ class Server:
                     run += int(fields[0])
                     wait += int(fields[1])
         return run / 1e9, wait / 1e9
+
+    def thread_run_s(self) -> dict[int, float]:
+        """Seconds on a CPU of each thread of the server process (the thread whose id is the pid runs the
+        event loop; the writer is a thread of its own)."""
+        out: dict[int, float] = {}
+        for stat in pathlib.Path(f"/proc/{self.pid}/task").glob("*/schedstat"):
+            with contextlib.suppress(OSError, ValueError, IndexError):
+                out[int(stat.parent.name)] = int(stat.read_text().split()[0]) / 1e9
+        return out
 
     def rss_mb(self) -> float:
         """VmRSS summed over every server process."""
@@ -253,16 +264,32 @@ class CpuShare:
     def __init__(self, srv: Server) -> None:
         self.srv = srv
         self.run_s = self.wait_s = self.wall_s = 0.0
+        self.threads: dict[int, float] = {}  # thread id -> seconds on a CPU in the scenario
 
     def __enter__(self) -> CpuShare:
         self._t0 = time.monotonic()
         self._run0, self._wait0 = self.srv.sched_s()
+        self._threads0 = self.srv.thread_run_s()
         return self
 
     def __exit__(self, *exc: object) -> None:
         run, wait = self.srv.sched_s()
         self.run_s, self.wait_s = run - self._run0, wait - self._wait0
         self.wall_s = time.monotonic() - self._t0
+        self.threads = {t: s - self._threads0.get(t, 0.0) for t, s in self.srv.thread_run_s().items()}
+
+    def split(self, requests: float) -> str:
+        """Where the server's CPU per request went: the event loop's thread, the busiest other one (on the
+        issue path, the writer), and the rest of its threads."""
+        n = max(1.0, requests)
+        loop = self.threads.get(self.srv.pid, 0.0)
+        others = sorted((s for t, s in self.threads.items() if t != self.srv.pid), reverse=True)
+        top = others[0] if others else 0.0
+        rest = sum(others[1:])
+        return (
+            f"{1000 * loop / n:.2f} ms on the event loop's thread, {1000 * top / n:.2f} ms on the busiest "
+            f"other (the writer), {1000 * rest / n:.2f} ms on the rest (checkpoints, reads)"
+        )
 
     def per_request(self, requests: float) -> str:
         """Server CPU per request, and the rate a core of its own would reach at that cost."""
@@ -1128,7 +1155,7 @@ def main() -> int:
                         f"{errors} errors, {dups} duplicate numbers; "
                         "2 generator processes × 24 keep-alive connections; "
                         f"{cpu.note()}: {per:.2f} ms of server CPU per ticket (the most a core of its own "
-                        f"could issue at that cost is ~{1000 / per:,.0f}/s); {load()}",
+                        f"could issue at that cost is ~{1000 / per:,.0f}/s): {cpu.split(issued)}; {load()}",
                     )
                 )
                 with CpuShare(srv) as cpu:
