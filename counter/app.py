@@ -111,7 +111,12 @@ def assemble(
     desk: DeskController | None = None
     is_desk = station.role is StationRole.DESK
     if is_desk:
-        desk = DeskController(Issuer(api, devices.printer), DeskFlow(config, make_id))
+        desk = DeskController(
+            Issuer(api, devices.printer),
+            DeskFlow(config, make_id),
+            reader=devices.id_reader,
+            clock=clock,
+        )
     window = CounterWindow(catalog, desk=is_desk)
     bridge = Bridge(controller, desk, parent=window)  # the window owns every Qt object of the station
     window.setStyleSheet(stylesheet())

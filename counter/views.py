@@ -73,8 +73,15 @@ def priority_text(c: Catalog, cur: TicketInfo, classes: tuple[tuple[str, str, st
         names = {cid: c.pick(name, name_en) for cid, name, name_en in classes}
         return t("cur.priority_revoked", name=names.get(cur.claimed, cur.claimed))
     name = cur.priority_name or t("cur.normal")
-    key = "cur.priority_confirmed" if cur.class_check == "confirmed" else "cur.priority"
-    return t(key, name=name)
+    key = {"confirmed": "cur.priority_confirmed", "verified": "cur.priority_verified"}.get(
+        cur.class_check, "cur.priority"
+    )
+    text = t(key, name=name)
+    if cur.identity and cur.holder_masked:
+        # 刷身份证: the holder's masked name (never more), and whether an agent took it (代办).
+        who = t("cur.carded_agent" if cur.identity == "agent" else "cur.carded", name=cur.holder_masked)
+        text = f"{who} · {text}"
+    return text
 
 
 def _set_role(w: QWidget, role: str) -> None:

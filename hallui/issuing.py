@@ -25,7 +25,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field, replace
-from typing import Literal
+from typing import Literal, Protocol
 
 from drivers.protocols import (
     DeviceState,
@@ -49,9 +49,19 @@ async def printer_state(printer: TicketPrinter | None) -> DeviceState:
     """The printer's state, asked off the event loop; never raises."""
     if printer is None:
         return NO_PRINTER
+    return await device_state(printer)
+
+
+class HasState(Protocol):
+    def state(self) -> DeviceState: ...
+
+
+async def device_state(device: HasState) -> DeviceState:
+    """A device's state, asked off the event loop; never raises (state() should not raise; a driver bug must
+    not stop the station: it reads as unavailable)."""
     try:
-        return await asyncio.to_thread(printer.state)
-    except DriverError as exc:  # state() should not raise; a driver bug must not stop the station
+        return await asyncio.to_thread(device.state)
+    except DriverError as exc:
         return DeviceState(Health.UNAVAILABLE, str(exc))
 
 
@@ -247,22 +257,22 @@ class Issuer:
             log.error("could not withdraw unprinted ticket %s: %s", t.label, exc)
 
 
-class PrinterWatch:
-    """Polls the printer every `interval_s`, calls `on_change(state)` on a change and reports it to the
-    hall (`report_device_health("printer", …)`), retrying the report when the hall was unreachable, so the
-    dashboard shows a station out of paper."""
+class DeviceWatch:
+    """Polls a device's state every `interval_s` (`probe`, which never raises), calls `on_change(state)` on a
+    change and reports it to the hall (`report_device_health(device, …)`), retrying the report when the hall
+    was unreachable, so the dashboard shows a station out of paper or with its ID card reader unplugged."""
 
     def __init__(
         self,
         api: HallApi,
-        printer: TicketPrinter | None,
+        probe: Callable[[], Awaitable[DeviceState]],
         on_change: Callable[[DeviceState], None],
         *,
         interval_s: float = 2.0,
         device: str = "printer",
     ) -> None:
         self.api = api
-        self.printer = printer
+        self.probe = probe
         self.on_change = on_change
         self.interval_s = interval_s
         self.device = device
@@ -276,15 +286,15 @@ class PrinterWatch:
             self.on_change(state)
 
     async def poll_once(self) -> DeviceState:
-        state = await printer_state(self.printer)
+        state = await self.probe()
         self.seen(state)
         if state != self._reported:
             try:
                 await self.api.report_device_health(self.device, state.health.value, state.reason)
             except ServerUnavailable:
-                log.debug("printer state not reported yet: server unreachable")
+                log.debug("%s state not reported yet: server unreachable", self.device)
             except Exception:
-                log.exception("printer state report failed")
+                log.exception("%s state report failed", self.device)
             else:
                 self._reported = state
         return state
@@ -294,5 +304,21 @@ class PrinterWatch:
             try:
                 await self.poll_once()
             except Exception:  # the watch must outlive any one failure, or paper-out goes unnoticed
-                log.exception("printer watch")
+                log.exception("%s watch", self.device)
             await asyncio.sleep(self.interval_s)
+
+
+class PrinterWatch(DeviceWatch):
+    """The watch of a station's ticket printer (None: not configured, reported as unavailable)."""
+
+    def __init__(
+        self,
+        api: HallApi,
+        printer: TicketPrinter | None,
+        on_change: Callable[[DeviceState], None],
+        *,
+        interval_s: float = 2.0,
+        device: str = "printer",
+    ) -> None:
+        super().__init__(api, lambda: printer_state(printer), on_change, interval_s=interval_s, device=device)
+        self.printer = printer

@@ -153,6 +153,7 @@ async def run_kiosk(
         clock,
         catalog(),
         scanner=scanner,
+        reader=devices.id_reader if devices is not None else None,
         settings=FlowSettings(float(k.idle_reset_s), float(k.elder_idle_reset_s), args.offline_delay_s),
     )
     controller, view = app.controller, app.view

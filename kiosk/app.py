@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from drivers.protocols import Scanner, TicketPrinter
+from drivers.protocols import IdCardReader, Scanner, TicketPrinter
 from hallclient.api import HallApi
 from hallcore.clock import Clock
 from hallcore.config import HallConfig
@@ -54,6 +54,7 @@ def assemble(
     catalog: Catalog,
     *,
     scanner: Scanner | None = None,
+    reader: IdCardReader | None = None,
     settings: FlowSettings | None = None,
     tick_ms: int = 1000,
     printer_poll_s: float = 2.0,
@@ -72,6 +73,7 @@ def assemble(
         flow,
         clock,
         scanner=scanner,
+        reader=reader,
         printer_poll_s=printer_poll_s,
         health_poll_s=health_poll_s,
     )

@@ -44,6 +44,7 @@ class KioskBridge(QObject):
         view.materials_done.connect(lambda: c.do(f.materials_done))
         view.submitted.connect(c.submit)
         view.booking_code_submitted.connect(c.submit_booking)
+        view.card_booking_chosen.connect(c.check_in_booking)
         view.walk_in_requested.connect(lambda: c.do(f.walk_in_instead))
         view.back_requested.connect(lambda: c.do(f.back))
         view.home_requested.connect(lambda: c.do(f.home))

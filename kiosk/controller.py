@@ -13,10 +13,11 @@ import asyncio
 import datetime as dt
 import logging
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Literal
 
-from drivers.protocols import DeviceState, Scanner
+from drivers.protocols import CardEvent, CardFailed, CardRead, DeviceState, Health, IdCardReader, Scanner
 from hallclient.api import HallApi
 from hallclient.enroll import ensure_token, pinned_fingerprint
 from hallclient.errors import AuthError, DiskFull, HallClientError, Refusal, ServerUnavailable
@@ -24,7 +25,9 @@ from hallcore.calendar import HallCalendar
 from hallcore.clock import Clock
 from hallcore.config import HallConfig
 from hallcore.engine import RefusalCode
+from hallui.cardread import CardVisit, sends_to_desk, visit_of
 from hallui.issuing import (
+    DeviceWatch,
     IssuedOutcome,
     Issuer,
     NoticeOutcome,
@@ -32,6 +35,7 @@ from hallui.issuing import (
     PrinterDown,
     PrinterWatch,
     Request,
+    device_state,
     printable,
 )
 from hallui.tasks import Tasks
@@ -48,6 +52,7 @@ _BOOKING_KEYS: dict[str, str] = {
     RefusalCode.BOOKING_WRONG_DAY.value: "booking.wrong_day",
     RefusalCode.UNKNOWN_BOOKING.value: "booking.unknown",
     RefusalCode.BOOKING_STATE.value: "booking.used",
+    RefusalCode.PERSON_LIMIT.value: "message.person_limit",
 }
 
 
@@ -63,6 +68,7 @@ class KioskController:
         clock: Clock,
         *,
         scanner: Scanner | None = None,
+        reader: IdCardReader | None = None,
         on_change: Callable[[], None] = lambda: None,
         printer_poll_s: float = 2.0,
         health_poll_s: float = 2.0,
@@ -73,6 +79,7 @@ class KioskController:
         self.flow = flow
         self.clock = clock
         self.scanner = scanner
+        self.reader = reader
         self.on_change = on_change
         self.health_poll_s = health_poll_s
         self.calendar = HallCalendar(config.hall)
@@ -81,8 +88,21 @@ class KioskController:
         )
         self.watch = PrinterWatch(api, issuer.printer, self.printer_changed, interval_s=printer_poll_s)
         self.printer_state: DeviceState | None = None
+        self.reader_watch = (
+            DeviceWatch(
+                api,
+                lambda: device_state(reader),
+                self.reader_changed,
+                interval_s=printer_poll_s,
+                device="id_reader",
+            )
+            if reader is not None
+            else None
+        )
+        self.reader_state: DeviceState | None = None
         self._tasks = Tasks("kiosk")
         self._unsubscribe: Callable[[], None] | None = None
+        self._unsubscribe_reader: Callable[[], None] | None = None
 
     # ---- lifecycle ------------------------------------------------------------------------------------
 
@@ -99,6 +119,15 @@ class KioskController:
                     loop.call_soon_threadsafe(self.scanned, code)
 
             self._unsubscribe = self.scanner.subscribe(from_driver)
+        if self.reader is not None and self._unsubscribe_reader is None:
+
+            def card_from_driver(event: CardEvent) -> None:  # on the reader's thread
+                if not loop.is_closed():
+                    loop.call_soon_threadsafe(self.card_event, event)
+
+            self._unsubscribe_reader = self.reader.subscribe(card_from_driver)
+        if self.reader_watch is not None:
+            self._tasks.spawn(self.reader_watch.run(), "reader watch")
         self._tasks.spawn(self.watch.run(), "printer watch")
         self._tasks.spawn(self._health_loop(), "health")
 
@@ -106,6 +135,9 @@ class KioskController:
         if self._unsubscribe is not None:
             self._unsubscribe()
             self._unsubscribe = None
+        if self._unsubscribe_reader is not None:
+            self._unsubscribe_reader()
+            self._unsubscribe_reader = None
         await self._tasks.aclose()
 
     def changed(self) -> None:
@@ -140,12 +172,17 @@ class KioskController:
             return
         m = self.flow.matter
         assert m is not None
+        card, principal = self.flow.card, self.flow.principal
         request = Request(
             matter=m.code,
             answers=dict(self.flow.answers),
             present=frozenset(self.flow.present),
-            priority=priority,
+            priority=self.flow.priority,
             language=self._language(),
+            # 刷身份证: the number goes in the request body over the pinned connection; the name only masked.
+            holder_name=(principal or card).masked if card is not None else "",
+            id_number=card.id_number if card is not None else "",
+            principal_id_number=principal.id_number if principal is not None else "",
         )
         self.changed()
         self._tasks.spawn(self._issue(request), "issue")
@@ -218,12 +255,7 @@ class KioskController:
                 nxt = ""
         if exc.code == RefusalCode.CAP_REACHED:
             # Caps are per business day: the next chance is the next opening after today.
-            tomorrow = self.calendar.business_day(self.clock.now()) + dt.timedelta(days=1)
-            opens = None
-            for i in range(60):
-                opens = self.calendar.opens_at(tomorrow + dt.timedelta(days=i))
-                if opens is not None and not self.calendar.is_booking_only(tomorrow + dt.timedelta(days=i)):
-                    break
+            opens = self.calendar.next_day_opening(self.clock.now())
             return Message("message.full", text, self._local_time(opens) if opens else "")
         if exc.code in (RefusalCode.HALL_CLOSED, RefusalCode.SERIES_CLOSED, RefusalCode.BOOKING_ONLY_DAY):
             return Message("message.closed", text, nxt)
@@ -254,6 +286,61 @@ class KioskController:
         self.flow.set_printer(printable(state), state.reason, self.now())
         if self.flow.screen is not before or self.flow.screen is Screen.DESK:
             self.changed()
+
+    # ---- 刷身份证 ---------------------------------------------------------------------------------------
+
+    def reader_changed(self, state: DeviceState) -> None:
+        """The reader's state: the welcome invites 刷身份证 only while it works (the touch path always
+        does)."""
+        self.reader_state = state
+        ok = state.health is not Health.UNAVAILABLE
+        if ok != self.flow.reader_ok:
+            self.flow.reader_ok = ok
+            if self.flow.screen is Screen.WELCOME:
+                self.changed()
+
+    def card_event(self, event: CardEvent) -> None:
+        """A card placed on the reader (on the loop): greet, look the person up, or say what went wrong."""
+        now = self.now()
+        if isinstance(event, CardRead):
+            today = self.calendar.business_day(self.clock.now())
+            visit = visit_of(event.card, self.config, today)
+            if sends_to_desk(self.config, visit):
+                if self.flow.screen in (Screen.WELCOME, Screen.CARD, Screen.MATTERS):
+                    self.flow.refused(Message("card.to_desk"), now)
+                    self.changed()
+                return
+            if not self.flow.card_read(visit, now):
+                return
+            self.changed()
+            if self.flow.card is visit:  # a new visit (not a principal's card): what the hall knows today
+                self._tasks.spawn(self._look_up(visit), "card lookup")
+        elif self.flow.screen in (Screen.WELCOME, Screen.CARD):
+            key = "card.failed" if isinstance(event, CardFailed) else "card.unsupported"
+            self.flow.refused(Message(key), now)
+            self.changed()
+
+    async def _look_up(self, visit: CardVisit) -> None:
+        try:
+            found = await self.api.person_today(visit.id_number)
+        except HallClientError as exc:
+            log.info("card lookup: %s", type(exc).__name__)  # the issue itself still counts and refuses
+            return
+        known = replace(visit, bookings=tuple(found.bookings), tickets_left=found.tickets_left)
+        now = self.now()
+        self.flow.card_known(known)
+        if self.flow.card is not known:
+            return
+        if found.tickets_left == 0 and self.flow.screen is Screen.CARD and not found.bookings:
+            nxt = self._local_time(found.next_opening) if found.next_opening else ""
+            self.flow.refused(Message("message.person_limit", next_opening=nxt), now)
+        self.changed()
+
+    def check_in_booking(self, code: str) -> None:
+        """A booking the card found, tapped on the greeting: check it in (the booking screen's path)."""
+        if self.flow.screen is Screen.CARD:
+            self.flow.start_booking(self.now())
+            self.submit_booking(code)
 
     def server_changed(self, ok: bool) -> None:
         before = self.flow.screen

@@ -15,6 +15,7 @@ from enum import StrEnum
 from hallclient.types import Issued, NotIssued
 from hallcore.config import Department, Material, Matter, PriorityClass, Question
 from hallcore.precheck import Judgement, PrecheckOutcome, asked, judge, possible, screen_materials
+from hallui.cardread import CardVisit
 from hallui.issuing import PrintResult
 
 #: No timed choice shorter than this in elder mode (适老化 rules, DOMAIN.md).
@@ -35,10 +36,17 @@ class Screen(StrEnum):
     MESSAGE = "message"
     DESK = "desk"
     OFFLINE = "offline"
+    CARD = "card"  # a card was read: the greeting, today's bookings, the way on
 
 
 #: Screens where a citizen is on the way to a ticket: a printer or server loss sends them to the desk.
-SELLING = frozenset({Screen.MATTERS, Screen.QUESTION, Screen.MATERIALS, Screen.CONFIRM, Screen.BOOKING})
+SELLING = frozenset(
+    {Screen.MATTERS, Screen.QUESTION, Screen.MATERIALS, Screen.CONFIRM, Screen.BOOKING, Screen.CARD}
+)
+#: Screens where a card read starts a visit (greeting) rather than being ignored mid-way.
+GREETS = frozenset(
+    {Screen.WELCOME, Screen.MATTERS, Screen.CARD, Screen.MESSAGE, Screen.TICKET, Screen.NOTICE}
+)
 #: Screens the idle timer never leaves: issuing is waiting on the hall and the printer; the others are the
 #: kiosk's own states, left only when their cause goes away.
 UNTIMED = frozenset({Screen.ISSUING, Screen.ENROLL, Screen.DESK, Screen.OFFLINE, Screen.WELCOME})
@@ -106,6 +114,9 @@ class KioskFlow:
     server_down_since: float | None = None
     last_touch: float = 0.0
     enrolled: bool = True
+    reader_ok: bool = False  # a 居民身份证 reader is there and working: the welcome invites 刷身份证
+    card: CardVisit | None = None  # the card read for this visit (the agent's in 代办)
+    principal: CardVisit | None = None  # 代办: the principal's card, when the agent has it
 
     # ---- time ---------------------------------------------------------------------------------------------
 
@@ -156,6 +167,8 @@ class KioskFlow:
         self.query = ""
         self.group = ""
         self.page = 0
+        self.card = None
+        self.principal = None
 
     def home(self, now: float) -> None:
         """Back to welcome with nothing of the last citizen left; language and elder mode reset too."""
@@ -343,7 +356,7 @@ class KioskFlow:
                 self._back_to_last_question()
         elif self.screen is Screen.MATTERS and (self.group or self.query):
             self.group, self.query, self.page = "", "", 0
-        elif self.screen in (Screen.MATTERS, Screen.BOOKING):
+        elif self.screen in (Screen.MATTERS, Screen.BOOKING, Screen.CARD):
             self.home(now)
         elif self.screen is Screen.MESSAGE:
             self.screen = Screen.MATTERS if self.matter is not None else Screen.WELCOME
@@ -365,9 +378,37 @@ class KioskFlow:
         if not self.printer_ok:
             self.screen = Screen.DESK
             return False
+        j = self.judgement
+        if self.card is not None and not priority and not (j is not None and j.agent):
+            priority = self.card.age_class  # verified by the card: nobody has to claim it
         self.priority = priority
         self.screen = Screen.ISSUING
         return True
+
+    # ---- 刷身份证 ------------------------------------------------------------------------------------------
+
+    def card_read(self, visit: CardVisit, now: float) -> bool:
+        """A card was placed: greet its holder (a new visit), or in 代办 take it as the principal's card on
+        the confirm screen. False when the screen ignores cards (mid pre-check, issuing, out of service)."""
+        if not self.enrolled or not self.printer_ok or self.screen is Screen.OFFLINE:
+            return False
+        j = self.judgement
+        if self.screen is Screen.CONFIRM and self.card is not None and j is not None and j.agent:
+            self.touch(now)
+            self.principal = visit
+            return True
+        if self.screen not in GREETS:
+            return False
+        self._reset()
+        self.touch(now)
+        self.card = visit
+        self.screen = Screen.CARD
+        return True
+
+    def card_known(self, visit: CardVisit) -> None:
+        """The hall answered the card's lookup: today's bookings and the numbers left (same card only)."""
+        if self.card is not None and self.card.id_number == visit.id_number:
+            self.card = visit
 
     def submit_booking(self, code: str, now: float) -> bool:
         self.touch(now)

@@ -22,6 +22,7 @@ class KioskIntents(QWidget):
     materials_done = Signal()
     submitted = Signal(str)  # priority class id, "" for a normal ticket
     booking_code_submitted = Signal(str)
+    card_booking_chosen = Signal(str)  # a booking the card found: check it in
     walk_in_requested = Signal()
     back_requested = Signal()
     home_requested = Signal()

@@ -34,6 +34,10 @@ def welcome(v: KioskIntents, lay: QVBoxLayout, flow: KioskFlow, cat: Catalog, in
     hint = label(cat.t("welcome.hint"), "welcomeHint", wrap=True)
     hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
     lay.addWidget(hint)
+    if flow.reader_ok:
+        invite = label(cat.t("welcome.card"), "welcomeCard", "title", wrap=True)
+        invite.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        lay.addWidget(invite)
     lay.addSpacing(40)
     start = button(cat.t("welcome.start"), "welcomeStart")
     start.setMinimumHeight(160 if flow.elder else 120)
@@ -200,6 +204,31 @@ def confirm(v: KioskIntents, lay: QVBoxLayout, flow: KioskFlow, cat: Catalog, _i
             b.clicked.connect(lambda _=False, pid=p.id: v.submitted.emit(pid))
             grid.addWidget(b, i // 2, i % 2)
         lay.addLayout(grid)
+
+
+def card(v: KioskIntents, lay: QVBoxLayout, flow: KioskFlow, cat: Catalog, _info: ViewInfo) -> None:
+    """The greeting after a card read: the masked name, the class the card verifies, today's bookings."""
+    visit = flow.card
+    assert visit is not None
+    lay.addWidget(label(cat.t("card.hello", name=visit.masked), "cardGreeting", "title", wrap=True))
+    pc = next((p for p in flow.priority_classes if p.id == visit.age_class), None)
+    if pc is not None:
+        text = cat.t("card.class", name=cat.pick(pc.name, pc.name_en))
+        lay.addWidget(label(text, "cardClass", wrap=True))
+    if visit.expired:
+        lay.addWidget(label(cat.t("card.expired"), "cardExpired", "warning", wrap=True))
+    for b in visit.bookings:
+        text = cat.t("card.booking", m=cat.pick(b.matter_name, b.matter_name_en), t=f"{b.slot:%H:%M}")
+        tap = button(text, f"cardBooking_{b.code}")
+        tap.setMinimumHeight(130 if flow.elder else 110)
+        tap.clicked.connect(lambda _=False, code=b.code: v.card_booking_chosen.emit(code))
+        lay.addWidget(tap)
+    if visit.tickets_left is not None:
+        lay.addWidget(label(cat.t("card.left", n=visit.tickets_left), "cardLeft", "muted", wrap=True))
+    start = button(cat.t("card.start"), "cardStart")
+    start.setMinimumHeight(150 if flow.elder else 120)
+    start.clicked.connect(v.start_requested.emit)
+    lay.addWidget(start)
 
 
 def booking(v: KioskIntents, lay: QVBoxLayout, flow: KioskFlow, cat: Catalog, _info: ViewInfo) -> None:

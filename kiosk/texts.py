@@ -18,6 +18,26 @@ KIOSK_TEXTS: dict[str, tuple[str, str]] = {
     "welcome.elder_on": ("长者模式", "Large print"),
     "welcome.elder_off": ("标准模式", "Standard size"),
     "welcome.lang": ("English", "中文"),
+    "welcome.card": ("请刷身份证取号，或点下方按钮", "Place your ID card on the reader, or tap below"),
+    # 刷身份证: the greeting after a card read
+    "card.hello": ("您好，{name}", "Hello, {name}"),
+    "card.class": ("{name}优先（已由身份证核验）", "Priority: {name} (verified by your ID card)"),
+    "card.expired": ("您的身份证已过期，请尽快换领", "Your ID card has expired; please renew it soon"),
+    "card.booking": ("签到今日预约：{m} {t}", "Check in today's booking: {m} {t}"),
+    "card.left": ("今日还可取号 {n} 个", "You may take {n} more numbers today"),
+    "card.start": ("选择事项取号", "Choose a matter"),
+    "card.failed": (
+        "未能读取身份证，请拿起后重新放置",
+        "The card could not be read; lift it and place it again",
+    ),
+    "card.unsupported": (
+        "本机只能读取居民身份证，请到服务台",
+        "Only resident ID cards are read here; ask the desk",
+    ),
+    "card.to_desk": (
+        "您的身份证已过期或无法核验，请到服务台办理取号",
+        "Your ID card has expired or cannot be checked; please go to the service desk",
+    ),
     # choosing a matter
     "matters.title": ("请选择要办理的事项", "Choose what you came for"),
     "matters.by_department": ("按部门", "By department"),
@@ -117,6 +137,7 @@ KIOSK_TEXTS: dict[str, tuple[str, str]] = {
     "message.next": ("下次取号时间：{t}", "Next opening: {t}"),
     "message.desk": ("请到服务台咨询", "Please ask at the service desk"),
     "message.error": ("暂时无法取号", "A number cannot be issued right now"),
+    "message.person_limit": ("您今日取号已达上限", "You have taken today's numbers"),
     "desk.title": ("请到服务台取号", "Please get a ticket at the service desk"),
     "desk.reason": ("本机打印机暂不可用：{r}", "This kiosk's printer is not available: {r}"),
     "offline.title": ("本机暂停服务", "This kiosk is out of service"),

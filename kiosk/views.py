@@ -39,6 +39,7 @@ PAGES: dict[Screen, Page] = {
     Screen.MESSAGE: result.message,
     Screen.DESK: result.desk,
     Screen.OFFLINE: result.offline,
+    Screen.CARD: choose.card,
 }
 
 
@@ -119,6 +120,7 @@ class KioskView(KioskIntents):
             Screen.CONFIRM,
             Screen.BOOKING,
             Screen.MESSAGE,
+            Screen.CARD,
         ):
             back = button(cat.t("common.back"), "backButton", "secondary")
             back.clicked.connect(self.back_requested.emit)

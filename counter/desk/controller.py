@@ -6,13 +6,17 @@ like the kiosk's and its state reported to the hall, so the dashboard sees a des
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from counter.desk.flow import DeskFlow, DeskPhase
-from drivers.protocols import DeviceState
+from drivers.protocols import CardEvent, CardRead, DeviceState, IdCardReader
 from hallclient.errors import HallClientError, HallReplyError, ServerUnavailable
+from hallcore.calendar import HallCalendar
+from hallcore.clock import Clock, SystemClock
+from hallui.cardread import visit_of
 from hallui.issuing import Issuer, PrinterWatch, Request
 from hallui.tasks import Tasks
 
@@ -29,9 +33,15 @@ class DeskController:
         *,
         on_change: Callable[[], None] = lambda: None,
         printer_poll_s: float = 2.0,
+        reader: IdCardReader | None = None,
+        clock: Clock | None = None,
     ) -> None:
         self.issuer = issuer
         self.flow = flow
+        self.reader = reader
+        self._calendar = HallCalendar(flow.config.hall)
+        self._clock = clock or SystemClock()
+        self._unsubscribe: Callable[[], None] | None = None
         self.on_change = on_change
         self.watch = PrinterWatch(
             issuer.api, issuer.printer, self._printer_changed, interval_s=printer_poll_s
@@ -41,6 +51,21 @@ class DeskController:
     def start(self) -> None:
         if self.issuer.printer is not None:
             self._tasks.spawn(self.watch.run(), "printer watch")
+        if self.reader is not None and self._unsubscribe is None:
+            loop = asyncio.get_running_loop()
+
+            def from_driver(event: CardEvent) -> None:  # on the reader's thread
+                if not loop.is_closed():
+                    loop.call_soon_threadsafe(self.card_event, event)
+
+            self._unsubscribe = self.reader.subscribe(from_driver)
+
+    def card_event(self, event: CardEvent) -> None:
+        """A card read at the desk (the staff decide on an expired one: they look at it)."""
+        if isinstance(event, CardRead):
+            today = self._calendar.business_day(self._clock.now())
+            self.flow.card_read(visit_of(event.card, self.flow.config, today))
+            self.on_change()
 
     def _printer_changed(self, state: DeviceState) -> None:
         log.info("desk printer: %s %s", state.health.value, state.reason)
@@ -61,6 +86,8 @@ class DeskController:
             f.priority = str(args.get("priority", ""))
         elif action == "holder":
             f.holder_name = str(args.get("name", ""))
+        elif action == "clear_card":
+            f.clear_card()
         elif action in ("issue", "check_in"):
             req = f.begin_issue() if action == "issue" else f.begin_check_in(str(args.get("code", "")))
             if req is not None:
@@ -120,4 +147,7 @@ class DeskController:
             self.on_change()
 
     async def aclose(self) -> None:
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+            self._unsubscribe = None
         await self._tasks.aclose()

@@ -21,6 +21,7 @@ from hallclient.api import new_request_id
 from hallclient.types import Issued
 from hallcore.config import HallConfig, Material, Matter, Question
 from hallcore.precheck import asked, screen_materials
+from hallui.cardread import CardVisit
 from hallui.issuing import NO_PRINTER, IssuedOutcome, NoticeOutcome, Outcome, PrinterDown, Request
 from hallui.matters import search
 
@@ -47,6 +48,9 @@ class DeskFlow:
         self.unsent: Request | None = None
         self.last_issued: Issued | None = None  # the last ticket issued and printed here
         self.owed = OwedLookup()  # 容缺 items brought in (counter/desk/owed.py)
+        # 刷身份证 at the desk: the card read for the citizen being helped (the agent's in 代办), kept until
+        # their ticket is issued or the staff clear it.
+        self.card: CardVisit | None = None
 
     def search(self, query: str) -> None:
         self.query = query
@@ -88,16 +92,31 @@ class DeskFlow:
 
     # ---- issuing ------------------------------------------------------------------------------------------
 
+    def card_read(self, visit: CardVisit) -> None:
+        """A card was read at the desk: the ticket issued next is its holder's (not while one is issuing)."""
+        if self.phase is not DeskPhase.BUSY:
+            self.card = visit
+
+    def clear_card(self) -> None:
+        if self.phase is not DeskPhase.BUSY:
+            self.card = None
+
     def begin_issue(self) -> Request | None:
         if self.phase is not DeskPhase.PRECHECK or self.matter is None:
             return None
+        answers = {q.id: self.answers.get(q.id, q.expected) for q in self.questions}
+        card, priority = self.card, self.priority
+        agent = any(q.agent for q in self.questions)  # 代办 (the server reads it from the answers too)
+        if card is not None and not priority and not agent:
+            priority = card.age_class  # verified by the card
         return self._begin(
             Request(
                 matter=self.matter.code,
-                answers={q.id: self.answers.get(q.id, q.expected) for q in self.questions},
+                answers=answers,
                 present=frozenset(self.present),
-                priority=self.priority,
-                holder_name=self.holder_name.strip(),
+                priority=priority,
+                holder_name=card.masked if card is not None else self.holder_name.strip(),
+                id_number=card.id_number if card is not None else "",
             )
         )
 
@@ -161,6 +180,7 @@ class DeskFlow:
             self._finished(Notice(key, failed, "error"), keep_matter=True)
             return
         self.last_issued = out.issued
+        self.card = None  # this citizen is served: the next one reads their own card
         printed = out.issued.printout("zh")
         values: dict[str, str | int] = {
             "label": t.label,

@@ -76,6 +76,9 @@ class DeskView(QWidget):
         self.holder = QLineEdit(self)
         self.holder.setObjectName("deskHolder")
         self.holder.setPlaceholderText(t("desk.holder"))
+        # 刷身份证: the card read for this citizen (masked name, the class it verifies), and a way to drop it.
+        self.card = label("", "deskCard", wrap=True)
+        self.card_clear = button(t("desk.card_clear"), "deskCardClear", "secondary")
         actions = QHBoxLayout()
         self.issue = button(t("desk.issue"), "deskIssue")
         self.back = button(t("desk.back"), "deskBack", "secondary")
@@ -93,6 +96,10 @@ class DeskView(QWidget):
         lay.addWidget(label(t("desk.priority"), "deskPriorityLabel"))
         lay.addWidget(self.priority)
         lay.addWidget(self.holder)
+        card_row = QHBoxLayout()
+        card_row.addWidget(self.card, 1)
+        card_row.addWidget(self.card_clear)
+        lay.addLayout(card_row)
         lay.addLayout(actions)
         lay.addWidget(self.notice)
         self.checks: dict[str, QCheckBox] = {}
@@ -105,6 +112,7 @@ class DeskView(QWidget):
         self.matches.itemClicked.connect(self._choose)
         self.issue.clicked.connect(self._issue)
         self.back.clicked.connect(lambda: self.intent.emit("back", {}))
+        self.card_clear.clicked.connect(lambda: self.intent.emit("clear_card", {}))
         self.checkin.clicked.connect(lambda: self.intent.emit("check_in", {"code": self.code.text()}))
         find = lambda: self.intent.emit("owed_find", {"label": self.owed_label.text()})  # noqa: E731
         self.owed_find.clicked.connect(find)
@@ -160,6 +168,7 @@ class DeskView(QWidget):
             w.setVisible(in_precheck)
         self.issue.setVisible(in_precheck)
         self.issue.setEnabled(not busy)
+        self._show_card(flow)
         self.checkin.setEnabled(not busy)
         self._show_owed(flow)
         n = flow.notice
@@ -169,6 +178,21 @@ class DeskView(QWidget):
             self.notice.setProperty("role", role)
             self.notice.style().unpolish(self.notice)
             self.notice.style().polish(self.notice)
+
+    def _show_card(self, flow: DeskFlow) -> None:
+        c, visit = self.catalog, flow.card
+        self.card_clear.setVisible(visit is not None)
+        self.holder.setEnabled(visit is None)  # the card's masked name is the holder's
+        if visit is None:
+            self.card.setText(c.t("desk.card_none"))
+            return
+        names = {p.id: c.pick(p.name, p.name_en) for p in flow.config.priority_classes}
+        text = c.t("desk.card", name=visit.masked)
+        if visit.age_class:
+            text += " · " + c.t("desk.card_class", name=names.get(visit.age_class, visit.age_class))
+        if visit.expired:
+            text += " · " + c.t("desk.card_expired")
+        self.card.setText(text)
 
     def _show_owed(self, flow: DeskFlow) -> None:
         c, owed = self.catalog, flow.owed

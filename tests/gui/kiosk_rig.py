@@ -20,13 +20,15 @@ import shiboken6
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QPushButton
 
+from drivers.emulators.idcard import SamReaderEmulator
 from drivers.emulators.printer import RenderedTicket, TcpPrinterEmulator
+from drivers.factory import StationDevices, build_station
 from drivers.printer import EscposPrinter
 from drivers.protocols import TicketPrinter
 from drivers.transport import SocketTransport, Transport
 from hallclient.http import HttpHall
 from hallcore.clock import FakeClock
-from hallcore.config import HallConfig
+from hallcore.config import Device, HallConfig, Station, StationRole
 from kiosk.app import KioskApp, assemble
 from kiosk.controller import KioskController
 from kiosk.flow import FlowSettings, Screen
@@ -73,6 +75,7 @@ class Rig:
     clock: FakeClock
     qtbot: Any
     loop: asyncio.AbstractEventLoop
+    card_reader: SamReaderEmulator | None = None  # the emulated 居民身份证 reader (`kiosk_rig(reader=True)`)
 
     @property
     def controller(self) -> KioskController:
@@ -169,6 +172,31 @@ def kiosk_rig(
     config: HallConfig | None = None,
     print_timeout_s: float = 2.0,
     offline_delay_s: float = 5.0,
+    reader: bool = False,
+) -> Iterator[Rig]:
+    with contextlib.ExitStack() as stack:
+        card_reader = devices = None
+        if reader:
+            # The reader as a kiosk's config names it, built by drivers.factory like `hallq kiosk` does.
+            card_reader = stack.enter_context(SamReaderEmulator.pty(link=tmp_path / "ttyID"))
+            station = Station(
+                "kiosk-card",
+                StationRole.KIOSK,
+                id_reader=Device("idcard-serial", url=card_reader.url, baud=115200, poll_s=0.1),
+            )
+            devices = stack.enter_context(build_station(station))
+        yield from _rig(tmp_path, qtbot, loop, config, print_timeout_s, offline_delay_s, card_reader, devices)
+
+
+def _rig(
+    tmp_path: pathlib.Path,
+    qtbot: Any,
+    loop: asyncio.AbstractEventLoop,
+    config: HallConfig | None,
+    print_timeout_s: float,
+    offline_delay_s: float,
+    card_reader: SamReaderEmulator | None,
+    devices: StationDevices | None,
 ) -> Iterator[Rig]:
     with live_server(tmp_path, config, tls=True) as hall, TcpPrinterEmulator() as emu:
         watch_box: list[TapWatch] = []
@@ -196,11 +224,12 @@ def kiosk_rig(
             tick_ms=3_600_000,  # tests call tick() themselves after moving the clock
             printer_poll_s=0.05,
             health_poll_s=0.05,
+            reader=devices.id_reader if devices is not None else None,
         )
         app.view.resize(1080, 1920)
         app.view.show()
         app.show()
-        rig = Rig(hall, emu, watch_box, printer, api, app, clock, qtbot, loop)
+        rig = Rig(hall, emu, watch_box, printer, api, app, clock, qtbot, loop, card_reader)
         app.controller.start()
         try:
             rig.wait(lambda: app.controller.printer_state is not None and bool(watch_box), "printer poll")

@@ -30,9 +30,9 @@ def complete(qtbot: QtBot, loop: asyncio.AbstractEventLoop, aw: Awaitable[T], ti
     return task.result()
 
 
-def issue(live: LiveServer, desk: Station, series: str = "A", priority: str = "") -> str:
+def issue(live: LiveServer, desk: Station, series: str = "A", priority: str = "", **card: str) -> str:
     """A walk-in ticket of `series` (claiming class `priority`) from the service desk (waiting at once);
-    returns its label."""
+    returns its label. `card`: `id_number` and `holder_name` of a card read there (刷身份证)."""
     m = next(m for m in live.config.matters if m.series == series)
     body = {
         "matter": m.code,
@@ -40,6 +40,7 @@ def issue(live: LiveServer, desk: Station, series: str = "A", priority: str = ""
         "priority": priority,
         "answers": {q.id: q.expected for q in m.precheck.questions},
         "present": [mat.id for mat in m.precheck.materials],
+        **card,
     }
     r = live.post(desk, "/api/tickets", **body)
     assert r.status_code == 201, r.text

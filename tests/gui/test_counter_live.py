@@ -9,9 +9,11 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from PySide6.QtWidgets import QLabel
 from pytestqt.qtbot import QtBot
 
 from drivers.protocols import KeyCode
+from hallcore import idnumber
 from hallui import a11y
 from tests.fakes.live_server import LiveServer
 from tests.fakes.live_server import Station as LiveStation
@@ -344,3 +346,23 @@ def test_the_clerk_sees_why_and_revokes_a_claimed_class(
     assert not c.button("confirm_class").isEnabled()  # no class claimed
     assert w.main.priority.text() == "优先类别：普通"
     c.until(lambda: bus.strip.text() == f"请{normal}号到1号窗口")  # the strip settled before the rig stops
+
+
+def test_a_carded_ticket_shows_the_masked_holder_and_the_verified_class(
+    clerk: Counter, desk: LiveStation, live: LiveServer
+) -> None:
+    """刷身份证取号 (issue 27): the counter shows the holder's masked name and the class the card verified;
+    nothing to confirm or revoke (the card is the check), and never the number or the full name."""
+    c = clerk
+    w = c.app.window
+    number = idnumber.complete("34152419500315123")  # born 1950
+    label = issue(live, desk, id_number=number, holder_name="张三丰")
+    c.until(lambda: c.flow.waiting == 1)
+    c.click("call_next")
+    c.until(lambda: c.flow.held_label == label)
+    assert w.main.priority.text() == "刷证：张** · 优先类别：老年人（70周岁以上）（身份证核验）"
+    assert not c.button("confirm_class").isEnabled()
+    assert not c.button("revoke_class").isEnabled()
+    shown = " ".join(x.text() for x in w.findChildren(QLabel))
+    assert number not in shown
+    assert "张三丰" not in shown

@@ -9,6 +9,7 @@ looks.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import pathlib
 import shutil
 from collections.abc import Iterator
@@ -20,8 +21,10 @@ from PySide6.QtWidgets import QApplication
 from drivers.fakes import FakeTicketPrinter
 from drivers.protocols import DeviceState, Health
 from hallclient.http import HttpHall
-from hallclient.types import Issued, NotIssued
+from hallclient.types import BookingFound, Issued, NotIssued
+from hallcore import idnumber
 from hallui import a11y
+from hallui.cardread import CardVisit
 from hallui.issuing import PrintResult
 from hallui.theme import BASE_PT, ELDER_PT
 from kiosk.app import assemble
@@ -177,6 +180,17 @@ def test_every_screen_is_accessible(
     flow.choose_matter("BD01", now)
     flow.refused(Message("message.full", "不动产登记今日号已取完（每日 120 个）", "2026-11-24 08:30"), now)
     shot("message_full")
+    flow.home(now)
+    # 刷身份证: the welcome's invitation while a reader works, and the greeting after a card read (an expired
+    # card served anyway, a booking to check in, the numbers left).
+    flow.reader_ok = True
+    shot("welcome_card")
+    sw03 = app.config.matter_by_code["SW03"]
+    booked = BookingFound("ABCD2345", "SW03", sw03.name, sw03.name_en, dt.time(9, 30), dt.time(10))
+    number = idnumber.complete("34152419500315123")
+    flow.card_read(CardVisit("张**", "elderly", True, number, (booked,), 2), now)
+    shot("card")
+    flow.reader_ok = False
     flow.home(now)
     app.controller.printer_changed(DeviceState(Health.UNAVAILABLE, "缺纸 paper out"))
     shot("desk")
