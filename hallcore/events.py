@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from hallcore.codec import CodecError, decode, encode
 
@@ -192,9 +192,18 @@ class EventCodecError(CodecError):
 
 
 def encode_event(event: Event, seq: int | None = None) -> str:
-    data = encode(event)
+    return event_text(event_data(event, seq))
+
+
+def event_data(event: Event, seq: int | None = None) -> dict[str, Any]:
+    """The event as the JSON object sent (with its `seq` when numbered)."""
+    data: dict[str, Any] = encode(event)
     if seq is not None:
         data["seq"] = seq
+    return data
+
+
+def event_text(data: dict[str, Any]) -> str:
     return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
 
 

@@ -20,9 +20,10 @@ from hallcore.events import (
     TicketIssued,
     WindowChanged,
     decode_event,
-    encode_event,
+    event_data,
+    event_text,
 )
-from hallcore.public import public_event
+from hallcore.public import public_data
 
 #: Ticket actions every status-page subscriber sees (the board's "now calling" list), not only its own.
 CALL_ACTIONS = frozenset({"called", "recalled"})
@@ -72,11 +73,12 @@ def describe(event: Event, seq: int, config: HallConfig) -> EventRecord:
         ticket = event.ticket
     # DeviceHealth and PrecheckRecorded: no filter keys (unfiltered, authenticated subscribers only).
     zones = {config.window_by_number[w].zone for w in windows if w in config.window_by_number}
+    data = event_data(event, seq)  # encoded once; a phone's copy is cut from it
     return EventRecord(
         seq=seq,
         kind=event.kind,
-        text=encode_event(event, seq),
-        public_text=encode_event(public_event(event), seq) if public else "",
+        text=event_text(data),
+        public_text=event_text(public_data(data)) if public else "",
         windows=frozenset(windows),
         series=frozenset(series),
         zones=frozenset(zones),
