@@ -20,7 +20,14 @@ import pytest
 from hallcore.config import Estimates
 from hallserver.configfile import read_config
 from tests.fakes.live_server import COUNTY, HJ01_PASSES, MONDAY_9, LiveServer, live_server
-from tests.server.a11y import AuditLog, assert_accessible, assert_keyboard_reaches_all, tab_to
+from tests.server.a11y import (
+    AuditLog,
+    assert_accessible,
+    assert_keyboard_reaches_all,
+    axe_violations,
+    keyboard_walk,
+    tab_to,
+)
 from tests.server.web_helpers import browser_login, build_fixture_day, served_ticket
 
 TIMEOUT_MS = 10_000
@@ -81,6 +88,27 @@ def issue(hall: LiveServer) -> dict[str, Any]:
 
 def audited(page: Any, name: str) -> None:
     assert_accessible(page, name, AUDIT)
+
+
+# ---- the checks themselves ---------------------------------------------------------------------------
+
+
+def test_the_checks_find_what_they_look_for(browser: Any) -> None:
+    """A page built to fail: faint text, an unlabelled input, a button Tab skips, a focus nobody sees."""
+    ctx = browser.new_context(viewport=DESKTOP)
+    page = ctx.new_page()
+    page.set_content(
+        '<html lang="zh"><head><title>t</title><style>*:focus { outline: none; }</style></head><body><main>'
+        '<p style="color:#bbb">看不清</p><input id="x"> <button id="ok">好</button>'
+        '<button id="skipped" tabindex="-1">跳过</button></main></body></html>'
+    )
+    rules = {v["id"] for v in axe_violations(page)}
+    assert {"color-contrast", "label"} <= rules, rules
+    walk = keyboard_walk(page)
+    assert [r["id"] for r in walk.reached] == ["x", "ok"]
+    assert walk.missed == ["BUTTON#skipped 跳过"]
+    assert len(walk.unseen_focus) == 2
+    ctx.close()
 
 
 # ---- login --------------------------------------------------------------------------------------------
