@@ -122,13 +122,20 @@ async def table_of(
     return t
 
 
-def table_json(t: statistics.Table) -> dict[str, Any]:
+def table_head(t: statistics.Table) -> dict[str, Any]:
+    """What every statistics answer starts with: the region and the period it covers."""
     return {
         "region": t.region_id,
         "region_name": t.region,
         "period": t.span.period,
         "start": t.span.start.isoformat(),
         "end": t.span.end.isoformat(),
+    }
+
+
+def table_json(t: statistics.Table) -> dict[str, Any]:
+    return {
+        **table_head(t),
         "by": t.by,
         "halls": t.halls,
         "total": t.total.figures(),

@@ -29,6 +29,7 @@ from hallcentral.web_query import (
     qs,
     scoped_region,
     span_of,
+    table_head,
     table_of,
 )
 from hallweb.html import e, table
@@ -67,11 +68,7 @@ async def _rankings(
 
 def _rankings_json(t: statistics.Table, metric: str) -> dict[str, Any]:
     return {
-        "region": t.region_id,
-        "region_name": t.region,
-        "period": t.span.period,
-        "start": t.span.start.isoformat(),
-        "end": t.span.end.isoformat(),
+        **table_head(t),
         "of": t.by,
         "metric": metric,
         "rows": rankings.ranked(t, metric),
