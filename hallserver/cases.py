@@ -17,6 +17,7 @@ from typing import Any
 from hallcore import commands as c
 from hallcore.calendar import HallCalendar
 from hallcore.config import HallConfig
+from hallcore.identity import CARD
 from hallcore.model import SCORE_NAMES, CaseAction
 from hallcore.privacy import mask_phone
 from hallserver.errors import ApiError
@@ -47,6 +48,10 @@ class CaseLine:
     days_left: int  # working days from today to the due day (negative: overdue by that many)
     overdue: bool
     estimated: bool = False  # the due day counted days of a year without a calendar
+    # 实名回访: a carded ticket's holder (刷身份证取号), masked with the ID's last 4 so the caller can check
+    # who answers; "" for a ticket taken without the holder's own card. The call still needs the rater's
+    # consented phone number (`case_contacts`).
+    holder: str = ""
 
 
 def list_cases(
@@ -56,12 +61,16 @@ def list_cases(
     where = "WHERE c.state != 'closed'" if open_only else ""
     rows = conn.execute(
         f"""SELECT c.id, c.ticket, t.label, c.score, c.matter, c.window, c.staff, c.opened_at, c.due, c.state,
-                   c.steps, c.closed_at, k.phone
+                   c.steps, c.closed_at, k.phone, t.identity, t.holder_masked, t.id_last4
             FROM cases c LEFT JOIN tickets t ON t.id = c.ticket LEFT JOIN case_contacts k ON k.case_id = c.id
             {where} ORDER BY c.state = 'closed', c.due, c.opened_at"""  # noqa: S608 - fixed text
     ).fetchall()
     out = []
-    for cid, tid, label, score, matter, window, staff, opened, due_s, state, steps_s, closed_s, phone in rows:
+    for row in rows:
+        cid, tid, label, score, matter, window, staff, opened, due_s, state, steps_s, closed_s, phone = row[
+            :13
+        ]
+        kind, masked, last4 = row[13:]
         due = dt.date.fromisoformat(due_s)
         closed = dt.datetime.fromisoformat(closed_s) if closed_s else None
         left = cal.working_days_between(today, due)
@@ -91,6 +100,7 @@ def list_cases(
                 overdue=(closed is None and today > due)
                 or (closed is not None and closed.astimezone(cal.tz).date() > due),
                 estimated=not cal.covers_span(cal.business_day(dt.datetime.fromisoformat(opened)), due),
+                holder=f"{masked}（证件尾号 {last4}）" if kind == CARD and masked and last4 else "",
             )
         )
     return out
@@ -158,5 +168,6 @@ def case_json(line: CaseLine) -> dict[str, Any]:
         "days_left": line.days_left,
         "overdue": line.overdue,
         "phone": line.phone_masked,
+        "holder": line.holder,
         "steps": line.steps,
     }

@@ -28,7 +28,7 @@ from hallcore import measures
 from hallcore.config import HallConfig
 from hallcore.model import SCORE_NAMES
 from hallcore.periods import PERIODS, Span, span_for
-from hallserver import owed, rollup_compute, rollups, stats_live, stats_rolled
+from hallserver import owed, rollup_compute, rollups, stats_identity, stats_live, stats_rolled
 from hallserver.stats_raw import Raw, Reader, Row, max_of, mean_min
 
 __all__ = ["DIMENSIONS", "PERIODS", "Report", "Row", "Span", "Target", "build_report", "span_for"]
@@ -97,6 +97,8 @@ class Report:
     cases: dict[str, Any]
     departments: list[DepartmentTargets]
     catalogue_immediate: float | None  # 即办件占比 of the hall's matter catalogue
+    # 刷身份证取号: carded / agent / anonymous tickets and the holders' decades (hallserver/stats_identity.py)
+    identity: dict[str, Any] = dataclasses.field(default_factory=dict)
 
     @property
     def agent_share(self) -> float | None:
@@ -219,6 +221,7 @@ async def build_report(
         raw = fold_departments(config, raw)
     rep = _report(config, span, by, raw, register.as_dict())
     rep.departments = [_department_targets(config, r) for r in depts.rows]
+    rep.identity = await read(lambda conn: stats_identity.identity_tally(conn, span.start, span.end))
     return rep
 
 

@@ -60,7 +60,7 @@ async def cases_page(request: Request) -> Response:
                 e(c.due.isoformat()),
                 clock,
                 f'<span class="state">{e(c.state)}</span>',
-                e(c.phone_masked or "匿名"),
+                _callback(c),
                 steps,
                 form,
             )
@@ -89,6 +89,15 @@ async def cases_page(request: Request) -> Response:
                 f'<tr id="case-{e(c.label)}">', f'<tr id="case-{e(c.label)}" class="due-soon">'
             )
     return HTMLResponse(html)
+
+
+def _callback(c: cases.CaseLine) -> str:
+    """Who to call back: a carded ticket's holder offers 实名回访 (with the phone the rater consented to leave
+    on the phone page, as for every 差评), else the phone alone or 匿名."""
+    if c.holder:
+        phone = e(c.phone_masked) if c.phone_masked else "待评价人同意并留电话"
+        return f'<span class="real-name">实名回访：{e(c.holder)}</span><br>{phone}'
+    return e(c.phone_masked or "匿名")
 
 
 @router.post("/web/cases/{case_id:path}/step")

@@ -14,7 +14,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from hallcore.calendar import HallCalendar
 from hallcore.model import SCORE_NAMES
-from hallserver import exports, stats
+from hallserver import exports, stats, stats_identity
 from hallserver.deps import get_hall
 from hallserver.errors import ApiError
 from hallserver.web import session as ws_session
@@ -213,6 +213,7 @@ async def stats_page(request: Request, query: StatsParams) -> Response:
             cls="missing-by-matter",
         )
         + _register_html(rep.register)
+        + _identity_html(rep.identity)
     )
     scores = sorted(SCORE_NAMES, reverse=True)
     charts = "".join(
@@ -346,6 +347,23 @@ def _register_html(r: dict[str, int]) -> str:
     )
     return (
         "<h3>容缺补齐</h3><p>" + " · ".join(f'{z} <b id="register-{k}">{r[k]}</b>' for z, k in cells) + "</p>"
+    )
+
+
+def _identity_html(ident: dict[str, Any]) -> str:
+    """刷身份证取号: carded against anonymous tickets, and the card holders' ages by decade (no identities)."""
+    if not ident:
+        return ""
+    decades = table(
+        ("年龄段", "刷证人次"),
+        [(stats_identity.decade_name(band), n) for band, n in ident["decades"]],
+        cls="age-decades",
+    )
+    return (
+        f'<h3>刷身份证取号</h3><p>本人刷证 <b id="identity-carded">{ident["carded"]}</b> · 代办刷证 '
+        f'<b id="identity-agent">{ident["agent"]}</b> · 未刷证 <b id="identity-anonymous">'
+        f'{ident["anonymous"]}</b> · 刷证占比 <b id="identity-share">{stats.fmt_pct(ident["carded_share"])}'
+        f"</b></p>" + decades
     )
 
 

@@ -237,3 +237,27 @@ def test_a_carded_issue_takes_the_hot_path_and_the_route_alike(
         assert bad.status_code == 422
         assert wrong not in bad.text
         assert ELDER not in _everything(server.db)
+
+
+def test_statistics_count_carded_tickets_and_ages_by_decade(server: Running) -> None:
+    """Carded vs anonymous and the holders' decades on the statistics page; never an identity."""
+    from hallserver.stats import fmt_pct
+    from tests.server.web_helpers import http_login
+
+    desk = server.station("desk")
+    assert _issue(server, desk, id_number=ELDER)["status"] == 201
+    assert _issue(server, desk, id_number=YOUNG)["status"] == 201
+    assert _issue(server, desk, SB02, id_number=AGENT, agent=True)["status"] == 201
+    assert _issue(server, desk, SB02)["status"] == 201
+    web = http_login(server.url)
+    try:
+        page = web.get("/web/stats").text
+    finally:
+        web.close()
+    for key, n in (("carded", 2), ("agent", 1), ("anonymous", 1)):
+        assert f'id="identity-{key}">{n}<' in page
+    assert f'id="identity-share">{fmt_pct(0.75)}<' in page
+    assert "<td>30–39 岁</td><td>1</td>" in page
+    assert "<td>70–79 岁</td><td>1</td>" in page
+    assert YOUNG[-4:] not in page
+    assert ELDER not in page
