@@ -211,13 +211,15 @@ async def ticket_status(token: str, request: Request) -> Response:
 async def booking_slots(
     request: Request, matter: Annotated[str, Query()], day: Annotated[dt.date, Query()]
 ) -> Response:
-    """Slots of a day with the quota left in each."""
+    """Slots of a day with the quota left in each; a slot already over at the hall's clock is left out (it
+    could not be booked)."""
     hall = get_hall(request)
+    now = hall.clock.now()
 
     def read(engine: Engine) -> list[replies.Slot] | None:
         if matter not in engine.config.matter_by_code:
             return None
-        return [replies.Slot(a, b, n) for a, b, n in engine.slots(matter, day)]
+        return [replies.Slot(a, b, n) for a, b, n in engine.slots(matter, day, now)]
 
     slots = await hall.store.engine_read(read)
     if slots is None:

@@ -146,10 +146,17 @@ class Engine(EngineState):
             left.append(s.daily_cap - self.issued_series.get((day, s.prefix), 0))
         return max(0, min(left)) if left else None
 
-    def slots(self, matter_code: str, day: dt.date) -> list[tuple[dt.time, dt.time, int]]:
-        """Booking slots of a day with the quota left in each."""
+    def slots(
+        self, matter_code: str, day: dt.date, now: dt.datetime | None = None
+    ) -> list[tuple[dt.time, dt.time, int]]:
+        """Booking slots of a day with the quota left in each. With `now`, only the slots not yet over then:
+        a slot that has passed is refused by `BookSlot` (该时段已过), so a citizen is never offered it."""
         m = self.config.matter_by_code.get(matter_code)
         if m is None:
             return []
         quota = self.slot_quota(m.code)
-        return [(a, b, quota - self.slot_taken.get((m.code, day, a), 0)) for a, b in self.slot_times(day)]
+        return [
+            (a, b, quota - self.slot_taken.get((m.code, day, a), 0))
+            for a, b in self.slot_times(day)
+            if now is None or not booking.slot_over(self, day, b, now)
+        ]

@@ -15,6 +15,12 @@ from hallcore.precheck import PrecheckOutcome
 from hallcore.privacy import mask_name
 
 
+def slot_over(s: EngineState, day: dt.date, end: dt.time, now: dt.datetime) -> bool:
+    """A slot of `day` ending at `end` is over at `now` (in the hall's time zone): it can no longer be booked,
+    and the slot list leaves it out (Engine.slots with `now`)."""
+    return dt.datetime.combine(day, end, s.calendar.tz) <= now
+
+
 def book_slot(s: EngineState, cmd: c.BookSlot, now: dt.datetime, col: Collector) -> Outcome:
     m = s.config.matter_by_code.get(cmd.matter)
     if m is None:
@@ -46,7 +52,7 @@ def book_slot(s: EngineState, cmd: c.BookSlot, now: dt.datetime, col: Collector)
             f"{cmd.day} {cmd.slot_start:%H:%M} 不是可预约时段",
             f"{cmd.day} {cmd.slot_start:%H:%M} is not a bookable slot",
         )
-    if dt.datetime.combine(cmd.day, slot[1], s.calendar.tz) <= now:
+    if slot_over(s, cmd.day, slot[1], now):
         return refuse(RefusalCode.IN_PAST, "该时段已过", "that slot is over")
     if s.slot_taken.get((m.code, cmd.day, slot[0]), 0) >= s.slot_quota(m.code):
         return refuse(RefusalCode.SLOT_FULL, "该时段已约满", "that slot is fully booked")
