@@ -1,264 +1,16 @@
-"""The hall database schema, as sqlite-utils `Migrations` (DESIGN.md §6). Add a migration, never edit one.
-
-Tables:
-- `tickets`, `windows`, `bookings`, `ratings`, `cases`: the engine's rows, written in the command's
-  transaction.
-- `events`: the append-only hall event log (the `ticket_events` of DESIGN.md §6), keyed by the hall-wide seq.
-- `prechecks`, `estimates`: for statistics (pre-check outcomes; each estimate joined with the real wait).
-- `stations`, `staff`, `managers`, `sessions`, `roster`, `audit`: auth and who-did-what.
-- `idempotency`: the first 2xx reply per (station, request id), stored with the command.
-- `outbox`: ratings waiting for the provincial 好差评 upload; `device_health`: the last report per device.
-- `meta`: single values: the hall key's check value and file (never the key: hallserver/keys.py).
-
-Indexes keep issue and call O(1) in history size: every statement on the hot path is a primary-key upsert or
-an append; the start-up load reads only recent or still-live rows through `day` and `state` indexes.
-"""
+"""The migrations after the first schema (m002 on), oldest first. Add one at the end and list it in
+`hallserver.schema.STEPS`; never edit one that has shipped."""
 
 from __future__ import annotations
 
 from sqlite_utils import Database
-from sqlite_utils.migrations import Migrations
 
-migrations = Migrations("hallserver")
-
-
-@migrations()
-def m001_initial(db: Database) -> None:
-    _run(
-        db,
-        """
-        CREATE TABLE tickets (
-            id TEXT PRIMARY KEY,
-            day TEXT NOT NULL,
-            series TEXT NOT NULL,
-            number INTEGER NOT NULL,
-            label TEXT NOT NULL,
-            matter TEXT NOT NULL,
-            source TEXT NOT NULL,
-            priority TEXT NOT NULL,
-            state TEXT NOT NULL,
-            issued_at TEXT NOT NULL,
-            since TEXT NOT NULL,
-            key_ts REAL NOT NULL,
-            key_seq INTEGER NOT NULL,
-            key_rq INTEGER NOT NULL,
-            token TEXT NOT NULL,
-            precheck TEXT NOT NULL,
-            missing TEXT NOT NULL,
-            due TEXT,
-            holder_masked TEXT NOT NULL,
-            booking TEXT NOT NULL,
-            target_window INTEGER,
-            window INTEGER,
-            staff TEXT NOT NULL,
-            called_at TEXT,
-            first_called_at TEXT,
-            serving_at TEXT,
-            ended_at TEXT,
-            recalls INTEGER NOT NULL,
-            transfers INTEGER NOT NULL,
-            requeues INTEGER NOT NULL,
-            call_reason TEXT,
-            ahead_at_issue INTEGER NOT NULL,
-            estimate_low INTEGER,
-            estimate_high INTEGER,
-            rated INTEGER NOT NULL,
-            qtoken INTEGER NOT NULL
-        );
-        -- A number is unique per business day and series (DESIGN.md §4): no writer could ever reuse one.
-        CREATE UNIQUE INDEX tickets_number ON tickets (day, series, number);
-        CREATE INDEX tickets_token ON tickets (token);
-        CREATE INDEX tickets_state ON tickets (state);
-        CREATE INDEX tickets_issued_at ON tickets (issued_at);
-        -- Start-up warms the handle-time estimates from the last finished tickets of each series.
-        CREATE INDEX tickets_done ON tickets (series, ended_at) WHERE state = 'done';
-
-        CREATE TABLE windows (
-            number INTEGER PRIMARY KEY,
-            state TEXT NOT NULL,
-            staff TEXT NOT NULL,
-            pause_reason TEXT NOT NULL,
-            paused_at TEXT,
-            opened_at TEXT,
-            current TEXT,
-            priority_streak INTEGER NOT NULL,
-            taken_over TEXT NOT NULL
-        );
-
-        CREATE TABLE bookings (
-            code TEXT PRIMARY KEY,
-            matter TEXT NOT NULL,
-            day TEXT NOT NULL,
-            slot_start TEXT NOT NULL,
-            slot_end TEXT NOT NULL,
-            person_key TEXT NOT NULL,
-            state TEXT NOT NULL,
-            booked_at TEXT,
-            ticket TEXT NOT NULL,
-            holder_masked TEXT NOT NULL,
-            id_last4 TEXT NOT NULL DEFAULT '',
-            phone TEXT NOT NULL DEFAULT ''
-        );
-        CREATE INDEX bookings_day ON bookings (day);
-        CREATE INDEX bookings_state ON bookings (state);
-
-        CREATE TABLE ratings (
-            ticket TEXT PRIMARY KEY,
-            score INTEGER NOT NULL,
-            matter TEXT NOT NULL,
-            window INTEGER NOT NULL,
-            staff TEXT NOT NULL,
-            at TEXT NOT NULL,
-            issued_at TEXT NOT NULL,
-            called_at TEXT,
-            serving_at TEXT,
-            finished_at TEXT,
-            source TEXT NOT NULL
-        );
-
-        CREATE TABLE cases (
-            id TEXT PRIMARY KEY,
-            ticket TEXT NOT NULL,
-            score INTEGER NOT NULL,
-            window INTEGER NOT NULL,
-            staff TEXT NOT NULL,
-            matter TEXT NOT NULL,
-            opened_at TEXT NOT NULL,
-            due TEXT NOT NULL,
-            state TEXT NOT NULL,
-            steps TEXT NOT NULL,
-            closed_at TEXT
-        );
-
-        CREATE TABLE events (
-            seq INTEGER PRIMARY KEY,
-            at TEXT NOT NULL,
-            kind TEXT NOT NULL,
-            body TEXT NOT NULL
-        );
-
-        CREATE TABLE prechecks (
-            id INTEGER PRIMARY KEY,
-            at TEXT NOT NULL,
-            matter TEXT NOT NULL,
-            outcome TEXT NOT NULL,
-            missing TEXT NOT NULL,
-            source TEXT NOT NULL
-        );
-        CREATE INDEX prechecks_at ON prechecks (at);
-
-        CREATE TABLE estimates (
-            ticket TEXT PRIMARY KEY,
-            issued_at TEXT NOT NULL,
-            series TEXT NOT NULL,
-            ahead INTEGER NOT NULL,
-            low_min INTEGER,
-            high_min INTEGER,
-            point_min INTEGER,
-            called_at TEXT,
-            wait_min REAL
-        );
-        CREATE INDEX estimates_issued_at ON estimates (issued_at);
-
-        CREATE TABLE stations (
-            id TEXT PRIMARY KEY,
-            name TEXT NOT NULL,
-            role TEXT NOT NULL,
-            state TEXT NOT NULL,
-            code TEXT NOT NULL,
-            poll_secret_hash TEXT NOT NULL,
-            token_hash TEXT,
-            pending_token TEXT,
-            window INTEGER,
-            staff TEXT NOT NULL DEFAULT '',
-            created_at TEXT NOT NULL,
-            approved_at TEXT,
-            revoked_at TEXT,
-            ip TEXT NOT NULL DEFAULT ''
-        );
-        CREATE UNIQUE INDEX stations_token ON stations (token_hash);
-
-        CREATE TABLE staff (
-            code TEXT PRIMARY KEY,
-            name TEXT NOT NULL,
-            pin_hash TEXT NOT NULL,
-            active INTEGER NOT NULL DEFAULT 1,
-            created_at TEXT NOT NULL
-        );
-
-        CREATE TABLE managers (
-            username TEXT PRIMARY KEY,
-            password_hash TEXT NOT NULL,
-            active INTEGER NOT NULL DEFAULT 1,
-            created_at TEXT NOT NULL
-        );
-
-        CREATE TABLE sessions (
-            token_hash TEXT PRIMARY KEY,
-            username TEXT NOT NULL,
-            created_at TEXT NOT NULL,
-            expires_at TEXT NOT NULL,
-            revoked INTEGER NOT NULL DEFAULT 0
-        );
-
-        CREATE TABLE roster (
-            window INTEGER NOT NULL,
-            staff TEXT NOT NULL,
-            PRIMARY KEY (window, staff)
-        );
-
-        CREATE TABLE audit (
-            id INTEGER PRIMARY KEY,
-            at TEXT NOT NULL,
-            actor TEXT NOT NULL,
-            station TEXT NOT NULL,
-            action TEXT NOT NULL,
-            target TEXT NOT NULL,
-            detail TEXT NOT NULL
-        );
-        CREATE INDEX audit_at ON audit (at);
-
-        CREATE TABLE outbox (
-            id INTEGER PRIMARY KEY,
-            at TEXT NOT NULL,
-            kind TEXT NOT NULL,
-            body TEXT NOT NULL,
-            attempts INTEGER NOT NULL DEFAULT 0,
-            sent_at TEXT
-        );
-
-        CREATE TABLE idempotency (
-            station TEXT NOT NULL,
-            request_id TEXT NOT NULL,
-            fingerprint TEXT NOT NULL,
-            status INTEGER NOT NULL,
-            body TEXT NOT NULL,
-            at TEXT NOT NULL,
-            PRIMARY KEY (station, request_id)
-        );
-        CREATE INDEX idempotency_at ON idempotency (at);
-
-        CREATE TABLE device_health (
-            station TEXT NOT NULL,
-            device TEXT NOT NULL,
-            health TEXT NOT NULL,
-            reason TEXT NOT NULL,
-            at TEXT NOT NULL,
-            PRIMARY KEY (station, device)
-        );
-
-        CREATE TABLE meta (
-            key TEXT PRIMARY KEY,
-            value TEXT NOT NULL
-        );
-        """,
-    )
+from hallserver.schema.sql import run_script
 
 
-@migrations()
 def m002_web(db: Database) -> None:
     """Web dashboard, statistics, 差评 follow-up and the 好差评 uploader (docs/web.md)."""
-    _run(
+    run_script(
         db,
         """
         -- Statistics read window opening, pauses and device reports from the event log by kind and time.
@@ -299,12 +51,11 @@ def m002_web(db: Database) -> None:
     )
 
 
-@migrations()
 def m003_numbers_unique_by_label(db: Database) -> None:
     # A transfer keeps the ticket's number but moves it to another series (DESIGN.md §4), so (day, series,
     # number) is not unique: A001 transferred to B sits beside B001. The number a citizen holds is the
     # label, unique per business day, which is what the engine guarantees.
-    _run(
+    run_script(
         db,
         """
         DROP INDEX tickets_number;
@@ -313,7 +64,6 @@ def m003_numbers_unique_by_label(db: Database) -> None:
     )
 
 
-@migrations()
 def m004_rollups(db: Database) -> None:
     """Per-day statistics roll-ups of finished business days (hallserver/rollups.py, docs/web.md).
 
@@ -323,7 +73,7 @@ def m004_rollups(db: Database) -> None:
     transaction as any later change to its rows (a late rating, a case step, an expiry the next morning),
     so the next statistics query rebuilds it; for today's rows (never rolled up) the trigger's WHEN clause
     is one primary-key probe of `rollup_days` and writes nothing."""
-    _run(
+    run_script(
         db,
         """
         CREATE TABLE rollup_days (
@@ -413,12 +163,11 @@ def m004_rollups(db: Database) -> None:
     )
 
 
-@migrations()
 def m005_head_starts(db: Database) -> None:
     """Head starts (issue 19): the slot start of a booking checked in early (its key changes then), and the
     class a ticket claimed with what staff made of it at the window (confirmed or revoked, audited). Rows from
     before keep their claim in `priority`; `claimed` is filled from it."""
-    _run(
+    run_script(
         db,
         """
         ALTER TABLE tickets ADD COLUMN slot_at TEXT;
@@ -429,11 +178,10 @@ def m005_head_starts(db: Database) -> None:
     )
 
 
-@migrations()
 def m006_precheck_agent(db: Database) -> None:
     """代办 in the pre-check statistics (issue 20): whether someone acted for the applicant, in the covering
     index of the statistics queries."""
-    _run(
+    run_script(
         db,
         """
         ALTER TABLE prechecks ADD COLUMN agent INTEGER NOT NULL DEFAULT 0;
@@ -443,11 +191,10 @@ def m006_precheck_agent(db: Database) -> None:
     )
 
 
-@migrations()
 def m007_owed(db: Database) -> None:
     """The 容缺 register (issue 20, hallserver/owed.py): one row per item a 容缺 ticket owes, with the day it
     is due, whether a 承诺书 was printed, and when (and by whom) it was marked supplied."""
-    _run(
+    run_script(
         db,
         """
         CREATE TABLE owed (
@@ -467,12 +214,11 @@ def m007_owed(db: Database) -> None:
     )
 
 
-@migrations()
 def m008_outbox_dead_letters(db: Database) -> None:
     """Dead letters (issue 18): a row the platform refused for good leaves the queue with its reason, so later
     rows go on; retry puts it back, discard ends it (both audited). The idempotency key sent with the row is
     stored with it (hallserver/outbox.py)."""
-    _run(
+    run_script(
         db,
         """
         ALTER TABLE outbox ADD COLUMN key TEXT NOT NULL DEFAULT '';
@@ -487,13 +233,12 @@ def m008_outbox_dead_letters(db: Database) -> None:
     )
 
 
-@migrations()
 def m009_station_windows(db: Database) -> None:
     """Least privilege (issue 16): the windows a station is approved for, apart from `window`, the window its
     clerk is logged in at (a comma-separated list, "" for none). A station approved before keeps the window it
     was approved for or last logged in at. Pending enrollment requests are counted per address (capped) and
     expired by age; manager sessions are ended by manager."""
-    _run(
+    run_script(
         db,
         """
         ALTER TABLE stations ADD COLUMN windows TEXT NOT NULL DEFAULT '';
@@ -506,14 +251,13 @@ def m009_station_windows(db: Database) -> None:
     )
 
 
-@migrations()
 def m010_keys_out_of_the_database(db: Database) -> None:
     """Issue 25 (docs/security.md). The key itself is moved out of `meta.hmac_secret` by hallserver/keys.py
     (it needs the file). Here: idempotency fingerprints made without a key (a plain hash of a body that may
     hold an ID number, a name and a phone number) are blanked — a blank one matches any repeat, as before
     fingerprints existed, for the two days such rows live —; an approved token waiting in clear for its
     station is dropped (the station collects a new one, made and hashed when it polls)."""
-    _run(
+    run_script(
         db,
         """
         UPDATE idempotency SET fingerprint = '' WHERE fingerprint != '';
@@ -522,12 +266,11 @@ def m010_keys_out_of_the_database(db: Database) -> None:
     )
 
 
-@migrations()
 def m011_audit_chain(db: Database) -> None:
     """The audit log's hash chain (hallserver/audit.py): each row's HMAC link and the HMAC of its details; the
     time the purge scrubbed personal data out of its details. Older rows are chained once by the first process
     that has the key."""
-    _run(
+    run_script(
         db,
         """
         ALTER TABLE audit ADD COLUMN detail_hash TEXT NOT NULL DEFAULT '';
@@ -539,13 +282,12 @@ def m011_audit_chain(db: Database) -> None:
     )
 
 
-@migrations()
 def m012_case_outcomes(db: Database) -> None:
     """Case outcomes (issue 22, hallcore/caseoutcome.py): how each case ended at the window, its reason and
     the business system's case number (办件编号), on the ticket and on its rating (with the matter's
     department), as the provincial 好差评 platform ties a rating to the case. Rows from before have "":
     the statistics show 无数据 for 现场办结率 over days without outcomes."""
-    _run(
+    run_script(
         db,
         """
         ALTER TABLE tickets ADD COLUMN outcome TEXT NOT NULL DEFAULT '';
@@ -562,11 +304,10 @@ def m012_case_outcomes(db: Database) -> None:
     )
 
 
-@migrations()
 def m013_purge_indexes(db: Database) -> None:
     """The purge (hallserver/purge.py) finds the tickets and bookings that still hold personal data without
     reading every older row each time (partial indexes over just those), and a ticket's audit rows."""
-    _run(
+    run_script(
         db,
         """
         CREATE INDEX IF NOT EXISTS tickets_named ON tickets (issued_at) WHERE holder_masked != '';
@@ -578,13 +319,12 @@ def m013_purge_indexes(db: Database) -> None:
     )
 
 
-@migrations()
 def m014_carded_tickets(db: Database) -> None:
     """刷身份证取号 (issue 27, hallcore/engine/persons.py): a carded ticket's identity ("card", "agent"), the
     keyed HMAC fingerprints it counts against (never the ID number) and the number's last 4 characters, and
     the decade of the holder's age for the statistics. The per-person counts are rebuilt from them at start;
     the purge blanks keys and last 4 after the retention (a partial index finds them)."""
-    _run(
+    run_script(
         db,
         """
         ALTER TABLE tickets ADD COLUMN identity TEXT NOT NULL DEFAULT '';
@@ -596,15 +336,3 @@ def m014_carded_tickets(db: Database) -> None:
             WHERE person_key != '' OR agent_key != '' OR id_last4 != ''
         """,
     )
-
-
-def _run(db: Database, script: str) -> None:
-    # Not `executescript`: it commits first, which would break the migration's own transaction.
-    for statement in script.split(";\n"):
-        if statement.strip():
-            db.execute(statement)
-
-
-def migrate(db: Database) -> None:
-    """Bring `db` to the current schema (idempotent)."""
-    migrations.apply(db)
