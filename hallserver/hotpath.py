@@ -24,7 +24,7 @@ import logging
 from pydantic import ValidationError
 
 from hallserver import issuing
-from hallserver.asgi import ASGIApp, Message, Receive, Scope, Send, send_json
+from hallserver.asgi import ASGIApp, HttpMiddleware, Message, Receive, Scope, Send, send_json
 from hallserver.auth import HALL_READERS, Principal, bearer_token, hash_token
 from hallserver.bodies import IssueIn
 from hallserver.bodylimit import MAX_BODY
@@ -35,30 +35,24 @@ from hallserver.writectx import dumps
 log = logging.getLogger(__name__)
 
 
-class HotPaths:
+class HotPaths(HttpMiddleware):
     def __init__(self, app: ASGIApp, hall: HallServer) -> None:
-        self.app = app
+        super().__init__(app)
         self.hall = hall
         self.served = 0  # snapshots answered here
         self.issued = 0  # issue requests answered here
 
-    async def __call__(
-        self,
-        scope: Scope,
-        receive: Receive,
-        send: Send,
-    ) -> None:
-        if scope["type"] == "http":
-            path, method = scope["path"], scope["method"]
-            if path == "/api/snapshot" and method == "GET":
-                body = await self._snapshot(scope)
-                if body is not None:
-                    self.served += 1
-                    await send_json(send, 200, body)
-                    return
-            elif path == issuing.PATH and method == "POST":
-                await self._issue(scope, receive, send)
+    async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path, method = scope["path"], scope["method"]
+        if path == "/api/snapshot" and method == "GET":
+            body = await self._snapshot(scope)
+            if body is not None:
+                self.served += 1
+                await send_json(send, 200, body)
                 return
+        elif path == issuing.PATH and method == "POST":
+            await self._issue(scope, receive, send)
+            return
         await self.app(scope, receive, send)
 
     def _caller(self, scope: Scope, roles: frozenset[str]) -> Principal | None:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Iterable
 
-from hallserver.asgi import ASGIApp, Receive, Scope, Send
+from hallserver.asgi import ASGIApp, HttpMiddleware, Receive, Scope, Send
 
 
 class TrustedProxies:
@@ -48,21 +48,16 @@ class TrustedProxies:
         return peer
 
 
-class ClientAddress:
+class ClientAddress(HttpMiddleware):
     """ASGI: put the real client into `scope["client"]` (and the scheme) for requests through a trusted proxy;
     every other request keeps its peer address and the forwarding headers are ignored."""
 
     def __init__(self, app: ASGIApp, proxies: TrustedProxies) -> None:
-        self.app = app
+        super().__init__(app)
         self.proxies = proxies
 
-    async def __call__(
-        self,
-        scope: Scope,
-        receive: Receive,
-        send: Send,
-    ) -> None:
-        if scope["type"] == "http" and self.proxies.networks:
+    async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.proxies.networks:
             peer = scope.get("client") or ("", 0)
             if self.proxies.trusted(peer[0]):
                 raw = scope.get("headers", ())
