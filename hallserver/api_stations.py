@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 import sqlite3
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -47,6 +48,16 @@ def _station(ctx: WriteCtx, sid: str) -> tuple[Any, ...]:
 
 async def _submit(request: Request, run: Any) -> Reply:
     return await get_hall(request).run(Job(run))
+
+
+async def _station_change(request: Request, run: Callable[[WriteCtx, list[str]], Reply]) -> Response:
+    """Change a station on the writer: the token hashes `run` adds to the list it is given lose their cached
+    principal once the change is committed, so the station's next request reads what it may do anew."""
+    forget: list[str] = []
+    reply = await _submit(request, lambda ctx: run(ctx, forget))
+    for th in forget:
+        get_hall(request).principals.forget(th)
+    return respond(reply)
 
 
 # ---- enrollment ------------------------------------------------------------------------------------------
@@ -165,9 +176,8 @@ async def approve_station(
     for w in windows:
         if w not in hall.config.window_by_number:
             raise clerks.unknown_window(w)
-    forget: list[str] = []
 
-    def run(ctx: WriteCtx) -> Reply:
+    def run(ctx: WriteCtx, forget: list[str]) -> Reply:
         expire_enrollments(ctx)  # a request older than a day is no longer there to approve
         row = _station(ctx, station_id)
         role, state = row[2], row[3]
@@ -197,10 +207,7 @@ async def approve_station(
                 forget.append(th)
         return ok(_station_json(_station(ctx, station_id)))
 
-    reply = await _submit(request, run)
-    for th in forget:
-        hall.principals.forget(th)
-    return respond(reply)
+    return await _station_change(request, run)
 
 
 @router.post(
@@ -211,10 +218,8 @@ async def approve_station(
 async def revoke_station(
     station_id: str, request: Request, p: Annotated[Principal, Depends(MANAGER)]
 ) -> Response:
-    hall = get_hall(request)
-    revoked: list[str] = []
 
-    def run(ctx: WriteCtx) -> Reply:
+    def run(ctx: WriteCtx, forget: list[str]) -> Reply:
         _station(ctx, station_id)
         th = ctx.execute("SELECT token_hash FROM stations WHERE id = ?", (station_id,)).fetchone()[0]
         ctx.execute(
@@ -224,13 +229,10 @@ async def revoke_station(
         )
         ctx.audit(p.actor, "", "revoke_station", station_id)
         if th:
-            revoked.append(th)
+            forget.append(th)
         return ok(_station_json(_station(ctx, station_id)))
 
-    reply = await _submit(request, run)
-    for th in revoked:
-        hall.principals.forget(th)
-    return respond(reply)
+    return await _station_change(request, run)
 
 
 # ---- people ------------------------------------------------------------------------------------------------
