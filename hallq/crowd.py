@@ -8,22 +8,28 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import random
 import subprocess
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+from drivers.codecs.idcard_text import TextFields
 from drivers.emulators.bus import HqpBusEmulator
+from drivers.emulators.idcard import EmulatedCard
 from drivers.protocols import KeyCode
 from hallclient.enroll import save_pin, save_token
 from hallclient.errors import HallClientError
 from hallclient.http import HttpHall
 from hallclient.trust import Pin
 from hallclient.types import EnrollState, Issued
+from hallcore import idnumber
 from hallcore.clock import SystemClock
 from hallcore.config import HallConfig, StationRole
+from hallcore.privacy import mask_name
 
 #: Windows the crowd's clerks work (the app counters' windows are driven through their keypads instead).
 CROWD_WINDOWS = (2, 3, 4, 6, 7, 9, 10, 11, 14)
@@ -38,6 +44,11 @@ class CrowdStation:
     bus: HqpBusEmulator
     keypad: int | None
     pad: int | None
+
+
+#: The crowd's made-up residents' names (the kiosk and the hall only ever show them masked).
+SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
+GIVEN = ("伟", "芳", "娜", "秀英", "敏", "静", "丽", "强", "磊", "军", "洋", "勇", "艳", "杰", "娟", "涛")
 
 
 class Crowd:
@@ -64,7 +75,12 @@ class Crowd:
         self.rng = random.Random(seed)
         self.clock = SystemClock()
         self.issued = 0
+        self.carded = 0
         self.phone_printed = False
+        # 刷身份证取号: the share of citizens who take their number with an ID card, and the demo kiosk's
+        # emulated reader, where their cards are laid (the kiosk greets them) when the demo has one.
+        self.card_share = 0.3
+        self.reader: Any = None
 
     # ---- stations ----
 
@@ -154,17 +170,46 @@ class Crowd:
                 present.discard(self.rng.choice(m.precheck.materials).id)  # some forget a paper
             classes = [p.id for p in self.cfg.priority_classes if p.kiosk_selectable]
             prio = self.rng.choice(classes) if classes and self.rng.random() < 0.1 else ""
+            card = self._citizen_card() if self.rng.random() < self.card_share else None
+            if card is not None:
+                prio = ""  # the card decides the age class
+                self._lay_on_reader(card)
             with contextlib.suppress(HallClientError):
                 out = await kiosk.issue_ticket(
-                    m.code, priority=prio, answers=answers, present=frozenset(present)
+                    m.code,
+                    priority=prio,
+                    answers=answers,
+                    present=frozenset(present),
+                    holder_name=mask_name(card.name) if card is not None else "",
+                    id_number=card.id_number if card is not None else "",
                 )
                 if isinstance(out, Issued):
                     await kiosk.confirm_print(out.ticket.id)
                     self.issued += 1
+                    self.carded += card is not None
                     if not self.phone_printed:
                         self.phone_printed = True
                         self.log(f"phone page of {out.ticket.label}: {out.status_url}")
             await asyncio.sleep(self.rng.uniform(1.0, 3.0))
+
+    def _citizen_card(self) -> TextFields:
+        """A made-up resident's card: a real GB 11643 number (a county of 安徽, a birth date of 1935-2005)."""
+        born = dt.date(1935, 1, 1) + dt.timedelta(days=self.rng.randrange(70 * 365))
+        male = self.rng.random() < 0.5
+        seq = self.rng.randrange(50) * 20 + self.rng.randrange(5) * 2 + (1 if male else 0)
+        number = idnumber.complete(f"341524{born:%Y%m%d}{seq:03d}")
+        name = self.rng.choice(SURNAMES) + self.rng.choice(GIVEN)
+        return TextFields(
+            name, "1" if male else "2", "01", f"{born:%Y%m%d}", "安徽省六安市金寨县梅山镇", number,
+            "金寨县公安局", "20200101", "长期",
+        )  # fmt: skip
+
+    def _lay_on_reader(self, card: TextFields) -> None:
+        """Lay the card on the demo kiosk's reader (it greets the holder) and lift it a few seconds later."""
+        if self.reader is None:
+            return
+        self.reader.place(EmulatedCard.from_fields(card))
+        asyncio.get_running_loop().call_later(3.0, self.reader.lift)
 
     async def _clerk(self, api: HttpHall, window: int) -> None:
         with contextlib.suppress(HallClientError):

@@ -85,6 +85,7 @@ class Demo:
 
     def prepare(self) -> tuple[Path, Path, dict[str, object]]:
         from drivers.emulators.bus import HqpBusEmulator
+        from drivers.emulators.idcard import SamReaderEmulator
         from drivers.emulators.printer import TcpPrinterEmulator
         from hallcore.windowstrip import agent_windows
         from hallserver.configfile import read_config
@@ -97,9 +98,14 @@ class Demo:
         self.stack.callback(printer.stop)
         urls: dict[tuple[str, str], str] = {}
         buses: dict[str, HqpBusEmulator] = {}
+        # The demo kiosk's 居民身份证 reader: the emulator on TCP, where the crowd lays its citizens' cards.
+        reader = SamReaderEmulator.tcp().start()
+        self.stack.callback(reader.stop)
         for st in base.stations:
             if st.id == KIOSK and st.printer:
                 urls[(st.id, st.printer.url)] = f"socket://127.0.0.1:{printer.port}"
+            if st.id == KIOSK and st.id_reader:
+                urls[(st.id, st.id_reader.url)] = reader.url
             if st.id in COUNTERS:
                 bus = HqpBusEmulator.tcp().start()
                 self.stack.callback(bus.stop)
@@ -132,7 +138,7 @@ class Demo:
         admin.create_manager(db, *MANAGER)
         for w in base.windows:
             admin.add_clerk(db, clerk_code(w.number), f"{w.name}工作人员", CLERK_PIN)
-        return config, db, {"printer": printer, "buses": buses}
+        return config, db, {"printer": printer, "buses": buses, "reader": reader}
 
     def wait_for_server(self, url: str, timeout: float = 60.0) -> None:
         import httpx
@@ -175,6 +181,7 @@ class Demo:
             centre.approve(cfg.hall.id, DEMO_REGION)
             sims = centre.sim_halls()
         crowd = Crowd(cfg, url, MANAGER, CLERK_PIN, clerk_code, self.log)
+        crowd.reader = devices["reader"]
         app_stations = [KIOSK, *COUNTERS, DISPLAY, AGENT]
         tokens = asyncio.run(crowd.provision(app_stations, self.state))
         self.log(f"stations approved: {', '.join(sorted(tokens))}")
