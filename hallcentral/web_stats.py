@@ -195,37 +195,29 @@ async def _stats_page(request: Request, v: _StatsView) -> Response:
     return _page(f"{v.title} 统计", body, v.user, v.central, nav="/stats")
 
 
-@router.get("/api/stats/{region_id}")
-async def stats_api(request: Request, region_id: str) -> Response:
-    v = await _stats(request, region_id=region_id)
-    return v if isinstance(v, Response) else JSONResponse(table_json(v.table))
+def _add_stats_routes(page: str, api: str, key: str) -> None:
+    """A region's or a hall's statistics (`key`: the path parameter naming it), three ways: the page, its
+    export and the JSON."""
+
+    async def view(request: Request) -> _StatsView | Response:
+        return await _stats(request, **{key: request.path_params[key]})
+
+    async def as_json(request: Request) -> Response:
+        v = await view(request)
+        return v if isinstance(v, Response) else JSONResponse(table_json(v.table))
+
+    async def as_export(request: Request) -> Response:
+        v = await view(request)
+        return v if isinstance(v, Response) else await _statsexport(request, v)
+
+    async def as_page(request: Request) -> Response:
+        v = await view(request)
+        return v if isinstance(v, Response) else await _stats_page(request, v)
+
+    router.add_api_route(api, as_json, methods=["GET"], name=f"{key}_stats_api")
+    router.add_api_route(f"{page}/export", as_export, methods=["GET"], name=f"{key}_stats_export")
+    router.add_api_route(page, as_page, methods=["GET"], name=f"{key}_stats_page")
 
 
-@router.get("/stats/{region_id}/export")
-async def statsexport(request: Request, region_id: str) -> Response:
-    v = await _stats(request, region_id=region_id)
-    return v if isinstance(v, Response) else await _statsexport(request, v)
-
-
-@router.get("/stats/{region_id}")
-async def stats_page(request: Request, region_id: str) -> Response:
-    v = await _stats(request, region_id=region_id)
-    return v if isinstance(v, Response) else await _stats_page(request, v)
-
-
-@router.get("/api/halls/{hall_id}/stats")
-async def hall_stats_api(request: Request, hall_id: str) -> Response:
-    v = await _stats(request, hall_id=hall_id)
-    return v if isinstance(v, Response) else JSONResponse(table_json(v.table))
-
-
-@router.get("/halls/{hall_id}/stats/export")
-async def hall_statsexport(request: Request, hall_id: str) -> Response:
-    v = await _stats(request, hall_id=hall_id)
-    return v if isinstance(v, Response) else await _statsexport(request, v)
-
-
-@router.get("/halls/{hall_id}/stats")
-async def hall_stats_page(request: Request, hall_id: str) -> Response:
-    v = await _stats(request, hall_id=hall_id)
-    return v if isinstance(v, Response) else await _stats_page(request, v)
+_add_stats_routes("/stats/{region_id}", "/api/stats/{region_id}", "region_id")
+_add_stats_routes("/halls/{hall_id}/stats", "/api/halls/{hall_id}/stats", "hall_id")
