@@ -1,4 +1,5 @@
-"""The counter's widgets: login, the window's main view, inline forms, and (for a desk station) the desk tab.
+"""The counter's station window: enrollment code, login, then the window view (and, for a desk station, the
+desk tab); its pages are laid out in counter/pages.py and counter/forms.py, and rendered here from the flow.
 
 Widgets only: they show what `render()` is given and emit intents (`intent(action, args)`); buttons, keyboard
 shortcuts and forms all end in the same intent, the same one the call keypad produces.
@@ -6,62 +7,23 @@ shortcuts and forms all end in the same intent, the same one the call keypad pro
 
 from __future__ import annotations
 
-from typing import Any
-
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
-from PySide6.QtWidgets import (
-    QComboBox,
-    QGridLayout,
-    QHBoxLayout,
-    QLineEdit,
-    QListWidget,
-    QPushButton,
-    QStackedWidget,
-    QTabWidget,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtWidgets import QHBoxLayout, QPushButton, QStackedWidget, QTabWidget, QVBoxLayout, QWidget
 
 from counter import guidance
 from counter.actions import Action, Phase
 from counter.desk.view import DeskView
 from counter.flow import CounterFlow
+from counter.forms import OUTCOME_WITH_FORM, WITH_FORM
 from counter.notices import render
+from counter.pages import BUTTONS, OUTCOME_BUTTONS, LoginPage, MainPage
 from hallclient.types import TicketInfo
-from hallcore.caseoutcome import DIGIT_OF, CaseOutcome
+from hallcore.caseoutcome import CaseOutcome
 from hallui.connection import ConnectionBanner
 from hallui.enrollment import EnrollmentView
 from hallui.i18n import Catalog
-from hallui.widgets import button, label
-
-# (action, catalogue key, shortcut); actions marked with a form open their inline form first.
-BUTTONS: tuple[tuple[Action, str, str], ...] = (
-    (Action.CALL_NEXT, "act.call_next", "F1"),
-    (Action.RECALL, "act.recall", "F2"),
-    (Action.START, "act.start", "F3"),
-    (Action.FINISH, "act.finish", "F4"),
-    (Action.NO_SHOW, "act.no_show", "F5"),
-    (Action.TRANSFER, "act.transfer", "F6"),
-    (Action.CALL_SPECIFIC, "act.call_specific", "F7"),
-    (Action.PAUSE, "act.pause", "F8"),
-    (Action.RESUME, "act.resume", "F9"),
-    (Action.REQUEUE, "act.requeue", "F10"),
-    (Action.OPEN, "act.open", ""),
-    (Action.CLOSE, "act.close", ""),
-    (Action.TAKE_OVER, "act.take_over", ""),
-    (Action.END_TAKE_OVER, "act.end_take_over", ""),
-    (Action.CONFIRM_CLASS, "act.confirm_class", ""),
-    (Action.REVOKE_CLASS, "act.revoke_class", ""),
-    (Action.RATE_AGAIN, "act.rate_again", ""),
-    (Action.LOGOUT, "act.logout", ""),
-)
-WITH_FORM = {Action.TRANSFER, Action.CALL_SPECIFIC, Action.PAUSE, Action.REQUEUE, Action.REVOKE_CLASS}
-#: How the case ended (hallcore/caseoutcome.py): one button each, Ctrl+ its keypad digit; while serving it
-#: finishes the case with that outcome, just after a finish it changes the outcome. 不予受理 and 补正 ask
-#: for their reason first.
-OUTCOME_BUTTONS: tuple[tuple[CaseOutcome, str], ...] = tuple((o, f"Ctrl+{DIGIT_OF[o]}") for o in CaseOutcome)
-OUTCOME_WITH_FORM = {CaseOutcome.REFUSED, CaseOutcome.CORRECTION}
+from hallui.widgets import label
 
 _LEVEL_ROLE = {"info": "muted", "warning": "warning", "error": "error"}
 
@@ -104,246 +66,6 @@ def _state_role(held: str, window_state: str) -> str:
     if held in ("called", "serving"):
         return f"held_{held}"
     return {"paused": "warning", "closed": "muted"}.get(window_state, "")
-
-
-class LoginPage(QWidget):
-    def __init__(self, catalog: Catalog, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setObjectName("loginPage")
-        lay = QVBoxLayout(self)
-        self.title = label(catalog.t("login.title"), "loginTitle", "title")
-        self.window_label = label("", "loginWindow")
-        self.staff = QLineEdit(self)
-        self.staff.setObjectName("loginStaff")
-        self.staff.setPlaceholderText(catalog.t("login.staff"))
-        self.pin = QLineEdit(self)
-        self.pin.setObjectName("loginPin")
-        self.pin.setPlaceholderText(catalog.t("login.pin"))
-        self.pin.setEchoMode(QLineEdit.EchoMode.Password)
-        # Shown when the hall asks for a new PIN (an old, too short one): the same login sends both.
-        self.new_pin = QLineEdit(self)
-        self.new_pin.setObjectName("loginNewPin")
-        self.new_pin.setPlaceholderText(catalog.t("login.new_pin"))
-        self.new_pin.setEchoMode(QLineEdit.EchoMode.Password)
-        self.new_pin.hide()
-        self.go = button(catalog.t("login.go"), "btnLogin")
-        self.hint = label(catalog.t("login.keypad_hint"), "loginHint", "muted", wrap=True)
-        self.message = label("", "loginMessage", "error", wrap=True)
-        for w in (
-            self.title,
-            self.window_label,
-            self.staff,
-            self.pin,
-            self.new_pin,
-            self.go,
-            self.hint,
-            self.message,
-        ):
-            lay.addWidget(w)
-        lay.addStretch(1)
-
-
-class Forms(QStackedWidget):
-    """Inline forms for the actions that need more than a tap (no modal dialogs on a busy counter)."""
-
-    def __init__(self, catalog: Catalog, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setObjectName("forms")
-        self.catalog = catalog
-        t = catalog.t
-        # transfer
-        self.transfer = QWidget(self)
-        lay = QGridLayout(self.transfer)
-        self.transfer_series = QComboBox(self.transfer)
-        self.transfer_series.setObjectName("transferSeries")
-        self.transfer_window = QLineEdit(self.transfer)
-        self.transfer_window.setObjectName("transferWindow")
-        self.transfer_window.setPlaceholderText(t("form.transfer_window"))
-        self.transfer_reason = QLineEdit(self.transfer)
-        self.transfer_reason.setObjectName("transferReason")
-        self.transfer_reason.setPlaceholderText(t("form.transfer_reason"))
-        lay.addWidget(label(t("form.transfer_series"), "transferSeriesLabel"), 0, 0)
-        lay.addWidget(self.transfer_series, 0, 1)
-        lay.addWidget(self.transfer_window, 1, 0, 1, 2)
-        lay.addWidget(self.transfer_reason, 2, 0, 1, 2)
-        self.addWidget(self.transfer)
-        # call a specific ticket
-        self.specific = QWidget(self)
-        lay2 = QVBoxLayout(self.specific)
-        self.specific_ticket = QLineEdit(self.specific)
-        self.specific_ticket.setObjectName("specificTicket")
-        self.specific_ticket.setPlaceholderText(t("form.ticket"))
-        self.specific_reason = QLineEdit(self.specific)
-        self.specific_reason.setObjectName("specificReason")
-        self.specific_reason.setPlaceholderText(t("form.reason"))
-        lay2.addWidget(self.specific_ticket)
-        lay2.addWidget(self.specific_reason)
-        self.addWidget(self.specific)
-        # pause
-        self.pause = QWidget(self)
-        lay3 = QHBoxLayout(self.pause)
-        self.pause_reason = QComboBox(self.pause)
-        self.pause_reason.setObjectName("pauseReason")
-        lay3.addWidget(label(t("form.pause_reason"), "pauseReasonLabel"))
-        lay3.addWidget(self.pause_reason, 1)
-        self.addWidget(self.pause)
-        # requeue
-        self.requeue = QWidget(self)
-        lay4 = QVBoxLayout(self.requeue)
-        self.requeue_ticket = QComboBox(self.requeue)
-        self.requeue_ticket.setObjectName("requeueTicket")
-        self.requeue_ticket.setEditable(True)
-        lay4.addWidget(label(t("form.ticket"), "requeueLabel"))
-        lay4.addWidget(self.requeue_ticket)
-        self.addWidget(self.requeue)
-        # revoke a claimed priority class
-        self.revoke = QWidget(self)
-        lay5 = QVBoxLayout(self.revoke)
-        self.revoke_reason = QLineEdit(self.revoke)
-        self.revoke_reason.setObjectName("revokeReason")
-        self.revoke_reason.setPlaceholderText(t("form.revoke_reason"))
-        lay5.addWidget(self.revoke_reason)
-        self.addWidget(self.revoke)
-        # how the case ended: 不予受理's reason, 补正's list of what to supply
-        self.refuse = QWidget(self)
-        lay6 = QHBoxLayout(self.refuse)
-        self.refusal_reason = QComboBox(self.refuse)
-        self.refusal_reason.setObjectName("refusalReason")
-        lay6.addWidget(label(t("outcome.refusal_reason"), "refusalReasonLabel"))
-        lay6.addWidget(self.refusal_reason, 1)
-        self.addWidget(self.refuse)
-        self.correct = QWidget(self)
-        lay7 = QVBoxLayout(self.correct)
-        self.correction = QLineEdit(self.correct)
-        self.correction.setObjectName("correctionItems")
-        self.correction.setPlaceholderText(t("outcome.correction"))
-        lay7.addWidget(self.correction)
-        self.addWidget(self.correct)
-        self.outcome_pages = {CaseOutcome.REFUSED: self.refuse, CaseOutcome.CORRECTION: self.correct}
-        self.pages = {
-            Action.TRANSFER: self.transfer,
-            Action.CALL_SPECIFIC: self.specific,
-            Action.PAUSE: self.pause,
-            Action.REQUEUE: self.requeue,
-            Action.REVOKE_CLASS: self.revoke,
-        }
-
-    def args_for(self, action: Action) -> dict[str, Any]:
-        if action is Action.TRANSFER:
-            window = self.transfer_window.text().strip()
-            return {
-                "to_series": self.transfer_series.currentData() or "",
-                "to_window": int(window) if window.isdigit() else 0,
-                "reason": self.transfer_reason.text().strip(),
-            }
-        if action is Action.CALL_SPECIFIC:
-            return {"ticket": self.specific_ticket.text().strip(), "reason": self.specific_reason.text()}
-        if action is Action.PAUSE:
-            return {"reason": self.pause_reason.currentText()}
-        if action is Action.REQUEUE:
-            return {"ticket": self.requeue_ticket.currentText().strip()}
-        if action is Action.REVOKE_CLASS:
-            return {"reason": self.revoke_reason.text()}
-        return {}
-
-    def clear(self) -> None:
-        for w in (
-            self.transfer_window,
-            self.transfer_reason,
-            self.specific_ticket,
-            self.specific_reason,
-            self.revoke_reason,
-            self.correction,
-        ):
-            w.clear()
-        self.requeue_ticket.setCurrentIndex(0)
-        self.transfer_series.setCurrentIndex(0)
-
-
-class MainPage(QWidget):
-    def __init__(self, catalog: Catalog, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setObjectName("mainPage")
-        self.catalog = catalog
-        lay = QVBoxLayout(self)
-        lay.setSpacing(6)
-        self.header = label("", "windowHeader", "title")
-        # The window's state (on amber while a ticket is called, on green while it is served) and the action
-        # expected next: what a clerk must read at a glance.
-        self.state = label("", "windowState")
-        self.next_hint = label("", "nextHint", wrap=True)
-        state_row = QHBoxLayout()
-        state_row.addWidget(self.state)
-        state_row.addWidget(self.next_hint, 1)
-        lay.addWidget(self.header)
-        lay.addLayout(state_row)
-        cur = QGridLayout()
-        self.number = label("", "currentNumber", "big")
-        self.matter = label("", "currentMatter", wrap=True)
-        self.reason = label("", "currentReason", wrap=True)
-        self.priority = label("", "currentPriority")
-        self.recalls = label("", "currentRecalls")
-        self.wait = label("", "currentWait")
-        self.missing = label("", "currentMissing", "warning", wrap=True)
-        cur.addWidget(self.number, 0, 0, 3, 1)
-        cur.addWidget(self.matter, 0, 1, 1, 2)
-        cur.addWidget(self.reason, 1, 1, 1, 2)
-        cur.addWidget(self.priority, 2, 1)
-        cur.addWidget(self.recalls, 2, 2)
-        cur.addWidget(self.wait, 3, 1)
-        cur.addWidget(self.missing, 4, 0, 1, 3)
-        cur.setColumnStretch(1, 1)
-        lay.addLayout(cur)
-        grid = QGridLayout()
-        self.buttons: dict[Action, QPushButton] = {}
-        #: Each button's own role: the first ten (the F-keys) primary, the others "alt" (filled slate); the
-        #: one the state expects next is drawn "next" instead (hallui/theme.py).
-        self.roles: dict[Action, str] = {}
-        for i, (action, key, _shortcut) in enumerate(BUTTONS):
-            role = "" if i < 10 else "alt"
-            b = button(catalog.t(key), f"btn_{action.value}", role or None)
-            self.buttons[action] = b
-            self.roles[action] = role
-            grid.addWidget(b, i // 4, i % 4)
-        lay.addLayout(grid)
-        self.case_no = QLineEdit(self)
-        self.case_no.setObjectName("caseNo")
-        self.case_no.setPlaceholderText(catalog.t("outcome.case_no"))
-        lay.addWidget(self.case_no)
-        outcome_row = QHBoxLayout()
-        self.outcomes: dict[CaseOutcome, QPushButton] = {}
-        for o, _shortcut in OUTCOME_BUTTONS:
-            b = button(catalog.t(f"outcome.{o.value}"), f"btn_outcome_{DIGIT_OF[o]}", "alt")
-            b.setProperty("dense", True)  # five in a row: less side padding, so no label is cut
-            self.outcomes[o] = b
-            outcome_row.addWidget(b, 1)
-        lay.addLayout(outcome_row)
-        self.outcome = label("", "outcomeStatus", "muted", wrap=True)
-        lay.addWidget(self.outcome)
-        self.forms = Forms(catalog, self)
-        self.form_ok = button(catalog.t("form.ok"), "formOk")
-        self.form_cancel = button(catalog.t("form.cancel"), "formCancel", "alt")
-        self.form_box = QWidget(self)
-        self.form_box.setObjectName("formBox")
-        fl = QHBoxLayout(self.form_box)
-        fl.addWidget(self.forms, 1)
-        fl.addWidget(self.form_ok)
-        fl.addWidget(self.form_cancel)
-        self.form_box.hide()
-        lay.addWidget(self.form_box)
-        self.list_title = label("", "waitingTitle")
-        self.waiting = QListWidget(self)
-        self.waiting.setObjectName("waitingList")
-        self.waiting.setMinimumHeight(140)
-        lay.addWidget(self.list_title)
-        lay.addWidget(self.waiting, 1)
-        self.counts = label("", "todayCounts", wrap=True)
-        self.rating = label("", "ratingStatus", wrap=True)
-        self.message = label("", "message", wrap=True)
-        self.discard = button(catalog.t("act.discard"), "btnDiscard", "alt")
-        self.discard.hide()
-        for w in (self.counts, self.rating, self.message, self.discard):
-            lay.addWidget(w)
 
 
 class CounterWindow(QWidget):
