@@ -1,7 +1,8 @@
 """The dashboard's alerts in a real browser (Playwright driving Debian's chromium) against a real server
 (issue 22, hallcore/alerts.py): each appears when its condition holds and clears when it no longer does — a
 series past its target wait (with the Erlang C advice beside it), a window paused past `alerts.pause_min`, a
-device down, 容缺 owed past its due day, a 差评 case past its deadline."""
+device down, 容缺 owed past its due day, a 差评 case past its deadline. The browser is the module's one
+Chromium (`browser`, tests/server/conftest.py)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ import pytest
 
 from tests.fakes.live_server import HJ01_PASSES, MONDAY_9, LiveServer, live_server
 from tests.fakes.shots import docs_dir
-from tests.server.web_helpers import CHROMIUM, browser_login, chromium_browser
+from tests.server.web_helpers import CHROMIUM, browser_login
 
 pytest.importorskip("playwright.sync_api")
 if not pathlib.Path(CHROMIUM).exists():
@@ -23,12 +24,6 @@ if not pathlib.Path(CHROMIUM).exists():
 
 #: A hang guard for a loaded 2-core machine; the conditions are what the tests check.
 TIMEOUT_MS = 15000
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with chromium_browser() as b:
-        yield b
 
 
 @pytest.fixture

@@ -1,13 +1,14 @@
 """Case outcomes through the real server (issue 22): the finish with its outcome and 办件编号 stored on the
 ticket, carried by the events (with the department) into the rating row and the 好差评 upload's data items;
 a change within the limit updates the queued upload row and is audited; bad input is refused and changes
-nothing."""
+nothing. The browser is the module's one Chromium (`browser`, tests/server/conftest.py)."""
 
 from __future__ import annotations
 
 import json
 import pathlib
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -15,7 +16,7 @@ from hallcore.events import RatingRecorded, TicketChanged
 from hallcore.provincial import platform_body
 from tests.fakes.halls import two_departments
 from tests.fakes.live_server import LiveServer, live_server
-from tests.server.web_helpers import CHROMIUM, chromium_page
+from tests.server.web_helpers import page_of
 
 
 @pytest.fixture
@@ -114,7 +115,7 @@ def test_bad_outcomes_are_422_and_the_case_stays_at_the_window(
     assert live.last_seq() == seq
 
 
-def test_the_phone_page_tells_what_to_supply_after_a_correction(live: LiveServer) -> None:
+def test_the_phone_page_tells_what_to_supply_after_a_correction(live: LiveServer, browser: Any) -> None:
     """补正 links to the 一次性告知: the ticket's phone page (its QR code) lists what to bring, once."""
     r = live.post(live.counter, "/api/tickets", matter="sb01")
     assert r.status_code == 201, r.text
@@ -129,10 +130,7 @@ def test_the_phone_page_tells_what_to_supply_after_a_correction(live: LiveServer
         "户口本原件、近期免冠照片",
         "SB-9",
     )
-    pytest.importorskip("playwright.sync_api")
-    if not pathlib.Path(CHROMIUM).exists():
-        pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
-    with chromium_page(390, 844) as page:
+    with page_of(browser, 390, 844) as page:
         page.goto(f"{live.url}/s/{token}")
         note = page.wait_for_selector("#outcome:not([hidden])", timeout=15000)
         assert note.text_content() == "一次性告知：请补正：户口本原件、近期免冠照片（办件编号 SB-9）。"

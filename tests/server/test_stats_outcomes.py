@@ -37,7 +37,7 @@ from hallserver import stats
 from tests.fakes.halls import MONDAY_9, two_departments
 from tests.fakes.live_server import LiveServer, Station, live_server
 from tests.server.stats_harness import Harness
-from tests.server.web_helpers import CHROMIUM, browser_login, chromium_page, http_login
+from tests.server.web_helpers import browser_login, http_login, page_of
 
 MONDAY = MONDAY_9.date()
 FRIDAY = MONDAY - dt.timedelta(days=3)
@@ -226,12 +226,10 @@ def test_red_flag_rankings_sort_on_page_and_in_the_exports(hall: LiveServer, cli
     assert client.get("/web/stats", params={**q, "rank": "nope"}).status_code == 422
 
 
-def test_red_flag_view_sorts_in_a_browser(hall: LiveServer) -> None:
-    """The 红旗窗口 view in Debian's chromium: each header link re-ranks the windows (same order as above)."""
-    pytest.importorskip("playwright.sync_api")
-    if not pathlib.Path(CHROMIUM).exists():
-        pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
-    with chromium_page() as page:
+def test_red_flag_view_sorts_in_a_browser(hall: LiveServer, browser: Any) -> None:
+    """The 红旗窗口 view in Debian's chromium (the module's `browser`, tests/server/conftest.py): each header
+    link re-ranks the windows (same order as above)."""
+    with page_of(browser) as page:
         browser_login(page, hall.url)
         page.goto(f"{hall.url}/web/stats?period=day&date={MONDAY.isoformat()}&by=window")
         page.wait_for_selector("#rankings-title")

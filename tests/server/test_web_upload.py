@@ -18,9 +18,9 @@ from tests.server.web_helpers import (
     SCORES,
     browser_login,
     build_fixture_day,
-    chromium_page,
     csrf_of,
     http_login,
+    page_of,
     served_ticket,
 )
 
@@ -185,9 +185,10 @@ def test_a_refused_row_is_set_aside_and_retried_from_the_dashboard(tmp_path: pat
     assert follow["visitTime"]
 
 
-def test_dead_letters_on_the_dashboard_page(tmp_path: pathlib.Path) -> None:
-    """In a real browser (Debian chromium): the dashboard lists the dead letters; 重试 sends one again once
-    the platform takes it, 作废 (after the confirmation) ends the other; both audited."""
+def test_dead_letters_on_the_dashboard_page(tmp_path: pathlib.Path, browser: Any) -> None:
+    """In a real browser (Debian chromium, the module's `browser`): the dashboard lists the dead letters;
+    重试 sends one again once the platform takes it, 作废 (after the confirmation) ends the other; both
+    audited."""
     hall: LiveServer
     with fake_province() as platform, live_server(tmp_path, upload_config(tmp_path, platform.url)) as hall:
         platform.clock = hall.clock.now
@@ -201,7 +202,7 @@ def test_dead_letters_on_the_dashboard_page(tmp_path: pathlib.Path) -> None:
         dead = "SELECT id FROM outbox WHERE dead_at IS NOT NULL AND discarded_at IS NULL ORDER BY id"
         wait_for(lambda: len(hall.query(dead)) == 2 and keys[2] in platform.keys, 20, "two dead letters")
         first, second = (i for (i,) in hall.query(dead))
-        with chromium_page() as page:
+        with page_of(browser) as page:
             browser_login(page, hall.url)
             page.wait_for_selector(f"#dead-{first}", timeout=8000)
             assert "事项编码不存在" in page.text_content(f"#dead-{first}")

@@ -42,10 +42,20 @@ def chromium_browser() -> Iterator[Any]:
 
 
 @contextlib.contextmanager
+def page_of(browser: Any, width: int = 1280, height: int = 900) -> Iterator[Any]:
+    """A page in its own context (no cookies shared with another test) of `browser`, closed afterwards."""
+    page = browser.new_page(viewport={"width": width, "height": height})
+    try:
+        yield page
+    finally:
+        page.close()  # and its context, which `new_page` made for it
+
+
+@contextlib.contextmanager
 def chromium_page(width: int = 1280, height: int = 900) -> Iterator[Any]:
     """A page of a headless Debian Chromium (Playwright), the browser closed afterwards whatever happened."""
-    with chromium_browser() as browser:
-        yield browser.new_page(viewport={"width": width, "height": height})
+    with chromium_browser() as browser, page_of(browser, width, height) as page:
+        yield page
 
 
 def http_login(url: str, verify: ssl.SSLContext | bool = True) -> httpx.Client:
@@ -203,6 +213,7 @@ def served_ticket(hall: LiveServer) -> dict[str, Any]:
 
 
 def _one_browser() -> Iterator[Any]:
+    pytest.importorskip("playwright.sync_api")
     if not pathlib.Path(CHROMIUM).exists():
         pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
     with chromium_browser() as b:
