@@ -8,6 +8,12 @@ from collections.abc import Iterator
 import pytest
 
 from hallcentral.devcluster import Cluster, running_cluster
+from tests.server.web_helpers import module_browser
+
+#: A headless Chromium for each browser test module, as the fixture `browser` (tests/server/web_helpers.py):
+#: per module, not per session, since this tier's statistics tests run `asyncio.run` (Playwright's sync API
+#: holds a running loop while it is open).
+__all__ = ["module_browser"]
 
 
 @pytest.fixture(scope="session")

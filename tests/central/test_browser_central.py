@@ -15,17 +15,14 @@ from hallcentral.devcluster import Cluster
 from tests.central.support import ADMIN, centre, hall_config, ship_state, wait_for
 from tests.fakes.live_server import HJ01_PASSES, live_server
 from tests.server.a11y import assert_accessible
-from tests.server.web_helpers import CHROMIUM, CHROMIUM_ARGS, browser_login
+from tests.server.web_helpers import browser_login, page_of
 
 
 @pytest.fixture
-def page() -> Iterator[Any]:
-    with playwright.sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield browser.new_page()
-        finally:
-            browser.close()
+def page(browser: Any) -> Iterator[Any]:
+    """A page of the module's one Chromium (`browser`, tests/central/conftest.py)."""
+    with page_of(browser, 1280, 720) as p:
+        yield p
 
 
 def test_overview_live_drill_down_and_offline(cluster: Cluster, tmp_path: pathlib.Path, page: Any) -> None:

@@ -370,7 +370,7 @@ def test_statistics_rankings_and_exports_in_a_browser(province: Province, tmp_pa
     from playwright import sync_api as playwright
 
     from hallcentral import auth
-    from tests.server.web_helpers import CHROMIUM, CHROMIUM_ARGS
+    from tests.server.web_helpers import chromium_browser
 
     c = province.c
     c.with_pool(lambda pool: auth.add_user(pool, *COUNTY_USER, "county-a1", False, dt.datetime.now(dt.UTC)))
@@ -381,73 +381,70 @@ def test_statistics_rankings_and_exports_in_a_browser(province: Province, tmp_pa
         want = {f["key"]: f for f in [*api["lines"], {**api["total"], "key": "total"}]}
         cities = {f["key"]: f for f in boss.get(f"/api/stats/prov?{query}&by=region").json()["lines"]}
         overdue = boss.get("/api/cases/prov").json()["total"]
-    with playwright.sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(accept_downloads=True)
-            _browser_login(page, c.url, ADMIN)
-            page.click("nav.top >> text=统计")
-            page.wait_for_url(f"{c.url}/stats/prov")
-            page.goto(f"{c.url}/stats/prov?{query}&by=hall")
-            for key in ("east", "west", "south", "total"):
-                row = page.locator(f"[id='line-{key}']")
-                expect(row.locator(".tickets")).to_have_text(str(want[key]["tickets"]))
-                expect(row.locator(".served")).to_have_text(str(want[key]["served"]))
-                # The halls record outcomes (issue 22): a figure, not "no data".
-                expect(row.locator(".onsite")).to_have_text(re.compile(r"^\d+(\.\d)?%$"))
-            # The same table as a download: CSV (BOM, the page's figures) and XLSX.
-            with page.expect_download() as got:
-                page.click("#export-csv")
-            lines = _csv_lines(pathlib.Path(got.value.path()))
-            assert {k: int(v[2]) for k, v in lines.items()} == {
-                k: f["tickets"] for k, f in want.items() if k != "total"
-            } | {"": want["total"]["tickets"]}
-            with page.expect_download() as got:
-                page.click("#export-xlsx")
-            assert got.value.suggested_filename.endswith(".xlsx")
-            sheet = load_workbook(io.BytesIO(pathlib.Path(got.value.path()).read_bytes())).worksheets[0]
-            cells = {r[0]: r for r in sheet.iter_rows(min_row=3, values_only=True)}
-            assert cells["east"][3] == want["east"]["served"]
-            # Grouped by the province's cities instead: the form.
-            page.select_option("#by", "region")
-            page.click("#show")
-            for city in ("city-a", "city-b"):
-                expect(page.locator(f"[id='line-{city}'] .tickets")).to_have_text(
-                    str(cities[city]["tickets"])
-                )
-            assert cities["city-b"]["tickets"] == want["south"]["tickets"]
-            page.screenshot(path=str(tmp_path / "central-stats-by-region.png"), full_page=True)
-            # Rankings of windows by mean handle time, then by 满意率.
-            page.goto(f"{c.url}/rankings/prov?{query}&of=window&metric=handle_mean")
-            ranks = page.locator("tbody .rank").all_inner_texts()
-            assert ranks[0] == "1"
-            values = [float(v) for v in page.locator("tbody .value").all_inner_texts() if v != "无数据"]
-            assert values == sorted(values)
-            page.select_option("#metric", "satisfaction")
-            page.click("#show")
-            expect(page.locator("h1")).to_contain_text("满意率")
-            with page.expect_download() as got:
-                page.click("#export-csv")
-            assert "满意率" in pathlib.Path(got.value.path()).read_text(encoding="utf-8-sig")
-            page.goto(f"{c.url}/rankings/prov?{query}&of=hall&metric=onsite_rate")
-            expect(page.locator("[id='rank-south'] .value")).not_to_have_text("无数据")
-            page.click("nav.top >> text=超期差评")
-            expect(page.locator("#overdue-total")).to_have_text(str(overdue))
-            page.screenshot(path=str(tmp_path / "central-overdue.png"))
-            page.click("nav.top .logout button")
-            # A county's user: its own hall only, and "not found" for the province.
-            _browser_login(page, c.url, COUNTY_USER)
-            page.click("nav.top >> text=统计")
-            page.wait_for_url(f"{c.url}/stats/county-a1")
-            page.goto(f"{c.url}/stats/county-a1?{query}&by=hall")
-            expect(page.locator("table.stats tbody tr")).to_have_count(2)  # the east hall and the total
-            expect(page.locator("[id='line-east'] .tickets")).to_have_text(str(want["east"]["tickets"]))
-            for path in (f"/stats/prov?{query}", f"/rankings/city-a?{query}", "/cases/prov"):
-                answer = page.goto(c.url + path)
-                assert answer is not None
-                assert answer.status == 404, path
-            page.goto(f"{c.url}/cases/county-a1")
-            assert "南大厅" not in page.content()
-            assert "西大厅" not in page.content()
-        finally:
-            browser.close()
+    # Its own Chromium for this test only, not the module's `browser`: the other tests here run `asyncio.run`,
+    # which fails while Playwright's sync API is open, so a browser kept for the module would tie them to run
+    # before this one.
+    with chromium_browser() as browser:
+        page = browser.new_page(accept_downloads=True)
+        _browser_login(page, c.url, ADMIN)
+        page.click("nav.top >> text=统计")
+        page.wait_for_url(f"{c.url}/stats/prov")
+        page.goto(f"{c.url}/stats/prov?{query}&by=hall")
+        for key in ("east", "west", "south", "total"):
+            row = page.locator(f"[id='line-{key}']")
+            expect(row.locator(".tickets")).to_have_text(str(want[key]["tickets"]))
+            expect(row.locator(".served")).to_have_text(str(want[key]["served"]))
+            # The halls record outcomes (issue 22): a figure, not "no data".
+            expect(row.locator(".onsite")).to_have_text(re.compile(r"^\d+(\.\d)?%$"))
+        # The same table as a download: CSV (BOM, the page's figures) and XLSX.
+        with page.expect_download() as got:
+            page.click("#export-csv")
+        lines = _csv_lines(pathlib.Path(got.value.path()))
+        assert {k: int(v[2]) for k, v in lines.items()} == {
+            k: f["tickets"] for k, f in want.items() if k != "total"
+        } | {"": want["total"]["tickets"]}
+        with page.expect_download() as got:
+            page.click("#export-xlsx")
+        assert got.value.suggested_filename.endswith(".xlsx")
+        sheet = load_workbook(io.BytesIO(pathlib.Path(got.value.path()).read_bytes())).worksheets[0]
+        cells = {r[0]: r for r in sheet.iter_rows(min_row=3, values_only=True)}
+        assert cells["east"][3] == want["east"]["served"]
+        # Grouped by the province's cities instead: the form.
+        page.select_option("#by", "region")
+        page.click("#show")
+        for city in ("city-a", "city-b"):
+            expect(page.locator(f"[id='line-{city}'] .tickets")).to_have_text(str(cities[city]["tickets"]))
+        assert cities["city-b"]["tickets"] == want["south"]["tickets"]
+        page.screenshot(path=str(tmp_path / "central-stats-by-region.png"), full_page=True)
+        # Rankings of windows by mean handle time, then by 满意率.
+        page.goto(f"{c.url}/rankings/prov?{query}&of=window&metric=handle_mean")
+        ranks = page.locator("tbody .rank").all_inner_texts()
+        assert ranks[0] == "1"
+        values = [float(v) for v in page.locator("tbody .value").all_inner_texts() if v != "无数据"]
+        assert values == sorted(values)
+        page.select_option("#metric", "satisfaction")
+        page.click("#show")
+        expect(page.locator("h1")).to_contain_text("满意率")
+        with page.expect_download() as got:
+            page.click("#export-csv")
+        assert "满意率" in pathlib.Path(got.value.path()).read_text(encoding="utf-8-sig")
+        page.goto(f"{c.url}/rankings/prov?{query}&of=hall&metric=onsite_rate")
+        expect(page.locator("[id='rank-south'] .value")).not_to_have_text("无数据")
+        page.click("nav.top >> text=超期差评")
+        expect(page.locator("#overdue-total")).to_have_text(str(overdue))
+        page.screenshot(path=str(tmp_path / "central-overdue.png"))
+        page.click("nav.top .logout button")
+        # A county's user: its own hall only, and "not found" for the province.
+        _browser_login(page, c.url, COUNTY_USER)
+        page.click("nav.top >> text=统计")
+        page.wait_for_url(f"{c.url}/stats/county-a1")
+        page.goto(f"{c.url}/stats/county-a1?{query}&by=hall")
+        expect(page.locator("table.stats tbody tr")).to_have_count(2)  # the east hall and the total
+        expect(page.locator("[id='line-east'] .tickets")).to_have_text(str(want["east"]["tickets"]))
+        for path in (f"/stats/prov?{query}", f"/rankings/city-a?{query}", "/cases/prov"):
+            answer = page.goto(c.url + path)
+            assert answer is not None
+            assert answer.status == 404, path
+        page.goto(f"{c.url}/cases/county-a1")
+        assert "南大厅" not in page.content()
+        assert "西大厅" not in page.content()

@@ -19,7 +19,7 @@ from hallq.demohall import MANAGER
 from tests.e2e.support import midday_timezone
 from tests.fakes.processes import processes_using, read_until, reap, sigint_ignored
 from tests.fakes.shots import docs_dir
-from tests.server.web_helpers import CHROMIUM, browser_login, chromium_page
+from tests.server.web_helpers import CHROMIUM, browser_login, page_of
 
 playwright = pytest.importorskip("playwright.sync_api")
 pytestmark = pytest.mark.slow
@@ -28,7 +28,7 @@ if not Path(CHROMIUM).exists():
     pytest.skip("Debian's chromium is not installed (apt-get install chromium)", allow_module_level=True)
 
 
-def test_demo_runs_the_whole_hall_and_stops_cleanly(tmp_path: Path, artifacts: Path) -> None:
+def test_demo_runs_the_whole_hall_and_stops_cleanly(tmp_path: Path, artifacts: Path, browser: Any) -> None:
     state = tmp_path / "demo"
     env = dict(os.environ)
     env.pop("DISPLAY", None)
@@ -58,7 +58,7 @@ def test_demo_runs_the_whole_hall_and_stops_cleanly(tmp_path: Path, artifacts: P
     try:
         url = read_until(proc, r"dashboard\s+(http://127\.0\.0\.1:\d+)/web/dashboard", 90).group(1)
         started = time.monotonic()
-        with chromium_page(1280, 900) as page:
+        with page_of(browser, 1280, 900) as page:
             browser_login(page, url, MANAGER)
             # A window of the grid holds a called or served ticket (e.g. "B003") within 30 s of start.
             page.wait_for_function(

@@ -24,7 +24,7 @@ from hallq.democentral import CENTRAL_ADMIN, CITY_USER, SIM_HALLS
 from tests.e2e.support import midday_timezone
 from tests.fakes.processes import processes_using, read_until, reap, sigint_ignored
 from tests.fakes.shots import docs_dir
-from tests.server.web_helpers import browser_login, chromium_page
+from tests.server.web_helpers import browser_login, page_of
 
 pytestmark = pytest.mark.slow
 
@@ -38,7 +38,9 @@ def _login(url: str, user: str, password: str) -> httpx.Client:
     return c
 
 
-def test_demo_central_ships_three_halls_and_stops_cleanly(tmp_path: Path, artifacts: Path) -> None:
+def test_demo_central_ships_three_halls_and_stops_cleanly(
+    tmp_path: Path, artifacts: Path, browser: Any
+) -> None:
     state = tmp_path / "demo"
     env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
     proc = subprocess.Popen(
@@ -63,7 +65,7 @@ def test_demo_central_ships_three_halls_and_stops_cleanly(tmp_path: Path, artifa
                 raise AssertionError(f"not every hall shipped tickets within 60 s: {rows}")
         with closing(_login(url, CITY_USER[0], CENTRAL_ADMIN[1])) as city:
             assert [r["hall_id"] for r in city.get("/api/overview").json()["halls"]] == ["sim-feixi"]
-        with chromium_page(1280, 600) as page:
+        with page_of(browser, 1280, 600) as page:
             browser_login(page, url, CENTRAL_ADMIN, form="/login", landing="/overview")
             playwright.expect(page.locator("#conn")).to_have_text("实时")
             playwright.expect(page.locator("#halls tbody tr")).to_have_count(3)
