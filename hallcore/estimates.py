@@ -372,7 +372,9 @@ def estimate_planned(
         raise ValueError(f"idle must be >= 0, got {idle}")
     if ahead + extra < idle and profile and profile[0][1] > 0:
         return IDLE_ESTIMATE
-    people = ahead + extra - idle
+    # Idle windows with no capacity for this line now (the profile starts at 0) take nobody at once: the
+    # people ahead are never fewer than none (a ticket issued then made people −1: a ZeroDivisionError below).
+    people = max(0.0, ahead + extra - idle)
     work = (people + 0.5) * mean_handle_min
     point = wait_through(work, profile)
     if point is None:

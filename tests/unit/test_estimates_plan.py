@@ -248,3 +248,12 @@ def test_an_idle_window_calls_the_next_ticket_at_once() -> None:
     assert (first.estimate, second.estimate) == (IDLE_ESTIMATE, IDLE_ESTIMATE)  # two idle windows
     third = issue_b(e, 1, at(9))  # both windows will be busy: it waits for half a case
     assert point(third) == 2  # 0.5 x 6 min / 2 windows = 1.5 min
+
+
+def test_an_idle_window_without_capacity_now_never_makes_the_people_ahead_negative() -> None:
+    """An open window nobody is at, while this line has no capacity yet (it comes back in 10 minutes): the
+    first ticket waits for the capacity, and no negative head count divides by zero (the fault rig's first
+    issue answered 500 with it, tests/e2e/test_fuzz.py)."""
+    est = estimate_planned(0, 5.0, [(0.0, 0.0), (10.0, 1.0)], idle=1)
+    assert est.point_min is not None
+    assert est.point_min >= 10
