@@ -370,11 +370,13 @@ def estimate_planned(
             raise ValueError(f"capacity must be a finite number >= 0, got {capacity!r}")
     if idle < 0:
         raise ValueError(f"idle must be >= 0, got {idle}")
-    if ahead + extra < idle and profile and profile[0][1] > 0:
+    # Idle windows call at once only if they serve this line now. One counted idle while the profile starts
+    # at 0 (a closure starting now, a window that serves later) takes nobody at once: subtracting it made the
+    # people ahead -1 and divided by zero below (f811e85), and fewer than the real queue otherwise.
+    serving_now = bool(profile) and profile[0][1] > 0
+    if serving_now and ahead + extra < idle:
         return IDLE_ESTIMATE
-    # Idle windows with no capacity for this line now (the profile starts at 0) take nobody at once: the
-    # people ahead are never fewer than none (a ticket issued then made people −1: a ZeroDivisionError below).
-    people = max(0.0, ahead + extra - idle)
+    people = ahead + extra - (idle if serving_now else 0)
     work = (people + 0.5) * mean_handle_min
     point = wait_through(work, profile)
     if point is None:

@@ -257,3 +257,12 @@ def test_an_idle_window_without_capacity_now_never_makes_the_people_ahead_negati
     est = estimate_planned(0, 5.0, [(0.0, 0.0), (10.0, 1.0)], idle=1)
     assert est.point_min is not None
     assert est.point_min >= 10
+
+
+def test_idle_windows_that_do_not_serve_yet_take_no_one_at_once() -> None:
+    # The people ahead all wait for the capacity to come: nobody is taken at once by a window counted idle
+    # while the line has no capacity now.
+    later = [(0.0, 0.0), (10.0, 1.0)]
+    assert estimate_planned(0, 6.0, later, idle=1).point_min == 13  # 10 min, then half a 6-minute case
+    assert estimate_planned(2, 6.0, later, idle=1).point_min == 25  # 10 + 2.5 x 6, not 10 + 1.5 x 6
+    assert estimate_planned(0, 6.0, [(0.0, 1.0)], idle=1) == IDLE_ESTIMATE
