@@ -13,6 +13,7 @@ import pytest
 from PySide6.QtWidgets import QLabel, QPushButton
 from pytestqt.qtbot import QtBot
 
+from counter.actions import Action
 from counter.app import assemble
 from counter.desk.view import DeskView
 from counter.texts import catalog
@@ -56,6 +57,10 @@ def test_vendor_485_keypad_drives_the_window(
         c.login()  # the vendor keypad has no login key: the clerk logs in on screen
         a1, a2, a3 = c.queue(desk, 3)
         c.until(lambda: vendor.keypads[KEYPAD].render().endswith("waiting 003 ticket    "))
+        # A key pressed while the counter's last request is in flight is refused as busy (as a button is); the
+        # strip and the keypad follow the hall's events, which can come before the counter's own reply, so each
+        # press waits until the counter may send it.
+        c.until(lambda: c.flow.allowed(Action.CALL_NEXT))
         vendor.press(KEYPAD, 0x0C)  # 叫号 (next)
         c.until(lambda: bus.strip.text() == f"请{a1}号到1号窗口")
         shown = f"[{KEYPAD}] waiting 002 ticket {a1[-3:]}"
@@ -70,14 +75,17 @@ def test_vendor_485_keypad_drives_the_window(
         vendor.press(KEYPAD, 0x06, 0x0F)  # 弃号 + confirm (no-show)
         c.until(lambda: live.ticket_state(a1) == "no_show")
         c.until(lambda: bus.strip.text() == "欢迎光临")
+        c.until(lambda: c.flow.allowed(Action.CALL_NEXT))
         vendor.press(KEYPAD, 0x0C)
         c.until(lambda: bus.strip.text() == f"请{a2}号到1号窗口")
         partner = live.station("counter", "partner", window=2)  # a transfer to a closed window is refused
         live.login_counter(partner)
         assert live.act(partner, "open").status_code == 200
+        c.until(lambda: not c.flow.busy)
         vendor.press(KEYPAD, 2, 0x13)  # digits then 转移 (transfer to window 2)
         c.until(lambda: live.ticket_state(a2) == "waiting")
         c.until(lambda: bus.strip.text() == "欢迎光临")
+        c.until(lambda: c.flow.allowed(Action.CALL_NEXT))
         vendor.press(KEYPAD, 0x0C)  # call
         c.until(lambda: live.ticket_state(a3) == "called")
         c.until(lambda: not c.flow.busy)
@@ -89,6 +97,7 @@ def test_vendor_485_keypad_drives_the_window(
         c.until(lambda: bus.pad.pending == a3)
         bus.emu.rate(PAD, 1)
         c.until(lambda: live.count("SELECT COUNT(*) FROM cases") == 1)
+        c.until(lambda: c.flow.allowed(Action.PAUSE))
         vendor.press(KEYPAD, 0x12)  # 暂停 (pause, the hall's first reason)
         reason = live.config.server.pause_reasons[0]
         c.until(lambda: bus.strip.text() == f"暂停服务 {reason}")
