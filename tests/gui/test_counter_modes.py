@@ -57,9 +57,9 @@ def test_vendor_485_keypad_drives_the_window(
         c.login()  # the vendor keypad has no login key: the clerk logs in on screen
         a1, a2, a3 = c.queue(desk, 3)
         c.until(lambda: vendor.keypads[KEYPAD].render().endswith("waiting 003 ticket    "))
-        # A key pressed while the counter's last request is in flight is refused as busy (as a button is); the
-        # strip and the keypad follow the hall's events, which can come before the counter's own reply, so each
-        # press waits until the counter may send it.
+        # A key pressed while the counter's last request is in flight is refused as busy (as a button is);
+        # the strip and the keypad follow the hall's events, which can come before the counter's own reply,
+        # so each press waits until the counter may send it.
         c.until(lambda: c.flow.allowed(Action.CALL_NEXT))
         vendor.press(KEYPAD, 0x0C)  # 叫号 (next)
         c.until(lambda: bus.strip.text() == f"请{a1}号到1号窗口")
