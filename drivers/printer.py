@@ -80,6 +80,10 @@ class EscposPrinter:
         self._last: DeviceState | None = None
         self._closed = False
         self._clear_pending = False  # a failed job could not be cleared from the printer's buffer yet
+        # DLE EOT replies carry no tag: an answer still on its way is read as the reply to the next question
+        # (a late cover-open `16` taken for DLE EOT 1 parses as "ready"). Count the questions asked mid-job
+        # whose answers were not read, so the next status query collects them first.
+        self._unanswered = 0
 
     # --- public -------------------------------------------------------------------------------------------
 
@@ -155,21 +159,21 @@ class EscposPrinter:
         `DLE EOT` replies are 0xx1xx10, `GS r 1` replies 0xx0xxxx (PROTOCOLS.md §1).
         """
         deadline = time.monotonic() + self._print_timeout
-        asked = False  # a DLE EOT 2 is out: its answer must be read here, not taken for a later reply
         while True:
             remaining = deadline - time.monotonic()
-            if remaining <= 0 and not asked:
+            if remaining <= 0 and not self._unanswered:
                 return None
             reply = self._reply(t, min(remaining, MID_JOB_POLL_S) if remaining > 0 else self._timeout)
             if reply is None:
                 if remaining <= 0:
-                    return None
-                t.write(ep.status_request(2))
-                asked = True
+                    return None  # the DLE EOT 2 still out is collected by the next status query
+                if not self._unanswered:  # one question out at a time, however early a read returns
+                    t.write(ep.status_request(2))
+                    self._unanswered = 1
                 continue
             if not _is_status_byte(reply):
                 return reply  # GS r 1: the job went through the printer
-            asked = False
+            self._unanswered = 0
             cause = ep.check_status_byte(reply)
             if cause & (OFFLINE_PAPER_END | OFFLINE_COVER_OPEN | OFFLINE_ERROR):
                 raise PrinterNotReady(self._status_after_stop(t), f"{what} may be incomplete")
@@ -230,6 +234,12 @@ class EscposPrinter:
             return byte
 
     def _status(self, t: Transport) -> PrinterStatus:
+        while self._unanswered:
+            # The answer to a mid-job DLE EOT 2 may still be on its way: read it before asking again.
+            late = self._reply(t, self._timeout)
+            if late is None or _is_status_byte(late):  # a GS r 1 still ahead of it is skipped
+                self._unanswered = 0
+            log.debug("%s: collected a late reply %s", self.name, late)
         stale = drain(t)
         if stale:
             log.debug("%s: dropped %d stale bytes %s", self.name, len(stale), stale[:16].hex(" "))
@@ -267,6 +277,7 @@ class EscposPrinter:
             raise
 
     def _drop_link(self) -> None:
+        self._unanswered = 0  # a new link has no answers in flight
         if self._transport is not None:
             self._transport.close()
             self._transport = None

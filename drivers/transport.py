@@ -7,6 +7,7 @@ and never see library-specific exceptions.
 from __future__ import annotations
 
 import contextlib
+import math
 import select
 import socket
 import time
@@ -136,7 +137,8 @@ class SocketTransport:
         deadline = time.monotonic() + max(timeout, 0.0)
         try:
             while len(got) < n:
-                remaining_ms = max(0, int((deadline - time.monotonic()) * 1000))
+                # Rounded up: a poll that returns before the deadline makes callers ask again too early.
+                remaining_ms = max(0, math.ceil((deadline - time.monotonic()) * 1000))
                 if not self._poll.poll(remaining_ms):
                     break
                 chunk = self._sock.recv(n - len(got))

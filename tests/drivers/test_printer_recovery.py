@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import math
 import time
+from collections import deque
 from collections.abc import Iterator
 
 import pytest
@@ -107,6 +109,58 @@ def test_cover_opened_mid_job_the_job_is_cleared_and_never_prints(
         assert "A012" in emulator.tickets[0].text
     finally:
         printer.close()
+
+
+class _SlowCoarseLink:
+    """The emulated printer behind a slow link with coarse read timeouts: each reply arrives `lag_s` after the
+    printer sent it, and a read gives up on a 50 ms grid, i.e. up to 50 ms before its timeout (as the 1 ms
+    truncation of a socket poll did, and as USB-serial adapters with decisecond timeouts do)."""
+
+    def __init__(self, printer: EmulatedPrinter, lag_s: float) -> None:
+        self.stream = EscposStream(printer)
+        self.written = bytearray()
+        self._lag = lag_s
+        self._queue: deque[tuple[float, int]] = deque()
+
+    def write(self, data: bytes) -> None:
+        self.written += data
+        sent = time.monotonic()
+        self._queue.extend((sent + self._lag, b) for b in self.stream.feed(data))
+
+    def read(self, n: int, timeout: float) -> bytes:
+        deadline = time.monotonic() + math.floor(max(timeout, 0.0) / 0.05 + 1e-9) * 0.05
+        got = bytearray()
+        while len(got) < n:
+            now = time.monotonic()
+            while self._queue and self._queue[0][0] <= now and len(got) < n:
+                got.append(self._queue.popleft()[1])
+            if len(got) >= n or now >= deadline:
+                break
+            time.sleep(min(0.005, deadline - now))
+        return bytes(got)
+
+    def close(self) -> None:
+        pass
+
+
+def test_a_late_answer_mid_job_is_never_read_as_the_next_status() -> None:
+    # DLE EOT replies carry no tag. The CI failure: near the completion deadline a read returned early, the
+    # driver asked DLE EOT 2 again and again, and a late answer (cover open, 16) was then read as the reply
+    # to DLE EOT 1, which parses as "ready": the clerk saw 打印机未就绪 instead of 纸仓盖未关. The answer to
+    # the mid-job question asked at 0.5 s arrives 0.2 s later, after the 0.62 s completion bound.
+    emulated = EmulatedPrinter()
+    link = _SlowCoarseLink(emulated, lag_s=0.2)
+    printer = EscposPrinter(link, timeout_s=REPLY_S, print_timeout_s=0.62)
+    emulated.interrupt_next_job(EmulatedState.COVER_OPEN)
+    with pytest.raises(PrinterNotReady, match="纸仓盖未关") as raised:
+        printer.print_ticket(VOIDED)
+    assert raised.value.status.cover_open
+    job_end = link.written.index(ep.PAPER_SENSOR_REQUEST)
+    assert link.written.count(ep.status_request(2), job_end) <= 3  # one mid-job question, then the status
+    assert emulated.buffers_cleared == 1
+    emulated.set_state("ready")
+    printer.print_ticket(TICKET)
+    assert printer.status().printable
 
 
 def test_paper_out_mid_job_is_known_long_before_the_completion_timeout(
