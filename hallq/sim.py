@@ -18,26 +18,19 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import heapq
-import itertools
 import random
 import time
-from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass, field
 
 from hallcore.calendar import HallCalendar
 from hallcore.caseoutcome import CaseOutcome
 from hallcore.config import HallConfig, Matter, MatterKind
 from hallcore.engine import APPOINTMENT
-from hallq.simcrowd import HOURLY_PROFILE, Demand, answers_for, poisson
+from hallq.simcrowd import HOURLY_PROFILE, answers_for, poisson
 from hallq.simparams import Pacer, SimParams, SimResult, summary
 from hallq.simports import Called, EnginePort, HallPort, Issue, new_person
+from hallq.simstaff import Staffing
 from hallq.simstats import TicketRecord
-
-BREAK_REASON = "休息"
-SHORT_PAUSE_REASON = "临时外出"
-FAULT_REASON = "系统故障"
-
 
 __all__ = ["Pacer", "SimParams", "SimResult", "simulate", "summary"]
 
@@ -70,227 +63,8 @@ def draw_outcome(cfg: HallConfig, matter: str, rng: random.Random) -> CaseOutcom
     return rng.choices([o for o, _w in priors], [w for _o, w in priors])[0]
 
 
-@dataclass(slots=True)
-class _Clerk:
-    window: int
-    staff: str
-    speed: float
-    rng: random.Random  # the clerk's own draws (lunch return, the pause before the next call)
-    busy: bool = False  # holds a ticket (called or serving)
-    away: bool = True  # closed or paused
-    pending: list[Callable[[], None]] = field(default_factory=list)  # breaks waiting for the case to end
-
-
-class _Sim:
-    def __init__(
-        self,
-        config: HallConfig,
-        params: SimParams,
-        port: HallPort,
-        *,
-        pacer: Pacer | None = None,
-        on_call: Callable[[str], None] | None = None,
-        start_at: dt.datetime | None = None,
-    ) -> None:
-        self.cfg = config
-        self.p = params
-        self.port = port
-        self.pacer = pacer or Pacer(None)
-        self.on_call = on_call
-        self.rng = random.Random(params.seed)
-        self.tz = HallCalendar(config.hall).tz
-        self.now = start_at or dt.datetime.combine(params.day, params.start, self.tz)
-        self.queue: list[tuple[dt.datetime, int, Callable[[], None]]] = []
-        self.n = 0
-        self.result = SimResult(config, params, {}, tz=self.tz)
-        if isinstance(port, EnginePort):
-            self.result.engine = port.engine
-        self.records = self.result.records
-        self.clerks: dict[int, _Clerk] = {}
-        self.idle_by_series: dict[str, set[int]] = defaultdict(set)
-        self.serves: dict[int, tuple[str, ...]] = {w.number: w.series for w in config.windows}
-        self.persons = 0
-        # Common random numbers: each citizen and each clerk draws from a generator of their own, seeded when
-        # the day is planned, so two runs of a seed under different queue rules see the same people, the same
-        # case lengths and the same no-shows; only the order differs (a fair comparison, e.g. --no-priority).
-        self.citizens: dict[str, random.Random] = {}
-        shares = dict(params.class_shares)
-        self.class_shares = [
-            (pc.id, shares.get(pc.id, params.other_class_share))
-            for pc in config.priority_classes
-            if pc.id != APPOINTMENT
-        ]
-        self.demand = Demand.of(config, params)
-
-    # ---- scheduling ---------------------------------------------------------------------------------------
-
-    def at(self, when: dt.datetime, action: Callable[[], None]) -> None:
-        self.n += 1
-        heapq.heappush(self.queue, (when, self.n, action))
-
-    def after(self, seconds: float, action: Callable[[], None]) -> None:
-        self.at(self.now + dt.timedelta(seconds=seconds), action)
-
-    def clock(self, hour: int, minute: int = 0) -> dt.datetime:
-        return dt.datetime.combine(self.p.day, dt.time(hour, minute), self.tz)
-
-    # ---- the hall's real handle times -------------------------------------------------------------------
-
-    def handle_minutes(self, matter: str, clerk: _Clerk, rng: random.Random) -> float:
-        sigma = self.demand.real_sigma[matter]
-        # exp(N(−σ²/2, σ)) has mean 1, so the matter's mean is what real_mean says.
-        return self.demand.real_mean[matter] * clerk.speed * rng.lognormvariate(-sigma * sigma / 2, sigma)
-
-    # ---- staffing -----------------------------------------------------------------------------------------
-
-    def staff_windows(self) -> None:
-        """Staff the windows the config's plan rosters (`windows[].staffed`; `params.windows` overrides), a
-        few clerks absent or late; the planned closures (lunch turns, breaks) taken roughly as planned; some
-        unplanned breaks, short pauses and the odd system fault. The clerks of the day are faster or slower
-        than the history as a whole (`day_speed_sigma`) and each on their own (`clerk_sigma`)."""
-        allowed = set(self.p.windows) if self.p.windows is not None else None
-        staffed: list[int] = []
-        rostered: dict[tuple[str, ...], int] = defaultdict(int)
-        for w in self.cfg.windows:
-            rostered[w.series] += w.staffed
-        for w in self.cfg.windows:
-            if allowed is not None:
-                if w.number in allowed:
-                    staffed.append(w.number)
-            elif w.staffed and (rostered[w.series] < 2 or self.rng.random() >= self.p.absent_rate):
-                # The only rostered clerk of a series is covered when absent (someone is sent): never absent.
-                staffed.append(w.number)
-        opens = self.clock(self.p.start.hour, self.p.start.minute)
-        closes = self.clock(self.p.end.hour, self.p.end.minute)
-        gaps = self._session_gaps(opens, closes)
-        day_speed = self.rng.lognormvariate(0.0, self.p.day_speed_sigma)
-        for n in sorted(staffed):
-            clerk = _Clerk(
-                n,
-                f"clerk{n}",
-                day_speed * self.rng.lognormvariate(0.0, self.p.clerk_sigma),
-                random.Random(self.rng.getrandbits(64)),
-            )
-            self.clerks[n] = clerk
-            late = self.rng.random() < self.p.late_open_rate
-            self.at(opens + dt.timedelta(minutes=self.rng.uniform(10, 40) if late else 0), self._opener(n))
-            self._plan_closures(n, opens, closes, gaps)
-            self._plan_pauses(n, opens, closes)
-            for a, b in gaps:
-                self.at(a, functools.partial(self.when_idle, n, functools.partial(self.go_lunch, n, b)))
-            self.at(closes, functools.partial(self.when_idle, n, functools.partial(self.close_for_day, n)))
-        for w in self.cfg.windows:
-            if w.number in self.clerks:
-                self.result.capacity.update(
-                    {s: self.result.capacity.get(s, 0.0) + 1.0 / len(set(w.series)) for s in set(w.series)}
-                )
-
-    def _plan_closures(
-        self, n: int, opens: dt.datetime, closes: dt.datetime, gaps: list[tuple[dt.datetime, dt.datetime]]
-    ) -> None:
-        """The window's planned closures as the day takes them: a lunch turn closes the window from its start
-        (when the case in hand ends) to its end and 0–10 minutes more; a planned break is skipped now and
-        then, starts up to 10 minutes early or 15 late, and lasts 10–20 minutes. None inside a session gap
-        (the whole hall is closed then)."""
-        clerk = self.clerks[n]
-        for closure in self.cfg.window_by_number[n].closures:
-            start = self.clock(closure.start.hour, closure.start.minute)
-            end = self.clock(closure.end.hour, closure.end.minute)
-            if not opens < start < closes or any(a <= start < b for a, b in gaps):
-                continue
-            if closure.reason == "午休":
-                if self.p.lunch:
-                    lunch = functools.partial(self.go_lunch, n, end)
-                    self.at(start, functools.partial(self.when_idle, n, lunch))
-                continue
-            if clerk.rng.random() < self.p.planned_break_skip:
-                continue
-            when = start + dt.timedelta(minutes=clerk.rng.uniform(-10, 15))
-            minutes = clerk.rng.uniform(10, 20)
-            pause = functools.partial(self.pause, n, closure.reason, minutes)
-            self.at(max(when, opens), functools.partial(self.when_idle, n, pause))
-
-    def _session_gaps(self, opens: dt.datetime, closes: dt.datetime) -> list[tuple[dt.datetime, dt.datetime]]:
-        """The breaks between the day's sessions (a lunch break, before an evening session) within the run."""
-        day = self.p.day
-        sessions = HallCalendar(self.cfg.hall).sessions_on(day)
-        out = []
-        for before, after in itertools.pairwise(sessions):
-            a = dt.datetime.combine(day, before.close, self.tz)
-            b = dt.datetime.combine(day, after.open, self.tz)
-            if opens < a < b < closes:
-                out.append((a, b))
-        return out
-
-    def _plan_pauses(self, n: int, opens: dt.datetime, closes: dt.datetime) -> None:
-        plans: list[tuple[float, str, float, float]] = []
-        if self.rng.random() < self.p.break_rate:
-            plans.append((self.rng.uniform(9, 16), BREAK_REASON, 10, 20))
-        if self.rng.random() < self.p.short_pause_rate:
-            plans.append((self.rng.uniform(9, 16), SHORT_PAUSE_REASON, 3, 8))
-        if self.rng.random() < self.p.fault_rate:
-            plans.append((self.rng.uniform(9, 16), FAULT_REASON, 15, 30))
-        for hour, reason, lo, hi in plans:
-            when = self.clock(int(hour), int((hour % 1) * 60))
-            if opens < when < closes - dt.timedelta(minutes=hi):
-                minutes = self.rng.uniform(lo, hi)
-                pause = functools.partial(self.pause, n, reason, minutes)
-                self.at(when, functools.partial(self.when_idle, n, pause))
-
-    def _opener(self, n: int) -> Callable[[], None]:
-        def open_() -> None:
-            clerk = self.clerks[n]
-            # A refusal here means the window was left open (a server that ran before): use it as it is.
-            self.port.open_window(n, clerk.staff, self.now)
-            self.back(n)
-
-        return open_
-
-    def when_idle(self, n: int, action: Callable[[], None]) -> None:
-        """Run `action` now if the clerk holds no ticket, else right after the case in hand."""
-        clerk = self.clerks[n]
-        if clerk.busy:
-            clerk.pending.append(action)
-        else:
-            action()
-
-    def away(self, n: int) -> None:
-        clerk = self.clerks[n]
-        clerk.away = True
-        for s in self.serves[n]:
-            self.idle_by_series[s].discard(n)
-
-    def back(self, n: int) -> None:
-        self.clerks[n].away = False
-        self.free(n)
-
-    def go_lunch(self, n: int, until: dt.datetime) -> None:
-        """Close for lunch until `until` (and 0–10 minutes more): the window's turn in the plan, or the whole
-        hall between two sessions."""
-        if self.clerks[n].away or not self.port.close_window(n, self.now):
-            return
-        self.result.pauses["午休（关窗）"] += 1
-        self.away(n)
-        self.at(until + dt.timedelta(minutes=self.clerks[n].rng.uniform(0, 10)), self._opener(n))
-
-    def pause(self, n: int, reason: str, minutes: float) -> None:
-        if self.clerks[n].away or not self.port.pause(n, reason, self.now):
-            return
-        self.result.pauses[reason] += 1
-        self.away(n)
-
-        def resume() -> None:
-            if self.port.resume(n, self.now):
-                self.back(n)
-
-        self.after(minutes * 60, resume)
-
-    def close_for_day(self, n: int) -> None:
-        clerk = self.clerks[n]
-        if clerk.away and not self.port.resume(n, self.now):
-            return  # closed already (lunch not over) — nothing to do
-        if self.port.close_window(n, self.now):
-            self.away(n)
+class _Sim(Staffing):
+    """The day: citizens arrive and take tickets, clerks call and serve them (staffing: `Staffing`)."""
 
     # ---- citizens -----------------------------------------------------------------------------------------
 

@@ -12,7 +12,7 @@ import datetime as dt
 import sqlite3
 
 from hallcore.engine import Engine
-from hallcore.estimates import DEFAULT_WINDOW
+from hallcore.handletimes import DEFAULT_WINDOW
 from hallcore.model import Ticket
 from hallserver import rows
 

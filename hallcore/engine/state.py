@@ -11,9 +11,11 @@ import datetime as dt
 
 from hallcore.calendar import HallCalendar
 from hallcore.config import HallConfig
-from hallcore.estimates import ArrivalRate, BandScale, HandleTimes, RateSpread, ServiceShares
+from hallcore.estimatebands import BandScale, RateSpread
+from hallcore.handletimes import HandleTimes, ServiceShares
 from hallcore.model import Booking, Case, Rating, Source, Ticket, TicketState, WindowRuntime, WindowState
 from hallcore.ordering import Line, WindowRules, order_key
+from hallcore.passers import ArrivalRate
 
 # Enum members as module constants: attribute access on an Enum class is a descriptor call (~4x a global
 # read), and these are read on every command.

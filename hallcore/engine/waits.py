@@ -1,5 +1,6 @@
 """The wait model over the engine's state: handle times, the capacity of the open windows per series, and
-who is expected to pass a ticket (`hallcore.estimates` has the arithmetic; this module feeds it)."""
+who is expected to pass a ticket (`hallcore.estimates` has the arithmetic; `hallcore.handletimes`,
+`hallcore.estimatebands` and `hallcore.passers` its inputs; this module feeds them)."""
 
 from __future__ import annotations
 
@@ -8,14 +9,9 @@ import itertools
 import math
 
 from hallcore.engine.state import OPEN, PAUSED, EngineState
-from hallcore.estimates import (
-    Profile,
-    WaitEstimate,
-    capacity_profile,
-    estimate_planned,
-    expected_passers,
-)
+from hallcore.estimates import Profile, WaitEstimate, capacity_profile, estimate_planned
 from hallcore.model import Ticket
+from hallcore.passers import expected_passers
 
 #: An unplanned pause (a break, stepping away) is expected to last this long from when it began; past that,
 #: a few minutes more. The plan's closures say when planned ones end.
@@ -42,7 +38,7 @@ def estimate_for(s: EngineState, series: str, ahead: int, now: dt.datetime | Non
 
 def estimate_new(s: EngineState, t: Ticket, ahead: int, now: dt.datetime) -> WaitEstimate:
     """The wait of a ticket joining its line now, counting who is expected to pass it: arrivals of classes
-    with a longer head start than its own, soon enough to get a smaller key (`hallcore.estimates`), over the
+    with a longer head start than its own, soon enough to get a smaller key (`hallcore.passers`), over the
     staffing plan from now on."""
     mean, cv = handle_stats(s, t.series)
     cap = series_capacity(s, t.series)

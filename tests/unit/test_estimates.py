@@ -10,13 +10,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from hallcore.config import Matter
-from hallcore.estimates import (
-    NO_WINDOW_OPEN,
-    HandleTimes,
-    WaitEstimate,
-    estimate_wait,
-    window_capacity,
-)
+from hallcore.estimates import NO_WINDOW_OPEN, WaitEstimate, estimate_wait
+from hallcore.handletimes import HandleTimes, window_capacity
 
 
 def bounds(e: WaitEstimate) -> tuple[int, int, int]:

@@ -9,14 +9,10 @@ import pytest
 
 from hallcore import commands as c
 from hallcore.engine import Accepted, Engine
-from hallcore.estimates import (
-    MAX_JUMP_SHARE,
-    ArrivalRate,
-    ServiceShares,
-    estimate_wait,
-    expected_passers,
-)
+from hallcore.estimates import estimate_wait
+from hallcore.handletimes import ServiceShares
 from hallcore.model import Source
+from hallcore.passers import MAX_JUMP_SHARE, ArrivalRate, expected_passers
 from tests.fakes.halls import MONDAY_9, small_hall
 
 T0 = MONDAY_9.timestamp()

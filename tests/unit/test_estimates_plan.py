@@ -13,13 +13,13 @@ from hallcore.config import Closure, HallConfig, Session
 from hallcore.engine import Accepted, Engine
 from hallcore.estimates import (
     IDLE_ESTIMATE,
-    HandleTimes,
     WaitEstimate,
     capacity_profile,
     estimate_planned,
     estimate_wait,
     wait_through,
 )
+from hallcore.handletimes import HandleTimes
 from hallcore.model import Source
 from tests.fakes.halls import MONDAY_9, small_hall
 
@@ -176,7 +176,7 @@ def test_a_slow_clerk_widens_the_range() -> None:
 
 
 def test_the_band_learns_its_width_from_the_halls_own_errors() -> None:
-    from hallcore.estimates import PRIOR_RATE_SPREAD, RateSpread
+    from hallcore.estimatebands import PRIOR_RATE_SPREAD, RateSpread
 
     calm, rough = RateSpread(), RateSpread()
     assert calm.value() == pytest.approx(PRIOR_RATE_SPREAD)
@@ -225,7 +225,7 @@ def test_a_range_wider_than_the_hall_allows_says_busy_instead() -> None:
 
 
 def test_the_ranges_settle_to_hold_four_waits_in_five() -> None:
-    from hallcore.estimates import BandScale
+    from hallcore.estimatebands import BandScale
 
     scale = BandScale()
     for i in range(400):  # half the waits fall outside: the ranges widen
