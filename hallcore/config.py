@@ -11,6 +11,8 @@ import datetime as dt
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from hallcore.confignotify import Notify
+
 
 class MatterKind(StrEnum):
     """即办件 (done on the spot) or 承诺件 (promised by a date)."""
@@ -541,6 +543,7 @@ class HallConfig:
     kiosk: Kiosk = field(default_factory=Kiosk)
     privacy: Privacy = field(default_factory=Privacy)
     upload: Upload = field(default_factory=Upload)
+    notify: Notify = field(default_factory=Notify)
     central: Central = field(default_factory=Central)
     tls: Tls = field(default_factory=Tls)
     server: Server = field(default_factory=Server)

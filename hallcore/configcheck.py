@@ -25,6 +25,7 @@ from hallcore.config import (
     Window,
 )
 from hallcore.confighours import check_days
+from hallcore.confignotifycheck import check_notify
 from hallcore.configprecheck import check_precheck
 from hallcore.configrules import at_least as _at_least
 from hallcore.configrules import between as _between
@@ -428,6 +429,8 @@ def _check_sections(w: Walker, p: Parsed) -> None:
             w.issue("upload.endpoint", upload.endpoint, "an http(s) URL when upload.enabled = true")
         _at_least(w, "upload.retry_max_s", upload.retry_max_s, 1, " s")
         _check_upload(w, upload)
+    if (notify := p.section("notify")) is not None:
+        check_notify(w, notify)
     if (central := p.section("central")) is not None:
         if central.enabled and not central.url.startswith(("http://", "https://")):
             w.issue("central.url", central.url, "an http(s) URL when central.enabled = true")

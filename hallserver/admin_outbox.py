@@ -22,7 +22,7 @@ def add_parser(sub: Any) -> None:
     osub = p.add_subparsers(dest="outbox_cmd", required=True)
     q = osub.add_parser("list", help="rows by state (dead letters by default)")
     q.add_argument("--state", default="dead", choices=outbox.STATES)
-    q.add_argument("--kind", default="", choices=("", *outbox.KINDS))
+    q.add_argument("--kind", default="", choices=("", *outbox.LISTED))
     q.add_argument("--limit", type=int, default=200)
     for name, what in (("retry", "put dead letters back in the queue"), ("discard", "never send these rows")):
         q = osub.add_parser(name, help=what)

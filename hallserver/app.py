@@ -30,7 +30,17 @@ from starlette.routing import Match, Route
 from hallcore.clock import Clock, SystemClock
 from hallcore.config import Durability, HallConfig
 from hallcore.configload import ConfigError
-from hallserver import api_hall, api_identity, api_owed, api_stations, api_tickets, api_windows, openapi, web
+from hallserver import (
+    api_hall,
+    api_identity,
+    api_notify,
+    api_owed,
+    api_stations,
+    api_tickets,
+    api_windows,
+    openapi,
+    web,
+)
 from hallserver.api_events import open_events
 from hallserver.bodylimit import BodyLimit
 from hallserver.configfile import read_config
@@ -41,6 +51,7 @@ from hallserver.headers import SecurityHeaders
 from hallserver.hotpath import HotPaths
 from hallserver.keys import HallKeyError
 from hallserver.limits import PublicLimits
+from hallserver.notify_send import Notifier
 from hallserver.private import PrivateFileError
 from hallserver.proxies import ClientAddress, TrustedProxies
 from hallserver.service import HallServer, Settings
@@ -157,9 +168,13 @@ def create_app(
         shipper = Shipper(hall)  # ships the event log to the centre when [central] is enabled
         _app.state.shipper = shipper
         shipper.start()
+        notifier = Notifier(hall)  # "快到您了" notices when [notify] is enabled (hallserver/notify_send.py)
+        _app.state.notifier = notifier
+        notifier.start()
         try:
             yield
         finally:
+            await notifier.stop()
             await shipper.stop()
             await web.stop(_app)
             await hall.stop()
@@ -183,7 +198,7 @@ def create_app(
     app.add_exception_handler(RequestValidationError, _on_validation)
     app.add_exception_handler(StarletteHTTPException, _on_http)
     app.add_exception_handler(Exception, _on_crash)
-    for module in (api_tickets, api_identity, api_owed, api_windows, api_stations, api_hall):
+    for module in (api_tickets, api_identity, api_owed, api_windows, api_stations, api_hall, api_notify):
         app.include_router(module.router)
     # The web pages (hallserver/web, the phone page /s/{token} among them) and the dashboard's stream route.
     web.mount(app)

@@ -74,7 +74,7 @@ def public_class(method: str, path: str) -> str | None:
         return WRITE
     if path.startswith("/api/bookings/") and path.endswith("/cancel"):
         return WRITE
-    if path.startswith("/web/api/status/") and path.endswith(("/contact", "/rating")):
+    if path.startswith("/web/api/status/") and path.endswith(("/contact", "/rating", "/notify", "/withdraw")):
         return WRITE
     return None
 

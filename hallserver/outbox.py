@@ -26,7 +26,9 @@ from hallcore.model import Case, CaseAction, Rating, Ticket
 from hallcore.provincial import RatingFacts, followup_item, rating_item
 from hallserver import rows
 
-KINDS = ("rating", "followup")
+KINDS = ("rating", "followup")  # what the 好差评 uploader sends
+#: Every kind a person may list, retry or discard: the uploader's and the notices (hallserver/notify.py).
+LISTED = (*KINDS, "notice")
 STATES = ("pending", "dead", "sent", "discarded", "all")
 PENDING = "sent_at IS NULL AND dead_at IS NULL AND discarded_at IS NULL"
 _WHERE = {
@@ -146,15 +148,16 @@ def item_of(key: str, text: str, config: HallConfig) -> dict[str, Any]:
 def pending(conn: sqlite3.Connection, limit: int) -> list[tuple[int, str, str, str]]:
     """The oldest rows to send: (id, kind, key, body)."""
     return conn.execute(
-        f"SELECT id, kind, key, body FROM outbox WHERE {PENDING} ORDER BY id LIMIT ?",  # noqa: S608 - fixed text
+        f"SELECT id, kind, key, body FROM outbox WHERE {PENDING} AND kind IN {KINDS} ORDER BY id LIMIT ?",  # noqa: S608
         (limit,),
     ).fetchall()
 
 
 def counts(conn: sqlite3.Connection) -> dict[str, Any]:
-    pend, oldest = conn.execute(f"SELECT COUNT(*), MIN(at) FROM outbox WHERE {PENDING}").fetchone()  # noqa: S608
-    dead = conn.execute(f"SELECT COUNT(*) FROM outbox WHERE {_WHERE['dead']}").fetchone()[0]  # noqa: S608
-    sent = conn.execute("SELECT COUNT(*) FROM outbox WHERE sent_at IS NOT NULL").fetchone()[0]
+    mine = f"kind IN {KINDS}"  # the uploader's rows (notices have their own figures)
+    pend, oldest = conn.execute(f"SELECT COUNT(*), MIN(at) FROM outbox WHERE {PENDING} AND {mine}").fetchone()  # noqa: S608
+    dead = conn.execute(f"SELECT COUNT(*) FROM outbox WHERE {_WHERE['dead']} AND {mine}").fetchone()[0]  # noqa: S608
+    sent = conn.execute(f"SELECT COUNT(*) FROM outbox WHERE sent_at IS NOT NULL AND {mine}").fetchone()[0]  # noqa: S608
     return {"pending": int(pend), "dead": int(dead), "sent": int(sent), "oldest_pending_at": oldest or ""}
 
 

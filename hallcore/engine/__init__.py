@@ -117,6 +117,24 @@ class Engine(EngineState):
         order = call_order([self.line_of(t)], self.tickets, now.timestamp(), self.rules(strict=False), 0)
         return next(i for i, (o, _choice) in enumerate(order) if o.id == t.id)
 
+    def people_ahead_many(self, ticket_ids: list[str], now: dt.datetime) -> dict[str, int]:
+        """`people_ahead` of several waiting tickets, each line ordered once (the notices' batch: one sort per
+        line, not one per subscribed ticket)."""
+        by_line: dict[int, tuple[Any, set[str]]] = {}
+        for tid in ticket_ids:
+            t = self.tickets.get(tid)
+            if t is not None and t.state is WAITING:
+                line = self.line_of(t)
+                by_line.setdefault(id(line), (line, set()))[1].add(tid)
+        out: dict[str, int] = {}
+        rules = self.rules(strict=False)
+        for line, wanted in by_line.values():
+            order = call_order([line], self.tickets, now.timestamp(), rules, 0)
+            for i, (o, _choice) in enumerate(order):
+                if o.id in wanted:
+                    out[o.id] = i
+        return out
+
     def candidates(self, window: int, now: dt.datetime) -> list[Ticket]:
         """Who waits for this window, in the order it would call them (for the clerk's list)."""
         return [t for t, _choice in self.call_order(window, now)]

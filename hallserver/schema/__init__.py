@@ -39,6 +39,7 @@ STEPS = (
     later.m012_case_outcomes,
     later.m013_purge_indexes,
     later.m014_carded_tickets,
+    later.m015_notices,
 )
 
 migrations = Migrations("hallserver")

@@ -336,3 +336,49 @@ def m014_carded_tickets(db: Database) -> None:
             WHERE person_key != '' OR agent_key != '' OR id_last4 != ''
         """,
     )
+
+
+def m015_notices(db: Database) -> None:
+    """ "快到您了" notices (issue 30; hallserver/notify.py): who opted in for which ticket or booking, with
+    consent, and each delivery's result. The number (or openid) sits only in `notice_subs.address`, blanked
+    once no rule needs it; the outbox rows (kind `notice`, one per ticket or booking and kind by a unique
+    key) name the subscription, never the number. `claimed_at` marks a notice handed to a gateway and not
+    yet answered: after a kill, such a row is in doubt (hallserver/notify_send.py)."""
+    run_script(
+        db,
+        """
+        CREATE TABLE notice_subs (
+            id INTEGER PRIMARY KEY,
+            ref TEXT NOT NULL,
+            ref_kind TEXT NOT NULL,
+            day TEXT NOT NULL,
+            channel TEXT NOT NULL,
+            address TEXT NOT NULL,
+            masked TEXT NOT NULL,
+            number_key TEXT NOT NULL,
+            lang TEXT NOT NULL,
+            via TEXT NOT NULL,
+            consent_at TEXT NOT NULL,
+            withdrawn_at TEXT,
+            purged_at TEXT
+        );
+        CREATE UNIQUE INDEX notice_subs_one ON notice_subs (ref) WHERE withdrawn_at IS NULL;
+        CREATE INDEX notice_subs_live ON notice_subs (id) WHERE address != '';
+        CREATE INDEX notice_subs_number ON notice_subs (number_key, day);
+        CREATE TABLE notice_results (
+            id INTEGER PRIMARY KEY,
+            outbox INTEGER NOT NULL,
+            at TEXT NOT NULL,
+            adapter TEXT NOT NULL,
+            ok INTEGER NOT NULL,
+            code TEXT NOT NULL,
+            detail TEXT NOT NULL,
+            provider_id TEXT NOT NULL,
+            cost_fen INTEGER NOT NULL
+        );
+        CREATE INDEX notice_results_at ON notice_results (at);
+        ALTER TABLE outbox ADD COLUMN claimed_at TEXT;
+        CREATE UNIQUE INDEX outbox_notice_key ON outbox (key) WHERE kind = 'notice';
+        CREATE INDEX outbox_notice_sub ON outbox (json_extract(body, '$.sub')) WHERE kind = 'notice'
+        """,
+    )

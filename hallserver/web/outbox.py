@@ -24,7 +24,7 @@ async def outbox_rows(request: Request) -> Response:
     await manager(request)
     state = request.query_params.get("state", "dead")
     kind = request.query_params.get("kind", "")
-    if state not in outbox.STATES or kind not in ("", *outbox.KINDS):
+    if state not in outbox.STATES or kind not in ("", *outbox.LISTED):
         states = ", ".join(outbox.STATES)
         raise ApiError(422, "invalid_field", "没有这个状态或类型", f"state is one of {states}")
     rows = await get_hall(request).store.read(read_rows(state, kind))

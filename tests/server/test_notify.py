@@ -1,0 +1,187 @@
+"""Notices through the outbox on a real server (log adapter): opt-in rules (who may, for what, how often),
+each rule once per ticket, the number masked in replies and logs and purged when no rule needs it, caps,
+quiet hours and withdrawal."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import logging
+import pathlib
+import sqlite3
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from hallcore.config import HallConfig
+from hallcore.confignotify import NoticeRules, Notify
+from tests.fakes.live_server import wait_for
+from tests.server.conftest import Running, start_server
+
+PHONE = "13812345678"
+MASKED = "138****5678"
+
+
+def notify_config(county: HallConfig, **kw: Any) -> HallConfig:
+    n = Notify(enabled=True, batch_s=0.05, rules=NoticeRules(ahead=2, within_min=0), **kw)
+    return dataclasses.replace(county, notify=n)
+
+
+@pytest.fixture
+def hall(tmp_path: pathlib.Path, county: HallConfig, seeded_db: pathlib.Path) -> Iterator[Running]:
+    with start_server(tmp_path, notify_config(county), seeded_db) as (_st, running):
+        yield running
+
+
+def rows(r: Running, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    conn = sqlite3.connect(str(r.db))
+    try:
+        return conn.execute(sql, params).fetchall()
+    finally:
+        conn.close()
+
+
+def notices(r: Running) -> list[tuple[str, str]]:
+    """(key, state) of every notice row."""
+    found = rows(
+        r,
+        "SELECT key, CASE WHEN sent_at IS NOT NULL THEN 'sent' WHEN dead_at IS NOT NULL THEN 'dead'"
+        " WHEN discarded_at IS NOT NULL THEN 'discarded' ELSE 'pending' END FROM outbox WHERE kind = 'notice'"
+        " ORDER BY id",
+    )
+    return [(str(k), str(s)) for k, s in found]
+
+
+def done(r: Running, counter: Any) -> None:
+    """The ticket at the window is served and finished."""
+    assert r.act(counter, "start").status_code == 200
+    assert r.act(counter, "finish").status_code == 200
+
+
+def opt_in(r: Running, headers: dict[str, str], ticket: str, phone: str = PHONE, **kw: Any) -> Any:
+    body = {"phone": phone, "consent": True, **kw}
+    return r.http.post(f"/api/tickets/{ticket}/notify", json=body, headers=headers)
+
+
+def test_desk_opt_in_fires_each_rule_once_and_purges_the_number(
+    hall: Running, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="hallq.notices")
+    desk = hall.station("desk")
+    counter = hall.station("counter", window=1)
+    ids = [hall.issue(desk).json()["ticket"]["id"] for _ in range(4)]
+    mine = ids[3]
+    r = opt_in(hall, desk.headers, mine)
+    assert r.status_code == 200, r.text
+    assert r.json()["masked"] == MASKED
+    assert PHONE not in r.text
+    assert hall.act(counter, "open").status_code == 200
+    # Three ahead: nothing yet. One call: two ahead, the "ahead" rule fires.
+    assert notices(hall) == []
+    assert hall.act(counter, "call-next").status_code == 200
+    key = f"{hall.config.hall.id}:{mine}"
+    wait_for(lambda: notices(hall) == [(f"{key}:ahead", "sent")], what="the ahead notice sent")
+    for _ in range(3):
+        done(hall, counter)
+        assert hall.act(counter, "call-next").status_code == 200
+    wait_for(
+        lambda: notices(hall) == [(f"{key}:ahead", "sent"), (f"{key}:called", "sent")],
+        what="the called notice sent, the ahead one not again",
+    )
+    # No rule needs the number any more: blanked (masked form and the keyed hash stay).
+    wait_for(lambda: rows(hall, "SELECT address FROM notice_subs")[0][0] == "", what="the number purged")
+    assert rows(hall, "SELECT masked FROM notice_subs") == [(MASKED,)]
+    logged = "\n".join(rec.getMessage() for rec in caplog.records)
+    assert "1号" in logged or "窗口" in logged
+    assert MASKED in logged
+    assert PHONE not in logged
+    results = rows(hall, "SELECT adapter, ok FROM notice_results")
+    assert results == [("log", 1), ("log", 1)]
+    assert PHONE.encode() not in b"".join(str(x).encode() for x in rows(hall, "SELECT * FROM audit"))
+
+
+def test_who_may_opt_in_and_how_often(hall: Running) -> None:
+    desk = hall.station("desk")
+    kiosk = hall.station("kiosk")
+    counter = hall.station("counter", window=1)
+    from_desk = hall.issue(desk).json()["ticket"]["id"]
+    r = opt_in(hall, kiosk.headers, from_desk)
+    assert r.status_code == 403
+    assert r.json()["error"] == "not_issued_here"
+    assert opt_in(hall, counter.headers, from_desk).status_code == 403
+    assert opt_in(hall, desk.headers, from_desk, phone="12345").status_code == 422
+    r = hall.http.post(
+        f"/api/tickets/{from_desk}/notify", json={"phone": PHONE, "consent": False}, headers=desk.headers
+    )
+    assert r.status_code == 422
+    assert r.json()["error"] == "consent_required"
+    # The kiosk may for its own ticket.
+    own = hall.issue(kiosk, answers={"in_person": True}, present=["idcard", "hukou", "move_permit"])
+    own = own.json()["ticket"]["id"]
+    assert opt_in(hall, kiosk.headers, own).status_code == 200
+    # One number for at most 3 tickets a day, whoever types it.
+    more = [hall.issue(desk).json()["ticket"]["id"] for _ in range(3)]
+    assert opt_in(hall, desk.headers, more[0]).status_code == 200
+    assert opt_in(hall, desk.headers, more[1]).status_code == 200
+    r = opt_in(hall, desk.headers, more[2])
+    assert r.status_code == 429
+    assert r.json()["error"] == "number_limit"
+    assert opt_in(hall, desk.headers, more[2], phone="13900001111").status_code == 200
+    # Consent recorded and audited, masked.
+    audit = rows(hall, "SELECT action, detail FROM audit WHERE action = 'notice_optin'")
+    assert len(audit) == 4
+    assert all(PHONE not in d for _, d in audit)
+
+
+def test_withdrawing_consent_stops_sending(hall: Running) -> None:
+    desk = hall.station("desk")
+    counter = hall.station("counter", window=1)
+    ids = [hall.issue(desk).json()["ticket"]["id"] for _ in range(4)]
+    assert opt_in(hall, desk.headers, ids[3]).status_code == 200  # three ahead: nothing due yet
+    r = hall.http.delete(f"/api/tickets/{ids[3]}/notify", headers=desk.headers)
+    assert r.status_code == 200, r.text
+    assert rows(hall, "SELECT address, withdrawn_at IS NOT NULL FROM notice_subs") == [("", 1)]
+    notifier = hall.app.state.notifier
+    assert hall.act(counter, "open").status_code == 200
+    for _ in range(3):  # the rules would have sent "ahead", then "called"
+        assert hall.act(counter, "call-next").status_code == 200
+        done(hall, counter)
+    runs = notifier.state.runs
+    assert hall.act(counter, "call-next").status_code == 200
+    wait_for(lambda: notifier.state.runs > runs, what="the rules ran after the last call")
+    assert notices(hall) == []
+    assert hall.http.delete(f"/api/tickets/{ids[3]}/notify", headers=desk.headers).status_code == 404
+
+
+def test_quiet_hours_hold_queue_notices_and_caps_hold(
+    tmp_path: pathlib.Path, county: HallConfig, seeded_db: pathlib.Path
+) -> None:
+    # Quiet from 08:00 to 10:00 (the fake clock is at 09:00), one notice per ticket at most.
+    cfg = notify_config(county, quiet_start=dt.time(8), quiet_end=dt.time(10), per_ticket=1)
+    with start_server(tmp_path, cfg, seeded_db) as (_st, hall):
+        desk = hall.station("desk")
+        counter = hall.station("counter", window=1)
+        notifier = hall.app.state.notifier
+        ids = [hall.issue(desk).json()["ticket"]["id"] for _ in range(3)]
+        assert opt_in(hall, desk.headers, ids[2]).status_code == 200
+        assert hall.act(counter, "open").status_code == 200
+        runs = notifier.state.runs
+        assert hall.act(counter, "call-next").status_code == 200  # one ahead of ids[2]: "ahead" is due
+        wait_for(lambda: notifier.state.runs > runs + 1, what="the rules ran after the call")
+        assert notices(hall) == []  # quiet hours: a queue notice is not queued
+        hall.clock.advance(3660)  # 10:01
+        done(hall, counter)
+        key = f"{hall.config.hall.id}:{ids[2]}"
+        wait_for(
+            lambda: notices(hall) == [(f"{key}:ahead", "sent")], what="the ahead notice after quiet hours"
+        )
+        assert hall.act(counter, "call-next").status_code == 200
+        done(hall, counter)
+        assert hall.act(counter, "call-next").status_code == 200  # ids[2] at the window
+        # "called" was due, but the ticket's cap (1) is reached: recorded as discarded, never sent.
+        wait_for(lambda: len(notices(hall)) == 2, what="the capped called notice recorded")
+        assert notices(hall)[1] == (f"{key}:called", "discarded")
+        assert rows(hall, "SELECT last_error FROM outbox WHERE key = ?", (f"{key}:called",)) == [
+            ("cap: 1 notices for this ticket",)
+        ]
