@@ -60,6 +60,7 @@ class NotifyState:
     failures: int = 0
     last_error: str = ""
     runs: int = 0  # batches of the rules run since start
+    seq_done: int = -1  # the hall's seq when the last finished batch started (it saw everything up to it)
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -142,6 +143,8 @@ class Notifier:
     # ---- the rules --------------------------------------------------------------------------------------
 
     async def run_rules(self) -> dict[str, int]:
+        seq = self.hall.store.seq
+
         def run(ctx: WriteCtx) -> Reply:
             b = evaluate(ctx)
             return ok({"queued": b.queued, "live": b.live, "purged": b.purged})
@@ -150,6 +153,7 @@ class Notifier:
         out: dict[str, int] = json.loads(reply.text) if reply.status == 200 else {"queued": 0, "live": 0}
         self.state.live = out.get("live", 0)
         self.state.runs += 1
+        self.state.seq_done = seq
         if out.get("queued"):
             self._wake_send.set()
         return out
