@@ -478,6 +478,42 @@ class Upload:
 
 
 @dataclass(frozen=True, slots=True)
+class PartnerKey:
+    """One key a booking partner signs with (docs/integrations.md "Bookings from outside"). Two keys of a
+    partner are valid at once while it rotates: the new one added, the old one given `valid_until`."""
+
+    id: str  # the key id the partner sends as X-HQ-AppKey (unique over all partners)
+    secret_file: str  # a 0600 file holding the shared secret (never the secret itself in the TOML)
+    valid_until: dt.date | None = None  # the last day (hall time) the key is taken; None: until removed
+
+
+@dataclass(frozen=True, slots=True)
+class Partner:
+    """An external booking system (the province's 一网通办) that pushes bookings, or publishes a list."""
+
+    id: str
+    name: str = ""
+    keys: tuple[PartnerKey, ...] = ()
+    rate_per_s: float = 2.0  # its signed requests, after the signature is checked
+    burst: int = 60
+    report_url: str = ""  # hall-side cancellations of its bookings are POSTed here ("" none)
+    list_url: str = ""  # the pull adapter: the list it publishes ("" push only)
+    poll_s: int = 300  # how often the list is read
+    timeout_s: float = 10.0  # one request to the partner
+
+
+@dataclass(frozen=True, slots=True)
+class BookingImport:
+    """Bookings from outside: the signed import API and the pull adapter (hallserver/bookimport.py)."""
+
+    enabled: bool = False
+    window_s: int = 300  # a request's timestamp may be this far from the hall's clock; nonces kept as long
+    retry_first_s: float = 2.0  # reporting to a partner: the first backoff, doubled up to retry_max_s
+    retry_max_s: int = 600
+    partners: tuple[Partner, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class Central:
     """Shipping the hall's events to the province/city centre (`hallq central`, docs/central.md)."""
 
@@ -544,6 +580,7 @@ class HallConfig:
     privacy: Privacy = field(default_factory=Privacy)
     upload: Upload = field(default_factory=Upload)
     notify: Notify = field(default_factory=Notify)
+    booking_import: BookingImport = field(default_factory=BookingImport)
     central: Central = field(default_factory=Central)
     tls: Tls = field(default_factory=Tls)
     server: Server = field(default_factory=Server)

@@ -26,6 +26,7 @@ from hallcore.config import (
 )
 from hallcore.confighours import check_days
 from hallcore.confignotifycheck import check_notify
+from hallcore.configimport import check_booking_import
 from hallcore.configprecheck import check_precheck
 from hallcore.configrules import at_least as _at_least
 from hallcore.configrules import between as _between
@@ -431,6 +432,8 @@ def _check_sections(w: Walker, p: Parsed) -> None:
         _check_upload(w, upload)
     if (notify := p.section("notify")) is not None:
         check_notify(w, notify)
+    if (booking_import := p.section("booking_import")) is not None:
+        check_booking_import(w, booking_import)
     if (central := p.section("central")) is not None:
         if central.enabled and not central.url.startswith(("http://", "https://")):
             w.issue("central.url", central.url, "an http(s) URL when central.enabled = true")

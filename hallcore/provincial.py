@@ -126,6 +126,63 @@ class NoSigner:
         return {}
 
 
+#: What `check_signed` can find wrong with a request: code → the reason `verify` gives.
+PROBLEMS = {
+    "unsigned": "missing signature headers",
+    "unknown_key": "unknown appKey",
+    "bad_timestamp": "bad timestamp",
+    "stale": "timestamp outside the window",
+    "bad_nonce": "bad nonce",
+    "bad_signature": "bad signature",
+    "replayed": "nonce replayed",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Signed:
+    """What `check_signed` found: `problem` is "" for a good signature, else a code of `PROBLEMS`."""
+
+    problem: str
+    app_key: str = ""
+    timestamp: int = 0
+    nonce: str = ""
+
+
+def check_signed(
+    headers: Mapping[str, str],
+    method: str,
+    path: str,
+    body: bytes,
+    secret_of: Callable[[str], bytes | None],
+    now: dt.datetime,
+    window_s: int = DEFAULT_WINDOW_S,
+) -> Signed:
+    """Everything a verifier checks but the nonce's novelty (which needs a store: `verify` keeps it in a
+    mapping, the hall's import API in its database): the headers, the key, the timestamp window, the nonce's
+    form and the signature over the exact body."""
+    low = {k.lower(): v for k, v in headers.items()}
+    app_key = low.get(APP_KEY_HEADER.lower(), "")
+    ts = low.get(TIMESTAMP_HEADER.lower(), "")
+    nonce = low.get(NONCE_HEADER.lower(), "")
+    sig = low.get(SIGNATURE_HEADER.lower(), "")
+    if not (app_key and ts and nonce and sig):
+        return Signed("unsigned")
+    secret = secret_of(app_key)
+    if secret is None:
+        return Signed("unknown_key", app_key)
+    if not ts.isdigit():
+        return Signed("bad_timestamp", app_key)
+    t = int(ts)
+    if abs(now.timestamp() - t) > window_s:
+        return Signed("stale", app_key, t)
+    if not _NONCE.match(nonce):
+        return Signed("bad_nonce", app_key, t)
+    expected = hmac_signature(secret, canonical_string(method, path, app_key, ts, nonce, body))
+    if not hmac.compare_digest(expected, sig):
+        return Signed("bad_signature", app_key, t, nonce)
+    return Signed("", app_key, t, nonce)
+
+
 def verify(
     headers: Mapping[str, str],
     method: str,
@@ -138,31 +195,16 @@ def verify(
 ) -> str:
     """What a platform checks: "" when the request is good, else the reason it is refused. `seen` holds the
     nonces accepted so far (nonce → timestamp); entries older than the window are dropped here."""
-    low = {k.lower(): v for k, v in headers.items()}
-    app_key = low.get(APP_KEY_HEADER.lower(), "")
-    ts = low.get(TIMESTAMP_HEADER.lower(), "")
-    nonce = low.get(NONCE_HEADER.lower(), "")
-    sig = low.get(SIGNATURE_HEADER.lower(), "")
-    if not (app_key and ts and nonce and sig):
-        return "missing signature headers"
-    secret = secret_of(app_key)
-    if secret is None:
-        return f"unknown appKey {app_key!r}"
-    if not ts.isdigit():
-        return "bad timestamp"
-    t = int(ts)
-    if abs(now.timestamp() - t) > window_s:
-        return "timestamp outside the window"
-    if not _NONCE.match(nonce):
-        return "bad nonce"
-    expected = hmac_signature(secret, canonical_string(method, path, app_key, ts, nonce, body))
-    if not hmac.compare_digest(expected, sig):
-        return "bad signature"
+    signed = check_signed(headers, method, path, body, secret_of, now, window_s)
+    if signed.problem == "unknown_key":
+        return f"unknown appKey {signed.app_key!r}"
+    if signed.problem:
+        return PROBLEMS[signed.problem]
     for old in [n for n, at in seen.items() if now.timestamp() - at > window_s]:
         del seen[old]
-    if nonce in seen:
-        return "nonce replayed"
-    seen[nonce] = float(t)
+    if signed.nonce in seen:
+        return PROBLEMS["replayed"]
+    seen[signed.nonce] = float(signed.timestamp)
     return ""
 
 

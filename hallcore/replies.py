@@ -249,6 +249,22 @@ class BookingMade:
 
 
 @dataclass(frozen=True, slots=True)
+class BookingImported:
+    """A partner's booking as the hall holds it (the import API's answer, docs/integrations.md): `code` is the
+    hall's booking code the citizen checks in with; `state` booked, cancelled, checked_in or missed."""
+
+    external_id: str
+    code: str
+    state: str
+    day: dt.date
+    slot: dt.time
+    slot_end: dt.time
+    matter: str
+    matter_name: str
+    holder_masked: str
+
+
+@dataclass(frozen=True, slots=True)
 class BookingFound:
     """A booking of today found by the card read (check-in by ID): what the kiosk offers to check in."""
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import secrets
 import sqlite3
 from typing import Annotated
 
@@ -16,8 +15,8 @@ from hallcore import replybuilders as build
 from hallcore.calendar import HallCalendar
 from hallcore.engine import Accepted, Engine, lookups
 from hallcore.model import Ticket
-from hallserver import issuing, persons, rows
-from hallserver.auth import CODE_ALPHABET, Principal, Role
+from hallserver import bookings, issuing, persons, rows
+from hallserver.auth import Principal, Role
 from hallserver.bodies import BookIn, CancelIn, CheckInIn, IssueIn, RatingIn, Req, VoidIn
 from hallserver.deps import clerk_window, get_hall, respond, roles, run_job
 from hallserver.errors import ApiError, not_found
@@ -238,18 +237,12 @@ async def book(body: BookIn, request: Request) -> Response:
     its HMAC)."""
     hall = get_hall(request)
     number = persons.checked("id_number", body.id_number, _today(hall))
-    code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(8))
     key = persons.person_key(hall.store.secret, number)
-    cmd = c.BookSlot(body.matter, body.day, body.slot, key, code, body.name)
+    cmd = c.BookSlot(body.matter, body.day, body.slot, key, bookings.new_booking_code(), body.name)
 
     def run(ctx: WriteCtx) -> Reply:
-        if isinstance(out := ctx.accept(cmd), Reply):
-            return out
-        b = ctx.engine.bookings[code]
-        ctx.execute(
-            "UPDATE bookings SET id_last4 = ?, phone = ? WHERE code = ?",
-            (number[-4:], body.phone, code),
-        )
+        if isinstance(b := bookings.book(ctx, cmd, number[-4:], body.phone), Reply):
+            return b
         m = ctx.engine.config.matter_by_code[b.matter]
         made = replies.BookingMade(b.code, b.day, b.slot_start, b.slot_end, b.matter, m.name, b.holder_masked)
         return ok(made, 201)

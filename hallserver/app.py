@@ -33,6 +33,7 @@ from hallcore.configload import ConfigError
 from hallserver import (
     api_hall,
     api_identity,
+    api_import,
     api_notify,
     api_owed,
     api_stations,
@@ -43,6 +44,8 @@ from hallserver import (
 )
 from hallserver.api_events import open_events
 from hallserver.bodylimit import BodyLimit
+from hallserver.bookimport import BookingImports
+from hallserver.bookpartners import PartnerLinks
 from hallserver.configfile import read_config
 from hallserver.discovery import MdnsSettings
 from hallserver.errors import ApiError, internal
@@ -171,9 +174,13 @@ def create_app(
         notifier = Notifier(hall)  # "快到您了" notices when [notify] is enabled (hallserver/notify_send.py)
         _app.state.notifier = notifier
         notifier.start()
+        links = PartnerLinks(_app.state.imports)  # bookings from outside: reports back, published lists
+        _app.state.partner_links = links
+        links.start()
         try:
             yield
         finally:
+            await links.stop()
             await notifier.stop()
             await shipper.stop()
             await web.stop(_app)
@@ -190,6 +197,7 @@ def create_app(
         redoc_url=None,
     )
     app.state.hall = hall
+    app.state.imports = BookingImports(hall)
     # WebSocket upgrades never reach the ASGI app: uvicorn hands them to the stream path (uvicorn_config).
     streams = StreamServer(hall)
     streams.add_route("/events", functools.partial(open_events, hall))
@@ -198,7 +206,16 @@ def create_app(
     app.add_exception_handler(RequestValidationError, _on_validation)
     app.add_exception_handler(StarletteHTTPException, _on_http)
     app.add_exception_handler(Exception, _on_crash)
-    for module in (api_tickets, api_identity, api_owed, api_windows, api_stations, api_hall, api_notify):
+    for module in (
+        api_tickets,
+        api_identity,
+        api_owed,
+        api_windows,
+        api_stations,
+        api_hall,
+        api_notify,
+        api_import,
+    ):
         app.include_router(module.router)
     # The web pages (hallserver/web, the phone page /s/{token} among them) and the dashboard's stream route.
     web.mount(app)

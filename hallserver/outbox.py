@@ -27,8 +27,11 @@ from hallcore.provincial import RatingFacts, followup_item, rating_item
 from hallserver import rows
 
 KINDS = ("rating", "followup")  # what the 好差评 uploader sends
-#: Every kind a person may list, retry or discard: the uploader's and the notices (hallserver/notify.py).
-LISTED = (*KINDS, "notice")
+#: A hall-side cancellation of a partner's booking, reported back to that partner (hallserver/bookpartners.py).
+BOOKING_CANCEL = "booking_cancel"
+#: Every kind a person may list, retry or discard: the uploader's, the notices (hallserver/notify.py) and the
+#: booking partners' reports.
+LISTED = (*KINDS, "notice", BOOKING_CANCEL)
 STATES = ("pending", "dead", "sent", "discarded", "all")
 PENDING = "sent_at IS NULL AND dead_at IS NULL AND discarded_at IS NULL"
 _WHERE = {
@@ -130,6 +133,30 @@ def queue_followup(
     enqueue(conn, now, "followup", item)
 
 
+def queue_booking_cancel(conn: sqlite3.Connection, now: dt.datetime, hall_id: str, code: str) -> None:
+    """Booking `code` was just cancelled: when it came from a partner (`booking_imports`) and the partner did
+    not cancel it itself, the cancellation is owed to that partner, once (its key is the same on resends)."""
+    row = conn.execute(
+        "SELECT partner, external_id, cancelled_by FROM booking_imports WHERE code = ?", (code,)
+    ).fetchone()
+    if row is None or row[2] == "partner":
+        return
+    partner, external_id, _by = row
+    conn.execute("UPDATE booking_imports SET cancelled_by = 'hall' WHERE code = ?", (code,))
+    item = {
+        "idempotency_key": f"{hall_id}:{partner}:{external_id}:cancel",
+        "kind": BOOKING_CANCEL,
+        "hall": hall_id,
+        "partner": partner,
+        "external_id": external_id,
+        "code": code,
+        "state": "cancelled",
+        "cancelled_at": now.isoformat(),
+    }
+    if not conn.execute("SELECT 1 FROM outbox WHERE key = ?", (item["idempotency_key"],)).fetchone():
+        enqueue(conn, now, BOOKING_CANCEL, item)
+
+
 def item_of(key: str, text: str, config: HallConfig) -> dict[str, Any]:
     """A row's data items. Rows queued before the adapter hold the bare `ratings` row (a JSON array)."""
     value = json.loads(text)
@@ -145,19 +172,25 @@ def item_of(key: str, text: str, config: HallConfig) -> dict[str, Any]:
 # ---- the uploader's reads and marks ------------------------------------------------------------------------
 
 
-def pending(conn: sqlite3.Connection, limit: int) -> list[tuple[int, str, str, str]]:
-    """The oldest rows to send: (id, kind, key, body)."""
+def pending(
+    conn: sqlite3.Connection, limit: int, kinds: Sequence[str] = KINDS
+) -> list[tuple[int, str, str, str]]:
+    """The oldest rows of `kinds` to send: (id, kind, key, body)."""
+    marks = ",".join("?" * len(kinds))
     return conn.execute(
-        f"SELECT id, kind, key, body FROM outbox WHERE {PENDING} AND kind IN {KINDS} ORDER BY id LIMIT ?",  # noqa: S608
-        (limit,),
+        f"SELECT id, kind, key, body FROM outbox WHERE {PENDING} AND kind IN ({marks})"  # noqa: S608 - fixed text
+        " ORDER BY id LIMIT ?",
+        (*kinds, limit),
     ).fetchall()
 
 
-def counts(conn: sqlite3.Connection) -> dict[str, Any]:
-    mine = f"kind IN {KINDS}"  # the uploader's rows (notices have their own figures)
-    pend, oldest = conn.execute(f"SELECT COUNT(*), MIN(at) FROM outbox WHERE {PENDING} AND {mine}").fetchone()  # noqa: S608
-    dead = conn.execute(f"SELECT COUNT(*) FROM outbox WHERE {_WHERE['dead']} AND {mine}").fetchone()[0]  # noqa: S608
-    sent = conn.execute(f"SELECT COUNT(*) FROM outbox WHERE sent_at IS NOT NULL AND {mine}").fetchone()[0]  # noqa: S608
+def counts(conn: sqlite3.Connection, kinds: Sequence[str] = KINDS) -> dict[str, Any]:
+    """Pending (with the oldest's time), dead and sent rows of `kinds`."""
+    of = f" AND kind IN ({','.join('?' * len(kinds))})"
+    ks = tuple(kinds)
+    pend, oldest = conn.execute(f"SELECT COUNT(*), MIN(at) FROM outbox WHERE {PENDING}{of}", ks).fetchone()  # noqa: S608
+    dead = conn.execute(f"SELECT COUNT(*) FROM outbox WHERE {_WHERE['dead']}{of}", ks).fetchone()[0]  # noqa: S608
+    sent = conn.execute(f"SELECT COUNT(*) FROM outbox WHERE sent_at IS NOT NULL{of}", ks).fetchone()[0]  # noqa: S608
     return {"pending": int(pend), "dead": int(dead), "sent": int(sent), "oldest_pending_at": oldest or ""}
 
 
@@ -225,6 +258,8 @@ def _summary(kind: str, text: str) -> str:
     if isinstance(value, list):
         value = dict(zip(rows.RATINGS.columns, value, strict=False))
         return f"{value.get('ticket', '')} {value.get('matter', '')} {value.get('score', '')}"
+    if kind == BOOKING_CANCEL:
+        return f"{value.get('partner', '')} {value.get('external_id', '')} {value.get('code', '')}"
     what = value.get("case_id") if kind == "followup" else value.get("ticket_id")
     return f"{what} {value.get('matter_code', '')} {value.get('level_name', '')}".strip()
 

@@ -48,6 +48,17 @@ def check_private(path: pathlib.Path) -> None:
         raise PrivateFileError(f"{path} can be read by other users: chmod 600 {path}")
 
 
+def read_secret(path: pathlib.Path) -> bytes:
+    """A shared secret from its 0600 file, its trailing newline stripped (the provincial app secret, a booking
+    partner's key). `PrivateFileError` for a file others could read or an empty one: the
+    message names the file and the fix, never the secret."""
+    check_private(path)
+    secret = path.read_bytes().strip()
+    if not secret:
+        raise PrivateFileError(f"{path} is empty")
+    return secret
+
+
 def write_private_new(path: pathlib.Path, data: bytes) -> None:
     """Write `data` to a new 0600 file at `path`, durably (file and directory fsynced), never replacing one:
     a key file is written once, so a second writer fails instead of overwriting it."""

@@ -38,6 +38,7 @@ from hallserver import outbox
 from hallserver.backoff import backoff_s
 from hallserver.errors import ApiError
 from hallserver.evloop import cancel
+from hallserver.private import PrivateFileError, read_secret
 from hallserver.service import HallServer
 from hallserver.store import Job
 from hallserver.writectx import Reply, WriteCtx, error_reply, ok
@@ -99,13 +100,10 @@ def make_signer(cfg: Upload) -> Signer:
     A secret other users could read is refused (the dashboard shows why; rows wait, nothing is lost)."""
     if cfg.signer == "none":
         return NoSigner()
-    path = pathlib.Path(cfg.secret_file)
-    if path.stat().st_mode & 0o077:
-        raise ValueError(f"{path} can be read by other users: chmod 600 {path}")
-    secret = path.read_bytes().strip()
-    if not secret:
-        raise ValueError(f"{cfg.secret_file} is empty")
-    return HmacSigner(cfg.app_key, secret)
+    try:
+        return HmacSigner(cfg.app_key, read_secret(pathlib.Path(cfg.secret_file)))
+    except PrivateFileError as exc:
+        raise ValueError(str(exc)) from exc
 
 
 class _Transient(Exception):
@@ -199,7 +197,7 @@ class Uploader:
 
     async def _send_batch(self, client: httpx.AsyncClient) -> None:
         """Send the oldest pending rows in order: a dead letter is set aside, a transient failure stops."""
-        batch = await self.hall.store.read(lambda conn: outbox.pending(conn, BATCH))
+        batch = await self.hall.store.read(lambda conn: outbox.pending(conn, BATCH, outbox.KINDS))
         cfg = self.config
         signer = self.signer()
         path = urllib.parse.urlsplit(cfg.endpoint).path or "/"
@@ -217,11 +215,11 @@ class Uploader:
                 r = await client.post(cfg.endpoint, content=body, headers=headers, timeout=cfg.timeout_s)
             except httpx.HTTPError as exc:
                 error = f"{type(exc).__name__}: {exc}"[:300]
-                await self.hall.store.submit(_mark_job(row_id, error, dead=False))
+                await self.hall.store.submit(mark_job(row_id, error, dead=False))
                 raise _Transient(error) from exc
             verdict = classify(r.status_code)
             if verdict == "sent":
-                await self.hall.store.submit(_mark_job(row_id, "", dead=False))
+                await self.hall.store.submit(mark_job(row_id, "", dead=False))
                 if self.state.failures:
                     log.info("好差评 upload recovered after %d failed attempts", self.state.failures)
                 self.state.failures = 0
@@ -229,13 +227,13 @@ class Uploader:
                 self.state.last_sent_at = self.hall.clock.now().isoformat()
                 continue
             error = f"HTTP {r.status_code}: {r.text[:200]}"
-            await self.hall.store.submit(_mark_job(row_id, error, dead=verdict == "dead"))
+            await self.hall.store.submit(mark_job(row_id, error, dead=verdict == "dead"))
             if verdict == "transient":
                 raise _Transient(error, retry_after_s(r))
             log.warning("好差评 upload: row %d (%s) refused for good, set aside: %s", row_id, key, error)
 
 
-def _mark_job(row_id: int, error: str, *, dead: bool) -> Job:
+def mark_job(row_id: int, error: str, *, dead: bool) -> Job:
     def run(ctx: WriteCtx) -> Reply:
         if error:
             outbox.mark_failed(ctx.conn, row_id, ctx.now, error, dead=dead)

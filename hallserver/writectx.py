@@ -15,7 +15,7 @@ from hallcore.codec import encode
 from hallcore.config import HallConfig
 from hallcore.engine import Accepted, Engine, Outcome
 from hallcore.events import Event, PrecheckRecorded, RatingRecorded, TicketChanged, TicketIssued
-from hallcore.model import CaseState
+from hallcore.model import BookingState, CaseState
 from hallcore.owed import item_names
 from hallserver import audit, outbox, rows
 from hallserver.errors import ApiError, from_refusal
@@ -147,7 +147,11 @@ class WriteCtx:
         for n in out.changes.windows:
             ex(rows.WINDOWS.upsert, rows.WINDOWS.row(eng.windows[n]))
         for code in out.changes.bookings:
-            ex(rows.BOOKINGS.upsert, rows.BOOKINGS.row(eng.bookings[code]))
+            b = eng.bookings[code]
+            ex(rows.BOOKINGS.upsert, rows.BOOKINGS.row(b))
+            if b.state is BookingState.CANCELLED:
+                # A partner's booking cancelled here (the citizen, the desk) is reported back to the partner.
+                outbox.queue_booking_cancel(self.conn, self.now, eng.config.hall.id, code)
         rated = {ev.ticket for ev in out.events if isinstance(ev, RatingRecorded)}
         for tid in out.changes.ratings:
             r = eng.ratings[tid]

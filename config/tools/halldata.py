@@ -489,6 +489,39 @@ def main(build: Callable[[], str], output: str) -> None:
     sys.stdout.write(f"wrote {out}\n")
 
 
+def write_booking_import(t: Toml) -> None:
+    t.table("booking_import")
+    t.comment(
+        "Bookings from the province's 一网通办 (docs/integrations.md): off until the partner has its keys."
+    )
+    t.kv("enabled", False)
+    t.comment("A signed request's timestamp may be this far off the hall's clock; its nonce is kept as long.")
+    t.kv("window_s", 300)
+    t.kv("retry_first_s", 2.0)
+    t.kv("retry_max_s", 600)
+    t.table("booking_import.partners", array=True)
+    t.kv("id", "ywtb")
+    t.kv("name", "一网通办")
+    t.kv("rate_per_s", 2.0)
+    t.kv("burst", 60)
+    t.comment('A cancellation at the hall (the citizen, the desk) is POSTed here, signed ("": not reported).')
+    t.kv("report_url", "http://127.0.0.1:8791/hallq/cancelled")
+    t.comment('A partner that only publishes a list: its URL, read every poll_s ("": it pushes).')
+    t.kv("list_url", "")
+    t.kv("poll_s", 300)
+    t.kv("timeout_s", 10.0)
+    t.comment(
+        "A rotation: the old key taken through valid_until, the new one (listed last) signs the hall's."
+    )
+    t.table("booking_import.partners.keys", array=True)
+    t.kv("id", "ywtb-2026a")
+    t.kv("secret_file", "/etc/hallq/ywtb-2026a.secret")
+    t.kv("valid_until", dt.date(2026, 12, 31))
+    t.table("booking_import.partners.keys", array=True)
+    t.kv("id", "ywtb-2027a")
+    t.kv("secret_file", "/etc/hallq/ywtb-2027a.secret")
+
+
 def write_common_tail(t: Toml, *, upload_endpoint: str) -> None:
     t.table("led")
     t.kv("welcome", "欢迎光临")
@@ -550,6 +583,7 @@ def write_common_tail(t: Toml, *, upload_endpoint: str) -> None:
         ("closeTime", "closed_at"),
     ):
         t.kv(platform, ours)
+    write_booking_import(t)
     t.table("tls")
     t.comment("The server certificate `hallq admin tls init` makes: the server box's names and addresses.")
     t.kv("names", ["hallq-server"])

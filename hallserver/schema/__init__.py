@@ -9,6 +9,7 @@ Tables:
 - `stations`, `staff`, `managers`, `sessions`, `roster`, `audit`: auth and who-did-what.
 - `idempotency`: the first 2xx reply per (station, request id), stored with the command.
 - `outbox`: ratings waiting for the provincial 好差评 upload; `device_health`: the last report per device.
+- `booking_imports`, `import_nonces`: bookings from outside (hallserver/bookimport.py).
 - `meta`: single values: the hall key's check value and file (never the key: hallserver/keys.py).
 
 Indexes keep issue and call O(1) in history size: every statement on the hot path is a primary-key upsert or
@@ -40,6 +41,7 @@ STEPS = (
     later.m013_purge_indexes,
     later.m014_carded_tickets,
     later.m015_notices,
+    later.m016_booking_imports,
 )
 
 migrations = Migrations("hallserver")

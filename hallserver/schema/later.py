@@ -382,3 +382,35 @@ def m015_notices(db: Database) -> None:
         CREATE INDEX outbox_notice_sub ON outbox (json_extract(body, '$.sub')) WHERE kind = 'notice'
         """,
     )
+
+
+def m016_booking_imports(db: Database) -> None:
+    """Bookings from outside (hallserver/bookimport.py): each external booking id of a partner bound to the
+    hall's booking it made, the keyed fingerprint of its content (the same id with other content is a
+    conflict) and the first answer (a repeat gets it back); `cancelled_by` says whose cancellation it was, so
+    a partner's own is not reported back to it. The nonces of signed requests are kept for the timestamp
+    window, in the request's own transaction, so a replay is refused even after a restart."""
+    run_script(
+        db,
+        """
+        CREATE TABLE IF NOT EXISTS booking_imports (
+            partner TEXT NOT NULL,
+            external_id TEXT NOT NULL,
+            code TEXT NOT NULL,
+            fingerprint TEXT NOT NULL,
+            status INTEGER NOT NULL,
+            body TEXT NOT NULL,
+            source TEXT NOT NULL,
+            at TEXT NOT NULL,
+            cancelled_by TEXT NOT NULL DEFAULT '',
+            PRIMARY KEY (partner, external_id)
+        );
+        CREATE UNIQUE INDEX IF NOT EXISTS booking_imports_code ON booking_imports (code);
+        CREATE TABLE IF NOT EXISTS import_nonces (
+            nonce TEXT PRIMARY KEY,
+            key_id TEXT NOT NULL,
+            at REAL NOT NULL
+        );
+        CREATE INDEX IF NOT EXISTS import_nonces_at ON import_nonces (at)
+        """,
+    )
