@@ -25,8 +25,8 @@ from hallcore.config import (
     Window,
 )
 from hallcore.confighours import check_days
-from hallcore.confignotifycheck import check_notify
 from hallcore.configimport import check_booking_import
+from hallcore.confignotifycheck import check_notify
 from hallcore.configprecheck import check_precheck
 from hallcore.configrules import at_least as _at_least
 from hallcore.configrules import between as _between

@@ -27,7 +27,7 @@ from hallcore.provincial import RatingFacts, followup_item, rating_item
 from hallserver import rows
 
 KINDS = ("rating", "followup")  # what the 好差评 uploader sends
-#: A hall-side cancellation of a partner's booking, reported back to that partner (hallserver/bookpartners.py).
+#: A hall-side cancellation of a partner's booking, reported back to it (hallserver/bookpartners.py).
 BOOKING_CANCEL = "booking_cancel"
 #: Every kind a person may list, retry or discard: the uploader's, the notices (hallserver/notify.py) and the
 #: booking partners' reports.
