@@ -15,6 +15,7 @@ a second from one address. The numbers (docs/api.md "Public endpoints"):
 | write | book, cancel a booking, rate from the phone, call-back number, enroll | 0.2, 20 | 20, 100 |
 | login | manager login (API and page) | 1, 10 | 10, 30 |
 | stream | phone event streams opened | 100, 1000 | 1000, 6000 |
+| import | a booking partner's signed requests (before the signature is checked) | 20, 200 | 100, 1000 |
 
 Writes are the scalper's tool: 20 at once, then one every 5 s from an address (720 an hour would still be a
 lot, so per-person limits by ID number, `[persons]`, and GB 11643 checks stand behind them). Logins have
@@ -44,13 +45,16 @@ class Limit:
     total: Bucket
 
 
-READ, WRITE, LOGIN, STREAM = "read", "write", "login", "stream"
+READ, WRITE, LOGIN, STREAM, IMPORT = "read", "write", "login", "stream", "import"
 
 LIMITS: Mapping[str, Limit] = {
     READ: Limit(Bucket(300, 600), Bucket(3000, 6000)),
     WRITE: Limit(Bucket(0.2, 20), Bucket(20, 100)),
     LOGIN: Limit(Bucket(1, 10), Bucket(10, 30)),
     STREAM: Limit(Bucket(100, 1000), Bucket(1000, 6000)),
+    # Before the signature is checked: bounds the HMAC work anyone can cause. A partner also has its own
+    # budget after its signature is good (`booking_import.partners.rate_per_s`, hallserver/bookimport.py).
+    IMPORT: Limit(Bucket(20, 200), Bucket(100, 1000)),
 }
 
 #: Public GET prefixes (and exact paths) that read.
@@ -70,6 +74,8 @@ def public_class(method: str, path: str) -> str | None:
         return None
     if path in ("/api/manager/login", "/web/login"):
         return LOGIN
+    if path.startswith("/api/import/"):
+        return IMPORT
     if path in ("/api/bookings", "/api/enroll"):
         return WRITE
     if path.startswith("/api/bookings/") and path.endswith("/cancel"):

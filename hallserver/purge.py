@@ -4,7 +4,8 @@ rows stay, so statistics keep their counts.
 
 What goes, for what is older than the cutoff:
 - tickets: the holder's masked name, a carded ticket's person keys and ID last 4; bookings: person key,
-  masked name, phone, ID last 4;
+  masked name, phone, ID last 4 (and a partner's booking: the masked name in its stored answer, its keyed
+  content fingerprint);
 - the phone numbers 差评 raters left for the call-back (`case_contacts`);
 - events: masked names and free text (`note`: reasons, case notes) blanked in the stored bodies;
 - case notes and audit details: ID numbers, phone numbers and the holder's name (found from the ticket's
@@ -149,6 +150,13 @@ def purge_before(
     counts["bookings"] = ex(
         "UPDATE bookings SET person_key = '', holder_masked = '', phone = '', id_last4 = ''"
         " WHERE day < ? AND (person_key != '' OR holder_masked != '' OR phone != '' OR id_last4 != '')",
+        (cutoff_day,),
+    ).rowcount
+    # A partner's booking (hallserver/bookimport.py): its stored first answer holds the masked name and its
+    # content fingerprint is keyed over the ID number; the external id and the code stay (counts, reports).
+    counts["bookings"] += ex(
+        "UPDATE booking_imports SET fingerprint = '', body = json_replace(body, '$.holder_masked', '')"
+        " WHERE fingerprint != '' AND code IN (SELECT code FROM bookings WHERE day < ?)",
         (cutoff_day,),
     ).rowcount
     # Carded tickets' person keys and ID last 4 (刷身份证取号); the age decade and `identity` stay (counts).

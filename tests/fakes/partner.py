@@ -9,7 +9,6 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import datetime as dt
-import http.server
 import json
 import pathlib
 import secrets
@@ -21,6 +20,7 @@ import httpx
 
 from hallcore.config import BookingImport, HallConfig, Partner, PartnerKey
 from hallcore.provincial import HmacSigner, verify
+from tests.fakes.jsonhttp import Answer, JsonServer
 
 PARTNER = "ywtb"
 KEY_ID = "ywtb-2026a"
@@ -111,37 +111,14 @@ class FakePartner:
         self.listing = b'{"bookings": [], "complete": true}'
         self._nonces: dict[str, float] = {}
         self._lock = threading.Lock()
-        owner = self
+        self.http = JsonServer(
+            self._post, lambda _path, _headers: (200 if self.mode == "ok" else 503, self.listing, {})
+        )
+        self.report_url = self.http.base_url + REPORT_PATH
+        self.list_url = self.http.base_url + LIST_PATH
 
-        class Handler(http.server.BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def do_POST(self) -> None:
-                raw = self.rfile.read(int(self.headers["Content-Length"]))
-                status = owner.report(self.path, dict(self.headers.items()), raw)
-                self._send(status, b"{}")
-
-            def do_GET(self) -> None:
-                self._send(200 if owner.mode == "ok" else 503, owner.listing)
-
-            def _send(self, status: int, body: bytes) -> None:
-                with contextlib.suppress(BrokenPipeError, ConnectionResetError):
-                    self.send_response(status)
-                    self.send_header("Content-Type", "application/json")
-                    self.send_header("Content-Length", str(len(body)))
-                    self.end_headers()
-                    self.wfile.write(body)
-
-            def log_message(self, *_args: Any) -> None:
-                pass
-
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        base = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.report_url = base + REPORT_PATH
-        self.list_url = base + LIST_PATH
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
+    def _post(self, path: str, headers: dict[str, str], raw: bytes) -> Answer:
+        return self.report(path, headers, raw), b"{}", {}
 
     def report(self, path: str, headers: dict[str, str], raw: bytes) -> int:
         secrets_ = {KEY_ID: SECRET, NEW_KEY_ID: NEW_SECRET}
@@ -164,9 +141,7 @@ class FakePartner:
             return status
 
     def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-        self.thread.join()
+        self.http.close()
 
 
 @contextlib.contextmanager

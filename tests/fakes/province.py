@@ -15,9 +15,7 @@ is answered 200 and counted in `repeats`, never in `accepted`. What it does next
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
-import http.server
 import json
 import threading
 import time
@@ -26,6 +24,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from hallcore.provincial import verify
+from tests.fakes.jsonhttp import Answer, JsonServer
 
 APP_KEY = "hq-test-app"
 SECRET = b"hq-test-secret"
@@ -49,34 +48,13 @@ class FakeProvince:
         self.bad_signatures: list[str] = []
         self._seen_nonces: dict[str, float] = {}
         self._lock = threading.Lock()
-        owner = self
+        self.http = JsonServer(self._post)
+        self.url = self.http.base_url + PATH
 
-        class Handler(http.server.BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def do_POST(self) -> None:
-                raw = self.rfile.read(int(self.headers["Content-Length"]))
-                status, extra = owner.handle(self.path, dict(self.headers.items()), raw)
-                body = json.dumps(
-                    {"code": 0 if status == 200 else status, **extra}, ensure_ascii=False
-                ).encode()
-                with contextlib.suppress(BrokenPipeError, ConnectionResetError):  # the client gave up
-                    self.send_response(status)
-                    if status == 429:
-                        self.send_header("Retry-After", "1")
-                    self.send_header("Content-Type", "application/json")
-                    self.send_header("Content-Length", str(len(body)))
-                    self.end_headers()
-                    self.wfile.write(body)
-
-            def log_message(self, *_args: Any) -> None:
-                pass
-
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}{PATH}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
+    def _post(self, path: str, headers: dict[str, str], raw: bytes) -> Answer:
+        status, extra = self.handle(path, headers, raw)
+        body = json.dumps({"code": 0 if status == 200 else status, **extra}, ensure_ascii=False).encode()
+        return status, body, {"Retry-After": "1"} if status == 429 else {}
 
     def handle(self, path: str, headers: dict[str, str], raw: bytes) -> tuple[int, dict[str, Any]]:
         with self._lock:
@@ -121,9 +99,7 @@ class FakeProvince:
 
     def close(self) -> None:
         self.release.set()
-        self.server.shutdown()
-        self.server.server_close()
-        self.thread.join()
+        self.http.close()
 
 
 @contextmanager

@@ -14,7 +14,7 @@ from hallcore.idnumber import complete
 from tests.fakes.live_server import seeded_db
 from tests.fakes.partner import PUSH, entry, push, signed, with_import
 from tests.security.conftest import NEIGHBOUR, client_from
-from tests.server.conftest import start_server
+from tests.server.conftest import Running, start_server
 
 PERSON = complete("11010119900307001")
 
@@ -74,3 +74,32 @@ def test_only_partners_may_call_and_a_captured_request_is_useless(
         assert r.json()["detail"] == {"window_s": 300}
         assert hall.count("SELECT COUNT(*) FROM bookings") == 1
         assert hall.clock.now() - now > dt.timedelta(seconds=300)
+
+
+def test_a_neighbours_made_up_requests_are_bounded_and_spend_no_partner_budget(
+    tmp_path: pathlib.Path, county: HallConfig
+) -> None:
+    from hallserver.limits import IMPORT, LIMITS
+
+    with start_server(tmp_path, with_import(county, tmp_path, burst=5), seeded_db()) as (_st, hall):
+        now = hall.clock.now()
+        burst = int(LIMITS[IMPORT].per_address.burst)
+        raw = json.dumps(entry("FLOOD", PERSON)).encode()
+        with client_from(hall, NEIGHBOUR) as neighbour:
+            answers = [
+                neighbour.post(PUSH, content=raw, headers=signed(PUSH, raw, now, secret=b"guess")).status_code
+                for _ in range(burst + 1)
+            ]
+        assert answers[:burst] == [401] * burst
+        assert answers[-1] == 429
+        # The partner, from its own address, pushes as before: its budget (burst 5) is untouched.
+        for i in range(5):
+            r, _raw, _h = push(
+                hall.http, now, entry(f"OK-{i}", complete(f"11010119800101{i:03d}"), f"1{i}:00")
+            )
+            assert r.status_code == 201, r.text
+
+
+def test_the_import_api_is_off_unless_enabled(server: Running) -> None:
+    r, _raw, _h = push(server.http, server.clock.now(), entry("OFF-1", PERSON))
+    assert (r.status_code, r.json()["error"]) == (404, "import_disabled")

@@ -10,13 +10,14 @@ import datetime as dt
 import pathlib
 from collections.abc import Iterator
 
+import httpx
 import pytest
 
 from hallclient.errors import Refusal
 from hallclient.http import HttpHall
 from hallcore.config import HallConfig, PartnerKey
 from hallcore.idnumber import complete
-from tests.fakes.live_server import wait_for
+from tests.fakes.live_server import MONDAY_9, wait_for
 from tests.fakes.partner import (
     KEY_ID,
     NEW_KEY_ID,
@@ -41,16 +42,9 @@ def person(i: int) -> str:
 
 
 @pytest.fixture
-def partner(server_clock_now: dt.datetime) -> Iterator[FakePartner]:
-    with fake_partner(lambda: server_clock_now) as p:
+def partner() -> Iterator[FakePartner]:
+    with fake_partner(lambda: MONDAY_9) as p:
         yield p
-
-
-@pytest.fixture
-def server_clock_now() -> dt.datetime:
-    from tests.fakes.live_server import MONDAY_9
-
-    return MONDAY_9
 
 
 @pytest.fixture
@@ -96,20 +90,16 @@ def test_a_push_books_once_and_a_repeat_gets_the_same_answer(hall: Running) -> N
     assert hall.count("SELECT COUNT(*) FROM booking_imports WHERE fingerprint LIKE ?", (f"%{PERSON}%",)) == 0
 
 
+def on_the_halls_page(hall: Running, day: str, slot: str, id_number: str) -> httpx.Response:
+    body = {"request_id": rid(), "matter": "SW03", "day": day, "slot": slot, "id_number": id_number}
+    return hall.http.post("/api/bookings", json=body)
+
+
 def test_capacity_and_person_limits_are_the_halls_own(hall: Running) -> None:
     now = hall.clock.now()
     quota = hall.config.booking.default_quota
     # The hall's own page takes the slot's first place; the partner fills the rest.
-    r = hall.http.post(
-        "/api/bookings",
-        json={
-            "request_id": rid(),
-            "matter": "SW03",
-            "day": "2026-11-24",
-            "slot": "10:00",
-            "id_number": person(0),
-        },
-    )
+    r = on_the_halls_page(hall, "2026-11-24", "10:00", person(0))
     assert r.status_code == 201, r.text
     for i in range(1, quota):
         r, _raw, _h = push(hall.http, now, entry(f"CAP-{i}", person(i)))
@@ -126,16 +116,7 @@ def test_capacity_and_person_limits_are_the_halls_own(hall: Running) -> None:
     assert r.status_code == 201, r.text
     # Per person: bookings_per_day counts the hall's page and the partner's pushes together.
     per_day = hall.config.persons.bookings_per_day
-    r = hall.http.post(
-        "/api/bookings",
-        json={
-            "request_id": rid(),
-            "matter": "SW03",
-            "day": "2026-11-25",
-            "slot": "09:00",
-            "id_number": OTHER,
-        },
-    )
+    r = on_the_halls_page(hall, "2026-11-25", "09:00", OTHER)
     assert r.status_code == 201, r.text
     for i in range(1, per_day):
         r, _raw, _h = push(hall.http, now, entry(f"PL-{i}", OTHER, day="2026-11-25", slot=f"1{i}:00"))
@@ -215,8 +196,6 @@ def test_a_cancellation_at_the_hall_is_reported_to_the_partner(hall: Running, pa
 def test_rotation_two_keys_then_the_old_one_retired(
     tmp_path: pathlib.Path, county: HallConfig, seeded_db: pathlib.Path
 ) -> None:
-    from tests.fakes.live_server import MONDAY_9
-
     keys = (
         PartnerKey(KEY_ID, secret_file(tmp_path, KEY_ID, SECRET), valid_until=MONDAY_9.date()),
         PartnerKey(NEW_KEY_ID, secret_file(tmp_path, NEW_KEY_ID, NEW_SECRET)),
@@ -251,3 +230,19 @@ def test_each_partner_has_its_own_budget(
             assert push(hall.http, now, entry("RL-x", person(8)), secret=b"wrong")[0].status_code == 401
         hall.clock.advance(100)
         assert push(hall.http, hall.clock.now(), entry("RL-5", person(5)))[0].status_code == 201
+
+
+def test_the_purge_forgets_what_an_import_kept_of_the_person(hall: Running) -> None:
+    r, _raw, _h = push(hall.http, hall.clock.now(), entry("PG-1", PERSON, name="张三丰"))
+    assert r.status_code == 201, r.text
+    masked = r.json()["holder_masked"]
+    assert hall.count("SELECT COUNT(*) FROM booking_imports WHERE instr(body, ?) > 0", (masked,)) == 1
+    hall.clock.advance((hall.config.privacy.retention_days + 2) * 86400)
+    loop = hall.hall.store.loop
+    assert loop is not None
+    asyncio.run_coroutine_threadsafe(hall.hall.purge(), loop).result(60)
+    assert hall.count("SELECT COUNT(*) FROM booking_imports WHERE instr(body, ?) > 0", (masked,)) == 0
+    assert (
+        hall.count("SELECT COUNT(*) FROM booking_imports WHERE fingerprint = '' AND external_id = 'PG-1'")
+        == 1
+    )
