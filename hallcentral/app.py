@@ -50,6 +50,7 @@ def create_app(config: CentralConfig, clock: Clock | None = None) -> FastAPI:
     )
     app.state.central = central
     app.add_exception_handler(Exception, _on_crash)
+    app.add_exception_handler(web.NotSignedIn, web.unauthorized)
     app.include_router(api.router)
     app.include_router(web.router)
     app.include_router(web_stats.router)

@@ -67,7 +67,21 @@ async def _user(request: Request) -> User | None:
     return await auth.user_for(central.pool, request.cookies.get(COOKIE, ""), central.now())
 
 
-def _unauthorized(request: Request) -> Response:
+class NotSignedIn(Exception):
+    """No live session: raised by `signed_in`, answered by `unauthorized` (the app's handler for it)."""
+
+
+async def signed_in(request: Request) -> User:
+    """The signed-in user of a request: the one check every page, export and JSON answer starts with. Without a
+    session it raises `NotSignedIn`, which the app answers with `unauthorized`."""
+    user = await _user(request)
+    if user is None:
+        raise NotSignedIn
+    return user
+
+
+def unauthorized(request: Request, _exc: Exception | None = None) -> Response:
+    """401 for the JSON API and for a POST; the login page for a page."""
     if request.url.path.startswith("/api/") or request.method != "GET":
         return JSONResponse({"error": "unauthorized", "message": "请先登录", "message_en": "log in"}, 401)
     return RedirectResponse("/login", 303)
@@ -82,16 +96,14 @@ async def _form(request: Request) -> dict[str, str]:
     return {k: v[-1] for k, v in urllib.parse.parse_qs(raw, keep_blank_values=True).items()}
 
 
-async def _checked_post(request: Request) -> tuple[User | None, dict[str, str]]:
-    """The user of a POST whose CSRF token matches, with the form; (None, {}) when not allowed."""
-    user = await _user(request)
-    if user is None:
-        return None, {}
+async def _checked_post(request: Request) -> tuple[User, dict[str, str]]:
+    """The user of a POST whose CSRF token matches, with the form; `NotSignedIn` (401) when not allowed."""
+    user = await signed_in(request)
     fields = await _form(request)
     given = request.headers.get("x-csrf-token", "") or fields.get("csrf", "")
     want = auth.csrf_for(get_central(request).secret, user.token_hash)
     if not given or not hmac.compare_digest(want, given):
-        return None, {}
+        raise NotSignedIn
     return user, fields
 
 
@@ -172,8 +184,6 @@ async def login(request: Request) -> Response:
 @router.post("/logout")
 async def logout(request: Request) -> Response:
     user, _f = await _checked_post(request)
-    if user is None:
-        return _unauthorized(request)
     central = get_central(request)
     await auth.logout(central.pool, user, central.now())
     resp = RedirectResponse("/login", 303)
@@ -193,17 +203,13 @@ async def _overview_json(central: Central, user: User) -> dict[str, Any]:
 
 @router.get("/api/overview")
 async def overview_api(request: Request) -> Response:
-    user = await _user(request)
-    if user is None:
-        return _unauthorized(request)
+    user = await signed_in(request)
     return JSONResponse(await _overview_json(get_central(request), user))
 
 
 @router.get("/overview")
 async def overview_page(request: Request) -> Response:
-    user = await _user(request)
-    if user is None:
-        return _unauthorized(request)
+    user = await signed_in(request)
     central = get_central(request)
     data = await _overview_json(central, user)
     body = f"""<h1>{e(central.config.name)} · 各大厅实时总览 <span id="conn">连接中…</span>
@@ -247,9 +253,7 @@ async def _hall_json(central: Central, user: User, hall_id: str) -> dict[str, An
 
 @router.get("/api/halls/{hall_id}")
 async def hall_api(request: Request, hall_id: str) -> Response:
-    user = await _user(request)
-    if user is None:
-        return _unauthorized(request)
+    user = await signed_in(request)
     try:
         return JSONResponse(await _hall_json(get_central(request), user, hall_id))
     except _NotFound:
@@ -260,9 +264,7 @@ async def hall_api(request: Request, hall_id: str) -> Response:
 async def hall_day_api(request: Request, hall_id: str, day: str) -> Response:
     import datetime as dt
 
-    user = await _user(request)
-    if user is None:
-        return _unauthorized(request)
+    user = await signed_in(request)
     central = get_central(request)
     if not await overview.visible(central.pool, user.region_path, hall_id):
         return _not_found()
@@ -277,9 +279,7 @@ async def hall_day_api(request: Request, hall_id: str, day: str) -> Response:
 
 @router.get("/halls/{hall_id}")
 async def hall_page(request: Request, hall_id: str) -> Response:
-    user = await _user(request)
-    if user is None:
-        return _unauthorized(request)
+    user = await signed_in(request)
     central = get_central(request)
     try:
         data = await _hall_json(central, user, hall_id)
@@ -401,17 +401,13 @@ async def _admin_data(central: Central, user: User) -> dict[str, Any]:
 
 @router.get("/api/admin")
 async def admin_api(request: Request) -> Response:
-    user = await _user(request)
-    if user is None:
-        return _unauthorized(request)
+    user = await signed_in(request)
     return JSONResponse(await _admin_data(get_central(request), user))
 
 
 @router.get("/admin")
 async def admin_page(request: Request) -> Response:
-    user = await _user(request)
-    if user is None:
-        return _unauthorized(request)
+    user = await signed_in(request)
     central = get_central(request)
     d = await _admin_data(central, user)
     csrf = auth.csrf_for(central.secret, user.token_hash)
@@ -440,8 +436,6 @@ async def admin_page(request: Request) -> Response:
 @router.post("/admin/halls/{hall_id}/approve")
 async def approve(request: Request, hall_id: str) -> Response:
     user, f = await _checked_post(request)
-    if user is None:
-        return _unauthorized(request)
     central = get_central(request)
     if not user.admin:
         return JSONResponse(

@@ -16,7 +16,7 @@ from hallcentral import exports, statistics
 from hallcentral.auth import User, audit
 from hallcentral.overview import scope_param
 from hallcentral.service import Central, get_central
-from hallcentral.web import _not_found, _unauthorized, _user
+from hallcentral.web import _not_found, signed_in
 from hallcore.periods import PERIODS, Span, span_for
 from hallweb.exports import XLSX_TYPE
 from hallweb.html import e
@@ -76,9 +76,7 @@ async def scoped_region(
 ) -> tuple[User, Central, tuple[str, str, str]] | Response:
     """The signed-in user, the centre and region `region_id` (id, name, path) when it is in the user's
     subtree; else the answer to send (401 or the login page, 404)."""
-    user = await _user(request)
-    if user is None:
-        return _unauthorized(request)
+    user = await signed_in(request)
     central = get_central(request)
     region = await region_in_scope(central, user, region_id)
     return _not_found() if region is None else (user, central, region)
@@ -88,9 +86,7 @@ def add_home(router: APIRouter, section: str) -> None:
     """`GET /<section>`: to the page of the signed-in user's own region (or to the login page)."""
 
     async def home(request: Request) -> Response:
-        user = await _user(request)
-        if user is None:
-            return _unauthorized(request)
+        user = await signed_in(request)
         return RedirectResponse(f"/{section}/{urllib.parse.quote(user.region_id, safe='')}", 303)
 
     router.add_api_route(f"/{section}", home, methods=["GET"], name=f"{section}_home")

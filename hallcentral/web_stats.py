@@ -21,7 +21,7 @@ from hallcentral import exports, statistics
 from hallcentral.auth import User
 from hallcentral.overview import visible
 from hallcentral.service import Central, get_central
-from hallcentral.web import _not_found, _page, _unauthorized, _user
+from hallcentral.web import _not_found, _page, signed_in
 from hallcentral.web_query import (
     BadQuery,
     add_home,
@@ -117,9 +117,7 @@ class _StatsView:
 
 
 async def _stats(request: Request, region_id: str = "", hall_id: str = "") -> _StatsView | Response:
-    user = await _user(request)
-    if user is None:
-        return _unauthorized(request)
+    user = await signed_in(request)
     central = get_central(request)
     if hall_id:
         if not await visible(central.pool, user.region_path, hall_id):

@@ -134,3 +134,61 @@ def test_city_user_never_sees_another_citys_hall(cluster: Cluster, tmp_path: pat
             with closing(c.login(CITY_B)) as bee:
                 assert [h["name"] for h in bee.get("/api/overview").json()["halls"]] == [B_NAME]
                 assert "甲市一县大厅" not in bee.get("/overview").text
+
+
+#: The routes anyone may request: the login page and its POST, the health check, the static files, the halls'
+#: signed API (its own signature check, tested in test_protocol.py) and its description (FastAPI's).
+PUBLIC = {
+    "/",
+    "/login",
+    "/healthz",
+    "/static/{path:path}",
+    "/web/static/{path:path}",
+    "/api/v1/enroll",
+    "/api/v1/batches",
+    "/api/v1/formats",
+    "/openapi.json",
+    "/docs",
+    "/docs/oauth2-redirect",
+    "/redoc",
+}
+
+
+def test_every_route_without_a_session_answers_401_or_the_login_page(
+    cluster: Cluster, tmp_path: pathlib.Path
+) -> None:
+    """One check (`hallcentral.web.signed_in`) stands before every page, export and JSON answer: without a
+    session a page sends the browser to the login page, the JSON API and a POST answer 401, and a POST with a
+    live session but the wrong CSRF token is refused the same way. The route list comes from the app."""
+    with centre(cluster, tmp_path) as c:
+        c.add_users()
+        _halls(c)
+        routes = routes_summary(create_app(central_config.load(c.config)))
+        checked = 0
+        with httpx.Client(base_url=c.url, timeout=10) as anon, closing(c.login(CITY_A)) as client:
+            for route in routes:
+                path = route["path"]
+                if path in PUBLIC:
+                    continue
+                url = (
+                    path.replace("{hall_id}", "hall-a").replace("{region_id}", "city-a").replace("{day}", DAY)
+                )
+                for method in route["methods"]:
+                    if method in ("HEAD", "OPTIONS"):
+                        continue
+                    if method == "WS":
+                        assert _ws_text(c, url, "") in ("refused 403", "closed 4401"), url
+                    elif method == "GET" and not path.startswith("/api/"):
+                        r = anon.get(url, follow_redirects=False)
+                        assert (r.status_code, r.headers.get("location")) == (303, "/login"), (url, r.text)
+                    else:
+                        r = anon.request(method, url, follow_redirects=False)
+                        assert (r.status_code, r.json()["error"]) == (401, "unauthorized"), (method, url)
+                        if method != "GET":
+                            r = client.request(method, url, data={"csrf": "wrong"}, follow_redirects=False)
+                            assert (r.status_code, r.json()["error"]) == (401, "unauthorized"), (method, url)
+                    checked += 1
+            # The positive control: the same session reaches the pages and the API.
+            assert client.get("/api/overview").status_code == 200
+            assert client.get("/overview", follow_redirects=False).status_code == 200
+        assert checked >= 20, checked
