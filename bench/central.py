@@ -51,9 +51,9 @@ from hallcentral import auth, rollup_build, rollup_months, rollups  # noqa: E402
 from hallcentral.db import open_pool  # noqa: E402
 from hallcentral.devcluster import Cluster, start_cluster  # noqa: E402
 from hallcore.events import Event  # noqa: E402
+from hallfiles.config import read_config  # noqa: E402
 from hallq.serverproc import server_command, start_server  # noqa: E402
 from hallq.simprovince import run_days  # noqa: E402
-from hallserver.configfile import read_config  # noqa: E402
 from hallserver.eventlog import describe  # noqa: E402
 from hallserver.store import migrate  # noqa: E402
 

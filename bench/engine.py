@@ -19,7 +19,7 @@ from bench.common import figure, write
 from hallcore import commands as c
 from hallcore.engine import Accepted, Engine
 from hallcore.model import Source
-from hallserver.configfile import read_config
+from hallfiles.config import read_config
 
 CONFIG = Path(__file__).resolve().parent.parent / "config" / "provincial.toml"
 SHANGHAI = dt.timezone(dt.timedelta(hours=8))

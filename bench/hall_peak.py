@@ -54,11 +54,11 @@ from bench.common import figure, pct, write  # noqa: E402
 from bench.server import MANAGER, PIN, RawConn, Server, enroll, host_port, load, recv  # noqa: E402
 from hallclient.http import HttpHall  # noqa: E402
 from hallcore.config import HallConfig  # noqa: E402
+from hallfiles.config import read_config  # noqa: E402
 from hallq.serverproc import server_command  # noqa: E402
 from hallq.serverproc import start_server as start_server_process  # noqa: E402
 from hallq.sim import Pacer, SimParams, SimResult, simulate  # noqa: E402
 from hallq.simports import Called, HttpPort  # noqa: E402
-from hallserver.configfile import read_config  # noqa: E402
 
 T = TypeVar("T")
 CONFIG = ROOT / "config" / "provincial.toml"

@@ -1037,8 +1037,8 @@ def tls_beside_plain(
     import dataclasses
 
     from hallcore.config import Tls
+    from hallfiles.config import read_config
     from hallserver import tls
-    from hallserver.configfile import read_config
 
     files = tls.TlsFiles(tmp / "tls")
     config = dataclasses.replace(read_config(CONFIG), tls=Tls(names=("localhost",), addresses=("127.0.0.1",)))

@@ -27,10 +27,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.common import figure, write
 from hallcore.calendar import HallCalendar
 from hallcore.config import HallConfig
+from hallfiles.config import read_config
 from hallq.sim import SimParams, SimResult, simulate
 from hallq.simcli import without_priority
 from hallq.simjson import sim_json
-from hallserver.configfile import read_config
 
 CONFIG = Path(__file__).resolve().parent.parent / "config" / "provincial.toml"
 DAY = dt.date(2026, 11, 23)  # a Monday

@@ -27,9 +27,9 @@ from zoneinfo import ZoneInfo
 
 from bench.common import figure, write
 from hallcore.config import HallConfig
+from hallfiles.config import read_config
 from hallq.sim import SimParams, simulate
 from hallserver import rollups, rows, stats
-from hallserver.configfile import read_config
 from hallserver.store import connect, migrate
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]

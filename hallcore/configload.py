@@ -1,6 +1,6 @@
 """Parse a hall's TOML configuration into `hallcore.config.HallConfig`, reporting every problem at once.
 
-The shells read the file (`hallserver.configfile`, `hallui.configfile`) and hand its bytes here with the
+The shells read the file (`hallfiles.config`) and hand its bytes here with the
 name to report (`config_from_bytes`); this module does no I/O.
 
 Two passes. A generic walker (`hallcore.configwalk`) turns TOML tables into the schema's frozen dataclasses by

@@ -242,7 +242,7 @@ def main(argv: list[str]) -> int:
     except SystemExit as exc:
         return exc.code if isinstance(exc.code, int) else 2
     from hallcore.configload import ConfigError
-    from hallserver.configfile import read_config
+    from hallfiles.config import read_config
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:

@@ -10,7 +10,7 @@ import sys
 
 from hallcore.calendar import HallCalendar
 from hallcore.configload import ConfigError
-from hallserver.configfile import read_config
+from hallfiles.config import read_config
 
 
 def main(argv: list[str]) -> int:

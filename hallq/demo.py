@@ -88,7 +88,7 @@ class Demo:
         from drivers.emulators.idcard import SamReaderEmulator
         from drivers.emulators.printer import TcpPrinterEmulator
         from hallcore.windowstrip import agent_windows
-        from hallserver.configfile import read_config
+        from hallfiles.config import read_config
 
         if self.state.exists():
             shutil.rmtree(self.state)
@@ -171,7 +171,7 @@ class Demo:
             "--port", str(self.port), "--mdns-interface", "127.0.0.1", "--durability", "normal",
         )  # fmt: skip
         self.wait_for_server(url)
-        from hallserver.configfile import read_config
+        from hallfiles.config import read_config
 
         cfg = read_config(config)
         sims: list[Crowd] = []
@@ -233,8 +233,8 @@ class Demo:
 
 
 def simulate_main(args: argparse.Namespace) -> int:
+    from hallfiles.config import read_config
     from hallq.sim import SimParams, simulate, summary
-    from hallserver.configfile import read_config
 
     config = read_config(args.config)
     start = dt.time(9, 0)

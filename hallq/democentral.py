@@ -136,9 +136,9 @@ class CentralDemo:
 
     def sim_halls(self) -> list[Crowd]:
         """Two more hall servers shipping to the centre, each worked by its own crowd."""
+        from hallfiles.config import read_config
         from hallq.demohall import CLERK_PIN, CONFIG_DIR, MANAGER, clerk_code, free_port, rewrite_config
         from hallserver import admin
-        from hallserver.configfile import read_config
 
         crowds: list[Crowd] = []
         for hall_id, name, region in SIM_HALLS:

@@ -129,7 +129,7 @@ def _station(args: argparse.Namespace) -> tuple[HallConfig, Station] | None:
     if args.config is None or args.station is None:
         raise _UsageError("--config and --station go together")
     from hallcore.configload import ConfigError
-    from hallserver.configfile import read_config
+    from hallfiles.config import read_config
 
     try:
         config = read_config(args.config)

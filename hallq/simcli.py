@@ -16,8 +16,8 @@ from pathlib import Path
 from hallcore.calendar import HallCalendar
 from hallcore.config import HallConfig
 from hallcore.configload import ConfigError
+from hallfiles.config import read_config
 from hallq.sim import Pacer, SimParams, SimResult, simulate, summary
-from hallserver.configfile import read_config
 
 
 def main(argv: list[str]) -> int:

@@ -81,6 +81,6 @@ def run(
 def _hall_tz(args: argparse.Namespace) -> str:
     if args.config is None:
         return DEFAULT_TZ
-    from hallserver.configfile import read_config
+    from hallfiles.config import read_config
 
     return read_config(pathlib.Path(args.config)).hall.timezone

@@ -17,7 +17,7 @@ from typing import Any
 from hallcore.calendar import HallCalendar
 from hallcore.calendarfile import changes, parse_year_csv, to_csv
 from hallcore.configload import ConfigError
-from hallserver.configfile import read_config
+from hallfiles.config import read_config
 
 
 class CalendarImportError(Exception):

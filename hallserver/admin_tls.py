@@ -13,8 +13,8 @@ from typing import Any
 
 from hallcore.configload import ConfigError
 from hallcore.fingerprint import short_fingerprint
+from hallfiles.config import read_config
 from hallserver import tls
-from hallserver.configfile import read_config
 
 
 def add_parser(sub: Any) -> None:

@@ -30,6 +30,7 @@ from starlette.routing import Match, Route
 from hallcore.clock import Clock, SystemClock
 from hallcore.config import Durability, HallConfig
 from hallcore.configload import ConfigError
+from hallfiles.config import read_config
 from hallserver import (
     api_hall,
     api_identity,
@@ -46,7 +47,6 @@ from hallserver.api_events import open_events
 from hallserver.bodylimit import BodyLimit
 from hallserver.bookimport import BookingImports
 from hallserver.bookpartners import PartnerLinks
-from hallserver.configfile import read_config
 from hallserver.discovery import MdnsSettings
 from hallserver.errors import ApiError, internal
 from hallserver.evloop import new_event_loop

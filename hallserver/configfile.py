@@ -1,25 +1,8 @@
-"""Reading a hall's configuration file: the server's (and the composition root's) side of
-`hallcore.configload`, which parses the bytes read here."""
+"""Kept for branches in flight on 2026-12-03: the one home of reading a hall's config file is
+`hallfiles.config` (import it from there; this alias goes once no branch uses it)."""
 
 from __future__ import annotations
 
-import pathlib
+from hallfiles.config import calendar_files, read_config
 
-from hallcore.config import HallConfig
-from hallcore.configload import config_from_bytes, unreadable
-
-
-def read_config(path: pathlib.Path) -> HallConfig:
-    """The hall's TOML file, read and validated; `ConfigError` naming the file for any problem."""
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise unreadable(str(path), exc) from exc
-    return config_from_bytes(raw, str(path), lambda folder: calendar_files(path.parent / folder))
-
-
-def calendar_files(folder: pathlib.Path) -> dict[str, bytes]:
-    """The yearly calendar files (`YYYY.csv`) of a hall, by name; {} when the folder does not exist."""
-    if not folder.is_dir():
-        return {}
-    return {p.name: p.read_bytes() for p in sorted(folder.iterdir()) if p.suffix == ".csv" and p.is_file()}
+__all__ = ["calendar_files", "read_config"]

@@ -29,9 +29,9 @@ from hallcore.clock import Clock
 from hallcore.config import Durability, HallConfig
 from hallcore.configload import ConfigError
 from hallcore.engine import Engine
+from hallfiles.config import read_config
 from hallserver import rollups
 from hallserver.auth import Principals, lookup
-from hallserver.configfile import read_config
 from hallserver.discovery import Advertiser, MdnsSettings
 from hallserver.enrollment import expire_enrollments
 from hallserver.errors import ApiError

@@ -31,8 +31,8 @@ from hallcentral import auth, halls
 from hallcentral.db import open_pool
 from hallcentral.devcluster import Cluster
 from hallcore.config import Central, Hall, HallConfig
+from hallfiles.config import read_config
 from hallserver import stats
-from hallserver.configfile import read_config
 from tests.fakes.live_server import COUNTY, HJ01_PASSES, LiveServer
 from tests.fakes.live_server import wait_for as live_wait_for
 
@@ -295,8 +295,9 @@ def busy_morning(hall: LiveServer, start: dt.datetime, n: int = 10, seed: int = 
             assert r.status_code == 200, r.text
 
 
-def hall_figures(db: pathlib.Path, config: HallConfig, day: dt.date) -> dict[str, Any]:
-    """The hall's own statistics for `day` (hallserver/stats.py over its SQLite file)."""
+def read_only(db: pathlib.Path) -> Callable[[Callable[[sqlite3.Connection], Any]], Awaitable[Any]]:
+    """A hall's SQLite file read-only, as the `read` that hallserver/stats.py's reports take (the server's own
+    is its store's read pool)."""
 
     async def read(fn: Callable[[sqlite3.Connection], Any]) -> Any:
         conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
@@ -305,7 +306,12 @@ def hall_figures(db: pathlib.Path, config: HallConfig, day: dt.date) -> dict[str
         finally:
             conn.close()
 
-    report = asyncio.run(stats.build_report(read, config, stats.Span(day, day), live_only=True))
+    return read
+
+
+def hall_figures(db: pathlib.Path, config: HallConfig, day: dt.date) -> dict[str, Any]:
+    """The hall's own statistics for `day` (hallserver/stats.py over its SQLite file)."""
+    report = asyncio.run(stats.build_report(read_only(db), config, stats.Span(day, day), live_only=True))
     t = report.total
     return {
         "tickets": t.tickets,

@@ -16,7 +16,6 @@ import datetime as dt
 import io
 import pathlib
 import re
-import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import closing
 from typing import Any
@@ -38,6 +37,7 @@ from tests.central.support import (
     SimHall,
     centre,
     hall_config,
+    read_only,
     ship_state,
     wait_for,
 )
@@ -147,14 +147,9 @@ def province(cluster: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator
 
 
 def _hall_report(live: LiveServer, span: Span, by: str, today: dt.date) -> stats.Report:
-    async def read(fn: Callable[[sqlite3.Connection], Any]) -> Any:
-        conn = sqlite3.connect(f"file:{live.db}?mode=ro", uri=True)
-        try:
-            return fn(conn)
-        finally:
-            conn.close()
-
-    return asyncio.run(stats.build_report(read, live.config, span, by, today, None, live_only=True))
+    return asyncio.run(
+        stats.build_report(read_only(live.db), live.config, span, by, today, None, live_only=True)
+    )
 
 
 def _row(r: stats.Row) -> dict[str, Any]:

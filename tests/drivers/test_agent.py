@@ -184,7 +184,7 @@ async def test_strips_catch_up_after_the_bus_is_unplugged_and_the_server_restart
 
 
 def test_the_agent_drives_windows_without_a_strip_of_their_own(live_config_path: Path) -> None:
-    from hallserver.configfile import read_config
+    from hallfiles.config import read_config
 
     config = read_config(live_config_path)
     agent = next(s for s in config.stations if s.role is StationRole.AGENT)

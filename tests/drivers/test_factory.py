@@ -24,7 +24,7 @@ from drivers.printer import EscposPrinter
 from drivers.protocols import KeyCode, KeyEvent
 from drivers.scanner import EvdevScanner
 from hallcore.config import Device, HallConfig, Station, StationRole
-from hallserver.configfile import read_config
+from hallfiles.config import read_config
 from tests.drivers.waiting import heard, wait_until
 
 pytestmark = pytest.mark.timeout(60)

@@ -41,9 +41,9 @@ from drivers.emulators.printer import RenderedTicket, TcpPrinterEmulator
 from drivers.voice import SEGMENT_TEXTS
 from hallclient.trust import Pin
 from hallcore.config import HallConfig
+from hallfiles.config import read_config
 from hallq.crowd import Crowd
 from hallq.demohall import CLERK_PIN, MANAGER, clerk_code, free_port, rewrite_config
-from hallserver.configfile import read_config
 from tests.fakes.live_server import make_tls
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -17,15 +16,12 @@ import pytest
 
 from hallq.demohall import MANAGER
 from tests.e2e.support import midday_timezone
-from tests.fakes.processes import processes_using, read_until, reap, sigint_ignored
+from tests.fakes.processes import interrupt_and_wait, processes_using, read_until, reap, sigint_ignored
 from tests.fakes.shots import docs_dir
-from tests.server.web_helpers import CHROMIUM, browser_login, page_of
+from tests.server.web_helpers import browser_login, needs_chromium, page_of
 
-playwright = pytest.importorskip("playwright.sync_api")
+needs_chromium()
 pytestmark = pytest.mark.slow
-
-if not Path(CHROMIUM).exists():
-    pytest.skip("Debian's chromium is not installed (apt-get install chromium)", allow_module_level=True)
 
 
 def test_demo_runs_the_whole_hall_and_stops_cleanly(tmp_path: Path, artifacts: Path, browser: Any) -> None:
@@ -84,12 +80,7 @@ def test_demo_runs_the_whole_hall_and_stops_cleanly(tmp_path: Path, artifacts: P
         children = processes_using(state)
         # server, kiosk, two counters, display, agent
         assert len(children) >= 6, children
-        proc.send_signal(signal.SIGINT)
-        assert proc.wait(timeout=30) == 0
-        deadline = time.monotonic() + 10
-        while processes_using(state) and time.monotonic() < deadline:
-            time.sleep(0.1)
-        assert processes_using(state) == []
+        interrupt_and_wait(proc, state, 30)
         out: Any = proc.stdout.read() if proc.stdout else ""
         assert "[demo] stopped" in out
     finally:

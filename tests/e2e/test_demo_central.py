@@ -8,7 +8,6 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
-import signal
 import subprocess
 import sys
 import time
@@ -22,7 +21,7 @@ from playwright import sync_api as playwright
 
 from hallq.democentral import CENTRAL_ADMIN, CITY_USER, SIM_HALLS
 from tests.e2e.support import midday_timezone
-from tests.fakes.processes import processes_using, read_until, reap, sigint_ignored
+from tests.fakes.processes import interrupt_and_wait, read_until, reap, sigint_ignored
 from tests.fakes.shots import docs_dir
 from tests.server.web_helpers import browser_login, page_of
 
@@ -71,12 +70,7 @@ def test_demo_central_ships_three_halls_and_stops_cleanly(
             playwright.expect(page.locator("#halls tbody tr")).to_have_count(3)
             page.screenshot(path=str(artifacts / "central-overview.png"), full_page=True)
             page.screenshot(path=str(docs_dir() / "central-overview.png"), full_page=True)
-        proc.send_signal(signal.SIGINT)
-        assert proc.wait(timeout=60) == 0
-        deadline = time.monotonic() + 10
-        while processes_using(state) and time.monotonic() < deadline:
-            time.sleep(0.1)
-        assert processes_using(state) == []
+        interrupt_and_wait(proc, state, 60)
         assert not cluster.exists()  # the throw-away cluster is removed
     finally:
         reap(proc)

@@ -16,10 +16,10 @@ from pathlib import Path
 import pytest
 
 from hallclient.trust import UNTRUSTED_TEXT
+from hallfiles.config import read_config
 from hallq.crowd import Crowd
 from hallq.demohall import CLERK_PIN, MANAGER, clerk_code
 from hallserver import admin
-from hallserver.configfile import read_config
 from tests.e2e.support import COUNTER, DISPLAY, KIOSK, HallRun, _prepare, silent_voice_pack
 from tests.fakes.live_server import make_tls
 

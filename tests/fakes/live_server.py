@@ -50,9 +50,10 @@ from hallclient.trust import Pin
 from hallcore.clock import FakeClock
 from hallcore.config import HallConfig, Matter, Tls
 from hallcore.events import Event, decode_event
+from hallfiles.config import read_config
 from hallserver import admin
 from hallserver.app import bind, create_app, restore_listen_backlog, uvicorn_config
-from hallserver.configfile import read_config
+from hallserver.auth import hash_secret
 from hallserver.evloop import new_event_loop
 from hallserver.limits import LIMITS, WRITE, Bucket, Limit
 from hallserver.service import HallServer, Settings
@@ -223,8 +224,33 @@ class UvicornThread:
             raise RuntimeError("the hall server thread did not stop")
 
 
+def set_old_pin(db: pathlib.Path, staff: str, pin: str) -> None:
+    """Give `staff` a PIN from before the 6-digit rule, as an older hall's database holds it (written past the
+    server, which refuses such a PIN now)."""
+    conn = sqlite3.connect(str(db))
+    try:
+        with conn:
+            conn.execute("UPDATE staff SET pin_hash = ? WHERE code = ?", (hash_secret(pin), staff))
+    finally:
+        conn.close()
+
+
+class ManagerLogin:
+    """The hall's manager (`MANAGER`), logged in at the first request that needs it, for a test's server."""
+
+    http: httpx.Client
+    manager_token: str
+
+    def manager_headers(self) -> dict[str, str]:
+        if not self.manager_token:
+            r = self.http.post("/api/manager/login", json={"username": MANAGER[0], "password": MANAGER[1]})
+            assert r.status_code == 200, r.text
+            self.manager_token = r.json()["token"]
+        return {"Authorization": f"Bearer {self.manager_token}"}
+
+
 @dataclass
-class LiveServer:
+class LiveServer(ManagerLogin):
     config: HallConfig
     db: pathlib.Path
     clock: FakeClock
@@ -297,13 +323,6 @@ class LiveServer:
             server.stop()
 
     # ---- people and stations ----------------------------------------------------------------------------
-
-    def manager_headers(self) -> dict[str, str]:
-        if not self.manager_token:
-            r = self.http.post("/api/manager/login", json={"username": MANAGER[0], "password": MANAGER[1]})
-            assert r.status_code == 200, r.text
-            self.manager_token = r.json()["token"]
-        return {"Authorization": f"Bearer {self.manager_token}"}
 
     def enroll(self, role: str, name: str = "") -> dict[str, str]:
         """Start an enrollment as a station would; returns `{station_id, code, poll_secret}`."""

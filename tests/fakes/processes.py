@@ -4,6 +4,7 @@ output up to a line, finding what is still running, and never leaving one behind
 from __future__ import annotations
 
 import re
+import signal
 import subprocess
 import time
 from pathlib import Path
@@ -46,6 +47,17 @@ def read_until(proc: subprocess.Popen[str], pattern: str, timeout: float) -> re.
         if m:
             return m
     raise AssertionError(f"no line matching {pattern!r} within {timeout} s:\n{''.join(seen)}")
+
+
+def interrupt_and_wait(proc: subprocess.Popen[Any], state: Path, timeout: float) -> None:
+    """Stop a demo as Ctrl-C does (SIGINT): it exits 0 within `timeout` and, within 10 s more, no process
+    mentioning its `state` folder is left (its children stopped with it)."""
+    proc.send_signal(signal.SIGINT)
+    assert proc.wait(timeout=timeout) == 0
+    deadline = time.monotonic() + 10
+    while processes_using(state) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert processes_using(state) == []
 
 
 def reap(proc: subprocess.Popen[Any], timeout: float = 30) -> None:

@@ -4,15 +4,13 @@ the login page (or the keypad, `staff*PIN*new PIN`) sends it with the next login
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 from collections.abc import Iterator
 
 import pytest
 from pytestqt.qtbot import QtBot
 
 from drivers.protocols import KeyCode
-from hallserver.auth import hash_secret
-from tests.fakes.live_server import LiveServer
+from tests.fakes.live_server import LiveServer, set_old_pin
 from tests.gui.counter_rig import KEYPAD, Bus, Counter, bus, hqp_station, start_counter, stop_counter
 
 __all__ = ["bus"]  # a fixture this module uses
@@ -27,18 +25,9 @@ def counter(
     stop_counter(c, running)
 
 
-def old_pin(live: LiveServer, staff: str, pin: str) -> None:
-    conn = sqlite3.connect(str(live.db))
-    try:
-        with conn:
-            conn.execute("UPDATE staff SET pin_hash = ? WHERE code = ?", (hash_secret(pin), staff))
-    finally:
-        conn.close()
-
-
 def test_a_short_pin_is_replaced_on_the_login_page(counter: Counter, live: LiveServer) -> None:
     c = counter
-    old_pin(live, "c1", "2468")
+    set_old_pin(live.db, "c1", "2468")
     page = c.app.window.login
     assert page.new_pin.isHidden()
     page.staff.setText("c1")
@@ -62,7 +51,7 @@ def test_a_short_pin_is_replaced_on_the_login_page(counter: Counter, live: LiveS
 
 def test_a_short_pin_is_replaced_from_the_keypad(counter: Counter, live: LiveServer, bus: Bus) -> None:
     c = counter
-    old_pin(live, "c1", "2468")
+    set_old_pin(live.db, "c1", "2468")
     bus.emu.press(KEYPAD, KeyCode.LOGIN, "c1*2468")
     c.until(lambda: c.flow.pin_change)
     bus.emu.press(KEYPAD, KeyCode.LOGIN, "c1*2468*580314")

@@ -19,7 +19,7 @@ import pytest
 
 from hallcore.config import HallConfig, Matter, Question
 from hallcore.precheck import screen_materials
-from hallserver.configfile import read_config
+from hallfiles.config import read_config
 from kiosk.flow import Screen
 from tests.fakes.live_server import COUNTY
 from tests.gui.kiosk_rig import Rig, kiosk_rig

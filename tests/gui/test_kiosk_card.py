@@ -21,7 +21,7 @@ from drivers.codecs.idcard_text import TextFields
 from drivers.emulators.idcard import EmulatedCard
 from hallcore import idnumber
 from hallcore.config import ExpiredCard, HallConfig
-from hallserver.configfile import read_config
+from hallfiles.config import read_config
 from kiosk.flow import Screen
 from tests.fakes.live_server import COUNTY
 from tests.gui.kiosk_rig import HJ01, HJ01_PAPERS, SB02, Rig, kiosk_rig

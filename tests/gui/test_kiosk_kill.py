@@ -19,7 +19,7 @@ import threading
 
 from drivers.emulators.printer import EmulatedState, TcpPrinterEmulator
 from hallclient.enroll import save_pin, save_token
-from hallserver.configfile import read_config
+from hallfiles.config import read_config
 from tests.fakes.live_server import COUNTY, live_server, wait_for, with_kiosk
 from tests.fakes.processes import reap
 

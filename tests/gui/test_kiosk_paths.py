@@ -18,7 +18,7 @@ from PySide6.QtWidgets import QLabel, QLineEdit
 
 from drivers.emulators.printer import EmulatedState
 from hallcore.config import HallConfig, Session
-from hallserver.configfile import read_config
+from hallfiles.config import read_config
 from kiosk.flow import Screen
 from tests.fakes.live_server import COUNTY
 from tests.gui.kiosk_rig import HJ01, HJ01_PAPERS, SB02, Rig, kiosk_rig

@@ -19,7 +19,7 @@ import pytest
 
 from hallcore.config import HallConfig
 from hallcore.idnumber import complete
-from hallserver.configfile import read_config
+from hallfiles.config import read_config
 from tests.fakes.live_server import COUNTY, seeded_db
 from tests.server.conftest import Running, rid, start_server
 

@@ -7,18 +7,13 @@ escaping mistake shows there even where the CSP would have stopped the script).
 
 from __future__ import annotations
 
-import pathlib
 from typing import Any
-
-import pytest
 
 from tests.security.conftest import NEIGHBOUR, booking, client_from, person, rows
 from tests.server.conftest import Running, rid
-from tests.server.web_helpers import CHROMIUM, browser_login, chromium_page, csrf_of, http_login
+from tests.server.web_helpers import browser_login, chromium_page, csrf_of, http_login, needs_chromium
 
-pytest.importorskip("playwright.sync_api")
-if not pathlib.Path(CHROMIUM).exists():
-    pytest.skip("Debian's chromium is not installed (apt-get install chromium)", allow_module_level=True)
+needs_chromium()
 
 XSS = '<img src=x onerror="window.pwned=1;alert(1)"><script>window.pwned=2</script>'
 #: Elements only a payload would have made.

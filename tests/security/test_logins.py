@@ -12,8 +12,7 @@ import sqlite3
 import pytest
 
 from hallserver import admin
-from hallserver.auth import hash_secret
-from tests.fakes.live_server import MANAGER, PIN
+from tests.fakes.live_server import MANAGER, PIN, set_old_pin
 from tests.security.conftest import NEIGHBOUR, Call, at_once, client_from
 from tests.server.conftest import Running
 from tests.server.web_helpers import csrf_of, http_login
@@ -120,18 +119,8 @@ def test_spraying_pins_over_many_staff_codes_from_one_address_slows_down(server:
     assert statuses.count(429) == 10, statuses
 
 
-def set_pin_hash(server: Running, staff: str, pin: str) -> None:
-    """A PIN from before the 6-digit rule, as an older hall's database holds it."""
-    conn = sqlite3.connect(str(server.db))
-    try:
-        with conn:
-            conn.execute("UPDATE staff SET pin_hash = ? WHERE code = ?", (hash_secret(pin), staff))
-    finally:
-        conn.close()
-
-
 def test_a_short_pin_must_be_changed_at_the_next_login(server: Running) -> None:
-    set_pin_hash(server, "c2", "2468")
+    set_old_pin(server.db, "c2", "2468")
     counter = server.station("counter", window=2, login=False)
 
     def login(**body: object) -> dict[str, object]:

@@ -6,7 +6,9 @@ any station would. Hall time is a `FakeClock` at Monday 2026-11-23 09:00 in Shan
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import json
 import pathlib
 import uuid
 from collections.abc import Iterator
@@ -15,14 +17,25 @@ from typing import Any
 
 import httpx
 import pytest
+from websockets.asyncio.client import ClientConnection
 
 from hallcore.clock import FakeClock
 from hallcore.config import Durability, HallConfig
+from hallfiles.config import read_config
 from hallserver import admin
 from hallserver.app import create_app
-from hallserver.configfile import read_config
 from hallserver.service import HallServer, Settings
-from tests.fakes.live_server import COUNTY, MANAGER, MONDAY_9, PIN, Station, UvicornThread
+from tests.fakes.live_server import (
+    COUNTY,
+    MANAGER,
+    MONDAY_9,
+    PIN,
+    LiveServer,
+    ManagerLogin,
+    Station,
+    UvicornThread,
+    live_server,
+)
 from tests.server.web_helpers import module_browser
 
 #: A headless Chromium for each browser test module, as the fixture `browser` (tests/server/web_helpers.py:
@@ -36,12 +49,26 @@ ServerThread = UvicornThread
 MATTER = "HJ01"
 
 
+async def recv(ws: ClientConnection, timeout: float = 20.0) -> dict[str, Any]:
+    """The next message of a stream (`timeout`: a hang guard)."""
+    msg: dict[str, Any] = json.loads(await asyncio.wait_for(ws.recv(), timeout))
+    return msg
+
+
+async def next_event(ws: ClientConnection, timeout: float = 20.0) -> dict[str, Any]:
+    """The next message that is not a heartbeat (one may come between any two events)."""
+    msg = await recv(ws, timeout)
+    while msg["kind"] == "heartbeat":
+        msg = await recv(ws, timeout)
+    return msg
+
+
 def rid() -> str:
     return uuid.uuid4().hex
 
 
 @dataclass
-class Running:
+class Running(ManagerLogin):
     url: str
     port: int
     hall: HallServer
@@ -58,11 +85,7 @@ class Running:
         return self.url.replace("http://", "ws://")
 
     def manager(self) -> dict[str, str]:
-        if not self.manager_token:
-            r = self.http.post("/api/manager/login", json={"username": MANAGER[0], "password": MANAGER[1]})
-            assert r.status_code == 200, r.text
-            self.manager_token = r.json()["token"]
-        return {"Authorization": f"Bearer {self.manager_token}"}
+        return self.manager_headers()
 
     def station(
         self, role: str, name: str = "", window: int | None = None, staff: str = "", *, login: bool = True
@@ -177,3 +200,11 @@ def start_server(
 def server(tmp_path: pathlib.Path, county: HallConfig, seeded_db: pathlib.Path) -> Iterator[Running]:
     with start_server(tmp_path, county, seeded_db) as (_st, running):
         yield running
+
+
+@pytest.fixture
+def hall() -> Iterator[LiveServer]:
+    """The county hall (`tests.fakes.live_server`) that the page tests drive, with its stations; a module that
+    needs another hall defines its own `hall`."""
+    with live_server() as h:
+        yield h

@@ -9,27 +9,16 @@ from __future__ import annotations
 import datetime as dt
 import pathlib
 import shutil
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
-
-from tests.fakes.live_server import HJ01_PASSES, MONDAY_9, LiveServer, live_server
+from tests.fakes.live_server import HJ01_PASSES, MONDAY_9, LiveServer
 from tests.fakes.shots import docs_dir
-from tests.server.web_helpers import CHROMIUM, browser_login
+from tests.server.web_helpers import browser_login, needs_chromium
 
-pytest.importorskip("playwright.sync_api")
-if not pathlib.Path(CHROMIUM).exists():
-    pytest.skip("Debian's chromium is not installed (apt-get install chromium)", allow_module_level=True)
+needs_chromium()
 
 #: A hang guard for a loaded 2-core machine; the conditions are what the tests check.
 TIMEOUT_MS = 15000
-
-
-@pytest.fixture
-def hall() -> Iterator[LiveServer]:
-    with live_server() as h:
-        yield h
 
 
 def dashboard(hall: LiveServer, browser: Any) -> Any:

@@ -9,14 +9,10 @@ import io
 import pathlib
 from typing import Any
 
-import pytest
-
 from tests.server.conftest import Running, rid
-from tests.server.web_helpers import CHROMIUM, browser_login
+from tests.server.web_helpers import browser_login, needs_chromium
 
-pytest.importorskip("playwright.sync_api")
-if not pathlib.Path(CHROMIUM).exists():
-    pytest.skip("Debian's chromium is not installed (apt-get install chromium)", allow_module_level=True)
+needs_chromium()
 
 TIMEOUT_MS = 10_000
 

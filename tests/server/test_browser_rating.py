@@ -6,7 +6,6 @@ from the phone opens the same case as a pad rating (and the call-back form); the
 from __future__ import annotations
 
 import json
-import pathlib
 from collections.abc import Iterator
 from typing import Any
 
@@ -14,11 +13,9 @@ import httpx
 import pytest
 
 from tests.fakes.live_server import LiveServer, live_server
-from tests.server.web_helpers import CHROMIUM, served_ticket
+from tests.server.web_helpers import needs_chromium, served_ticket
 
-playwright = pytest.importorskip("playwright.sync_api")
-if not pathlib.Path(CHROMIUM).exists():
-    pytest.skip("Debian's chromium is not installed (apt-get install chromium)", allow_module_level=True)
+needs_chromium()
 
 TIMEOUT_MS = 8000
 

@@ -8,26 +8,15 @@ from __future__ import annotations
 import datetime as dt
 import pathlib
 import shutil
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
-
-from tests.fakes.live_server import HJ01_PASSES, MONDAY_9, LiveServer, live_server
+from tests.fakes.live_server import HJ01_PASSES, MONDAY_9, LiveServer
 from tests.fakes.shots import docs_dir
-from tests.server.web_helpers import CHROMIUM, Expected, browser_login, build_fixture_day
+from tests.server.web_helpers import Expected, browser_login, build_fixture_day, needs_chromium
 
-playwright = pytest.importorskip("playwright.sync_api")
-if not pathlib.Path(CHROMIUM).exists():
-    pytest.skip("Debian's chromium is not installed (apt-get install chromium)", allow_module_level=True)
+needs_chromium()
 
 TIMEOUT_MS = 5000
-
-
-@pytest.fixture
-def hall() -> Iterator[LiveServer]:
-    with live_server() as h:
-        yield h
 
 
 def shot(page: Any, artifacts: pathlib.Path, name: str) -> None:

@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
+from hallfiles.config import read_config
 from hallq import check_config
 from hallserver import admin
-from hallserver.configfile import read_config
 from tests.fakes.live_server import COUNTY
 from tests.server.conftest import start_server
 from tests.unit.test_calendar_years import YEAR_2027

@@ -25,8 +25,8 @@ import pytest
 
 from hallcore import measures
 from hallcore.config import HallConfig, MatterKind
+from hallfiles.config import read_config
 from hallserver import stats
-from hallserver.configfile import read_config
 from tests.fakes.live_server import COUNTY
 from tests.server.stats_harness import START, Harness, fill_random
 

@@ -16,10 +16,10 @@ import sqlite3
 import pytest
 
 from hallcore.provincial import RatingFacts, rating_item
+from hallfiles.config import read_config
 from hallq.serverproc import server_command
 from hallq.serverproc import start_server as start_server_process
 from hallserver import admin, outbox
-from hallserver.configfile import read_config
 from hallserver.store import migrate
 from tests.fakes.live_server import COUNTY, ROOT, wait_for
 from tests.fakes.province import APP_KEY, SECRET, fake_province

@@ -16,7 +16,7 @@ import pytest
 
 from hallcore.calendar import HallCalendar
 from hallcore.config import HallConfig
-from hallserver.configfile import read_config
+from hallfiles.config import read_config
 from tests.fakes.live_server import COUNTY, MONDAY_9, LiveServer, Station, live_server
 from tests.server.web_helpers import http_login
 

@@ -20,7 +20,7 @@ from websockets.exceptions import ConnectionClosed
 from hallcore.config import HallConfig
 from hallserver.service import Settings
 from tests.fakes.live_server import Station, wait_for
-from tests.server.conftest import Running, start_server
+from tests.server.conftest import Running, next_event, recv, start_server
 
 
 def small(config: HallConfig, backlog: int, threshold: int) -> HallConfig:
@@ -36,11 +36,6 @@ def tight(tmp_path: pathlib.Path, county: HallConfig, seeded_db: pathlib.Path) -
     settings = Settings(heartbeat_s=0.3, tick_s=3600, freeze_gc=False, queue_limit=20)
     with start_server(tmp_path, small(county, 30, 60), seeded_db, settings, sndbuf=8192) as (_st, running):
         yield running
-
-
-async def recv(ws: ClientConnection, timeout: float = 5.0) -> dict[str, Any]:
-    msg: dict[str, Any] = json.loads(await asyncio.wait_for(ws.recv(), timeout))
-    return msg
 
 
 async def events_until(ws: ClientConnection, last: int) -> list[dict[str, Any]]:
@@ -277,9 +272,7 @@ def test_slow_consumer_is_dropped_and_others_keep_up(tight: Running) -> None:
                     r = await asyncio.to_thread(tight.issue, desk, holder_name="x" * 40)
                     assert r.status_code == 201
                     issued += 1
-                    msg = await recv(ws, 2.0)
-                    while msg["kind"] == "heartbeat":
-                        msg = await recv(ws, 2.0)
+                    msg = await next_event(ws, 2.0)
                     assert msg["seq"] == tight.hall.store.seq, "the healthy reader fell behind"
                 return issued
 

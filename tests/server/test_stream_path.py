@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextvars
-import json
 import os
 import pathlib
 import shutil
@@ -39,13 +38,8 @@ from hallserver.store import Job, Store
 from hallserver.stream.connection import USER_TIMEOUT_MS
 from hallserver.writectx import Reply, WriteCtx, ok
 from tests.fakes.live_server import COUNTY, MONDAY_9, Station, live_server, wait_for
-from tests.server.conftest import Running, ServerThread, start_server
+from tests.server.conftest import Running, ServerThread, next_event, recv, start_server
 from tests.server.web_helpers import http_login
-
-
-async def recv(ws: ClientConnection, timeout: float = 20.0) -> dict[str, Any]:
-    msg: dict[str, Any] = json.loads(await asyncio.wait_for(ws.recv(), timeout))
-    return msg
 
 
 def auth(st: Station) -> dict[str, str]:
@@ -224,9 +218,7 @@ def test_the_dashboard_stream_needs_the_session_cookie_and_the_halls_origin() ->
                 hall.login_counter()
                 r = await asyncio.to_thread(hall.act, hall.counter, "open")
                 assert r.status_code == 200
-                ev = await recv(ws)
-                while ev["kind"] == "heartbeat":
-                    ev = await recv(ws)
+                ev = await next_event(ws)
                 assert ev["kind"] == "window_changed"
                 assert ev["seq"] == hello["seq"] + 1
             async with connect(url, origin=own) as ws:
@@ -448,9 +440,7 @@ def test_the_stream_is_served_over_tls_with_the_apis_certificate(
                     assert snap["kind"] == "snapshot"
                     r = await asyncio.to_thread(running.issue, desk)
                     assert r.status_code == 201
-                    ev = await recv(ws)
-                    while ev["kind"] == "heartbeat":
-                        ev = await recv(ws)
+                    ev = await next_event(ws)
                     assert ev["kind"] == "ticket_issued"
                     assert ev["seq"] == snap["seq"] + 1
                 with pytest.raises(ssl.SSLError):  # a station that does not hold the certificate is refused

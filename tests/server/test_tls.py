@@ -32,9 +32,9 @@ from hallclient.types import ConnectionState, StateChange
 from hallcore.clock import FakeClock
 from hallcore.config import Tls
 from hallcore.fingerprint import ca_fingerprint, short_fingerprint
+from hallfiles.config import read_config as read_hall_config
 from hallq.serverproc import server_command, start_server
 from hallserver import admin, tls
-from hallserver.configfile import read_config as read_hall_config
 from hallserver.discovery import Advertiser, MdnsSettings
 from hallserver.tls import TlsFiles
 from tests.fakes.live_server import COUNTY, MANAGER, MONDAY_9, LiveServer, live_server, make_tls, seeded_db

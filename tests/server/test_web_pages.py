@@ -25,12 +25,6 @@ from tests.server.web_helpers import (
 
 
 @pytest.fixture
-def hall() -> Iterator[LiveServer]:
-    with live_server() as h:
-        yield h
-
-
-@pytest.fixture
 def c(hall: LiveServer) -> Iterator[httpx.Client]:
     """A client logged in as the manager (session cookie)."""
     client = http_login(hall.url)

@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 
 from hallcore.config import HallConfig, Upload
-from hallserver.configfile import read_config
+from hallfiles.config import read_config
 from tests.fakes.live_server import COUNTY, MANAGER, LiveServer, live_server, wait_for
 from tests.fakes.province import APP_KEY, SECRET, FakeProvince, fake_province
 from tests.server.web_helpers import (

@@ -212,10 +212,19 @@ def served_ticket(hall: LiveServer) -> dict[str, Any]:
     return j
 
 
-def _one_browser() -> Iterator[Any]:
-    pytest.importorskip("playwright.sync_api")
+def needs_chromium(*, module: bool = True) -> Any:
+    """Playwright's sync API, or a skip when it or Debian's chromium is missing: at the top of a browser test
+    module (the whole module is skipped) or in a fixture (`module=False`: the tests that take it)."""
+    api = pytest.importorskip("playwright.sync_api")
     if not pathlib.Path(CHROMIUM).exists():
-        pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
+        pytest.skip(
+            "Debian's chromium is not installed (apt-get install chromium)", allow_module_level=module
+        )
+    return api
+
+
+def _one_browser() -> Iterator[Any]:
+    needs_chromium(module=False)
     with chromium_browser() as b:
         yield b
 

@@ -16,8 +16,8 @@ import pytest
 from hallcore.config import HallConfig, MatterKind, Session, StationRole
 from hallcore.configload import MISSING, ConfigError, ConfigIssue, config_from_bytes, parse_config
 from hallcore.errors import HallError
+from hallfiles.config import read_config
 from hallq import check_config
-from hallserver.configfile import read_config
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 COUNTY = ROOT / "config" / "county.toml"

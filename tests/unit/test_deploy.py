@@ -18,8 +18,8 @@ from typing import Any
 import pytest
 
 from hallcore.config import StationRole
+from hallfiles.config import read_config
 from hallq import cli
-from hallserver.configfile import read_config
 
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"

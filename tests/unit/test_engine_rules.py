@@ -816,6 +816,20 @@ def test_not_bookable() -> None:
     assert out.code.name == "NOT_BOOKABLE"
 
 
+def restored(e: Engine) -> Engine:
+    """A new engine loaded from copies of `e`'s rows, as the server reads them back from the database at a
+    restart: the two engines share no objects."""
+    fresh = Engine(e.config)
+    fresh.load(
+        copy.deepcopy(sorted(e.tickets.values(), key=lambda t: t.key)),
+        copy.deepcopy(list(e.windows.values())),
+        copy.deepcopy(list(e.bookings.values())),
+        copy.deepcopy(list(e.ratings.values())),
+        copy.deepcopy(list(e.cases.values())),
+    )
+    return fresh
+
+
 def test_restore_gives_the_same_queue() -> None:
     h = Hall()
     h.open(2, 3)
@@ -823,15 +837,7 @@ def test_restore_gives_the_same_queue() -> None:
         h.issue(["sb01", "zh01", "hj01"][i % 3], priority="elderly" if i % 5 == 0 else "")
     h.call(2)
     h.later(3)
-    fresh = Engine(h.e.config)
-    # Copies, as the server reads them back from the database: the two engines must share no objects.
-    fresh.load(
-        copy.deepcopy(sorted(h.e.tickets.values(), key=lambda t: t.key)),
-        copy.deepcopy(list(h.e.windows.values())),
-        copy.deepcopy(list(h.e.bookings.values())),
-        copy.deepcopy(list(h.e.ratings.values())),
-        copy.deepcopy(list(h.e.cases.values())),
-    )
+    fresh = restored(h.e)
     for w in (1, 2, 3):
         assert [t.id for t in fresh.candidates(w, h.now)] == [t.id for t in h.e.candidates(w, h.now)]
     assert fresh.handle(c.IssueTicket("sb01", Source.DESK, "x"), h.now).ticket.label == "B005"  # type: ignore[union-attr]
@@ -852,14 +858,7 @@ def test_restore_keeps_prints_handle_times_bookings_and_cases() -> None:
     pending = h.issue("sb01", Source.KIOSK)
     tomorrow = h.now.date() + dt.timedelta(days=1)
     ok(h.do(c.BookSlot("sb01", tomorrow, dt.time(10), "person", "BK1")))
-    fresh = Engine(h.e.config)
-    fresh.load(
-        copy.deepcopy(sorted(h.e.tickets.values(), key=lambda t: t.key)),
-        copy.deepcopy(list(h.e.windows.values())),
-        copy.deepcopy(list(h.e.bookings.values())),
-        copy.deepcopy(list(h.e.ratings.values())),
-        copy.deepcopy(list(h.e.cases.values())),
-    )
+    fresh = restored(h.e)
     # The three 7-minute cases moved series B's handle time off its prior, and the restore kept that.
     assert h.e.handle_times.mean("B") != Engine(h.e.config).handle_times.mean("B")
     assert fresh.handle_times.mean("B") == h.e.handle_times.mean("B")

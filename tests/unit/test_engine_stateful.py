@@ -24,7 +24,7 @@ from hallcore.config import ClosedWindowTransfer, HallConfig
 from hallcore.engine import Accepted, Engine, Refused
 from hallcore.events import TicketChanged
 from hallcore.model import AT_WINDOW, Source, TicketState
-from hallserver.configfile import read_config
+from hallfiles.config import read_config
 from tests.fakes.halls import small_hall
 
 ROOT = Path(__file__).resolve().parents[2]

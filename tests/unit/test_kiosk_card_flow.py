@@ -14,7 +14,7 @@ from drivers.codecs.idcard_text import TextFields, parse_text
 from drivers.protocols import IdCard
 from hallcore import idnumber
 from hallcore.config import HallConfig
-from hallserver.configfile import read_config
+from hallfiles.config import read_config
 from hallui.cardread import visit_of
 from kiosk.flow import FlowSettings, KioskFlow, Screen
 

@@ -9,7 +9,7 @@ import pytest
 from hallclient.types import NotIssued, PrecheckResult
 from hallcore.config import HallConfig
 from hallcore.precheck import PrecheckOutcome
-from hallserver.configfile import read_config
+from hallfiles.config import read_config
 from hallui.matters import group, search
 from kiosk.flow import ELDER_MIN_CHOICE_S, FlowSettings, KioskFlow, Message, Screen
 from kiosk.texts import TEXTS, catalog

@@ -27,8 +27,8 @@ from hallcore.provincial import (
     rating_item,
     verify,
 )
+from hallfiles.config import read_config
 from hallserver.backoff import backoff_s
-from hallserver.configfile import read_config
 from hallserver.upload import classify, make_signer
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]

@@ -18,7 +18,7 @@ from tests.fakes.live_server import COUNTY
 
 
 def county_profile() -> dict[str, Any]:
-    from hallserver.configfile import read_config
+    from hallfiles.config import read_config
 
     return shipping.hall_profile(read_config(COUNTY))
 

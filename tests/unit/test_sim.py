@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from hallfiles.config import read_config
 from hallq import sim, simcli
 from hallq.simchart import wait_chart
-from hallserver.configfile import read_config
 
 ROOT = Path(__file__).resolve().parents[2]
 COUNTY = ROOT / "config" / "county.toml"

@@ -209,7 +209,7 @@ def test_hub_serves_boards_at_once_and_phones_in_order_through_the_lane(county: 
 
 @pytest.fixture(scope="module")
 def county() -> HallConfig:
-    from hallserver.configfile import read_config
+    from hallfiles.config import read_config
     from tests.fakes.live_server import COUNTY
 
     return read_config(COUNTY)

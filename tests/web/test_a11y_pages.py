@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from hallcore.config import Estimates
-from hallserver.configfile import read_config
+from hallfiles.config import read_config
 from tests.fakes.live_server import COUNTY, HJ01_PASSES, MONDAY_9, LiveServer, live_server
 from tests.server.a11y import (
     AuditLog,
