@@ -11,7 +11,7 @@ import sys
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 
-from halldata import Toml
+from tomlwriter import Toml
 
 # (id, name, level, parent): parents before children.
 REGIONS = [

@@ -13,20 +13,17 @@ sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 
 from halldata import (
     MatterRow,
-    Toml,
     main,
-    write_booking,
-    write_common_tail,
     write_departments,
-    write_device,
     write_hall,
     write_header,
     write_matters,
     write_priority,
     write_series,
-    write_windows,
-    write_zones,
 )
+from halltables import write_booking, write_common_tail, write_device, write_zones
+from staffing import write_windows
+from tomlwriter import Toml
 
 DEPARTMENTS = [
     ("gongan", "金寨县公安局", "Jinzhai County Public Security Bureau"),

@@ -12,20 +12,17 @@ sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 
 from halldata import (
     MatterRow,
-    Toml,
     main,
-    write_booking,
-    write_common_tail,
     write_departments,
-    write_device,
     write_hall,
     write_header,
     write_matters,
     write_priority,
     write_series,
-    write_windows,
-    write_zones,
 )
+from halltables import write_booking, write_common_tail, write_device, write_zones
+from staffing import write_windows
+from tomlwriter import Toml
 
 TOTAL_WINDOWS = 158  # as in the article: 42 departments, 158 windows
 

@@ -4,21 +4,22 @@ The example halls are written from compact Python tables so that 150 windows and
 (every reference resolves, every material has a `where`), while the TOML they produce reads like a file a
 hall's IT staff would write by hand. Run the generators, never edit their output: `gen_county.py`,
 `gen_provincial.py`. The tables they share: `materials_citizens.py`, `materials_enterprises.py` and
-`questions.py`.
+`questions.py`; the writer `tomlwriter.py`; the windows and their staffing plan `staffing.py`; the tables
+after the windows `halltables.py`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import json
 import pathlib
 import sys
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from materials_citizens import CITIZEN_MATERIALS
 from materials_enterprises import ENTERPRISE_MATERIALS
 from questions import AGENT_BRANCH, HELP, PLEDGE, PLEDGE_EN, QUESTIONS
+from tomlwriter import Toml
 
 #: Every material a matter may name: id -> (name, name_en, where, where_en).
 MATERIALS = {**CITIZEN_MATERIALS, **ENTERPRISE_MATERIALS}
@@ -42,57 +43,6 @@ class MatterRow:
     daily_cap: int | None = None
     bookable: bool = True
     pledge: bool = True  # a 承诺书 with 容缺 tickets (matters with tolerable materials only)
-
-
-@dataclass
-class Toml:
-    """A tiny TOML writer: enough for the example halls, with blank lines and comments where they help."""
-
-    lines: list[str] = field(default_factory=list)
-
-    def comment(self, text: str) -> None:
-        self.lines.extend(f"# {line}".rstrip() for line in text.splitlines())
-
-    def blank(self) -> None:
-        # A comment belongs to the table under it: no blank line between them.
-        if self.lines and self.lines[-1] != "" and not self.lines[-1].startswith("#"):
-            self.lines.append("")
-
-    def table(self, name: str, *, array: bool = False) -> None:
-        self.blank()
-        self.lines.append(f"[[{name}]]" if array else f"[{name}]")
-
-    def kv(self, key: str, value: object, comment: str = "") -> None:
-        line = f"{key} = {render(value)}"
-        self.lines.append(f"{line}  # {comment}" if comment else line)
-
-    def entry(self, table: str, /, *, array: bool = True, **values: object) -> None:
-        """A table (by default one more of an array of tables) with these keys; None values are left out."""
-        self.table(table, array=array)
-        for key, value in values.items():
-            if value is not None:
-                self.kv(key, value)
-
-    def text(self) -> str:
-        return "\n".join(self.lines).rstrip() + "\n"
-
-
-def render(value: object) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return repr(value)
-    if isinstance(value, str):
-        return json.dumps(value, ensure_ascii=False)
-    if isinstance(value, dt.time):
-        return f'"{value:%H:%M}"'
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if isinstance(value, list | tuple):
-        return "[" + ", ".join(render(v) for v in value) + "]"
-    if isinstance(value, dict):
-        return "{ " + ", ".join(f"{k} = {render(v)}" for k, v in value.items()) + " }"
-    raise TypeError(f"cannot render {value!r}")
 
 
 def dates(first: str, last: str) -> list[dt.date]:
@@ -369,231 +319,8 @@ def write_header(t: Toml, title: str, script: str) -> None:
     t.comment("Layout: docs/config.md.")
 
 
-#: A window: (number, name, department, series in serving order, A/B partner or None, zone).
-WindowRow = tuple[int, str, str, list[str], int | None, str]
-
-
-#: The staffing plan the example halls are generated with: the share of each group of windows with the same
-#: series that is rostered on an open day (at least one; every 综合窗口), the lunch rotation (half of each
-#: rostered group closes over LUNCH, the other half keeps the series served), and a planned 15-minute break
-#: for three clerks in five, staggered over the morning and afternoon slots of BREAK_STARTS.
-ROSTER_SHARE = 0.85
-LUNCH = (dt.time(12, 0), dt.time(13, 0))
-BREAK_MIN = 15
-BREAK_STARTS = (
-    dt.time(9, 45),
-    dt.time(10, 15),
-    dt.time(10, 45),
-    dt.time(14, 30),
-    dt.time(15, 0),
-    dt.time(15, 30),
-)
-
-
-def staffing_plan(
-    rows: Sequence[WindowRow], *, lunch: tuple[dt.time, dt.time] | None = LUNCH
-) -> dict[int, tuple[bool, list[dict[str, object]]]]:
-    """Window number → (rostered, planned closures) for the example halls (`lunch` None: the hall closes
-    between sessions, so nobody takes a lunch turn)."""
-    groups: dict[tuple[str, ...], list[int]] = {}
-    for number, _name, _dept, series, _partner, _zone in rows:
-        groups.setdefault(tuple(series), []).append(number)
-    plan: dict[int, tuple[bool, list[dict[str, object]]]] = {}
-    rostered_seen = 0
-    for series, unsorted in groups.items():
-        numbers = sorted(unsorted)
-        k = len(numbers) if len(series) > 1 else max(1, round(len(numbers) * ROSTER_SHARE))
-        rostered = numbers[:k]
-        lunching = set(rostered[: len(rostered) // 2]) if lunch is not None and len(rostered) >= 2 else set()
-        for number in numbers:
-            closures: list[dict[str, object]] = []
-            if number in lunching and lunch is not None:
-                closures.append({"start": lunch[0], "end": lunch[1], "reason": "午休"})
-            if number in rostered:
-                if rostered_seen % 5 < 3:
-                    start = BREAK_STARTS[rostered_seen % len(BREAK_STARTS)]
-                    end = (
-                        dt.datetime.combine(dt.date(2000, 1, 1), start) + dt.timedelta(minutes=BREAK_MIN)
-                    ).time()
-                    closures.append({"start": start, "end": end, "reason": "休息"})
-                rostered_seen += 1
-            plan[number] = (number in rostered, sorted(closures, key=lambda c: str(c["start"])))
-    return plan
-
-
-def write_windows(
-    t: Toml,
-    rows: Sequence[WindowRow],
-    *,
-    strict: Sequence[int] = (),
-    lunch: tuple[dt.time, dt.time] | None = LUNCH,
-) -> None:
-    """The windows with their staffing plan (`staffing_plan`); each one's strip is at the bus address of its
-    number. `strict`: windows that take their series in the order listed."""
-    plan = staffing_plan(rows, lunch=lunch)
-    for number, name, dept, series, partner, zone in rows:
-        t.entry("windows", number=number, name=name, department=dept, series=series, led_address=number)
-        if partner is not None:
-            t.kv("partner", partner, "A/B岗")
-        t.kv("zone", zone)
-        if number in strict:
-            t.kv("strict_series_order", True, "its own series first; the others when it has time")
-        rostered, closures = plan[number]
-        if not rostered:
-            t.kv("staffed", False, "not on the roster: opened when the queue asks for it")
-        if closures:
-            t.kv("closures", closures, "the lunch rotation and planned breaks")
-
-
-def write_booking(t: Toml, *, default_quota: int, days_ahead: int, bookings_per_week: int) -> None:
-    t.entry(
-        "booking",
-        array=False,
-        slot_min=30,
-        default_quota=default_quota,
-        days_ahead=days_ahead,
-        early_min=30,
-        late_grace_min=15,
-    )
-    t.blank()
-    t.comment("Per person (by the keyed hash of the ID number), against scalpers and number hoarding.")
-    t.entry(
-        "persons",
-        array=False,
-        bookings_per_day=2,
-        bookings_per_week=bookings_per_week,
-        bookings_open=3,
-        tickets_per_day=3,
-        tickets_per_matter=1,
-        agent_tickets_per_day=20,
-    )
-    t.blank()
-    t.comment("刷身份证取号: the age class a card gives (verified, not claimed); an expired card.")
-    t.entry("identity", array=False, elder_age=70, elder_class="elderly", expired="serve")
-
-
-def write_zones(t: Toml, zones: Iterable[tuple[str, str, int]]) -> None:
-    for zone_id, name, floor in zones:
-        t.entry("zones", id=zone_id, name=name, floor=floor)
-
-
-def write_device(t: Toml, slot: str, device_type: str, **values: object) -> None:
-    """A station's device table (`stations.printer`, `stations.led`, …)."""
-    t.entry(f"stations.{slot}", array=False, type=device_type, **values)
-
-
 def main(build: Callable[[], str], output: str) -> None:
     """Write `build()` to config/`output` (the generators' entry point)."""
     out = pathlib.Path(__file__).resolve().parent.parent / output
     out.write_text(build(), encoding="utf-8")
     sys.stdout.write(f"wrote {out}\n")
-
-
-def write_booking_import(t: Toml) -> None:
-    t.table("booking_import")
-    t.comment(
-        "Bookings from the province's 一网通办 (docs/integrations.md): off until the partner has its keys."
-    )
-    t.kv("enabled", False)
-    t.comment("A signed request's timestamp may be this far off the hall's clock; its nonce is kept as long.")
-    t.kv("window_s", 300)
-    t.kv("retry_first_s", 2.0)
-    t.kv("retry_max_s", 600)
-    t.table("booking_import.partners", array=True)
-    t.kv("id", "ywtb")
-    t.kv("name", "一网通办")
-    t.kv("rate_per_s", 2.0)
-    t.kv("burst", 60)
-    t.comment('A cancellation at the hall (the citizen, the desk) is POSTed here, signed ("": not reported).')
-    t.kv("report_url", "http://127.0.0.1:8791/hallq/cancelled")
-    t.comment('A partner that only publishes a list: its URL, read every poll_s ("": it pushes).')
-    t.kv("list_url", "")
-    t.kv("poll_s", 300)
-    t.kv("timeout_s", 10.0)
-    t.comment(
-        "A rotation: the old key taken through valid_until, the new one (listed last) signs the hall's."
-    )
-    t.table("booking_import.partners.keys", array=True)
-    t.kv("id", "ywtb-2026a")
-    t.kv("secret_file", "/etc/hallq/ywtb-2026a.secret")
-    t.kv("valid_until", dt.date(2026, 12, 31))
-    t.table("booking_import.partners.keys", array=True)
-    t.kv("id", "ywtb-2027a")
-    t.kv("secret_file", "/etc/hallq/ywtb-2027a.secret")
-
-
-def write_common_tail(t: Toml, *, upload_endpoint: str) -> None:
-    t.table("led")
-    t.kv("welcome", "欢迎光临")
-    t.kv("calling", "请{number}号到{window}号窗口")
-    t.kv("paused", "暂停服务 {reason}")
-    t.kv("closed", "本窗口暂停服务")
-    t.kv("hall_rows", 4)
-    for at, level in (("08:00", 12), ("12:00", 15), ("17:00", 8)):
-        t.table("led.brightness", array=True)
-        t.kv("at", at)
-        t.kv("level", level)
-    t.table("voice")
-    t.kv("languages", ["zh", "en"])
-    t.kv("repeats", 2)
-    t.kv("max_age_s", 120)
-    t.kv("max_backlog", 20)
-    t.table("kiosk")
-    t.kv("print_confirm_timeout_s", 120)
-    t.kv("idle_reset_s", 60)
-    t.kv("elder_idle_reset_s", 180)
-    t.kv("show_remaining", True)
-    t.table("privacy")
-    t.kv("retention_days", 180)
-    t.kv("show_names_on_boards", False)
-    t.table("upload")
-    t.comment("好差评 upload to the provincial platform; off until the hall has its platform account.")
-    t.kv("enabled", False)
-    t.kv("endpoint", upload_endpoint)
-    t.kv("retry_max_s", 600)
-    t.kv("retry_first_s", 2.0)
-    t.kv("timeout_s", 10.0)
-    t.comment("HQ1-HMAC-SHA256 (docs/integrations.md); the secret lives in a 0600 file, never in this file.")
-    t.kv("signer", "hq1-hmac-sha256")
-    t.kv("app_key", "")
-    t.kv("secret_file", "")
-    t.table("upload.field_map")
-    t.comment("platform field = hallq data item (docs/integrations.md lists them)")
-    for platform, ours in (
-        ("evaluateId", "idempotency_key"),
-        ("evaluateType", "kind"),
-        ("taskCode", "matter_code"),
-        ("taskName", "matter_name"),
-        ("projectNo", "case_no"),
-        ("handleResult", "outcome"),
-        ("ticketNo", "ticket_id"),
-        ("channel", "channel"),
-        ("evaluateLevel", "score"),
-        ("evaluateTime", "rated_at"),
-        ("deptName", "department"),
-        ("windowNo", "window"),
-        ("userCode", "clerk"),
-        ("raterName", "rater_name"),
-        ("raterKey", "rater_key"),
-        ("tags", "tags"),
-        ("content", "comment"),
-        ("visitTime", "callback_at"),
-        ("rectification", "rectification"),
-        ("raterView", "rater_view"),
-        ("closeTime", "closed_at"),
-    ):
-        t.kv(platform, ours)
-    write_booking_import(t)
-    t.table("tls")
-    t.comment("The server certificate `hallq admin tls init` makes: the server box's names and addresses.")
-    t.kv("names", ["hallq-server"])
-    t.kv("addresses", ["10.0.0.2"])
-    t.comment("Stations refuse plain HTTP (but 127.0.0.1, the demo's) and pin the hall CA at enrollment.")
-    t.kv("required", True)
-    t.comment("Enrolled before TLS: pin the CA at the first TLS contact (logged); false: enroll again.")
-    t.kv("pin_on_first_contact", True)
-    t.table("server")
-    t.kv("durability", "full")
-    t.kv("backlog_events", 10000)
-    t.kv("snapshot_threshold", 5000)
-    t.kv("pause_reasons", ["休息", "会议", "系统故障", "业务培训", "临时外出"])
