@@ -5,12 +5,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
-import pathlib
 import sys
 from typing import TYPE_CHECKING
 
 from hallcore.config import HallConfig, Station, StationRole
-from hallui.configfile import read_config_or_report
+from hallui.stationcli import parse, start, station_parser
 
 if TYPE_CHECKING:
     from PySide6.QtWidgets import QApplication
@@ -21,23 +20,10 @@ log = logging.getLogger("counter")
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="hallq counter", description="Run a counter (clerk) or desk station.")
-    p.add_argument("--config", type=pathlib.Path, required=True, help="the hall's TOML file")
-    p.add_argument(
-        "--check-config", action="store_true", help="validate the config and the station, then exit"
-    )
-    p.add_argument("--station", help="this station's id in the config (e.g. counter-05, desk-1)")
-    p.add_argument("--server", help="the hall server's URL (else found by zeroconf, then the config's)")
-    p.add_argument(
-        "--mdns-interface",
-        action="append",
-        help="look for the server by mDNS on this interface address only (repeatable; default: every one)",
-    )
-    p.add_argument(
-        "--state-dir",
-        type=pathlib.Path,
-        default=pathlib.Path.home() / ".local" / "state" / "hallq",
-        help="where the station keeps its enrollment token",
+    p = station_parser(
+        "hallq counter",
+        "Run a counter (clerk) or desk station.",
+        station_help="this station's id in the config (e.g. counter-05, desk-1)",
     )
     p.add_argument("--language", choices=("zh", "en"), default="zh")
     return p
@@ -61,12 +47,10 @@ def pick_station(config: HallConfig, station_id: str | None) -> Station:
 
 
 def main(argv: list[str]) -> int:
-    try:
-        args = _parser().parse_args(argv)
-    except SystemExit as exc:
-        return exc.code if isinstance(exc.code, int) else 2
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    config = read_config_or_report("hallq counter", args.config)
+    args = parse(_parser(), argv)
+    if isinstance(args, int):
+        return args
+    config = start("hallq counter", args.config)
     if config is None:
         return 2
     try:

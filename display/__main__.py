@@ -25,29 +25,24 @@ from display.views import Orientation
 from drivers.factory import ConfigurationError, StationDevices, build_station, build_voice
 from hallcore.clock import SystemClock
 from hallcore.config import HallConfig, Station, StationRole
-from hallui.configfile import read_config_or_report
+from hallui.stationcli import parse, start, station_parser
 
 log = logging.getLogger("display")
 
 
-def parse_args(argv: list[str]) -> argparse.Namespace:
-    p = argparse.ArgumentParser(prog="hallq display", description="Run a hall display (call board).")
-    p.add_argument("--config", type=Path, required=True, help="the hall's TOML file")
-    p.add_argument("--check-config", action="store_true", help="validate the config and exit")
-    p.add_argument("--server", help="server base URL (default: find it with mDNS, else the config's)")
-    p.add_argument(
-        "--mdns-interface",
-        action="append",
-        help="look for the server by mDNS on this interface address only (repeatable; default: every one)",
+def parse_args(argv: list[str]) -> argparse.Namespace | int:
+    """The arguments, or the exit status argparse chose."""
+    p = station_parser(
+        "hallq display",
+        "Run a hall display (call board).",
+        station_help="this display's station id in the config (default: the first display)",
     )
-    p.add_argument("--station", help="this display's station id in the config (default: the first display)")
-    p.add_argument("--state-dir", type=Path, default=Path.home() / ".local/state/hallq")
     p.add_argument("--orientation", choices=["landscape", "portrait", "auto"], default="auto")
     p.add_argument("--language", choices=["zh", "en"], default="zh")
     p.add_argument("--voice-pack", type=Path, help="folder of voice segments (default: STATE_DIR/voice)")
     p.add_argument("--no-voice", action="store_true", help="show calls without reading them out")
     p.add_argument("--windowed", action="store_true", help="not full screen (for set-up)")
-    return p.parse_args(argv)
+    return parse(p, argv)
 
 
 def pick_station(config: HallConfig, station_id: str | None) -> Station:
@@ -73,12 +68,10 @@ def orientation_for(choice: str, app: QApplication) -> Orientation:
 
 
 def main(argv: list[str]) -> int:
-    try:
-        args = parse_args(argv)
-    except SystemExit as exc:
-        return exc.code if isinstance(exc.code, int) else 2
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    config = read_config_or_report("hallq display", args.config)
+    args = parse_args(argv)
+    if isinstance(args, int):
+        return args
+    config = start("hallq display", args.config)
     if config is None:
         return 2
     try:

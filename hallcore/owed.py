@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from enum import StrEnum
 
 from hallcore.config import Matter
@@ -65,13 +65,7 @@ class RegisterTally:
     open: int = 0  # still owed, not due yet
 
     def as_dict(self) -> dict[str, int]:
-        return {
-            "opened": self.opened,
-            "on_time": self.on_time,
-            "late": self.late,
-            "never": self.never,
-            "open": self.open,
-        }
+        return asdict(self)
 
 
 def tally(states: Iterable[OwedState]) -> RegisterTally:

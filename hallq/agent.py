@@ -26,7 +26,6 @@ import zoneinfo
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from display.flow import DisplayFlow
@@ -39,6 +38,7 @@ from hallcore.clock import Clock
 from hallcore.config import Device, HallConfig, Led, Station, StationRole
 from hallcore.events import TicketChanged, WindowChanged, WindowView
 from hallcore.windowstrip import StripText, window_strip
+from hallui.stationcli import parse, start, station_parser
 
 if TYPE_CHECKING:
     from drivers.factory import StationDevices
@@ -215,40 +215,26 @@ class Agent:
 # ---- wiring -----------------------------------------------------------------------------------------------
 
 
-def parse_args(argv: list[str]) -> argparse.Namespace:
-    p = argparse.ArgumentParser(
-        prog="hallq devices serve", description="Run the device agent (shared LED bus)."
-    )
-    p.add_argument("--config", type=Path, required=True)
-    p.add_argument("--check-config", action="store_true", help="validate the config and exit")
-    p.add_argument("--station", help="the agent's station id (default: the first agent in the config)")
-    p.add_argument("--server", help="server base URL (default: mDNS, else the config's)")
-    p.add_argument(
-        "--mdns-interface",
-        action="append",
-        help="look for the server by mDNS on this interface address only (repeatable; default: every one)",
+def parse_args(argv: list[str]) -> argparse.Namespace | int:
+    """The arguments, or the exit status argparse chose."""
+    p = station_parser(
+        "hallq devices serve",
+        "Run the device agent (shared LED bus).",
+        station_help="the agent's station id (default: the first agent in the config)",
     )
     p.add_argument("--bus", help="the bus's pyserial URL (default: the station's led.url)")
     p.add_argument("--window", type=int, action="append", default=[], help="drive only these windows")
     p.add_argument("--all-windows", action="store_true", help="also windows whose counter has a strip")
     p.add_argument("--hall-board", type=int, action="append", default=[], metavar="ADDR")
-    p.add_argument("--state-dir", type=Path, default=Path.home() / ".local/state/hallq")
-    return p.parse_args(argv)
+    return parse(p, argv)
 
 
 def main(argv: list[str]) -> int:
-    try:
-        args = parse_args(argv)
-    except SystemExit as exc:
-        return exc.code if isinstance(exc.code, int) else 2
-    from hallcore.configload import ConfigError
-    from hallfiles.config import read_config
-
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    try:
-        config = read_config(args.config)
-    except ConfigError as exc:
-        print(exc.report("hallq devices serve", args.config), file=sys.stderr)
+    args = parse_args(argv)
+    if isinstance(args, int):
+        return args
+    config = start("hallq devices serve", args.config)
+    if config is None:
         return 2
     agents = [s for s in config.stations if s.role is StationRole.AGENT]
     station = config.station_by_id.get(args.station) if args.station else (agents[0] if agents else None)

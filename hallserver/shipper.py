@@ -29,7 +29,7 @@ import pathlib
 import random
 import sqlite3
 import time
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import httpx
@@ -112,21 +112,8 @@ class ShipState:
         return None if self.acked_seq is None else max(0, self.hall_seq - self.acked_seq)
 
     def as_json(self) -> dict[str, Any]:
-        return {
-            "enabled": self.enabled,
-            "url": self.url,
-            "state": self.state,
-            "code": self.code,
-            "acked_seq": self.acked_seq,
-            "hall_seq": self.hall_seq,
-            "backlog": self.backlog,
-            "oldest_unshipped_at": self.oldest_unshipped_at,
-            "backlog_age_s": None if self.backlog_age_s is None else round(self.backlog_age_s, 1),
-            "last_ok_at": self.last_ok_at,
-            "last_error": self.last_error,
-            "failures": self.failures,
-            "shipped": self.shipped,
-        }
+        backlog_age_s = None if self.backlog_age_s is None else round(self.backlog_age_s, 1)
+        return {**asdict(self), "backlog": self.backlog, "backlog_age_s": backlog_age_s}
 
 
 class _Retry(Exception):

@@ -27,7 +27,7 @@ import secrets
 import sqlite3
 import urllib.parse
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import httpx
@@ -67,18 +67,7 @@ class UploadState:
     next_try_in_s: float = 0.0
 
     def as_json(self) -> dict[str, Any]:
-        return {
-            "enabled": self.enabled,
-            "endpoint": self.endpoint,
-            "pending": self.pending,
-            "sent": self.sent,
-            "dead": self.dead,
-            "failures": self.failures,
-            "last_error": self.last_error,
-            "last_sent_at": self.last_sent_at,
-            "oldest_pending_at": self.oldest_pending_at,
-            "next_try_in_s": round(self.next_try_in_s, 1),
-        }
+        return {**asdict(self), "next_try_in_s": round(self.next_try_in_s, 1)}
 
 
 def retry_after_s(r: httpx.Response) -> float:
