@@ -9,7 +9,7 @@ import sys
 from typing import TYPE_CHECKING
 
 from hallcore.config import HallConfig, Station, StationRole
-from hallui.stationcli import parse, start, station_parser
+from hallui.stationcli import begin, station_parser
 
 if TYPE_CHECKING:
     from PySide6.QtWidgets import QApplication
@@ -47,12 +47,10 @@ def pick_station(config: HallConfig, station_id: str | None) -> Station:
 
 
 def main(argv: list[str]) -> int:
-    args = parse(_parser(), argv)
-    if isinstance(args, int):
-        return args
-    config = start("hallq counter", args.config)
-    if config is None:
-        return 2
+    got = begin("hallq counter", _parser(), argv)
+    if isinstance(got, int):
+        return got
+    args, config = got
     try:
         station = pick_station(config, args.station)
     except ValueError as exc:

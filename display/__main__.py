@@ -25,13 +25,12 @@ from display.views import Orientation
 from drivers.factory import ConfigurationError, StationDevices, build_station, build_voice
 from hallcore.clock import SystemClock
 from hallcore.config import HallConfig, Station, StationRole
-from hallui.stationcli import parse, start, station_parser
+from hallui.stationcli import begin, station_parser
 
 log = logging.getLogger("display")
 
 
-def parse_args(argv: list[str]) -> argparse.Namespace | int:
-    """The arguments, or the exit status argparse chose."""
+def parser() -> argparse.ArgumentParser:
     p = station_parser(
         "hallq display",
         "Run a hall display (call board).",
@@ -42,7 +41,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace | int:
     p.add_argument("--voice-pack", type=Path, help="folder of voice segments (default: STATE_DIR/voice)")
     p.add_argument("--no-voice", action="store_true", help="show calls without reading them out")
     p.add_argument("--windowed", action="store_true", help="not full screen (for set-up)")
-    return parse(p, argv)
+    return p
 
 
 def pick_station(config: HallConfig, station_id: str | None) -> Station:
@@ -68,12 +67,10 @@ def orientation_for(choice: str, app: QApplication) -> Orientation:
 
 
 def main(argv: list[str]) -> int:
-    args = parse_args(argv)
-    if isinstance(args, int):
-        return args
-    config = start("hallq display", args.config)
-    if config is None:
-        return 2
+    got = begin("hallq display", parser(), argv)
+    if isinstance(got, int):
+        return got
+    args, config = got
     try:
         station = pick_station(config, args.station)
         devices = build_station(station, config=config)  # the hall board, if any; opens nothing yet

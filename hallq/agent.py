@@ -38,7 +38,7 @@ from hallcore.clock import Clock
 from hallcore.config import Device, HallConfig, Led, Station, StationRole
 from hallcore.events import TicketChanged, WindowChanged, WindowView
 from hallcore.windowstrip import StripText, window_strip
-from hallui.stationcli import parse, start, station_parser
+from hallui.stationcli import begin, station_parser
 
 if TYPE_CHECKING:
     from drivers.factory import StationDevices
@@ -215,8 +215,7 @@ class Agent:
 # ---- wiring -----------------------------------------------------------------------------------------------
 
 
-def parse_args(argv: list[str]) -> argparse.Namespace | int:
-    """The arguments, or the exit status argparse chose."""
+def parser() -> argparse.ArgumentParser:
     p = station_parser(
         "hallq devices serve",
         "Run the device agent (shared LED bus).",
@@ -226,16 +225,14 @@ def parse_args(argv: list[str]) -> argparse.Namespace | int:
     p.add_argument("--window", type=int, action="append", default=[], help="drive only these windows")
     p.add_argument("--all-windows", action="store_true", help="also windows whose counter has a strip")
     p.add_argument("--hall-board", type=int, action="append", default=[], metavar="ADDR")
-    return parse(p, argv)
+    return p
 
 
 def main(argv: list[str]) -> int:
-    args = parse_args(argv)
-    if isinstance(args, int):
-        return args
-    config = start("hallq devices serve", args.config)
-    if config is None:
-        return 2
+    got = begin("hallq devices serve", parser(), argv)
+    if isinstance(got, int):
+        return got
+    args, config = got
     agents = [s for s in config.stations if s.role is StationRole.AGENT]
     station = config.station_by_id.get(args.station) if args.station else (agents[0] if agents else None)
     if station is None or station.role is not StationRole.AGENT:

@@ -45,15 +45,15 @@ def station_parser(
     return p
 
 
-def parse(parser: argparse.ArgumentParser, argv: list[str]) -> argparse.Namespace | int:
-    """The arguments, or the exit status argparse chose (2 for bad arguments, 0 after --help)."""
+def begin(
+    prog: str, parser: argparse.ArgumentParser, argv: list[str]
+) -> tuple[argparse.Namespace, HallConfig] | int:
+    """The arguments and the hall's config, logging set up; or the exit status: the one argparse chose (2 for
+    bad arguments, 0 after --help), or 2 after telling the terminal every problem of the config at once."""
     try:
-        return parser.parse_args(argv)
+        args = parser.parse_args(argv)
     except SystemExit as exc:
         return exc.code if isinstance(exc.code, int) else 2
-
-
-def start(prog: str, config_path: pathlib.Path) -> HallConfig | None:
-    """Logging set up and the hall's config read; None after telling the terminal every problem (exit 2)."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    return read_config_or_report(prog, config_path)
+    config = read_config_or_report(prog, args.config)
+    return 2 if config is None else (args, config)

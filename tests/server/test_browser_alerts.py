@@ -13,7 +13,7 @@ from typing import Any
 
 from tests.fakes.live_server import HJ01_PASSES, MONDAY_9, LiveServer
 from tests.fakes.shots import docs_dir
-from tests.server.web_helpers import browser_login, needs_chromium
+from tests.server.web_helpers import browser_login, needs_chromium, owed_ticket, supply_all
 
 needs_chromium()
 
@@ -107,11 +107,7 @@ def test_device_down_alert_appears_and_clears(hall: LiveServer, browser: Any) ->
 
 
 def test_overdue_rongque_alert_appears_and_clears(hall: LiveServer, browser: Any) -> None:
-    desk = hall.station("desk", "desk-1")
-    r = hall.post(desk, "/api/tickets", matter="SB02", present=["idcard"], holder_name="欧阳娜娜")
-    assert r.status_code == 201, r.text
-    j = r.json()
-    assert j["precheck"]["due"] == "2026-12-21"
+    desk, j = owed_ticket(hall)
     hall.clock.set(dt.datetime(2026, 12, 21, 17, 0, tzinfo=MONDAY_9.tzinfo))  # the due day itself: not yet
     page = dashboard(hall, browser)
     page.wait_for_selector("#owed p.muted", timeout=TIMEOUT_MS)
@@ -122,12 +118,7 @@ def test_overdue_rongque_alert_appears_and_clears(hall: LiveServer, browser: Any
     box = page.wait_for_selector(alert("owed"), timeout=TIMEOUT_MS)
     assert f"容缺逾期未补齐 1 件（{j['ticket']['label']}）" in (box.text_content() or "")
     assert "欧阳娜娜" not in page.content()
-    supplied = hall.http.post(
-        f"/api/tickets/{j['ticket']['id']}/supplied",
-        json={"request_id": "owed-1", "items": None},
-        headers=desk.headers,
-    )
-    assert supplied.status_code == 200, supplied.text
+    supply_all(hall, desk, j["ticket"]["id"])
     page.reload()
     page.wait_for_selector("#owed p.muted", timeout=TIMEOUT_MS)
     gone(page, alert("owed"))

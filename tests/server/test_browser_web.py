@@ -12,7 +12,14 @@ from typing import Any
 
 from tests.fakes.live_server import HJ01_PASSES, MONDAY_9, LiveServer
 from tests.fakes.shots import docs_dir
-from tests.server.web_helpers import Expected, browser_login, build_fixture_day, needs_chromium
+from tests.server.web_helpers import (
+    Expected,
+    browser_login,
+    build_fixture_day,
+    needs_chromium,
+    owed_ticket,
+    supply_all,
+)
 
 needs_chromium()
 
@@ -140,11 +147,7 @@ def test_dashboard_lists_overdue_rongque_with_the_masked_name(
 ) -> None:
     """A 容缺 ticket whose items are still owed the working day after its due day shows on the dashboard:
     number, masked name, matter, what is owed; supplied, it leaves the list."""
-    desk = hall.station("desk", "desk-1")
-    r = hall.post(desk, "/api/tickets", matter="SB02", present=["idcard"], holder_name="欧阳娜娜")
-    assert r.status_code == 201, r.text
-    j = r.json()
-    assert j["precheck"]["due"] == "2026-12-21"
+    desk, j = owed_ticket(hall)
     hall.clock.set(dt.datetime(2026, 12, 22, 9, 0, tzinfo=MONDAY_9.tzinfo))
     page = browser.new_page(viewport={"width": 1280, "height": 900})
     browser_login(page, hall.url)
@@ -153,12 +156,7 @@ def test_dashboard_lists_overdue_rongque_with_the_masked_name(
     assert cells == [j["ticket"]["label"], "欧***", "社会保障卡申领", "数码相片回执", "2026-12-21", "1"]
     assert "欧阳娜娜" not in page.content()
     shot(page, artifacts, "dashboard-owed")
-    supplied = hall.http.post(
-        f"/api/tickets/{j['ticket']['id']}/supplied",
-        json={"request_id": "owed-1", "items": None},
-        headers=desk.headers,
-    )
-    assert supplied.status_code == 200, supplied.text
+    supply_all(hall, desk, j["ticket"]["id"])
     page.reload()
     page.wait_for_selector("#owed p.muted", timeout=TIMEOUT_MS)
     assert page.locator("#owed tr.owed").count() == 0

@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.fakes.live_server import HJ01_PASSES, MANAGER, MONDAY_9, LiveServer
+from tests.fakes.live_server import HJ01_PASSES, MANAGER, MONDAY_9, LiveServer, Station
 
 #: Debian's chromium, kept off the internet (PITFALLS.md).
 CHROMIUM = "/usr/bin/chromium"
@@ -195,6 +195,27 @@ def build_fixture_day(hall: LiveServer) -> FixtureDay:
             r = hall.post(hall.counter, f"/api/tickets/{day.ticket_ids[i]}/rating", score=SCORES[i])
             assert r.status_code == 200, r.text
     return day
+
+
+def owed_ticket(hall: LiveServer) -> tuple[Station, dict[str, Any]]:
+    """A 容缺 ticket issued at a new desk on Monday: its 数码相片回执 owed by Monday 2026-12-21 (the desk, and
+    the issue reply, with the holder 欧阳娜娜 whom no page may name)."""
+    desk = hall.station("desk", "desk-1")
+    r = hall.post(desk, "/api/tickets", matter="SB02", present=["idcard"], holder_name="欧阳娜娜")
+    assert r.status_code == 201, r.text
+    j: dict[str, Any] = r.json()
+    assert j["precheck"]["due"] == "2026-12-21"
+    return desk, j
+
+
+def supply_all(hall: LiveServer, desk: Station, ticket_id: str) -> None:
+    """Every item the ticket owes supplied, at the desk."""
+    supplied = hall.http.post(
+        f"/api/tickets/{ticket_id}/supplied",
+        json={"request_id": "owed-1", "items": None},
+        headers=desk.headers,
+    )
+    assert supplied.status_code == 200, supplied.text
 
 
 def served_ticket(hall: LiveServer) -> dict[str, Any]:
