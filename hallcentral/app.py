@@ -17,7 +17,7 @@ from fastapi.routing import APIWebSocketRoute
 from fastapi.staticfiles import StaticFiles
 from starlette.routing import Mount, WebSocketRoute
 
-from hallcentral import api, web, web_reports, web_stats
+from hallcentral import api, web, web_query, web_reports, web_stats
 from hallcentral.config import CentralConfig
 from hallcentral.service import Central
 from hallcore.clock import Clock, SystemClock
@@ -50,7 +50,11 @@ def create_app(config: CentralConfig, clock: Clock | None = None) -> FastAPI:
     )
     app.state.central = central
     app.add_exception_handler(Exception, _on_crash)
+    # The centre's pages and their JSON refuse by raising: no session, a hall or region out of scope, a bad
+    # query parameter; one answer each, here.
     app.add_exception_handler(web.NotSignedIn, web.unauthorized)
+    app.add_exception_handler(web.NotFound, web.not_found)
+    app.add_exception_handler(web_query.BadQuery, web_query.bad)
     app.include_router(api.router)
     app.include_router(web.router)
     app.include_router(web_stats.router)

@@ -40,8 +40,8 @@ LOGIN_CSRF = "hallq_central_login"
 COALESCE_S = 0.15
 
 
-class _NotFound(Exception):
-    pass
+class NotFound(Exception):
+    """A hall or region the user may not see, or that does not exist (the same answer: 404, `not_found`)."""
 
 
 def _page(
@@ -87,7 +87,8 @@ def unauthorized(request: Request, _exc: Exception | None = None) -> Response:
     return RedirectResponse("/login", 303)
 
 
-def _not_found() -> Response:
+def not_found(_request: Request, _exc: Exception) -> Response:
+    """The app's answer to `NotFound`."""
     return JSONResponse({"error": "not_found", "message": "没有这个大厅", "message_en": "no such hall"}, 404)
 
 
@@ -247,17 +248,14 @@ def _halls_table(halls: list[dict[str, Any]]) -> str:
 
 async def _hall_json(central: Central, user: User, hall_id: str) -> dict[str, Any]:
     if not await overview.visible(central.pool, user.region_path, hall_id):
-        raise _NotFound
+        raise NotFound
     return await overview.hall_live(central.pool, hall_id, central.now(), central.config.live.offline_after_s)
 
 
 @router.get("/api/halls/{hall_id}")
 async def hall_api(request: Request, hall_id: str) -> Response:
     user = await signed_in(request)
-    try:
-        return JSONResponse(await _hall_json(get_central(request), user, hall_id))
-    except _NotFound:
-        return _not_found()
+    return JSONResponse(await _hall_json(get_central(request), user, hall_id))
 
 
 @router.get("/api/halls/{hall_id}/days/{day}")
@@ -267,7 +265,7 @@ async def hall_day_api(request: Request, hall_id: str, day: str) -> Response:
     user = await signed_in(request)
     central = get_central(request)
     if not await overview.visible(central.pool, user.region_path, hall_id):
-        return _not_found()
+        raise NotFound
     try:
         when = dt.date.fromisoformat(day)
     except ValueError:
@@ -281,10 +279,7 @@ async def hall_day_api(request: Request, hall_id: str, day: str) -> Response:
 async def hall_page(request: Request, hall_id: str) -> Response:
     user = await signed_in(request)
     central = get_central(request)
-    try:
-        data = await _hall_json(central, user, hall_id)
-    except _NotFound:
-        return _not_found()
+    data = await _hall_json(central, user, hall_id)
     body = f"""<h1 data-hall="{e(hall_id)}">{e(data["name"])} <span class="muted">{e(data["region"])}</span>
       <span id="conn">连接中…</span> <span class="muted" id="age"></span></h1>
       <p><a href="/overview">← 总览</a></p>
@@ -324,7 +319,7 @@ async def _live(ws: WebSocket, make: Callable[[], Awaitable[dict[str, Any]]]) ->
             await asyncio.sleep(COALESCE_S)  # a burst of batches: one read
     except (WebSocketDisconnect, RuntimeError):
         return
-    except _NotFound:
+    except NotFound:
         code = 4404  # the hall left the user's scope (or was revoked)
     with contextlib.suppress(RuntimeError):
         await ws.close(code=code)
@@ -444,7 +439,7 @@ async def approve(request: Request, hall_id: str) -> Response:
     d = await _admin_data(central, user)
     region = f.get("region", "")
     if hall_id not in {p["hall_id"] for p in d["pending"]}:
-        return _not_found()
+        raise NotFound
     if region not in {r["id"] for r in d["regions"]}:
         return JSONResponse(
             {

@@ -16,7 +16,7 @@ from hallcentral import exports, statistics
 from hallcentral.auth import User, audit
 from hallcentral.overview import scope_param
 from hallcentral.service import Central, get_central
-from hallcentral.web import _not_found, signed_in
+from hallcentral.web import NotFound, signed_in
 from hallcore.periods import PERIODS, Span, span_for
 from hallweb.exports import XLSX_TYPE
 from hallweb.html import e
@@ -31,8 +31,10 @@ class BadQuery(Exception):
         self.message_en = message_en
 
 
-def bad(exc: BadQuery) -> Response:
-    return JSONResponse({"error": "bad_query", "message": exc.message, "message_en": exc.message_en}, 400)
+def bad(_request: Request, exc: Exception) -> Response:
+    """The app's answer to `BadQuery`: 400 with what was wrong."""
+    message, message_en = (exc.message, exc.message_en) if isinstance(exc, BadQuery) else ("", str(exc))
+    return JSONResponse({"error": "bad_query", "message": message, "message_en": message_en}, 400)
 
 
 def today(central: Central) -> dt.date:
@@ -71,15 +73,15 @@ async def region_in_scope(central: Central, user: User, region_id: str) -> tuple
     return (str(row[0]), str(row[1]), str(row[2])) if row else None
 
 
-async def scoped_region(
-    request: Request, region_id: str
-) -> tuple[User, Central, tuple[str, str, str]] | Response:
+async def scoped_region(request: Request, region_id: str) -> tuple[User, Central, tuple[str, str, str]]:
     """The signed-in user, the centre and region `region_id` (id, name, path) when it is in the user's
-    subtree; else the answer to send (401 or the login page, 404)."""
+    subtree; else `NotSignedIn` (401 or the login page) or `NotFound` (404)."""
     user = await signed_in(request)
     central = get_central(request)
     region = await region_in_scope(central, user, region_id)
-    return _not_found() if region is None else (user, central, region)
+    if region is None:
+        raise NotFound
+    return user, central, region
 
 
 def add_home(router: APIRouter, section: str) -> None:
@@ -153,10 +155,7 @@ async def export(
     stem: str,
 ) -> Response:
     """The export in the format asked for (`?format=csv|xlsx`), audited (DESIGN.md §9: exports)."""
-    try:
-        fmt = choice(request.query_params, "format", exports.FORMATS, "csv")
-    except BadQuery as exc:
-        return bad(exc)
+    fmt = choice(request.query_params, "format", exports.FORMATS, "csv")
     async with central.pool.connection() as conn, conn.transaction():
         await audit(
             conn, central.now(), user.actor, "export", target, {"what": what, **detail, "format": fmt}

@@ -18,9 +18,7 @@ from hallcentral.auth import User
 from hallcentral.service import Central
 from hallcentral.web import _page
 from hallcentral.web_query import (
-    BadQuery,
     add_home,
-    bad,
     choice,
     export,
     form,
@@ -50,19 +48,11 @@ CASE_STATES = {
 # ---- rankings --------------------------------------------------------------------------------------------
 
 
-async def _rankings(
-    request: Request, region_id: str
-) -> tuple[User, Central, statistics.Table, str] | Response:
-    got = await scoped_region(request, region_id)
-    if isinstance(got, Response):
-        return got
-    user, central, region = got
-    try:
-        span = span_of(central, request.query_params)
-        of = choice(request.query_params, "of", rankings.SUBJECTS, "hall")
-        metric = choice(request.query_params, "metric", rankings.METRICS, "satisfaction")
-    except BadQuery as exc:
-        return bad(exc)
+async def _rankings(request: Request, region_id: str) -> tuple[User, Central, statistics.Table, str]:
+    user, central, region = await scoped_region(request, region_id)
+    span = span_of(central, request.query_params)
+    of = choice(request.query_params, "of", rankings.SUBJECTS, "hall")
+    metric = choice(request.query_params, "metric", rankings.METRICS, "satisfaction")
     return user, central, await table_of(central, region, span, of, hists=False), metric
 
 
@@ -77,18 +67,13 @@ def _rankings_json(t: statistics.Table, metric: str) -> dict[str, Any]:
 
 @router.get("/api/rankings/{region_id}")
 async def rankings_api(request: Request, region_id: str) -> Response:
-    got = await _rankings(request, region_id)
-    if isinstance(got, Response):
-        return got
-    return JSONResponse(_rankings_json(got[2], got[3]))
+    _user, _central, t, metric = await _rankings(request, region_id)
+    return JSONResponse(_rankings_json(t, metric))
 
 
 @router.get("/rankings/{region_id}/export")
 async def rankingsexport(request: Request, region_id: str) -> Response:
-    got = await _rankings(request, region_id)
-    if isinstance(got, Response):
-        return got
-    user, central, t, metric = got
+    user, central, t, metric = await _rankings(request, region_id)
     rows = rankings.ranked(t, metric)
     detail = {"span": t.span.label, "of": t.by, "metric": metric}
     stem = f"排名-{t.region}-{t.span.label}-{t.by}-{metric}"
@@ -101,10 +86,7 @@ async def rankingsexport(request: Request, region_id: str) -> Response:
 
 @router.get("/rankings/{region_id}")
 async def rankings_page(request: Request, region_id: str) -> Response:
-    got = await _rankings(request, region_id)
-    if isinstance(got, Response):
-        return got
-    user, central, t, metric = got
+    user, central, t, metric = await _rankings(request, region_id)
     q = request.query_params
     m = rankings.METRICS[metric]
     quoted = e(urllib.parse.quote(region_id, safe=""))
@@ -151,11 +133,8 @@ async def rankings_page(request: Request, region_id: str) -> Response:
 
 async def _cases(
     request: Request, region_id: str
-) -> tuple[User, Central, tuple[str, str, str], dict[str, Any]] | Response:
-    got = await scoped_region(request, region_id)
-    if isinstance(got, Response):
-        return got
-    user, central, region = got
+) -> tuple[User, Central, tuple[str, str, str], dict[str, Any]]:
+    user, central, region = await scoped_region(request, region_id)
     async with central.pool.connection() as conn:
         data = await cases.overdue(conn, region[2])
         await conn.rollback()
@@ -164,18 +143,13 @@ async def _cases(
 
 @router.get("/api/cases/{region_id}")
 async def cases_api(request: Request, region_id: str) -> Response:
-    got = await _cases(request, region_id)
-    if isinstance(got, Response):
-        return got
-    return JSONResponse({"region": region_id, "region_name": got[2][1], **got[3]})
+    _user, _central, region, data = await _cases(request, region_id)
+    return JSONResponse({"region": region_id, "region_name": region[1], **data})
 
 
 @router.get("/cases/{region_id}/export")
 async def casesexport(request: Request, region_id: str) -> Response:
-    got = await _cases(request, region_id)
-    if isinstance(got, Response):
-        return got
-    user, central, region, data = got
+    user, central, region, data = await _cases(request, region_id)
     detail = {"n": len(data["cases"])}
     return await export(
         request,
@@ -191,10 +165,7 @@ async def casesexport(request: Request, region_id: str) -> Response:
 
 @router.get("/cases/{region_id}")
 async def cases_page(request: Request, region_id: str) -> Response:
-    got = await _cases(request, region_id)
-    if isinstance(got, Response):
-        return got
-    user, central, region, data = got
+    user, central, region, data = await _cases(request, region_id)
     quoted = e(urllib.parse.quote(region_id, safe=""))
     per_hall = table(
         ["大厅", "地区", "超期差评", "最早期限"],

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import urllib.parse
 from dataclasses import dataclass
-from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
@@ -21,11 +20,9 @@ from hallcentral import exports, statistics
 from hallcentral.auth import User
 from hallcentral.overview import visible
 from hallcentral.service import Central, get_central
-from hallcentral.web import _not_found, _page, signed_in
+from hallcentral.web import NotFound, _page, signed_in
 from hallcentral.web_query import (
-    BadQuery,
     add_home,
-    bad,
     children,
     choice,
     export,
@@ -116,25 +113,22 @@ class _StatsView:
     title: str
 
 
-async def _stats(request: Request, region_id: str = "", hall_id: str = "") -> _StatsView | Response:
+async def _stats(request: Request, region_id: str = "", hall_id: str = "") -> _StatsView:
     user = await signed_in(request)
     central = get_central(request)
     if hall_id:
         if not await visible(central.pool, user.region_path, hall_id):
-            return _not_found()
+            raise NotFound
         region = (user.region_id, "", user.region_path)
         base, default_by = f"/halls/{urllib.parse.quote(hall_id, safe='')}/stats", "matter"
     else:
         found = await region_in_scope(central, user, region_id)
         if found is None:
-            return _not_found()
+            raise NotFound
         region = found
         base, default_by = f"/stats/{urllib.parse.quote(region_id, safe='')}", "hall"
-    try:
-        span = span_of(central, request.query_params)
-        by = choice(request.query_params, "by", statistics.GROUPINGS, default_by)
-    except BadQuery as exc:
-        return bad(exc)
+    span = span_of(central, request.query_params)
+    by = choice(request.query_params, "by", statistics.GROUPINGS, default_by)
     t = await table_of(central, region, span, by, hall_id)
     return _StatsView(
         user, central, t, base, hall_id or region_id, await _hall_name(central, hall_id) or t.region
@@ -151,11 +145,11 @@ async def _hall_name(central: Central, hall_id: str) -> str:
     return str(row[0]) if row else hall_id
 
 
-def _statsexport(request: Request, v: _StatsView) -> Any:
+async def _statsexport(request: Request, v: _StatsView) -> Response:
     t = v.table
     what = "hall_stats" if v.base.startswith("/halls/") else "stats"
     stem = f"统计-{v.title}-{t.span.label}-{t.by}"
-    return export(
+    return await export(
         request,
         v.user,
         v.central,
@@ -197,20 +191,17 @@ def _add_stats_routes(page: str, api: str, key: str) -> None:
     """A region's or a hall's statistics (`key`: the path parameter naming it), three ways: the page, its
     export and the JSON."""
 
-    async def view(request: Request) -> _StatsView | Response:
+    async def view(request: Request) -> _StatsView:
         return await _stats(request, **{key: request.path_params[key]})
 
     async def as_json(request: Request) -> Response:
-        v = await view(request)
-        return v if isinstance(v, Response) else JSONResponse(table_json(v.table))
+        return JSONResponse(table_json((await view(request)).table))
 
     async def as_export(request: Request) -> Response:
-        v = await view(request)
-        return v if isinstance(v, Response) else await _statsexport(request, v)
+        return await _statsexport(request, await view(request))
 
     async def as_page(request: Request) -> Response:
-        v = await view(request)
-        return v if isinstance(v, Response) else await _stats_page(request, v)
+        return await _stats_page(request, await view(request))
 
     router.add_api_route(api, as_json, methods=["GET"], name=f"{key}_stats_api")
     router.add_api_route(f"{page}/export", as_export, methods=["GET"], name=f"{key}_stats_export")

@@ -191,4 +191,13 @@ def test_every_route_without_a_session_answers_401_or_the_login_page(
             # The positive control: the same session reaches the pages and the API.
             assert client.get("/api/overview").status_code == 200
             assert client.get("/overview", follow_redirects=False).status_code == 200
+            # A bad query parameter is refused the same way everywhere (`web_query.BadQuery`: 400, and what).
+            for path, params in (
+                ("/api/stats/city-a", {"period": "decade"}),
+                ("/stats/city-a/export", {"format": "pdf"}),
+                ("/rankings/city-a", {"metric": "speed"}),
+                ("/cases/city-a/export", {"format": "pdf"}),
+            ):
+                r = client.get(path, params=params)
+                assert (r.status_code, r.json()["error"]) == (400, "bad_query"), (path, r.text)
         assert checked >= 20, checked
