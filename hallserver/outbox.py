@@ -133,9 +133,10 @@ def queue_followup(
     enqueue(conn, now, "followup", item)
 
 
-def queue_booking_cancel(conn: sqlite3.Connection, now: dt.datetime, hall_id: str, code: str) -> None:
+def queue_booking_cancel(conn: sqlite3.Connection, now: dt.datetime, config: HallConfig, code: str) -> None:
     """Booking `code` was just cancelled: when it came from a partner (`booking_imports`) and the partner did
-    not cancel it itself, the cancellation is owed to that partner, once (its key is the same on resends)."""
+    not cancel it itself, the cancellation is owed to that partner, once (its key is the same on resends) —
+    if the partner takes reports (`report_url`; a partner that only publishes a list may not)."""
     row = conn.execute(
         "SELECT partner, external_id, cancelled_by FROM booking_imports WHERE code = ?", (code,)
     ).fetchone()
@@ -143,6 +144,10 @@ def queue_booking_cancel(conn: sqlite3.Connection, now: dt.datetime, hall_id: st
         return
     partner, external_id, _by = row
     conn.execute("UPDATE booking_imports SET cancelled_by = 'hall' WHERE code = ?", (code,))
+    p = next((p for p in config.booking_import.partners if p.id == partner), None)
+    if p is not None and not p.report_url:
+        return
+    hall_id = config.hall.id
     item = {
         "idempotency_key": f"{hall_id}:{partner}:{external_id}:cancel",
         "kind": BOOKING_CANCEL,

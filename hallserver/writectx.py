@@ -151,7 +151,7 @@ class WriteCtx:
             ex(rows.BOOKINGS.upsert, rows.BOOKINGS.row(b))
             if b.state is BookingState.CANCELLED:
                 # A partner's booking cancelled here (the citizen, the desk) is reported back to the partner.
-                outbox.queue_booking_cancel(self.conn, self.now, eng.config.hall.id, code)
+                outbox.queue_booking_cancel(self.conn, self.now, eng.config, code)
         rated = {ev.ticket for ev in out.events if isinstance(ev, RatingRecorded)}
         for tid in out.changes.ratings:
             r = eng.ratings[tid]

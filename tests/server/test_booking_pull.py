@@ -18,7 +18,7 @@ from hallcore.idnumber import complete
 from hallserver.bookpartners import ListPuller, PullResult
 from tests.fakes.live_server import MONDAY_9
 from tests.fakes.partner import FakePartner, entry, fake_partner, with_import
-from tests.server.conftest import Running, start_server
+from tests.server.conftest import Running, rid, start_server
 
 
 def person(i: int) -> str:
@@ -129,3 +129,31 @@ def test_a_listed_booking_the_hall_cannot_take_is_reported_not_lost(
     listing(partner, items, complete_=False)
     res = pull(hall)
     assert (res.booked, res.refused) == (1, [])
+
+
+def test_a_booking_cancelled_at_the_hall_stays_cancelled_while_the_list_still_names_it(
+    hall: Running, partner: FakePartner
+) -> None:
+    listing(partner, [entry("H-1", person(1))])
+    assert pull(hall).booked == 1
+    code = _code_of(hall, "H-1")
+    r = hall.http.post(f"/api/bookings/{code}/cancel", json={"request_id": rid()})
+    assert r.status_code == 200, r.text
+    # This partner takes no reports (no report_url): nothing is queued for it, no dead letter to clear.
+    assert hall.count("SELECT COUNT(*) FROM outbox") == 0
+    res = pull(hall)
+    assert (res.booked, res.cancelled, res.refused) == (0, 0, [])
+    assert states(hall) == {"H-1": "cancelled"}
+
+
+def _code_of(hall: Running, external_id: str) -> str:
+    import sqlite3
+
+    conn = sqlite3.connect(str(hall.db))
+    try:
+        row = conn.execute(
+            "SELECT code FROM booking_imports WHERE external_id = ?", (external_id,)
+        ).fetchone()
+        return str(row[0])
+    finally:
+        conn.close()
