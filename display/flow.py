@@ -27,6 +27,7 @@ from hallcore.clock import Clock
 from hallcore.config import HallConfig
 from hallcore.events import TicketChanged, TicketIssued, WindowChanged
 from hallcore.privacy import mask_name
+from hallui.waits import scaled_estimate
 
 log = logging.getLogger(__name__)
 
@@ -199,15 +200,10 @@ class DisplayFlow:
     def _estimate(self, prefix: str, waiting: int) -> tuple[int | None, int | None]:
         """The range the last ticket of the series was given, scaled to the people waiting now: per person
         it is the server's own estimate (handle times, open windows), only the queue length has moved."""
-        if waiting == 0:
-            return 0, 0
         est = self._estimates.get(prefix)
-        if est is None or est.low is None or est.high is None:
-            return None, None
-        if est.ahead <= 0:
-            return est.low, est.high
-        factor = waiting / est.ahead
-        return round(est.low * factor), max(round(est.high * factor), round(est.low * factor))
+        if est is None:
+            return (0, 0) if waiting == 0 else (None, None)
+        return scaled_estimate(est.low, est.high, est.ahead, waiting)
 
     # ---- inputs ----------------------------------------------------------------------------------------
 

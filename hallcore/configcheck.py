@@ -26,6 +26,7 @@ from hallcore.config import (
 )
 from hallcore.confighours import check_days
 from hallcore.configimport import check_booking_import
+from hallcore.configlang import check_languages
 from hallcore.confignotifycheck import check_notify
 from hallcore.configprecheck import check_precheck
 from hallcore.configrules import at_least as _at_least
@@ -68,6 +69,7 @@ def check_references(w: Walker, p: Parsed, data: dict[str, Any]) -> None:
     _check_zones(w, p)
     _check_stations(w, p, refs)
     _check_sections(w, p)
+    check_languages(w, p)
 
 
 class _Refs:

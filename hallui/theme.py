@@ -14,6 +14,8 @@ MIN_CONTRAST = 4.5
 MIN_UI_CONTRAST = 3.0
 #: The CJK font every app uses (Debian: fonts-wqy-microhei), named so text never falls back to boxes.
 FONT_FAMILY = "WenQuanYi Micro Hei"
+#: The fonts after it, by script: Tibetan (Debian: fonts-tibetan-machine), for the kiosk's bo catalogue.
+FONT_FAMILIES = (FONT_FAMILY, "Tibetan Machine Uni")
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,8 +38,18 @@ class TypeScale:
     def big(self, elder: bool = False) -> int:
         return self.body(elder) * self.big_factor
 
+    def headline(self, elder: bool = False) -> int:
+        """A kiosk question or prompt: the one thing on its screen to read, larger than a title."""
+        return self.title(elder) + 6
+
+    def small_title(self, elder: bool = False) -> int:
+        """Card and tile names: between body and title."""
+        return self.body(elder) + 4
+
 
 TYPE = TypeScale()
+#: For scripts that read smaller than Han at the same size (Tibetan): every size a step up.
+LARGE_SCRIPT = TypeScale(body_pt=20, elder_pt=26)
 BASE_PT = TYPE.body_pt
 ELDER_PT = TYPE.elder_pt
 
@@ -55,6 +67,7 @@ class Palette:
     muted: str = "#4d4d4d"
     ok: str = "#1e6b2e"
     panel: str = "#f1f4f8"
+    panel_edge: str = "#c3ccd8"  # the edge of a card on the page (decoration, not a state)
     # A second kind of enabled button (the counter's less frequent actions): white on slate, 9.3:1.
     alt: str = "#34495e"
     # The action the counter's state asks for next: white on green (6.8:1) in an amber ring.
@@ -94,6 +107,7 @@ BOARD = BoardPalette()
 TEXT_PAIRS: tuple[tuple[str, str], ...] = (
     (PALETTE.text, PALETTE.background),
     (PALETTE.text, PALETTE.panel),
+    (PALETTE.primary_text, PALETTE.ok),
     (PALETTE.primary_text, PALETTE.primary),
     (PALETTE.primary_text, PALETTE.alt),
     (PALETTE.primary_text, PALETTE.next),
@@ -138,9 +152,10 @@ def stylesheet(elder: bool = False, palette: Palette = PALETTE, scale: TypeScale
     """One stylesheet for the desk screens; elder mode only changes sizes."""
     pt = scale.body(elder)
     p = palette
+    families = ", ".join(f'"{f}"' for f in FONT_FAMILIES)
     return f"""
     QWidget {{ background: {p.background}; color: {p.text}; font-size: {pt}pt;
-               font-family: "{FONT_FAMILY}"; }}
+               font-family: {families}; }}
     QPushButton {{ background: {p.primary}; color: {p.primary_text}; border: 2px solid {p.primary};
                   border-radius: 8px; padding: 12px 20px;
                   min-height: {MIN_TOUCH_PX}px; min-width: {MIN_TOUCH_PX}px; }}
@@ -153,6 +168,19 @@ def stylesheet(elder: bool = False, palette: Palette = PALETTE, scale: TypeScale
     QPushButton:disabled {{ background: {p.disabled}; color: {p.disabled_text};
                            border: 2px dashed {p.disabled_edge}; }}
     QLabel[role="title"] {{ font-size: {scale.title(elder)}pt; font-weight: bold; }}
+    QLabel[role="headline"] {{ font-size: {scale.headline(elder)}pt; font-weight: bold; }}
+    QLabel[role="subtitle"] {{ font-size: {scale.small_title(elder)}pt; font-weight: bold; }}
+    QWidget[role="card"] {{ background: {p.panel}; border: 2px solid {p.panel_edge}; border-radius: 12px; }}
+    QWidget[role="card"] QLabel {{ background: {p.panel}; }}
+    QWidget[role="band"] {{ background: {p.primary}; }}
+    QWidget[role="band"] QLabel {{ background: {p.primary}; color: {p.primary_text}; }}
+    QLabel[role="step"] {{ background: {p.panel}; color: {p.text}; border: 2px solid {p.panel_edge};
+                           border-radius: 8px; padding: 4px 14px; }}
+    QLabel[role="step_done"] {{ background: {p.ok}; color: {p.primary_text}; border: 2px solid {p.ok};
+                                border-radius: 8px; padding: 4px 14px; }}
+    QLabel[role="step_now"] {{ background: {p.primary}; color: {p.primary_text};
+                               border: 2px solid {p.primary}; border-radius: 8px; padding: 4px 14px;
+                               font-weight: bold; }}
     QLabel[role="big"] {{ font-size: {scale.big(elder)}pt; font-weight: bold; color: {p.primary}; }}
     QLabel[role="warning"] {{ color: {p.warning}; }}
     QLabel[role="error"] {{ color: {p.danger}; }}

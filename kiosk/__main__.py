@@ -30,7 +30,7 @@ from hallui.configfile import read_config_or_report
 from hallui.runner import run_qt
 from kiosk.app import KioskApp, assemble
 from kiosk.flow import FlowSettings
-from kiosk.texts import catalog
+from kiosk.texts import catalog, language_problem
 
 log = logging.getLogger("kiosk")
 
@@ -92,6 +92,9 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     config = read_config_or_report("hallq kiosk", args.config)
     if config is None:
+        return 2
+    if problem := language_problem(config.kiosk.languages):
+        print(f"hallq kiosk: {args.config}: {problem}", file=sys.stderr)  # noqa: T201
         return 2
     station = kiosk_station(config, args.station)
     if args.station and station is None:

@@ -29,11 +29,13 @@ class KioskApp:
 
     def render(self) -> None:
         self.catalog.language = self.flow.language
+        self.controller.clock_tick()
         self.view.show_flow(self.flow, self.catalog, self.controller.info)
         self.countdown()
 
     def countdown(self) -> None:
         self.view.set_countdown(self.flow.seconds_left(self.controller.now()))
+        self.view.set_clock(self.controller.info)
 
     def show(self) -> None:
         """Draw the first page and start the idle timer (the controller's watches start separately)."""
@@ -65,6 +67,8 @@ def assemble(
         settings=settings or FlowSettings(float(k.idle_reset_s), float(k.elder_idle_reset_s)),
         matters=config.matters,
         priority_classes=config.priority_classes,
+        languages=k.languages,
+        language=k.languages[0] if k.languages else "zh",
     )
     controller = KioskController(
         config,

@@ -39,7 +39,9 @@ from hallui.issuing import (
     printable,
 )
 from hallui.tasks import Tasks
-from kiosk.flow import KioskFlow, Message, Screen, ViewInfo
+from hallui.waits import scaled_estimate
+from kiosk.flow import KioskFlow, Screen
+from kiosk.info import Message, ViewInfo
 
 log = logging.getLogger(__name__)
 
@@ -83,9 +85,7 @@ class KioskController:
         self.on_change = on_change
         self.health_poll_s = health_poll_s
         self.calendar = HallCalendar(config.hall)
-        self.info = ViewInfo(
-            hall_name=config.hall.name, hall_name_en=config.hall.name_en, departments=config.departments
-        )
+        self.info = view_info(config)
         self.watch = PrinterWatch(api, issuer.printer, self.printer_changed, interval_s=printer_poll_s)
         self.printer_state: DeviceState | None = None
         self.reader_watch = (
@@ -100,6 +100,7 @@ class KioskController:
             else None
         )
         self.reader_state: DeviceState | None = None
+        self._told: dict[str, tuple[int, int, int]] = {}  # series → (low, high, ahead) of the last ticket
         self._tasks = Tasks("kiosk")
         self._unsubscribe: Callable[[], None] | None = None
         self._unsubscribe_reader: Callable[[], None] | None = None
@@ -142,8 +143,15 @@ class KioskController:
 
     def changed(self) -> None:
         """The flow changed: refresh what the matter list needs, then tell the app to redraw."""
-        self.info.closed = self.closed_matters() if self.flow.screen is Screen.MATTERS else {}
+        self.info.closed = (
+            self.closed_matters() if self.flow.screen in (Screen.MATTERS, Screen.WELCOME) else {}
+        )
+        self.clock_tick()
         self.on_change()
+
+    def clock_tick(self) -> None:
+        """The header's date and time: the hall's local time now."""
+        self.info.local_now = self.calendar.local(self.clock.now())
 
     def do(self, step: Callable[..., None], *args: object) -> None:
         """A tap the flow handles alone: `step(*args, now)`, then redraw."""
@@ -152,6 +160,7 @@ class KioskController:
 
     def tick(self) -> bool:
         """Apply the flow's timeouts (the app calls this every second); True when the screen changed."""
+        self.clock_tick()
         if self.flow.tick(self.now()):
             self.changed()
             return True
@@ -167,7 +176,14 @@ class KioskController:
 
     def submit(self, priority: str) -> None:
         """The final tap on the confirm screen: issue (or print the notice) for the citizen's answers."""
-        if not self.flow.submit(priority, self.now()):
+        self._issue_if(self.flow.submit(priority, self.now()))
+
+    def all_present(self) -> None:
+        """ "材料都带齐了，取号" on the checklist: every paper ticked and the normal ticket in one tap."""
+        self._issue_if(self.flow.all_present(self.now()))
+
+    def _issue_if(self, go: bool) -> None:
+        if not go:
             self.changed()
             return
         m = self.flow.matter
@@ -223,6 +239,11 @@ class KioskController:
             self.flow.refused_ticket(outcome.not_issued, outcome.printed, now)
         elif isinstance(outcome, IssuedOutcome):
             self.flow.issued_ticket(outcome.issued, outcome.result, now)
+            est = outcome.issued.estimate
+            if est.low_min is not None and est.high_min is not None:
+                # The tiles scale the last wait this kiosk was told by the line as it is now (hallui.waits).
+                self._told[outcome.issued.ticket.series] = (est.low_min, est.high_min, outcome.issued.ahead)
+                self._estimate_tiles()
             if outcome.result.withdrawn:
                 log.warning("%s voided after a print failure", outcome.issued.ticket.label)
         self.changed()
@@ -364,8 +385,31 @@ class KioskController:
         while True:
             if await self.check_server() and rounds % REMAINING_EVERY == 0:
                 await self.refresh_remaining()
+                await self.refresh_waiting()
             rounds += 1
             await asyncio.sleep(self.health_poll_s)
+
+    async def refresh_waiting(self) -> None:
+        """People waiting per series, for the home screen's tiles."""
+        try:
+            snap = await self.api.snapshot()
+        except HallClientError as exc:
+            log.debug("snapshot: %s", exc)
+            return
+        if snap.waiting == self.info.waiting:
+            return
+        self.info.waiting = dict(snap.waiting)
+        self._estimate_tiles()
+        if self.flow.screen is Screen.WELCOME:
+            self.changed()
+
+    def _estimate_tiles(self) -> None:
+        out: dict[str, tuple[int, int]] = {}
+        for prefix, (low, high, ahead) in self._told.items():
+            lo, hi = scaled_estimate(low, high, ahead, self.info.waiting.get(prefix, ahead))
+            if lo is not None and hi is not None:
+                out[prefix] = (lo, hi)
+        self.info.estimates = out
 
     async def refresh_remaining(self) -> None:
         """Numbers left today for capped matters, so the matter list says what is left (DESIGN.md §4)."""
@@ -395,6 +439,22 @@ class KioskController:
         )
         self.do(self.flow.set_enrolled, True)
         return token
+
+
+def view_info(config: HallConfig) -> ViewInfo:
+    """The names the screens show, from the config; the live figures start empty."""
+    by_code = config.matter_by_code
+    tiles = [by_code[c] for c in config.kiosk.home_matters if c in by_code] or list(config.matters[:6])
+    return ViewInfo(
+        hall_name=config.hall.name,
+        hall_name_en=config.hall.name_en,
+        hall_names=dict(config.hall.names),
+        notice=config.hall.notice,
+        notices=dict(config.hall.notices),
+        departments=config.departments,
+        home_matters=tuple(tiles),
+        series_names={s.prefix: (s.name, s.name_en) for s in config.series},
+    )
 
 
 def booking_code(text: str) -> str:

@@ -13,10 +13,11 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from hallclient.types import Issued, NotIssued
-from hallcore.config import Department, Material, Matter, PriorityClass, Question
+from hallcore.config import Material, Matter, PriorityClass, Question
 from hallcore.precheck import Judgement, PrecheckOutcome, asked, judge, possible, screen_materials
 from hallui.cardread import CardVisit
 from hallui.issuing import PrintResult
+from kiosk.info import Message
 
 #: No timed choice shorter than this in elder mode (适老化 rules, DOMAIN.md).
 ELDER_MIN_CHOICE_S = 30.0
@@ -60,39 +61,18 @@ class FlowSettings:
 
 
 @dataclass(slots=True)
-class ViewInfo:
-    """What the screens need besides the flow: names from the config and live figures (the controller
-    keeps them current)."""
-
-    hall_name: str = ""
-    hall_name_en: str = ""
-    departments: tuple[Department, ...] = ()
-    remaining: dict[str, int | None] = field(default_factory=dict)  # matter code → numbers left today
-    closed: dict[str, str] = field(default_factory=dict)  # matter code → next opening ("" if unknown)
-    enroll_code: str = ""
-    enroll_fingerprint: str = ""  # the pinned hall CA's short fingerprint, shown beside the code
-    station_name: str = ""
-    printer_reason: str = ""  # as the driver says it: "缺纸 paper out"
-
-
-@dataclass(frozen=True, slots=True)
-class Message:
-    """A refusal to show: a catalogue key for the headline, the hall's own words, and the next opening."""
-
-    key: str
-    text: str = ""
-    next_opening: str = ""  # "2026-11-24 08:30", already in the hall's time zone
-    offer_walk_in: bool = False  # booking fallbacks: a normal number is still possible
-
-
-@dataclass(slots=True)
 class KioskFlow:
     settings: FlowSettings = field(default_factory=FlowSettings)
     matters: tuple[Matter, ...] = ()
     priority_classes: tuple[PriorityClass, ...] = ()
     screen: Screen = Screen.WELCOME
+    languages: tuple[str, ...] = (
+        "zh",
+        "en",
+    )  # the hall's, in the order shown; every visit starts in the first
     language: str = "zh"
     elder: bool = False
+    origin: Screen = Screen.MATTERS  # where the matter was chosen: back from its first question goes there
     browse: str = "department"  # or "category"
     group: str = ""  # the department id or category chosen; "" = the list of groups
     page: int = 0
@@ -173,7 +153,7 @@ class KioskFlow:
     def home(self, now: float) -> None:
         """Back to welcome with nothing of the last citizen left; language and elder mode reset too."""
         self._reset()
-        self.language = "zh"
+        self.language = self.languages[0] if self.languages else "zh"
         self.elder = False
         self.touch(now)
         self.screen = self._resting()
@@ -188,8 +168,15 @@ class KioskFlow:
         return Screen.WELCOME
 
     def toggle_language(self, now: float) -> None:
+        """The next of the hall's languages (a two-language hall: the other one)."""
+        langs = self.languages or ("zh",)
+        here = langs.index(self.language) if self.language in langs else -1
+        self.set_language(langs[(here + 1) % len(langs)], now)
+
+    def set_language(self, language: str, now: float) -> None:
         self.touch(now)
-        self.language = "en" if self.language == "zh" else "zh"
+        if language in self.languages:
+            self.language = language
 
     def toggle_elder(self, now: float) -> None:
         self.touch(now)
@@ -237,10 +224,14 @@ class KioskFlow:
         self.page = 0
 
     def choose_matter(self, code: str, now: float) -> None:
+        """A matter tapped in the list, or straight from a home tile (then back leads home again)."""
         self.touch(now)
         matter = next((m for m in self.matters if m.code == code), None)
-        if matter is None:
+        if matter is None or self.screen not in (Screen.WELCOME, Screen.MATTERS, Screen.CARD):
             return
+        if self.screen is Screen.WELCOME and self._blocked():
+            return
+        self.origin = Screen.MATTERS if self.screen is Screen.MATTERS else self.screen
         self.matter = matter
         self.answers = {}
         self.present = set()
@@ -321,6 +312,19 @@ class KioskFlow:
     def _after_materials(self) -> None:
         self.screen = Screen.CONFIRM
 
+    def all_present(self, now: float) -> bool:
+        """ "材料都带齐了，取号": every material shown is here and the normal ticket is taken in the same tap;
+        True when the app should issue now. Answers that fail the pre-check still lead to the confirm screen
+        (its 一次性告知单), as does a screen that is not the checklist."""
+        self.touch(now)
+        if self.screen is not Screen.MATERIALS:
+            return False
+        self.present = {m.id for m in self.materials_shown}
+        self._after_materials()
+        if self.local is PrecheckOutcome.FAIL:
+            return False
+        return self.submit("", now)
+
     @property
     def judgement(self) -> Judgement | None:
         """What hallcore's pre-check rule says of the answers so far (the server decides; this picks the
@@ -345,7 +349,7 @@ class KioskFlow:
             if before:
                 self._to_question(before[-1])
             else:
-                self.screen = Screen.MATTERS
+                self._back_to_origin()
         elif self.screen is Screen.MATERIALS:
             self._back_to_last_question()
         elif self.screen is Screen.CONFIRM:
@@ -366,7 +370,17 @@ class KioskFlow:
         if shown:
             self._to_question(shown[-1])
         else:
+            self._back_to_origin()
+
+    def _back_to_origin(self) -> None:
+        """Out of a matter to where it was chosen (the home tiles keep the visit's language and mode)."""
+        if self.origin is Screen.MATTERS:
             self.screen = Screen.MATTERS
+            return
+        card = self.card
+        self._reset()
+        self.card = card
+        self.screen = Screen.CARD if card is not None else Screen.WELCOME
 
     # ---- issuing ------------------------------------------------------------------------------------------
 

@@ -11,6 +11,7 @@ class KioskIntents(QWidget):
     start_requested = Signal()
     booking_requested = Signal()
     language_toggled = Signal()
+    language_chosen = Signal(str)
     elder_toggled = Signal()
     browse_chosen = Signal(str)
     group_chosen = Signal(str)
@@ -20,6 +21,8 @@ class KioskIntents(QWidget):
     answered = Signal(bool)
     material_toggled = Signal(str)
     materials_done = Signal()
+    all_present = Signal()  # 材料都带齐了，取号: every paper here, the normal ticket at once
+    speak_requested = Signal()  # 读给我听
     submitted = Signal(str)  # priority class id, "" for a normal ticket
     booking_code_submitted = Signal(str)
     card_booking_chosen = Signal(str)  # a booking the card found: check it in

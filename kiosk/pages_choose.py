@@ -1,6 +1,7 @@
-"""The kiosk's screens up to the final tap: welcome, matters (groups, search, pages), one question per screen,
-materials, confirm (priority), booking check-in. Each builds its page into `lay`; taps are the view's intent
-signals."""
+"""The kiosk's screens from the home screen (`kiosk.pages_home`) up to the final tap: matters (groups, search,
+pages), one question per screen, materials, confirm (priority), booking check-in, the card greeting. Each
+builds its page into `lay`; taps are the view's intent signals. Progress shows as steps above the question,
+the checklist and the confirm screen."""
 
 from __future__ import annotations
 
@@ -12,60 +13,45 @@ from hallcore.precheck import PrecheckOutcome
 from hallui.i18n import Catalog
 from hallui.matters import group, search
 from hallui.widgets import button, label
-from kiosk.flow import KioskFlow, ViewInfo
+from kiosk.flow import KioskFlow
+from kiosk.info import ViewInfo
 from kiosk.intents import KioskIntents
 from kiosk.widgets import (
     CODE_KEYS,
     GROUPS_PER_PAGE,
+    LARGER_SCRIPTS,
     LETTERS,
     MATTERS_PER_PAGE,
+    columns,
     keypad,
+    mark,
     page_of,
     pager,
+    tall,
     tile,
 )
 
 
-def welcome(v: KioskIntents, lay: QVBoxLayout, flow: KioskFlow, cat: Catalog, info: ViewInfo) -> None:
-    hall = cat.pick(info.hall_name, info.hall_name_en)
-    title = label(cat.t("welcome.title", hall=hall), "welcomeTitle", "title", wrap=True)
-    title.setAlignment(Qt.AlignmentFlag.AlignCenter)
-    lay.addWidget(title)
-    hint = label(cat.t("welcome.hint"), "welcomeHint", wrap=True)
-    hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
-    lay.addWidget(hint)
-    if flow.reader_ok:
-        invite = label(cat.t("welcome.card"), "welcomeCard", "title", wrap=True)
-        invite.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        lay.addWidget(invite)
-    lay.addSpacing(40)
-    start = button(cat.t("welcome.start"), "welcomeStart")
-    start.setMinimumHeight(160 if flow.elder else 120)
-    start.clicked.connect(v.start_requested.emit)
-    lay.addWidget(start)
-    booking = button(cat.t("welcome.booking"), "welcomeBooking")
-    booking.setMinimumHeight(120 if flow.elder else 90)
-    booking.clicked.connect(v.booking_requested.emit)
-    lay.addWidget(booking)
-    row = QHBoxLayout()
-    lang = button(cat.t("welcome.lang"), "welcomeLanguage", "secondary")
-    lang.clicked.connect(v.language_toggled.emit)
-    elder = button(
-        cat.t("welcome.elder_off" if flow.elder else "welcome.elder_on"), "welcomeElder", "secondary"
-    )
-    elder.clicked.connect(v.elder_toggled.emit)
-    row.addWidget(lang)
-    row.addWidget(elder)
-    lay.addLayout(row)
-
-
-def matters(v: KioskIntents, lay: QVBoxLayout, flow: KioskFlow, cat: Catalog, info: ViewInfo) -> None:
-    lay.addWidget(label(cat.t("matters.title"), "mattersTitle", "title", wrap=True))
+def matters(v: KioskIntents, root: QVBoxLayout, flow: KioskFlow, cat: Catalog, info: ViewInfo) -> None:
+    # Landscape has no height for the letter pad under the list: it goes to the right of it.
+    landscape = v.width() > v.height()
+    lay, keys_lay = root, root
+    if landscape:
+        row = QHBoxLayout()
+        row.setSpacing(24)
+        lay, keys_lay = QVBoxLayout(), QVBoxLayout()
+        row.addLayout(lay, 3)
+        row.addLayout(keys_lay, 2)
+        root.addLayout(row)
+        lay.setSpacing(16)
+        keys_lay.setSpacing(16)
+    # The title and the search box go with the letter pad (landscape: the right column).
+    keys_lay.addWidget(label(cat.t("matters.title"), "mattersTitle", "title", wrap=True))
     search_box = QLineEdit(flow.query)
     search_box.setObjectName("matterSearch")
     search_box.setPlaceholderText(cat.t("matters.search"))
     search_box.textEdited.connect(v.query_changed.emit)
-    lay.addWidget(search_box)
+    keys_lay.addWidget(search_box)
     row = QHBoxLayout()
     for by, key in (("department", "matters.by_department"), ("category", "matters.by_category")):
         b = button(cat.t(key), f"browse_{by}", None if flow.browse == by else "secondary")
@@ -74,6 +60,7 @@ def matters(v: KioskIntents, lay: QVBoxLayout, flow: KioskFlow, cat: Catalog, in
     lay.addLayout(row)
     grid = QGridLayout()
     grid.setSpacing(12)
+    cols = 2
     if flow.query.strip() or flow.group:
         found = (
             search(flow.matters, flow.query)
@@ -84,31 +71,39 @@ def matters(v: KioskIntents, lay: QVBoxLayout, flow: KioskFlow, cat: Catalog, in
             lay.addWidget(label(cat.t("matters.none"), "mattersNone", "warning", wrap=True))
         page = page_of(found, flow.page, MATTERS_PER_PAGE)
         for i, m in enumerate(page):
-            grid.addWidget(matter_tile(v, m, flow, cat, info), i // 2, i % 2)
+            grid.addWidget(matter_tile(v, m, flow, cat, info), i // cols, i % cols)
         lay.addLayout(grid)
         pager(lay, flow.page, len(found), MATTERS_PER_PAGE, cat, v.page_moved.emit)
     else:
         groups = group(flow.matters, flow.browse)
-        names = {d.id: cat.pick(d.name, d.name_en) for d in info.departments}
+        names = {d.id: cat.pick(d.name, d.name_en, d.names) for d in info.departments}
         keys = list(groups)
-        page_keys = page_of(keys, flow.page, GROUPS_PER_PAGE)
+        # Landscape: three rows fit beside the keys, two in larger text (elder mode, Tibetan).
+        larger = flow.elder or flow.language in LARGER_SCRIPTS
+        per = GROUPS_PER_PAGE if not landscape else GROUPS_PER_PAGE - (4 if larger else 2)
+        page_keys = page_of(keys, flow.page, per)
         for i, key in enumerate(page_keys):
             title = names.get(key, key) if flow.browse == "department" else key
-            sub = " · ".join(cat.pick(m.name, m.name_en) for m in groups[key][:2])
+            sub = " · ".join(cat.pick(m.name, m.name_en, m.names) for m in groups[key][:2])
             b = tile(title or "—", sub, f"group_{i}")
-            b.setMinimumHeight(130 if flow.elder else 110)
+            tall(b, 130 if flow.elder else 110)
             b.clicked.connect(lambda _=False, k=key: v.group_chosen.emit(k))
-            grid.addWidget(b, i // 2, i % 2)
+            grid.addWidget(b, i // cols, i % cols)
         lay.addLayout(grid)
-        pager(lay, flow.page, len(keys), GROUPS_PER_PAGE, cat, v.page_moved.emit)
+        pager(lay, flow.page, len(keys), per, cat, v.page_moved.emit)
     query = flow.query
     keypad(
-        lay,
+        keys_lay,
         LETTERS,
         "key",
         lambda ch: v.query_changed.emit(query + ch.lower()),
         lambda: v.query_changed.emit(query[:-1]),
+        cat.t("common.delete"),
+        per_row=6 if landscape else 9,
     )
+    if landscape:
+        lay.addStretch(1)
+        keys_lay.addStretch(1)
 
 
 def matter_tile(v: KioskIntents, m: Matter, flow: KioskFlow, cat: Catalog, info: ViewInfo) -> QPushButton:
@@ -121,29 +116,51 @@ def matter_tile(v: KioskIntents, m: Matter, flow: KioskFlow, cat: Catalog, info:
             sub += " · " + cat.t("message.next", t=info.closed[m.code])
     elif info.remaining.get(m.code) is not None:
         sub = cat.t("matters.remaining", n=info.remaining[m.code])
-    b = tile(cat.pick(m.name, m.name_en), sub, f"matter_{m.code}")
-    b.setMinimumHeight(140 if flow.elder else 110)
+    b = tile(cat.pick(m.name, m.name_en, m.names), sub, f"matter_{m.code}")
+    tall(b, 140 if flow.elder else 110)
     b.clicked.connect(lambda _=False, code=m.code: v.matter_chosen.emit(code))
     return b
+
+
+def steps(lay: QVBoxLayout, flow: KioskFlow, cat: Catalog, here: str) -> None:
+    """Progress as steps: questions (when the matter has any), papers (when it shows any), the ticket; the
+    steps before `here` green, `here` blue."""
+    assert flow.matter is not None
+    keys = [
+        *(["questions"] if flow.matter.precheck.questions else []),
+        *(["materials"] if flow.materials_shown else []),
+        "ticket",
+    ]
+    now = keys.index(here) if here in keys else 0
+    row = QHBoxLayout()
+    row.setSpacing(10)
+    for i, name in enumerate(keys):
+        role = "step_done" if i < now else ("step_now" if i == now else "step")
+        step = label(f"{i + 1}  {cat.t(f'steps.{name}')}", f"step_{name}", role, wrap=True)
+        step.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        row.addWidget(step, 1)
+    lay.addLayout(row)
 
 
 def question(v: KioskIntents, lay: QVBoxLayout, flow: KioskFlow, cat: Catalog, _info: ViewInfo) -> None:
     assert flow.matter is not None
     q = flow.current_question
     i, n = flow.progress
-    lay.addWidget(
-        label(cat.pick(flow.matter.name, flow.matter.name_en), "questionMatter", "muted", wrap=True)
-    )
-    lay.addWidget(label(cat.t("question.title", i=i, n=n), "questionProgress", "muted"))
-    lay.addWidget(label(cat.pick(q.text, q.text_en), "questionText", "title", wrap=True))
+    m = flow.matter
+    lay.addWidget(label(cat.pick(m.name, m.name_en, m.names), "questionMatter", "subtitle", wrap=True))
+    steps(lay, flow, cat, "questions")
+    lay.addWidget(label(cat.t("question.title", i=i, n=n), "questionProgress", "muted", wrap=True))
+    lay.addSpacing(20)
+    lay.addWidget(label(cat.pick(q.text, q.text_en, q.texts), "questionText", "headline", wrap=True))
     help_text = cat.pick(q.help, q.help_en) or cat.pick(q.fail_reason, q.fail_reason_en)
     if help_text:
         lay.addWidget(label(help_text, "questionHelp", "muted", wrap=True))
     lay.addSpacing(30)
     row = QHBoxLayout()
+    row.setSpacing(24)
     for yes, name, key in ((True, "questionYes", "question.yes"), (False, "questionNo", "question.no")):
-        b = button(cat.t(key), name)
-        b.setMinimumHeight(140 if flow.elder else 110)
+        b = button(cat.t(key), name, "answer")
+        b.setMinimumHeight(220 if flow.elder else 180)
         b.clicked.connect(lambda _=False, yes=yes: v.answered.emit(yes))
         row.addWidget(b)
     lay.addLayout(row)
@@ -151,22 +168,31 @@ def question(v: KioskIntents, lay: QVBoxLayout, flow: KioskFlow, cat: Catalog, _
 
 def materials(v: KioskIntents, lay: QVBoxLayout, flow: KioskFlow, cat: Catalog, _info: ViewInfo) -> None:
     assert flow.matter is not None
-    lay.addWidget(
-        label(cat.pick(flow.matter.name, flow.matter.name_en), "materialsMatter", "muted", wrap=True)
-    )
+    m = flow.matter
+    lay.addWidget(label(cat.pick(m.name, m.name_en, m.names), "materialsMatter", "subtitle", wrap=True))
+    steps(lay, flow, cat, "materials")
     lay.addWidget(label(cat.t("materials.title"), "materialsTitle", "title", wrap=True))
-    for m in flow.materials_shown:
-        chosen = m.id in flow.present
-        text = ("√ " if chosen else "") + cat.pick(m.name, m.name_en)
-        if not m.required:
-            text += " " + cat.t("materials.optional")
-        b = button(text, f"material_{m.id}", "material")
+    lay.addWidget(label(cat.t("materials.hint"), "materialsHint", "muted", wrap=True))
+    grid = QGridLayout()
+    grid.setSpacing(12)
+    cols = columns(v, 1, 2)
+    for i, mat in enumerate(flow.materials_shown):
+        chosen = mat.id in flow.present
+        sub = cat.t("materials.optional") if not mat.required else ""
+        b = tile(cat.pick(mat.name, mat.name_en, mat.names), sub, f"material_{mat.id}", "material", mat.icon)
         b.setCheckable(True)
         b.setChecked(chosen)
-        b.setMinimumHeight(90 if flow.elder else 70)
-        b.clicked.connect(lambda _=False, mid=m.id: v.material_toggled.emit(mid))
-        lay.addWidget(b)
-    done = button(cat.t("materials.done"), "materialsDone")
+        mark(b, chosen)
+        tall(b, 130 if flow.elder else 110)
+        b.clicked.connect(lambda _=False, mid=mat.id: v.material_toggled.emit(mid))
+        grid.addWidget(b, i // cols, i % cols)
+    lay.addLayout(grid)
+    lay.addSpacing(10)
+    everything = button(cat.t("materials.all"), "materialsAll")
+    everything.setMinimumHeight(140 if flow.elder else 110)
+    everything.clicked.connect(v.all_present.emit)
+    lay.addWidget(everything)
+    done = button(cat.t("materials.done"), "materialsDone", "secondary")
     done.setMinimumHeight(110 if flow.elder else 90)
     done.clicked.connect(v.materials_done.emit)
     lay.addWidget(done)
@@ -175,7 +201,9 @@ def materials(v: KioskIntents, lay: QVBoxLayout, flow: KioskFlow, cat: Catalog, 
 def confirm(v: KioskIntents, lay: QVBoxLayout, flow: KioskFlow, cat: Catalog, _info: ViewInfo) -> None:
     assert flow.matter is not None
     lay.addWidget(label(cat.t("priority.title"), "confirmTitle", "title", wrap=True))
-    lay.addWidget(label(cat.pick(flow.matter.name, flow.matter.name_en), "confirmMatter", wrap=True))
+    m = flow.matter
+    lay.addWidget(label(cat.pick(m.name, m.name_en, m.names), "confirmMatter", "subtitle", wrap=True))
+    steps(lay, flow, cat, "ticket")
     fail = flow.local is PrecheckOutcome.FAIL
     if fail:
         lay.addWidget(label(cat.t("confirm.fail"), "confirmFail", "warning", wrap=True))
@@ -246,6 +274,7 @@ def booking(v: KioskIntents, lay: QVBoxLayout, flow: KioskFlow, cat: Catalog, _i
         "codeKey",
         lambda ch: code.setText(code.text() + ch),
         lambda: code.setText(code.text()[:-1]),
+        cat.t("common.delete"),
     )
     submit = button(cat.t("booking.submit"), "bookingSubmit")
     submit.setMinimumHeight(110 if flow.elder else 90)

@@ -9,7 +9,8 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout
 from hallui.enrollment import EnrollmentView
 from hallui.i18n import Catalog
 from hallui.widgets import button, label
-from kiosk.flow import KioskFlow, ViewInfo
+from kiosk.flow import KioskFlow
+from kiosk.info import ViewInfo
 from kiosk.intents import KioskIntents
 from kiosk.widgets import (
     printer_reason,

@@ -1,24 +1,48 @@
-"""The kiosk's translation catalogue: every text a citizen sees, in Chinese and English.
+"""The kiosk's translation catalogues: every text a citizen sees, in Chinese and English here (the source),
+and in further languages from one TOML file each beside this module (`texts_<lang>.toml`: key = "text"; the
+Tibetan one, `texts_bo.toml`, is machine-drafted and needs a native speaker's review before a hall uses it).
 
-Matter names, questions and materials come from the hall config with both languages (`Catalog.pick`).
+Matter names, questions and materials come from the hall config in its languages (`Catalog.pick`).
 """
 
 from __future__ import annotations
+
+import tomllib
+from importlib import resources
 
 from hallui.connection import TEXTS as CONNECTION_TEXTS
 from hallui.enrollment import TEXTS as ENROLLMENT_TEXTS
 from hallui.i18n import Catalog
 
+#: Each language by its own name, as the language card shows it whatever the screen's language.
+LANGUAGE_NAMES = {"zh": "中文", "en": "English", "bo": "བོད་ཡིག", "pseudo": "[Pséüdö]"}
+
 KIOSK_TEXTS: dict[str, tuple[str, str]] = {
     # welcome
-    "welcome.title": ("欢迎来到{hall}", "Welcome to {hall}"),
-    "welcome.hint": ("先预审材料，通过后取号", "Check your papers first, then take a number"),
-    "welcome.start": ("开始取号", "Take a number"),
     "welcome.booking": ("预约签到", "Booking check-in"),
     "welcome.elder_on": ("长者模式", "Large print"),
     "welcome.elder_off": ("标准模式", "Standard size"),
-    "welcome.lang": ("English", "中文"),
     "welcome.card": ("请刷身份证取号，或点下方按钮", "Place your ID card on the reader, or tap below"),
+    # the home screen's cards, tiles and notice
+    "home.card": ("刷身份证取号", "Take a number with your ID card"),
+    "home.booking_hint": ("扫预约二维码或输入预约码", "Scan your booking QR or type its code"),
+    "home.elder_hint": ("大字、更长时间、语音引导", "Larger text, more time, spoken help"),
+    "home.elder_on_hint": ("已开启，点此恢复标准模式", "On: tap for the standard size"),
+    "home.language": ("语言", "Language"),
+    "home.tiles": ("常办事项", "Common matters"),
+    "home.all": ("全部事项 · 搜索", "All matters · search"),
+    "home.waiting": ("等候 {n} 人", "{n} waiting"),
+    "home.estimate": ("约 {lo}–{hi} 分钟", "about {lo}–{hi} min"),
+    "home.no_wait": ("无需等候", "No wait"),
+    "home.notice": ("公告", "Notice"),
+    "header.date": ("{y}年{m}月{d}日 {w}", "{w} {y}-{m}-{d}"),
+    "weekday.0": ("星期一", "Monday"),
+    "weekday.1": ("星期二", "Tuesday"),
+    "weekday.2": ("星期三", "Wednesday"),
+    "weekday.3": ("星期四", "Thursday"),
+    "weekday.4": ("星期五", "Friday"),
+    "weekday.5": ("星期六", "Saturday"),
+    "weekday.6": ("星期日", "Sunday"),
     # 刷身份证: the greeting after a card read
     "card.hello": ("您好，{name}", "Hello, {name}"),
     "card.class": ("{name}优先（已由身份证核验）", "Priority: {name} (verified by your ID card)"),
@@ -50,11 +74,19 @@ KIOSK_TEXTS: dict[str, tuple[str, str]] = {
     "matters.more": ("下一页", "More"),
     # pre-check
     "question.title": ("预审 第 {i}/{n} 题", "Pre-check {i} of {n}"),
+    "steps.questions": ("回答问题", "Questions"),
+    "steps.materials": ("核对材料", "Papers"),
+    "steps.ticket": ("取号", "Ticket"),
     "question.yes": ("是", "Yes"),
     "question.no": ("否", "No"),
     "materials.title": ("请勾选您带来的材料", "Tick the papers you brought"),
     "materials.optional": ("（如有）", "(if any)"),
     "materials.done": ("下一步", "Next"),
+    "materials.all": ("材料都带齐了，取号", "I have them all: take a number"),
+    "materials.hint": (
+        "没带的不要勾选，再点“下一步”",
+        "Leave out what you do not have, then tap Next",
+    ),
     "priority.title": ("请确认取号", "Confirm your ticket"),
     "priority.normal": ("取号", "Take the number"),
     "priority.notice": (
@@ -150,6 +182,8 @@ KIOSK_TEXTS: dict[str, tuple[str, str]] = {
     "common.home": ("首页", "Home"),
     "common.ok": ("好的", "OK"),
     "common.timeout": ("{s} 秒后返回首页", "Back to start in {s} s"),
+    "common.speak": ("读给我听", "Read to me"),
+    "common.delete": ("删除", "Delete"),
     "printer.paper_out": ("缺纸", "paper out"),
     "printer.cover_open": ("纸仓盖未关", "cover open"),
     "printer.offline": ("打印机无应答", "printer not answering"),
@@ -159,5 +193,29 @@ KIOSK_TEXTS: dict[str, tuple[str, str]] = {
 TEXTS: dict[str, tuple[str, str]] = KIOSK_TEXTS | CONNECTION_TEXTS | ENROLLMENT_TEXTS
 
 
+#: Languages with a catalogue file beside this module.
+FURTHER = ("bo",)
+
+
+def further_catalogue(language: str) -> dict[str, str]:
+    """The catalogue file of a further language (key -> text); {} for one the kiosk does not ship."""
+    try:
+        raw = resources.files("kiosk").joinpath(f"texts_{language}.toml").read_bytes()
+    except FileNotFoundError:
+        return {}
+    data = tomllib.loads(raw.decode("utf-8"))
+    texts = data.get("texts", {})
+    return {str(k): str(v) for k, v in texts.items()}
+
+
 def catalog(language: str = "zh") -> Catalog:
-    return Catalog(TEXTS, language)
+    return Catalog(TEXTS, language, {lang: further_catalogue(lang) for lang in FURTHER})
+
+
+def language_problem(languages: tuple[str, ...]) -> str:
+    """Why the kiosk cannot show a hall's `kiosk.languages` ("" when it can)."""
+    lacking = [x for x in languages if x not in ("zh", "en") and not further_catalogue(x)]
+    if lacking:
+        shipped = ", ".join(("zh", "en", *FURTHER))
+        return f"kiosk.languages: no kiosk catalogue for {', '.join(lacking)} (the kiosk has {shipped})"
+    return ""

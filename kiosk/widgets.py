@@ -9,11 +9,21 @@ from typing import TypeVar
 import qrcode
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QImage, QPainter, QPixmap
-from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QPushButton, QVBoxLayout
+from PySide6.QtWidgets import (
+    QBoxLayout,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSizePolicy,
+    QVBoxLayout,
+    QWidget,
+)
 
 from hallui.i18n import Catalog
-from hallui.theme import PALETTE, stylesheet
+from hallui.theme import LARGE_SCRIPT, PALETTE, TYPE, stylesheet
 from hallui.widgets import button, label
+from kiosk.icons import icon_pixmap
 
 LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 #: Booking codes use digits 2–9 and letters without I, L, O (hallserver's code alphabet).
@@ -24,23 +34,46 @@ MATTERS_PER_PAGE = 6
 T = TypeVar("T")
 
 
-def kiosk_stylesheet(elder: bool) -> str:
+#: Languages whose script reads smaller than Han at the same point size (Tibetan's stacked letters): their
+#: screens use the theme's larger scale.
+LARGER_SCRIPTS = frozenset({"bo"})
+
+
+def kiosk_stylesheet(elder: bool, larger: bool = False) -> str:
     """The shared theme plus the kiosk's own roles: tiles with wrapped text, chosen materials."""
     p = PALETTE
+    scale = LARGE_SCRIPT if larger else TYPE
     return (
-        stylesheet(elder)
+        stylesheet(elder, scale=scale)
         + f"""
     QPushButton[role="tile"] {{ text-align: left; }}
     QPushButton[role="tile"] QLabel {{ background: transparent; color: {p.primary_text}; }}
     QPushButton[role="tile"] QLabel[role="tilesub"] {{ color: {p.primary_text}; }}
+    QPushButton[role="tile"] QLabel[role="tiletitle"] {{ font-size: {scale.small_title(elder)}pt;
+                                                        font-weight: bold; }}
     QPushButton[role="tile"] QLabel:disabled {{ color: {p.disabled_text}; }}
-    QPushButton[role="material"] {{ background: {p.panel}; color: {p.text}; border: 2px solid {p.muted};
+    QPushButton[role="material"] {{ background: {p.panel}; color: {p.text}; border: 3px solid {p.muted};
                                      text-align: left; }}
-    QPushButton[role="material"]:checked {{ background: {p.ok}; color: #ffffff; border: 2px solid {p.ok}; }}
+    QPushButton[role="material"] QLabel {{ background: transparent; color: {p.text}; }}
+    QPushButton[role="material"]:checked {{ background: {p.ok}; color: #ffffff; border: 3px solid {p.ok}; }}
+    QPushButton[role="material"] QLabel[on="true"] {{ color: #ffffff; }}
+    QPushButton[role="answer"] {{ font-size: {scale.headline(elder)}pt; font-weight: bold; }}
+    QPushButton[role="card"] {{ font-size: {scale.small_title(elder)}pt; font-weight: bold; }}
     QPushButton[role="key"] {{ padding: 4px; }}
     QLabel[role="ok"] {{ color: {p.ok}; }}
     """
     )
+
+
+def columns(view: QWidget, portrait: int, landscape: int) -> int:
+    """How many columns a grid gets: the kiosk runs portrait (1080×1920) or landscape (1920×1080)."""
+    return landscape if view.width() > view.height() else portrait
+
+
+def mark(b: QPushButton, on: bool) -> None:
+    """A checklist tile's labels follow its checked state (a style sheet cannot see the parent's state)."""
+    for w in b.findChildren(QLabel):
+        w.setProperty("on", "true" if on else "false")
 
 
 def qr_pixmap(text: str, box_px: int = 8) -> QPixmap:
@@ -63,12 +96,27 @@ def qr_pixmap(text: str, box_px: int = 8) -> QPixmap:
     return QPixmap.fromImage(image)
 
 
-def tile(title: str, sub: str, name: str) -> QPushButton:
-    """A big button with wrapped text (QPushButton itself never wraps)."""
-    b = button("", name, "tile")
-    lay = QVBoxLayout(b)
-    lay.setContentsMargins(16, 8, 16, 8)
-    main = label(title, f"{name}_title", wrap=True)
+def tile(title: str, sub: str, name: str, role: str = "tile", icon: str = "") -> QPushButton:
+    """A big button with wrapped text (QPushButton itself never wraps), and an icon on the left if given."""
+    b = button("", name, role)
+    # The wrapped labels decide the height: the grid asks the button's layout (heightForWidth), so a title
+    # that wraps to three lines in a longer language gets the room for them instead of being cut.
+    policy = b.sizePolicy()
+    policy.setHeightForWidth(True)
+    policy.setVerticalPolicy(QSizePolicy.Policy.Minimum)
+    b.setSizePolicy(policy)
+    row = QHBoxLayout(b)
+    row.setContentsMargins(16, 8, 16, 8)
+    row.setSpacing(14)
+    if icon:
+        pic = QLabel()
+        pic.setObjectName(f"{name}_icon")
+        pic.setPixmap(icon_pixmap(icon, 64))
+        pic.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
+        row.addWidget(pic)
+    lay = QVBoxLayout()
+    row.addLayout(lay, 1)
+    main = label(title, f"{name}_title", "tiletitle", wrap=True)
     main.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
     lay.addWidget(main)
     if sub:
@@ -78,25 +126,40 @@ def tile(title: str, sub: str, name: str) -> QPushButton:
     return b
 
 
+def tall(b: QPushButton, height: int) -> None:
+    """At least `height` px for a tile (its layout decides its height: a minimum height would be overridden,
+    so the layout gets a strut), more when its wrapped text needs it."""
+    lay = b.layout()
+    if isinstance(lay, QBoxLayout):
+        lay.addStrut(height)
+    else:
+        b.setMinimumHeight(height)
+
+
 def keypad(
     lay: QVBoxLayout,
     keys: str,
     prefix: str,
     on_key: Callable[[str], None],
     on_delete: Callable[[], None],
+    delete_text: str,
+    *,
+    per_row: int = 9,
 ) -> None:
-    """On-screen keys (a kiosk has no keyboard), nine to a row, then delete."""
+    """On-screen keys (a kiosk has no keyboard), `per_row` to a row, then delete (a word: no font has ⌫)."""
     grid = QGridLayout()
     grid.setSpacing(6)
-    per_row = 9
     for i, ch in enumerate(keys):
         b = button(ch, f"{prefix}_{ch}", "key")
         b.clicked.connect(lambda _=False, ch=ch: on_key(ch))
         grid.addWidget(b, i // per_row, i % per_row)
     n = len(keys)
-    delete = button("⌫", f"{prefix}Delete", "key")
+    delete = button(delete_text, f"{prefix}Delete", "key")
     delete.clicked.connect(lambda _=False: on_delete())
-    grid.addWidget(delete, n // per_row, n % per_row)
+    row, col = divmod(n, per_row)
+    if per_row - col < 3:  # three keys wide, so the word fits in every language
+        row, col = row + 1, 0
+    grid.addWidget(delete, row, col, 1, 3)
     lay.addLayout(grid)
 
 

@@ -22,6 +22,7 @@ from halldata import (
     write_series,
 )
 from halltables import write_booking, write_common_tail, write_device, write_zones
+from languages import DEPARTMENTS_BO, HALL_BO, HOME_MATTERS, NOTICES
 from staffing import write_windows
 from tomlwriter import Toml
 
@@ -181,10 +182,11 @@ def build() -> str:
         public_base_url="http://127.0.0.1:8700",
         notice="周六上午提供预约服务（5+1），请在手机上预约后前来办理。",
         walk_in_saturdays=(dt.date(2026, 12, 19), dt.date(2026, 12, 26)),
+        further=({"bo": HALL_BO}, NOTICES),
     )
-    write_departments(t, DEPARTMENTS)
+    write_departments(t, DEPARTMENTS, DEPARTMENTS_BO)
     write_series(t, SERIES)
-    write_matters(t, MATTERS)
+    write_matters(t, MATTERS, tibetan=True)
     rows = [
         (n, f"{n}号{name}", dept, series, partner, zone) for n, name, dept, series, partner, zone in WINDOWS
     ]
@@ -194,7 +196,12 @@ def build() -> str:
     write_booking(t, default_quota=4, days_ahead=7, bookings_per_week=4)
     write_zones(t, (("f1", "一楼 户政社保区", 1), ("f2", "二楼 企业不动产区", 2)))
     write_stations(t)
-    write_common_tail(t, upload_endpoint="http://127.0.0.1:8790/hcp/evaluate")
+    write_common_tail(
+        t,
+        upload_endpoint="http://127.0.0.1:8790/hcp/evaluate",
+        languages=("zh", "en", "bo"),
+        home=HOME_MATTERS,
+    )
     return t.text()
 
 

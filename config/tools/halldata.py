@@ -16,6 +16,7 @@ import sys
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
+from languages import MATERIAL_ICONS, MATERIALS_BO, MATTERS_BO, QUESTIONS_BO, names
 from materials_citizens import CITIZEN_MATERIALS
 from materials_enterprises import ENTERPRISE_MATERIALS
 from questions import AGENT_BRANCH, HELP, PLEDGE, PLEDGE_EN, QUESTIONS
@@ -80,6 +81,7 @@ def write_hall(
     saturday_walk_ins: tuple[str, ...] = (),
     walk_in_saturdays: tuple[dt.date, ...] = (),
     summer: tuple[str, str, tuple[tuple[str, str], ...]] | None = None,
+    further: tuple[dict[str, str], dict[str, str]] | None = None,
 ) -> None:
     """The [hall] table: hours as sessions. `saturday_walk_ins`: the series a 5+1 Saturday takes walk-ins for,
     every Saturday (after the booked); `walk_in_saturdays`: the Saturdays the hall chose to do so, if not
@@ -94,6 +96,12 @@ def write_hall(
     t.kv("at_close", at_close, "expire, or carry to the next session the same day")
     t.kv("public_base_url", public_base_url)
     t.kv("notice", notice)
+    if further is not None:
+        t.comment(
+            "The kiosk's further languages; Tibetan (bo) is a machine-drafted layout example, not reviewed."
+        )
+        t.kv("names", further[0])
+        t.kv("notices", further[1])
     for day in ("mon", "tue", "wed", "thu", "fri"):
         t.table(f"hall.hours.{day}")
         t.kv("open", weekday_hours[0])
@@ -159,12 +167,16 @@ def write_calendar(t: Toml) -> None:
     t.kv("workdays", EXTRA_WORKDAYS_2026)
 
 
-def write_departments(t: Toml, departments: Iterable[tuple[str, str, str]]) -> None:
+def write_departments(
+    t: Toml, departments: Iterable[tuple[str, str, str]], bo: dict[str, str] | None = None
+) -> None:
     for dept_id, name, name_en in departments:
         t.table("departments", array=True)
         t.kv("id", dept_id)
         t.kv("name", name)
         t.kv("name_en", name_en)
+        if (more := names(bo or {}, dept_id)) is not None:
+            t.kv("names", more)
 
 
 def write_series(t: Toml, series: Iterable[tuple[str, str, str, int | None, int]]) -> None:
@@ -178,7 +190,11 @@ def write_series(t: Toml, series: Iterable[tuple[str, str, str, int | None, int]
         t.kv("target_wait_min", target)
 
 
-def write_matters(t: Toml, matters: Iterable[MatterRow], tolerance_days: int = 20) -> None:
+def write_matters(
+    t: Toml, matters: Iterable[MatterRow], tolerance_days: int = 20, *, tibetan: bool = False
+) -> None:
+    """The matters; with `tibetan`, their Tibetan texts where languages.py has them."""
+    tables = (MATTERS_BO, QUESTIONS_BO, MATERIALS_BO) if tibetan else ({}, {}, {})
     for m in matters:
         t.table("matters", array=True)
         t.kv("code", m.code)
@@ -195,6 +211,8 @@ def write_matters(t: Toml, matters: Iterable[MatterRow], tolerance_days: int = 2
             t.kv("daily_cap", m.daily_cap)
         if not m.bookable:
             t.kv("bookable", False)
+        if (bo := names(tables[0], m.code)) is not None:
+            t.kv("names", bo, "further kiosk languages (machine-drafted Tibetan: config/tools/languages.py)")
         questions = list(m.questions)
         materials = list(m.materials)
         first, follow_up, papers = AGENT_BRANCH
@@ -215,6 +233,8 @@ def write_matters(t: Toml, matters: Iterable[MatterRow], tolerance_days: int = 2
             t.kv("id", qid)
             t.kv("text", text)
             t.kv("text_en", text_en)
+            if (bo := names(tables[1], qid)) is not None:
+                t.kv("texts", bo)
             if qid in HELP:
                 t.kv("help", HELP[qid][0])
                 t.kv("help_en", HELP[qid][1])
@@ -247,6 +267,10 @@ def write_matters(t: Toml, matters: Iterable[MatterRow], tolerance_days: int = 2
                 t.kv("tolerable", True, "容缺受理")
             if spec.endswith("?"):
                 t.kv("required", False)
+            if (bo := names(tables[2], mid)) is not None:
+                t.kv("names", bo)
+            if mid in MATERIAL_ICONS:
+                t.kv("icon", MATERIAL_ICONS[mid])
 
 
 def write_priority(t: Toml, *, absolute: tuple[str, ...] = (), absolute_in_row: int = 3) -> None:

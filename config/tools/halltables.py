@@ -5,7 +5,7 @@ and server tables."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from tomlwriter import Toml
 
@@ -80,7 +80,9 @@ def write_booking_import(t: Toml) -> None:
     t.kv("secret_file", "/etc/hallq/ywtb-2027a.secret")
 
 
-def write_common_tail(t: Toml, *, upload_endpoint: str) -> None:
+def write_common_tail(
+    t: Toml, *, upload_endpoint: str, languages: Sequence[str] = ("zh", "en"), home: Sequence[str] = ()
+) -> None:
     t.table("led")
     t.kv("welcome", "欢迎光临")
     t.kv("calling", "请{number}号到{window}号窗口")
@@ -101,6 +103,9 @@ def write_common_tail(t: Toml, *, upload_endpoint: str) -> None:
     t.kv("idle_reset_s", 60)
     t.kv("elder_idle_reset_s", 180)
     t.kv("show_remaining", True)
+    t.kv("languages", list(languages), "the first is where every visit starts")
+    if home:
+        t.kv("home_matters", list(home), "the home screen's tiles, most used first")
     t.table("privacy")
     t.kv("retention_days", 180)
     t.kv("show_names_on_boards", False)

@@ -103,4 +103,8 @@ class Hall:
     # last one closes, this decides (`expire_at_close` of older files loads into it, with a warning).
     at_close: AtClose = AtClose.EXPIRE
     public_base_url: str = "http://127.0.0.1:8700"
-    notice: str = ""  # scrolling notice on hall boards
+    notice: str = ""  # scrolling notice on hall boards, and at the foot of the kiosk's home screen
+    # The kiosk's further languages (`kiosk.languages`): {language: text}, e.g. {bo = "…"}; "en" may give the
+    # notice in English. A language without a text reads in Chinese.
+    names: dict[str, str] = field(default_factory=dict)
+    notices: dict[str, str] = field(default_factory=dict)

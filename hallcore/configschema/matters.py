@@ -21,6 +21,7 @@ class Department:
     id: str
     name: str
     name_en: str = ""
+    names: dict[str, str] = field(default_factory=dict)  # further kiosk languages: {language: name}
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +47,8 @@ class Material:
     where_en: str = ""
     tolerable: bool = False
     required: bool = True
+    names: dict[str, str] = field(default_factory=dict)  # further kiosk languages: {language: name}
+    icon: str = ""  # a picture beside it on the kiosk: one of hallcore.configlang.MATERIAL_ICONS
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +83,7 @@ class Question:
     tolerable: bool = False
     asks_for: tuple[str, ...] = ()  # material ids of the matter
     agent: bool = False
+    texts: dict[str, str] = field(default_factory=dict)  # further kiosk languages: {language: question}
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,3 +113,4 @@ class Matter:
     bookable: bool = True
     booking_quota: int | None = None  # per slot; None = the booking section's default
     precheck: Precheck = field(default_factory=Precheck)
+    names: dict[str, str] = field(default_factory=dict)  # further kiosk languages: {language: name}

@@ -57,7 +57,8 @@ class Station:
     rating_pad: Device | None = None
     scanner: Device | None = None
     id_reader: Device | None = None  # 居民身份证 reader: kiosks, desks, counters
-    voice: bool = False
+    voice: bool = False  # displays: read calls out; kiosks: spoken guidance (读给我听, elder mode)
+    volume: int = 80  # a kiosk's spoken guidance, 0-100 %
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,3 +91,8 @@ class Kiosk:
     idle_reset_s: int = 60
     elder_idle_reset_s: int = 180
     show_remaining: bool = True
+    # The languages citizens can choose, in the order shown; the first is where every visit starts. Each needs
+    # a kiosk catalogue (zh, en, bo ship); matter names and materials give theirs in `names`.
+    languages: tuple[str, ...] = ("zh", "en")
+    # The matters on the home screen's tiles, most used first (matter codes); empty: the config's first six.
+    home_matters: tuple[str, ...] = ()

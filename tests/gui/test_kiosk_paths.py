@@ -96,7 +96,7 @@ def test_priority_choice_is_on_the_ticket(rig: Rig) -> None:
 
 
 def test_english_ticket(rig: Rig) -> None:
-    rig.tap("welcomeLanguage")
+    rig.tap("lang_en")  # the home screen's language card: one button per language of the hall
     rig.take_hj01()
     assert rig.text("ticketTitle") == "Your number"
     assert "People ahead" in rig.tickets()[-1].text or "Nobody is ahead" in rig.tickets()[-1].text

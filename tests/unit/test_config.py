@@ -456,6 +456,18 @@ def _append(section: str, table: dict[str, Any]) -> Mutation:
             "an ID card reader on a kiosk, desk or counter station",
             "",
         ),
+        # Languages (hallcore/configlang.py): the kiosk's list, texts per language, tiles, icons, volume.
+        (_set("kiosk", {"languages": ["zh", "en", "zh"]}), "kiosk.languages[2]", "each language once", ""),
+        (_set("kiosk", {"languages": ["zh", "Tibetan"]}), "kiosk.languages[1]", "", ""),
+        (_set("kiosk", {"home_matters": ["HJ99"]}), "kiosk.home_matters[0]", "", ""),
+        (_set("matters[0].names", {"bo": "ཐེམ་ཐོ།"}), "matters[0].names.bo", "", ""),
+        (
+            _set("matters[0].precheck.materials[0].icon", "passport"),
+            "matters[0].precheck.materials[0].icon",
+            "",
+            "",
+        ),
+        (_set("stations[0].volume", 120), "stations[0].volume", "a value from 0 to 100", ""),
     ],
 )
 def test_each_mistake_is_reported_alone(mutate: Mutation, key: str, expected: str, hint: str) -> None:

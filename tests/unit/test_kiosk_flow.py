@@ -11,7 +11,8 @@ from hallcore.config import HallConfig
 from hallcore.precheck import PrecheckOutcome
 from hallfiles.config import read_config
 from hallui.matters import group, search
-from kiosk.flow import ELDER_MIN_CHOICE_S, FlowSettings, KioskFlow, Message, Screen
+from kiosk.flow import ELDER_MIN_CHOICE_S, FlowSettings, KioskFlow, Screen
+from kiosk.info import Message
 from kiosk.texts import TEXTS, catalog
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
@@ -249,9 +250,58 @@ def test_catalogue_complete_and_used_keys_exist() -> None:
     used = set(
         re.findall(
             r'"((?:welcome|matters|question|materials|priority|confirm|issuing|ticket|notice|'
-            r'booking|message|desk|offline|common|printer)\.[a-z_]+)"',
+            r'booking|message|desk|offline|common|printer|home|header|steps)\.[a-z_]+)"',
             src,
         )
     )
     assert used
     assert used <= set(TEXTS), sorted(used - set(TEXTS))
+
+
+def test_languages_are_the_halls_and_every_visit_starts_in_the_first(county: HallConfig) -> None:
+    f = make(county)
+    f.languages = ("zh", "en", "bo")
+    f.set_language("bo", 0)
+    assert f.language == "bo"
+    f.set_language("mn", 1)  # not the hall's: ignored
+    assert f.language == "bo"
+    f.toggle_language(2)
+    assert f.language == "zh"
+    f.set_language("en", 3)
+    f.home(4)
+    assert f.language == "zh"
+
+
+def test_a_home_tile_goes_straight_to_its_questions_and_back_home(county: HallConfig) -> None:
+    f = make(county)
+    f.set_language("en", 0)
+    f.choose_matter("CR01", 1)  # from the home screen
+    assert (f.screen, f.question) == (Screen.QUESTION, 0)
+    f.back(2)
+    assert on(f, Screen.WELCOME)
+    assert f.matter is None
+    assert f.language == "en"  # back is not a new visit
+    f.printer_ok = False
+    f.choose_matter("CR01", 3)
+    assert on(f, Screen.DESK)
+
+
+def test_all_present_takes_the_number_in_the_same_tap(county: HallConfig) -> None:
+    f = make(county)
+    f.choose_matter("CR01", 0)
+    f.answer(True, 1)
+    f.answer(True, 2)
+    assert on(f, Screen.MATERIALS)
+    assert f.all_present(3)
+    assert on(f, Screen.ISSUING)
+    assert f.present == {m.id for m in f.materials_shown}
+    assert f.priority == ""
+    # Answers that fail the pre-check lead to the confirm screen and its 一次性告知单, never to a ticket.
+    f = make(county)
+    f.choose_matter("CR01", 0)
+    f.answer(False, 1)
+    f.answer(True, 2)
+    assert not f.all_present(3)
+    assert on(f, Screen.CONFIRM)
+    assert f.local is PrecheckOutcome.FAIL
+    assert not f.all_present(4)  # only on the checklist

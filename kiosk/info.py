@@ -1,0 +1,45 @@
+"""What the kiosk's screens need besides the flow (`kiosk.flow`): the hall's names and notice from the config,
+and live figures the controller keeps current (numbers left, people waiting and the wait per series, the
+hall's local time for the header)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from hallcore.config import Department, Matter
+
+
+@dataclass(slots=True)
+class ViewInfo:
+    """What the screens need besides the flow: names from the config and live figures (the controller
+    keeps them current)."""
+
+    hall_name: str = ""
+    hall_name_en: str = ""
+    hall_names: dict[str, str] = field(default_factory=dict)  # further languages
+    notice: str = ""  # at the foot of the home screen
+    notices: dict[str, str] = field(default_factory=dict)  # "en" and further languages
+    departments: tuple[Department, ...] = ()
+    home_matters: tuple[Matter, ...] = ()  # the home screen's tiles, most used first
+    series_names: dict[str, tuple[str, str]] = field(default_factory=dict)  # prefix → (zh, en)
+    waiting: dict[str, int] = field(default_factory=dict)  # series prefix → people waiting (live)
+    # series prefix → (low, high) minutes a ticket taken now would wait; absent: no estimate yet.
+    estimates: dict[str, tuple[int, int]] = field(default_factory=dict)
+    local_now: dt.datetime | None = None  # the hall's local time, for the header
+    remaining: dict[str, int | None] = field(default_factory=dict)  # matter code → numbers left today
+    closed: dict[str, str] = field(default_factory=dict)  # matter code → next opening ("" if unknown)
+    enroll_code: str = ""
+    enroll_fingerprint: str = ""  # the pinned hall CA's short fingerprint, shown beside the code
+    station_name: str = ""
+    printer_reason: str = ""  # as the driver says it: "缺纸 paper out"
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """A refusal to show: a catalogue key for the headline, the hall's own words, and the next opening."""
+
+    key: str
+    text: str = ""
+    next_opening: str = ""  # "2026-11-24 08:30", already in the hall's time zone
+    offer_walk_in: bool = False  # booking fallbacks: a normal number is still possible
