@@ -306,3 +306,46 @@ def plan_pull(listing: object, known: Mapping[str, str], today: dt.date) -> Pull
     if complete:
         cancel += sorted(ext for ext, state in known.items() if state == "booked" and ext not in listed)
     return PullPlan(tuple(book), tuple(cancel), tuple(problems), complete)
+
+
+# ---- what a manager sees ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class KeyStatus:
+    """A partner key: `taken` today (within `valid_until`), `usable` (its secret file was read), else why."""
+
+    id: str
+    valid_until: dt.date | None
+    taken: bool
+    usable: bool
+    problem: str
+
+
+@dataclass(frozen=True, slots=True)
+class PartnerStatus:
+    """A partner as the hall sees it: its keys, the key the hall signs with, the cancellation reports owed to
+    it and the last read of its list (`last_pull`: "" never read, else what it did or why nothing)."""
+
+    id: str
+    name: str
+    keys: tuple[KeyStatus, ...]
+    signs_with: str
+    imported: int
+    report_url: str
+    reports_pending: int
+    reports_dead: int
+    reports_sent: int
+    report_error: str
+    list_url: str
+    last_pull_at: str
+    last_pull: str
+
+
+@dataclass(frozen=True, slots=True)
+class ImportStatus:
+    """`GET /api/import/status` (managers): the import API's partners and how their links are doing."""
+
+    enabled: bool
+    window_s: int
+    partners: tuple[PartnerStatus, ...]

@@ -5,20 +5,24 @@ no station or manager token is taken here."""
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
 from hallcore import bookimport as bi
 from hallcore import replies
+from hallserver.auth import Principal, Role
 from hallserver.bookimport import BookingImports, api_error, cancel_for_partner, import_booking, signed_job
-from hallserver.deps import get_hall, respond
+from hallserver.bookpartners import status
+from hallserver.deps import get_hall, respond, roles
 from hallserver.errors import ApiError
 from hallserver.openapi import documented
 from hallserver.store import Job
+from hallserver.writectx import ok
 
 router = APIRouter()
+MANAGERS = roles(Role.MANAGER)
 
 #: Every answer of a signed import request besides its reply: 400 not JSON, 401 signature or key, 404 import
 #: off or unknown booking, 409 replayed or a conflict, 413 over 64 KiB, 422 a bad field, 429 over the
@@ -107,3 +111,13 @@ async def cancel_booking(external_id: str, request: Request) -> Response:
     pid = caller.partner.id
     run = signed_job(caller, im.config.window_s, lambda ctx: cancel_for_partner(ctx, pid, external_id))
     return respond(await get_hall(request).run(Job(run)))
+
+
+@router.get("/api/import/status", tags=["import"], responses=documented({200: bi.ImportStatus}))
+async def import_status(request: Request, _p: Annotated[Principal, Depends(MANAGERS)]) -> Response:
+    """The partners, their keys (taken today, readable), the cancellation reports owed to each and the last
+    read of each list (managers; no secret and no personal data)."""
+    im = imports(request)
+    links = getattr(request.app.state, "partner_links", None)
+    body = await get_hall(request).store.read(lambda conn: status(im, links, conn))
+    return respond(ok(body))

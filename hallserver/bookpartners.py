@@ -19,6 +19,7 @@ import json
 import logging
 import random
 import secrets
+import sqlite3
 import time
 import urllib.parse
 from collections.abc import Callable
@@ -160,6 +161,7 @@ class PullResult:
     """One read of a partner's list, as the dashboard and the log see it."""
 
     partner: str
+    at: str = ""  # when it was read (hall time)
     ok: bool = False
     error: str = ""  # why nothing was applied (the list could not be read or parsed)
     booked: int = 0
@@ -207,9 +209,9 @@ class ListPuller:
 
     async def pull(self, client: httpx.AsyncClient, partner: Partner) -> PullResult:
         """Read the partner's list once and apply it (docs/integrations.md "The pull adapter")."""
-        res = PullResult(partner.id)
-        self.last[partner.id] = res
         hall = self.im.hall
+        res = PullResult(partner.id, hall.clock.now().isoformat())
+        self.last[partner.id] = res
         signer = signer_for(self.im, partner)
         path = urllib.parse.urlsplit(partner.list_url).path or "/"
         headers = signer.headers("GET", path, b"", hall.clock.now(), self._nonce()) if signer else {}
@@ -279,17 +281,77 @@ def _code(reply: Reply) -> str:
     return str(json.loads(reply.text).get("error", reply.status))
 
 
-def _known(conn: object, partner_id: str, today: str) -> dict[str, str]:
+def _known(conn: sqlite3.Connection, partner_id: str, today: str) -> dict[str, str]:
     """The partner's imported bookings from `today` on: external id → the booking's state."""
-    import sqlite3
-
-    assert isinstance(conn, sqlite3.Connection)
     cur = conn.execute(
         "SELECT i.external_id, b.state FROM booking_imports i JOIN bookings b ON b.code = i.code"
         " WHERE i.partner = ? AND b.day >= ?",
         (partner_id, today),
     )
     return {str(ext): str(state) for ext, state in cur}
+
+
+def summary(res: PullResult) -> str:
+    """A pull's outcome in one line for a person (no personal data: external ids and codes only)."""
+    if res.error:
+        return f"nothing applied: {res.error}"
+    out = f"{res.booked} booked, {res.cancelled} cancelled" + (" (complete list)" if res.complete else "")
+    if res.refused:
+        out += f"; refused {len(res.refused)}: " + ", ".join(res.refused[:5])
+    if res.problems:
+        out += f"; {len(res.problems)} bad entries: " + "; ".join(res.problems[:3])
+    return out
+
+
+def status(im: BookingImports, links: PartnerLinks | None, conn: sqlite3.Connection) -> bi.ImportStatus:
+    """What `GET /api/import/status` shows (on the read pool)."""
+    cfg = im.config
+    keys = im.keys()
+    today = im.today()
+    reports: dict[str, dict[str, int]] = {}
+    cur = conn.execute(
+        "SELECT json_extract(body, '$.partner'), sent_at IS NOT NULL, dead_at IS NOT NULL,"
+        " discarded_at IS NOT NULL, COUNT(*) FROM outbox WHERE kind = ? GROUP BY 1, 2, 3, 4",
+        (outbox.BOOKING_CANCEL,),
+    )
+    for pid, sent, dead, discarded, n in cur:
+        r = reports.setdefault(str(pid), {"pending": 0, "dead": 0, "sent": 0})
+        state = "sent" if sent else "" if discarded else "dead" if dead else "pending"
+        if state:
+            r[state] += int(n)
+    imported = dict(conn.execute("SELECT partner, COUNT(*) FROM booking_imports GROUP BY partner").fetchall())
+    partners = []
+    for p in cfg.partners:
+        signs = bi.signing_key(p, today)
+        r = reports.get(p.id, {"pending": 0, "dead": 0, "sent": 0})
+        pulled = links.puller.last.get(p.id) if links is not None else None
+        partners.append(
+            bi.PartnerStatus(
+                p.id,
+                p.name,
+                tuple(
+                    bi.KeyStatus(
+                        k.id,
+                        k.valid_until,
+                        bi.key_taken(k, today),
+                        k.id in keys.secrets,
+                        keys.problems.get(k.id, "" if cfg.enabled else "booking import is off"),
+                    )
+                    for k in p.keys
+                ),
+                signs.id if signs is not None else "",
+                int(imported.get(p.id, 0)),
+                p.report_url,
+                r["pending"],
+                r["dead"],
+                r["sent"],
+                links.reporter.last_error.get(p.id, "") if links is not None else "",
+                p.list_url,
+                pulled.at if pulled is not None else "",
+                summary(pulled) if pulled is not None else "",
+            )
+        )
+    return bi.ImportStatus(cfg.enabled, cfg.window_s, tuple(partners))
 
 
 class PartnerLinks:

@@ -191,6 +191,17 @@ def test_a_cancellation_at_the_hall_is_reported_to_the_partner(hall: Running, pa
     )
     # The partner learns of it once; its own push of that id answers the booking as first made.
     assert len(partner.reports) == 1
+    # The manager's view: the key in use, the report sent, nothing of the person.
+    st = hall.http.get("/api/import/status", headers=hall.manager())
+    assert st.status_code == 200, st.text
+    (p,) = st.json()["partners"]
+    assert (p["id"], p["signs_with"], p["imported"]) == ("ywtb", KEY_ID, 1)
+    assert (p["reports_pending"], p["reports_dead"], p["reports_sent"]) == (0, 0, 1)
+    assert p["keys"] == [{"id": KEY_ID, "valid_until": None, "taken": True, "usable": True, "problem": ""}]
+    assert PERSON not in st.text
+    assert SECRET.decode() not in st.text
+    kiosk = hall.station("kiosk")
+    assert hall.http.get("/api/import/status", headers=kiosk.headers).status_code == 403
 
 
 def test_rotation_two_keys_then_the_old_one_retired(
@@ -213,6 +224,9 @@ def test_rotation_two_keys_then_the_old_one_retired(
             hall.http, later, entry("ROT-4", person(4)), key_id=NEW_KEY_ID, secret=NEW_SECRET
         )
         assert new.status_code == 201, new.text
+        (p,) = hall.http.get("/api/import/status", headers=hall.manager()).json()["partners"]
+        assert p["signs_with"] == NEW_KEY_ID
+        assert [(k["id"], k["taken"]) for k in p["keys"]] == [(KEY_ID, False), (NEW_KEY_ID, True)]
 
 
 def test_each_partner_has_its_own_budget(
@@ -246,3 +260,19 @@ def test_the_purge_forgets_what_an_import_kept_of_the_person(hall: Running) -> N
         hall.count("SELECT COUNT(*) FROM booking_imports WHERE fingerprint = '' AND external_id = 'PG-1'")
         == 1
     )
+
+
+def test_a_secret_others_could_read_is_not_used(
+    tmp_path: pathlib.Path, county: HallConfig, seeded_db: pathlib.Path
+) -> None:
+    path = secret_file(tmp_path, KEY_ID, SECRET)
+    pathlib.Path(path).chmod(0o644)
+    config = with_import(county, tmp_path, keys=(PartnerKey(KEY_ID, path),))
+    with start_server(tmp_path, config, seeded_db) as (_st, hall):
+        r, _raw, _h = push(hall.http, hall.clock.now(), entry("LEAK-1", PERSON))
+        assert (r.status_code, r.json()["error"]) == (401, "unknown_key"), r.text
+        (p,) = hall.http.get("/api/import/status", headers=hall.manager()).json()["partners"]
+        (k,) = p["keys"]
+        assert not k["usable"]
+        assert f"chmod 600 {path}" in k["problem"]
+        assert SECRET.decode() not in k["problem"]
