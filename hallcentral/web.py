@@ -112,6 +112,16 @@ def _client(request: Request) -> str:
     return request.client.host if request.client else "?"
 
 
+def _json_of(path: str, data: Callable[[Central, User], Awaitable[dict[str, Any]]]) -> None:
+    """`GET path`: what a page shows, as JSON, for the signed-in user (`data(central, user)`)."""
+
+    async def answer(request: Request) -> Response:
+        user = await signed_in(request)
+        return JSONResponse(await data(get_central(request), user))
+
+    router.add_api_route(path, answer, methods=["GET"], name=path.strip("/").replace("/", "_"))
+
+
 # ---- login -----------------------------------------------------------------------------------------------
 
 
@@ -202,10 +212,7 @@ async def _overview_json(central: Central, user: User) -> dict[str, Any]:
     return {"at": central.now().isoformat(), "user": user.username, "region": user.region_id, "halls": halls}
 
 
-@router.get("/api/overview")
-async def overview_api(request: Request) -> Response:
-    user = await signed_in(request)
-    return JSONResponse(await _overview_json(get_central(request), user))
+_json_of("/api/overview", _overview_json)
 
 
 @router.get("/overview")
@@ -394,10 +401,7 @@ async def _admin_data(central: Central, user: User) -> dict[str, Any]:
     return {"regions": regions, "pending": pending, "halls": halls, "users": users}
 
 
-@router.get("/api/admin")
-async def admin_api(request: Request) -> Response:
-    user = await signed_in(request)
-    return JSONResponse(await _admin_data(get_central(request), user))
+_json_of("/api/admin", _admin_data)
 
 
 @router.get("/admin")

@@ -30,6 +30,7 @@ import subprocess
 import sys
 import threading
 import time
+from typing import Any
 
 import httpx
 import pytest
@@ -123,6 +124,19 @@ def device_health(rig: Rig, station: Station, device: str) -> tuple[str, str] | 
         "SELECT health, reason FROM device_health WHERE station = ? AND device = ?", (station.id, device)
     )
     return (str(rows[0][0]), str(rows[0][1])) if rows else None
+
+
+def reported_down(rig: Rig, station: Station, device: str, timeout: float, what: str) -> float:
+    """Wait until `station` has reported `device` unavailable; when it was seen (time.monotonic())."""
+    wait_for(lambda: (device_health(rig, station, device) or ("", ""))[0] == "unavailable", timeout, what)
+    return time.monotonic()
+
+
+def dashboard_devices(url: str) -> list[dict[str, Any]]:
+    """The devices the manager's dashboard lists, with their health."""
+    with contextlib.closing(manager_web(url)) as web:
+        devices: list[dict[str, Any]] = web.get("/web/api/dashboard").json()["devices"]
+    return devices
 
 
 # ---- kill -9 under load, with the apps attached ------------------------------------------------------------
@@ -275,14 +289,9 @@ def test_paper_out_mid_ticket_during_a_peak(tmp_path: pathlib.Path) -> None:
         )
         figure("paper out mid-ticket: final tap to ticket voided", time.monotonic() - t0)
         voided = kiosk_tickets()[0][0]
-        wait_for(
-            lambda: (device_health(rig, kiosk_st, "printer") or ("", ""))[0] == "unavailable",
-            15,
-            "the kiosk to report its printer",
-        )
-        figure("paper out mid-ticket: final tap to device health reported", time.monotonic() - t0)
-        with contextlib.closing(manager_web(hall.url)) as web:
-            devices = web.get("/web/api/dashboard").json()["devices"]
+        seen = reported_down(rig, kiosk_st, "printer", 15, "the kiosk to report its printer")
+        figure("paper out mid-ticket: final tap to device health reported", seen - t0)
+        devices = dashboard_devices(hall.url)
         down = [d for d in devices if d["station"] == kiosk_st.id and d["device"] == "printer"]
         assert down, devices
         assert down[0]["health"] == "unavailable", devices
@@ -365,14 +374,9 @@ def test_led_bus_unplugged_and_replugged(tmp_path: pathlib.Path) -> None:
         seq = hall.seq()
         _, _, second, _ = press_next_until(keys, rig, seq, "a call with the strip unplugged")
         assert second != first
-        wait_for(
-            lambda: (device_health(rig, st, "led") or ("", ""))[0] == "unavailable",
-            20,
-            "the strip reported down",
-        )
-        figure("LED bus unplugged to reported down (with the next call)", time.monotonic() - t0)
-        with contextlib.closing(manager_web(hall.url)) as web:
-            devices = web.get("/web/api/dashboard").json()["devices"]
+        seen = reported_down(rig, st, "led", 20, "the strip reported down")
+        figure("LED bus unplugged to reported down (with the next call)", seen - t0)
+        devices = dashboard_devices(hall.url)
         assert any(
             d["station"] == st.id and d["device"] == "led" and d["health"] == "unavailable" for d in devices
         )
