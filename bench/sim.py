@@ -30,6 +30,7 @@ from hallcore.config import HallConfig
 from hallfiles.config import read_config
 from hallq.sim import SimParams, SimResult, simulate
 from hallq.simcli import without_priority
+from hallq.simhistory import history_days, history_of, simulate_with_history
 from hallq.simjson import sim_json
 
 CONFIG = Path(__file__).resolve().parent.parent / "config" / "provincial.toml"
@@ -80,7 +81,24 @@ BEFORE_29_NEW_SIM = {
     "county/2": (4.95, 0.7824, 10.0),
     "county/3": (9.64, 0.6828, 15),
 }
+#: This issue's first build (main at cdd3a2c: the staffing plan, no history, the series' mean for everyone
+#: ahead), the same days: day -> (MAE min, coverage, median range width min); the pooled provincial width;
+#: the held-out days' mean MAE per arrival curve.
+BEFORE_29_FIRST = {
+    "provincial/1": (5.0, 0.8016, 9),
+    "provincial/2": (4.88, 0.8053, 15),
+    "provincial/3": (8.76, 0.8305, 31),
+    "provincial/4": (5.28, 0.8189, 14),
+    "provincial/5": (2.26, 0.8532, 2.0),
+    "county/1": (8.82, 0.8092, 24),
+    "county/2": (4.1, 0.8306, 9.0),
+    "county/3": (7.24, 0.8229, 16),
+}
+BEFORE_29_FIRST_WIDTH = 13.0
+BEFORE_29_FIRST_HELD = {0.7: 2.08, 1.3: 9.79}
 HALLS_29 = (("provincial", (1, 2, 3, 4, 5)), ("county", (1, 2, 3)))
+#: The history the estimator starts from: the hall's cases on the same weekday of this many earlier weeks.
+HISTORY_WEEKS = 5
 #: The held-out check: days whose whole arrival curve is 30 % lower or higher than the usual one.
 HELD_OUT_SCALES = (0.7, 1.3)
 BEFORE_MAE_MIN = 5.46
@@ -106,20 +124,36 @@ def day_params(config: HallConfig, seed: int, scale: float = 1.0) -> SimParams:
     return SimParams(DAY, opens.time(), closes.time(), seed=seed, arrival_scale=scale)
 
 
+def _estimate(result: SimResult) -> dict[str, Any]:
+    out: dict[str, Any] = sim_json([result])["estimate"]
+    return out
+
+
 def estimate_figures() -> list[dict[str, Any]]:
-    """Issue 29: the eight days' MAE, coverage and median range width, with their before values; the mean of
-    the eight MAE figures; the held-out days (arrival curve x0.7 and x1.3)."""
+    """Issue 29: the eight days' MAE, coverage and median range width with the estimator starting from the
+    hall's history (its cases on the same weekday of HISTORY_WEEKS earlier weeks, `hallq sim --history 5`),
+    and cold (the config's priors only), with their before values; the mean of the eight MAE figures; the
+    held-out days (arrival curve x0.7 and x1.3) with a history from days of the usual curve."""
     figures = []
-    maes: list[float] = []
-    held: dict[float, list[float]] = {scale: [] for scale in HELD_OUT_SCALES}
+    warm_maes: list[float] = []
+    cold_maes: list[float] = []
+    provincial: list[SimResult] = []
+    held: dict[float, list[tuple[float, float, float]]] = {scale: [] for scale in HELD_OUT_SCALES}
     for hall, seeds in HALLS_29:
         config = read_config(CONFIG.parent / f"{hall}.toml")
         for seed in seeds:
-            e = sim_json([simulate(config, day_params(config, seed))])["estimate"]
+            params = day_params(config, seed)
+            history = history_of(config, history_days(params, HISTORY_WEEKS))
+            result = simulate_with_history(config, params, history)
+            if hall == "provincial":
+                provincial.append(result)
+            e = _estimate(result)
+            cold = _estimate(simulate(config, params))
             key = f"{hall}/{seed}"
-            was, was_new = BEFORE_29[key], BEFORE_29_NEW_SIM[key]
-            maes.append(e["mae_min"])
-            ahead = ", ".join(f"{k}: {v['mae_min']}" for k, v in e["mae_by_ahead"].items())
+            first, was, was_new = BEFORE_29_FIRST[key], BEFORE_29[key], BEFORE_29_NEW_SIM[key]
+            warm_maes.append(e["mae_min"])
+            cold_maes.append(cold["mae_min"])
+            ahead = ", ".join(f"{k}: {v['mae_min']}" for k, v in sorted(e["mae_by_ahead"].items()))
             figures.append(
                 figure(
                     f"estimate MAE, {key}",
@@ -127,8 +161,9 @@ def estimate_figures() -> list[dict[str, Any]]:
                     "min",
                     "< 3 (mean of 8)",
                     None,
-                    f"before: {was[0]} (main's simulator), {was_new[0]} (this simulator); "
-                    f"by people ahead: {ahead}",
+                    f"with the history; cold (config priors, the matters ahead): {cold['mae_min']}; "
+                    f"before: {first[0]} (this issue's first build), {was[0]} (main's simulator), "
+                    f"{was_new[0]} (main's estimator on this simulator); by people ahead: {ahead}",
                 )
             )
             figures.append(
@@ -138,15 +173,21 @@ def estimate_figures() -> list[dict[str, Any]]:
                     "share",
                     "0.78-0.90",
                     0.78 <= e["coverage"] <= 0.90,
-                    f"before: {was[1]} / {was_new[1]}; median range width {e['range_width_p50']} min "
-                    f"(before {was[2]} / {was_new[2]}); wider than estimates.wide_band_min: "
-                    f"{e['wide_share']:.0%}",
+                    f"cold {cold['coverage']}; before: {first[1]} / {was[1]} / {was_new[1]}; median range "
+                    f"width {e['range_width_p50']} min (cold {cold['range_width_p50']}; before {first[2]} / "
+                    f"{was[2]} / {was_new[2]}); wider than estimates.wide_band_min: {e['wide_share']:.0%}",
                 )
             )
             for scale in HELD_OUT_SCALES:
-                out = sim_json([simulate(config, day_params(config, seed, scale))])["estimate"]
-                held[scale].append(out["mae_min"])
-    mean = round(statistics.fmean(maes), 2)
+                scaled = day_params(config, seed, scale)
+                # The usual curve's history is the one above: the same earlier days, arrival_scale 1.
+                usual = _estimate(simulate_with_history(config, scaled, history))["mae_min"]
+                own = history_of(config, history_days(scaled, HISTORY_WEEKS, arrival_scale=scale))
+                same = _estimate(simulate_with_history(config, scaled, own))["mae_min"]
+                held[scale].append((usual, same, _estimate(simulate(config, scaled))["mae_min"]))
+    mean = round(statistics.fmean(warm_maes), 2)
+    cold_mean = round(statistics.fmean(cold_maes), 2)
+    first_mean = round(statistics.fmean(v[0] for v in BEFORE_29_FIRST.values()), 2)
     before = round(statistics.fmean(v[0] for v in BEFORE_29.values()), 2)
     before_new = round(statistics.fmean(v[0] for v in BEFORE_29_NEW_SIM.values()), 2)
     figures.append(
@@ -156,12 +197,13 @@ def estimate_figures() -> list[dict[str, Any]]:
             "min",
             "< 3",
             mean < 3,
-            f"before: {before} (main's estimator and simulator), {before_new} (main's estimator on this "
-            "simulator)",
+            f"with the hall's history ({HISTORY_WEEKS} earlier weeks); cold: {cold_mean}; before: "
+            f"{first_mean} (this issue's first build), {before} (main's estimator and simulator), "
+            f"{before_new} (main's estimator on this simulator). The floor chance alone leaves: "
+            "bench/results/simfloor.json",
         )
     )
-    provincial = read_config(CONFIG)
-    pooled = sim_json([simulate(provincial, day_params(provincial, seed)) for seed in SEEDS])["estimate"]
+    pooled = sim_json(provincial)["estimate"]
     was_width = statistics.median(BEFORE_29[f"provincial/{s}"][2] for s in SEEDS)
     figures.append(
         figure(
@@ -170,20 +212,25 @@ def estimate_figures() -> list[dict[str, Any]]:
             "min",
             "<= 20",
             pooled["range_width_p50"] <= 20,
-            f"coverage {pooled['coverage']}; before (median of the days' medians): {was_width}",
+            f"with the history; coverage {pooled['coverage']}; before: {BEFORE_29_FIRST_WIDTH} (this issue's "
+            f"first build), {was_width} (the median of main's days' medians)",
         )
     )
     for scale, values in held.items():
+        usual = round(statistics.fmean(v[0] for v in values), 2)
+        same = round(statistics.fmean(v[1] for v in values), 2)
+        none = round(statistics.fmean(v[2] for v in values), 2)
         figures.append(
             figure(
-                f"held-out: estimate MAE on days with the arrival curve x{scale} (8 days)",
-                round(statistics.fmean(values), 2),
+                f"held-out: estimate MAE on days with the arrival curve x{scale} (8 days), history from days "
+                "of the usual curve",
+                usual,
                 "min",
                 "",
                 None,
-                "per day " + ", ".join(f"{v}" for v in values) + "; the estimator keeps no history across "
-                "days (priors from the config, handle times and band width learned within the day), so "
-                "nothing it uses was built from days of the usual curve",
+                "per day " + ", ".join(f"{v[0]}" for v in values) + f"; with a history from days of this "
+                f"curve: {same}; cold (no history): {none}; before (this issue's first build, cold): "
+                f"{BEFORE_29_FIRST_HELD[scale]}",
             )
         )
     return figures

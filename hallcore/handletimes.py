@@ -83,6 +83,10 @@ class HandleTimes:
         self._prior_cv = prior_cv
         self._times: dict[str, Rolling] = {}
         self._deviations: dict[str, Rolling] = {}
+        # Per matter, what a case of it is expected to take relative to the others (`ref`), and per series
+        # the references of the cases observed: the people ahead are a mix of matters (`mix_mean`).
+        self._matter_ref: dict[str, float] = {}
+        self._refs: dict[str, Rolling] = {}
 
     @classmethod
     def from_matters(
@@ -98,7 +102,33 @@ class HandleTimes:
         for matter in matters:
             by_series.setdefault(matter.series, []).append(matter.prior_handle_min)
         priors = {series: math.fsum(values) / len(values) for series, values in by_series.items()}
-        return cls(priors, prior_weight=prior_weight, window=window, prior_cv=prior_cv)
+        times = cls(priors, prior_weight=prior_weight, window=window, prior_cv=prior_cv)
+        times.set_refs({m.code: m.prior_handle_min for m in matters})
+        return times
+
+    def set_refs(self, refs: Mapping[str, float]) -> None:
+        """Each matter's reference time in minutes (its config prior, or its mean in the hall's history):
+        what a case of it takes relative to the others of its series. Matters not named keep theirs."""
+        for name, value in refs.items():
+            if not (math.isfinite(value) and value >= 0):
+                raise ValueError(f"reference time {name!r} must be a finite number >= 0, got {value!r}")
+        self._matter_ref.update(refs)
+
+    def ref(self, matter: str) -> float | None:
+        """The reference time of `matter` (None: none known)."""
+        return self._matter_ref.get(matter)
+
+    def set_priors(self, priors: Mapping[str, float], prior_weight: float) -> None:
+        """New priors per series (the hall's history, `hallcore.history`) with the weight of `prior_weight`
+        observations; the observations held are kept. A series not named keeps its prior; the matters'
+        reference times are `set_refs`."""
+        for name, value in priors.items():
+            if not (math.isfinite(value) and value >= 0):
+                raise ValueError(f"prior {name!r} must be a finite number >= 0, got {value!r}")
+        if not (math.isfinite(prior_weight) and prior_weight > 0):
+            raise ValueError(f"prior_weight must be > 0, got {prior_weight!r}")
+        self._priors.update(priors)
+        self._prior_weight = prior_weight
 
     def prior(self, series: str) -> float:
         """The configured prior mean handle time of `series` in minutes."""
@@ -109,13 +139,33 @@ class HandleTimes:
         times = self._times.get(series)
         return 0 if times is None else len(times)
 
-    def observe(self, series: str, minutes: float) -> None:
-        """Record one finished case of `series` that took `minutes` (finish − serving start)."""
+    def observe(self, series: str, minutes: float, matter: str | None = None) -> None:
+        """Record one finished case of `series` that took `minutes` (finish − serving start), of `matter`
+        when known (its reference time, else the series' prior, goes into `recent_ref`)."""
         if not (math.isfinite(minutes) and minutes >= 0):
             raise ValueError(f"handle time must be a finite number of minutes >= 0, got {minutes!r}")
         deviation = abs(minutes - self.mean(series))
         self._times.setdefault(series, Rolling(self._window)).push(minutes)
         self._deviations.setdefault(series, Rolling(self._window)).push(deviation)
+        ref = self._matter_ref.get(matter) if matter is not None else None
+        self._refs.setdefault(series, Rolling(self._window)).push(self.prior(series) if ref is None else ref)
+
+    def recent_ref(self, series: str) -> float:
+        """The mean reference time of the cases behind `mean` (the prior counted as `mean` counts it): what
+        the recent mix of matters was expected to take."""
+        refs = self._refs.get(series)
+        if refs is None:
+            return self.prior(series)
+        return (self.prior(series) * self._prior_weight + refs.total) / (self._prior_weight + len(refs))
+
+    def mix_mean(self, series: str, mean: float, ref_avg: float) -> float:
+        """The mean handle time of people of `series` whose matters' mean reference time is `ref_avg`, when
+        the recent cases' is `recent_ref` and took `mean` on average: `mean` scaled by today's mix. With no
+        case observed yet it is `ref_avg` itself (the matters' own priors)."""
+        recent = self.recent_ref(series)
+        if recent <= 0 or ref_avg <= 0:
+            return mean
+        return mean * ref_avg / recent
 
     def mean(self, series: str) -> float:
         """The mean handle time of `series` in minutes."""

@@ -18,6 +18,7 @@ from hallcore.config import HallConfig
 from hallcore.configload import ConfigError
 from hallfiles.config import read_config
 from hallq.sim import Pacer, SimParams, SimResult, simulate, summary
+from hallq.simhistory import history_days, history_of, simulate_with_history
 
 
 def main(argv: list[str]) -> int:
@@ -31,6 +32,14 @@ def main(argv: list[str]) -> int:
     )
     ap.add_argument("--load", type=float, default=SimParams.load, help="mean window utilisation to size for")
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument(
+        "--history",
+        type=int,
+        default=0,
+        metavar="N",
+        help="the estimator starts from the hall's history: its cases on the same weekday of N earlier "
+        "weeks, simulated first (the same hall, other days); default 0: the config's priors only",
+    )
     ap.add_argument("--seeds", type=window_list, help="several days, e.g. 1-5 (with --json: pooled)")
     ap.add_argument(
         "--no-priority", action="store_true", help="the same days with no head starts and no absolute class"
@@ -85,6 +94,11 @@ def main(argv: list[str]) -> int:
     start = args.start or (opens.time() if opens else dt.time(8, 30))
     end = args.end or (closes.time() if closes else dt.time(17, 0))
     seeds = args.seeds or (args.seed,)
+    if args.history < 0 or (args.history and args.against):
+        print(
+            "hallq sim: --history N needs N >= 0 and the in-process engine (not --against)", file=sys.stderr
+        )
+        return 2
     if args.against and len(seeds) > 1:
         print("hallq sim: --against runs one day (one seed)", file=sys.stderr)
         return 2
@@ -101,7 +115,11 @@ def main(argv: list[str]) -> int:
             result = found
         else:
             pacer = Pacer(args.speed) if args.speed else None
-            result = simulate(config, params, on_call=on_call, pacer=pacer)
+            if args.history:
+                history = history_of(config, history_days(params, args.history))
+                result = simulate_with_history(config, params, history, on_call=on_call, pacer=pacer)
+            else:
+                result = simulate(config, params, on_call=on_call, pacer=pacer)
         results.append(result)
         if not args.json:
             print(summary(result))

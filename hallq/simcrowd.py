@@ -30,8 +30,9 @@ class Demand:
 
     @classmethod
     def of(cls, config: HallConfig, p: SimParams) -> Demand:
-        """Drawn from its own seed, so the day's other draws do not move when the model changes."""
-        rng = random.Random(p.seed * 7919 + 1)
+        """Drawn from its own seed (the hall's: `hall_seed`, else the day's), so the day's other draws do not
+        move when the model changes."""
+        rng = random.Random((p.seed if p.hall_seed is None else p.hall_seed) * 7919 + 1)
         real_mean: dict[str, float] = {}
         real_sigma: dict[str, float] = {}
         popularity: dict[str, float] = {}

@@ -57,6 +57,9 @@ class SimParams:
     handle_sigma: tuple[float, float] = (0.35, 0.7)  # …and each case lognormal with a sigma in this range
     clerk_sigma: float = 0.1  # some clerks are faster than others
     seed: int = 1
+    # The hall's own draws (each matter's real mean handle time and spread, its popularity): days of one hall
+    # share them, so its history means something (`hallq.simhistory`). None: drawn from `seed`.
+    hall_seed: int | None = None
     windows: tuple[int, ...] | None = None  # staff only these windows (None: the plan above)
 
 

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import datetime as dt
 import sqlite3
+from collections.abc import Iterator
 
 from hallcore.engine import Engine
 from hallcore.handletimes import DEFAULT_WINDOW
+from hallcore.history import HISTORY_DAYS, HandleHistory, case_minutes
 from hallcore.model import Ticket
 from hallserver import rows
 
@@ -57,6 +59,7 @@ def load_engine(engine: Engine, conn: sqlite3.Connection, now: dt.datetime) -> d
     ]
     cases = [rows.CASES.entity(r) for r in conn.execute(rows.CASES.select)]
     cases = [c for c in cases if c.matter in known]
+    engine.use_history(read_history(conn, today))
     engine.load(tickets, windows, bookings, ratings, cases)
     # A case's ticket must be known to the engine (its events name the ticket's label).
     for c in cases:
@@ -65,6 +68,26 @@ def load_engine(engine: Engine, conn: sqlite3.Connection, now: dt.datetime) -> d
             if row is not None:
                 engine.tickets[c.ticket] = rows.TICKETS.entity(row)
     return {t.token: t.id for t in tickets if t.token}
+
+
+def read_history(conn: sqlite3.Connection, today: dt.date) -> HandleHistory:
+    """The finished cases of the HISTORY_DAYS business days before `today`: each matter's past time at the
+    window (`hallcore.history`), read at every start and reload, so each new day's start knows yesterday."""
+    since = (today - dt.timedelta(days=HISTORY_DAYS)).isoformat()
+
+    def cases() -> Iterator[tuple[str, float]]:
+        for matter, called, serving, ended in conn.execute(
+            "SELECT matter, called_at, serving_at, ended_at FROM tickets"
+            " WHERE state = 'done' AND day >= ? AND day < ?",
+            (since, today.isoformat()),
+        ):
+            minutes = case_minutes(
+                *(dt.datetime.fromisoformat(v) if v else None for v in (called, serving, ended))
+            )
+            if minutes is not None:
+                yield matter, minutes
+
+    return HandleHistory.from_cases(cases())
 
 
 def config_problems(engine: Engine, conn: sqlite3.Connection) -> list[str]:

@@ -96,6 +96,7 @@ class Engine(EngineState):
     pick = calling.pick
     reason_for = calling.call_reason
     estimate_for = waits.estimate_for
+    use_history = waits.use_history
     window_view = views.window_view
     ticket_view = views.ticket_view
 

@@ -85,6 +85,9 @@ class EngineState:
         # more often than those change.
         self.capacity_value: dict[str, float] = {}
         self.handle_stats: dict[str, tuple[float, float]] = {}
+        # series -> the sum of the waiting tickets' matter reference times (`HandleTimes.ref`): the people
+        # ahead are a mix of matters, some longer than others (`waits.line_mean`).
+        self.line_ref: dict[str, float] = {}
         # series -> (the minute it was made for, the capacity profile over the staffing plan from then on)
         self.profiles: dict[str, tuple[int, list[tuple[float, float]]]] = {}
         self.series_windows: dict[str, tuple[int, ...]] = {}  # series -> the windows configured for it
@@ -120,6 +123,8 @@ class EngineState:
             due = None
         t.key = (key, t.key[1], t.key[2])
         self.line_of(t).push(t, key, absolute=absolute, due=due)
+        if t.target_window is None:
+            self.line_ref[t.series] = self.line_ref.get(t.series, 0.0) + self.ticket_ref(t)
 
     def ahead_of_new(self, t: Ticket, now: dt.datetime) -> int:
         """How many in its line the order puts before a ticket joining now (`t` is not in the line yet)."""
@@ -140,8 +145,18 @@ class EngineState:
 
     def dequeue(self, t: Ticket) -> None:
         """Call before a waiting ticket changes state, line or key."""
-        self.line_of(t).removed(t.id)
+        line = self.line_of(t)
+        line.removed(t.id)
         t.qtoken += 1
+        if t.target_window is None:
+            # An empty line starts its sum afresh, so rounding never accumulates over a day.
+            left = self.line_ref.get(t.series, 0.0) - self.ticket_ref(t)
+            self.line_ref[t.series] = left if line.count > 0 else 0.0
+
+    def ticket_ref(self, t: Ticket) -> float:
+        """The reference time of the ticket's matter (`HandleTimes.ref`; its series' prior if none)."""
+        ref = self.handle_times.ref(t.matter)
+        return self.handle_times.prior(t.series) if ref is None else ref
 
     def series_of_window(self, number: int) -> tuple[str, ...]:
         """The series a window calls: its own, then those of the windows it covers (A/B takeover)."""

@@ -10,7 +10,8 @@ import math
 
 from hallcore.engine.state import OPEN, PAUSED, EngineState
 from hallcore.estimates import Profile, WaitEstimate, capacity_profile, estimate_planned
-from hallcore.model import Ticket
+from hallcore.history import HISTORY_PRIOR_WEIGHT, HandleHistory, case_minutes
+from hallcore.model import Ticket, TicketState
 from hallcore.passers import expected_passers
 
 #: An unplanned pause (a break, stepping away) is expected to last this long from when it began; past that,
@@ -26,6 +27,7 @@ def estimate_for(s: EngineState, series: str, ahead: int, now: dt.datetime | Non
     """The wait for `ahead` people before a ticket of `series`, by the current order alone; with `now`, over
     the staffing plan from now on (`capacity_profile_of`), else at today's capacity."""
     mean, cv = handle_stats(s, series)
+    mean = line_mean(s, series, mean)
     spread, scale = s.rate_spread.value(), s.band_scale.value
     if now is None:
         profile: Profile = ((0.0, series_capacity(s, series)),)
@@ -41,6 +43,7 @@ def estimate_new(s: EngineState, t: Ticket, ahead: int, now: dt.datetime) -> Wai
     with a longer head start than its own, soon enough to get a smaller key (`hallcore.passers`), over the
     staffing plan from now on."""
     mean, cv = handle_stats(s, t.series)
+    mean = line_mean(s, t.series, mean)  # the people ahead: the matters they came for
     cap = series_capacity(s, t.series)
     extra = expected_passers(ahead, mean, cap, passer_streams(s, t, now))
     if t.priority in s.absolute and t.slot_at is None:
@@ -232,13 +235,37 @@ def observe_case(s: EngineState, t: Ticket, ended_at: dt.datetime) -> None:
     """A finished case: the window's time on it, from the (last) call to the finish, walking to the window
     included. What a window gives each ticket is that, not the handle time from the serving start: on the
     simulated days the walk alone added 5–20 % to the time per ticket, all of it missing from the estimate."""
-    began = t.called_at or t.serving_at
-    if began is not None:
-        observe_handle_time(s, t.series, max(0.0, (ended_at - began).total_seconds() / 60))
+    minutes = case_minutes(t.called_at, t.serving_at, ended_at)
+    if minutes is not None:
+        observe_handle_time(s, t.series, max(0.0, minutes), t.matter)
 
 
-def observe_handle_time(s: EngineState, series: str, minutes: float) -> None:
-    s.handle_times.observe(series, minutes)
+def use_history(s: EngineState, history: HandleHistory) -> None:
+    """Take each series' prior mean handle time, and each matter's reference time, from the hall's past days
+    (`hallcore.history`) instead of the config's guesses, with the weight of HISTORY_PRIOR_WEIGHT cases;
+    today's cases still move them."""
+    s.handle_times.set_priors(history.series_priors(s.config.matters), HISTORY_PRIOR_WEIGHT)
+    s.handle_times.set_refs(history.matter_means())
+    s.handle_stats.clear()
+    capacity_changed(s)
+    s.line_ref.clear()
+    for t in s.tickets.values():
+        if t.state is TicketState.WAITING and t.target_window is None:
+            s.line_ref[t.series] = s.line_ref.get(t.series, 0.0) + s.ticket_ref(t)
+
+
+def line_mean(s: EngineState, series: str, mean: float) -> float:
+    """The mean handle time of the people waiting in `series`' line: `mean` (the recent cases') scaled by
+    their matters' reference times against the recent cases' (`HandleTimes.mix_mean`)."""
+    n = s.lines[series].count if series in s.lines else 0
+    total = s.line_ref.get(series, 0.0)
+    if n <= 0 or total <= 0:
+        return mean
+    return s.handle_times.mix_mean(series, mean, total / n)
+
+
+def observe_handle_time(s: EngineState, series: str, minutes: float, matter: str | None = None) -> None:
+    s.handle_times.observe(series, minutes, matter)
     s.handle_stats.pop(series, None)
     # Shared windows weigh their series by mean handle time, so every capacity may move.
     s.capacity_value.clear()
