@@ -374,7 +374,7 @@ def _discard_job(row_id: int, reason: str) -> Job:
     return Job(run)
 
 
-def today(conn: sqlite3.Connection, day_start: str) -> dict[str, int]:
+def figures_today(conn: sqlite3.Connection, day_start: str) -> dict[str, int]:
     """The dashboard's figures: notices sent, failed (dead) and their cost (fen) since `day_start`."""
     sent, cost = conn.execute(
         "SELECT COUNT(*), COALESCE(SUM(cost_fen), 0) FROM notice_results WHERE ok = 1 AND at >= ?",

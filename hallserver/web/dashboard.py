@@ -31,6 +31,7 @@ from hallserver.bodies import ApproveIn
 from hallserver.deps import get_hall, resolve
 from hallserver.errors import ApiError
 from hallserver.eventlog import make_filter
+from hallserver.notify_send import figures_today as notice_figures
 from hallserver.service import HallServer
 from hallserver.stream.access import Grant, Refusal
 from hallserver.stream.wire import Request as StreamRequest
@@ -183,6 +184,11 @@ async def _dashboard_json(request: Request) -> dict[str, Any]:
     web = getattr(request.app.state, "web", None)
     upload = web.uploader.state.as_json() if web is not None else None
     shipper = getattr(request.app.state, "shipper", None)
+    notifier = getattr(request.app.state, "notifier", None)
+    notices = None
+    if notifier is not None:
+        start = dt.datetime.combine(today, dt.time(0), cal.tz).astimezone(now.tzinfo).isoformat()
+        notices = {**notifier.state.as_json(), **await hall.store.read(lambda c: notice_figures(c, start))}
     return {
         **state,
         **{k: v for k, v in extra.items() if k != "staff"},
@@ -194,6 +200,7 @@ async def _dashboard_json(request: Request) -> dict[str, Any]:
         "alerts": [dataclasses.asdict(a) for a in alerts],
         "upload": upload,
         "central": shipper.snapshot() if shipper is not None else None,
+        "notices": notices,
         "seq": hall.hub.last_seq,
     }
 
@@ -220,7 +227,8 @@ async def dashboard_page(request: Request) -> Response:
       <div class="cards"><div class="card grow"><h2>设备状态</h2><div id="devices"></div></div>
       <div class="card grow"><h2>站点注册申请</h2>{_fingerprint_line(hall.settings.tls_ca_pem)}<div id="pending"></div>
       <h2>好差评上传</h2><div id="upload"></div><div id="outbox"></div>
-      <h2>上报中心</h2><div id="central"></div></div></div>"""
+      <h2>上报中心</h2><div id="central"></div>
+      <h2>短信/微信提醒（今日）</h2><div id="notices"></div></div></div>"""
     return HTMLResponse(page("实时看板", body, nav="/web/dashboard", csrf=csrf, scripts=["dashboard.js"]))
 
 

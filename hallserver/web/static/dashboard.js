@@ -71,6 +71,12 @@
         + (u.dead ? `<br><span class="badc">被省平台拒收 <b id="upload-dead">${u.dead}</b> 条（见下表）</span>` : "")
         + (u.last_sent_at ? `<br><span class="muted">最后上传 ${esc(u.last_sent_at.slice(11, 19))}</span>` : "");
     if (u && u.enabled) loadOutbox();
+    const n = d.notices;
+    $("notices").innerHTML = !n || !n.enabled ? `<span class="muted">未启用</span>`
+      : `<span id="notices-state" class="${n.failures ? "badc" : "okc"}">${n.failures ? "网关失败，重试中" : "正常"}</span>`
+        + ` 已发送 <b id="notices-sent">${n.sent}</b> 条，失败 <b id="notices-failed">${n.failed}</b> 条，`
+        + `费用 <b id="notices-cost">${(n.cost_fen / 100).toFixed(2)}</b> 元，待发 ${n.pending} 条（${esc(n.sms)}）`
+        + (n.failures ? `<br>${esc(n.last_error)}` : "");
     const c = d.central;
     const shipNames = {starting: "启动中", pending: "等待中心批准", shipping: "正常", refused: "被中心拒绝", offline: "中心不可达"};
     $("central").innerHTML = !c || !c.enabled ? `<span class="muted">未启用</span>`
