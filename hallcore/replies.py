@@ -486,3 +486,21 @@ class Supplied:
 
     entry: OwedView
     supplied: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class NoticeSub:
+    """A ticket's (or booking's) consent to notices: the channel and the number or openid, masked."""
+
+    ref: str
+    channel: str  # sms | wechat
+    masked: str  # 138****5678; never the number
+    consent_at: dt.datetime
+
+
+@dataclass(frozen=True, slots=True)
+class NoticeWithdrawn:
+    """Consent withdrawn: nothing more is sent, and the number is forgotten at once."""
+
+    ref: str
+    withdrawn: bool

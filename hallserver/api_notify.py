@@ -21,6 +21,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import Field
 
+from hallcore import replies
 from hallcore.notices import LANGS, OPENID, NoticeError, normalise_phone
 from hallcore.replies import Role
 from hallserver.api_tickets import _issued_by  # the one home of "which station issued it"
@@ -29,11 +30,14 @@ from hallserver.deps import get_hall, respond, roles
 from hallserver.errors import ApiError
 from hallserver.limits import Bucket, Buckets, Limit, too_many
 from hallserver.notify import OptIn, number_key, optin_job, sub_of, withdraw_job
+from hallserver.openapi import documented
 from hallserver.service import HallServer
 from hallserver.store import Job
 from hallserver.writectx import Reply, WriteCtx, ok
 
 router = APIRouter()
+#: The phone page's side (public, its token the key): not in the API schema, like the page itself.
+web_router = APIRouter(include_in_schema=False)
 
 OPTERS = roles(Role.DESK, Role.KIOSK)
 WITHDRAWERS = roles(Role.DESK, Role.KIOSK, Role.COUNTER, Role.MANAGER)
@@ -57,6 +61,20 @@ def station_buckets(request: Request) -> Buckets:
         b = Buckets(hall.clock, {"optin": Limit(Bucket(rate, per_hour), Bucket(rate * 50, per_hour * 50))})
         app.state.notify_buckets = b
     return b
+
+
+async def _kiosk_own(request: Request, p: Any, ref: str) -> None:
+    """A kiosk acts only for tickets it issued itself (a kiosk is a public machine)."""
+    if p.role != Role.KIOSK:
+        return
+
+    def mine(ctx: WriteCtx) -> Reply:
+        return ok({"mine": _issued_by(ctx, p.id, ref)})
+
+    if not json.loads((await get_hall(request).run(Job(mine))).text)["mine"]:
+        raise ApiError(
+            403, "not_issued_here", "只能为本机取的号登记提醒", "a kiosk acts only for its own tickets"
+        )
 
 
 def _take(request: Request, who: str) -> None:
@@ -97,7 +115,11 @@ async def _opt_in(request: Request, o: OptIn) -> Response:
     return respond(reply)
 
 
-@router.post("/api/tickets/{ref:path}/notify", tags=["notices"])
+@router.post(
+    "/api/tickets/{ref:path}/notify",
+    tags=["notices"],
+    responses=documented({200: replies.NoticeSub}, 404, 409, 429),
+)
 async def opt_in(ref: str, body: NotifyIn, request: Request, p: Annotated[Any, Depends(OPTERS)]) -> Response:
     """Opt a ticket (or, at the desk, a booking) in to notices by SMS, with the holder's consent."""
     hall = get_hall(request)
@@ -106,21 +128,18 @@ async def opt_in(ref: str, body: NotifyIn, request: Request, p: Annotated[Any, D
     if body.booking and p.role != Role.DESK:
         raise ApiError(403, "desk_only", "只有导办台可为预约登记提醒", "only the desk subscribes bookings")
     _take(request, p.id)
-    if p.role == Role.KIOSK:
-
-        def mine(ctx: WriteCtx) -> Reply:
-            return ok({"mine": _issued_by(ctx, p.id, ref)})
-
-        if not json.loads((await hall.run(Job(mine))).text)["mine"]:
-            raise ApiError(
-                403, "not_issued_here", "只能为本机取的号登记提醒", "a kiosk subscribes only its own tickets"
-            )
+    await _kiosk_own(request, p, ref)
     return await _opt_in(request, OptIn(ref, "sms", phone, body.lang, p.role, p.id, booking=body.booking))
 
 
-@router.delete("/api/tickets/{ref:path}/notify", tags=["notices"])
+@router.delete(
+    "/api/tickets/{ref:path}/notify",
+    tags=["notices"],
+    responses=documented({200: replies.NoticeWithdrawn}, 404),
+)
 async def withdraw(ref: str, request: Request, p: Annotated[Any, Depends(WITHDRAWERS)]) -> Response:
-    """Withdraw consent: no more notices, the number is forgotten at once."""
+    """Withdraw consent: no more notices, the number is forgotten at once (a kiosk: its own tickets only)."""
+    await _kiosk_own(request, p, ref)
     return respond(await get_hall(request).run(withdraw_job(ref, p.id, p.id)))
 
 
@@ -134,7 +153,7 @@ def _ticket_of(request: Request, token: str) -> str:
     return tid
 
 
-@router.get("/web/api/status/{token}/notify", tags=["notices"])
+@web_router.get("/web/api/status/{token}/notify", tags=["notices"])
 async def phone_sub(token: str, request: Request) -> Response:
     """The phone page's own subscription, masked (or null), and which channels the hall offers."""
     hall = get_hall(request)
@@ -149,7 +168,7 @@ async def phone_sub(token: str, request: Request) -> Response:
     )
 
 
-@router.post("/web/api/status/{token}/notify", tags=["notices"])
+@web_router.post("/web/api/status/{token}/notify", tags=["notices"])
 async def phone_opt_in(token: str, body: NotifyIn, request: Request) -> Response:
     """The phone page opts its own ticket in (public: its token is the key; the public write budget)."""
     hall = get_hall(request)
@@ -160,7 +179,7 @@ async def phone_opt_in(token: str, body: NotifyIn, request: Request) -> Response
     return await _opt_in(request, OptIn(tid, "sms", phone, body.lang, "phone", "public"))
 
 
-@router.post("/web/api/status/{token}/notify/withdraw", tags=["notices"])
+@web_router.post("/web/api/status/{token}/notify/withdraw", tags=["notices"])
 async def phone_withdraw(token: str, request: Request) -> Response:
     tid = _ticket_of(request, token)
     return respond(await get_hall(request).run(withdraw_job(tid, "public", "phone")))
@@ -170,7 +189,7 @@ def _state_of(hall: HallServer, token: str) -> str:
     return hmac.new(hall.store.fingerprint_key, f"wechat\n{token}".encode(), hashlib.sha256).hexdigest()[:32]
 
 
-@router.get("/s/{token}/wechat", tags=["notices"])
+@web_router.get("/s/{token}/wechat", tags=["notices"])
 async def wechat_start(token: str, request: Request) -> Response:
     """To WeChat's web OAuth (snsapi_base: no prompt, only the openid), back to `/s/{token}/wechat/back`."""
     hall = get_hall(request)
@@ -191,7 +210,7 @@ async def wechat_start(token: str, request: Request) -> Response:
     return RedirectResponse(f"{n.wechat.oauth_url}?{query}#wechat_redirect", status_code=302)
 
 
-@router.get("/s/{token}/wechat/back", tags=["notices"])
+@web_router.get("/s/{token}/wechat/back", tags=["notices"])
 async def wechat_back(
     token: str,
     request: Request,

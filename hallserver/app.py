@@ -217,6 +217,7 @@ def create_app(
         api_import,
     ):
         app.include_router(module.router)
+    app.include_router(api_notify.web_router)  # the phone page's opt-in (public, its token the key)
     # The web pages (hallserver/web, the phone page /s/{token} among them) and the dashboard's stream route.
     web.mount(app)
 

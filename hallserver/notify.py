@@ -40,6 +40,7 @@ from hallcore.notices import (
     ticket_needs_address,
 )
 from hallcore.owed import item_names
+from hallcore.replies import NoticeSub, NoticeWithdrawn
 from hallserver.errors import ApiError
 from hallserver.store import Job
 from hallserver.writectx import Reply, WriteCtx, ok
@@ -113,7 +114,7 @@ def optin_job(o: OptIn, key: str) -> Job:
             ),
         )
         ctx.audit(o.station, o.station, "notice_optin", o.ref, channel=o.channel, masked=masked, via=o.via)
-        return ok({"ref": o.ref, "channel": o.channel, "masked": masked, "consent_at": ctx.now.isoformat()})
+        return ok(NoticeSub(o.ref, o.channel, masked, ctx.now))
 
     return Job(run)
 
@@ -126,7 +127,7 @@ def withdraw_job(ref: str, actor: str, station: str) -> Job:
         if n == 0:
             raise ApiError(404, "not_subscribed", "没有登记提醒", "no notices are set up for this")
         ctx.audit(actor, station, "notice_withdraw", ref)
-        return ok({"ref": ref, "withdrawn": True})
+        return ok(NoticeWithdrawn(ref, True))
 
     return Job(run)
 
