@@ -51,6 +51,7 @@ from hallclient.types import (
     WindowInfo,
     WindowResult,
 )
+from hallcore.replies import NoticeSub
 
 __all__ = [
     "AuthError",
@@ -131,6 +132,10 @@ class HallApi(Protocol):
 
     async def confirm_print(self, ticket: str, *, request_id: str | None = None) -> TicketInfo:
         """The kiosk printed the ticket: pending_print → waiting."""
+        ...
+
+    async def notify_opt_in(self, ticket: str, phone: str, *, lang: str = "zh") -> NoticeSub:
+        """Opt a ticket in to "快到您了" notices (the holder consented on the screen)."""
         ...
 
     async def void_ticket(self, ticket: str, reason: str, *, request_id: str | None = None) -> TicketInfo:

@@ -39,7 +39,7 @@ from hallclient.types import (
 )
 from hallclient.wire import read
 from hallcore.clock import Clock
-from hallcore.replies import ManagerSession, Remaining, TicketReply
+from hallcore.replies import ManagerSession, NoticeSub, Remaining, TicketReply
 
 
 def _seg(value: str | int) -> str:
@@ -163,6 +163,12 @@ class HttpHall:
 
     async def confirm_print(self, ticket: str, *, request_id: str | None = None) -> TicketInfo:
         return await self._ticket(f"/api/tickets/{_seg(ticket)}/printed", {}, request_id)
+
+    async def notify_opt_in(self, ticket: str, phone: str, *, lang: str = "zh") -> NoticeSub:
+        """Opt a ticket in to "快到您了" notices by SMS: the holder consented on the screen (a kiosk: only its
+        own tickets). The reply shows the number masked."""
+        body = {"phone": phone, "consent": True, "lang": lang}
+        return read(NoticeSub, await self._http.post(f"/api/tickets/{_seg(ticket)}/notify", body))
 
     async def void_ticket(self, ticket: str, reason: str, *, request_id: str | None = None) -> TicketInfo:
         path = f"/api/tickets/{_seg(ticket)}/void"

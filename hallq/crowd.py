@@ -80,6 +80,8 @@ class Crowd:
         # 刷身份证取号: the share of citizens who take their number with an ID card, and the demo kiosk's
         # emulated reader, where their cards are laid (the kiosk greets them) when the demo has one.
         self.card_share = 0.3
+        # The share of citizens who ask for notices at the kiosk (the demo's log adapter shows them).
+        self.notice_share = 0.2
         self.reader: Any = None
 
     # ---- stations ----
@@ -186,6 +188,11 @@ class Crowd:
                 if isinstance(out, Issued):
                     await kiosk.confirm_print(out.ticket.id)
                     self.issued += 1
+                    if self.rng.random() < self.notice_share:
+                        # "快到您了": a made-up number (the demo's log adapter writes the notices, masked).
+                        with contextlib.suppress(HallClientError):
+                            phone = f"1390000{self.rng.randrange(10_000):04d}"
+                            await kiosk.notify_opt_in(out.ticket.id, phone)
                     self.carded += card is not None
                     if not self.phone_printed:
                         self.phone_printed = True

@@ -14,6 +14,8 @@ What goes, for what is older than the cutoff:
   since later the masked name that finds the full one is gone. Audit rows stay (kept ≥ 6 months, in fact
   never deleted); their chain covers an HMAC of the details, so scrubbing keeps `audit verify` passing;
 - the 好差评 outbox: rows sent or discarded (pending and refused rows wait: they are still owed);
+- notices (hallserver/notify.py): the subscriptions (whose number went as soon as no rule needed it: this
+  takes the masked number and the keyed hash too) and the delivery results; their outbox rows as above;
 - idempotency replies older than two days (retries come within seconds).
 
 The scheduled purge runs in steps (`purge_step`, at most `STEP_ROWS` rows of a kind each, every step
@@ -66,6 +68,7 @@ COUNTED = (
     "audit_details",
     "events",
     "outbox",
+    "notices",
     "idempotency",
 )
 
@@ -169,6 +172,8 @@ def purge_before(
     counts["outbox"] = ex(
         "DELETE FROM outbox WHERE at < ? AND (sent_at IS NOT NULL OR discarded_at IS NOT NULL)", (c,)
     ).rowcount
+    counts["notices"] = ex("DELETE FROM notice_subs WHERE consent_at < ?", (c,)).rowcount
+    ex("DELETE FROM notice_results WHERE at < ?", (c,))
     counts["idempotency"] = ex(
         "DELETE FROM idempotency WHERE at < ?", ((now - IDEMPOTENCY_KEEP).isoformat(),)
     ).rowcount

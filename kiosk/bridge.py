@@ -50,6 +50,9 @@ class KioskBridge(QObject):
         view.walk_in_requested.connect(lambda: c.do(f.walk_in_instead))
         view.back_requested.connect(lambda: c.do(f.back))
         view.home_requested.connect(lambda: c.do(f.home))
+        view.notify_requested.connect(lambda: c.do(f.open_notify))
+        view.notify_key.connect(c.notify_key)
+        view.notify_submitted.connect(c.submit_notify)
 
     def tick(self) -> None:
         if not self.controller.tick():

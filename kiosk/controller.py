@@ -211,6 +211,52 @@ class KioskController:
         self.changed()
         self._tasks.spawn(self._issue(Request(booking_code=code, language=self._language())), "check-in")
 
+    # ---- "快到您了" (kiosk/pages_notify.py) ----------------------------------------------------------------
+
+    def notify_key(self, key: str) -> None:
+        pad = self.flow.notify
+        if pad is None or pad.busy:
+            return
+        self.flow.touch(self.now())
+        if key == "consent":
+            pad.toggle_consent()
+        else:
+            pad.press(key)
+        self.changed()
+
+    def submit_notify(self) -> None:
+        pad, issued = self.flow.notify, self.flow.issued
+        if pad is None or issued is None or not pad.ready:
+            return
+        pad.busy = True
+        self.changed()
+        self._tasks.spawn(self._opt_in(issued.ticket.id, pad.digits), "notify opt-in")
+
+    async def _opt_in(self, ticket: str, phone: str) -> None:
+        pad = self.flow.notify
+        try:
+            sub = await self.api.notify_opt_in(ticket, phone, lang=self._language())
+        except Refusal as exc:
+            if pad is not None:
+                pad.busy, pad.error = (
+                    False,
+                    exc.code if exc.code in ("invalid_field", "number_limit") else "failed",
+                )
+        except HallClientError as exc:
+            log.warning("notify opt-in: %s", exc)
+            if pad is not None:
+                pad.busy, pad.error = False, "failed"
+        else:
+            if (
+                self.flow.notify is pad
+                and self.flow.issued is not None
+                and self.flow.issued.ticket.id == ticket
+            ):
+                self.flow.notified = sub.masked
+                self.flow.notify = None
+                self.flow.back(self.now())
+        self.changed()
+
     def scanned(self, code: str) -> None:
         """A booking QR from the scanner: check in from welcome or the booking screen."""
         if self.flow.screen is Screen.WELCOME:
@@ -454,6 +500,7 @@ def view_info(config: HallConfig) -> ViewInfo:
         departments=config.departments,
         home_matters=tuple(tiles),
         series_names={s.prefix: (s.name, s.name_en) for s in config.series},
+        sends_notices=config.notify.enabled,
     )
 
 

@@ -18,6 +18,7 @@ from hallcore.precheck import Judgement, PrecheckOutcome, asked, judge, possible
 from hallui.cardread import CardVisit
 from hallui.issuing import PrintResult
 from kiosk.info import Message
+from kiosk.notifypad import NotifyPad
 
 #: No timed choice shorter than this in elder mode (适老化 rules, DOMAIN.md).
 ELDER_MIN_CHOICE_S = 30.0
@@ -38,6 +39,7 @@ class Screen(StrEnum):
     DESK = "desk"
     OFFLINE = "offline"
     CARD = "card"  # a card was read: the greeting, today's bookings, the way on
+    NOTIFY = "notify"  # "快到您了": a number for notices, after the ticket (kiosk/pages_notify.py)
 
 
 #: Screens where a citizen is on the way to a ticket: a printer or server loss sends them to the desk.
@@ -97,6 +99,8 @@ class KioskFlow:
     reader_ok: bool = False  # a 居民身份证 reader is there and working: the welcome invites 刷身份证
     card: CardVisit | None = None  # the card read for this visit (the agent's in 代办)
     principal: CardVisit | None = None  # 代办: the principal's card, when the agent has it
+    notify: NotifyPad | None = None  # the number pad of "快到您了", from the ticket screen
+    notified: str = ""  # the masked number the hall took for this ticket
 
     # ---- time ---------------------------------------------------------------------------------------------
 
@@ -149,6 +153,8 @@ class KioskFlow:
         self.page = 0
         self.card = None
         self.principal = None
+        self.notify = None
+        self.notified = ""
 
     def home(self, now: float) -> None:
         """Back to welcome with nothing of the last citizen left; language and elder mode reset too."""
@@ -364,6 +370,15 @@ class KioskFlow:
             self.home(now)
         elif self.screen is Screen.MESSAGE:
             self.screen = Screen.MATTERS if self.matter is not None else Screen.WELCOME
+        elif self.screen is Screen.NOTIFY:
+            self.screen = Screen.TICKET
+
+    def open_notify(self, now: float) -> None:
+        """From the ticket: the number pad for notices (kiosk/pages_notify.py; the controller sends)."""
+        self.touch(now)
+        if self.screen is Screen.TICKET and self.issued is not None:
+            self.notify = NotifyPad()
+            self.screen = Screen.NOTIFY
 
     def _back_to_last_question(self) -> None:
         shown = self._asked_indexes()

@@ -33,6 +33,7 @@ class ViewInfo:
     enroll_fingerprint: str = ""  # the pinned hall CA's short fingerprint, shown beside the code
     station_name: str = ""
     printer_reason: str = ""  # as the driver says it: "缺纸 paper out"
+    sends_notices: bool = False  # the hall sends "快到您了" notices: the ticket screen offers them
 
 
 @dataclass(frozen=True, slots=True)

@@ -28,4 +28,7 @@ class KioskIntents(QWidget):
     card_booking_chosen = Signal(str)  # a booking the card found: check it in
     walk_in_requested = Signal()
     back_requested = Signal()
+    notify_requested = Signal()  # "快到您了" from the ticket screen (kiosk/pages_notify.py)
+    notify_key = Signal(str)  # a key of the number pad, or "consent"
+    notify_submitted = Signal()
     home_requested = Signal()

@@ -21,6 +21,7 @@ from hallui.i18n import Catalog
 from hallui.widgets import button, label
 from kiosk import pages_choose as choose
 from kiosk import pages_home as home
+from kiosk import pages_notify as notices
 from kiosk import pages_result as result
 from kiosk.flow import KioskFlow, Screen
 from kiosk.info import ViewInfo
@@ -36,13 +37,14 @@ PAGES: dict[Screen, Page] = {
     Screen.MATERIALS: choose.materials,
     Screen.CONFIRM: choose.confirm,
     Screen.ISSUING: result.issuing,
-    Screen.TICKET: result.ticket,
+    Screen.TICKET: notices.ticket,  # the ticket, and the offer of notices below it
     Screen.NOTICE: result.notice,
     Screen.BOOKING: choose.booking,
     Screen.MESSAGE: result.message,
     Screen.DESK: result.desk,
     Screen.OFFLINE: result.offline,
     Screen.CARD: choose.card,
+    Screen.NOTIFY: notices.notify,
 }
 
 
@@ -56,6 +58,7 @@ BACK_SCREENS = frozenset(
         Screen.BOOKING,
         Screen.MESSAGE,
         Screen.CARD,
+        Screen.NOTIFY,
     }
 )
 

@@ -55,7 +55,10 @@ public_url = "http://hall.invalid"
 templates = {{ called = "T_CALLED" }}
 """
     path = tmp_path / "hall.toml"
-    path.write_text(COUNTY.read_text(encoding="utf-8") + section, encoding="utf-8")
+    county = COUNTY.read_text(encoding="utf-8")
+    head, rest = county.split("\n[notify]\n", 1)
+    tail = rest[rest.index("\n[upload]\n") :]  # the example's own [notify] (log adapter) replaced
+    path.write_text(head + tail + section, encoding="utf-8")
     return path
 
 

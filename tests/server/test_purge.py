@@ -7,14 +7,17 @@ edited or deleted by hand."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import pathlib
 import sqlite3
 from typing import Any
 
 import pytest
 
+from hallcore.config import HallConfig
+from hallcore.confignotify import Notify
 from hallserver import admin, purge
-from tests.server.conftest import Running, rid
+from tests.server.conftest import Running, rid, start_server
 from tests.server.web_helpers import csrf_of, http_login
 
 HOLDER = "张三丰"
@@ -241,3 +244,33 @@ def test_admin_purge_before_a_date_is_audited(
     assert actor.startswith("admin-cli:")
     assert target == "2026-11-25"
     assert verify(db, capsys)[0] == 0
+
+
+PHONE_NOTICE = "13566667777"
+
+
+def test_purge_forgets_notice_numbers(
+    tmp_path: pathlib.Path, county: HallConfig, seeded_db: pathlib.Path
+) -> None:
+    """A number opted in for notices (issue 30) is kept while a rule needs it — here the ticket still waits —
+    and is gone from the file and the WAL after the retention, with its masked form and keyed hash."""
+    cfg = dataclasses.replace(county, notify=Notify(enabled=True, batch_s=0.05))
+    with start_server(tmp_path, cfg, seeded_db) as (_st, server):
+        desk = server.station("desk")
+        ids = [server.issue(desk).json()["ticket"]["id"] for _ in range(8)]
+        r = server.http.post(
+            f"/api/tickets/{ids[7]}/notify",
+            json={"phone": PHONE_NOTICE, "consent": True},
+            headers=desk.headers,
+        )
+        assert r.status_code == 200, r.text
+        assert server.count("SELECT COUNT(*) FROM notice_subs WHERE address != ''") == 1
+        assert any(found_in(p, [PHONE_NOTICE]) for p in files_of(server.db))
+        server.clock.advance((server.config.privacy.retention_days + 2) * 86400)
+        counts = purge_now(server)
+        assert counts["notices"] == 1
+        assert server.count("SELECT COUNT(*) FROM notice_subs") == 0
+        backup = tmp_path / "after-purge.db"
+        admin.backup(server.db, backup)
+        for path in [*files_of(server.db), backup]:
+            assert found_in(path, [PHONE_NOTICE, "135****7777"]) == [], path
