@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from PySide6.QtWidgets import QPushButton
 
 from kiosk.flow import Screen
 from tests.gui.kiosk_rig import Rig, kiosk_rig
@@ -41,9 +42,9 @@ def test_kiosk_number_pad_opts_its_ticket_in(rig: Rig) -> None:
     for d in PHONE[7:]:
         rig.tap(f"notifyKey_{d}")
     assert rig.text("notifyNumber") == "138 **** 5678"  # never the whole number on the screen
-    send = rig.view.findChild(type(rig.view.findChild(object, "notifySend")), "notifySend")
+    send = rig.view.findChild(QPushButton, "notifySend")
     assert send is not None
-    assert not send.isEnabled()
+    assert not send.isEnabled()  # no consent yet
     rig.tap("notifyConsent")
     rig.tap("notifySend")
     rig.wait_screen(Screen.TICKET)
