@@ -113,7 +113,8 @@ def optin_job(o: OptIn, key: str) -> Job:
                 ctx.now.isoformat(),
             ),
         )
-        ctx.audit(o.station, o.station, "notice_optin", o.ref, channel=o.channel, masked=masked, via=o.via)
+        # The audit names the channel and who opted in; the masked number stays with the consent row (purged).
+        ctx.audit(o.station, o.station, "notice_optin", o.ref, channel=o.channel, via=o.via)
         return ok(NoticeSub(o.ref, o.channel, masked, ctx.now))
 
     return Job(run)

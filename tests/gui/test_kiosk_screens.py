@@ -185,6 +185,12 @@ def walk(app: KioskApp, shot: Callable[[str], None], tickets: tuple[Issued, Issu
     flow.submit("elderly", now)
     flow.issued_ticket(passed, PrintResult(printed=True), now)
     shot("ticket")
+    flow.open_notify(now)  # "快到您了": the number pad (issue 30), half typed, masked
+    assert flow.notify is not None
+    for key in "1381234":
+        flow.notify.press(key)
+    shot("notify")
+    flow.back(now)
     flow.issued_ticket(passed, PrintResult(printed=False), now)
     shot("ticket_not_printed")
     flow.issued_ticket(passed, PrintResult(printed=False, withdrawn=True), now)
