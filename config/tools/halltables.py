@@ -110,7 +110,7 @@ def write_common_tail(
     t.kv("retention_days", 180)
     t.kv("show_names_on_boards", False)
     t.table("notify")
-    t.comment('"快到您了" notices (docs/integrations.md): the log adapter until the hall has an SMS contract.')
+    t.comment('"快到您了" notices (docs/integrations.md): the log adapter until there is an SMS contract.')
     t.kv("enabled", True)
     t.kv("sms", "log")
     t.kv("quiet_start", "21:00")
