@@ -175,12 +175,17 @@ async def phone_page(
         <label for="phone" data-t="phone_l"></label><input id="phone" inputmode="tel" autocomplete="tel" maxlength="11" placeholder="13800000000">
         <label><input type="checkbox" id="consent" class="check"> <span data-t="consent"></span></label>
         <button id="send" data-t="send"></button><p id="sent" role="status"></p></div>
+      <div id="notify" hidden><h2 id="notify-h"></h2><p id="notify-state" role="status"></p>
+        <div id="notify-form"><label for="notify-phone" id="notify-phone-l"></label><input id="notify-phone" inputmode="tel" autocomplete="tel" maxlength="11" placeholder="13800000000">
+        <label><input type="checkbox" id="notify-consent" class="check"> <span id="notify-consent-l"></span></label>
+        <button id="notify-send"></button> <a id="notify-wechat" hidden></a></div>
+        <button id="notify-withdraw" hidden></button></div>
       <p class="muted"><span id="conn"></span> <span id="age"></span></p>"""
     return HTMLResponse(
         page(
             "排队进度" if not en else "Queue status",
             body,
-            scripts=["phone.js"],
+            scripts=["phone.js", "notify.js"],
             lang="en" if en else "zh",
             body_class="phone",
         ),
