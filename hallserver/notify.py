@@ -188,7 +188,10 @@ def evaluate(ctx: WriteCtx) -> Batch:
     refs = [s[1] for s in subs]
     fired = _fired(ctx.conn, cfg.hall.id, refs)
     tickets = [s[1] for s in subs if s[2] == "ticket"]
-    ahead = ctx.engine.people_ahead_many(tickets, now) if ncfg.enabled else {}
+    # Positions only where the "ahead" rule may still fire (after it, the place in the line is not needed).
+    open_ahead = [t for t in tickets if "ahead" not in fired.get(t, frozenset())]
+    ahead = ctx.engine.people_ahead_many(open_ahead, now) if ncfg.enabled else {}
+    minutes = _minutes(ctx, ncfg.rules.ahead, ncfg.rules.within_min, ahead, now)
     owed = _owed(ctx.conn, cfg, tickets)
     day_start = (
         dt.datetime.combine(cal.business_day(now), dt.time(0), cal.tz).astimezone(now.tzinfo).isoformat()
@@ -199,7 +202,7 @@ def evaluate(ctx: WriteCtx) -> Batch:
         due: list[tuple[str, dict[str, str]]] = []
         needs = True
         if ref_kind == "ticket":
-            facts = _facts(ctx, ref, ahead, owed, now)
+            facts = _facts(ctx, ref, ahead, minutes, owed)
             if ncfg.enabled and facts is not None:
                 due = [(d.kind, d.params) for d in ticket_due(ncfg, cal, facts, done, now)]
             needs = ticket_needs_address(ncfg, facts, done | {k for k, _ in due})
@@ -318,8 +321,8 @@ def _facts(
     ctx: WriteCtx,
     ref: str,
     ahead: dict[str, int],
+    minutes: dict[str, int | None],
     owed: dict[str, tuple[tuple[str, ...], dt.date]],
-    now: dt.datetime,
 ) -> TicketFacts | None:
     items, due = owed.get(ref, ((), None))
     t = ctx.engine.tickets.get(ref)
@@ -329,11 +332,27 @@ def _facts(
         row = ctx.execute("SELECT label, state FROM tickets WHERE id = ?", (ref,)).fetchone()
         label, state = (row[0], row[1]) if row else (ref.rpartition("/")[2], "done")
         return TicketFacts(label, state, None, None, None, items, due)
-    n = ahead.get(ref)
-    minutes = None
-    if n is not None:
-        minutes = ctx.engine.estimate_for(t.series, n, now).point_min
-    return TicketFacts(t.label, t.state.value, n, minutes, t.window, items, due)
+    return TicketFacts(t.label, t.state.value, ahead.get(ref), minutes.get(ref), t.window, items, due)
+
+
+def _minutes(
+    ctx: WriteCtx, near: int, within: int, ahead: dict[str, int], now: dt.datetime
+) -> dict[str, int | None]:
+    """The estimate (minutes) of the waiting subscribed tickets that the "ahead" rule needs it for: those
+    near enough to be told (`near`, for the text) and those that may be under `within` minutes. Each series'
+    tickets are taken by places ahead, ascending, and stop at the first estimate over `within` (more people
+    ahead never wait less), so a long line costs a few estimates, not one per subscribed ticket."""
+    out: dict[str, int | None] = {}
+    over: dict[str, int] = {}  # series -> the fewest ahead whose estimate is over `within`
+    engine = ctx.engine
+    for n, series, tid in sorted((n, engine.tickets[t].series, t) for t, n in ahead.items()):
+        if n > near and (within <= 0 or n >= over.get(series, n + 1)):
+            continue
+        point = engine.estimate_for(series, n, now).point_min
+        out[tid] = point
+        if point is None or point > within:
+            over.setdefault(series, n)
+    return out
 
 
 def _unsent(conn: sqlite3.Connection, sid: int) -> bool:

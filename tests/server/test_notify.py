@@ -188,3 +188,25 @@ def test_quiet_hours_hold_queue_notices_and_caps_hold(
         assert rows(hall, "SELECT last_error FROM outbox WHERE key = ?", (f"{key}:called",)) == [
             ("cap: 1 notices for this ticket",)
         ]
+
+
+def test_the_estimate_rule_fires_under_m_minutes_only(
+    tmp_path: pathlib.Path, county: HallConfig, seeded_db: pathlib.Path
+) -> None:
+    """`within_min` alone (`ahead` 0): a ticket whose estimate is under M is told, one further back is not
+    (the batch stops estimating a line at the first estimate over M)."""
+    cfg = dataclasses.replace(
+        county, notify=Notify(enabled=True, batch_s=0.05, rules=NoticeRules(ahead=0, within_min=25))
+    )
+    with start_server(tmp_path, cfg, seeded_db) as (_st, hall):
+        desk = hall.station("desk")
+        counter = hall.station("counter", window=1)
+        assert hall.act(counter, "open").status_code == 200
+        issued = [hall.issue(desk).json() for _ in range(12)]
+        near, far = issued[1], issued[11]
+        assert near["estimate"]["point_min"] is not None
+        assert near["estimate"]["point_min"] <= 25 < far["estimate"]["point_min"]
+        assert opt_in(hall, desk.headers, near["ticket"]["id"]).status_code == 200
+        assert opt_in(hall, desk.headers, far["ticket"]["id"], phone="13900001111").status_code == 200
+        key = f"{hall.config.hall.id}:{near['ticket']['id']}:ahead"
+        wait_for(lambda: notices(hall) == [(key, "sent")], what="the near ticket told, the far one not")
