@@ -30,10 +30,13 @@ import asyncio
 import contextlib
 import dataclasses
 import datetime as dt
+import os
 import pathlib
 import shutil
+import signal
 import socket
 import sqlite3
+import subprocess
 import tempfile
 import threading
 import time
@@ -51,6 +54,7 @@ from hallcore.clock import FakeClock
 from hallcore.config import HallConfig, Matter, Tls
 from hallcore.events import Event, decode_event
 from hallfiles.config import read_config
+from hallq.serverproc import start_server as start_server_process
 from hallserver import admin
 from hallserver.app import bind, create_app, restore_listen_backlog, uvicorn_config
 from hallserver.auth import hash_secret
@@ -465,3 +469,24 @@ def live_server(
         live.stop()
         if cleanup is not None:
             shutil.rmtree(cleanup, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def server_process(cmd: list[str], log: pathlib.Path) -> Iterator[subprocess.Popen[bytes]]:
+    """A `python -m hallserver` process (`hallq.serverproc`) for the length of the block, listening when it
+    starts; ended with SIGTERM after it (unless `kill9` ended it), its pipe closed whatever happened."""
+    popen, _url = start_server_process(cmd, log, 45, cwd=ROOT)
+    try:
+        yield popen
+    finally:
+        if popen.poll() is None:
+            popen.terminate()
+        popen.wait(30)
+        assert popen.stdout is not None
+        popen.stdout.close()
+
+
+def kill9(popen: subprocess.Popen[bytes]) -> None:
+    """`kill -9`: the process dies where it stands (nothing of it runs after)."""
+    os.kill(popen.pid, signal.SIGKILL)
+    popen.wait(30)

@@ -124,6 +124,16 @@ class Running(ManagerLogin):
             "/api/tickets", json={"request_id": rid(), "matter": matter, **body}, headers=st.headers
         )
 
+    def rows(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        """The rows of a query on the hall's database file (read beside the running server: WAL)."""
+        import sqlite3
+
+        conn = sqlite3.connect(str(self.db))
+        try:
+            return conn.execute(sql, params).fetchall()
+        finally:
+            conn.close()
+
     def count(self, sql: str, params: tuple[Any, ...] = ()) -> int:
         import sqlite3
 

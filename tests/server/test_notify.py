@@ -8,7 +8,6 @@ import dataclasses
 import datetime as dt
 import logging
 import pathlib
-import sqlite3
 from collections.abc import Iterator
 from typing import Any
 
@@ -34,18 +33,9 @@ def hall(tmp_path: pathlib.Path, county: HallConfig, seeded_db: pathlib.Path) ->
         yield running
 
 
-def rows(r: Running, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-    conn = sqlite3.connect(str(r.db))
-    try:
-        return conn.execute(sql, params).fetchall()
-    finally:
-        conn.close()
-
-
 def notices(r: Running) -> list[tuple[str, str]]:
     """(key, state) of every notice row."""
-    found = rows(
-        r,
+    found = r.rows(
         "SELECT key, CASE WHEN sent_at IS NOT NULL THEN 'sent' WHEN dead_at IS NOT NULL THEN 'dead'"
         " WHEN discarded_at IS NOT NULL THEN 'discarded' ELSE 'pending' END FROM outbox WHERE kind = 'notice'"
         " ORDER BY id",
@@ -90,15 +80,15 @@ def test_desk_opt_in_fires_each_rule_once_and_purges_the_number(
         what="the called notice sent, the ahead one not again",
     )
     # No rule needs the number any more: blanked (masked form and the keyed hash stay).
-    wait_for(lambda: rows(hall, "SELECT address FROM notice_subs")[0][0] == "", what="the number purged")
-    assert rows(hall, "SELECT masked FROM notice_subs") == [(MASKED,)]
+    wait_for(lambda: hall.rows("SELECT address FROM notice_subs")[0][0] == "", what="the number purged")
+    assert hall.rows("SELECT masked FROM notice_subs") == [(MASKED,)]
     logged = "\n".join(rec.getMessage() for rec in caplog.records)
     assert "1号" in logged or "窗口" in logged
     assert MASKED in logged
     assert PHONE not in logged
-    results = rows(hall, "SELECT adapter, ok FROM notice_results")
+    results = hall.rows("SELECT adapter, ok FROM notice_results")
     assert results == [("log", 1), ("log", 1)]
-    assert PHONE.encode() not in b"".join(str(x).encode() for x in rows(hall, "SELECT * FROM audit"))
+    assert PHONE.encode() not in b"".join(str(x).encode() for x in hall.rows("SELECT * FROM audit"))
 
 
 def test_who_may_opt_in_and_how_often(hall: Running) -> None:
@@ -129,7 +119,7 @@ def test_who_may_opt_in_and_how_often(hall: Running) -> None:
     assert r.json()["error"] == "number_limit"
     assert opt_in(hall, desk.headers, more[2], phone="13900001111").status_code == 200
     # Consent recorded and audited, masked.
-    audit = rows(hall, "SELECT action, detail FROM audit WHERE action = 'notice_optin'")
+    audit = hall.rows("SELECT action, detail FROM audit WHERE action = 'notice_optin'")
     assert len(audit) == 4
     assert all(PHONE not in d for _, d in audit)
 
@@ -141,7 +131,7 @@ def test_withdrawing_consent_stops_sending(hall: Running) -> None:
     assert opt_in(hall, desk.headers, ids[3]).status_code == 200  # three ahead: nothing due yet
     r = hall.http.delete(f"/api/tickets/{ids[3]}/notify", headers=desk.headers)
     assert r.status_code == 200, r.text
-    assert rows(hall, "SELECT address, withdrawn_at IS NOT NULL FROM notice_subs") == [("", 1)]
+    assert hall.rows("SELECT address, withdrawn_at IS NOT NULL FROM notice_subs") == [("", 1)]
     notifier = hall.app.state.notifier
     assert hall.act(counter, "open").status_code == 200
     for _ in range(3):  # the rules would have sent "ahead", then "called"
@@ -185,7 +175,7 @@ def test_quiet_hours_hold_queue_notices_and_caps_hold(
         # "called" was due, but the ticket's cap (1) is reached: recorded as discarded, never sent.
         wait_for(lambda: len(notices(hall)) == 2, what="the capped called notice recorded")
         assert notices(hall)[1] == (f"{key}:called", "discarded")
-        assert rows(hall, "SELECT last_error FROM outbox WHERE key = ?", (f"{key}:called",)) == [
+        assert hall.rows("SELECT last_error FROM outbox WHERE key = ?", (f"{key}:called",)) == [
             ("cap: 1 notices for this ticket",)
         ]
 

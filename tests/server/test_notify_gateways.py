@@ -80,17 +80,8 @@ def clock() -> FakeClock:
     return FakeClock(MONDAY_9)
 
 
-def rows(r: Running, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-    conn = sqlite3.connect(str(r.db))
-    try:
-        return conn.execute(sql, params).fetchall()
-    finally:
-        conn.close()
-
-
 def states(r: Running) -> dict[str, str]:
-    found = rows(
-        r,
+    found = r.rows(
         "SELECT key, CASE WHEN sent_at IS NOT NULL THEN 'sent' WHEN dead_at IS NOT NULL THEN 'dead'"
         " WHEN discarded_at IS NOT NULL THEN 'discarded' ELSE 'pending' END"
         " FROM outbox WHERE kind = 'notice'",
@@ -191,7 +182,7 @@ def test_sms_rules_fire_once_through_a_restart(
             )
             dash = dashboard_notices(hall)
             assert (dash["sent"], dash["failed"], dash["cost_fen"]) == (2, 0, 10)
-            results = rows(hall, "SELECT adapter, ok, provider_id != '', cost_fen FROM notice_results")
+            results = hall.rows("SELECT adapter, ok, provider_id != '', cost_fen FROM notice_results")
             assert results == [(kind, 1, 1, 5), (kind, 1, 1, 5)]
     assert g.bad_signatures == []
     assert g.numbers() == [PHONE, PHONE]
@@ -215,9 +206,7 @@ def test_a_refused_number_does_not_block_others_and_outages_are_retried(
             opt_in(hall, desk.headers, ids[2], OTHER)  # two ahead: due at once
             wait_for(lambda: g.requests >= 3, what="retries while the gateway throttles")
             assert states(hall) == {"A002:ahead": "pending", "A003:ahead": "pending"}
-            assert (
-                "Throttling.User" in rows(hall, "SELECT last_error FROM outbox WHERE kind = 'notice'")[0][0]
-            )
+            assert "Throttling.User" in hall.rows("SELECT last_error FROM outbox WHERE kind = 'notice'")[0][0]
             g.mode = "down"
             n = g.requests
             wait_for(lambda: g.requests > n, what="retries while the gateway is down")
@@ -226,7 +215,7 @@ def test_a_refused_number_does_not_block_others_and_outages_are_retried(
                 lambda: states(hall) == {"A002:ahead": "dead", "A003:ahead": "sent"},
                 what="the refused number set aside, the other delivered",
             )
-            error = rows(hall, "SELECT last_error FROM outbox WHERE key LIKE '%A002:ahead'")[0][0]
+            error = hall.rows("SELECT last_error FROM outbox WHERE key LIKE '%A002:ahead'")[0][0]
             assert error.startswith("isv.MOBILE_NUMBER_ILLEGAL")
             dash = dashboard_notices(hall)
             assert (dash["sent"], dash["failed"]) == (1, 1)
@@ -245,7 +234,7 @@ def test_an_sms_timeout_is_in_doubt_and_never_resent(
             ids = [hall.issue(desk).json()["ticket"]["id"] for _ in range(3)]
             opt_in(hall, desk.headers, ids[1])
             wait_for(lambda: states(hall) == {"A002:ahead": "dead"}, what="the timed-out SMS set aside")
-            assert rows(hall, "SELECT last_error FROM outbox WHERE kind = 'notice'")[0][0].startswith(
+            assert hall.rows("SELECT last_error FROM outbox WHERE kind = 'notice'")[0][0].startswith(
                 "no_answer"
             )
             g.mode = "ok"

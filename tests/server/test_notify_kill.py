@@ -6,18 +6,15 @@ gateway drops the repeat: delivered once)."""
 from __future__ import annotations
 
 import json
-import os
 import pathlib
 import shutil
-import signal
 import sqlite3
 
 import pytest
 
 from hallq.serverproc import server_command
-from hallq.serverproc import start_server as start_server_process
 from hallserver.store import migrate
-from tests.fakes.live_server import COUNTY, ROOT, wait_for
+from tests.fakes.live_server import COUNTY, kill9, server_process, wait_for
 from tests.fakes.smsgateways import ALIYUN_AK, ALIYUN_SECRET, WECHAT_APPID, WECHAT_SECRET, fake_gateway
 
 PHONE = "13812345678"
@@ -117,29 +114,15 @@ def test_kill9_mid_send_sends_no_duplicate(
     with fake_gateway(kind) as g:
         g.hold = {address}
         cmd = server_command(_config(tmp_path, kind, g.url), db, "--tick-s", "3600")
-        popen, _url = start_server_process(cmd, log, 45, cwd=ROOT)
-        try:
+        with server_process(cmd, log) as popen:
             assert g.held.wait(30), "the notice never reached the gateway"
-            os.kill(popen.pid, signal.SIGKILL)
-            popen.wait(30)
-        finally:
-            if popen.poll() is None:
-                popen.kill()
-                popen.wait(30)
-            assert popen.stdout is not None
-            popen.stdout.close()
+            kill9(popen)
         g.release.set()
         sent, dead, claimed, _error = _row(db)
         assert (sent, dead) == (None, None)
         assert claimed is not None  # on the wire when the process died
-        popen, _url = start_server_process(cmd, log, 45, cwd=ROOT)
-        try:
+        with server_process(cmd, log):
             wait_for(lambda: _row(db)[0] is not None or _row(db)[1] is not None, 30, "the row settled")
-        finally:
-            popen.terminate()
-            popen.wait(30)
-            assert popen.stdout is not None
-            popen.stdout.close()
     sent, dead, claimed, error = _row(db)
     assert claimed is None
     assert g.bad_signatures == []

@@ -6,11 +6,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import pathlib
 import re
 import shutil
-import signal
 import sqlite3
 
 import pytest
@@ -18,10 +16,9 @@ import pytest
 from hallcore.provincial import RatingFacts, rating_item
 from hallfiles.config import read_config
 from hallq.serverproc import server_command
-from hallq.serverproc import start_server as start_server_process
 from hallserver import admin, outbox
 from hallserver.store import migrate
-from tests.fakes.live_server import COUNTY, ROOT, wait_for
+from tests.fakes.live_server import COUNTY, kill9, server_process, wait_for
 from tests.fakes.province import APP_KEY, SECRET, fake_province
 
 NOW = dt.datetime(2026, 11, 23, 9, 30, tzinfo=dt.timezone(dt.timedelta(hours=8)))
@@ -79,17 +76,9 @@ def test_kill9_mid_upload_loses_nothing_and_counts_nothing_twice(
         # The platform takes the third row, then holds its answer: the server dies with it on the wire.
         platform.hold = {keys[2]}
         cmd = server_command(_uploading_config(tmp_path, platform.url), db, "--tick-s", "3600")
-        popen, _url = start_server_process(cmd, log, 45, cwd=ROOT)
-        try:
+        with server_process(cmd, log) as popen:
             assert platform.held.wait(30), "the held row never reached the platform"
-            os.kill(popen.pid, signal.SIGKILL)
-            popen.wait(30)
-        finally:
-            if popen.poll() is None:
-                popen.kill()
-                popen.wait(30)
-            assert popen.stdout is not None
-            popen.stdout.close()
+            kill9(popen)
         platform.release.set()
         conn = sqlite3.connect(str(db))
         try:
@@ -99,8 +88,7 @@ def test_kill9_mid_upload_loses_nothing_and_counts_nothing_twice(
         finally:
             conn.close()
         assert sent == keys[:2]  # the third was accepted by the platform but never marked: it goes again
-        popen, _url = start_server_process(cmd, log, 45, cwd=ROOT)
-        try:
+        with server_process(cmd, log):
 
             def unsent() -> int:
                 c = sqlite3.connect(str(db))
@@ -110,11 +98,6 @@ def test_kill9_mid_upload_loses_nothing_and_counts_nothing_twice(
                     c.close()
 
             wait_for(lambda: unsent() == 0, 30, "every row sent after the restart")
-        finally:
-            popen.terminate()
-            popen.wait(30)
-            assert popen.stdout is not None
-            popen.stdout.close()
     assert platform.bad_signatures == []
     assert platform.keys == keys  # every row, in order, each accepted once
     assert platform.repeats == [keys[2]]  # the one on the wire came again and was recognised by its key
