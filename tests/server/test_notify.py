@@ -200,3 +200,42 @@ def test_the_estimate_rule_fires_under_m_minutes_only(
         assert opt_in(hall, desk.headers, far["ticket"]["id"], phone="13900001111").status_code == 200
         key = f"{hall.config.hall.id}:{near['ticket']['id']}:ahead"
         wait_for(lambda: notices(hall) == [(key, "sent")], what="the near ticket told, the far one not")
+
+
+def test_a_tolerated_ticket_keeps_its_number_until_the_owed_reminder(hall: Running) -> None:
+    """容缺: the number outlives the visit while an item is owed, the reminder comes when the due day (20
+    working days after issue, the hall calendar) is 3 working days away, and then the number goes."""
+    desk = hall.station("desk")
+    window = next(w.number for w in hall.config.windows if "B" in w.series and w.number <= 8)
+    counter = hall.station("counter", window=window)
+    issued = hall.issue(desk, "SB02", present=["idcard"]).json()  # the photo receipt is owed
+    tid = issued["ticket"]["id"]
+    assert opt_in(hall, desk.headers, tid).status_code == 200
+    assert hall.act(counter, "open").status_code == 200
+    assert hall.act(counter, "call-next").status_code == 200
+    key = f"{hall.config.hall.id}:{tid}"
+    wait_for(lambda: notices(hall) == [(f"{key}:called", "sent")], what="the called notice")
+    done(hall, counter)
+    due = hall.rows("SELECT due FROM owed WHERE ticket = ?", (tid,))[0][0]
+    assert due == "2026-12-21"
+    # Three weeks on, nothing owed is due yet within 3 working days: the number is still kept.
+    assert hall.rows("SELECT address FROM notice_subs") == [(PHONE,)]
+    hall.clock.advance(24 * 86400)  # Thursday 2026-12-17: two working days before the due day
+    wait_for(lambda: (f"{key}:owed", "sent") in notices(hall), what="the owed reminder")
+    wait_for(lambda: hall.rows("SELECT address FROM notice_subs") == [("",)], what="the number purged")
+
+
+def test_a_booking_is_reminded_the_day_before(hall: Running) -> None:
+    desk = hall.station("desk")
+    r = hall.http.post(
+        "/api/bookings",
+        json={"request_id": "b1", "matter": "SW03", "day": "2026-11-24", "slot": "09:00",
+              "id_number": "110101199003071233", "name": "李四光"},
+    )  # fmt: skip
+    assert r.status_code == 201, r.text
+    code = r.json()["code"]
+    r = opt_in(hall, desk.headers, code, booking=True)
+    assert r.status_code == 200, r.text
+    key = f"{hall.config.hall.id}:{code}:booking"
+    wait_for(lambda: notices(hall) == [(key, "sent")], what="the booking reminder")
+    wait_for(lambda: hall.rows("SELECT address FROM notice_subs") == [("",)], what="the number purged")
