@@ -76,6 +76,19 @@ def test_demo_runs_the_whole_hall_and_stops_cleanly(tmp_path: Path, artifacts: P
                 page.wait_for_timeout(1000)
             assert carded > 0
             assert page.locator("table.age-decades tbody tr").count() > 0
+            # Notices: some of the crowd opt in at the kiosk; the log adapter writes them, masked.
+            server_log = state / "server.log"
+            for _ in range(60):  # a hang guard: a notice is due within seconds of an opt-in
+                if " notice " in server_log.read_text(encoding="utf-8", errors="replace"):
+                    break
+                page.wait_for_timeout(1000)
+            notices = [
+                line for line in server_log.read_text(encoding="utf-8").splitlines() if " notice " in line
+            ]
+            assert notices
+            assert all("1390000" not in line and "139****" in line for line in notices), notices[:3]
+            page.goto(f"{url}/web/dashboard")
+            page.wait_for_function("() => Number(document.getElementById('notices-sent')?.textContent) > 0")
         assert waited < 30
         children = processes_using(state)
         # server, kiosk, two counters, display, agent
