@@ -55,13 +55,14 @@ async def one_case(subscribed: int, rounds: int) -> dict[str, float]:
                 for w in windows:
                     ctx.accept(c.OpenWindow(w, f"c{w}"))
                 ids = []
-                for i in range(WAITING):
+                for _ in range(WAITING):
                     out = ctx.accept(c.IssueTicket(rng.choice(matters), Source.DESK, os.urandom(12).hex()))
                     ids.append(out.ticket.id if not isinstance(out, Reply) and out.ticket else "")
                 for i, tid in enumerate(ids[-subscribed:] if subscribed else []):
                     ctx.execute(
-                        "INSERT INTO notice_subs (ref, ref_kind, day, channel, address, masked, number_key, lang,"
-                        " via, consent_at) VALUES (?, 'ticket', '2026-11-23', 'sms', ?, '', ?, 'zh', 'desk', ?)",
+                        "INSERT INTO notice_subs (ref, ref_kind, day, channel, address, masked, number_key,"
+                        " lang, via, consent_at)"
+                        " VALUES (?, 'ticket', '2026-11-23', 'sms', ?, '', ?, 'zh', 'desk', ?)",
                         (tid, f"139{i:08d}", f"k{i}", ctx.now.isoformat()),
                     )
                 return ok({})
