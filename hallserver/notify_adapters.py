@@ -59,6 +59,25 @@ class Adapter(Protocol):
     async def send(self, client: httpx.AsyncClient, m: Message, timeout_s: float) -> Delivery: ...
 
 
+class NoQueryInLogs(logging.Filter):
+    """httpx logs every request's URL at INFO; SMS numbers (Aliyun's `PhoneNumbers`), a WeChat AppSecret
+    and access token ride in query strings, so the query is cut from those lines (the path stays)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple) and any(isinstance(a, httpx.URL) for a in record.args):
+            record.args = tuple(
+                a.copy_with(query=None) if isinstance(a, httpx.URL) else a for a in record.args
+            )
+        return True
+
+
+def quiet_urls() -> None:
+    """Install `NoQueryInLogs` on httpx's logger, once per process."""
+    target = logging.getLogger("httpx")
+    if not any(isinstance(f, NoQueryInLogs) for f in target.filters):
+        target.addFilter(NoQueryInLogs())
+
+
 def read_secret(path_text: str) -> str:
     """A secret from its file: refused when other users could read it, or when empty."""
     path = pathlib.Path(path_text)

@@ -37,6 +37,7 @@ from hallserver.notify_adapters import (
     Message,
     TencentAdapter,
     WeChatAdapter,
+    quiet_urls,
     read_secret,
 )
 from hallserver.service import HallServer
@@ -112,6 +113,7 @@ class Notifier:
         self.client: httpx.AsyncClient | None = None
 
     def start(self) -> None:
+        quiet_urls()  # numbers and secrets never reach the log through httpx's request lines
         self.client = httpx.AsyncClient(transport=self._transport)
         self._tasks = [
             asyncio.create_task(self._rules_loop(), name="hall-notify-rules"),

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import logging
 import pathlib
 import sqlite3
 import urllib.parse
@@ -159,8 +160,14 @@ def test_the_vendor_sdks_pass_the_fake_gateways() -> None:
 
 @pytest.mark.parametrize("kind", ["aliyun", "tencent"])
 def test_sms_rules_fire_once_through_a_restart(
-    kind: str, tmp_path: pathlib.Path, county: HallConfig, seeded_db: pathlib.Path, clock: FakeClock
+    kind: str,
+    tmp_path: pathlib.Path,
+    county: HallConfig,
+    seeded_db: pathlib.Path,
+    clock: FakeClock,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
+    caplog.set_level(logging.DEBUG)
     with fake_gateway(kind, clock.now) as g:
         cfg = dataclasses.replace(county, notify=gateway_notify(kind, g.url, tmp_path))
         with start_server(tmp_path, cfg, seeded_db, clock=clock) as (_st, hall):
@@ -186,6 +193,10 @@ def test_sms_rules_fire_once_through_a_restart(
             assert results == [(kind, 1, 1, 5), (kind, 1, 1, 5)]
     assert g.bad_signatures == []
     assert g.numbers() == [PHONE, PHONE]
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    assert "HTTP Request: POST" in logged  # httpx's lines are there, without the query
+    for secret_value in (PHONE, ALIYUN_SECRET, TENCENT_KEY):
+        assert secret_value not in logged
     assert [m["template"] for m in g.accepted] == ["T_AHEAD", "T_CALLED"]
     called = g.accepted[1]
     assert called["out_id"] == f"{cfg.hall.id}:{ids[3]}:called"
@@ -245,8 +256,13 @@ def test_an_sms_timeout_is_in_doubt_and_never_resent(
 
 
 def test_wechat_oauth_opt_in_token_cache_and_refresh(
-    tmp_path: pathlib.Path, county: HallConfig, seeded_db: pathlib.Path, clock: FakeClock
+    tmp_path: pathlib.Path,
+    county: HallConfig,
+    seeded_db: pathlib.Path,
+    clock: FakeClock,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
+    caplog.set_level(logging.DEBUG)
     with fake_gateway("wechat", clock.now) as g:
         cfg = dataclasses.replace(county, notify=gateway_notify("wechat", g.url, tmp_path))
         with start_server(tmp_path, cfg, seeded_db, clock=clock) as (_st, hall):
@@ -281,6 +297,10 @@ def test_wechat_oauth_opt_in_token_cache_and_refresh(
             assert hall.act(counter, "call-next").status_code == 200
             wait_for(lambda: states(hall).get("A003:called") == "sent", what="called after the token refresh")
     assert g.token_fetches == 2
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    assert "/cgi-bin/token" in logged
+    assert WECHAT_SECRET not in logged
+    assert g.next_openid not in logged
     assert g.numbers() == [g.next_openid, g.next_openid]
     assert g.repeats == []
 
