@@ -185,6 +185,12 @@ async def phone_withdraw(token: str, request: Request) -> Response:
     return respond(await get_hall(request).run(withdraw_job(tid, "public", "phone")))
 
 
+def _wechat_on(hall: HallServer) -> None:
+    n = hall.config.notify
+    if not (n.enabled and n.wechat_enabled):
+        raise ApiError(409, "notices_off", "本大厅未开通微信提醒", "this hall sends no WeChat notices")
+
+
 def _state_of(hall: HallServer, token: str) -> str:
     return hmac.new(hall.store.fingerprint_key, f"wechat\n{token}".encode(), hashlib.sha256).hexdigest()[:32]
 
@@ -193,9 +199,8 @@ def _state_of(hall: HallServer, token: str) -> str:
 async def wechat_start(token: str, request: Request) -> Response:
     """To WeChat's web OAuth (snsapi_base: no prompt, only the openid), back to `/s/{token}/wechat/back`."""
     hall = get_hall(request)
+    _wechat_on(hall)
     n = hall.config.notify
-    if not (n.enabled and n.wechat_enabled):
-        raise ApiError(409, "notices_off", "本大厅未开通微信提醒", "this hall sends no WeChat notices")
     _ticket_of(request, token)
     back = f"{n.wechat.public_url.rstrip('/')}/s/{token}/wechat/back"
     query = urllib.parse.urlencode(
@@ -221,6 +226,7 @@ async def wechat_back(
     """WeChat sends the citizen back with a code: its openid is subscribed for this token's ticket only (the
     state ties the code to the token, so a link made for another ticket does nothing)."""
     hall = get_hall(request)
+    _wechat_on(hall)
     tid = _ticket_of(request, token)
     if not code or not hmac.compare_digest(state, _state_of(hall, token)):
         raise ApiError(403, "bad_state", "请从排队页面重新打开", "the OAuth state does not match this ticket")

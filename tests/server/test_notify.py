@@ -239,3 +239,26 @@ def test_a_booking_is_reminded_the_day_before(hall: Running) -> None:
     key = f"{hall.config.hall.id}:{code}:booking"
     wait_for(lambda: notices(hall) == [(key, "sent")], what="the booking reminder")
     wait_for(lambda: hall.rows("SELECT address FROM notice_subs") == [("",)], what="the number purged")
+
+
+def test_the_phone_page_opts_only_its_own_ticket_in(hall: Running) -> None:
+    desk = hall.station("desk")
+    mine, other = (hall.issue(desk).json() for _ in range(2))
+    base = f"/web/api/status/{mine['token']}/notify"
+    assert hall.http.get(base).json() == {"enabled": True, "wechat": False, "sub": None}
+    r = hall.http.post(base, json={"phone": PHONE, "consent": True})
+    assert r.status_code == 200, r.text
+    assert r.json()["ref"] == mine["ticket"]["id"]
+    assert hall.http.get(base).json()["sub"]["masked"] == MASKED
+    assert (
+        hall.http.post(
+            "/web/api/status/not-a-token-at-all/notify", json={"phone": PHONE, "consent": True}
+        ).status_code
+        == 404
+    )
+    assert hall.rows("SELECT ref FROM notice_subs") == [(mine["ticket"]["id"],)]
+    assert other["ticket"]["id"] not in str(hall.rows("SELECT * FROM notice_subs"))
+    # No WeChat in this hall: its OAuth entry says so.
+    assert hall.http.get(f"/s/{mine['token']}/wechat", follow_redirects=False).status_code == 409
+    assert hall.http.post(f"{base}/withdraw", json={}).status_code == 200
+    assert hall.http.get(base).json()["sub"] is None
