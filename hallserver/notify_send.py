@@ -185,10 +185,13 @@ class Notifier:
     # ---- sending ----------------------------------------------------------------------------------------
 
     async def _send_loop(self) -> None:
-        await self._settle_in_doubt()
+        settled = False  # the rows a killed process left on the wire: first, once the adapters are there
         while True:
             wait = 2.0
             try:
+                if not settled:
+                    await self._settle_in_doubt()
+                    settled = True
                 sent_any, retry_after = await self.send_round()
                 if retry_after is not None:
                     wait = retry_after

@@ -329,3 +329,27 @@ def test_dashboard_day_figures_start_at_the_hall_midnight(clock: FakeClock) -> N
         ],
     )
     assert figures_today(conn, start.isoformat()) == {"sent": 1, "failed": 0, "cost_fen": 5, "pending": 0}
+
+
+def test_a_secret_others_can_read_is_refused_and_notices_wait(
+    tmp_path: pathlib.Path, county: HallConfig, seeded_db: pathlib.Path, clock: FakeClock
+) -> None:
+    with fake_gateway("aliyun", clock.now) as g:
+        notify = gateway_notify("aliyun", g.url, tmp_path)
+        secret_file = pathlib.Path(notify.aliyun.secret_file)
+        secret_file.chmod(0o644)
+        cfg = dataclasses.replace(county, notify=notify)
+        with start_server(tmp_path, cfg, seeded_db, clock=clock) as (_st, hall):
+            desk = hall.station("desk")
+            ids = [hall.issue(desk).json()["ticket"]["id"] for _ in range(2)]
+            opt_in(hall, desk.headers, ids[1])
+            notifier = hall.app.state.notifier
+            wait_for(lambda: "chmod 600" in notifier.state.last_error, what="the refusal shown")
+            assert ALIYUN_SECRET not in notifier.state.last_error
+            assert states(hall) == {"A002:ahead": "pending"}  # waits, nothing lost
+            assert "chmod 600" in dashboard_notices(hall)["last_error"]
+            secret_file.chmod(0o600)
+            wait_for(
+                lambda: states(hall) == {"A002:ahead": "sent"}, timeout=30, what="sent once it is private"
+            )
+    assert g.numbers() == [PHONE]
