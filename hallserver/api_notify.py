@@ -116,11 +116,13 @@ async def _opt_in(request: Request, o: OptIn) -> Response:
 
 
 @router.post(
-    "/api/tickets/{ref:path}/notify",
+    "/api/tickets/{ticket_id:path}/notify",
     tags=["notices"],
     responses=documented({200: replies.NoticeSub}, 404, 409, 429),
 )
-async def opt_in(ref: str, body: NotifyIn, request: Request, p: Annotated[Any, Depends(OPTERS)]) -> Response:
+async def opt_in(
+    ticket_id: str, body: NotifyIn, request: Request, p: Annotated[Any, Depends(OPTERS)]
+) -> Response:
     """Opt a ticket (or, at the desk, a booking) in to notices by SMS, with the holder's consent."""
     hall = get_hall(request)
     _enabled(hall)
@@ -128,19 +130,21 @@ async def opt_in(ref: str, body: NotifyIn, request: Request, p: Annotated[Any, D
     if body.booking and p.role != Role.DESK:
         raise ApiError(403, "desk_only", "只有导办台可为预约登记提醒", "only the desk subscribes bookings")
     _take(request, p.id)
-    await _kiosk_own(request, p, ref)
-    return await _opt_in(request, OptIn(ref, "sms", phone, body.lang, p.role, p.id, booking=body.booking))
+    await _kiosk_own(request, p, ticket_id)
+    return await _opt_in(
+        request, OptIn(ticket_id, "sms", phone, body.lang, p.role, p.id, booking=body.booking)
+    )
 
 
 @router.delete(
-    "/api/tickets/{ref:path}/notify",
+    "/api/tickets/{ticket_id:path}/notify",
     tags=["notices"],
     responses=documented({200: replies.NoticeWithdrawn}, 404),
 )
-async def withdraw(ref: str, request: Request, p: Annotated[Any, Depends(WITHDRAWERS)]) -> Response:
+async def withdraw(ticket_id: str, request: Request, p: Annotated[Any, Depends(WITHDRAWERS)]) -> Response:
     """Withdraw consent: no more notices, the number is forgotten at once (a kiosk: its own tickets only)."""
-    await _kiosk_own(request, p, ref)
-    return respond(await get_hall(request).run(withdraw_job(ref, p.id, p.id)))
+    await _kiosk_own(request, p, ticket_id)
+    return respond(await get_hall(request).run(withdraw_job(ticket_id, p.id, p.id)))
 
 
 # ---- the phone page ----------------------------------------------------------------------------------------

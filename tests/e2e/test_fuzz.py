@@ -103,6 +103,7 @@ def fuzz_config(tokens: dict[str, str], known: Known) -> str:
     for names, role in (
         ("include-name = ['POST /api/manager/logout']", "manager_2"),
         ("include-name = ['POST /api/counter/logout']", "counter_2"),
+        ("include-name = ['POST /api/tickets/{ticket_id}/notify']", "desk"),
         (
             (
                 "include-name-regex = '^(POST|GET) /api/(windows|counter/login"
@@ -172,7 +173,9 @@ def run_fuzz(tmp: pathlib.Path, *, examples: int, seed: int, phases: str, max_ti
         with hall.client() as c:
             r = c.post("/api/enroll", json={"name": "fuzz pending", "role": "kiosk"})
             known.stations.append(r.json()["station_id"])
-            for st in (hall.station("desk", "fuzz desk"), kiosk):  # a queue to act on, one ticket unprinted
+            desk = hall.station("desk", "fuzz desk")
+            tokens["desk"] = desk.token  # opting a ticket in to notices (the desk may, for any ticket)
+            for st in (desk, kiosk):  # a queue to act on, one ticket unprinted
                 for _ in range(2):
                     t = hall.issue(st).json()
                     known.tickets.append(t["ticket"]["id"])
@@ -189,7 +192,7 @@ def run_fuzz(tmp: pathlib.Path, *, examples: int, seed: int, phases: str, max_ti
         config = tmp / "schemathesis.toml"
         config.write_text(fuzz_config(tokens, known), "utf-8")
         hooks = tmp / "fuzz_hooks.py"
-        own = [st.id for st in (kiosk, counter, counter_2)]
+        own = [st.id for st in (kiosk, counter, counter_2, desk)]
         hooks.write_text(HOOKS.format(tickets=known.tickets, own=own, spare=known.stations[0]), "utf-8")
         cmd = [
             str(SCHEMATHESIS), "--no-color", "--config-file", str(config), "run", f"{hall.url}/openapi.json",
