@@ -344,7 +344,9 @@ def test_a_secret_others_can_read_is_refused_and_notices_wait(
             ids = [hall.issue(desk).json()["ticket"]["id"] for _ in range(2)]
             opt_in(hall, desk.headers, ids[1])
             notifier = hall.app.state.notifier
+            wait_for(lambda: states(hall) == {"A002:ahead": "pending"}, what="the notice queued")
             wait_for(lambda: "chmod 600" in notifier.state.last_error, what="the refusal shown")
+            assert notifier.state.failures >= 1
             assert ALIYUN_SECRET not in notifier.state.last_error
             assert states(hall) == {"A002:ahead": "pending"}  # waits, nothing lost
             assert "chmod 600" in dashboard_notices(hall)["last_error"]
