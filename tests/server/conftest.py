@@ -218,3 +218,14 @@ def hall() -> Iterator[LiveServer]:
     needs another hall defines its own `hall`."""
     with live_server() as h:
         yield h
+
+
+@pytest.fixture
+def page(browser: Any) -> Iterator[Any]:
+    """A phone-sized page (360 × 740) of the module's Chromium, for the phone page's tests (a module with
+    pages of its own defines its own `page`)."""
+    ctx = browser.new_context(viewport={"width": 360, "height": 740})
+    try:
+        yield ctx.new_page()
+    finally:
+        ctx.close()

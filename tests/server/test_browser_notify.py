@@ -24,15 +24,6 @@ def hall() -> Iterator[LiveServer]:
         yield h
 
 
-@pytest.fixture
-def page(browser: Any) -> Iterator[Any]:
-    ctx = browser.new_context(viewport={"width": 360, "height": 740})
-    try:
-        yield ctx.new_page()
-    finally:
-        ctx.close()
-
-
 def test_phone_page_opts_its_own_ticket_in_and_out(hall: LiveServer, page: Any) -> None:
     papers = {"answers": {"in_person": True}, "present": ["idcard", "hukou", "move_permit"]}
     issued = hall.post(hall.kiosk, "/api/tickets", matter="HJ01", **papers)

@@ -28,16 +28,6 @@ def hall() -> Iterator[LiveServer]:
         yield h
 
 
-@pytest.fixture
-def page(browser: Any) -> Iterator[Any]:
-    """A phone-sized page of the module's Chromium (tests/server/conftest.py)."""
-    ctx = browser.new_context(viewport={"width": 360, "height": 740})
-    try:
-        yield ctx.new_page()
-    finally:
-        ctx.close()
-
-
 def rate_by_phone(hall: LiveServer, token: str, score: int) -> httpx.Response:
     return httpx.post(f"{hall.url}/web/api/status/{token}/rating", json={"score": score}, timeout=30)
 
