@@ -107,12 +107,14 @@ def main() -> None:
     path = write(
         "estimates",
         figures,
-        notes=f"One process, no pinning; load average {load[0]:.1f}/{load[1]:.1f}/{load[2]:.1f} on 2 cores "
-        "shared with other engineers' work. Issue 29 asked for the model in a worker process, refreshed at "
-        "most once a second; this build computes it inline in the engine instead (a per-series step function "
-        "cached per minute, solved per ticket), because a whole refresh of 500 waiting costs the figure "
-        "above, far below the 100 ms stall target, and a worker would add a second copy of the engine state. "
-        "A refresh in a worker remains to be built if the model grows (e.g. Monte Carlo per ticket).",
+        notes=f"One process on CPUs {sorted(os.sched_getaffinity(0))} (run under taskset to pin it); "
+        f"load average {load[0]:.1f}/{load[1]:.1f}/{load[2]:.1f} on 2 cores shared with other engineers' "
+        "work. The mean of the people ahead by their matters (waits.line_mean) is two lookups per estimate. "
+        "Issue 29 asked for the model in a worker process, refreshed at most once a second; this build "
+        "computes it inline in the engine instead (a per-series step function cached per minute, solved per "
+        "ticket), because a whole refresh of 500 waiting costs the figure above, far below the 100 ms stall "
+        "target, and a worker would add a second copy of the engine state. A refresh in a worker remains to "
+        "be built if the model grows (e.g. Monte Carlo per ticket).",
     )
     print(f"wrote {path}")
 
