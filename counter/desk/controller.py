@@ -95,6 +95,10 @@ class DeskController:
         elif action == "owed_find":
             if f.owed.find(str(args.get("label", ""))) is not None:
                 self._tasks.spawn(self._find_owed(), "owed lookup")
+        elif action == "notify" and f.last_issued is not None:
+            ticket = f.last_issued.ticket.id
+            if f.notify.begin(ticket, bool(args.get("consent"))):
+                self._tasks.spawn(self._opt_in(ticket, str(args.get("phone", ""))), "notify opt-in")
         elif action == "supply" and f.owed.begin_supply():
             raw = args.get("items")
             items = [str(i) for i in raw] if raw is not None else None  # None: everything still owed
@@ -110,6 +114,22 @@ class DeskController:
             self.flow.owed.failed(str(e), str(e))
         finally:
             self.flow.owed.busy = False
+            self.on_change()
+
+    async def _opt_in(self, ticket: str, phone: str) -> None:
+        try:
+            sub = await self.issuer.api.notify_opt_in(ticket, phone)
+            self.flow.notify.done(sub.masked)
+        except ServerUnavailable:
+            self.flow.notify.failed(
+                "服务器不可用，未登记，请再点一次", "Server unreachable; not set, tap again"
+            )
+        except HallReplyError as e:
+            self.flow.notify.failed(e.message, e.message_en)
+        except HallClientError as e:
+            self.flow.notify.failed(str(e), str(e))
+        finally:
+            self.flow.notify.busy = False
             self.on_change()
 
     async def _supply(self, ticket: str, items: list[str] | None) -> None:

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from enum import StrEnum
 
+from counter.desk.notify import DeskNotify
 from counter.desk.owed import OwedLookup
 from counter.notices import Notice
 from hallclient.api import new_request_id
@@ -48,6 +49,7 @@ class DeskFlow:
         self.unsent: Request | None = None
         self.last_issued: Issued | None = None  # the last ticket issued and printed here
         self.owed = OwedLookup()  # 容缺 items brought in (counter/desk/owed.py)
+        self.notify = DeskNotify()  # "快到您了" for the last ticket issued here (counter/desk/notify.py)
         # 刷身份证 at the desk: the card read for the citizen being helped (the agent's in 代办), kept until
         # their ticket is issued or the staff clear it.
         self.card: CardVisit | None = None
@@ -180,6 +182,7 @@ class DeskFlow:
             self._finished(Notice(key, failed, "error"), keep_matter=True)
             return
         self.last_issued = out.issued
+        self.notify = DeskNotify()  # a new citizen: no number yet
         self.card = None  # this citizen is served: the next one reads their own card
         printed = out.issued.printout("zh")
         values: dict[str, str | int] = {

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
 )
 
 from counter.desk.flow import DeskFlow, DeskPhase
+from counter.desk.notify import text as notify_text
 from counter.notices import render
 from hallui.i18n import Catalog
 from hallui.theme import MIN_TOUCH_PX
@@ -102,6 +103,25 @@ class DeskView(QWidget):
         lay.addLayout(card_row)
         lay.addLayout(actions)
         lay.addWidget(self.notice)
+        # "快到您了" for the ticket just issued (counter/desk/notify.py): the number typed, the consent, send.
+        lang = catalog.language
+        notify_row = QHBoxLayout()
+        self.notify_phone = QLineEdit(self)
+        self.notify_phone.setObjectName("deskNotifyPhone")
+        self.notify_phone.setPlaceholderText(notify_text(lang, "phone"))
+        self.notify_phone.setMaxLength(13)
+        self.notify_consent = QCheckBox(notify_text(lang, "consent"), self)
+        self.notify_consent.setObjectName("deskNotifyConsent")
+        self.notify_send = button(notify_text(lang, "send"), "deskNotifySend", "secondary")
+        notify_row.addWidget(self.notify_phone, 1)
+        notify_row.addWidget(self.notify_consent)
+        notify_row.addWidget(self.notify_send)
+        self.notify_box = QWidget(self)
+        self.notify_box.setObjectName("deskNotify")
+        self.notify_box.setLayout(notify_row)
+        self.notify_state = label("", "deskNotifyState", "muted", wrap=True)
+        lay.addWidget(self.notify_box)
+        lay.addWidget(self.notify_state)
         self.checks: dict[str, QCheckBox] = {}
         self._shown_matter: str | None = None
         self._wire()
@@ -117,6 +137,11 @@ class DeskView(QWidget):
         find = lambda: self.intent.emit("owed_find", {"label": self.owed_label.text()})  # noqa: E731
         self.owed_find.clicked.connect(find)
         self.owed_label.returnPressed.connect(find)
+        self.notify_send.clicked.connect(self._notify)
+
+    def _notify(self) -> None:
+        phone, consent = self.notify_phone.text(), self.notify_consent.isChecked()
+        self.intent.emit("notify", {"phone": phone, "consent": consent})
 
     def _choose(self, item: QListWidgetItem) -> None:
         self.intent.emit("choose", {"matter": item.data(0x0100)})
@@ -171,6 +196,7 @@ class DeskView(QWidget):
         self._show_card(flow)
         self.checkin.setEnabled(not busy)
         self._show_owed(flow)
+        self._show_notify(flow)
         n = flow.notice
         self.notice.setText(render(n, c) if n is not None else "")
         role = _ROLE[n.level] if n is not None else "muted"
@@ -178,6 +204,24 @@ class DeskView(QWidget):
             self.notice.setProperty("role", role)
             self.notice.style().unpolish(self.notice)
             self.notice.style().polish(self.notice)
+
+    def _show_notify(self, flow: DeskFlow) -> None:
+        """The opt-in row, for the last ticket issued here while the hall sends notices; the number is
+        cleared once the hall has it, and only its masked form is shown."""
+        lang, sub = self.catalog.language, flow.notify
+        issued = flow.last_issued
+        self.notify_box.setVisible(issued is not None and flow.config.notify.enabled)
+        self.notify_send.setEnabled(not sub.busy)
+        if sub.masked and issued is not None:
+            self.notify_phone.clear()
+            self.notify_consent.setChecked(False)
+            self.notify_state.setText(
+                notify_text(lang, "done", ticket=issued.ticket.label, masked=sub.masked)
+            )
+        elif sub.error is not None:
+            self.notify_state.setText(sub.error[1] if lang == "en" else sub.error[0])
+        else:
+            self.notify_state.setText(notify_text(lang, "busy") if sub.busy else "")
 
     def _show_card(self, flow: DeskFlow) -> None:
         c, visit = self.catalog, flow.card
