@@ -26,8 +26,10 @@ from drivers.protocols import (
     CallKeypad,
     IdCardReader,
     LedBoard,
+    PromptPlayer,
     RatingPad,
     Scanner,
+    Speaker,
     TicketPrinter,
     VoiceError,
     VoicePlayer,
@@ -240,6 +242,24 @@ def build_voice(
     return AnnouncementQueue.from_config(voice, VoicePack(folder), player, clock, cache_dir=cache_dir), ""
 
 
+def build_speaker(
+    station: Station, cache_dir: Path, *, recordings: Path | None = None, player: PromptPlayer | None = None
+) -> tuple[Speaker | None, str]:
+    """A kiosk's spoken guidance when its station has `voice = true`: the hall's recordings in `recordings`
+    preferred, espeak-ng's renderings cached in `cache_dir`, at the station's `volume`. `(None, why)` when it
+    cannot speak (off, or no sound output): the screens still show everything."""
+    from drivers.voice import AplayPlayer, PromptSpeaker
+
+    if not station.voice:
+        return None, "spoken guidance is off for this station (voice = false)"
+    if player is None:
+        try:
+            player = AplayPlayer()
+        except VoiceError as e:
+            return None, str(e)
+    return PromptSpeaker(player, cache_dir, recordings=recordings, volume=station.volume), ""
+
+
 def build_station(
     station: Station,
     *,
@@ -372,6 +392,7 @@ __all__ = [
     "build_printer",
     "build_rating_pad",
     "build_scanner",
+    "build_speaker",
     "build_station",
     "build_station_by_id",
     "build_voice",

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import contextlib
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from pathlib import Path
 
 from drivers.base import DeviceState, DeviceUnavailable, DriverError, Health
 from drivers.codecs.escpos import PrinterStatus
@@ -77,3 +78,43 @@ class FakeTicketPrinter:
         if self.fail_next is not None:
             error, self.fail_next = self.fail_next, None
             raise error
+
+
+class SinkPlayer:
+    """The test audio sink: a `PromptPlayer` that plays nothing and records everything. A WAV "plays" until
+    `finish()` or `stop()`; `played` lists every WAV started, `stopped` those cut off."""
+
+    def __init__(self) -> None:
+        self.played: list[Path] = []
+        self.stopped: list[Path] = []
+        self.finished: list[Path] = []
+        self._playing: tuple[Path, Callable[[], None]] | None = None
+        self._lock = threading.Lock()
+        self.started = threading.Condition(self._lock)
+
+    @property
+    def playing(self) -> Path | None:
+        with self._lock:
+            return self._playing[0] if self._playing is not None else None
+
+    def play(self, wav: Path, on_done: Callable[[], None]) -> None:
+        with self._lock:
+            if self._playing is not None:
+                raise AssertionError(f"{wav} started while {self._playing[0]} was playing")
+            self._playing = (wav, on_done)
+            self.played.append(wav)
+            self.started.notify_all()
+
+    def _end(self, into: list[Path]) -> None:
+        with self._lock:
+            current, self._playing = self._playing, None
+            if current is not None:
+                into.append(current[0])
+        if current is not None:
+            current[1]()
+
+    def stop(self) -> None:
+        self._end(self.stopped)
+
+    def finish(self) -> None:
+        self._end(self.finished)

@@ -46,9 +46,12 @@ __all__ = [
     "NoticePrint",
     "PrinterNotReady",
     "PrinterStatus",
+    "Prompt",
+    "PromptPlayer",
     "ProtocolError",
     "RatingPad",
     "Scanner",
+    "Speaker",
     "TicketPrint",
     "TicketPrinter",
     "Unsubscribe",
@@ -188,6 +191,37 @@ class VoicePlayer(Protocol):
     def play(self, wav: Path, on_done: Callable[[], None]) -> None:
         """Start playing and return; call `on_done` exactly once when playback ended or failed."""
         ...
+
+
+class PromptPlayer(VoicePlayer, Protocol):
+    """A `VoicePlayer` whose playback can be cut off: guidance stops when the screen changes."""
+
+    def stop(self) -> None:
+        """End what is playing now (its `on_done` is still called once)."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class Prompt:
+    """What a kiosk screen says: `key` names a hall's recording (`<lang>/<key>.wav`), `text` is the words,
+    `spoken` what espeak-ng reads when there is no recording (pinyin with tone numbers for Chinese)."""
+
+    key: str
+    language: str  # "zh" or "en"
+    text: str
+    spoken: str
+
+
+class Speaker(Protocol):
+    """Spoken guidance (drivers.voice.prompts): one prompt at a time, cut off by the next one or `stop`."""
+
+    def say(self, prompt: Prompt) -> None:
+        """Stop what is being said and say `prompt` (a recording when the hall has one)."""
+        ...
+
+    def stop(self) -> None: ...
+
+    def close(self) -> None: ...
 
 
 class Announcer(Protocol):

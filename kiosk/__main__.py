@@ -21,7 +21,7 @@ from pathlib import Path
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
-from drivers.factory import ConfigurationError, StationDevices, build_station
+from drivers.factory import ConfigurationError, StationDevices, build_speaker, build_station
 from hallclient.enroll import load_token
 from hallclient.http import HttpHall
 from hallcore.clock import SystemClock
@@ -148,6 +148,14 @@ async def run_kiosk(
     scanner = devices.scanner if devices is not None else None
     if printer is None:
         log.warning("no printer configured: the kiosk sends citizens to the service desk")
+    speaker = None
+    if station is not None:
+        # The hall's recordings of the prompts beside its config (prompts/<lang>/<key>.wav), preferred.
+        speaker, why = build_speaker(
+            station, args.state_dir / f"{sid}-speech", recordings=args.config.resolve().parent / "prompts"
+        )
+        if speaker is None:
+            log.info("no spoken guidance: %s", why)
     k = config.kiosk
     app = assemble(
         config,
@@ -158,6 +166,7 @@ async def run_kiosk(
         scanner=scanner,
         reader=devices.id_reader if devices is not None else None,
         settings=FlowSettings(float(k.idle_reset_s), float(k.elder_idle_reset_s), args.offline_delay_s),
+        speaker=speaker,
     )
     controller, view = app.controller, app.view
     controller.info.station_name = (station.name or station.id) if station is not None else "kiosk"

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from drivers.protocols import IdCardReader, Scanner, TicketPrinter
+from drivers.protocols import IdCardReader, Scanner, Speaker, TicketPrinter
 from hallclient.api import HallApi
 from hallcore.clock import Clock
 from hallcore.config import HallConfig
@@ -15,6 +15,7 @@ from hallui.issuing import Issuer
 from kiosk.bridge import KioskBridge
 from kiosk.controller import KioskController
 from kiosk.flow import FlowSettings, KioskFlow
+from kiosk.speech import Guide
 from kiosk.views import KioskView
 
 
@@ -26,12 +27,20 @@ class KioskApp:
     bridge: KioskBridge
     view: KioskView
     catalog: Catalog
+    guide: Guide | None = None  # spoken guidance, when the station has it
+
+    def speak(self) -> None:
+        """读给我听."""
+        if self.guide is not None:
+            self.guide.speak(self.flow)
 
     def render(self) -> None:
         self.catalog.language = self.flow.language
         self.controller.clock_tick()
         self.view.show_flow(self.flow, self.catalog, self.controller.info)
         self.countdown()
+        if self.guide is not None:
+            self.guide.follow(self.flow)  # elder mode says the new screen; any screen change stops speech
 
     def countdown(self) -> None:
         self.view.set_countdown(self.flow.seconds_left(self.controller.now()))
@@ -45,6 +54,8 @@ class KioskApp:
 
     async def aclose(self) -> None:
         self.bridge.stop_ticking()
+        if self.guide is not None:
+            self.guide.close()
         await self.controller.aclose()
 
 
@@ -61,6 +72,7 @@ def assemble(
     tick_ms: int = 1000,
     printer_poll_s: float = 2.0,
     health_poll_s: float = 2.0,
+    speaker: Speaker | None = None,
 ) -> KioskApp:
     k = config.kiosk
     flow = KioskFlow(
@@ -82,9 +94,11 @@ def assemble(
         health_poll_s=health_poll_s,
     )
     view = KioskView()
+    view.speaks = speaker is not None
     bridge = KioskBridge(controller, tick_ms=tick_ms, parent=view)  # the view owns every Qt object
     bridge.attach(view)
-    app = KioskApp(config, flow, controller, bridge, view, catalog)
+    app = KioskApp(config, flow, controller, bridge, view, catalog, Guide(speaker) if speaker else None)
+    view.speak_requested.connect(app.speak)
     bridge.changed.connect(app.render)
     bridge.ticked.connect(app.countdown)
     return app

@@ -10,6 +10,7 @@ thread and are handed to the loop. Issuing is `hallui.issuing.Issuer`, shared wi
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import logging
 from collections.abc import Callable
@@ -45,8 +46,10 @@ from kiosk.info import Message, ViewInfo
 
 log = logging.getLogger(__name__)
 
-#: Ask for the numbers left every this many health rounds (a cap changes only as tickets are issued).
+#: Ask for the numbers left and the people waiting every this many health rounds.
 REMAINING_EVERY = 3
+#: At the end, how long the health loop may take to finish a request in flight before it is cancelled.
+STOP_GRACE_S = 3.0
 
 #: Booking refusals and the screen text each one gets.
 _BOOKING_KEYS: dict[str, str] = {
@@ -102,6 +105,8 @@ class KioskController:
         self.reader_state: DeviceState | None = None
         self._told: dict[str, tuple[int, int, int]] = {}  # series → (low, high, ahead) of the last ticket
         self._tasks = Tasks("kiosk")
+        self._stopping = asyncio.Event()
+        self._health: asyncio.Task[None] | None = None
         self._unsubscribe: Callable[[], None] | None = None
         self._unsubscribe_reader: Callable[[], None] | None = None
 
@@ -130,7 +135,7 @@ class KioskController:
         if self.reader_watch is not None:
             self._tasks.spawn(self.reader_watch.run(), "reader watch")
         self._tasks.spawn(self.watch.run(), "printer watch")
-        self._tasks.spawn(self._health_loop(), "health")
+        self._health = self._tasks.spawn(self._health_loop(), "health")
 
     async def aclose(self) -> None:
         if self._unsubscribe is not None:
@@ -139,6 +144,12 @@ class KioskController:
         if self._unsubscribe_reader is not None:
             self._unsubscribe_reader()
             self._unsubscribe_reader = None
+        # The health loop ends at its next pause: a request in flight finishes rather than being cancelled
+        # mid-connection (a socket cut there is left to the garbage collector). Bounded, then cancelled.
+        self._stopping.set()
+        if self._health is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(asyncio.shield(self._health), STOP_GRACE_S)
         await self._tasks.aclose()
 
     def changed(self) -> None:
@@ -428,12 +439,13 @@ class KioskController:
 
     async def _health_loop(self) -> None:
         rounds = 0
-        while True:
+        while not self._stopping.is_set():
             if await self.check_server() and rounds % REMAINING_EVERY == 0:
                 await self.refresh_remaining()
                 await self.refresh_waiting()
             rounds += 1
-            await asyncio.sleep(self.health_poll_s)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), self.health_poll_s)
 
     async def refresh_waiting(self) -> None:
         """People waiting per series, for the home screen's tiles."""

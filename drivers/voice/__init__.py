@@ -19,6 +19,7 @@ from drivers.voice.pack import (
     wav_duration,
 )
 from drivers.voice.player import AplayPlayer
+from drivers.voice.prompts import PromptSpeaker
 from drivers.voice.wording import (
     SEGMENT_TEXTS,
     call_segments,
@@ -36,6 +37,7 @@ __all__ = [
     "AnnouncementQueue",
     "AplayPlayer",
     "PackResult",
+    "PromptSpeaker",
     "VoiceError",
     "VoicePack",
     "call_segments",

@@ -56,6 +56,10 @@ class AplayPlayer:
 
         threading.Thread(target=run, name="voice player", daemon=True).start()
 
+    def stop(self) -> None:
+        """Cut off what is playing (guidance, when the screen changes); `on_done` follows from its thread."""
+        self.close()
+
     def close(self) -> None:
         with self._lock:
             procs = list(self._procs)

@@ -23,9 +23,11 @@ from PySide6.QtWidgets import QLabel, QPushButton
 from drivers.emulators.idcard import SamReaderEmulator
 from drivers.emulators.printer import RenderedTicket, TcpPrinterEmulator
 from drivers.factory import StationDevices, build_station
+from drivers.fakes import SinkPlayer
 from drivers.printer import EscposPrinter
 from drivers.protocols import TicketPrinter
 from drivers.transport import SocketTransport, Transport
+from drivers.voice import PromptSpeaker
 from hallclient.http import HttpHall
 from hallcore.clock import FakeClock
 from hallcore.config import Device, HallConfig, Station, StationRole
@@ -76,6 +78,8 @@ class Rig:
     qtbot: Any
     loop: asyncio.AbstractEventLoop
     card_reader: SamReaderEmulator | None = None  # the emulated 居民身份证 reader (`kiosk_rig(reader=True)`)
+    sink: SinkPlayer | None = None  # the test audio sink of the spoken guidance (`kiosk_rig(speech=True)`)
+    speaker: PromptSpeaker | None = None
 
     @property
     def controller(self) -> KioskController:
@@ -173,6 +177,7 @@ def kiosk_rig(
     print_timeout_s: float = 2.0,
     offline_delay_s: float = 5.0,
     reader: bool = False,
+    speech: bool = False,
 ) -> Iterator[Rig]:
     with contextlib.ExitStack() as stack:
         card_reader = devices = None
@@ -185,7 +190,14 @@ def kiosk_rig(
                 id_reader=Device("idcard-serial", url=card_reader.url, baud=115200, poll_s=0.1),
             )
             devices = stack.enter_context(build_station(station))
-        yield from _rig(tmp_path, qtbot, loop, config, print_timeout_s, offline_delay_s, card_reader, devices)
+        sink = SinkPlayer() if speech else None
+        # The display's voice pipeline with the test audio sink for a player: espeak-ng renders for real.
+        speaker = PromptSpeaker(sink, tmp_path / "speech", recordings=tmp_path / "prompts") if sink else None
+        for rig in _rig(
+            tmp_path, qtbot, loop, config, print_timeout_s, offline_delay_s, card_reader, devices, speaker
+        ):
+            rig.sink, rig.speaker = sink, speaker
+            yield rig
 
 
 def _rig(
@@ -197,6 +209,7 @@ def _rig(
     offline_delay_s: float,
     card_reader: SamReaderEmulator | None,
     devices: StationDevices | None,
+    speaker: PromptSpeaker | None = None,
 ) -> Iterator[Rig]:
     with live_server(tmp_path, config, tls=True) as hall, TcpPrinterEmulator() as emu:
         watch_box: list[TapWatch] = []
@@ -225,6 +238,7 @@ def _rig(
             printer_poll_s=0.05,
             health_poll_s=0.05,
             reader=devices.id_reader if devices is not None else None,
+            speaker=speaker,
         )
         app.view.resize(1080, 1920)
         app.view.show()

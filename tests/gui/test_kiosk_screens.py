@@ -77,6 +77,7 @@ def test_every_screen_is_accessible(
     printer = FakeTicketPrinter()
     app = assemble(config, hall, printer, clock, catalog(), tick_ms=3_600_000)
     view = app.view
+    view.speaks = True  # the bar as a kiosk with spoken guidance has it: 读给我听 is checked on every screen
     view.resize(*SIZES["portrait"])
     view.show()
     qtbot.waitExposed(view)
