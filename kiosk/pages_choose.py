@@ -12,6 +12,7 @@ from hallcore.config import Matter
 from hallcore.precheck import PrecheckOutcome
 from hallui.i18n import Catalog
 from hallui.matters import group, search
+from hallui.theme import PALETTE
 from hallui.widgets import button, label
 from kiosk.flow import KioskFlow
 from kiosk.info import ViewInfo
@@ -179,7 +180,10 @@ def materials(v: KioskIntents, lay: QVBoxLayout, flow: KioskFlow, cat: Catalog, 
     for i, mat in enumerate(flow.materials_shown):
         chosen = mat.id in flow.present
         sub = cat.t("materials.optional") if not mat.required else ""
-        b = tile(cat.pick(mat.name, mat.name_en, mat.names), sub, f"material_{mat.id}", "material", mat.icon)
+        # Ticked: a check mark and white on green (not the colour alone).
+        name = ("✓ " if chosen else "") + cat.pick(mat.name, mat.name_en, mat.names)
+        colour = PALETTE.primary_text if chosen else PALETTE.primary
+        b = tile(name, sub, f"material_{mat.id}", "material", mat.icon, colour)
         b.setCheckable(True)
         b.setChecked(chosen)
         mark(b, chosen)

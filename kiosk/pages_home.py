@@ -44,9 +44,7 @@ def welcome(v: KioskIntents, lay: QVBoxLayout, flow: KioskFlow, cat: Catalog, in
     notice = cat.pick(info.notice, info.notices.get("en", ""), info.notices)
     if notice:
         lay.addStretch(1)
-        box = QWidget()
-        box.setObjectName("homeNotice")
-        box.setProperty("role", "card")
+        box = panel("homeNotice")
         inner = QVBoxLayout(box)
         inner.setContentsMargins(20, 12, 20, 12)
         inner.addWidget(label(cat.t("home.notice"), "homeNoticeTitle", "subtitle"))
@@ -57,9 +55,7 @@ def welcome(v: KioskIntents, lay: QVBoxLayout, flow: KioskFlow, cat: Catalog, in
 def _cards(v: KioskIntents, lay: QVBoxLayout, flow: KioskFlow, cat: Catalog) -> None:
     if flow.reader_ok:
         # 刷身份证 is a place on the kiosk, not a button: the card shows where to put the card.
-        box = QWidget()
-        box.setObjectName("homeCard")
-        box.setProperty("role", "band")
+        box = panel("homeCard", "band")
         row = QHBoxLayout(box)
         row.setContentsMargins(20, 16, 20, 16)
         pic = label("", "homeCardIcon")
@@ -84,9 +80,7 @@ def _cards(v: KioskIntents, lay: QVBoxLayout, flow: KioskFlow, cat: Catalog) -> 
         grid.addWidget(b, 0 if side_by_side else i, i if side_by_side else 0)
     lay.addLayout(grid)
     if len(flow.languages) > 1:
-        box = QWidget()
-        box.setObjectName("homeLanguages")
-        box.setProperty("role", "card")
+        box = panel("homeLanguages")
         row = QHBoxLayout(box)
         row.setContentsMargins(16, 10, 16, 10)
         row.addWidget(label(cat.t("home.language"), "homeLanguageTitle", "subtitle"))
@@ -95,6 +89,14 @@ def _cards(v: KioskIntents, lay: QVBoxLayout, flow: KioskFlow, cat: Catalog) -> 
             b.clicked.connect(lambda _=False, lang=lang: v.language_chosen.emit(lang))
             row.addWidget(b, 1)
         lay.addWidget(box)
+
+
+def panel(name: str, role: str = "card") -> QWidget:
+    """A framed part of the page (the theme's card or band look)."""
+    box = QWidget()
+    box.setObjectName(name)
+    box.setProperty("role", role)
+    return box
 
 
 def language_button(lang: str, current: bool) -> QPushButton:

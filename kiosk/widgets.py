@@ -96,7 +96,9 @@ def qr_pixmap(text: str, box_px: int = 8) -> QPixmap:
     return QPixmap.fromImage(image)
 
 
-def tile(title: str, sub: str, name: str, role: str = "tile", icon: str = "") -> QPushButton:
+def tile(
+    title: str, sub: str, name: str, role: str = "tile", icon: str = "", icon_color: str = PALETTE.primary
+) -> QPushButton:
     """A big button with wrapped text (QPushButton itself never wraps), and an icon on the left if given."""
     b = button("", name, role)
     # The wrapped labels decide the height: the grid asks the button's layout (heightForWidth), so a title
@@ -111,7 +113,7 @@ def tile(title: str, sub: str, name: str, role: str = "tile", icon: str = "") ->
     if icon:
         pic = QLabel()
         pic.setObjectName(f"{name}_icon")
-        pic.setPixmap(icon_pixmap(icon, 64))
+        pic.setPixmap(icon_pixmap(icon, 64, icon_color))
         pic.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
         row.addWidget(pic)
     lay = QVBoxLayout()
