@@ -4,6 +4,8 @@ series tiles and the kiosk's home tiles both show it."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 
 def scaled_estimate(
     low: int | None, high: int | None, ahead: int, waiting: int
@@ -18,3 +20,16 @@ def scaled_estimate(
         return low, high
     factor = waiting / ahead
     return round(low * factor), max(round(high * factor), round(low * factor))
+
+
+def series_estimates(
+    told: Mapping[str, tuple[int, int, int]], waiting: Mapping[str, int]
+) -> dict[str, tuple[int, int]]:
+    """Per series, the (low, high) of `scaled_estimate` from the last wait told (low, high, people ahead)
+    and the people waiting now; series without an estimate are left out."""
+    out: dict[str, tuple[int, int]] = {}
+    for prefix, (low, high, ahead) in told.items():
+        lo, hi = scaled_estimate(low, high, ahead, waiting.get(prefix, ahead))
+        if lo is not None and hi is not None:
+            out[prefix] = (lo, hi)
+    return out

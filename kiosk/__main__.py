@@ -29,7 +29,7 @@ from hallcore.config import Device, HallConfig, Station, StationRole
 from hallui.configfile import read_config_or_report
 from hallui.runner import run_qt
 from kiosk.app import KioskApp, assemble
-from kiosk.flow import FlowSettings
+from kiosk.info import FlowSettings
 from kiosk.texts import catalog, language_problem
 
 log = logging.getLogger("kiosk")

@@ -14,7 +14,8 @@ from hallui.i18n import Catalog
 from hallui.issuing import Issuer
 from kiosk.bridge import KioskBridge
 from kiosk.controller import KioskController
-from kiosk.flow import FlowSettings, KioskFlow
+from kiosk.flow import KioskFlow
+from kiosk.info import FlowSettings
 from kiosk.speech import Guide
 from kiosk.views import KioskView
 

@@ -32,7 +32,6 @@ class KioskBridge(QObject):
         c, f = self.controller, self.controller.flow
         view.start_requested.connect(lambda: c.do(f.start))
         view.booking_requested.connect(lambda: c.do(f.start_booking))
-        view.language_toggled.connect(lambda: c.do(f.toggle_language))
         view.language_chosen.connect(lambda lang: c.do(f.set_language, lang))
         view.elder_toggled.connect(lambda: c.do(f.toggle_elder))
         view.browse_chosen.connect(lambda by: c.do(f.set_browse, by))

@@ -40,16 +40,15 @@ from hallui.issuing import (
     printable,
 )
 from hallui.tasks import Tasks
-from hallui.waits import scaled_estimate
+from hallui.waits import series_estimates
 from kiosk.flow import KioskFlow, Screen
-from kiosk.info import Message, ViewInfo
+from kiosk.info import Message, view_info
 
 log = logging.getLogger(__name__)
 
 #: Ask for the numbers left and the people waiting every this many health rounds.
 REMAINING_EVERY = 3
-#: At the end, how long the health loop may take to finish a request in flight before it is cancelled.
-STOP_GRACE_S = 3.0
+STOP_GRACE_S = 3.0  # at the end, the health loop's time to finish a request in flight, then cancelled
 
 #: Booking refusals and the screen text each one gets.
 _BOOKING_KEYS: dict[str, str] = {
@@ -144,8 +143,7 @@ class KioskController:
         if self._unsubscribe_reader is not None:
             self._unsubscribe_reader()
             self._unsubscribe_reader = None
-        # The health loop ends at its next pause: a request in flight finishes rather than being cancelled
-        # mid-connection (a socket cut there is left to the garbage collector). Bounded, then cancelled.
+        # The health loop ends at its next pause: a request cut mid-connection leaves a socket to the GC.
         self._stopping.set()
         if self._health is not None:
             with contextlib.suppress(Exception):
@@ -296,9 +294,8 @@ class KioskController:
             self.flow.refused_ticket(outcome.not_issued, outcome.printed, now)
         elif isinstance(outcome, IssuedOutcome):
             self.flow.issued_ticket(outcome.issued, outcome.result, now)
-            est = outcome.issued.estimate
+            est = outcome.issued.estimate  # the tiles scale it to the line as it is now (hallui.waits)
             if est.low_min is not None and est.high_min is not None:
-                # The tiles scale the last wait this kiosk was told by the line as it is now (hallui.waits).
                 self._told[outcome.issued.ticket.series] = (est.low_min, est.high_min, outcome.issued.ahead)
                 self._estimate_tiles()
             if outcome.result.withdrawn:
@@ -462,12 +459,7 @@ class KioskController:
             self.changed()
 
     def _estimate_tiles(self) -> None:
-        out: dict[str, tuple[int, int]] = {}
-        for prefix, (low, high, ahead) in self._told.items():
-            lo, hi = scaled_estimate(low, high, ahead, self.info.waiting.get(prefix, ahead))
-            if lo is not None and hi is not None:
-                out[prefix] = (lo, hi)
-        self.info.estimates = out
+        self.info.estimates = series_estimates(self._told, self.info.waiting)
 
     async def refresh_remaining(self) -> None:
         """Numbers left today for capped matters, so the matter list says what is left (DESIGN.md §4)."""
@@ -497,23 +489,6 @@ class KioskController:
         )
         self.do(self.flow.set_enrolled, True)
         return token
-
-
-def view_info(config: HallConfig) -> ViewInfo:
-    """The names the screens show, from the config; the live figures start empty."""
-    by_code = config.matter_by_code
-    tiles = [by_code[c] for c in config.kiosk.home_matters if c in by_code] or list(config.matters[:6])
-    return ViewInfo(
-        hall_name=config.hall.name,
-        hall_name_en=config.hall.name_en,
-        hall_names=dict(config.hall.names),
-        notice=config.hall.notice,
-        notices=dict(config.hall.notices),
-        departments=config.departments,
-        home_matters=tuple(tiles),
-        series_names={s.prefix: (s.name, s.name_en) for s in config.series},
-        sends_notices=config.notify.enabled,
-    )
 
 
 def booking_code(text: str) -> str:

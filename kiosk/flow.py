@@ -17,11 +17,8 @@ from hallcore.config import Material, Matter, PriorityClass, Question
 from hallcore.precheck import Judgement, PrecheckOutcome, asked, judge, possible, screen_materials
 from hallui.cardread import CardVisit
 from hallui.issuing import PrintResult
-from kiosk.info import Message
+from kiosk.info import ELDER_MIN_CHOICE_S, FlowSettings, Message
 from kiosk.notifypad import NotifyPad
-
-#: No timed choice shorter than this in elder mode (适老化 rules, DOMAIN.md).
-ELDER_MIN_CHOICE_S = 30.0
 
 
 class Screen(StrEnum):
@@ -53,13 +50,6 @@ GREETS = frozenset(
 #: Screens the idle timer never leaves: issuing is waiting on the hall and the printer; the others are the
 #: kiosk's own states, left only when their cause goes away.
 UNTIMED = frozenset({Screen.ISSUING, Screen.ENROLL, Screen.DESK, Screen.OFFLINE, Screen.WELCOME})
-
-
-@dataclass(frozen=True, slots=True)
-class FlowSettings:
-    idle_reset_s: float = 60.0
-    elder_idle_reset_s: float = 180.0
-    offline_delay_s: float = 5.0  # the server must be gone this long before the kiosk says so
 
 
 @dataclass(slots=True)
@@ -172,12 +162,6 @@ class KioskFlow:
         if not self.printer_ok:
             return Screen.DESK
         return Screen.WELCOME
-
-    def toggle_language(self, now: float) -> None:
-        """The next of the hall's languages (a two-language hall: the other one)."""
-        langs = self.languages or ("zh",)
-        here = langs.index(self.language) if self.language in langs else -1
-        self.set_language(langs[(here + 1) % len(langs)], now)
 
     def set_language(self, language: str, now: float) -> None:
         self.touch(now)
@@ -319,9 +303,8 @@ class KioskFlow:
         self.screen = Screen.CONFIRM
 
     def all_present(self, now: float) -> bool:
-        """ "材料都带齐了，取号": every material shown is here and the normal ticket is taken in the same tap;
-        True when the app should issue now. Answers that fail the pre-check still lead to the confirm screen
-        (its 一次性告知单), as does a screen that is not the checklist."""
+        """材料都带齐了，取号: every paper shown is here, the normal ticket in the same tap (True: issue now).
+        Answers that fail the pre-check still lead to the confirm screen and its 一次性告知单."""
         self.touch(now)
         if self.screen is not Screen.MATERIALS:
             return False

@@ -7,7 +7,17 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from hallcore.config import Department, Matter
+from hallcore.config import Department, HallConfig, Matter
+
+#: No timed choice shorter than this in elder mode (适老化 rules, DOMAIN.md).
+ELDER_MIN_CHOICE_S = 30.0
+
+
+@dataclass(frozen=True, slots=True)
+class FlowSettings:
+    idle_reset_s: float = 60.0
+    elder_idle_reset_s: float = 180.0
+    offline_delay_s: float = 5.0  # the server must be gone this long before the kiosk says so
 
 
 @dataclass(slots=True)
@@ -44,3 +54,20 @@ class Message:
     text: str = ""
     next_opening: str = ""  # "2026-11-24 08:30", already in the hall's time zone
     offer_walk_in: bool = False  # booking fallbacks: a normal number is still possible
+
+
+def view_info(config: HallConfig) -> ViewInfo:
+    """The names the screens show, from the config; the live figures start empty."""
+    by_code = config.matter_by_code
+    tiles = [by_code[c] for c in config.kiosk.home_matters if c in by_code] or list(config.matters[:6])
+    return ViewInfo(
+        hall_name=config.hall.name,
+        hall_name_en=config.hall.name_en,
+        hall_names=dict(config.hall.names),
+        notice=config.hall.notice,
+        notices=dict(config.hall.notices),
+        departments=config.departments,
+        home_matters=tuple(tiles),
+        series_names={s.prefix: (s.name, s.name_en) for s in config.series},
+        sends_notices=config.notify.enabled,
+    )

@@ -10,7 +10,6 @@ from PySide6.QtWidgets import QWidget
 class KioskIntents(QWidget):
     start_requested = Signal()
     booking_requested = Signal()
-    language_toggled = Signal()
     language_chosen = Signal(str)
     elder_toggled = Signal()
     browse_chosen = Signal(str)

@@ -33,7 +33,8 @@ from hallcore.clock import FakeClock
 from hallcore.config import Device, HallConfig, Station, StationRole
 from kiosk.app import KioskApp, assemble
 from kiosk.controller import KioskController
-from kiosk.flow import FlowSettings, Screen
+from kiosk.flow import Screen
+from kiosk.info import FlowSettings
 from kiosk.texts import catalog
 from kiosk.views import KioskView
 from tests.fakes.live_server import LiveServer, live_server

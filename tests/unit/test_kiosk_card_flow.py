@@ -16,7 +16,8 @@ from hallcore import idnumber
 from hallcore.config import HallConfig
 from hallfiles.config import read_config
 from hallui.cardread import visit_of
-from kiosk.flow import FlowSettings, KioskFlow, Screen
+from kiosk.flow import KioskFlow, Screen
+from kiosk.info import FlowSettings
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 DAY = dt.date(2026, 11, 23)
