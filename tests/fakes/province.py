@@ -4,10 +4,11 @@ It verifies every request's HQ1-HMAC-SHA256 signature with `hallcore.provincial.
 documented vectors check; a bad signature is answered 401) and accepts a key once: a repeat of an accepted key
 is answered 200 and counted in `repeats`, never in `accepted`. What it does next is set by the test:
 
-- `mode = "ok"` (default), `"down"` (503), `"throttle"` (429 with `Retry-After: 1`);
+- `mode = "ok"` (default), `"down"` (503, before the signature is checked), `"throttle"` (429 with
+  `Retry-After: 1`);
 - `late = n`: the next n requests it takes are answered only after `hold_s` seconds (the client times out
   first, so it sends them again);
-- `refuse = {key}`: answer 422 to those keys (refused for good), whatever the mode;
+- `refuse = {key}`: answer 422 to those keys (refused for good), in any mode but down;
 - `hold = {key}`: accept that key, then hold the answer until `release` is set (a kill mid-upload).
 
 `clock` gives the platform's "now" for the timestamp window (the hall's `FakeClock` in in-process tests).
@@ -57,6 +58,11 @@ class FakeProvince:
         return status, body, {"Retry-After": "1"} if status == 429 else {}
 
     def handle(self, path: str, headers: dict[str, str], raw: bytes) -> tuple[int, dict[str, Any]]:
+        if self.mode == "down":
+            # A platform in maintenance answers from its gateway, before any signature is looked at. (Checking
+            # first made a flake: a test's fixture day moves the hall's fake clock while a try is in flight,
+            # the stale timestamp was refused 401, and the rating became a dead letter.)
+            return self._answer(503, {"msg": "maintenance"})
         with self._lock:
             reason = verify(
                 headers,
@@ -74,8 +80,6 @@ class FakeProvince:
         body = json.loads(raw)
         if key in self.refuse:
             return self._answer(422, {"msg": f"事项编码不存在 ({key})"})
-        if self.mode == "down":
-            return self._answer(503, {"msg": "maintenance"})
         if self.mode == "throttle":
             return self._answer(429, {"msg": "too many requests"})
         with self._lock:
