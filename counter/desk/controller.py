@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Mapping
-from typing import Any
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any, Protocol, TypeVar
 
 from counter.desk.flow import DeskFlow, DeskPhase
 from drivers.protocols import CardEvent, CardRead, DeviceState, IdCardReader
@@ -21,6 +21,16 @@ from hallui.issuing import Issuer, PrinterWatch, Request
 from hallui.tasks import Tasks
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+
+class _DeskPart(Protocol):
+    """A part of the desk that asks the hall one thing at a time (`OwedLookup`, `DeskNotify`)."""
+
+    busy: bool
+
+    def failed(self, message: str, message_en: str) -> None: ...
 
 
 class DeskController:
@@ -106,45 +116,52 @@ class DeskController:
         self.on_change()
 
     async def _find_owed(self) -> None:
-        try:
-            self.flow.owed.found(await self.issuer.api.owed())
-        except ServerUnavailable:
-            self.flow.owed.failed("服务器不可用，请稍后再查", "Server unreachable; try again")
-        except HallClientError as e:
-            self.flow.owed.failed(str(e), str(e))
-        finally:
-            self.flow.owed.busy = False
-            self.on_change()
+        owed = self.flow.owed
+        await self._ask(
+            owed,
+            self.issuer.api.owed,
+            owed.found,
+            ("服务器不可用，请稍后再查", "Server unreachable; try again"),
+        )
 
     async def _opt_in(self, ticket: str, phone: str) -> None:
-        try:
-            sub = await self.issuer.api.notify_opt_in(ticket, phone)
-            self.flow.notify.done(sub.masked)
-        except ServerUnavailable:
-            self.flow.notify.failed(
-                "服务器不可用，未登记，请再点一次", "Server unreachable; not set, tap again"
-            )
-        except HallReplyError as e:
-            self.flow.notify.failed(e.message, e.message_en)
-        except HallClientError as e:
-            self.flow.notify.failed(str(e), str(e))
-        finally:
-            self.flow.notify.busy = False
-            self.on_change()
+        notify = self.flow.notify
+        await self._ask(
+            notify,
+            lambda: self.issuer.api.notify_opt_in(ticket, phone),
+            lambda sub: notify.done(sub.masked),
+            ("服务器不可用，未登记，请再点一次", "Server unreachable; not set, tap again"),
+        )
 
     async def _supply(self, ticket: str, items: list[str] | None) -> None:
+        owed = self.flow.owed
+        await self._ask(
+            owed,
+            lambda: self.issuer.api.supply(ticket, items),
+            owed.supplied,
+            ("服务器不可用，未登记，请再点一次", "Server unreachable; not recorded, tap again"),
+        )
+
+    async def _ask(
+        self,
+        part: _DeskPart,
+        call: Callable[[], Awaitable[T]],
+        done: Callable[[T], None],
+        unreachable: tuple[str, str],
+    ) -> None:
+        """One question to the hall for a part of the desk (the 容缺 lookup, the notice opt-in): its answer to
+        `done`, a refusal or an unreachable hall to the part's error line, and the part never left busy.
+        `call` makes the request only here, so a task cancelled before it starts leaves nothing un-awaited."""
         try:
-            self.flow.owed.supplied(await self.issuer.api.supply(ticket, items))
+            done(await call())
         except ServerUnavailable:
-            self.flow.owed.failed(
-                "服务器不可用，未登记，请再点一次", "Server unreachable; not recorded, tap again"
-            )
+            part.failed(*unreachable)
         except HallReplyError as e:
-            self.flow.owed.failed(e.message, e.message_en)
+            part.failed(e.message, e.message_en)
         except HallClientError as e:
-            self.flow.owed.failed(str(e), str(e))
+            part.failed(str(e), str(e))
         finally:
-            self.flow.owed.busy = False
+            part.busy = False
             self.on_change()
 
     async def _issue(self, req: Request) -> None:

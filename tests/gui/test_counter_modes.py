@@ -258,6 +258,13 @@ def test_desk_marks_rongque_items_supplied(
         assert live.query("SELECT item, supplied_by FROM owed WHERE ticket = ?", (tid,)) == [
             ("photo_receipt", "staff:c1")
         ]
+        # The hall gone: the lookup says so, and the desk is not left busy (it can ask again).
+        live.stop()
+        d.owed_label.setText(label)
+        d.owed_find.click()
+        c.until(lambda: "服务器不可用，请稍后再查" in d.owed_notice.text())
+        assert c.app.desk is not None
+        assert not c.app.desk.flow.owed.busy
     finally:
         stop_counter(c, running)
 
