@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from PySide6.QtGui import QFont, QRawFont
 
-from hallserver.configfile import read_config
+from hallfiles.config import read_config
 from hallui.i18n import PSEUDO, Catalog, placeholders, pseudo
 from hallui.theme import FONT_FAMILIES
 from kiosk.__main__ import main as kiosk_main

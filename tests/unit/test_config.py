@@ -574,13 +574,3 @@ def test_a_new_file_has_no_warnings_and_head_starts_are_checked() -> None:
     data["priority_classes"][0]["head_start_min"] = 3000
     (issue,) = issues_of(data)
     assert (issue.key, issue.expected) == ("priority_classes[0].head_start_min", "a value from 0 to 1440")
-
-
-def test_the_servers_old_config_reader_is_the_one_home() -> None:
-    """`hallserver.configfile` is only an alias of `hallfiles.config` (kept for branches in flight): the same
-    functions, no second copy of the reading."""
-    from hallfiles import config as one_home
-    from hallserver import configfile
-
-    assert configfile.read_config is one_home.read_config
-    assert configfile.calendar_files is one_home.calendar_files
