@@ -220,8 +220,15 @@ class UvicornThread:
             raise RuntimeError("the hall server did not start (see captured stderr)") from self.error
         restore_listen_backlog(self.sock)  # as `hallq server` does once uvicorn listens
 
-    def stop(self) -> None:
+    def stop(self, wait: Callable[[Callable[[], bool]], None] | None = None) -> None:
+        """Stop serving. `wait(done)`, when given, waits for the server's thread while the caller's own loop
+        keeps running (a GUI test's qasync loop lives on the thread that calls this), as a real station's loop
+        runs on while its server goes down: its clients can answer the close handshake and TLS close_notify.
+        Blocked in `join` they could not; in one CI run that shutdown hit uvicorn's graceful timeout, the
+        transports left were aborted, and one socket still reached the garbage collector (ResourceWarning)."""
         self.server.should_exit = True
+        if wait is not None:
+            wait(lambda: not self.thread.is_alive())
         self.thread.join(timeout=30)
         self.sock.close()
         if self.thread.is_alive():
@@ -316,15 +323,16 @@ class LiveServer(ManagerLogin):
         server.start()
         self._server, self.port = server, server.port
 
-    def stop(self) -> None:
-        """Take the server down (connections refused) until `start()`."""
+    def stop(self, wait: Callable[[Callable[[], bool]], None] | None = None) -> None:
+        """Take the server down (connections refused) until `start()`. A test whose clients run on its own
+        thread's loop passes `wait` (e.g. a GUI rig's `until`): see `UvicornThread.stop`."""
         if self._server is not None:
             server, self._server = self._server, None
             # The test's own client first: over TLS its idle keep-alive connection would hold the server's
             # shutdown for the graceful timeout (it never answers close_notify); `start()` makes a new one.
             if getattr(self, "http", None) is not None:
                 self.http.close()
-            server.stop()
+            server.stop(wait)
 
     # ---- people and stations ----------------------------------------------------------------------------
 

@@ -259,7 +259,7 @@ def test_server_restart_mid_shift_recovers_and_next_call_works(
 ) -> None:
     c = clerk
     a1, _a2 = c.queue(desk, 2)
-    live.stop()
+    live.stop(wait=c.until)
     c.until(lambda: not c.flow.online)
     assert not c.button("call_next").isEnabled()
     c.app.window.grab().save(str(artifacts / "counter-offline.png"))
@@ -277,7 +277,7 @@ def test_action_sent_while_server_goes_down_is_resent_once(
 ) -> None:
     c = clerk
     [a1] = c.queue(desk, 1)
-    live.stop()
+    live.stop(wait=c.until)
     # The stream has not noticed yet: the tap goes out, gets no answer, and is kept with its request id.
     c.flow.set_connection("live")
     c.app.bridge.request("call_next", {})

@@ -259,7 +259,7 @@ def test_desk_marks_rongque_items_supplied(
             ("photo_receipt", "staff:c1")
         ]
         # The hall gone: the lookup says so, and the desk is not left busy (it can ask again).
-        live.stop()
+        live.stop(wait=c.until)
         d.owed_label.setText(label)
         d.owed_find.click()
         c.until(lambda: "服务器不可用，请稍后再查" in d.owed_notice.text())
