@@ -19,6 +19,7 @@ from typing import Any
 import httpx
 
 from hallcore.config import BookingImport, HallConfig, Partner, PartnerKey
+from hallcore.idnumber import complete
 from hallcore.provincial import HmacSigner, verify
 from tests.fakes.jsonhttp import Answer, JsonServer
 
@@ -67,6 +68,11 @@ def signed(
         "Content-Type": "application/json",
         **HmacSigner(key_id, secret).headers(method, path, body, now, nonce or secrets.token_hex(16)),
     }
+
+
+def person(i: int) -> str:
+    """The i-th made-up citizen's ID number (valid check digit) for a partner's bookings."""
+    return complete(f"11010119800101{i:03d}")
 
 
 def entry(

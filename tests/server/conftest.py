@@ -36,6 +36,7 @@ from tests.fakes.live_server import (
     UvicornThread,
     live_server,
 )
+from tests.fakes.partner import FakePartner, fake_partner
 from tests.server.web_helpers import module_browser
 
 #: A headless Chromium for each browser test module, as the fixture `browser` (tests/server/web_helpers.py:
@@ -229,3 +230,10 @@ def page(browser: Any) -> Iterator[Any]:
         yield ctx.new_page()
     finally:
         ctx.close()
+
+
+@pytest.fixture
+def partner() -> Iterator[FakePartner]:
+    """A booking partner (一网通办) on 127.0.0.1 whose clock is the hall's Monday 9:00."""
+    with fake_partner(lambda: MONDAY_9) as p:
+        yield p

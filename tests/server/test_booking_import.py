@@ -26,7 +26,7 @@ from tests.fakes.partner import (
     FakePartner,
     cancel,
     entry,
-    fake_partner,
+    person,
     push,
     secret_file,
     with_import,
@@ -35,16 +35,6 @@ from tests.server.conftest import Running, rid, start_server
 
 PERSON = complete("11010119900307001")
 OTHER = complete("11010119850512002")
-
-
-def person(i: int) -> str:
-    return complete(f"11010119800101{i:03d}")
-
-
-@pytest.fixture
-def partner() -> Iterator[FakePartner]:
-    with fake_partner(lambda: MONDAY_9) as p:
-        yield p
 
 
 @pytest.fixture

@@ -14,21 +14,9 @@ import httpx
 import pytest
 
 from hallcore.config import HallConfig
-from hallcore.idnumber import complete
 from hallserver.bookpartners import ListPuller, PullResult
-from tests.fakes.live_server import MONDAY_9
-from tests.fakes.partner import FakePartner, entry, fake_partner, with_import
+from tests.fakes.partner import FakePartner, entry, person, with_import
 from tests.server.conftest import Running, rid, start_server
-
-
-def person(i: int) -> str:
-    return complete(f"11010119800101{i:03d}")
-
-
-@pytest.fixture
-def partner() -> Iterator[FakePartner]:
-    with fake_partner(lambda: MONDAY_9) as p:
-        yield p
 
 
 @pytest.fixture
