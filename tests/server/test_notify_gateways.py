@@ -11,6 +11,7 @@ import logging
 import pathlib
 import sqlite3
 import urllib.parse
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -79,6 +80,13 @@ def gateway_notify(kind: str, url: str, tmp_path: pathlib.Path, **kw: Any) -> No
 @pytest.fixture
 def clock() -> FakeClock:
     return FakeClock(MONDAY_9)
+
+
+@pytest.fixture
+def logged(caplog: pytest.LogCaptureFixture) -> Callable[[], str]:
+    """What was logged from DEBUG up (httpx's request lines included), as one text to search for leaks."""
+    caplog.set_level(logging.DEBUG)
+    return lambda: "\n".join(r.getMessage() for r in caplog.records)
 
 
 def states(r: Running) -> dict[str, str]:
@@ -165,9 +173,8 @@ def test_sms_rules_fire_once_through_a_restart(
     county: HallConfig,
     seeded_db: pathlib.Path,
     clock: FakeClock,
-    caplog: pytest.LogCaptureFixture,
+    logged: Callable[[], str],
 ) -> None:
-    caplog.set_level(logging.DEBUG)
     with fake_gateway(kind, clock.now) as g:
         cfg = dataclasses.replace(county, notify=gateway_notify(kind, g.url, tmp_path))
         with start_server(tmp_path, cfg, seeded_db, clock=clock) as (_st, hall):
@@ -193,10 +200,10 @@ def test_sms_rules_fire_once_through_a_restart(
             assert results == [(kind, 1, 1, 5), (kind, 1, 1, 5)]
     assert g.bad_signatures == []
     assert g.numbers() == [PHONE, PHONE]
-    logged = "\n".join(r.getMessage() for r in caplog.records)
-    assert "HTTP Request: POST" in logged  # httpx's lines are there, without the query
+    log_text = logged()
+    assert "HTTP Request: POST" in log_text  # httpx's lines are there, without the query
     for secret_value in (PHONE, ALIYUN_SECRET, TENCENT_KEY):
-        assert secret_value not in logged
+        assert secret_value not in log_text
     assert [m["template"] for m in g.accepted] == ["T_AHEAD", "T_CALLED"]
     called = g.accepted[1]
     assert called["out_id"] == f"{cfg.hall.id}:{ids[3]}:called"
@@ -260,9 +267,8 @@ def test_wechat_oauth_opt_in_token_cache_and_refresh(
     county: HallConfig,
     seeded_db: pathlib.Path,
     clock: FakeClock,
-    caplog: pytest.LogCaptureFixture,
+    logged: Callable[[], str],
 ) -> None:
-    caplog.set_level(logging.DEBUG)
     with fake_gateway("wechat", clock.now) as g:
         cfg = dataclasses.replace(county, notify=gateway_notify("wechat", g.url, tmp_path))
         with start_server(tmp_path, cfg, seeded_db, clock=clock) as (_st, hall):
@@ -297,10 +303,10 @@ def test_wechat_oauth_opt_in_token_cache_and_refresh(
             assert hall.act(counter, "call-next").status_code == 200
             wait_for(lambda: states(hall).get("A003:called") == "sent", what="called after the token refresh")
     assert g.token_fetches == 2
-    logged = "\n".join(r.getMessage() for r in caplog.records)
-    assert "/cgi-bin/token" in logged
-    assert WECHAT_SECRET not in logged
-    assert g.next_openid not in logged
+    log_text = logged()
+    assert "/cgi-bin/token" in log_text
+    assert WECHAT_SECRET not in log_text
+    assert g.next_openid not in log_text
     assert g.numbers() == [g.next_openid, g.next_openid]
     assert g.repeats == []
 

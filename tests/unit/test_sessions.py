@@ -60,6 +60,12 @@ class Hall:
             ok(self.e.handle(c.ConfirmPrint(out.ticket.id), self.now))
         return out.ticket.id
 
+    def call_next(self, window: int) -> str:
+        """The id of the ticket `window` calls next (there must be one)."""
+        called = ok(self.do(c.CallNext(window))).ticket
+        assert called is not None
+        return called.id
+
     def state(self, tid: str) -> TicketState:
         return self.e.tickets[tid].state
 
@@ -120,17 +126,13 @@ def test_saturday_walk_ins_come_after_the_booked() -> None:
     booked = ok(h.e.handle(c.CheckIn("SAT", "tb"), h.now)).ticket
     assert booked is not None
     ok(h.e.handle(c.OpenWindow(3, "clerk"), h.now))
-    first = ok(h.e.handle(c.CallNext(3), h.now)).ticket
-    assert first is not None
-    assert first.id == booked.id  # checked in an hour after the walk-in came, called before them
+    assert h.call_next(3) == booked.id  # checked in an hour after the walk-in came, called before them
     # The walk-in counts from the session's close, and is called next.
     assert h.e.tickets[walk_in].since == at(SATURDAY, 12, 0)
     assert h.e.tickets[walk_in].issued_at == at(SATURDAY, 9, 5)
     ok(h.e.handle(c.StartServing(3), h.now))
     ok(h.e.handle(c.Finish(3), h.now))
-    second = ok(h.e.handle(c.CallNext(3), h.now)).ticket
-    assert second is not None
-    assert second.id == walk_in
+    assert h.call_next(3) == walk_in
 
 
 def test_the_desk_on_a_booking_only_saturday() -> None:
@@ -145,9 +147,7 @@ def test_the_desk_on_a_booking_only_saturday() -> None:
     booked = ok(h.e.handle(c.CheckIn("SAT", "tb"), h.now)).ticket
     assert booked is not None
     ok(h.e.handle(c.OpenWindow(2, "clerk"), h.now))
-    first = ok(h.e.handle(c.CallNext(2), h.now)).ticket
-    assert first is not None
-    assert first.id == booked.id
+    assert h.call_next(2) == booked.id
     # Before the session opens the desk is told when it does.
     h.now = at(SATURDAY, 8, 0)
     r = refused(h.e.handle(c.IssueTicket("sb01", Source.DESK, "t2"), h.now), RefusalCode.HALL_CLOSED)
@@ -186,9 +186,7 @@ def test_a_ticket_waiting_at_closing_is_served_while_its_window_is_open() -> Non
     ok(h.do(c.Tick()))
     assert (h.state(b1), h.state(b2)) == (TicketState.WAITING, TicketState.WAITING)
     assert h.state(a1) is TicketState.EXPIRED
-    called = ok(h.e.handle(c.CallNext(2), h.now)).ticket
-    assert called is not None
-    assert called.id == b1
+    assert h.call_next(2) == b1
     ok(h.do(c.StartServing(2)))
     ok(h.do(c.Finish(2)))
     ok(h.do(c.CloseWindow(2)))
