@@ -33,6 +33,7 @@ from hallcore.configrules import at_least as _at_least
 from hallcore.configrules import between as _between
 from hallcore.configrules import check_template as _check_template
 from hallcore.configrules import nonempty as _nonempty
+from hallcore.configrules import once as _once
 from hallcore.configrules import ref as _ref
 from hallcore.configrules import unique as _unique
 from hallcore.configwalk import MISSING, Parsed, Walker, did_you_mean, one_of
@@ -165,7 +166,7 @@ def _check_matters(w: Walker, p: Parsed, refs: _Refs) -> None:
 
 def _check_windows(w: Walker, p: Parsed, refs: _Refs) -> None:
     items: list[tuple[int, Window]] = p.items("windows")
-    led_seen: dict[int, int] = {}
+    led_holders: dict[int, str] = {}
     for i, win in items:
         key = f"windows[{i}]"
         _at_least(w, f"{key}.number", win.number, 1)
@@ -187,15 +188,9 @@ def _check_windows(w: Walker, p: Parsed, refs: _Refs) -> None:
         if win.led_address is not None:
             if win.led_address not in BUS_ADDRESSES:
                 w.issue(f"{key}.led_address", win.led_address, "a bus address from 1 to 247")
-            elif win.led_address in led_seen:
-                w.issue(
-                    f"{key}.led_address",
-                    win.led_address,
-                    "an LED address used by one window only",
-                    f"windows[{led_seen[win.led_address]}] has it too",
-                )
             else:
-                led_seen[win.led_address] = i
+                what = "an LED address used by one window only"
+                _once(w, f"{key}.led_address", win.led_address, led_holders, key, what)
         if win.zone:
             _ref(w, f"{key}.zone", win.zone, refs.zones, "zone ids")
         for j, closure in enumerate(win.closures):
@@ -296,7 +291,7 @@ def _check_zones(w: Walker, p: Parsed) -> None:
 def _check_stations(w: Walker, p: Parsed, refs: _Refs) -> None:
     stations: list[tuple[int, Station]] = p.items("stations")
     windows = {win.number: win for _, win in p.items("windows")}
-    counter_of: dict[int, int] = {}
+    counter_of: dict[int, str] = {}
     bus_seen: dict[tuple[str, int], str] = {}
     for i, st in stations:
         key = f"stations[{i}]"
@@ -312,15 +307,8 @@ def _check_stations(w: Walker, p: Parsed, refs: _Refs) -> None:
                 )
             elif st.window not in refs.windows:
                 w.issue(f"{key}.window", st.window, "the number of a window defined in [[windows]]")
-            elif st.window in counter_of:
-                w.issue(
-                    f"{key}.window",
-                    st.window,
-                    "a window driven by one station only",
-                    f"stations[{counter_of[st.window]}] has it too",
-                )
             else:
-                counter_of[st.window] = i
+                _once(w, f"{key}.window", st.window, counter_of, key, "a window driven by one station only")
         if st.zone:
             _ref(w, f"{key}.zone", st.zone, refs.zones, "zone ids")
         if st.id_reader is not None and st.role not in ID_READER_ROLES:
@@ -384,14 +372,8 @@ def _check_device(
         if d.address not in BUS_ADDRESSES:
             w.issue(f"{key}.address", d.address, "a bus address from 1 to 247")
         elif d.url:
-            other = bus_seen.setdefault((d.url, d.address), key)
-            if other != key:
-                w.issue(
-                    f"{key}.address",
-                    d.address,
-                    f"an address used once on the bus {d.url}",
-                    f"{other} has it too",
-                )
+            what = f"an address used once on the bus {d.url}"
+            _once(w, f"{key}.address", d.address, bus_seen, key, what, by=(d.url, d.address))
     if d.type.startswith("escpos") and d.width_mm not in (58, 80):
         w.issue(f"{key}.width_mm", d.width_mm, "58 or 80 (paper width in mm)")
     if d.baud not in BAUD_RATES:

@@ -9,7 +9,7 @@ from collections.abc import Mapping, Sequence
 from hallcore.calendar import month_day
 from hallcore.calendarfile import year_problems
 from hallcore.config import Hall, Sessions
-from hallcore.configrules import at_least, between, nonempty
+from hallcore.configrules import at_least, between, nonempty, once
 from hallcore.configwalk import Walker, did_you_mean, one_of
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -30,15 +30,13 @@ def check_days(w: Walker, hall: Hall, series: Sequence[str]) -> None:
         if not season.hours:
             w.issue(f"{key}.hours", season.hours, "the sessions of at least one weekday")
         _check_week(w, f"{key}.hours", season.hours, series)
-    seen: dict[dt.date, int] = {}
+    seen: dict[dt.date, str] = {}
     for i, entry in enumerate(hall.dates):
         key = f"hall.dates[{i}]"
         if not entry.dates:
             w.issue(f"{key}.dates", entry.dates, "at least one date")
         for j, day in enumerate(entry.dates):
-            if day in seen:
-                w.issue(f"{key}.dates[{j}]", day, "a date given once", f"hall.dates[{seen[day]}] has it too")
-            seen.setdefault(day, i)
+            once(w, f"{key}.dates[{j}]", day, seen, key, "a date given once")
         _check_sessions(w, f"{key}.sessions", entry.sessions, series)
     _check_calendar(w, hall)
 
@@ -88,12 +86,10 @@ def _check_calendar(w: Walker, hall: Hall) -> None:
     between(w, "hall.calendar.warn_days", cal.warn_days, 1, 366)
     if not cal.dir.strip() or cal.dir.startswith(("/", "..")) or "\\" in cal.dir:
         w.issue("hall.calendar.dir", cal.dir, "a folder beside the config file, e.g. 'calendar'")
-    seen: dict[int, int] = {}
+    seen: dict[int, str] = {}
     for i, year in enumerate(cal.years):
         key = f"hall.calendar.years[{i}]"
-        if year.year in seen:
-            w.issue(f"{key}.year", year.year, "each year once", f"years[{seen[year.year]}] has it too")
-        seen.setdefault(year.year, i)
+        once(w, f"{key}.year", year.year, seen, f"years[{i}]", "each year once")
         for problem in year_problems(year):
             if problem.day is None:
                 w.issue(f"{key}.year", year.year, problem.expected, problem.hint)

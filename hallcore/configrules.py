@@ -17,18 +17,28 @@ def ref(w: Walker, key: str, value: Any, known: Sequence[Any], what: str) -> Non
 
 
 def unique(w: Walker, items: list[tuple[int, Any]], section: str, attr: str, what: str) -> None:
-    seen: dict[object, int] = {}
+    holders: dict[object, str] = {}
     for i, obj in items:
-        value = getattr(obj, attr)
-        if value in seen:
-            w.issue(
-                f"{section}[{i}].{attr}",
-                value,
-                f"a {what} used only once",
-                f"{section}[{seen[value]}] has it too",
-            )
-        else:
-            seen[value] = i
+        once(
+            w,
+            f"{section}[{i}].{attr}",
+            getattr(obj, attr),
+            holders,
+            f"{section}[{i}]",
+            f"a {what} used only once",
+        )
+
+
+def once(
+    w: Walker, key: str, value: Any, holders: dict[Any, str], holder: str, what: str, *, by: Any = None
+) -> None:
+    """`value` (or `by`, where the value is unique only with more than itself) is given once: the first holder
+    keeps it in `holders`, every later mention (by the same holder too) is told which holder has it."""
+    token = value if by is None else by
+    if token in holders:
+        w.issue(key, value, what, f"{holders[token]} has it too")
+    else:
+        holders[token] = holder
 
 
 def nonempty(w: Walker, key: str, value: str, what: str) -> None:

@@ -468,6 +468,31 @@ def _append(section: str, table: dict[str, Any]) -> Mutation:
             "",
         ),
         (_set("stations[0].volume", 120), "stations[0].volume", "a value from 0 to 100", ""),
+        # Given once (hallcore/configrules.once): the second mention is told where the first is.
+        (
+            _append("stations", {"id": "counter-1b", "role": "counter", "window": 1}),
+            "stations[2].window",
+            "a window driven by one station only",
+            "stations[1] has it too",
+        ),
+        (
+            _set("hall.dates", [{"dates": ["2026-12-19"]}, {"dates": ["2026-12-26", "2026-12-19"]}]),
+            "hall.dates[1].dates[1]",
+            "a date given once",
+            "hall.dates[0] has it too",
+        ),
+        (
+            _set("hall.dates", [{"dates": ["2026-12-19", "2026-12-19"]}]),
+            "hall.dates[0].dates[1]",
+            "a date given once",
+            "hall.dates[0] has it too",
+        ),
+        (
+            _set("hall.calendar.years", [{"year": 2026}, {"year": 2026}]),
+            "hall.calendar.years[1].year",
+            "each year once",
+            "years[0] has it too",
+        ),
     ],
 )
 def test_each_mistake_is_reported_alone(mutate: Mutation, key: str, expected: str, hint: str) -> None:
