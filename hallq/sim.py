@@ -353,6 +353,7 @@ def simulate(
     By default against a fresh in-process engine as fast as it can run; pass `port` (e.g. an `HttpPort`) and
     a `pacer` to drive a running server in real time.
     """
-    sim = _Sim(config, params, port or EnginePort(config), pacer=pacer, on_call=on_call, start_at=start_at)
+    port = port or EnginePort(config, forecast=params.estimator == "forecast")
+    sim = _Sim(config, params, port, pacer=pacer, on_call=on_call, start_at=start_at)
     end = until or dt.datetime.combine(params.day, params.end, sim.tz) + dt.timedelta(hours=1)
     return sim.run(end)

@@ -40,6 +40,13 @@ def main(argv: list[str]) -> int:
         help="the estimator starts from the hall's history: its cases on the same weekday of N earlier "
         "weeks, simulated first (the same hall, other days); default 0: the config's priors only",
     )
+    ap.add_argument(
+        "--estimator",
+        choices=("inline", "forecast"),
+        default="inline",
+        help="the wait estimate: inline at each issue, or the forward model (hallcore/forecast.py) made at "
+        "most once a second per series that changed",
+    )
     ap.add_argument("--seeds", type=window_list, help="several days, e.g. 1-5 (with --json: pooled)")
     ap.add_argument(
         "--no-priority", action="store_true", help="the same days with no head starts and no absolute class"
@@ -106,7 +113,14 @@ def main(argv: list[str]) -> int:
     results = []
     for seed in seeds:
         params = SimParams(
-            args.day, start, end, args.arrivals, load=args.load, seed=seed, windows=args.windows
+            args.day,
+            start,
+            end,
+            args.arrivals,
+            load=args.load,
+            seed=seed,
+            windows=args.windows,
+            estimator=args.estimator,
         )
         if args.against:
             found = _against(args, config, params, on_call)
@@ -126,7 +140,13 @@ def main(argv: list[str]) -> int:
     if args.json:
         from hallq.simjson import sim_json
 
-        print(json.dumps(sim_json(results) | {"no_priority": args.no_priority}, ensure_ascii=False, indent=1))
+        print(
+            json.dumps(
+                sim_json(results) | {"no_priority": args.no_priority, "estimator": args.estimator},
+                ensure_ascii=False,
+                indent=1,
+            )
+        )
     if args.chart:
         from hallq.simchart import wait_chart
 

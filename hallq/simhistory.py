@@ -68,7 +68,7 @@ def simulate_with_history(
 ) -> SimResult:
     """The day `params` with an estimator that starts from `history` (the hall is `params.hall_seed`'s, or
     `params.seed`'s when None: give the history days the same)."""
-    port = EnginePort(config)
+    port = EnginePort(config, forecast=params.estimator == "forecast")
     port.engine.use_history(history)
     hall = params.seed if params.hall_seed is None else params.hall_seed
     return simulate(

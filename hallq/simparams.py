@@ -61,6 +61,9 @@ class SimParams:
     # share them, so its history means something (`hallq.simhistory`). None: drawn from `seed`.
     hall_seed: int | None = None
     windows: tuple[int, ...] | None = None  # staff only these windows (None: the plan above)
+    # The hall's estimator, not the day: "inline" (hallcore.engine.waits at each issue) or "forecast" (the
+    # forward model, hallcore.forecast, made at most once a second of sim time per series that changed).
+    estimator: str = "inline"
 
 
 @dataclass

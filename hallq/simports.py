@@ -15,8 +15,10 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 from hallcore import commands as c
 from hallcore import idnumber
 from hallcore.config import HallConfig
-from hallcore.engine import Accepted, Engine, Refused
+from hallcore.engine import Accepted, Engine, Refused, forecasts
+from hallcore.engine.forecastinput import forecast_input
 from hallcore.events import Event
+from hallcore.forecast import forecast
 from hallcore.model import Source, Ticket
 
 if TYPE_CHECKING:
@@ -93,9 +95,17 @@ class EnginePort:
     """The real engine, in process, on the simulator's virtual clock."""
 
     def __init__(
-        self, config: HallConfig, on_events: Callable[[Sequence[Event]], None] | None = None
+        self,
+        config: HallConfig,
+        on_events: Callable[[Sequence[Event]], None] | None = None,
+        *,
+        forecast: bool = False,
     ) -> None:
         self.engine = Engine(config)
+        # The forward model instead of the inline estimate: made directly (the hall server runs it in a worker
+        # process), before an issue, at most once a second of sim time per series that changed.
+        self.forecast = forecast
+        self.forecasts = 0
         self.commands = 0
         self._tokens = 0
         # Told of the events of every accepted command, in order (what a hall's store would number and log).
@@ -145,8 +155,16 @@ class EnginePort:
         present: frozenset[str],
         now: dt.datetime,
     ) -> Issue:
+        if self.forecast:
+            self._refresh(matter, now)
         cmd = c.IssueTicket(matter, Source.KIOSK, self._token(), priority, answers, present)
         return self._issued(self._do(cmd, now))
+
+    def _refresh(self, matter: str, now: dt.datetime) -> None:
+        m = self.engine.config.matter_by_code.get(matter)
+        if m is not None and forecasts.refresh_due(self.engine, m.series, now):
+            forecasts.install(self.engine, forecast(forecast_input(self.engine, m.series, now)))
+            self.forecasts += 1
 
     def confirm_print(self, ticket: str, now: dt.datetime) -> bool:
         return self._ok(c.ConfirmPrint(ticket), now)
@@ -161,6 +179,9 @@ class EnginePort:
     def check_in(
         self, code: str, answers: Mapping[str, bool], present: frozenset[str], now: dt.datetime
     ) -> Issue:
+        booked = self.engine.bookings.get(code)
+        if self.forecast and booked is not None:
+            self._refresh(booked.matter, now)
         return self._issued(self._do(c.CheckIn(code, self._token(), answers, present), now))
 
     def open_window(self, window: int, staff: str, now: dt.datetime) -> bool:

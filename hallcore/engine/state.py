@@ -12,6 +12,7 @@ import datetime as dt
 from hallcore.calendar import HallCalendar
 from hallcore.config import HallConfig
 from hallcore.estimatebands import BandScale, RateSpread
+from hallcore.forecast import Forecast
 from hallcore.handletimes import HandleTimes, ServiceShares
 from hallcore.model import Booking, Case, Rating, Source, Ticket, TicketState, WindowRuntime, WindowState
 from hallcore.ordering import Line, WindowRules, order_key
@@ -95,6 +96,11 @@ class EngineState:
         # The band's width beyond the handle-time spread, and its scale, from the checked estimates.
         self.rate_spread = RateSpread()
         self.band_scale = BandScale()
+        # ---- the forward model's results (`forecasts`) and what they were made from ----
+        self.forecasts: dict[str, Forecast] = {}  # series -> the latest result installed
+        self.changes = 0  # counts every change a forecast depends on
+        self.series_changed: dict[str, int] = {}  # series -> `changes` at its line's last change
+        self.all_changed = 0  # `changes` at the last change of every series' (windows, handle times)
 
     # ---- the lines ------------------------------------------------------------------------------------
 
@@ -123,6 +129,7 @@ class EngineState:
             due = None
         t.key = (key, t.key[1], t.key[2])
         self.line_of(t).push(t, key, absolute=absolute, due=due)
+        self.line_changed(t.series)
         if t.target_window is None:
             self.line_ref[t.series] = self.line_ref.get(t.series, 0.0) + self.ticket_ref(t)
 
@@ -148,10 +155,23 @@ class EngineState:
         line = self.line_of(t)
         line.removed(t.id)
         t.qtoken += 1
+        self.line_changed(t.series)
         if t.target_window is None:
             # An empty line starts its sum afresh, so rounding never accumulates over a day.
             left = self.line_ref.get(t.series, 0.0) - self.ticket_ref(t)
             self.line_ref[t.series] = left if line.count > 0 else 0.0
+
+    def line_changed(self, series: str | None = None) -> None:
+        """A change the forward model's result depends on: in `series`' line, or (None) in every series'."""
+        self.changes += 1
+        if series is None:
+            self.all_changed = self.changes
+        else:
+            self.series_changed[series] = self.changes
+
+    def version(self, series: str) -> int:
+        """Changes so far that `series`' forecast depends on: equal versions, the same line and windows."""
+        return max(self.series_changed.get(series, 0), self.all_changed)
 
     def ticket_ref(self, t: Ticket) -> float:
         """The reference time of the ticket's matter (`HandleTimes.ref`; its series' prior if none)."""

@@ -8,6 +8,7 @@ import datetime as dt
 import itertools
 import math
 
+from hallcore.engine import forecasts
 from hallcore.engine.state import OPEN, PAUSED, EngineState
 from hallcore.estimates import Profile, WaitEstimate, capacity_profile, estimate_planned
 from hallcore.history import HISTORY_PRIOR_WEIGHT, HandleHistory, case_minutes
@@ -25,7 +26,12 @@ OVERDUE_MIN = 30.0
 
 def estimate_for(s: EngineState, series: str, ahead: int, now: dt.datetime | None = None) -> WaitEstimate:
     """The wait for `ahead` people before a ticket of `series`, by the current order alone; with `now`, over
-    the staffing plan from now on (`capacity_profile_of`), else at today's capacity."""
+    the staffing plan from now on (`capacity_profile_of`), else at today's capacity. A fresh result of the
+    forward model (`forecasts`) answers first."""
+    if now is not None:
+        modelled = forecasts.estimate_from(s, series, ahead, now)
+        if modelled is not None:
+            return modelled
     mean, cv = handle_stats(s, series)
     mean = line_mean(s, series, mean)
     spread, scale = s.rate_spread.value(), s.band_scale.value
@@ -41,7 +47,11 @@ def estimate_for(s: EngineState, series: str, ahead: int, now: dt.datetime | Non
 def estimate_new(s: EngineState, t: Ticket, ahead: int, now: dt.datetime) -> WaitEstimate:
     """The wait of a ticket joining its line now, counting who is expected to pass it: arrivals of classes
     with a longer head start than its own, soon enough to get a smaller key (`hallcore.passers`), over the
-    staffing plan from now on."""
+    staffing plan from now on. A fresh result of the forward model (`forecasts`) for its position answers
+    first."""
+    modelled = forecasts.estimate_from(s, t.series, ahead, now)
+    if modelled is not None:
+        return modelled
     mean, cv = handle_stats(s, t.series)
     mean = line_mean(s, t.series, mean)  # the people ahead: the matters they came for
     cap = series_capacity(s, t.series)
@@ -101,6 +111,17 @@ def capacity_profile_of(s: EngineState, series: str, now: dt.datetime) -> list[t
 
 
 def _profile_at(s: EngineState, series: str, now: dt.datetime) -> list[tuple[float, float]]:
+    return capacity_profile(
+        [(share, available, planned) for _n, share, available, planned in window_rows(s, series, now)]
+    )
+
+
+def window_rows(
+    s: EngineState, series: str, now: dt.datetime
+) -> list[tuple[int, float, float, list[tuple[float, float]]]]:
+    """Per window counted on for `series` from `now` (`capacity_profile_of`): (its number, the share of it
+    the series gets, minutes until it serves, its planned closures still ahead as (start, end) minutes from
+    now)."""
     local = now.astimezone(s.calendar.tz)
     day = local.date()
 
@@ -117,7 +138,7 @@ def _profile_at(s: EngineState, series: str, now: dt.datetime) -> list[tuple[flo
         return at is not None and (at - now).total_seconds() / 60 >= first_open
 
     means: dict[str, float] = {}
-    rows: list[tuple[float, float, list[tuple[float, float]]]] = []
+    rows: list[tuple[int, float, float, list[tuple[float, float]]]] = []
     for n, rt in s.windows.items():
         served = s.series_of_window(n)
         if series not in served:
@@ -148,8 +169,8 @@ def _profile_at(s: EngineState, series: str, now: dt.datetime) -> list[tuple[flo
                 available = PAUSE_OVERDUE_MIN  # rostered, not here yet at opening: late, on the way
             else:
                 continue  # closed with nothing planned: not counted on
-        rows.append((share, available, planned))
-    return capacity_profile(rows)
+        rows.append((n, share, available, planned))
+    return rows
 
 
 def passer_streams(s: EngineState, t: Ticket, now: dt.datetime) -> list[tuple[float, float]]:
@@ -225,6 +246,7 @@ def series_capacity(s: EngineState, series: str) -> float:
 
 
 def capacity_changed(s: EngineState, *, windows: bool = False) -> None:
+    s.line_changed()
     if windows:
         s.capacity.clear()
     s.capacity_value.clear()
@@ -267,6 +289,7 @@ def line_mean(s: EngineState, series: str, mean: float) -> float:
 def observe_handle_time(s: EngineState, series: str, minutes: float, matter: str | None = None) -> None:
     s.handle_times.observe(series, minutes, matter)
     s.handle_stats.pop(series, None)
+    s.line_changed(series)
     # Shared windows weigh their series by mean handle time, so every capacity may move.
     s.capacity_value.clear()
     s.profiles.clear()
