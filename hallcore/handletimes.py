@@ -139,15 +139,22 @@ class HandleTimes:
         times = self._times.get(series)
         return 0 if times is None else len(times)
 
-    def observe(self, series: str, minutes: float, matter: str | None = None) -> None:
+    def observe(
+        self, series: str, minutes: float, matter: str | None = None, *, ref: float | None = None
+    ) -> None:
         """Record one finished case of `series` that took `minutes` (finish − serving start), of `matter`
-        when known (its reference time, else the series' prior, goes into `recent_ref`)."""
+        when known (its reference time, else the series' prior, goes into `recent_ref`); `ref`, when given,
+        is the reference time to use instead (the matter's at the hour the case was handled,
+        `hallcore.engine.pace.ref_at`)."""
         if not (math.isfinite(minutes) and minutes >= 0):
             raise ValueError(f"handle time must be a finite number of minutes >= 0, got {minutes!r}")
+        if ref is not None and not (math.isfinite(ref) and ref >= 0):
+            raise ValueError(f"reference time must be a finite number >= 0, got {ref!r}")
         deviation = abs(minutes - self.mean(series))
         self._times.setdefault(series, Rolling(self._window)).push(minutes)
         self._deviations.setdefault(series, Rolling(self._window)).push(deviation)
-        ref = self._matter_ref.get(matter) if matter is not None else None
+        if ref is None and matter is not None:
+            ref = self._matter_ref.get(matter)
         self._refs.setdefault(series, Rolling(self._window)).push(self.prior(series) if ref is None else ref)
 
     def recent_ref(self, series: str) -> float:

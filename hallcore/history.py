@@ -7,14 +7,22 @@ often each matter came), which `HandleTimes` then shrinks today's own cases towa
 priors; a matter with no history keeps its config prior. Built by the server from its store at start and on
 each reload (`hallserver.loader`), by `hallq sim` from the simulated days before the one it scores. Pure: it
 is given the cases, it reads nothing.
+
+Per matter × weekday × hour (`HandleHistory.dist`): the cases of each hour of each weekday keep a small
+distribution (count, mean, the mean and spread of the log of the time, median and 90th percentile), because
+a clerk's 9:00 on a Monday (the weekend's backlog, the complicated cases brought first) is not their 15:00 on
+a Wednesday. A county hall has a handful of cases per cell, so a cell's mean is shrunk towards its matter ×
+weekday, that towards the matter's mean, and that (under MIN_CASES cases) is the config's prior: each level
+counts as CELL_PRIOR_CASES cases of the one below it.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import math
+import statistics
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from hallcore.config import Matter
 from hallcore.model import Ticket, TicketState
@@ -28,6 +36,19 @@ MIN_CASES = 5
 #: Cases longer than this (a window left holding a ticket over lunch, a clerk who forgot to finish) are not
 #: handle times: left out.
 MAX_CASE_MIN = 240.0
+
+
+#: A matter × weekday × hour cell's mean counts as this many of its matter × weekday's cases and that as this
+#: many of its matter's (the shrinkage of `HandleHistory.dist`). Handle times spread with a coefficient of
+#: variation near 1, so a cell of n cases knows its mean to about ±1/√n: with 30, a cell needs about as many
+#: cases of its own before half its mean is its own, and an hour 30 % slower than the day in a county hall's
+#: month (a dozen cases) moves the estimate by about a tenth, not by its noise.
+CELL_PRIOR_CASES = 30.0
+#: Times under this many minutes count as this in the log (a zero-minute case has no logarithm).
+MIN_LOG_MIN = 0.1
+#: The spread of the log of a handle time assumed where the history has too few cases to say (a lognormal
+#: with σ 0.8 has a coefficient of variation of about 0.95: the estimator's prior of about 1).
+DEFAULT_LOG_SD = 0.8
 
 
 #: How many days back the server reads the history (`hallserver.loader`): a month of the hall's own days.
@@ -46,39 +67,147 @@ def case_minutes(
 
 
 @dataclass(frozen=True, slots=True)
+class CellStats:
+    """The past cases of one cell (a matter, a matter × weekday, or a matter × weekday × hour): their number,
+    mean time in minutes, the mean and standard deviation of the log of their times (a lognormal fit, what
+    a forward model draws from), and their median and 90th percentile in minutes."""
+
+    cases: int
+    mean_min: float
+    log_mean: float
+    log_sd: float
+    p50_min: float
+    p90_min: float
+
+    @classmethod
+    def of(cls, minutes: list[float]) -> CellStats:
+        """From the times of the cell's cases (at least one)."""
+        values = sorted(minutes)
+        n = len(values)
+        logs = [math.log(max(v, MIN_LOG_MIN)) for v in values]
+        log_mean = math.fsum(logs) / n
+        log_sd = math.sqrt(math.fsum((x - log_mean) ** 2 for x in logs) / (n - 1)) if n > 1 else 0.0
+        return cls(n, math.fsum(values) / n, log_mean, log_sd, _quantile(values, 0.5), _quantile(values, 0.9))
+
+
+def _quantile(values: list[float], q: float) -> float:
+    """The q-quantile of sorted `values`, interpolated between neighbours."""
+    at = q * (len(values) - 1)
+    lo = math.floor(at)
+    hi = min(lo + 1, len(values) - 1)
+    return values[lo] + (values[hi] - values[lo]) * (at - lo)
+
+
+@dataclass(frozen=True, slots=True)
+class HandleDist:
+    """What one case of a matter is expected to take at a weekday and hour (`HandleHistory.dist`): a
+    lognormal with mean `mean_min` and log-spread `log_sd`, both shrunk from the cell towards its matter
+    (see the module docstring); `cases` is how many past cases the cell itself had."""
+
+    mean_min: float
+    log_sd: float
+    cases: int
+
+    @property
+    def cv(self) -> float:
+        """The coefficient of variation of one case's time (of the lognormal)."""
+        return math.sqrt(math.expm1(self.log_sd * self.log_sd))
+
+    def quantile(self, q: float) -> float:
+        """The q-quantile (0 < q < 1) in minutes."""
+        if not 0 < q < 1:
+            raise ValueError(f"q must be in (0, 1), got {q!r}")
+        if self.mean_min <= 0:
+            return 0.0
+        mu = math.log(self.mean_min) - self.log_sd * self.log_sd / 2  # a lognormal's mean is exp(μ + σ²/2)
+        return math.exp(mu + self.log_sd * statistics.NormalDist().inv_cdf(q))
+
+
+#: A past case: its matter, its minutes at the window, and when it began in the hall's local time (None:
+#: unknown, counted for its matter only).
+TimedCase = tuple[str, float, dt.datetime | None]
+
+
+@dataclass(frozen=True, slots=True)
 class HandleHistory:
-    """Per matter: the number of past cases and their mean time at the window in minutes."""
+    """Per matter: the number of past cases and their mean time at the window in minutes; per matter ×
+    weekday (0 = Monday) and matter × weekday × hour (local): their `CellStats` (empty when the cases came
+    without times)."""
 
     cases: Mapping[str, int]
     mean_min: Mapping[str, float]
+    matters: Mapping[str, CellStats] = field(default_factory=dict)
+    weekdays: Mapping[tuple[str, int], CellStats] = field(default_factory=dict)
+    hours: Mapping[tuple[str, int, int], CellStats] = field(default_factory=dict)
 
     @classmethod
     def from_cases(cls, cases: Iterable[tuple[str, float]]) -> HandleHistory:
         """From (matter, minutes from the call to the finish) per finished case; times that are not finite,
-        negative or over MAX_CASE_MIN are left out."""
-        count: dict[str, int] = {}
-        total: dict[str, float] = {}
-        for matter, minutes in cases:
-            if not (math.isfinite(minutes) and 0 <= minutes <= MAX_CASE_MIN):
-                continue
-            count[matter] = count.get(matter, 0) + 1
-            total[matter] = total.get(matter, 0.0) + minutes
-        return cls(count, {m: total[m] / n for m, n in count.items()})
+        negative or over MAX_CASE_MIN are left out. No weekday or hour cells: see `from_timed`."""
+        return cls.from_timed((matter, minutes, None) for matter, minutes in cases)
 
     @classmethod
-    def from_tickets(cls, tickets: Iterable[Ticket], before: dt.datetime | None = None) -> HandleHistory:
-        """From finished tickets (issued before `before`, when given): the window's time on each
-        (`case_minutes`)."""
+    def from_timed(cls, cases: Iterable[TimedCase]) -> HandleHistory:
+        """From (matter, minutes, local start or None) per finished case, as `from_cases`, with the cells of
+        the cases whose start is known."""
+        by_matter: dict[str, list[float]] = {}
+        by_weekday: dict[tuple[str, int], list[float]] = {}
+        by_hour: dict[tuple[str, int, int], list[float]] = {}
+        for matter, minutes, began in cases:
+            if not (math.isfinite(minutes) and 0 <= minutes <= MAX_CASE_MIN):
+                continue
+            by_matter.setdefault(matter, []).append(minutes)
+            if began is not None:
+                day = began.weekday()
+                by_weekday.setdefault((matter, day), []).append(minutes)
+                by_hour.setdefault((matter, day, began.hour), []).append(minutes)
+        return cls(
+            {m: len(v) for m, v in by_matter.items()},
+            {m: math.fsum(v) / len(v) for m, v in by_matter.items()},
+            {m: CellStats.of(v) for m, v in by_matter.items()},
+            {k: CellStats.of(v) for k, v in by_weekday.items()},
+            {k: CellStats.of(v) for k, v in by_hour.items()},
+        )
 
-        def cases() -> Iterable[tuple[str, float]]:
+    @classmethod
+    def from_tickets(
+        cls, tickets: Iterable[Ticket], before: dt.datetime | None = None, tz: dt.tzinfo | None = None
+    ) -> HandleHistory:
+        """From finished tickets (issued before `before`, when given): the window's time on each
+        (`case_minutes`); with `tz` (the hall's), the weekday and hour cells by when each case began."""
+
+        def cases() -> Iterable[TimedCase]:
             for t in tickets:
                 if t.state is not TicketState.DONE or (before is not None and t.issued_at >= before):
                     continue
                 minutes = case_minutes(t.called_at, t.serving_at, t.ended_at)
+                began = t.called_at or t.serving_at
                 if minutes is not None:
-                    yield t.matter, minutes
+                    yield t.matter, minutes, began.astimezone(tz) if tz is not None and began else None
 
-        return cls.from_cases(cases())
+        return cls.from_timed(cases())
+
+    @property
+    def has_hours(self) -> bool:
+        """Whether the history knows when its cases were (its cells are not empty)."""
+        return bool(self.hours)
+
+    def dist(self, matter: str, weekday: int, hour: int, prior_min: float) -> HandleDist:
+        """What a case of `matter` is expected to take at `hour` (local) on `weekday` (0 = Monday): the
+        cell's mean shrunk towards the matter × weekday's, that towards the matter's (its past mean with
+        MIN_CASES cases or more, else `prior_min`, the config's), each level counting CELL_PRIOR_CASES
+        cases of the next; the log-spread shrunk the same way towards DEFAULT_LOG_SD."""
+        whole = self.matters.get(matter)
+        if whole is not None and whole.cases >= MIN_CASES:
+            mean, log_sd = whole.mean_min, _shrink(DEFAULT_LOG_SD, whole.log_sd, whole.cases)
+        else:
+            mean, log_sd = prior_min, DEFAULT_LOG_SD
+        hour_cell = self.hours.get((matter, weekday, hour))
+        for cell in (self.weekdays.get((matter, weekday)), hour_cell):
+            if cell is not None:
+                mean = _shrink(mean, cell.mean_min, cell.cases)
+                log_sd = _shrink(log_sd, cell.log_sd, cell.cases)
+        return HandleDist(mean, log_sd, 0 if hour_cell is None else hour_cell.cases)
 
     def matter_means(self) -> dict[str, float]:
         """The past mean of each matter with MIN_CASES past cases or more."""
@@ -101,3 +230,8 @@ class HandleHistory:
             series: weighted[series] / weights[series] if series in weights else math.fsum(v) / len(v)
             for series, v in configured.items()
         }
+
+
+def _shrink(prior: float, value: float, cases: int) -> float:
+    """A cell's `value` over `cases` cases shrunk towards `prior`, which counts as CELL_PRIOR_CASES cases."""
+    return (prior * CELL_PRIOR_CASES + value * cases) / (CELL_PRIOR_CASES + cases)

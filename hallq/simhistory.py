@@ -42,7 +42,8 @@ def history_days(params: SimParams, days: int, *, arrival_scale: float | None = 
 
 
 def history_of(config: HallConfig, days: list[SimParams]) -> HandleHistory:
-    """Run `days` (each over its calendar's hours) and gather their finished cases."""
+    """Run `days` (each over its calendar's hours) and gather their finished cases, with the weekday and
+    hour each was handled (the hall's local time), as the server reads its store."""
     tickets: list[Ticket] = []
     cal = HallCalendar(config.hall)
     for p in days:
@@ -55,7 +56,7 @@ def history_of(config: HallConfig, days: list[SimParams]) -> HandleHistory:
         result = simulate(config, day)
         assert result.engine is not None
         tickets.extend(result.engine.tickets.values())
-    return HandleHistory.from_tickets(tickets)
+    return HandleHistory.from_tickets(tickets, tz=cal.tz)
 
 
 def simulate_with_history(

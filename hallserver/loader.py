@@ -14,7 +14,7 @@ from collections.abc import Iterator
 
 from hallcore.engine import Engine
 from hallcore.handletimes import DEFAULT_WINDOW
-from hallcore.history import HISTORY_DAYS, HandleHistory, case_minutes
+from hallcore.history import HISTORY_DAYS, HandleHistory, TimedCase, case_minutes
 from hallcore.model import Ticket
 from hallserver import rows
 
@@ -59,7 +59,7 @@ def load_engine(engine: Engine, conn: sqlite3.Connection, now: dt.datetime) -> d
     ]
     cases = [rows.CASES.entity(r) for r in conn.execute(rows.CASES.select)]
     cases = [c for c in cases if c.matter in known]
-    engine.use_history(read_history(conn, today))
+    engine.use_history(read_history(conn, today, engine.calendar.tz))
     engine.load(tickets, windows, bookings, ratings, cases)
     # A case's ticket must be known to the engine (its events name the ticket's label).
     for c in cases:
@@ -70,24 +70,27 @@ def load_engine(engine: Engine, conn: sqlite3.Connection, now: dt.datetime) -> d
     return {t.token: t.id for t in tickets if t.token}
 
 
-def read_history(conn: sqlite3.Connection, today: dt.date) -> HandleHistory:
+def read_history(conn: sqlite3.Connection, today: dt.date, tz: dt.tzinfo) -> HandleHistory:
     """The finished cases of the HISTORY_DAYS business days before `today`: each matter's past time at the
-    window (`hallcore.history`), read at every start and reload, so each new day's start knows yesterday."""
+    window, per weekday and hour in the hall's time zone `tz` too (`hallcore.history`), read at every start
+    and reload, and each night by the server (`hallserver.nightly`), so each new day knows yesterday."""
     since = (today - dt.timedelta(days=HISTORY_DAYS)).isoformat()
 
-    def cases() -> Iterator[tuple[str, float]]:
+    def cases() -> Iterator[TimedCase]:
         for matter, called, serving, ended in conn.execute(
             "SELECT matter, called_at, serving_at, ended_at FROM tickets"
             " WHERE state = 'done' AND day >= ? AND day < ?",
             (since, today.isoformat()),
         ):
-            minutes = case_minutes(
-                *(dt.datetime.fromisoformat(v) if v else None for v in (called, serving, ended))
+            called_at, serving_at, ended_at = (
+                dt.datetime.fromisoformat(v) if v else None for v in (called, serving, ended)
             )
-            if minutes is not None:
-                yield matter, minutes
+            minutes = case_minutes(called_at, serving_at, ended_at)
+            began = called_at or serving_at
+            if minutes is not None and began is not None:
+                yield matter, minutes, began.astimezone(tz)
 
-    return HandleHistory.from_cases(cases())
+    return HandleHistory.from_timed(cases())
 
 
 def config_problems(engine: Engine, conn: sqlite3.Connection) -> list[str]:

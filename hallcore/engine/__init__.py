@@ -31,6 +31,7 @@ from hallcore.engine import (
     classes,
     issuing,
     lookups,
+    pace,
     rating,
     restore,
     views,
@@ -97,6 +98,7 @@ class Engine(EngineState):
     reason_for = calling.call_reason
     estimate_for = waits.estimate_for
     use_history = waits.use_history
+    handle_dist = pace.handle_dist
     window_view = views.window_view
     ticket_view = views.ticket_view
 

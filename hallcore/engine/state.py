@@ -14,6 +14,7 @@ from hallcore.config import HallConfig
 from hallcore.estimatebands import BandScale, RateSpread
 from hallcore.forecast import Forecast
 from hallcore.handletimes import HandleTimes, ServiceShares
+from hallcore.history import HandleHistory
 from hallcore.model import Booking, Case, Rating, Source, Ticket, TicketState, WindowRuntime, WindowState
 from hallcore.ordering import Line, WindowRules, order_key
 from hallcore.passers import ArrivalRate
@@ -92,6 +93,10 @@ class EngineState:
         # series -> (the minute it was made for, the capacity profile over the staffing plan from then on)
         self.profiles: dict[str, tuple[int, list[tuple[float, float]]]] = {}
         self.series_windows: dict[str, tuple[int, ...]] = {}  # series -> the windows configured for it
+        # The hall's past days (`use_history`; None: the config's priors only) and, per (series, weekday,
+        # hour), how much longer its cases take then than over the whole day (`pace`).
+        self.history: HandleHistory | None = None
+        self.paces: dict[tuple[str, int, int], float] = {}
         self.priority_arrivals = ArrivalRate()  # per series: who will pass normal tickets
         # The band's width beyond the handle-time spread, and its scale, from the checked estimates.
         self.rate_spread = RateSpread()

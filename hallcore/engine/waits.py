@@ -9,6 +9,7 @@ import itertools
 import math
 
 from hallcore.engine import forecasts
+from hallcore.engine.pace import paced, ref_at
 from hallcore.engine.state import OPEN, PAUSED, EngineState
 from hallcore.estimates import Profile, WaitEstimate, capacity_profile, estimate_planned
 from hallcore.history import HISTORY_PRIOR_WEIGHT, HandleHistory, case_minutes
@@ -38,7 +39,7 @@ def estimate_for(s: EngineState, series: str, ahead: int, now: dt.datetime | Non
     if now is None:
         profile: Profile = ((0.0, series_capacity(s, series)),)
     else:
-        profile = capacity_profile_of(s, series, now)
+        profile = paced(s, series, now, capacity_profile_of(s, series, now))
     idle = idle_windows(s, series)
     est = estimate_planned(ahead, mean, profile, cv=cv, rate_spread=spread, band_scale=scale, idle=idle)
     return est.widened(s.config.estimates.wide_band_min)
@@ -59,7 +60,8 @@ def estimate_new(s: EngineState, t: Ticket, ahead: int, now: dt.datetime) -> Wai
     if t.priority in s.absolute and t.slot_at is None:
         # Absolute tickets let one other in after every N of them.
         extra += ahead // s.config.priority.absolute_in_row
-    profile = capacity_profile_of(s, t.series, now)
+    # The people ahead are handled over the coming hours, each at its own pace (`hallcore.engine.pace`).
+    profile = paced(s, t.series, now, capacity_profile_of(s, t.series, now))
     est = estimate_planned(
         ahead,
         mean,
@@ -258,14 +260,20 @@ def observe_case(s: EngineState, t: Ticket, ended_at: dt.datetime) -> None:
     included. What a window gives each ticket is that, not the handle time from the serving start: on the
     simulated days the walk alone added 5–20 % to the time per ticket, all of it missing from the estimate."""
     minutes = case_minutes(t.called_at, t.serving_at, ended_at)
-    if minutes is not None:
-        observe_handle_time(s, t.series, max(0.0, minutes), t.matter)
+    began = t.called_at or t.serving_at
+    if minutes is not None and began is not None:
+        # Measured against what its matter takes at that hour, so today's speed is not the hour's.
+        ref = ref_at(s, t.matter, began)
+        observe_handle_time(s, t.series, max(0.0, minutes), t.matter, ref)
 
 
 def use_history(s: EngineState, history: HandleHistory) -> None:
     """Take each series' prior mean handle time, and each matter's reference time, from the hall's past days
     (`hallcore.history`) instead of the config's guesses, with the weight of HISTORY_PRIOR_WEIGHT cases;
-    today's cases still move them."""
+    today's cases still move them. With the cases' times, the weekday and hour of each case count too
+    (`hallcore.engine.pace`). The history is immutable: the server swaps in a new one each night."""
+    s.history = history
+    s.paces.clear()
     s.handle_times.set_priors(history.series_priors(s.config.matters), HISTORY_PRIOR_WEIGHT)
     s.handle_times.set_refs(history.matter_means())
     s.handle_stats.clear()
@@ -286,8 +294,10 @@ def line_mean(s: EngineState, series: str, mean: float) -> float:
     return s.handle_times.mix_mean(series, mean, total / n)
 
 
-def observe_handle_time(s: EngineState, series: str, minutes: float, matter: str | None = None) -> None:
-    s.handle_times.observe(series, minutes, matter)
+def observe_handle_time(
+    s: EngineState, series: str, minutes: float, matter: str | None = None, ref: float | None = None
+) -> None:
+    s.handle_times.observe(series, minutes, matter, ref=ref)
     s.handle_stats.pop(series, None)
     s.line_changed(series)
     # Shared windows weigh their series by mean handle time, so every capacity may move.

@@ -61,14 +61,18 @@ def test_the_estimator_starts_the_day_from_the_stores_past_cases(
     tickets.append(past_case(33, today, "HJ01", 90.0))
     with sqlite3.connect(db) as conn:
         conn.executemany(rows.TICKETS.upsert, [rows.TICKETS.row(t) for t in tickets])
+    tz = Engine(county).calendar.tz
     conn = sqlite3.connect(db)
     try:
-        history = read_history(conn, today)
+        history = read_history(conn, today, tz)
         assert history.cases == {"HJ01": 20, "HJ02": 10}
         assert history.mean_min == {"HJ01": pytest.approx(30.0), "HJ02": pytest.approx(20.0)}
         # The same as the pure definition over the same tickets (one home for what a case's time is).
-        expected = HandleHistory.from_tickets(tickets[:30])
+        expected = HandleHistory.from_tickets(tickets[:30], tz=tz)
         assert history == expected
+        # Per weekday and hour of the hall's clock: HJ01's cases were on a Monday, called 9:20 to 15:40.
+        assert history.weekdays[("HJ01", 0)].cases == 20
+        assert sorted(h for m, _d, h in history.hours if m == "HJ01") == list(range(9, 16))
         engine = Engine(county)
         cold = engine.handle_times.prior("A")
         load_engine(engine, conn, MONDAY_9)
