@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
+import typing
 from typing import Any, Literal
 
 import jsonschema_rs
@@ -189,3 +190,19 @@ def test_two_wire_types_with_one_name_are_refused() -> None:
     other = dataclasses.make_dataclass("TicketView", [("id", str)])
     with pytest.raises(TypeError, match="two wire types"):
         json_schema(other, defs)
+
+
+def test_a_wire_type_is_named_by_its_class_not_its_module() -> None:
+    # The same declaration in another module publishes the same component: where a reply type lives
+    # (hallcore.replyschema.*) is not part of the contract; only the internal x-python note differs.
+    defs: dict[str, dict[str, Any]] = {}
+    assert json_schema(replies.Slot, defs) == {"$ref": "#/components/schemas/Slot"}
+    fields = list(typing.get_type_hints(replies.Slot).items())
+    moved = dataclasses.make_dataclass(
+        "Slot", fields, frozen=True, namespace={"__module__": "somewhere.else"}
+    )
+    moved_defs: dict[str, dict[str, Any]] = {}
+    assert json_schema(moved, moved_defs) == {"$ref": "#/components/schemas/Slot"}
+    assert moved_defs["Slot"].pop("x-python") == "somewhere.else.Slot"
+    assert defs["Slot"].pop("x-python") == "hallcore.replyschema.bookings.Slot"
+    assert moved_defs == defs
