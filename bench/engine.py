@@ -20,10 +20,10 @@ from hallcore import commands as c
 from hallcore.engine import Accepted, Engine
 from hallcore.model import Source
 from hallfiles.config import read_config
+from tests.fakes.halls import MONDAY_9
 
 CONFIG = Path(__file__).resolve().parent.parent / "config" / "provincial.toml"
-SHANGHAI = dt.timezone(dt.timedelta(hours=8))
-T0 = dt.datetime(2026, 11, 23, 9, 0, tzinfo=SHANGHAI)
+T0 = MONDAY_9
 OPS = 20_000
 
 

@@ -41,7 +41,8 @@ from tests.central.support import (
     ship_state,
     wait_for,
 )
-from tests.fakes.live_server import SHANGHAI, LiveServer, live_server
+from tests.fakes.halls import SHANGHAI
+from tests.fakes.live_server import LiveServer, live_server
 
 MON, TUE, WED = dt.date(2026, 11, 23), dt.date(2026, 11, 24), dt.date(2026, 11, 25)
 # (hall id, name, region, staffed windows): series A (公安) and B (人社, 医保) at county-hall windows.

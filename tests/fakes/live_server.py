@@ -62,12 +62,13 @@ from hallserver.evloop import new_event_loop
 from hallserver.limits import LIMITS, WRITE, Bucket, Limit
 from hallserver.service import HallServer, Settings
 from hallserver.tls import TlsFiles
+from tests.fakes import halls
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 COUNTY = ROOT / "config" / "county.toml"
-SHANGHAI = dt.timezone(dt.timedelta(hours=8))
-#: A Monday at 09:00 hall time: the county hall is open and accepting walk-ins.
-MONDAY_9 = dt.datetime(2026, 11, 23, 9, 0, tzinfo=SHANGHAI)
+#: The tests' hall instant, a Monday at 09:00 hall time (the county hall open, taking walk-ins): one home,
+#: tests/fakes/halls.py; the tests that start a server take it from here.
+MONDAY_9 = halls.MONDAY_9
 MANAGER = ("boss", "correct horse battery")
 PIN = "246810"
 

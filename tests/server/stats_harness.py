@@ -20,9 +20,9 @@ from hallcore.config import HallConfig
 from hallserver import rows, stats
 from hallserver.store import Job, connect, migrate
 from hallserver.writectx import Reply, WriteCtx
+from tests.fakes.halls import SHANGHAI
 
 T = TypeVar("T")
-SHANGHAI = dt.timezone(dt.timedelta(hours=8))
 START = dt.date(2026, 3, 2)
 
 

@@ -24,8 +24,9 @@ from openpyxl import load_workbook
 from hallcore.config import HallConfig
 from hallfiles.config import read_config
 from hallserver import exports, rollup_compute, rollups, stats
+from tests.fakes.halls import SHANGHAI
 from tests.fakes.live_server import COUNTY, MONDAY_9, LiveServer, live_server, wait_for
-from tests.server.stats_harness import SHANGHAI, START, Harness, fill_random
+from tests.server.stats_harness import START, Harness, fill_random
 from tests.server.web_helpers import WAIT_COLUMNS, Expected, build_fixture_day, http_login
 
 T = TypeVar("T")

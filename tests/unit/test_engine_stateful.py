@@ -25,10 +25,9 @@ from hallcore.engine import Accepted, Engine, Refused
 from hallcore.events import TicketChanged
 from hallcore.model import AT_WINDOW, Source, TicketState
 from hallfiles.config import read_config
-from tests.fakes.halls import small_hall
+from tests.fakes.halls import SHANGHAI, small_hall
 
 ROOT = Path(__file__).resolve().parents[2]
-SHANGHAI = dt.timezone(dt.timedelta(hours=8))
 START = dt.datetime(2026, 11, 23, 8, 35, tzinfo=SHANGHAI)  # a Monday morning
 
 

@@ -24,10 +24,8 @@ from hallcore.notices import (
     ticket_due,
     ticket_needs_address,
 )
+from tests.fakes.halls import MONDAY_9, SHANGHAI
 from tests.unit.test_config import COUNTY
-
-TZ = dt.timezone(dt.timedelta(hours=8))
-MON_9 = dt.datetime(2026, 11, 23, 9, 0, tzinfo=TZ)
 
 
 @pytest.fixture(scope="module")
@@ -42,28 +40,32 @@ def facts(**kw: Any) -> TicketFacts:
 
 def test_ahead_fires_at_n_or_under_m_minutes_once(cal: HallCalendar) -> None:
     cfg = Notify(enabled=True, rules=NoticeRules(ahead=3, within_min=15))
-    assert ticket_due(cfg, cal, facts(), frozenset(), MON_9) == []
-    (due,) = ticket_due(cfg, cal, facts(ahead=3), frozenset(), MON_9)
+    assert ticket_due(cfg, cal, facts(), frozenset(), MONDAY_9) == []
+    (due,) = ticket_due(cfg, cal, facts(ahead=3), frozenset(), MONDAY_9)
     assert due.kind == "ahead"
     assert due.params["ahead"] == "3"
-    assert [d.kind for d in ticket_due(cfg, cal, facts(ahead=9, minutes=12), frozenset(), MON_9)] == ["ahead"]
-    assert ticket_due(cfg, cal, facts(ahead=2), frozenset({"ahead"}), MON_9) == []
-    assert ticket_due(cfg, cal, facts(ahead=0), frozenset(), MON_9) == []  # about to be called anyway
+    assert [d.kind for d in ticket_due(cfg, cal, facts(ahead=9, minutes=12), frozenset(), MONDAY_9)] == [
+        "ahead"
+    ]
+    assert ticket_due(cfg, cal, facts(ahead=2), frozenset({"ahead"}), MONDAY_9) == []
+    assert ticket_due(cfg, cal, facts(ahead=0), frozenset(), MONDAY_9) == []  # about to be called anyway
 
 
 def test_called_names_the_window_and_owed_counts_working_days(cal: HallCalendar) -> None:
     cfg = Notify(enabled=True)
-    (due,) = ticket_due(cfg, cal, facts(state="called", ahead=None, window=7), frozenset({"ahead"}), MON_9)
+    (due,) = ticket_due(cfg, cal, facts(state="called", ahead=None, window=7), frozenset({"ahead"}), MONDAY_9)
     assert due.kind == "called"
     assert due.params["window"] == "7"
     # Due Monday 30th: from Monday 23rd that is 5 working days (too far); from Wednesday 25th, 3.
     owed = facts(state="done", ahead=None, owed_items=("户口簿",), owed_due=dt.date(2026, 11, 30))
-    assert ticket_due(cfg, cal, owed, frozenset(), MON_9) == []
-    wed = MON_9 + dt.timedelta(days=2)
+    assert ticket_due(cfg, cal, owed, frozenset(), MONDAY_9) == []
+    wed = MONDAY_9 + dt.timedelta(days=2)
     (due,) = ticket_due(cfg, cal, owed, frozenset(), wed)
     assert due.kind == "owed"
     assert due.params["items"] == "户口簿"
-    assert ticket_due(cfg, cal, owed, frozenset(), dt.datetime(2026, 12, 1, 9, tzinfo=TZ)) == []  # past due
+    assert (
+        ticket_due(cfg, cal, owed, frozenset(), dt.datetime(2026, 12, 1, 9, tzinfo=SHANGHAI)) == []
+    )  # past due
 
 
 def test_the_number_is_kept_only_while_a_rule_needs_it() -> None:
@@ -82,19 +84,19 @@ def test_quiet_hours_drop_queue_notices_and_hold_reminders(cal: HallCalendar) ->
     assert in_quiet(cfg, dt.time(22))
     assert in_quiet(cfg, dt.time(7, 59))
     assert not in_quiet(cfg, dt.time(8))
-    late = dt.datetime(2026, 11, 23, 21, 30, tzinfo=TZ)
+    late = dt.datetime(2026, 11, 23, 21, 30, tzinfo=SHANGHAI)
     assert send_after(cfg, cal, "ahead", late) is None
     assert send_after(cfg, cal, "owed", late) == dt.datetime(2026, 11, 24, 8, 0, tzinfo=cal.tz)
-    early = dt.datetime(2026, 11, 24, 6, 0, tzinfo=TZ)
+    early = dt.datetime(2026, 11, 24, 6, 0, tzinfo=SHANGHAI)
     assert send_after(cfg, cal, "booking", early) == dt.datetime(2026, 11, 24, 8, 0, tzinfo=cal.tz)
-    assert send_after(cfg, cal, "called", MON_9) == MON_9
+    assert send_after(cfg, cal, "called", MONDAY_9) == MONDAY_9
 
 
 def test_booking_eve_and_caps(cal: HallCalendar) -> None:
     cfg = Notify(per_ticket=2, per_number_day=3)
-    assert booking_due(cfg, cal, dt.date(2026, 11, 24), True, frozenset(), MON_9)
-    assert not booking_due(cfg, cal, dt.date(2026, 11, 25), True, frozenset(), MON_9)
-    assert not booking_due(cfg, cal, dt.date(2026, 11, 24), False, frozenset(), MON_9)
+    assert booking_due(cfg, cal, dt.date(2026, 11, 24), True, frozenset(), MONDAY_9)
+    assert not booking_due(cfg, cal, dt.date(2026, 11, 25), True, frozenset(), MONDAY_9)
+    assert not booking_due(cfg, cal, dt.date(2026, 11, 24), False, frozenset(), MONDAY_9)
     assert cap_refusal(cfg, 1, 2) == ""
     assert "ticket" in cap_refusal(cfg, 2, 0)
     assert "number" in cap_refusal(cfg, 0, 3)
