@@ -104,6 +104,39 @@ def check_key(path: pathlib.Path, key_file: pathlib.Path | None) -> HallKey:
         conn.close()
 
 
+class ReadPool:
+    """Read-only connections to one database on a pool of threads, one per thread (made on its first read,
+    kept until `close`): `read` runs a function with one, off the event loop."""
+
+    def __init__(self, path: pathlib.Path, threads: int, *, name: str = "hall-read") -> None:
+        self.path = path
+        self._executor = ThreadPoolExecutor(max_workers=threads, thread_name_prefix=name)
+        self._local = threading.local()
+        self._conns: list[sqlite3.Connection] = []
+        self._lock = threading.Lock()
+
+    def _conn(self) -> sqlite3.Connection:
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = connect(self.path, readonly=True)
+            self._local.conn = conn
+            with self._lock:
+                self._conns.append(conn)
+        return conn
+
+    async def read(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor, lambda: fn(self._conn()))
+
+    def close(self) -> None:
+        """Wait for the reads under way, then close every connection."""
+        self._executor.shutdown(wait=True)
+        with self._lock:
+            for conn in self._conns:
+                conn.close()
+            self._conns.clear()
+
+
 class Store:
     """Owns the database file. `start()` blocks until the engine is rebuilt; `stop()` drains and closes."""
 
@@ -136,10 +169,7 @@ class Store:
         self._checkpointer: threading.Thread | None = None
         self._stop_checkpoints = threading.Event()
         self._checkpoint_lock = threading.Lock()
-        self._reads = ThreadPoolExecutor(max_workers=read_threads, thread_name_prefix="hall-read")
-        self._read_local = threading.local()
-        self._read_conns: list[sqlite3.Connection] = []
-        self._read_conns_lock = threading.Lock()
+        self._reads = ReadPool(path, read_threads)
         # The hall key (hallserver/keys.py), read at start: `secret` keys the person keys and CSRF tokens,
         # `fingerprint_key` the idempotency fingerprints.
         self.key: HallKey | None = None
@@ -173,11 +203,7 @@ class Store:
         if self._checkpointer is not None:
             self._checkpointer.join()
             self._checkpointer = None
-        self._reads.shutdown(wait=True)
-        with self._read_conns_lock:
-            for conn in self._read_conns:
-                conn.close()
-            self._read_conns.clear()
+        self._reads.close()
 
     # ---- writing ----------------------------------------------------------------------------------------
 
@@ -373,19 +399,9 @@ class Store:
 
     # ---- reading ----------------------------------------------------------------------------------------
 
-    def _read_conn(self) -> sqlite3.Connection:
-        conn: sqlite3.Connection | None = getattr(self._read_local, "conn", None)
-        if conn is None:
-            conn = connect(self.path, readonly=True)
-            self._read_local.conn = conn
-            with self._read_conns_lock:
-                self._read_conns.append(conn)
-        return conn
-
     async def read(self, fn: Callable[[sqlite3.Connection], T]) -> T:
         """Run `fn` with a read connection on the read pool (never on the event loop)."""
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._reads, lambda: fn(self._read_conn()))
+        return await self._reads.read(fn)
 
     async def engine_read(self, fn: Callable[[Engine], T]) -> T:
         """Run `fn` against the live engine under its lock, off the event loop."""

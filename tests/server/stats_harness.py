@@ -11,14 +11,13 @@ import json
 import pathlib
 import random
 import sqlite3
-import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar, cast
 
 from hallcore.config import HallConfig
 from hallserver import rows, stats
-from hallserver.store import Job, connect, migrate
+from hallserver.store import Job, ReadPool, migrate
 from hallserver.writectx import Reply, WriteCtx
 from tests.fakes.halls import SHANGHAI
 
@@ -33,25 +32,13 @@ class Harness:
         self.path = path
         self.config = config
         migrate(path)
-        self.pool = ThreadPoolExecutor(3)
+        self.reads = ReadPool(path, 3)
         self.writer_pool = ThreadPoolExecutor(1)
-        self.local = threading.local()
-        self.conns: list[sqlite3.Connection] = []
-        self.lock = threading.Lock()
         self.wconn: sqlite3.Connection | None = None
         self.jobs = 0
 
-    def _conn(self) -> sqlite3.Connection:
-        c: sqlite3.Connection | None = getattr(self.local, "c", None)
-        if c is None:
-            c = connect(self.path, readonly=True)
-            self.local.c = c
-            with self.lock:
-                self.conns.append(c)
-        return c
-
     async def read(self, fn: Callable[[sqlite3.Connection], T]) -> T:
-        return await asyncio.get_running_loop().run_in_executor(self.pool, lambda: fn(self._conn()))
+        return await self.reads.read(fn)
 
     def _run_job(self, job: Job) -> Reply:
         if self.wconn is None:
@@ -104,10 +91,8 @@ class Harness:
             c.close()
 
     def close(self) -> None:
-        self.pool.shutdown()
+        self.reads.close()
         self.writer_pool.shutdown()
-        for c in self.conns:
-            c.close()
         if self.wconn is not None:
             self.wconn.close()
 
