@@ -7,13 +7,14 @@ timeout), and the server reads staff, rosters and managers from the database at 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import getpass
 import json
 import pathlib
 import sqlite3
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from hallcore.credentials import password_problem, pin_problem
@@ -40,6 +41,19 @@ def _open(db: pathlib.Path) -> sqlite3.Connection:
     """The database, upgraded, with its key found (where it recorded it: `main` records `--key` first) and
     its audit rows chained."""
     return connect_keyed(db)
+
+
+@contextlib.contextmanager
+def _write(db: pathlib.Path) -> Iterator[sqlite3.Connection]:
+    """`_open`'s connection in one write transaction (BEGIN IMMEDIATE: a running server's writer waits for
+    it), committed when the block ends, rolled back if it raises; closed after."""
+    conn = _open(db)
+    try:
+        with conn:
+            conn.execute("BEGIN IMMEDIATE")
+            yield conn
+    finally:
+        conn.close()
 
 
 def connect_keyed(db: pathlib.Path, key_file: pathlib.Path | None = None) -> sqlite3.Connection:
@@ -69,19 +83,14 @@ def _check_password(username: str, password: str) -> None:
 
 def create_manager(db: pathlib.Path, username: str, password: str) -> None:
     _check_password(username, password)
-    conn = _open(db)
-    try:
-        with conn:
-            conn.execute("BEGIN IMMEDIATE")
-            if conn.execute("SELECT 1 FROM managers WHERE username = ?", (username,)).fetchone():
-                raise AdminError(f"manager {username!r} exists already")
-            conn.execute(
-                "INSERT INTO managers (username, password_hash, created_at) VALUES (?,?,?)",
-                (username, hash_secret(password), _now()),
-            )
-            _audit(conn, "create_manager", username)
-    finally:
-        conn.close()
+    with _write(db) as conn:
+        if conn.execute("SELECT 1 FROM managers WHERE username = ?", (username,)).fetchone():
+            raise AdminError(f"manager {username!r} exists already")
+        conn.execute(
+            "INSERT INTO managers (username, password_hash, created_at) VALUES (?,?,?)",
+            (username, hash_secret(password), _now()),
+        )
+        _audit(conn, "create_manager", username)
 
 
 def set_password(db: pathlib.Path, username: str, password: str) -> int:
@@ -108,22 +117,17 @@ def _manager_change(
     *,
     end_sessions: bool,
 ) -> int:
-    conn = _open(db)
-    try:
-        with conn:
-            conn.execute("BEGIN IMMEDIATE")
-            cur = conn.execute(f"UPDATE managers SET {assign} WHERE username = ?", (*values, username))  # noqa: S608
-            if cur.rowcount == 0:
-                raise AdminError(f"no manager {username!r} (create it with create-manager)")
-            ended = 0
-            if end_sessions:
-                ended = conn.execute(
-                    "UPDATE sessions SET revoked = 1 WHERE username = ? AND revoked = 0", (username,)
-                ).rowcount
-            _audit(conn, action, username, sessions=ended)
-            return ended
-    finally:
-        conn.close()
+    with _write(db) as conn:
+        cur = conn.execute(f"UPDATE managers SET {assign} WHERE username = ?", (*values, username))  # noqa: S608
+        if cur.rowcount == 0:
+            raise AdminError(f"no manager {username!r} (create it with create-manager)")
+        ended = 0
+        if end_sessions:
+            ended = conn.execute(
+                "UPDATE sessions SET revoked = 1 WHERE username = ? AND revoked = 0", (username,)
+            ).rowcount
+        _audit(conn, action, username, sessions=ended)
+        return ended
 
 
 def _check_pin(pin: str) -> None:
@@ -134,50 +138,35 @@ def _check_pin(pin: str) -> None:
 
 def add_clerk(db: pathlib.Path, code: str, name: str, pin: str) -> None:
     _check_pin(pin)
-    conn = _open(db)
-    try:
-        with conn:
-            conn.execute("BEGIN IMMEDIATE")
-            if conn.execute("SELECT 1 FROM staff WHERE code = ?", (code,)).fetchone():
-                raise AdminError(f"staff code {code!r} exists already (use reset-pin to change the PIN)")
-            conn.execute(
-                "INSERT INTO staff (code, name, pin_hash, created_at) VALUES (?,?,?,?)",
-                (code, name, hash_secret(pin), _now()),
-            )
-            _audit(conn, "add_clerk", code, name=name)
-    finally:
-        conn.close()
+    with _write(db) as conn:
+        if conn.execute("SELECT 1 FROM staff WHERE code = ?", (code,)).fetchone():
+            raise AdminError(f"staff code {code!r} exists already (use reset-pin to change the PIN)")
+        conn.execute(
+            "INSERT INTO staff (code, name, pin_hash, created_at) VALUES (?,?,?,?)",
+            (code, name, hash_secret(pin), _now()),
+        )
+        _audit(conn, "add_clerk", code, name=name)
 
 
 def reset_pin(db: pathlib.Path, code: str, pin: str) -> None:
     _check_pin(pin)
-    conn = _open(db)
-    try:
-        with conn:
-            conn.execute("BEGIN IMMEDIATE")
-            cur = conn.execute("UPDATE staff SET pin_hash = ? WHERE code = ?", (hash_secret(pin), code))
-            if cur.rowcount == 0:
-                raise AdminError(f"no staff {code!r} (add it with add-clerk)")
-            _audit(conn, "reset_pin", code)
-    finally:
-        conn.close()
+    with _write(db) as conn:
+        cur = conn.execute("UPDATE staff SET pin_hash = ? WHERE code = ?", (hash_secret(pin), code))
+        if cur.rowcount == 0:
+            raise AdminError(f"no staff {code!r} (add it with add-clerk)")
+        _audit(conn, "reset_pin", code)
 
 
 def set_roster(db: pathlib.Path, window: int, staff: Sequence[str]) -> None:
-    conn = _open(db)
-    try:
-        with conn:
-            conn.execute("BEGIN IMMEDIATE")
-            known = {r[0] for r in conn.execute("SELECT code FROM staff")}
-            unknown = [s for s in staff if s not in known]
-            if unknown:
-                raise AdminError(f"unknown staff {', '.join(unknown)} (add them with add-clerk first)")
-            conn.execute("DELETE FROM roster WHERE window = ?", (window,))
-            for s in dict.fromkeys(staff):
-                conn.execute("INSERT INTO roster (window, staff) VALUES (?, ?)", (window, s))
-            _audit(conn, "set_roster", str(window), staff=list(staff))
-    finally:
-        conn.close()
+    with _write(db) as conn:
+        known = {r[0] for r in conn.execute("SELECT code FROM staff")}
+        unknown = [s for s in staff if s not in known]
+        if unknown:
+            raise AdminError(f"unknown staff {', '.join(unknown)} (add them with add-clerk first)")
+        conn.execute("DELETE FROM roster WHERE window = ?", (window,))
+        for s in dict.fromkeys(staff):
+            conn.execute("INSERT INTO roster (window, staff) VALUES (?, ?)", (window, s))
+        _audit(conn, "set_roster", str(window), staff=list(staff))
 
 
 def backup(db: pathlib.Path, dest: pathlib.Path) -> int:
