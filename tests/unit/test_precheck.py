@@ -24,6 +24,11 @@ WEEKDAY = (Session(dt.time(9, 0), dt.time(17, 0)),)
 TODAY = dt.date(2026, 9, 29)  # Tuesday before National Day 2026
 
 
+def bare_matter(precheck: Precheck) -> Matter:
+    """A matter that is nothing but this checklist."""
+    return Matter(code="X", name="x", series="A", department="d", precheck=precheck)
+
+
 def precheck_calendar() -> HallCalendar:
     """Mon–Fri hall with National Day 2026 (10-01..10-07) and the 调休 Saturday 10-10."""
     return HallCalendar(
@@ -128,13 +133,7 @@ def test_tolerated_lists_every_tolerable_item() -> None:
 
 
 def test_tolerance_of_zero_days_is_due_on_the_next_working_day_if_today_is_not_one() -> None:
-    matter = Matter(
-        code="X",
-        name="x",
-        series="A",
-        department="d",
-        precheck=Precheck(materials=(PHOTO,), tolerance_days=0),
-    )
+    matter = bare_matter(Precheck(materials=(PHOTO,), tolerance_days=0))
     calendar = precheck_calendar()
     assert evaluate(matter, {}, set(), TODAY, calendar).due == TODAY
     assert evaluate(matter, {}, set(), dt.date(2026, 10, 3), calendar).due == dt.date(2026, 10, 8)
@@ -168,7 +167,7 @@ def test_expected_false_question() -> None:
 
 
 def test_question_without_fail_reason_shows_its_text() -> None:
-    matter = Matter(code="X", name="x", series="A", department="d", precheck=Precheck(questions=(NO_REASON,)))
+    matter = bare_matter(Precheck(questions=(NO_REASON,)))
     (item,) = run({"agent": False}, set(), matter).missing
     assert (item.text, item.text_en) == ("是否本人办理？", "In person?")
 
@@ -203,7 +202,7 @@ def test_everything_missing_is_listed_at_once() -> None:
 
 
 def test_matter_without_checklist_passes() -> None:
-    matter = Matter(code="Y", name="y", series="A", department="d")
+    matter = bare_matter(Precheck())
     assert run({}, set(), matter).outcome is PrecheckOutcome.PASS
 
 

@@ -22,7 +22,7 @@ from hallcore.precheck import (
     possible,
     screen_materials,
 )
-from tests.unit.test_precheck import TODAY, precheck_calendar
+from tests.unit.test_precheck import TODAY, bare_matter, precheck_calendar
 
 IN_PERSON = Question(id="in_person", text="是否本人到场办理？")
 AGENT_DOCS = Question(
@@ -148,7 +148,7 @@ SIGNED = Question(
 
 
 def test_a_tolerable_question_answered_wrong_is_rongque_with_its_reason() -> None:
-    m = Matter(code="X", name="x", series="A", department="d", precheck=Precheck(questions=(SIGNED,)))
+    m = bare_matter(Precheck(questions=(SIGNED,)))
     r = evaluate(m, {"signed": False}, set(), TODAY, precheck_calendar())
     assert r.outcome is PrecheckOutcome.TOLERATED
     assert [(i.id, i.kind, i.text, i.tolerable) for i in r.missing] == [
@@ -159,13 +159,7 @@ def test_a_tolerable_question_answered_wrong_is_rongque_with_its_reason() -> Non
 
 
 def test_a_tolerable_question_does_not_save_a_failing_material() -> None:
-    m = Matter(
-        code="X",
-        name="x",
-        series="A",
-        department="d",
-        precheck=Precheck(questions=(SIGNED,), materials=(ID_CARD,)),
-    )
+    m = bare_matter(Precheck(questions=(SIGNED,), materials=(ID_CARD,)))
     r = evaluate(m, {"signed": False}, set(), TODAY, precheck_calendar())
     assert r.outcome is PrecheckOutcome.FAIL
     assert [i.id for i in r.missing] == ["signed", "idcard"]
@@ -204,9 +198,7 @@ def checklists(draw: st.DrawFn) -> tuple[Matter, dict[str, bool]]:
             )
         )
     answers = draw(st.dictionaries(st.sampled_from([q.id for q in questions]), st.booleans()))
-    matter = Matter(
-        code="M", name="m", series="A", department="d", precheck=Precheck(questions=tuple(questions))
-    )
+    matter = bare_matter(Precheck(questions=tuple(questions)))
     return matter, answers
 
 
