@@ -10,6 +10,7 @@ import datetime as dt
 import json
 import os
 import platform
+import statistics
 import sys
 import time
 from collections.abc import Callable
@@ -104,3 +105,18 @@ def pct(values: list[float], p: float) -> float:
     """The `p`-th percentile (0-100) by hallcore's one definition (nearest rank); NaN when empty."""
     v = percentile(values, p / 100)
     return float("nan") if v is None else v
+
+
+def p95_ms(name: str, ms: list[float], target_ms: float | None = None, context: str = "") -> dict[str, Any]:
+    """A latency's p95 figure in ms (ok when under `target_ms`, if there is one); the note gives `context`,
+    then the median and the max."""
+    p95 = pct(ms, 95)
+    spread = f"median {statistics.median(ms):.2f} ms, max {max(ms):.2f} ms"
+    return figure(
+        name,
+        round(p95, 2),
+        "ms",
+        "" if target_ms is None else f"< {target_ms:g}",
+        None if target_ms is None else p95 < target_ms,
+        f"{context}; {spread}" if context else spread,
+    )

@@ -29,7 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import httpx
 
-from bench.common import figure, pct, publish
+from bench.common import figure, p95_ms, publish
 from display.app import assemble
 from display.hallboard import Area, LedSync
 from display.texts import catalog
@@ -132,30 +132,9 @@ def main() -> None:
         out = run_on_qt(lambda: run(live, Path(tmp)))
     board, led, reply = out["board"], out["led"], out["reply"]
     figures = [
-        figure(
-            "call-next → board updated, p95",
-            round(pct(board, 95), 2),
-            "ms",
-            f"< {TARGET_BOARD_MS:g}",
-            pct(board, 95) < TARGET_BOARD_MS,
-            f"over {len(board)} calls; median {statistics.median(board):.2f} ms, max {max(board):.2f} ms",
-        ),
-        figure(
-            "call-next → hall LED frame acknowledged, p95",
-            round(pct(led, 95), 2),
-            "ms",
-            "",
-            None,
-            f"emulated board over a pty; median {statistics.median(led):.2f} ms, max {max(led):.2f} ms",
-        ),
-        figure(
-            "call-next HTTP reply, p95",
-            round(pct(reply, 95), 2),
-            "ms",
-            "",
-            None,
-            f"durability full, this disk (fsync stalls); median {statistics.median(reply):.2f} ms",
-        ),
+        p95_ms("call-next → board updated, p95", board, TARGET_BOARD_MS, f"over {len(board)} calls"),
+        p95_ms("call-next → hall LED frame acknowledged, p95", led, context="emulated board over a pty"),
+        p95_ms("call-next HTTP reply, p95", reply, context="durability full, this disk (fsync stalls)"),
         figure("call-next → board updated, median", round(statistics.median(board), 2), "ms"),
         figure("call-next → hall LED frame, median", round(statistics.median(led), 2), "ms"),
     ]
