@@ -66,7 +66,12 @@ class _Pipe:
                 os.read(self._stop_r, 64)
                 os.set_blocking(self._stop_r, True)
 
-    def _close_stop_pipe(self) -> None:
+    def unplug(self) -> None:
+        raise NotImplementedError
+
+    def stop(self) -> None:
+        """Unplug for good: the reader thread's wake-up pipe is closed too."""
+        self.unplug()
         os.close(self._stop_r)
         os.close(self._stop_w)
 
@@ -129,10 +134,6 @@ class PtyPipe(_Pipe):
             self._master = self._slave = None
         if self._link is not None:
             self._link.unlink(missing_ok=True)
-
-    def stop(self) -> None:
-        self.unplug()
-        self._close_stop_pipe()
 
     def send(self, data: bytes) -> None:
         with self._lock:
@@ -222,10 +223,6 @@ class TcpPipe(_Pipe):
         """Listen again, on the same port."""
         if self._server is None:
             self.start()
-
-    def stop(self) -> None:
-        self.unplug()
-        self._close_stop_pipe()
 
     def send(self, data: bytes) -> None:
         with self._lock:
