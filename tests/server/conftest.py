@@ -125,6 +125,11 @@ class Running(ManagerLogin):
             "/api/tickets", json={"request_id": rid(), "matter": matter, **body}, headers=st.headers
         )
 
+    def book(self, day: str, slot: str, id_number: str, matter: str = "SW03", **more: Any) -> httpx.Response:
+        """Book a slot as a citizen on the phone page does (no token; `more`: name, phone)."""
+        body = {"request_id": rid(), "matter": matter, "day": day, "slot": slot, "id_number": id_number}
+        return self.http.post("/api/bookings", json={**body, **more})
+
     def rows(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
         """The rows of a query on the hall's database file (read beside the running server: WAL)."""
         import sqlite3

@@ -164,17 +164,7 @@ def test_second_rating_is_409(server: Running, desk: Station) -> None:
 
 def test_expired_booking_is_refused(server: Running, kiosk: Station) -> None:
     tomorrow = dt.date(2026, 11, 24)
-    r = server.http.post(
-        "/api/bookings",
-        json={
-            "request_id": rid(),
-            "matter": "SW03",
-            "day": tomorrow.isoformat(),
-            "slot": "09:00",
-            "id_number": "11010119900307109X",
-            "name": "张三",
-        },
-    )
+    r = server.book(tomorrow.isoformat(), "09:00", "11010119900307109X", name="张三")
     assert r.status_code == 201, r.text
     code = r.json()["code"]
     assert server.count("SELECT COUNT(*) FROM bookings WHERE person_key LIKE '%1990%'") == 0
@@ -189,17 +179,7 @@ def test_per_person_booking_limit(server: Running) -> None:
     day = "2026-11-25"
     codes = []
     for slot in ("09:00", "09:30", "10:00"):
-        r = server.http.post(
-            "/api/bookings",
-            json={
-                "request_id": rid(),
-                "matter": "SW03",
-                "day": day,
-                "slot": slot,
-                "id_number": "110101199003071233",
-            },
-        )
-        codes.append(r.status_code)
+        codes.append(server.book(day, slot, "110101199003071233").status_code)
     assert codes == [201, 201, 409]
 
 

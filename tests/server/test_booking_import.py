@@ -10,7 +10,6 @@ import datetime as dt
 import pathlib
 from collections.abc import Iterator
 
-import httpx
 import pytest
 
 from hallclient.errors import Refusal
@@ -80,16 +79,11 @@ def test_a_push_books_once_and_a_repeat_gets_the_same_answer(hall: Running) -> N
     assert hall.count("SELECT COUNT(*) FROM booking_imports WHERE fingerprint LIKE ?", (f"%{PERSON}%",)) == 0
 
 
-def on_the_halls_page(hall: Running, day: str, slot: str, id_number: str) -> httpx.Response:
-    body = {"request_id": rid(), "matter": "SW03", "day": day, "slot": slot, "id_number": id_number}
-    return hall.http.post("/api/bookings", json=body)
-
-
 def test_capacity_and_person_limits_are_the_halls_own(hall: Running) -> None:
     now = hall.clock.now()
     quota = hall.config.booking.default_quota
     # The hall's own page takes the slot's first place; the partner fills the rest.
-    r = on_the_halls_page(hall, "2026-11-24", "10:00", person(0))
+    r = hall.book("2026-11-24", "10:00", person(0))
     assert r.status_code == 201, r.text
     for i in range(1, quota):
         r, _raw, _h = push(hall.http, now, entry(f"CAP-{i}", person(i)))
@@ -106,7 +100,7 @@ def test_capacity_and_person_limits_are_the_halls_own(hall: Running) -> None:
     assert r.status_code == 201, r.text
     # Per person: bookings_per_day counts the hall's page and the partner's pushes together.
     per_day = hall.config.persons.bookings_per_day
-    r = on_the_halls_page(hall, "2026-11-25", "09:00", OTHER)
+    r = hall.book("2026-11-25", "09:00", OTHER)
     assert r.status_code == 201, r.text
     for i in range(1, per_day):
         r, _raw, _h = push(hall.http, now, entry(f"PL-{i}", OTHER, day="2026-11-25", slot=f"1{i}:00"))

@@ -300,17 +300,7 @@ def test_failed_reload_keeps_the_running_config(from_file: tuple[Running, pathli
 def test_purge_blanks_personal_data_after_retention(server: Running) -> None:
     desk = server.station("desk")
     assert server.issue(desk, holder_name="张三").json()["ticket"]["holder_masked"] == "张*"
-    r = server.http.post(
-        "/api/bookings",
-        json={
-            "request_id": rid(),
-            "matter": "SW03",
-            "day": "2026-11-24",
-            "slot": "09:00",
-            "id_number": "110101199003071233",
-            "phone": "13812345678",
-        },
-    )
+    r = server.book("2026-11-24", "09:00", "110101199003071233", phone="13812345678")
     assert r.status_code == 201
     server.clock.advance((server.config.privacy.retention_days + 2) * 86400)
     import asyncio

@@ -171,16 +171,7 @@ def test_agent_limit(tmp_path: pathlib.Path, county: HallConfig, seeded_db: path
 
 def test_booking_is_found_by_the_card(server: Running) -> None:
     kiosk = server.station("kiosk")
-    r = server.http.post(
-        "/api/bookings",
-        json={
-            "request_id": rid(),
-            "matter": "SW03",
-            "day": "2026-11-23",
-            "slot": "09:30",
-            "id_number": YOUNG,
-        },
-    )
+    r = server.book("2026-11-23", "09:30", YOUNG)
     assert r.status_code == 201, r.text
     code = r.json()["code"]
     found = server.http.post("/api/identity", json={"id_number": YOUNG.lower()}, headers=kiosk.headers)

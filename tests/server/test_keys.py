@@ -12,10 +12,8 @@ import pathlib
 import shutil
 import sqlite3
 import stat
-import uuid
 from typing import Any
 
-import httpx
 import pytest
 
 from hallcore.clock import FakeClock
@@ -85,7 +83,7 @@ def test_an_old_database_upgrades_with_its_key_moved_out(
         assert key_file.read_text().strip() == secret.hex()
         assert mode(key_file) == 0o600
         # A booking made now is keyed as the old one was: per-person limits still recognise the person.
-        r = book(server, ID_NUMBER, "2026-11-24")
+        r = server.book("2026-11-24", "09:30", ID_NUMBER)
         assert r.status_code == 201, r.text
         code = r.json()["code"]
         stored = {
@@ -266,19 +264,6 @@ def test_the_writer_runs_the_configured_synchronous_level(
     finally:
         store.stop()
     assert json.loads(reply.text) == {"sync": level, "journal": "wal", "secure": 1}
-
-
-def book(server: Running, id_number: str, day: str) -> httpx.Response:
-    return server.http.post(
-        "/api/bookings",
-        json={
-            "request_id": uuid.uuid4().hex,
-            "matter": "SW03",
-            "day": day,
-            "slot": "09:30",
-            "id_number": id_number,
-        },
-    )
 
 
 def rows(db: pathlib.Path, sql: str, params: tuple[object, ...] = ()) -> list[tuple[Any, ...]]:

@@ -227,11 +227,7 @@ def test_a_tolerated_ticket_keeps_its_number_until_the_owed_reminder(hall: Runni
 
 def test_a_booking_is_reminded_the_day_before(hall: Running) -> None:
     desk = hall.station("desk")
-    r = hall.http.post(
-        "/api/bookings",
-        json={"request_id": "b1", "matter": "SW03", "day": "2026-11-24", "slot": "09:00",
-              "id_number": "110101199003071233", "name": "李四光"},
-    )  # fmt: skip
+    r = hall.book("2026-11-24", "09:00", "110101199003071233", name="李四光")
     assert r.status_code == 201, r.text
     code = r.json()["code"]
     r = opt_in(hall, desk.headers, code, booking=True)

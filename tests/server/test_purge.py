@@ -79,11 +79,7 @@ def fill_hall(server: Running) -> dict[str, Any]:
         headers=counter.headers,
     )
     assert r.status_code == 200, r.text
-    r = server.http.post(
-        "/api/bookings",
-        json={"request_id": rid(), "matter": "SW03", "day": "2026-11-24", "slot": "09:00",
-              "id_number": ID_BOOKED, "name": BOOKER, "phone": PHONE_BOOKED},
-    )  # fmt: skip
+    r = server.book("2026-11-24", "09:00", ID_BOOKED, name=BOOKER, phone=PHONE_BOOKED)
     assert r.status_code == 201, r.text
     return {"ticket": tid}
 
