@@ -6,6 +6,7 @@ statement (which ON CONFLICT DO UPDATE refuses)."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -94,6 +95,22 @@ async def _upsert(
     )
 
 
+async def _add_day_counts(
+    cur: AsyncCursor[Any], hall: str, table: str, by: str, counts: Mapping[tuple[dt.date, str], int]
+) -> None:
+    """Add a batch's counts per (day, `by`) to a table of such counts (the pre-check outcomes, the
+    missing materials)."""
+    await _upsert(
+        cur,
+        hall,
+        table,
+        (("day", "date"), (by, "text"), ("n", "int")),
+        [{"day": day, by: key, "n": n} for (day, key), n in counts.items()],
+        f"hall_id, day, {by}",
+        f"n = {table}.n + EXCLUDED.n",
+    )
+
+
 async def apply(conn: AsyncConnection[Any], hall: str, d: Derived) -> None:
     """Write one batch's derived rows (inside the batch's transaction)."""
     async with conn.cursor() as cur:
@@ -153,25 +170,9 @@ async def apply(conn: AsyncConnection[Any], hall: str, d: Derived) -> None:
                 "waiting = EXCLUDED.waiting",
             )
         if d.prechecks:
-            await _upsert(
-                cur,
-                hall,
-                "precheck_days",
-                (("day", "date"), ("outcome", "text"), ("n", "int")),
-                [{"day": day, "outcome": o, "n": n} for (day, o), n in d.prechecks.items()],
-                "hall_id, day, outcome",
-                "n = precheck_days.n + EXCLUDED.n",
-            )
+            await _add_day_counts(cur, hall, "precheck_days", "outcome", d.prechecks)
         if d.missing:
-            await _upsert(
-                cur,
-                hall,
-                "precheck_missing",
-                (("day", "date"), ("material", "text"), ("n", "int")),
-                [{"day": day, "material": m, "n": n} for (day, m), n in d.missing.items()],
-                "hall_id, day, material",
-                "n = precheck_missing.n + EXCLUDED.n",
-            )
+            await _add_day_counts(cur, hall, "precheck_missing", "material", d.missing)
         if d.cases:
             await _upsert(
                 cur,
