@@ -24,6 +24,8 @@ class StorePort(EnginePort):
     def __init__(self, live: LiveServer) -> None:  # no engine of its own: the store's
         self.live = live
         self.engine = live.hall.store.engine  # read in jobs only (the writer thread owns it)
+        self.forecast = False  # the hall's server makes its own estimates
+        self.forecasts = 0
         self.commands = 0
         self._tokens = 0
 
