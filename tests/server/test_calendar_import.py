@@ -23,6 +23,18 @@ WARNING = (
 )
 
 
+def copied(example: pathlib.Path, tmp_path: pathlib.Path) -> pathlib.Path:
+    """An example config copied to `tmp_path` (an import installs its years beside the config)."""
+    config = tmp_path / "hall.toml"
+    shutil.copy(example, config)
+    return config
+
+
+def calendar(config: pathlib.Path, *args: str) -> int:
+    """`hallq admin --config CONFIG calendar ARGS…`"""
+    return admin.main(["--config", str(config), "calendar", *args])
+
+
 def test_check_config_warns_in_december_and_still_exits_0(capsys: pytest.CaptureFixture[str]) -> None:
     assert check_config.main(["--today", "2026-12-03", str(PROVINCIAL)]) == 0
     out = capsys.readouterr().out
@@ -37,19 +49,18 @@ def test_check_config_warns_in_december_and_still_exits_0(capsys: pytest.Capture
 def test_import_installs_the_year_and_the_warning_goes(
     tmp_path: pathlib.Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    config = tmp_path / "hall.toml"
-    shutil.copy(PROVINCIAL, config)
+    config = copied(PROVINCIAL, tmp_path)
     notice = tmp_path / "notice-2027.csv"
     notice.write_bytes(YEAR_2027)
 
-    assert admin.main(["--config", str(config), "calendar", "import", str(notice), "--dry-run"]) == 0
+    assert calendar(config, "import", str(notice), "--dry-run") == 0
     out = capsys.readouterr().out
     assert "2027: 10 holidays, 1 调休 workdays (was: not loaded)" in out
     assert "  + 2027-02-08 holiday (Mon)" in out
     assert "  + 2027-02-20 workday (Sat)" in out
     assert not (tmp_path / "calendar").exists()
 
-    assert admin.main(["--config", str(config), "calendar", "import", str(notice)]) == 0
+    assert calendar(config, "import", str(notice)) == 0
     out = capsys.readouterr().out
     installed = tmp_path / "calendar" / "2027.csv"
     assert f"installed {installed}" in out
@@ -62,14 +73,14 @@ def test_import_installs_the_year_and_the_warning_goes(
     assert "hall.calendar" not in capsys.readouterr().out
 
     # The same file again changes nothing; a corrected notice shows its changes.
-    assert admin.main(["--config", str(config), "calendar", "import", str(notice)]) == 0
+    assert calendar(config, "import", str(notice)) == 0
     assert "  no change" in capsys.readouterr().out
     notice.write_bytes(YEAR_2027.replace(b"2027-01-01,holiday\n", b"2027-02-15,holiday\n"))
-    assert admin.main(["--config", str(config), "calendar", "import", str(notice)]) == 0
+    assert calendar(config, "import", str(notice)) == 0
     out = capsys.readouterr().out
     assert "  - 2027-01-01 holiday (Fri)" in out
     assert "  + 2027-02-15 holiday (Mon)" in out
-    assert admin.main(["--config", str(config), "calendar", "show", "--today", "2026-12-03"]) == 0
+    assert calendar(config, "show", "--today", "2026-12-03") == 0
     out = capsys.readouterr().out
     assert "2026: " in out
     assert "2027: 10 holidays, 1 调休 workdays" in out
@@ -79,11 +90,10 @@ def test_import_installs_the_year_and_the_warning_goes(
 def test_import_refuses_a_bad_file_and_writes_nothing(
     tmp_path: pathlib.Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    config = tmp_path / "hall.toml"
-    shutil.copy(PROVINCIAL, config)
+    config = copied(PROVINCIAL, tmp_path)
     bad = tmp_path / "2027.csv"
     bad.write_bytes(b"date,kind\n2027-02-30,holiday\n2027-02-09,workday\n2027-02-08,holiday\n")
-    assert admin.main(["--config", str(config), "calendar", "import", str(bad)]) == 1
+    assert calendar(config, "import", str(bad)) == 1
     err = capsys.readouterr().err
     assert "2 problem(s)" in err
     assert f"{bad}:2: expected a date like 2027-02-08" in err
@@ -97,8 +107,7 @@ def test_import_refuses_a_bad_file_and_writes_nothing(
 def test_the_running_server_takes_an_imported_year_at_reload(
     tmp_path: pathlib.Path, seeded_db: pathlib.Path
 ) -> None:
-    config = tmp_path / "hall.toml"
-    shutil.copy(COUNTY, config)
+    config = copied(COUNTY, tmp_path)
     with start_server(tmp_path, config, seeded_db) as (_st, server):
 
         def slots(day: str) -> list[Any]:
@@ -111,7 +120,7 @@ def test_the_running_server_takes_an_imported_year_at_reload(
         assert slots("2027-01-04") == []  # a Monday of 2027: not offered while 2027 is not loaded
         notice = tmp_path / "notice.csv"
         notice.write_bytes(YEAR_2027)
-        assert admin.main(["--config", str(config), "calendar", "import", str(notice)]) == 0
+        assert calendar(config, "import", str(notice)) == 0
         assert slots("2027-01-04") == []  # installed, not yet loaded
         r = server.http.post("/api/admin/reload", headers=server.manager())
         assert r.status_code == 200, r.text
