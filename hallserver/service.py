@@ -39,6 +39,7 @@ from hallserver.eventlog import EventRecord, record_from_text
 from hallserver.evloop import HallLoop, cancel
 from hallserver.limits import Buckets, Limit
 from hallserver.loader import config_problems, load_engine
+from hallserver.nightly import HistoryRefresh
 from hallserver.proxies import TrustedProxies
 from hallserver.purge import COUNTED, purge_step
 from hallserver.store import Job, Store
@@ -124,6 +125,9 @@ class HallServer:
         self._wal_to_truncate = False  # a purge's WAL truncation that found readers busy: again next time
         self._tasks: list[asyncio.Task[None]] = []
         self._gc_thresholds = gc.get_threshold()
+        # The estimator's history, read again each night (issue 29); estimates change with it.
+        self.history = HistoryRefresh(self.store, clock, lambda: HallCalendar(self.config.hall))
+        self.history.on_swap = self.snapshots.invalidate
 
     # ---- lifecycle --------------------------------------------------------------------------------------
 
@@ -132,6 +136,7 @@ class HallServer:
         self.store.loop = loop
         self.store.on_commit = self._on_commit
         await asyncio.to_thread(self.store.start)
+        self.history.start()
         seq, config = self.store.seq, self.config
         recent = await self.store.read(lambda conn: _recent_events(conn, seq, config))
         # Clients that come back after a restart resume from memory, not one database read each.
@@ -143,6 +148,7 @@ class HallServer:
                 self._every(self.settings.heartbeat_s, self._heartbeat), name="hall-heartbeat"
             ),
             asyncio.create_task(self._every(self.settings.purge_interval_s, self.purge), name="hall-purge"),
+            asyncio.create_task(self._every(self.settings.tick_s, self.history.check), name="hall-history"),
             asyncio.create_task(self._keep_rollups(), name="hall-rollups"),
             asyncio.create_task(self._watch_loop_lag(), name="hall-loop-lag"),
         ]

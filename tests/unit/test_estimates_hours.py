@@ -12,7 +12,16 @@ import pytest
 
 from hallcore import commands as c
 from hallcore.engine import Engine
-from hallcore.history import CELL_PRIOR_CASES, DEFAULT_LOG_SD, MIN_CASES, CellStats, HandleHistory, TimedCase
+from hallcore.history import (
+    CELL_PRIOR_CASES,
+    DEFAULT_LOG_SD,
+    MIN_CASES,
+    CellStats,
+    HandleHistory,
+    Slot,
+    TimedCase,
+    slot_of,
+)
 from tests.fakes.halls import MONDAY_9
 from tests.unit.test_estimates_history import b_hall, issue, ok, point
 
@@ -21,6 +30,10 @@ WEDNESDAY_14 = MONDAY_9 + dt.timedelta(days=2, hours=5)
 
 def at(day: dt.datetime, hour: int, minute: int = 0) -> dt.datetime:
     return day.replace(hour=hour, minute=minute)
+
+
+def slot(day: dt.datetime, hour: int) -> Slot:
+    return slot_of(at(day, hour), day.tzinfo or dt.UTC)
 
 
 def slow_monday_mornings(weeks: int = 4) -> list[TimedCase]:
@@ -32,7 +45,7 @@ def slow_monday_mornings(weeks: int = 4) -> list[TimedCase]:
             d = day - dt.timedelta(weeks=week)
             for hour in range(9, 17):
                 slow = d.weekday() == 0 and hour in (9, 10)
-                cases += [("sb01", 24.0 if slow else 8.0, at(d, hour, 4 * i)) for i in range(15)]
+                cases += [("sb01", 24.0 if slow else 8.0, slot(d, hour))] * 15
     return cases
 
 
@@ -64,14 +77,14 @@ def test_a_full_cell_speaks_for_itself_and_a_thin_one_leans_on_its_matter() -> N
     assert h.dist("sb01", 0, 7, 6.0).cases == 0
     # One case in a cell moves it by 1/(CELL_PRIOR_CASES + 1) of its difference, not all the way.
     thin = HandleHistory.from_timed(
-        [("sb01", 8.0, at(MONDAY_9, 14))] * 40 + [("sb01", 60.0, at(MONDAY_9, 9))]
+        [("sb01", 8.0, slot(MONDAY_9, 14))] * 40 + [("sb01", 60.0, slot(MONDAY_9, 9))]
     )
     moved = thin.dist("sb01", 0, 9, 6.0).mean_min - thin.dist("sb01", 0, 14, 6.0).mean_min
     assert 0 < moved < 5.0
 
 
 def test_a_matter_with_too_few_cases_keeps_the_configs_prior_and_spread() -> None:
-    h = HandleHistory.from_timed([("sb01", 30.0, at(MONDAY_9, 9))] * (MIN_CASES - 1))
+    h = HandleHistory.from_timed([("sb01", 30.0, slot(MONDAY_9, 9))] * (MIN_CASES - 1))
     d = h.dist("sb01", 1, 9, 6.0)  # a Tuesday: no cell of its own
     assert (d.mean_min, d.log_sd, d.cases) == (6.0, DEFAULT_LOG_SD, 0)
     assert d.quantile(0.5) < d.mean_min < d.quantile(0.9)  # lognormal: the median below the mean
