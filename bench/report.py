@@ -117,6 +117,13 @@ TARGETS: tuple[Target, ...] = (
     Target(29, "held-out check: days with the arrival curve ±30 % (report)", "sim", r"^held-out"),
     Target(
         29,
+        "the same days with the hall slower at some hours: the history's hours against its means (report)",
+        "sim",
+        r"^hour-varying",
+    ),
+    Target(29, "the nightly history read on a provincial store, and the loop meanwhile", "history", r"."),
+    Target(
+        29,
         "the MAE floor chance alone leaves on the same days (report)",
         "simfloor",
         r"^estimate MAE floor, mean",

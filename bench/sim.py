@@ -15,6 +15,7 @@ simulator (hallq/sim.py and hallq/simjson.py of issue 19 copied into that checko
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import os
 import statistics
@@ -27,6 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.common import figure, write
 from hallcore.calendar import HallCalendar
 from hallcore.config import HallConfig
+from hallcore.history import HandleHistory
 from hallfiles.config import read_config
 from hallq.sim import SimParams, SimResult, simulate
 from hallq.simcli import without_priority
@@ -96,6 +98,23 @@ BEFORE_29_FIRST = {
 }
 BEFORE_29_FIRST_WIDTH = 13.0
 BEFORE_29_FIRST_HELD = {0.7: 2.08, 1.3: 9.79}
+#: The history before its hours (main at 9141d2c: each matter's mean over the 5 earlier weeks, no weekday or
+#: hour cells), the same days: day -> (MAE min, coverage, median range width min); the pooled provincial
+#: width; the held-out days' mean MAE per arrival curve.
+BEFORE_29_HISTORY = {
+    "provincial/1": (4.73, 0.8139, 10),
+    "provincial/2": (4.54, 0.8153, 15),
+    "provincial/3": (7.74, 0.8158, 28),
+    "provincial/4": (4.83, 0.8313, 15),
+    "provincial/5": (2.2, 0.8542, 2.0),
+    "county/1": (8.38, 0.8156, 25),
+    "county/2": (3.82, 0.8389, 9.0),
+    "county/3": (6.64, 0.818, 15),
+}
+BEFORE_29_HISTORY_WIDTH = 13.0
+BEFORE_29_HISTORY_HELD = {0.7: 2.08, 1.3: 8.35}
+#: The second set of days: the hall's cases slower at some hours than others (`SimParams.hour_sigma`).
+HOUR_SIGMA = 0.2
 HALLS_29 = (("provincial", (1, 2, 3, 4, 5)), ("county", (1, 2, 3)))
 #: The history the estimator starts from: the hall's cases on the same weekday of this many earlier weeks.
 HISTORY_WEEKS = 5
@@ -151,6 +170,7 @@ def estimate_figures() -> list[dict[str, Any]]:
             cold = _estimate(simulate(config, params))
             key = f"{hall}/{seed}"
             first, was, was_new = BEFORE_29_FIRST[key], BEFORE_29[key], BEFORE_29_NEW_SIM[key]
+            hist = BEFORE_29_HISTORY[key]
             warm_maes.append(e["mae_min"])
             cold_maes.append(cold["mae_min"])
             ahead = ", ".join(f"{k}: {v['mae_min']}" for k, v in sorted(e["mae_by_ahead"].items()))
@@ -161,9 +181,10 @@ def estimate_figures() -> list[dict[str, Any]]:
                     "min",
                     "< 3 (mean of 8)",
                     None,
-                    f"with the history; cold (config priors, the matters ahead): {cold['mae_min']}; "
-                    f"before: {first[0]} (this issue's first build), {was[0]} (main's simulator), "
-                    f"{was_new[0]} (main's estimator on this simulator); by people ahead: {ahead}",
+                    f"with the history and its hours; cold (config priors, the matters ahead): "
+                    f"{cold['mae_min']}; before: {hist[0]} (the history without its hours), {first[0]} "
+                    f"(this issue's first build), {was[0]} (main's simulator), {was_new[0]} (main's "
+                    f"estimator on this simulator); by people ahead: {ahead}",
                 )
             )
             figures.append(
@@ -173,9 +194,10 @@ def estimate_figures() -> list[dict[str, Any]]:
                     "share",
                     "0.78-0.90",
                     0.78 <= e["coverage"] <= 0.90,
-                    f"cold {cold['coverage']}; before: {first[1]} / {was[1]} / {was_new[1]}; median range "
-                    f"width {e['range_width_p50']} min (cold {cold['range_width_p50']}; before {first[2]} / "
-                    f"{was[2]} / {was_new[2]}); wider than estimates.wide_band_min: {e['wide_share']:.0%}",
+                    f"cold {cold['coverage']}; before: {hist[1]} / {first[1]} / {was[1]} / {was_new[1]}; "
+                    f"median range width {e['range_width_p50']} min (cold {cold['range_width_p50']}; before "
+                    f"{hist[2]} / {first[2]} / {was[2]} / {was_new[2]}); wider than estimates.wide_band_min: "
+                    f"{e['wide_share']:.0%}",
                 )
             )
             for scale in HELD_OUT_SCALES:
@@ -186,6 +208,7 @@ def estimate_figures() -> list[dict[str, Any]]:
     mean = round(statistics.fmean(warm_maes), 2)
     cold_mean = round(statistics.fmean(cold_maes), 2)
     first_mean = round(statistics.fmean(v[0] for v in BEFORE_29_FIRST.values()), 2)
+    hist_mean = round(statistics.fmean(v[0] for v in BEFORE_29_HISTORY.values()), 2)
     before = round(statistics.fmean(v[0] for v in BEFORE_29.values()), 2)
     before_new = round(statistics.fmean(v[0] for v in BEFORE_29_NEW_SIM.values()), 2)
     figures.append(
@@ -195,8 +218,9 @@ def estimate_figures() -> list[dict[str, Any]]:
             "min",
             "< 3",
             mean < 3,
-            f"with the hall's history ({HISTORY_WEEKS} earlier weeks); cold: {cold_mean}; before: "
-            f"{first_mean} (this issue's first build), {before} (main's estimator and simulator), "
+            f"with the hall's history and its hours ({HISTORY_WEEKS} earlier weeks); cold: {cold_mean}; "
+            f"before: {hist_mean} (the history without its hours), {first_mean} (this issue's first build), "
+            f"{before} (main's estimator and simulator), "
             f"{before_new} (main's estimator on this simulator). The floor chance alone leaves: "
             "bench/results/simfloor.json",
         )
@@ -210,8 +234,9 @@ def estimate_figures() -> list[dict[str, Any]]:
             "min",
             "<= 20",
             pooled["range_width_p50"] <= 20,
-            f"with the history; coverage {pooled['coverage']}; before: {BEFORE_29_FIRST_WIDTH} (this issue's "
-            f"first build), {was_width} (the median of main's days' medians)",
+            f"with the history; coverage {pooled['coverage']}; before: {BEFORE_29_HISTORY_WIDTH} (the "
+            f"history without its hours), {BEFORE_29_FIRST_WIDTH} (this issue's first build), {was_width} "
+            "(the median of main's days' medians)",
         )
     )
     for scale, values in held.items():
@@ -227,11 +252,46 @@ def estimate_figures() -> list[dict[str, Any]]:
                 None,
                 "per day " + ", ".join(f"{v[0]}" for v in values) + f"; the history is the usual days' "
                 f"(arrival curve x1, {HISTORY_WEEKS} earlier weeks), the day's own curve unseen; cold (no "
-                f"history): {none}; before (this issue's first build, cold): "
-                f"{BEFORE_29_FIRST_HELD[scale]}",
+                f"history): {none}; before: {BEFORE_29_HISTORY_HELD[scale]} (the history without its "
+                f"hours), {BEFORE_29_FIRST_HELD[scale]} (this issue's first build, cold)",
             )
         )
-    return figures
+    return figures + hour_figures()
+
+
+def hour_figures() -> list[dict[str, Any]]:
+    """The same eight days with the hall's cases slower at some hours (`SimParams.hour_sigma` HOUR_SIGMA,
+    the history days too): the estimator from the history with its hours, from the same history without
+    them (each matter's mean only), and cold."""
+    rows: dict[str, list[dict[str, Any]]] = {"hours": [], "flat": [], "cold": []}
+    per_day = []
+    for hall, seeds in HALLS_29:
+        config = read_config(CONFIG.parent / f"{hall}.toml")
+        for seed in seeds:
+            params = dataclasses.replace(day_params(config, seed), hour_sigma=HOUR_SIGMA)
+            history = history_of(config, history_days(params, HISTORY_WEEKS))
+            flat = HandleHistory(history.cases, history.mean_min, history.matters)
+            e = _estimate(simulate_with_history(config, params, history))
+            rows["hours"].append(e)
+            rows["flat"].append(_estimate(simulate_with_history(config, params, flat)))
+            rows["cold"].append(_estimate(simulate(config, params)))
+            per_day.append(f"{hall}/{seed} {e['mae_min']} ({e['coverage']:.0%}, {e['range_width_p50']} min)")
+    means = {k: round(statistics.fmean(r["mae_min"] for r in v), 2) for k, v in rows.items()}
+    coverage = [r["coverage"] for r in rows["hours"]]
+    return [
+        figure(
+            f"hour-varying days: estimate MAE, mean of the 8 (the hall slower at some hours, hour_sigma "
+            f"{HOUR_SIGMA})",
+            means["hours"],
+            "min",
+            "< 3",
+            means["hours"] < 3,
+            f"with the history and its hours; the same history without its hours: {means['flat']}; cold: "
+            f"{means['cold']}; coverage {min(coverage):.0%}-{max(coverage):.0%}; per day (MAE, coverage, "
+            f"median width): {'; '.join(per_day)}. The simulator's second ground truth: each hour of a "
+            "hall's day a factor on its cases' length, the same on its history days (hallq/simparams.py)",
+        )
+    ]
 
 
 def main() -> None:

@@ -89,7 +89,10 @@ class SimBase:
     def handle_minutes(self, matter: str, clerk: Clerk, rng: random.Random) -> float:
         sigma = self.demand.real_sigma[matter]
         # exp(N(−σ²/2, σ)) has mean 1, so the matter's mean is what real_mean says.
-        return self.demand.real_mean[matter] * clerk.speed * rng.lognormvariate(-sigma * sigma / 2, sigma)
+        minutes = self.demand.real_mean[matter] * clerk.speed * rng.lognormvariate(-sigma * sigma / 2, sigma)
+        if self.demand.hour_pace:
+            minutes *= self.demand.hour_pace[self.now.astimezone(self.tz).hour]
+        return minutes
 
     def free(self, n: int) -> None:
         """The clerk is done with the case in hand (the day's clerks, `hallq.sim`)."""

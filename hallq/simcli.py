@@ -47,6 +47,14 @@ def main(argv: list[str]) -> int:
         help="the wait estimate: inline at each issue, or the forward model (hallcore/forecast.py) made at "
         "most once a second per series that changed",
     )
+    ap.add_argument(
+        "--hour-sigma",
+        type=float,
+        default=SimParams.hour_sigma,
+        metavar="S",
+        help="the hall's cases take longer at some hours: each hour a factor lognormal(0, S), the same on "
+        "all its days (default 0: every hour alike)",
+    )
     ap.add_argument("--seeds", type=window_list, help="several days, e.g. 1-5 (with --json: pooled)")
     ap.add_argument(
         "--no-priority", action="store_true", help="the same days with no head starts and no absolute class"
@@ -101,6 +109,9 @@ def main(argv: list[str]) -> int:
     start = args.start or (opens.time() if opens else dt.time(8, 30))
     end = args.end or (closes.time() if closes else dt.time(17, 0))
     seeds = args.seeds or (args.seed,)
+    if args.hour_sigma < 0:
+        print("hallq sim: --hour-sigma must be >= 0", file=sys.stderr)
+        return 2
     if args.history < 0 or (args.history and args.against):
         print(
             "hallq sim: --history N needs N >= 0 and the in-process engine (not --against)", file=sys.stderr
@@ -121,6 +132,7 @@ def main(argv: list[str]) -> int:
             seed=seed,
             windows=args.windows,
             estimator=args.estimator,
+            hour_sigma=args.hour_sigma,
         )
         if args.against:
             found = _against(args, config, params, on_call)

@@ -27,6 +27,7 @@ class Demand:
     real_mean: dict[str, float]
     real_sigma: dict[str, float]
     popularity: dict[str, float]
+    hour_pace: dict[int, float]  # local hour -> what the hall's cases take then, as a factor (`hour_sigma`)
 
     @classmethod
     def of(cls, config: HallConfig, p: SimParams) -> Demand:
@@ -47,7 +48,10 @@ class Demand:
         for m in config.matters:
             real_mean[m.code] = m.prior_handle_min * p.handle_bias * rng.lognormvariate(0.0, p.matter_sigma)
             real_sigma[m.code] = rng.uniform(*p.handle_sigma)
-        return cls(real_mean, real_sigma, popularity)
+        # From a generator of its own, so the draws above are the same with and without the hours.
+        hours = random.Random((p.seed if p.hall_seed is None else p.hall_seed) * 7919 + 2)
+        hour_pace = {h: hours.lognormvariate(0.0, p.hour_sigma) for h in range(24)} if p.hour_sigma else {}
+        return cls(real_mean, real_sigma, popularity, hour_pace)
 
     def walk_ins(self, config: HallConfig, p: SimParams, capacity: dict[str, float], tz: dt.tzinfo) -> int:
         """Walk-ins for the day: enough to keep the staffed windows `load` busy over the open hours at the

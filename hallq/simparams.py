@@ -56,6 +56,13 @@ class SimParams:
     matter_sigma: float = 0.25  # …each matter's mean off by a lognormal factor with this spread…
     handle_sigma: tuple[float, float] = (0.35, 0.7)  # …and each case lognormal with a sigma in this range
     clerk_sigma: float = 0.1  # some clerks are faster than others
+    # Each hour of the hall's day its cases take a factor lognormal(0, hour_sigma), the hall's own (drawn
+    # from its seed, the same on all its days). Real halls are slower at some hours than others (the first
+    # hour's backlog of complicated cases queued since the door opened, the afternoon's tired clerks, the
+    # rush before closing); how much is not known from our sources, so it is off by default (0: every hour
+    # alike, the figures of issue 29 before its hours) and bench/sim.py reports a second set with 0.2 (an
+    # hour ±20 %): the estimator must learn it from the history's cases, never from this parameter.
+    hour_sigma: float = 0.0
     seed: int = 1
     # The hall's own draws (each matter's real mean handle time and spread, its popularity): days of one hall
     # share them, so its history means something (`hallq.simhistory`). None: drawn from `seed`.

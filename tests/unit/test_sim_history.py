@@ -58,3 +58,26 @@ def test_the_history_of_earlier_days_changes_the_estimates_of_the_scored_day() -
 def test_cli_refuses_a_history_it_cannot_build(extra: list[str], capsys: pytest.CaptureFixture[str]) -> None:
     assert simcli.main(["--config", str(COUNTY), "--password", "p", *extra]) == 2
     assert "--history" in capsys.readouterr().err
+
+
+def test_a_hall_slower_at_some_hours_is_so_on_all_its_days_and_its_history_sees_it() -> None:
+    config = read_config(COUNTY)
+    scored = SimParams(MONDAY, dt.time(8, 30), dt.time(11, 0), seed=3, hour_sigma=0.3)
+    earlier = history_days(scored, 1)[0]
+    pace = Demand.of(config, scored).hour_pace
+    assert sorted(pace) == list(range(24))
+    assert len(set(pace.values())) == 24  # each hour its own factor…
+    assert Demand.of(config, earlier).hour_pace == pace  # …the same on the hall's other days
+    flat = Demand.of(config, dataclasses.replace(scored, hour_sigma=0.0))
+    assert flat.hour_pace == {}
+    assert flat.real_mean == Demand.of(config, scored).real_mean  # the other draws do not move
+    # The history's cases carry their local hour (the history day runs over the hall's opening hours).
+    history = history_of(config, [earlier])
+    hours = {hour for _m, _d, hour in history.hours}
+    assert {9, 10, 15} <= hours <= set(range(8, 18))
+    assert {day for _m, day in history.weekdays} == {0}
+
+
+def test_cli_refuses_a_negative_hour_sigma(capsys: pytest.CaptureFixture[str]) -> None:
+    assert simcli.main(["--config", str(COUNTY), "--hour-sigma", "-0.1"]) == 2
+    assert "--hour-sigma" in capsys.readouterr().err
