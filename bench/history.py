@@ -28,9 +28,11 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import figure, write
+from hallcore import commands as c
 from hallcore.calendar import HallCalendar
 from hallcore.clock import FakeClock
-from hallcore.config import Durability
+from hallcore.config import Durability, HallConfig
+from hallcore.engine import Accepted, Engine
 from hallcore.history import HandleHistory
 from hallcore.model import Source, Ticket, TicketState
 from hallfiles.config import read_config
@@ -43,6 +45,7 @@ CONFIG = Path(__file__).resolve().parent.parent / "config" / "provincial.toml"
 DAYS = 35  # a week older than the history reaches, as a real store holds
 TICKETS_PER_DAY = 4000
 REPEATS = 7
+ROUNDS = 20
 TODAY = dt.date(2026, 11, 24)
 
 
@@ -138,6 +141,29 @@ async def measure(
     return reads, swaps, lags, idle, cases
 
 
+def refresh_ms(config: HallConfig, history: HandleHistory | None) -> list[float]:
+    """Each of ROUNDS refreshes of every waiting ticket's inline estimate at 500 waiting in one provincial
+    series (as bench/estimates.py), the engine starting from `history` (None: cold), each in a new minute."""
+    engine = Engine(config)
+    if history is not None:
+        engine.use_history(history)
+    now = dt.datetime(2026, 11, 23, 11, 40, tzinfo=engine.calendar.tz)
+    series = "E"
+    for n in (w.number for w in config.windows if series in w.series and w.staffed):
+        assert isinstance(engine.handle(c.OpenWindow(n, f"s{n}"), now), Accepted)
+    matter = next(m.code for m in config.matters if m.series == series)
+    for i in range(500):
+        assert isinstance(engine.handle(c.IssueTicket(matter, Source.DESK, f"k{i}"), now), Accepted)
+    out = []
+    for r in range(ROUNDS):
+        at = now + dt.timedelta(minutes=r + 1)
+        began = time.perf_counter()
+        for ahead in range(500):
+            engine.estimate_for(series, ahead, at)
+        out.append((time.perf_counter() - began) * 1000)
+    return out
+
+
 def main() -> None:
     config = read_config(CONFIG)
     cal = HallCalendar(config.hall)
@@ -168,6 +194,9 @@ def main() -> None:
             return await measure(store, cal.tz)
 
         reads, swaps, lags, idle, cases = asyncio.run(run())
+        with sqlite3.connect(db) as conn:
+            history = read_history(conn, TODAY, cal.tz)
+        conn.close()
         store.stop()
     finally:
         shutil.rmtree(tmp)
@@ -214,6 +243,20 @@ def main() -> None:
             "Store.start: migrations, key, the engine's load (loader.load_engine)",
         ),
     ]
+    cold, flat = refresh_ms(config, None), refresh_ms(config, HandleHistory(history.cases, history.mean_min))
+    hours = refresh_ms(config, history)
+    figures.append(
+        figure(
+            "inline estimate refresh of 500 waiting, the history with its hours",
+            round(statistics.median(hours), 2),
+            "ms",
+            "",
+            None,
+            f"median of {ROUNDS} (max {max(hours):.2f} ms), each in a new minute; the same history without "
+            f"its hours {statistics.median(flat):.2f} ms, cold {statistics.median(cold):.2f} ms: the hours' "
+            "pace splits the capacity profile at each coming hour (hallcore/engine/pace.py)",
+        )
+    )
     for f in figures:
         print(f"{f['name']}: {f['value']} {f['unit']}  {f['note']}")
     out = write(
