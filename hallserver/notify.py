@@ -27,8 +27,6 @@ from hallcore.config import HallConfig
 from hallcore.model import BookingState, TicketState
 from hallcore.notices import (
     KINDS,
-    LANGS,
-    NoticeError,
     TicketFacts,
     booking_due,
     cap_refusal,
@@ -372,9 +370,3 @@ def evaluate_job() -> Job:
         return ok({"queued": b.queued, "live": b.live, "purged": b.purged})
 
     return Job(run)
-
-
-def check_lang(lang: str) -> str:
-    if lang not in LANGS:
-        raise NoticeError(f"lang is one of {', '.join(LANGS)}")
-    return lang

@@ -125,6 +125,17 @@ _ALIYUN_REFUSED = (
 )
 
 
+#: Aliyun codes that refuse the hall's own credentials or clock, not the message: every message would be
+#: refused alike, so the rows wait (retried with backoff, the dashboard shows the code) until it is fixed.
+_ALIYUN_ACCOUNT = (
+    "SignatureDoesNotMatch",
+    "IncompleteSignature",
+    "InvalidAccessKeyId",
+    "InvalidTimeStamp",
+    "SignatureNonceUsed",
+)
+
+
 class AliyunAdapter:
     """dysmsapi 2017-05-25 SendSms. `OutId` carries the notice key for reconciliation (not an idempotency
     key: Aliyun sends a repeated request again)."""
@@ -172,16 +183,28 @@ class AliyunAdapter:
         detail = str(body.get("Message", r.text[:200]))[:200]
         if r.status_code == 200 and got == "OK":
             return Delivery("sent", "OK", "", str(body.get("BizId", "")), self.cfg.cost_fen)
-        if got.startswith("Throttling") or r.status_code in (429, 503) or r.status_code >= 500:
+        if (
+            got.startswith(("Throttling", *_ALIYUN_ACCOUNT))
+            or r.status_code in (429, 503)
+            or r.status_code >= 500
+        ):
             return Delivery("retry", got or f"HTTP {r.status_code}", detail)
         if got in _ALIYUN_REFUSED or 400 <= r.status_code < 500 or got.startswith("isv."):
             return Delivery("refused", got or f"HTTP {r.status_code}", detail)
         return Delivery("retry", got or f"HTTP {r.status_code}", detail)
 
 
-#: Tencent errors of one message (its number or template); the rest of `FailedOperation`/`InvalidParameter`
-#: too. `LimitExceeded.PhoneNumber*` is the number's own flow control: refused, the others go on.
-_TENCENT_RETRY = ("RequestLimitExceeded", "InternalError", "ResourceUnavailable")
+#: Tencent errors that are not the message's: throttling, Tencent's own faults, and the hall's credentials or
+#: clock (`AuthFailure.*`, `UnauthorizedOperation.*`: every message would be refused alike, so the rows wait).
+#: The rest (`FailedOperation`, `InvalidParameter*`, `LimitExceeded.PhoneNumber*`, the number's own flow
+#: control) refuse one message: a dead letter, the others go on.
+_TENCENT_RETRY = (
+    "RequestLimitExceeded",
+    "InternalError",
+    "ResourceUnavailable",
+    "AuthFailure",
+    "UnauthorizedOperation",
+)
 
 
 class TencentAdapter:

@@ -28,7 +28,7 @@ from hallcore.config import HallConfig
 from hallcore.notices import mask_address
 from hallserver.backoff import backoff_s
 from hallserver.evloop import cancel
-from hallserver.notify import evaluate
+from hallserver.notify import evaluate_job
 from hallserver.notify_adapters import (
     Adapter,
     AliyunAdapter,
@@ -97,13 +97,11 @@ class Notifier:
         self,
         hall: HallServer,
         transport: httpx.AsyncBaseTransport | None = None,
-        adapters: dict[str, Adapter] | None = None,
         rng: random.Random | None = None,
     ) -> None:
         self.hall = hall
         self.state = NotifyState(hall.config.notify.enabled, hall.config.notify.sms)
         self._transport = transport
-        self._adapters = adapters
         self._adapters_of: HallConfig | None = None
         self._cached: dict[str, Adapter] = {}
         self._rng = rng or random.Random()
@@ -134,8 +132,6 @@ class Notifier:
         self._wake_send.set()
 
     def adapters(self) -> dict[str, Adapter]:
-        if self._adapters is not None:
-            return self._adapters
         config = self.hall.config
         if self._adapters_of is not config:
             self._cached = make_adapters(config, self.hall)
@@ -147,11 +143,7 @@ class Notifier:
     async def run_rules(self) -> dict[str, int]:
         seq = self.hall.store.seq
 
-        def run(ctx: WriteCtx) -> Reply:
-            b = evaluate(ctx)
-            return ok({"queued": b.queued, "live": b.live, "purged": b.purged})
-
-        reply = await self.hall.store.submit(Job(run))
+        reply = await self.hall.store.submit(evaluate_job())
         out: dict[str, int] = json.loads(reply.text) if reply.status == 200 else {"queued": 0, "live": 0}
         self.state.live = out.get("live", 0)
         self.state.runs += 1

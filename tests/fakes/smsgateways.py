@@ -6,7 +6,8 @@ signature through `alibabacloud_openapi_util` (the dysmsapi SDK's signer), Tence
 they do next is set by the test:
 
 - `mode`: "ok" (default), "down" (503), "throttle" (the gateway's own throttling answer), "hang" (answer only
-  after `hang_s`: the client times out first);
+  after `hang_s`: the client times out first), "page" (a proxy in front answers its own HTML page with
+  `page_status`, 502 unless set: the request never reached the gateway);
 - `refuse`: numbers (or openids) refused for good (an illegal or blocked number);
 - `hold`: numbers whose request is taken (counted in `accepted`) and then held until `release` is set (a kill
   mid-send).
@@ -46,6 +47,7 @@ class Answer:
     status: int
     body: dict[str, Any]
     headers: dict[str, str] = field(default_factory=dict)
+    page: str = ""  # an HTML page instead of the JSON body
 
 
 class _Fake:
@@ -53,6 +55,7 @@ class _Fake:
         self.clock = clock
         self.mode = "ok"
         self.hang_s = 5.0
+        self.page_status = 502
         self.refuse: set[str] = set()
         self.hold: set[str] = set()
         self.release = threading.Event()
@@ -71,13 +74,16 @@ class _Fake:
                 raw = self.rfile.read(length) if length else b""
                 with owner.lock:
                     owner.requests += 1
-                a = owner.handle(method, self.path, {k.lower(): v for k, v in self.headers.items()}, raw)
-                body = json.dumps(a.body, ensure_ascii=False).encode()
+                if owner.mode == "page":
+                    a = Answer(owner.page_status, {}, page="<html><body>502 Bad Gateway</body></html>")
+                else:
+                    a = owner.handle(method, self.path, {k.lower(): v for k, v in self.headers.items()}, raw)
+                body = a.page.encode() if a.page else json.dumps(a.body, ensure_ascii=False).encode()
                 with contextlib.suppress(BrokenPipeError, ConnectionResetError):  # the client gave up
                     self.send_response(a.status)
                     for k, v in a.headers.items():
                         self.send_header(k, v)
-                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Type", "text/html" if a.page else "application/json")
                     self.send_header("Content-Length", str(len(body)))
                     self.end_headers()
                     self.wfile.write(body)
@@ -95,7 +101,8 @@ class _Fake:
         self.server.daemon_threads = True
         self.host = f"127.0.0.1:{self.server.server_address[1]}"
         self.url = f"http://{self.host}/"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        # A short poll: close() (shutdown) waits for it, at the end of every test that uses a fake.
+        self.thread = threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True)
         self.thread.start()
 
     def handle(self, method: str, path: str, headers: dict[str, str], raw: bytes) -> Answer:

@@ -122,6 +122,42 @@ def test_who_may_opt_in_and_how_often(hall: Running) -> None:
     audit = hall.rows("SELECT action, detail FROM audit WHERE action = 'notice_optin'")
     assert len(audit) == 4
     assert all(PHONE not in d for _, d in audit)
+    # A language the hall has no texts for, a booking opted in anywhere but the desk: refused, nothing kept.
+    r = opt_in(hall, desk.headers, more[2], phone="13700002222", lang="fr")
+    assert (r.status_code, r.json()["error"]) == (422, "invalid_field")
+    r = opt_in(hall, kiosk.headers, own, phone="13700002222", booking=True)
+    assert (r.status_code, r.json()["error"]) == (403, "desk_only")
+    assert "13700002222" not in str(hall.rows("SELECT * FROM notice_subs"))
+
+
+def test_a_station_opts_in_at_most_its_hourly_allowance(
+    tmp_path: pathlib.Path, county: HallConfig, seeded_db: pathlib.Path
+) -> None:
+    # A desk (or a stolen desk token) cannot opt the hall's tickets in by the hundred: the station's own
+    # budget, whatever the numbers typed; another station is not held by it.
+    with start_server(tmp_path, notify_config(county, optin_per_station_hour=2), seeded_db) as (_st, hall):
+        desk = hall.station("desk")
+        other = hall.station("desk", name="导办台2")
+        ids = [hall.issue(desk).json()["ticket"]["id"] for _ in range(4)]
+        assert opt_in(hall, desk.headers, ids[0], phone="13800000001").status_code == 200
+        assert opt_in(hall, desk.headers, ids[1], phone="13800000002").status_code == 200
+        r = opt_in(hall, desk.headers, ids[2], phone="13800000003")
+        assert r.status_code == 429
+        assert int(r.headers["retry-after"]) > 0
+        assert opt_in(hall, other.headers, ids[2], phone="13800000003").status_code == 200
+        assert len(hall.rows("SELECT id FROM notice_subs")) == 3
+
+
+def test_a_hall_without_notices_refuses_opt_ins(
+    tmp_path: pathlib.Path, county: HallConfig, seeded_db: pathlib.Path
+) -> None:
+    off = dataclasses.replace(county, notify=Notify(enabled=False))
+    with start_server(tmp_path, off, seeded_db) as (_st, hall):
+        desk = hall.station("desk")
+        issued = hall.issue(desk).json()
+        r = opt_in(hall, desk.headers, issued["ticket"]["id"])
+        assert (r.status_code, r.json()["error"]) == (409, "notices_off")
+        assert hall.rows("SELECT COUNT(*) FROM notice_subs") == [(0,)]
 
 
 def test_withdrawing_consent_stops_sending(hall: Running) -> None:

@@ -290,6 +290,10 @@ def test_wechat_oauth_opt_in_token_cache_and_refresh(
             assert forged.status_code == 403
             r = hall.http.get(f"{back.path}?{back.query}", follow_redirects=False)
             assert r.status_code == 303, r.text
+            # The same code again (a reload, a replay): WeChat refuses a used code, the page says try again.
+            r = hall.http.get(f"{back.path}?{back.query}", follow_redirects=False)
+            assert (r.status_code, r.json()["error"]) == (502, "wechat_failed")
+            assert WECHAT_SECRET not in r.text
             sub = hall.http.get(f"/web/api/status/{token}/notify").json()["sub"]
             assert sub["channel"] == "wechat"
             assert sub["masked"].endswith("***")

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from hallcore import commands as c
 from hallcore import replies
 from hallcore import replybuilders as build
-from hallcore.codec import CodecError, decode, encode, json_schema
+from hallcore.codec import CodecError, decode, dumps, encode, json_schema
 from hallcore.engine import Accepted, Engine
 from hallcore.events import TicketChanged, TicketView, decode_event, encode_event
 from hallcore.model import Source
@@ -206,3 +206,69 @@ def test_a_wire_type_is_named_by_its_class_not_its_module() -> None:
     assert moved_defs["Slot"].pop("x-python") == "somewhere.else.Slot"
     assert defs["Slot"].pop("x-python") == "hallcore.replyschema.bookings.Slot"
     assert moved_defs == defs
+
+
+@dataclasses.dataclass(frozen=True)
+class Loose:
+    """Shapes no reply has today but the codec promises: a union of two types, a required union, a list, a
+    map, nothing at all, and a field the constructor does not take."""
+
+    either: int | str
+    required: int | None
+    items: list[int]
+    extra: dict[str, int]
+    nothing: None = None
+    derived: int = dataclasses.field(default=0, init=False)
+
+
+def test_a_union_tries_each_type_and_names_every_fault() -> None:
+    good = {"either": "x", "required": None, "items": [1], "extra": {"a": 1}}
+    assert decode(Loose, good).either == "x"
+    assert decode(Loose, {**good, "either": 5}).either == 5
+    with pytest.raises(CodecError) as err:
+        decode(Loose, {**good, "either": 1.5})
+    assert (
+        str(err.value)
+        == "Loose.either: expected an integer, got 1.5 / Loose.either: expected a string, got 1.5"
+    )
+    with pytest.raises(CodecError) as err:
+        decode(Loose, {**good, "either": None})
+    assert str(err.value) == "Loose.either: expected int or str, got None"
+
+
+@pytest.mark.parametrize(
+    ("key", "bad", "fault"),
+    [
+        ("items", {"0": 1}, "Loose.items: expected a list"),
+        ("items", [1, "2"], "Loose.items[1]: expected an integer"),
+        ("extra", [1], "Loose.extra: expected an object"),
+        ("extra", {"a": None}, "Loose.extra.a: expected an integer"),
+        ("nothing", 0, "Loose.nothing: expected null"),
+        # A long value is shown cut, so the error line stays readable.
+        ("items", "y" * 100, f"Loose.items: expected a list, got '{'y' * 56}..."),
+    ],
+)
+def test_a_shape_that_does_not_fit_names_the_path(key: str, bad: Any, fault: str) -> None:
+    good = {"either": 1, "required": 2, "items": [1], "extra": {}}
+    with pytest.raises(CodecError) as err:
+        decode(Loose, {**good, key: bad})
+    assert str(err.value).startswith(fault)
+
+
+def test_a_field_the_constructor_does_not_take_is_not_read() -> None:
+    value = decode(Loose, {"either": 1, "required": 2, "items": [], "extra": {}, "derived": 7})
+    assert value.derived == 0
+    assert encode(value)["derived"] == 0  # still written: `encode` writes every field
+
+
+def test_a_type_the_codec_does_not_know_is_refused_when_first_used() -> None:
+    with pytest.raises(TypeError, match="cannot decode"):
+        decode(complex, 1)
+    with pytest.raises(TypeError, match="no JSON Schema"):
+        json_schema(complex, {})
+
+
+def test_dumps_is_compact_utf8_and_unknown_values_pass_through() -> None:
+    assert dumps({"名": ("甲", dt.date(2026, 11, 23))}) == '{"名":["甲","2026-11-23"]}'
+    marker = object()
+    assert encode(marker) is marker  # not JSON-able: json.dumps names it, the codec does not guess

@@ -301,10 +301,91 @@ def _append(section: str, table: dict[str, Any]) -> Mutation:
     return mutate
 
 
+def _table(name: str, table: dict[str, Any]) -> Mutation:
+    """Add a top-level table the small hall leaves to its defaults."""
+
+    def mutate(data: dict[str, Any]) -> None:
+        data[name] = table
+
+    return mutate
+
+
 @pytest.mark.parametrize(
     ("mutate", "key", "expected", "hint"),
     [
         (_set("hall.name", 3), "hall.name", "a string", ""),
+        (
+            _set("hall.public_base_url", "hall.local"),
+            "hall.public_base_url",
+            "an http:// or https:// URL",
+            "",
+        ),
+        (
+            _set("series", [{"prefix": "A", "name": "户政", "open": "12:00", "close": "10:00"}]),
+            "series[0].close",
+            "a time after open (12:00)",
+            "",
+        ),
+        (_set("matters[0].code", "HJ 03"), "matters[0].code", "a code without spaces, e.g. 'HJ01'", ""),
+        (_set("matters[0].pinyin", "JMSFZ"), "matters[0].pinyin", "", ""),
+        (
+            _set("matters[0].prior_handle_min", 0),
+            "matters[0].prior_handle_min",
+            "a positive number of minutes",
+            "",
+        ),
+        (_set("windows[0].series", []), "windows[0].series", "at least one series prefix", ""),
+        (_set("stations[1].led.address", 300), "stations[1].led.address", "a bus address from 1 to 247", ""),
+        (
+            _set("stations[1].led.timeout_s", 0),
+            "stations[1].led.timeout_s",
+            "a positive number of seconds",
+            "",
+        ),
+        (
+            _append(
+                "stations",
+                {"id": "d1", "role": "display", "id_reader": {"type": "idcard-serial", "url": "/dev/x"}},
+            ),
+            "stations[2].id_reader",
+            "an ID card reader on a kiosk, desk or counter station",
+            "",
+        ),
+        (
+            _table("outcomes", {"refusal_reasons": ["材料不全", "材料不全"]}),
+            "outcomes.refusal_reasons[1]",
+            "each reason once",
+            "",
+        ),
+        (
+            _table("targets", {"satisfaction": 95}),
+            "targets.satisfaction",
+            "a value from 0 to 1",
+            "write 0.95 for 95 %",
+        ),
+        (_table("booking", {"early_min": -5}), "booking.early_min", "at least 0 minutes", ""),
+        (
+            _table("led", {"brightness": [{"at": "18:00", "level": 5}, {"at": "08:00", "level": 9}]}),
+            "led.brightness[1].at",
+            "a time after 18:00 (steps in time order)",
+            "",
+        ),
+        (_table("led", {"hall_rows": 0}), "led.hall_rows", "at least 1", ""),
+        (_table("server", {"pause_reasons": []}), "server.pause_reasons", "at least one pause reason", ""),
+        (
+            _table("server", {"pause_reasons": ["休息", "休息"]}),
+            "server.pause_reasons[1]",
+            "each reason once",
+            "",
+        ),
+        (_table("tls", {"names": ["bad name!"]}), "tls.names[0]", "", ""),
+        (
+            _table("tls", {"addresses": ["300.1.1.1"]}),
+            "tls.addresses[0]",
+            "an IP address like 192.168.10.2",
+            "",
+        ),
+        (_table("tls", {"ca_days": 10}), "tls.ca_days", "a value from 30 to 36500", ""),
         (_set("hall.hours.mon.close", "08:00"), "hall.hours.mon.close", "a time after open (08:30)", ""),
         (
             _set("hall.hours.mn", {"open": "08:30", "close": "12:00"}),
@@ -506,6 +587,12 @@ def test_each_mistake_is_reported_alone(mutate: Mutation, key: str, expected: st
         assert issues[0].expected == expected
     if hint:
         assert issues[0].hint == hint
+
+
+def test_an_upload_switched_on_half_configured_names_every_missing_part() -> None:
+    data = copy.deepcopy(small_hall())
+    data["upload"] = {"enabled": True, "endpoint": "ftp://province"}
+    assert [i.key for i in issues_of(data)] == ["upload.endpoint", "upload.app_key", "upload.secret_file"]
 
 
 def test_a_misspelt_required_key_is_not_also_reported_missing() -> None:

@@ -890,3 +890,34 @@ def test_handle_needs_an_aware_time_and_a_command() -> None:
         e.handle(c.Tick(), MONDAY_9.replace(tzinfo=None))
     with pytest.raises(TypeError, match="not an engine command"):
         e.handle(object(), MONDAY_9)  # type: ignore[arg-type]
+
+
+def test_which_window_may_act_on_a_ticket() -> None:
+    # hallcore/scope.py, the core of least privilege (tests/security/test_scope.py drives it through HTTP).
+    from hallcore import scope
+
+    h = Hall()
+    h.open(1, 2)
+    a = h.issue("hj01")  # series A: window 1's, window 2's partner
+    assert scope.served_series(h.e, 2) == frozenset({"B"})
+    assert scope.served_series(h.e, 99) == frozenset()
+    problem = scope.ticket_problem(h.e, 2, scope.CANCEL, a, h.now)
+    assert problem is not None
+    assert "window 2" in problem.en
+    assert scope.ticket_problem(h.e, 1, scope.CANCEL, a, h.now) is None
+    # Window 2 covers window 1 (A/B岗): now it serves A too, and may cancel A's tickets.
+    ok(h.do(c.TakeOver(2, 1)))
+    assert scope.served_series(h.e, 2) == frozenset({"A", "B"})
+    assert scope.ticket_problem(h.e, 2, scope.CANCEL, a, h.now) is None
+    ok(h.do(c.EndTakeOver(2, 1)))
+    assert scope.ticket_problem(h.e, 2, scope.CANCEL, a, h.now) is not None
+    # Rating and re-queueing belong to the window that served or called it, however the queues are shared.
+    assert h.call(1)[0] == a
+    h.serve(1)
+    for action in (scope.RATE, scope.REQUEUE):
+        assert scope.ticket_problem(h.e, 1, action, a, h.now) is None
+        other = scope.ticket_problem(h.e, 2, action, a, h.now)
+        assert other is not None
+        assert "window 1" in other.en
+    # An unknown ticket is not this module's to refuse: the command answers that it does not exist.
+    assert scope.ticket_problem(h.e, 1, scope.CANCEL, "A999", h.now) is None
