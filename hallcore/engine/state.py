@@ -97,6 +97,8 @@ class EngineState:
         # hour), how much longer its cases take then than over the whole day (`pace`).
         self.history: HandleHistory | None = None
         self.paces: dict[tuple[str, int, int], float] = {}
+        # series -> (the minute's profile it was made from, that profile paced: `waits.paced_profile_of`)
+        self.paced_profiles: dict[str, tuple[list[tuple[float, float]], list[tuple[float, float]]]] = {}
         self.priority_arrivals = ArrivalRate()  # per series: who will pass normal tickets
         # The band's width beyond the handle-time spread, and its scale, from the checked estimates.
         self.rate_spread = RateSpread()

@@ -39,7 +39,7 @@ def estimate_for(s: EngineState, series: str, ahead: int, now: dt.datetime | Non
     if now is None:
         profile: Profile = ((0.0, series_capacity(s, series)),)
     else:
-        profile = paced(s, series, now, capacity_profile_of(s, series, now))
+        profile = paced_profile_of(s, series, now)
     idle = idle_windows(s, series)
     est = estimate_planned(ahead, mean, profile, cv=cv, rate_spread=spread, band_scale=scale, idle=idle)
     return est.widened(s.config.estimates.wide_band_min)
@@ -61,7 +61,7 @@ def estimate_new(s: EngineState, t: Ticket, ahead: int, now: dt.datetime) -> Wai
         # Absolute tickets let one other in after every N of them.
         extra += ahead // s.config.priority.absolute_in_row
     # The people ahead are handled over the coming hours, each at its own pace (`hallcore.engine.pace`).
-    profile = paced(s, t.series, now, capacity_profile_of(s, t.series, now))
+    profile = paced_profile_of(s, t.series, now)
     est = estimate_planned(
         ahead,
         mean,
@@ -95,16 +95,38 @@ def capacity_profile_of(s: EngineState, series: str, now: dt.datetime) -> list[t
     (the lunch rotation, scheduled breaks: `windows[].closures`) and the breaks between the day's sessions;
     a window closed or paused for a planned closure counts from the closure's end, one paused otherwise
     after PAUSE_EXPECT_MIN. Cached per series and minute; any window change drops it."""
+    minute, profile = _minute_profile(s, series, now)
+    return _shifted(profile, now.timestamp() / 60 - minute)
+
+
+def paced_profile_of(s: EngineState, series: str, now: dt.datetime) -> list[tuple[float, float]]:
+    """`capacity_profile_of` with each coming hour's capacity divided by its pace (`pace.paced`): what the
+    estimates wait through. Made once per minute profile (the hours' boundaries do not move within it)."""
+    minute, profile = _minute_profile(s, series, now)
+    held = s.paced_profiles.get(series)
+    # The minute's profile is a new list whenever it is rebuilt; `held` keeps the old one alive: `is` is safe.
+    if held is None or held[0] is not profile:
+        held = (profile, paced(s, series, dt.datetime.fromtimestamp(minute * 60, dt.UTC), profile))
+        s.paced_profiles[series] = held
+    return _shifted(held[1], now.timestamp() / 60 - minute)
+
+
+def _minute_profile(s: EngineState, series: str, now: dt.datetime) -> tuple[int, list[tuple[float, float]]]:
+    """The profile made at the start of `now`'s minute (cached per series and minute)."""
     minute = int(now.timestamp() // 60)
     cached = s.profiles.get(series)
     if cached is None or cached[0] != minute:
         cached = (minute, _profile_at(s, series, dt.datetime.fromtimestamp(minute * 60, dt.UTC)))
         s.profiles[series] = cached
-    into = now.timestamp() / 60 - minute  # the profile was made at the start of the minute
+    return cached
+
+
+def _shifted(profile: list[tuple[float, float]], into: float) -> list[tuple[float, float]]:
+    """`profile` made `into` minutes ago, from now on."""
     if into <= 0:
-        return cached[1]
+        return profile
     out: list[tuple[float, float]] = []
-    for at, capacity in cached[1]:
+    for at, capacity in profile:
         if at <= into and out:
             out[-1] = (0.0, capacity)
         else:
