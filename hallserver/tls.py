@@ -33,27 +33,25 @@ class TlsError(Exception):
     """The TLS directory is missing, incomplete or unreadable; the message says what to run."""
 
 
+class _InDir:
+    """One of the TLS directory's files, read as an attribute: its path in the directory."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __get__(self, files: TlsFiles, _owner: type[TlsFiles] | None = None) -> pathlib.Path:
+        return files.dir / self.name
+
+
 @dataclass(frozen=True, slots=True)
 class TlsFiles:
     """The four files of a hall's TLS directory."""
 
     dir: pathlib.Path
-
-    @property
-    def ca_cert(self) -> pathlib.Path:
-        return self.dir / "ca.pem"
-
-    @property
-    def ca_key(self) -> pathlib.Path:
-        return self.dir / "ca.key"
-
-    @property
-    def cert(self) -> pathlib.Path:
-        return self.dir / "server.pem"
-
-    @property
-    def key(self) -> pathlib.Path:
-        return self.dir / "server.key"
+    ca_cert = _InDir("ca.pem")
+    ca_key = _InDir("ca.key")
+    cert = _InDir("server.pem")
+    key = _InDir("server.key")
 
     def ca_pem(self) -> str:
         try:

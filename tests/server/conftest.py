@@ -37,7 +37,7 @@ from tests.fakes.live_server import (
     live_server,
 )
 from tests.fakes.partner import FakePartner, fake_partner
-from tests.server.web_helpers import module_browser
+from tests.server.web_helpers import http_login, module_browser
 
 #: A headless Chromium for each browser test module, as the fixture `browser` (tests/server/web_helpers.py:
 #: per module, not per session, since the tier has asyncio tests).
@@ -224,6 +224,16 @@ def hall() -> Iterator[LiveServer]:
     needs another hall defines its own `hall`."""
     with live_server() as h:
         yield h
+
+
+@pytest.fixture
+def c(hall: LiveServer) -> Iterator[httpx.Client]:
+    """A client of `hall` logged in as the manager (the session cookie), as the web pages' tests use it."""
+    client = http_login(hall.url)
+    try:
+        yield client
+    finally:
+        client.close()
 
 
 @pytest.fixture

@@ -28,16 +28,9 @@ from hallserver.notify_adapters import (
     WeChatAdapter,
     read_secret,
 )
+from tests.fakes import smsgateways as gw
 from tests.fakes.live_server import MONDAY_9
-from tests.fakes.smsgateways import (
-    ALIYUN_AK,
-    ALIYUN_SECRET,
-    TENCENT_ID,
-    TENCENT_KEY,
-    WECHAT_APPID,
-    WECHAT_SECRET,
-    fake_gateway,
-)
+from tests.fakes.smsgateways import fake_gateway
 
 PHONE = "13812345678"
 OPENID = "oFAKE_openid_0000000009"
@@ -56,13 +49,13 @@ def message(
 def make(kind: str, url: str, clock: FakeClock, secret: str = "") -> Adapter:
     if kind == "aliyun":
         return AliyunAdapter(
-            AliyunSms(url, ALIYUN_AK, "", "金寨政务", TEMPLATES), clock, secret or ALIYUN_SECRET
+            AliyunSms(url, gw.ALIYUN_AK, "", "金寨政务", TEMPLATES), clock, secret or gw.ALIYUN_SECRET
         )
     if kind == "tencent":
-        cfg = TencentSms(url, TENCENT_ID, "", "ap-guangzhou", "1400000001", "金寨政务", TEMPLATES)
-        return TencentAdapter(cfg, clock, secret or TENCENT_KEY)
-    wx = WeChat(url.rstrip("/"), url + "connect/oauth2/authorize", WECHAT_APPID, "", TEMPLATES, "")
-    return WeChatAdapter(wx, clock, secret or WECHAT_SECRET)
+        cfg = TencentSms(url, gw.TENCENT_ID, "", "ap-guangzhou", "1400000001", "金寨政务", TEMPLATES)
+        return TencentAdapter(cfg, clock, secret or gw.TENCENT_KEY)
+    wx = WeChat(url.rstrip("/"), url + "connect/oauth2/authorize", gw.WECHAT_APPID, "", TEMPLATES, "")
+    return WeChatAdapter(wx, clock, secret or gw.WECHAT_SECRET)
 
 
 def wechat(url: str, clock: FakeClock) -> WeChatAdapter:
@@ -260,7 +253,7 @@ def test_wechat_oauth_code_is_refused_once_used(clock: FakeClock) -> None:
         assert asyncio.run(openid("c0de")) == OPENID
         with pytest.raises(Exception, match="40029") as err:
             asyncio.run(openid("c0de"))
-        assert WECHAT_SECRET not in str(err.value)
+        assert gw.WECHAT_SECRET not in str(err.value)
 
 
 def test_a_secret_file_is_refused_when_others_can_read_it_or_it_is_empty(tmp_path: pathlib.Path) -> None:

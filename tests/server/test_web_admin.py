@@ -1,26 +1,16 @@
 """The admin page's forms against a real server (hallserver/web/admin.py): a disabled clerk is logged out of
 every counter at once, each refused form answers a page that says what to fix and changes nothing, and the
-page's station and A/B岗 forms act through the same API rules as the stations do."""
+page's station and A/B岗 forms act through the same API rules as the stations do. `c` is the manager's
+logged-in client (tests/server/conftest.py)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
-import pytest
 
 from tests.fakes.live_server import PIN, LiveServer
-from tests.server.web_helpers import csrf_of, http_login
-
-
-@pytest.fixture
-def c(hall: LiveServer) -> Iterator[httpx.Client]:
-    client = http_login(hall.url)
-    try:
-        yield client
-    finally:
-        client.close()
+from tests.server.web_helpers import csrf_of
 
 
 def post(c: httpx.Client, path: str, **data: str) -> httpx.Response:

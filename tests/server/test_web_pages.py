@@ -7,10 +7,8 @@ import csv
 import datetime as dt
 import io
 import re
-from collections.abc import Iterator
 
 import httpx
-import pytest
 from openpyxl import load_workbook
 
 from tests.fakes.live_server import HJ01_PASSES, MONDAY_9, LiveServer, live_server
@@ -22,16 +20,6 @@ from tests.server.web_helpers import (
     csrf_of,
     http_login,
 )
-
-
-@pytest.fixture
-def c(hall: LiveServer) -> Iterator[httpx.Client]:
-    """A client logged in as the manager (session cookie)."""
-    client = http_login(hall.url)
-    try:
-        yield client
-    finally:
-        client.close()
 
 
 def _text(html: str, id_: str) -> str:
