@@ -131,6 +131,30 @@ TARGETS: tuple[Target, ...] = (
     Target(29, "the MAE floor per day (report)", "simfloor", r"^estimate MAE floor, (provincial|county)/"),
     Target(29, "the model's refresh at 500 waiting (report)", "estimates", r"refresh|rebuild|issue command"),
     Target(
+        29,
+        "the forward model (hallcore/forecast.py), the same eight days: the mean of the MAE figures < 3 min",
+        "sim",
+        r"^forward model: estimate MAE, mean",
+    ),
+    Target(
+        29,
+        "the forward model: each day's MAE, coverage 78–90 % and median width, beside the inline estimator's",
+        "sim",
+        r"^forward model: estimate MAE, coverage",
+    ),
+    Target(
+        29,
+        "the forward model's refresh at 500 waiting, and reading its input from the engine (report)",
+        "forecasts",
+        r"^forward model: (refresh|reading)",
+    ),
+    Target(
+        29,
+        "the server loop's stall while the forward model's worker process refreshes 500 waiting < 100 ms",
+        "forecasts",
+        r"^server event-loop stall",
+    ),
+    Target(
         30,
         "the notice rules' batch on the writer, 200 waiting, 100 calls (report)",
         "notify",

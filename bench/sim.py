@@ -158,6 +158,8 @@ def estimate_figures() -> list[dict[str, Any]]:
     cold_maes: list[float] = []
     provincial: list[SimResult] = []
     held: dict[float, list[tuple[float, float]]] = {scale: [] for scale in HELD_OUT_SCALES}
+    modelled: list[tuple[str, dict[str, Any], dict[str, Any]]] = []  # (day, forward model's, inline's)
+    modelled_provincial: list[SimResult] = []
     for hall, seeds in HALLS_29:
         config = read_config(CONFIG.parent / f"{hall}.toml")
         for seed in seeds:
@@ -168,6 +170,13 @@ def estimate_figures() -> list[dict[str, Any]]:
                 provincial.append(result)
             e = _estimate(result)
             cold = _estimate(simulate(config, params))
+            # The forward model (hallcore/forecast.py) on the same day from the same history.
+            fc_result = simulate_with_history(
+                config, dataclasses.replace(params, estimator="forecast"), history
+            )
+            if hall == "provincial":
+                modelled_provincial.append(fc_result)
+            modelled.append((f"{hall}/{seed}", _estimate(fc_result), e))
             key = f"{hall}/{seed}"
             first, was, was_new = BEFORE_29_FIRST[key], BEFORE_29[key], BEFORE_29_NEW_SIM[key]
             hist = BEFORE_29_HISTORY[key]
@@ -239,6 +248,7 @@ def estimate_figures() -> list[dict[str, Any]]:
             "(the median of main's days' medians)",
         )
     )
+    figures += forecast_figures(modelled, modelled_provincial)
     for scale, values in held.items():
         usual = round(statistics.fmean(v[0] for v in values), 2)
         none = round(statistics.fmean(v[1] for v in values), 2)
@@ -292,6 +302,46 @@ def hour_figures() -> list[dict[str, Any]]:
             "hall's day a factor on its cases' length, the same on its history days (hallq/simparams.py)",
         )
     ]
+
+
+def forecast_figures(
+    days: list[tuple[str, dict[str, Any], dict[str, Any]]], provincial: list[SimResult]
+) -> list[dict[str, Any]]:
+    """Issue 29's eight days with the forward model (`hallq sim --estimator forecast`), beside the inline
+    estimator's figures of the same days (both from the same history)."""
+    out = []
+    for key, fc, inline in days:
+        ahead = ", ".join(f"{k}: {v['mae_min']}" for k, v in sorted(fc["mae_by_ahead"].items()))
+        out.append(
+            figure(
+                f"forward model: estimate MAE, coverage, median width, {key}",
+                fc["mae_min"],
+                "min",
+                "< 3 (mean of 8); coverage 0.78-0.90",
+                0.78 <= fc["coverage"] <= 0.90,
+                f"coverage {fc['coverage']}, median range width {fc['range_width_p50']} min, wider than "
+                f"estimates.wide_band_min {fc['wide_share']:.0%}; inline estimator on the same day: MAE "
+                f"{inline['mae_min']}, coverage {inline['coverage']}, width {inline['range_width_p50']}; "
+                f"by people ahead: {ahead}",
+            )
+        )
+    mean = round(statistics.fmean(fc["mae_min"] for _k, fc, _i in days), 2)
+    inline_mean = round(statistics.fmean(i["mae_min"] for _k, _f, i in days), 2)
+    pooled = sim_json(provincial)["estimate"]
+    out.append(
+        figure(
+            "forward model: estimate MAE, mean of the 8 days",
+            mean,
+            "min",
+            "< 3",
+            mean < 3,
+            f"the inline estimator on the same days: {inline_mean}; provincial seeds 1-5 pooled: coverage "
+            f"{pooled['coverage']}, median range width {pooled['range_width_p50']} min (<= 20). The model "
+            "made at most once a second of sim time per series that changed, before an issue "
+            "(hallq/simports.py)",
+        )
+    )
+    return out
 
 
 def main() -> None:

@@ -50,6 +50,7 @@ from hallserver.bookpartners import PartnerLinks
 from hallserver.discovery import MdnsSettings
 from hallserver.errors import ApiError, internal
 from hallserver.evloop import new_event_loop
+from hallserver.forecasts import worker_process
 from hallserver.headers import SecurityHeaders
 from hallserver.hotpath import HotPaths
 from hallserver.keys import HallKeyError
@@ -324,6 +325,13 @@ def serve_main(argv: list[str]) -> int:
         type=pathlib.Path,
         help="serve HTTPS with the certificate in this directory (`hallq admin tls init`; docs/install.md)",
     )
+    parser.add_argument(
+        "--estimator",
+        choices=("forecast", "inline"),
+        default="forecast",
+        help="wait estimates from the forward model in a worker process (default; the inline estimate while "
+        "it has no fresh result), or the inline estimate only",
+    )
     parser.add_argument("--no-mdns", action="store_true", help="do not advertise _hallq._tcp")
     parser.add_argument("--mdns-interface", action="append", help="advertise only on this interface address")
     parser.add_argument("--mdns-name", default="", help="service instance name")
@@ -395,6 +403,7 @@ def serve_main(argv: list[str]) -> int:
         trusted_proxies=tuple(args.trusted_proxy),
         key_file=args.key,
         tls_ca_pem=ca_pem,
+        forecasts=worker_process if args.estimator == "forecast" else None,
     )
     app = create_app(args.config, db, clock, settings)
     app.state.hall.config = config

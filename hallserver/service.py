@@ -37,6 +37,8 @@ from hallserver.enrollment import expire_enrollments
 from hallserver.errors import ApiError
 from hallserver.eventlog import EventRecord, record_from_text
 from hallserver.evloop import HallLoop, cancel
+from hallserver.forecasts import TIMEOUT_S as FORECAST_TIMEOUT_S
+from hallserver.forecasts import ExecutorFactory, Forecaster
 from hallserver.limits import Buckets, Limit
 from hallserver.loader import config_problems, load_engine
 from hallserver.nightly import HistoryRefresh
@@ -87,6 +89,10 @@ class Settings:
     # The hall key's file (`hallq server --key`; hallserver/keys.py); None: where the database recorded it,
     # else `<db>.key` beside the database.
     key_file: pathlib.Path | None = None
+    # What runs the wait estimates' forward model (hallserver/forecasts.py): `forecasts.worker_process` in
+    # `hallq server`; None: the inline estimates only.
+    forecasts: ExecutorFactory | None = None
+    forecast_timeout_s: float = FORECAST_TIMEOUT_S  # a slower worker leaves the hall on the inline estimates
 
 
 class HallServer:
@@ -124,6 +130,7 @@ class HallServer:
         self.last_reload_errors: list[str] = []
         self._wal_to_truncate = False  # a purge's WAL truncation that found readers busy: again next time
         self._tasks: list[asyncio.Task[None]] = []
+        self.forecaster: Forecaster | None = None
         self._gc_thresholds = gc.get_threshold()
         # The estimator's history, read again each night (issue 29); estimates change with it.
         self.history = HistoryRefresh(self.store, clock, lambda: HallCalendar(self.config.hall))
@@ -152,6 +159,11 @@ class HallServer:
             asyncio.create_task(self._keep_rollups(), name="hall-rollups"),
             asyncio.create_task(self._watch_loop_lag(), name="hall-loop-lag"),
         ]
+        if self.settings.forecasts is not None:
+            self.forecaster = Forecaster(
+                self.store, self.clock, self.settings.forecasts, timeout_s=self.settings.forecast_timeout_s
+            )
+            self.forecaster.start()
         if self.settings.mdns is not None:
             self.advertiser = Advertiser(self.settings.mdns, self.config.hall.id)
             # Registration probes for ~1.7 s (PITFALLS.md): in the background, never blocking start.
@@ -175,6 +187,9 @@ class HallServer:
     async def stop(self) -> None:
         await cancel(*self._tasks)
         self._tasks = []
+        if self.forecaster is not None:
+            await self.forecaster.stop()
+            self.forecaster = None
         if self.advertiser is not None:
             await self.advertiser.stop()
             self.advertiser = None
