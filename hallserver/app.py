@@ -328,9 +328,9 @@ def serve_main(argv: list[str]) -> int:
     parser.add_argument(
         "--estimator",
         choices=("forecast", "inline"),
-        default="forecast",
-        help="wait estimates from the forward model in a worker process (default; the inline estimate while "
-        "it has no fresh result), or the inline estimate only",
+        default="inline",
+        help="wait estimates from the forward model in a worker process (the inline estimate while it has no "
+        "fresh result), or the inline estimate only (default)",
     )
     parser.add_argument("--no-mdns", action="store_true", help="do not advertise _hallq._tcp")
     parser.add_argument("--mdns-interface", action="append", help="advertise only on this interface address")
