@@ -33,7 +33,7 @@ from hallcore.provincial import HmacSigner
 from hallserver import outbox
 from hallserver.backoff import backoff_s
 from hallserver.bookimport import BookingImports, cancel_for_partner, import_booking
-from hallserver.evloop import cancel
+from hallserver.evloop import Worker
 from hallserver.store import Job
 from hallserver.upload import classify, mark_job
 from hallserver.writectx import Reply
@@ -57,7 +57,9 @@ class _Backoff:
     until: float = 0.0  # time.monotonic() before which the partner is not tried
 
 
-class CancelReporter:
+class CancelReporter(Worker):
+    task_name = "hall-booking-reports"
+
     def __init__(
         self,
         im: BookingImports,
@@ -71,14 +73,6 @@ class CancelReporter:
         self._nonce = nonce
         self.backoff: dict[str, _Backoff] = {}
         self.last_error: dict[str, str] = {}
-        self._task: asyncio.Task[None] | None = None
-
-    def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="hall-booking-reports")
-
-    async def stop(self) -> None:
-        await cancel(self._task)
-        self._task = None
 
     async def _run(self) -> None:
         async with httpx.AsyncClient(transport=self._transport) as client:
@@ -171,7 +165,9 @@ class PullResult:
     complete: bool = False
 
 
-class ListPuller:
+class ListPuller(Worker):
+    task_name = "hall-booking-lists"
+
     def __init__(
         self,
         im: BookingImports,
@@ -182,14 +178,6 @@ class ListPuller:
         self._transport = transport
         self._nonce = nonce
         self.last: dict[str, PullResult] = {}
-        self._task: asyncio.Task[None] | None = None
-
-    def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="hall-booking-lists")
-
-    async def stop(self) -> None:
-        await cancel(self._task)
-        self._task = None
 
     async def _run(self) -> None:
         due: dict[str, float] = {}

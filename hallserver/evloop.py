@@ -89,3 +89,22 @@ async def cancel(*tasks: asyncio.Task[Any] | None) -> None:
     for t in live:
         with contextlib.suppress(asyncio.CancelledError):
             await t
+
+
+class Worker:
+    """A part of the server that runs one background loop, `_run`, from `start()` until `stop()` (the upload
+    to the provincial platform, the booking partners' lists and reports, the shipper to the centre)."""
+
+    #: The task's name (in asyncio's task dumps and the server's logs).
+    task_name = "hall-worker"
+    _task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name=self.task_name)
+
+    async def stop(self) -> None:
+        await cancel(self._task)
+        self._task = None
+
+    async def _run(self) -> None:
+        raise NotImplementedError

@@ -48,7 +48,7 @@ from hallcore.shipping import (
     profile_fingerprint,
 )
 from hallserver.backoff import backoff_s
-from hallserver.evloop import cancel
+from hallserver.evloop import Worker
 from hallserver.service import HallServer
 
 log = logging.getLogger(__name__)
@@ -138,7 +138,9 @@ def _read_batch(after: int, limit: int) -> Any:
     return read
 
 
-class Shipper:
+class Shipper(Worker):
+    task_name = "hall-central-shipper"
+
     def __init__(self, hall: HallServer, transport: httpx.AsyncBaseTransport | None = None) -> None:
         self.hall = hall
         cfg = hall.config.central
@@ -147,7 +149,6 @@ class Shipper:
             self.state.state = "disabled"
         self._transport = transport
         self._rng = random.Random()
-        self._task: asyncio.Task[None] | None = None
         self._key: Ed25519PrivateKey | None = None
         self._last_ok_mono = 0.0
         self._busy_s = 0.0  # time spent reading, encoding and signing the batch in hand
@@ -167,11 +168,7 @@ class Shipper:
 
     def start(self) -> None:
         if self.state.enabled:
-            self._task = asyncio.create_task(self._run(), name="hall-central-shipper")
-
-    async def stop(self) -> None:
-        await cancel(self._task)
-        self._task = None
+            super().start()
 
     def snapshot(self) -> dict[str, Any]:
         """The state with the backlog counted against the hall's latest seq and clock now."""

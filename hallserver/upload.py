@@ -37,7 +37,7 @@ from hallcore.provincial import HmacSigner, NoSigner, Signer, platform_body
 from hallserver import outbox
 from hallserver.backoff import backoff_s
 from hallserver.errors import ApiError
-from hallserver.evloop import cancel
+from hallserver.evloop import Worker
 from hallserver.private import PrivateFileError, read_secret
 from hallserver.service import HallServer
 from hallserver.store import Job
@@ -102,7 +102,9 @@ class _Transient(Exception):
         self.retry_after = retry_after
 
 
-class Uploader:
+class Uploader(Worker):
+    task_name = "hall-upload"
+
     def __init__(
         self,
         hall: HallServer,
@@ -117,19 +119,11 @@ class Uploader:
         self._rng = rng or random.Random()
         self._nonce = nonce
         self._signer: tuple[Upload, Signer] | None = None
-        self._task: asyncio.Task[None] | None = None
         self._wake = asyncio.Event()
 
     @property
     def config(self) -> Upload:
         return self.hall.config.upload
-
-    def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="hall-upload")
-
-    async def stop(self) -> None:
-        await cancel(self._task)
-        self._task = None
 
     def poke(self) -> None:
         """Rows were put back in the queue (or added): look now, not after the backoff."""
