@@ -248,45 +248,50 @@ def test_nothing_is_opened_at_build_time() -> None:
     devices.close()  # twice is fine
 
 
+def counter(
+    *,
+    led: Device | None = None,
+    keypad: Device | None = None,
+    rating_pad: Device | None = None,
+    scanner: Device | None = None,
+) -> Station:
+    """Counter station "c" with these devices: the table below is about the devices."""
+    return Station("c", StationRole.COUNTER, led=led, keypad=keypad, rating_pad=rating_pad, scanner=scanner)
+
+
 BAD: list[tuple[Station, str]] = [
     (
         Station("k", StationRole.KIOSK, printer=Device("hqp", url="/dev/ttyUSB0", address=1)),
         "cannot be a printer",
     ),
-    (Station("c", StationRole.COUNTER, keypad=Device("escpos-usb")), "cannot be a keypad"),
-    (Station("c", StationRole.COUNTER, led=Device("vendor485", url="loop://", address=1)), "keypads only"),
+    (counter(keypad=Device("escpos-usb")), "cannot be a keypad"),
+    (counter(led=Device("vendor485", url="loop://", address=1)), "keypads only"),
     (
-        Station("c", StationRole.COUNTER, rating_pad=Device("vendor485", url="loop://", address=1)),
+        counter(rating_pad=Device("vendor485", url="loop://", address=1)),
         "serial pads use HQP/1",
     ),
-    (Station("c", StationRole.COUNTER, scanner=Device("hqp", url="loop://")), "cannot be a scanner"),
-    (Station("c", StationRole.COUNTER, keypad=Device("blinkenlights")), "unknown device type"),
-    (Station("c", StationRole.COUNTER, keypad=Device("hqp", url="loop://")), "needs address"),
-    (Station("c", StationRole.COUNTER, keypad=Device("hqp", address=3)), "needs url"),
-    (Station("c", StationRole.COUNTER, keypad=Device("hqp", url="loop://", address=250)), "outside 1..247"),
-    (Station("c", StationRole.COUNTER, scanner=Device("evdev")), "needs path"),
+    (counter(scanner=Device("hqp", url="loop://")), "cannot be a scanner"),
+    (counter(keypad=Device("blinkenlights")), "unknown device type"),
+    (counter(keypad=Device("hqp", url="loop://")), "needs address"),
+    (counter(keypad=Device("hqp", address=3)), "needs url"),
+    (counter(keypad=Device("hqp", url="loop://", address=250)), "outside 1..247"),
+    (counter(scanner=Device("evdev")), "needs path"),
     (
-        Station(
-            "c",
-            StationRole.COUNTER,
+        counter(
             keypad=Device("hqp", url="loop://", address=5),
             rating_pad=Device("hqp", url="loop://", address=5),
         ),
         "already used by c.keypad",
     ),
     (
-        Station(
-            "c",
-            StationRole.COUNTER,
+        counter(
             led=Device("hqp", url="loop://", address=5),
             keypad=Device("vendor485", url="loop://", address=6),
         ),
         "one port speaks one framing",
     ),
     (
-        Station(
-            "c",
-            StationRole.COUNTER,
+        counter(
             led=Device("hqp", url="loop://", address=5),
             keypad=Device("hqp", url="loop://", address=6, baud=19200),
         ),
