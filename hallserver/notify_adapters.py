@@ -2,8 +2,9 @@
 
 Every adapter answers a `Delivery`: `sent`; `refused` (this message never will be: a bad or blocked number,
 a number's own flow control, a missing template — the row becomes a dead letter, the others go on);
-`retry` (the gateway refused the request before sending: throttled, 5xx, unreachable — the row waits and the
-sender backs off); `doubt` (the request may have reached the gateway: a timeout or a dropped answer).
+`retry` (the gateway refused the request before sending: throttled, 5xx, unreachable, or the hall's own
+credentials or clock refused — the row waits and the sender backs off); `doubt` (the request may have reached
+the gateway: a timeout or a dropped answer).
 A gateway with an idempotency key (`idempotent`: WeChat's client_msg_id) may take a doubtful message again;
 the SMS gateways have none, so a doubtful SMS is never resent (at most once; docs/integrations.md).
 
@@ -50,6 +51,9 @@ class Delivery:
     provider_id: str = ""
     cost_fen: int = 0
     retry_after_s: float = 0.0
+    # The gateway refused the hall's own credentials or clock (a retry): the sender reads the secret files
+    # again before the next try, so a corrected file is taken without a reload.
+    account: bool = False
 
 
 class Adapter(Protocol):
@@ -183,28 +187,21 @@ class AliyunAdapter:
         detail = str(body.get("Message", r.text[:200]))[:200]
         if r.status_code == 200 and got == "OK":
             return Delivery("sent", "OK", "", str(body.get("BizId", "")), self.cfg.cost_fen)
-        if (
-            got.startswith(("Throttling", *_ALIYUN_ACCOUNT))
-            or r.status_code in (429, 503)
-            or r.status_code >= 500
-        ):
+        if got.startswith(_ALIYUN_ACCOUNT):
+            return Delivery("retry", got, detail, account=True)
+        if got.startswith("Throttling") or r.status_code in (429, 503) or r.status_code >= 500:
             return Delivery("retry", got or f"HTTP {r.status_code}", detail)
         if got in _ALIYUN_REFUSED or 400 <= r.status_code < 500 or got.startswith("isv."):
             return Delivery("refused", got or f"HTTP {r.status_code}", detail)
         return Delivery("retry", got or f"HTTP {r.status_code}", detail)
 
 
-#: Tencent errors that are not the message's: throttling, Tencent's own faults, and the hall's credentials or
-#: clock (`AuthFailure.*`, `UnauthorizedOperation.*`: every message would be refused alike, so the rows wait).
-#: The rest (`FailedOperation`, `InvalidParameter*`, `LimitExceeded.PhoneNumber*`, the number's own flow
-#: control) refuse one message: a dead letter, the others go on.
-_TENCENT_RETRY = (
-    "RequestLimitExceeded",
-    "InternalError",
-    "ResourceUnavailable",
-    "AuthFailure",
-    "UnauthorizedOperation",
-)
+#: Tencent errors that are not the message's: throttling and Tencent's own faults; and the hall's credentials
+#: or clock (every message would be refused alike). Both wait. The rest (`FailedOperation`,
+#: `InvalidParameter*`, `LimitExceeded.PhoneNumber*`, the number's own flow control) refuse one message: a
+#: dead letter, the others go on.
+_TENCENT_RETRY = ("RequestLimitExceeded", "InternalError", "ResourceUnavailable")
+_TENCENT_ACCOUNT = ("AuthFailure", "UnauthorizedOperation")
 
 
 class TencentAdapter:
@@ -256,8 +253,10 @@ class TencentAdapter:
             return Delivery("retry", f"HTTP {r.status_code}", "not JSON")
         if err := resp.get("Error"):
             code = str(err.get("Code", ""))
-            verdict = "retry" if code.startswith(_TENCENT_RETRY) else "refused"
-            return Delivery(verdict, code, str(err.get("Message", ""))[:200])
+            message = str(err.get("Message", ""))[:200]
+            if code.startswith(_TENCENT_ACCOUNT):
+                return Delivery("retry", code, message, account=True)
+            return Delivery("retry" if code.startswith(_TENCENT_RETRY) else "refused", code, message)
         status = (resp.get("SendStatusSet") or [{}])[0]
         code = str(status.get("Code", ""))
         if code == "Ok":
@@ -345,8 +344,8 @@ class WeChatAdapter:
                     break
         except httpx.HTTPError as exc:
             return _http_failure(exc)
-        except _WxError as exc:
-            return Delivery("retry", f"token {exc.errcode}", exc.errmsg)
+        except _WxError as exc:  # no token: the AppSecret, the AppID or the server's address refused, or busy
+            return Delivery("retry", f"token {exc.errcode}", exc.errmsg, account=exc.errcode not in _WX_RETRY)
         except ValueError:
             return Delivery("doubt", "not_json", "")
         detail = str(body.get("errmsg", ""))[:200]

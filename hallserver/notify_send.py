@@ -268,6 +268,8 @@ class Notifier:
                 await self.hall.store.submit(_settle_job(row_id, adapter.name, d, dead=False, again=True))
                 retry.append(d.retry_after_s)
                 self.state.last_error = f"{d.code} {d.detail}"[:300]
+                if d.account:
+                    self._adapters_of = None  # read the secret files again before the next try
 
         await asyncio.gather(*(one(r) for r in rows))
         self._wake_rules.set()  # the last notice a number was kept for may have gone: purge it now

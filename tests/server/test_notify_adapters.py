@@ -135,6 +135,7 @@ def test_throttling_and_outages_are_retried(gateway: tuple[str, Any], clock: Fak
     g.mode = mode
     d = send(adapter, message(to(kind)))
     assert d.verdict == "retry", d
+    assert not d.account  # the gateway's state, not the hall's credentials: the secrets are not read again
     if mode == "throttle":
         assert d.code == THROTTLED[kind]
     elif kind != "wechat":
@@ -158,6 +159,7 @@ def test_a_wrong_secret_waits_with_every_other_message(gateway: tuple[str, Any],
             "wechat": "token 40125",
         }[kind]
     )
+    assert d.account  # the sender reads the secret files again before the next try
     assert "not-the-secret" not in d.detail
     assert g.numbers() == []
     assert send(make(kind, g.url, clock), message(to(kind))).verdict == "sent"

@@ -365,3 +365,33 @@ def test_a_secret_others_can_read_is_refused_and_notices_wait(
                 lambda: states(hall) == {"A002:ahead": "sent"}, timeout=30, what="sent once it is private"
             )
     assert g.numbers() == [PHONE]
+
+
+@pytest.mark.parametrize("kind", ["aliyun", "tencent"])
+def test_a_wrong_secret_waits_and_goes_once_the_file_is_corrected(
+    kind: str, tmp_path: pathlib.Path, county: HallConfig, seeded_db: pathlib.Path, clock: FakeClock
+) -> None:
+    # The gateway refuses the hall's own signature: no notice is set aside for that (every one would be), they
+    # wait with the code on the dashboard, and the corrected file is read at the next try (no reload).
+    with fake_gateway(kind, clock.now) as g:
+        notify = gateway_notify(kind, g.url, tmp_path)
+        secret_file = pathlib.Path(
+            notify.aliyun.secret_file if kind == "aliyun" else notify.tencent.secret_file
+        )
+        right = secret_file.read_text(encoding="utf-8")
+        secret_file.write_text("typed-wrong\n", encoding="utf-8")
+        cfg = dataclasses.replace(county, notify=notify)
+        with start_server(tmp_path, cfg, seeded_db, clock=clock) as (_st, hall):
+            desk = hall.station("desk")
+            ids = [hall.issue(desk).json()["ticket"]["id"] for _ in range(2)]
+            opt_in(hall, desk.headers, ids[1])
+            code = "SignatureDoesNotMatch" if kind == "aliyun" else "AuthFailure.SignatureFailure"
+            wait_for(lambda: len(g.bad_signatures) >= 2, what="tries with the wrong secret")
+            assert states(hall) == {"A002:ahead": "pending"}
+            assert dashboard_notices(hall)["last_error"].startswith(code)
+            secret_file.write_text(right, encoding="utf-8")
+            wait_for(
+                lambda: states(hall) == {"A002:ahead": "sent"}, timeout=30, what="sent with the right secret"
+            )
+    assert g.numbers() == [PHONE]
+    assert "typed-wrong" not in str(g.bad_signatures)
