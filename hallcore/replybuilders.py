@@ -152,13 +152,19 @@ def snapshot(
     if devices is None:
         windows = tuple(public_window(w) for w in windows)
         calls = [public_call(c) for c in calls]
+    waiting = engine.waiting_counts()
     return HallSnapshot(
         seq=seq,
         at=now,
         windows=windows,
-        waiting=engine.waiting_counts(),
+        waiting=waiting,
         recent_calls=tuple(calls),
         devices=tuple(DeviceInfo(s, d, h, r) for (s, d), (h, r) in sorted((devices or {}).items())),
+        # The next ticket of each series: everyone waiting in its line ahead of it, over the staffing plan.
+        estimates={
+            s.prefix: engine.estimate_for(s.prefix, waiting.get(s.prefix, 0), now)
+            for s in engine.config.series
+        },
     )
 
 

@@ -40,7 +40,7 @@ from hallui.issuing import (
     printable,
 )
 from hallui.tasks import Tasks
-from hallui.waits import series_estimates
+from hallui.waits import TileEstimates
 from kiosk.flow import KioskFlow, Screen
 from kiosk.info import Message, view_info
 
@@ -102,7 +102,7 @@ class KioskController:
             else None
         )
         self.reader_state: DeviceState | None = None
-        self._told: dict[str, tuple[int, int, int]] = {}  # series → (low, high, ahead) of the last ticket
+        self._tiles = TileEstimates()  # what the home screen's tiles say per series (hallui.waits)
         self._tasks = Tasks("kiosk")
         self._stopping = asyncio.Event()
         self._health: asyncio.Task[None] | None = None
@@ -294,10 +294,9 @@ class KioskController:
             self.flow.refused_ticket(outcome.not_issued, outcome.printed, now)
         elif isinstance(outcome, IssuedOutcome):
             self.flow.issued_ticket(outcome.issued, outcome.result, now)
-            est = outcome.issued.estimate  # the tiles scale it to the line as it is now (hallui.waits)
-            if est.low_min is not None and est.high_min is not None:
-                self._told[outcome.issued.ticket.series] = (est.low_min, est.high_min, outcome.issued.ahead)
-                self._estimate_tiles()
+            # From a server without per-series estimates the tiles scale it to the line as it is now.
+            self._tiles.told(outcome.issued.ticket.series, outcome.issued.estimate, outcome.issued.ahead)
+            self._estimate_tiles()
             if outcome.result.withdrawn:
                 log.warning("%s voided after a print failure", outcome.issued.ticket.label)
         self.changed()
@@ -445,13 +444,13 @@ class KioskController:
                 await asyncio.wait_for(self._stopping.wait(), self.health_poll_s)
 
     async def refresh_waiting(self) -> None:
-        """People waiting per series, for the home screen's tiles."""
+        """People waiting per series and the wait a ticket would be told now, for the home screen's tiles."""
         try:
             snap = await self.api.snapshot()
         except HallClientError as exc:
             log.debug("snapshot: %s", exc)
             return
-        if snap.waiting == self.info.waiting:
+        if not self._tiles.hall_said(snap.estimates) and snap.waiting == self.info.waiting:
             return
         self.info.waiting = dict(snap.waiting)
         self._estimate_tiles()
@@ -459,7 +458,7 @@ class KioskController:
             self.changed()
 
     def _estimate_tiles(self) -> None:
-        self.info.estimates = series_estimates(self._told, self.info.waiting)
+        self.info.estimates = self._tiles.tiles(self.info.waiting)
 
     async def refresh_remaining(self) -> None:
         """Numbers left today for capped matters, so the matter list says what is left (DESIGN.md §4)."""

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from hallcore.config import (
     Department,
@@ -19,6 +19,7 @@ from hallcore.config import (
     Window,
     Zone,
 )
+from hallcore.estimates import WaitEstimate
 from hallcore.events import TicketChanged, WindowView
 
 
@@ -66,6 +67,9 @@ class HallSnapshot:
     waiting: dict[str, int]
     recent_calls: tuple[TicketChanged, ...]
     devices: tuple[DeviceInfo, ...] = ()
+    #: Per series, the wait the next ticket would be told if taken at `at` (the engine's estimate for the
+    #: people waiting now): the kiosk's home tiles show it. Empty from a server before issue 29's step 5.
+    estimates: dict[str, WaitEstimate] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)

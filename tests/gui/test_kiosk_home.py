@@ -84,3 +84,27 @@ def test_tiles_show_the_people_waiting_live_and_back_leads_home(rig: Rig) -> Non
     rig.expect(Screen.WELCOME)
     assert rig.app.flow.language == "en"
     assert rig.text(f"home_{first.code}_sub").startswith("1 waiting")
+
+
+def test_tiles_tell_the_halls_own_estimate_before_this_kiosk_issued_anything(rig: Rig) -> None:
+    """Issue 28 scaled a tile's wait from this kiosk's own last ticket, so a kiosk that had issued nothing
+    showed none; the hall's snapshot now carries each series' estimate for its next ticket (issue 29)."""
+    hall = rig.hall
+    first = rig.controller.info.home_matters[0]
+    assert hall.counter.window is not None
+    assert first.series in hall.config.window_by_number[hall.counter.window].series
+    hall.login_counter()
+    assert hall.act(hall.counter, "open").status_code == 200
+    desk = hall.station("desk")  # people come in through the service desk, not this kiosk
+    for _ in range(4):
+        r = hall.post(desk, "/api/tickets", matter=first.code)
+        assert r.status_code < 300, r.text
+    rig.wait(lambda: rig.controller.info.waiting.get(first.series) == 4, "the four waiting")
+    rig.wait(lambda: first.series in rig.controller.info.estimates, "the hall's estimate on the tile")
+    with hall.hall.store.engine_lock:
+        told = hall.hall.store.engine.estimate_for(first.series, 4, hall.clock.now())
+    assert told.low_min is not None
+    assert told.high_min is not None
+    assert rig.controller.info.estimates[first.series] == (told.low_min, told.high_min)
+    assert rig.text(f"home_{first.code}_sub") == f"等候 4 人 · 约 {told.low_min}–{told.high_min} 分钟"
+    assert rig.tickets() == []  # this kiosk printed nothing
