@@ -21,8 +21,12 @@ from hallserver import rows
 _LIVE = ("pending_print", "waiting", "called", "serving", "no_show")
 
 
-def load_engine(engine: Engine, conn: sqlite3.Connection, now: dt.datetime) -> dict[str, str]:
-    """Fill a fresh `engine` from `conn`; returns the status-token → ticket id map of the loaded tickets."""
+def load_engine(
+    engine: Engine, conn: sqlite3.Connection, now: dt.datetime, history: HandleHistory | None = None
+) -> dict[str, str]:
+    """Fill a fresh `engine` from `conn`; returns the status-token → ticket id map of the loaded tickets. The
+    estimator's history is `history` when the caller has read it already (a config reload reads it on the
+    read pool, so the writer's job does not hold the hall's commands for it), else read here."""
     today = engine.calendar.business_day(now)
     since_day = (today - dt.timedelta(days=1)).isoformat()
     found: dict[str, Ticket] = {}
@@ -59,7 +63,7 @@ def load_engine(engine: Engine, conn: sqlite3.Connection, now: dt.datetime) -> d
     ]
     cases = [rows.CASES.entity(r) for r in conn.execute(rows.CASES.select)]
     cases = [c for c in cases if c.matter in known]
-    engine.use_history(read_history(conn, today, engine.calendar.tz))
+    engine.use_history(history if history is not None else read_history(conn, today, engine.calendar.tz))
     engine.load(tickets, windows, bookings, ratings, cases)
     # A case's ticket must be known to the engine (its events name the ticket's label).
     for c in cases:

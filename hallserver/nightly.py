@@ -19,6 +19,7 @@ from collections.abc import Callable
 
 from hallcore.calendar import HallCalendar
 from hallcore.clock import Clock
+from hallcore.config import HallConfig
 from hallcore.history import HandleHistory
 from hallserver.loader import read_history
 from hallserver.store import Job, Store
@@ -100,6 +101,18 @@ class HistoryRefresh:
             self.read_ms,
         )
         return True
+
+    async def read_for(self, config: HallConfig) -> HandleHistory | None:
+        """Today's history for a hall about to run `config` (a reload), read on the read pool: the reload's
+        writer job would otherwise hold every command for it (a provincial month: about a second). None
+        when the read fails: the job reads it again, as a start does."""
+        calendar = HallCalendar(config.hall)
+        today = calendar.business_day(self._clock.now())
+        try:
+            return await self._store.read(lambda conn: self.read(conn, today, calendar.tz))
+        except Exception as exc:  # whatever it is, the reload's own read decides
+            log.warning("config reload: the history read failed, the reload reads it itself: %s", exc)
+            return None
 
     def _failed(self, today: dt.date, why: str) -> bool:
         self.failed += 1

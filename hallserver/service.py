@@ -436,6 +436,8 @@ class HallServer:
                 {"errors": self.last_reload_errors},
             ) from exc
 
+        history = await self.history.read_for(new)  # on the read pool: the job below holds the hall
+
         def run(ctx: WriteCtx) -> Reply:
             engine = Engine(new)
             problems = config_problems(engine, ctx.conn)
@@ -447,7 +449,7 @@ class HallServer:
                     "the new config conflicts with the live queue; the running config is kept",
                     {"errors": problems},
                 )
-            tokens = load_engine(engine, ctx.conn, ctx.now)
+            tokens = load_engine(engine, ctx.conn, ctx.now, history)
             ctx.store.engine = engine
             ctx.store.tokens = tokens
             ctx.store.config = new

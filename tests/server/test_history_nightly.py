@@ -4,11 +4,13 @@ read keeps the running history, says why, and is tried again later. A real SQLit
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 import pathlib
 import shutil
 import sqlite3
+import threading
 from collections.abc import Iterator
 
 import pytest
@@ -20,7 +22,7 @@ from hallserver import rows
 from hallserver.loader import read_history
 from hallserver.nightly import RETRY_S
 from hallserver.service import Settings
-from tests.fakes.live_server import MONDAY_9, wait_for
+from tests.fakes.live_server import COUNTY, MONDAY_9, wait_for
 from tests.server.conftest import Running, start_server
 from tests.server.test_history_load import past_case
 
@@ -28,8 +30,10 @@ MONDAY = MONDAY_9.date()
 TUESDAY_0 = MONDAY_9.replace(hour=0) + dt.timedelta(days=1)
 
 
-@pytest.fixture
-def running(tmp_path: pathlib.Path, county: HallConfig, seeded_db: pathlib.Path) -> Iterator[Running]:
+@contextlib.contextmanager
+def hall_with_history(
+    tmp_path: pathlib.Path, config: HallConfig | pathlib.Path, seeded_db: pathlib.Path
+) -> Iterator[Running]:
     """The county hall at Monday 23:50 with last Monday's 20 cases of HJ01 at 30 minutes (its history) and
     today's 10 at 60 minutes (not history until tomorrow); housekeeping every 50 ms."""
     db = tmp_path / "hall.db"
@@ -41,7 +45,13 @@ def running(tmp_path: pathlib.Path, county: HallConfig, seeded_db: pathlib.Path)
     conn.close()
     settings = Settings(heartbeat_s=0.5, tick_s=0.05, freeze_gc=False, durability=Durability.NORMAL)
     clock = FakeClock(MONDAY_9.replace(hour=23, minute=50))
-    with start_server(tmp_path, county, seeded_db, settings, clock, db) as (_st, r):
+    with start_server(tmp_path, config, seeded_db, settings, clock, db) as (_st, r):
+        yield r
+
+
+@pytest.fixture
+def running(tmp_path: pathlib.Path, county: HallConfig, seeded_db: pathlib.Path) -> Iterator[Running]:
+    with hall_with_history(tmp_path, county, seeded_db) as r:
         yield r
 
 
@@ -118,3 +128,31 @@ def test_a_failed_read_keeps_the_running_history_says_why_and_tries_again_later(
     assert hj01_cases(r) == 30
     assert refresh.last_error == ""
     assert refresh.failed == 1
+
+
+def test_a_config_reload_reads_the_history_on_the_read_pool_not_in_the_writers_job(
+    tmp_path: pathlib.Path, seeded_db: pathlib.Path
+) -> None:
+    """A reload rebuilds the engine in one writer job, which holds every command of the hall meanwhile; the
+    history (about a second on a provincial store) is read before it, on the read pool. Should that read
+    fail, the job reads it itself, as a start does."""
+    cfg = tmp_path / "hall.toml"
+    shutil.copy(COUNTY, cfg)
+    with hall_with_history(tmp_path, cfg, seeded_db) as r:
+        threads: list[str] = []
+        failing = [False, True]  # the first reload's read goes through, the second's fails
+
+        def read(conn: sqlite3.Connection, today: dt.date, tz: dt.tzinfo) -> HandleHistory:
+            threads.append(threading.current_thread().name)
+            if failing.pop(0):
+                raise sqlite3.OperationalError("disk I/O error")
+            return read_history(conn, today, tz)
+
+        r.hall.history.read = read
+        for _ in range(2):
+            reply = r.http.post("/api/admin/reload", headers=r.manager())
+            assert reply.status_code == 200, reply.text
+            assert hj01_cases(r) == 20  # the reloaded engine has the history either way
+        assert failing == []
+        assert len(threads) == 2
+        assert all(name.startswith("hall-read") for name in threads), threads
