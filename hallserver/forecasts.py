@@ -17,6 +17,7 @@ import asyncio
 import logging
 import multiprocessing
 import os
+import pathlib
 import threading
 import time
 from collections.abc import Callable
@@ -56,13 +57,15 @@ class InlineExecutor(Executor):
 
 
 def worker_process() -> Executor:
-    """One worker process for the model, started fresh (spawn: nothing of the server's threads or sockets
-    is inherited) on its first job; it ends when the server does, however the server ends."""
+    """One worker process for the model, started on its first job and ended when the server ends, however
+    it ends. Forked from multiprocessing's fork server, which is started clean (nothing of the server's
+    threads, sockets or database is inherited) with only the model imported: a spawned worker would import
+    the server's own main module again (`python -m hallserver`: FastAPI and every route), a second or two of
+    CPU at every start."""
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["hallcore.forecast", "hallserver.forecasts"])
     return ProcessPoolExecutor(
-        max_workers=1,
-        mp_context=multiprocessing.get_context("spawn"),
-        initializer=end_with_parent,
-        initargs=(os.getpid(),),
+        max_workers=1, mp_context=context, initializer=end_with_parent, initargs=(os.getpid(),)
     )
 
 
@@ -70,17 +73,30 @@ def worker_process() -> Executor:
 PARENT_CHECK_S = 1.0
 
 
-def end_with_parent(parent: int) -> None:
+def end_with_parent(server: int) -> None:
     """The worker's initializer: it exits once the server that started it is gone. A server killed with
     SIGKILL never tells its pool to stop, and the worker holds both ends of its own job queue, so it would
-    wait for a job for ever."""
+    wait for a job for ever (the fork server, its parent, ends with the server by itself)."""
 
     def watch() -> None:
-        while os.getppid() == parent:
+        while _alive(server):
             time.sleep(PARENT_CHECK_S)
         os._exit(0)
 
     threading.Thread(target=watch, name="forecast-worker-parent", daemon=True).start()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # the pid was reused by another user's process
+        return False
+    try:  # a killed server its parent has not reaped yet is a zombie: gone all the same
+        return pathlib.Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return True
 
 
 def forecast_all(inputs: tuple[ForecastInput, ...]) -> tuple[Forecast, ...]:

@@ -218,6 +218,16 @@ sys.stdin.read()  # until killed
 """
 
 
+def descendants(pid: int) -> list[int]:
+    out, todo = [], [pid]
+    while todo:
+        for task in pathlib.Path(f"/proc/{todo.pop()}/task").glob("*/children"):
+            for child in task.read_text().split():
+                out.append(int(child))
+                todo.append(int(child))
+    return out
+
+
 def test_the_worker_ends_when_its_server_is_killed() -> None:
     """kill -9 of the server leaves no worker process behind."""
     import subprocess
@@ -230,10 +240,15 @@ def test_the_worker_ends_when_its_server_is_killed() -> None:
     try:
         assert parent.stdout is not None
         worker = int(parent.stdout.readline())
-        assert pathlib.Path(f"/proc/{worker}").exists()
+        under = descendants(parent.pid)  # the fork server, the worker, multiprocessing's resource tracker
+        assert worker in under
         os.kill(parent.pid, signal.SIGKILL)
         parent.wait(30)
-        wait_for(lambda: not pathlib.Path(f"/proc/{worker}").exists(), timeout=30, what="the worker gone")
+        wait_for(
+            lambda: not any(pathlib.Path(f"/proc/{p}").exists() for p in under),
+            timeout=30,
+            what="every process the server started gone",
+        )
     finally:
         if parent.poll() is None:
             parent.kill()
