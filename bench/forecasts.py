@@ -115,14 +115,16 @@ def cpu_s(pid: int) -> float:
 
 
 def workers(srv: Server) -> list[int]:
-    """The model's worker processes under the server (multiprocessing's spawn children running a worker)."""
+    """The model's worker processes under the server: forked by multiprocessing's fork server (a child of
+    the server), so children of a process running the fork server's main, not the fork server itself."""
     out = []
     for pid in descendants(srv.pid):
         try:
             cmd = pathlib.Path(f"/proc/{pid}/cmdline").read_bytes()
-        except OSError:
+            ppid = int(pathlib.Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
             continue
-        if b"spawn_main" in cmd:
+        if b"forkserver" in cmd and ppid != srv.pid:
             out.append(pid)
     return out
 

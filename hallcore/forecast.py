@@ -22,9 +22,11 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass
 
-#: The central band of the call-time distribution printed as the range: the share of real waits it is meant
-#: to hold (`hallcore.estimatebands.BAND_TARGET`).
-DEFAULT_BAND = 0.8
+from hallcore.estimatebands import BAND_TARGET
+
+#: The central band of the call-time distribution printed as the range: the share of real waits the ranges
+#: are meant to hold, as `BandScale` keeps them.
+DEFAULT_BAND = BAND_TARGET
 #: Runs per refresh, and the bound on cases drawn in one refresh (runs × positions): at 500 waiting the runs
 #: drop to keep one refresh near a tenth of a second of one core (a median of 100 runs is within an eighth
 #: of a case's spread).
