@@ -4,9 +4,9 @@ even when the server runs for weeks without a restart.
 
 The day rolls over at the hall's local midnight (`HallCalendar.business_day`, as ticket numbers do), hours
 after the hall closed. The read runs on the store's read pool, never on the event loop (on a provincial
-store of 28 days it takes about a second, 0.8-1.4 s measured by `bench/history.py`); the new history is swapped into
-the engine by a job on the writer, between two commands, so no estimate ever sees half of it. A failed read
-keeps the running history, logs why and tries again RETRY_S later by the hall's clock.
+store of 28 days it takes about a second: 0.8-1.4 s in `bench/history.py`); the new history is swapped
+into the engine by a job on the writer, between two commands, so no estimate ever sees half of it. A failed
+read keeps the running history, logs why and tries again RETRY_S later by the hall's clock.
 """
 
 from __future__ import annotations
